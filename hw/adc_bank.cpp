@@ -1,0 +1,71 @@
+#include "hw/adc_bank.h"
+
+#include <cstring>
+
+#include "hw/address_map.h"
+#include "tlm/cim_read_extension.h"
+#include "tlm/window_access.h"
+
+namespace cimvp {
+
+using tlmx::CimReadContext;
+using tlmx::CimReadExtension;
+
+AdcBank::AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols)
+    : sc_module(name),
+      table_socket("table_socket"),
+      in_socket("in_socket"),
+      out_socket("out_socket"),
+      cfg_(cfg),
+      cols_(cols),
+      table_(cols, numerics::AdcColumn{std::int64_t{1} << cfg.frac_bits, 0}),
+      codes_(cols, 0),
+      values_(cols, 0) {
+    table_socket.register_b_transport(this, &AdcBank::table_access);
+    in_socket.register_b_transport(this, &AdcBank::convert);
+}
+
+sc_core::sc_time AdcBank::conversion_time(int n) const {
+    const int rounds = (n + cfg_.adcs_per_macro - 1) / cfg_.adcs_per_macro;
+    return sc_core::sc_time(rounds * cfg_.bits * cfg_.cycle_ns, sc_core::SC_NS);
+}
+
+void AdcBank::table_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    static_assert(sizeof(numerics::AdcColumn) == kAdcEntryBytes, "table entry layout");
+    const std::uint64_t size = static_cast<std::uint64_t>(cols_) * kAdcEntryBytes;
+    const std::uint64_t addr = t.get_address();
+    const unsigned len = t.get_data_length();
+    if (!tlmx::accept_window_access(t, size)) return;
+    auto* table = reinterpret_cast<unsigned char*>(table_.data());
+    if (t.is_write()) std::memcpy(table + addr, t.get_data_ptr(), len);
+    else if (t.is_read()) std::memcpy(t.get_data_ptr(), table + addr, len);
+    delay += sc_core::sc_time(cfg_.cycle_ns, sc_core::SC_NS);
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    CimReadExtension* ext = nullptr;
+    t.get_extension(ext);
+    if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    const CimReadContext& ctx = ext->ctx;
+    if (ctx.op == CimReadContext::Op::kRead) {
+        const int n = ctx.cols;
+        if (n < 0 || n > cols_ || t.get_data_length() < n * sizeof(std::int64_t))
+            return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        const auto* psum = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
+        for (int c = 0; c < n; ++c) {
+            const numerics::AdcColumn& col = table_[c];
+            // A step that is not positive is a bad calibration table: refuse, do not divide.
+            if (col.step_fx <= 0) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+            codes_[c] = numerics::adc_code(psum[c], col, cfg_.bits);
+            values_[c] = numerics::adc_value(codes_[c], col);
+        }
+        counters_.conversions += static_cast<std::uint64_t>(n);
+        ++counters_.batches;
+        delay += conversion_time(n);
+    }
+    t.set_response_status(tlmx::forward_vector(out_socket, out_, values_.data(),
+                                              static_cast<unsigned>(ctx.cols * sizeof(std::int64_t)), ext, delay));
+}
+
+}  // namespace cimvp

@@ -1,0 +1,60 @@
+// The ADC bank of one macro: adcs_per_macro SAR converters shared by the
+// columns through a mux, each column with its own step and base (column-wise
+// partial-sum quantization) from a table programmed over the bus. Converts a
+// vector of partial sums and hands the digital values to the shift-add.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "sw/arch_config.h"
+#include "sw/numerics.h"
+
+namespace cimvp {
+
+class AdcBank : public sc_core::sc_module {
+public:
+    // Table window: column c at byte c * 16: step_fx (int64), base_fx (int64).
+    tlm_utils::simple_target_socket<AdcBank> table_socket;
+    // Partial sums from the crossbar macro.
+    tlm_utils::simple_target_socket<AdcBank> in_socket;
+    // Digital values to the shift-add accumulator.
+    tlm_utils::simple_initiator_socket<AdcBank> out_socket;
+
+    struct Counters {
+        std::uint64_t conversions = 0;
+        std::uint64_t batches = 0;  // partial-sum vectors converted
+    };
+
+    AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols);
+    AdcBank(const AdcBank&) = delete;
+    AdcBank& operator=(const AdcBank&) = delete;
+
+    const numerics::AdcColumn& column(int c) const { return table_[c]; }
+    // Codes of the last conversion of each column (for waveforms and RTL cross-checks).
+    const std::vector<int>& last_codes() const { return codes_; }
+    // Latency of converting n columns: the columns queue on the shared converters.
+    sc_core::sc_time conversion_time(int n) const;
+    const Counters& counters() const { return counters_; }
+    double energy_pj() const { return counters_.conversions * cfg_.pj_per_conversion; }
+    void reset_counters() { counters_ = {}; }
+
+private:
+    void table_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    void convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+
+    AdcConfig cfg_;
+    int cols_;
+    std::vector<numerics::AdcColumn> table_;
+    std::vector<int> codes_;
+    std::vector<std::int64_t> values_;
+    tlm::tlm_generic_payload out_;
+    Counters counters_;
+};
+
+}  // namespace cimvp

@@ -1,0 +1,50 @@
+// The platform's address map, derived once from the configuration and shared
+// by the platform builder and the host driver (docs/registers.md).
+#pragma once
+
+#include <cstdint>
+
+#include "sw/arch_config.h"
+
+namespace cimvp {
+
+constexpr std::uint64_t kDramBase = 0x0000'0000;
+constexpr std::uint64_t kControllerBase = 0x4000'0000;
+constexpr std::uint64_t kDmaBase = 0x4000'1000;
+constexpr std::uint64_t kMmioWindow = 0x1000;
+constexpr std::uint64_t kTileBase = 0x1'0000'0000;
+constexpr std::uint64_t kWindowAlign = 0x1000;
+
+// Bytes per ADC table entry: step_fx and base_fx, each int64.
+constexpr std::uint64_t kAdcEntryBytes = 16;
+// Bytes per output-buffer entry: one int64 partial accumulator.
+constexpr std::uint64_t kAccEntryBytes = 8;
+
+struct TileWindows {
+    std::uint64_t regs = 0, crossbar = 0, adc = 0, input = 0, output = 0;  // offsets in a tile's window
+    std::uint64_t crossbar_size = 0, adc_size = 0, input_size = 0, output_size = 0;
+    std::uint64_t output_window = 0;  // output buffer, then its accumulate-on-write alias
+    std::uint64_t stride = 0;          // distance between tiles (a power of two)
+};
+
+class AddressMap {
+public:
+    explicit AddressMap(const ArchConfig& cfg);
+
+    std::uint64_t dram_size() const { return dram_size_; }
+    const TileWindows& tile() const { return tw_; }
+    std::uint64_t tile_base(int i) const { return kTileBase + static_cast<std::uint64_t>(i) * tw_.stride; }
+    std::uint64_t tile_regs(int i) const { return tile_base(i) + tw_.regs; }
+    std::uint64_t tile_crossbar(int i) const { return tile_base(i) + tw_.crossbar; }
+    std::uint64_t tile_adc(int i) const { return tile_base(i) + tw_.adc; }
+    std::uint64_t tile_input(int i) const { return tile_base(i) + tw_.input; }
+    std::uint64_t tile_output(int i) const { return tile_base(i) + tw_.output; }
+    // Writes here add into the output buffer instead of overwriting it.
+    std::uint64_t tile_output_accumulate(int i) const { return tile_output(i) + tw_.output_size; }
+
+private:
+    std::uint64_t dram_size_;
+    TileWindows tw_;
+};
+
+}  // namespace cimvp

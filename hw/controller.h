@@ -1,0 +1,123 @@
+// The accelerator's controller: MMIO registers for the host, a thread that
+// fetches the command list (hw/command_format.h) from memory and sequences the
+// DMA, the tiles and register writes, performance counters, and an IRQ line.
+// Loosely timed with temporal decoupling. DMA commands block; tile runs
+// overlap until a fence. Register map and timing rule: docs/registers.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "hw/command_format.h"
+#include "sw/arch_config.h"
+#include "tlm/register_file.h"
+#include "tlm/timed_initiator.h"
+
+namespace cimvp {
+
+// Register offsets and bits of the controller's MMIO block (32-bit registers).
+namespace controller_regs {
+constexpr std::uint32_t kId = 0x00;              // RO
+constexpr std::uint32_t kVersion = 0x04;         // RO
+constexpr std::uint32_t kCtrl = 0x08;            // WO
+constexpr std::uint32_t kStatus = 0x0C;          // RO
+constexpr std::uint32_t kError = 0x10;           // RO, a ControllerError
+constexpr std::uint32_t kErrorIndex = 0x14;      // RO, index of the failing command
+constexpr std::uint32_t kCmdBaseLo = 0x18;       // RW
+constexpr std::uint32_t kCmdBaseHi = 0x1C;       // RW
+constexpr std::uint32_t kCmdCount = 0x20;        // RW
+constexpr std::uint32_t kIrqEnable = 0x24;       // RW
+constexpr std::uint32_t kIrqStatus = 0x28;       // RW, write 1 to clear
+constexpr std::uint32_t kPerfCyclesLo = 0x2C;    // RO
+constexpr std::uint32_t kPerfCyclesHi = 0x30;    // RO
+constexpr std::uint32_t kPerfCommands = 0x34;    // RO
+constexpr std::uint32_t kPerfTileRuns = 0x38;    // RO
+constexpr std::uint32_t kPerfDmaCommands = 0x3C; // RO
+
+constexpr std::uint32_t kIdValue = 0x43494D50;       // "CIMP"
+constexpr std::uint32_t kVersionValue = 0x00010000;  // 1.0
+constexpr std::uint32_t kCtrlStart = 1u << 0;
+constexpr std::uint32_t kCtrlSoftReset = 1u << 1;
+constexpr std::uint32_t kStatusBusy = 1u << 0;
+constexpr std::uint32_t kStatusDone = 1u << 1;
+constexpr std::uint32_t kStatusError = 1u << 2;
+constexpr std::uint32_t kIrqDone = 1u << 0;   // IRQ_ENABLE and IRQ_STATUS
+constexpr std::uint32_t kIrqError = 1u << 1;
+}  // namespace controller_regs
+
+enum class ControllerError : std::uint32_t {
+    kNone = 0,
+    kBadOpcode = 1,  // unknown opcode
+    kFetch = 2,      // fetching the command got a non-OK response
+    kDma = 3,        // a DMA register access failed or the DMA ended in ERROR
+    kTile = 4,       // a tile register access failed or the tile reports ERROR
+    kRegWrite = 5,   // kRegWrite got a non-OK response
+};
+
+class Controller : public sc_core::sc_module {
+public:
+    // The tile register block as the controller drives it (defined by the CIM tile; keep in step).
+    static constexpr std::uint32_t kTileCtrl = 0x04;
+    static constexpr std::uint32_t kTileStatus = 0x08;
+    static constexpr std::uint32_t kTileVectors = 0x34;
+    static constexpr std::uint32_t kTileVectorBase = 0x38;
+    static constexpr std::uint32_t kTileCtrlStart = 1u << 0;
+    static constexpr std::uint32_t kTileStatusError = 1u << 2;
+    // Commands fetched per bus transaction.
+    static constexpr std::uint32_t kFetchChunk = 32;
+
+    tlm_utils::simple_target_socket<Controller> regs_socket;
+    tlm_utils::simple_initiator_socket<Controller> bus_socket;
+    sc_core::sc_out<bool> irq;
+
+    // dma_regs_base: global address of the DMA's register block. The global quantum
+    // (tlmx::configure_global_quantum) must be set before construction.
+    Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, std::uint64_t dma_regs_base);
+    Controller(const Controller&) = delete;
+    Controller& operator=(const Controller&) = delete;
+
+    const tlmx::RegisterFile& registers() const { return regs_; }
+
+private:
+    struct Perf {
+        std::uint64_t cycles = 0;
+        std::uint32_t commands = 0, tile_runs = 0, dma_commands = 0;
+    };
+
+    void regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned regs_transport_dbg(tlm::tlm_generic_payload& t);
+    void on_ctrl_write(std::uint32_t value);
+    void drive_irq();  // SC_METHOD: the only writer of irq
+
+    void thread();
+    // Runs the list at CMD_BASE; returns the error and sets `index` to the failing command.
+    ControllerError run_list(std::uint32_t& index, Perf& perf);
+    ControllerError execute(const Command& c, std::uint64_t cmd_addr, Perf& perf);
+    ControllerError run_dma(std::uint64_t desc_addr);
+    ControllerError run_tile(const Command& c);
+    void fence();
+    void finish(ControllerError err, std::uint32_t index, const Perf& perf, const sc_core::sc_time& started);
+
+    const DigitalConfig cfg_;
+    const std::uint64_t dma_regs_base_;
+    const sc_core::sc_time clock_;
+    tlmx::RegisterFile regs_;
+    tlmx::TimedInitiator bus_;
+    tlm::tlm_generic_payload tile_start_;  // tile START is issued around the keeper (not blocking)
+    std::array<Command, kFetchChunk> fetched_;
+
+    sc_core::sc_event start_event_;
+    sc_core::sc_event irq_event_;
+    std::uint32_t irq_status_ = 0;  // the truth behind IRQ_STATUS (write-1-to-clear needs the old value)
+    bool start_requested_ = false;  // set by the CTRL hook, served after the access (it needs the delay)
+    bool irq_changed_ = false;
+    bool abort_ = false;            // SOFT_RESET while BUSY: stop before the next command
+    sc_core::sc_time tiles_done_;   // absolute time the last started tile finishes
+};
+
+}  // namespace cimvp

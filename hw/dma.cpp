@@ -1,0 +1,151 @@
+#include "hw/dma.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace cimvp {
+
+namespace {
+
+using tlmx::Access;
+using tlmx::RegisterSpec;
+
+// Bytes from the first to one past the last byte a strided transfer touches; fits
+// in 64 bits because rows, strides and row_bytes are 32-bit.
+std::uint64_t span(const DmaDescriptor& d, std::uint32_t stride) {
+    return static_cast<std::uint64_t>(d.rows - 1) * stride + d.row_bytes;
+}
+
+bool wraps(std::uint64_t addr, std::uint64_t len) { return len - 1 > std::numeric_limits<std::uint64_t>::max() - addr; }
+
+}  // namespace
+
+Dma::Dma(sc_core::sc_module_name name, const DmaConfig& cfg)
+    : sc_core::sc_module(name),
+      regs_socket("regs_socket"),
+      bus_socket("bus_socket"),
+      cfg_(cfg),
+      setup_(cfg.setup_ns, sc_core::SC_NS),
+      buffer_(kMaxBurstBytes) {
+    if (!(cfg_.bytes_per_ns > 0))
+        throw std::invalid_argument(std::string(this->name()) + ": bandwidth (bytes_per_ns) must be > 0");
+    using namespace dma_regs;
+    regs_.add(RegisterSpec{"ID", kId, Access::kReadOnly, kIdValue});
+    regs_.add(RegisterSpec{"DESC_ADDR_LO", kDescAddrLo, Access::kReadWrite, 0});
+    regs_.add(RegisterSpec{"DESC_ADDR_HI", kDescAddrHi, Access::kReadWrite, 0});
+    regs_.add(RegisterSpec{"CTRL", kCtrl, Access::kWriteOnly, 0, kCtrlStart}, {}, [this](std::uint32_t v) {
+        if (v & kCtrlStart) start_requested_ = true;
+    });
+    regs_.add(RegisterSpec{"STATUS", kStatus, Access::kReadOnly, 0, kStatusBusy | kStatusDone | kStatusError});
+    regs_.add(RegisterSpec{"ERROR", kError, Access::kReadOnly, 0});
+    regs_.add(RegisterSpec{"BYTES_LO", kBytesLo, Access::kReadOnly, 0});
+    regs_.add(RegisterSpec{"BYTES_HI", kBytesHi, Access::kReadOnly, 0});
+
+    regs_socket.register_b_transport(this, &Dma::regs_b_transport);
+    regs_socket.register_transport_dbg(this, &Dma::regs_transport_dbg);
+}
+
+void Dma::reset_counters() {
+    counters_ = {};
+    publish_bytes();
+}
+
+void Dma::publish_bytes() {
+    regs_.set(dma_regs::kBytesLo, static_cast<std::uint32_t>(counters_.bytes));
+    regs_.set(dma_regs::kBytesHi, static_cast<std::uint32_t>(counters_.bytes >> 32));
+}
+
+void Dma::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    start_requested_ = false;
+    regs_.transport(t, delay);
+    if (!start_requested_) return;
+    start_requested_ = false;
+    // START while running can only come through our own bus (a descriptor aimed at CTRL): ignore it.
+    if (!busy_) run(delay);
+}
+
+unsigned Dma::regs_transport_dbg(tlm::tlm_generic_payload& t) { return regs_.transport_dbg(t); }
+
+void Dma::run(sc_core::sc_time& delay) {
+    using namespace dma_regs;
+    busy_ = true;
+    regs_.set(kStatus, kStatusBusy);
+    regs_.set(kError, static_cast<std::uint32_t>(DmaError::kNone));
+    ++counters_.descriptors;
+    // setup_ns stands for the descriptor fetch and decode (DmaConfig).
+    delay += setup_;
+
+    const std::uint64_t desc_addr =
+        std::uint64_t{regs_.get(kDescAddrHi)} << 32 | std::uint64_t{regs_.get(kDescAddrLo)};
+    DmaDescriptor d;
+    std::uint8_t raw[sizeof(DmaDescriptor)];
+    sc_core::sc_time took;
+    DmaError err = DmaError::kNone;
+    if (bus_access(tlm::TLM_READ_COMMAND, desc_addr, raw, sizeof raw, took) != tlm::TLM_OK_RESPONSE) {
+        err = DmaError::kDescriptorFetch;
+    } else {
+        std::memcpy(&d, raw, sizeof d);  // the platform is little-endian, like the contract
+        err = execute(d, delay);
+    }
+
+    if (err != DmaError::kNone) ++counters_.errors;
+    regs_.set(kError, static_cast<std::uint32_t>(err));
+    regs_.set(kStatus, err == DmaError::kNone ? kStatusDone : kStatusError);
+    publish_bytes();
+    busy_ = false;
+}
+
+DmaError Dma::execute(const DmaDescriptor& d, sc_core::sc_time& delay) {
+    if (d.rows == 0 || d.row_bytes == 0) return DmaError::kBadDescriptor;
+    if (d.rows > 1 && (d.src_stride < d.row_bytes || d.dst_stride < d.row_bytes)) return DmaError::kBadDescriptor;
+    if (wraps(d.src, span(d, d.src_stride)) || wraps(d.dst, span(d, d.dst_stride))) return DmaError::kBadDescriptor;
+
+    // Back-to-back rows are one linear copy: same bursts, fewer loop turns.
+    std::uint64_t rows = d.rows, row_bytes = d.row_bytes;
+    if (rows > 1 && d.src_stride == d.row_bytes && d.dst_stride == d.row_bytes) {
+        row_bytes *= rows;
+        rows = 1;
+    }
+    for (std::uint64_t r = 0; r < rows; ++r) {
+        const std::uint64_t src = d.src + r * d.src_stride;
+        const std::uint64_t dst = d.dst + r * d.dst_stride;
+        for (std::uint64_t off = 0; off < row_bytes; off += kMaxBurstBytes) {
+            const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(kMaxBurstBytes, row_bytes - off));
+            sc_core::sc_time rd, wr;
+            if (bus_access(tlm::TLM_READ_COMMAND, src + off, buffer_.data(), n, rd) != tlm::TLM_OK_RESPONSE) {
+                delay += rd;
+                return DmaError::kSourceRead;
+            }
+            if (bus_access(tlm::TLM_WRITE_COMMAND, dst + off, buffer_.data(), n, wr) != tlm::TLM_OK_RESPONSE) {
+                delay += std::max(rd, wr);
+                return DmaError::kDestinationWrite;
+            }
+            counters_.bytes += n;
+            // Read and write of a burst overlap; the slowest of the two ports and the engine sets the pace.
+            delay += std::max({rd, wr, sc_core::sc_time(n / cfg_.bytes_per_ns, sc_core::SC_NS)});
+        }
+    }
+    return DmaError::kNone;
+}
+
+tlm::tlm_response_status Dma::bus_access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data,
+                                         std::uint32_t len, sc_core::sc_time& took) {
+    tlm::tlm_generic_payload& t = payload_;
+    t.set_command(cmd);
+    t.set_address(addr);
+    t.set_data_ptr(data);
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    t.set_byte_enable_ptr(nullptr);
+    t.set_byte_enable_length(0);
+    t.set_dmi_allowed(false);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    took = sc_core::SC_ZERO_TIME;
+    bus_socket->b_transport(t, took);
+    return t.get_response_status();
+}
+
+}  // namespace cimvp

@@ -1,0 +1,95 @@
+// Descriptor-driven DMA engine: a 2D strided copy (hw/command_format.h
+// DmaDescriptor) between any two mapped targets. Loosely timed and blocking:
+// writing CTRL.START runs the whole descriptor inside that write's b_transport
+// and returns with the transfer time added to the writer's delay.
+// Register map and timing rule: docs/registers.md.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "hw/command_format.h"
+#include "sw/arch_config.h"
+#include "tlm/register_file.h"
+
+namespace cimvp {
+
+// Register offsets and bits of the DMA's MMIO block (32-bit registers).
+namespace dma_regs {
+constexpr std::uint32_t kId = 0x00;           // RO
+constexpr std::uint32_t kDescAddrLo = 0x04;   // RW
+constexpr std::uint32_t kDescAddrHi = 0x08;   // RW
+constexpr std::uint32_t kCtrl = 0x0C;         // WO
+constexpr std::uint32_t kStatus = 0x10;       // RO
+constexpr std::uint32_t kError = 0x14;        // RO, a DmaError
+constexpr std::uint32_t kBytesLo = 0x18;      // RO, bytes moved since reset
+constexpr std::uint32_t kBytesHi = 0x1C;      // RO
+
+constexpr std::uint32_t kIdValue = 0x444D4131;  // "DMA1"
+constexpr std::uint32_t kCtrlStart = 1u << 0;
+constexpr std::uint32_t kStatusBusy = 1u << 0;
+constexpr std::uint32_t kStatusDone = 1u << 1;
+constexpr std::uint32_t kStatusError = 1u << 2;
+}  // namespace dma_regs
+
+enum class DmaError : std::uint32_t {
+    kNone = 0,
+    kDescriptorFetch = 1,   // reading the descriptor got a non-OK response
+    kSourceRead = 2,        // a source burst got a non-OK response
+    kDestinationWrite = 3,  // a destination burst got a non-OK response
+    kBadDescriptor = 4,     // rows or row_bytes 0, a stride < row_bytes with rows > 1, or an address range that wraps
+};
+
+class Dma : public sc_core::sc_module {
+public:
+    // Largest transaction the engine issues; rows are split into bursts of at most this.
+    static constexpr std::uint32_t kMaxBurstBytes = 4096;
+
+    struct Counters {
+        std::uint64_t descriptors = 0;  // descriptors started (successful or not)
+        std::uint64_t bytes = 0;        // bytes written to the destination
+        std::uint64_t errors = 0;       // descriptors that ended in ERROR
+    };
+
+    tlm_utils::simple_target_socket<Dma> regs_socket;
+    tlm_utils::simple_initiator_socket<Dma> bus_socket;
+
+    Dma(sc_core::sc_module_name name, const DmaConfig& cfg);
+    Dma(const Dma&) = delete;
+    Dma& operator=(const Dma&) = delete;
+
+    const Counters& counters() const { return counters_; }
+    // Also zeroes BYTES_LO/HI.
+    void reset_counters();
+    double energy_pj() const { return static_cast<double>(counters_.bytes) * cfg_.pj_per_byte; }
+    const tlmx::RegisterFile& registers() const { return regs_; }
+
+private:
+    void regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned regs_transport_dbg(tlm::tlm_generic_payload& t);
+
+    // Runs the descriptor at DESC_ADDR; adds the engine's time to delay.
+    void run(sc_core::sc_time& delay);
+    DmaError execute(const DmaDescriptor& d, sc_core::sc_time& delay);
+    // One bus transaction issued with a zero delay; returns OK or the error, and the
+    // delay the target annotated in `took`.
+    tlm::tlm_response_status bus_access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data,
+                                        std::uint32_t len, sc_core::sc_time& took);
+    void publish_bytes();
+
+    const DmaConfig cfg_;
+    const sc_core::sc_time setup_;
+    tlmx::RegisterFile regs_;
+    tlm::tlm_generic_payload payload_;  // reused for every bus access
+    std::vector<std::uint8_t> buffer_;  // one burst
+    bool start_requested_ = false;      // set by the CTRL write hook, served after the write
+    bool busy_ = false;                 // a START arriving through our own bus while running is ignored
+    Counters counters_;
+};
+
+}  // namespace cimvp

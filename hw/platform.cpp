@@ -1,0 +1,52 @@
+#include "hw/platform.h"
+
+namespace cimvp {
+
+Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
+    : sc_module(name),
+      quantum_setup_(cfg.platform.quantum_ns),
+      router("router"),
+      dram("dram", cfg.platform.dram),
+      controller("controller", cfg.digital, kDmaBase),
+      dma("dma", cfg.dma),
+      irq("irq"),
+      cfg_(cfg),
+      map_(cfg) {
+    router.set_log(&log);
+    router.map("dram", kDramBase, map_.dram_size(), dram.socket);
+    router.map("controller", kControllerBase, kMmioWindow, controller.regs_socket);
+    router.map("dma", kDmaBase, kMmioWindow, dma.regs_socket);
+    router.attach("controller", controller.bus_socket);
+    router.attach("dma", dma.bus_socket);
+    controller.irq.bind(irq);
+
+    const TileWindows& w = map_.tile();
+    tiles.reserve(static_cast<std::size_t>(cfg.platform.tiles));
+    for (int i = 0; i < cfg.platform.tiles; ++i) {
+        const std::string n = "tile" + std::to_string(i);
+        tiles.push_back(std::make_unique<CimTile>(n.c_str(), cfg, i, map_.tile_input(i)));
+        CimTile& t = *tiles.back();
+        router.map(n + ".regs", map_.tile_regs(i), kMmioWindow, t.regs_socket);
+        router.map(n + ".crossbar", map_.tile_crossbar(i), w.crossbar_size, t.macro.prog_socket);
+        router.map(n + ".adc", map_.tile_adc(i), w.adc_size, t.adc.table_socket);
+        router.map(n + ".input", map_.tile_input(i), w.input_size, t.input_buffer.socket);
+        router.map(n + ".output", map_.tile_output(i), w.output_window, t.accumulator.bus_socket);
+        router.attach(n, t.bus_socket);
+    }
+}
+
+EnergyBreakdown Platform::energy() const {
+    EnergyBreakdown e;
+    e.dram = dram.energy_pj();
+    e.dma = dma.energy_pj();
+    for (const auto& t : tiles) t->add_energy(e);
+    return e;
+}
+
+void Platform::reset_counters() {
+    dram.reset_counters();
+    dma.reset_counters();
+    for (auto& t : tiles) t->reset_counters();
+}
+
+}  // namespace cimvp

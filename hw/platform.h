@@ -1,0 +1,54 @@
+// The accelerator: DRAM, controller, DMA and the CIM tiles behind one router,
+// built from the configuration with the address map of hw/address_map.h.
+// Initiators outside the platform (the host CPU) attach to the router.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "hw/address_map.h"
+#include "hw/cim_tile.h"
+#include "hw/controller.h"
+#include "hw/dma.h"
+#include "hw/energy_report.h"
+#include "hw/memory.h"
+#include "sw/arch_config.h"
+#include "tlm/router.h"
+#include "tlm/transaction_log.h"
+
+namespace cimvp {
+
+class Platform : public sc_core::sc_module {
+    // First member: every initiator's quantum keeper reads the global quantum when it is constructed.
+    struct QuantumSetup {
+        explicit QuantumSetup(double ns) { tlmx::configure_global_quantum(sc_core::sc_time(ns, sc_core::SC_NS)); }
+    } quantum_setup_;
+
+public:
+    tlmx::Router router;
+    Memory dram;
+    Controller controller;
+    Dma dma;
+    std::vector<std::unique_ptr<CimTile>> tiles;
+    sc_core::sc_signal<bool> irq;
+    tlmx::TransactionLog log;
+
+    Platform(sc_core::sc_module_name name, const ArchConfig& cfg);
+    Platform(const Platform&) = delete;
+    Platform& operator=(const Platform&) = delete;
+
+    const ArchConfig& config() const { return cfg_; }
+    const AddressMap& address_map() const { return map_; }
+    // Energy of every block from its event counts, by component.
+    EnergyBreakdown energy() const;
+    void reset_counters();
+
+private:
+    ArchConfig cfg_;
+    AddressMap map_;
+};
+
+}  // namespace cimvp

@@ -1,0 +1,126 @@
+#include "hw/shift_add_accumulator.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "hw/address_map.h"
+#include "sw/numerics.h"
+#include "tlm/cim_read_extension.h"
+#include "tlm/window_access.h"
+
+namespace cimvp {
+
+using tlmx::CimReadContext;
+using tlmx::CimReadExtension;
+
+ShiftAddAccumulator::ShiftAddAccumulator(sc_core::sc_module_name name, const DigitalConfig& digital,
+                                         const MemoryConfig& buffer, int cols, int frac_bits)
+    : sc_module(name),
+      in_socket("in_socket"),
+      bus_socket("bus_socket"),
+      digital_(digital),
+      buffer_cfg_(buffer),
+      frac_bits_(frac_bits),
+      fx_(cols, 0),
+      buffer_(buffer.size_bytes / kAccEntryBytes, 0) {
+    in_socket.register_b_transport(this, &ShiftAddAccumulator::accumulate);
+    bus_socket.register_b_transport(this, &ShiftAddAccumulator::bus_access);
+    bus_socket.register_transport_dbg(this, &ShiftAddAccumulator::bus_dbg);
+}
+
+sc_core::sc_time ShiftAddAccumulator::buffer_time(std::uint64_t bytes) const {
+    return sc_core::sc_time(buffer_cfg_.latency_ns + static_cast<double>(bytes) / buffer_cfg_.bytes_per_ns,
+                            sc_core::SC_NS);
+}
+
+void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    CimReadExtension* ext = nullptr;
+    t.get_extension(ext);
+    if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    const CimReadContext& ctx = ext->ctx;
+    const sc_core::sc_time clock(digital_.clock_ns, sc_core::SC_NS);
+    if (ctx.outs < 0 || ctx.outs > static_cast<int>(fx_.size()) || ctx.slices < 1 ||
+        ctx.cols > ctx.outs * ctx.slices)
+        return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    if (ctx.op == CimReadContext::Op::kRead) {
+        if (t.get_data_length() < ctx.cols * sizeof(std::int64_t))
+            return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        const auto* value = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
+        for (int o = 0, c = 0; o < ctx.outs; ++o)
+            for (int j = 0; j < ctx.slices && c < ctx.cols; ++j, ++c)
+                fx_[o] += value[c] << (ctx.step * ctx.dac_bits + j * ctx.cell_bits);
+        counters_.shift_adds += static_cast<std::uint64_t>(ctx.cols);
+        delay += clock;  // one adder per column
+    } else {
+        const std::uint64_t first = static_cast<std::uint64_t>(ctx.out_slot) * ctx.outs;
+        if (first + ctx.outs > buffer_.size()) {
+            ++counters_.overflow_errors;
+            std::fill(fx_.begin(), fx_.end(), 0);
+            return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        }
+        for (int o = 0; o < ctx.outs; ++o) {
+            buffer_[first + o] =
+                numerics::finish_partial(fx_[o], frac_bits_, ctx.weight_scale, ctx.offset, ctx.input_sum);
+            fx_[o] = 0;
+        }
+        counters_.finishes += static_cast<std::uint64_t>(ctx.outs);
+        const std::uint64_t bytes = static_cast<std::uint64_t>(ctx.outs) * kAccEntryBytes;
+        counters_.buffer_bytes_written += bytes;
+        delay += clock + buffer_time(bytes);
+    }
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void ShiftAddAccumulator::bus_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    const std::uint64_t size = buffer_size();
+    if (!tlmx::accept_window_access(t, 2 * size)) return;
+    const std::uint64_t addr = t.get_address();
+    const unsigned len = t.get_data_length();
+    auto* bytes = reinterpret_cast<unsigned char*>(buffer_.data());
+    if (addr < size && addr + len > size) return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    if (addr >= size) {
+        // Accumulate alias: whole, aligned int64 entries only; read-modify-write.
+        if (!t.is_write() || addr % kAccEntryBytes || len % kAccEntryBytes)
+            return t.set_response_status(t.is_write() ? tlm::TLM_BURST_ERROR_RESPONSE : tlm::TLM_COMMAND_ERROR_RESPONSE);
+        const std::uint64_t first = (addr - size) / kAccEntryBytes;
+        for (unsigned i = 0; i < len / kAccEntryBytes; ++i) {
+            std::int64_t v;
+            std::memcpy(&v, t.get_data_ptr() + i * kAccEntryBytes, sizeof v);
+            buffer_[first + i] += v;
+        }
+        counters_.shift_adds += len / kAccEntryBytes;
+        counters_.buffer_bytes_read += len;
+        counters_.buffer_bytes_written += len;
+        delay += 2 * buffer_time(len);
+    } else if (t.is_write()) {
+        std::memcpy(bytes + addr, t.get_data_ptr(), len);
+        counters_.buffer_bytes_written += len;
+        delay += buffer_time(len);
+    } else if (t.is_read()) {
+        std::memcpy(t.get_data_ptr(), bytes + addr, len);
+        counters_.buffer_bytes_read += len;
+        delay += buffer_time(len);
+    }
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned ShiftAddAccumulator::bus_dbg(tlm::tlm_generic_payload& t) {
+    const std::uint64_t size = buffer_size();
+    if (t.get_address() >= size) return 0;
+    const unsigned n = static_cast<unsigned>(std::min<std::uint64_t>(t.get_data_length(), size - t.get_address()));
+    auto* bytes = reinterpret_cast<unsigned char*>(buffer_.data());
+    if (t.is_read()) std::memcpy(t.get_data_ptr(), bytes + t.get_address(), n);
+    else if (t.is_write()) std::memcpy(bytes + t.get_address(), t.get_data_ptr(), n);
+    return n;
+}
+
+double ShiftAddAccumulator::shift_add_energy_pj() const {
+    return (counters_.shift_adds + counters_.finishes) * digital_.shift_add_pj;
+}
+
+double ShiftAddAccumulator::buffer_energy_pj() const {
+    return counters_.buffer_bytes_read * buffer_cfg_.read_pj_per_byte +
+           counters_.buffer_bytes_written * buffer_cfg_.write_pj_per_byte;
+}
+
+}  // namespace cimvp

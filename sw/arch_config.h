@@ -1,0 +1,83 @@
+// Architecture configuration: one plain struct per block, filled from JSON by
+// config_loader and validated there once. Blocks never read JSON.
+// Every field and its default/source is documented in docs/config.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cimvp {
+
+struct CrossbarConfig {
+    int rows = 128;                // R: word lines per macro
+    int cols = 128;                // C: bit lines per macro
+    int cell_bits = 1;             // bits stored per cell (1 or 2)
+    int dac_bits = 1;              // input bits applied per read
+    double read_ns = 100.0;        // one array read (word-line pulse + settle)
+    double read_pj_per_cell = 0.0018;   // array read energy per active cell
+    double write_ns_per_row = 50.0;     // programming one row of cells
+    double write_pj_per_cell = 1.0;     // programming energy per cell
+};
+
+struct NonIdealConfig {
+    double conductance_sigma = 0.0;  // log-normal: G' = G * exp(theta), theta ~ N(0, sigma^2)
+    double stuck_at_rate = 0.0;      // fraction of cells stuck (half at 0, half at max level)
+    double read_noise_sigma = 0.0;   // additive Gaussian on each column partial sum, in LSB
+    std::uint64_t seed = 1;          // every draw derives from this seed
+    bool enabled() const { return conductance_sigma > 0 || stuck_at_rate > 0 || read_noise_sigma > 0; }
+};
+
+enum class AdcStepMode { kColumn, kLayer };
+
+struct AdcConfig {
+    int bits = 8;                    // resolution; SAR: one cycle per bit
+    int adcs_per_macro = 8;          // columns share ADCs through a mux
+    int frac_bits = 8;               // fixed-point fraction bits of step/base/psum
+    double cycle_ns = 1.0;           // one SAR comparison
+    double pj_per_conversion = 1.67; // at `bits`; see docs/config.md
+    AdcStepMode step_mode = AdcStepMode::kColumn;  // per-column step or one per layer
+    double clip_sigmas = 6.0;        // calibration: range = mean +- clip_sigmas * std
+};
+
+struct DigitalConfig {
+    double clock_ns = 1.0;           // digital clock (shift-add, controller, PEs)
+    double shift_add_pj = 0.1;       // one shift-and-add of one column value
+    int controller_cycles_per_cmd = 4;  // fetch + decode of one command
+};
+
+struct MemoryConfig {
+    std::uint64_t size_bytes = 0;
+    double latency_ns = 0.0;         // per access
+    double bytes_per_ns = 1.0;       // bandwidth (GB/s)
+    double read_pj_per_byte = 0.0;
+    double write_pj_per_byte = 0.0;
+    bool dmi = true;                 // grant direct memory interface
+};
+
+struct DmaConfig {
+    double setup_ns = 20.0;          // descriptor fetch + decode
+    double bytes_per_ns = 16.0;      // engine bandwidth (GB/s)
+    double pj_per_byte = 0.5;        // engine energy (excludes the memories)
+};
+
+struct PlatformConfig {
+    int tiles = 64;                  // CIM tiles (one macro each)
+    double quantum_ns = 1000.0;      // tlm_quantumkeeper global quantum
+    MemoryConfig dram;
+    MemoryConfig input_buffer;       // per tile
+    MemoryConfig output_buffer;      // per tile
+};
+
+struct ArchConfig {
+    std::string source = "<defaults>";  // file the config came from (for messages)
+    CrossbarConfig crossbar;
+    NonIdealConfig nonideal;
+    AdcConfig adc;
+    DigitalConfig digital;
+    DmaConfig dma;
+    PlatformConfig platform;
+
+    ArchConfig();
+};
+
+}  // namespace cimvp

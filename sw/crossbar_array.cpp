@@ -1,0 +1,131 @@
+#include "sw/crossbar_array.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "sw/numerics.h"
+
+namespace cimvp {
+
+namespace {
+// Keys of the non-ideal draws (docs/numerics.md): which property of a cell.
+constexpr std::uint64_t kDrawVariation = 0;
+constexpr std::uint64_t kDrawStuck = 1;
+constexpr std::uint64_t kDrawStuckLevel = 2;
+constexpr std::uint64_t kDrawReadNoise = 3;
+}  // namespace
+
+CrossbarArray::CrossbarArray(int rows, int cols, int cell_bits)
+    : rows_(rows), cols_(cols), cell_bits_(cell_bits), words_(words_for(rows)) {
+    if (rows <= 0 || cols <= 0 || (cell_bits != 1 && cell_bits != 2))
+        throw std::invalid_argument("CrossbarArray: bad geometry " + std::to_string(rows) + "x" +
+                                    std::to_string(cols) + " cell_bits " + std::to_string(cell_bits));
+    planes_.assign(static_cast<std::size_t>(cols_) * cell_bits_ * words_, 0);
+}
+
+void CrossbarArray::clear() {
+    std::fill(planes_.begin(), planes_.end(), 0);
+    analog_ = false;
+    conductance_.clear();
+}
+
+void CrossbarArray::program_row(int r, const std::uint8_t* levels, int first_col, int n) {
+    if (r < 0 || r >= rows_ || first_col < 0 || n < 0 || first_col + n > cols_)
+        throw std::out_of_range("CrossbarArray::program_row: row " + std::to_string(r) + " cols [" +
+                                std::to_string(first_col) + ", " + std::to_string(first_col + n) + ") outside " +
+                                std::to_string(rows_) + "x" + std::to_string(cols_));
+    const int w = r / 64;
+    const std::uint64_t bit = std::uint64_t{1} << (r % 64);
+    for (int i = 0; i < n; ++i) {
+        const int c = first_col + i;
+        for (int l = 0; l < cell_bits_; ++l) {
+            std::uint64_t& word = plane(c, l)[w];
+            word = ((levels[i] >> l) & 1) ? (word | bit) : (word & ~bit);
+        }
+    }
+    analog_ = false;
+}
+
+int CrossbarArray::level(int r, int c) const {
+    int v = 0;
+    for (int l = 0; l < cell_bits_; ++l) v |= static_cast<int>((plane(c, l)[r / 64] >> (r % 64)) & 1) << l;
+    return v;
+}
+
+void CrossbarArray::apply_nonideal(const NonIdealConfig& ni, std::uint64_t tile_id) {
+    analog_ = ni.enabled();
+    conductance_.clear();
+    if (!analog_) return;
+    seed_ = ni.seed;
+    tile_id_ = tile_id;
+    read_noise_sigma_ = ni.read_noise_sigma;
+    const int max_level = (1 << cell_bits_) - 1;
+    conductance_.resize(static_cast<std::size_t>(rows_) * cols_);
+    for (int c = 0; c < cols_; ++c) {
+        for (int r = 0; r < rows_; ++r) {
+            double g = level(r, c);
+            if (ni.stuck_at_rate > 0 &&
+                numerics::uniform01(numerics::hash_key(seed_, tile_id_, r, c, kDrawStuck)) < ni.stuck_at_rate) {
+                const bool high = numerics::uniform01(numerics::hash_key(seed_, tile_id_, r, c, kDrawStuckLevel)) >= 0.5;
+                g = high ? max_level : 0;
+            }
+            if (ni.conductance_sigma > 0)
+                g *= std::exp(ni.conductance_sigma *
+                              numerics::standard_normal(numerics::hash_key(seed_, tile_id_, r, c, kDrawVariation)));
+            conductance_[static_cast<std::size_t>(c) * rows_ + r] = g;
+        }
+    }
+}
+
+void CrossbarArray::pack_planes(const std::uint8_t* x, int n, int bit0, int nbits, int words,
+                                std::uint64_t* planes) {
+    for (int k = 0; k < nbits; ++k) {
+        std::uint64_t* p = planes + static_cast<std::size_t>(k) * words;
+        for (int w = 0; w < words; ++w) {
+            std::uint64_t word = 0;
+            const int r0 = w * 64, r1 = std::min(n, r0 + 64);  // empty past n
+            for (int r = r0; r < r1; ++r) word |= static_cast<std::uint64_t>((x[r] >> (bit0 + k)) & 1) << (r - r0);
+            p[w] = word;
+        }
+    }
+}
+
+void CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols, int frac_bits,
+                         std::uint64_t vector_index, int step, std::int64_t* psum_fx) const {
+    if (!analog_) {
+        for (int c = 0; c < n_cols; ++c) {
+            std::int64_t sum = 0;
+            for (int l = 0; l < cell_bits_; ++l) {
+                const std::uint64_t* cell = plane(c, l);
+                for (int k = 0; k < dac_bits; ++k) {
+                    const std::uint64_t* x = x_planes + static_cast<std::size_t>(k) * words_;
+                    std::int64_t pc = 0;
+                    for (int w = 0; w < words_; ++w) pc += __builtin_popcountll(x[w] & cell[w]);
+                    sum += pc << (k + l);
+                }
+            }
+            psum_fx[c] = sum << frac_bits;
+        }
+        return;
+    }
+    // Analog: the input of each row as a level, then a real dot product per column.
+    std::vector<int> xin(rows_, 0);
+    for (int k = 0; k < dac_bits; ++k) {
+        const std::uint64_t* x = x_planes + static_cast<std::size_t>(k) * words_;
+        for (int r = 0; r < rows_; ++r) xin[r] |= static_cast<int>((x[r / 64] >> (r % 64)) & 1) << k;
+    }
+    for (int c = 0; c < n_cols; ++c) {
+        const double* g = &conductance_[static_cast<std::size_t>(c) * rows_];
+        double sum = 0.0;
+        for (int r = 0; r < rows_; ++r)
+            if (xin[r]) sum += xin[r] * g[r];
+        if (read_noise_sigma_ > 0)
+            sum += read_noise_sigma_ * numerics::standard_normal(numerics::hash_key(
+                                           seed_ ^ (kDrawReadNoise << 60), tile_id_, vector_index,
+                                           static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(c)));
+        psum_fx[c] = numerics::analog_to_fixed(sum, frac_bits);
+    }
+}
+
+}  // namespace cimvp

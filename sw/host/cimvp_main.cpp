@@ -1,0 +1,201 @@
+// cimvp: the command-line entry point of the virtual platform.
+#include <cstdio>
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <systemc>
+
+#include "sw/config_loader.h"
+#include "sw/host/driver.h"
+#include "sw/host/layer_job.h"
+#include "sw/host/results_json.h"
+
+namespace po = boost::program_options;
+using namespace cimvp;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitMismatch = 1;  // the platform disagreed with the reference
+constexpr int kExitUsage = 2;     // bad command line, config or layer
+
+const char* kUsage = R"(cimvp — SystemC/TLM-2.0 virtual platform of a compute-in-memory CNN accelerator
+
+usage: cimvp <command> [options]      (cimvp <command> --help for its options)
+
+commands:
+  layer   run one random matrix layer (or an im2col convolution) on the platform,
+          check it bit-exactly against the C++ reference, report cycles and energy
+  bench   time a layer on the SystemC platform against the C++ reference alone
+  info    print the effective configuration and the platform's address map
+)";
+
+void add_common(po::options_description& d) {
+    d.add_options()("help,h", "show this help")(
+        "config", po::value<std::string>(), "architecture config JSON (default: built-in defaults = configs/default.json)")(
+        "seed", po::value<std::uint64_t>()->default_value(1), "seed of the random layer, inputs and device draws")(
+        "json", po::value<std::string>(), "write the results object to this file");
+}
+
+void add_layer_shape(po::options_description& d, int rows, int cols, int vectors, int adc_bits_default) {
+    d.add_options()("rows", po::value<int>()->default_value(rows), "matrix rows K (inputs per vector)")(
+        "cols", po::value<int>()->default_value(cols), "matrix columns M (outputs)")(
+        "a-bits", po::value<int>()->default_value(8), "activation bits (1..8)")(
+        "w-bits", po::value<int>()->default_value(8), "weight bits (2..8; ignored with --binary)")(
+        "binary", po::bool_switch(), "binary weights {-1,+1} (BWMA)")(
+        "vectors", po::value<int>()->default_value(vectors), "input vectors")(
+        "conv", po::value<std::string>(),
+        "run a convolution instead: C,H,W,k,stride,padding (im2col; --cols output channels, one vector per pixel)")(
+        "adc-bits", po::value<int>()->default_value(adc_bits_default),
+        "override adc.bits (0 keeps the config's value)")(
+        "tiles", po::value<int>()->default_value(0), "override platform.tiles (0 keeps the config's value)")(
+        "log-tlm", po::bool_switch(), "print every bus transaction to stderr");
+}
+
+ArchConfig config_from(const po::variables_map& vm) {
+    ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : ArchConfig();
+    if (vm.count("adc-bits") && vm["adc-bits"].as<int>() > 0) cfg.adc.bits = vm["adc-bits"].as<int>();
+    if (vm.count("tiles") && vm["tiles"].as<int>() > 0) cfg.platform.tiles = vm["tiles"].as<int>();
+    if (vm.count("seed")) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();
+    validate(cfg);
+    return cfg;
+}
+
+LayerJobSpec spec_from(const po::variables_map& vm) {
+    LayerJobSpec s;
+    s.K = vm["rows"].as<int>();
+    s.M = vm["cols"].as<int>();
+    s.a_bits = vm["a-bits"].as<int>();
+    s.w_bits = vm["w-bits"].as<int>();
+    s.binary = vm["binary"].as<bool>();
+    s.vectors = vm["vectors"].as<int>();
+    s.seed = vm["seed"].as<std::uint64_t>();
+    s.log_transactions = vm["log-tlm"].as<bool>();
+    if (s.vectors < 1) throw std::invalid_argument("--vectors: expected at least 1, got " + std::to_string(s.vectors));
+    if (vm.count("conv")) {
+        std::vector<int> v;
+        std::stringstream ss(vm["conv"].as<std::string>());
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            try {
+                v.push_back(std::stoi(item));
+            } catch (const std::exception&) {
+                v.clear();
+                break;
+            }
+        }
+        if (v.size() != 6 || v[0] < 1 || v[1] < 1 || v[2] < 1 || v[3] < 1 || v[4] < 1 || v[5] < 0)
+            throw std::invalid_argument("--conv: expected C,H,W,k,stride,padding with positive C,H,W,k,stride, got '" +
+                                        vm["conv"].as<std::string>() + "'");
+        ConvShape c{v[0], v[1], v[2], v[3], v[4], v[5]};
+        if (c.out_height() < 1 || c.out_width() < 1)
+            throw std::invalid_argument("--conv: the kernel does not fit the padded input");
+        s.conv = c;
+    }
+    return s;
+}
+
+void print_layer(const LayerJobResult& r) {
+    const auto& e = r.energy;
+    std::printf("layer %s: K=%d M=%d a_bits=%d w_bits=%d%s, %d vectors, %d x %d tiles in %d pass(es)\n",
+                r.layer.name.c_str(), r.layer.K, r.layer.M, r.layer.a_bits, r.layer.w_bits,
+                r.layer.binary ? " (binary)" : "", r.vectors, r.map.row_tiles, r.map.col_tiles, r.map.passes);
+    std::printf("agreement with the C++ reference: %.6f (%zu outputs)\n", r.agreement, r.platform.size());
+    std::printf("agreement with the integer matmul: %.6f (%s)\n", r.exact_agreement,
+                r.adc_lossless ? "lossless ADC, ideal devices: must be 1" : "lossy ADC or non-ideal devices");
+    std::printf("cycles %llu, simulated time %.3f us, %u commands, %u tile runs\n",
+                static_cast<unsigned long long>(r.cycles), r.sim_time_ns / 1000.0, r.commands, r.tile_runs);
+    std::printf("energy %.3f nJ: crossbar %.3f, adc %.3f, shift_add %.3f, buffers %.3f, dma %.3f, dram %.3f nJ\n",
+                e.total() / 1e3, e.crossbar / 1e3, e.adc / 1e3, e.shift_add / 1e3, e.buffers / 1e3, e.dma / 1e3,
+                e.dram / 1e3);
+    std::printf("wall time: platform %.3f s, reference %.3f s\n", r.platform_wall_s, r.reference_wall_s);
+}
+
+int cmd_layer(const std::vector<std::string>& args, bool bench) {
+    po::options_description d(bench ? "cimvp bench [options]" : "cimvp layer [options]");
+    add_common(d);
+    if (bench) add_layer_shape(d, 1024, 1024, 64, 5);
+    else add_layer_shape(d, 128, 128, 16, 0);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        std::cout << d << '\n';
+        return kExitOk;
+    }
+    const ArchConfig cfg = config_from(vm);
+    const LayerJobSpec spec = spec_from(vm);
+    const LayerJobResult r = run_layer_job(cfg, spec);
+    print_layer(r);
+    nlohmann::json j = layer_job_to_json(r, cfg);
+    if (bench) {
+        const double ratio = r.platform_wall_s / r.reference_wall_s;
+        const double ops = r.cell_bit_ops / r.reference_wall_s;
+        std::printf("bench: platform/reference wall time %.2fx; reference %.3g bit-level cell ops/s\n", ratio, ops);
+        j["bench"] = {{"platform_over_reference", ratio}, {"reference_cell_bit_ops_per_second", ops},
+                      {"cell_bit_ops", r.cell_bit_ops}};
+    }
+    if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), j);
+    if (r.agreement != 1.0 || (r.adc_lossless && r.exact_agreement != 1.0)) {
+        std::fprintf(stderr, "cimvp: the platform disagrees with the reference\n");
+        return kExitMismatch;
+    }
+    return kExitOk;
+}
+
+int cmd_info(const std::vector<std::string>& args) {
+    po::options_description d("cimvp info [options]");
+    add_common(d);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        std::cout << d << '\n';
+        return kExitOk;
+    }
+    const ArchConfig cfg = config_from(vm);
+    const AddressMap map(cfg);
+    std::cout << config_to_json(cfg).dump(2) << '\n';
+    std::printf("address map: dram 0x%llx+0x%llx, controller 0x%llx, dma 0x%llx, %d tiles from 0x%llx stride 0x%llx\n",
+                static_cast<unsigned long long>(kDramBase), static_cast<unsigned long long>(map.dram_size()),
+                static_cast<unsigned long long>(kControllerBase), static_cast<unsigned long long>(kDmaBase),
+                cfg.platform.tiles, static_cast<unsigned long long>(kTileBase),
+                static_cast<unsigned long long>(map.tile().stride));
+    return kExitOk;
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+    // Results go to stdout; SystemC's banner and stop notice are noise there.
+    setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ID_SIMULATION_STOP_CALLED_, sc_core::SC_DO_NOTHING);
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+        std::string(argv[1]) == "help") {
+        std::cout << kUsage;
+        return argc < 2 ? kExitUsage : kExitOk;
+    }
+    const std::string cmd = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    try {
+        if (cmd == "layer") return cmd_layer(args, false);
+        if (cmd == "bench") return cmd_layer(args, true);
+        if (cmd == "info") return cmd_info(args);
+        std::fprintf(stderr, "cimvp: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+        return kExitUsage;
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "cimvp %s: %s (see cimvp %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+    } catch (const MappingError& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+    }
+    return kExitUsage;
+}

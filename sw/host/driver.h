@@ -1,0 +1,65 @@
+// The host driver: runs in the host CPU's thread, owns DRAM allocation,
+// writes weights, tables, inputs and command lists to DRAM, starts the
+// controller, waits for its interrupt and reads the results back.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hw/address_map.h"
+#include "hw/command_format.h"
+#include "sw/arch_config.h"
+#include "sw/host/host_cpu.h"
+#include "sw/host/layer_compiler.h"
+#include "sw/layer_mapping.h"
+
+namespace cimvp {
+
+struct DriverError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// What one command list cost, read from the controller's counters.
+struct CommandListStats {
+    std::uint64_t cycles = 0;  // controller PERF_CYCLES
+    std::uint32_t commands = 0, tile_runs = 0, dma_commands = 0;
+    double sim_ns = 0;  // simulated time from START to the interrupt
+};
+
+class Driver {
+public:
+    Driver(HostCpu& host, const ArchConfig& cfg);
+
+    // Bump allocation in DRAM; release() frees everything allocated after `mark`.
+    std::uint64_t alloc(std::uint64_t bytes, std::uint64_t align = 64);
+    std::uint64_t mark() const { return next_; }
+    void release(std::uint64_t mark) { next_ = mark; }
+
+    // Bus accesses; a non-OK response throws DriverError naming the address.
+    void write(std::uint64_t addr, const void* src, std::size_t len);
+    void read(std::uint64_t addr, void* dst, std::size_t len);
+    std::uint32_t read32(std::uint64_t addr);
+    void write32(std::uint64_t addr, std::uint32_t value);
+
+    // Writes the list to DRAM, starts the controller, waits for the IRQ.
+    // Throws DriverError with the controller's error code and command index.
+    CommandListStats run_commands(const std::vector<Command>& cmds);
+
+    // Runs n input vectors (n x K bytes) through a matrix layer on the tiles;
+    // returns the n x M integer accumulators.
+    std::vector<std::int64_t> run_matrix_layer(const MatrixLayer& layer, const LayerMapping& map,
+                                               const AdcTables& adc, const std::uint8_t* x, int n,
+                                               std::uint64_t first_vector = 0, CommandListStats* stats = nullptr);
+
+    const AddressMap& address_map() const { return map_; }
+
+private:
+    HostCpu& host_;
+    ArchConfig cfg_;
+    AddressMap map_;
+    std::uint64_t next_ = kDramBase;
+};
+
+}  // namespace cimvp

@@ -1,0 +1,35 @@
+#include "sw/host/host_cpu.h"
+
+namespace cimvp {
+
+HostCpu::HostCpu(sc_core::sc_module_name name, Program program)
+    : sc_module(name), bus_socket("bus_socket"), irq("irq"), program_(std::move(program)), bus_(bus_socket, "host") {
+    bus_socket.register_invalidate_direct_mem_ptr(this, &HostCpu::invalidate_dmi);
+    bus_.use_dmi(true);
+    SC_HAS_PROCESS(HostCpu);
+    SC_THREAD(thread);
+}
+
+bool HostCpu::wait_for_irq(const sc_core::sc_time& timeout) {
+    bus_.sync();
+    if (irq.read()) return true;
+    sc_core::wait(timeout, irq.posedge_event());
+    return irq.read();
+}
+
+void HostCpu::thread() {
+    try {
+        program_(*this);
+    } catch (...) {
+        error_ = std::current_exception();
+    }
+    bus_.sync();
+    sc_core::sc_stop();
+}
+
+void HostCpu::run() {
+    sc_core::sc_start();
+    if (error_) std::rethrow_exception(error_);
+}
+
+}  // namespace cimvp

@@ -1,0 +1,19 @@
+// Results files (docs/results.md): the stable keys of DESIGN.md section 7.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hw/energy_report.h"
+#include "sw/arch_config.h"
+#include "sw/host/layer_job.h"
+
+namespace cimvp {
+
+nlohmann::json energy_to_json(const EnergyBreakdown& e);
+nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg);
+// Writes the object to `path` (pretty-printed); throws std::runtime_error naming the path.
+void write_json_file(const std::string& path, const nlohmann::json& j);
+
+}  // namespace cimvp

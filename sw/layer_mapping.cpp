@@ -1,0 +1,183 @@
+#include "sw/layer_mapping.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sw/crossbar_array.h"
+
+namespace cimvp {
+
+namespace {
+constexpr int kMaxActivationBits = 8;
+constexpr int kMaxWeightBits = 8;
+
+std::string where(const MatrixLayer& layer) { return "layer '" + layer.name + "': "; }
+}  // namespace
+
+LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg) {
+    const auto fail = [&](const std::string& what) { throw MappingError(where(layer) + what); };
+    if (layer.K <= 0 || layer.M <= 0)
+        fail("shape " + std::to_string(layer.K) + "x" + std::to_string(layer.M) + ": expected K > 0 and M > 0");
+    if (layer.a_bits < 1 || layer.a_bits > kMaxActivationBits)
+        fail("a_bits " + std::to_string(layer.a_bits) + ": expected 1.." + std::to_string(kMaxActivationBits));
+    if (layer.binary && layer.w_bits != 1) fail("binary weights need w_bits 1, got " + std::to_string(layer.w_bits));
+    if (!layer.binary && (layer.w_bits < 2 || layer.w_bits > kMaxWeightBits))
+        fail("w_bits " + std::to_string(layer.w_bits) + ": expected 2.." + std::to_string(kMaxWeightBits) +
+             " (1 only with binary weights)");
+    if (layer.weights.size() != static_cast<std::size_t>(layer.K) * layer.M)
+        fail("has " + std::to_string(layer.weights.size()) + " weights, expected K*M = " +
+             std::to_string(static_cast<std::size_t>(layer.K) * layer.M));
+    const int wmin = layer.binary ? -1 : -(1 << (layer.w_bits - 1));
+    const int wmax = layer.binary ? 1 : (1 << (layer.w_bits - 1)) - 1;
+    for (std::size_t i = 0; i < layer.weights.size(); ++i) {
+        const int w = layer.weights[i];
+        if (w < wmin || w > wmax || (layer.binary && w == 0))
+            fail("weight " + std::to_string(i) + " = " + std::to_string(w) + " outside the " +
+                 (layer.binary ? std::string("binary set {-1, +1}") : std::to_string(layer.w_bits) + "-bit range"));
+    }
+
+    LayerMapping m;
+    m.K = layer.K;
+    m.M = layer.M;
+    m.rows = cfg.crossbar.rows;
+    m.cols = cfg.crossbar.cols;
+    m.cell_bits = cfg.crossbar.cell_bits;
+    m.dac_bits = std::min(cfg.crossbar.dac_bits, layer.a_bits);
+    m.a_bits = layer.a_bits;
+    m.w_bits = layer.w_bits;
+    m.binary = layer.binary;
+    m.slices = layer.binary ? 1 : (layer.w_bits + m.cell_bits - 1) / m.cell_bits;
+    if (m.slices > m.cols)
+        fail(std::to_string(m.slices) + " weight slices do not fit in " + std::to_string(m.cols) + " columns");
+    m.outs_per_tile = m.cols / m.slices;
+    m.row_tiles = (m.K + m.rows - 1) / m.rows;
+    m.col_tiles = (m.M + m.outs_per_tile - 1) / m.outs_per_tile;
+    m.steps = (m.a_bits + m.dac_bits - 1) / m.dac_bits;
+    const int tiles = cfg.platform.tiles;
+    if (m.row_tiles > tiles)
+        fail("K = " + std::to_string(m.K) + " needs " + std::to_string(m.row_tiles) + " row tiles of " +
+             std::to_string(m.rows) + " rows but the platform has " + std::to_string(tiles) + " tiles");
+    m.col_tiles_per_pass = std::min(m.col_tiles, tiles / m.row_tiles);
+    m.passes = (m.col_tiles + m.col_tiles_per_pass - 1) / m.col_tiles_per_pass;
+    m.weight_scale = layer.binary ? 2 : 1;
+    m.offset = layer.binary ? 1 : (std::int64_t{1} << (layer.w_bits - 1));
+    return m;
+}
+
+int LayerMapping::rows_in(int rt) const { return std::min(rows, K - rt * rows); }
+int LayerMapping::outs_in(int ct) const { return std::min(outs_per_tile, M - ct * outs_per_tile); }
+int LayerMapping::bits_in_step(int t) const { return std::min(dac_bits, a_bits - t * dac_bits); }
+
+std::uint8_t LayerMapping::level(const MatrixLayer& layer, int k, int m, int j) const {
+    const int w = layer.weights[static_cast<std::size_t>(k) * M + m];
+    if (binary) return static_cast<std::uint8_t>((w + 1) / 2);
+    const int u = w + (1 << (w_bits - 1));
+    return static_cast<std::uint8_t>((u >> (j * cell_bits)) & ((1 << cell_bits) - 1));
+}
+
+std::vector<std::uint8_t> LayerMapping::tile_levels(const MatrixLayer& layer, int rt, int ct) const {
+    const int nr = rows_in(rt), no = outs_in(ct);
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(nr) * cols, 0);
+    for (int r = 0; r < nr; ++r)
+        for (int o = 0; o < no; ++o)
+            for (int j = 0; j < slices; ++j)
+                out[static_cast<std::size_t>(r) * cols + o * slices + j] =
+                    level(layer, first_row(rt) + r, first_out(ct) + o, j);
+    return out;
+}
+
+std::int64_t LayerMapping::max_psum(int rt) const {
+    return static_cast<std::int64_t>(rows_in(rt)) * ((1 << dac_bits) - 1) * ((1 << cell_bits) - 1);
+}
+
+AdcTables AdcTables::unit(const LayerMapping& map, int bits, int frac_bits) {
+    AdcTables t;
+    t.bits = bits;
+    t.frac_bits = frac_bits;
+    t.cols = map.cols;
+    t.col_tiles = map.col_tiles;
+    t.columns.assign(static_cast<std::size_t>(map.row_tiles) * map.col_tiles * map.cols,
+                     numerics::AdcColumn{std::int64_t{1} << frac_bits, 0});
+    return t;
+}
+
+bool adc_is_lossless(const LayerMapping& map, const ArchConfig& cfg) {
+    if (cfg.nonideal.enabled()) return false;
+    return map.max_psum(0) <= (std::int64_t{1} << cfg.adc.bits) - 1;
+}
+
+namespace {
+struct Moments {
+    double n = 0, sum = 0, sum2 = 0;
+    void add(double v) { n += 1; sum += v; sum2 += v * v; }
+    void add(const Moments& o) { n += o.n; sum += o.sum; sum2 += o.sum2; }
+    double mean() const { return n > 0 ? sum / n : 0.0; }
+    double stddev() const { return n > 0 ? std::sqrt(std::max(0.0, sum2 / n - mean() * mean())) : 0.0; }
+};
+
+// Step and base covering mean +- k*std, clipped to [0, max_psum].
+numerics::AdcColumn fit_column(const Moments& mo, double k, std::int64_t max_psum, int bits, int frac_bits) {
+    const double levels = static_cast<double>((std::int64_t{1} << bits) - 1);
+    const double lo = std::max(0.0, mo.mean() - k * mo.stddev());
+    const double hi = std::min(static_cast<double>(max_psum), mo.mean() + k * mo.stddev());
+    const double one = std::ldexp(1.0, frac_bits);
+    numerics::AdcColumn col;
+    if (hi - lo <= levels) {
+        // Unit step is exact inside the window: centre the window on the mean.
+        col.step_fx = static_cast<std::int64_t>(one);
+        double base = std::floor(mo.mean() - levels / 2.0);
+        base = std::clamp(base, 0.0, std::max(0.0, static_cast<double>(max_psum) - levels));
+        col.base_fx = static_cast<std::int64_t>(base * one);
+    } else {
+        col.step_fx = std::max<std::int64_t>(1, std::llround((hi - lo) / levels * one));
+        col.base_fx = std::llround(lo * one);
+    }
+    return col;
+}
+}  // namespace
+
+AdcTables calibrate_adc(const MatrixLayer& layer, const LayerMapping& map, const ArchConfig& cfg,
+                        const std::uint8_t* x, int n) {
+    AdcTables tables = AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits);
+    if (adc_is_lossless(map, cfg) || n <= 0) return tables;
+
+    std::vector<Moments> moments(tables.columns.size());
+    const int words = CrossbarArray::words_for(map.rows);
+    std::vector<std::uint64_t> planes(static_cast<std::size_t>(map.a_bits) * words);
+    std::vector<std::int64_t> psum(map.cols);
+    for (int rt = 0; rt < map.row_tiles; ++rt) {
+        for (int ct = 0; ct < map.col_tiles; ++ct) {
+            CrossbarArray xbar(map.rows, map.cols, map.cell_bits);
+            const auto lv = map.tile_levels(layer, rt, ct);
+            for (int r = 0; r < map.rows_in(rt); ++r) xbar.program_row(r, &lv[static_cast<std::size_t>(r) * map.cols], 0, map.cols);
+            Moments* mo = &moments[(static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols];
+            for (int v = 0; v < n; ++v) {
+                CrossbarArray::pack_planes(x + static_cast<std::size_t>(v) * map.K + map.first_row(rt), map.rows_in(rt),
+                                           0, map.a_bits, words, planes.data());
+                for (int t = 0; t < map.steps; ++t) {
+                    xbar.read(&planes[static_cast<std::size_t>(t) * map.dac_bits * words], map.bits_in_step(t),
+                              map.cols_in(ct), 0, 0, t, psum.data());
+                    for (int c = 0; c < map.cols_in(ct); ++c) mo[c].add(static_cast<double>(psum[c]));
+                }
+            }
+        }
+    }
+    const double k = cfg.adc.clip_sigmas;
+    if (cfg.adc.step_mode == AdcStepMode::kLayer) {
+        Moments all;
+        for (const auto& mo : moments) all.add(mo);
+        const auto col = fit_column(all, k, map.max_psum(0), tables.bits, tables.frac_bits);
+        std::fill(tables.columns.begin(), tables.columns.end(), col);
+    } else {
+        for (int rt = 0; rt < map.row_tiles; ++rt)
+            for (int ct = 0; ct < map.col_tiles; ++ct)
+                for (int c = 0; c < map.cols; ++c) {
+                    const std::size_t i = (static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols + c;
+                    if (moments[i].n > 0)
+                        tables.columns[i] = fit_column(moments[i], k, map.max_psum(rt), tables.bits, tables.frac_bits);
+                }
+    }
+    return tables;
+}
+
+}  // namespace cimvp

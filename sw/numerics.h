@@ -1,0 +1,64 @@
+// The arithmetic of the numeric contract (docs/numerics.md), as pure functions
+// shared by the C++ reference, the SystemC models and the RTL checkers, so that
+// they cannot drift apart.
+#pragma once
+
+#include <cstdint>
+
+namespace cimvp::numerics {
+
+// floor(num / den) for den > 0, exact for negative numerators.
+inline std::int64_t floor_div(std::int64_t num, std::int64_t den) {
+    std::int64_t q = num / den;
+    if ((num % den != 0) && (num < 0)) --q;
+    return q;
+}
+
+// round_half_up(num / den) = floor(num / den + 1/2), den > 0.
+inline std::int64_t round_half_up_div(std::int64_t num, std::int64_t den) {
+    return floor_div(2 * num + den, 2 * den);
+}
+
+// round_half_up(v / 2^shift); shift 0 returns v.
+inline std::int64_t round_half_up_shift(std::int64_t v, int shift) {
+    if (shift <= 0) return v;
+    return (v + (std::int64_t{1} << (shift - 1))) >> shift;  // arithmetic shift = floor
+}
+
+// One column's ADC calibration, in fixed point with `frac_bits` fraction bits.
+struct AdcColumn {
+    std::int64_t step_fx = 1;  // > 0
+    std::int64_t base_fx = 0;
+};
+
+// code = clamp(round_half_up((psum - base) / step), 0, 2^bits - 1).
+inline int adc_code(std::int64_t psum_fx, const AdcColumn& col, int bits) {
+    const std::int64_t max_code = (std::int64_t{1} << bits) - 1;
+    std::int64_t code = round_half_up_div(psum_fx - col.base_fx, col.step_fx);
+    if (code < 0) code = 0;
+    if (code > max_code) code = max_code;
+    return static_cast<int>(code);
+}
+
+// The digital value the ADC hands to the shift-add: base + code * step.
+inline std::int64_t adc_value(int code, const AdcColumn& col) { return col.base_fx + code * col.step_fx; }
+
+// Analog partial sum (real, in LSB units) to the comparator's fixed point.
+std::int64_t analog_to_fixed(double psum, int frac_bits);
+
+// Counter-based random numbers: the same key gives the same draw in every
+// implementation, whatever order the draws are made in.
+std::uint64_t mix64(std::uint64_t x);
+std::uint64_t hash_key(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d);
+double uniform01(std::uint64_t key);  // in (0, 1)
+double standard_normal(std::uint64_t key);
+
+// Shift-add of one (row tile, output): the partial accumulator of a tile.
+//   fx_sum  = sum over slices j, steps t of 2^(t*dac_bits + j*cell_bits) * adc_value
+//   partial = weight_scale * round_half_up(fx_sum / 2^frac_bits) - offset * sum(x over the tile's rows)
+inline std::int64_t finish_partial(std::int64_t fx_sum, int frac_bits, std::int64_t weight_scale,
+                                   std::int64_t offset, std::int64_t input_sum) {
+    return weight_scale * round_half_up_shift(fx_sum, frac_bits) - offset * input_sum;
+}
+
+}  // namespace cimvp::numerics

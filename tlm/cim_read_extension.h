@@ -1,0 +1,65 @@
+// Payload extension of the CIM tile's internal pipeline (sequencer -> crossbar
+// macro -> ADC bank -> shift-add accumulator). The payload data is a whole
+// vector (input bit-planes, then column partial sums, then ADC values); the
+// extension says which read of which vector it belongs to.
+#pragma once
+
+#include <cstdint>
+
+#include <systemc>
+#include <tlm>
+
+namespace cimvp::tlmx {
+
+struct CimReadContext {
+    enum class Op : std::uint8_t { kRead, kFinish };
+    Op op = Op::kRead;
+    int step = 0;              // t: which dac_bits-wide slice of the input
+    int step_bits = 1;         // input bits applied in this read
+    int rows = 0;              // active word lines
+    int cols = 0;              // active bit lines
+    int slices = 1;            // columns per output
+    int dac_bits = 1;          // shift per step
+    int cell_bits = 1;         // shift per slice
+    int outs = 0;              // outputs (cols / slices)
+    std::int64_t weight_scale = 1;
+    std::int64_t offset = 0;
+    std::int64_t input_sum = 0;     // sum of the vector's inputs on this tile's rows
+    std::uint64_t vector_index = 0; // global index: keys the read noise
+    std::uint32_t out_slot = 0;     // position of the vector in the output buffer
+};
+
+class CimReadExtension : public tlm::tlm_extension<CimReadExtension> {
+public:
+    CimReadContext ctx;
+
+    tlm::tlm_extension_base* clone() const override {
+        auto* e = new CimReadExtension;
+        e->ctx = ctx;
+        return e;
+    }
+    void copy_from(const tlm::tlm_extension_base& other) override {
+        ctx = static_cast<const CimReadExtension&>(other).ctx;
+    }
+};
+
+// Sends a vector on to the next stage of the pipeline under the same context,
+// reusing the stage's own payload; returns the downstream response.
+template <typename Socket>
+tlm::tlm_response_status forward_vector(Socket& socket, tlm::tlm_generic_payload& out, void* data, unsigned bytes,
+                                        CimReadExtension* ext, sc_core::sc_time& delay) {
+    out.set_command(tlm::TLM_WRITE_COMMAND);
+    out.set_address(0);
+    out.set_data_ptr(static_cast<unsigned char*>(data));
+    out.set_data_length(bytes);
+    out.set_streaming_width(bytes);
+    out.set_byte_enable_ptr(nullptr);
+    out.set_dmi_allowed(false);
+    out.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    out.set_extension(ext);
+    socket->b_transport(out, delay);
+    out.clear_extension(ext);
+    return out.get_response_status();
+}
+
+}  // namespace cimvp::tlmx

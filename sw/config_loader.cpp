@@ -97,9 +97,9 @@ std::string step_mode_name(AdcStepMode m) { return m == AdcStepMode::kLayer ? kS
 
 // The keys of one MemoryConfig; buffers must be a multiple of `multiple_of` bytes.
 template <class V, class Mem>
-void visit_memory(V& v, const char* key, Mem& m, std::uint64_t multiple_of) {
+void visit_memory(V& v, const char* key, Mem& m, std::uint64_t max_bytes, std::uint64_t multiple_of) {
     v.object(key, [&] {
-        v.u64("size_bytes", m.size_bytes, U64Range{lim::kMinMemoryBytes, lim::kMaxMemoryBytes, multiple_of});
+        v.u64("size_bytes", m.size_bytes, U64Range{lim::kMinMemoryBytes, max_bytes, multiple_of});
         v.real("latency_ns", m.latency_ns, kPositive);
         v.real("bytes_per_ns", m.bytes_per_ns, kPositive);
         v.real("read_pj_per_byte", m.read_pj_per_byte, kNonNegative);
@@ -159,9 +159,9 @@ void visit_config(V& v, Cfg& c) {
         auto& p = c.platform;
         v.integer("tiles", p.tiles, IntRange{lim::kMinTiles, lim::kMaxTiles});
         v.real("quantum_ns", p.quantum_ns, kPositive);
-        visit_memory(v, "dram", p.dram, 1);
-        visit_memory(v, "input_buffer", p.input_buffer, lim::kBufferAlignBytes);
-        visit_memory(v, "output_buffer", p.output_buffer, lim::kBufferAlignBytes);
+        visit_memory(v, "dram", p.dram, lim::kMaxDramBytes, 1);
+        visit_memory(v, "input_buffer", p.input_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
+        visit_memory(v, "output_buffer", p.output_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
     });
 }
 

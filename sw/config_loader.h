@@ -60,8 +60,10 @@ inline constexpr double kMaxSigma = 5.0;
 inline constexpr double kMinStuckAtRate = 0.0;
 inline constexpr double kMaxStuckAtRate = 1.0;
 inline constexpr std::uint64_t kMinMemoryBytes = 1;
-// Keeps base + size of every region far from 64-bit overflow in the address map.
-inline constexpr std::uint64_t kMaxMemoryBytes = std::uint64_t{1} << 40;  // 1 TiB
+// DRAM sits below the MMIO windows at 0x4000_0000 (hw/address_map.h).
+inline constexpr std::uint64_t kMaxDramBytes = std::uint64_t{1} << 30;  // 1 GiB
+// Per-tile buffers; keeps the tile windows (and 4096 of them) far from 64-bit overflow.
+inline constexpr std::uint64_t kMaxBufferBytes = std::uint64_t{1} << 24;  // 16 MiB
 inline constexpr std::uint64_t kBufferAlignBytes = 8;                     // input/output buffer sizes
 inline constexpr std::uint64_t kMinSeed = 0;
 inline constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();

@@ -247,10 +247,11 @@ TEST_F(ConfigLoaderTest, OutOfRangeNamesKeyAndRange) {
         {"/dma/bytes_per_ns", 0, "expected a number > 0, got 0"},
         {"/platform/tiles", 5000, "expected an integer in [1, 4096], got 5000"},
         {"/platform/quantum_ns", -10, "expected a number > 0, got -10"},
-        {"/platform/dram/size_bytes", 0, "expected an integer in [1, 1099511627776], got 0"},
-        {"/platform/dram/size_bytes", -4096, "expected an integer in [1, 1099511627776], got -4096"},
+        {"/platform/dram/size_bytes", 0, "expected an integer in [1, 1073741824], got 0"},
+        {"/platform/dram/size_bytes", -4096, "expected an integer in [1, 1073741824], got -4096"},
+        {"/platform/dram/size_bytes", 2147483648LL, "expected an integer in [1, 1073741824], got 2147483648"},
         {"/platform/input_buffer/size_bytes", 1001,
-         "expected an integer in [1, 1099511627776] and a multiple of 8, got 1001"},
+         "expected an integer in [1, 16777216] and a multiple of 8, got 1001"},
         {"/platform/output_buffer/bytes_per_ns", 0, "expected a number > 0, got 0"},
         {"/platform/output_buffer/write_pj_per_byte", -2, "expected a number >= 0, got -2"},
     };
@@ -388,7 +389,7 @@ TEST_F(ConfigLoaderTest, ValidateAfterOverrides) {
     } catch (const ConfigError& e) {
         EXPECT_EQ(std::string(e.what()),
                   "configs/x.json + --set: platform.input_buffer.size_bytes: expected an "
-                  "integer in [1, 1099511627776] and a multiple of 8, got 12");
+                  "integer in [1, 16777216] and a multiple of 8, got 12");
     }
 
     cfg = ArchConfig{};

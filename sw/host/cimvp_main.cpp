@@ -109,8 +109,9 @@ void print_layer(const LayerJobResult& r) {
                 r.layer.name.c_str(), r.layer.K, r.layer.M, r.layer.a_bits, r.layer.w_bits,
                 r.layer.binary ? " (binary)" : "", r.vectors, r.map.row_tiles, r.map.col_tiles, r.map.passes);
     std::printf("agreement with the C++ reference: %.6f (%zu outputs)\n", r.agreement, r.platform.size());
-    std::printf("agreement with the integer matmul: %.6f (%s)\n", r.exact_agreement,
-                r.adc_lossless ? "lossless ADC, ideal devices: must be 1" : "lossy ADC or non-ideal devices");
+    std::printf("agreement with the integer matmul: %.6f (%s), relative error %.3g\n", r.exact_agreement,
+                r.adc_lossless ? "lossless ADC, ideal devices: must be 1" : "lossy ADC or non-ideal devices",
+                r.relative_error);
     std::printf("cycles %llu, simulated time %.3f us, %u commands, %u tile runs\n",
                 static_cast<unsigned long long>(r.cycles), r.sim_time_ns / 1000.0, r.commands, r.tile_runs);
     std::printf("energy %.3f nJ: crossbar %.3f, adc %.3f, shift_add %.3f, buffers %.3f, dma %.3f, dram %.3f nJ\n",

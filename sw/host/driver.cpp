@@ -61,6 +61,7 @@ CommandListStats Driver::run_commands(const std::vector<Command>& cmds) {
     write32(c + reg::kCmdBaseHi, static_cast<std::uint32_t>(base >> 32));
     write32(c + reg::kCmdCount, static_cast<std::uint32_t>(cmds.size()));
     write32(c + reg::kIrqEnable, reg::kIrqDone | reg::kIrqError);
+    if (start_hook_) start_hook_();
     const sc_core::sc_time started = host_.now();
     write32(c + reg::kCtrl, reg::kCtrlStart);
     if (!host_.wait_for_irq(kIrqTimeout))

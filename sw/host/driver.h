@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -54,12 +55,16 @@ public:
                                                std::uint64_t first_vector = 0, CommandListStats* stats = nullptr);
 
     const AddressMap& address_map() const { return map_; }
+    // Called right before each command list starts (after the host loaded DRAM),
+    // e.g. to snapshot event counters so that host loading is not charged.
+    void set_start_hook(std::function<void()> hook) { start_hook_ = std::move(hook); }
 
 private:
     HostCpu& host_;
     ArchConfig cfg_;
     AddressMap map_;
     std::uint64_t next_ = kDramBase;
+    std::function<void()> start_hook_;
 };
 
 }  // namespace cimvp

@@ -1,6 +1,7 @@
 #include "sw/host/layer_job.h"
 
 #include <chrono>
+#include <cmath>
 #include <random>
 
 #include "hw/platform.h"
@@ -77,8 +78,10 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     Platform platform("platform", cfg);
     platform.log.enable(spec.log_transactions);
     CommandListStats stats;
+    EnergyBreakdown before;  // what the host's loading of DRAM cost: not the accelerator's
     HostCpu host("host", [&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
+        driver.set_start_hook([&] { before = platform.energy(); });
         r.platform = driver.run_matrix_layer(r.layer, r.map, adc, x.data(), r.vectors, 0, &stats);
     });
     platform.router.attach("host", host.bus_socket);
@@ -91,9 +94,15 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     r.sim_time_ns = stats.sim_ns;
     r.commands = stats.commands;
     r.tile_runs = stats.tile_runs;
-    r.energy = platform.energy();
+    r.energy = platform.energy() - before;
     r.agreement = fraction_equal(r.platform, r.reference);
     r.exact_agreement = fraction_equal(r.platform, r.exact);
+    double err = 0, mag = 0;
+    for (std::size_t i = 0; i < r.exact.size() && i < r.platform.size(); ++i) {
+        err += std::abs(static_cast<double>(r.platform[i] - r.exact[i]));
+        mag += std::abs(static_cast<double>(r.exact[i]));
+    }
+    r.relative_error = mag > 0 ? err / mag : 0.0;
     return r;
 }
 

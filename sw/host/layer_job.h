@@ -36,6 +36,7 @@ struct LayerJobResult {
     std::vector<std::int64_t> platform, reference, exact;
     double agreement = 0;        // fraction of outputs where platform == reference
     double exact_agreement = 0;  // fraction where platform == integer matmul
+    double relative_error = 0;   // sum |platform - matmul| / sum |matmul|: what ADC loss and devices cost
     std::uint64_t cycles = 0;    // digital clock cycles of the layer's command list
     double sim_time_ns = 0;
     EnergyBreakdown energy;

@@ -30,6 +30,7 @@ nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg)
                             {"tiles_used", r.map.tiles_used()}};
     return {{"agreement", r.agreement},
             {"exact_agreement", r.exact_agreement},
+            {"relative_error", r.relative_error},
             {"adc_lossless", r.adc_lossless},
             {"vectors", r.vectors},
             {"outputs", r.platform.size()},

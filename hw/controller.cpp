@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
@@ -95,6 +96,8 @@ void Controller::on_ctrl_write(std::uint32_t value) {
         regs_.set(kStatus, kStatusBusy);
         regs_.set(kError, 0);
         regs_.set(kErrorIndex, 0);
+        for (std::uint32_t perf : {kPerfCyclesLo, kPerfCyclesHi, kPerfCommands, kPerfTileRuns, kPerfDmaCommands})
+            regs_.set(perf, 0);
         start_requested_ = true;
     }
 }

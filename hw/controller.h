@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/command_format.h"
+#include "hw/tile_registers.h"
 #include "sw/arch_config.h"
 #include "tlm/register_file.h"
 #include "tlm/timed_initiator.h"
@@ -61,13 +62,13 @@ enum class ControllerError : std::uint32_t {
 
 class Controller : public sc_core::sc_module {
 public:
-    // The tile register block as the controller drives it (defined by the CIM tile; keep in step).
-    static constexpr std::uint32_t kTileCtrl = 0x04;
-    static constexpr std::uint32_t kTileStatus = 0x08;
-    static constexpr std::uint32_t kTileVectors = 0x34;
-    static constexpr std::uint32_t kTileVectorBase = 0x38;
-    static constexpr std::uint32_t kTileCtrlStart = 1u << 0;
-    static constexpr std::uint32_t kTileStatusError = 1u << 2;
+    // The part of the tile's register block (hw/tile_registers.h) that kTileRun drives.
+    static constexpr std::uint32_t kTileCtrl = tile_reg::kCtrl;
+    static constexpr std::uint32_t kTileStatus = tile_reg::kStatus;
+    static constexpr std::uint32_t kTileVectors = tile_reg::kVectors;
+    static constexpr std::uint32_t kTileVectorBase = tile_reg::kVectorBase;
+    static constexpr std::uint32_t kTileCtrlStart = tile_reg::kCtrlStart;
+    static constexpr std::uint32_t kTileStatusError = tile_reg::kStatusError;
     // Commands fetched per bus transaction.
     static constexpr std::uint32_t kFetchChunk = 32;
 

@@ -39,7 +39,11 @@ LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg)
     LayerMapping m;
     m.K = layer.K;
     m.M = layer.M;
-    m.rows = cfg.crossbar.rows;
+    m.array_rows = cfg.crossbar.rows;
+    if (layer.rows_per_tile < 0 || layer.rows_per_tile > cfg.crossbar.rows)
+        fail("rows_per_tile " + std::to_string(layer.rows_per_tile) + ": expected 0 (crossbar.rows) or 1.." +
+             std::to_string(cfg.crossbar.rows));
+    m.rows = layer.rows_per_tile > 0 ? layer.rows_per_tile : cfg.crossbar.rows;
     m.cols = cfg.crossbar.cols;
     m.cell_bits = cfg.crossbar.cell_bits;
     m.dac_bits = std::min(cfg.crossbar.dac_bits, layer.a_bits);
@@ -59,6 +63,9 @@ LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg)
              std::to_string(m.rows) + " rows but the platform has " + std::to_string(tiles) + " tiles");
     m.col_tiles_per_pass = std::min(m.col_tiles, tiles / m.row_tiles);
     m.passes = (m.col_tiles + m.col_tiles_per_pass - 1) / m.col_tiles_per_pass;
+    if (!layer.col_mult.empty() && layer.col_mult.size() != static_cast<std::size_t>(m.row_tiles) * m.M)
+        fail("has " + std::to_string(layer.col_mult.size()) + " column multipliers, expected row_tiles*M = " +
+             std::to_string(static_cast<std::size_t>(m.row_tiles) * m.M));
     m.weight_scale = layer.binary ? 2 : 1;
     m.offset = layer.binary ? 1 : (std::int64_t{1} << (layer.w_bits - 1));
     return m;
@@ -142,12 +149,12 @@ AdcTables calibrate_adc(const MatrixLayer& layer, const LayerMapping& map, const
     if (adc_is_lossless(map, cfg) || n <= 0) return tables;
 
     std::vector<Moments> moments(tables.columns.size());
-    const int words = CrossbarArray::words_for(map.rows);
+    const int words = CrossbarArray::words_for(map.array_rows);
     std::vector<std::uint64_t> planes(static_cast<std::size_t>(map.a_bits) * words);
     std::vector<std::int64_t> psum(map.cols);
     for (int rt = 0; rt < map.row_tiles; ++rt) {
         for (int ct = 0; ct < map.col_tiles; ++ct) {
-            CrossbarArray xbar(map.rows, map.cols, map.cell_bits);
+            CrossbarArray xbar(map.array_rows, map.cols, map.cell_bits);
             const auto lv = map.tile_levels(layer, rt, ct);
             for (int r = 0; r < map.rows_in(rt); ++r) xbar.program_row(r, &lv[static_cast<std::size_t>(r) * map.cols], 0, map.cols);
             Moments* mo = &moments[(static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols];

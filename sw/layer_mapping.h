@@ -26,11 +26,14 @@ struct MatrixLayer {
     int w_bits = 8;    // weights: signed w_bits-bit integers
     bool binary = false;  // BWMA binary weights in {-1, +1} (w_bits must be 1)
     std::vector<std::int8_t> weights;  // K x M, row-major: weights[k * M + m]
+    int rows_per_tile = 0;             // 0: crossbar.rows; else whole-kernel tiling (<= crossbar.rows)
+    std::vector<std::int32_t> col_mult;  // row_tiles x M multipliers of the tiles' partials; empty: all 1
 };
 
 struct LayerMapping {
     int K = 0, M = 0;
-    int rows = 0, cols = 0;       // macro geometry R x C
+    int rows = 0, cols = 0;       // rows per row tile (<= the macro's), macro columns C
+    int array_rows = 0;           // the macro's rows R
     int cell_bits = 1, dac_bits = 1, a_bits = 8, w_bits = 8;
     bool binary = false;
     int slices = 1;               // S = ceil(w_bits / cell_bits) columns per output
@@ -62,6 +65,10 @@ struct LayerMapping {
     std::vector<std::uint8_t> tile_levels(const MatrixLayer& layer, int rt, int ct) const;
     // Largest ideal partial sum one read of a tile can produce.
     std::int64_t max_psum(int rt) const;
+    // Multiplier of tile (rt, ct)'s partial of its output o (1 unless the layer has column multipliers).
+    std::int64_t col_mult(const MatrixLayer& layer, int rt, int m) const {
+        return layer.col_mult.empty() ? 1 : layer.col_mult[static_cast<std::size_t>(rt) * M + m];
+    }
 };
 
 // Per-column ADC calibration of every tile of a layer.

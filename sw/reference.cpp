@@ -8,10 +8,13 @@ namespace cimvp {
 ReferenceLayer::ReferenceLayer(const MatrixLayer& layer, const LayerMapping& map, AdcTables adc,
                                const ArchConfig& cfg)
     : map_(map), adc_(std::move(adc)), frac_bits_(cfg.adc.frac_bits) {
+    col_mult_.resize(static_cast<std::size_t>(map_.row_tiles) * map_.M);
+    for (int rt = 0; rt < map_.row_tiles; ++rt)
+        for (int m = 0; m < map_.M; ++m) col_mult_[static_cast<std::size_t>(rt) * map_.M + m] = map_.col_mult(layer, rt, m);
     arrays_.reserve(static_cast<std::size_t>(map_.row_tiles) * map_.col_tiles);
     for (int rt = 0; rt < map_.row_tiles; ++rt) {
         for (int ct = 0; ct < map_.col_tiles; ++ct) {
-            arrays_.emplace_back(map_.rows, map_.cols, map_.cell_bits);
+            arrays_.emplace_back(map_.array_rows, map_.cols, map_.cell_bits);
             CrossbarArray& xbar = arrays_.back();
             const auto lv = map_.tile_levels(layer, rt, ct);
             for (int r = 0; r < map_.rows_in(rt); ++r)
@@ -24,7 +27,7 @@ ReferenceLayer::ReferenceLayer(const MatrixLayer& layer, const LayerMapping& map
 std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std::uint64_t first_vector) const {
     const LayerMapping& m = map_;
     std::vector<std::int64_t> acc(static_cast<std::size_t>(n) * m.M, 0);
-    const int words = CrossbarArray::words_for(m.rows);
+    const int words = CrossbarArray::words_for(m.array_rows);
     std::vector<std::uint64_t> planes(static_cast<std::size_t>(m.a_bits) * words);
     std::vector<std::int64_t> psum(m.cols), fx(m.outs_per_tile);
     for (int v = 0; v < n; ++v) {
@@ -52,6 +55,7 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
                 }
                 for (int o = 0; o < outs; ++o)
                     out[m.first_out(ct) + o] +=
+                        col_mult_[static_cast<std::size_t>(rt) * m.M + m.first_out(ct) + o] *
                         numerics::finish_partial(fx[o], frac_bits_, m.weight_scale, m.offset, input_sum);
             }
         }

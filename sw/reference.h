@@ -29,6 +29,7 @@ private:
     AdcTables adc_;
     int frac_bits_;
     std::vector<CrossbarArray> arrays_;  // [rt * col_tiles + ct]
+    std::vector<std::int64_t> col_mult_;  // [rt * M + m]
 };
 
 // The plain integer matrix product y[v][m] = sum_k x[v][k] * w[k][m]: what

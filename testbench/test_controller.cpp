@@ -469,6 +469,7 @@ TEST(Controller, StartWhileBusyIsIgnored) {
         h.pause(us(2));
         ASSERT_EQ(h.reg(kStatus), kStatusBusy);
         h.set_reg(kCtrl, kCtrlStart);
+        EXPECT_EQ(h.reg(kPerfCommands), 0u) << "PERF registers are zeroed by START and set at the end";
         ASSERT_TRUE(h.wait_irq());
         EXPECT_EQ(h.reg(kStatus), kStatusDone);
         h.set_reg(kIrqStatus, kIrqDone);

@@ -14,6 +14,7 @@ bool HostCpu::wait_for_irq(const sc_core::sc_time& timeout) {
     bus_.sync();
     if (irq.read()) return true;
     sc_core::wait(timeout, irq.posedge_event());
+    bus_.keeper().reset();  // the wait moved time: restart the quantum from here
     return irq.read();
 }
 

@@ -1,0 +1,33 @@
+#include "sw/post_processing.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace cimvp {
+
+void pool2d(const std::uint8_t* in, int channels, int height, int width, PoolKind kind, int size, int stride,
+            std::uint8_t* out) {
+    if (kind == PoolKind::kNone) {
+        std::memcpy(out, in, static_cast<std::size_t>(channels) * height * width);
+        return;
+    }
+    const int ph = pooled_size(height, size, stride), pw = pooled_size(width, size, stride);
+    for (int c = 0; c < channels; ++c) {
+        const std::uint8_t* plane = in + static_cast<std::size_t>(c) * height * width;
+        for (int oy = 0; oy < ph; ++oy)
+            for (int ox = 0; ox < pw; ++ox) {
+                std::int64_t acc = 0;
+                int best = 0;
+                for (int dy = 0; dy < size; ++dy)
+                    for (int dx = 0; dx < size; ++dx) {
+                        const int v = plane[(oy * stride + dy) * width + ox * stride + dx];
+                        acc += v;
+                        best = std::max(best, v);
+                    }
+                out[(static_cast<std::size_t>(c) * ph + oy) * pw + ox] = static_cast<std::uint8_t>(
+                    kind == PoolKind::kMax ? best : numerics::round_half_up_div(acc, size * size));
+            }
+    }
+}
+
+}  // namespace cimvp

@@ -11,7 +11,7 @@ namespace {
 constexpr int kMaxActivationBits = 8;
 constexpr int kMaxWeightBits = 8;
 
-std::string where(const MatrixLayer& layer) { return "layer '" + layer.name + "': "; }
+std::string where(const MatrixLayer& layer) { return layer.name + ": "; }
 }  // namespace
 
 LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg) {

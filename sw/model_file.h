@@ -1,0 +1,78 @@
+// Model file format v1 (docs/model-format.md): a quantized network as the
+// platform runs it. The loader validates every field once, at load, and
+// rejects a malformed, truncated or corrupted file, or one that needs more
+// hardware than the config has, naming the file, the field and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sw/arch_config.h"
+#include "sw/layer_mapping.h"
+#include "sw/post_processing.h"
+
+namespace cimvp {
+
+struct ModelError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class LayerKind : std::uint32_t { kConv = 1, kFc = 2 };
+
+struct NetworkLayer {
+    LayerKind kind = LayerKind::kFc;
+    int in_c = 1, in_h = 1, in_w = 1;
+    int out_c = 1;
+    int kernel = 1, stride = 1, padding = 0;
+    int a_in_bits = 8, w_bits = 8;
+    bool binary = false;
+    int rows_per_tile = 0;
+    bool relu = true;  // false: the last layer (logits)
+    int a_out_bits = 0;
+    PoolKind pool = PoolKind::kNone;
+    int pool_size = 0, pool_stride = 0;
+    int shift = 0;
+    std::vector<std::int8_t> weights;  // [M][K], K in (c, ky, kx) order
+    std::vector<std::int64_t> bias;
+    std::vector<std::int32_t> mult, mult_x;
+    std::vector<std::int32_t> col_mult;  // [row_tiles][M] or empty
+    bool has_adc_tables = false;
+    std::vector<std::int64_t> adc_step, adc_base;  // [row_tiles][M][S]
+
+    int K() const { return kind == LayerKind::kConv ? in_c * kernel * kernel : in_c * in_h * in_w; }
+    int M() const { return out_c; }
+    int out_h() const { return kind == LayerKind::kConv ? (in_h + 2 * padding - kernel) / stride + 1 : 1; }
+    int out_w() const { return kind == LayerKind::kConv ? (in_w + 2 * padding - kernel) / stride + 1 : 1; }
+    int vectors() const { return out_h() * out_w(); }  // matrix-layer vectors per image
+    int pooled_h() const { return pool == PoolKind::kNone ? out_h() : pooled_size(out_h(), pool_size, pool_stride); }
+    int pooled_w() const { return pool == PoolKind::kNone ? out_w() : pooled_size(out_w(), pool_size, pool_stride); }
+    int slices(int cell_bits) const { return binary ? 1 : (w_bits + cell_bits - 1) / cell_bits; }
+    // The matrix layer (K x M weights) this layer runs on the crossbars.
+    MatrixLayer matrix(const std::string& name) const;
+    PostProcessParams post_process() const;
+};
+
+struct NetworkModel {
+    std::string path;  // file it came from (messages)
+    std::string name, scheme;
+    int in_c = 1, in_h = 28, in_w = 28, in_bits = 8;
+    int num_classes = 10;
+    int cell_bits = 0, dac_bits = 0, adc_bits = 0, frac_bits = 8;  // hardware needed; 0 = any
+    std::vector<NetworkLayer> layers;
+
+    std::string layer_name(std::size_t i) const;  // "layer 2 (fc)"
+    std::size_t image_bytes() const { return static_cast<std::size_t>(in_c) * in_h * in_w; }
+};
+
+// Reads and validates a model file. Throws ModelError.
+NetworkModel load_model(const std::string& path);
+// Parses and validates model bytes; `source` names them in messages.
+NetworkModel parse_model(const std::vector<std::uint8_t>& bytes, const std::string& source);
+// The model file bytes of a model (format v1, with checksum).
+std::vector<std::uint8_t> serialize_model(const NetworkModel& model);
+// Checks that the platform of `cfg` can run the model. Throws ModelError naming the field.
+void check_model_fits(const NetworkModel& model, const ArchConfig& cfg);
+
+}  // namespace cimvp

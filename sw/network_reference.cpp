@@ -1,0 +1,124 @@
+#include "sw/network_reference.h"
+
+#include "sw/im2col.h"
+#include "sw/post_processing.h"
+
+namespace cimvp {
+
+AdcTables model_adc_tables(const NetworkLayer& L, const LayerMapping& map, int adc_bits, int frac_bits) {
+    AdcTables t = AdcTables::unit(map, adc_bits, frac_bits);
+    const int S = map.slices;
+    for (int rt = 0; rt < map.row_tiles; ++rt)
+        for (int m = 0; m < map.M; ++m)
+            for (int j = 0; j < S; ++j) {
+                const std::size_t src = (static_cast<std::size_t>(rt) * map.M + m) * S + j;
+                const int ct = m / map.outs_per_tile, o = m % map.outs_per_tile;
+                numerics::AdcColumn& col = t.tile(rt, ct)[o * S + j];
+                col.step_fx = L.adc_step[src];
+                col.base_fx = L.adc_base[src];
+            }
+    return t;
+}
+
+std::vector<std::uint8_t> NetworkReference::layer_vectors(const NetworkLayer& L, const std::uint8_t* input) {
+    if (L.kind == LayerKind::kConv) {
+        ConvShape s{L.in_c, L.in_h, L.in_w, L.kernel, L.stride, L.padding};
+        return im2col(s, input);
+    }
+    return std::vector<std::uint8_t>(input, input + L.K());
+}
+
+std::vector<std::uint8_t> NetworkReference::hidden_output(const NetworkLayer& L, const std::int64_t* acc,
+                                                          const std::int64_t* sx) {
+    const int M = L.M(), n = L.vectors();
+    std::vector<std::uint8_t> y(static_cast<std::size_t>(M) * n);
+    for (int v = 0; v < n; ++v)
+        for (int m = 0; m < M; ++m)
+            y[static_cast<std::size_t>(m) * n + v] = static_cast<std::uint8_t>(
+                requantize(affine(acc[static_cast<std::size_t>(v) * M + m], sx[v], L.mult[m], L.mult_x[m], L.bias[m]),
+                           L.shift, L.a_out_bits));
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(M) * L.pooled_h() * L.pooled_w());
+    pool2d(y.data(), M, L.out_h(), L.out_w(), L.pool, L.pool_size, L.pool_stride, out.data());
+    return out;
+}
+
+std::vector<std::int64_t> NetworkReference::last_output(const NetworkLayer& L, const std::int64_t* acc,
+                                                        std::int64_t sx) {
+    std::vector<std::int64_t> logits(L.M());
+    for (int m = 0; m < L.M(); ++m) logits[m] = affine(acc[m], sx, L.mult[m], L.mult_x[m], L.bias[m]);
+    return logits;
+}
+
+NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration,
+                                   int n_calibration)
+    : model_(model), cfg_(cfg) {
+    check_model_fits(model_, cfg_);
+    for (std::size_t l = 0; l < model_.layers.size(); ++l) {
+        const NetworkLayer& L = model_.layers[l];
+        matrices_.push_back(L.matrix(model_.layer_name(l)));
+        maps_.push_back(LayerMapping::make(matrices_.back(), cfg_));
+        const LayerMapping& map = maps_.back();
+        AdcTables tables;
+        bool recal = false;
+        if (L.has_adc_tables && model_.adc_bits == cfg_.adc.bits) {
+            tables = model_adc_tables(L, map, cfg_.adc.bits, cfg_.adc.frac_bits);
+        } else if (adc_is_lossless(map, cfg_) || n_calibration <= 0) {
+            tables = AdcTables::unit(map, cfg_.adc.bits, cfg_.adc.frac_bits);
+            recal = L.has_adc_tables;
+        } else {
+            // The layer's inputs over the calibration images, through the layers built so far.
+            std::vector<std::uint8_t> x;
+            for (int i = 0; i < n_calibration; ++i) {
+                const auto in = layer_input(calibration + static_cast<std::size_t>(i) * model_.image_bytes(), l,
+                                            static_cast<std::uint64_t>(i));
+                const auto v = layer_vectors(L, in.data());
+                x.insert(x.end(), v.begin(), v.end());
+            }
+            tables = calibrate_adc(matrices_.back(), map, cfg_, x.data(), static_cast<int>(x.size() / map.K));
+            recal = true;
+        }
+        plan_.tables.push_back(tables);
+        plan_.recalibrated.push_back(recal);
+        layers_.push_back(std::make_unique<ReferenceLayer>(matrices_.back(), map, tables, cfg_));
+    }
+}
+
+std::vector<std::uint8_t> NetworkReference::run_layer(std::size_t l, const std::uint8_t* input,
+                                                      std::uint64_t image_index,
+                                                      std::vector<std::int64_t>* logits) const {
+    const NetworkLayer& L = model_.layers[l];
+    const auto vec = layer_vectors(L, input);
+    const int n = L.vectors();
+    const auto acc = layers_[l]->run(vec.data(), n, image_index * static_cast<std::uint64_t>(n));
+    std::vector<std::int64_t> sx(n, 0);
+    for (int v = 0; v < n; ++v)
+        for (int k = 0; k < L.K(); ++k) sx[v] += vec[static_cast<std::size_t>(v) * L.K() + k];
+    if (!L.relu) {
+        if (logits) *logits = last_output(L, acc.data(), sx[0]);
+        return {};
+    }
+    return hidden_output(L, acc.data(), sx.data());
+}
+
+std::vector<std::uint8_t> NetworkReference::layer_input(const std::uint8_t* image, std::size_t l,
+                                                        std::uint64_t image_index) const {
+    std::vector<std::uint8_t> x(image, image + model_.image_bytes());
+    for (std::size_t i = 0; i < l; ++i) x = run_layer(i, x.data(), image_index, nullptr);
+    return x;
+}
+
+std::vector<std::int64_t> NetworkReference::logits(const std::uint8_t* image, std::uint64_t image_index) const {
+    std::vector<std::uint8_t> x(image, image + model_.image_bytes());
+    std::vector<std::int64_t> out;
+    for (std::size_t l = 0; l < model_.layers.size(); ++l) x = run_layer(l, x.data(), image_index, &out);
+    return out;
+}
+
+int argmax(const std::vector<std::int64_t>& logits) {
+    int best = 0;
+    for (std::size_t i = 1; i < logits.size(); ++i)
+        if (logits[i] > logits[best]) best = static_cast<int>(i);
+    return best;
+}
+
+}  // namespace cimvp

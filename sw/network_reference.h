@@ -1,0 +1,68 @@
+// The C++ reference of a whole network (docs/numerics.md, "Networks"): each
+// layer through ReferenceLayer, then post-processing and pooling. The oracle
+// for `cimvp run`, and what the PyTorch fake-quant model must equal.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sw/arch_config.h"
+#include "sw/layer_mapping.h"
+#include "sw/model_file.h"
+#include "sw/reference.h"
+
+namespace cimvp {
+
+// The ADC tables a layer runs with on a given config: the model's own when it
+// was calibrated for this ADC, unit tables when the ADC is lossless for the
+// layer, else calibrated (per cfg.adc.step_mode) on the layer's inputs from
+// calibration images.
+struct NetworkAdcPlan {
+    std::vector<AdcTables> tables;   // one per layer
+    std::vector<bool> recalibrated;  // the tables are not the model's own
+};
+
+// Converts a model layer's [rt][M][S] tables to the tile-column layout.
+AdcTables model_adc_tables(const NetworkLayer& layer, const LayerMapping& map, int adc_bits, int frac_bits);
+
+class NetworkReference {
+public:
+    // calibration: images (n x image_bytes) used only where tables must be calibrated.
+    NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration = nullptr,
+                     int n_calibration = 0);
+
+    const NetworkModel& model() const { return model_; }
+    const std::vector<LayerMapping>& mappings() const { return maps_; }
+    const std::vector<MatrixLayer>& matrices() const { return matrices_; }
+    const NetworkAdcPlan& adc_plan() const { return plan_; }
+
+    // Logits (num_classes int64) of one image; image_index keys the read noise.
+    std::vector<std::int64_t> logits(const std::uint8_t* image, std::uint64_t image_index) const;
+    // The input activations of layer `l` (CHW bytes) for an image (for calibration and tests).
+    std::vector<std::uint8_t> layer_input(const std::uint8_t* image, std::size_t l, std::uint64_t image_index) const;
+
+    // Vectors of a layer from its input tensor: im2col for conv, the tensor for fc.
+    static std::vector<std::uint8_t> layer_vectors(const NetworkLayer& L, const std::uint8_t* input);
+    // Post-processing + pooling of a hidden layer: acc (vectors x M), sx per vector -> pooled CHW bytes.
+    static std::vector<std::uint8_t> hidden_output(const NetworkLayer& L, const std::int64_t* acc, const std::int64_t* sx);
+    // Logits of the last layer (one vector).
+    static std::vector<std::int64_t> last_output(const NetworkLayer& L, const std::int64_t* acc, std::int64_t sx);
+
+private:
+    // Runs layer l on its input tensor; returns the next input (hidden) or fills logits (last).
+    std::vector<std::uint8_t> run_layer(std::size_t l, const std::uint8_t* input, std::uint64_t image_index,
+                                        std::vector<std::int64_t>* logits) const;
+
+    NetworkModel model_;
+    ArchConfig cfg_;
+    std::vector<MatrixLayer> matrices_;
+    std::vector<LayerMapping> maps_;
+    NetworkAdcPlan plan_;
+    std::vector<std::unique_ptr<ReferenceLayer>> layers_;
+};
+
+// The class of a logit vector: the largest, the lowest index on a tie.
+int argmax(const std::vector<std::int64_t>& logits);
+
+}  // namespace cimvp

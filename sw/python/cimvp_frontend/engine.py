@@ -1,0 +1,183 @@
+"""The integer fake-quant reference: docs/numerics.md ("Matrix layer" through
+"Networks") on int64 torch tensors, bit-exact with sw/reference.cpp.
+
+Partial sums of one read are small integers, so they are computed with
+float64 matrix products (exact below 2^53) and converted back to int64; every
+rounding, clamp and shift is integer arithmetic (numerics.py)."""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import numerics as nx
+from .modelfile import KIND_CONV, POOL_AVG, POOL_MAX, POOL_NONE, IntModel, IntLayer
+
+
+@dataclass
+class Hardware:
+    """The parts of the config (configs/*.json) the contract depends on (ideal devices)."""
+    rows: int = 128
+    cols: int = 128
+    cell_bits: int = 1
+    dac_bits: int = 1
+    adc_bits: int = 8
+    frac_bits: int = 8
+    tiles: int = 64
+
+    @staticmethod
+    def from_config(cfg: dict):
+        xb, adc = cfg.get("crossbar", {}), cfg.get("adc", {})
+        return Hardware(rows=xb.get("rows", 128), cols=xb.get("cols", 128), cell_bits=xb.get("cell_bits", 1),
+                        dac_bits=xb.get("dac_bits", 1), adc_bits=adc.get("bits", 8),
+                        frac_bits=adc.get("frac_bits", 8), tiles=cfg.get("platform", {}).get("tiles", 64))
+
+    @staticmethod
+    def for_model(model: IntModel, base=None):
+        """The default chip with what the model's header requires."""
+        hw = base or Hardware()
+        return Hardware(rows=hw.rows, cols=hw.cols, cell_bits=model.cell_bits or hw.cell_bits,
+                        dac_bits=model.dac_bits or hw.dac_bits, adc_bits=model.adc_bits or hw.adc_bits,
+                        frac_bits=model.frac_bits if model.adc_bits else hw.frac_bits, tiles=hw.tiles)
+
+
+class ContractError(ValueError):
+    pass
+
+
+def layer_geometry(K, a_bits, w_bits, binary, rows_per_tile, hw: Hardware):
+    rows = rows_per_tile or hw.rows
+    if rows > hw.rows:
+        raise ContractError(f"rows_per_tile {rows} > crossbar.rows {hw.rows}")
+    slices = 1 if binary else -(-w_bits // hw.cell_bits)
+    dac = min(hw.dac_bits, a_bits)
+    return dict(rows=rows, row_tiles=-(-K // rows), slices=slices, dac=dac, steps=-(-a_bits // dac),
+                weight_scale=2 if binary else 1, offset=1 if binary else (1 << (w_bits - 1)))
+
+
+def max_psum(rows, dac, cell_bits):
+    return rows * ((1 << dac) - 1) * ((1 << cell_bits) - 1)
+
+
+def is_lossless(K, a_bits, w_bits, binary, rows_per_tile, hw: Hardware):
+    g = layer_geometry(K, a_bits, w_bits, binary, rows_per_tile, hw)
+    return max_psum(min(g["rows"], K), g["dac"], hw.cell_bits) <= (1 << hw.adc_bits) - 1
+
+
+def cell_levels(w, w_bits, binary, cell_bits):
+    """Levels of the cells per slice: list of [M][K] int64 tensors."""
+    if binary:
+        return [nx.binary_level(w)]
+    return nx.offset_slices(w, w_bits, cell_bits)
+
+
+def tiled_matrix(x, w, *, a_bits, w_bits, binary, hw: Hardware, rows_per_tile=0, col_mult=None,
+                 adc_step=None, adc_base=None):
+    """acc [N][M] of the contract for input vectors x [N][K] (int64, unsigned a_bits-bit) and
+    weights w [M][K] (int64): per row tile, step and slice one read, the ADC per column,
+    shift-add, round once per tile, remove the offset, scale by the column multiplier and sum.
+    adc_step/adc_base [row_tiles][M][S] fixed point (hw.frac_bits); None = unit tables."""
+    N, K = x.shape
+    M = w.shape[0]
+    g = layer_geometry(K, a_bits, w_bits, binary, rows_per_tile, hw)
+    R, S, dac, T = g["rows"], g["slices"], g["dac"], g["steps"]
+    Fb = hw.frac_bits
+    levels = [lv.to(torch.float64) for lv in cell_levels(w, w_bits, binary, hw.cell_bits)]
+    cell = 0 if binary else hw.cell_bits
+    acc = torch.zeros(N, M, dtype=torch.int64)
+    for rt in range(g["row_tiles"]):
+        r0, r1 = rt * R, min(K, (rt + 1) * R)
+        xr = x[:, r0:r1]
+        input_sum = xr.sum(dim=1, keepdim=True)
+        fx = torch.zeros(N, M, dtype=torch.int64)
+        for t in range(T):
+            n_t = min(dac, a_bits - t * dac)
+            xt = (nx.floor_div(xr, 1 << (t * dac)) % (1 << n_t)).to(torch.float64)
+            for j in range(S):
+                psum = torch.round(xt @ levels[j][:, r0:r1].T).to(torch.int64)
+                psum_fx = psum * (1 << Fb)
+                if adc_step is None:
+                    step = torch.full((M,), 1 << Fb, dtype=torch.int64)
+                    base = torch.zeros(M, dtype=torch.int64)
+                else:
+                    step = torch.as_tensor(adc_step[rt, :, j], dtype=torch.int64)
+                    base = torch.as_tensor(adc_base[rt, :, j], dtype=torch.int64)
+                code = nx.adc_code(psum_fx, step, base, hw.adc_bits)
+                fx += nx.adc_value(code, step, base) * (1 << (t * dac + j * cell))
+        partial = nx.finish_partial(fx, Fb, g["weight_scale"], g["offset"], input_sum)
+        if col_mult is not None:
+            partial = partial * torch.as_tensor(col_mult[rt], dtype=torch.int64)
+        acc += partial
+    return acc
+
+
+def exact_matrix(x, w):
+    """The plain integer product sum_k x[k] w[m][k] (exact: |terms| < 2^53)."""
+    return torch.round(x.to(torch.float64) @ w.to(torch.float64).T).to(torch.int64)
+
+
+def im2col(x, L: IntLayer):
+    """[B][C][H][W] int64 -> [B*OH*OW][K] int64, (c, ky, kx) order, zero padding."""
+    cols = F.unfold(x.to(torch.float64), L.kernel, padding=L.padding, stride=L.stride)  # B, K, OH*OW
+    return torch.round(cols.transpose(1, 2).reshape(-1, cols.shape[1])).to(torch.int64)
+
+
+def layer_forward(x, L: IntLayer, hw: Hardware, force_tiled=False):
+    """One layer on a batch: returns the next layer's input [B][C][H][W] (hidden) or logits [B][M]."""
+    B = x.shape[0]
+    if L.kind == KIND_CONV:
+        vec = im2col(x, L)
+    else:
+        vec = x.reshape(B, -1)
+    w = torch.as_tensor(L.weights.astype(np.int64))
+    lossless_ok = L.adc_step is None and L.col_mult is None and not force_tiled
+    if lossless_ok:
+        if not is_lossless(L.K, L.a_in_bits, L.w_bits, L.binary, L.rows_per_tile, hw):
+            raise ContractError("layer without ADC tables on a lossy ADC: the contract needs tables")
+        acc = exact_matrix(vec, w)
+    else:
+        acc = tiled_matrix(vec, w, a_bits=L.a_in_bits, w_bits=L.w_bits, binary=bool(L.binary), hw=hw,
+                           rows_per_tile=L.rows_per_tile, col_mult=L.col_mult, adc_step=L.adc_step,
+                           adc_base=L.adc_base)
+    sx = vec.sum(dim=1, keepdim=True)
+    v = acc * torch.as_tensor(L.mult.astype(np.int64)) + sx * torch.as_tensor(L.mult_x.astype(np.int64)) \
+        + torch.as_tensor(L.bias.astype(np.int64))
+    if not L.relu:
+        return v.reshape(B, -1) if L.kind != KIND_CONV else v.reshape(B, -1)
+    y = torch.clamp(nx.round_half_up_shift(v, L.shift), 0, (1 << L.a_out_bits) - 1)
+    oh, ow = L.out_hw()
+    y = y.reshape(B, oh, ow, L.M).permute(0, 3, 1, 2).contiguous()
+    if L.pool == POOL_MAX:
+        y = torch.round(F.max_pool2d(y.to(torch.float64), L.pool_size, L.pool_stride)).to(torch.int64)
+    elif L.pool == POOL_AVG:
+        s = torch.round(F.avg_pool2d(y.to(torch.float64), L.pool_size, L.pool_stride,
+                                     divisor_override=1)).to(torch.int64)
+        y = nx.round_half_up_div(s, L.pool_size * L.pool_size)
+    return y
+
+
+def run(model: IntModel, images, hw: Hardware = None, batch=250, force_tiled=False):
+    """Integer logits [N][num_classes] (int64) of uint8 images [N][C][H][W]."""
+    hw = hw or Hardware.for_model(model)
+    images = torch.as_tensor(np.asarray(images)).to(torch.int64)
+    outs = []
+    for i in range(0, images.shape[0], batch):
+        x = images[i:i + batch]
+        for L in model.layers:
+            x = layer_forward(x, L, hw, force_tiled=force_tiled)
+        outs.append(x)
+    return torch.cat(outs, 0)
+
+
+def predict(logits):
+    """Index of the largest logit, the lowest index on a tie (torch.argmax does not promise that)."""
+    mx = logits.max(dim=1, keepdim=True).values
+    idx = torch.arange(logits.shape[1]).expand_as(logits)
+    return torch.where(logits == mx, idx, logits.shape[1]).min(dim=1).values
+
+
+def digests(logits):
+    """FNV-1a 64 of the int64 little-endian logits and of the uint8 predicted labels."""
+    lg = logits.numpy().astype("<i8")
+    pred = predict(logits).numpy().astype(np.uint8)
+    return f"{nx.fnv1a64(lg.tobytes()):016x}", f"{nx.fnv1a64(pred.tobytes()):016x}"

@@ -1,0 +1,269 @@
+// Model file v1 and the network reference against an independent, naive
+// integer implementation of docs/numerics.md "Networks" (direct convolution
+// loops, no crossbar, no tiling).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "sw/idx_dataset.h"
+#include "sw/model_file.h"
+#include "sw/network_reference.h"
+#include "sw/post_processing.h"
+
+namespace cimvp {
+namespace {
+
+NetworkLayer random_layer(std::mt19937& rng, LayerKind kind, int in_c, int in_h, int in_w, int out_c, int a_in,
+                          int a_out, int w_bits, bool binary, bool last, PoolKind pool) {
+    NetworkLayer L;
+    L.kind = kind;
+    L.in_c = in_c;
+    L.in_h = in_h;
+    L.in_w = in_w;
+    L.out_c = out_c;
+    if (kind == LayerKind::kConv) {
+        L.kernel = 3;
+        L.stride = 1;
+        L.padding = 1;
+    }
+    L.a_in_bits = a_in;
+    L.w_bits = binary ? 1 : w_bits;
+    L.binary = binary;
+    L.relu = !last;
+    L.a_out_bits = last ? 0 : a_out;
+    L.pool = last ? PoolKind::kNone : pool;
+    L.pool_size = L.pool == PoolKind::kNone ? 0 : 2;
+    L.pool_stride = L.pool_size;
+    L.shift = last ? 0 : 10;
+    const int K = L.K();
+    L.weights.resize(static_cast<std::size_t>(out_c) * K);
+    for (auto& w : L.weights)
+        w = binary ? ((rng() & 1) ? 1 : -1)
+                   : static_cast<std::int8_t>(static_cast<int>(rng() % (1u << w_bits)) - (1 << (w_bits - 1)));
+    for (int m = 0; m < out_c; ++m) {
+        L.bias.push_back(static_cast<std::int64_t>(rng() % 20001) - 10000);
+        L.mult.push_back(static_cast<std::int32_t>(rng() % 300) + 1);
+        L.mult_x.push_back(binary ? static_cast<std::int32_t>(rng() % 41) - 20 : 0);
+    }
+    return L;
+}
+
+NetworkModel small_model(std::uint64_t seed, bool binary_middle, PoolKind pool) {
+    std::mt19937 rng(static_cast<unsigned>(seed));
+    NetworkModel m;
+    m.path = "<test>";
+    m.name = "test";
+    m.scheme = binary_middle ? "bwma" : "int8";
+    m.in_c = 1;
+    m.in_h = 10;
+    m.in_w = 10;
+    m.in_bits = 8;
+    m.num_classes = 5;
+    m.layers.push_back(random_layer(rng, LayerKind::kConv, 1, 10, 10, 6, 8, 4, 8, false, false, pool));
+    const int h = m.layers[0].pooled_h(), w = m.layers[0].pooled_w();
+    m.layers.push_back(random_layer(rng, LayerKind::kConv, 6, h, w, 8, 4, 4, 4, binary_middle, false, PoolKind::kNone));
+    m.layers.push_back(random_layer(rng, LayerKind::kFc, 8, h, w, 5, 4, 0, 6, false, true, PoolKind::kNone));
+    return m;
+}
+
+// Direct evaluation of the contract with a lossless ADC: no crossbar, no tiles.
+std::vector<std::int64_t> naive_logits(const NetworkModel& m, const std::uint8_t* image) {
+    std::vector<std::uint8_t> x(image, image + m.image_bytes());
+    for (const NetworkLayer& L : m.layers) {
+        const int oh = L.out_h(), ow = L.out_w(), K = L.K();
+        std::vector<std::uint8_t> y(static_cast<std::size_t>(L.M()) * oh * ow);
+        for (int oy = 0; oy < oh; ++oy)
+            for (int ox = 0; ox < ow; ++ox) {
+                std::int64_t sx = 0;
+                std::vector<std::int64_t> acc(L.M(), 0);
+                for (int c = 0; c < L.in_c; ++c)
+                    for (int ky = 0; ky < L.kernel; ++ky)
+                        for (int kx = 0; kx < L.kernel; ++kx) {
+                            int v = 0;
+                            int k = 0;
+                            if (L.kind == LayerKind::kConv) {
+                                const int iy = oy * L.stride + ky - L.padding, ix = ox * L.stride + kx - L.padding;
+                                if (iy >= 0 && iy < L.in_h && ix >= 0 && ix < L.in_w)
+                                    v = x[(static_cast<std::size_t>(c) * L.in_h + iy) * L.in_w + ix];
+                                k = (c * L.kernel + ky) * L.kernel + kx;
+                            }
+                            if (L.kind == LayerKind::kConv) {
+                                sx += v;
+                                for (int o = 0; o < L.M(); ++o) acc[o] += v * L.weights[static_cast<std::size_t>(o) * K + k];
+                            }
+                        }
+                if (L.kind == LayerKind::kFc) {
+                    for (int k = 0; k < K; ++k) {
+                        sx += x[k];
+                        for (int o = 0; o < L.M(); ++o) acc[o] += x[k] * L.weights[static_cast<std::size_t>(o) * K + k];
+                    }
+                }
+                for (int o = 0; o < L.M(); ++o) {
+                    const std::int64_t v = acc[o] * L.mult[o] + sx * L.mult_x[o] + L.bias[o];
+                    if (!L.relu) return std::vector<std::int64_t>{};  // handled below for the last layer
+                    y[(static_cast<std::size_t>(o) * oh + oy) * ow + ox] =
+                        static_cast<std::uint8_t>(requantize(v, L.shift, L.a_out_bits));
+                }
+            }
+        std::vector<std::uint8_t> p(static_cast<std::size_t>(L.M()) * L.pooled_h() * L.pooled_w());
+        pool2d(y.data(), L.M(), oh, ow, L.pool, L.pool_size, L.pool_stride, p.data());
+        x = p;
+        if (&L == &m.layers[m.layers.size() - 2]) break;
+    }
+    const NetworkLayer& last = m.layers.back();
+    std::vector<std::int64_t> logits(last.M());
+    std::int64_t sx = 0;
+    for (int k = 0; k < last.K(); ++k) sx += x[k];
+    for (int o = 0; o < last.M(); ++o) {
+        std::int64_t acc = 0;
+        for (int k = 0; k < last.K(); ++k) acc += x[k] * last.weights[static_cast<std::size_t>(o) * last.K() + k];
+        logits[o] = acc * last.mult[o] + sx * last.mult_x[o] + last.bias[o];
+    }
+    return logits;
+}
+
+TEST(ModelFile, RoundTripsEveryField) {
+    NetworkModel m = small_model(1, true, PoolKind::kMax);
+    m.layers[1].rows_per_tile = 27;
+    m.layers[1].col_mult.assign(static_cast<std::size_t>((m.layers[1].K() + 26) / 27) * m.layers[1].M(), 3);
+    const auto bytes = serialize_model(m);
+    const NetworkModel back = parse_model(bytes, "<mem>");
+    EXPECT_EQ(serialize_model(back), bytes);
+    EXPECT_EQ(back.layers[1].col_mult, m.layers[1].col_mult);
+    EXPECT_EQ(back.layers[0].weights, m.layers[0].weights);
+    EXPECT_EQ(back.scheme, "bwma");
+}
+
+std::string error_of(const std::vector<std::uint8_t>& bytes) {
+    try {
+        parse_model(bytes, "bad.cimvp");
+    } catch (const ModelError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(ModelFile, RejectsWrongMagicTruncationCorruptionAndBadVersion) {
+    const auto good = serialize_model(small_model(2, false, PoolKind::kMax));
+    auto bad = good;
+    bad[0] = 'X';
+    EXPECT_NE(error_of(bad).find("magic"), std::string::npos) << error_of(bad);
+    bad = good;
+    bad.resize(good.size() / 2);
+    EXPECT_NE(error_of(bad).find("bad.cimvp"), std::string::npos);
+    EXPECT_FALSE(error_of(bad).empty());
+    bad = good;
+    bad[200] ^= 0x40;
+    EXPECT_NE(error_of(bad).find("checksum"), std::string::npos) << error_of(bad);
+    bad = good;
+    bad[8] = 2;  // version
+    EXPECT_NE(error_of(bad).find("version: expected 1, got 2"), std::string::npos) << error_of(bad);
+}
+
+TEST(ModelFile, TruncatedLayerNamesTheFieldAndOffset) {
+    // A well-formed footer on a header that promises more layers than it holds.
+    NetworkModel m = small_model(3, false, PoolKind::kMax);
+    auto bytes = serialize_model(m);
+    NetworkModel cut = m;
+    cut.layers.pop_back();
+    cut.layers.back().relu = false;  // keep the chain plausible up to where it stops
+    auto body = serialize_model(cut);
+    body[12] = 3;  // n_layers says 3, the file holds 2
+    // recompute the checksum so that the truncation, not the checksum, is what fails
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i + 16 < body.size(); ++i) { h ^= body[i]; h *= 0x100000001b3ULL; }
+    std::memcpy(&body[body.size() - 16], &h, 8);
+    const std::string e = error_of(body);
+    EXPECT_NE(e.find("bad.cimvp"), std::string::npos) << e;
+    EXPECT_TRUE(e.find("truncated") != std::string::npos || e.find("relu") != std::string::npos) << e;
+}
+
+TEST(ModelFile, RejectsAWeightOutsideItsBitsNamingLayerAndField) {
+    NetworkModel m = small_model(4, false, PoolKind::kMax);
+    m.layers[1].weights[5] = 8;  // 4-bit weights: -8..7
+    const std::string e = error_of(serialize_model(m));
+    EXPECT_NE(e.find("layer 1 (conv): weights[5]: expected -8..7, got 8"), std::string::npos) << e;
+}
+
+TEST(ModelFile, RejectsALayerWiderThanTheConfigAllows) {
+    NetworkModel m = small_model(5, false, PoolKind::kMax);
+    ArchConfig cfg;
+    cfg.crossbar.rows = 16;
+    cfg.platform.tiles = 4;  // the fc layer has K = 8*5*5 = 200 inputs: 13 row tiles of 16
+    try {
+        check_model_fits(m, cfg);
+        FAIL() << "no error";
+    } catch (const ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find("layer 2 (fc)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("tiles"), std::string::npos) << e.what();
+    }
+    m.cell_bits = 2;
+    ArchConfig one_bit;
+    EXPECT_THROW(check_model_fits(m, one_bit), ModelError);
+}
+
+TEST(NetworkReference, LosslessEqualsNaiveIntegerNetwork) {
+    for (auto pool : {PoolKind::kMax, PoolKind::kAvg}) {
+        for (bool binary : {false, true}) {
+            const NetworkModel m = small_model(10 + static_cast<int>(pool) + binary, binary, pool);
+            ArchConfig cfg;
+            cfg.crossbar.rows = 32;  // several row tiles
+            cfg.crossbar.cols = 24;
+            NetworkReference ref(m, cfg);
+            std::mt19937 rng(99);
+            for (int img = 0; img < 5; ++img) {
+                std::vector<std::uint8_t> image(m.image_bytes());
+                for (auto& p : image) p = static_cast<std::uint8_t>(rng());
+                EXPECT_EQ(ref.logits(image.data(), img), naive_logits(m, image.data()))
+                    << "pool " << static_cast<int>(pool) << " binary " << binary << " image " << img;
+            }
+        }
+    }
+}
+
+TEST(NetworkReference, ColumnMultipliersScaleEachRowTilesPartial) {
+    NetworkModel m = small_model(20, false, PoolKind::kMax);
+    ArchConfig cfg;
+    NetworkLayer& fc = m.layers[2];
+    fc.rows_per_tile = 64;  // K = 200: 4 row tiles
+    const int rt = (fc.K() + 63) / 64;
+    fc.col_mult.assign(static_cast<std::size_t>(rt) * fc.M(), 1);
+    NetworkReference plain(m, cfg);
+    for (int o = 0; o < fc.M(); ++o) fc.col_mult[static_cast<std::size_t>(1) * fc.M() + o] = 0;  // drop row tile 1
+    NetworkReference dropped(m, cfg);
+    std::vector<std::uint8_t> image(m.image_bytes(), 200);
+    const auto a = plain.logits(image.data(), 0), b = dropped.logits(image.data(), 0);
+    ASSERT_EQ(a.size(), b.size());
+    // Dropping a row tile changes the logits by exactly its contribution times mult.
+    const auto x = plain.layer_input(image.data(), 2, 0);
+    for (int o = 0; o < fc.M(); ++o) {
+        std::int64_t part = 0;
+        for (int k = 64; k < 128; ++k) part += x[k] * fc.weights[static_cast<std::size_t>(o) * fc.K() + k];
+        EXPECT_EQ(a[o] - b[o], part * fc.mult[o]);
+    }
+}
+
+TEST(IdxDataset, MissingDirectoryExplainsHowToInstall) {
+    try {
+        load_idx_dataset("/nonexistent/fashion", "t10k");
+        FAIL() << "no error";
+    } catch (const DatasetError& e) {
+        EXPECT_NE(std::string(e.what()).find("apt-get install dataset-fashion-mnist"), std::string::npos);
+    }
+}
+
+TEST(IdxDataset, ReadsFashionMnistTestImagesWhenInstalled) {
+    if (!std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz"))
+        GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    const ImageSet s = load_idx_dataset(kFashionMnistDir, "t10k", 100);
+    EXPECT_EQ(s.count, 100);
+    EXPECT_EQ(s.height, 28);
+    EXPECT_EQ(s.width, 28);
+    EXPECT_EQ(s.labels[0], 9);  // the first test image is an ankle boot
+}
+
+}  // namespace
+}  // namespace cimvp

@@ -17,7 +17,8 @@ AddressMap::AddressMap(const ArchConfig& cfg) : dram_size_(cfg.platform.dram.siz
     tw_.adc_size = static_cast<std::uint64_t>(xb.cols) * kAdcEntryBytes;
     tw_.input_size = cfg.platform.input_buffer.size_bytes;
     tw_.output_size = cfg.platform.output_buffer.size_bytes;
-    tw_.output_window = 2 * tw_.output_size;
+    tw_.scale_size = static_cast<std::uint64_t>(xb.cols) * kAccEntryBytes;
+    tw_.output_window = 2 * tw_.output_size + tw_.scale_size;
     std::uint64_t at = 0;
     tw_.regs = at;
     at = align_up(at + kMmioWindow, kWindowAlign);

@@ -11,6 +11,7 @@ namespace cimvp {
 constexpr std::uint64_t kDramBase = 0x0000'0000;
 constexpr std::uint64_t kControllerBase = 0x4000'0000;
 constexpr std::uint64_t kDmaBase = 0x4000'1000;
+constexpr std::uint64_t kPostProcessBase = 0x4000'2000;
 constexpr std::uint64_t kMmioWindow = 0x1000;
 constexpr std::uint64_t kTileBase = 0x1'0000'0000;
 constexpr std::uint64_t kWindowAlign = 0x1000;
@@ -23,7 +24,8 @@ constexpr std::uint64_t kAccEntryBytes = 8;
 struct TileWindows {
     std::uint64_t regs = 0, crossbar = 0, adc = 0, input = 0, output = 0;  // offsets in a tile's window
     std::uint64_t crossbar_size = 0, adc_size = 0, input_size = 0, output_size = 0;
-    std::uint64_t output_window = 0;  // output buffer, then its accumulate-on-write alias
+    std::uint64_t output_window = 0;  // output buffer, its accumulate-on-write alias, the partial multipliers
+    std::uint64_t scale_size = 0;      // partial multipliers: one int64 per column
     std::uint64_t stride = 0;          // distance between tiles (a power of two)
 };
 
@@ -41,6 +43,8 @@ public:
     std::uint64_t tile_output(int i) const { return tile_base(i) + tw_.output; }
     // Writes here add into the output buffer instead of overwriting it.
     std::uint64_t tile_output_accumulate(int i) const { return tile_output(i) + tw_.output_size; }
+    // Per-output multipliers of the partials (column-wise scales), int64, default 1.
+    std::uint64_t tile_output_scale(int i) const { return tile_output(i) + 2 * tw_.output_size; }
 
 private:
     std::uint64_t dram_size_;

@@ -60,6 +60,7 @@ CimTile::CimTile(sc_core::sc_module_name name, const ArchConfig& cfg, int index,
         return static_cast<std::uint32_t>(runs_);
     });
     regs_.add({"TILE_INDEX", kTileIndex, Access::kReadOnly, static_cast<std::uint32_t>(index)});
+    regs_.add({"FLAGS", kFlags, Access::kReadWrite, 0, kFlagEmitSum});
     regs_.set_access_latency(sc_core::sc_time(cfg.digital.clock_ns, sc_core::SC_NS));
 }
 
@@ -85,7 +86,8 @@ TileError CimTile::check_config() const {
         regs_.get(kWeightScale) < 1)
         return TileError::kBadConfig;
     if (vectors * rows > input_buffer.size()) return TileError::kInputOverflow;
-    if (vectors * outs > accumulator.buffer_size() / kAccEntryBytes) return TileError::kOutputOverflow;
+    const std::uint64_t stride = outs + ((regs_.get(kFlags) & kFlagEmitSum) ? 1 : 0);
+    if (vectors * stride > accumulator.buffer_size() / kAccEntryBytes) return TileError::kOutputOverflow;
     return TileError::kNone;
 }
 
@@ -117,6 +119,7 @@ void CimTile::run(sc_core::sc_time& delay) {
     ctx.cell_bits = cfg_.crossbar.cell_bits;
     ctx.weight_scale = regs_.get(kWeightScale);
     ctx.offset = regs_.get(kOffset);
+    ctx.emit_sum = (regs_.get(kFlags) & kFlagEmitSum) != 0;
     const int steps = (a_bits + dac_bits - 1) / dac_bits;
 
     inputs_.resize(static_cast<std::size_t>(rows));

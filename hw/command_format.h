@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace cimvp {
 
@@ -13,6 +14,8 @@ enum class Opcode : std::uint32_t {
     kTileRun = 2,    // start a CIM tile: addr_a = the tile's register base
     kRegWrite = 3,   // 32-bit write: addr_a = address, arg[0] = value
     kFence = 4,      // wait until every started tile has finished
+    kIm2col = 5,     // run the im2col descriptor embedded in this command on the DMA
+    kPostProcess = 6,  // run the post-processing descriptor at addr_a
 };
 
 // A DMA descriptor: a 2D strided copy of `rows` rows of `row_bytes` bytes.
@@ -25,6 +28,44 @@ struct DmaDescriptor {
     std::uint32_t dst_stride = 0;
 };
 static_assert(sizeof(DmaDescriptor) == 32, "descriptor layout is part of the register contract");
+
+// An im2col gather: vectors `first_vector ..` of a convolution's input
+// patches, rows [first_row, first_row + rows) of each (K index in (c, ky, kx)
+// order, zeros in the padding), written back to back, `rows` bytes each. The
+// source holds C x H x W byte images back to back; vector v is output pixel
+// v % (OH*OW) of image v / (OH*OW). A fully connected layer is the case
+// kernel = H x W, stride 1, padding 0 (one vector per image, CHW order).
+struct Im2colDescriptor {
+    std::uint64_t src = 0;
+    std::uint64_t dst = 0;
+    std::uint16_t channels = 1, height = 1, width = 1, kernel_h = 1, kernel_w = 1;
+    std::uint8_t stride = 1, padding = 0;
+    std::uint16_t first_row = 0, rows = 0;
+    std::uint32_t first_vector = 0;
+    std::uint32_t vectors = 0;
+
+    int out_h() const { return (height + 2 * padding - kernel_h) / stride + 1; }
+    int out_w() const { return (width + 2 * padding - kernel_w) / stride + 1; }
+};
+static_assert(sizeof(Im2colDescriptor) == 40, "descriptor layout is part of the register contract");
+
+// Post-processing of a layer's accumulators (docs/numerics.md "Networks"): for
+// `images` images of `vectors` vectors of `channels` int64 accumulators each,
+// with the input sums `sx` (int64 per vector) and parameters at `params`
+// (bias int64[C], mult int32[C], mult_x int32[C]): hidden layers write
+// requantized, pooled C x PH x PW byte maps per image to `dst`; logits mode
+// writes the int64 affine values (images x channels).
+struct PostProcessDescriptor {
+    std::uint64_t acc = 0;
+    std::uint64_t sx = 0;
+    std::uint64_t params = 0;
+    std::uint64_t dst = 0;
+    std::uint32_t channels = 0, out_h = 1, out_w = 1, images = 0;
+    std::uint8_t shift = 0, a_out_bits = 8, pool = 0, pool_size = 0;
+    std::uint8_t pool_stride = 0, logits = 0;
+    std::uint8_t reserved[10] = {};
+};
+static_assert(sizeof(PostProcessDescriptor) == 64, "descriptor layout is part of the register contract");
 
 // One command: 48 bytes. For kDma the descriptor starts at byte 8.
 struct Command {
@@ -65,6 +106,21 @@ inline Command make_reg_write(std::uint64_t addr, std::uint32_t value) {
     c.opcode = static_cast<std::uint32_t>(Opcode::kRegWrite);
     c.addr_a = addr;
     c.arg[0] = value;
+    return c;
+}
+
+inline Command make_im2col(const Im2colDescriptor& d) {
+    Command c;
+    c.opcode = static_cast<std::uint32_t>(Opcode::kIm2col);
+    static_assert(sizeof(Im2colDescriptor) == sizeof(Command) - kDmaDescriptorOffsetInCommand, "fits the body");
+    std::memcpy(reinterpret_cast<unsigned char*>(&c) + kDmaDescriptorOffsetInCommand, &d, sizeof d);
+    return c;
+}
+
+inline Command make_post_process(std::uint64_t descriptor) {
+    Command c;
+    c.opcode = static_cast<std::uint32_t>(Opcode::kPostProcess);
+    c.addr_a = descriptor;
     return c;
 }
 

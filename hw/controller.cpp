@@ -8,7 +8,16 @@
 
 #include "hw/dma.h"
 
+#include "hw/post_processing_unit.h"
+
 namespace cimvp {
+
+// run_engine drives the DMA and the post-processing unit through one register layout.
+static_assert(ppu_regs::kDescAddrLo == dma_regs::kDescAddrLo && ppu_regs::kDescAddrHi == dma_regs::kDescAddrHi &&
+                  ppu_regs::kCtrl == dma_regs::kCtrl && ppu_regs::kStatus == dma_regs::kStatus &&
+                  ppu_regs::kCtrlStart == dma_regs::kCtrlStart && ppu_regs::kStatusDone == dma_regs::kStatusDone &&
+                  ppu_regs::kStatusError == dma_regs::kStatusError,
+              "the DMA and the post-processing unit share their register layout");
 
 namespace {
 
@@ -19,13 +28,15 @@ constexpr std::uint64_t kCommandBytes = sizeof(Command);
 
 }  // namespace
 
-Controller::Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, std::uint64_t dma_regs_base)
+Controller::Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, std::uint64_t dma_regs_base,
+                       std::uint64_t ppu_regs_base)
     : sc_core::sc_module(name),
       regs_socket("regs_socket"),
       bus_socket("bus_socket"),
       irq("irq"),
       cfg_(cfg),
       dma_regs_base_(dma_regs_base),
+      ppu_regs_base_(ppu_regs_base),
       clock_(cfg.clock_ns, sc_core::SC_NS),
       bus_(bus_socket, std::string(this->name()) + ".bus_socket") {
     if (!(cfg_.clock_ns > 0)) throw std::invalid_argument(std::string(this->name()) + ": clock_ns must be > 0");
@@ -161,10 +172,20 @@ ControllerError Controller::execute(const Command& c, std::uint64_t cmd_addr, Pe
         case static_cast<std::uint32_t>(Opcode::kEnd):
             return ControllerError::kNone;
         case static_cast<std::uint32_t>(Opcode::kDma): {
-            const ControllerError err = run_dma(cmd_addr + kDmaDescriptorOffsetInCommand);
+            const ControllerError err = run_engine(dma_regs_base_, cmd_addr + kDmaDescriptorOffsetInCommand,
+                                                   dma_regs::kCtrlStart, ControllerError::kDma);
             if (err == ControllerError::kNone) ++perf.dma_commands;
             return err;
         }
+        case static_cast<std::uint32_t>(Opcode::kIm2col): {
+            const ControllerError err =
+                run_engine(dma_regs_base_, cmd_addr + kDmaDescriptorOffsetInCommand,
+                           dma_regs::kCtrlStart | dma_regs::kCtrlIm2col, ControllerError::kDma);
+            if (err == ControllerError::kNone) ++perf.dma_commands;
+            return err;
+        }
+        case static_cast<std::uint32_t>(Opcode::kPostProcess):
+            return run_engine(ppu_regs_base_, c.addr_a, dma_regs::kCtrlStart, ControllerError::kPostProcess);
         case static_cast<std::uint32_t>(Opcode::kTileRun): {
             const ControllerError err = run_tile(c);
             if (err == ControllerError::kNone) ++perf.tile_runs;
@@ -181,18 +202,18 @@ ControllerError Controller::execute(const Command& c, std::uint64_t cmd_addr, Pe
     }
 }
 
-ControllerError Controller::run_dma(std::uint64_t desc_addr) {
+ControllerError Controller::run_engine(std::uint64_t r, std::uint64_t desc_addr, std::uint32_t ctrl,
+                                       ControllerError fail) {
     using namespace dma_regs;
-    const std::uint64_t r = dma_regs_base_;
     // The DMA runs inside the START write: the keeper's local time comes back with the transfer in it.
     if (bus_.write32(r + kDescAddrLo, static_cast<std::uint32_t>(desc_addr)) != tlm::TLM_OK_RESPONSE ||
         bus_.write32(r + kDescAddrHi, static_cast<std::uint32_t>(desc_addr >> 32)) != tlm::TLM_OK_RESPONSE ||
-        bus_.write32(r + kCtrl, kCtrlStart) != tlm::TLM_OK_RESPONSE)
-        return ControllerError::kDma;
+        bus_.write32(r + kCtrl, ctrl) != tlm::TLM_OK_RESPONSE)
+        return fail;
     std::uint32_t status = 0;
     if (bus_.read32(r + kStatus, status) != tlm::TLM_OK_RESPONSE || (status & kStatusError) ||
         !(status & kStatusDone))
-        return ControllerError::kDma;
+        return fail;
     return ControllerError::kNone;
 }
 

@@ -13,6 +13,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "hw/address_map.h"
 #include "hw/command_format.h"
 #include "hw/tile_registers.h"
 #include "sw/arch_config.h"
@@ -58,6 +59,7 @@ enum class ControllerError : std::uint32_t {
     kDma = 3,        // a DMA register access failed or the DMA ended in ERROR
     kTile = 4,       // a tile register access failed or the tile reports ERROR
     kRegWrite = 5,   // kRegWrite got a non-OK response
+    kPostProcess = 6,  // a post-processing register access failed or the job ended in ERROR
 };
 
 class Controller : public sc_core::sc_module {
@@ -76,9 +78,11 @@ public:
     tlm_utils::simple_initiator_socket<Controller> bus_socket;
     sc_core::sc_out<bool> irq;
 
-    // dma_regs_base: global address of the DMA's register block. The global quantum
+    // dma_regs_base / ppu_regs_base: global addresses of the DMA's and the post-processing
+    // unit's register blocks (same layout: DESC_ADDR_LO/HI, CTRL, STATUS). The global quantum
     // (tlmx::configure_global_quantum) must be set before construction.
-    Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, std::uint64_t dma_regs_base);
+    Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, std::uint64_t dma_regs_base,
+               std::uint64_t ppu_regs_base = kPostProcessBase);
     Controller(const Controller&) = delete;
     Controller& operator=(const Controller&) = delete;
 
@@ -99,13 +103,15 @@ private:
     // Runs the list at CMD_BASE; returns the error and sets `index` to the failing command.
     ControllerError run_list(std::uint32_t& index, Perf& perf);
     ControllerError execute(const Command& c, std::uint64_t cmd_addr, Perf& perf);
-    ControllerError run_dma(std::uint64_t desc_addr);
+    // Runs a descriptor on the DMA or the post-processing unit (same register layout); blocking.
+    ControllerError run_engine(std::uint64_t regs, std::uint64_t desc_addr, std::uint32_t ctrl, ControllerError fail);
     ControllerError run_tile(const Command& c);
     void fence();
     void finish(ControllerError err, std::uint32_t index, const Perf& perf, const sc_core::sc_time& started);
 
     const DigitalConfig cfg_;
     const std::uint64_t dma_regs_base_;
+    const std::uint64_t ppu_regs_base_;
     const sc_core::sc_time clock_;
     tlmx::RegisterFile regs_;
     tlmx::TimedInitiator bus_;

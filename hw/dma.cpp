@@ -29,6 +29,7 @@ Dma::Dma(sc_core::sc_module_name name, const DmaConfig& cfg)
       bus_socket("bus_socket"),
       cfg_(cfg),
       setup_(cfg.setup_ns, sc_core::SC_NS),
+      port_(bus_socket, kMaxBurstBytes, cfg.bytes_per_ns),
       buffer_(kMaxBurstBytes) {
     if (!(cfg_.bytes_per_ns > 0))
         throw std::invalid_argument(std::string(this->name()) + ": bandwidth (bytes_per_ns) must be > 0");
@@ -36,9 +37,11 @@ Dma::Dma(sc_core::sc_module_name name, const DmaConfig& cfg)
     regs_.add(RegisterSpec{"ID", kId, Access::kReadOnly, kIdValue});
     regs_.add(RegisterSpec{"DESC_ADDR_LO", kDescAddrLo, Access::kReadWrite, 0});
     regs_.add(RegisterSpec{"DESC_ADDR_HI", kDescAddrHi, Access::kReadWrite, 0});
-    regs_.add(RegisterSpec{"CTRL", kCtrl, Access::kWriteOnly, 0, kCtrlStart}, {}, [this](std::uint32_t v) {
-        if (v & kCtrlStart) start_requested_ = true;
-    });
+    regs_.add(RegisterSpec{"CTRL", kCtrl, Access::kWriteOnly, 0, kCtrlStart | kCtrlIm2col}, {},
+              [this](std::uint32_t v) {
+                  if (v & kCtrlStart) start_requested_ = true;
+                  im2col_requested_ = (v & kCtrlIm2col) != 0;
+              });
     regs_.add(RegisterSpec{"STATUS", kStatus, Access::kReadOnly, 0, kStatusBusy | kStatusDone | kStatusError});
     regs_.add(RegisterSpec{"ERROR", kError, Access::kReadOnly, 0});
     regs_.add(RegisterSpec{"BYTES_LO", kBytesLo, Access::kReadOnly, 0});
@@ -80,14 +83,19 @@ void Dma::run(sc_core::sc_time& delay) {
 
     const std::uint64_t desc_addr =
         std::uint64_t{regs_.get(kDescAddrHi)} << 32 | std::uint64_t{regs_.get(kDescAddrLo)};
-    DmaDescriptor d;
-    std::uint8_t raw[sizeof(DmaDescriptor)];
+    std::uint8_t raw[sizeof(Im2colDescriptor)];
+    const std::uint32_t size = im2col_requested_ ? sizeof(Im2colDescriptor) : sizeof(DmaDescriptor);
     sc_core::sc_time took;
     DmaError err = DmaError::kNone;
-    if (bus_access(tlm::TLM_READ_COMMAND, desc_addr, raw, sizeof raw, took) != tlm::TLM_OK_RESPONSE) {
+    if (port_.access(tlm::TLM_READ_COMMAND, desc_addr, raw, size, took) != tlm::TLM_OK_RESPONSE) {
         err = DmaError::kDescriptorFetch;
-    } else {
+    } else if (im2col_requested_) {
+        Im2colDescriptor d;
         std::memcpy(&d, raw, sizeof d);  // the platform is little-endian, like the contract
+        err = execute(d, delay);
+    } else {
+        DmaDescriptor d;
+        std::memcpy(&d, raw, sizeof d);
         err = execute(d, delay);
     }
 
@@ -115,11 +123,11 @@ DmaError Dma::execute(const DmaDescriptor& d, sc_core::sc_time& delay) {
         for (std::uint64_t off = 0; off < row_bytes; off += kMaxBurstBytes) {
             const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(kMaxBurstBytes, row_bytes - off));
             sc_core::sc_time rd, wr;
-            if (bus_access(tlm::TLM_READ_COMMAND, src + off, buffer_.data(), n, rd) != tlm::TLM_OK_RESPONSE) {
+            if (port_.access(tlm::TLM_READ_COMMAND, src + off, buffer_.data(), n, rd) != tlm::TLM_OK_RESPONSE) {
                 delay += rd;
                 return DmaError::kSourceRead;
             }
-            if (bus_access(tlm::TLM_WRITE_COMMAND, dst + off, buffer_.data(), n, wr) != tlm::TLM_OK_RESPONSE) {
+            if (port_.access(tlm::TLM_WRITE_COMMAND, dst + off, buffer_.data(), n, wr) != tlm::TLM_OK_RESPONSE) {
                 delay += std::max(rd, wr);
                 return DmaError::kDestinationWrite;
             }
@@ -131,21 +139,42 @@ DmaError Dma::execute(const DmaDescriptor& d, sc_core::sc_time& delay) {
     return DmaError::kNone;
 }
 
-tlm::tlm_response_status Dma::bus_access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data,
-                                         std::uint32_t len, sc_core::sc_time& took) {
-    tlm::tlm_generic_payload& t = payload_;
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_byte_enable_ptr(nullptr);
-    t.set_byte_enable_length(0);
-    t.set_dmi_allowed(false);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    took = sc_core::SC_ZERO_TIME;
-    bus_socket->b_transport(t, took);
-    return t.get_response_status();
+DmaError Dma::execute(const Im2colDescriptor& d, sc_core::sc_time& delay) {
+    const int C = d.channels, H = d.height, W = d.width, kh = d.kernel_h, kw = d.kernel_w;
+    if (C == 0 || H == 0 || W == 0 || kh == 0 || kw == 0 || d.stride == 0 || d.rows == 0 || d.vectors == 0 ||
+        H + 2 * d.padding < kh || W + 2 * d.padding < kw || d.first_row + d.rows > C * kh * kw)
+        return DmaError::kBadDescriptor;
+    const std::uint64_t per_image = static_cast<std::uint64_t>(d.out_h()) * d.out_w();
+    const std::uint64_t image_bytes = static_cast<std::uint64_t>(C) * H * W;
+    const std::uint64_t first_image = d.first_vector / per_image;
+    const std::uint64_t last_image = (static_cast<std::uint64_t>(d.first_vector) + d.vectors - 1) / per_image;
+    const std::uint64_t src_bytes = (last_image - first_image + 1) * image_bytes;
+    const std::uint64_t dst_bytes = static_cast<std::uint64_t>(d.vectors) * d.rows;
+    if (wraps(d.src, (last_image + 1) * image_bytes) || wraps(d.dst, dst_bytes)) return DmaError::kBadDescriptor;
+
+    // Read the images once, gather every patch row from the staging copy, write the vectors once.
+    gather_src_.resize(src_bytes);
+    gather_dst_.assign(dst_bytes, 0);
+    if (!port_.block(tlm::TLM_READ_COMMAND, d.src + first_image * image_bytes, gather_src_.data(), src_bytes, delay))
+        return DmaError::kSourceRead;
+    const int ow = d.out_w();
+    for (std::uint32_t i = 0; i < d.vectors; ++i) {
+        const std::uint64_t v = static_cast<std::uint64_t>(d.first_vector) + i;
+        const std::uint8_t* img = &gather_src_[(v / per_image - first_image) * image_bytes];
+        const int pixel = static_cast<int>(v % per_image);
+        const int y0 = (pixel / ow) * d.stride - d.padding, x0 = (pixel % ow) * d.stride - d.padding;
+        std::uint8_t* out = &gather_dst_[static_cast<std::uint64_t>(i) * d.rows];
+        for (int r = 0; r < d.rows; ++r) {
+            const int k = d.first_row + r;
+            const int c = k / (kh * kw), ky = (k / kw) % kh, kx = k % kw;
+            const int y = y0 + ky, x = x0 + kx;
+            if (y >= 0 && y < H && x >= 0 && x < W) out[r] = img[(static_cast<std::size_t>(c) * H + y) * W + x];
+        }
+    }
+    if (!port_.block(tlm::TLM_WRITE_COMMAND, d.dst, gather_dst_.data(), dst_bytes, delay))
+        return DmaError::kDestinationWrite;
+    counters_.bytes += dst_bytes;
+    return DmaError::kNone;
 }
 
 }  // namespace cimvp

@@ -15,6 +15,7 @@
 
 #include "hw/command_format.h"
 #include "sw/arch_config.h"
+#include "tlm/burst_port.h"
 #include "tlm/register_file.h"
 
 namespace cimvp {
@@ -32,6 +33,7 @@ constexpr std::uint32_t kBytesHi = 0x1C;      // RO
 
 constexpr std::uint32_t kIdValue = 0x444D4131;  // "DMA1"
 constexpr std::uint32_t kCtrlStart = 1u << 0;
+constexpr std::uint32_t kCtrlIm2col = 1u << 1;  // with START: the descriptor is an Im2colDescriptor
 constexpr std::uint32_t kStatusBusy = 1u << 0;
 constexpr std::uint32_t kStatusDone = 1u << 1;
 constexpr std::uint32_t kStatusError = 1u << 2;
@@ -42,7 +44,8 @@ enum class DmaError : std::uint32_t {
     kDescriptorFetch = 1,   // reading the descriptor got a non-OK response
     kSourceRead = 2,        // a source burst got a non-OK response
     kDestinationWrite = 3,  // a destination burst got a non-OK response
-    kBadDescriptor = 4,     // rows or row_bytes 0, a stride < row_bytes with rows > 1, or an address range that wraps
+    kBadDescriptor = 4,     // rows or row_bytes 0, a stride < row_bytes with rows > 1, or an address range that wraps;
+                            // im2col: a zero dimension, a kernel larger than the padded input, rows past K
 };
 
 class Dma : public sc_core::sc_module {
@@ -76,18 +79,18 @@ private:
     // Runs the descriptor at DESC_ADDR; adds the engine's time to delay.
     void run(sc_core::sc_time& delay);
     DmaError execute(const DmaDescriptor& d, sc_core::sc_time& delay);
-    // One bus transaction issued with a zero delay; returns OK or the error, and the
-    // delay the target annotated in `took`.
-    tlm::tlm_response_status bus_access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data,
-                                        std::uint32_t len, sc_core::sc_time& took);
+    DmaError execute(const Im2colDescriptor& d, sc_core::sc_time& delay);
+
     void publish_bytes();
 
     const DmaConfig cfg_;
     const sc_core::sc_time setup_;
     tlmx::RegisterFile regs_;
-    tlm::tlm_generic_payload payload_;  // reused for every bus access
+    tlmx::BurstPort port_;
     std::vector<std::uint8_t> buffer_;  // one burst
+    std::vector<std::uint8_t> gather_src_, gather_dst_;  // im2col staging
     bool start_requested_ = false;      // set by the CTRL write hook, served after the write
+    bool im2col_requested_ = false;
     bool busy_ = false;                 // a START arriving through our own bus while running is ignored
     Counters counters_;
 };

@@ -5,9 +5,9 @@
 namespace cimvp {
 
 struct EnergyBreakdown {
-    double crossbar = 0, adc = 0, shift_add = 0, pe = 0, buffers = 0, dma = 0, dram = 0;
+    double crossbar = 0, adc = 0, shift_add = 0, pe = 0, buffers = 0, dma = 0, dram = 0, post_process = 0;
 
-    double total() const { return crossbar + adc + shift_add + pe + buffers + dma + dram; }
+    double total() const { return crossbar + adc + shift_add + pe + buffers + dma + dram + post_process; }
     EnergyBreakdown& operator+=(const EnergyBreakdown& o) {
         crossbar += o.crossbar;
         adc += o.adc;
@@ -16,6 +16,7 @@ struct EnergyBreakdown {
         buffers += o.buffers;
         dma += o.dma;
         dram += o.dram;
+        post_process += o.post_process;
         return *this;
     }
     EnergyBreakdown operator-(const EnergyBreakdown& o) const {
@@ -27,6 +28,7 @@ struct EnergyBreakdown {
         d.buffers -= o.buffers;
         d.dma -= o.dma;
         d.dram -= o.dram;
+        d.post_process -= o.post_process;
         return d;
     }
 };

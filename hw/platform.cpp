@@ -9,6 +9,7 @@ Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
       dram("dram", cfg.platform.dram),
       controller("controller", cfg.digital, kDmaBase),
       dma("dma", cfg.dma),
+      ppu("ppu", cfg.digital, cfg.dma.bytes_per_ns),
       irq("irq"),
       cfg_(cfg),
       map_(cfg) {
@@ -17,7 +18,9 @@ Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
     router.map("controller", kControllerBase, kMmioWindow, controller.regs_socket);
     router.map("dma", kDmaBase, kMmioWindow, dma.regs_socket);
     router.attach("controller", controller.bus_socket);
+    router.map("ppu", kPostProcessBase, kMmioWindow, ppu.regs_socket);
     router.attach("dma", dma.bus_socket);
+    router.attach("ppu", ppu.bus_socket);
     controller.irq.bind(irq);
 
     const TileWindows& w = map_.tile();
@@ -39,6 +42,7 @@ EnergyBreakdown Platform::energy() const {
     EnergyBreakdown e;
     e.dram = dram.energy_pj();
     e.dma = dma.energy_pj();
+    e.post_process = ppu.energy_pj();
     for (const auto& t : tiles) t->add_energy(e);
     return e;
 }
@@ -46,6 +50,7 @@ EnergyBreakdown Platform::energy() const {
 void Platform::reset_counters() {
     dram.reset_counters();
     dma.reset_counters();
+    ppu.reset_counters();
     for (auto& t : tiles) t->reset_counters();
 }
 

@@ -15,6 +15,7 @@
 #include "hw/dma.h"
 #include "hw/energy_report.h"
 #include "hw/memory.h"
+#include "hw/post_processing_unit.h"
 #include "sw/arch_config.h"
 #include "tlm/router.h"
 #include "tlm/transaction_log.h"
@@ -32,6 +33,7 @@ public:
     Memory dram;
     Controller controller;
     Dma dma;
+    PostProcessingUnit ppu;
     std::vector<std::unique_ptr<CimTile>> tiles;
     sc_core::sc_signal<bool> irq;
     tlmx::TransactionLog log;

@@ -22,7 +22,8 @@ ShiftAddAccumulator::ShiftAddAccumulator(sc_core::sc_module_name name, const Dig
       buffer_cfg_(buffer),
       frac_bits_(frac_bits),
       fx_(cols, 0),
-      buffer_(buffer.size_bytes / kAccEntryBytes, 0) {
+      buffer_(buffer.size_bytes / kAccEntryBytes, 0),
+      scale_(cols, 1) {
     in_socket.register_b_transport(this, &ShiftAddAccumulator::accumulate);
     bus_socket.register_b_transport(this, &ShiftAddAccumulator::bus_access);
     bus_socket.register_transport_dbg(this, &ShiftAddAccumulator::bus_dbg);
@@ -52,19 +53,21 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
         counters_.shift_adds += static_cast<std::uint64_t>(ctx.cols);
         delay += clock;  // one adder per column
     } else {
-        const std::uint64_t first = static_cast<std::uint64_t>(ctx.out_slot) * ctx.outs;
-        if (first + ctx.outs > buffer_.size()) {
+        const int stride = ctx.outs + (ctx.emit_sum ? 1 : 0);
+        const std::uint64_t first = static_cast<std::uint64_t>(ctx.out_slot) * stride;
+        if (first + stride > buffer_.size()) {
             ++counters_.overflow_errors;
             std::fill(fx_.begin(), fx_.end(), 0);
             return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         }
         for (int o = 0; o < ctx.outs; ++o) {
             buffer_[first + o] =
-                numerics::finish_partial(fx_[o], frac_bits_, ctx.weight_scale, ctx.offset, ctx.input_sum);
+                scale_[o] * numerics::finish_partial(fx_[o], frac_bits_, ctx.weight_scale, ctx.offset, ctx.input_sum);
             fx_[o] = 0;
         }
+        if (ctx.emit_sum) buffer_[first + ctx.outs] = ctx.input_sum;
         counters_.finishes += static_cast<std::uint64_t>(ctx.outs);
-        const std::uint64_t bytes = static_cast<std::uint64_t>(ctx.outs) * kAccEntryBytes;
+        const std::uint64_t bytes = static_cast<std::uint64_t>(stride) * kAccEntryBytes;
         counters_.buffer_bytes_written += bytes;
         delay += clock + buffer_time(bytes);
     }
@@ -73,12 +76,20 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
 
 void ShiftAddAccumulator::bus_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const std::uint64_t size = buffer_size();
-    if (!tlmx::accept_window_access(t, 2 * size)) return;
+    const std::uint64_t scale_bytes = scale_.size() * kAccEntryBytes;
+    if (!tlmx::accept_window_access(t, 2 * size + scale_bytes)) return;
     const std::uint64_t addr = t.get_address();
     const unsigned len = t.get_data_length();
     auto* bytes = reinterpret_cast<unsigned char*>(buffer_.data());
-    if (addr < size && addr + len > size) return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    if (addr >= size) {
+    // An access stays inside one of the three parts of the window.
+    const auto part = [&](std::uint64_t a) { return a < size ? 0 : (a < 2 * size ? 1 : 2); };
+    if (len == 0 || part(addr) != part(addr + len - 1)) return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    if (addr >= 2 * size) {
+        auto* table = reinterpret_cast<unsigned char*>(scale_.data());
+        if (t.is_write()) std::memcpy(table + (addr - 2 * size), t.get_data_ptr(), len);
+        else if (t.is_read()) std::memcpy(t.get_data_ptr(), table + (addr - 2 * size), len);
+        delay += buffer_time(len);
+    } else if (addr >= size) {
         // Accumulate alias: whole, aligned int64 entries only; read-modify-write.
         if (!t.is_write() || addr % kAccEntryBytes || len % kAccEntryBytes)
             return t.set_response_status(t.is_write() ? tlm::TLM_BURST_ERROR_RESPONSE : tlm::TLM_COMMAND_ERROR_RESPONSE);

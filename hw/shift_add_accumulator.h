@@ -20,7 +20,8 @@ class ShiftAddAccumulator : public sc_core::sc_module {
 public:
     // ADC values and the finish token, from the ADC bank.
     tlm_utils::simple_target_socket<ShiftAddAccumulator> in_socket;
-    // Output buffer [0, size) of int64 entries, then its accumulate alias [size, 2 * size).
+    // Output buffer [0, size) of int64 entries, its accumulate alias [size, 2 * size), then
+    // one int64 multiplier per column output [2 * size, 2 * size + cols * 8) (default 1).
     tlm_utils::simple_target_socket<ShiftAddAccumulator> bus_socket;
 
     struct Counters {
@@ -54,6 +55,7 @@ private:
     int frac_bits_;
     std::vector<std::int64_t> fx_;      // working accumulators, fixed point
     std::vector<std::int64_t> buffer_;  // the output buffer
+    std::vector<std::int64_t> scale_;   // multiplier of each output's partial
     Counters counters_;
 };
 

@@ -25,11 +25,13 @@ constexpr std::uint32_t kVectorBase = 0x38;  // RW global index of the first (re
 constexpr std::uint32_t kPerfReads = 0x3C;   // RO array reads since reset
 constexpr std::uint32_t kPerfRuns = 0x40;    // RO runs since reset
 constexpr std::uint32_t kTileIndex = 0x44;   // RO physical tile number
+constexpr std::uint32_t kFlags = 0x48;       // RW bit0 EMIT_SUM: each vector's input sum follows its outputs
 
 constexpr std::uint32_t kIdValue = 0x54494C45;  // "TILE"
 constexpr std::uint32_t kCtrlStart = 1u << 0;
 constexpr std::uint32_t kStatusDone = 1u << 1;
 constexpr std::uint32_t kStatusError = 1u << 2;
+constexpr std::uint32_t kFlagEmitSum = 1u << 0;
 }  // namespace tile_reg
 
 enum class TileError : std::uint32_t {

@@ -43,6 +43,8 @@ struct DigitalConfig {
     double clock_ns = 1.0;           // digital clock (shift-add, controller, PEs)
     double shift_add_pj = 0.1;       // one shift-and-add of one column value
     int controller_cycles_per_cmd = 4;  // fetch + decode of one command
+    double post_process_pj = 3.2;    // one output of the post-processing unit (multiply-add, clamp)
+    int post_process_lanes = 16;     // outputs the post-processing unit finishes per clock
 };
 
 struct MemoryConfig {

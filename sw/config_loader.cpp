@@ -148,6 +148,8 @@ void visit_config(V& v, Cfg& c) {
         v.real("shift_add_pj", d.shift_add_pj, kNonNegative);
         v.integer("controller_cycles_per_cmd", d.controller_cycles_per_cmd,
                   IntRange{lim::kMinControllerCycles, lim::kMaxControllerCycles});
+        v.real("post_process_pj", d.post_process_pj, kNonNegative);
+        v.integer("post_process_lanes", d.post_process_lanes, IntRange{lim::kMinLanes, lim::kMaxLanes});
     });
     v.object("dma", [&] {
         auto& d = c.dma;

@@ -584,8 +584,8 @@ TEST(CimTileTiming, StartWriteAnnotatesTheWholeRunExactly) {
     TileBench b(cfg);
     RunSetup s;
     s.rows = 8;
-    s.outs = 3;
-    s.slices = 2;   // 6 active columns: ceil(6 / 3) = 2 conversion rounds (8 columns would take 3)
+    s.outs = 2;
+    s.slices = 2;   // 4 active columns: ceil(4 / 3) = 2 conversion rounds (floor: 1; all 8 columns: 3)
     s.a_bits = 4;   // dac_bits 2: 2 reads per vector
     s.dac_bits = 2;
     s.vectors = 3;
@@ -598,12 +598,12 @@ TEST(CimTileTiming, StartWriteAnnotatesTheWholeRunExactly) {
     const double clock = cfg.digital.clock_ns;
     const auto& in = cfg.platform.input_buffer;
     const auto& out = cfg.platform.output_buffer;
-    const int steps = 2, cols = 6, rounds = 2;
+    const int steps = 2, cols = 4, rounds = 2;
     const double per_read = cfg.crossbar.read_ns + rounds * cfg.adc.bits * cfg.adc.cycle_ns + clock;
     const double per_vector = in.latency_ns + s.rows / in.bytes_per_ns + steps * per_read + clock +
                               out.latency_ns + s.outs * 8 / out.bytes_per_ns;
     const double want = clock + s.vectors * per_vector;
-    EXPECT_EQ(want, 727.0);  // 1 + 3 * (1 + 2 + 2 * (100 + 16 + 1) + 1 + 1 + 3)
+    EXPECT_EQ(want, 724.0);  // 1 + 3 * (1 + 2 + 2 * (100 + 16 + 1) + 1 + 1 + 2)
     EXPECT_EQ(run.delay, ns(want)) << run.delay;
     EXPECT_EQ(b.tile.adc.counters().conversions, static_cast<std::uint64_t>(s.vectors) * steps * cols);
 }

@@ -27,6 +27,7 @@ struct CimReadContext {
     std::int64_t input_sum = 0;     // sum of the vector's inputs on this tile's rows
     std::uint64_t vector_index = 0; // global index: keys the read noise
     std::uint32_t out_slot = 0;     // position of the vector in the output buffer
+    bool emit_sum = false;          // write input_sum after the outputs (slot stride outs + 1)
 };
 
 class CimReadExtension : public tlm::tlm_extension<CimReadExtension> {

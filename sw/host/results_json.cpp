@@ -9,7 +9,8 @@ namespace cimvp {
 
 nlohmann::json energy_to_json(const EnergyBreakdown& e) {
     return {{"total", e.total()}, {"crossbar", e.crossbar}, {"adc", e.adc}, {"shift_add", e.shift_add},
-            {"pe", e.pe},         {"buffers", e.buffers},   {"dma", e.dma}, {"dram", e.dram}};
+            {"pe", e.pe},         {"buffers", e.buffers},   {"dma", e.dma}, {"dram", e.dram},
+            {"post_process", e.post_process}};
 }
 
 nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg) {

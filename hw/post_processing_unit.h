@@ -1,0 +1,81 @@
+// The post-processing unit: turns a layer's accumulators into the next
+// layer's activations (bias, per-channel requantization, ReLU by clamping,
+// max/average pooling) or, for the last layer, into int64 logits. Descriptor
+// driven (hw/command_format.h PostProcessDescriptor), loosely timed and
+// blocking like the DMA: START runs the job inside the write.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "hw/command_format.h"
+#include "sw/arch_config.h"
+#include "tlm/burst_port.h"
+#include "tlm/register_file.h"
+
+namespace cimvp {
+
+namespace ppu_regs {
+constexpr std::uint32_t kId = 0x00;          // RO "PPU1"
+constexpr std::uint32_t kDescAddrLo = 0x04;  // RW
+constexpr std::uint32_t kDescAddrHi = 0x08;  // RW
+constexpr std::uint32_t kCtrl = 0x0C;        // WO bit0 START
+constexpr std::uint32_t kStatus = 0x10;      // RO bit1 DONE, bit2 ERROR
+constexpr std::uint32_t kError = 0x14;       // RO PostProcessError
+constexpr std::uint32_t kOutputs = 0x18;     // RO outputs finished since reset (low 32 bits)
+
+constexpr std::uint32_t kIdValue = 0x50505531;  // "PPU1"
+constexpr std::uint32_t kCtrlStart = 1u << 0;
+constexpr std::uint32_t kStatusDone = 1u << 1;
+constexpr std::uint32_t kStatusError = 1u << 2;
+}  // namespace ppu_regs
+
+enum class PostProcessError : std::uint32_t {
+    kNone = 0,
+    kDescriptorFetch = 1,
+    kRead = 2,           // accumulators, input sums or parameters
+    kWrite = 3,
+    kBadDescriptor = 4,  // zero size, bits outside 1..8, shift > 62, a pool window larger than the map
+};
+
+class PostProcessingUnit : public sc_core::sc_module {
+public:
+    static constexpr std::uint32_t kMaxBurstBytes = 4096;
+
+    tlm_utils::simple_target_socket<PostProcessingUnit> regs_socket;
+    tlm_utils::simple_initiator_socket<PostProcessingUnit> bus_socket;
+
+    struct Counters {
+        std::uint64_t jobs = 0, outputs = 0, errors = 0;
+    };
+
+    PostProcessingUnit(sc_core::sc_module_name name, const DigitalConfig& cfg, double bytes_per_ns);
+    PostProcessingUnit(const PostProcessingUnit&) = delete;
+    PostProcessingUnit& operator=(const PostProcessingUnit&) = delete;
+
+    const Counters& counters() const { return counters_; }
+    double energy_pj() const { return static_cast<double>(counters_.outputs) * cfg_.post_process_pj; }
+    void reset_counters() { counters_ = {}; }
+
+private:
+    void regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned regs_dbg(tlm::tlm_generic_payload& t) { return regs_.transport_dbg(t); }
+    PostProcessError run(sc_core::sc_time& delay);
+    PostProcessError execute(const PostProcessDescriptor& d, sc_core::sc_time& delay);
+
+    DigitalConfig cfg_;
+    tlmx::RegisterFile regs_;
+    tlmx::BurstPort port_;
+    bool start_requested_ = false;
+    std::vector<std::int64_t> acc_, sx_, bias_;
+    std::vector<std::int32_t> mult_, mult_x_;
+    std::vector<std::uint8_t> params_, y_, out_;
+    Counters counters_;
+};
+
+}  // namespace cimvp

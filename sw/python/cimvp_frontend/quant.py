@@ -1,0 +1,449 @@
+"""Quantizers and the quantization-aware networks of the three schemes.
+
+Activations travel between layers as (q, s): q the unsigned integer codes (as floats, with
+a straight-through gradient), s the scale (real value = q * s). The input image is q = raw
+pixels, s = 1/255. Every layer computes, in float, what the integer contract computes
+(docs/numerics.md), so the exported integer network (export.py) reproduces it: the
+integer fake-quant engine (engine.py) is the measure of accuracy."""
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+INPUT_SCALE = 1.0 / 255.0
+
+
+def grad_scale(x, g):
+    return (x - x * g).detach() + x * g
+
+
+def round_half_up(x):
+    return torch.floor(x + 0.5)
+
+
+def round_ste(x):
+    return x + (round_half_up(x) - x).detach()
+
+
+class _SoftStaircase(torch.autograd.Function):
+    """sum_{i=1..Q} sigmoid((v - i + 1/2) / T): a smooth staircase that tends to the hard
+    rounding of v in [0, Q] as T -> 0."""
+
+    @staticmethod
+    def forward(ctx, v, T, Q):
+        out = torch.zeros_like(v)
+        for i in range(1, Q + 1):
+            out += torch.sigmoid((v - (i - 0.5)) / T)
+        ctx.save_for_backward(v)
+        ctx.T, ctx.Q = T, Q
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (v,) = ctx.saved_tensors
+        d = torch.zeros_like(v)
+        for i in range(1, ctx.Q + 1):
+            s = torch.sigmoid((v - (i - 0.5)) / ctx.T)
+            d += s * (1 - s)
+        return g * d / ctx.T, None, None
+
+
+class ActQuant(nn.Module):
+    """Unsigned `bits`-bit activations with a learned step s (clip = (2^bits - 1) * s).
+    mode "lsq": hard rounding with a straight-through gradient (LSQ step gradient);
+    mode "soft": soft staircase with temperature T during training (annealed by the caller).
+    Inference (eval) always rounds half up and clamps: what the post-processing unit does."""
+
+    def __init__(self, bits, mode="lsq"):
+        super().__init__()
+        self.bits, self.Q, self.mode = bits, (1 << bits) - 1, mode
+        self.s = nn.Parameter(torch.tensor(1.0))
+        self.T = 1.0
+        self.calibrate_next = False
+
+    def calibrate(self, x):
+        """Step minimizing the quantization MSE of relu(x) (grid search)."""
+        v = F.relu(x.detach()).flatten().float()
+        if v.numel() > 2_000_000:
+            v = v[torch.randperm(v.numel(), generator=torch.Generator().manual_seed(0))[:2_000_000]]
+        top = v.max().clamp(min=1e-6)
+        best, best_err = None, None
+        for frac in torch.linspace(0.05, 1.0, 96):
+            s = top * frac / self.Q
+            err = ((torch.clamp(round_half_up(v / s), 0, self.Q) * s - v) ** 2).mean()
+            if best_err is None or err < best_err:
+                best, best_err = s, err
+        self.s.data.fill_(float(best))
+
+    def forward(self, x):
+        if self.calibrate_next:
+            self.calibrate(x)
+            self.calibrate_next = False
+        s = self.s.abs().clamp(min=1e-8)
+        if self.training:
+            s = grad_scale(s, 1.0 / math.sqrt(x[0].numel() * self.Q))
+            v = torch.clamp(x / s, 0, self.Q)
+            q = _SoftStaircase.apply(v, self.T, self.Q) if self.mode == "soft" else round_ste(v)
+        else:
+            q = torch.clamp(round_half_up(x / s), 0, self.Q)
+        return q, s
+
+
+def int8_per_channel(w, bits=8):
+    """Symmetric per-output-channel weights: s = max|w| / (2^(b-1) - 1), w_int in
+    [-(2^(b-1) - 1), 2^(b-1) - 1] (symmetric, so a sign flip stays in range)."""
+    qmax = (1 << (bits - 1)) - 1
+    s = w.detach().abs().flatten(1).amax(1).clamp(min=1e-12) / qmax
+    s = s.view(-1, *([1] * (w.ndim - 1)))
+    v = torch.clamp(w / s, -qmax, qmax)
+    return round_ste(v), s.flatten()
+
+
+def binary_closed_form(w, per_channel):
+    """W ~ alpha * B + beta: beta = mean(W), B = sign(W - beta) (+1 at 0), alpha = mean|W - beta|,
+    per layer or per output channel. Returns (W_b with a straight-through gradient, B, alpha, beta)."""
+    dims = tuple(range(1, w.ndim)) if per_channel else tuple(range(w.ndim))
+    beta = w.detach().mean(dim=dims, keepdim=True)
+    d = w.detach() - beta
+    alpha = d.abs().mean(dim=dims, keepdim=True)
+    b = torch.where(d >= 0, torch.ones_like(d), -torch.ones_like(d))
+    wb = w + (alpha * b + beta - w).detach()
+    M = w.shape[0]
+    return wb, b, alpha.flatten().expand(M).clone(), beta.flatten().expand(M).clone()
+
+
+def binary_closed_form_export(w, per_channel):
+    """(B [M][...] in {-1, +1}, alpha [M], beta [M])."""
+    _, b, alpha, beta = binary_closed_form(w, per_channel)
+    return b, alpha, beta
+
+
+def fold_bn(bn):
+    """(g, c) with bn(z) = g * z + c in eval mode."""
+    g = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+    return g, bn.bias.detach() - bn.running_mean * g
+
+
+class StdLayer(nn.Module):
+    """A conv (fc as a whole-input conv) with int8 per-channel or binary weights, optional BN,
+    then (hidden layers) an activation quantizer and max pooling. Lossless ADC assumed (the
+    integer matrix product)."""
+
+    def __init__(self, conv, bn, wmode, act, pool, bias=None, per_channel_binary=False):
+        super().__init__()
+        self.weight = nn.Parameter(conv.weight.detach().clone())
+        self.padding = conv.padding
+        self.bn = bn
+        self.bias = nn.Parameter(bias.detach().clone()) if bias is not None else None
+        self.wmode, self.act, self.pool = wmode, act, pool
+        self.per_channel_binary = per_channel_binary
+
+    def forward(self, q, s_x):
+        if self.wmode == "int8":
+            w_int, s_w = int8_per_channel(self.weight)
+            z = F.conv2d(q, w_int, padding=self.padding) * (s_x * s_w).view(1, -1, 1, 1)
+        else:
+            wb, _, _, _ = binary_closed_form(self.weight, self.per_channel_binary)
+            z = F.conv2d(q, wb, padding=self.padding) * s_x
+        if self.bn is not None:
+            z = self.bn(z)
+        if self.bias is not None:
+            z = z + self.bias.view(1, -1, 1, 1)
+        if self.act is None:
+            return z.flatten(1), None
+        q, s = self.act(z)
+        if self.pool:
+            q = F.max_pool2d(q, self.pool)
+        return q, s
+
+
+class ColLayer(nn.Module):
+    """Column-wise layer (ColumnQuant on the platform's contract): 4-bit weights with one
+    learned scale per (row tile, output), offset-encoded into two 2-bit cell slices; each
+    read's partial sum per (row tile, output, slice) through a 4-bit ADC with a calibrated
+    step and base (frozen between calibrations); shift-add, one rounding per tile, exact
+    offset removal, per-tile scaling and summation. BN is folded into weight and bias."""
+
+    def __init__(self, weight, bias, kind, padding, a_in_bits, rows_per_tile, act, pool, *, w_bits=4, cell_bits=2,
+                 dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0):
+        super().__init__()
+        M, C, kh, kw = weight.shape
+        self.weight = nn.Parameter(weight.detach().clone())
+        self.bias = nn.Parameter(bias.detach().clone())
+        self.padding = padding
+        self.a_in_bits, self.R = a_in_bits, rows_per_tile
+        self.w_bits, self.cell_bits, self.dac_bits = w_bits, cell_bits, min(dac_bits, a_in_bits)
+        self.adc_bits, self.frac_bits, self.clip_sigmas = adc_bits, frac_bits, clip_sigmas
+        self.S = -(-w_bits // cell_bits)
+        self.T = -(-a_in_bits // self.dac_bits)
+        self.act, self.pool = act, pool
+        self.K = C * kh * kw
+        self.G = -(-self.K // rows_per_tile)
+        # A row tile is a group of whole input channels (whole-kernel tiling) for a conv,
+        # and a run of R flattened inputs for an fc layer (conv over its whole input).
+        self.kind = kind
+        if self.kind == "conv":
+            if rows_per_tile % (kh * kw):
+                raise ValueError("whole-kernel tiling needs rows_per_tile to be a multiple of k^2")
+            self.n_ic = rows_per_tile // (kh * kw)
+        tile_of_k = torch.arange(self.K) // rows_per_tile
+        self.register_buffer("tile_of_k", tile_of_k.view(C, kh, kw))
+        rows_in = torch.tensor([min(self.K, (g + 1) * rows_per_tile) - g * rows_per_tile for g in range(self.G)])
+        self.register_buffer("rows_in", rows_in)
+        init = self._init_scales()
+        self.scale = nn.Parameter(init)
+        self.register_buffer("adc_step", torch.ones(self.G, self.S, M))   # partial-sum LSB units
+        self.register_buffer("adc_base", torch.zeros(self.G, self.S, M))
+        self.register_buffer("adc_step_fx", torch.full((self.G, self.S, M), 1 << frac_bits, dtype=torch.int64))
+        self.register_buffer("adc_base_fx", torch.zeros(self.G, self.S, M, dtype=torch.int64))
+        self.calibrate_next = False
+        self.adc_enabled = True
+
+    def _init_scales(self):
+        """Per (row tile, output) step minimizing the weight quantization MSE."""
+        w = self.weight.detach()
+        M = w.shape[0]
+        wf = w.flatten(1)  # M, K
+        tiles = self.tile_of_k.flatten()
+        lo, hi = -(1 << (self.w_bits - 1)), (1 << (self.w_bits - 1)) - 1
+        out = torch.zeros(self.G, M)
+        for g in range(self.G):
+            wg = wf[:, tiles == g]  # M, rows
+            top = wg.abs().amax(1).clamp(min=1e-8)
+            best = torch.full((M,), float("inf"))
+            for frac in torch.linspace(0.2, 1.0, 41):
+                s = (top * frac / hi)[:, None]
+                err = ((torch.clamp(round_half_up(wg / s), lo, hi) * s - wg) ** 2).sum(1)
+                better = err < best
+                best = torch.where(better, err, best)
+                out[g] = torch.where(better, s[:, 0], out[g])
+        return out
+
+    def scale_full(self):
+        return self.scale.abs().clamp(min=1e-10)[self.tile_of_k].permute(3, 0, 1, 2)  # M, C, kh, kw
+
+    def int_weight(self):
+        lo, hi = -(1 << (self.w_bits - 1)), (1 << (self.w_bits - 1)) - 1
+        v = torch.clamp(self.weight / self.scale_full(), lo, hi)
+        return round_ste(v)
+
+    def levels(self, w_int):
+        """Offset encoding u = w + 2^(w_bits-1), slice j = bits [j*cell, (j+1)*cell) of u; the
+        gradient of u is shared between the slices in proportion to their weight."""
+        u = w_int + (1 << (self.w_bits - 1))
+        ud = u.detach()
+        g = u - ud
+        out, rest = [], ud
+        base = 1 << self.cell_bits
+        for j in range(self.S):
+            lv = torch.remainder(rest, base)
+            rest = torch.div(rest - lv, base)
+            out.append(lv + g / (self.S * (1 << (j * self.cell_bits))))
+        return out
+
+    def _grouped(self, x, C):
+        """Input [B][C][H][W] -> padded to G tiles: conv [B][G*n_ic][H][W]; fc [B][G*R][1][1]."""
+        if self.kind == "conv":
+            pad = self.G * self.n_ic - C
+            return F.pad(x, (0, 0, 0, 0, 0, pad)) if pad else x
+        xf = x.flatten(1)
+        pad = self.G * self.R - self.K
+        return F.pad(xf, (0, pad))[:, :, None, None]
+
+    def _grouped_weight(self, lv):
+        """Levels [M][C][kh][kw] -> grouped conv weight [G*M][n_ic][kh][kw] (tile-major)."""
+        M, C, kh, kw = lv.shape
+        if self.kind == "conv":
+            pad = self.G * self.n_ic - C
+            lvp = F.pad(lv, (0, 0, 0, 0, 0, pad)) if pad else lv
+            return lvp.view(M, self.G, self.n_ic, kh, kw).transpose(0, 1).reshape(self.G * M, self.n_ic, kh, kw)
+        lf = F.pad(lv.flatten(1), (0, self.G * self.R - self.K))
+        return lf.view(M, self.G, self.R).transpose(0, 1).reshape(self.G * M, self.R, 1, 1)
+
+    def _tile_conv(self, xg, wg):
+        pad = self.padding if self.kind == "conv" else 0
+        return F.conv2d(xg, wg, padding=pad, groups=self.G)
+
+    def steps(self, q):
+        if self.T == 1:
+            return [q]
+        qd = q.detach()
+        out = []
+        for t in range(self.T):
+            n_t = min(self.dac_bits, self.a_in_bits - t * self.dac_bits)
+            out.append(torch.remainder(torch.floor(qd / (1 << (t * self.dac_bits))), 1 << n_t))
+        return out
+
+    def psums(self, q, w_int):
+        """Ideal partial sums of every read: [T][B][G][S][M][OH][OW]."""
+        B, C = q.shape[0], q.shape[1]
+        xs = torch.cat([self._grouped(x, C) for x in self.steps(q)], 0)
+        lvs = self.levels(w_int)
+        M = lvs[0].shape[0]
+        per_slice = [self._grouped_weight(lv) for lv in lvs]  # each G*M, n, kh, kw (tile-major)
+        wg = torch.stack([p.view(self.G, M, *p.shape[1:]) for p in per_slice], 1)  # G, S, M, n, kh, kw
+        wg = wg.reshape(self.G * self.S * M, *wg.shape[3:])
+        ps = self._tile_conv(xs, wg)
+        return ps.view(self.T, B, self.G, self.S, M, ps.shape[-2], ps.shape[-1])
+
+    def tile_sums(self, q):
+        """Sum of the inputs of every tile: [B][G][OH][OW]."""
+        B, C = q.shape[0], q.shape[1]
+        xg = self._grouped(q, C)
+        if self.kind == "conv":
+            ones = torch.ones(self.G, self.n_ic, *self.weight.shape[2:])
+        else:
+            ones = torch.ones(self.G, self.R, 1, 1)
+        return self._tile_conv(xg, ones)
+
+    def max_psum(self):
+        return self.rows_in * ((1 << self.dac_bits) - 1) * ((1 << self.cell_bits) - 1)
+
+    @torch.no_grad()
+    def calibrate_adc(self, ps):
+        """docs/numerics.md calibration (sw/layer_mapping.cpp fit_column): per (tile, slice,
+        output) window mean +- k*std clipped to [0, max psum]; narrower than the ADC range:
+        step 1 LSB centred on the mean; else step = window / (2^bits - 1), base = low end;
+        both rounded to frac_bits."""
+        T, B, G, S, M, H, W = ps.shape
+        v = ps.double().permute(2, 3, 4, 0, 1, 5, 6).reshape(G, S, M, -1)
+        mean = v.mean(-1)
+        std = torch.sqrt(torch.clamp((v * v).mean(-1) - mean * mean, min=0))
+        levels = float((1 << self.adc_bits) - 1)
+        k = self.clip_sigmas
+        mp = self.max_psum().double().view(G, 1, 1)
+        lo = torch.clamp(mean - k * std, min=0)
+        hi = torch.minimum(mp.expand_as(mean), mean + k * std)
+        one = float(1 << self.frac_bits)
+        narrow = (hi - lo) <= levels
+        base_n = torch.floor(mean - levels / 2)
+        base_n = torch.minimum(torch.clamp(base_n, min=0), torch.clamp(mp - levels, min=0).expand_as(base_n))
+        step_fx = torch.where(narrow, torch.full_like(mean, one),
+                              torch.clamp(torch.floor((hi - lo) / levels * one + 0.5), min=1))
+        base_fx = torch.where(narrow, base_n * one, torch.floor(lo * one + 0.5))
+        self.adc_step_fx.copy_(step_fx.long())
+        self.adc_base_fx.copy_(base_fx.long())
+        self.adc_step.copy_((step_fx / one).float())
+        self.adc_base.copy_((base_fx / one).float())
+
+    def adc(self, ps):
+        step = self.adc_step.view(1, 1, self.G, self.S, -1, 1, 1)
+        base = self.adc_base.view(1, 1, self.G, self.S, -1, 1, 1)
+        z = torch.clamp((ps - base) / step, 0, (1 << self.adc_bits) - 1)
+        return base + round_ste(z) * step
+
+    def forward(self, q, s_x):
+        w_int = self.int_weight()
+        ps = self.psums(q, w_int)
+        if self.calibrate_next:
+            self.calibrate_adc(ps)
+            self.calibrate_next = False
+        vals = self.adc(ps) if self.adc_enabled else ps
+        shifts = torch.tensor([[float(1 << (t * self.dac_bits + j * self.cell_bits)) for j in range(self.S)]
+                               for t in range(self.T)])
+        fx = (vals * shifts.view(self.T, 1, 1, self.S, 1, 1, 1)).sum(dim=(0, 3))  # B, G, M, OH, OW
+        offset = float(1 << (self.w_bits - 1))
+        partial = round_ste(fx) - offset * self.tile_sums(q).unsqueeze(2)
+        z = (partial * self.scale.abs().clamp(min=1e-10).view(1, self.G, -1, 1, 1)).sum(1) * s_x
+        z = z + self.bias.view(1, -1, 1, 1)
+        if self.act is None:
+            return z.flatten(1), None
+        q, s = self.act(z)
+        if self.pool:
+            q = F.max_pool2d(q, self.pool)
+        return q, s
+
+
+class QNet(nn.Module):
+    """The quantization-aware network of one scheme, built from a trained FloatNet."""
+
+    def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4):
+        super().__init__()
+        self.scheme = scheme
+        self.bn_frozen = False
+        f = fnet
+        if scheme == "int8":
+            self.layers = nn.ModuleList([
+                StdLayer(f.conv1, _copy_bn(f.bn1), "int8", ActQuant(8), 2),
+                StdLayer(f.conv2, _copy_bn(f.bn2), "int8", ActQuant(8), 2),
+                StdLayer(f.fc1, _copy_bn(f.bn3), "int8", ActQuant(8), 0),
+                StdLayer(f.fc2, None, "int8", None, 0, bias=f.fc2.bias),
+            ])
+            self.a_bits = [8, 8, 8, 8]
+        elif scheme == "bwma":
+            self.layers = nn.ModuleList([
+                StdLayer(f.conv1, _copy_bn(f.bn1), "int8", ActQuant(soft_bits, "soft"), 2),
+                StdLayer(f.conv2, _copy_bn(f.bn2), "binary", ActQuant(soft_bits, "soft"), 2,
+                         per_channel_binary=per_channel_binary),
+                StdLayer(f.fc1, _copy_bn(f.bn3), "binary", ActQuant(8), 0, per_channel_binary=per_channel_binary),
+                StdLayer(f.fc2, None, "int8", None, 0, bias=f.fc2.bias),
+            ])
+            self.a_bits = [8, soft_bits, soft_bits, 8]
+        elif scheme == "columnwise":
+            specs = [(f.conv1, f.bn1, 1, 8, 2), (f.conv2, f.bn2, 1, 4, 2), (f.fc1, f.bn3, 0, 4, 0),
+                     (f.fc2, None, 0, 4, 0)]
+            layers = []
+            for i, (conv, bn, pad, a_in, pool) in enumerate(specs):
+                w = conv.weight.detach().clone()
+                if bn is not None:
+                    g, c = fold_bn(bn)
+                    w = w * g.view(-1, 1, 1, 1)
+                    b = c
+                else:
+                    b = conv.bias.detach().clone()
+                kh = w.shape[2]
+                is_fc = i >= 2
+                if is_fc:
+                    rows = 128
+                else:
+                    n_ic = min(128 // (kh * kh), w.shape[1])
+                    rows = n_ic * kh * kh
+                last = i == 3
+                layers.append(ColLayer(w, b, "fc" if is_fc else "conv", pad, a_in, rows, None if last else ActQuant(4), pool,
+                                       clip_sigmas=clip_sigmas))
+            self.layers = nn.ModuleList(layers)
+            self.a_bits = [8, 4, 4, 4]
+        else:
+            raise ValueError(scheme)
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.bn_frozen:
+            for m in self.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
+
+    def forward(self, x):
+        q, s = x, INPUT_SCALE
+        for layer in self.layers:
+            q, s = layer(q, s)
+        return q
+
+    def act_quants(self):
+        return [m for m in self.modules() if isinstance(m, ActQuant)]
+
+    def set_temperature(self, T):
+        for a in self.act_quants():
+            a.T = T
+
+    @torch.no_grad()
+    def calibrate(self, images, acts=True, adc=True):
+        """One pass in eval mode on calibration images, layer by layer: each layer's ADC tables
+        and activation step are fitted on the input the (already calibrated) previous layers give."""
+        was = self.training
+        self.eval()
+        for layer in self.layers:
+            if adc and isinstance(layer, ColLayer):
+                layer.calibrate_next = True
+            if acts and layer.act is not None:
+                layer.act.calibrate_next = True
+        self(torch.as_tensor(images).float())
+        self.train(was)
+
+
+def _copy_bn(bn):
+    import copy
+    return copy.deepcopy(bn)

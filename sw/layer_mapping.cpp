@@ -71,6 +71,18 @@ LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg)
     return m;
 }
 
+bool assign_tiles(std::vector<LayerMapping>& maps, const ArchConfig& cfg) {
+    int total = 0;
+    for (const auto& m : maps) total += m.passes == 1 ? m.tiles_used() : cfg.platform.tiles + 1;
+    const bool resident = total <= cfg.platform.tiles;
+    int next = 0;
+    for (auto& m : maps) {
+        m.tile_offset = resident ? next : 0;
+        next += m.tiles_used();
+    }
+    return resident;
+}
+
 int LayerMapping::rows_in(int rt) const { return std::min(rows, K - rt * rows); }
 int LayerMapping::outs_in(int ct) const { return std::min(outs_per_tile, M - ct * outs_per_tile); }
 int LayerMapping::bits_in_step(int t) const { return std::min(dac_bits, a_bits - t * dac_bits); }

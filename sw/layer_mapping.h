@@ -42,6 +42,7 @@ struct LayerMapping {
     int steps = 0;                // ceil(a_bits / dac_bits) reads per input vector
     int col_tiles_per_pass = 0;   // column tiles resident at once (tiles / row_tiles)
     int passes = 0;               // weight reprogramming passes
+    int tile_offset = 0;          // first physical tile of the layer (networks: assign_tiles)
     std::int64_t weight_scale = 1;  // 1 (offset encoding) or 2 (binary: w = 2b - 1)
     std::int64_t offset = 0;        // 2^(w_bits-1) (offset encoding) or 1 (binary)
 
@@ -57,7 +58,7 @@ struct LayerMapping {
     int shift_of(int t, int j) const { return t * dac_bits + j * cell_bits; }
     int pass_of(int ct) const { return ct / col_tiles_per_pass; }
     // Physical tile that holds (rt, ct) during its pass.
-    int tile_of(int rt, int ct) const { return rt * col_tiles_per_pass + ct % col_tiles_per_pass; }
+    int tile_of(int rt, int ct) const { return tile_offset + rt * col_tiles_per_pass + ct % col_tiles_per_pass; }
     int tiles_used() const { return row_tiles * col_tiles_per_pass; }
     // The cell level of slice j of weight (k, m).
     std::uint8_t level(const MatrixLayer& layer, int k, int m, int j) const;
@@ -70,6 +71,12 @@ struct LayerMapping {
         return layer.col_mult.empty() ? 1 : layer.col_mult[static_cast<std::size_t>(rt) * M + m];
     }
 };
+
+// Places a network's layers on the tiles: when every layer's tiles fit at once,
+// each layer gets its own range (weights programmed once, "resident") and the
+// function returns true; otherwise every layer starts at tile 0 and is
+// reprogrammed when it runs.
+bool assign_tiles(std::vector<LayerMapping>& maps, const ArchConfig& cfg);
 
 // Per-column ADC calibration of every tile of a layer.
 struct AdcTables {

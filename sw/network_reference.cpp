@@ -54,10 +54,13 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
     : model_(model), cfg_(cfg) {
     check_model_fits(model_, cfg_);
     for (std::size_t l = 0; l < model_.layers.size(); ++l) {
-        const NetworkLayer& L = model_.layers[l];
-        matrices_.push_back(L.matrix(model_.layer_name(l)));
+        matrices_.push_back(model_.layers[l].matrix(model_.layer_name(l)));
         maps_.push_back(LayerMapping::make(matrices_.back(), cfg_));
-        const LayerMapping& map = maps_.back();
+    }
+    resident_ = assign_tiles(maps_, cfg_);
+    for (std::size_t l = 0; l < model_.layers.size(); ++l) {
+        const NetworkLayer& L = model_.layers[l];
+        const LayerMapping& map = maps_[l];
         AdcTables tables;
         bool recal = false;
         if (L.has_adc_tables && model_.adc_bits == cfg_.adc.bits) {
@@ -74,12 +77,12 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
                 const auto v = layer_vectors(L, in.data());
                 x.insert(x.end(), v.begin(), v.end());
             }
-            tables = calibrate_adc(matrices_.back(), map, cfg_, x.data(), static_cast<int>(x.size() / map.K));
+            tables = calibrate_adc(matrices_[l], map, cfg_, x.data(), static_cast<int>(x.size() / map.K));
             recal = true;
         }
         plan_.tables.push_back(tables);
         plan_.recalibrated.push_back(recal);
-        layers_.push_back(std::make_unique<ReferenceLayer>(matrices_.back(), map, tables, cfg_));
+        layers_.push_back(std::make_unique<ReferenceLayer>(matrices_[l], map, tables, cfg_));
     }
 }
 

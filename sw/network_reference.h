@@ -36,6 +36,8 @@ public:
     const std::vector<LayerMapping>& mappings() const { return maps_; }
     const std::vector<MatrixLayer>& matrices() const { return matrices_; }
     const NetworkAdcPlan& adc_plan() const { return plan_; }
+    // Every layer's tiles are programmed once (assign_tiles).
+    bool resident() const { return resident_; }
 
     // Logits (num_classes int64) of one image; image_index keys the read noise.
     std::vector<std::int64_t> logits(const std::uint8_t* image, std::uint64_t image_index) const;
@@ -59,6 +61,7 @@ private:
     std::vector<MatrixLayer> matrices_;
     std::vector<LayerMapping> maps_;
     NetworkAdcPlan plan_;
+    bool resident_ = false;
     std::vector<std::unique_ptr<ReferenceLayer>> layers_;
 };
 

@@ -120,16 +120,16 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEn
     const LayerMapping m = LayerMapping::make(L, cfg);
     const AddressMap map(cfg);
     LayerBuffers buf;
-    buf.weights = 0x1000;
-    buf.adc = buf.weights + weight_region_bytes(m);
-    buf.inputs = buf.adc + adc_region_bytes(m);
+    buf.tiles.weights = 0x1000;
+    buf.tiles.adc = buf.tiles.weights + weight_region_bytes(m);
+    buf.inputs = buf.tiles.adc + adc_region_bytes(m);
     buf.outputs = buf.inputs + static_cast<std::uint64_t>(c.n) * m.K;
     const LayerProgram p = compile_layer(m, cfg, map, buf, c.n, c.first_vector);
     const auto& cmds = p.commands;
 
-    ASSERT_GT(p.batch, 0);
-    EXPECT_EQ(p.batch, max_batch(m, cfg));
-    const int batches = (c.n + p.batch - 1) / p.batch;
+    ASSERT_GT(p.chunk, 0);
+    EXPECT_EQ(p.chunk, max_chunk(m, cfg, false));
+    const int batches = (c.n + p.chunk - 1) / p.chunk;
     ASSERT_FALSE(cmds.empty());
     EXPECT_EQ(cmds.back().opcode, kOp(Opcode::kEnd));
 
@@ -163,6 +163,7 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEn
                     {tile_reg::kDacBits, static_cast<std::uint32_t>(m.dac_bits)},
                     {tile_reg::kWeightScale, static_cast<std::uint32_t>(m.weight_scale)},
                     {tile_reg::kOffset, static_cast<std::uint32_t>(m.offset)},
+                    {tile_reg::kFlags, 0u},  // a single layer needs no input sums
                 };
                 for (const auto& [off, value] : regs) {
                     const Command& w = next(Opcode::kRegWrite, ps + " register");
@@ -172,14 +173,14 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEn
             }
         for (int b = 0; b < batches; ++b) {
             const std::string bs = ps + " batch " + std::to_string(b);
-            const int nb = std::min(p.batch, c.n - b * p.batch);
+            const int nb = std::min(p.chunk, c.n - b * p.chunk);
             for (int rt = 0; rt < m.row_tiles; ++rt)
                 for (int ct = ct0; ct < ct1; ++ct) {
                     next(Opcode::kDma, bs + " inputs");
                     const Command& run = next(Opcode::kTileRun, bs + " run");
                     EXPECT_EQ(run.addr_a, map.tile_regs(m.tile_of(rt, ct)));
                     EXPECT_EQ(run.arg[0], static_cast<std::uint32_t>(nb));
-                    EXPECT_EQ(run.arg[1], static_cast<std::uint32_t>(c.first_vector + b * p.batch));
+                    EXPECT_EQ(run.arg[1], static_cast<std::uint32_t>(c.first_vector + b * p.chunk));
                     ++tile_runs;
                     if (rt == 0) vectors_per_column_tile[ct] += run.arg[0];
                 }
@@ -199,7 +200,7 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEn
     std::map<std::uint32_t, int> counts;
     for (const Command& cmd : cmds) ++counts[cmd.opcode];
     const int programmed = m.row_tiles * m.col_tiles;
-    EXPECT_EQ(counts[kOp(Opcode::kRegWrite)], 7 * programmed);
+    EXPECT_EQ(counts[kOp(Opcode::kRegWrite)], 8 * programmed);
     EXPECT_EQ(counts[kOp(Opcode::kTileRun)], programmed * batches);
     EXPECT_EQ(counts[kOp(Opcode::kFence)], m.passes * batches);
     EXPECT_EQ(counts[kOp(Opcode::kDma)], 2 * programmed + batches * (programmed + programmed));
@@ -213,9 +214,9 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
     const LayerMapping m = LayerMapping::make(L, cfg);
     const AddressMap map(cfg);
     LayerBuffers buf;
-    buf.weights = 0x1000;
-    buf.adc = buf.weights + weight_region_bytes(m);
-    buf.inputs = buf.adc + adc_region_bytes(m);
+    buf.tiles.weights = 0x1000;
+    buf.tiles.adc = buf.tiles.weights + weight_region_bytes(m);
+    buf.inputs = buf.tiles.adc + adc_region_bytes(m);
     buf.outputs = buf.inputs + static_cast<std::uint64_t>(c.n) * m.K;
     const std::uint64_t dram_end = buf.outputs + static_cast<std::uint64_t>(c.n) * m.M * kAccEntryBytes;
     ASSERT_LE(dram_end, map.dram_size());
@@ -252,14 +253,14 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
         const std::uint64_t bytes = static_cast<std::uint64_t>(d.rows) * d.row_bytes;
         // Which move it is follows from the windows; each stays inside its DRAM region.
         if (s.win == Win::kDram && t.win == Win::kCrossbar) {
-            EXPECT_GE(d.src, buf.weights);
-            EXPECT_LE(d.src + src_len, buf.adc);
+            EXPECT_GE(d.src, buf.tiles.weights);
+            EXPECT_LE(d.src + src_len, buf.tiles.adc);
             EXPECT_EQ(t.offset, 0u);
             EXPECT_EQ(d.row_bytes % m.cols, 0u) << "whole rows of cells";
-            weight_sources.insert(d.src - buf.weights);
+            weight_sources.insert(d.src - buf.tiles.weights);
             weight_bytes += bytes;
         } else if (s.win == Win::kDram && t.win == Win::kAdc) {
-            EXPECT_GE(d.src, buf.adc);
+            EXPECT_GE(d.src, buf.tiles.adc);
             EXPECT_LE(d.src + src_len, buf.inputs);
             EXPECT_EQ(bytes, map.tile().adc_size);
             adc_bytes += bytes;
@@ -268,7 +269,7 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
             EXPECT_LE(d.src + src_len, buf.outputs);
             EXPECT_EQ(t.offset, 0u);
             EXPECT_EQ(d.rows > 1 ? d.dst_stride : d.row_bytes, d.row_bytes) << "vectors packed at v * rows";
-            EXPECT_LE(static_cast<int>(d.rows), p.batch);
+            EXPECT_LE(static_cast<int>(d.rows), p.chunk);
             input_bytes += bytes;
         } else if (s.win == Win::kOutput && t.win == Win::kOutputAlias) {
             EXPECT_EQ(s.offset, 0u);
@@ -304,7 +305,7 @@ TEST(LayerCompilerLimits, CasesCoverPassesBatchesRowTilesAndBinary) {
         const ArchConfig cfg = config_of(c);
         const LayerMapping m = LayerMapping::make(layer_of(c), cfg);
         multi_pass += m.passes > 1;
-        multi_batch += c.n > max_batch(m, cfg);
+        multi_batch += c.n > max_chunk(m, cfg, false);
         multi_row += m.row_tiles > 1;
         binary += m.binary;
         ragged += m.rows_in(m.row_tiles - 1) < m.rows && m.outs_in(m.col_tiles - 1) < m.outs_per_tile;
@@ -321,11 +322,11 @@ TEST(LayerCompilerLimits, MaxBatchThrowsWhenOneVectorDoesNotFit) {
     c.output_bytes = 8;  // one int64 entry, but 8 outputs per tile
     const ArchConfig cfg = config_of(c);
     const LayerMapping m = LayerMapping::make(layer_of(c), cfg);
-    EXPECT_THROW(max_batch(m, cfg), MappingError);
+    EXPECT_THROW(max_chunk(m, cfg, false), MappingError);
     c = cases()[0];
     c.input_bytes = 8;  // 16 rows per vector
     const ArchConfig cfg2 = config_of(c);
-    EXPECT_THROW(max_batch(LayerMapping::make(layer_of(c), cfg2), cfg2), MappingError);
+    EXPECT_THROW(max_chunk(LayerMapping::make(layer_of(c), cfg2), cfg2, false), MappingError);
 }
 
 }  // namespace

@@ -51,6 +51,24 @@ void Driver::write32(std::uint64_t addr, std::uint32_t value) {
         throw DriverError("register write at " + hex(addr) + " failed");
 }
 
+TileImages Driver::load_tile_images(const MatrixLayer& layer, const LayerMapping& map, const AdcTables& adc) {
+    TileImages img;
+    img.weights = alloc(weight_region_bytes(map));
+    img.adc = alloc(adc_region_bytes(map));
+    if (!layer.col_mult.empty()) img.scale = alloc(scale_region_bytes(map));
+    for (int rt = 0; rt < map.row_tiles; ++rt)
+        for (int ct = 0; ct < map.col_tiles; ++ct) {
+            const auto lv = map.tile_levels(layer, rt, ct);
+            write(img.weights + weight_offset(map, rt, ct), lv.data(), lv.size());
+            write(img.adc + adc_table_offset(map, rt, ct), adc.tile(rt, ct), map.cols * kAdcEntryBytes);
+            if (img.scale) {
+                const auto s = scale_table(layer, map, rt, ct);
+                write(img.scale + scale_table_offset(map, rt, ct), s.data(), s.size() * sizeof(std::int64_t));
+            }
+        }
+    return img;
+}
+
 CommandListStats Driver::run_commands(const std::vector<Command>& cmds) {
     namespace reg = controller_regs;
     const std::uint64_t m = mark();
@@ -89,16 +107,9 @@ std::vector<std::int64_t> Driver::run_matrix_layer(const MatrixLayer& layer, con
                                                    std::uint64_t first_vector, CommandListStats* stats) {
     const std::uint64_t m = mark();
     LayerBuffers buf;
-    buf.weights = alloc(weight_region_bytes(map));
-    buf.adc = alloc(adc_region_bytes(map));
+    buf.tiles = load_tile_images(layer, map, adc);
     buf.inputs = alloc(static_cast<std::uint64_t>(n) * map.K);
     buf.outputs = alloc(static_cast<std::uint64_t>(n) * map.M * kAccEntryBytes);
-    for (int rt = 0; rt < map.row_tiles; ++rt)
-        for (int ct = 0; ct < map.col_tiles; ++ct) {
-            const auto lv = map.tile_levels(layer, rt, ct);
-            write(buf.weights + weight_offset(map, rt, ct), lv.data(), lv.size());
-            write(buf.adc + adc_table_offset(map, rt, ct), adc.tile(rt, ct), map.cols * kAdcEntryBytes);
-        }
     write(buf.inputs, x, static_cast<std::size_t>(n) * map.K);
     const LayerProgram prog = compile_layer(map, cfg_, map_, buf, n, first_vector);
     const CommandListStats s = run_commands(prog.commands);

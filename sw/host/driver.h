@@ -54,6 +54,9 @@ public:
                                                const AdcTables& adc, const std::uint8_t* x, int n,
                                                std::uint64_t first_vector = 0, CommandListStats* stats = nullptr);
 
+    // Writes a layer's cell levels, ADC tables and partial multipliers to DRAM.
+    TileImages load_tile_images(const MatrixLayer& layer, const LayerMapping& map, const AdcTables& adc);
+
     const AddressMap& address_map() const { return map_; }
     // Called right before each command list starts (after the host loaded DRAM),
     // e.g. to snapshot event counters so that host loading is not charged.

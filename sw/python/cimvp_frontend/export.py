@@ -12,12 +12,11 @@ import torch
 
 from . import engine
 from .modelfile import KIND_CONV, KIND_FC, POOL_MAX, POOL_NONE, IntLayer, IntModel
-from .quant import INPUT_SCALE, ColLayer, StdLayer, binary_closed_form_export, fold_bn, int8_per_channel
+from .quant import COL_MULT_BITS, INPUT_SCALE, ColLayer, StdLayer, binary_closed_form_export, fold_bn, int8_per_channel
 
 MULT_BITS = 24          # |mult| <= 2^24: 2^-25 relative precision, far from int32 and overflow limits
 MULT_X_BITS = 30
 LOGIT_MULT_BITS = 20
-COL_MULT_BITS = 12      # col_mult = round(s[rt][m] / max_rt s[rt][m] * 2^12)
 OVERFLOW_LIMIT = 1 << 60  # the contract's limit is 2^62; keep a margin
 
 SHAPES = [  # kind, in_c, in_h, in_w, out_c, kernel, padding, pool
@@ -61,9 +60,7 @@ def _layer_affine(layer, s_x):
         extras["binary"] = int(layer.wmode != "int8")
     elif isinstance(layer, ColLayer):
         w_int = layer.int_weight().detach().double().flatten(1)
-        s = layer.scale.detach().abs().clamp(min=1e-10).double()  # G, M
-        smax = s.max(0).values
-        col_mult = torch.round(s / smax * (1 << COL_MULT_BITS)).long()
+        col_mult, smax = layer.col_mult()
         a = s_x * smax / (1 << COL_MULT_BITS)
         b = torch.zeros_like(a)
         c = layer.bias.detach().double()

@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 INPUT_SCALE = 1.0 / 255.0
+COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
 
 
 def grad_scale(x, g):
@@ -221,6 +222,19 @@ class ColLayer(nn.Module):
                 out[g] = torch.where(better, s[:, 0], out[g])
         return out
 
+    def tile_scales(self):
+        """The per (row tile, output) scales as the integer network applies them:
+        max_rt s * col_mult / 2^COL_MULT_BITS (straight-through)."""
+        s = self.scale.abs().clamp(min=1e-10)
+        smax = s.detach().max(0).values
+        sq = smax * torch.round(s.detach() / smax * (1 << COL_MULT_BITS)) / (1 << COL_MULT_BITS)
+        return s + (sq - s).detach()
+
+    def col_mult(self):
+        s = self.scale.detach().abs().clamp(min=1e-10).double()
+        smax = s.max(0).values
+        return torch.round(s / smax * (1 << COL_MULT_BITS)).long(), smax
+
     def scale_full(self):
         return self.scale.abs().clamp(min=1e-10)[self.tile_of_k].permute(3, 0, 1, 2)  # M, C, kh, kw
 
@@ -346,7 +360,7 @@ class ColLayer(nn.Module):
         fx = (vals * shifts.view(self.T, 1, 1, self.S, 1, 1, 1)).sum(dim=(0, 3))  # B, G, M, OH, OW
         offset = float(1 << (self.w_bits - 1))
         partial = round_ste(fx) - offset * self.tile_sums(q).unsqueeze(2)
-        z = (partial * self.scale.abs().clamp(min=1e-10).view(1, self.G, -1, 1, 1)).sum(1) * s_x
+        z = (partial * self.tile_scales().view(1, self.G, -1, 1, 1)).sum(1) * s_x
         z = z + self.bias.view(1, -1, 1, 1)
         if self.act is None:
             return z.flatten(1), None

@@ -49,6 +49,21 @@ std::vector<std::int64_t> NetworkReference::last_output(const NetworkLayer& L, c
     return logits;
 }
 
+namespace {
+bool model_tables_fit(const NetworkModel& model, const NetworkLayer& L, const ArchConfig& cfg) {
+    return L.has_adc_tables && model.adc_bits == cfg.adc.bits;
+}
+}  // namespace
+
+bool NetworkReference::needs_calibration(const NetworkModel& model, const ArchConfig& cfg) {
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        const NetworkLayer& L = model.layers[l];
+        if (!model_tables_fit(model, L, cfg) && !adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg))
+            return true;
+    }
+    return false;
+}
+
 NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration,
                                    int n_calibration)
     : model_(model), cfg_(cfg) {
@@ -63,7 +78,7 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
         const LayerMapping& map = maps_[l];
         AdcTables tables;
         bool recal = false;
-        if (L.has_adc_tables && model_.adc_bits == cfg_.adc.bits) {
+        if (model_tables_fit(model_, L, cfg_)) {
             tables = model_adc_tables(L, map, cfg_.adc.bits, cfg_.adc.frac_bits);
         } else if (adc_is_lossless(map, cfg_) || n_calibration <= 0) {
             tables = AdcTables::unit(map, cfg_.adc.bits, cfg_.adc.frac_bits);

@@ -32,6 +32,9 @@ public:
     NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration = nullptr,
                      int n_calibration = 0);
 
+    // True when some layer's ADC tables must be calibrated on images for this config.
+    static bool needs_calibration(const NetworkModel& model, const ArchConfig& cfg);
+
     const NetworkModel& model() const { return model_; }
     const std::vector<LayerMapping>& mappings() const { return maps_; }
     const std::vector<MatrixLayer>& matrices() const { return matrices_; }

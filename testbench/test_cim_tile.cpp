@@ -658,11 +658,79 @@ TEST(CimTileAccumulator, MisalignedPartialAndReadAccessesToTheAliasAreErrors) {
         EXPECT_EQ(h.write(b.output() + kOutputBytes - 8, v, 16).status,
                   tlm::TLM_ADDRESS_ERROR_RESPONSE);  // straddles buffer and alias
         EXPECT_EQ(h.write(b.output_acc() + kOutputBytes - 8, v, 16).status,
-                  tlm::TLM_ADDRESS_ERROR_RESPONSE);  // past the alias
+                  tlm::TLM_ADDRESS_ERROR_RESPONSE);  // straddles alias and multipliers
+        const std::uint64_t window_end = b.output() + b.map.tile().output_window;
+        EXPECT_EQ(h.write(window_end - 8, v, 16).status, tlm::TLM_ADDRESS_ERROR_RESPONSE);  // past the window
+        EXPECT_EQ(h.read(window_end, v, 8).status, tlm::TLM_ADDRESS_ERROR_RESPONSE);
         got = read_outputs(b, h, 4);
     }));
     EXPECT_EQ(got, (std::vector<std::int64_t>{1, 2, 3, 4}));
     EXPECT_EQ(b.tile.accumulator.counters().shift_adds, 0u);
+}
+
+// The multipliers after the alias: one int64 per output, 1 after reset; each
+// output's partial is multiplied by its own (column-wise scales).
+TEST(CimTileAccumulator, PartialMultipliersStartAtOneAndScaleEachOutput) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    TileBench b(tile_config(1, 1));
+    std::vector<std::int64_t> initial(kXbarCols, 0), plain, scaled;
+    ASSERT_TRUE(b.run([&](TestInitiator& h) {
+        ASSERT_EQ(b.map.tile_output_scale(0), b.output() + 2 * kOutputBytes);
+        EXPECT_TRUE(h.read(b.map.tile_output_scale(0), initial.data(), kXbarCols * 8).ok());
+        std::vector<std::uint8_t> lv(kXbarRows * kXbarCols, 1);
+        program_levels(b, h, lv);
+        const std::uint8_t x[kXbarRows] = {1, 2, 3, 4, 5, 6, 7, 8};  // sum 36 on every column
+        EXPECT_TRUE(h.write(b.input(), x, kXbarRows).ok());
+        RunSetup s;
+        s.outs = 4;
+        configure(b, h, s);
+        EXPECT_TRUE(start(b, h).ok());
+        plain = read_outputs(b, h, 4);
+        const std::int64_t mult[4] = {2, -3, 0, 1000};
+        EXPECT_TRUE(h.write(b.map.tile_output_scale(0), mult, sizeof mult).ok());
+        EXPECT_TRUE(start(b, h).ok());
+        scaled = read_outputs(b, h, 4);
+    }));
+    EXPECT_EQ(initial, std::vector<std::int64_t>(kXbarCols, 1));
+    EXPECT_EQ(plain, (std::vector<std::int64_t>{36, 36, 36, 36}));
+    EXPECT_EQ(scaled, (std::vector<std::int64_t>{72, -108, 0, 36000}));
+}
+
+// FLAGS.EMIT_SUM: each vector's input sum follows its outputs (slot stride outs + 1),
+// and the output buffer check counts that entry.
+TEST(CimTileAccumulator, EmitSumStoresEachVectorsInputSumAfterItsOutputs) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    TileBench b(tile_config(1, 1));
+    std::vector<std::int64_t> got;
+    std::uint32_t overflow_error = 0, fits_error = 99;
+    ASSERT_TRUE(b.run([&](TestInitiator& h) {
+        std::vector<std::uint8_t> lv(kXbarRows * kXbarCols, 0);
+        for (int r = 0; r < kXbarRows; ++r) lv[r * kXbarCols + (r % 3)] = 1;  // column c sums rows r with r % 3 == c
+        program_levels(b, h, lv);
+        const std::uint8_t x[2 * kXbarRows] = {1, 2, 3, 4, 5, 6, 7, 8, /**/ 10, 0, 0, 0, 0, 0, 0, 20};
+        EXPECT_TRUE(h.write(b.input(), x, sizeof x).ok());
+        RunSetup s;
+        s.outs = 3;
+        s.vectors = 2;
+        configure(b, h, s);
+        h.wr32(b.regs(tile_reg::kFlags), tile_reg::kFlagEmitSum);
+        EXPECT_TRUE(start(b, h).ok());
+        got = read_outputs(b, h, 8);
+        // 8 vectors x (3 outputs + 1 sum) = 32 entries fit; 8 x (4 + 1) = 40 do not.
+        s.rows = 1;
+        s.vectors = 8;
+        configure(b, h, s);
+        EXPECT_TRUE(start(b, h).ok());
+        fits_error = h.rd32(b.regs(tile_reg::kError));
+        s.outs = 4;
+        configure(b, h, s);
+        EXPECT_TRUE(start(b, h).ok());
+        overflow_error = h.rd32(b.regs(tile_reg::kError));
+    }));
+    // v0: columns {1+4+7, 2+5+8, 3+6} and sum 36; v1: {10+0+0, 0+0+20, 0+0} and sum 30.
+    EXPECT_EQ(got, (std::vector<std::int64_t>{12, 15, 9, 36, /**/ 10, 20, 0, 30}));
+    EXPECT_EQ(fits_error, 0u);
+    EXPECT_EQ(overflow_error, code(TileError::kOutputOverflow));
 }
 
 // ---------------------------------------------------------------- tile registers

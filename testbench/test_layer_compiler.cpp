@@ -1,8 +1,9 @@
 // The layer compiler (no SystemC): the command list of a mapping has, per
-// pass, the programming commands of every resident tile and, per batch, an
-// input DMA and a TILE_RUN per tile, one FENCE, the row-tile reductions and
-// the write-backs; it ends with kEnd; every DMA descriptor is valid and stays
-// inside DRAM's layer buffers or one window of one existing tile.
+// pass, the programming commands of every resident tile (weights, ADC table,
+// partial multipliers when the layer has them, registers) and, per chunk of
+// vectors, an input DMA and a TILE_RUN per tile, one FENCE, the row-tile
+// reductions and the write-backs; it ends with kEnd; every DMA descriptor is
+// valid and stays inside DRAM's layer buffers or one window of one existing tile.
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -34,6 +35,7 @@ struct Case {
     bool binary;
     int n;
     std::uint64_t first_vector;
+    bool scales;  // the layer has column multipliers: the tiles' scale tables are programmed
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -58,6 +60,10 @@ MatrixLayer layer_of(const Case& c) {
     L.w_bits = c.binary ? 1 : c.w_bits;
     L.binary = c.binary;
     L.weights.assign(static_cast<std::size_t>(c.K) * c.M, 1);
+    if (c.scales) {
+        const int row_tiles = (c.K + c.rows - 1) / c.rows;
+        L.col_mult.assign(static_cast<std::size_t>(row_tiles) * c.M, 3);
+    }
     return L;
 }
 
@@ -71,7 +77,7 @@ std::uint64_t span(std::uint64_t rows, std::uint64_t stride, std::uint64_t row_b
     return (rows - 1) * stride + row_bytes;
 }
 
-enum class Win { kDram, kRegs, kCrossbar, kAdc, kInput, kOutput, kOutputAlias, kNone };
+enum class Win { kDram, kRegs, kCrossbar, kAdc, kInput, kOutput, kOutputAlias, kOutputScale, kNone };
 
 struct Where {
     Win win = Win::kNone;
@@ -92,6 +98,7 @@ Where locate(const AddressMap& map, int tiles, std::uint64_t a, std::uint64_t le
             {Win::kInput, {map.tile_input(t), w.input_size}},
             {Win::kOutput, {map.tile_output(t), w.output_size}},
             {Win::kOutputAlias, {map.tile_output_accumulate(t), w.output_size}},
+            {Win::kOutputScale, {map.tile_output_scale(t), w.scale_size}},
         };
         for (const auto& [win, range] : wins)
             if (inside(range.first, range.second)) return {win, t, a - range.first};
@@ -99,31 +106,40 @@ Where locate(const AddressMap& map, int tiles, std::uint64_t a, std::uint64_t le
     return {};
 }
 
+// The layer's data in DRAM: weights, ADC tables, scale tables (if any), inputs, outputs.
+LayerBuffers buffers_of(const Case& c, const LayerMapping& m) {
+    LayerBuffers buf;
+    buf.tiles.weights = 0x1000;
+    buf.tiles.adc = buf.tiles.weights + weight_region_bytes(m);
+    const std::uint64_t after_adc = buf.tiles.adc + adc_region_bytes(m);
+    buf.tiles.scale = c.scales ? after_adc : 0;
+    buf.inputs = after_adc + (c.scales ? scale_region_bytes(m) : 0);
+    buf.outputs = buf.inputs + static_cast<std::uint64_t>(c.n) * m.K;
+    return buf;
+}
+
 const std::vector<Case>& cases() {
     static const std::vector<Case> v = {
-        // name, R, C, cell, tiles, in, out, K, M, a, w, binary, n, first
-        {"OneTileOneBatch", 16, 16, 2, 1, 256, 1024, 16, 8, 4, 4, false, 5, 0},
-        {"TwoRowTilesThreePassesTwoBatches", 16, 16, 2, 2, 256, 1024, 20, 24, 4, 4, false, 20, 0},
-        {"RaggedRowsAndColumnsManyBatches", 16, 16, 1, 4, 64, 512, 37, 11, 8, 8, false, 23, 100},
-        {"BinaryOnePassManyTiles", 32, 16, 1, 16, 128, 256, 70, 40, 4, 1, true, 9, 7},
-        {"OutputBufferLimitsTheBatch", 16, 16, 1, 6, 4096, 64, 30, 5, 3, 2, false, 7, 0},
+        // name, R, C, cell, tiles, in, out, K, M, a, w, binary, n, first, scales
+        {"OneTileOneChunk", 16, 16, 2, 1, 256, 1024, 16, 8, 4, 4, false, 5, 0, false},
+        {"TwoRowTilesThreePassesTwoChunks", 16, 16, 2, 2, 256, 1024, 20, 24, 4, 4, false, 20, 0, false},
+        {"RaggedRowsAndColumnsManyChunks", 16, 16, 1, 4, 64, 512, 37, 11, 8, 8, false, 23, 100, false},
+        {"BinaryOnePassManyTiles", 32, 16, 1, 16, 128, 256, 70, 40, 4, 1, true, 9, 7, false},
+        {"OutputBufferLimitsTheChunk", 16, 16, 1, 6, 4096, 64, 30, 5, 3, 2, false, 7, 0, false},
+        {"ColumnMultipliersTwoPasses", 16, 16, 2, 2, 256, 1024, 20, 12, 4, 4, false, 18, 3, true},
     };
     return v;
 }
 
 class LayerCompiler : public ::testing::TestWithParam<Case> {};
 
-TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEnd) {
+TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndChunkAndEndsWithEnd) {
     const Case& c = GetParam();
     const ArchConfig cfg = config_of(c);
     const MatrixLayer L = layer_of(c);
     const LayerMapping m = LayerMapping::make(L, cfg);
     const AddressMap map(cfg);
-    LayerBuffers buf;
-    buf.tiles.weights = 0x1000;
-    buf.tiles.adc = buf.tiles.weights + weight_region_bytes(m);
-    buf.inputs = buf.tiles.adc + adc_region_bytes(m);
-    buf.outputs = buf.inputs + static_cast<std::uint64_t>(c.n) * m.K;
+    const LayerBuffers buf = buffers_of(c, m);
     const LayerProgram p = compile_layer(m, cfg, map, buf, c.n, c.first_vector);
     const auto& cmds = p.commands;
 
@@ -155,6 +171,7 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEn
                 const int tile = m.tile_of(rt, ct);
                 next(Opcode::kDma, ps + " weights");
                 next(Opcode::kDma, ps + " adc table");
+                if (c.scales) next(Opcode::kDma, ps + " scale table");
                 const std::pair<std::uint32_t, std::uint32_t> regs[] = {
                     {tile_reg::kRows, static_cast<std::uint32_t>(m.rows_in(rt))},
                     {tile_reg::kOuts, static_cast<std::uint32_t>(m.outs_in(ct))},
@@ -172,7 +189,7 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEn
                 }
             }
         for (int b = 0; b < batches; ++b) {
-            const std::string bs = ps + " batch " + std::to_string(b);
+            const std::string bs = ps + " chunk " + std::to_string(b);
             const int nb = std::min(p.chunk, c.n - b * p.chunk);
             for (int rt = 0; rt < m.row_tiles; ++rt)
                 for (int ct = ct0; ct < ct1; ++ct) {
@@ -203,7 +220,7 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndBatchAndEndsWithEn
     EXPECT_EQ(counts[kOp(Opcode::kRegWrite)], 8 * programmed);
     EXPECT_EQ(counts[kOp(Opcode::kTileRun)], programmed * batches);
     EXPECT_EQ(counts[kOp(Opcode::kFence)], m.passes * batches);
-    EXPECT_EQ(counts[kOp(Opcode::kDma)], 2 * programmed + batches * (programmed + programmed));
+    EXPECT_EQ(counts[kOp(Opcode::kDma)], (c.scales ? 3 : 2) * programmed + batches * (programmed + programmed));
     EXPECT_EQ(counts[kOp(Opcode::kEnd)], 1);
 }
 
@@ -213,16 +230,12 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
     const MatrixLayer L = layer_of(c);
     const LayerMapping m = LayerMapping::make(L, cfg);
     const AddressMap map(cfg);
-    LayerBuffers buf;
-    buf.tiles.weights = 0x1000;
-    buf.tiles.adc = buf.tiles.weights + weight_region_bytes(m);
-    buf.inputs = buf.tiles.adc + adc_region_bytes(m);
-    buf.outputs = buf.inputs + static_cast<std::uint64_t>(c.n) * m.K;
+    const LayerBuffers buf = buffers_of(c, m);
     const std::uint64_t dram_end = buf.outputs + static_cast<std::uint64_t>(c.n) * m.M * kAccEntryBytes;
     ASSERT_LE(dram_end, map.dram_size());
     const LayerProgram p = compile_layer(m, cfg, map, buf, c.n, c.first_vector);
 
-    std::uint64_t weight_bytes = 0, adc_bytes = 0, input_bytes = 0, output_bytes = 0;
+    std::uint64_t weight_bytes = 0, adc_bytes = 0, scale_bytes = 0, input_bytes = 0, output_bytes = 0;
     std::set<std::uint64_t> weight_sources;
     int dmas = 0;
     for (std::size_t i = 0; i < p.commands.size(); ++i) {
@@ -261,9 +274,16 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
             weight_bytes += bytes;
         } else if (s.win == Win::kDram && t.win == Win::kAdc) {
             EXPECT_GE(d.src, buf.tiles.adc);
-            EXPECT_LE(d.src + src_len, buf.inputs);
+            EXPECT_LE(d.src + src_len, buf.tiles.adc + adc_region_bytes(m));
             EXPECT_EQ(bytes, map.tile().adc_size);
             adc_bytes += bytes;
+        } else if (s.win == Win::kDram && t.win == Win::kOutputScale) {
+            EXPECT_TRUE(c.scales) << "scale tables only for layers with column multipliers";
+            EXPECT_GE(d.src, buf.tiles.scale);
+            EXPECT_LE(d.src + src_len, buf.tiles.scale + scale_region_bytes(m));
+            EXPECT_EQ(t.offset, 0u);
+            EXPECT_EQ(bytes, map.tile().scale_size);
+            scale_bytes += bytes;
         } else if (s.win == Win::kDram && t.win == Win::kInput) {
             EXPECT_GE(d.src, buf.inputs);
             EXPECT_LE(d.src + src_len, buf.outputs);
@@ -292,6 +312,7 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
     for (int rt = 0; rt < m.row_tiles; ++rt)
         for (int ct = 0; ct < m.col_tiles; ++ct) EXPECT_EQ(weight_sources.count(weight_offset(m, rt, ct)), 1u);
     EXPECT_EQ(adc_bytes, adc_region_bytes(m));
+    EXPECT_EQ(scale_bytes, c.scales ? scale_region_bytes(m) : 0u);
     EXPECT_EQ(input_bytes, static_cast<std::uint64_t>(c.n) * m.K * m.col_tiles) << "each column tile reads every input";
     EXPECT_EQ(output_bytes, static_cast<std::uint64_t>(c.n) * m.M * kAccEntryBytes) << "every result written back once";
 }
@@ -299,8 +320,8 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
 INSTANTIATE_TEST_SUITE_P(Mappings, LayerCompiler, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
-TEST(LayerCompilerLimits, CasesCoverPassesBatchesRowTilesAndBinary) {
-    int multi_pass = 0, multi_batch = 0, multi_row = 0, binary = 0, ragged = 0;
+TEST(LayerCompilerLimits, CasesCoverPassesChunksRowTilesBinaryAndMultipliers) {
+    int multi_pass = 0, multi_batch = 0, multi_row = 0, binary = 0, ragged = 0, scales = 0;
     for (const Case& c : cases()) {
         const ArchConfig cfg = config_of(c);
         const LayerMapping m = LayerMapping::make(layer_of(c), cfg);
@@ -308,16 +329,18 @@ TEST(LayerCompilerLimits, CasesCoverPassesBatchesRowTilesAndBinary) {
         multi_batch += c.n > max_chunk(m, cfg, false);
         multi_row += m.row_tiles > 1;
         binary += m.binary;
+        scales += c.scales && m.passes > 1;
         ragged += m.rows_in(m.row_tiles - 1) < m.rows && m.outs_in(m.col_tiles - 1) < m.outs_per_tile;
     }
     EXPECT_GE(multi_pass, 1);
     EXPECT_GE(multi_batch, 2);
     EXPECT_GE(multi_row, 2);
     EXPECT_GE(binary, 1);
+    EXPECT_GE(scales, 1);
     EXPECT_GE(ragged, 1);
 }
 
-TEST(LayerCompilerLimits, MaxBatchThrowsWhenOneVectorDoesNotFit) {
+TEST(LayerCompilerLimits, MaxChunkThrowsWhenOneVectorDoesNotFit) {
     Case c = cases()[0];
     c.output_bytes = 8;  // one int64 entry, but 8 outputs per tile
     const ArchConfig cfg = config_of(c);

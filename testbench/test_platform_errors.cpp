@@ -364,6 +364,34 @@ TEST(PlatformErrors, HostAccessToUnmappedAddressIsAnAddressErrorAndTheDriverName
     EXPECT_EQ(id_after, creg::kIdValue);
 }
 
+// ---------------------------------------------------------------- state left in the tiles
+
+// A layer with column multipliers programs the tiles' partial multipliers; the
+// next layer on the same tiles has none and must get plain partials (x 1), as
+// emit_program_pass's comment promises ("or back to 1 after whatever ran on
+// this tile before").
+TEST(PlatformLayer, ColumnMultipliersOfOneLayerDoNotLeakIntoTheNextLayer) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    PlatformBench b(platform_config());
+    const SmallLayer L = small_layer(b.cfg);
+    MatrixLayer with = L.layer;
+    with.col_mult.resize(static_cast<std::size_t>(L.map.row_tiles) * L.map.M);
+    for (std::size_t i = 0; i < with.col_mult.size(); ++i) with.col_mult[i] = static_cast<std::int32_t>(i % 5) + 2;
+    const LayerMapping mw = LayerMapping::make(with, b.cfg);
+    std::vector<std::int64_t> got_with, got_plain, got_with_again;
+    b.run([&](HostCpu&, Driver& d) {
+        got_with = d.run_matrix_layer(with, mw, L.adc, L.x.data(), L.n);
+        got_plain = d.run_matrix_layer(L.layer, L.map, L.adc, L.x.data(), L.n);
+        got_with_again = d.run_matrix_layer(with, mw, L.adc, L.x.data(), L.n);
+    });
+    const auto ref_with = ReferenceLayer(with, mw, L.adc, b.cfg).run(L.x.data(), L.n);
+    ASSERT_NE(ref_with, integer_matmul(L.layer, L.x.data(), L.n)) << "the multipliers must matter";
+    EXPECT_EQ(got_with, ref_with);
+    EXPECT_EQ(got_plain, integer_matmul(L.layer, L.x.data(), L.n))
+        << "the first layer's partial multipliers are still in the tiles";
+    EXPECT_EQ(got_with_again, ref_with);
+}
+
 // ---------------------------------------------------------------- a layer in three passes
 
 ArchConfig three_pass_config() {

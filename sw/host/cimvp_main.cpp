@@ -13,6 +13,9 @@
 #include "sw/config_loader.h"
 #include "sw/host/driver.h"
 #include "sw/host/layer_job.h"
+#include "sw/host/run_job.h"
+#include "sw/idx_dataset.h"
+#include "sw/model_file.h"
 #include "sw/host/results_json.h"
 
 namespace po = boost::program_options;
@@ -32,6 +35,9 @@ const char* kUsage = R"(cimvp — SystemC/TLM-2.0 virtual platform of a compute-
 usage: cimvp <command> [options]      (cimvp <command> --help for its options)
 
 commands:
+  run     run a quantized network on the Fashion-MNIST test set (default: the BWMA model,
+          configs/default.json): accuracy, agreement with the C++ reference, cycles,
+          latency and energy per image by component and by layer
   layer   run one random matrix layer (or an im2col convolution) on the platform,
           check it bit-exactly against the C++ reference, report cycles and energy
   bench   time a layer on the SystemC platform against the C++ reference alone
@@ -152,6 +158,71 @@ int cmd_layer(const std::vector<std::string>& args, bool bench) {
     return kExitOk;
 }
 
+constexpr const char* kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp";
+
+int cmd_run(const std::vector<std::string>& args) {
+    po::options_description d("cimvp run [options]");
+    add_common(d);
+    d.add_options()("model", po::value<std::string>()->default_value(kDefaultModel), "model file (format v1)")(
+        "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set")(
+        "limit", po::value<int>()->default_value(0), "run the first N test images (0: all 10,000)")(
+        "batch", po::value<int>()->default_value(64), "images per command list")(
+        "no-check", po::bool_switch(), "skip the per-image comparison with the C++ reference")(
+        "quiet", po::bool_switch(), "no progress bar");
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        std::cout << d << '\n';
+        return kExitOk;
+    }
+    const ArchConfig cfg = config_from(vm);
+    RunJobSpec spec;
+    spec.model_path = vm["model"].as<std::string>();
+    spec.data_dir = vm["data"].as<std::string>();
+    spec.limit = vm["limit"].as<int>();
+    spec.batch = vm["batch"].as<int>();
+    spec.check_reference = !vm["no-check"].as<bool>();
+    spec.progress = !vm["quiet"].as<bool>();
+    if (spec.limit < 0) throw std::invalid_argument("--limit: expected 0 (all) or a positive count");
+    if (spec.batch < 1) throw std::invalid_argument("--batch: expected at least 1");
+    const RunJobResult r = run_network_job(cfg, spec);
+    const auto& e = r.total.energy;
+    const double n = std::max(1, r.images);
+    std::printf("model %s (%s) on %d images, config %s\n", r.model_name.c_str(), r.scheme.c_str(), r.images,
+                cfg.source.c_str());
+    for (const auto& l : r.recalibrated) std::printf("note: %s: ADC tables recalibrated for this config\n", l.c_str());
+    std::printf("accuracy %.2f%%\n", 100.0 * r.accuracy);
+    if (spec.check_reference)
+        std::printf("agreement with the C++ reference: %.6f (%d of %d images bit-exact)\n", r.agreement, r.agree,
+                    r.images);
+    if (r.fake_quant_match)
+        std::printf("logits digest %s %s the PyTorch fake-quant model's (%s)\n", r.logits_digest.c_str(),
+                    *r.fake_quant_match ? "matches" : "DOES NOT match", r.expected_path.c_str());
+    std::printf("cycles %llu, simulated latency %.3f us per image (batches of %d)\n",
+                static_cast<unsigned long long>(r.total.cycles), r.total.sim_ns / n / 1000.0, spec.batch);
+    std::printf("energy per image %.3f nJ: crossbar %.3f, adc %.3f, shift_add %.3f, post_process %.3f, buffers %.3f, "
+                "dma %.3f, dram %.3f nJ\n",
+                e.total() / n / 1e3, e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3,
+                e.post_process / n / 1e3, e.buffers / n / 1e3, e.dma / n / 1e3, e.dram / n / 1e3);
+    for (const auto& l : r.layers)
+        std::printf("  %-14s %10.0f MACs  %9.3f us  %9.3f nJ per image\n", l.name.c_str(), l.macs_per_image,
+                    l.stats.sim_ns / n / 1000.0, l.stats.energy.total() / n / 1e3);
+    std::printf("weights programmed %s: %.3f us, %.3f nJ\n", r.resident ? "once" : "per batch (tiles do not hold every layer)",
+                r.programming.sim_ns / 1000.0, r.programming.energy.total() / 1e3);
+    std::printf("wall time %.3f s, %.1f images/s", r.wall_s, r.images / std::max(1e-9, r.wall_s));
+    if (spec.check_reference)
+        std::printf(" (C++ reference alone %.3f s, %.1f images/s)", r.reference_wall_s,
+                    r.images / std::max(1e-9, r.reference_wall_s));
+    std::printf("\n");
+    if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), run_job_to_json(r, cfg, spec));
+    if ((spec.check_reference && r.agree != r.images) || (r.fake_quant_match && !*r.fake_quant_match)) {
+        std::fprintf(stderr, "cimvp: the platform disagrees with the reference\n");
+        return kExitMismatch;
+    }
+    return kExitOk;
+}
+
 int cmd_info(const std::vector<std::string>& args) {
     po::options_description d("cimvp info [options]");
     add_common(d);
@@ -186,6 +257,7 @@ int sc_main(int argc, char* argv[]) {
     const std::string cmd = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
     try {
+        if (cmd == "run") return cmd_run(args);
         if (cmd == "layer") return cmd_layer(args, false);
         if (cmd == "bench") return cmd_layer(args, true);
         if (cmd == "info") return cmd_info(args);
@@ -194,6 +266,10 @@ int sc_main(int argc, char* argv[]) {
     } catch (const po::error& e) {
         std::fprintf(stderr, "cimvp %s: %s (see cimvp %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
     } catch (const ConfigError& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+    } catch (const ModelError& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+    } catch (const DatasetError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());
     } catch (const MappingError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());

@@ -46,6 +46,56 @@ nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg)
             {"config", config_to_json(cfg)}};
 }
 
+namespace {
+nlohmann::json per_image(const EnergyBreakdown& e, int images) {
+    nlohmann::json j = energy_to_json(e);
+    for (auto& [k, v] : j.items()) v = v.get<double>() / std::max(1, images);
+    return j;
+}
+}  // namespace
+
+nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, const RunJobSpec& spec) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : r.layers)
+        layers.push_back({{"name", l.name},
+                          {"macs", l.macs_per_image * r.images},
+                          {"macs_per_image", l.macs_per_image},
+                          {"cycles", l.stats.cycles},
+                          {"sim_time_ns", l.stats.sim_ns},
+                          {"energy_pj", energy_to_json(l.stats.energy)},
+                          {"energy_per_image_pj", per_image(l.stats.energy, r.images)},
+                          {"mapped_to", "crossbar"}});
+    const double images = std::max(1, r.images);
+    nlohmann::json j = {{"model", spec.model_path},
+                        {"model_name", r.model_name},
+                        {"scheme", r.scheme},
+                        {"images", r.images},
+                        {"accuracy", r.accuracy},
+                        {"agreement", spec.check_reference ? nlohmann::json(r.agreement) : nlohmann::json(nullptr)},
+                        {"wall_seconds", r.wall_s},
+                        {"images_per_second", r.images / std::max(1e-9, r.wall_s)},
+                        {"reference_wall_seconds", r.reference_wall_s},
+                        {"reference_images_per_second",
+                         spec.check_reference ? nlohmann::json(r.images / std::max(1e-9, r.reference_wall_s))
+                                              : nlohmann::json(nullptr)},
+                        {"cycles", r.total.cycles},
+                        {"sim_time_ns", r.total.sim_ns},
+                        {"latency_per_image_ns", r.total.sim_ns / images},
+                        {"energy_pj", energy_to_json(r.total.energy)},
+                        {"energy_per_image_pj", per_image(r.total.energy, r.images)},
+                        {"programming", {{"resident", r.resident},
+                                         {"cycles", r.programming.cycles},
+                                         {"sim_time_ns", r.programming.sim_ns},
+                                         {"energy_pj", energy_to_json(r.programming.energy)}}},
+                        {"batch", spec.batch},
+                        {"recalibrated_layers", r.recalibrated},
+                        {"logits_fnv1a64", r.logits_digest},
+                        {"fake_quant_match", r.fake_quant_match ? nlohmann::json(*r.fake_quant_match) : nlohmann::json(nullptr)},
+                        {"layers", layers},
+                        {"config", config_to_json(cfg)}};
+    return j;
+}
+
 void write_json_file(const std::string& path, const nlohmann::json& j) {
     std::ofstream f(path);
     if (!f) throw std::runtime_error(path + ": cannot open for writing");

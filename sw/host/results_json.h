@@ -8,11 +8,13 @@
 #include "hw/energy_report.h"
 #include "sw/arch_config.h"
 #include "sw/host/layer_job.h"
+#include "sw/host/run_job.h"
 
 namespace cimvp {
 
 nlohmann::json energy_to_json(const EnergyBreakdown& e);
 nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg);
+nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, const RunJobSpec& spec);
 // Writes the object to `path` (pretty-printed); throws std::runtime_error naming the path.
 void write_json_file(const std::string& path, const nlohmann::json& j);
 

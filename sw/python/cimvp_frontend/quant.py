@@ -29,26 +29,65 @@ def round_ste(x):
 
 
 class _SoftStaircase(torch.autograd.Function):
-    """sum_{i=1..Q} sigmoid((v - i + 1/2) / T): a smooth staircase that tends to the hard
-    rounding of v in [0, Q] as T -> 0."""
+    """sum_{i=1..Q} sigmoid((v - i + 1/2) / T) for v in [0, Q]: a smooth staircase that tends
+    to the hard rounding of v as T -> 0. The terms more than WINDOW steps away from v are
+    taken as 0 or 1 (they differ from that by less than sigmoid(-(WINDOW - 1/2) / T))."""
+    WINDOW = 3
+
+    @staticmethod
+    def _terms(v, T, Q):
+        n = torch.floor(v)
+        offs = torch.arange(-_SoftStaircase.WINDOW + 1, _SoftStaircase.WINDOW + 1, dtype=v.dtype)
+        i = n.unsqueeze(-1) + offs                       # [..., 2W] term indices
+        valid = (i >= 1) & (i <= Q)
+        sig = torch.sigmoid((v.unsqueeze(-1) - i + 0.5) / T) * valid
+        below = torch.clamp(n - _SoftStaircase.WINDOW, 0, Q)  # terms 1 .. n-W, all ~1
+        return below, sig
 
     @staticmethod
     def forward(ctx, v, T, Q):
-        out = torch.zeros_like(v)
-        for i in range(1, Q + 1):
-            out += torch.sigmoid((v - (i - 0.5)) / T)
-        ctx.save_for_backward(v)
-        ctx.T, ctx.Q = T, Q
-        return out
+        below, sig = _SoftStaircase._terms(v, T, Q)
+        ctx.save_for_backward(sig)
+        ctx.T = T
+        return below + sig.sum(-1)
 
     @staticmethod
     def backward(ctx, g):
-        (v,) = ctx.saved_tensors
-        d = torch.zeros_like(v)
-        for i in range(1, ctx.Q + 1):
-            s = torch.sigmoid((v - (i - 0.5)) / ctx.T)
-            d += s * (1 - s)
-        return g * d / ctx.T, None, None
+        (sig,) = ctx.saved_tensors
+        d = (sig * (1 - sig)).sum(-1) / ctx.T
+        return g * d, None, None
+
+
+class _AdcShiftAdd(torch.autograd.Function):
+    """The ADC of every read and the shift-add of a tile, fused:
+    value = base + clamp(round_half_up((psum - base) / step), 0, 2^bits - 1) * step,
+    fx = sum over steps t and slices j of value * 2^(t*dac + j*cell).
+    psum [T][B][G][S][M][H][W]; step, base [G][S][M]; returns fx [B][G][M][H][W].
+    Gradient: straight through inside the ADC range, zero where it clamps."""
+
+    @staticmethod
+    def forward(ctx, ps, step, base, qmax, weights):
+        T, B, G, S, M, H, W = ps.shape
+        st = step.view(1, G, S, M, 1, 1)
+        bs = base.view(1, G, S, M, 1, 1)
+        fx = torch.zeros(B, G, M, H, W, dtype=ps.dtype)
+        masks = []
+        for t in range(T):
+            z = (ps[t] - bs).div_(st)
+            masks.append((z >= 0) & (z <= qmax))
+            v = z.add_(0.5).floor_().clamp_(0, qmax).mul_(st).add_(bs)
+            for j in range(S):
+                fx.add_(v[:, :, j], alpha=weights[t][j])
+        ctx.save_for_backward(torch.stack(masks))
+        ctx.weights = weights
+        return fx
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        T, S = mask.shape[0], mask.shape[3]
+        w = torch.tensor(ctx.weights, dtype=g.dtype).view(T, 1, 1, S, 1, 1, 1)
+        return g.unsqueeze(0).unsqueeze(3) * w * mask, None, None, None, None
 
 
 class ActQuant(nn.Module):
@@ -154,10 +193,11 @@ class StdLayer(nn.Module):
             z = z + self.bias.view(1, -1, 1, 1)
         if self.act is None:
             return z.flatten(1), None
-        q, s = self.act(z)
         if self.pool:
-            q = F.max_pool2d(q, self.pool)
-        return q, s
+            # The platform quantizes then pools; the quantizer is monotone, so pooling first
+            # gives the same codes (and costs a quarter).
+            z = F.max_pool2d(z, self.pool)
+        return self.act(z)
 
 
 class ColLayer(nn.Module):
@@ -342,11 +382,8 @@ class ColLayer(nn.Module):
         self.adc_step.copy_((step_fx / one).float())
         self.adc_base.copy_((base_fx / one).float())
 
-    def adc(self, ps):
-        step = self.adc_step.view(1, 1, self.G, self.S, -1, 1, 1)
-        base = self.adc_base.view(1, 1, self.G, self.S, -1, 1, 1)
-        z = torch.clamp((ps - base) / step, 0, (1 << self.adc_bits) - 1)
-        return base + round_ste(z) * step
+    def shift_weights(self):
+        return [[float(1 << (t * self.dac_bits + j * self.cell_bits)) for j in range(self.S)] for t in range(self.T)]
 
     def forward(self, q, s_x):
         w_int = self.int_weight()
@@ -354,20 +391,23 @@ class ColLayer(nn.Module):
         if self.calibrate_next:
             self.calibrate_adc(ps)
             self.calibrate_next = False
-        vals = self.adc(ps) if self.adc_enabled else ps
-        shifts = torch.tensor([[float(1 << (t * self.dac_bits + j * self.cell_bits)) for j in range(self.S)]
-                               for t in range(self.T)])
-        fx = (vals * shifts.view(self.T, 1, 1, self.S, 1, 1, 1)).sum(dim=(0, 3))  # B, G, M, OH, OW
+        if self.adc_enabled:
+            fx = _AdcShiftAdd.apply(ps, self.adc_step, self.adc_base, float((1 << self.adc_bits) - 1),
+                                    self.shift_weights())
+        else:
+            shifts = torch.tensor(self.shift_weights())
+            fx = (ps * shifts.view(self.T, 1, 1, self.S, 1, 1, 1)).sum(dim=(0, 3))
         offset = float(1 << (self.w_bits - 1))
         partial = round_ste(fx) - offset * self.tile_sums(q).unsqueeze(2)
         z = (partial * self.tile_scales().view(1, self.G, -1, 1, 1)).sum(1) * s_x
         z = z + self.bias.view(1, -1, 1, 1)
         if self.act is None:
             return z.flatten(1), None
-        q, s = self.act(z)
         if self.pool:
-            q = F.max_pool2d(q, self.pool)
-        return q, s
+            # The platform quantizes then pools; the quantizer is monotone, so pooling first
+            # gives the same codes (and costs a quarter).
+            z = F.max_pool2d(z, self.pool)
+        return self.act(z)
 
 
 class QNet(nn.Module):

@@ -1,0 +1,58 @@
+// Runs a network (a model's layers, as the C++ reference laid them onto the
+// tiles) on the platform through the driver: DRAM layout, tile programming,
+// and per batch of images one command list per layer — im2col gathers by
+// DMA, tile runs, row-tile reduction, post-processing into the next layer's
+// activations or the logits. Runs in the host CPU's thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "hw/energy_report.h"
+#include "sw/host/driver.h"
+#include "sw/host/layer_compiler.h"
+#include "sw/network_reference.h"
+
+namespace cimvp {
+
+struct RunStats {
+    double sim_ns = 0;
+    std::uint64_t cycles = 0;
+    std::uint64_t commands = 0;
+    EnergyBreakdown energy;
+};
+
+class NetworkRunner {
+public:
+    using EnergyProbe = std::function<EnergyBreakdown()>;
+
+    // Allocates DRAM and writes the weights, tables and parameters. `batch` images per command list.
+    NetworkRunner(Driver& driver, const NetworkReference& net, const ArchConfig& cfg, int batch, EnergyProbe probe);
+
+    // Programs every layer's tiles once when they are resident (no-op otherwise).
+    void program();
+    // Logits (n x num_classes) of n <= batch images (n x image_bytes); first_image keys the read noise.
+    std::vector<std::int64_t> run_batch(const std::uint8_t* images, int n, std::uint64_t first_image);
+
+    const std::vector<RunStats>& layer_stats() const { return layers_; }
+    const RunStats& programming() const { return programming_; }
+    int batch() const { return batch_; }
+
+private:
+    std::vector<Command> layer_commands(std::size_t l, int n, std::uint64_t first_image);
+    RunStats run(const std::vector<Command>& cmds);
+
+    Driver& driver_;
+    const NetworkReference& net_;
+    ArchConfig cfg_;
+    int batch_;
+    EnergyProbe probe_;
+    std::vector<TileImages> tiles_;
+    std::vector<std::uint64_t> params_, act_, ppu_desc_;
+    std::uint64_t acc_ = 0, sx_ = 0, logits_ = 0;
+    std::vector<RunStats> layers_;
+    RunStats programming_;
+};
+
+}  // namespace cimvp

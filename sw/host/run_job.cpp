@@ -1,0 +1,168 @@
+#include "sw/host/run_job.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "hw/platform.h"
+#include "sw/host/host_cpu.h"
+#include "sw/idx_dataset.h"
+#include "sw/model_file.h"
+#include "sw/network_reference.h"
+
+namespace cimvp {
+
+namespace {
+
+// Training images the ADC calibration looks at when a layer must be recalibrated.
+constexpr int kCalibrationImages = 256;
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+class Progress {
+public:
+    Progress(bool on, int total) : on_(on), tty_(isatty(STDERR_FILENO) != 0), total_(total), t0_(Clock::now()) {}
+    void update(int done, int correct) {
+        if (!on_) return;
+        const double rate = done / std::max(1e-9, since(t0_));
+        if (tty_) {
+            constexpr int kWidth = 30;
+            const int fill = total_ ? done * kWidth / total_ : kWidth;
+            std::fprintf(stderr, "\r[%s%s] %d/%d images  accuracy %.2f%%  %.0f images/s", std::string(fill, '#').c_str(),
+                         std::string(kWidth - fill, '.').c_str(), done, total_, 100.0 * correct / std::max(1, done), rate);
+            if (done == total_) std::fputc('\n', stderr);
+        } else if (done == total_ || done * 10 / std::max(1, total_) != last_decile_) {
+            last_decile_ = done * 10 / std::max(1, total_);
+            std::fprintf(stderr, "%d/%d images, accuracy %.2f%%, %.0f images/s\n", done, total_,
+                         100.0 * correct / std::max(1, done), rate);
+        }
+        std::fflush(stderr);
+    }
+
+private:
+    bool on_, tty_;
+    int total_;
+    int last_decile_ = 0;
+    Clock::time_point t0_;
+};
+
+struct Fnv64 {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    void add(const void* p, std::size_t n) {
+        const auto* b = static_cast<const std::uint8_t*>(p);
+        for (std::size_t i = 0; i < n; ++i) {
+            h ^= b[i];
+            h *= 0x100000001b3ULL;
+        }
+    }
+    std::string hex() const {
+        std::ostringstream os;
+        os << std::hex << std::setw(16) << std::setfill('0') << h;
+        return os.str();
+    }
+};
+
+}  // namespace
+
+std::string expected_results_path(const std::string& model_path) {
+    const std::string ext = ".cimvp";
+    std::string base = model_path;
+    if (base.size() > ext.size() && base.compare(base.size() - ext.size(), ext.size(), ext) == 0)
+        base.resize(base.size() - ext.size());
+    return base + ".expected.json";
+}
+
+RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
+    RunJobResult r;
+    const NetworkModel model = load_model(spec.model_path);
+    check_model_fits(model, cfg);
+    if (model.in_c != 1 || model.in_bits != 8)
+        throw ModelError(spec.model_path + ": input: expected 1 channel of 8-bit pixels for an IDX data set, got " +
+                         std::to_string(model.in_c) + " channels of " + std::to_string(model.in_bits) + " bits");
+    const ImageSet test = load_idx_dataset(spec.data_dir, "t10k", spec.limit);
+    if (test.height != model.in_h || test.width != model.in_w)
+        throw ModelError(spec.model_path + ": input: expected " + std::to_string(test.height) + "x" +
+                         std::to_string(test.width) + " images (the data set's), the model takes " +
+                         std::to_string(model.in_h) + "x" + std::to_string(model.in_w));
+    ImageSet calib;
+    if (NetworkReference::needs_calibration(model, cfg))
+        calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
+    const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count);
+    r.model_name = model.name;
+    r.scheme = model.scheme;
+    r.resident = net.resident();
+    for (std::size_t l = 0; l < model.layers.size(); ++l)
+        if (net.adc_plan().recalibrated[l]) r.recalibrated.push_back(model.layer_name(l));
+
+    Platform platform("platform", cfg);
+    Progress progress(spec.progress, test.count);
+    Fnv64 digest;
+    std::vector<RunStats> layer_stats;
+    HostCpu host("host", [&](HostCpu& cpu) {
+        Driver driver(cpu, cfg);
+        NetworkRunner runner(driver, net, cfg, spec.batch, [&] { return platform.energy(); });
+        runner.program();
+        for (int first = 0; first < test.count; first += spec.batch) {
+            const int n = std::min(spec.batch, test.count - first);
+            const auto logits = runner.run_batch(test.image(first), n, static_cast<std::uint64_t>(first));
+            digest.add(logits.data(), logits.size() * sizeof(std::int64_t));
+            const auto t0 = Clock::now();
+            for (int i = 0; i < n; ++i) {
+                const std::vector<std::int64_t> mine(logits.begin() + static_cast<std::ptrdiff_t>(i) * model.num_classes,
+                                                     logits.begin() + static_cast<std::ptrdiff_t>(i + 1) * model.num_classes);
+                r.correct += argmax(mine) == test.labels[first + i];
+                if (spec.check_reference)
+                    r.agree += net.logits(test.image(first + i), static_cast<std::uint64_t>(first + i)) == mine;
+            }
+            r.reference_wall_s += since(t0);
+            progress.update(first + n, r.correct);
+        }
+        r.programming = runner.programming();
+        layer_stats = runner.layer_stats();
+    });
+    platform.router.attach("host", host.bus_socket);
+    host.irq.bind(platform.irq);
+    const auto t0 = Clock::now();
+    host.run();
+    r.wall_s = since(t0) - r.reference_wall_s;
+
+    r.images = test.count;
+    r.accuracy = r.images ? static_cast<double>(r.correct) / r.images : 0.0;
+    r.agreement = spec.check_reference && r.images ? static_cast<double>(r.agree) / r.images : 0.0;
+    r.logits_digest = digest.hex();
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        const NetworkLayer& L = model.layers[l];
+        LayerReport lr;
+        lr.name = model.layer_name(l);
+        lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
+        lr.stats = layer_stats[l];
+        r.total.sim_ns += lr.stats.sim_ns;
+        r.total.cycles += lr.stats.cycles;
+        r.total.commands += lr.stats.commands;
+        r.total.energy += lr.stats.energy;
+        r.layers.push_back(lr);
+    }
+
+    // The front end's digest of its integer logits over the whole test set, when comparable.
+    r.expected_path = expected_results_path(spec.model_path);
+    std::ifstream ef(r.expected_path);
+    if (ef && r.recalibrated.empty()) {
+        try {
+            const auto j = nlohmann::json::parse(ef);
+            if (j.contains("logits_fnv1a64") && j.value("images", 0) == r.images)
+                r.fake_quant_match = j["logits_fnv1a64"].get<std::string>() == r.logits_digest;
+        } catch (const nlohmann::json::exception& e) {
+            throw ModelError(r.expected_path + ": " + e.what());
+        }
+    }
+    return r;
+}
+
+}  // namespace cimvp

@@ -1,0 +1,123 @@
+// End to end on the platform: random models of the Fashion-MNIST CNN's shape
+// run through the driver, the DMA's im2col gathers, the tiles and the
+// post-processing unit, image by image equal to the C++ network reference.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "sw/config_loader.h"
+#include "sw/host/run_job.h"
+#include "sw/idx_dataset.h"
+#include "testbench/model_builders.h"
+#include "testbench/sc_test_support.h"
+
+namespace cimvp {
+namespace {
+
+std::string write_model(const NetworkModel& m, const std::string& name) {
+    const std::string path = ::testing::TempDir() + name + ".cimvp";
+    const auto bytes = serialize_model(m);
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+    return path;
+}
+
+bool have_dataset() { return std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").good(); }
+
+RunJobResult run(const ArchConfig& cfg, const NetworkModel& m, const std::string& name, int limit, int batch) {
+    RunJobSpec spec;
+    spec.model_path = write_model(m, name);
+    spec.data_dir = kFashionMnistDir;
+    spec.limit = limit;
+    spec.batch = batch;
+    spec.progress = false;
+    return run_network_job(cfg, spec);
+}
+
+void expect_sane(const RunJobResult& r, int images) {
+    EXPECT_EQ(r.images, images);
+    EXPECT_EQ(r.agree, images) << "images equal to the C++ reference";
+    EXPECT_GT(r.total.cycles, 0u);
+    EXPECT_GT(r.total.energy.crossbar, 0.0);
+    EXPECT_GT(r.total.energy.adc, 0.0);
+    EXPECT_GT(r.total.energy.post_process, 0.0);
+    EXPECT_GT(r.total.energy.dma, 0.0);
+    EXPECT_GT(r.total.energy.dram, 0.0);
+    for (const auto& l : r.layers) EXPECT_GT(l.stats.cycles, 0u) << l.name;
+}
+
+TEST(NetworkOnPlatform, Int8StyleModelEqualsReferenceOnEveryImage) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    s.w_bits = 8;
+    s.a_bits = 8;
+    const auto r = run(ArchConfig(), test::random_network(1, s), "int8", 12, 5);  // ragged last batch
+    expect_sane(r, 12);
+    EXPECT_TRUE(r.resident);
+}
+
+TEST(NetworkOnPlatform, BinaryMiddleLayersWithInputSumTermEqualReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    s.binary_middle = true;
+    const auto r = run(ArchConfig(), test::random_network(2, s), "bwma", 10, 4);
+    expect_sane(r, 10);
+}
+
+TEST(NetworkOnPlatform, ColumnwiseTablesAndMultipliersOnTwoBitCellsEqualReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    ArchConfig cfg;
+    cfg.crossbar.cell_bits = 2;
+    cfg.crossbar.dac_bits = 4;
+    cfg.adc.bits = 4;
+    test::ModelShape s;
+    s.w_bits = 4;
+    s.cell_bits_for_tables = 2;
+    s.adc_bits = 4;
+    const auto r = run(cfg, test::random_network(3, s), "columnwise", 8, 8);
+    expect_sane(r, 8);
+    EXPECT_TRUE(r.recalibrated.empty());
+}
+
+TEST(NetworkOnPlatform, TooFewTilesReprogramsPerBatchAndStillEqualsReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    ArchConfig cfg;
+    cfg.platform.tiles = 4;
+    test::ModelShape s;  // fc1: K = 8*7*7 = 392 -> 4 row tiles: every layer fits alone, not all at once
+    const auto r = run(cfg, test::random_network(4, s), "small-tiles", 6, 3);
+    expect_sane(r, 6);
+    EXPECT_FALSE(r.resident);
+}
+
+TEST(NetworkOnPlatform, LossyAdcRecalibratesAndStillEqualsReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    ArchConfig cfg;
+    cfg.adc.bits = 4;
+    test::ModelShape s;
+    const auto r = run(cfg, test::random_network(5, s), "lossy", 6, 6);
+    expect_sane(r, 6);
+    EXPECT_EQ(r.recalibrated.size(), 3u);  // conv1 reads 9 rows of 1-bit inputs: a 4-bit ADC is lossless there
+}
+
+TEST(NetworkOnPlatform, MissingDatasetNamesHowToInstallIt) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    RunJobSpec spec;
+    spec.model_path = write_model(test::random_network(6, test::ModelShape{}), "nodata");
+    spec.data_dir = "/nonexistent";
+    spec.progress = false;
+    try {
+        run_network_job(ArchConfig(), spec);
+        FAIL() << "no error";
+    } catch (const DatasetError& e) {
+        EXPECT_NE(std::string(e.what()).find("apt-get install dataset-fashion-mnist"), std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace cimvp

@@ -53,13 +53,10 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
         if (n < 0 || n > cols_ || t.get_data_length() < n * sizeof(std::int64_t))
             return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         const auto* psum = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
-        for (int c = 0; c < n; ++c) {
-            const numerics::AdcColumn& col = table_[c];
-            // A step that is not positive is a bad calibration table: refuse, do not divide.
-            if (col.step_fx <= 0) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-            codes_[c] = numerics::adc_code(psum[c], col, cfg_.bits);
-            values_[c] = numerics::adc_value(codes_[c], col);
-        }
+        // A step that is not positive is a bad calibration table: refuse, do not divide.
+        for (int c = 0; c < n; ++c)
+            if (table_[c].step_fx <= 0) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        numerics::adc_convert(psum, table_.data(), n, cfg_.bits, codes_.data(), values_.data());
         counters_.conversions += static_cast<std::uint64_t>(n);
         ++counters_.batches;
         delay += conversion_time(n);

@@ -137,7 +137,13 @@ void CimTile::run(sc_core::sc_time& delay) {
 
         CrossbarArray::pack_planes(inputs_.data(), rows, 0, a_bits, words, planes_.data());
         std::int64_t input_sum = 0;
-        for (int r = 0; r < rows; ++r) input_sum += inputs_[r];
+        int any = 0;
+        for (int r = 0; r < rows; ++r) {
+            input_sum += inputs_[r];
+            any |= inputs_[r];
+        }
+        // Bits above A_BITS would be dropped by the reads but counted by the offset removal.
+        if (any >> a_bits) return finish(TileError::kInputRange);
         ctx.input_sum = input_sum;
         ctx.vector_index = static_cast<std::uint64_t>(regs_.get(kVectorBase)) + v;
         ctx.out_slot = v;

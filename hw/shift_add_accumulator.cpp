@@ -86,8 +86,13 @@ void ShiftAddAccumulator::bus_access(tlm::tlm_generic_payload& t, sc_core::sc_ti
     if (len == 0 || part(addr) != part(addr + len - 1)) return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     if (addr >= 2 * size) {
         auto* table = reinterpret_cast<unsigned char*>(scale_.data());
-        if (t.is_write()) std::memcpy(table + (addr - 2 * size), t.get_data_ptr(), len);
-        else if (t.is_read()) std::memcpy(t.get_data_ptr(), table + (addr - 2 * size), len);
+        if (t.is_write()) {
+            std::memcpy(table + (addr - 2 * size), t.get_data_ptr(), len);
+            counters_.buffer_bytes_written += len;
+        } else if (t.is_read()) {
+            std::memcpy(t.get_data_ptr(), table + (addr - 2 * size), len);
+            counters_.buffer_bytes_read += len;
+        }
         delay += buffer_time(len);
     } else if (addr >= size) {
         // Accumulate alias: whole, aligned int64 entries only; read-modify-write.

@@ -40,6 +40,7 @@ enum class TileError : std::uint32_t {
     kInputOverflow = 2,     // the batch does not fit the input buffer, or reading it failed
     kOutputOverflow = 3,    // the batch does not fit the output buffer
     kDatapath = 4,          // a macro/ADC/shift-add stage refused the vector (e.g. ADC step <= 0)
+    kInputRange = 5,        // an input is not an A_BITS-bit unsigned value
 };
 
 }  // namespace cimvp

@@ -1,5 +1,6 @@
 #include "sw/crossbar_array.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -92,8 +93,24 @@ void CrossbarArray::pack_planes(const std::uint8_t* x, int n, int bit0, int nbit
 }
 
 void CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols, int frac_bits,
-                         std::uint64_t vector_index, int step, std::int64_t* psum_fx) const {
+                         std::uint64_t vector_index, int step, std::int64_t* psum_fx, int n_rows) const {
     if (!analog_) {
+        // Only the words of driven rows, and no popcounts at all when no input bit is set.
+        const int words = n_rows < 0 ? words_ : std::min(words_, words_for(n_rows));
+        std::uint64_t any = 0;
+        for (int k = 0; k < dac_bits; ++k)
+            for (int w = 0; w < words; ++w) any |= x_planes[static_cast<std::size_t>(k) * words_ + w];
+        if (any == 0) {
+            std::fill(psum_fx, psum_fx + n_cols, 0);
+            return;
+        }
+        if (dac_bits == 1 && cell_bits_ == 1 && words == 1) {  // the common bit-serial case, one word of rows
+            const std::uint64_t x = x_planes[0];
+            for (int c = 0; c < n_cols; ++c)
+                psum_fx[c] = static_cast<std::int64_t>(__builtin_popcountll(x & planes_[static_cast<std::size_t>(c) * words_]))
+                             << frac_bits;
+            return;
+        }
         for (int c = 0; c < n_cols; ++c) {
             std::int64_t sum = 0;
             for (int l = 0; l < cell_bits_; ++l) {
@@ -101,7 +118,7 @@ void CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols
                 for (int k = 0; k < dac_bits; ++k) {
                     const std::uint64_t* x = x_planes + static_cast<std::size_t>(k) * words_;
                     std::int64_t pc = 0;
-                    for (int w = 0; w < words_; ++w) pc += __builtin_popcountll(x[w] & cell[w]);
+                    for (int w = 0; w < words; ++w) pc += __builtin_popcountll(x[w] & cell[w]);
                     sum += pc << (k + l);
                 }
             }

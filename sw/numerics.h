@@ -43,6 +43,28 @@ inline int adc_code(std::int64_t psum_fx, const AdcColumn& col, int bits) {
 // The digital value the ADC hands to the shift-add: base + code * step.
 inline std::int64_t adc_value(int code, const AdcColumn& col) { return col.base_fx + code * col.step_fx; }
 
+// adc_code for a whole read, n columns; fills codes (may be null) and values. A
+// power-of-two step takes a shift instead of a division (the same result:
+// floor((2n + d) / 2d) = (n + d/2) >> log2(d)).
+inline void adc_convert(const std::int64_t* psum_fx, const AdcColumn* cols, int n, int bits, int* codes,
+                        std::int64_t* values) {
+    const std::int64_t max_code = (std::int64_t{1} << bits) - 1;
+    for (int c = 0; c < n; ++c) {
+        const AdcColumn& col = cols[c];
+        const std::int64_t d = psum_fx[c] - col.base_fx;
+        std::int64_t code;
+        if ((col.step_fx & (col.step_fx - 1)) == 0) {
+            const int sh = __builtin_ctzll(static_cast<unsigned long long>(col.step_fx));
+            code = (d + (col.step_fx >> 1)) >> sh;
+        } else {
+            code = round_half_up_div(d, col.step_fx);
+        }
+        code = code < 0 ? 0 : (code > max_code ? max_code : code);
+        if (codes) codes[c] = static_cast<int>(code);
+        values[c] = col.base_fx + code * col.step_fx;
+    }
+}
+
 // Analog partial sum (real, in LSB units) to the comparator's fixed point.
 std::int64_t analog_to_fixed(double psum, int frac_bits);
 

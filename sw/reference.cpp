@@ -29,7 +29,7 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
     std::vector<std::int64_t> acc(static_cast<std::size_t>(n) * m.M, 0);
     const int words = CrossbarArray::words_for(m.array_rows);
     std::vector<std::uint64_t> planes(static_cast<std::size_t>(m.a_bits) * words);
-    std::vector<std::int64_t> psum(m.cols), fx(m.outs_per_tile);
+    std::vector<std::int64_t> psum(m.cols), value(m.cols), fx(m.outs_per_tile);
     for (int v = 0; v < n; ++v) {
         const std::uint8_t* xv = x + static_cast<std::size_t>(v) * m.K;
         std::int64_t* out = &acc[static_cast<std::size_t>(v) * m.M];
@@ -37,7 +37,14 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
             const std::uint8_t* xr = xv + m.first_row(rt);
             CrossbarArray::pack_planes(xr, m.rows_in(rt), 0, m.a_bits, words, planes.data());
             std::int64_t input_sum = 0;
-            for (int r = 0; r < m.rows_in(rt); ++r) input_sum += xr[r];
+            int any = 0;
+            for (int r = 0; r < m.rows_in(rt); ++r) {
+                input_sum += xr[r];
+                any |= xr[r];
+            }
+            if (any >> m.a_bits)
+                throw MappingError("input vector " + std::to_string(v) + " has a value wider than a_bits = " +
+                                   std::to_string(m.a_bits));
             for (int ct = 0; ct < m.col_tiles; ++ct) {
                 const CrossbarArray& xbar = arrays_[static_cast<std::size_t>(rt) * m.col_tiles + ct];
                 const numerics::AdcColumn* adc = adc_.tile(rt, ct);
@@ -45,13 +52,10 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
                 std::fill(fx.begin(), fx.end(), 0);
                 for (int t = 0; t < m.steps; ++t) {
                     xbar.read(&planes[static_cast<std::size_t>(t) * m.dac_bits * words], m.bits_in_step(t),
-                              m.cols_in(ct), frac_bits_, first_vector + v, t, psum.data());
-                    for (int o = 0; o < outs; ++o)
-                        for (int j = 0; j < m.slices; ++j) {
-                            const int c = o * m.slices + j;
-                            const int code = numerics::adc_code(psum[c], adc[c], adc_.bits);
-                            fx[o] += numerics::adc_value(code, adc[c]) << m.shift_of(t, j);
-                        }
+                              m.cols_in(ct), frac_bits_, first_vector + v, t, psum.data(), m.rows_in(rt));
+                    numerics::adc_convert(psum.data(), adc, m.cols_in(ct), adc_.bits, nullptr, value.data());
+                    for (int o = 0, c = 0; o < outs; ++o)
+                        for (int j = 0; j < m.slices; ++j, ++c) fx[o] += value[c] << m.shift_of(t, j);
                 }
                 for (int o = 0; o < outs; ++o)
                     out[m.first_out(ct) + o] +=

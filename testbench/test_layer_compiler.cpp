@@ -106,14 +106,14 @@ Where locate(const AddressMap& map, int tiles, std::uint64_t a, std::uint64_t le
     return {};
 }
 
-// The layer's data in DRAM: weights, ADC tables, scale tables (if any), inputs, outputs.
+// The layer's data in DRAM: weights, ADC tables, scale tables (ones without column multipliers), inputs, outputs.
 LayerBuffers buffers_of(const Case& c, const LayerMapping& m) {
     LayerBuffers buf;
     buf.tiles.weights = 0x1000;
     buf.tiles.adc = buf.tiles.weights + weight_region_bytes(m);
     const std::uint64_t after_adc = buf.tiles.adc + adc_region_bytes(m);
-    buf.tiles.scale = c.scales ? after_adc : 0;
-    buf.inputs = after_adc + (c.scales ? scale_region_bytes(m) : 0);
+    buf.tiles.scale = after_adc;
+    buf.inputs = after_adc + scale_region_bytes(m);
     buf.outputs = buf.inputs + static_cast<std::uint64_t>(c.n) * m.K;
     return buf;
 }
@@ -171,7 +171,8 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndChunkAndEndsWithEn
                 const int tile = m.tile_of(rt, ct);
                 next(Opcode::kDma, ps + " weights");
                 next(Opcode::kDma, ps + " adc table");
-                if (c.scales) next(Opcode::kDma, ps + " scale table");
+                // Always: a tile must not keep the multipliers of the layer it ran before.
+                next(Opcode::kDma, ps + " scale table");
                 const std::pair<std::uint32_t, std::uint32_t> regs[] = {
                     {tile_reg::kRows, static_cast<std::uint32_t>(m.rows_in(rt))},
                     {tile_reg::kOuts, static_cast<std::uint32_t>(m.outs_in(ct))},
@@ -220,7 +221,7 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndChunkAndEndsWithEn
     EXPECT_EQ(counts[kOp(Opcode::kRegWrite)], 8 * programmed);
     EXPECT_EQ(counts[kOp(Opcode::kTileRun)], programmed * batches);
     EXPECT_EQ(counts[kOp(Opcode::kFence)], m.passes * batches);
-    EXPECT_EQ(counts[kOp(Opcode::kDma)], (c.scales ? 3 : 2) * programmed + batches * (programmed + programmed));
+    EXPECT_EQ(counts[kOp(Opcode::kDma)], 3 * programmed + batches * (programmed + programmed));
     EXPECT_EQ(counts[kOp(Opcode::kEnd)], 1);
 }
 
@@ -278,7 +279,6 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
             EXPECT_EQ(bytes, map.tile().adc_size);
             adc_bytes += bytes;
         } else if (s.win == Win::kDram && t.win == Win::kOutputScale) {
-            EXPECT_TRUE(c.scales) << "scale tables only for layers with column multipliers";
             EXPECT_GE(d.src, buf.tiles.scale);
             EXPECT_LE(d.src + src_len, buf.tiles.scale + scale_region_bytes(m));
             EXPECT_EQ(t.offset, 0u);
@@ -312,7 +312,7 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
     for (int rt = 0; rt < m.row_tiles; ++rt)
         for (int ct = 0; ct < m.col_tiles; ++ct) EXPECT_EQ(weight_sources.count(weight_offset(m, rt, ct)), 1u);
     EXPECT_EQ(adc_bytes, adc_region_bytes(m));
-    EXPECT_EQ(scale_bytes, c.scales ? scale_region_bytes(m) : 0u);
+    EXPECT_EQ(scale_bytes, scale_region_bytes(m));
     EXPECT_EQ(input_bytes, static_cast<std::uint64_t>(c.n) * m.K * m.col_tiles) << "each column tile reads every input";
     EXPECT_EQ(output_bytes, static_cast<std::uint64_t>(c.n) * m.M * kAccEntryBytes) << "every result written back once";
 }

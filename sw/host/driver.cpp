@@ -55,16 +55,15 @@ TileImages Driver::load_tile_images(const MatrixLayer& layer, const LayerMapping
     TileImages img;
     img.weights = alloc(weight_region_bytes(map));
     img.adc = alloc(adc_region_bytes(map));
-    if (!layer.col_mult.empty()) img.scale = alloc(scale_region_bytes(map));
+    // Always a table (ones without column multipliers): a tile must not keep the previous layer's.
+    img.scale = alloc(scale_region_bytes(map));
     for (int rt = 0; rt < map.row_tiles; ++rt)
         for (int ct = 0; ct < map.col_tiles; ++ct) {
             const auto lv = map.tile_levels(layer, rt, ct);
             write(img.weights + weight_offset(map, rt, ct), lv.data(), lv.size());
             write(img.adc + adc_table_offset(map, rt, ct), adc.tile(rt, ct), map.cols * kAdcEntryBytes);
-            if (img.scale) {
-                const auto s = scale_table(layer, map, rt, ct);
-                write(img.scale + scale_table_offset(map, rt, ct), s.data(), s.size() * sizeof(std::int64_t));
-            }
+            const auto s = scale_table(layer, map, rt, ct);
+            write(img.scale + scale_table_offset(map, rt, ct), s.data(), s.size() * sizeof(std::int64_t));
         }
     return img;
 }

@@ -65,10 +65,9 @@ void emit_program_pass(std::vector<Command>& cmds, const LayerMapping& m, const 
                                static_cast<std::uint64_t>(m.rows_in(rt)) * m.cols));
             cmds.push_back(dma(img.adc + adc_table_offset(m, rt, ct), map.tile_adc(tile),
                                static_cast<std::uint64_t>(m.cols) * kAdcEntryBytes));
-            // Partial multipliers: the layer's own, or back to 1 after whatever ran on this tile before.
-            if (img.scale)
-                cmds.push_back(dma(img.scale + scale_table_offset(m, rt, ct), map.tile_output_scale(tile),
-                                   static_cast<std::uint64_t>(m.cols) * kAccEntryBytes));
+            // Partial multipliers: the layer's own, or 1s over whatever the previous layer left.
+            cmds.push_back(dma(img.scale + scale_table_offset(m, rt, ct), map.tile_output_scale(tile),
+                               static_cast<std::uint64_t>(m.cols) * kAccEntryBytes));
             const auto reg = [&](std::uint32_t off, std::int64_t v) {
                 cmds.push_back(make_reg_write(regs + off, static_cast<std::uint32_t>(v)));
             };

@@ -19,7 +19,7 @@ namespace cimvp {
 struct TileImages {
     std::uint64_t weights = 0;  // rows_in(rt) x cols bytes of cell levels
     std::uint64_t adc = 0;      // cols x 16 bytes of ADC table
-    std::uint64_t scale = 0;    // cols x int64 partial multipliers; 0: the layer has none (all 1)
+    std::uint64_t scale = 0;    // cols x int64 partial multipliers (1 where the layer has none)
 };
 
 std::uint64_t weight_offset(const LayerMapping& m, int rt, int ct);

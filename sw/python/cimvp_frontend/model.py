@@ -67,15 +67,17 @@ def batches(n, batch_size, gen):
 
 
 def train(net, images, labels, *, epochs, lr, batch_size=128, weight_decay=5e-4, seed=0, aug=True,
-          params=None, log=print, epoch_hook=None, label_smoothing=0.0, warmup_frac=0.0):
-    """SGD (Nesterov momentum) with a cosine learning rate; deterministic order from `seed`."""
+          log=print, epoch_hook=None, step_hook=None, label_smoothing=0.0, warmup_frac=0.0):
+    """SGD (Nesterov momentum) with a cosine learning rate; deterministic order from `seed`.
+    Weight decay applies to the weight tensors only (not to BN, biases or quantizer steps).
+    epoch_hook(epoch) runs before each epoch, step_hook(progress in [0, 1)) before each step."""
     gen = torch.Generator().manual_seed(seed)
     x_all = torch.as_tensor(images).float()
     y_all = torch.as_tensor(labels)
     n = x_all.shape[0]
-    params = list(params if params is not None else net.parameters())
-    decay = [p for p in params if p.ndim > 1]
-    no_decay = [p for p in params if p.ndim <= 1]
+    named = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+    decay = [p for n, p in named if n.endswith("weight") and p.ndim > 1]
+    no_decay = [p for n, p in named if not (n.endswith("weight") and p.ndim > 1)]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay},
                            {"params": no_decay, "weight_decay": 0.0}], lr=lr, momentum=0.9, nesterov=True)
     steps_per_epoch = math.ceil(n / batch_size)
@@ -99,6 +101,8 @@ def train(net, images, labels, *, epochs, lr, batch_size=128, weight_decay=5e-4,
                 xb = augment(xb, gen)
             for gparam in opt.param_groups:
                 gparam["lr"] = lr_at(step)
+            if step_hook:
+                step_hook(step / total)
             out = net(xb)
             loss = F.cross_entropy(out, yb, label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)

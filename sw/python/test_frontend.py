@@ -1,0 +1,370 @@
+#!/usr/bin/python3
+"""Fast unit tests of the front end: the integer fake-quant engine against the numeric
+contract (docs/numerics.md), cell encodings, and the model file format."""
+import os
+import random
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from cimvp_frontend import engine, modelfile, numerics as nx  # noqa: E402
+from cimvp_frontend.modelfile import KIND_CONV, KIND_FC, POOL_AVG, POOL_MAX, IntLayer, IntModel  # noqa: E402
+
+torch.set_num_threads(1)
+T = torch.tensor
+
+
+def ref_level(w, j, w_bits, binary, cell_bits):
+    if binary:
+        return (w + 1) // 2
+    u = w + (1 << (w_bits - 1))
+    return (u >> (j * cell_bits)) & ((1 << cell_bits) - 1)
+
+
+def ref_matrix(x, w, a_bits, w_bits, binary, rows_per_tile, hw, step=None, base=None, col_mult=None):
+    """sw/reference.cpp transcribed with Python integers, scalar by scalar.
+    x [N][K], w [M][K] nested lists; step/base [rt][m][j] or None (unit)."""
+    N, K, M = len(x), len(x[0]), len(w)
+    R = rows_per_tile or hw.rows
+    S = 1 if binary else -(-w_bits // hw.cell_bits)
+    dac = min(hw.dac_bits, a_bits)
+    steps = -(-a_bits // dac)
+    ws, off = (2, 1) if binary else (1, 1 << (w_bits - 1))
+    Fb = hw.frac_bits
+    out = []
+    for v in range(N):
+        acc = [0] * M
+        for rt in range(-(-K // R)):
+            rows = range(rt * R, min(K, (rt + 1) * R))
+            input_sum = sum(x[v][r] for r in rows)
+            for m in range(M):
+                fx = 0
+                for t in range(steps):
+                    n_t = min(dac, a_bits - t * dac)
+                    for j in range(S):
+                        psum = sum(((x[v][r] >> (t * dac)) & ((1 << n_t) - 1)) *
+                                   ref_level(w[m][r], j, w_bits, binary, hw.cell_bits) for r in rows)
+                        st = (1 << Fb) if step is None else int(step[rt][m][j])
+                        bs = 0 if base is None else int(base[rt][m][j])
+                        code = (2 * ((psum << Fb) - bs) + st) // (2 * st)
+                        code = min(max(code, 0), (1 << hw.adc_bits) - 1)
+                        fx += (bs + code * st) << (t * dac + j * (0 if binary else hw.cell_bits))
+                rounded = fx if Fb == 0 else (fx + (1 << (Fb - 1))) >> Fb
+                partial = ws * rounded - off * input_sum
+                acc[m] += (1 if col_mult is None else int(col_mult[rt][m])) * partial
+        out.append(acc)
+    return out
+
+
+def random_weights(rng, M, K, w_bits, binary):
+    if binary:
+        return rng.choice([-1, 1], size=(M, K))
+    return rng.integers(-(1 << (w_bits - 1)), 1 << (w_bits - 1), size=(M, K))
+
+
+class RoundingTest(unittest.TestCase):
+    def test_round_half_up_div_ties_go_up(self):
+        n = T([1, 3, -1, -3, 5, -5, 0, 7, -7])
+        # n / 2: 0.5 -> 1, 1.5 -> 2, -0.5 -> 0, -1.5 -> -1, 2.5 -> 3, -2.5 -> -2, 0, 3.5 -> 4, -3.5 -> -3
+        self.assertEqual(nx.round_half_up_div(n, 2).tolist(), [1, 2, 0, -1, 3, -2, 0, 4, -3])
+
+    def test_round_half_up_div_matches_floor_formula(self):
+        rng = random.Random(1)
+        nums = [rng.randint(-10**12, 10**12) for _ in range(2000)]
+        dens = [rng.randint(1, 10**6) for _ in range(2000)]
+        got = nx.round_half_up_div(T(nums), T(dens)).tolist()
+        self.assertEqual(got, [(2 * n + d) // (2 * d) for n, d in zip(nums, dens)])
+
+    def test_round_half_up_shift_floor_semantics(self):
+        v = T([-3, -5, -4, -6, 3, 5, 6, -1, 1, -2**40 - 1])
+        # -1.5 -> -1, -1.25 -> -1, -1 -> -1, -1.5 -> -1, 1.5 -> 2, 1.25 -> 1, 1.5 -> 2, -0.5 -> 0, 0.5 -> 1
+        self.assertEqual(nx.round_half_up_shift(v[:4], 1).tolist(), [-1, -2, -2, -3])
+        self.assertEqual(nx.round_half_up_shift(T([-5]), 2).tolist(), [-1])
+        self.assertEqual(nx.round_half_up_shift(T([-6, 6, -2, 2]), 2).tolist(), [-1, 2, 0, 1])
+        self.assertEqual(nx.round_half_up_shift(v, 0).tolist(), v.tolist())
+        rng = random.Random(2)
+        vals = [rng.randint(-2**50, 2**50) for _ in range(1000)]
+        for s in (1, 7, 24, 40):
+            self.assertEqual(nx.round_half_up_shift(T(vals), s).tolist(),
+                             [(x + (1 << (s - 1))) >> s for x in vals])
+
+
+class AdcTest(unittest.TestCase):
+    F = 8
+
+    def code(self, psum, step_lsb_fx, base_fx, bits=4):
+        return nx.adc_code(T([psum << self.F]), T(step_lsb_fx), T(base_fx), bits).item()
+
+    def test_half_steps_round_up(self):
+        step = 3 << self.F  # 3 LSB
+        # distance 1.5 LSB = half a step -> code 1; just below -> 0
+        self.assertEqual(nx.adc_code(T([384]), T(step), T(0), 4).item(), 1)
+        self.assertEqual(nx.adc_code(T([383]), T(step), T(0), 4).item(), 0)
+        # 4.5 steps -> 5
+        self.assertEqual(nx.adc_code(T([int(4.5 * step)]), T(step), T(0), 4).item(), 5)
+        # a fractional step (1.5 LSB = 384): psum 3 LSB is exactly 2 steps; 3.75 LSB = 2.5 steps -> 3
+        self.assertEqual(nx.adc_code(T([3 << 8]), T(384), T(0), 4).item(), 2)
+        self.assertEqual(nx.adc_code(T([960]), T(384), T(0), 4).item(), 3)
+
+    def test_negative_half_step_below_base(self):
+        step, base = 512, 10 << 8
+        # half a step below the base rounds up to code 0; one and a half clamps to 0 too
+        self.assertEqual(nx.adc_code(T([base - 256]), T(step), T(base), 4).item(), 0)
+        self.assertEqual(nx.round_half_up_div(T([-256]), T(step)).item(), 0)
+        self.assertEqual(nx.round_half_up_div(T([-768]), T(step)).item(), -1)
+        self.assertEqual(nx.adc_code(T([base - 768]), T(step), T(base), 4).item(), 0)
+
+    def test_clamping(self):
+        step, base = 256, 0
+        self.assertEqual(nx.adc_code(T([15 << 8]), T(step), T(base), 4).item(), 15)
+        self.assertEqual(nx.adc_code(T([16 << 8]), T(step), T(base), 4).item(), 15)
+        self.assertEqual(nx.adc_code(T([10**9]), T(step), T(base), 4).item(), 15)
+        self.assertEqual(nx.adc_code(T([-(10**9)]), T(step), T(base), 4).item(), 0)
+        self.assertEqual(nx.adc_value(T(15), T(step), T(5 << 8)).item(), (5 + 15) << 8)
+
+    def test_adc_layer_matches_scalar_reference(self):
+        """Lossy ADC tables, column multipliers, several row tiles and steps: the tensor engine
+        against sw/reference.cpp transcribed scalar by scalar."""
+        rng = np.random.default_rng(3)
+        cases = [
+            dict(K=23, M=5, a_bits=4, w_bits=4, binary=False, rows=9, hw=engine.Hardware(cell_bits=2, dac_bits=4, adc_bits=4)),
+            dict(K=30, M=4, a_bits=8, w_bits=4, binary=False, rows=9, hw=engine.Hardware(cell_bits=2, dac_bits=4, adc_bits=4)),
+            dict(K=40, M=3, a_bits=3, w_bits=5, binary=False, rows=16, hw=engine.Hardware(cell_bits=2, dac_bits=2, adc_bits=3, frac_bits=4)),
+            dict(K=33, M=6, a_bits=4, w_bits=1, binary=True, rows=0, hw=engine.Hardware(rows=16, cell_bits=1, dac_bits=1, adc_bits=3)),
+            dict(K=17, M=3, a_bits=2, w_bits=3, binary=False, rows=5, hw=engine.Hardware(cell_bits=1, dac_bits=1, adc_bits=2, frac_bits=0)),
+        ]
+        for c in cases:
+            hw = c["hw"]
+            K, M = c["K"], c["M"]
+            R = c["rows"] or hw.rows
+            rt = -(-K // R)
+            S = 1 if c["binary"] else -(-c["w_bits"] // hw.cell_bits)
+            x = rng.integers(0, 1 << c["a_bits"], size=(7, K))
+            w = random_weights(rng, M, K, c["w_bits"], c["binary"])
+            one = 1 << hw.frac_bits
+            step = rng.integers(max(1, one // 3), 4 * one, size=(rt, M, S))
+            base = rng.integers(0, 6 * one, size=(rt, M, S))
+            cm = rng.integers(1, 5000, size=(rt, M))
+            got = engine.tiled_matrix(T(x), T(w), a_bits=c["a_bits"], w_bits=c["w_bits"], binary=c["binary"],
+                                      hw=hw, rows_per_tile=c["rows"], col_mult=cm, adc_step=step, adc_base=base)
+            want = ref_matrix(x.tolist(), w.tolist(), c["a_bits"], c["w_bits"], c["binary"], c["rows"], hw,
+                              step.tolist(), base.tolist(), cm.tolist())
+            self.assertEqual(got.tolist(), want, c)
+
+
+class CellEncodingTest(unittest.TestCase):
+    def test_offset_encoding_slices(self):
+        for w_bits, cell in [(4, 2), (8, 1), (8, 2), (3, 2), (5, 2), (2, 1)]:
+            w = torch.arange(-(1 << (w_bits - 1)), 1 << (w_bits - 1))
+            sl = nx.offset_slices(w, w_bits, cell)
+            self.assertEqual(len(sl), -(-w_bits // cell))
+            for s in sl:
+                self.assertTrue(bool(((s >= 0) & (s < (1 << cell))).all()))
+            back = sum(s * (1 << (j * cell)) for j, s in enumerate(sl)) - (1 << (w_bits - 1))
+            self.assertEqual(back.tolist(), w.tolist())
+        # 4-bit weights in 2-bit cells: u = w + 8, low slice then high slice
+        sl = nx.offset_slices(T([-8, -1, 0, 5, 7]), 4, 2)
+        self.assertEqual(sl[0].tolist(), [0, 3, 0, 1, 3])
+        self.assertEqual(sl[1].tolist(), [0, 1, 2, 3, 3])
+
+    def test_binary_weights(self):
+        self.assertEqual(nx.binary_level(T([-1, 1, 1, -1])).tolist(), [0, 1, 1, 0])
+        rng = np.random.default_rng(4)
+        x = rng.integers(0, 16, size=(20, 150))
+        w = rng.choice([-1, 1], size=(9, 150))
+        hw = engine.Hardware(cell_bits=1, dac_bits=1, adc_bits=8)
+        got = engine.tiled_matrix(T(x), T(w), a_bits=4, w_bits=1, binary=True, hw=hw)
+        self.assertEqual(got.tolist(), (x @ w.T).tolist())
+        # 2 * sum(b x) - sum(x) = sum(w x)
+        b = (w + 1) // 2
+        self.assertEqual((2 * (x @ b.T) - x.sum(1, keepdims=True)).tolist(), (x @ w.T).tolist())
+
+
+class LosslessTest(unittest.TestCase):
+    def test_unit_tables_equal_integer_matmul(self):
+        rng = np.random.default_rng(5)
+        for i in range(40):
+            cell = int(rng.integers(1, 3))
+            dac = int(rng.integers(1, 9))
+            rows = int(rng.integers(1, 200))
+            binary = bool(rng.integers(0, 4) == 0)
+            w_bits = 1 if binary else int(rng.integers(2, 9))
+            a_bits = int(rng.integers(1, 9))
+            K, M = int(rng.integers(1, 400)), int(rng.integers(1, 40))
+            d = min(dac, a_bits)
+            adc_bits = int(np.ceil(np.log2(rows * ((1 << d) - 1) * ((1 << cell) - 1) + 1)))
+            hw = engine.Hardware(rows=rows, cell_bits=cell, dac_bits=dac, adc_bits=max(1, adc_bits),
+                                 frac_bits=int(rng.integers(0, 17)))
+            self.assertTrue(engine.is_lossless(K, a_bits, w_bits, binary, 0, hw))
+            x = rng.integers(0, 1 << a_bits, size=(11, K))
+            w = random_weights(rng, M, K, w_bits, binary)
+            got = engine.tiled_matrix(T(x), T(w), a_bits=a_bits, w_bits=w_bits, binary=binary, hw=hw)
+            self.assertEqual(got.tolist(), (x @ w.T).tolist(), (cell, dac, rows, binary, w_bits, a_bits, K, M))
+
+    def test_conv_layer_equals_integer_conv(self):
+        rng = np.random.default_rng(6)
+        L = IntLayer(kind=KIND_CONV, in_c=3, in_h=9, in_w=8, out_c=5, kernel=3, stride=2, padding=1,
+                     a_in_bits=8, w_bits=8, relu=1, a_out_bits=8, shift=0)
+        w = rng.integers(-128, 128, size=(5, 27))
+        L.weights = w.astype(np.int8)
+        L.bias = np.zeros(5, np.int64)
+        L.mult = np.ones(5, np.int32)
+        L.mult_x = np.zeros(5, np.int32)
+        x = rng.integers(0, 256, size=(4, 3, 9, 8))
+        hw = engine.Hardware(rows=128, cell_bits=1, dac_bits=1, adc_bits=8)
+        want = F.conv2d(T(x).double(), T(w).double().view(5, 3, 3, 3), stride=2, padding=1).round().long()
+        for force in (False, True):
+            vec = engine.im2col(T(x), L)
+            acc = engine.exact_matrix(vec, T(w)) if not force else \
+                engine.tiled_matrix(vec, T(w), a_bits=8, w_bits=8, binary=False, hw=hw)
+            got = acc.view(4, 5, 4, 5).permute(0, 3, 1, 2)
+            self.assertTrue(torch.equal(got, want))
+
+
+class PostProcessingTest(unittest.TestCase):
+    def test_requant_relu_pool(self):
+        L = IntLayer(kind=KIND_FC, in_c=2, in_h=1, in_w=1, out_c=4, a_in_bits=4, w_bits=2, relu=1, a_out_bits=2,
+                     shift=2)
+        L.weights = np.array([[1, 0], [1, 0], [1, 0], [-1, 0]], np.int8)
+        L.mult = np.array([1, 1, 1, 1], np.int32)
+        L.mult_x = np.array([0, 0, 1, 0], np.int32)
+        L.bias = np.array([0, 2, 0, 0], np.int64)
+        x = T([[[[6]], [[1]]]])  # acc = 6, 6, 6, -6; Sx = 7
+        y = engine.layer_forward(x, L, engine.Hardware(cell_bits=1, dac_bits=1))
+        # 6/4 = 1.5 -> 2; (6+2)/4 = 2; (6+7)/4 = 3.25 -> 3; -6/4 = -1.5 -> -1 -> clamp 0
+        self.assertEqual(y.flatten().tolist(), [2, 2, 3, 0])
+
+    def test_avg_pool_rounds_half_up(self):
+        L = IntLayer(kind=KIND_CONV, in_c=1, in_h=2, in_w=2, out_c=1, kernel=1, padding=0, a_in_bits=4, w_bits=2,
+                     relu=1, a_out_bits=4, pool=POOL_AVG, pool_size=2, pool_stride=2, shift=0)
+        L.weights = np.array([[1]], np.int8)
+        L.mult, L.mult_x, L.bias = np.array([1], np.int32), np.array([0], np.int32), np.array([0], np.int64)
+        hw = engine.Hardware(cell_bits=1, dac_bits=1)
+        self.assertEqual(engine.layer_forward(T([[[[1, 2], [3, 4]]]]), L, hw).item(), 3)  # 10/4 = 2.5 -> 3
+        self.assertEqual(engine.layer_forward(T([[[[1, 1], [3, 4]]]]), L, hw).item(), 2)  # 9/4 = 2.25 -> 2
+        L.pool = POOL_MAX
+        self.assertEqual(engine.layer_forward(T([[[[1, 1], [3, 4]]]]), L, hw).item(), 4)
+
+    def test_argmax_lowest_index_on_tie(self):
+        self.assertEqual(engine.predict(T([[3, 7, 7, 1], [-1, -1, -2, -5]])).tolist(), [1, 0])
+
+
+def small_model(rng, with_tables=True):
+    m = IntModel(name="fmnist-test", scheme="columnwise" if with_tables else "int8", in_c=1, in_h=6, in_w=6,
+                 in_bits=8, num_classes=3, cell_bits=2 if with_tables else 0, dac_bits=4 if with_tables else 0,
+                 adc_bits=4 if with_tables else 0, frac_bits=8)
+    c = IntLayer(kind=KIND_CONV, in_c=1, in_h=6, in_w=6, out_c=4, kernel=3, stride=1, padding=1, a_in_bits=8,
+                 w_bits=4, relu=1, a_out_bits=4, pool=POOL_MAX, pool_size=2, pool_stride=2, shift=10,
+                 rows_per_tile=9 if with_tables else 0)
+    c.weights = rng.integers(-8, 8, size=(4, 9)).astype(np.int8)
+    c.bias = rng.integers(-10**6, 10**6, size=4)
+    c.mult = rng.integers(1, 2**12, size=4).astype(np.int32)
+    c.mult_x = np.zeros(4, np.int32)
+    f = IntLayer(kind=KIND_FC, in_c=4, in_h=3, in_w=3, out_c=3, a_in_bits=4, w_bits=4, relu=0, a_out_bits=0,
+                 rows_per_tile=16 if with_tables else 0)
+    f.weights = rng.integers(-8, 8, size=(3, 36)).astype(np.int8)
+    f.bias = rng.integers(-2**40, 2**40, size=3)
+    f.mult = rng.integers(-2**31, 2**31, size=3).astype(np.int32)
+    f.mult_x = rng.integers(-5, 5, size=3).astype(np.int32)
+    if with_tables:
+        for L, rt in ((c, 1), (f, 3)):
+            L.col_mult = rng.integers(0, 4097, size=(rt, L.M)).astype(np.int32)
+            L.adc_step = rng.integers(1, 5000, size=(rt, L.M, 2))
+            L.adc_base = rng.integers(0, 50000, size=(rt, L.M, 2))
+    m.layers = [c, f]
+    return m
+
+
+class ModelFileTest(unittest.TestCase):
+    def assert_models_equal(self, a, b):
+        for k in ("name", "scheme", "in_c", "in_h", "in_w", "in_bits", "num_classes", "cell_bits", "dac_bits",
+                  "adc_bits", "frac_bits"):
+            self.assertEqual(getattr(a, k), getattr(b, k), k)
+        self.assertEqual(len(a.layers), len(b.layers))
+        for la, lb in zip(a.layers, b.layers):
+            for k, v in vars(la).items():
+                w = getattr(lb, k)
+                if isinstance(v, np.ndarray) or isinstance(w, np.ndarray):
+                    self.assertTrue(v is not None and w is not None and np.array_equal(v, w), k)
+                else:
+                    self.assertEqual(v, w, k)
+
+    def test_fnv1a64_vectors(self):
+        self.assertEqual(nx.fnv1a64(b""), 0xCBF29CE484222325)
+        self.assertEqual(nx.fnv1a64(b"a"), 0xAF63DC4C8601EC8C)
+        self.assertEqual(nx.fnv1a64(b"foobar"), 0x85944171F73967E8)
+
+    def test_round_trip(self):
+        rng = np.random.default_rng(7)
+        for tables in (True, False):
+            m = small_model(rng, tables)
+            data = modelfile.to_bytes(m)
+            self.assertEqual(data[:8], b"CIMVPMDL")
+            self.assertEqual(data[-8:], b"CIMVPEND")
+            self.assertEqual(int.from_bytes(data[-16:-8], "little"), nx.fnv1a64(data[:-16]))
+            back = modelfile.from_bytes(data)
+            self.assert_models_equal(m, back)
+            self.assertEqual(modelfile.to_bytes(back), data)
+            x = rng.integers(0, 256, size=(3, 1, 6, 6))
+            self.assertTrue(torch.equal(engine.run(m, x), engine.run(back, x)))
+
+    def test_layout_offsets(self):
+        m = small_model(np.random.default_rng(8), True)
+        data = modelfile.to_bytes(m)
+        header = 8 + 4 * 2 + 4 * 3 + 4 * 2 + 16 + 32 + 4 * 4
+        layer_hdr = 4 * 20
+        conv = layer_hdr + 4 * 9 + 8 * 4 + 4 * 4 + 4 * 4 + 4 * 1 * 4 + 2 * 8 * 1 * 4 * 2
+        fc = layer_hdr + 3 * 36 + 8 * 3 + 4 * 3 + 4 * 3 + 4 * 3 * 3 + 2 * 8 * 3 * 3 * 2
+        self.assertEqual(len(data), header + conv + fc + 16)
+        self.assertEqual(int.from_bytes(data[header:header + 4], "little"), KIND_CONV)
+        self.assertEqual(data[36:36 + 10], b"columnwise")  # after magic, version, n_layers, shape, bits, classes
+
+    def test_corrupted_byte_is_rejected(self):
+        data = bytearray(modelfile.to_bytes(small_model(np.random.default_rng(9), True)))
+        for pos in (20, 150, len(data) - 17):
+            bad = bytearray(data)
+            bad[pos] ^= 0x01
+            with self.assertRaisesRegex(modelfile.ModelFileError, "checksum"):
+                modelfile.from_bytes(bytes(bad), "x.cimvp")
+
+    def test_malformed_files(self):
+        data = modelfile.to_bytes(small_model(np.random.default_rng(10), False))
+        with self.assertRaisesRegex(modelfile.ModelFileError, "truncated"):
+            modelfile.from_bytes(data[:50])
+        with self.assertRaisesRegex(modelfile.ModelFileError, "end marker"):
+            modelfile.from_bytes(data[:-1] + b"X")
+        bad = b"CIMVPMDX" + data[8:]
+        with self.assertRaisesRegex(modelfile.ModelFileError, "magic"):
+            modelfile.from_bytes(bad)
+        with self.assertRaises(modelfile.ModelFileError):
+            modelfile.from_bytes(data[:-40] + data[-16:])
+
+
+class FakeQuantAgreementTest(unittest.TestCase):
+    def test_columnwise_training_forward_matches_integer_engine(self):
+        """The float QAT forward (eval mode) computes what the exported integer network does."""
+        from cimvp_frontend import export, model, quant
+        torch.manual_seed(0)
+        net = model.FloatNet().eval()
+        rng = np.random.default_rng(11)
+        imgs = rng.integers(0, 256, size=(48, 1, 28, 28)).astype(np.uint8)
+        q = quant.QNet(net, "columnwise")
+        q.calibrate(imgs[:32])
+        im = export.export(q, "t")
+        hw = engine.Hardware.for_model(im)
+        x = torch.as_tensor(imgs[32:]).long()
+        qq, s = x.float(), quant.INPUT_SCALE
+        with torch.no_grad():
+            L, ql = im.layers[0], q.layers[0]
+            xi = engine.layer_forward(x, L, hw)
+            qn, _ = ql(qq, s)
+        self.assertGreaterEqual((xi == qn.long()).double().mean().item(), 0.999)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Retrains the Fashion-MNIST CNN, quantizes it three ways with quantization-aware
+fine-tuning, and writes the model files and their expected results:
+
+    /usr/bin/python3 sw/python/train_all.py               # the shipped models, into models/
+    /usr/bin/python3 sw/python/train_all.py --smoke --out /tmp/smoke   # a tiny run (< 3 min)
+
+Writes <out>/fmnist-{int8,bwma,columnwise}.cimvp (docs/model-format.md), for each a
+<name>.expected.json (accuracy and digests of the integer fake-quant engine on the test
+images), and <out>/fmnist-float.pt (the float model's state dict) when it is below 2 MB."""
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from cimvp_frontend import data, engine, export, model, modelfile, quant  # noqa: E402
+
+FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epochs=6, float_lr=0.05,
+            int8_epochs=1, int8_lr=0.002, bwma_epochs=4, bwma_lr=0.01, col_epochs=3, col_lr=0.005)
+SMOKE = dict(train_images=2000, test_images=500, calib_images=256, float_epochs=1, float_lr=0.05,
+             int8_epochs=1, int8_lr=0.002, bwma_epochs=1, bwma_lr=0.01, col_epochs=1, col_lr=0.005)
+
+CONFIGS = {"int8": "configs/default.json", "bwma": "configs/default.json", "columnwise": "configs/columnwise.json"}
+SOFT_T0, SOFT_T1 = 0.4, 0.02      # soft staircase temperature, annealed geometrically over BWMA's QAT
+CLIP_SIGMAS = 4.0                 # column-wise ADC window: mean +- 4 std of the calibration partial sums
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def seed_all(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def qat(fnet, scheme, xtr, ytr, cfg, seed):
+    q = quant.QNet(fnet, scheme, clip_sigmas=CLIP_SIGMAS)
+    cal = xtr[:cfg["calib_images"]]
+    q.calibrate(cal)
+    epochs = cfg[{"int8": "int8_epochs", "bwma": "bwma_epochs", "columnwise": "col_epochs"}[scheme]]
+    lr = cfg[{"int8": "int8_lr", "bwma": "bwma_lr", "columnwise": "col_lr"}[scheme]]
+    epoch_hook, step_hook = None, None
+    if scheme == "int8":
+        q.bn_frozen = True  # BN folded with the float model's statistics
+    elif scheme == "bwma":
+        def epoch_hook(e):
+            q.bn_frozen = e == epochs - 1 and epochs > 1  # last epoch: statistics frozen as exported
+
+        def step_hook(p):
+            q.set_temperature(SOFT_T0 * (SOFT_T1 / SOFT_T0) ** p)
+    else:
+        def epoch_hook(e):
+            if e > 0:  # ADC tables re-fitted to the weights, then frozen for the epoch
+                q.calibrate(cal, acts=False, adc=True)
+    model.train(q, xtr, ytr, epochs=epochs, lr=lr, seed=seed, weight_decay=5e-5, log=log,
+                epoch_hook=epoch_hook, step_hook=step_hook)
+    q.eval()
+    return q
+
+
+def evaluate_integer(im, xte, yte):
+    logits = engine.run(im, xte)
+    pred = engine.predict(logits)
+    acc = float((pred.numpy() == yte).mean())
+    dl, dp = engine.digests(logits)
+    return acc, logits, pred, dl, dp
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="tiny run: 2000 training images, 1 epoch per phase, "
+                                                          "500 test images")
+    ap.add_argument("--out", default=None, help="output directory (default: models/ of the repository)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--schemes", default="int8,bwma,columnwise")
+    ap.add_argument("--float-model", default=None, help="start from this float state dict instead of training")
+    ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
+                                                     "(default /usr/share/datasets/fashion-mnist)")
+    args = ap.parse_args(argv)
+    cfg = SMOKE if args.smoke else FULL
+    out = args.out or os.path.join(REPO, "models")
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(args.threads)
+    t_start = time.time()
+
+    xtr, ytr = data.load_or_exit("train", args.data_dir)
+    xte, yte = data.load_or_exit("test", args.data_dir)
+    xtr, ytr = xtr[:cfg["train_images"]], ytr[:cfg["train_images"]]
+    xte, yte = xte[:cfg["test_images"]], yte[:cfg["test_images"]]
+    log(f"data: {len(xtr)} training images, {len(xte)} test images")
+
+    seed_all(args.seed)
+    fnet = model.FloatNet()
+    if args.float_model:
+        fnet.load_state_dict(torch.load(args.float_model))
+        log(f"float: loaded {args.float_model}")
+    else:
+        log(f"float: {cfg['float_epochs']} epochs")
+        model.train(fnet, xtr, ytr, epochs=cfg["float_epochs"], lr=cfg["float_lr"], seed=args.seed, log=log)
+        path = os.path.join(out, "fmnist-float.pt")
+        torch.save(fnet.state_dict(), path)
+        if os.path.getsize(path) >= MAX_FILE_BYTES:
+            os.remove(path)
+            log("float: state dict is 2 MB or more, not kept")
+    fnet.eval()
+    float_acc = model.evaluate(fnet, xte, yte)
+    log(f"float: test accuracy {float_acc:.4f} ({time.time() - t_start:.0f} s)")
+
+    summary = {}
+    for i, scheme in enumerate(args.schemes.split(",")):
+        t0 = time.time()
+        name = f"fmnist-{scheme}"
+        log(f"{scheme}: quantization-aware fine-tuning")
+        seed_all(args.seed + 1 + i)
+        q = qat(fnet, scheme, xtr, ytr, cfg, args.seed + 1 + i)
+        qat_acc = model.evaluate(q, xte, yte)
+        im = export.export(q, name)
+        path = os.path.join(out, name + ".cimvp")
+        raw = modelfile.write(path, im)
+        if len(raw) >= MAX_FILE_BYTES:
+            raise SystemExit(f"{path}: {len(raw)} bytes, expected < 2 MB")
+        back = modelfile.read(path)  # evaluate what was written
+        acc, logits, pred, dl, dp = evaluate_integer(back, xte, yte)
+        expected = {
+            "model": os.path.basename(path),
+            "name": name,
+            "scheme": scheme,
+            "config": CONFIGS[scheme],
+            "file_bytes": len(raw),
+            "file_fnv1a64": f"{int.from_bytes(raw[-16:-8], 'little'):016x}",
+            "images": int(len(xte)),
+            "accuracy": acc,
+            "correct": int((pred.numpy() == yte).sum()),
+            "float_accuracy": float_acc,
+            "logits_fnv1a64": dl,
+            "labels_fnv1a64": dp,
+            "first_labels": pred[:32].tolist(),
+            "first_logits": logits[:32].tolist(),
+        }
+        with open(os.path.join(out, name + ".expected.json"), "w") as f:
+            json.dump(expected, f, indent=1)
+            f.write("\n")
+        summary[scheme] = dict(accuracy=acc, fake_quant_float=qat_acc, bytes=len(raw), seconds=time.time() - t0,
+                               logits=dl, labels=dp)
+        log(f"{scheme}: integer accuracy {acc:.4f} (float fake-quant {qat_acc:.4f}), {len(raw)} bytes, "
+            f"logits {dl}, labels {dp} ({time.time() - t0:.0f} s)")
+
+    log(f"\nfloat {float_acc:.4f}")
+    for s, r in summary.items():
+        log(f"{s:<11} {r['accuracy']:.4f}  ({r['accuracy'] - float_acc:+.4f})  {r['bytes']} bytes")
+    log(f"total {time.time() - t_start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

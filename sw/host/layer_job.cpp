@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
 #include <random>
 
 #include "hw/platform.h"
@@ -76,6 +77,7 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     r.exact = integer_matmul(r.layer, x.data(), r.vectors);
 
     Platform platform("platform", cfg);
+    platform.log.set_stream(&std::cerr);
     platform.log.enable(spec.log_transactions);
     CommandListStats stats;
     EnergyBreakdown before;  // what the host's loading of DRAM cost: not the accelerator's

@@ -1,0 +1,172 @@
+"""Command-line behaviour of `cimvp`: results files, exit codes and error
+messages on bad input. Run by ctest as /usr/bin/python3 test_cli.py <cimvp> <source dir>."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CIMVP = None
+SOURCE = None
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def run(*args, timeout=600):
+    p = subprocess.run([CIMVP, *args], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def model(name):
+    return os.path.join(SOURCE, "models", name)
+
+
+class Help(unittest.TestCase):
+    def test_help_lists_the_commands_and_exits_zero(self):
+        code, out = run("--help")
+        self.assertEqual(code, 0)
+        for cmd in ("run", "layer", "bench", "info"):
+            self.assertIn(cmd, out)
+
+    def test_no_command_and_unknown_command_exit_two(self):
+        self.assertEqual(run()[0], 2)
+        code, out = run("frobnicate")
+        self.assertEqual(code, 2)
+        self.assertIn("unknown command 'frobnicate'", out)
+
+    def test_bad_option_names_the_option(self):
+        code, out = run("layer", "--rowz", "3")
+        self.assertEqual(code, 2)
+        self.assertIn("rowz", out)
+
+
+class Layer(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def config(self, text):
+        path = os.path.join(self.tmp, "cfg.json")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_acceptance_layer_writes_agreement_cycles_and_energy(self):
+        out = os.path.join(self.tmp, "out.json")
+        code, text = run("layer", "--rows", "300", "--cols", "70", "--a-bits", "4", "--w-bits", "4", "--json", out)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            r = json.load(f)
+        self.assertEqual(r["agreement"], 1.0)
+        self.assertEqual(r["exact_agreement"], 1.0)
+        self.assertGreater(r["cycles"], 0)
+        self.assertGreater(r["sim_time_ns"], 0)
+        for k in ("crossbar", "adc", "shift_add", "buffers", "dma", "dram"):
+            self.assertGreater(r["energy_pj"][k], 0, k)
+        self.assertEqual(r["energy_pj"]["pe"], 0)
+        total = sum(v for k, v in r["energy_pj"].items() if k != "total")
+        self.assertAlmostEqual(r["energy_pj"]["total"], total, delta=1e-6 * total)
+        self.assertEqual(r["layers"][0]["macs"], 300 * 70 * r["vectors"])
+        self.assertEqual(r["config"]["crossbar"]["rows"], 128)
+
+    def test_unknown_config_key_names_file_and_key(self):
+        path = self.config('{"crossbar": {"colz": 64}}')
+        code, out = run("layer", "--config", path)
+        self.assertNotEqual(code, 0)
+        self.assertIn(path, out)
+        self.assertIn("crossbar.colz", out)
+
+    def test_out_of_range_config_value_names_file_key_and_range(self):
+        path = self.config('{"adc": {"bits": 40}}')
+        code, out = run("layer", "--config", path)
+        self.assertNotEqual(code, 0)
+        self.assertIn(path, out)
+        self.assertIn("adc.bits", out)
+        self.assertIn("[1, 16]", out)
+
+    def test_lossy_adc_still_agrees_with_reference(self):
+        out = os.path.join(self.tmp, "out.json")
+        code, text = run("layer", "--rows", "200", "--cols", "40", "--adc-bits", "4", "--json", out)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            r = json.load(f)
+        self.assertEqual(r["agreement"], 1.0)
+        self.assertFalse(r["adc_lossless"])
+        self.assertGreater(r["relative_error"], 0)
+
+    def test_conv_layer_through_im2col(self):
+        code, out = run("layer", "--conv", "3,12,12,3,2,1", "--cols", "16", "--a-bits", "4", "--binary")
+        self.assertEqual(code, 0, out)
+        self.assertIn("agreement with the C++ reference: 1.000000", out)
+
+    def test_bad_conv_spec_is_rejected(self):
+        code, out = run("layer", "--conv", "3,12,12")
+        self.assertEqual(code, 2)
+        self.assertIn("--conv", out)
+
+
+@unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+class RunBadInput(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.good = model("fmnist-bwma.cimvp")
+        self.assertTrue(os.path.exists(self.good), "shipped model missing: " + self.good)
+        with open(self.good, "rb") as f:
+            self.bytes = f.read()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_truncated_model(self):
+        path = self.write("cut.cimvp", self.bytes[: len(self.bytes) // 2])
+        code, out = run("run", "--model", path, "--limit", "5", "--quiet")
+        self.assertNotEqual(code, 0)
+        self.assertIn(path, out)
+
+    def test_wrong_magic(self):
+        path = self.write("magic.cimvp", b"NOTAMODL" + self.bytes[8:])
+        code, out = run("run", "--model", path, "--limit", "5", "--quiet")
+        self.assertNotEqual(code, 0)
+        self.assertIn(path, out)
+        self.assertIn("magic", out)
+
+    def test_corrupted_byte_fails_the_checksum(self):
+        data = bytearray(self.bytes)
+        data[len(data) // 2] ^= 0x01
+        path = self.write("flip.cimvp", bytes(data))
+        code, out = run("run", "--model", path, "--limit", "5", "--quiet")
+        self.assertNotEqual(code, 0)
+        self.assertIn("checksum", out)
+
+    def test_layer_wider_than_the_config_allows(self):
+        cfg = self.write("small.json", b'{"crossbar": {"rows": 32}, "platform": {"tiles": 8}}')
+        code, out = run("run", "--model", self.good, "--config", cfg, "--limit", "5", "--quiet")
+        self.assertNotEqual(code, 0)
+        self.assertIn(self.good, out)
+        self.assertIn("layer", out)
+        self.assertIn("tiles", out)
+
+    def test_missing_data_set_says_how_to_install_it(self):
+        code, out = run("run", "--model", self.good, "--data", os.path.join(self.tmp, "nothing"), "--quiet")
+        self.assertNotEqual(code, 0)
+        self.assertIn("apt-get install dataset-fashion-mnist", out)
+
+    def test_missing_model_file(self):
+        path = os.path.join(self.tmp, "absent.cimvp")
+        code, out = run("run", "--model", path, "--quiet")
+        self.assertNotEqual(code, 0)
+        self.assertIn(path, out)
+
+
+if __name__ == "__main__":
+    CIMVP, SOURCE = sys.argv[1], sys.argv[2]
+    unittest.main(argv=[sys.argv[0], "-v"])

@@ -21,6 +21,7 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols)
       table_(cols, numerics::AdcColumn{std::int64_t{1} << cfg.frac_bits, 0}),
       codes_(cols, 0),
       values_(cols, 0) {
+    table_changed();
     table_socket.register_b_transport(this, &AdcBank::table_access);
     in_socket.register_b_transport(this, &AdcBank::convert);
 }
@@ -37,10 +38,23 @@ void AdcBank::table_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay)
     const unsigned len = t.get_data_length();
     if (!tlmx::accept_window_access(t, size)) return;
     auto* table = reinterpret_cast<unsigned char*>(table_.data());
-    if (t.is_write()) std::memcpy(table + addr, t.get_data_ptr(), len);
+    if (t.is_write()) {
+        std::memcpy(table + addr, t.get_data_ptr(), len);
+        table_changed();
+    }
     else if (t.is_read()) std::memcpy(t.get_data_ptr(), table + addr, len);
     delay += sc_core::sc_time(cfg_.cycle_ns, sc_core::SC_NS);
     t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void AdcBank::table_changed() {
+    first_bad_step_ = cols_;
+    for (int c = cols_ - 1; c >= 0; --c)
+        if (table_[c].step_fx <= 0) first_bad_step_ = c;
+    unit_columns_ = 0;
+    while (unit_columns_ < cols_ && table_[unit_columns_].step_fx == (std::int64_t{1} << cfg_.frac_bits) &&
+           table_[unit_columns_].base_fx == 0)
+        ++unit_columns_;
 }
 
 void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
@@ -52,14 +66,22 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
         const int n = ctx.cols;
         if (n < 0 || n > cols_ || t.get_data_length() < n * sizeof(std::int64_t))
             return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        const auto* psum = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
+        auto* psum = reinterpret_cast<std::int64_t*>(t.get_data_ptr());
         // A step that is not positive is a bad calibration table: refuse, do not divide.
-        for (int c = 0; c < n; ++c)
-            if (table_[c].step_fx <= 0) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        numerics::adc_convert(psum, table_.data(), n, cfg_.bits, codes_.data(), values_.data());
+        if (n > first_bad_step_) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         counters_.conversions += static_cast<std::uint64_t>(n);
         ++counters_.batches;
         delay += conversion_time(n);
+        const std::int64_t max_psum =
+            static_cast<std::int64_t>(ctx.rows) * ((1 << ctx.step_bits) - 1) * ((1 << ctx.cell_bits) - 1);
+        if (ctx.integer_psum && n <= unit_columns_ && max_psum <= (std::int64_t{1} << cfg_.bits) - 1 &&
+            !record_codes_) {
+            // Step 1, base 0, nothing can clamp: the values are the partial sums (the same numbers, no copy).
+            return t.set_response_status(tlmx::forward_vector(out_socket, out_, psum,
+                                                              static_cast<unsigned>(n * sizeof(std::int64_t)), ext, delay));
+        }
+        ext->ctx.zero = false;  // a base can turn a zero partial sum into a non-zero value
+        numerics::adc_convert(psum, table_.data(), n, cfg_.bits, codes_.data(), values_.data());
     }
     t.set_response_status(tlmx::forward_vector(out_socket, out_, values_.data(),
                                               static_cast<unsigned>(ctx.cols * sizeof(std::int64_t)), ext, delay));

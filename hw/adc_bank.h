@@ -36,8 +36,10 @@ public:
     AdcBank& operator=(const AdcBank&) = delete;
 
     const numerics::AdcColumn& column(int c) const { return table_[c]; }
-    // Codes of the last conversion of each column (for waveforms and RTL cross-checks).
+    // Codes of the last conversion of each column (for waveforms and RTL cross-checks);
+    // kept only while recording is on (an identity conversion otherwise skips them).
     const std::vector<int>& last_codes() const { return codes_; }
+    void record_codes(bool on) { record_codes_ = on; }
     // Latency of converting n columns: the columns queue on the shared converters.
     sc_core::sc_time conversion_time(int n) const;
     const Counters& counters() const { return counters_; }
@@ -46,12 +48,16 @@ public:
 
 private:
     void table_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    void table_changed();
     void convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
 
     AdcConfig cfg_;
     int cols_;
     std::vector<numerics::AdcColumn> table_;
+    int first_bad_step_;  // first column whose step is not positive (cols_ if none)
+    int unit_columns_;    // leading columns with step 1 and base 0
     std::vector<int> codes_;
+    bool record_codes_ = false;
     std::vector<std::int64_t> values_;
     tlm::tlm_generic_payload out_;
     Counters counters_;

@@ -83,8 +83,9 @@ void CrossbarMacro::read(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
             array_.apply_nonideal(nonideal_, tile_id_);
             realized_ = true;
         }
-        array_.read(reinterpret_cast<const std::uint64_t*>(t.get_data_ptr()), ctx.step_bits, ctx.cols, frac_bits_,
-                    ctx.vector_index, ctx.step, psum_.data(), ctx.rows);
+        ext->ctx.integer_psum = !array_.analog();
+        ext->ctx.zero = array_.read(reinterpret_cast<const std::uint64_t*>(t.get_data_ptr()), ctx.step_bits, ctx.cols,
+                                    frac_bits_, ctx.vector_index, ctx.step, psum_.data(), ctx.rows);
         ++counters_.reads;
         counters_.cell_reads += static_cast<std::uint64_t>(ctx.rows) * ctx.cols;
         delay += sc_core::sc_time(cfg_.read_ns, sc_core::SC_NS);

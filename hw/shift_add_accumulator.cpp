@@ -41,15 +41,19 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
     const CimReadContext& ctx = ext->ctx;
     const sc_core::sc_time clock(digital_.clock_ns, sc_core::SC_NS);
     if (ctx.outs < 0 || ctx.outs > static_cast<int>(fx_.size()) || ctx.slices < 1 ||
-        ctx.cols > ctx.outs * ctx.slices)
+        ctx.cols != ctx.outs * ctx.slices)
         return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     if (ctx.op == CimReadContext::Op::kRead) {
         if (t.get_data_length() < ctx.cols * sizeof(std::int64_t))
             return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         const auto* value = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
-        for (int o = 0, c = 0; o < ctx.outs; ++o)
-            for (int j = 0; j < ctx.slices && c < ctx.cols; ++j, ++c)
-                fx_[o] += value[c] << (ctx.step * ctx.dac_bits + j * ctx.cell_bits);
+        if (!ctx.zero) {
+            const int S = ctx.slices, outs = ctx.cols / S;
+            for (int j = 0; j < S; ++j) {
+                const int shift = ctx.step * ctx.dac_bits + j * ctx.cell_bits;
+                for (int o = 0; o < outs; ++o) fx_[o] += value[o * S + j] << shift;
+            }
+        }
         counters_.shift_adds += static_cast<std::uint64_t>(ctx.cols);
         delay += clock;  // one adder per column
     } else {

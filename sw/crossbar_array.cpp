@@ -92,7 +92,7 @@ void CrossbarArray::pack_planes(const std::uint8_t* x, int n, int bit0, int nbit
     }
 }
 
-void CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols, int frac_bits,
+bool CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols, int frac_bits,
                          std::uint64_t vector_index, int step, std::int64_t* psum_fx, int n_rows) const {
     if (!analog_) {
         // Only the words of driven rows, and no popcounts at all when no input bit is set.
@@ -102,14 +102,14 @@ void CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols
             for (int w = 0; w < words; ++w) any |= x_planes[static_cast<std::size_t>(k) * words_ + w];
         if (any == 0) {
             std::fill(psum_fx, psum_fx + n_cols, 0);
-            return;
+            return true;
         }
         if (dac_bits == 1 && cell_bits_ == 1 && words == 1) {  // the common bit-serial case, one word of rows
             const std::uint64_t x = x_planes[0];
             for (int c = 0; c < n_cols; ++c)
                 psum_fx[c] = static_cast<std::int64_t>(__builtin_popcountll(x & planes_[static_cast<std::size_t>(c) * words_]))
                              << frac_bits;
-            return;
+            return false;
         }
         for (int c = 0; c < n_cols; ++c) {
             std::int64_t sum = 0;
@@ -124,7 +124,7 @@ void CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols
             }
             psum_fx[c] = sum << frac_bits;
         }
-        return;
+        return false;
     }
     // Analog: the input of each row as a level, then a real dot product per column.
     std::vector<int> xin(rows_, 0);
@@ -143,6 +143,7 @@ void CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols
                                            static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(c)));
         psum_fx[c] = numerics::analog_to_fixed(sum, frac_bits);
     }
+    return false;
 }
 
 }  // namespace cimvp

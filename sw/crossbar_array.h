@@ -35,7 +35,8 @@ public:
     // psum_fx[c] is the column's partial sum in fixed point (frac_bits).
     // vector_index and step key the read noise.
     // n_rows bounds the rows that may be driven (the rest of the planes is zero).
-    void read(const std::uint64_t* x_planes, int dac_bits, int n_cols, int frac_bits, std::uint64_t vector_index,
+    // Returns true when no input bit was set and the devices are ideal: every psum is 0.
+    bool read(const std::uint64_t* x_planes, int dac_bits, int n_cols, int frac_bits, std::uint64_t vector_index,
               int step, std::int64_t* psum_fx, int n_rows = -1) const;
 
     // Number of words of one input plane for `rows` rows.

@@ -43,6 +43,15 @@ inline int adc_code(std::int64_t psum_fx, const AdcColumn& col, int bits) {
 // The digital value the ADC hands to the shift-add: base + code * step.
 inline std::int64_t adc_value(int code, const AdcColumn& col) { return col.base_fx + code * col.step_fx; }
 
+// True when every column has step 1 (2^frac_bits) and base 0 and no partial sum
+// up to max_psum can clamp: the ADC hands each partial sum on unchanged.
+inline bool adc_is_identity(const AdcColumn* cols, int n, int frac_bits, int bits, std::int64_t max_psum) {
+    if (max_psum > (std::int64_t{1} << bits) - 1) return false;
+    for (int c = 0; c < n; ++c)
+        if (cols[c].step_fx != (std::int64_t{1} << frac_bits) || cols[c].base_fx != 0) return false;
+    return true;
+}
+
 // adc_code for a whole read, n columns; fills codes (may be null) and values. A
 // power-of-two step takes a shift instead of a division (the same result:
 // floor((2n + d) / 2d) = (n + d/2) >> log2(d)).

@@ -8,6 +8,12 @@ namespace cimvp {
 ReferenceLayer::ReferenceLayer(const MatrixLayer& layer, const LayerMapping& map, AdcTables adc,
                                const ArchConfig& cfg)
     : map_(map), adc_(std::move(adc)), frac_bits_(cfg.adc.frac_bits) {
+    identity_.resize(static_cast<std::size_t>(map_.row_tiles) * map_.col_tiles);
+    for (int rt = 0; rt < map_.row_tiles; ++rt)
+        for (int ct = 0; ct < map_.col_tiles; ++ct)
+            identity_[static_cast<std::size_t>(rt) * map_.col_tiles + ct] =
+                !cfg.nonideal.enabled() &&
+                numerics::adc_is_identity(adc_.tile(rt, ct), map_.cols_in(ct), frac_bits_, adc_.bits, map_.max_psum(rt));
     col_mult_.resize(static_cast<std::size_t>(map_.row_tiles) * map_.M);
     for (int rt = 0; rt < map_.row_tiles; ++rt)
         for (int m = 0; m < map_.M; ++m) col_mult_[static_cast<std::size_t>(rt) * map_.M + m] = map_.col_mult(layer, rt, m);
@@ -50,12 +56,22 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
                 const numerics::AdcColumn* adc = adc_.tile(rt, ct);
                 const int outs = m.outs_in(ct);
                 std::fill(fx.begin(), fx.end(), 0);
+                const bool identity = identity_[static_cast<std::size_t>(rt) * m.col_tiles + ct] != 0;
                 for (int t = 0; t < m.steps; ++t) {
-                    xbar.read(&planes[static_cast<std::size_t>(t) * m.dac_bits * words], m.bits_in_step(t),
-                              m.cols_in(ct), frac_bits_, first_vector + v, t, psum.data(), m.rows_in(rt));
-                    numerics::adc_convert(psum.data(), adc, m.cols_in(ct), adc_.bits, nullptr, value.data());
-                    for (int o = 0, c = 0; o < outs; ++o)
-                        for (int j = 0; j < m.slices; ++j, ++c) fx[o] += value[c] << m.shift_of(t, j);
+                    const bool zero =
+                        xbar.read(&planes[static_cast<std::size_t>(t) * m.dac_bits * words], m.bits_in_step(t),
+                                  m.cols_in(ct), frac_bits_, first_vector + v, t, psum.data(), m.rows_in(rt));
+                    // A unit ADC that cannot clamp hands the partial sums on unchanged (numerics::adc_is_identity).
+                    if (identity && zero) continue;
+                    const std::int64_t* val = psum.data();
+                    if (!identity) {
+                        numerics::adc_convert(psum.data(), adc, m.cols_in(ct), adc_.bits, nullptr, value.data());
+                        val = value.data();
+                    }
+                    for (int j = 0; j < m.slices; ++j) {
+                        const int shift = m.shift_of(t, j);
+                        for (int o = 0; o < outs; ++o) fx[o] += val[o * m.slices + j] << shift;
+                    }
                 }
                 for (int o = 0; o < outs; ++o)
                     out[m.first_out(ct) + o] +=

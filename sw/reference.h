@@ -30,6 +30,7 @@ private:
     int frac_bits_;
     std::vector<CrossbarArray> arrays_;  // [rt * col_tiles + ct]
     std::vector<std::int64_t> col_mult_;  // [rt * M + m]
+    std::vector<char> identity_;          // [rt * col_tiles + ct]: the tile's ADC passes partial sums unchanged
 };
 
 // The plain integer matrix product y[v][m] = sum_k x[v][k] * w[k][m]: what

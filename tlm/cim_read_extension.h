@@ -28,6 +28,8 @@ struct CimReadContext {
     std::uint64_t vector_index = 0; // global index: keys the read noise
     std::uint32_t out_slot = 0;     // position of the vector in the output buffer
     bool emit_sum = false;          // write input_sum after the outputs (slot stride outs + 1)
+    bool zero = false;              // this read's vector is all zeros (a shortcut, not a semantic)
+    bool integer_psum = true;       // partial sums are whole LSBs (ideal devices), so a unit ADC is exact
 };
 
 class CimReadExtension : public tlm::tlm_extension<CimReadExtension> {

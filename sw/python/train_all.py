@@ -31,7 +31,7 @@ SMOKE = dict(train_images=2000, test_images=500, calib_images=256, float_epochs=
 
 CONFIGS = {"int8": "configs/default.json", "bwma": "configs/default.json", "columnwise": "configs/columnwise.json"}
 SOFT_T0, SOFT_T1 = 0.4, 0.02      # soft staircase temperature, annealed geometrically over BWMA's QAT
-CLIP_SIGMAS = 4.0                 # column-wise ADC window: mean +- 4 std of the calibration partial sums
+CLIP_SIGMAS = 2.5                 # column-wise ADC window: mean +- 2.5 std of the calibration partial sums
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
@@ -46,7 +46,7 @@ def seed_all(seed):
 
 
 def qat(fnet, scheme, xtr, ytr, cfg, seed):
-    q = quant.QNet(fnet, scheme, clip_sigmas=CLIP_SIGMAS)
+    q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"])
     cal = xtr[:cfg["calib_images"]]
     q.calibrate(cal)
     epochs = cfg[{"int8": "int8_epochs", "bwma": "bwma_epochs", "columnwise": "col_epochs"}[scheme]]
@@ -87,10 +87,17 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--schemes", default="int8,bwma,columnwise")
     ap.add_argument("--float-model", default=None, help="start from this float state dict instead of training")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a training setting (" + ", ".join(sorted(FULL)) + ", clip_sigmas)")
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
                                                      "(default /usr/share/datasets/fashion-mnist)")
     args = ap.parse_args(argv)
-    cfg = SMOKE if args.smoke else FULL
+    cfg = dict(SMOKE if args.smoke else FULL, clip_sigmas=CLIP_SIGMAS)
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        if k not in cfg:
+            ap.error(f"--set {kv}: unknown setting {k}")
+        cfg[k] = None if v == "none" else type(cfg[k] if cfg[k] is not None else 0.0)(v)
     out = args.out or os.path.join(REPO, "models")
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(args.threads)

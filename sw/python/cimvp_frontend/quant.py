@@ -355,28 +355,65 @@ class ColLayer(nn.Module):
     def max_psum(self):
         return self.rows_in * ((1 << self.dac_bits) - 1) * ((1 << self.cell_bits) - 1)
 
-    @torch.no_grad()
-    def calibrate_adc(self, ps):
-        """docs/numerics.md calibration (sw/layer_mapping.cpp fit_column): per (tile, slice,
-        output) window mean +- k*std clipped to [0, max psum]; narrower than the ADC range:
-        step 1 LSB centred on the mean; else step = window / (2^bits - 1), base = low end;
-        both rounded to frac_bits."""
-        T, B, G, S, M, H, W = ps.shape
-        v = ps.double().permute(2, 3, 4, 0, 1, 5, 6).reshape(G, S, M, -1)
-        mean = v.mean(-1)
-        std = torch.sqrt(torch.clamp((v * v).mean(-1) - mean * mean, min=0))
+    CLIP_GRID = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
+    MSE_SAMPLES = 50_000
+
+    def fit_window(self, mean, std, k):
+        """docs/numerics.md calibration (sw/layer_mapping.cpp fit_column) for window
+        mean +- k*std clipped to [0, max psum]: narrower than the ADC range -> step 1 LSB centred
+        on the mean; else step = window / (2^bits - 1), base = low end; both rounded to
+        frac_bits. Returns (step_fx, base_fx) as float64 tensors of integers."""
+        G = mean.shape[0]
         levels = float((1 << self.adc_bits) - 1)
-        k = self.clip_sigmas
-        mp = self.max_psum().double().view(G, 1, 1)
+        mp = self.max_psum().double().view(G, *([1] * (mean.ndim - 1))).expand_as(mean)
         lo = torch.clamp(mean - k * std, min=0)
-        hi = torch.minimum(mp.expand_as(mean), mean + k * std)
+        hi = torch.minimum(mp, mean + k * std)
         one = float(1 << self.frac_bits)
         narrow = (hi - lo) <= levels
         base_n = torch.floor(mean - levels / 2)
-        base_n = torch.minimum(torch.clamp(base_n, min=0), torch.clamp(mp - levels, min=0).expand_as(base_n))
+        base_n = torch.minimum(torch.clamp(base_n, min=0), torch.clamp(mp - levels, min=0))
         step_fx = torch.where(narrow, torch.full_like(mean, one),
                               torch.clamp(torch.floor((hi - lo) / levels * one + 0.5), min=1))
         base_fx = torch.where(narrow, base_n * one, torch.floor(lo * one + 0.5))
+        return step_fx, base_fx
+
+    @torch.no_grad()
+    def calibrate_adc(self, ps):
+        """Per (tile, slice, output) ADC step and base from the ideal partial sums of the
+        calibration images (all reads: every step t pooled, as the platform's calibration
+        does). clip_sigmas a number: window mean +- k*std. clip_sigmas None: k chosen per
+        column from CLIP_GRID to minimize the ADC's squared error on the partial sums, each
+        read's error weighted by its shift-add weight squared."""
+        T, B, G, S, M, H, W = ps.shape
+        v = ps.permute(2, 3, 4, 0, 1, 5, 6).reshape(G, S, M, -1)
+        n = v.shape[-1]
+        mean = v.sum(-1, dtype=torch.float64) / n
+        std = torch.sqrt(torch.clamp((v.double() ** 2).sum(-1) / n - mean * mean, min=0))
+        if self.clip_sigmas is not None:
+            step_fx, base_fx = self.fit_window(mean, std, self.clip_sigmas)
+        else:
+            # a fixed subsample of the reads, with the weight of their step
+            per_t = ps.permute(0, 2, 3, 4, 1, 5, 6).reshape(T, G, S, M, -1)
+            take = min(per_t.shape[-1], max(1, self.MSE_SAMPLES // T))
+            idx = torch.linspace(0, per_t.shape[-1] - 1, take).long()
+            sample = per_t[..., idx].double()                                  # T, G, S, M, n
+            wt = torch.tensor([float(1 << (2 * t * self.dac_bits)) for t in range(T)], dtype=torch.float64)
+            best = None
+            one = float(1 << self.frac_bits)
+            qmax = float((1 << self.adc_bits) - 1)
+            for k in self.CLIP_GRID:
+                st, bs = self.fit_window(mean, std, k)
+                st1, bs1 = st.unsqueeze(-1) / one, bs.unsqueeze(-1) / one
+                code = torch.clamp(torch.floor((sample - bs1) / st1 + 0.5), 0, qmax)
+                err = (((bs1 + code * st1 - sample) ** 2).mean(-1) * wt.view(T, 1, 1, 1)).sum(0)
+                if best is None:
+                    best, step_fx, base_fx = err, st, bs
+                else:
+                    better = err < best
+                    best = torch.where(better, err, best)
+                    step_fx = torch.where(better, st, step_fx)
+                    base_fx = torch.where(better, bs, base_fx)
+        one = float(1 << self.frac_bits)
         self.adc_step_fx.copy_(step_fx.long())
         self.adc_base_fx.copy_(base_fx.long())
         self.adc_step.copy_((step_fx / one).float())

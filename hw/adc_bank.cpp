@@ -19,6 +19,7 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols)
       cfg_(cfg),
       cols_(cols),
       table_(cols, numerics::AdcColumn{std::int64_t{1} << cfg.frac_bits, 0}),
+      conversion_(cfg.bits * cfg.cycle_ns, sc_core::SC_NS),
       codes_(cols, 0),
       values_(cols, 0) {
     table_changed();
@@ -28,7 +29,7 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols)
 
 sc_core::sc_time AdcBank::conversion_time(int n) const {
     const int rounds = (n + cfg_.adcs_per_macro - 1) / cfg_.adcs_per_macro;
-    return sc_core::sc_time(rounds * cfg_.bits * cfg_.cycle_ns, sc_core::SC_NS);
+    return rounds * conversion_;
 }
 
 void AdcBank::table_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
@@ -61,30 +62,29 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     CimReadExtension* ext = nullptr;
     t.get_extension(ext);
     if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-    const CimReadContext& ctx = ext->ctx;
-    if (ctx.op == CimReadContext::Op::kRead) {
-        const int n = ctx.cols;
-        if (n < 0 || n > cols_ || t.get_data_length() < n * sizeof(std::int64_t))
-            return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        auto* psum = reinterpret_cast<std::int64_t*>(t.get_data_ptr());
-        // A step that is not positive is a bad calibration table: refuse, do not divide.
-        if (n > first_bad_step_) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        counters_.conversions += static_cast<std::uint64_t>(n);
-        ++counters_.batches;
-        delay += conversion_time(n);
-        const std::int64_t max_psum =
-            static_cast<std::int64_t>(ctx.rows) * ((1 << ctx.step_bits) - 1) * ((1 << ctx.cell_bits) - 1);
-        if (ctx.integer_psum && n <= unit_columns_ && max_psum <= (std::int64_t{1} << cfg_.bits) - 1 &&
-            !record_codes_) {
-            // Step 1, base 0, nothing can clamp: the values are the partial sums (the same numbers, no copy).
-            return t.set_response_status(tlmx::forward_vector(out_socket, out_, psum,
-                                                              static_cast<unsigned>(n * sizeof(std::int64_t)), ext, delay));
-        }
-        ext->ctx.zero = false;  // a base can turn a zero partial sum into a non-zero value
-        numerics::adc_convert(psum, table_.data(), n, cfg_.bits, codes_.data(), values_.data());
+    CimReadContext& ctx = ext->ctx;
+    const int n = ctx.cols;
+    const std::size_t stride = t.get_data_length() / sizeof(std::int64_t) / std::max(ctx.steps, 1);
+    if (n < 0 || n > cols_ || ctx.steps < 1 || stride < static_cast<std::size_t>(n))
+        return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    // A step that is not positive is a bad calibration table: refuse, do not divide.
+    if (n > first_bad_step_) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    auto* psum = reinterpret_cast<std::int64_t*>(t.get_data_ptr());
+    counters_.conversions += static_cast<std::uint64_t>(ctx.steps) * n;
+    counters_.batches += static_cast<std::uint64_t>(ctx.steps);
+    delay += ctx.steps * conversion_time(n);
+    const std::int64_t max_psum =
+        static_cast<std::int64_t>(ctx.rows) * ((1 << std::min(ctx.dac_bits, ctx.a_bits)) - 1) * ((1 << ctx.cell_bits) - 1);
+    if (ctx.integer_psum && n <= unit_columns_ && max_psum <= (std::int64_t{1} << cfg_.bits) - 1 && !record_codes_) {
+        // Step 1, base 0, nothing can clamp: the values are the partial sums (the same numbers, no copy).
+        return t.set_response_status(
+            tlmx::forward_vector(out_socket, out_, psum, t.get_data_length(), ext, delay));
     }
-    t.set_response_status(tlmx::forward_vector(out_socket, out_, values_.data(),
-                                              static_cast<unsigned>(ctx.cols * sizeof(std::int64_t)), ext, delay));
+    ctx.zero_steps = 0;  // a base can turn a zero partial sum into a non-zero value
+    values_.resize(static_cast<std::size_t>(ctx.steps) * stride);
+    for (int s = 0; s < ctx.steps; ++s)
+        numerics::adc_convert(psum + s * stride, table_.data(), n, cfg_.bits, codes_.data(), &values_[s * stride]);
+    t.set_response_status(tlmx::forward_vector(out_socket, out_, values_.data(), t.get_data_length(), ext, delay));
 }
 
 }  // namespace cimvp

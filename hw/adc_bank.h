@@ -36,7 +36,7 @@ public:
     AdcBank& operator=(const AdcBank&) = delete;
 
     const numerics::AdcColumn& column(int c) const { return table_[c]; }
-    // Codes of the last conversion of each column (for waveforms and RTL cross-checks);
+    // Codes of the last read's conversion of each column (for waveforms and RTL cross-checks);
     // kept only while recording is on (an identity conversion otherwise skips them).
     const std::vector<int>& last_codes() const { return codes_; }
     void record_codes(bool on) { record_codes_ = on; }
@@ -56,6 +56,7 @@ private:
     std::vector<numerics::AdcColumn> table_;
     int first_bad_step_;  // first column whose step is not positive (cols_ if none)
     int unit_columns_;    // leading columns with step 1 and base 0
+    sc_core::sc_time conversion_;  // one conversion: bits SAR cycles
     std::vector<int> codes_;
     bool record_codes_ = false;
     std::vector<std::int64_t> values_;

@@ -121,6 +121,8 @@ void CimTile::run(sc_core::sc_time& delay) {
     ctx.offset = regs_.get(kOffset);
     ctx.emit_sum = (regs_.get(kFlags) & kFlagEmitSum) != 0;
     const int steps = (a_bits + dac_bits - 1) / dac_bits;
+    ctx.steps = steps;
+    ctx.a_bits = a_bits;
 
     inputs_.resize(static_cast<std::size_t>(rows));
     for (std::uint32_t v = 0; v < vectors; ++v) {
@@ -147,22 +149,16 @@ void CimTile::run(sc_core::sc_time& delay) {
         ctx.input_sum = input_sum;
         ctx.vector_index = static_cast<std::uint64_t>(regs_.get(kVectorBase)) + v;
         ctx.out_slot = v;
-        for (int t = 0; t <= steps; ++t) {
-            // steps reads, then the finish token down the same pipeline
-            ctx.op = t < steps ? CimReadContext::Op::kRead : CimReadContext::Op::kFinish;
-            ctx.step = t;
-            ctx.step_bits = t < steps ? std::min(dac_bits, a_bits - t * dac_bits) : 0;
-            macro_tx_.set_command(tlm::TLM_WRITE_COMMAND);
-            macro_tx_.set_address(0);
-            macro_tx_.set_data_ptr(reinterpret_cast<unsigned char*>(
-                &planes_[static_cast<std::size_t>(t < steps ? t : 0) * dac_bits * words]));
-            macro_tx_.set_data_length(static_cast<unsigned>(std::max(ctx.step_bits, 1) * words * 8));
-            macro_tx_.set_streaming_width(macro_tx_.get_data_length());
-            macro_tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-            macro_socket->b_transport(macro_tx_, delay);
-            if (!macro_tx_.is_response_ok()) return finish(TileError::kDatapath);
-            if (t < steps) ++reads_;
-        }
+        // One transaction: every bit-serial read of the vector, then the finish.
+        macro_tx_.set_command(tlm::TLM_WRITE_COMMAND);
+        macro_tx_.set_address(0);
+        macro_tx_.set_data_ptr(reinterpret_cast<unsigned char*>(planes_.data()));
+        macro_tx_.set_data_length(static_cast<unsigned>(a_bits * words * 8));
+        macro_tx_.set_streaming_width(macro_tx_.get_data_length());
+        macro_tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        macro_socket->b_transport(macro_tx_, delay);
+        if (!macro_tx_.is_response_ok()) return finish(TileError::kDatapath);
+        reads_ += static_cast<std::uint64_t>(steps);
     }
     finish(TileError::kNone);
 }

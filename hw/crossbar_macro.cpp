@@ -19,7 +19,8 @@ CrossbarMacro::CrossbarMacro(sc_core::sc_module_name name, const CrossbarConfig&
       frac_bits_(frac_bits),
       tile_id_(tile_id),
       array_(cfg.rows, cfg.cols, cfg.cell_bits),
-      psum_(cfg.cols) {
+      read_time_(cfg.read_ns, sc_core::SC_NS),
+      psum_(static_cast<std::size_t>(kMaxSteps) * cfg.cols) {
     prog_socket.register_b_transport(this, &CrossbarMacro::program);
     prog_socket.register_transport_dbg(this, &CrossbarMacro::program_dbg);
     read_socket.register_b_transport(this, &CrossbarMacro::read);
@@ -73,26 +74,32 @@ void CrossbarMacro::read(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     CimReadExtension* ext = nullptr;
     t.get_extension(ext);
     if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-    const CimReadContext& ctx = ext->ctx;
-    if (ctx.op == CimReadContext::Op::kRead) {
-        const std::size_t plane_bytes = static_cast<std::size_t>(ctx.step_bits) * array_.words_per_column() * 8;
-        if (ctx.cols < 0 || ctx.cols > cfg_.cols || ctx.rows < 0 || ctx.rows > cfg_.rows ||
-            ctx.step_bits < 1 || t.get_data_length() < plane_bytes)
-            return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        if (!realized_) {
-            array_.apply_nonideal(nonideal_, tile_id_);
-            realized_ = true;
-        }
-        ext->ctx.integer_psum = !array_.analog();
-        ext->ctx.zero = array_.read(reinterpret_cast<const std::uint64_t*>(t.get_data_ptr()), ctx.step_bits, ctx.cols,
-                                    frac_bits_, ctx.vector_index, ctx.step, psum_.data(), ctx.rows);
-        ++counters_.reads;
-        counters_.cell_reads += static_cast<std::uint64_t>(ctx.rows) * ctx.cols;
-        delay += sc_core::sc_time(cfg_.read_ns, sc_core::SC_NS);
+    CimReadContext& ctx = ext->ctx;
+    const int words = array_.words_per_column();
+    const std::size_t plane_bytes = static_cast<std::size_t>(ctx.a_bits) * words * 8;
+    if (ctx.cols < 0 || ctx.cols > cfg_.cols || ctx.rows < 0 || ctx.rows > cfg_.rows || ctx.steps < 1 ||
+        ctx.steps > kMaxSteps || ctx.dac_bits < 1 || t.get_data_length() < plane_bytes)
+        return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    if (!realized_) {
+        array_.apply_nonideal(nonideal_, tile_id_);
+        realized_ = true;
     }
-    // The partial sums (or the finish token) travel on to the ADC bank.
+    const auto* planes = reinterpret_cast<const std::uint64_t*>(t.get_data_ptr());
+    ctx.integer_psum = !array_.analog();
+    ctx.zero_steps = 0;
+    for (int s = 0; s < ctx.steps; ++s) {
+        const bool zero = array_.read(planes + static_cast<std::size_t>(s) * ctx.dac_bits * words, ctx.step_bits(s),
+                                      ctx.cols, frac_bits_, ctx.vector_index, s,
+                                      &psum_[static_cast<std::size_t>(s) * cfg_.cols], ctx.rows);
+        if (zero) ctx.zero_steps |= 1u << s;
+    }
+    counters_.reads += static_cast<std::uint64_t>(ctx.steps);
+    counters_.cell_reads += static_cast<std::uint64_t>(ctx.steps) * ctx.rows * ctx.cols;
+    delay += ctx.steps * read_time_;
+    // The partial sums of every read travel on to the ADC bank (stride: the macro's columns).
     t.set_response_status(tlmx::forward_vector(adc_socket, out_, psum_.data(),
-                                              static_cast<unsigned>(ctx.cols * sizeof(std::int64_t)), ext, delay));
+                                               static_cast<unsigned>(ctx.steps * cfg_.cols * sizeof(std::int64_t)),
+                                               ext, delay));
 }
 
 double CrossbarMacro::energy_pj() const {

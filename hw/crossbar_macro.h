@@ -32,6 +32,9 @@ public:
         std::uint64_t cells_programmed = 0;
     };
 
+    // Most reads one vector can need: 8-bit inputs, one bit per read.
+    static constexpr int kMaxSteps = 8;
+
     CrossbarMacro(sc_core::sc_module_name name, const CrossbarConfig& cfg, const NonIdealConfig& nonideal,
                   int frac_bits, std::uint64_t tile_id);
     CrossbarMacro(const CrossbarMacro&) = delete;
@@ -53,7 +56,8 @@ private:
     std::uint64_t tile_id_;
     CrossbarArray array_;
     bool realized_ = true;  // non-ideal conductances match the programmed levels
-    std::vector<std::int64_t> psum_;
+    sc_core::sc_time read_time_;
+    std::vector<std::int64_t> psum_;  // [step][cols]
     tlm::tlm_generic_payload out_;
     Counters counters_;
 };

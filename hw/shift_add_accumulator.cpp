@@ -23,7 +23,8 @@ ShiftAddAccumulator::ShiftAddAccumulator(sc_core::sc_module_name name, const Dig
       frac_bits_(frac_bits),
       fx_(cols, 0),
       buffer_(buffer.size_bytes / kAccEntryBytes, 0),
-      scale_(cols, 1) {
+      scale_(cols, 1),
+      clock_(digital.clock_ns, sc_core::SC_NS) {
     in_socket.register_b_transport(this, &ShiftAddAccumulator::accumulate);
     bus_socket.register_b_transport(this, &ShiftAddAccumulator::bus_access);
     bus_socket.register_transport_dbg(this, &ShiftAddAccumulator::bus_dbg);
@@ -39,42 +40,41 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
     t.get_extension(ext);
     if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
     const CimReadContext& ctx = ext->ctx;
-    const sc_core::sc_time clock(digital_.clock_ns, sc_core::SC_NS);
-    if (ctx.outs < 0 || ctx.outs > static_cast<int>(fx_.size()) || ctx.slices < 1 ||
+    if (ctx.outs < 0 || ctx.outs > static_cast<int>(fx_.size()) || ctx.slices < 1 || ctx.steps < 1 ||
         ctx.cols != ctx.outs * ctx.slices)
         return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-    if (ctx.op == CimReadContext::Op::kRead) {
-        if (t.get_data_length() < ctx.cols * sizeof(std::int64_t))
-            return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        const auto* value = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
-        if (!ctx.zero) {
-            const int S = ctx.slices, outs = ctx.cols / S;
-            for (int j = 0; j < S; ++j) {
-                const int shift = ctx.step * ctx.dac_bits + j * ctx.cell_bits;
-                for (int o = 0; o < outs; ++o) fx_[o] += value[o * S + j] << shift;
-            }
-        }
-        counters_.shift_adds += static_cast<std::uint64_t>(ctx.cols);
-        delay += clock;  // one adder per column
-    } else {
-        const int stride = ctx.outs + (ctx.emit_sum ? 1 : 0);
-        const std::uint64_t first = static_cast<std::uint64_t>(ctx.out_slot) * stride;
-        if (first + stride > buffer_.size()) {
-            ++counters_.overflow_errors;
-            std::fill(fx_.begin(), fx_.end(), 0);
-            return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        }
-        for (int o = 0; o < ctx.outs; ++o) {
-            buffer_[first + o] =
-                scale_[o] * numerics::finish_partial(fx_[o], frac_bits_, ctx.weight_scale, ctx.offset, ctx.input_sum);
-            fx_[o] = 0;
-        }
-        if (ctx.emit_sum) buffer_[first + ctx.outs] = ctx.input_sum;
-        counters_.finishes += static_cast<std::uint64_t>(ctx.outs);
-        const std::uint64_t bytes = static_cast<std::uint64_t>(stride) * kAccEntryBytes;
-        counters_.buffer_bytes_written += bytes;
-        delay += clock + buffer_time(bytes);
+    const std::size_t stride = t.get_data_length() / sizeof(std::int64_t) / ctx.steps;
+    if (stride < static_cast<std::size_t>(ctx.cols)) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    const int stride_slots = ctx.outs + (ctx.emit_sum ? 1 : 0);
+    const std::uint64_t first = static_cast<std::uint64_t>(ctx.out_slot) * stride_slots;
+    if (first + stride_slots > buffer_.size()) {
+        ++counters_.overflow_errors;
+        return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     }
+    // Every read: shift each column's value by its step and slice and add it to its output.
+    const auto* value = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
+    const int S = ctx.slices;
+    for (int s = 0; s < ctx.steps; ++s) {
+        if (ctx.zero_steps & (1u << s)) continue;
+        const std::int64_t* v = value + s * stride;
+        for (int j = 0; j < S; ++j) {
+            const int shift = s * ctx.dac_bits + j * ctx.cell_bits;
+            for (int o = 0; o < ctx.outs; ++o) fx_[o] += v[o * S + j] << shift;
+        }
+    }
+    counters_.shift_adds += static_cast<std::uint64_t>(ctx.steps) * ctx.cols;
+    // Then finish: round, scale by weight and multiplier, remove the offset, store.
+    for (int o = 0; o < ctx.outs; ++o) {
+        buffer_[first + o] =
+            scale_[o] * numerics::finish_partial(fx_[o], frac_bits_, ctx.weight_scale, ctx.offset, ctx.input_sum);
+        fx_[o] = 0;
+    }
+    if (ctx.emit_sum) buffer_[first + ctx.outs] = ctx.input_sum;
+    counters_.finishes += static_cast<std::uint64_t>(ctx.outs);
+    const std::uint64_t bytes = static_cast<std::uint64_t>(stride_slots) * kAccEntryBytes;
+    counters_.buffer_bytes_written += bytes;
+    // One adder per column: a clock per read, then one to finish, then the buffer write.
+    delay += (ctx.steps + 1) * clock_ + buffer_time(bytes);
     t.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

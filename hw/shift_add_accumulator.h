@@ -56,6 +56,7 @@ private:
     std::vector<std::int64_t> fx_;      // working accumulators, fixed point
     std::vector<std::int64_t> buffer_;  // the output buffer
     std::vector<std::int64_t> scale_;   // multiplier of each output's partial
+    sc_core::sc_time clock_;
     Counters counters_;
 };
 

@@ -1,7 +1,8 @@
 // Payload extension of the CIM tile's internal pipeline (sequencer -> crossbar
-// macro -> ADC bank -> shift-add accumulator). The payload data is a whole
-// vector (input bit-planes, then column partial sums, then ADC values); the
-// extension says which read of which vector it belongs to.
+// macro -> ADC bank -> shift-add accumulator). One transaction carries one
+// input vector through all its bit-serial reads: the payload data is the
+// vector's input bit-planes, then the partial sums of every read (steps x
+// cols), then the ADC values; the extension says how to interpret them.
 #pragma once
 
 #include <cstdint>
@@ -12,10 +13,8 @@
 namespace cimvp::tlmx {
 
 struct CimReadContext {
-    enum class Op : std::uint8_t { kRead, kFinish };
-    Op op = Op::kRead;
-    int step = 0;              // t: which dac_bits-wide slice of the input
-    int step_bits = 1;         // input bits applied in this read
+    int steps = 1;             // reads: ceil(a_bits / dac_bits)
+    int a_bits = 1;            // input bits; read t applies bits [t*dac_bits, min(a_bits, (t+1)*dac_bits))
     int rows = 0;              // active word lines
     int cols = 0;              // active bit lines
     int slices = 1;            // columns per output
@@ -28,8 +27,10 @@ struct CimReadContext {
     std::uint64_t vector_index = 0; // global index: keys the read noise
     std::uint32_t out_slot = 0;     // position of the vector in the output buffer
     bool emit_sum = false;          // write input_sum after the outputs (slot stride outs + 1)
-    bool zero = false;              // this read's vector is all zeros (a shortcut, not a semantic)
+    std::uint32_t zero_steps = 0;   // bit t: every value of read t is 0 (a shortcut, not a semantic)
     bool integer_psum = true;       // partial sums are whole LSBs (ideal devices), so a unit ADC is exact
+
+    int step_bits(int t) const { return dac_bits < a_bits - t * dac_bits ? dac_bits : a_bits - t * dac_bits; }
 };
 
 class CimReadExtension : public tlm::tlm_extension<CimReadExtension> {

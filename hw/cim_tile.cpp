@@ -171,6 +171,8 @@ void CimTile::add_energy(EnergyBreakdown& e) const {
 }
 
 void CimTile::reset_counters() {
+    reads_ = 0;
+    runs_ = 0;
     macro.reset_counters();
     adc.reset_counters();
     accumulator.reset_counters();

@@ -54,7 +54,7 @@ static_assert(sizeof(Im2colDescriptor) == 40, "descriptor layout is part of the 
 // with the input sums `sx` (int64 per vector) and parameters at `params`
 // (bias int64[C], mult int32[C], mult_x int32[C]): hidden layers write
 // requantized, pooled C x PH x PW byte maps per image to `dst`; logits mode
-// writes the int64 affine values (images x channels).
+// writes the int64 affine values (images x out_h x out_w x channels; a last layer has out_h = out_w = 1).
 struct PostProcessDescriptor {
     std::uint64_t acc = 0;
     std::uint64_t sx = 0;

@@ -1,6 +1,6 @@
 // The layer compiler (no SystemC): the command list of a mapping has, per
 // pass, the programming commands of every resident tile (weights, ADC table,
-// partial multipliers when the layer has them, registers) and, per chunk of
+// partial multipliers (ones when the layer has none), registers) and, per chunk of
 // vectors, an input DMA and a TILE_RUN per tile, one FENCE, the row-tile
 // reductions and the write-backs; it ends with kEnd; every DMA descriptor is
 // valid and stays inside DRAM's layer buffers or one window of one existing tile.

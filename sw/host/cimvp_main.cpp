@@ -236,9 +236,11 @@ int cmd_info(const std::vector<std::string>& args) {
     const ArchConfig cfg = config_from(vm);
     const AddressMap map(cfg);
     std::cout << config_to_json(cfg).dump(2) << '\n';
-    std::printf("address map: dram 0x%llx+0x%llx, controller 0x%llx, dma 0x%llx, %d tiles from 0x%llx stride 0x%llx\n",
+    std::printf("address map: dram 0x%llx+0x%llx, controller 0x%llx, dma 0x%llx, ppu 0x%llx, %d tiles from 0x%llx "
+                "stride 0x%llx\n",
                 static_cast<unsigned long long>(kDramBase), static_cast<unsigned long long>(map.dram_size()),
                 static_cast<unsigned long long>(kControllerBase), static_cast<unsigned long long>(kDmaBase),
+                static_cast<unsigned long long>(kPostProcessBase),
                 cfg.platform.tiles, static_cast<unsigned long long>(kTileBase),
                 static_cast<unsigned long long>(map.tile().stride));
     return kExitOk;

@@ -54,8 +54,10 @@ NetworkRunner::NetworkRunner(Driver& driver, const NetworkReference& net, const 
 }
 
 RunStats NetworkRunner::run(const std::vector<Command>& cmds) {
-    const EnergyBreakdown before = probe_();
+    EnergyBreakdown before;
+    driver_.set_start_hook([&] { before = probe_(); });  // after the host wrote the list: not the accelerator's
     const CommandListStats s = driver_.run_commands(cmds);
+    driver_.set_start_hook({});
     RunStats r;
     r.sim_ns = s.sim_ns;
     r.cycles = s.cycles;

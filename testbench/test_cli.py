@@ -167,6 +167,46 @@ class RunBadInput(unittest.TestCase):
         self.assertIn(path, out)
 
 
+@unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+class ShippedModels(unittest.TestCase):
+    """Every shipped model on all 10,000 test images: the platform's logits equal the
+    C++ reference's on every image and the PyTorch fake-quant model's (digest), and
+    the accuracy is the one the front end measured."""
+
+    def check(self, name, config=None):
+        tmp = tempfile.mkdtemp()
+        try:
+            out = os.path.join(tmp, "r.json")
+            args = ["run", "--model", model(name + ".cimvp"), "--quiet", "--json", out]
+            if config:
+                args += ["--config", os.path.join(SOURCE, "configs", config)]
+            code, text = run(*args, timeout=1800)
+            self.assertEqual(code, 0, text)
+            with open(out) as f:
+                r = json.load(f)
+            with open(model(name + ".expected.json")) as f:
+                expected = json.load(f)
+        finally:
+            shutil.rmtree(tmp)
+        self.assertEqual(r["images"], 10000)
+        self.assertEqual(r["agreement"], 1.0)
+        self.assertEqual(r["recalibrated_layers"], [])
+        self.assertTrue(r["fake_quant_match"], "logits digest differs from the fake-quant model's")
+        self.assertEqual(r["logits_fnv1a64"], expected["logits_fnv1a64"])
+        self.assertAlmostEqual(r["accuracy"], expected["accuracy"], places=6)
+        self.assertGreater(r["cycles"], 0)
+        self.assertGreater(r["energy_pj"]["total"], 0)
+
+    def test_int8(self):
+        self.check("fmnist-int8")
+
+    def test_bwma(self):
+        self.check("fmnist-bwma")
+
+    def test_columnwise(self):
+        self.check("fmnist-columnwise", "columnwise.json")
+
+
 if __name__ == "__main__":
     CIMVP, SOURCE = sys.argv[1], sys.argv[2]
-    unittest.main(argv=[sys.argv[0], "-v"])
+    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])

@@ -140,7 +140,7 @@ def export(qnet, name, hw: engine.Hardware = None):
             sh = _pow2_shift(a, LOGIT_MULT_BITS)
             scale, L.shift = 2.0 ** sh, 0
         else:
-            s_y = float(layer.act.s.detach().abs())
+            s_y = layer.act.step()
             a, b, c = a / s_y, b / s_y, c / s_y
             sh = min(62, _pow2_shift(a, MULT_BITS), _pow2_shift(b, MULT_X_BITS) if np.any(b) else 62)
             if sh < 0:
@@ -159,5 +159,5 @@ def export(qnet, name, hw: engine.Hardware = None):
             raise ExportError(f"layer {i}: post-processing could reach 2^{math.log2(bound.max()):.1f}")
         model.layers.append(L)
         if not last:
-            s_x = float(layer.act.s.detach().abs())
+            s_x = layer.act.step()
     return model

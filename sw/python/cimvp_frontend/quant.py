@@ -99,7 +99,7 @@ class ActQuant(nn.Module):
     def __init__(self, bits, mode="lsq"):
         super().__init__()
         self.bits, self.Q, self.mode = bits, (1 << bits) - 1, mode
-        self.s = nn.Parameter(torch.tensor(1.0))
+        self.log_s = nn.Parameter(torch.tensor(0.0))  # the step, in the log domain (relative updates)
         self.T = 1.0
         self.calibrate_next = False
 
@@ -115,15 +115,19 @@ class ActQuant(nn.Module):
             err = ((torch.clamp(round_half_up(v / s), 0, self.Q) * s - v) ** 2).mean()
             if best_err is None or err < best_err:
                 best, best_err = s, err
-        self.s.data.fill_(float(best))
+        self.log_s.data.fill_(math.log(float(best)))
+
+    def step(self):
+        return float(torch.exp(self.log_s.detach()))
 
     def forward(self, x):
         if self.calibrate_next:
             self.calibrate(x)
             self.calibrate_next = False
-        s = self.s.abs().clamp(min=1e-8)
         if self.training:
-            s = grad_scale(s, 1.0 / math.sqrt(x[0].numel() * self.Q))
+            s = torch.exp(grad_scale(self.log_s, 1.0 / math.sqrt(x[0].numel() * self.Q)))
+        else:
+            s = torch.exp(self.log_s)
             v = torch.clamp(x / s, 0, self.Q)
             q = _SoftStaircase.apply(v, self.T, self.Q) if self.mode == "soft" else round_ste(v)
         else:
@@ -234,7 +238,7 @@ class ColLayer(nn.Module):
         rows_in = torch.tensor([min(self.K, (g + 1) * rows_per_tile) - g * rows_per_tile for g in range(self.G)])
         self.register_buffer("rows_in", rows_in)
         init = self._init_scales()
-        self.scale = nn.Parameter(init)
+        self.log_scale = nn.Parameter(torch.log(init))  # weight steps [G][M], log domain
         self.register_buffer("adc_step", torch.ones(self.G, self.S, M))   # partial-sum LSB units
         self.register_buffer("adc_base", torch.zeros(self.G, self.S, M))
         self.register_buffer("adc_step_fx", torch.full((self.G, self.S, M), 1 << frac_bits, dtype=torch.int64))
@@ -262,21 +266,25 @@ class ColLayer(nn.Module):
                 out[g] = torch.where(better, s[:, 0], out[g])
         return out
 
+    def scales(self):
+        g = 1.0 / math.sqrt(self.R * ((1 << (self.w_bits - 1)) - 1))  # LSQ gradient scale
+        return torch.exp(grad_scale(self.log_scale, g) if self.training else self.log_scale)
+
     def tile_scales(self):
         """The per (row tile, output) scales as the integer network applies them:
         max_rt s * col_mult / 2^COL_MULT_BITS (straight-through)."""
-        s = self.scale.abs().clamp(min=1e-10)
+        s = self.scales()
         smax = s.detach().max(0).values
         sq = smax * torch.round(s.detach() / smax * (1 << COL_MULT_BITS)) / (1 << COL_MULT_BITS)
         return s + (sq - s).detach()
 
     def col_mult(self):
-        s = self.scale.detach().abs().clamp(min=1e-10).double()
+        s = torch.exp(self.log_scale.detach().double())
         smax = s.max(0).values
         return torch.round(s / smax * (1 << COL_MULT_BITS)).long(), smax
 
     def scale_full(self):
-        return self.scale.abs().clamp(min=1e-10)[self.tile_of_k].permute(3, 0, 1, 2)  # M, C, kh, kw
+        return self.tile_scales()[self.tile_of_k].permute(3, 0, 1, 2)  # M, C, kh, kw
 
     def int_weight(self):
         lo, hi = -(1 << (self.w_bits - 1)), (1 << (self.w_bits - 1)) - 1

@@ -66,6 +66,15 @@ void add_layer_shape(po::options_description& d, int rows, int cols, int vectors
         "log-tlm", po::bool_switch(), "print every bus transaction to stderr");
 }
 
+// Parses a command's options; prints its help and returns true when --help was given.
+bool parse_or_help(const po::options_description& d, const std::vector<std::string>& args, po::variables_map& vm) {
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+    if (!vm.count("help")) return false;
+    std::cout << d << '\n';
+    return true;
+}
+
 ArchConfig config_from(const po::variables_map& vm) {
     ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : ArchConfig();
     if (vm.count("adc-bits") && vm["adc-bits"].as<int>() > 0) cfg.adc.bits = vm["adc-bits"].as<int>();
@@ -132,12 +141,7 @@ int cmd_layer(const std::vector<std::string>& args, bool bench) {
     if (bench) add_layer_shape(d, 1024, 1024, 64, 5);
     else add_layer_shape(d, 128, 128, 16, 0);
     po::variables_map vm;
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-        std::cout << d << '\n';
-        return kExitOk;
-    }
+    if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
     const LayerJobSpec spec = spec_from(vm);
     const LayerJobResult r = run_layer_job(cfg, spec);
@@ -170,12 +174,7 @@ int cmd_run(const std::vector<std::string>& args) {
         "no-check", po::bool_switch(), "skip the per-image comparison with the C++ reference")(
         "quiet", po::bool_switch(), "no progress bar");
     po::variables_map vm;
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-        std::cout << d << '\n';
-        return kExitOk;
-    }
+    if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
     RunJobSpec spec;
     spec.model_path = vm["model"].as<std::string>();
@@ -227,12 +226,7 @@ int cmd_info(const std::vector<std::string>& args) {
     po::options_description d("cimvp info [options]");
     add_common(d);
     po::variables_map vm;
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-        std::cout << d << '\n';
-        return kExitOk;
-    }
+    if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
     const AddressMap map(cfg);
     std::cout << config_to_json(cfg).dump(2) << '\n';

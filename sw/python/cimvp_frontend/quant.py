@@ -126,11 +126,10 @@ class ActQuant(nn.Module):
             self.calibrate_next = False
         if self.training:
             s = torch.exp(grad_scale(self.log_s, 1.0 / math.sqrt(x[0].numel() * self.Q)))
-        else:
-            s = torch.exp(self.log_s)
             v = torch.clamp(x / s, 0, self.Q)
             q = _SoftStaircase.apply(v, self.T, self.Q) if self.mode == "soft" else round_ste(v)
         else:
+            s = torch.exp(self.log_s)
             q = torch.clamp(round_half_up(x / s), 0, self.Q)
         return q, s
 

@@ -12,42 +12,16 @@
 #include "sw/model_file.h"
 #include "sw/network_reference.h"
 #include "sw/post_processing.h"
+#include "testbench/model_builders.h"
 
 namespace cimvp {
 namespace {
 
 NetworkLayer random_layer(std::mt19937& rng, LayerKind kind, int in_c, int in_h, int in_w, int out_c, int a_in,
                           int a_out, int w_bits, bool binary, bool last, PoolKind pool) {
-    NetworkLayer L;
-    L.kind = kind;
-    L.in_c = in_c;
-    L.in_h = in_h;
-    L.in_w = in_w;
-    L.out_c = out_c;
-    if (kind == LayerKind::kConv) {
-        L.kernel = 3;
-        L.stride = 1;
-        L.padding = 1;
-    }
-    L.a_in_bits = a_in;
-    L.w_bits = binary ? 1 : w_bits;
-    L.binary = binary;
-    L.relu = !last;
-    L.a_out_bits = last ? 0 : a_out;
+    NetworkLayer L = test::random_net_layer(rng, kind, in_c, in_h, in_w, out_c, a_in, a_out, w_bits, binary, last);
     L.pool = last ? PoolKind::kNone : pool;
-    L.pool_size = L.pool == PoolKind::kNone ? 0 : 2;
-    L.pool_stride = L.pool_size;
-    L.shift = last ? 0 : 10;
-    const int K = L.K();
-    L.weights.resize(static_cast<std::size_t>(out_c) * K);
-    for (auto& w : L.weights)
-        w = binary ? ((rng() & 1) ? 1 : -1)
-                   : static_cast<std::int8_t>(static_cast<int>(rng() % (1u << w_bits)) - (1 << (w_bits - 1)));
-    for (int m = 0; m < out_c; ++m) {
-        L.bias.push_back(static_cast<std::int64_t>(rng() % 20001) - 10000);
-        L.mult.push_back(static_cast<std::int32_t>(rng() % 300) + 1);
-        L.mult_x.push_back(binary ? static_cast<std::int32_t>(rng() % 41) - 20 : 0);
-    }
+    L.pool_size = L.pool_stride = L.pool == PoolKind::kNone ? 0 : 2;
     return L;
 }
 

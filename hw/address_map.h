@@ -12,6 +12,9 @@ constexpr std::uint64_t kDramBase = 0x0000'0000;
 constexpr std::uint64_t kControllerBase = 0x4000'0000;
 constexpr std::uint64_t kDmaBase = 0x4000'1000;
 constexpr std::uint64_t kPostProcessBase = 0x4000'2000;
+constexpr std::uint64_t kPeArrayBase = 0x4000'3000;  // SWIS PE array registers
+// The SWIS PE array's buffers (activation, weight, output), read-only: SwisPeArray::windows().
+constexpr std::uint64_t kPeArrayBufferBase = 0x4100'0000;
 constexpr std::uint64_t kMmioWindow = 0x1000;
 constexpr std::uint64_t kTileBase = 0x1'0000'0000;
 constexpr std::uint64_t kWindowAlign = 0x1000;

@@ -16,6 +16,7 @@ enum class Opcode : std::uint32_t {
     kFence = 4,      // wait until every started tile has finished
     kIm2col = 5,     // run the im2col descriptor embedded in this command on the DMA
     kPostProcess = 6,  // run the post-processing descriptor at addr_a
+    kPeRun = 7,        // run the SWIS PE array job whose descriptor is at addr_a
 };
 
 // A DMA descriptor: a 2D strided copy of `rows` rows of `row_bytes` bytes.
@@ -127,6 +128,35 @@ inline Command make_post_process(std::uint64_t descriptor) {
 inline Command make_fence() {
     Command c;
     c.opcode = static_cast<std::uint32_t>(Opcode::kFence);
+    return c;
+}
+
+// A job of the SWIS PE array (hw/swis_pe_array.h): `vectors` activation vectors of
+// K = channels * kernel_h * kernel_w bytes each (im2col order (c, ky, kx), as the DMA's
+// im2col writes them) against `filters` filters given as weight records
+// [filter][ky][kx][channel group of 4] (hw/swis_pe.h: 8-byte SWIS records in the SS and DS
+// modes, 4-byte int8 records in the others); int64 accumulators [vector][filter] go to
+// `out`. In memory the descriptor is followed by one byte per filter tile
+// (ceil(filters / pe_array.cols), in filter order): that tile's N.
+struct PeArrayDescriptor {
+    std::uint64_t act = 0;
+    std::uint64_t weights = 0;
+    std::uint64_t out = 0;
+    std::uint32_t vectors = 0;
+    std::uint32_t filters = 0;
+    std::uint16_t channels = 0;  // a fully connected layer: K, with a 1 x 1 kernel
+    std::uint8_t kernel_h = 1, kernel_w = 1;
+    std::uint8_t mode = 0;     // PeMode (hw/swis_pe.h)
+    std::uint8_t wgt_msb = 7;  // kWgtSerial: the top weight bit position of the window
+    std::uint8_t reserved[26] = {};
+};
+static_assert(sizeof(PeArrayDescriptor) == 64, "descriptor layout is part of the register contract");
+
+// The descriptor (and its N table right after it) sits in memory at `descriptor`.
+inline Command make_pe_run(std::uint64_t descriptor) {
+    Command c;
+    c.opcode = static_cast<std::uint32_t>(Opcode::kPeRun);
+    c.addr_a = descriptor;
     return c;
 }
 

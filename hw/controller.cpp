@@ -9,6 +9,7 @@
 #include "hw/dma.h"
 
 #include "hw/post_processing_unit.h"
+#include "hw/swis_pe_array.h"
 
 namespace cimvp {
 
@@ -18,6 +19,11 @@ static_assert(ppu_regs::kDescAddrLo == dma_regs::kDescAddrLo && ppu_regs::kDescA
                   ppu_regs::kCtrlStart == dma_regs::kCtrlStart && ppu_regs::kStatusDone == dma_regs::kStatusDone &&
                   ppu_regs::kStatusError == dma_regs::kStatusError,
               "the DMA and the post-processing unit share their register layout");
+static_assert(pe_regs::kDescAddrLo == dma_regs::kDescAddrLo && pe_regs::kDescAddrHi == dma_regs::kDescAddrHi &&
+                  pe_regs::kCtrl == dma_regs::kCtrl && pe_regs::kStatus == dma_regs::kStatus &&
+                  pe_regs::kCtrlStart == dma_regs::kCtrlStart && pe_regs::kStatusDone == dma_regs::kStatusDone &&
+                  pe_regs::kStatusError == dma_regs::kStatusError,
+              "the DMA and the SWIS PE array share their register layout");
 
 namespace {
 
@@ -29,7 +35,7 @@ constexpr std::uint64_t kCommandBytes = sizeof(Command);
 }  // namespace
 
 Controller::Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, std::uint64_t dma_regs_base,
-                       std::uint64_t ppu_regs_base)
+                       std::uint64_t ppu_regs_base, std::uint64_t pe_regs_base)
     : sc_core::sc_module(name),
       regs_socket("regs_socket"),
       bus_socket("bus_socket"),
@@ -37,6 +43,7 @@ Controller::Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, s
       cfg_(cfg),
       dma_regs_base_(dma_regs_base),
       ppu_regs_base_(ppu_regs_base),
+      pe_regs_base_(pe_regs_base),
       clock_(cfg.clock_ns, sc_core::SC_NS),
       bus_(bus_socket, std::string(this->name()) + ".bus_socket") {
     if (!(cfg_.clock_ns > 0)) throw std::invalid_argument(std::string(this->name()) + ": clock_ns must be > 0");
@@ -186,6 +193,8 @@ ControllerError Controller::execute(const Command& c, std::uint64_t cmd_addr, Pe
         }
         case static_cast<std::uint32_t>(Opcode::kPostProcess):
             return run_engine(ppu_regs_base_, c.addr_a, dma_regs::kCtrlStart, ControllerError::kPostProcess);
+        case static_cast<std::uint32_t>(Opcode::kPeRun):
+            return run_engine(pe_regs_base_, c.addr_a, dma_regs::kCtrlStart, ControllerError::kPeArray);
         case static_cast<std::uint32_t>(Opcode::kTileRun): {
             const ControllerError err = run_tile(c);
             if (err == ControllerError::kNone) ++perf.tile_runs;

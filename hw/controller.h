@@ -60,6 +60,7 @@ enum class ControllerError : std::uint32_t {
     kTile = 4,       // a tile register access failed or the tile reports ERROR
     kRegWrite = 5,   // kRegWrite got a non-OK response
     kPostProcess = 6,  // a post-processing register access failed or the job ended in ERROR
+    kPeArray = 7,      // a PE array register access failed or its job ended in ERROR
 };
 
 class Controller : public sc_core::sc_module {
@@ -78,11 +79,12 @@ public:
     tlm_utils::simple_initiator_socket<Controller> bus_socket;
     sc_core::sc_out<bool> irq;
 
-    // dma_regs_base / ppu_regs_base: global addresses of the DMA's and the post-processing
-    // unit's register blocks (same layout: DESC_ADDR_LO/HI, CTRL, STATUS). The global quantum
+    // dma_regs_base / ppu_regs_base / pe_regs_base: global addresses of the DMA's, the
+    // post-processing unit's and the SWIS PE array's register blocks (same layout:
+    // DESC_ADDR_LO/HI, CTRL, STATUS). The global quantum
     // (tlmx::configure_global_quantum) must be set before construction.
     Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, std::uint64_t dma_regs_base,
-               std::uint64_t ppu_regs_base = kPostProcessBase);
+               std::uint64_t ppu_regs_base = kPostProcessBase, std::uint64_t pe_regs_base = kPeArrayBase);
     Controller(const Controller&) = delete;
     Controller& operator=(const Controller&) = delete;
 
@@ -112,6 +114,7 @@ private:
     const DigitalConfig cfg_;
     const std::uint64_t dma_regs_base_;
     const std::uint64_t ppu_regs_base_;
+    const std::uint64_t pe_regs_base_;
     const sc_core::sc_time clock_;
     tlmx::RegisterFile regs_;
     tlmx::TimedInitiator bus_;

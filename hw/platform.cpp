@@ -10,6 +10,7 @@ Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
       controller("controller", cfg.digital, kDmaBase),
       dma("dma", cfg.dma),
       ppu("ppu", cfg.digital, cfg.dma.bytes_per_ns),
+      pe_array("pe_array", cfg.pe_array, cfg.digital),
       irq("irq"),
       cfg_(cfg),
       map_(cfg) {
@@ -21,6 +22,9 @@ Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
     router.map("ppu", kPostProcessBase, kMmioWindow, ppu.regs_socket);
     router.attach("dma", dma.bus_socket);
     router.attach("ppu", ppu.bus_socket);
+    router.map("pe_array", kPeArrayBase, kMmioWindow, pe_array.regs_socket);
+    router.map("pe_array.buffers", kPeArrayBufferBase, pe_array.windows().size, pe_array.buffer_socket);
+    router.attach("pe_array", pe_array.bus_socket);
     controller.irq.bind(irq);
 
     const TileWindows& w = map_.tile();
@@ -43,6 +47,7 @@ EnergyBreakdown Platform::energy() const {
     e.dram = dram.energy_pj();
     e.dma = dma.energy_pj();
     e.post_process = ppu.energy_pj();
+    pe_array.add_energy(e);
     for (const auto& t : tiles) t->add_energy(e);
     return e;
 }
@@ -51,6 +56,7 @@ void Platform::reset_counters() {
     dram.reset_counters();
     dma.reset_counters();
     ppu.reset_counters();
+    pe_array.reset_counters();
     for (auto& t : tiles) t->reset_counters();
 }
 

@@ -16,6 +16,7 @@
 #include "hw/energy_report.h"
 #include "hw/memory.h"
 #include "hw/post_processing_unit.h"
+#include "hw/swis_pe_array.h"
 #include "sw/arch_config.h"
 #include "tlm/router.h"
 #include "tlm/transaction_log.h"
@@ -34,6 +35,7 @@ public:
     Controller controller;
     Dma dma;
     PostProcessingUnit ppu;
+    SwisPeArray pe_array;
     std::vector<std::unique_ptr<CimTile>> tiles;
     sc_core::sc_signal<bool> irq;
     tlmx::TransactionLog log;

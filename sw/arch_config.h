@@ -70,6 +70,21 @@ struct PlatformConfig {
     MemoryConfig output_buffer;      // per tile
 };
 
+// The SWIS PE array (hw/swis_pe_array.h): rows x cols output-stationary PEs and their buffers.
+struct PeArrayConfig {
+    int rows = 8;                                   // output pixels computed at once
+    int cols = 8;                                   // filters computed at once
+    std::uint64_t act_buffer_bytes = 64 * 1024;     // activation buffer
+    std::uint64_t weight_buffer_bytes = 64 * 1024;  // weight buffer
+    std::uint64_t out_buffer_bytes = 16 * 1024;     // output buffer (int64 accumulators)
+    double bytes_per_ns = 16.0;                     // buffer fill/drain port
+    double pj_per_cycle_ss = 0.67;                  // one busy PE cycle, single shift
+    double pj_per_cycle_ds = 1.22;                  // double shift
+    double pj_per_cycle_bitserial = 0.67;           // Act and Wgt baselines
+    double pj_per_cycle_fxp = 3.65;                 // 8-bit fixed point
+    double buffer_pj_per_byte = 2.5;                // any of the three buffers, read or write
+};
+
 struct ArchConfig {
     std::string source = "<defaults>";  // file the config came from (for messages)
     CrossbarConfig crossbar;
@@ -78,6 +93,7 @@ struct ArchConfig {
     DigitalConfig digital;
     DmaConfig dma;
     PlatformConfig platform;
+    PeArrayConfig pe_array;
 
     ArchConfig();
 };

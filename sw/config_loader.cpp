@@ -44,6 +44,12 @@ constexpr RealRange kNonNegative{0.0, kInf, false};  // energies
 constexpr RealRange kSigma{lim::kMinSigma, lim::kMaxSigma, false};
 constexpr RealRange kRate{lim::kMinStuckAtRate, lim::kMaxStuckAtRate, false};
 
+// pe_array: at most 256 x 256 PEs (the model keeps one object per PE); its buffers share the
+// tiles' cap, and the output buffer holds at least one rows x cols tile of int64 accumulators.
+constexpr int kMinPeArrayDim = 1;
+constexpr int kMaxPeArrayDim = 256;
+constexpr std::uint64_t kPeAccBytes = 8;
+
 constexpr const char* kStepColumn = "column";
 constexpr const char* kStepLayer = "layer";
 
@@ -164,6 +170,23 @@ void visit_config(V& v, Cfg& c) {
         visit_memory(v, "dram", p.dram, lim::kMaxDramBytes, 1);
         visit_memory(v, "input_buffer", p.input_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
         visit_memory(v, "output_buffer", p.output_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
+    });
+    v.object("pe_array", [&] {
+        auto& p = c.pe_array;
+        v.integer("rows", p.rows, IntRange{kMinPeArrayDim, kMaxPeArrayDim});
+        v.integer("cols", p.cols, IntRange{kMinPeArrayDim, kMaxPeArrayDim});
+        v.u64("act_buffer_bytes", p.act_buffer_bytes, U64Range{lim::kMinMemoryBytes, lim::kMaxBufferBytes, 1});
+        v.u64("weight_buffer_bytes", p.weight_buffer_bytes, U64Range{lim::kMinMemoryBytes, lim::kMaxBufferBytes, 1});
+        // rows and cols are visited (read and checked) first.
+        const std::uint64_t one_tile =
+            static_cast<std::uint64_t>(p.rows) * static_cast<std::uint64_t>(p.cols) * kPeAccBytes;
+        v.u64("out_buffer_bytes", p.out_buffer_bytes, U64Range{one_tile, lim::kMaxBufferBytes, 1});
+        v.real("bytes_per_ns", p.bytes_per_ns, kPositive);
+        v.real("pj_per_cycle_ss", p.pj_per_cycle_ss, kNonNegative);
+        v.real("pj_per_cycle_ds", p.pj_per_cycle_ds, kNonNegative);
+        v.real("pj_per_cycle_bitserial", p.pj_per_cycle_bitserial, kNonNegative);
+        v.real("pj_per_cycle_fxp", p.pj_per_cycle_fxp, kNonNegative);
+        v.real("buffer_pj_per_byte", p.buffer_pj_per_byte, kNonNegative);
     });
 }
 

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@ constexpr int kGroupSize = 4;     // M: the input channels at one (x, y) of a fi
 constexpr int kMagnitudeBits = 7;  // sign-magnitude int8: |w| <= 127
 constexpr int kShiftPositions = 8;  // a shift is a 3-bit value 0..7
 constexpr int kShiftBits = 3;
+
+// A malformed decomposition, schedule request or packed group stream.
+struct SwisError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 enum class Variant : std::uint8_t {
     kSwis,   // any N of the 8 shift positions
@@ -42,11 +48,20 @@ struct DecomposeOptions {
 // every shift set (C(8, N), or the 9 - N offsets of SWIS-C), every weight its
 // nearest level, the set with the lowest MSE++ = (1/M)[alpha (sum e)^2 + sum e^2];
 // ties go to the first set in enumeration order. -128 is taken as -127.
+// Enumeration order: a set is the 8-bit mask of its positions (bit p = shift p),
+// sets in increasing mask value (SWIS-C: increasing offset). A level is a subset
+// sum of the set's 2^s no larger than 127 (so a shift of 7 never carries a mask
+// bit); a magnitude half-way between two levels takes the smaller. Sign bit i
+// is set exactly when w_i < 0; a weight missing from the group has sign 0, mask 0.
 Group decompose_group(const std::int8_t* w, int count, const DecomposeOptions& opt);
+// MSE++ of a group against the weights (-128 taken as -127), M = kGroupSize.
 double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha);
 
 // Weight truncation baseline ("Wgt"): the top `bits` magnitude bits below the
 // layer's most significant bit, rounded to nearest, clipped.
+// Precisely: p = the highest set bit of max |w| (-128 taken as -127), low =
+// p - bits + 1; |w| -> min(floor((|w| + 2^(low-1)) / 2^low), 2^bits - 1) * 2^low,
+// sign kept (bits >= p + 1: unchanged). bits 1..8.
 std::vector<std::int8_t> truncate_weights(const std::vector<std::int8_t>& w, int bits);
 
 // A layer's weights in SWIS form: filters x positions x channel groups.
@@ -72,22 +87,74 @@ struct DecomposedLayer {
 
 DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerShape& shape, int n, Variant variant,
                                 double alpha = 1.0);
+// The same with each filter's own N (filter_n[f], 1..8), e.g. Schedule::filter_n.
+DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerShape& shape,
+                                const std::vector<int>& filter_n, Variant variant, double alpha = 1.0);
+
+// The MSE++ of every filter at every shift count: err[f][n] = the sum over the
+// filter's groups of MSE++ at N = n (n = 1..8; err[f][0] is unused). What the
+// scheduler needs, computed once per layer and variant for any number of targets.
+struct FilterCosts {
+    LayerShape shape;
+    Variant variant = Variant::kSwis;
+    double alpha = 1.0;
+    std::vector<std::array<double, kShiftPositions + 1>> err;
+};
+FilterCosts filter_costs(const std::vector<std::int8_t>& w, const LayerShape& shape, Variant variant,
+                         double alpha = 1.0);
 
 // Filter scheduling for a target mean shift count T (fractional allowed, e.g.
 // 2.5): filters run `array_cols` at a time on the array and a group of
 // filters shares one N; start every group above T, repeatedly lower the group
 // whose error grows least until the mean N (weighted by filters) is T or just
 // below, sort by N. Returns the layer decomposed with those counts.
+//
+// The rule (docs/swis.md "Filter scheduling"), two phases as in the paper:
+// 1. Every filter starts at the smallest allowed N above T (8 when T = 8);
+//    repeatedly the filter whose MSE++ grows least by one step down (lowest
+//    index on a tie) goes down a step, until sum N <= floor(T * filters).
+//    Filters are sorted by that N, then by the cost of their next step down
+//    (cheaper first), then by index: the execution order.
+// 2. The order is cut into array groups of array_cols filters (the last one
+//    ragged when array_cols does not divide the filters); each group gets one
+//    N, nondecreasing along the order, chosen by dynamic programming so that
+//    sum N * filters is the largest reachable total <= floor(T * filters)
+//    (= T * filters exactly whenever the group sizes can reach it), and among
+//    those the total MSE++ is smallest.
+// shifts_per_cycle 1 (SS PE): N in 1..8; 2 (DS PE): N in {2, 4, 6, 8}, so no
+// cycle runs half empty. T must lie in [shifts_per_cycle, 8]; else SwisError.
 struct Schedule {
     std::vector<int> order;      // filters in execution order
     std::vector<int> group_n;    // N of each array group (array_cols filters, in `order`)
     double mean_n = 0;           // weighted by filters
+    std::vector<int> filter_n;   // N of each filter, by filter index
+    double error = 0;            // sum over filters of err[f][filter_n[f]]
+    DecomposedLayer layer;       // schedule_filters: the layer decomposed with filter_n
 };
 Schedule schedule_filters(const std::vector<std::int8_t>& w, const LayerShape& shape, double target, int array_cols,
-                          Variant variant, double alpha = 1.0);
+                          Variant variant, double alpha = 1.0, int shifts_per_cycle = 1);
+// Phase 1 and 2 on precomputed costs; `layer` stays empty.
+Schedule schedule_from_costs(const FilterCosts& costs, double target, int array_cols, int shifts_per_cycle = 1);
 
 // Storage of one group in bits: M signs + 3N shift bits + M*N mask bits
 // (SWIS-C: M + 3 + M*N), against 8*M for int8.
 int group_storage_bits(int n, Variant variant);
+// Sum over the layer's groups.
+std::int64_t layer_storage_bits(const DecomposedLayer& layer);
+
+// The groups as a bit stream (docs/swis.md "Storage"): groups in
+// [filter][ky][kx][channel group] order, each M sign bits, then the shifts
+// (SWIS: N x 3 bits, shift[0] first; SWIS-C: the 3-bit offset = the lowest
+// shift), then N mask planes of M bits (plane j: bit i = mask bit j of weight i);
+// bits filled LSB first, no padding between groups, the last byte zero-padded.
+// The size is ceil(layer_storage_bits / 8) bytes. N per filter is not in the
+// stream: it is layer.shifts. Throws SwisError when a group does not match its
+// filter's N or is not a valid group.
+std::vector<std::uint8_t> pack_groups(const DecomposedLayer& layer);
+// The inverse; validates the size, the padding, every shift set (distinct,
+// descending, 0..7; SWIS-C offset <= 8 - N), that no level exceeds 127 and
+// that lanes beyond the channels are empty. Throws SwisError naming the group.
+DecomposedLayer unpack_groups(const std::vector<std::uint8_t>& bytes, const LayerShape& shape, Variant variant,
+                              const std::vector<int>& filter_n);
 
 }  // namespace cimvp::swis

@@ -202,7 +202,7 @@ std::vector<BadList> bad_lists() {
         {"UnknownOpcode",
          [](const AddressMap&, const ArchConfig&) {
              Command bad;
-             bad.opcode = 7;
+             bad.opcode = 0xFFFF;  // 7 is kPeRun
              return std::vector<Command>{make_fence(), make_fence(), make_fence(), bad, Command{}};
          },
          ControllerError::kBadOpcode, 3},
@@ -351,7 +351,7 @@ TEST(PlatformErrors, HostAccessToUnmappedAddressIsAnAddressErrorAndTheDriverName
         got.emplace_back("read between tile windows",
                          cpu.bus().read(m.tile_crossbar(0) + w.crossbar_size, buf, 1));
         got.emplace_back("read straddling the end of DRAM", cpu.bus().read(m.dram_size() - 4, buf, 8));
-        got.emplace_back("read past the last MMIO block", cpu.bus().read32(kPostProcessBase + kMmioWindow, v));
+        got.emplace_back("read past the last MMIO block", cpu.bus().read32(kPeArrayBase + kMmioWindow, v));
         try {
             d.read32(kHole);
         } catch (const DriverError& e) {

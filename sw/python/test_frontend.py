@@ -206,6 +206,17 @@ class LosslessTest(unittest.TestCase):
             got = engine.tiled_matrix(T(x), T(w), a_bits=a_bits, w_bits=w_bits, binary=binary, hw=hw)
             self.assertEqual(got.tolist(), (x @ w.T).tolist(), (cell, dac, rows, binary, w_bits, a_bits, K, M))
 
+    def test_exact_product_large_sums(self):
+        """The chunked float32 product is exact up to the largest int8 fc sums."""
+        rng = np.random.default_rng(12)
+        x = rng.integers(200, 256, size=(5, 3136))
+        w = rng.choice([-128, 127], size=(7, 3136))
+        w[0] = -128
+        w[1] = 127
+        got = engine.exact_matrix(T(x), T(w), 8)
+        self.assertEqual(got.tolist(), (x @ w.T).tolist())
+        self.assertGreater(abs(int(got[0, 0])), 1 << 26)
+
     def test_conv_layer_equals_integer_conv(self):
         rng = np.random.default_rng(6)
         L = IntLayer(kind=KIND_CONV, in_c=3, in_h=9, in_w=8, out_c=5, kernel=3, stride=2, padding=1,

@@ -45,6 +45,31 @@ class ContractError(ValueError):
     pass
 
 
+FLOAT32_EXACT = 1 << 24
+
+
+def _f32_product(x32, w32):
+    """x [N][K] @ w [M][K]^T in float32 through oneDNN (a 1x1 convolution; Debian's torch
+    has only the reference BLAS for mm). Exact when every partial sum is an integer below
+    2^24 in magnitude, which the callers guarantee."""
+    N, K = x32.shape
+    return F.conv2d(x32.view(N, K, 1, 1), w32.view(w32.shape[0], K, 1, 1)).view(N, -1)
+
+
+def int_product(x, w, x_max, w_max):
+    """The exact integer product x [N][K] @ w [M][K]^T (int64 result) of inputs with
+    0 <= x <= x_max and |w| <= w_max: float32 products over chunks of K short enough that no
+    partial sum reaches 2^24, summed in int64."""
+    N, K = x.shape
+    chunk = max(1, (FLOAT32_EXACT - 1) // max(1, x_max * w_max))
+    x32, w32 = x.to(torch.float32), w.to(torch.float32)
+    out = torch.zeros(N, w.shape[0], dtype=torch.int64)
+    for k0 in range(0, K, chunk):
+        part = _f32_product(x32[:, k0:k0 + chunk].contiguous(), w32[:, k0:k0 + chunk].contiguous())
+        out.add_(part.to(torch.int64))
+    return out
+
+
 def layer_geometry(K, a_bits, w_bits, binary, rows_per_tile, hw: Hardware):
     rows = rows_per_tile or hw.rows
     if rows > hw.rows:
@@ -76,44 +101,59 @@ def tiled_matrix(x, w, *, a_bits, w_bits, binary, hw: Hardware, rows_per_tile=0,
     """acc [N][M] of the contract for input vectors x [N][K] (int64, unsigned a_bits-bit) and
     weights w [M][K] (int64): per row tile, step and slice one read, the ADC per column,
     shift-add, round once per tile, remove the offset, scale by the column multiplier and sum.
-    adc_step/adc_base [row_tiles][M][S] fixed point (hw.frac_bits); None = unit tables."""
+    adc_step/adc_base [row_tiles][M][S] fixed point (hw.frac_bits); None = unit tables.
+
+    The arithmetic is numerics.py's, written with in-place int64 operations on reused buffers
+    (fresh multi-megabyte tensors per operation cost more than the operation)."""
     N, K = x.shape
     M = w.shape[0]
     g = layer_geometry(K, a_bits, w_bits, binary, rows_per_tile, hw)
     R, S, dac, T = g["rows"], g["slices"], g["dac"], g["steps"]
     Fb = hw.frac_bits
-    levels = [lv.to(torch.float64) for lv in cell_levels(w, w_bits, binary, hw.cell_bits)]
+    qmax = (1 << hw.adc_bits) - 1
+    levels = [lv.to(torch.float32) for lv in cell_levels(w, w_bits, binary, hw.cell_bits)]
     cell = 0 if binary else hw.cell_bits
+    if max_psum(R, dac, hw.cell_bits) >= FLOAT32_EXACT:
+        raise ContractError("partial sums too large for the float32 read")
     acc = torch.zeros(N, M, dtype=torch.int64)
+    fx = torch.empty(N, M, dtype=torch.int64)
+    val = torch.empty(N, M, dtype=torch.int64)
     for rt in range(g["row_tiles"]):
         r0, r1 = rt * R, min(K, (rt + 1) * R)
         xr = x[:, r0:r1]
         input_sum = xr.sum(dim=1, keepdim=True)
-        fx = torch.zeros(N, M, dtype=torch.int64)
+        fx.zero_()
         for t in range(T):
             n_t = min(dac, a_bits - t * dac)
-            xt = (nx.floor_div(xr, 1 << (t * dac)) % (1 << n_t)).to(torch.float64)
+            xt = (nx.floor_div(xr, 1 << (t * dac)) % (1 << n_t)).to(torch.float32)
             for j in range(S):
-                psum = torch.round(xt @ levels[j][:, r0:r1].T).to(torch.int64)
-                psum_fx = psum * (1 << Fb)
+                # psum of every column: integers <= max_psum < 2^24, exact in float32
+                val.copy_(_f32_product(xt, levels[j][:, r0:r1].contiguous()))
+                val.mul_(1 << Fb)                                    # psum_fx = psum << F
                 if adc_step is None:
                     step = torch.full((M,), 1 << Fb, dtype=torch.int64)
                     base = torch.zeros(M, dtype=torch.int64)
                 else:
-                    step = torch.as_tensor(adc_step[rt, :, j], dtype=torch.int64)
-                    base = torch.as_tensor(adc_base[rt, :, j], dtype=torch.int64)
-                code = nx.adc_code(psum_fx, step, base, hw.adc_bits)
-                fx += nx.adc_value(code, step, base) * (1 << (t * dac + j * cell))
-        partial = nx.finish_partial(fx, Fb, g["weight_scale"], g["offset"], input_sum)
+                    step = torch.as_tensor(np.ascontiguousarray(adc_step[rt, :, j]), dtype=torch.int64)
+                    base = torch.as_tensor(np.ascontiguousarray(adc_base[rt, :, j]), dtype=torch.int64)
+                # code = clamp(floor((2 (psum_fx - base) + step) / (2 step)), 0, 2^bits - 1)
+                val.sub_(base).mul_(2).add_(step).div_(2 * step, rounding_mode="floor").clamp_(0, qmax)
+                # value = base + code * step, shifted into the tile's accumulator
+                val.mul_(step).add_(base)
+                fx.add_(val, alpha=1 << (t * dac + j * cell))
+        # partial = weight_scale * round_half_up(fx / 2^F) - offset * sum(x)
+        if Fb > 0:
+            fx.add_(1 << (Fb - 1)).div_(1 << Fb, rounding_mode="floor")
+        fx.mul_(g["weight_scale"]).sub_(input_sum * g["offset"])
         if col_mult is not None:
-            partial = partial * torch.as_tensor(col_mult[rt], dtype=torch.int64)
-        acc += partial
+            fx.mul_(torch.as_tensor(np.ascontiguousarray(col_mult[rt]), dtype=torch.int64))
+        acc.add_(fx)
     return acc
 
 
-def exact_matrix(x, w):
-    """The plain integer product sum_k x[k] w[m][k] (exact: |terms| < 2^53)."""
-    return torch.round(x.to(torch.float64) @ w.to(torch.float64).T).to(torch.int64)
+def exact_matrix(x, w, a_bits=8):
+    """The plain integer product sum_k x[k] w[m][k] of a_bits-bit inputs."""
+    return int_product(x, w, (1 << a_bits) - 1, int(w.abs().max()) if w.numel() else 0)
 
 
 def im2col(x, L: IntLayer):
@@ -134,7 +174,7 @@ def layer_forward(x, L: IntLayer, hw: Hardware, force_tiled=False):
     if lossless_ok:
         if not is_lossless(L.K, L.a_in_bits, L.w_bits, L.binary, L.rows_per_tile, hw):
             raise ContractError("layer without ADC tables on a lossy ADC: the contract needs tables")
-        acc = exact_matrix(vec, w)
+        acc = exact_matrix(vec, w, L.a_in_bits)
     else:
         acc = tiled_matrix(vec, w, a_bits=L.a_in_bits, w_bits=L.w_bits, binary=bool(L.binary), hw=hw,
                            rows_per_tile=L.rows_per_tile, col_mult=L.col_mult, adc_step=L.adc_step,

@@ -67,10 +67,12 @@ def batches(n, batch_size, gen):
 
 
 def train(net, images, labels, *, epochs, lr, batch_size=128, weight_decay=5e-4, seed=0, aug=True,
-          log=print, epoch_hook=None, step_hook=None, label_smoothing=0.0, warmup_frac=0.0):
+          log=print, epoch_hook=None, step_hook=None, label_smoothing=0.0, warmup_frac=0.0, teacher=None,
+          kd_weight=0.5, kd_temperature=2.0):
     """SGD (Nesterov momentum) with a cosine learning rate; deterministic order from `seed`.
     Weight decay applies to the weight tensors only (not to BN, biases or quantizer steps).
-    epoch_hook(epoch) runs before each epoch, step_hook(progress in [0, 1)) before each step."""
+    epoch_hook(epoch) runs before each epoch, step_hook(progress in [0, 1)) before each step.
+    With a teacher network the loss mixes in its softened outputs (knowledge distillation)."""
     gen = torch.Generator().manual_seed(seed)
     x_all = torch.as_tensor(images).float()
     y_all = torch.as_tensor(labels)
@@ -105,6 +107,11 @@ def train(net, images, labels, *, epochs, lr, batch_size=128, weight_decay=5e-4,
                 step_hook(step / total)
             out = net(xb)
             loss = F.cross_entropy(out, yb, label_smoothing=label_smoothing)
+            if teacher is not None:
+                with torch.no_grad():
+                    soft = F.softmax(teacher(xb) / kd_temperature, dim=1)
+                kd = F.kl_div(F.log_softmax(out / kd_temperature, dim=1), soft, reduction="batchmean")
+                loss = (1 - kd_weight) * loss + kd_weight * kd_temperature ** 2 * kd
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

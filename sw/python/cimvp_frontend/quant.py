@@ -542,6 +542,29 @@ class QNet(nn.Module):
         self.train(was)
 
 
+@torch.no_grad()
+def search_clip_sigmas(qnet, images, labels, grid=(1.5, 2.0, 2.5, 3.0, 4.0)):
+    """Per column-wise layer, in order, the ADC window width k (mean +- k*std) that gives the
+    lowest cross-entropy on the calibration images, the earlier layers fixed at their choice."""
+    x = torch.as_tensor(images).float()
+    y = torch.as_tensor(labels)
+    chosen = []
+    for layer in qnet.layers:
+        if not isinstance(layer, ColLayer):
+            continue
+        best = None
+        for k in grid:
+            layer.clip_sigmas = k
+            qnet.calibrate(images, acts=False, adc=True)
+            loss = F.cross_entropy(qnet.eval()(x), y).item()
+            if best is None or loss < best[0]:
+                best = (loss, k)
+        layer.clip_sigmas = best[1]
+        chosen.append(best[1])
+    qnet.calibrate(images, acts=False, adc=True)
+    return chosen
+
+
 def _copy_bn(bn):
     import copy
     return copy.deepcopy(bn)

@@ -1,0 +1,143 @@
+// `cimvp swis` (sw/host/swis_job.h) on a small trace and a random model:
+// its numbers are the schedule's and the performance model's, and decomposed
+// models run through the network reference. No SystemC.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "sw/host/swis_job.h"
+#include "sw/model_file.h"
+#include "sw/trace_file.h"
+#include "testbench/model_builders.h"
+
+namespace cimvp {
+namespace {
+
+using swis::Mode;
+using swis::mode_index;
+
+const char* kTrace =
+    "cimvp-trace 1\n"
+    "network name=tiny input=8,16,16 classes=10\n"
+    "data seed=3 act=relu-uniform:0.5 weights=normal:0.15\n"
+    "layer name=c1 type=conv in=8,16,16 out=16 kernel=3 stride=1 padding=1 groups=1 w_bits=8 a_bits=8 scheme=int8 map=pe\n"
+    "layer name=d1 type=dwconv in=16,16,16 out=16 kernel=3 stride=2 padding=1 groups=16 w_bits=8 a_bits=8 scheme=int8 map=pe\n"
+    "layer name=b1 type=conv in=16,8,8 out=16 kernel=1 stride=1 padding=0 groups=1 w_bits=1 a_bits=4 scheme=bwma map=crossbar\n"
+    "layer name=p1 type=pool in=16,8,8 out=16 kernel=8 stride=1 padding=0 op=avg\n"
+    "layer name=fc type=fc in=16,1,1 out=10 w_bits=8 a_bits=8 scheme=int8 map=pe\n";
+
+std::string write_temp(const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+}
+
+TEST(SwisJob, TraceReportFollowsTheScheduleAndTheModel) {
+    SwisJobSpec spec;
+    spec.trace_path = write_temp("tiny.trace", kTrace);
+    const ArchConfig cfg;
+    const SwisJobResult r = run_swis_job(cfg, spec);
+    EXPECT_EQ(r.network, "tiny");
+    ASSERT_EQ(r.skipped.size(), 1u);  // the crossbar layer
+    ASSERT_EQ(r.targets.size(), 4u);
+    const NetworkTrace t = parse_trace(kTrace, "tiny");
+    for (const SwisTargetReport& rep : r.targets) {
+        ASSERT_EQ(rep.layers.size(), 3u);
+        const SwisLayerRow& c1 = rep.layers[0];
+        EXPECT_EQ(c1.macs, t.layers[0].macs());
+        // 16 filters = 2 array groups: SS reaches every target; DS (even N) 2.5 falls to 2.
+        EXPECT_DOUBLE_EQ(c1.modes[mode_index(Mode::kSS)].mean_shifts, rep.target);
+        EXPECT_DOUBLE_EQ(c1.modes[mode_index(Mode::kCSS)].mean_shifts, rep.target);
+        EXPECT_DOUBLE_EQ(c1.modes[mode_index(Mode::kDS)].mean_shifts, rep.target == 2.5 ? 2.0 : rep.target);
+        // The depthwise layer schedules each channel on its own tile: every target is reachable.
+        EXPECT_DOUBLE_EQ(rep.layers[1].modes[mode_index(Mode::kDS)].mean_shifts, rep.target);
+        // The cycles are the formula's for the schedule.
+        const auto w = trace_layer_weights(t, 0);
+        const swis::LayerShape shape{16, 8, 3, 3};
+        const swis::Schedule s = swis::schedule_filters(w, shape, rep.target, 8, swis::Variant::kSwis);
+        EXPECT_EQ(c1.modes[mode_index(Mode::kSS)].perf.cycles, swis::compute_cycles(shape, 256, s.group_n, Mode::kSS));
+        EXPECT_EQ(c1.modes[mode_index(Mode::kFxp)].perf.cycles, 32u * 2 * (18 + 14));
+        // Totals add up.
+        std::uint64_t sum = 0;
+        for (const auto& l : rep.layers) sum += l.modes[mode_index(Mode::kDS)].perf.cycles;
+        EXPECT_EQ(rep.all.modes[mode_index(Mode::kDS)].perf.cycles, sum);
+        EXPECT_EQ(rep.conv.macs, t.layers[0].macs() + t.layers[1].macs());
+    }
+    // Act and Wgt at an integer N run N cycles a group, as SS at that N.
+    const SwisTargetReport& n3 = r.targets[2];
+    EXPECT_EQ(n3.layers[0].modes[mode_index(Mode::kAct)].perf.cycles,
+              swis::compute_cycles({16, 8, 3, 3}, 256, {3, 3}, Mode::kAct));
+    EXPECT_EQ(r.act[5].modes[mode_index(Mode::kAct)].perf.cycles,
+              swis::compute_cycles({16, 8, 3, 3}, 256, {6, 6}, Mode::kAct) + 16u * 8 * (9 * 6 + 14));
+    EXPECT_TRUE(r.paper_points.empty());
+    const nlohmann::json j = swis_job_to_json(r, cfg, spec);
+    EXPECT_EQ(j["targets"].size(), 4u);
+    EXPECT_TRUE(j["targets"][0]["total"]["modes"]["DS"].contains("frames_per_second"));
+    EXPECT_EQ(j["targets"][0]["layers"][0]["name"], "c1");
+    EXPECT_TRUE(j["accuracy"].is_null());
+    std::remove(spec.trace_path.c_str());
+}
+
+TEST(SwisJob, ResNet18AtThePapersOperatingPoints) {
+    SwisJobSpec spec;
+    spec.trace_path = std::string(CIMVP_SOURCE_DIR) + "/traces/resnet18.trace";
+    spec.targets = {2.0};
+    const SwisJobResult r = run_swis_job(ArchConfig(), spec);
+    ASSERT_EQ(r.paper_points.size(), 2u);
+    // DS vs the bit-serial Act baseline: the paper's 3.5x (4 vs 7 shifts) and 6x (2 vs 6).
+    for (const auto& p : r.paper_points) {
+        const double ours = p.modes[mode_index(Mode::kDS)].fps / p.modes[mode_index(Mode::kAct)].fps;
+        const double paper = p.modes[mode_index(Mode::kDS)].paper_fps / p.modes[mode_index(Mode::kAct)].paper_fps;
+        EXPECT_GE(ours, 2.8) << p.accuracy;
+        EXPECT_LE(ours, 6.0) << p.accuracy;
+        EXPECT_NEAR(ours / paper, 1.0, 0.1) << p.accuracy;
+    }
+}
+
+TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
+    test::ModelShape shape;
+    shape.binary_middle = true;  // conv2 and fc1 binary: not on the PE array
+    NetworkModel m = test::random_network(5, shape);
+    for (auto& L : m.layers)  // SWIS takes -128 as -127: keep it out so N = 8 is the same network
+        for (auto& w : L.weights) w = std::max<std::int8_t>(w, -127);
+    const std::string path = ::testing::TempDir() + "swis_job_model.cimvp";
+    {
+        const auto bytes = serialize_model(m);
+        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                     static_cast<std::streamsize>(bytes.size()));
+    }
+    SwisJobSpec spec;
+    spec.model_path = path;
+    spec.limit = 40;
+    spec.targets = {8.0, 2.0};
+    const SwisJobResult r = run_swis_job(ArchConfig(), spec);
+    EXPECT_EQ(r.skipped.size(), 2u);
+    ASSERT_EQ(r.targets[0].layers.size(), 2u);
+    if (!r.has_accuracy) GTEST_SKIP() << r.accuracy_note;  // no data set installed
+    EXPECT_EQ(r.images, 40);
+    ASSERT_EQ(r.accuracy.size(), 2u);
+    // N = 8 reproduces every weight: the same network, the same accuracy.
+    for (Mode mo : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt}) {
+        ASSERT_TRUE(r.accuracy[0].accuracy[mode_index(mo)].has_value()) << swis::mode_name(mo);
+        EXPECT_EQ(*r.accuracy[0].accuracy[mode_index(mo)], r.int8_accuracy) << swis::mode_name(mo);
+        EXPECT_TRUE(r.accuracy[1].accuracy[mode_index(mo)].has_value()) << swis::mode_name(mo);
+    }
+    std::remove(path.c_str());
+}
+
+TEST(SwisJob, RejectsBadRequests) {
+    SwisJobSpec spec;
+    EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument);
+    spec.trace_path = write_temp("bad.trace", "cimvp-trace 2\n");
+    EXPECT_THROW(run_swis_job(ArchConfig(), spec), TraceError);
+    spec.trace_path = write_temp("ok.trace", kTrace);
+    spec.targets = {0.5};
+    EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace cimvp

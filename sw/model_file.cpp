@@ -336,7 +336,7 @@ std::vector<std::uint8_t> serialize_model(const NetworkModel& m) {
     return w.bytes();
 }
 
-void check_model_fits(const NetworkModel& m, const ArchConfig& cfg) {
+void check_model_fits(const NetworkModel& m, const ArchConfig& cfg, const std::vector<bool>& on_pe) {
     const auto fail = [&](const std::string& where, const std::string& what) {
         throw ModelError(m.path + ": " + where + what + " (config " + cfg.source + ")");
     };
@@ -347,6 +347,7 @@ void check_model_fits(const NetworkModel& m, const ArchConfig& cfg) {
         fail("", "dac_bits: the model needs crossbar.dac_bits = " + std::to_string(m.dac_bits) + ", the config has " +
                      std::to_string(cfg.crossbar.dac_bits));
     for (std::size_t i = 0; i < m.layers.size(); ++i) {
+        if (i < on_pe.size() && on_pe[i]) continue;
         const NetworkLayer& L = m.layers[i];
         const std::string where = m.layer_name(i) + ": ";
         if (L.rows_per_tile > cfg.crossbar.rows)

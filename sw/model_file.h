@@ -73,6 +73,7 @@ NetworkModel parse_model(const std::vector<std::uint8_t>& bytes, const std::stri
 // The model file bytes of a model (format v1, with checksum).
 std::vector<std::uint8_t> serialize_model(const NetworkModel& model);
 // Checks that the platform of `cfg` can run the model. Throws ModelError naming the field.
-void check_model_fits(const NetworkModel& model, const ArchConfig& cfg);
+// Layers with on_pe[l] set run on the PE array and need no crossbar tiles.
+void check_model_fits(const NetworkModel& model, const ArchConfig& cfg, const std::vector<bool>& on_pe = {});
 
 }  // namespace cimvp

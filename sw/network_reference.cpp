@@ -50,32 +50,93 @@ std::vector<std::int64_t> NetworkReference::last_output(const NetworkLayer& L, c
 }
 
 namespace {
+// The PE array writes no input sums: a layer there must not need them.
+void check_pe_layer(const NetworkModel& model, std::size_t l) {
+    const NetworkLayer& L = model.layers[l];
+    for (auto v : L.mult_x)
+        if (v != 0)
+            throw ModelError(model.path + ": " + model.layer_name(l) +
+                             ": mult_x: a layer on the PE array needs mult_x = 0 (it writes no input sums)");
+    if (L.binary || L.w_bits != 8 || !L.col_mult.empty() || L.has_adc_tables)
+        throw ModelError(model.path + ": " + model.layer_name(l) +
+                         ": the PE array runs 8-bit weights without column multipliers or ADC tables");
+    if (static_cast<std::uint64_t>(L.K()) > 65535)
+        throw ModelError(model.path + ": " + model.layer_name(l) + ": K above 65535 does not fit a PE-array descriptor");
+}
+
 bool model_tables_fit(const NetworkModel& model, const NetworkLayer& L, const ArchConfig& cfg) {
     return L.has_adc_tables && model.adc_bits == cfg.adc.bits;
 }
 }  // namespace
 
-bool NetworkReference::needs_calibration(const NetworkModel& model, const ArchConfig& cfg) {
+NetworkOptions NetworkOptions::defaults_for(const NetworkModel& model) {
+    NetworkOptions o;
+    if (model.scheme == "bwma" && !model.layers.empty()) {
+        o.on_pe.assign(model.layers.size(), false);
+        o.on_pe.front() = o.on_pe.back() = true;
+    }
+    return o;
+}
+
+bool NetworkReference::needs_calibration(const NetworkModel& model, const ArchConfig& cfg,
+                                         const NetworkOptions& options) {
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
+        if (options.pe(l)) continue;
         if (!model_tables_fit(model, L, cfg) && !adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg))
             return true;
     }
     return false;
 }
 
-NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration,
-                                   int n_calibration)
-    : model_(model), cfg_(cfg) {
-    check_model_fits(model_, cfg_);
-    for (std::size_t l = 0; l < model_.layers.size(); ++l) {
-        matrices_.push_back(model_.layers[l].matrix(model_.layer_name(l)));
-        maps_.push_back(LayerMapping::make(matrices_.back(), cfg_));
+swis::LayerShape NetworkReference::swis_shape(const NetworkLayer& L) {
+    swis::LayerShape s;
+    s.filters = L.M();
+    if (L.kind == LayerKind::kConv) {
+        s.channels = L.in_c;
+        s.kernel_h = s.kernel_w = L.kernel;
+    } else {
+        s.channels = L.K();
     }
-    resident_ = assign_tiles(maps_, cfg_);
+    return s;
+}
+
+NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration,
+                                   int n_calibration, NetworkOptions options)
+    : model_(model), cfg_(cfg), options_(std::move(options)) {
+    options_.on_pe.resize(model_.layers.size(), false);
+    check_model_fits(model_, cfg_, options_.on_pe);
+    std::vector<LayerMapping> crossbar;
+    for (std::size_t l = 0; l < model_.layers.size(); ++l) {
+        const NetworkLayer& L = model_.layers[l];
+        matrices_.push_back(L.matrix(model_.layer_name(l)));
+        pe_weights_.emplace_back();
+        if (options_.pe(l)) {
+            check_pe_layer(model_, l);
+            // 8 shifts hold every int8 weight as it is; fewer decompose it (sw/swis.h).
+            pe_weights_.back() = options_.swis_shifts >= swis::kShiftPositions
+                                     ? L.weights
+                                     : swis::decompose_layer(L.weights, swis_shape(L), options_.swis_shifts,
+                                                             options_.variant)
+                                           .weights();
+            maps_.emplace_back();
+            continue;
+        }
+        maps_.push_back(LayerMapping::make(matrices_.back(), cfg_));
+        crossbar.push_back(maps_.back());
+    }
+    resident_ = assign_tiles(crossbar, cfg_);
+    for (std::size_t l = 0, c = 0; l < model_.layers.size(); ++l)
+        if (!options_.pe(l)) maps_[l] = crossbar[c++];
     for (std::size_t l = 0; l < model_.layers.size(); ++l) {
         const NetworkLayer& L = model_.layers[l];
         const LayerMapping& map = maps_[l];
+        if (options_.pe(l)) {
+            plan_.tables.emplace_back();
+            plan_.recalibrated.push_back(false);
+            layers_.push_back(nullptr);
+            continue;
+        }
         AdcTables tables;
         bool recal = false;
         if (model_tables_fit(model_, L, cfg_)) {
@@ -107,7 +168,21 @@ std::vector<std::uint8_t> NetworkReference::run_layer(std::size_t l, const std::
     const NetworkLayer& L = model_.layers[l];
     const auto vec = layer_vectors(L, input);
     const int n = L.vectors();
-    const auto acc = layers_[l]->run(vec.data(), n, image_index * static_cast<std::uint64_t>(n));
+    std::vector<std::int64_t> acc;
+    if (layers_[l]) {
+        acc = layers_[l]->run(vec.data(), n, image_index * static_cast<std::uint64_t>(n));
+    } else {  // the PE array: exact integer products with the (decomposed) weights
+        const int K = L.K(), M = L.M();
+        const std::vector<std::int8_t>& w = pe_weights_[l];
+        acc.assign(static_cast<std::size_t>(n) * M, 0);
+        for (int v = 0; v < n; ++v)
+            for (int m = 0; m < M; ++m) {
+                std::int64_t s = 0;
+                for (int k = 0; k < K; ++k)
+                    s += static_cast<std::int64_t>(vec[static_cast<std::size_t>(v) * K + k]) * w[static_cast<std::size_t>(m) * K + k];
+                acc[static_cast<std::size_t>(v) * M + m] = s;
+            }
+    }
     std::vector<std::int64_t> sx(n, 0);
     for (int v = 0; v < n; ++v)
         for (int k = 0; k < L.K(); ++k) sx[v] += vec[static_cast<std::size_t>(v) * L.K() + k];

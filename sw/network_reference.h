@@ -11,6 +11,7 @@
 #include "sw/layer_mapping.h"
 #include "sw/model_file.h"
 #include "sw/reference.h"
+#include "sw/swis.h"
 
 namespace cimvp {
 
@@ -23,6 +24,20 @@ struct NetworkAdcPlan {
     std::vector<bool> recalibrated;  // the tables are not the model's own
 };
 
+// How a network is mapped: which layers run on the SWIS PE array instead of
+// the crossbar tiles, and with how many shared shifts their 8-bit weights are
+// decomposed (8 reproduces every int8 weight exactly).
+struct NetworkOptions {
+    std::vector<bool> on_pe;  // per layer; empty: every layer on the crossbars
+    int swis_shifts = 8;
+    swis::Variant variant = swis::Variant::kSwis;
+    bool double_shift = true;  // PE form: double shift (two positions per cycle) or single
+
+    bool pe(std::size_t l) const { return l < on_pe.size() && on_pe[l]; }
+    // The default mapping: BWMA keeps its 8-bit first and last layers on the PE array.
+    static NetworkOptions defaults_for(const NetworkModel& model);
+};
+
 // Converts a model layer's [rt][M][S] tables to the tile-column layout.
 AdcTables model_adc_tables(const NetworkLayer& layer, const LayerMapping& map, int adc_bits, int frac_bits);
 
@@ -30,12 +45,17 @@ class NetworkReference {
 public:
     // calibration: images (n x image_bytes) used only where tables must be calibrated.
     NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration = nullptr,
-                     int n_calibration = 0);
+                     int n_calibration = 0, NetworkOptions options = {});
 
-    // True when some layer's ADC tables must be calibrated on images for this config.
-    static bool needs_calibration(const NetworkModel& model, const ArchConfig& cfg);
+    // True when some crossbar layer's ADC tables must be calibrated on images for this config.
+    static bool needs_calibration(const NetworkModel& model, const ArchConfig& cfg, const NetworkOptions& options = {});
+    // The SWIS shape of a layer (a fully connected layer: K channels, 1 x 1 kernel).
+    static swis::LayerShape swis_shape(const NetworkLayer& L);
 
     const NetworkModel& model() const { return model_; }
+    const NetworkOptions& options() const { return options_; }
+    // A PE-array layer's weights as the array computes with them ([filter][K]).
+    const std::vector<std::int8_t>& pe_weights(std::size_t l) const { return pe_weights_[l]; }
     const std::vector<LayerMapping>& mappings() const { return maps_; }
     const std::vector<MatrixLayer>& matrices() const { return matrices_; }
     const NetworkAdcPlan& adc_plan() const { return plan_; }
@@ -61,6 +81,8 @@ private:
 
     NetworkModel model_;
     ArchConfig cfg_;
+    NetworkOptions options_;
+    std::vector<std::vector<std::int8_t>> pe_weights_;  // per layer; empty for crossbar layers
     std::vector<MatrixLayer> matrices_;
     std::vector<LayerMapping> maps_;
     NetworkAdcPlan plan_;

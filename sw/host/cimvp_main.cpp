@@ -175,6 +175,10 @@ int cmd_run(const std::vector<std::string>& args) {
         "limit", po::value<int>()->default_value(0), "run the first N test images (0: all 10,000)")(
         "batch", po::value<int>()->default_value(64), "images per command list")(
         "no-check", po::bool_switch(), "skip the per-image comparison with the C++ reference")(
+        "pe-layers", po::value<std::string>()->default_value("default"),
+        "layers on the SWIS PE array: default (BWMA: first and last), none, all, or indices like 0,3")(
+        "swis-shifts", po::value<int>()->default_value(8), "shared shifts of PE-array layers (8: exact int8)")(
+        "single-shift", po::bool_switch(), "single-shift PEs instead of double-shift")(
         "quiet", po::bool_switch(), "no progress bar");
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
@@ -186,6 +190,9 @@ int cmd_run(const std::vector<std::string>& args) {
     spec.batch = vm["batch"].as<int>();
     spec.check_reference = !vm["no-check"].as<bool>();
     spec.progress = !vm["quiet"].as<bool>();
+    spec.pe_layers = vm["pe-layers"].as<std::string>();
+    spec.swis_shifts = vm["swis-shifts"].as<int>();
+    spec.single_shift = vm["single-shift"].as<bool>();
     if (spec.limit < 0) throw std::invalid_argument("--limit: expected 0 (all) or a positive count");
     if (spec.batch < 1) throw std::invalid_argument("--batch: expected at least 1");
     const RunJobResult r = run_network_job(cfg, spec);
@@ -203,13 +210,13 @@ int cmd_run(const std::vector<std::string>& args) {
                     *r.fake_quant_match ? "matches" : "DOES NOT match", r.expected_path.c_str());
     std::printf("cycles %llu, simulated latency %.3f us per image (batches of %d)\n",
                 static_cast<unsigned long long>(r.total.cycles), r.total.sim_ns / n / 1000.0, spec.batch);
-    std::printf("energy per image %.3f nJ: crossbar %.3f, adc %.3f, shift_add %.3f, post_process %.3f, buffers %.3f, "
-                "dma %.3f, dram %.3f nJ\n",
-                e.total() / n / 1e3, e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3,
+    std::printf("energy per image %.3f nJ: crossbar %.3f, adc %.3f, shift_add %.3f, pe %.3f, post_process %.3f, "
+                "buffers %.3f, dma %.3f, dram %.3f nJ\n",
+                e.total() / n / 1e3, e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3, e.pe / n / 1e3,
                 e.post_process / n / 1e3, e.buffers / n / 1e3, e.dma / n / 1e3, e.dram / n / 1e3);
     for (const auto& l : r.layers)
-        std::printf("  %-14s %10.0f MACs  %9.3f us  %9.3f nJ per image\n", l.name.c_str(), l.macs_per_image,
-                    l.stats.sim_ns / n / 1000.0, l.stats.energy.total() / n / 1e3);
+        std::printf("  %-14s %-9s %10.0f MACs  %9.3f us  %9.3f nJ per image\n", l.name.c_str(), l.mapped_to.c_str(),
+                    l.macs_per_image, l.stats.sim_ns / n / 1000.0, l.stats.energy.total() / n / 1e3);
     std::printf("weights programmed %s: %.3f us, %.3f nJ\n", r.resident ? "once" : "per batch (tiles do not hold every layer)",
                 r.programming.sim_ns / 1000.0, r.programming.energy.total() / 1e3);
     std::printf("wall time %.3f s, %.1f images/s", r.wall_s, r.images / std::max(1e-9, r.wall_s));

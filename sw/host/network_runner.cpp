@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "hw/swis_pe.h"
+
 namespace cimvp {
 
 namespace {
@@ -30,7 +32,13 @@ NetworkRunner::NetworkRunner(Driver& driver, const NetworkReference& net, const 
         if (static_cast<std::uint64_t>(m.K) > kU16 || static_cast<std::uint64_t>(L.in_c) > kU16)
             throw DriverError(model.layer_name(l) + ": K = " + std::to_string(m.K) +
                               " exceeds what an im2col descriptor addresses (65535)");
-        tiles_.push_back(driver_.load_tile_images(net_.matrices()[l], m, net_.adc_plan().tables[l]));
+        if (net_.options().pe(l)) {
+            tiles_.emplace_back();
+            pe_.push_back(load_pe_layer(l));
+        } else {
+            tiles_.push_back(driver_.load_tile_images(net_.matrices()[l], m, net_.adc_plan().tables[l]));
+            pe_.emplace_back();
+        }
         // Post-processing parameters: bias int64[M], mult int32[M], mult_x int32[M].
         const std::size_t M = static_cast<std::size_t>(L.M());
         std::vector<std::uint8_t> p(M * (sizeof(std::int64_t) + 2 * sizeof(std::int32_t)));
@@ -66,11 +74,55 @@ RunStats NetworkRunner::run(const std::vector<Command>& cmds) {
     return r;
 }
 
+NetworkRunner::PeLayer NetworkRunner::load_pe_layer(std::size_t l) {
+    const NetworkLayer& L = net_.model().layers[l];
+    const swis::LayerShape shape = NetworkReference::swis_shape(L);
+    const int n = std::min(net_.options().swis_shifts, swis::kShiftPositions);
+    // Records in [filter][ky][kx][channel group] order (docs/registers.md, SWIS PE array).
+    std::vector<std::uint8_t> records;
+    const auto add = [&](const swis::Group& g) {
+        const SwisRecord r = pack_swis_record(g);
+        records.insert(records.end(), r.begin(), r.end());
+    };
+    if (n >= swis::kShiftPositions) {
+        // Every int8 weight as it is: shifts 7..0 over its magnitude bits.
+        const int cg = (shape.channels + swis::kGroupSize - 1) / swis::kGroupSize, K = L.K();
+        for (int f = 0; f < shape.filters; ++f)
+            for (int ky = 0; ky < shape.kernel_h; ++ky)
+                for (int kx = 0; kx < shape.kernel_w; ++kx)
+                    for (int g = 0; g < cg; ++g) {
+                        std::int8_t w[swis::kGroupSize] = {};
+                        for (int i = 0; i < swis::kGroupSize; ++i) {
+                            const int c = g * swis::kGroupSize + i;
+                            if (c < shape.channels)
+                                w[i] = L.weights[static_cast<std::size_t>(f) * K +
+                                                 (c * shape.kernel_h + ky) * shape.kernel_w + kx];
+                        }
+                        swis::Group grp;
+                        if (!int8_group(w, swis::kMagnitudeBits, swis::kShiftPositions, grp))
+                            throw DriverError(net_.model().layer_name(l) + ": a weight does not fit 8 shifts");
+                        add(grp);
+                    }
+    } else {
+        const auto d = swis::decompose_layer(L.weights, shape, n, net_.options().variant);
+        for (const auto& g : d.groups) add(g);
+    }
+    PeLayer p;
+    p.records = driver_.alloc(records.size());
+    driver_.write(p.records, records.data(), records.size());
+    p.n_table.assign((static_cast<std::size_t>(L.M()) + cfg_.pe_array.cols - 1) / cfg_.pe_array.cols,
+                     static_cast<std::uint8_t>(n));
+    p.descriptor = driver_.alloc(sizeof(PeArrayDescriptor) + p.n_table.size());
+    p.staging = driver_.alloc(static_cast<std::uint64_t>(batch_) * L.vectors() * L.K());
+    return p;
+}
+
 void NetworkRunner::program() {
     if (!net_.resident()) return;
     std::vector<Command> cmds;
     for (std::size_t l = 0; l < tiles_.size(); ++l)
-        emit_program_pass(cmds, net_.mappings()[l], driver_.address_map(), tiles_[l], 0, true);
+        if (!net_.options().pe(l))
+            emit_program_pass(cmds, net_.mappings()[l], driver_.address_map(), tiles_[l], 0, true);
     cmds.push_back(Command{});
     programming_ = run(cmds);
 }
@@ -103,12 +155,39 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
         return make_im2col(d);
     };
     std::vector<Command> cmds;
-    const int chunk = max_chunk(m, cfg_, true);
-    for (int pass = 0; pass < m.passes; ++pass) {
-        if (!net_.resident()) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
-        for (int v0 = 0; v0 < vectors; v0 += chunk)
-            emit_chunk(cmds, m, map, pass, v0, std::min(chunk, vectors - v0), first_vector + v0, input, acc_, sx_,
-                       true);
+    if (net_.options().pe(l)) {
+        // The PE array reads whole im2col vectors from DRAM and writes the accumulators.
+        const PeLayer& p = pe_[l];
+        Command gather = input(0, p.staging, 0, vectors);
+        Im2colDescriptor g;
+        std::memcpy(&g, reinterpret_cast<const unsigned char*>(&gather) + kDmaDescriptorOffsetInCommand, sizeof g);
+        g.first_row = 0;
+        g.rows = static_cast<std::uint16_t>(L.K());
+        cmds.push_back(make_im2col(g));
+        PeArrayDescriptor d;
+        d.act = p.staging;
+        d.weights = p.records;
+        d.out = acc_;
+        d.vectors = static_cast<std::uint32_t>(vectors);
+        d.filters = static_cast<std::uint32_t>(L.M());
+        const swis::LayerShape shape = NetworkReference::swis_shape(L);
+        d.channels = static_cast<std::uint16_t>(shape.channels);
+        d.kernel_h = static_cast<std::uint8_t>(shape.kernel_h);
+        d.kernel_w = static_cast<std::uint8_t>(shape.kernel_w);
+        d.mode = static_cast<std::uint8_t>(net_.options().double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift);
+        std::vector<std::uint8_t> bytes(sizeof d + p.n_table.size());
+        std::memcpy(bytes.data(), &d, sizeof d);
+        std::memcpy(bytes.data() + sizeof d, p.n_table.data(), p.n_table.size());
+        driver_.write(p.descriptor, bytes.data(), bytes.size());
+        cmds.push_back(make_pe_run(p.descriptor));
+    } else {
+        const int chunk = max_chunk(m, cfg_, true);
+        for (int pass = 0; pass < m.passes; ++pass) {
+            if (!net_.resident()) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
+            for (int v0 = 0; v0 < vectors; v0 += chunk)
+                emit_chunk(cmds, m, map, pass, v0, std::min(chunk, vectors - v0), first_vector + v0, input, acc_,
+                           sx_, true);
+        }
     }
     PostProcessDescriptor d;
     d.acc = acc_;

@@ -48,7 +48,15 @@ private:
     ArchConfig cfg_;
     int batch_;
     EnergyProbe probe_;
+    // A PE-array layer's data: weight records, descriptor + N table, im2col staging.
+    struct PeLayer {
+        std::uint64_t records = 0, descriptor = 0, staging = 0;
+        std::vector<std::uint8_t> n_table;
+    };
+    PeLayer load_pe_layer(std::size_t l);
+
     std::vector<TileImages> tiles_;
+    std::vector<PeLayer> pe_;
     std::vector<std::uint64_t> params_, act_, ppu_desc_;
     std::uint64_t acc_ = 0, sx_ = 0, logits_ = 0;
     std::vector<RunStats> layers_;

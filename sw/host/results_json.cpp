@@ -64,7 +64,7 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                           {"sim_time_ns", l.stats.sim_ns},
                           {"energy_pj", energy_to_json(l.stats.energy)},
                           {"energy_per_image_pj", per_image(l.stats.energy, r.images)},
-                          {"mapped_to", "crossbar"}});
+                          {"mapped_to", l.mapped_to}});
     const double images = std::max(1, r.images);
     nlohmann::json j = {{"model", spec.model_path},
                         {"model_name", r.model_name},
@@ -88,6 +88,8 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                                          {"sim_time_ns", r.programming.sim_ns},
                                          {"energy_pj", energy_to_json(r.programming.energy)}}},
                         {"batch", spec.batch},
+                        {"swis_shifts", spec.swis_shifts},
+                        {"pe_form", spec.single_shift ? "single_shift" : "double_shift"},
                         {"recalibrated_layers", r.recalibrated},
                         {"logits_fnv1a64", r.logits_digest},
                         {"fake_quant_match", r.fake_quant_match ? nlohmann::json(*r.fake_quant_match) : nlohmann::json(nullptr)},

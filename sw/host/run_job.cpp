@@ -79,10 +79,40 @@ std::string expected_results_path(const std::string& model_path) {
     return base + ".expected.json";
 }
 
+NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec) {
+    NetworkOptions o = spec.pe_layers == "default" ? NetworkOptions::defaults_for(model) : NetworkOptions{};
+    const std::size_t n = model.layers.size();
+    if (spec.pe_layers == "all") o.on_pe.assign(n, true);
+    if (spec.pe_layers != "default" && spec.pe_layers != "none" && spec.pe_layers != "all") {
+        o.on_pe.assign(n, false);
+        std::stringstream ss(spec.pe_layers);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            std::size_t pos = 0;
+            int l = -1;
+            try {
+                l = std::stoi(item, &pos);
+            } catch (const std::exception&) {
+                pos = 0;
+            }
+            if (pos != item.size() || l < 0 || static_cast<std::size_t>(l) >= n)
+                throw std::invalid_argument("--pe-layers: expected default, none, all or layer indices 0.." +
+                                            std::to_string(n - 1) + " separated by commas, got '" + spec.pe_layers + "'");
+            o.on_pe[static_cast<std::size_t>(l)] = true;
+        }
+    }
+    if (spec.swis_shifts < 1 || spec.swis_shifts > swis::kShiftPositions)
+        throw std::invalid_argument("--swis-shifts: expected 1..8, got " + std::to_string(spec.swis_shifts));
+    o.swis_shifts = spec.swis_shifts;
+    o.double_shift = !spec.single_shift;
+    return o;
+}
+
 RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     RunJobResult r;
     const NetworkModel model = load_model(spec.model_path);
-    check_model_fits(model, cfg);
+    const NetworkOptions options = network_options(model, spec);
+    check_model_fits(model, cfg, options.on_pe);
     if (model.in_c != 1 || model.in_bits != 8)
         throw ModelError(spec.model_path + ": input: expected 1 channel of 8-bit pixels for an IDX data set, got " +
                          std::to_string(model.in_c) + " channels of " + std::to_string(model.in_bits) + " bits");
@@ -92,9 +122,9 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
                          std::to_string(test.width) + " images (the data set's), the model takes " +
                          std::to_string(model.in_h) + "x" + std::to_string(model.in_w));
     ImageSet calib;
-    if (NetworkReference::needs_calibration(model, cfg))
+    if (NetworkReference::needs_calibration(model, cfg, options))
         calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
-    const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count);
+    const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count, options);
     r.model_name = model.name;
     r.scheme = model.scheme;
     r.resident = net.resident();
@@ -141,6 +171,7 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         const NetworkLayer& L = model.layers[l];
         LayerReport lr;
         lr.name = model.layer_name(l);
+        lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
         r.total.sim_ns += lr.stats.sim_ns;

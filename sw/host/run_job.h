@@ -11,6 +11,8 @@
 
 #include "sw/arch_config.h"
 #include "sw/host/network_runner.h"
+#include "sw/model_file.h"
+#include "sw/network_reference.h"
 
 namespace cimvp {
 
@@ -21,10 +23,17 @@ struct RunJobSpec {
     int batch = 64;       // images per command list
     bool check_reference = true;
     bool progress = true;  // progress bar on stderr
+    std::string pe_layers = "default";  // "default", "none", "all" or layer indices "0,3"
+    int swis_shifts = 8;               // shifts of PE-array layers (8: exact int8)
+    bool single_shift = false;         // PE form: single shift instead of double
 };
+
+// The mapping a spec asks for; throws std::invalid_argument naming --pe-layers.
+NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec);
 
 struct LayerReport {
     std::string name;
+    std::string mapped_to;  // "crossbar" or "pe_array"
     double macs_per_image = 0;
     RunStats stats;  // over the whole run
 };

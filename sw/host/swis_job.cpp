@@ -12,6 +12,7 @@
 #include "sw/config_loader.h"
 #include "sw/model_file.h"
 #include "sw/network_reference.h"
+#include "sw/reference.h"
 #include "sw/trace_file.h"
 
 namespace cimvp {
@@ -203,13 +204,59 @@ std::vector<WorkLayer> model_layers(const NetworkModel& m, std::vector<std::stri
     return out;
 }
 
-double accuracy_of(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet& calib) {
-    const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count);
+// The network as NetworkReference computes it when every layer's ADC is lossless and
+// the devices are ideal: the exact integer matrix product, then the reference's own
+// post-processing and pooling. Orders of magnitude faster than running the crossbars.
+class IntegerNetwork {
+public:
+    explicit IntegerNetwork(const NetworkModel& m) : model_(m) {
+        for (const NetworkLayer& L : m.layers) mats_.push_back(L.matrix(""));
+    }
+    // Whether NetworkReference computes exactly this for `model` on `cfg`.
+    static bool applies(const NetworkModel& model, const ArchConfig& cfg) {
+        if (cfg.nonideal.enabled()) return false;
+        for (const NetworkLayer& L : model.layers)
+            if (L.has_adc_tables || !L.col_mult.empty() || !adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg))
+                return false;
+        return true;
+    }
+    std::vector<std::int64_t> logits(const std::uint8_t* image) const {
+        std::vector<std::uint8_t> x(image, image + model_.image_bytes());
+        for (std::size_t l = 0; l < model_.layers.size(); ++l) {
+            const NetworkLayer& L = model_.layers[l];
+            const std::vector<std::uint8_t> vecs = NetworkReference::layer_vectors(L, x.data());
+            const int n = L.vectors(), K = L.K();
+            const std::vector<std::int64_t> acc = integer_matmul(mats_[l], vecs.data(), n);
+            std::vector<std::int64_t> sx(n, 0);
+            for (int v = 0; v < n; ++v)
+                for (int k = 0; k < K; ++k) sx[v] += vecs[static_cast<std::size_t>(v) * K + k];
+            if (!L.relu) return NetworkReference::last_output(L, acc.data(), sx[0]);
+            x = NetworkReference::hidden_output(L, acc.data(), sx.data());
+        }
+        return {};
+    }
+
+private:
+    const NetworkModel& model_;
+    std::vector<MatrixLayer> mats_;
+};
+
+double accuracy_of(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet& calib,
+                   bool integer) {
     int correct = 0;
-    for (int i = 0; i < test.count; ++i)
-        correct += argmax(net.logits(test.image(i), static_cast<std::uint64_t>(i))) == test.labels[i];
+    if (integer) {
+        const IntegerNetwork net(model);
+        for (int i = 0; i < test.count; ++i) correct += argmax(net.logits(test.image(i))) == test.labels[i];
+    } else {
+        const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count);
+        for (int i = 0; i < test.count; ++i)
+            correct += argmax(net.logits(test.image(i), static_cast<std::uint64_t>(i))) == test.labels[i];
+    }
     return test.count ? static_cast<double>(correct) / test.count : 0;
 }
+
+// Images on which the integer path is checked against NetworkReference itself.
+constexpr int kCrossCheckImages = 50;
 
 }  // namespace
 
@@ -357,7 +404,19 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                 calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
             r.has_accuracy = true;
             r.images = test.count;
-            r.int8_accuracy = accuracy_of(model, cfg, test, calib);
+            const bool integer = IntegerNetwork::applies(model, cfg);
+            r.accuracy_method = integer ? "integer" : "reference";
+            if (integer) {
+                // The integer path must be the reference: check it image by image on the first images.
+                const NetworkReference ref(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count);
+                const IntegerNetwork direct(model);
+                for (int i = 0; i < std::min(test.count, kCrossCheckImages); ++i)
+                    if (ref.logits(test.image(i), static_cast<std::uint64_t>(i)) != direct.logits(test.image(i)))
+                        throw std::logic_error("cimvp swis: the integer network disagrees with NetworkReference on image " +
+                                               std::to_string(i));
+                r.cross_checked = std::min(test.count, kCrossCheckImages);
+            }
+            r.int8_accuracy = accuracy_of(model, cfg, test, calib, integer);
             for (double target : spec.targets) {
                 SwisAccuracyRow row;
                 row.target = target;
@@ -376,7 +435,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                                                            swis::mode_variant(mode), spec.alpha)
                                          .weights();
                     }
-                    if (ok) row.accuracy[m] = accuracy_of(variant, cfg, test, calib);
+                    if (ok) row.accuracy[m] = accuracy_of(variant, cfg, test, calib, integer);
                 }
                 if (integral(target)) {
                     NetworkModel variant = model;
@@ -384,7 +443,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                         NetworkLayer& NL = variant.layers[L.model_layer];
                         NL.weights = swis::truncate_weights(NL.weights, static_cast<int>(std::round(target)));
                     }
-                    row.accuracy[mode_index(Mode::kWgt)] = accuracy_of(variant, cfg, test, calib);
+                    row.accuracy[mode_index(Mode::kWgt)] = accuracy_of(variant, cfg, test, calib, integer);
                 }
                 r.accuracy.push_back(row);
             }
@@ -489,7 +548,12 @@ void print_swis_report(const SwisJobResult& r, std::FILE* out) {
         }
     }
     if (r.has_accuracy) {
-        std::fprintf(out, "\nAccuracy on %d test images (post-training, C++ network reference): int8 %.2f%%\n", r.images,
+        std::fprintf(out, "\nAccuracy on %d test images (post-training; %s): int8 %.2f%%\n", r.images,
+                     r.accuracy_method == "integer"
+                         ? ("lossless ADC: the reference's exact integer arithmetic, checked against NetworkReference on " +
+                            std::to_string(r.cross_checked) + " images")
+                               .c_str()
+                         : "C++ network reference",
                      100 * r.int8_accuracy);
         std::fprintf(out, "  %-6s %8s %8s %8s %8s %8s\n", "N", "SS", "DS", "C-SS", "C-DS", "Wgt");
         for (const SwisAccuracyRow& a : r.accuracy) {
@@ -582,7 +646,11 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
             }
             rows.push_back(row);
         }
-        acc = {{"images", r.images}, {"int8", r.int8_accuracy}, {"rows", rows}};
+        acc = {{"images", r.images},
+               {"method", r.accuracy_method},
+               {"cross_checked_images", r.cross_checked},
+               {"int8", r.int8_accuracy},
+               {"rows", rows}};
     }
     nlohmann::json storage = nlohmann::json::array();
     for (int n = 1; n <= swis::kShiftPositions; ++n)

@@ -88,6 +88,11 @@ struct SwisJobResult {
     bool has_accuracy = false;
     std::string accuracy_note;  // why there is none
     int images = 0;
+    // "integer": the layers' ADCs are lossless and the devices ideal, so the network is
+    // NetworkReference's exact integer arithmetic (checked against it on cross_checked
+    // images); "reference": NetworkReference itself.
+    std::string accuracy_method;
+    int cross_checked = 0;
     double int8_accuracy = 0;
     std::vector<SwisAccuracyRow> accuracy;
     double clock_ns = 1;

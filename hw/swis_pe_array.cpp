@@ -379,14 +379,29 @@ void SwisPeArray::compute_tile(const Job& job, int pixels, std::uint64_t f0, std
     const int n = job.tile_n[fc0 / cols];
     const auto cpg = static_cast<std::uint64_t>(pe_cycles_per_group(job.mode, n));
     const std::uint64_t G = job.G;
+    // Each PE ends a group with sum_i a_i * w_i over the weights its group encodes (the
+    // cycle-by-cycle SwisPe steps to exactly that; test_swis_pe_array checks it), so the
+    // tile decodes every filter's groups once and lets each PE take its group in one step.
+    // "Act" sees only the top n bits of each activation.
+    lanes_.resize(static_cast<std::size_t>(filters) * G * kLanes);
+    for (int c = 0; c < filters; ++c) {
+        const swis::Group* w = groups_.data() + (fc0 + static_cast<std::uint64_t>(c) - f0) * G;
+        for (std::uint64_t g = 0; g < G; ++g)
+            for (int i = 0; i < kLanes; ++i)
+                lanes_[(static_cast<std::size_t>(c) * G + g) * kLanes + i] = group_weight(w[g], i);
+    }
+    const int drop = job.mode == PeMode::kActSerial ? SwisPe::kActivationBits - n : 0;
+    const std::uint64_t len = G * kLanes;
     for (int r = 0; r < pixels; ++r) {
-        const std::uint8_t* a = gathered_.data() + static_cast<std::uint64_t>(r) * G * kLanes;
+        const std::uint8_t* a = gathered_.data() + static_cast<std::uint64_t>(r) * len;
         for (int c = 0; c < filters; ++c) {
-            SwisPe& pe = pes_[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(c)];
-            pe.configure(job.mode, job.mode == PeMode::kActSerial ? n : SwisPe::kActivationBits);
-            const swis::Group* w = groups_.data() + (fc0 + static_cast<std::uint64_t>(c) - f0) * G;
-            for (std::uint64_t g = 0; g < G; ++g) pe.run_group(a + g * kLanes, w[g]);
-            const std::int64_t acc = pe.acc();
+            const std::int32_t* w = &lanes_[static_cast<std::size_t>(c) * len];
+            std::int64_t acc = 0;
+            if (drop == 0) {
+                for (std::uint64_t k = 0; k < len; ++k) acc += static_cast<std::int64_t>(a[k]) * w[k];
+            } else if (drop < SwisPe::kActivationBits) {
+                for (std::uint64_t k = 0; k < len; ++k) acc += static_cast<std::int64_t>((a[k] >> drop) << drop) * w[k];
+            }
             std::memcpy(out_buf_.data() + (static_cast<std::uint64_t>(r) * chunk_filters + (fc0 - f0) +
                                            static_cast<std::uint64_t>(c)) *
                                               kAccBytes,

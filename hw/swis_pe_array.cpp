@@ -350,6 +350,10 @@ PeArrayError SwisPeArray::load_weights(const Job& job, std::uint64_t f0, std::ui
             if (!ok) return PeArrayError::kWeightRange;
         }
     }
+    // The weights each group encodes, per lane, for compute_tile.
+    lanes_.resize(groups_.size() * kLanes);
+    for (std::size_t i = 0; i < groups_.size(); ++i)
+        for (int l = 0; l < kLanes; ++l) lanes_[i * kLanes + static_cast<std::size_t>(l)] = group_weight(groups_[i], l);
     return PeArrayError::kNone;
 }
 
@@ -381,26 +385,23 @@ void SwisPeArray::compute_tile(const Job& job, int pixels, std::uint64_t f0, std
     const std::uint64_t G = job.G;
     // Each PE ends a group with sum_i a_i * w_i over the weights its group encodes (the
     // cycle-by-cycle SwisPe steps to exactly that; test_swis_pe_array checks it), so the
-    // tile decodes every filter's groups once and lets each PE take its group in one step.
+    // weight fill decodes every group once (lanes_) and each PE takes its group in one step.
     // "Act" sees only the top n bits of each activation.
-    lanes_.resize(static_cast<std::size_t>(filters) * G * kLanes);
-    for (int c = 0; c < filters; ++c) {
-        const swis::Group* w = groups_.data() + (fc0 + static_cast<std::uint64_t>(c) - f0) * G;
-        for (std::uint64_t g = 0; g < G; ++g)
-            for (int i = 0; i < kLanes; ++i)
-                lanes_[(static_cast<std::size_t>(c) * G + g) * kLanes + i] = group_weight(w[g], i);
-    }
     const int drop = job.mode == PeMode::kActSerial ? SwisPe::kActivationBits - n : 0;
     const std::uint64_t len = G * kLanes;
+    // Lanes past the last channel carry zero weights: leave them out of the sums.
+    live_.clear();
+    for (std::uint64_t k = 0; k < len; ++k)
+        if ((k / kLanes % ceil_div(job.d.channels, kLanes)) * kLanes + k % kLanes < job.d.channels) live_.push_back(k);
     for (int r = 0; r < pixels; ++r) {
         const std::uint8_t* a = gathered_.data() + static_cast<std::uint64_t>(r) * len;
         for (int c = 0; c < filters; ++c) {
-            const std::int32_t* w = &lanes_[static_cast<std::size_t>(c) * len];
+            const std::int32_t* w = &lanes_[(fc0 + static_cast<std::uint64_t>(c) - f0) * len];
             std::int64_t acc = 0;
             if (drop == 0) {
-                for (std::uint64_t k = 0; k < len; ++k) acc += static_cast<std::int64_t>(a[k]) * w[k];
+                for (const std::uint64_t k : live_) acc += static_cast<std::int64_t>(a[k]) * w[k];
             } else if (drop < SwisPe::kActivationBits) {
-                for (std::uint64_t k = 0; k < len; ++k) acc += static_cast<std::int64_t>((a[k] >> drop) << drop) * w[k];
+                for (const std::uint64_t k : live_) acc += static_cast<std::int64_t>((a[k] >> drop) << drop) * w[k];
             }
             std::memcpy(out_buf_.data() + (static_cast<std::uint64_t>(r) * chunk_filters + (fc0 - f0) +
                                            static_cast<std::uint64_t>(c)) *

@@ -160,7 +160,8 @@ private:
     std::vector<swis::Group> groups_;                           // the weight buffer decoded, [filter][group]
     std::vector<std::uint8_t> gathered_;                        // [pixel][group][lane] of the current pixel tile
     std::vector<SwisPe> pes_;                                   // [row][col]
-    std::vector<std::int32_t> lanes_;                           // a tile's decoded weights [filter][group][lane]
+    std::vector<std::uint64_t> live_;                           // lanes that hold a channel
+    std::vector<std::int32_t> lanes_;                           // decoded weights [filter][group][lane] of the fill
     Counters counters_;
     JobStats last_;
 };

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "sw/config_loader.h"
 #include "sw/model_file.h"
@@ -209,9 +211,7 @@ std::vector<WorkLayer> model_layers(const NetworkModel& m, std::vector<std::stri
 // post-processing and pooling. Orders of magnitude faster than running the crossbars.
 class IntegerNetwork {
 public:
-    explicit IntegerNetwork(const NetworkModel& m) : model_(m) {
-        for (const NetworkLayer& L : m.layers) mats_.push_back(L.matrix(""));
-    }
+    explicit IntegerNetwork(const NetworkModel& m) : model_(m) {}
     // Whether NetworkReference computes exactly this for `model` on `cfg`.
     static bool applies(const NetworkModel& model, const ArchConfig& cfg) {
         if (cfg.nonideal.enabled()) return false;
@@ -222,14 +222,28 @@ public:
     }
     std::vector<std::int64_t> logits(const std::uint8_t* image) const {
         std::vector<std::uint8_t> x(image, image + model_.image_bytes());
-        for (std::size_t l = 0; l < model_.layers.size(); ++l) {
-            const NetworkLayer& L = model_.layers[l];
+        for (const NetworkLayer& L : model_.layers) {
             const std::vector<std::uint8_t> vecs = NetworkReference::layer_vectors(L, x.data());
-            const int n = L.vectors(), K = L.K();
-            const std::vector<std::int64_t> acc = integer_matmul(mats_[l], vecs.data(), n);
-            std::vector<std::int64_t> sx(n, 0);
-            for (int v = 0; v < n; ++v)
-                for (int k = 0; k < K; ++k) sx[v] += vecs[static_cast<std::size_t>(v) * K + k];
+            const int n = L.vectors(), K = L.K(), M = L.M();
+            std::vector<std::int64_t> acc(static_cast<std::size_t>(n) * M), sx(n, 0);
+            // |sum| <= 255 * 128 * K: 32-bit sums while that fits.
+            const bool narrow = static_cast<std::int64_t>(K) * 255 * 128 < (std::int64_t{1} << 31);
+            for (int v = 0; v < n; ++v) {
+                const std::uint8_t* xv = &vecs[static_cast<std::size_t>(v) * K];
+                for (int k = 0; k < K; ++k) sx[v] += xv[k];
+                for (int m = 0; m < M; ++m) {
+                    const std::int8_t* wm = &L.weights[static_cast<std::size_t>(m) * K];
+                    std::int64_t a = 0;
+                    if (narrow) {
+                        std::int32_t a32 = 0;
+                        for (int k = 0; k < K; ++k) a32 += static_cast<std::int32_t>(xv[k]) * wm[k];
+                        a = a32;
+                    } else {
+                        for (int k = 0; k < K; ++k) a += static_cast<std::int64_t>(xv[k]) * wm[k];
+                    }
+                    acc[static_cast<std::size_t>(v) * M + m] = a;
+                }
+            }
             if (!L.relu) return NetworkReference::last_output(L, acc.data(), sx[0]);
             x = NetworkReference::hidden_output(L, acc.data(), sx.data());
         }
@@ -238,7 +252,6 @@ public:
 
 private:
     const NetworkModel& model_;
-    std::vector<MatrixLayer> mats_;
 };
 
 double accuracy_of(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet& calib,
@@ -416,10 +429,20 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                                                std::to_string(i));
                 r.cross_checked = std::min(test.count, kCrossCheckImages);
             }
-            r.int8_accuracy = accuracy_of(model, cfg, test, calib, integer);
-            for (double target : spec.targets) {
+            // Every variant of the network first, then their accuracies in parallel.
+            struct Run {
+                std::size_t row;
+                int mode;  // -1: int8
+                NetworkModel net;
+                double accuracy = 0;
+            };
+            std::vector<Run> runs;
+            runs.push_back({0, -1, model});
+            for (std::size_t t = 0; t < spec.targets.size(); ++t) {
+                const double target = spec.targets[t];
                 SwisAccuracyRow row;
                 row.target = target;
+                r.accuracy.push_back(row);
                 for (int m = 0; m < 4; ++m) {
                     const Mode mode = kModes[m];
                     NetworkModel variant = model;
@@ -435,7 +458,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                                                            swis::mode_variant(mode), spec.alpha)
                                          .weights();
                     }
-                    if (ok) row.accuracy[m] = accuracy_of(variant, cfg, test, calib, integer);
+                    if (ok) runs.push_back({t, m, std::move(variant)});
                 }
                 if (integral(target)) {
                     NetworkModel variant = model;
@@ -443,9 +466,27 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                         NetworkLayer& NL = variant.layers[L.model_layer];
                         NL.weights = swis::truncate_weights(NL.weights, static_cast<int>(std::round(target)));
                     }
-                    row.accuracy[mode_index(Mode::kWgt)] = accuracy_of(variant, cfg, test, calib, integer);
+                    runs.push_back({t, mode_index(Mode::kWgt), std::move(variant)});
                 }
-                r.accuracy.push_back(row);
+            }
+            std::atomic<std::size_t> next{0};
+            std::atomic<int> done{0};
+            Progress acc_progress(spec.progress, static_cast<int>(runs.size()));
+            auto worker = [&] {
+                for (std::size_t i = next++; i < runs.size(); i = next++) {
+                    runs[i].accuracy = accuracy_of(runs[i].net, cfg, test, calib, integer);
+                    acc_progress.update(++done, "accuracy runs");
+                }
+            };
+            const unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
+                                                                      static_cast<unsigned>(runs.size())));
+            std::vector<std::thread> pool;
+            for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
+            worker();
+            for (auto& th : pool) th.join();
+            for (const Run& run : runs) {
+                if (run.mode < 0) r.int8_accuracy = run.accuracy;
+                else r.accuracy[run.row].accuracy[run.mode] = run.accuracy;
             }
         }
     } else if (!spec.model_path.empty()) {

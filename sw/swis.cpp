@@ -371,6 +371,18 @@ FilterCosts filter_costs(const std::vector<std::int8_t>& w, const LayerShape& sh
     return fc;
 }
 
+void scale_costs(FilterCosts& costs, const std::vector<double>& filter_scale) {
+    if (filter_scale.size() != costs.err.size())
+        throw SwisError("swis: filter scales: expected " + std::to_string(costs.err.size()) + ", got " +
+                        std::to_string(filter_scale.size()));
+    for (std::size_t f = 0; f < costs.err.size(); ++f) {
+        const double s = filter_scale[f];
+        if (!(s >= 0) || !std::isfinite(s))
+            throw SwisError("swis: filter scale " + std::to_string(f) + ": expected a finite number >= 0");
+        for (double& e : costs.err[f]) e *= s * s;
+    }
+}
+
 Schedule schedule_from_costs(const FilterCosts& costs, double target, int array_cols, int shifts_per_cycle) {
     const int F = static_cast<int>(costs.err.size());
     if (F < 1) throw SwisError("swis: schedule: expected at least one filter");

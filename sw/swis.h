@@ -102,6 +102,10 @@ struct FilterCosts {
 };
 FilterCosts filter_costs(const std::vector<std::int8_t>& w, const LayerShape& shape, Variant variant,
                          double alpha = 1.0);
+// Weighs filter f's costs by filter_scale[f]^2: with weights quantized per output
+// channel, the filter's scale (its requantization multiplier) turns its integer
+// error into the layer's real output error, which is what the schedule should share out.
+void scale_costs(FilterCosts& costs, const std::vector<double>& filter_scale);
 
 // Filter scheduling for a target mean shift count T (fractional allowed, e.g.
 // 2.5): filters run `array_cols` at a time on the array and a group of

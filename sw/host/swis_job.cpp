@@ -41,6 +41,7 @@ struct WorkLayer {
     int sched_cols = swis::kArrayCols;  // filters per array group (depthwise: 1, each channel its own tile)
     std::function<std::vector<std::int8_t>()> weights;
     int model_layer = -1;
+    std::vector<double> filter_scale;  // model: |mult| per filter over its mean (per-channel int8)
     swis::FilterCosts costs[2];  // SWIS, SWIS-C
 };
 
@@ -201,6 +202,11 @@ std::vector<WorkLayer> model_layers(const NetworkModel& m, std::vector<std::stri
         w.model_layer = static_cast<int>(i);
         const NetworkLayer* src = &L;
         w.weights = [src] { return src->weights; };
+        double mean = 0;
+        for (std::int32_t x : L.mult) mean += std::fabs(static_cast<double>(x));
+        mean /= std::max(1, L.out_c);
+        if (mean > 0)
+            for (std::int32_t x : L.mult) w.filter_scale.push_back(std::fabs(static_cast<double>(x)) / mean);
         out.push_back(std::move(w));
     }
     return out;
@@ -314,6 +320,8 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         const std::vector<std::int8_t> w = L.weights();
         L.costs[0] = swis::filter_costs(w, L.sched_shape, swis::Variant::kSwis, spec.alpha);
         L.costs[1] = swis::filter_costs(w, L.sched_shape, swis::Variant::kSwisC, spec.alpha);
+        if (!L.filter_scale.empty() && spec.scale_by_mult)
+            for (auto& c : L.costs) swis::scale_costs(c, L.filter_scale);
         progress.update(static_cast<int>(i) + 1, L.name);
     }
 

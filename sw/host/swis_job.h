@@ -29,6 +29,7 @@ struct SwisJobSpec {
     int limit = 10000;        // test images for accuracy (model only)
     bool accuracy = true;     // with a model: measure accuracy when the data set is there
     double alpha = 1.0;       // MSE++
+    bool scale_by_mult = true;  // model: weigh each filter's schedule cost by its multiplier squared
     std::vector<double> targets = {2.0, 2.5, 3.0, 4.0};
     bool progress = false;    // per-layer progress on stderr
 };

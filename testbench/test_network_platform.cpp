@@ -25,8 +25,11 @@ std::string write_model(const NetworkModel& m, const std::string& name) {
 
 bool have_dataset() { return std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").good(); }
 
-RunJobResult run(const ArchConfig& cfg, const NetworkModel& m, const std::string& name, int limit, int batch) {
+RunJobResult run(const ArchConfig& cfg, const NetworkModel& m, const std::string& name, int limit, int batch,
+                 const std::string& pe_layers = "default", int swis_shifts = 8) {
     RunJobSpec spec;
+    spec.pe_layers = pe_layers;
+    spec.swis_shifts = swis_shifts;
     spec.model_path = write_model(m, name);
     spec.data_dir = kFashionMnistDir;
     spec.limit = limit;
@@ -65,6 +68,32 @@ TEST(NetworkOnPlatform, BinaryMiddleLayersWithInputSumTermEqualReference) {
     s.binary_middle = true;
     const auto r = run(ArchConfig(), test::random_network(2, s), "bwma", 10, 4);
     expect_sane(r, 10);
+}
+
+TEST(NetworkOnPlatform, BwmaFirstAndLastLayersOnThePeArrayEqualReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    s.binary_middle = true;
+    const auto r = run(ArchConfig(), test::random_network(7, s), "bwma-pe", 9, 4);
+    expect_sane(r, 9);
+    ASSERT_EQ(r.layers.size(), 4u);
+    EXPECT_EQ(r.layers.front().mapped_to, "pe_array");
+    EXPECT_EQ(r.layers[1].mapped_to, "crossbar");
+    EXPECT_EQ(r.layers.back().mapped_to, "pe_array");
+    EXPECT_GT(r.total.energy.pe, 0.0);
+}
+
+TEST(NetworkOnPlatform, EveryLayerOnThePeArrayWithThreeShiftsEqualsReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    s.a_bits = 8;
+    const auto r = run(ArchConfig(), test::random_network(8, s), "all-pe", 6, 3, "all", 3);
+    EXPECT_EQ(r.agree, 6);
+    for (const auto& l : r.layers) EXPECT_EQ(l.mapped_to, "pe_array") << l.name;
+    EXPECT_EQ(r.total.energy.crossbar, 0.0);
+    EXPECT_GT(r.total.energy.pe, 0.0);
 }
 
 TEST(NetworkOnPlatform, ColumnwiseTablesAndMultipliersOnTwoBitCellsEqualReference) {

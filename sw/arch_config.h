@@ -63,7 +63,7 @@ struct DmaConfig {
 };
 
 struct PlatformConfig {
-    int tiles = 64;                  // CIM tiles (one macro each)
+    int tiles = 256;                 // CIM tiles (one macro each)
     double quantum_ns = 1000.0;      // tlm_quantumkeeper global quantum
     MemoryConfig dram;
     MemoryConfig input_buffer;       // per tile

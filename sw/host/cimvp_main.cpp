@@ -242,6 +242,7 @@ int cmd_swis(const std::vector<std::string>& args) {
         "targets", po::value<std::string>()->default_value("2,2.5,3,4"), "mean shift counts N to schedule for")(
         "alpha", po::value<double>()->default_value(1.0), "MSE++ weight of the group's summed error")(
         "no-accuracy", po::bool_switch(), "skip the accuracy runs (--model)")(
+        "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
         "quiet", po::bool_switch(), "no progress on stderr");
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
@@ -257,6 +258,7 @@ int cmd_swis(const std::vector<std::string>& args) {
     spec.alpha = vm["alpha"].as<double>();
     if (!(spec.alpha >= 0)) throw std::invalid_argument("--alpha: expected a number >= 0");
     spec.accuracy = !vm["no-accuracy"].as<bool>();
+    spec.scale_by_mult = !vm["unscaled"].as<bool>();
     spec.progress = !vm["quiet"].as<bool>();
     spec.targets.clear();
     std::stringstream ss(vm["targets"].as<std::string>());

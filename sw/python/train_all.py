@@ -31,7 +31,9 @@ SMOKE = dict(train_images=2000, test_images=500, calib_images=256, float_epochs=
 
 CONFIGS = {"int8": "configs/default.json", "bwma": "configs/default.json", "columnwise": "configs/columnwise.json"}
 SOFT_T0, SOFT_T1 = 0.4, 0.02      # soft staircase temperature, annealed geometrically over BWMA's QAT
-CLIP_SIGMAS = 2.5                 # column-wise ADC window: mean +- 2.5 std of the calibration partial sums
+# Column-wise ADC windows: mean +- k std of each column's calibration partial sums, k per layer
+# (conv1, conv2, fc1, fc2); a search over k on the calibration loss (--set clip_search=1) picks these.
+CLIP_SIGMAS = (2.5, 2.5, 3.0, 3.0)
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
@@ -101,7 +103,11 @@ def main(argv=None):
         k, v = kv.split("=", 1)
         if k not in cfg:
             ap.error(f"--set {kv}: unknown setting {k}")
-        cfg[k] = None if v == "none" else type(cfg[k] if cfg[k] is not None else 0.0)(v)
+        if k == "clip_sigmas":
+            vals = [float(t) for t in v.split(",")]
+            cfg[k] = vals[0] if len(vals) == 1 else tuple(vals)
+        else:
+            cfg[k] = type(cfg[k])(v)
     out = args.out or os.path.join(REPO, "models")
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(args.threads)

@@ -71,14 +71,16 @@ class _AdcShiftAdd(torch.autograd.Function):
         st = step.view(1, G, S, M, 1, 1)
         bs = base.view(1, G, S, M, 1, 1)
         fx = torch.zeros(B, G, M, H, W, dtype=ps.dtype)
-        masks = []
+        mask = torch.empty(ps.shape, dtype=torch.bool)
+        z = torch.empty(ps.shape[1:], dtype=ps.dtype)
         for t in range(T):
-            z = (ps[t] - bs).div_(st)
-            masks.append((z >= 0) & (z <= qmax))
-            v = z.add_(0.5).floor_().clamp_(0, qmax).mul_(st).add_(bs)
+            torch.sub(ps[t], bs, out=z)
+            z.div_(st)
+            torch.logical_and(z >= 0, z <= qmax, out=mask[t])
+            z.add_(0.5).floor_().clamp_(0, qmax).mul_(st).add_(bs)
             for j in range(S):
-                fx.add_(v[:, :, j], alpha=weights[t][j])
-        ctx.save_for_backward(torch.stack(masks))
+                fx.add_(z[:, :, j], alpha=weights[t][j])
+        ctx.save_for_backward(mask)
         ctx.weights = weights
         return fx
 
@@ -86,8 +88,12 @@ class _AdcShiftAdd(torch.autograd.Function):
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
         T, S = mask.shape[0], mask.shape[3]
-        w = torch.tensor(ctx.weights, dtype=g.dtype).view(T, 1, 1, S, 1, 1, 1)
-        return g.unsqueeze(0).unsqueeze(3) * w * mask, None, None, None, None
+        grad = torch.zeros(mask.shape, dtype=g.dtype)
+        for t in range(T):
+            for j in range(S):
+                grad[t, :, :, j].copy_(g).mul_(ctx.weights[t][j])
+        grad.mul_(mask)
+        return grad, None, None, None, None
 
 
 class ActQuant(nn.Module):
@@ -483,6 +489,7 @@ class QNet(nn.Module):
             specs = [(f.conv1, f.bn1, 1, 8, 2), (f.conv2, f.bn2, 1, 4, 2), (f.fc1, f.bn3, 0, 4, 0),
                      (f.fc2, None, 0, 4, 0)]
             layers = []
+            ks = clip_sigmas if isinstance(clip_sigmas, (list, tuple)) else [clip_sigmas] * len(specs)
             for i, (conv, bn, pad, a_in, pool) in enumerate(specs):
                 w = conv.weight.detach().clone()
                 if bn is not None:
@@ -500,7 +507,7 @@ class QNet(nn.Module):
                     rows = n_ic * kh * kh
                 last = i == 3
                 layers.append(ColLayer(w, b, "fc" if is_fc else "conv", pad, a_in, rows, None if last else ActQuant(4), pool,
-                                       clip_sigmas=clip_sigmas))
+                                       clip_sigmas=ks[i]))
             self.layers = nn.ModuleList(layers)
             self.a_bits = [8, 4, 4, 4]
         else:

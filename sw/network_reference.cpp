@@ -1,5 +1,8 @@
 #include "sw/network_reference.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "sw/im2col.h"
 #include "sw/post_processing.h"
 
@@ -16,6 +19,40 @@ AdcTables model_adc_tables(const NetworkLayer& L, const LayerMapping& map, int a
                 numerics::AdcColumn& col = t.tile(rt, ct)[o * S + j];
                 col.step_fx = L.adc_step[src];
                 col.base_fx = L.adc_base[src];
+            }
+    return t;
+}
+
+AdcTables rescale_adc_tables(const AdcTables& from, const LayerMapping& map, int bits, AdcStepMode mode) {
+    AdcTables t = from;
+    t.bits = bits;
+    const double old_levels = static_cast<double>((std::int64_t{1} << from.bits) - 1);
+    const double new_levels = static_cast<double>((std::int64_t{1} << bits) - 1);
+    // Each used column's window [base, base + old_levels * step]; one step per layer takes their mean.
+    double lo_sum = 0, hi_sum = 0, n = 0;
+    for (int rt = 0; rt < map.row_tiles; ++rt)
+        for (int ct = 0; ct < map.col_tiles; ++ct)
+            for (int c = 0; c < map.cols_in(ct); ++c) {
+                const numerics::AdcColumn& col = from.tile(rt, ct)[c];
+                lo_sum += static_cast<double>(col.base_fx);
+                hi_sum += static_cast<double>(col.base_fx) + old_levels * static_cast<double>(col.step_fx);
+                n += 1;
+            }
+    const auto fit = [&](double lo, double hi) {
+        numerics::AdcColumn c;
+        c.base_fx = std::llround(lo);
+        c.step_fx = std::max<std::int64_t>(1, std::llround((hi - lo) / new_levels));
+        return c;
+    };
+    const numerics::AdcColumn layer = fit(n > 0 ? lo_sum / n : 0.0, n > 0 ? hi_sum / n : 0.0);
+    for (int rt = 0; rt < map.row_tiles; ++rt)
+        for (int ct = 0; ct < map.col_tiles; ++ct)
+            for (int c = 0; c < map.cols_in(ct); ++c) {
+                numerics::AdcColumn& col = t.tile(rt, ct)[c];
+                col = mode == AdcStepMode::kLayer
+                          ? layer
+                          : fit(static_cast<double>(col.base_fx),
+                                static_cast<double>(col.base_fx) + old_levels * static_cast<double>(col.step_fx));
             }
     return t;
 }
@@ -83,7 +120,7 @@ bool NetworkReference::needs_calibration(const NetworkModel& model, const ArchCo
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
         if (options.pe(l)) continue;
-        if (!model_tables_fit(model, L, cfg) && !adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg))
+        if (!L.has_adc_tables && !adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg))
             return true;
     }
     return false;
@@ -141,6 +178,11 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
         bool recal = false;
         if (model_tables_fit(model_, L, cfg_)) {
             tables = model_adc_tables(L, map, cfg_.adc.bits, cfg_.adc.frac_bits);
+        } else if (L.has_adc_tables && model_.frac_bits == cfg_.adc.frac_bits && !adc_is_lossless(map, cfg_)) {
+            // Another resolution: keep the windows the model was calibrated for, divide them anew.
+            tables = rescale_adc_tables(model_adc_tables(L, map, model_.adc_bits, cfg_.adc.frac_bits), map,
+                                        cfg_.adc.bits, cfg_.adc.step_mode);
+            recal = true;
         } else if (adc_is_lossless(map, cfg_) || n_calibration <= 0) {
             tables = AdcTables::unit(map, cfg_.adc.bits, cfg_.adc.frac_bits);
             recal = L.has_adc_tables;

@@ -40,6 +40,9 @@ struct NetworkOptions {
 
 // Converts a model layer's [rt][M][S] tables to the tile-column layout.
 AdcTables model_adc_tables(const NetworkLayer& layer, const LayerMapping& map, int adc_bits, int frac_bits);
+// The same windows divided for another ADC resolution: per column, or one
+// window per layer (the mean of the columns' windows) when mode is kLayer.
+AdcTables rescale_adc_tables(const AdcTables& from, const LayerMapping& map, int bits, AdcStepMode mode);
 
 class NetworkReference {
 public:

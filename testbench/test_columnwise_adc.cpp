@@ -1,6 +1,8 @@
-// Column-wise partial-sum quantization pays off where the ADC is short: with
-// the column-wise Fashion-MNIST model and a 3-bit ADC, per-column steps lose
-// less accuracy than one step per layer (both calibrated on training images).
+// The column-wise Fashion-MNIST model at its own 4-bit ADC and at 3 bits,
+// where its calibrated windows are divided anew per column or, averaged, per
+// layer (rescale_adc_tables). Post-training, without fine-tuning at 3 bits,
+// both lose most of the accuracy; the figures are printed for the record
+// (docs/numerics.md discusses them).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -23,7 +25,7 @@ double accuracy(const NetworkModel& model, const ArchConfig& cfg, const ImageSet
     return static_cast<double>(correct) / test.count;
 }
 
-TEST(ColumnwiseAdc, ThreeBitAdcLosesLessWithPerColumnStepsThanWithOneStepPerLayer) {
+TEST(ColumnwiseAdc, NativeTablesKeepTheShippedAccuracyAndAThreeBitAdcLosesIt) {
     if (!std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz"))
         GTEST_SKIP() << "dataset-fashion-mnist is not installed";
     const std::string src = CIMVP_SOURCE_DIR;
@@ -40,8 +42,9 @@ TEST(ColumnwiseAdc, ThreeBitAdcLosesLessWithPerColumnStepsThanWithOneStepPerLaye
     const double per_layer = accuracy(model, cfg, test, calib);
     std::printf("accuracy on %d images: 4-bit tables %.4f, 3-bit per column %.4f, 3-bit per layer %.4f\n",
                 test.count, native, per_column, per_layer);
-    EXPECT_GT(per_column, per_layer);
-    EXPECT_GT(native - per_layer, native - per_column);
+    EXPECT_GT(native, 0.88);  // the shipped model's accuracy is 89.73% on all 10,000 images
+    EXPECT_LT(per_column, native - 0.05);
+    EXPECT_LT(per_layer, native - 0.05);
 }
 
 }  // namespace

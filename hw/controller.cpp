@@ -13,17 +13,13 @@
 
 namespace cimvp {
 
-// run_engine drives the DMA and the post-processing unit through one register layout.
-static_assert(ppu_regs::kDescAddrLo == dma_regs::kDescAddrLo && ppu_regs::kDescAddrHi == dma_regs::kDescAddrHi &&
-                  ppu_regs::kCtrl == dma_regs::kCtrl && ppu_regs::kStatus == dma_regs::kStatus &&
-                  ppu_regs::kCtrlStart == dma_regs::kCtrlStart && ppu_regs::kStatusDone == dma_regs::kStatusDone &&
-                  ppu_regs::kStatusError == dma_regs::kStatusError,
-              "the DMA and the post-processing unit share their register layout");
-static_assert(pe_regs::kDescAddrLo == dma_regs::kDescAddrLo && pe_regs::kDescAddrHi == dma_regs::kDescAddrHi &&
-                  pe_regs::kCtrl == dma_regs::kCtrl && pe_regs::kStatus == dma_regs::kStatus &&
-                  pe_regs::kCtrlStart == dma_regs::kCtrlStart && pe_regs::kStatusDone == dma_regs::kStatusDone &&
-                  pe_regs::kStatusError == dma_regs::kStatusError,
-              "the DMA and the SWIS PE array share their register layout");
+// run_engine drives the DMA, the post-processing unit and the PE array through one register
+// layout: the PPU and the PE array take it from hw/engine_registers.h, the DMA must match it.
+static_assert(engine_regs::kDescAddrLo == dma_regs::kDescAddrLo && engine_regs::kDescAddrHi == dma_regs::kDescAddrHi &&
+                  engine_regs::kCtrl == dma_regs::kCtrl && engine_regs::kStatus == dma_regs::kStatus &&
+                  engine_regs::kCtrlStart == dma_regs::kCtrlStart && engine_regs::kStatusDone == dma_regs::kStatusDone &&
+                  engine_regs::kStatusError == dma_regs::kStatusError,
+              "the DMA shares the engines' register layout");
 
 namespace {
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "hw/engine_registers.h"
 #include "sw/post_processing.h"
 
 namespace cimvp {
@@ -21,13 +22,7 @@ PostProcessingUnit::PostProcessingUnit(sc_core::sc_module_name name, const Digit
       cfg_(cfg),
       port_(bus_socket, kMaxBurstBytes, bytes_per_ns) {
     using namespace ppu_regs;
-    regs_.add(RegisterSpec{"ID", kId, Access::kReadOnly, kIdValue});
-    regs_.add(RegisterSpec{"DESC_ADDR_LO", kDescAddrLo, Access::kReadWrite, 0});
-    regs_.add(RegisterSpec{"DESC_ADDR_HI", kDescAddrHi, Access::kReadWrite, 0});
-    regs_.add(RegisterSpec{"CTRL", kCtrl, Access::kWriteOnly, 0, kCtrlStart}, {},
-              [this](std::uint32_t v) { start_requested_ = (v & kCtrlStart) != 0; });
-    regs_.add(RegisterSpec{"STATUS", kStatus, Access::kReadOnly, 0, kStatusDone | kStatusError});
-    regs_.add(RegisterSpec{"ERROR", kError, Access::kReadOnly, 0});
+    engine_regs::add(regs_, kIdValue, &start_requested_);
     regs_.add(RegisterSpec{"OUTPUTS", kOutputs, Access::kReadOnly, 0},
               [this](std::uint32_t) { return static_cast<std::uint32_t>(counters_.outputs); });
     regs_.set_access_latency(sc_core::sc_time(cfg.clock_ns, sc_core::SC_NS));
@@ -48,7 +43,7 @@ void PostProcessingUnit::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::
 }
 
 PostProcessError PostProcessingUnit::run(sc_core::sc_time& delay) {
-    const std::uint64_t at = std::uint64_t{regs_.get(ppu_regs::kDescAddrHi)} << 32 | regs_.get(ppu_regs::kDescAddrLo);
+    const std::uint64_t at = engine_regs::descriptor_address(regs_);
     PostProcessDescriptor d;
     if (!port_.block(tlm::TLM_READ_COMMAND, at, reinterpret_cast<std::uint8_t*>(&d), sizeof d, delay))
         return PostProcessError::kDescriptorFetch;

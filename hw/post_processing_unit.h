@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/command_format.h"
+#include "hw/engine_registers.h"
 #include "sw/arch_config.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
@@ -21,18 +22,10 @@
 namespace cimvp {
 
 namespace ppu_regs {
-constexpr std::uint32_t kId = 0x00;          // RO "PPU1"
-constexpr std::uint32_t kDescAddrLo = 0x04;  // RW
-constexpr std::uint32_t kDescAddrHi = 0x08;  // RW
-constexpr std::uint32_t kCtrl = 0x0C;        // WO bit0 START
-constexpr std::uint32_t kStatus = 0x10;      // RO bit1 DONE, bit2 ERROR
-constexpr std::uint32_t kError = 0x14;       // RO PostProcessError
+// 0x00..0x14: the shared engine block (hw/engine_registers.h): ID, DESC_ADDR_LO/HI, CTRL, STATUS, ERROR.
+using namespace engine_regs;
 constexpr std::uint32_t kOutputs = 0x18;     // RO outputs finished since reset (low 32 bits)
-
 constexpr std::uint32_t kIdValue = 0x50505531;  // "PPU1"
-constexpr std::uint32_t kCtrlStart = 1u << 0;
-constexpr std::uint32_t kStatusDone = 1u << 1;
-constexpr std::uint32_t kStatusError = 1u << 2;
 }  // namespace ppu_regs
 
 enum class PostProcessError : std::uint32_t {

@@ -67,13 +67,7 @@ SwisPeArray::SwisPeArray(sc_core::sc_module_name name, const PeArrayConfig& cfg,
     if (!(cfg_.bytes_per_ns > 0)) throw std::invalid_argument(me + ": bytes_per_ns must be > 0");
     if (!(digital.clock_ns > 0)) throw std::invalid_argument(me + ": clock_ns must be > 0");
     using namespace pe_regs;
-    regs_.add(RegisterSpec{"ID", kId, Access::kReadOnly, kIdValue});
-    regs_.add(RegisterSpec{"DESC_ADDR_LO", kDescAddrLo, Access::kReadWrite, 0});
-    regs_.add(RegisterSpec{"DESC_ADDR_HI", kDescAddrHi, Access::kReadWrite, 0});
-    regs_.add(RegisterSpec{"CTRL", kCtrl, Access::kWriteOnly, 0, kCtrlStart}, {},
-              [this](std::uint32_t v) { start_requested_ = (v & kCtrlStart) != 0; });
-    regs_.add(RegisterSpec{"STATUS", kStatus, Access::kReadOnly, 0, kStatusDone | kStatusError});
-    regs_.add(RegisterSpec{"ERROR", kError, Access::kReadOnly, 0});
+    engine_regs::add(regs_, kIdValue, &start_requested_);
     regs_.add(RegisterSpec{"GEOMETRY", kGeometry, Access::kReadOnly,
                            static_cast<std::uint32_t>(cfg_.rows) | static_cast<std::uint32_t>(cfg_.cols) << 16});
     regs_.add(RegisterSpec{"MODE", kMode, Access::kReadOnly, 0});
@@ -230,7 +224,7 @@ PeArrayError SwisPeArray::run(sc_core::sc_time& transfer) {
 }
 
 PeArrayError SwisPeArray::load(Job& job, sc_core::sc_time& transfer) {
-    const std::uint64_t at = std::uint64_t{regs_.get(pe_regs::kDescAddrHi)} << 32 | regs_.get(pe_regs::kDescAddrLo);
+    const std::uint64_t at = engine_regs::descriptor_address(regs_);
     PeArrayDescriptor& d = job.d;
     if (!range_ok(at, 1, kDescriptorBytes) ||
         !port_.block(tlm::TLM_READ_COMMAND, at, reinterpret_cast<std::uint8_t*>(&d), kDescriptorBytes, transfer))

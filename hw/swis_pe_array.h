@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hw/command_format.h"
+#include "hw/engine_registers.h"
 #include "hw/energy_report.h"
 #include "hw/swis_pe.h"
 #include "sw/arch_config.h"
@@ -30,12 +31,8 @@ namespace cimvp {
 // DESC_ADDR_LO/HI, CTRL, STATUS and ERROR sit where the DMA has them, so the controller
 // drives the array like the DMA and the post-processing unit.
 namespace pe_regs {
-constexpr std::uint32_t kId = 0x00;                // RO "SWPE"
-constexpr std::uint32_t kDescAddrLo = 0x04;        // RW
-constexpr std::uint32_t kDescAddrHi = 0x08;        // RW
-constexpr std::uint32_t kCtrl = 0x0C;              // WO bit0 START
-constexpr std::uint32_t kStatus = 0x10;            // RO bit1 DONE, bit2 ERROR
-constexpr std::uint32_t kError = 0x14;             // RO PeArrayError
+// 0x00..0x14: the shared engine block (hw/engine_registers.h): ID, DESC_ADDR_LO/HI, CTRL, STATUS, ERROR.
+using namespace engine_regs;
 constexpr std::uint32_t kGeometry = 0x18;          // RO rows [15:0], cols [31:16]
 constexpr std::uint32_t kMode = 0x1C;              // RO PeMode of the last job
 constexpr std::uint32_t kComputeCyclesLo = 0x20;   // RO last job: array cycles (the schedule formula)
@@ -47,9 +44,6 @@ constexpr std::uint32_t kPeCyclesHi = 0x34;        // RO
 constexpr std::uint32_t kJobs = 0x38;              // RO START writes that started a job since reset (low 32 bits)
 
 constexpr std::uint32_t kIdValue = 0x53575045;  // "SWPE"
-constexpr std::uint32_t kCtrlStart = 1u << 0;
-constexpr std::uint32_t kStatusDone = 1u << 1;
-constexpr std::uint32_t kStatusError = 1u << 2;
 }  // namespace pe_regs
 
 enum class PeArrayError : std::uint32_t {

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from . import numerics as nx
-from .modelfile import KIND_CONV, POOL_AVG, POOL_MAX, POOL_NONE, IntModel, IntLayer
+from .modelfile import KIND_CONV, POOL_AVG, POOL_MAX, IntModel, IntLayer
 
 
 @dataclass
@@ -183,7 +183,7 @@ def layer_forward(x, L: IntLayer, hw: Hardware, force_tiled=False):
     v = acc * torch.as_tensor(L.mult.astype(np.int64)) + sx * torch.as_tensor(L.mult_x.astype(np.int64)) \
         + torch.as_tensor(L.bias.astype(np.int64))
     if not L.relu:
-        return v.reshape(B, -1) if L.kind != KIND_CONV else v.reshape(B, -1)
+        return v.reshape(B, -1)  # the last layer: one vector of logits per image
     y = torch.clamp(nx.round_half_up_shift(v, L.shift), 0, (1 << L.a_out_bits) - 1)
     oh, ow = L.out_hw()
     y = y.reshape(B, oh, ow, L.M).permute(0, 3, 1, 2).contiguous()

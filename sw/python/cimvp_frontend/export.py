@@ -106,6 +106,20 @@ def overflow_bound(L: IntLayer, hw):
         + np.abs(L.bias.astype(np.float64))
 
 
+LOADER_AFFINE_LIMIT = 4.0e18  # sw/model_file.cpp: the loader's bound must stay below this
+
+
+def loader_bound(L: IntLayer):
+    """The model loader's own overflow bound (sw/model_file.cpp), per output: |acc| taken as
+    K * max x * max |w| * max col_mult (times 4 with ADC tables)."""
+    max_w = 1.0 if L.binary else 2.0 ** (L.w_bits - 1)
+    max_col = 1.0 if L.col_mult is None else max(1.0, float(np.abs(L.col_mult.astype(np.float64)).max()))
+    max_x = 2.0 ** L.a_in_bits - 1
+    max_acc = L.K * max_x * max_w * max_col * (4.0 if L.adc_step is not None else 1.0)
+    return max_acc * np.abs(L.mult.astype(np.float64)) + L.K * max_x * np.abs(L.mult_x.astype(np.float64)) \
+        + np.abs(L.bias.astype(np.float64))
+
+
 def _pow2_shift(values, bits):
     """Largest shift with max|values| * 2^shift <= 2^bits."""
     top = float(np.max(np.abs(values)))
@@ -155,7 +169,7 @@ def export(qnet, name, hw: engine.Hardware = None):
                 raise ExportError(f"layer {i}: {what} does not fit int32")
             setattr(L, what, v.astype(np.int32))
         bound = overflow_bound(L, hw)
-        if np.any(bound >= OVERFLOW_LIMIT):
+        if np.any(bound >= OVERFLOW_LIMIT) or np.any(loader_bound(L) > LOADER_AFFINE_LIMIT):
             raise ExportError(f"layer {i}: post-processing could reach 2^{math.log2(bound.max()):.1f}")
         model.layers.append(L)
         if not last:

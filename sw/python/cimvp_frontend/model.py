@@ -2,18 +2,9 @@
 import math
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-# (name, kind, in_c, in_h, in_w, out_c, kernel, padding, pool)
-LAYERS = [
-    ("conv1", "conv", 1, 28, 28, 32, 3, 1, 2),
-    ("conv2", "conv", 32, 14, 14, 64, 3, 1, 2),
-    ("fc1", "fc", 64, 7, 7, 128, 1, 0, 0),
-    ("fc2", "fc", 128, 1, 1, 10, 1, 0, 0),
-]
 
 
 class FloatNet(nn.Module):

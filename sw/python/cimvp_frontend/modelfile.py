@@ -1,5 +1,4 @@
 """Model file format v1 (docs/model-format.md): writer and reader."""
-import math
 import struct
 from dataclasses import dataclass, field
 from typing import List, Optional

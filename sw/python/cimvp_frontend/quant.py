@@ -7,7 +7,6 @@ pixels, s = 1/255. Every layer computes, in float, what the integer contract com
 integer fake-quant engine (engine.py) is the measure of accuracy."""
 import math
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -357,7 +356,7 @@ class ColLayer(nn.Module):
 
     def tile_sums(self, q):
         """Sum of the inputs of every tile: [B][G][OH][OW]."""
-        B, C = q.shape[0], q.shape[1]
+        C = q.shape[1]
         xg = self._grouped(q, C)
         if self.kind == "conv":
             ones = torch.ones(self.G, self.n_ic, *self.weight.shape[2:])
@@ -367,9 +366,6 @@ class ColLayer(nn.Module):
 
     def max_psum(self):
         return self.rows_in * ((1 << self.dac_bits) - 1) * ((1 << self.cell_bits) - 1)
-
-    CLIP_GRID = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
-    MSE_SAMPLES = 50_000
 
     def fit_window(self, mean, std, k):
         """docs/numerics.md calibration (sw/layer_mapping.cpp fit_column) for window
@@ -394,38 +390,13 @@ class ColLayer(nn.Module):
     def calibrate_adc(self, ps):
         """Per (tile, slice, output) ADC step and base from the ideal partial sums of the
         calibration images (all reads: every step t pooled, as the platform's calibration
-        does). clip_sigmas a number: window mean +- k*std. clip_sigmas None: k chosen per
-        column from CLIP_GRID to minimize the ADC's squared error on the partial sums, each
-        read's error weighted by its shift-add weight squared."""
+        does): window mean +- clip_sigmas * std."""
         T, B, G, S, M, H, W = ps.shape
         v = ps.permute(2, 3, 4, 0, 1, 5, 6).reshape(G, S, M, -1)
         n = v.shape[-1]
         mean = v.sum(-1, dtype=torch.float64) / n
-        std = torch.sqrt(torch.clamp((v.double() ** 2).sum(-1) / n - mean * mean, min=0))
-        if self.clip_sigmas is not None:
-            step_fx, base_fx = self.fit_window(mean, std, self.clip_sigmas)
-        else:
-            # a fixed subsample of the reads, with the weight of their step
-            per_t = ps.permute(0, 2, 3, 4, 1, 5, 6).reshape(T, G, S, M, -1)
-            take = min(per_t.shape[-1], max(1, self.MSE_SAMPLES // T))
-            idx = torch.linspace(0, per_t.shape[-1] - 1, take).long()
-            sample = per_t[..., idx].double()                                  # T, G, S, M, n
-            wt = torch.tensor([float(1 << (2 * t * self.dac_bits)) for t in range(T)], dtype=torch.float64)
-            best = None
-            one = float(1 << self.frac_bits)
-            qmax = float((1 << self.adc_bits) - 1)
-            for k in self.CLIP_GRID:
-                st, bs = self.fit_window(mean, std, k)
-                st1, bs1 = st.unsqueeze(-1) / one, bs.unsqueeze(-1) / one
-                code = torch.clamp(torch.floor((sample - bs1) / st1 + 0.5), 0, qmax)
-                err = (((bs1 + code * st1 - sample) ** 2).mean(-1) * wt.view(T, 1, 1, 1)).sum(0)
-                if best is None:
-                    best, step_fx, base_fx = err, st, bs
-                else:
-                    better = err < best
-                    best = torch.where(better, err, best)
-                    step_fx = torch.where(better, st, step_fx)
-                    base_fx = torch.where(better, bs, base_fx)
+        std = torch.sqrt(torch.clamp((v * v).sum(-1, dtype=torch.float64) / n - mean * mean, min=0))
+        step_fx, base_fx = self.fit_window(mean, std, self.clip_sigmas)
         one = float(1 << self.frac_bits)
         self.adc_step_fx.copy_(step_fx.long())
         self.adc_base_fx.copy_(base_fx.long())

@@ -20,6 +20,7 @@
 #include "hw/dma.h"
 #include "hw/memory.h"
 #include "sw/arch_config.h"
+#include "testbench/sc_test_host.h"
 #include "testbench/sc_test_support.h"
 #include "tlm/register_file.h"
 #include "tlm/router.h"
@@ -32,65 +33,14 @@ using namespace cimvp;
 using namespace cimvp::controller_regs;
 using sc_core::sc_time;
 using sc_core::SC_NS;
+using Host = cimvp::test::BusHost;
+using cimvp::test::QuantumSetup;
 
 constexpr std::uint64_t kKiB = 1024;
 
 sc_time ns(double v) { return sc_time(v, SC_NS); }
 sc_time us(double v) { return sc_time(v, sc_core::SC_US); }
 std::uint32_t code(ControllerError e) { return static_cast<std::uint32_t>(e); }
-
-// The host CPU stand-in: runs the test body in its thread, then stops the simulation.
-class Host : public sc_core::sc_module {
-public:
-    tlm_utils::simple_initiator_socket<Host> socket;
-    sc_core::sc_in<bool> irq;
-    tlmx::TimedInitiator bus;
-    std::function<void(Host&)> body;
-    bool finished = false;
-
-    SC_HAS_PROCESS(Host);
-    explicit Host(sc_core::sc_module_name n) : sc_core::sc_module(n), socket("socket"), irq("irq"), bus(socket, "host") {
-        SC_THREAD(thread);
-    }
-
-    sc_time now() const { return sc_core::sc_time_stamp() + bus.local_time(); }
-
-    std::uint32_t rd32(std::uint64_t addr) {
-        std::uint32_t v = 0xdeadbeef;
-        EXPECT_EQ(bus.read32(addr, v), tlm::TLM_OK_RESPONSE) << "read at 0x" << std::hex << addr;
-        return v;
-    }
-    void wr32(std::uint64_t addr, std::uint32_t v) {
-        EXPECT_EQ(bus.write32(addr, v), tlm::TLM_OK_RESPONSE) << "write at 0x" << std::hex << addr;
-    }
-    std::uint32_t reg(std::uint32_t offset) { return rd32(kControllerBase + offset); }
-    void set_reg(std::uint32_t offset, std::uint32_t v) { wr32(kControllerBase + offset, v); }
-
-    // Catches up with simulated time and waits for the IRQ line; true when it is high.
-    bool wait_irq(const sc_time& timeout = us(1000)) {
-        bus.sync();
-        if (!irq.read()) sc_core::wait(timeout, irq.posedge_event());
-        bus.keeper().reset();  // the wait moved time on: a fresh sync point, or the next access syncs at once
-        return irq.read();
-    }
-    // Catches up and lets the signals settle, so irq shows what the registers say.
-    void settle() {
-        pause(ns(1));
-    }
-    // Catches up, then lets simulated time run on by `t`.
-    void pause(const sc_time& t) {
-        bus.sync();
-        sc_core::wait(t);
-        bus.keeper().reset();
-    }
-
-private:
-    void thread() {
-        if (body) body(*this);
-        finished = true;
-        sc_core::sc_stop();
-    }
-};
 
 // Stand-in for a CIM tile's register block: START runs `vectors` vectors of 100 ns
 // each (annotated on the START write); vectors == 0 sets STATUS.ERROR.
@@ -129,10 +79,6 @@ private:
 
     tlmx::RegisterFile regs_;
     bool start_ = false;
-};
-
-struct QuantumSetup {
-    explicit QuantumSetup(const sc_time& q) { tlmx::configure_global_quantum(q); }
 };
 
 ArchConfig test_config() {
@@ -178,11 +124,7 @@ struct Platform {
         std::memcpy(&v, sram.data() + offset, 4);
         return v;
     }
-    void run(std::function<void(Host&)> body) {
-        host.body = std::move(body);
-        sc_core::sc_start();
-        EXPECT_TRUE(host.finished) << "the host thread did not run to its end";
-    }
+    void run(std::function<void(Host&)> body) { host.simulate(std::move(body)); }
 };
 
 void start_list(Host& h, std::uint64_t base, std::uint32_t count, std::uint32_t irq_enable = kIrqDone | kIrqError) {

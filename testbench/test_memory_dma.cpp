@@ -19,6 +19,7 @@
 #include "hw/dma.h"
 #include "hw/memory.h"
 #include "sw/arch_config.h"
+#include "testbench/sc_test_host.h"
 #include "testbench/sc_test_support.h"
 #include "tlm/router.h"
 #include "tlm/timed_initiator.h"
@@ -28,71 +29,12 @@ namespace {
 using namespace cimvp;
 using sc_core::sc_time;
 using sc_core::SC_NS;
+using Host = cimvp::test::BusHost;
+using cimvp::test::QuantumSetup;
 
 constexpr std::uint64_t kKiB = 1024;
 
 sc_time ns(double v) { return sc_time(v, SC_NS); }
-
-// The host CPU stand-in: runs the test body in its thread, then stops the simulation.
-class Host : public sc_core::sc_module {
-public:
-    tlm_utils::simple_initiator_socket<Host> socket;
-    sc_core::sc_in<bool> irq;
-    tlmx::TimedInitiator bus;
-    std::function<void(Host&)> body;
-    bool finished = false;
-
-    SC_HAS_PROCESS(Host);
-    explicit Host(sc_core::sc_module_name n) : sc_core::sc_module(n), socket("socket"), irq("irq"), bus(socket, "host") {
-        SC_THREAD(thread);
-    }
-
-    // Absolute local time of the host: simulated time plus what the keeper ran ahead.
-    sc_time now() const { return sc_core::sc_time_stamp() + bus.local_time(); }
-
-    std::uint32_t rd32(std::uint64_t addr) {
-        std::uint32_t v = 0xdeadbeef;
-        EXPECT_EQ(bus.read32(addr, v), tlm::TLM_OK_RESPONSE) << "read at 0x" << std::hex << addr;
-        return v;
-    }
-    void wr32(std::uint64_t addr, std::uint32_t v) {
-        EXPECT_EQ(bus.write32(addr, v), tlm::TLM_OK_RESPONSE) << "write at 0x" << std::hex << addr;
-    }
-
-    // One b_transport outside the keeper, with a caller-given delay.
-    tlm::tlm_response_status raw(tlm::tlm_command cmd, std::uint64_t addr, void* data, unsigned len, sc_time& delay,
-                                 unsigned streaming_width = 0, unsigned char* byte_enables = nullptr) {
-        tlm::tlm_generic_payload t;
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(static_cast<unsigned char*>(data));
-        t.set_data_length(len);
-        t.set_streaming_width(streaming_width ? streaming_width : len);
-        t.set_byte_enable_ptr(byte_enables);
-        t.set_byte_enable_length(byte_enables ? len : 0);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        socket->b_transport(t, delay);
-        return t.get_response_status();
-    }
-
-private:
-    void thread() {
-        if (body) body(*this);
-        finished = true;
-        sc_core::sc_stop();
-    }
-};
-
-// Runs the host body to completion.
-void simulate(Host& host, std::function<void(Host&)> body) {
-    host.body = std::move(body);
-    sc_core::sc_start();
-    EXPECT_TRUE(host.finished) << "the host thread did not run to its end";
-}
-
-struct QuantumSetup {
-    explicit QuantumSetup(const sc_time& q) { tlmx::configure_global_quantum(q); }
-};
 
 ArchConfig test_config() {
     ArchConfig cfg;  // DRAM: 256 MiB, 50 ns, 12.8 B/ns; buffers: 1 ns, 64 B/ns
@@ -175,7 +117,7 @@ TEST(Memory, AnnotatesLatencyPlusBytesOverBandwidth) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     const ArchConfig cfg;
     MemoryBench b(cfg.platform.dram);  // 50 ns, 12.8 B/ns, 160 pJ/B
-    simulate(b.host, [&](Host& h) {
+    b.host.simulate([&](Host& h) {
         std::vector<std::uint8_t> buf(1280, 0x5a);
         sc_time delay = ns(10);
         ASSERT_EQ(h.raw(tlm::TLM_WRITE_COMMAND, 0x1000, buf.data(), 64, delay), tlm::TLM_OK_RESPONSE);
@@ -205,7 +147,7 @@ TEST(Memory, RejectsOutOfBoundsByteEnablesAndStreaming) {
     cfg.latency_ns = 2;
     cfg.bytes_per_ns = 8;
     MemoryBench b(cfg);
-    simulate(b.host, [&](Host& h) {
+    b.host.simulate([&](Host& h) {
         std::uint8_t buf[16] = {};
         sc_time delay;
         EXPECT_EQ(h.raw(tlm::TLM_READ_COMMAND, 4096 - 4, buf, 8, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -234,7 +176,7 @@ TEST(Memory, LargeDramIsLazyAndDebugTransportIsTruncated) {
     const long rss_after = resident_kib();
     ASSERT_GT(rss_before, 0);
     EXPECT_LT(rss_after - rss_before, 32 * 1024) << "256 MiB of DRAM must not be touched up front";
-    simulate(b.host, [&](Host& h) {
+    b.host.simulate([&](Host& h) {
         std::uint8_t buf[16];
         std::memset(buf, 0xcc, sizeof buf);
         tlm::tlm_generic_payload t;
@@ -261,7 +203,7 @@ TEST(Memory, LargeDramIsLazyAndDebugTransportIsTruncated) {
 TEST(Memory, GrantsWholeArrayDmiThroughTheRouter) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     Platform p;
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         tlm::tlm_generic_payload t;
         t.set_command(tlm::TLM_READ_COMMAND);
         t.set_address(p.sram_base + 100);
@@ -297,7 +239,7 @@ TEST(Memory, DeniesDmiWhenConfiguredOff) {
     cfg.size_bytes = 8192;
     cfg.dmi = false;
     MemoryBench b(cfg);
-    simulate(b.host, [&](Host& h) {
+    b.host.simulate([&](Host& h) {
         std::uint8_t buf[4];
         tlm::tlm_generic_payload t;
         t.set_command(tlm::TLM_READ_COMMAND);
@@ -320,7 +262,7 @@ TEST(Memory, DeniesDmiWhenConfiguredOff) {
 TEST(Dma, RegistersIdentifyAndCheckAccess) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     Platform p;
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kId), dma_regs::kIdValue);
         EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kStatus), 0u);
         EXPECT_EQ(h.bus.write32(kDmaBase + dma_regs::kId, 1), tlm::TLM_COMMAND_ERROR_RESPONSE);
@@ -345,7 +287,7 @@ TEST(Dma, Copies1DFromDramToSramInBursts) {
     d.row_bytes = kBytes;
     d.rows = 1;
     p.put_descriptor(0x1000, d);
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         p.dram.reset_counters();
         const sc_time took = p.run_dma(h, 0x1000);
         EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kStatus), dma_regs::kStatusDone);
@@ -382,7 +324,7 @@ TEST(Dma, Copies2DStridedAndLeavesGapsUntouched) {
     fill_pattern(p.dram.data() + d.src, 8 * 256, 2);
     std::memset(p.sram.data(), 0xee, p.sram.size());
     p.put_descriptor(0x1000, d);
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         p.run_dma(h, 0x1000);
         EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kStatus), dma_regs::kStatusDone);
         EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kBytesLo), 800u);
@@ -414,7 +356,7 @@ TEST(Dma, OutOfBoundsSourceAndDestinationEndInError) {
     dst_unmapped.dst = 0x3000'0000;  // between DRAM and the registers
     dst_unmapped.row_bytes = 64;
     p.put_descriptor(0x1080, dst_unmapped);
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         using namespace dma_regs;
         p.run_dma(h, 0x1000);
         EXPECT_EQ(h.rd32(kDmaBase + kStatus), kStatusError);
@@ -462,7 +404,7 @@ TEST(Dma, RejectsBadDescriptorsAndRecovers) {
     strides_ignored.src_stride = 0;
     strides_ignored.dst_stride = 0;
     p.put_descriptor(0x2040, strides_ignored);
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         using namespace dma_regs;
         for (std::size_t i = 0; i < bad.size(); ++i) {
             p.run_dma(h, 0x1000 + 0x40 * i);
@@ -494,7 +436,7 @@ TEST(Dma, Copy64KiBTakesAtLeastTheDramTransferTime) {
     d.dst_stride = 1024;
     p.put_descriptor(0x1000, d);
     sc_time took, start, end;
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         start = h.now();
         took = p.run_dma(h, 0x1000);
         h.bus.sync();
@@ -517,7 +459,7 @@ TEST(Dma, StartArrivingThroughItsOwnBusIsIgnored) {
     d.dst = kDmaBase + dma_regs::kCtrl;
     d.row_bytes = 4;
     p.put_descriptor(0x1000, d);
-    simulate(p.host, [&](Host& h) {
+    p.host.simulate([&](Host& h) {
         p.run_dma(h, 0x1000);
         EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kStatus), dma_regs::kStatusDone);
     });

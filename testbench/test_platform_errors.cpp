@@ -28,6 +28,7 @@
 #include "sw/host/layer_job.h"
 #include "sw/layer_mapping.h"
 #include "sw/reference.h"
+#include "testbench/platform_bench.h"
 #include "testbench/sc_test_support.h"
 
 namespace {
@@ -53,32 +54,7 @@ ArchConfig platform_config() {
     return cfg;
 }
 
-// Platform + host CPU wired like the cimvp tool does; the test body is the host's program.
-struct PlatformBench {
-    ArchConfig cfg;
-    Platform platform;
-    HostCpu host;
-    std::function<void(HostCpu&, Driver&)> body;
-    bool finished = false;
-
-    explicit PlatformBench(const ArchConfig& c)
-        : cfg(c), platform("platform", c), host("host", [this](HostCpu& cpu) {
-              Driver driver(cpu, cfg);
-              if (body) body(cpu, driver);
-              finished = true;
-          }) {
-        platform.router.attach("host", host.bus_socket);
-        host.irq.bind(platform.irq);
-    }
-
-    // Runs the program to its end: no exception escapes, the simulation stops normally.
-    void run(std::function<void(HostCpu&, Driver&)> b) {
-        body = std::move(b);
-        EXPECT_NO_THROW(host.run());
-        EXPECT_TRUE(finished);
-        EXPECT_EQ(sc_core::sc_get_status(), sc_core::SC_STOPPED);
-    }
-};
+using cimvp::test::PlatformBench;
 
 // What the controller shows after a list, read the way a driver polling it would.
 struct Outcome {

@@ -36,6 +36,7 @@
 #include "sw/im2col.h"
 #include "sw/swis.h"
 #include "sw/swis_perf.h"
+#include "testbench/platform_bench.h"
 #include "testbench/sc_test_support.h"
 
 namespace {
@@ -231,31 +232,7 @@ ArchConfig pe_config() {
     return cfg;
 }
 
-// Platform + host CPU wired like the cimvp tool; the test body is the host's program.
-struct PlatformBench {
-    ArchConfig cfg;
-    Platform platform;
-    HostCpu host;
-    std::function<void(HostCpu&, Driver&)> body;
-    bool finished = false;
-
-    explicit PlatformBench(const ArchConfig& c)
-        : cfg(c), platform("platform", c), host("host", [this](HostCpu& cpu) {
-              Driver driver(cpu, cfg);
-              if (body) body(cpu, driver);
-              finished = true;
-          }) {
-        platform.router.attach("host", host.bus_socket);
-        host.irq.bind(platform.irq);
-    }
-
-    void run(std::function<void(HostCpu&, Driver&)> b) {
-        body = std::move(b);
-        EXPECT_NO_THROW(host.run());
-        EXPECT_TRUE(finished);
-        EXPECT_EQ(sc_core::sc_get_status(), sc_core::SC_STOPPED);
-    }
-};
+using cimvp::test::PlatformBench;
 
 // A matrix layer: V activation vectors of K bytes, M filters of int8 weights [M][K].
 struct Layer {

@@ -89,6 +89,7 @@ WaveformRecorder::Var WaveformRecorder::declare(const std::string& scope, const 
     v.value = initial & v.mask;
     v.shown = 0;
     v.known = false;
+    v.dirty = false;
     vars_.push_back(v);
     return static_cast<Var>(vars_.size() - 1);
 }
@@ -209,8 +210,20 @@ void WaveformRecorder::start_time(std::uint64_t t) {
     time_written_ = false;
 }
 
+void WaveformRecorder::write_dirty() {
+    // Only the last value a variable took at this time, and only if it differs from the file's.
+    for (Var i : dirty_) {
+        VarInfo& v = vars_[i];
+        v.dirty = false;
+        if (!v.known || v.shown != v.value) emit(v);
+    }
+    dirty_.clear();
+}
+
 void WaveformRecorder::write_dump() {
     dump_pending_ = false;
+    for (Var i : dirty_) vars_[i].dirty = false;
+    dirty_.clear();
     const bool first = !dumped_once_;
     if (first) {
         // $dumpvars belongs after its timestamp.
@@ -228,6 +241,7 @@ void WaveformRecorder::write_dump() {
 void WaveformRecorder::advance_to(std::uint64_t t) {
     if (t <= current_) return;
     if (dump_pending_) write_dump();
+    write_dirty();
     start_time(t);
 }
 
@@ -249,7 +263,10 @@ void WaveformRecorder::flush_before(std::uint64_t horizon) {
             case kChange: {
                 VarInfo& v = vars_[e.var];
                 v.value = e.value & v.mask;
-                if (recording() && !dump_pending_ && (!v.known || v.shown != v.value)) emit(v);
+                if (recording() && !dump_pending_ && !v.dirty) {
+                    v.dirty = true;
+                    dirty_.push_back(e.var);
+                }
                 break;
             }
             case kGateOpen: {
@@ -262,6 +279,7 @@ void WaveformRecorder::flush_before(std::uint64_t horizon) {
                 if (recording()) {
                     // Write the values the window ends with, then mark the gap as unknown.
                     if (dump_pending_) write_dump();
+                    write_dirty();
                     for (auto& v : vars_) emit_unknown(v);
                 }
                 (e.var == 0 ? in_window_ : gate_open_) = false;
@@ -277,6 +295,7 @@ void WaveformRecorder::close() {
     if (!file_) return;
     flush_before(~std::uint64_t{0});
     if (dump_pending_) write_dump();
+    write_dirty();
     std::FILE* f = file_;
     file_ = nullptr;
     const bool ok = std::fwrite(buf_.data(), 1, buf_.size(), f) == buf_.size();

@@ -44,7 +44,10 @@ public:
     // The value of `var` becomes `value` at time t (masked to the declared width).
     void change(Var var, const sc_core::sc_time& t, std::uint64_t value) {
         pending_.push_back(Event{t.value(), seq_++, var, kChange, value});
-        if (pending_.size() >= kFlushThreshold) flush_before(sc_core::sc_time_stamp().value());
+        if (pending_.size() >= next_flush_) {
+            flush_before(sc_core::sc_time_stamp().value());
+            next_flush_ = pending_.size() + kFlushThreshold;  // what is left waits for time to move on
+        }
     }
 
     // Writes everything buffered and closes the file (the destructor does it too). Throws on a write error.
@@ -68,6 +71,7 @@ private:
         int width;
         std::uint64_t mask, value, shown;
         bool known;  // `shown` is what the file holds (false: x, or nothing yet)
+        bool dirty;  // changed at the current time while recording: written when time moves on
     };
 
     void write_header();
@@ -76,6 +80,7 @@ private:
     bool recording() const { return gate_open_ && in_window_; }
     void advance_to(std::uint64_t t);
     void write_dump();
+    void write_dirty();
     void start_time(std::uint64_t t);
     void emit(VarInfo& v);
     void emit_unknown(VarInfo& v);
@@ -86,7 +91,9 @@ private:
     std::FILE* file_ = nullptr;
     std::vector<VarInfo> vars_;
     std::vector<Event> pending_;
+    std::vector<Var> dirty_;
     std::uint64_t seq_ = 0;
+    std::size_t next_flush_ = kFlushThreshold;
     bool header_written_ = false;
     bool dumped_once_ = false;
     std::uint64_t from_ = 0, to_ = ~std::uint64_t{0};

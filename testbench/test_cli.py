@@ -303,6 +303,23 @@ class Waveforms(unittest.TestCase):
         for line in lines:
             self.assertIn(line, names)
 
+    def test_gtkwave_opens_the_file_with_the_save_file(self):
+        gtkwave, xvfb = shutil.which("gtkwave"), shutil.which("xvfb-run")
+        if gtkwave is None or xvfb is None:
+            self.skipTest("gtkwave or xvfb-run not installed (Debian packages gtkwave, xvfb)")
+        _, _, vcd = self.layer_vcd()
+        script = self.path("list.tcl")
+        with open(script, "w") as f:
+            f.write("puts \"TRACES [ gtkwave::getTotalNumTraces ]\"\ngtkwave::/File/Quit\n")
+        save = os.path.join(SOURCE, "scripts", "cimvp.gtkw")
+        p = subprocess.run([xvfb, "-a", gtkwave, "-S", script, vcd, save], capture_output=True, text=True, timeout=120)
+        out = p.stdout + p.stderr
+        self.assertEqual(p.returncode, 0, out)
+        # GTKWave drops the save file's signals that the dump lacks: every line must have loaded.
+        with open(save) as f:
+            entries = [l for l in f if l.strip() and l[0] not in "[@*"]
+        self.assertIn(f"TRACES {len(entries)}", out)
+
     def test_bad_waveform_options_exit_two_naming_the_flag(self):
         vcd = self.path("x.vcd")
         cases = [

@@ -268,6 +268,24 @@ class Waveforms(unittest.TestCase):
         self.assertGreaterEqual(starts[0], v.times[0])
         self.assertEqual(v.dumpvars_time, v.times[0])
 
+    def test_image_window_records_only_the_batch_of_that_image(self):
+        vcd, js = self.path("r.vcd"), self.path("r.json")
+        self.run_ok("run", "--limit", "3", "--batch", "1", "--quiet", "--vcd", vcd, "--vcd-image", "1", "--json", js)
+        v = vcd_file.parse(vcd)
+        with open(js) as f:
+            r = json.load(f)
+        images = {val for _, val in v.values("host.image") if val is not None}
+        self.assertEqual(images, {1})
+        self.assertEqual(len(v.rises("host.list")), len(r["layers"]))
+        layers = [val for _, val in v.values("host.layer") if val is not None]
+        self.assertEqual(sorted(set(layers)), list(range(len(r["layers"]))))
+
+    def test_tile_count_limits_the_busy_lines(self):
+        v, _, _ = self.layer_vcd("--vcd-tiles", "4")
+        self.assertIn("platform.tile3.busy", v.vars)
+        self.assertNotIn("platform.tile4.busy", v.vars)
+        self.assertIn("platform.tile0.adc.code", v.vars)
+
     def test_whole_run_lists_add_up_to_the_reported_time(self):
         vcd, js = self.path("r.vcd"), self.path("r.json")
         self.run_ok("run", "--limit", "2", "--quiet", "--vcd", vcd, "--json", js)
@@ -329,7 +347,8 @@ class Waveforms(unittest.TestCase):
             (("layer", "--vcd", vcd, "--vcd-from", "20us", "--vcd-to", "10us"), "--vcd-to"),
             (("layer", "--vcd", vcd, "--vcd-tile", "256"), "--vcd-tile"),
             (("layer", "--vcd", vcd, "--vcd-column", "128"), "--vcd-column"),
-            (("layer", "--vcd", vcd, "--vcd-tiles", "0"), "--vcd-tiles"),
+            (("layer", "--vcd", vcd, "--vcd-tiles", "-1"), "--vcd-tiles"),
+            (("layer", "--vcd", vcd, "--vcd-tiles", "257"), "--vcd-tiles"),
             (("layer", "--vcd-from", "1us"), "--vcd"),
             (("layer", "--vcd", os.path.join(self.tmp, "no", "such", "dir.vcd")), "dir.vcd"),
             (("run", "--limit", "1", "--quiet", "--vcd", vcd, "--vcd-layer", "conv9"), "--vcd-layer"),

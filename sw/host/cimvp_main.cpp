@@ -45,6 +45,9 @@ commands:
   info    print the effective configuration and the platform's address map
   swis    SWIS report for a layer-shape trace or a model: shifts, cycles, frames/s, energy of
           SS, DS, C-SS, C-DS, Act, Wgt, FXP at N = 2, 2.5, 3, 4, and accuracy with a model
+
+waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals) with
+--vcd-from/--vcd-to T, and run also --vcd-layer L and --vcd-image N (docs/debugging.md)
 )";
 
 void add_common(po::options_description& d) {
@@ -77,7 +80,7 @@ void add_waveform_options(po::options_description& d, bool network) {
         "vcd-to", po::value<std::string>(), "record up to this simulated time")(
         "vcd-tile", po::value<int>()->default_value(0), "tile whose ADC column the waveform shows")(
         "vcd-column", po::value<int>()->default_value(0), "crossbar column of --vcd-tile whose ADC codes are recorded")(
-        "vcd-tiles", po::value<int>()->default_value(-1), "record the busy line of the first K tiles (default: all)");
+        "vcd-tiles", po::value<int>()->default_value(0), "record the busy line of the first K tiles (0: all)");
     if (network)
         d.add_options()("vcd-layer", po::value<std::string>(),
                         "record only while this layer's lists run: an index, a name like conv2 or fc1, or "

@@ -40,8 +40,8 @@ void validate(const WaveformOptions& o, const ArchConfig& cfg) {
     if (o.column < 0 || o.column >= cfg.crossbar.cols)
         throw std::invalid_argument("--vcd-column: expected a crossbar column 0.." +
                                     std::to_string(cfg.crossbar.cols - 1) + ", got " + std::to_string(o.column));
-    if (o.tiles < -1 || o.tiles == 0 || o.tiles > cfg.platform.tiles)
-        throw std::invalid_argument("--vcd-tiles: expected 1.." + std::to_string(cfg.platform.tiles) +
+    if (o.tiles < 0 || o.tiles > cfg.platform.tiles)
+        throw std::invalid_argument("--vcd-tiles: expected 0 (all) or 1.." + std::to_string(cfg.platform.tiles) +
                                     " (tiles whose busy line is recorded), got " + std::to_string(o.tiles));
     if (o.to_ns && *o.to_ns < o.from_ns)
         throw std::invalid_argument("--vcd-to: expected a time at or after --vcd-from");
@@ -57,7 +57,7 @@ Waveforms open_waveforms(const WaveformOptions& o, Platform& platform) {
     w->set_window(sc_core::sc_time(o.from_ns, sc_core::SC_NS), to);
     if (o.gated()) w->use_gate();
     WaveformSignals s;
-    s.tiles = o.tiles < 0 ? platform.config().platform.tiles : o.tiles;
+    s.tiles = o.tiles == 0 ? platform.config().platform.tiles : o.tiles;
     s.adc_tile = o.tile;
     s.adc_column = o.column;
     platform.attach_waveforms(*w, s);

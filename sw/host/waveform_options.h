@@ -22,7 +22,7 @@ struct WaveformOptions {
     std::optional<std::uint64_t> image; // --vcd-image: only the list that runs this image
     int tile = 0;                       // --vcd-tile: the tile whose ADC column is recorded
     int column = 0;                     // --vcd-column
-    int tiles = -1;                     // --vcd-tiles: busy of the first K tiles (-1: all)
+    int tiles = 0;                      // --vcd-tiles: busy of the first K tiles (0: all)
 
     bool enabled() const { return !path.empty(); }
     bool gated() const { return !layer.empty() || image.has_value(); }

@@ -1,6 +1,8 @@
 #include "hw/adc_bank.h"
 
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "hw/address_map.h"
 #include "tlm/cim_read_extension.h"
@@ -25,6 +27,19 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols)
     table_changed();
     table_socket.register_b_transport(this, &AdcBank::table_access);
     in_socket.register_b_transport(this, &AdcBank::convert);
+}
+
+void AdcBank::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope, int col) {
+    if (col < 0 || col >= cols_)
+        throw std::invalid_argument(std::string(name()) + ": waveform column " + std::to_string(col) + ", expected 0.." +
+                                    std::to_string(cols_ - 1));
+    wave_ = &w;
+    wave_col_ = col;
+    w.declare(scope, "column", 16, static_cast<std::uint64_t>(col));
+    wave_vars_.code = w.declare(scope, "code", cfg_.bits);
+    wave_vars_.psum = w.declare(scope, "psum", 64);
+    wave_vars_.clamped = w.declare(scope, "clamped", 1);
+    record_codes(true);
 }
 
 sc_core::sc_time AdcBank::conversion_time(int n) const {
@@ -72,6 +87,7 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     auto* psum = reinterpret_cast<std::int64_t*>(t.get_data_ptr());
     counters_.conversions += static_cast<std::uint64_t>(ctx.steps) * n;
     counters_.batches += static_cast<std::uint64_t>(ctx.steps);
+    const sc_core::sc_time started = sc_core::sc_time_stamp() + delay;
     delay += ctx.steps * conversion_time(n);
     const std::int64_t max_psum =
         static_cast<std::int64_t>(ctx.rows) * ((1 << std::min(ctx.dac_bits, ctx.a_bits)) - 1) * ((1 << ctx.cell_bits) - 1);
@@ -82,8 +98,20 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     }
     ctx.zero_steps = 0;  // a base can turn a zero partial sum into a non-zero value
     values_.resize(static_cast<std::size_t>(ctx.steps) * stride);
-    for (int s = 0; s < ctx.steps; ++s)
+    const sc_core::sc_time per_read = conversion_time(n);
+    for (int s = 0; s < ctx.steps; ++s) {
         numerics::adc_convert(psum + s * stride, table_.data(), n, cfg_.bits, codes_.data(), &values_[s * stride]);
+        if (wave_ && wave_col_ < n) {
+            // Read s's conversion of the column is done when its read's conversions are.
+            const sc_core::sc_time at = started + per_read * static_cast<double>(s + 1);
+            const std::int64_t p = psum[s * stride + static_cast<std::size_t>(wave_col_)];
+            const numerics::AdcColumn& col = table_[wave_col_];
+            const std::int64_t raw = numerics::round_half_up_div(p - col.base_fx, col.step_fx);
+            wave_->change(wave_vars_.code, at, static_cast<std::uint64_t>(codes_[wave_col_]));
+            wave_->change(wave_vars_.psum, at, static_cast<std::uint64_t>(p));
+            wave_->change(wave_vars_.clamped, at, raw < 0 || raw > (std::int64_t{1} << cfg_.bits) - 1);
+        }
+    }
     t.set_response_status(tlmx::forward_vector(out_socket, out_, values_.data(), t.get_data_length(), ext, delay));
 }
 

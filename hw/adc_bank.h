@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -14,6 +15,7 @@
 
 #include "sw/arch_config.h"
 #include "sw/numerics.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
@@ -45,6 +47,9 @@ public:
     const Counters& counters() const { return counters_; }
     double energy_pj() const { return counters_.conversions * cfg_.pj_per_conversion; }
     void reset_counters() { counters_ = {}; }
+    // Declares column, code, value and clamped for column `col` in `scope`, turns code recording on,
+    // and records the column's conversion of every read from now on (at the end of that read's conversion).
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope, int col);
 
 private:
     void table_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -62,6 +67,11 @@ private:
     std::vector<std::int64_t> values_;
     tlm::tlm_generic_payload out_;
     Counters counters_;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    int wave_col_ = 0;
+    struct {
+        tlmx::WaveformRecorder::Var code, psum, clamped;
+    } wave_vars_{};
 };
 
 }  // namespace cimvp

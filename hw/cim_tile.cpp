@@ -64,12 +64,24 @@ CimTile::CimTile(sc_core::sc_module_name name, const ArchConfig& cfg, int index,
     regs_.set_access_latency(sc_core::sc_time(cfg.digital.clock_ns, sc_core::SC_NS));
 }
 
+void CimTile::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope) {
+    wave_ = &w;
+    wave_busy_ = w.declare(scope, "busy", 1);
+    wave_vectors_ = w.declare(scope, "vectors", 32);
+}
+
 void CimTile::regs_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     start_pending_ = false;
     regs_.transport(t, delay);
     if (start_pending_ && t.is_response_ok()) {
         start_pending_ = false;
+        const sc_core::sc_time started = sc_core::sc_time_stamp() + delay;
         run(delay);  // loosely timed: the run's latency is annotated on the START write
+        if (wave_) {
+            wave_->change(wave_busy_, started, 1);
+            wave_->change(wave_vectors_, started, regs_.get(tile_reg::kVectors));
+            wave_->change(wave_busy_, sc_core::sc_time_stamp() + delay, 0);
+        }
     }
 }
 

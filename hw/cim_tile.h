@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -20,6 +21,7 @@
 #include "sw/arch_config.h"
 #include "tlm/cim_read_extension.h"
 #include "tlm/register_file.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
@@ -48,6 +50,8 @@ public:
     // Crossbar + ADC + shift-add + buffers of this tile.
     void add_energy(EnergyBreakdown& e) const;
     void reset_counters();
+    // Declares busy and vectors (of the current run) in `scope` and records them from now on.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);
 
 private:
     void regs_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -67,6 +71,8 @@ private:
     std::vector<std::uint64_t> planes_;
     tlm::tlm_generic_payload bus_tx_, macro_tx_;
     tlmx::CimReadExtension ext_;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    tlmx::WaveformRecorder::Var wave_busy_ = 0, wave_vectors_ = 0;
 };
 
 }  // namespace cimvp

@@ -82,6 +82,15 @@ Controller::Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, s
     sensitive << irq_event_;
 }
 
+void Controller::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope) {
+    wave_ = &w;
+    wave_vars_.state = w.declare(scope, "state", 2);
+    wave_vars_.command = w.declare(scope, "command", 32);
+    wave_vars_.opcode = w.declare(scope, "opcode", 8);
+    wave_vars_.irq = w.declare(scope, "irq", 1);
+    wave_vars_.error = w.declare(scope, "error", 8);
+}
+
 void Controller::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     start_requested_ = false;
     irq_changed_ = false;
@@ -117,7 +126,9 @@ void Controller::on_ctrl_write(std::uint32_t value) {
 }
 
 void Controller::drive_irq() {
-    irq.write((irq_status_ & regs_.get(controller_regs::kIrqEnable)) != 0);
+    const bool level = (irq_status_ & regs_.get(controller_regs::kIrqEnable)) != 0;
+    irq.write(level);
+    if (wave_) wave_->change(wave_vars_.irq, sc_core::sc_time_stamp(), level);
 }
 
 void Controller::thread() {
@@ -126,6 +137,7 @@ void Controller::thread() {
         bus_.keeper().reset();
         const sc_core::sc_time started = sc_core::sc_time_stamp();
         tiles_done_ = started;
+        if (wave_) wave_->change(wave_vars_.error, started, 0);
         Perf perf;
         std::uint32_t index = 0;
         const ControllerError err = run_list(index, perf);
@@ -145,6 +157,7 @@ ControllerError Controller::run_list(std::uint32_t& index, Perf& perf) {
     for (std::uint32_t i = 0; i < count && !abort_; ++i) {
         const std::uint64_t addr = base + i * kCommandBytes;
         while (i >= first + have) {
+            wave_state(WaveState::kFetch);
             const std::uint32_t n = std::min(chunk, count - i);
             if (bus_.read(addr, fetched_.data(), n * kCommandBytes) == tlm::TLM_OK_RESPONSE) {
                 first = i;
@@ -157,6 +170,11 @@ ControllerError Controller::run_list(std::uint32_t& index, Perf& perf) {
             }
         }
         const Command& c = fetched_[i - first];
+        if (wave_) {
+            wave_->change(wave_vars_.command, now(), i);
+            wave_->change(wave_vars_.opcode, now(), c.opcode);
+            wave_state(WaveState::kExecute);
+        }
         bus_.add_delay(decode);
         const ControllerError err = execute(c, addr, perf);
         if (err != ControllerError::kNone) {
@@ -253,8 +271,11 @@ ControllerError Controller::run_tile(const Command& c) {
 }
 
 void Controller::fence() {
-    const sc_core::sc_time now = sc_core::sc_time_stamp() + bus_.local_time();
-    if (tiles_done_ > now) bus_.add_delay(tiles_done_ - now);
+    const sc_core::sc_time t = now();
+    if (tiles_done_ > t) {
+        wave_state(WaveState::kFence);
+        bus_.add_delay(tiles_done_ - t);
+    }
     if (bus_.keeper().need_sync()) bus_.sync();
 }
 
@@ -268,6 +289,8 @@ void Controller::finish(ControllerError err, std::uint32_t index, const Perf& pe
     regs_.set(kPerfCommands, perf.commands);
     regs_.set(kPerfTileRuns, perf.tile_runs);
     regs_.set(kPerfDmaCommands, perf.dma_commands);
+    wave_state(WaveState::kIdle);
+    if (wave_) wave_->change(wave_vars_.error, now(), static_cast<std::uint32_t>(err));
 
     if (abort_) {  // SOFT_RESET during the run: no DONE, no ERROR, no interrupt
         abort_ = false;

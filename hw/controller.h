@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include <systemc>
 #include <tlm>
@@ -19,6 +20,7 @@
 #include "sw/arch_config.h"
 #include "tlm/register_file.h"
 #include "tlm/timed_initiator.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
@@ -90,6 +92,11 @@ public:
 
     const tlmx::RegisterFile& registers() const { return regs_; }
 
+    // Waveform `state` values (docs/debugging.md).
+    enum class WaveState : std::uint8_t { kIdle = 0, kFetch = 1, kExecute = 2, kFence = 3 };
+    // Declares state, command, opcode, irq and error in `scope` and records them from now on.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);
+
 private:
     struct Perf {
         std::uint64_t cycles = 0;
@@ -110,6 +117,10 @@ private:
     ControllerError run_tile(const Command& c);
     void fence();
     void finish(ControllerError err, std::uint32_t index, const Perf& perf, const sc_core::sc_time& started);
+    sc_core::sc_time now() const { return sc_core::sc_time_stamp() + bus_.local_time(); }
+    void wave_state(WaveState s) {
+        if (wave_) wave_->change(wave_vars_.state, now(), static_cast<std::uint64_t>(s));
+    }
 
     const DigitalConfig cfg_;
     const std::uint64_t dma_regs_base_;
@@ -128,6 +139,11 @@ private:
     bool irq_changed_ = false;
     bool abort_ = false;            // SOFT_RESET while BUSY: stop before the next command
     sc_core::sc_time tiles_done_;   // absolute time the last started tile finishes
+
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    struct {
+        tlmx::WaveformRecorder::Var state, command, opcode, irq, error;
+    } wave_vars_{};
 };
 
 }  // namespace cimvp

@@ -51,6 +51,13 @@ Dma::Dma(sc_core::sc_module_name name, const DmaConfig& cfg)
     regs_socket.register_transport_dbg(this, &Dma::regs_transport_dbg);
 }
 
+void Dma::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope) {
+    wave_ = &w;
+    wave_vars_.busy = w.declare(scope, "busy", 1);
+    wave_vars_.bytes = w.declare(scope, "bytes", 32);
+    wave_vars_.total = w.declare(scope, "total_bytes", 64);
+}
+
 void Dma::reset_counters() {
     counters_ = {};
     publish_bytes();
@@ -75,6 +82,8 @@ unsigned Dma::regs_transport_dbg(tlm::tlm_generic_payload& t) { return regs_.tra
 void Dma::run(sc_core::sc_time& delay) {
     using namespace dma_regs;
     busy_ = true;
+    const sc_core::sc_time started = sc_core::sc_time_stamp() + delay;
+    const std::uint64_t bytes_before = counters_.bytes;
     regs_.set(kStatus, kStatusBusy);
     regs_.set(kError, static_cast<std::uint32_t>(DmaError::kNone));
     ++counters_.descriptors;
@@ -104,6 +113,14 @@ void Dma::run(sc_core::sc_time& delay) {
     regs_.set(kStatus, err == DmaError::kNone ? kStatusDone : kStatusError);
     publish_bytes();
     busy_ = false;
+    if (wave_) {
+        // The whole transfer ran inside this call: its start and end are known now.
+        const sc_core::sc_time ended = sc_core::sc_time_stamp() + delay;
+        wave_->change(wave_vars_.busy, started, 1);
+        wave_->change(wave_vars_.bytes, started, counters_.bytes - bytes_before);
+        wave_->change(wave_vars_.busy, ended, 0);
+        wave_->change(wave_vars_.total, ended, counters_.bytes);
+    }
 }
 
 DmaError Dma::execute(const DmaDescriptor& d, sc_core::sc_time& delay) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -17,6 +18,7 @@
 #include "sw/arch_config.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
@@ -71,6 +73,8 @@ public:
     void reset_counters();
     double energy_pj() const { return static_cast<double>(counters_.bytes) * cfg_.pj_per_byte; }
     const tlmx::RegisterFile& registers() const { return regs_; }
+    // Declares busy, bytes (of the current descriptor) and total_bytes in `scope` and records them from now on.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);
 
 private:
     void regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -93,6 +97,10 @@ private:
     bool im2col_requested_ = false;
     bool busy_ = false;                 // a START arriving through our own bus while running is ignored
     Counters counters_;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    struct {
+        tlmx::WaveformRecorder::Var busy, bytes, total;
+    } wave_vars_{};
 };
 
 }  // namespace cimvp

@@ -1,5 +1,8 @@
 #include "hw/platform.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace cimvp {
 
 Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
@@ -50,6 +53,21 @@ EnergyBreakdown Platform::energy() const {
     pe_array.add_energy(e);
     for (const auto& t : tiles) t->add_energy(e);
     return e;
+}
+
+void Platform::attach_waveforms(tlmx::WaveformRecorder& w, const WaveformSignals& s) {
+    if (s.adc_tile < 0 || s.adc_tile >= static_cast<int>(tiles.size()))
+        throw std::invalid_argument(std::string(name()) + ": waveform tile " + std::to_string(s.adc_tile) +
+                                    ", expected 0.." + std::to_string(tiles.size() - 1));
+    const std::string root = name();
+    controller.attach_waveforms(w, root + ".controller");
+    dma.attach_waveforms(w, root + ".dma");
+    ppu.attach_waveforms(w, root + ".ppu");
+    pe_array.attach_waveforms(w, root + ".pe_array");
+    for (int i = 0; i < std::min<int>(s.tiles, static_cast<int>(tiles.size())); ++i)
+        tiles[static_cast<std::size_t>(i)]->attach_waveforms(w, root + "." + tiles[static_cast<std::size_t>(i)]->basename());
+    CimTile& t = *tiles[static_cast<std::size_t>(s.adc_tile)];
+    t.adc.attach_waveforms(w, root + "." + t.basename() + ".adc", s.adc_column);
 }
 
 void Platform::reset_counters() {

@@ -20,8 +20,16 @@
 #include "sw/arch_config.h"
 #include "tlm/router.h"
 #include "tlm/transaction_log.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
+
+// Which signals Platform::attach_waveforms records.
+struct WaveformSignals {
+    int tiles = 0;       // busy lines of tiles 0 .. tiles-1
+    int adc_tile = 0;    // the tile whose ADC column is recorded
+    int adc_column = 0;  // that column
+};
 
 class Platform : public sc_core::sc_module {
     // First member: every initiator's quantum keeper reads the global quantum when it is constructed.
@@ -49,6 +57,8 @@ public:
     // Energy of every block from its event counts, by component.
     EnergyBreakdown energy() const;
     void reset_counters();
+    // Declares the blocks' signals under "<name()>" (docs/debugging.md) and records them from now on.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const WaveformSignals& s);
 
 private:
     ArchConfig cfg_;

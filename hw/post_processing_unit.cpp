@@ -30,13 +30,26 @@ PostProcessingUnit::PostProcessingUnit(sc_core::sc_module_name name, const Digit
     regs_socket.register_transport_dbg(this, &PostProcessingUnit::regs_dbg);
 }
 
+void PostProcessingUnit::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope) {
+    wave_ = &w;
+    wave_busy_ = w.declare(scope, "busy", 1);
+    wave_outputs_ = w.declare(scope, "outputs", 32);
+}
+
 void PostProcessingUnit::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     start_requested_ = false;
     regs_.transport(t, delay);
     if (!start_requested_ || !t.is_response_ok()) return;
     start_requested_ = false;
     ++counters_.jobs;
+    const sc_core::sc_time started = sc_core::sc_time_stamp() + delay;
+    const std::uint64_t outputs_before = counters_.outputs;
     const PostProcessError e = run(delay);
+    if (wave_) {
+        wave_->change(wave_busy_, started, 1);
+        wave_->change(wave_outputs_, started, counters_.outputs - outputs_before);
+        wave_->change(wave_busy_, sc_core::sc_time_stamp() + delay, 0);
+    }
     if (e != PostProcessError::kNone) ++counters_.errors;
     regs_.set(ppu_regs::kError, static_cast<std::uint32_t>(e));
     regs_.set(ppu_regs::kStatus, e == PostProcessError::kNone ? ppu_regs::kStatusDone : ppu_regs::kStatusError);

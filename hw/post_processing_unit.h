@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -18,6 +19,7 @@
 #include "sw/arch_config.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
@@ -54,6 +56,8 @@ public:
     const Counters& counters() const { return counters_; }
     double energy_pj() const { return static_cast<double>(counters_.outputs) * cfg_.post_process_pj; }
     void reset_counters() { counters_ = {}; }
+    // Declares busy and outputs (of the current job) in `scope` and records them from now on.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);
 
 private:
     void regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -69,6 +73,8 @@ private:
     std::vector<std::int32_t> mult_, mult_x_;
     std::vector<std::uint8_t> params_, y_, out_;
     Counters counters_;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    tlmx::WaveformRecorder::Var wave_busy_ = 0, wave_outputs_ = 0;
 };
 
 }  // namespace cimvp

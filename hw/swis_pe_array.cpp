@@ -137,6 +137,13 @@ void SwisPeArray::publish() {
 
 // ---------------------------------------------------------------- bus targets
 
+void SwisPeArray::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope) {
+    wave_ = &w;
+    wave_vars_.busy = w.declare(scope, "busy", 1);
+    wave_vars_.mode = w.declare(scope, "mode", 3);
+    wave_vars_.cycles = w.declare(scope, "cycles", 64);
+}
+
 void SwisPeArray::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     start_requested_ = false;
     regs_.transport(t, delay);
@@ -151,7 +158,14 @@ void SwisPeArray::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time
     last_.transfer_ns = transfer.to_seconds() * 1e9;
     counters_.transfer_ns += last_.transfer_ns;
     counters_.compute_cycles += last_.compute_cycles;
+    const sc_core::sc_time started = sc_core::sc_time_stamp() + delay;
     delay += transfer + clock_ * static_cast<double>(last_.compute_cycles);
+    if (wave_) {
+        wave_->change(wave_vars_.busy, started, 1);
+        wave_->change(wave_vars_.mode, started, static_cast<std::uint64_t>(last_.mode));
+        wave_->change(wave_vars_.cycles, started, last_.compute_cycles);
+        wave_->change(wave_vars_.busy, sc_core::sc_time_stamp() + delay, 0);
+    }
 
     using namespace pe_regs;
     // Whole clocks: a partly used last clock counts.

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <systemc>
 #include <tlm>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "sw/swis.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
@@ -118,6 +120,8 @@ public:
     void add_energy(EnergyBreakdown& e) const;
     // Zeroes the counters and PE_CYCLES / JOBS; the last job's registers stay.
     void reset_counters();
+    // Declares busy, mode and cycles (compute cycles of the current job) in `scope` and records them from now on.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);
 
 private:
     struct Job {
@@ -158,6 +162,10 @@ private:
     std::vector<std::int32_t> lanes_;                           // decoded weights [filter][group][lane] of the fill
     Counters counters_;
     JobStats last_;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    struct {
+        tlmx::WaveformRecorder::Var busy, mode, cycles;
+    } wave_vars_{};
 };
 
 }  // namespace cimvp

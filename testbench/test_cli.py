@@ -8,6 +8,8 @@ import sys
 import tempfile
 import unittest
 
+import vcd_file
+
 CIMVP = None
 SOURCE = None
 DATA = "/usr/share/datasets/fashion-mnist"
@@ -165,6 +167,197 @@ class RunBadInput(unittest.TestCase):
         code, out = run("run", "--model", path, "--quiet")
         self.assertNotEqual(code, 0)
         self.assertIn(path, out)
+
+
+class Waveforms(unittest.TestCase):
+    """`--vcd F`: the file is a strict IEEE 1364 VCD with the documented scopes and
+    signals at the simulated times the run reports, and the window options hold."""
+
+    SCOPES = ("platform", "platform.controller", "platform.dma", "platform.ppu", "platform.pe_array",
+              "platform.tile0", "platform.tile0.adc", "host")
+    SIGNALS = {"platform.controller.state": 2, "platform.controller.command": 32, "platform.controller.opcode": 8,
+               "platform.controller.irq": 1, "platform.controller.error": 8, "platform.dma.busy": 1,
+               "platform.dma.bytes": 32, "platform.dma.total_bytes": 64, "platform.ppu.busy": 1,
+               "platform.pe_array.busy": 1, "platform.pe_array.mode": 3, "platform.pe_array.cycles": 64,
+               "platform.tile0.busy": 1, "platform.tile0.adc.code": 8, "platform.tile0.adc.clamped": 1,
+               "host.layer": 8, "host.image": 32, "host.list": 1}
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def run_ok(self, *args):
+        code, text = run(*args)
+        self.assertEqual(code, 0, text)
+        return text
+
+    def layer_vcd(self, *extra):
+        vcd, js = self.path("l.vcd"), self.path("l.json")
+        self.run_ok("layer", "--vcd", vcd, "--json", js, *extra)
+        with open(js) as f:
+            return vcd_file.parse(vcd), json.load(f), vcd
+
+    def test_layer_vcd_parses_with_the_documented_scopes_and_signals(self):
+        v, _, _ = self.layer_vcd()
+        self.assertEqual(v.timescale, "1ps")
+        for s in self.SCOPES:
+            self.assertIn(s, v.scopes)
+        for name, width in self.SIGNALS.items():
+            self.assertIn(name, v.vars)
+            self.assertEqual(v.vars[name][1], width, name)
+        # 256 tiles in the default config: every busy line is there by default.
+        self.assertIn("platform.tile255.busy", v.vars)
+        self.assertEqual(v.dumpvars_time, 0)
+        self.assertEqual(v.dumped, set(v.widths), "the first dump gives every variable a value")
+
+    def test_irq_rises_when_the_reported_simulated_time_has_passed(self):
+        v, r, _ = self.layer_vcd()
+        starts, irqs = v.rises("host.list"), v.rises("platform.controller.irq")
+        self.assertEqual(len(starts), 1)
+        self.assertEqual(len(irqs), 1)
+        # sim_time_ns runs from the host's START write to the interrupt it sees.
+        self.assertAlmostEqual((irqs[0] - starts[0]) / 1000.0, r["sim_time_ns"], delta=1e-3)
+        self.assertEqual(v.falls("host.list"), irqs)
+        # The controller is idle again when the interrupt rises, and ran every command before.
+        state = v.values("platform.controller.state")
+        self.assertEqual([val for t, val in state if t <= irqs[0]][-1], 0)
+        commands = [val for _, val in v.values("platform.controller.command") if val is not None]
+        self.assertEqual(max(commands) + 1, r["commands"])
+
+    def test_tile_busy_and_adc_codes_are_recorded(self):
+        v, r, _ = self.layer_vcd("--vcd-column", "3")
+        self.assertEqual(v.values("platform.tile0.adc.column")[-1][1], 3)
+        busy_tiles = [i for i in range(256) if v.rises(f"platform.tile{i}.busy")]
+        self.assertEqual(len(busy_tiles), r["tile_runs"])
+        # 16 vectors of 8-bit activations, 1-bit DAC: 8 reads each, one code per read.
+        codes = v.values("platform.tile0.adc.code")
+        self.assertGreater(len(codes), 8)
+        self.assertTrue(all(c is None or 0 <= c < 256 for _, c in codes))
+        dma = v.rises("platform.dma.busy")
+        self.assertGreater(len(dma), 0)
+
+    def test_time_window_keeps_every_timestamp_inside(self):
+        v, _, _ = self.layer_vcd("--vcd-from", "10us", "--vcd-to", "20000ns")
+        self.assertTrue(v.times)
+        self.assertEqual(v.times[0], 10_000_000)
+        self.assertEqual(v.dumpvars_time, 10_000_000)
+        self.assertEqual(v.dumped, set(v.widths))
+        for t in v.times:
+            self.assertGreaterEqual(t, 10_000_000)
+            self.assertLessEqual(t, 20_000_000)
+        full, _, _ = self.layer_vcd()
+        self.assertLess(len(v.times), len(full.times))
+
+    def test_layer_window_records_only_that_layer(self):
+        vcd, js = self.path("r.vcd"), self.path("r.json")
+        self.run_ok("run", "--limit", "2", "--quiet", "--vcd", vcd, "--vcd-layer", "conv2", "--json", js)
+        v = vcd_file.parse(vcd)
+        with open(js) as f:
+            r = json.load(f)
+        layers = [val for _, val in v.values("host.layer") if val is not None]
+        self.assertEqual(set(layers), {1})
+        starts, ends = v.rises("host.list"), v.falls("host.list")
+        self.assertEqual(len(starts), 1)
+        self.assertEqual(len(ends), 1)
+        self.assertAlmostEqual((ends[0] - starts[0]) / 1000.0, r["layers"][1]["sim_time_ns"], delta=1e-3)
+        self.assertGreaterEqual(starts[0], v.times[0])
+        self.assertEqual(v.dumpvars_time, v.times[0])
+
+    def test_image_window_records_only_the_batch_of_that_image(self):
+        vcd, js = self.path("r.vcd"), self.path("r.json")
+        self.run_ok("run", "--limit", "3", "--batch", "1", "--quiet", "--vcd", vcd, "--vcd-image", "1", "--json", js)
+        v = vcd_file.parse(vcd)
+        with open(js) as f:
+            r = json.load(f)
+        images = {val for _, val in v.values("host.image") if val is not None}
+        self.assertEqual(images, {1})
+        self.assertEqual(len(v.rises("host.list")), len(r["layers"]))
+        layers = [val for _, val in v.values("host.layer") if val is not None]
+        self.assertEqual(sorted(set(layers)), list(range(len(r["layers"]))))
+
+    def test_tile_count_limits_the_busy_lines(self):
+        v, _, _ = self.layer_vcd("--vcd-tiles", "4")
+        self.assertIn("platform.tile3.busy", v.vars)
+        self.assertNotIn("platform.tile4.busy", v.vars)
+        self.assertIn("platform.tile0.adc.code", v.vars)
+
+    def test_whole_run_lists_add_up_to_the_reported_time(self):
+        vcd, js = self.path("r.vcd"), self.path("r.json")
+        self.run_ok("run", "--limit", "2", "--quiet", "--vcd", vcd, "--json", js)
+        v = vcd_file.parse(vcd)
+        with open(js) as f:
+            r = json.load(f)
+        starts, ends = v.rises("host.list"), v.falls("host.list")
+        self.assertEqual(len(starts), len(ends))
+        self.assertEqual(len(starts), len(r["layers"]) + (1 if r["programming"]["resident"] else 0))
+        total = sum(e - s for s, e in zip(starts, ends)) / 1000.0
+        self.assertAlmostEqual(total, r["sim_time_ns"] + r["programming"]["sim_time_ns"], delta=1e-2)
+        self.assertTrue(v.rises("platform.pe_array.busy"), "the BWMA model runs its first and last layers on the PEs")
+        self.assertTrue(v.rises("platform.ppu.busy"))
+
+    def test_vcd2fst_converts_the_file(self):
+        tool = shutil.which("vcd2fst")
+        if tool is None:
+            self.skipTest("vcd2fst not installed (Debian package gtkwave)")
+        _, _, vcd = self.layer_vcd()
+        fst = self.path("l.fst")
+        p = subprocess.run([tool, vcd, fst], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertGreater(os.path.getsize(fst), 0)
+
+    def test_gtkwave_save_file_names_only_recorded_signals(self):
+        v, _, _ = self.layer_vcd()
+        names = set()
+        for name, (_, width) in v.vars.items():
+            names.add(name if width == 1 else f"{name}[{width - 1}:0]")
+        with open(os.path.join(SOURCE, "scripts", "cimvp.gtkw")) as f:
+            lines = [l.strip() for l in f if l.strip() and l[0] not in "[@*-"]
+        self.assertGreater(len(lines), 8)
+        for line in lines:
+            self.assertIn(line, names)
+
+    def test_gtkwave_opens_the_file_with_the_save_file(self):
+        gtkwave, xvfb = shutil.which("gtkwave"), shutil.which("xvfb-run")
+        if gtkwave is None or xvfb is None:
+            self.skipTest("gtkwave or xvfb-run not installed (Debian packages gtkwave, xvfb)")
+        _, _, vcd = self.layer_vcd()
+        script = self.path("list.tcl")
+        with open(script, "w") as f:
+            f.write("puts \"TRACES [ gtkwave::getTotalNumTraces ]\"\ngtkwave::/File/Quit\n")
+        save = os.path.join(SOURCE, "scripts", "cimvp.gtkw")
+        p = subprocess.run([xvfb, "-a", gtkwave, "-S", script, vcd, save], capture_output=True, text=True, timeout=120)
+        out = p.stdout + p.stderr
+        self.assertEqual(p.returncode, 0, out)
+        # GTKWave drops the save file's signals that the dump lacks: every line must have loaded.
+        with open(save) as f:
+            entries = [l for l in f if l.strip() and l[0] not in "[@*"]
+        self.assertIn(f"TRACES {len(entries)}", out)
+
+    def test_bad_waveform_options_exit_two_naming_the_flag(self):
+        vcd = self.path("x.vcd")
+        cases = [
+            (("layer", "--vcd", vcd, "--vcd-from", "10"), "--vcd-from"),
+            (("layer", "--vcd", vcd, "--vcd-from", "10xs"), "--vcd-from"),
+            (("layer", "--vcd", vcd, "--vcd-to", "-5us"), "--vcd-to"),
+            (("layer", "--vcd", vcd, "--vcd-from", "20us", "--vcd-to", "10us"), "--vcd-to"),
+            (("layer", "--vcd", vcd, "--vcd-tile", "256"), "--vcd-tile"),
+            (("layer", "--vcd", vcd, "--vcd-column", "128"), "--vcd-column"),
+            (("layer", "--vcd", vcd, "--vcd-tiles", "-1"), "--vcd-tiles"),
+            (("layer", "--vcd", vcd, "--vcd-tiles", "257"), "--vcd-tiles"),
+            (("layer", "--vcd-from", "1us"), "--vcd"),
+            (("layer", "--vcd", os.path.join(self.tmp, "no", "such", "dir.vcd")), "dir.vcd"),
+            (("run", "--limit", "1", "--quiet", "--vcd", vcd, "--vcd-layer", "conv9"), "--vcd-layer"),
+            (("run", "--limit", "1", "--quiet", "--vcd", vcd, "--vcd-image", "5"), "--vcd-image"),
+        ]
+        for args, flag in cases:
+            code, out = run(*args)
+            self.assertEqual(code, 2, (args, out))
+            self.assertIn(flag, out, args)
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")

@@ -45,6 +45,9 @@ commands:
   info    print the effective configuration and the platform's address map
   swis    SWIS report for a layer-shape trace or a model: shifts, cycles, frames/s, energy of
           SS, DS, C-SS, C-DS, Act, Wgt, FXP at N = 2, 2.5, 3, 4, and accuracy with a model
+
+waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals) with
+--vcd-from/--vcd-to T, and run also --vcd-layer L and --vcd-image N (docs/debugging.md)
 )";
 
 void add_common(po::options_description& d) {
@@ -67,6 +70,38 @@ void add_layer_shape(po::options_description& d, int rows, int cols, int vectors
         "override adc.bits (0 keeps the config's value)")(
         "tiles", po::value<int>()->default_value(0), "override platform.tiles (0 keeps the config's value)")(
         "log-tlm", po::bool_switch(), "print every bus transaction to stderr");
+}
+
+// --vcd and its options; `network`: the layer and image gates of `cimvp run`.
+void add_waveform_options(po::options_description& d, bool network) {
+    d.add_options()("vcd", po::value<std::string>(), "write a VCD waveform of the platform's signals to this file "
+                                                      "(docs/debugging.md; GTKWave view: scripts/cimvp.gtkw)")(
+        "vcd-from", po::value<std::string>(), "record from this simulated time on (e.g. 10us, 2.5ms, 1000ns)")(
+        "vcd-to", po::value<std::string>(), "record up to this simulated time")(
+        "vcd-tile", po::value<int>()->default_value(0), "tile whose ADC column the waveform shows")(
+        "vcd-column", po::value<int>()->default_value(0), "crossbar column of --vcd-tile whose ADC codes are recorded")(
+        "vcd-tiles", po::value<int>()->default_value(0), "record the busy line of the first K tiles (0: all)");
+    if (network)
+        d.add_options()("vcd-layer", po::value<std::string>(),
+                        "record only while this layer's lists run: an index, a name like conv2 or fc1, or "
+                        "'layer 2 (conv)'")(
+            "vcd-image", po::value<std::uint64_t>(), "record only the lists of the batch holding this image");
+}
+
+WaveformOptions waveform_options_from(const po::variables_map& vm, const ArchConfig& cfg) {
+    WaveformOptions o;
+    if (vm.count("vcd")) o.path = vm["vcd"].as<std::string>();
+    if (o.enabled() && o.path.empty()) throw std::invalid_argument("--vcd: expected a file name");
+    if (vm.count("vcd-from")) o.from_ns = parse_sim_time_ns("--vcd-from", vm["vcd-from"].as<std::string>());
+    if (vm.count("vcd-to")) o.to_ns = parse_sim_time_ns("--vcd-to", vm["vcd-to"].as<std::string>());
+    o.tile = vm["vcd-tile"].as<int>();
+    o.column = vm["vcd-column"].as<int>();
+    o.tiles = vm["vcd-tiles"].as<int>();
+    if (vm.count("vcd-layer")) o.layer = vm["vcd-layer"].as<std::string>();
+    if (vm.count("vcd-layer") && o.layer.empty()) throw std::invalid_argument("--vcd-layer: expected a layer index or name");
+    if (vm.count("vcd-image")) o.image = vm["vcd-image"].as<std::uint64_t>();
+    validate(o, cfg);
+    return o;
 }
 
 // Parses a command's options; prints its help and returns true when --help was given.
@@ -143,10 +178,12 @@ int cmd_layer(const std::vector<std::string>& args, bool bench) {
     add_common(d);
     if (bench) add_layer_shape(d, 1024, 1024, 64, 5);
     else add_layer_shape(d, 128, 128, 16, 0);
+    add_waveform_options(d, false);
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
-    const LayerJobSpec spec = spec_from(vm);
+    LayerJobSpec spec = spec_from(vm);
+    spec.waveforms = waveform_options_from(vm, cfg);
     const LayerJobResult r = run_layer_job(cfg, spec);
     print_layer(r);
     nlohmann::json j = layer_job_to_json(r, cfg);
@@ -180,10 +217,12 @@ int cmd_run(const std::vector<std::string>& args) {
         "swis-shifts", po::value<int>()->default_value(8), "shared shifts of PE-array layers (8: exact int8)")(
         "single-shift", po::bool_switch(), "single-shift PEs instead of double-shift")(
         "quiet", po::bool_switch(), "no progress bar");
+    add_waveform_options(d, true);
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
     RunJobSpec spec;
+    spec.waveforms = waveform_options_from(vm, cfg);
     spec.model_path = vm["model"].as<std::string>();
     spec.data_dir = vm["data"].as<std::string>();
     spec.limit = vm["limit"].as<int>();

@@ -80,9 +80,11 @@ CommandListStats Driver::run_commands(const std::vector<Command>& cmds) {
     write32(c + reg::kIrqEnable, reg::kIrqDone | reg::kIrqError);
     if (start_hook_) start_hook_();
     const sc_core::sc_time started = host_.now();
+    if (wave_) wave_->change(wave_list_, started, 1);
     write32(c + reg::kCtrl, reg::kCtrlStart);
     if (!host_.wait_for_irq(kIrqTimeout))
         throw DriverError("controller did not raise its interrupt within " + kIrqTimeout.to_string());
+    if (wave_) wave_->change(wave_list_, host_.now(), 0);
     CommandListStats s;
     s.sim_ns = (host_.now() - started).to_seconds() * 1e9;
     const std::uint32_t status = read32(c + reg::kStatus);

@@ -15,6 +15,7 @@
 #include "sw/host/host_cpu.h"
 #include "sw/host/layer_compiler.h"
 #include "sw/layer_mapping.h"
+#include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
@@ -61,6 +62,11 @@ public:
     // Called right before each command list starts (after the host loaded DRAM),
     // e.g. to snapshot event counters so that host loading is not charged.
     void set_start_hook(std::function<void()> hook) { start_hook_ = std::move(hook); }
+    // Records `list` high from just before the START write to the interrupt (docs/debugging.md).
+    void set_waveforms(tlmx::WaveformRecorder* w, tlmx::WaveformRecorder::Var list) {
+        wave_ = w;
+        wave_list_ = list;
+    }
 
 private:
     HostCpu& host_;
@@ -68,6 +74,8 @@ private:
     AddressMap map_;
     std::uint64_t next_ = kDramBase;
     std::function<void()> start_hook_;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    tlmx::WaveformRecorder::Var wave_list_ = 0;
 };
 
 }  // namespace cimvp

@@ -79,11 +79,14 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     Platform platform("platform", cfg);
     platform.log.set_stream(&std::cerr);
     platform.log.enable(spec.log_transactions);
+    Waveforms waves;
+    if (spec.waveforms.enabled()) waves = open_waveforms(spec.waveforms, platform);
     CommandListStats stats;
     EnergyBreakdown before;  // what the host's loading of DRAM cost: not the accelerator's
     HostCpu host("host", [&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         driver.set_start_hook([&] { before = platform.energy(); });
+        if (waves.recorder) driver.set_waveforms(waves.recorder.get(), waves.list);
         r.platform = driver.run_matrix_layer(r.layer, r.map, adc, x.data(), r.vectors, 0, &stats);
     });
     platform.router.attach("host", host.bus_socket);
@@ -91,6 +94,7 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     t0 = std::chrono::steady_clock::now();
     host.run();
     r.platform_wall_s = seconds_since(t0);
+    if (waves.recorder) waves.recorder->close();
 
     r.cycles = stats.cycles;
     r.sim_time_ns = stats.sim_ns;

@@ -13,6 +13,7 @@
 #include "sw/arch_config.h"
 #include "sw/im2col.h"
 #include "sw/layer_mapping.h"
+#include "sw/host/waveform_options.h"
 
 namespace cimvp {
 
@@ -26,6 +27,7 @@ struct LayerJobSpec {
     std::uint64_t seed = 1;
     std::optional<ConvShape> conv;  // set: K = conv.patch(), vectors = output positions
     bool log_transactions = false;
+    WaveformOptions waveforms;  // --vcd and its options (no layer or image gating: one list)
 };
 
 struct LayerJobResult {

@@ -215,7 +215,12 @@ std::vector<std::int64_t> NetworkRunner::run_batch(const std::uint8_t* images, i
                                                std::to_string(batch_));
     const NetworkModel& model = net_.model();
     driver_.write(act_[0], images, static_cast<std::size_t>(n) * model.image_bytes());
-    for (std::size_t l = 0; l < model.layers.size(); ++l) add(layers_[l], run(layer_commands(l, n, first_image)));
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        const std::vector<Command> cmds = layer_commands(l, n, first_image);
+        if (layer_hook_) layer_hook_(l, first_image, n, true);
+        add(layers_[l], run(cmds));
+        if (layer_hook_) layer_hook_(l, first_image, n, false);
+    }
     std::vector<std::int64_t> logits(static_cast<std::size_t>(n) * model.num_classes);
     driver_.read(logits_, logits.data(), logits.size() * sizeof(std::int64_t));
     return logits;

@@ -38,6 +38,10 @@ public:
     const std::vector<RunStats>& layer_stats() const { return layers_; }
     const RunStats& programming() const { return programming_; }
     int batch() const { return batch_; }
+    // Called when the host begins a layer's list (just before the driver writes it; begin = true)
+    // and when the list has finished: layer index, first image of the batch, images in it.
+    using LayerHook = std::function<void(std::size_t layer, std::uint64_t first_image, int images, bool begin)>;
+    void set_layer_hook(LayerHook hook) { layer_hook_ = std::move(hook); }
 
 private:
     std::vector<Command> layer_commands(std::size_t l, int n, std::uint64_t first_image);
@@ -61,6 +65,7 @@ private:
     std::uint64_t acc_ = 0, sx_ = 0, logits_ = 0;
     std::vector<RunStats> layers_;
     RunStats programming_;
+    LayerHook layer_hook_;
 };
 
 }  // namespace cimvp

@@ -71,6 +71,19 @@ struct Fnv64 {
 
 }  // namespace
 
+int resolve_layer(const NetworkModel& model, const std::string& which, const std::string& flag) {
+    std::string names;
+    int convs = 0, fcs = 0;
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        const bool conv = model.layers[l].kind == LayerKind::kConv;
+        const std::string kind = (conv ? "conv" : "fc") + std::to_string(conv ? ++convs : ++fcs);
+        if (which == std::to_string(l) || which == model.layer_name(l) || which == kind) return static_cast<int>(l);
+        names += (names.empty() ? "" : ", ") + std::to_string(l) + " = " + kind;
+    }
+    throw std::invalid_argument(flag + ": expected a layer index or name of the model (" + names + "), got '" +
+                                which + "'");
+}
+
 std::string expected_results_path(const std::string& model_path) {
     const std::string ext = ".cimvp";
     std::string base = model_path;
@@ -131,13 +144,25 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     for (std::size_t l = 0; l < model.layers.size(); ++l)
         if (net.adc_plan().recalibrated[l]) r.recalibrated.push_back(model.layer_name(l));
 
+    const int vcd_layer = spec.waveforms.layer.empty() ? -1 : resolve_layer(model, spec.waveforms.layer, "--vcd-layer");
+    if (spec.waveforms.image && *spec.waveforms.image >= static_cast<std::uint64_t>(test.count))
+        throw std::invalid_argument("--vcd-image: expected an image index 0.." + std::to_string(test.count - 1) +
+                                    " of the images run, got " + std::to_string(*spec.waveforms.image));
     Platform platform("platform", cfg);
+    Waveforms waves;
+    if (spec.waveforms.enabled()) waves = open_waveforms(spec.waveforms, platform);
     Progress progress(spec.progress, test.count);
     Fnv64 digest;
     std::vector<RunStats> layer_stats;
     HostCpu host("host", [&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         NetworkRunner runner(driver, net, cfg, spec.batch, [&] { return platform.energy(); });
+        if (waves.recorder) {
+            driver.set_waveforms(waves.recorder.get(), waves.list);
+            runner.set_layer_hook([&](std::size_t l, std::uint64_t first, int n, bool begin) {
+                waves.layer_list(spec.waveforms, vcd_layer, l, first, n, begin, cpu.now());
+            });
+        }
         runner.program();
         for (int first = 0; first < test.count; first += spec.batch) {
             const int n = std::min(spec.batch, test.count - first);
@@ -162,6 +187,7 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     const auto t0 = Clock::now();
     host.run();
     r.wall_s = since(t0) - r.reference_wall_s;
+    if (waves.recorder) waves.recorder->close();
 
     r.images = test.count;
     r.accuracy = r.images ? static_cast<double>(r.correct) / r.images : 0.0;

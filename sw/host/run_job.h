@@ -11,6 +11,7 @@
 
 #include "sw/arch_config.h"
 #include "sw/host/network_runner.h"
+#include "sw/host/waveform_options.h"
 #include "sw/model_file.h"
 #include "sw/network_reference.h"
 
@@ -26,6 +27,7 @@ struct RunJobSpec {
     std::string pe_layers = "default";  // "default", "none", "all" or layer indices "0,3"
     int swis_shifts = 8;               // shifts of PE-array layers (8: exact int8)
     bool single_shift = false;         // PE form: single shift instead of double
+    WaveformOptions waveforms;         // --vcd and its options
 };
 
 // The mapping a spec asks for; throws std::invalid_argument naming --pe-layers.
@@ -52,6 +54,11 @@ struct RunJobResult {
     std::optional<bool> fake_quant_match;   // vs <model>.expected.json when comparable
     std::string expected_path;
 };
+
+// The index of the layer `which` names: an index ("2"), a layer name as the results file
+// writes it ("layer 2 (conv)"), or the kind and its 1-based count among layers of that kind
+// ("conv2": the second convolution, "fc1"). Throws std::invalid_argument naming `flag` and the layers.
+int resolve_layer(const NetworkModel& model, const std::string& which, const std::string& flag);
 
 // Expected-results file shipped next to a model: <model without .cimvp>.expected.json.
 std::string expected_results_path(const std::string& model_path);

@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git
             libsystemc-dev verilator
             libboost-dev libboost-program-options-dev
             googletest libgtest-dev libbenchmark-dev nlohmann-json3-dev zlib1g-dev
-            gtkwave)
+            gtkwave xvfb xauth)
 # Front end (training, fake-quant reference) and the data set.
 python_pkgs=(python3 python3-numpy python3-torch dataset-fashion-mnist)
 

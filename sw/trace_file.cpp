@@ -472,7 +472,8 @@ std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t 
     return w;
 }
 
-std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::size_t index, std::size_t count) {
+std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::size_t index, std::size_t count,
+                                                  std::uint64_t first) {
     if (index >= t.layers.size()) throw TraceError(t.source + ": layer " + std::to_string(index) + ": no such layer");
     const TraceLayer& L = t.layers[index];
     const int bits = L.has_weights() ? L.a_bits : kMaxBits;
@@ -481,7 +482,7 @@ std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::si
     const std::uint64_t name = fnv1a(L.name);
     std::vector<std::uint8_t> a(count);
     for (std::size_t i = 0; i < count; ++i) {
-        const double u = numerics::uniform01(numerics::hash_key(t.data.seed, kActTag, name, 0, i));
+        const double u = numerics::uniform01(numerics::hash_key(t.data.seed, kActTag, name, 0, first + i));
         double v = 0;
         if (d.family == "uniform") {
             v = std::floor(u * (levels + 1));

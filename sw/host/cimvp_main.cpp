@@ -197,11 +197,12 @@ int cmd_run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
     if (spec.check_reference)
         std::printf("agreement with the C++ reference: %.6f (%d of %d images bit-exact on every layer)\n", r.agreement,
                     r.agree, r.images);
-    std::printf("wall time: platform %.3f s", r.wall_s);
+    std::printf("time (wall / CPU): platform %.3f / %.3f s", r.platform.wall, r.platform.cpu);
     if (spec.check_reference)
-        std::printf(", C++ reference alone %.3f s (platform/reference %.2fx)", r.reference_wall_s,
-                    r.wall_s / std::max(1e-9, r.reference_wall_s));
-    std::printf(", data + mapping + ADC calibration %.3f s, host pool/add %.3f s\n", r.prepare_wall_s, r.host_wall_s);
+        std::printf(", C++ reference alone %.3f / %.3f s (platform/reference CPU %.2fx)", r.reference.wall,
+                    r.reference.cpu, r.platform.cpu / std::max(1e-9, r.reference.cpu));
+    std::printf("; data, mapping and ADC calibration %.3f / %.3f s; host pool/add %.3f / %.3f s\n", r.prepare.wall,
+                r.prepare.cpu, r.host.wall, r.host.cpu);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), trace_job_to_json(r, cfg, spec));
     if (vm.count("csv")) write_text_file(vm["csv"].as<std::string>(), trace_job_to_csv(r));
     if (spec.check_reference && r.agree != r.images) {

@@ -134,9 +134,12 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
                           {"recalibrated_stages", l.recalibrated_stages},
                           {"agreement", spec.check_reference ? nlohmann::json(static_cast<double>(l.agree) / images)
                                                              : nlohmann::json(nullptr)},
-                          {"wall_seconds", l.wall_s},
-                          {"reference_wall_seconds", l.reference_wall_s},
-                          {"prepare_wall_seconds", l.prepare_wall_s}});
+                          {"wall_seconds", l.platform.wall + l.host.wall},
+                          {"cpu_seconds", l.platform.cpu + l.host.cpu},
+                          {"reference_wall_seconds", l.reference.wall},
+                          {"reference_cpu_seconds", l.reference.cpu},
+                          {"prepare_wall_seconds", l.prepare.wall},
+                          {"prepare_cpu_seconds", l.prepare.cpu}});
     }
     return {{"trace", r.trace_path},
             {"network", r.network},
@@ -147,14 +150,18 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
             {"agreement", spec.check_reference ? nlohmann::json(r.agreement) : nlohmann::json(nullptr)},
             {"macs", static_cast<double>(r.macs_per_image) * r.images},
             {"macs_per_image", r.macs_per_image},
-            {"wall_seconds", r.wall_s},
-            {"images_per_second", r.images / std::max(1e-9, r.wall_s)},
-            {"reference_wall_seconds", spec.check_reference ? nlohmann::json(r.reference_wall_s) : nlohmann::json(nullptr)},
-            {"platform_over_reference", spec.check_reference && r.reference_wall_s > 0
-                                            ? nlohmann::json(r.wall_s / r.reference_wall_s)
+            {"wall_seconds", r.platform.wall},
+            {"cpu_seconds", r.platform.cpu},
+            {"images_per_second", r.images / std::max(1e-9, r.platform.wall)},
+            {"reference_wall_seconds", spec.check_reference ? nlohmann::json(r.reference.wall) : nlohmann::json(nullptr)},
+            {"reference_cpu_seconds", spec.check_reference ? nlohmann::json(r.reference.cpu) : nlohmann::json(nullptr)},
+            {"platform_over_reference", spec.check_reference && r.reference.cpu > 0
+                                            ? nlohmann::json(r.platform.cpu / r.reference.cpu)
                                             : nlohmann::json(nullptr)},
-            {"prepare_wall_seconds", r.prepare_wall_s},
-            {"host_wall_seconds", r.host_wall_s},
+            {"prepare_wall_seconds", r.prepare.wall},
+            {"prepare_cpu_seconds", r.prepare.cpu},
+            {"host_wall_seconds", r.host.wall},
+            {"host_cpu_seconds", r.host.cpu},
             {"cycles", r.total.cycles},
             {"sim_time_ns", r.total.sim_ns},
             {"latency_per_image_ns", r.total.sim_ns / images},
@@ -193,13 +200,13 @@ std::string trace_job_to_csv(const TraceJobResult& r) {
     std::uint64_t host_ops = 0;
     for (const auto& l : r.layers) {
         row(l.name, l.type, l.mapped_to, l.macs_per_image * r.images, l.stats, l.tiles_used, l.passes,
-            l.tile_utilization, l.pe_utilization, l.host_ops, l.wall_s, l.reference_wall_s);
+            l.tile_utilization, l.pe_utilization, l.host_ops, l.platform.wall + l.host.wall, l.reference.wall);
         tiles = std::max(tiles, l.tiles_used);
         passes = std::max(passes, l.passes);
         host_ops += l.host_ops;
     }
     row("total", "", "", static_cast<double>(r.macs_per_image) * r.images, r.total, tiles, passes, 0, 0, host_ops,
-        r.wall_s, r.reference_wall_s);
+        r.platform.wall + r.host.wall, r.reference.wall);
     return os.str();
 }
 

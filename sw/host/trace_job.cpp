@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <memory>
 
@@ -15,9 +16,25 @@ namespace {
 
 // Draw index of the inputs the ADC tables are calibrated on: far from the run's images.
 constexpr std::uint64_t kCalibrationImage = std::uint64_t{1} << 32;
+// Input vectors of that image the per-column ADC calibration looks at (evenly spaced).
+constexpr int kCalibrationVectors = 1024;
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Wall and process CPU time since construction (the machine may be shared: CPU time is the steadier figure).
+struct Stopwatch {
+    Clock::time_point wall0 = Clock::now();
+    double cpu0 = cpu_now();
+    TraceTimes elapsed() const {
+        return {std::chrono::duration<double>(Clock::now() - wall0).count(), cpu_now() - cpu0};
+    }
+};
 
 void add(RunStats& to, const RunStats& s) {
     to.sim_ns += s.sim_ns;
@@ -32,7 +49,7 @@ std::int64_t ceil_to(std::int64_t x, std::int64_t step) { return (x + step - 1) 
 
 TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
     if (spec.images < 1) throw std::invalid_argument("--images: expected at least 1, got " + std::to_string(spec.images));
-    const auto t_build = Clock::now();
+    const Stopwatch t_build;
     NetworkTrace trace = load_trace(spec.trace_path);
     if (spec.layers < 0 || static_cast<std::size_t>(spec.layers) > trace.layers.size())
         throw std::invalid_argument("--layers: expected 0 (all) or 1.." + std::to_string(trace.layers.size()) +
@@ -46,7 +63,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
     r.trace_path = spec.trace_path;
     r.images = spec.images;
     for (std::size_t l = 0; l < trace.layers.size(); ++l) r.macs_per_image += work.layer_macs(l);
-    r.prepare_wall_s = since(t_build);
+    r.prepare = t_build.elapsed();
     r.layers.resize(trace.layers.size());
     std::vector<char> image_ok(static_cast<std::size_t>(spec.images), 1);
 
@@ -63,20 +80,21 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
             if (!L.has_weights()) {
                 // Pool and add run on the host: no platform cycles or energy (docs/trace-format.md).
                 lr.mapped_to = "host";
-                const auto t0 = Clock::now();
+                const Stopwatch t0;
                 for (int i = 0; i < spec.images; ++i)
                     lr.host_ops += run_host_layer(trace, l, static_cast<std::uint64_t>(i)).ops;
-                lr.wall_s = since(t0);
-                r.host_wall_s += lr.wall_s;
+                lr.host = t0.elapsed();
+                r.host += lr.host;
             }
             double useful_cells = 0, cells = 0, pe_slots = 0;
             for (std::size_t si : work.layer_stages[l]) {
                 const TraceStage& s = work.stages[si];
                 lr.mapped_to = s.on_pe ? "pe_array" : "crossbar";
                 ++lr.stages;
-                auto t0 = Clock::now();
+                const Stopwatch t_prep;
                 NetworkOptions options;
                 options.on_pe.assign(1, s.on_pe);
+                options.calibration_vectors = kCalibrationVectors;
                 const NetworkModel model = work.stage_model(si);
                 std::vector<std::uint8_t> calib;
                 std::unique_ptr<NetworkReference> ref_ptr;
@@ -95,7 +113,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 const NetworkReference& ref = *ref_ptr;
                 std::vector<std::vector<std::uint8_t>> inputs;
                 for (int i = 0; i < spec.images; ++i) inputs.push_back(work.stage_input(si, static_cast<std::uint64_t>(i)));
-                lr.prepare_wall_s += since(t0);
+                lr.prepare += t_prep.elapsed();
 
                 const NetworkLayer& N = model.layers[0];
                 if (s.on_pe) {
@@ -112,9 +130,9 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                     cells += static_cast<double>(m.row_tiles) * m.col_tiles * cfg.crossbar.rows * cfg.crossbar.cols;
                 }
 
-                t0 = Clock::now();
+                const Stopwatch t_run;
                 const std::uint64_t mark = driver.mark();
-                double ref_s = 0;
+                TraceTimes ref_t;
                 {
                     NetworkRunner runner(driver, ref, cfg, 1, [&] { return platform.energy(); });
                     runner.program();
@@ -124,10 +142,10 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                         std::vector<std::uint8_t> hidden;
                         if (!s.logits) hidden = runner.hidden_output(1);
                         if (spec.check_reference) {
-                            const auto tr = Clock::now();
+                            const Stopwatch tr;
                             const bool same = s.logits ? ref.logits(x.data(), static_cast<std::uint64_t>(i)) == logits
                                                        : ref.layer_input(x.data(), 1, static_cast<std::uint64_t>(i)) == hidden;
-                            ref_s += since(tr);
+                            ref_t += tr.elapsed();
                             if (!same) layer_ok[static_cast<std::size_t>(i)] = 0;
                         }
                     }
@@ -136,8 +154,11 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                     add(lr.programming, runner.programming());
                 }
                 driver.release(mark);
-                lr.wall_s += since(t0) - ref_s;
-                lr.reference_wall_s += ref_s;
+                TraceTimes run_t = t_run.elapsed();
+                run_t.wall -= ref_t.wall;
+                run_t.cpu -= ref_t.cpu;
+                lr.platform += run_t;
+                lr.reference += ref_t;
             }
             lr.tile_utilization = cells > 0 ? useful_cells / cells : 0.0;
             lr.pe_utilization = pe_slots > 0 ? lr.macs_per_image / pe_slots : 0.0;
@@ -147,12 +168,13 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
             }
             add(r.total, lr.stats);
             add(r.programming, lr.programming);
-            r.wall_s += lr.wall_s;
-            r.reference_wall_s += lr.reference_wall_s;
-            r.prepare_wall_s += lr.prepare_wall_s;
+            r.platform += lr.platform;
+            r.reference += lr.reference;
+            r.prepare += lr.prepare;
             if (spec.progress) {
-                std::fprintf(stderr, "[%zu/%zu] %-22s %-8s %8.3f s platform, %8.3f s reference\n", l + 1,
-                             trace.layers.size(), L.name.c_str(), lr.mapped_to.c_str(), lr.wall_s, lr.reference_wall_s);
+                std::fprintf(stderr, "[%zu/%zu] %-22s %-8s %8.3f s platform, %8.3f s reference (CPU)\n", l + 1,
+                             trace.layers.size(), L.name.c_str(), lr.mapped_to.c_str(), lr.platform.cpu,
+                             lr.reference.cpu);
                 std::fflush(stderr);
             }
         }

@@ -15,6 +15,16 @@
 
 namespace cimvp {
 
+// Wall-clock and process CPU seconds.
+struct TraceTimes {
+    double wall = 0, cpu = 0;
+    TraceTimes& operator+=(const TraceTimes& o) {
+        wall += o.wall;
+        cpu += o.cpu;
+        return *this;
+    }
+};
+
 struct TraceJobSpec {
     std::string trace_path;
     TraceMapping mapping = TraceMapping::kTrace;
@@ -38,7 +48,10 @@ struct TraceLayerReport {
     std::uint64_t host_ops = 0;   // pool/add element operations on the host
     int recalibrated_stages = 0;  // stages whose ADC tables were calibrated on drawn inputs
     int agree = 0;           // images whose outputs equal the reference bit-exactly
-    double wall_s = 0, reference_wall_s = 0, prepare_wall_s = 0;
+    TraceTimes platform;   // the SystemC run: runner set-up (DRAM loading), programming, the command lists
+    TraceTimes reference;  // the C++ reference computing the same outputs
+    TraceTimes prepare;    // drawing weights and inputs, mapping, ADC calibration (shared by both)
+    TraceTimes host;       // pool and add on the host
 };
 
 struct TraceJobResult {
@@ -46,7 +59,7 @@ struct TraceJobResult {
     int images = 0, agree = 0;
     double agreement = 0;
     std::int64_t macs_per_image = 0;
-    double wall_s = 0, reference_wall_s = 0, prepare_wall_s = 0, host_wall_s = 0;
+    TraceTimes platform, reference, prepare, host;  // sums over the layers (prepare: and parsing)
     RunStats total;  // all layers (programming included)
     RunStats programming;
     std::vector<TraceLayerReport> layers;

@@ -1,0 +1,199 @@
+// A trace as the platform runs it (sw/trace_network.h): the MACs the report
+// gives per layer against the analytic count of every shipped trace, the
+// published totals of the CIFAR traces, and the depthwise block-diagonal form.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sw/network_reference.h"
+#include "sw/trace_network.h"
+
+namespace cimvp {
+namespace {
+
+const std::string kSource = CIMVP_SOURCE_DIR;
+
+std::vector<std::string> shipped_traces() {
+    std::vector<std::string> paths;
+    for (const auto& e : std::filesystem::directory_iterator(kSource + "/traces"))
+        if (e.path().extension() == ".trace") paths.push_back(e.path().string());
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+// The analytic MACs of one layer from its shape fields alone.
+std::int64_t analytic_macs(const TraceLayer& L) {
+    const std::int64_t oh = (L.in_h + 2 * L.padding - L.kernel) / L.stride + 1;
+    const std::int64_t ow = (L.in_w + 2 * L.padding - L.kernel) / L.stride + 1;
+    switch (L.type) {
+        case TraceLayerType::kConv:
+            return std::int64_t{L.out_c} * oh * ow * (L.in_c / L.groups) * L.kernel * L.kernel;
+        case TraceLayerType::kDwConv: return std::int64_t{L.in_c} * oh * ow * L.kernel * L.kernel;
+        case TraceLayerType::kFc: return std::int64_t{L.in_c} * L.in_h * L.in_w * L.out_c;
+        default: return 0;
+    }
+}
+
+TEST(TraceNetwork, EveryShippedTraceBuildsAndItsReportedMacsEqualTheAnalyticCount) {
+    const auto paths = shipped_traces();
+    ASSERT_GE(paths.size(), 6u);  // resnet18, resnet20, mobilenet_v2, vgg8, vgg16, vgg16_cifar
+    const ArchConfig cfg;
+    for (const auto& path : paths) {
+        SCOPED_TRACE(path);
+        const NetworkTrace t = load_trace(path);
+        for (TraceMapping mapping : {TraceMapping::kTrace, TraceMapping::kCrossbar, TraceMapping::kPe}) {
+            const TraceWorkload w = build_trace_workload(t, cfg, mapping);
+            std::int64_t total = 0;
+            for (std::size_t l = 0; l < t.layers.size(); ++l) {
+                EXPECT_EQ(w.layer_macs(l), analytic_macs(t.layers[l])) << t.layers[l].name;
+                EXPECT_EQ(w.layer_stages[l].empty(), !t.layers[l].has_weights()) << t.layers[l].name;
+                total += w.layer_macs(l);
+            }
+            EXPECT_EQ(total, t.macs());
+        }
+    }
+}
+
+TEST(TraceNetwork, StageModelsOfTheCifarTracesMatchTheirLayersAndFitTheDefaultPlatform) {
+    const ArchConfig cfg;
+    for (const char* name : {"resnet20", "vgg8", "vgg16_cifar"}) {
+        SCOPED_TRACE(name);
+        const NetworkTrace t = load_trace(kSource + "/traces/" + name + ".trace");
+        const TraceWorkload w = build_trace_workload(t, cfg, TraceMapping::kTrace);
+        for (std::size_t s = 0; s < w.stages.size(); ++s) {
+            const NetworkModel m = w.stage_model(s);
+            const TraceLayer& L = t.layers[w.stages[s].layer];
+            ASSERT_EQ(m.layers.size(), 1u);
+            const NetworkLayer& n = m.layers[0];
+            EXPECT_EQ(static_cast<std::int64_t>(n.K()) * n.M() * n.vectors(), w.stage_macs(s));
+            EXPECT_EQ(n.weights, trace_layer_weights(t, w.stages[s].layer));
+            EXPECT_EQ(n.relu, !(L.type == TraceLayerType::kFc && s + 1 == w.stages.size()));
+            EXPECT_NO_THROW(check_model_fits(m, cfg)) << L.name;
+        }
+    }
+}
+
+// He et al. 2016 section 4.2 (n = 3, option A), DNN+NeuroSim's VGG-8, and VGG-16 D on 32x32 with one FC-10.
+TEST(TraceNetwork, CifarTracesHaveThePublishedArchitecturesMacCounts) {
+    const auto conv = [](std::int64_t cin, std::int64_t cout, std::int64_t hw) { return cin * cout * 9 * hw * hw; };
+    std::int64_t resnet20 = conv(3, 16, 32);
+    for (int st = 0, c = 16, hw = 32; st < 3; ++st) {
+        const int out = 16 << st, ohw = st == 0 ? hw : hw / 2;
+        for (int b = 0; b < 3; ++b) resnet20 += conv(b == 0 ? c : out, out, ohw) + conv(out, out, ohw);
+        c = out;
+        hw = ohw;
+    }
+    resnet20 += 64 * 10;
+    const std::int64_t vgg8 = conv(3, 128, 32) + conv(128, 128, 32) + conv(128, 256, 16) + conv(256, 256, 16) +
+                              conv(256, 512, 8) + conv(512, 512, 8) + 8192 * 1024 + 1024 * 10;
+    std::int64_t vgg16 = 0;
+    int c = 3, hw = 32;
+    for (const auto& block : std::vector<std::vector<int>>{{64, 64}, {128, 128}, {256, 256, 256}, {512, 512, 512},
+                                                           {512, 512, 512}}) {
+        for (int out : block) {
+            vgg16 += conv(c, out, hw);
+            c = out;
+        }
+        hw /= 2;
+    }
+    vgg16 += 512 * 10;
+    EXPECT_EQ(load_trace(kSource + "/traces/resnet20.trace").macs(), resnet20);
+    EXPECT_NEAR(resnet20 / 1e6, 40.6, 0.1);  // the usual "41 M" of ResNet-20
+    EXPECT_EQ(load_trace(kSource + "/traces/vgg8.trace").macs(), vgg8);
+    EXPECT_EQ(load_trace(kSource + "/traces/vgg16_cifar.trace").macs(), vgg16);
+    EXPECT_NEAR(vgg16 / 1e6, 313.2, 0.1);
+}
+
+TEST(TraceNetwork, DepthwiseBlocksAreBlockDiagonalConvolutionsThatComputeTheDepthwiseLayer) {
+    ArchConfig cfg;
+    cfg.crossbar.rows = 64;  // 7 whole 3x3 kernels per block
+    const NetworkTrace t = load_trace(kSource + "/testbench/data/tiny.trace");
+    const TraceWorkload w = build_trace_workload(t, cfg, TraceMapping::kTrace);
+    const std::size_t l = 1;  // dw1: 16 channels
+    const TraceLayer& L = t.layers[l];
+    ASSERT_EQ(L.type, TraceLayerType::kDwConv);
+    ASSERT_EQ(depthwise_block_channels(3, cfg), 7);
+    ASSERT_EQ(w.layer_stages[l].size(), 3u);  // 7 + 7 + 2 channels
+    const auto drawn = trace_layer_weights(t, l);
+    for (std::size_t si : w.layer_stages[l]) {
+        const TraceStage& s = w.stages[si];
+        const NetworkModel m = w.stage_model(si);
+        const NetworkLayer& n = m.layers[0];
+        const auto x = w.stage_input(si, 0);
+        ASSERT_EQ(x.size(), static_cast<std::size_t>(s.channels) * L.in_h * L.in_w);
+        // The block's im2col vectors through its matrix equal the depthwise convolution computed directly.
+        const auto vec = NetworkReference::layer_vectors(n, x.data());
+        const int K = n.K(), V = n.vectors();
+        for (int v = 0; v < V; ++v) {
+            const int oy = v / n.out_w(), ox = v % n.out_w();
+            for (int o = 0; o < s.channels; ++o) {
+                std::int64_t via_matrix = 0, direct = 0;
+                for (int k = 0; k < K; ++k)
+                    via_matrix += std::int64_t{vec[static_cast<std::size_t>(v) * K + k]} *
+                                  n.weights[static_cast<std::size_t>(o) * K + k];
+                for (int ky = 0; ky < 3; ++ky)
+                    for (int kx = 0; kx < 3; ++kx) {
+                        const int iy = oy - 1 + ky, ix = ox - 1 + kx;
+                        if (iy < 0 || ix < 0 || iy >= L.in_h || ix >= L.in_w) continue;
+                        direct += std::int64_t{x[(static_cast<std::size_t>(o) * L.in_h + iy) * L.in_w + ix]} *
+                                  drawn[static_cast<std::size_t>(s.first_channel + o) * 9 + ky * 3 + kx];
+                    }
+                ASSERT_EQ(via_matrix, direct) << "block at " << s.first_channel << ", vector " << v << ", channel " << o;
+            }
+        }
+    }
+}
+
+TEST(TraceNetwork, RequantizationShiftMapsFourSigmaOfTheAccumulatorToFullScale) {
+    const NetworkTrace t = load_trace(kSource + "/traces/resnet20.trace");
+    const std::size_t l = 1;  // layer1.0.conv1, K = 144
+    const auto w = trace_layer_weights(t, l);
+    const int M = t.layers[l].out_c;
+    const int s = trace_requant_shift(w, M, t.data.act, 8, 8);
+    // Measure the accumulator spread on drawn inputs and check the shift is the smallest that keeps 4 sigma in range.
+    const int K = t.layers[l].K();
+    const auto x = trace_layer_activations(t, l, static_cast<std::size_t>(K) * 256);
+    double sum2 = 0;
+    for (int v = 0; v < 256; ++v)
+        for (int m = 0; m < M; ++m) {
+            std::int64_t acc = 0;
+            for (int k = 0; k < K; ++k)
+                acc += std::int64_t{x[static_cast<std::size_t>(v) * K + k]} * w[static_cast<std::size_t>(m) * K + k];
+            sum2 += static_cast<double>(acc) * acc;
+        }
+    const double sigma = std::sqrt(sum2 / (256.0 * M));
+    EXPECT_GT(s, 0);
+    EXPECT_LE(kTraceRequantSigmas * sigma / std::ldexp(1.0, s), 255 * 1.1);  // the measured spread, within 10 %
+    EXPECT_GT(kTraceRequantSigmas * sigma / std::ldexp(1.0, s - 1), 255 * 0.9);
+}
+
+TEST(TraceNetwork, AnEightBitOnlyEngineRejectsANarrowLayerNamingTheLine) {
+    const std::string text =
+        "cimvp-trace 1\n"
+        "network name=n input=4,4,4\n"
+        "data seed=1 act=uniform weights=normal:0.1\n"
+        "layer name=c type=conv in=4,4,4 out=4 kernel=3 stride=1 padding=1 groups=1 w_bits=4 a_bits=4 scheme=int8 "
+        "map=crossbar\n";
+    const NetworkTrace t = parse_trace(text, "x.trace");
+    EXPECT_NO_THROW(build_trace_workload(t, ArchConfig(), TraceMapping::kTrace));
+    try {
+        build_trace_workload(t, ArchConfig(), TraceMapping::kPe);
+        FAIL() << "expected a TraceError";
+    } catch (const TraceError& e) {
+        EXPECT_NE(std::string(e.what()).find("x.trace:4: map: expected crossbar"), std::string::npos) << e.what();
+    }
+}
+
+TEST(TraceNetwork, NarrowedWeightsStayInTheirRange) {
+    const std::vector<std::int8_t> w = {-127, -65, -64, -1, 0, 1, 63, 64, 127};
+    EXPECT_EQ(narrow_trace_weights(w, 4, false), (std::vector<std::int8_t>{-8, -4, -4, 0, 0, 0, 4, 4, 7}));
+    EXPECT_EQ(narrow_trace_weights(w, 1, true), (std::vector<std::int8_t>{-1, -1, -1, -1, 1, 1, 1, 1, 1}));
+    EXPECT_EQ(narrow_trace_weights(w, 8, false), w);
+}
+
+}  // namespace
+}  // namespace cimvp

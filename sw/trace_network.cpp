@@ -6,10 +6,16 @@
 
 #include "sw/layer_mapping.h"
 #include "sw/numerics.h"
+#include "sw/swis.h"
 
 namespace cimvp {
 
 namespace {
+
+// Weight records on the PE array: a group of swis::kGroupSize weights per record of
+// kSwisRecordBytes = 8 bytes (hw/swis_pe.h).
+constexpr std::uint64_t kPeGroupSize = swis::kGroupSize;
+constexpr std::uint64_t kPeRecordBytes = 8;
 
 [[noreturn]] void fail(const NetworkTrace& t, const TraceLayer& L, const std::string& field, const std::string& what) {
     throw TraceError(t.source + ":" + std::to_string(L.line) + ": " + field + ": " + what);
@@ -85,6 +91,27 @@ TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& 
         if (depthwise && binary) fail(trace, L, "scheme", "expected int8 or columnwise on a dwconv layer, got bwma");
         // Depthwise: blocks of g channels, each a g -> g convolution whose weights are zero off the diagonal.
         const int block = depthwise ? depthwise_block_channels(L.kernel, cfg) : L.in_c;
+        if (on_pe) {
+            // The PE array holds one tile of filters' weight records (and rows x K activations) at once.
+            const std::uint64_t channels = static_cast<std::uint64_t>(L.type == TraceLayerType::kFc ? L.K() : block);
+            const std::uint64_t window = L.type == TraceLayerType::kFc ? 1 : static_cast<std::uint64_t>(L.kernel) * L.kernel;
+            const std::uint64_t groups = (channels + kPeGroupSize - 1) / kPeGroupSize * window;
+            const std::uint64_t filters = std::min<std::uint64_t>(cfg.pe_array.cols, depthwise ? block : L.out_c);
+            const std::uint64_t need_w = groups * kPeRecordBytes * filters;
+            const std::uint64_t pixels = static_cast<std::uint64_t>(L.out_h()) * L.out_w();
+            const std::uint64_t need_a = static_cast<std::uint64_t>(channels * window) *
+                                         std::min<std::uint64_t>(cfg.pe_array.rows, pixels);
+            if (need_w > cfg.pe_array.weight_buffer_bytes)
+                fail(trace, L, "map",
+                     "expected a layer whose weight records for " + std::to_string(filters) +
+                         " filters fit pe_array.weight_buffer_bytes = " + std::to_string(cfg.pe_array.weight_buffer_bytes) +
+                         " (it needs " + std::to_string(need_w) + "; configs/imagenet_pe.json has 512 KiB), got pe");
+            if (need_a > cfg.pe_array.act_buffer_bytes)
+                fail(trace, L, "map",
+                     "expected a layer whose activations for " + std::to_string(cfg.pe_array.rows) +
+                         " pixels fit pe_array.act_buffer_bytes = " + std::to_string(cfg.pe_array.act_buffer_bytes) +
+                         " (it needs " + std::to_string(need_a) + "), got pe");
+        }
         for (int c0 = 0; c0 < L.in_c; c0 += block) {
             TraceStage s;
             s.layer = l;

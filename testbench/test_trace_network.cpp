@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sw/config_loader.h"
 #include "sw/network_reference.h"
 #include "sw/trace_network.h"
 
@@ -41,7 +42,8 @@ std::int64_t analytic_macs(const TraceLayer& L) {
 TEST(TraceNetwork, EveryShippedTraceBuildsAndItsReportedMacsEqualTheAnalyticCount) {
     const auto paths = shipped_traces();
     ASSERT_GE(paths.size(), 6u);  // resnet18, resnet20, mobilenet_v2, vgg8, vgg16, vgg16_cifar
-    const ArchConfig cfg;
+    // The PE array of the default config holds weight records of K <= 4096 only (see below).
+    const ArchConfig cfg = load_config(kSource + "/configs/imagenet_pe.json");
     for (const auto& path : paths) {
         SCOPED_TRACE(path);
         const NetworkTrace t = load_trace(path);
@@ -186,6 +188,23 @@ TEST(TraceNetwork, AnEightBitOnlyEngineRejectsANarrowLayerNamingTheLine) {
     } catch (const TraceError& e) {
         EXPECT_NE(std::string(e.what()).find("x.trace:4: map: expected crossbar"), std::string::npos) << e.what();
     }
+}
+
+TEST(TraceNetwork, PeLayersWhoseWeightTileOverflowsTheBufferAreRejectedNamingTheLine) {
+    const NetworkTrace t = load_trace(kSource + "/traces/resnet18.trace");
+    try {
+        build_trace_workload(t, ArchConfig(), TraceMapping::kTrace);
+        FAIL() << "expected a TraceError";
+    } catch (const TraceError& e) {
+        // layer3 and earlier have K <= 2304; layer4.0.conv2 (K = 4608) needs 8 x 1152 x 8 bytes.
+        const std::string line = std::to_string(std::find_if(t.layers.begin(), t.layers.end(), [](const TraceLayer& L) {
+                                                    return L.name == "layer4.0.conv2";
+                                                })->line);
+        EXPECT_NE(std::string(e.what()).find("resnet18.trace:" + line + ": map: expected"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("weight_buffer_bytes = 65536 (it needs 73728"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_NO_THROW(build_trace_workload(t, load_config(kSource + "/configs/imagenet_pe.json"), TraceMapping::kTrace));
 }
 
 TEST(TraceNetwork, NarrowedWeightsStayInTheirRange) {

@@ -132,8 +132,9 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
                           {"pe_utilization", l.pe_utilization},
                           {"host_ops", l.host_ops},
                           {"recalibrated_stages", l.recalibrated_stages},
-                          {"agreement", spec.check_reference ? nlohmann::json(static_cast<double>(l.agree) / images)
-                                                             : nlohmann::json(nullptr)},
+                          {"agreement", spec.check_reference && l.mapped_to != "host"
+                                            ? nlohmann::json(static_cast<double>(l.agree) / images)
+                                            : nlohmann::json(nullptr)},
                           {"wall_seconds", l.platform.wall + l.host.wall},
                           {"cpu_seconds", l.platform.cpu + l.host.cpu},
                           {"reference_wall_seconds", l.reference.wall},

@@ -60,9 +60,10 @@ TEST(TraceNetwork, EveryShippedTraceBuildsAndItsReportedMacsEqualTheAnalyticCoun
     }
 }
 
-TEST(TraceNetwork, StageModelsOfTheCifarTracesMatchTheirLayersAndFitTheDefaultPlatform) {
+// ResNet-20 only: drawing VGG's 13-15 M weights takes seconds (cli.TraceRun runs them whole).
+TEST(TraceNetwork, StageModelsOfResNet20MatchTheirLayersAndFitTheDefaultPlatform) {
     const ArchConfig cfg;
-    for (const char* name : {"resnet20", "vgg8", "vgg16_cifar"}) {
+    for (const char* name : {"resnet20"}) {
         SCOPED_TRACE(name);
         const NetworkTrace t = load_trace(kSource + "/traces/" + name + ".trace");
         const TraceWorkload w = build_trace_workload(t, cfg, TraceMapping::kTrace);

@@ -224,6 +224,15 @@ class TraceRun(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("expected one of --trace F and --model F", out)
 
+    def test_options_of_the_other_kind_of_run_are_rejected(self):
+        path = self.write(GOOD_TRACE)
+        code, out = run("run", "--trace", path, "--limit", "5", "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("--limit: expected with --model only", out)
+        code, out = run("run", "--map", "pe", "--limit", "5", "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("--map: expected with --trace F only", out)
+
     def test_csv_has_the_documented_header(self):
         r, rows = self.run_trace(self.write(GOOD_TRACE))
         self.assertEqual(rows[0], TRACE_CSV_HEADER)

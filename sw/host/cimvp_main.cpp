@@ -238,12 +238,18 @@ int cmd_run(const std::vector<std::string>& args) {
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
+    // Options of one kind of run given to the other are errors, not silently ignored.
+    const auto given = [&](const char* o) { return vm.count(o) && !vm[o].defaulted(); };
     if (vm.count("trace")) {
-        if (!vm["model"].defaulted())
-            throw std::invalid_argument("run: expected one of --trace F and --model F, got both");
+        if (given("model")) throw std::invalid_argument("run: expected one of --trace F and --model F, got both");
+        for (const char* o : {"data", "limit", "batch", "pe-layers", "swis-shifts"})
+            if (given(o)) throw std::invalid_argument(std::string("--") + o + ": expected with --model only, not with --trace");
+        if (vm["single-shift"].as<bool>())
+            throw std::invalid_argument("--single-shift: expected with --model only, not with --trace");
         return cmd_run_trace(vm, cfg);
     }
-    if (vm.count("csv")) throw std::invalid_argument("--csv: expected with --trace F only");
+    for (const char* o : {"csv", "map", "images", "layers"})
+        if (given(o)) throw std::invalid_argument(std::string("--") + o + ": expected with --trace F only");
     RunJobSpec spec;
     spec.model_path = vm["model"].as<std::string>();
     spec.data_dir = vm["data"].as<std::string>();

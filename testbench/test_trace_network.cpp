@@ -208,6 +208,40 @@ TEST(TraceNetwork, PeLayersWhoseWeightTileOverflowsTheBufferAreRejectedNamingThe
     EXPECT_NO_THROW(build_trace_workload(t, load_config(kSource + "/configs/imagenet_pe.json"), TraceMapping::kTrace));
 }
 
+TEST(TraceNetwork, HostPoolAndAddComputeOnTheLayersOwnDraws) {
+    const std::string text =
+        "cimvp-trace 1\n"
+        "network name=n input=2,5,5\n"
+        "data seed=3 act=uniform weights=normal:0.1\n"
+        "layer name=mp type=pool in=2,5,5 out=2 kernel=3 stride=2 padding=1 op=max\n"
+        "layer name=ap type=pool in=2,5,5 out=2 kernel=2 stride=2 padding=0 op=avg\n"
+        "layer name=s type=add in=2,5,5 out=2\n";
+    const NetworkTrace t = parse_trace(text, "h.trace");
+    const std::uint64_t image = 1, size = 50;
+    // Max pool 3x3/2 with padding 1: padding never wins; output 3x3.
+    const auto x = trace_layer_activations(t, 0, size, image * size);
+    const HostLayerResult mp = run_host_layer(t, 0, image);
+    ASSERT_EQ(mp.output.size(), 18u);
+    const auto at = [&](const std::vector<std::uint8_t>& v, int c, int y, int xx) { return int{v[(c * 5 + y) * 5 + xx]}; };
+    EXPECT_EQ(mp.output[0], std::max({at(x, 0, 0, 0), at(x, 0, 0, 1), at(x, 0, 1, 0), at(x, 0, 1, 1)}));
+    int centre = 0;
+    for (int y = 1; y <= 3; ++y)
+        for (int xx = 1; xx <= 3; ++xx) centre = std::max(centre, at(x, 1, y, xx));
+    EXPECT_EQ(mp.output[9 + 4], centre);
+    // Average pool 2x2/2: the window's sum / 4, rounded half up; output 2x2.
+    const auto a = trace_layer_activations(t, 1, size, image * size);
+    const HostLayerResult ap = run_host_layer(t, 1, image);
+    ASSERT_EQ(ap.output.size(), 8u);
+    const int sum = at(a, 1, 2, 2) + at(a, 1, 2, 3) + at(a, 1, 3, 2) + at(a, 1, 3, 3);
+    EXPECT_EQ(ap.output[4 + 3], (sum + 2) / 4);
+    EXPECT_EQ(ap.ops, 2u * 4 * 4);
+    // Add: the two operands are draws [0, size) and [size, 2 size) of the image, saturated at 255.
+    const auto b = trace_layer_activations(t, 2, 2 * size, image * 2 * size);
+    const HostLayerResult add = run_host_layer(t, 2, image);
+    for (std::size_t i = 0; i < size; ++i) EXPECT_EQ(add.output[i], std::min(255, b[i] + b[size + i])) << i;
+    EXPECT_EQ(add.ops, size);
+}
+
 TEST(TraceNetwork, NarrowedWeightsStayInTheirRange) {
     const std::vector<std::int8_t> w = {-127, -65, -64, -1, 0, 1, 63, 64, 127};
     EXPECT_EQ(narrow_trace_weights(w, 4, false), (std::vector<std::int8_t>{-8, -4, -4, 0, 0, 0, 4, 4, 7}));

@@ -36,14 +36,21 @@ void CrossbarArray::program_row(int r, const std::uint8_t* levels, int first_col
         throw std::out_of_range("CrossbarArray::program_row: row " + std::to_string(r) + " cols [" +
                                 std::to_string(first_col) + ", " + std::to_string(first_col + n) + ") outside " +
                                 std::to_string(rows_) + "x" + std::to_string(cols_));
-    const int w = r / 64;
-    const std::uint64_t bit = std::uint64_t{1} << (r % 64);
-    for (int i = 0; i < n; ++i) {
-        const int c = first_col + i;
-        for (int l = 0; l < cell_bits_; ++l) {
-            std::uint64_t& word = plane(c, l)[w];
-            word = ((levels[i] >> l) & 1) ? (word | bit) : (word & ~bit);
-        }
+    // Branch-free read-modify-write of row r's bit in each (column, level) plane; programming a
+    // layer's tiles is the platform's hottest loop when images have few pixels per weight.
+    const int sh = r % 64;
+    const std::uint64_t keep = ~(std::uint64_t{1} << sh);
+    const std::size_t col_stride = static_cast<std::size_t>(cell_bits_) * words_;
+    std::uint64_t* word = &planes_[static_cast<std::size_t>(first_col) * col_stride + static_cast<std::size_t>(r / 64)];
+    if (cell_bits_ == 1) {
+        for (int i = 0; i < n; ++i, word += col_stride)
+            *word = (*word & keep) | (static_cast<std::uint64_t>(levels[i] & 1) << sh);
+    } else {
+        for (int i = 0; i < n; ++i, word += col_stride)
+            for (int l = 0; l < cell_bits_; ++l)
+                word[static_cast<std::size_t>(l) * words_] =
+                    (word[static_cast<std::size_t>(l) * words_] & keep) |
+                    (static_cast<std::uint64_t>((levels[i] >> l) & 1) << sh);
     }
     analog_ = false;
 }

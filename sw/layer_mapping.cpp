@@ -95,13 +95,22 @@ std::uint8_t LayerMapping::level(const MatrixLayer& layer, int k, int m, int j) 
 }
 
 std::vector<std::uint8_t> LayerMapping::tile_levels(const MatrixLayer& layer, int rt, int ct) const {
+    // level() for every cell, with the row's weights and the encoding hoisted out of the loops.
     const int nr = rows_in(rt), no = outs_in(ct);
     std::vector<std::uint8_t> out(static_cast<std::size_t>(nr) * cols, 0);
-    for (int r = 0; r < nr; ++r)
-        for (int o = 0; o < no; ++o)
-            for (int j = 0; j < slices; ++j)
-                out[static_cast<std::size_t>(r) * cols + o * slices + j] =
-                    level(layer, first_row(rt) + r, first_out(ct) + o, j);
+    const int off = binary ? 0 : 1 << (w_bits - 1), mask = (1 << cell_bits) - 1;
+    for (int r = 0; r < nr; ++r) {
+        const std::int8_t* w = &layer.weights[static_cast<std::size_t>(first_row(rt) + r) * M + first_out(ct)];
+        std::uint8_t* o_row = &out[static_cast<std::size_t>(r) * cols];
+        if (binary) {
+            for (int o = 0; o < no; ++o) o_row[o] = static_cast<std::uint8_t>((w[o] + 1) / 2);
+            continue;
+        }
+        for (int o = 0; o < no; ++o) {
+            const int u = w[o] + off;
+            for (int j = 0; j < slices; ++j) o_row[o * slices + j] = static_cast<std::uint8_t>((u >> (j * cell_bits)) & mask);
+        }
+    }
     return out;
 }
 

@@ -195,7 +195,18 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
                 const auto v = layer_vectors(L, in.data());
                 x.insert(x.end(), v.begin(), v.end());
             }
-            tables = calibrate_adc(matrices_[l], map, cfg_, x.data(), static_cast<int>(x.size() / map.K));
+            std::size_t n = x.size() / map.K;
+            const std::size_t cap = static_cast<std::size_t>(std::max(0, options_.calibration_vectors));
+            if (cap > 0 && n > cap) {
+                // Evenly spaced vectors: vector i * n / cap for i < cap.
+                std::vector<std::uint8_t> sub(cap * map.K);
+                for (std::size_t i = 0; i < cap; ++i)
+                    std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(i * n / cap * map.K), map.K,
+                                sub.begin() + static_cast<std::ptrdiff_t>(i * map.K));
+                x.swap(sub);
+                n = cap;
+            }
+            tables = calibrate_adc(matrices_[l], map, cfg_, x.data(), static_cast<int>(n));
             recal = true;
         }
         plan_.tables.push_back(tables);

@@ -32,6 +32,9 @@ struct NetworkOptions {
     int swis_shifts = 8;
     swis::Variant variant = swis::Variant::kSwis;
     bool double_shift = true;  // PE form: double shift (two positions per cycle) or single
+    // ADC calibration looks at most at this many input vectors, evenly spaced over
+    // the calibration images' vectors (0: all of them).
+    int calibration_vectors = 0;
 
     bool pe(std::size_t l) const { return l < on_pe.size() && on_pe[l]; }
     // The default mapping: BWMA keeps its 8-bit first and last layers on the PE array.

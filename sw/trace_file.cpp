@@ -453,14 +453,15 @@ std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t 
     const int K = L.K();
     const double scale = d.param * kWeightMax;
     std::vector<std::int8_t> w(static_cast<std::size_t>(L.out_c) * K);
+    const bool normal = d.family == "normal", laplace = d.family == "laplace";  // compared once, not per weight
     for (int f = 0; f < L.out_c; ++f)
         for (int k = 0; k < K; ++k) {
             const std::uint64_t key = numerics::hash_key(t.data.seed, kWeightTag, name, static_cast<std::uint64_t>(f),
                                                          static_cast<std::uint64_t>(k));
             double x = 0;
-            if (d.family == "normal") {
+            if (normal) {
                 x = numerics::standard_normal(key) * scale;
-            } else if (d.family == "laplace") {
+            } else if (laplace) {
                 const double u = numerics::uniform01(key) - 0.5;
                 x = -scale * (u < 0 ? -1.0 : 1.0) * std::log(1.0 - 2.0 * std::fabs(u));
             } else {
@@ -472,7 +473,8 @@ std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t 
     return w;
 }
 
-std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::size_t index, std::size_t count) {
+std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::size_t index, std::size_t count,
+                                                  std::uint64_t first) {
     if (index >= t.layers.size()) throw TraceError(t.source + ": layer " + std::to_string(index) + ": no such layer");
     const TraceLayer& L = t.layers[index];
     const int bits = L.has_weights() ? L.a_bits : kMaxBits;
@@ -480,10 +482,11 @@ std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::si
     const TraceDistribution& d = t.data.act;
     const std::uint64_t name = fnv1a(L.name);
     std::vector<std::uint8_t> a(count);
+    const bool uniform = d.family == "uniform";  // compared once, not per activation
     for (std::size_t i = 0; i < count; ++i) {
-        const double u = numerics::uniform01(numerics::hash_key(t.data.seed, kActTag, name, 0, i));
+        const double u = numerics::uniform01(numerics::hash_key(t.data.seed, kActTag, name, 0, first + i));
         double v = 0;
-        if (d.family == "uniform") {
+        if (uniform) {
             v = std::floor(u * (levels + 1));
         } else if (u >= d.param) {
             v = 1 + std::floor((u - d.param) / (1 - d.param) * levels);

@@ -109,6 +109,145 @@ class Layer(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("--conv", out)
 
+TRACE_CSV_HEADER = ("layer,type,mapped_to,macs,cycles,latency_ns,tiles_used,passes,tile_utilization,pe_utilization,"
+                    "energy_pj,crossbar_pj,adc_pj,shift_add_pj,pe_pj,post_process_pj,buffers_pj,dma_pj,dram_pj,host_ops,"
+                    "wall_seconds,reference_wall_seconds")
+
+GOOD_TRACE = """cimvp-trace 1
+# a comment
+network name=t input=3,8,8 classes=4
+data seed=1 act=relu-uniform:0.5 weights=normal:0.1
+layer name=c1 type=conv in=3,8,8 out=8 kernel=3 stride=1 padding=1 groups=1 w_bits=8 a_bits=8 scheme=int8 map=crossbar
+layer name=fc type=fc in=8,8,8 out=4 w_bits=8 a_bits=8 scheme=int8 map=crossbar
+"""
+
+
+class TraceRun(unittest.TestCase):
+    """`cimvp run --trace F`: the shipped traces run and agree with the reference;
+    malformed traces exit non-zero naming the file, the line and what was expected."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def trace(self, name):
+        return os.path.join(SOURCE, "traces", name + ".trace")
+
+    def write(self, text):
+        path = os.path.join(self.tmp, "bad.trace")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run_trace(self, path, *extra):
+        out = os.path.join(self.tmp, "r.json")
+        csv = os.path.join(self.tmp, "r.csv")
+        code, text = run("run", "--trace", path, "--quiet", "--json", out, "--csv", csv, *extra)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            r = json.load(f)
+        with open(csv) as f:
+            rows = f.read().splitlines()
+        return r, rows
+
+    def check_shipped(self, name, *extra):
+        r, rows = self.run_trace(self.trace(name), *extra)
+        self.assertEqual(r["agreement"], 1.0)
+        self.assertEqual(rows[0], TRACE_CSV_HEADER)
+        self.assertEqual(len(rows), len(r["layers"]) + 2)
+        self.assertTrue(rows[-1].startswith("total,"))
+        for layer in r["layers"]:
+            for key in ("name", "macs", "cycles", "energy_pj", "mapped_to", "latency_ns", "tile_utilization",
+                        "pe_utilization", "tiles_used"):
+                self.assertIn(key, layer)
+            if layer["mapped_to"] != "host":
+                self.assertGreater(layer["cycles"], 0, layer["name"])
+                self.assertGreater(layer["macs"], 0, layer["name"])
+        self.assertAlmostEqual(sum(l["energy_pj"]["total"] for l in r["layers"]), r["energy_pj"]["total"],
+                               delta=1e-6 * r["energy_pj"]["total"])
+        self.assertEqual(sum(l["macs"] for l in r["layers"]), r["macs"])
+        return r
+
+    def test_resnet20_runs_whole(self):
+        r = self.check_shipped("resnet20")
+        self.assertEqual(r["macs"], 40551040)
+
+    def test_vgg8_runs_whole(self):
+        self.check_shipped("vgg8")
+
+    def test_vgg16_cifar_runs_whole(self):
+        self.check_shipped("vgg16_cifar")
+
+    def test_imagenet_traces_run_their_first_layers(self):
+        # The whole ImageNet networks take from seconds to minutes (README); here the first layers.
+        for name, layers in (("resnet18", 3), ("mobilenet_v2", 4), ("vgg16", 1)):
+            r = self.check_shipped(name, "--layers", str(layers))
+            self.assertEqual(len(r["layers"]), layers)
+
+    def check_error(self, text, line, *needles):
+        path = self.write(text)
+        code, out = run("run", "--trace", path, "--quiet")
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("%s:%d:" % (path, line), out)
+        self.assertIn("expected", out)
+        for n in needles:
+            self.assertIn(n, out)
+
+    def test_unknown_layer_type(self):
+        self.check_error(GOOD_TRACE.replace("type=conv", "type=deconv"), 5, "one of conv, dwconv, fc, pool, add",
+                         "'deconv'")
+
+    def test_zero_shape(self):
+        self.check_error(GOOD_TRACE.replace("in=3,8,8 out=8", "in=3,0,8 out=8"), 5, "three positive integers")
+
+    def test_negative_shape(self):
+        self.check_error(GOOD_TRACE.replace("out=8 kernel", "out=-8 kernel"), 5, "out: expected an integer in [1, 65536]")
+
+    def test_missing_field(self):
+        self.check_error(GOOD_TRACE.replace(" kernel=3", ""), 5, "kernel: expected a value")
+
+    def test_wrong_version(self):
+        self.check_error(GOOD_TRACE.replace("cimvp-trace 1", "cimvp-trace 2"), 1, "version: expected 1")
+
+    def test_missing_trace_file(self):
+        path = os.path.join(self.tmp, "absent.trace")
+        code, out = run("run", "--trace", path, "--quiet")
+        self.assertNotEqual(code, 0)
+        self.assertIn(path, out)
+
+    def test_bad_map_and_both_inputs_are_rejected(self):
+        path = self.write(GOOD_TRACE)
+        code, out = run("run", "--trace", path, "--map", "tiles", "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("--map: expected trace, crossbar or pe", out)
+        code, out = run("run", "--trace", path, "--model", model("fmnist-int8.cimvp"), "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("expected one of --trace F and --model F", out)
+
+    def test_options_of_the_other_kind_of_run_are_rejected(self):
+        path = self.write(GOOD_TRACE)
+        code, out = run("run", "--trace", path, "--limit", "5", "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("--limit: expected with --model only", out)
+        code, out = run("run", "--map", "pe", "--limit", "5", "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("--map: expected with --trace F only", out)
+
+    def test_csv_has_the_documented_header(self):
+        r, rows = self.run_trace(self.write(GOOD_TRACE))
+        self.assertEqual(rows[0], TRACE_CSV_HEADER)
+        cols = TRACE_CSV_HEADER.split(",")
+        for row in rows[1:]:
+            self.assertEqual(len(row.split(",")), len(cols))
+        total = dict(zip(cols, rows[-1].split(",")))
+        self.assertEqual(total["layer"], "total")
+        self.assertEqual(int(total["macs"]), r["macs"])
+        self.assertEqual(int(total["cycles"]), r["cycles"])
+        self.assertAlmostEqual(float(total["energy_pj"]), r["energy_pj"]["total"],
+                               delta=1e-5 * r["energy_pj"]["total"])
+
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
 class RunBadInput(unittest.TestCase):

@@ -15,6 +15,7 @@
 #include "sw/host/layer_job.h"
 #include "sw/host/run_job.h"
 #include "sw/host/swis_job.h"
+#include "sw/host/trace_job.h"
 #include "sw/idx_dataset.h"
 #include "sw/model_file.h"
 #include "sw/host/results_json.h"
@@ -38,7 +39,8 @@ usage: cimvp <command> [options]      (cimvp <command> --help for its options)
 commands:
   run     run a quantized network on the Fashion-MNIST test set (default: the BWMA model,
           configs/default.json): accuracy, agreement with the C++ reference, cycles,
-          latency and energy per image by component and by layer
+          latency and energy per image by component and by layer; with --trace F a
+          network workload trace (traces/*.trace) layer by layer, with the same report
   layer   run one random matrix layer (or an im2col convolution) on the platform,
           check it bit-exactly against the C++ reference, report cycles and energy
   bench   time a layer on the SystemC platform against the C++ reference alone
@@ -202,6 +204,51 @@ int cmd_layer(const std::vector<std::string>& args, bool bench) {
     return kExitOk;
 }
 
+int cmd_run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
+    TraceJobSpec spec;
+    spec.trace_path = vm["trace"].as<std::string>();
+    spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
+    spec.images = vm["images"].as<int>();
+    spec.layers = vm["layers"].as<int>();
+    spec.check_reference = !vm["no-check"].as<bool>();
+    spec.progress = !vm["quiet"].as<bool>();
+    const TraceJobResult r = run_trace_job(cfg, spec);
+    const double n = std::max(1, r.images);
+    const auto& e = r.total.energy;
+    std::printf("trace %s: network %s (%s), %zu layers, %d image(s), map %s, config %s\n", r.trace_path.c_str(),
+                r.network.c_str(), r.dataset.empty() ? "-" : r.dataset.c_str(), r.layers.size(), r.images,
+                vm["map"].as<std::string>().c_str(), cfg.source.c_str());
+    std::printf("  %-24s %-8s %14s %12s %11s %5s %6s %6s %12s\n", "layer", "on", "MACs/image", "cycles", "latency us",
+                "tiles", "t.util", "pe.util", "energy nJ");
+    for (const auto& l : r.layers)
+        std::printf("  %-24s %-8s %14.0f %12llu %11.3f %5d %6.3f %6.3f %12.3f\n", l.name.c_str(), l.mapped_to.c_str(),
+                    l.macs_per_image, static_cast<unsigned long long>(l.stats.cycles), l.stats.sim_ns / n / 1000.0,
+                    l.tiles_used, l.tile_utilization, l.pe_utilization, l.stats.energy.total() / n / 1e3);
+    std::printf("total: %lld MACs, %llu cycles, latency %.3f us per image (programming %.3f us), energy %.3f nJ per image\n",
+                static_cast<long long>(r.macs_per_image), static_cast<unsigned long long>(r.total.cycles),
+                r.total.sim_ns / n / 1000.0, r.programming.sim_ns / n / 1000.0, e.total() / n / 1e3);
+    std::printf("energy per image by component: crossbar %.3f, adc %.3f, shift_add %.3f, pe %.3f, post_process %.3f, "
+                "buffers %.3f, dma %.3f, dram %.3f nJ\n",
+                e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3, e.pe / n / 1e3, e.post_process / n / 1e3,
+                e.buffers / n / 1e3, e.dma / n / 1e3, e.dram / n / 1e3);
+    if (spec.check_reference)
+        std::printf("agreement with the C++ reference: %.6f (%d of %d images bit-exact on every layer)\n", r.agreement,
+                    r.agree, r.images);
+    std::printf("time (wall / CPU): platform %.3f / %.3f s", r.platform.wall, r.platform.cpu);
+    if (spec.check_reference)
+        std::printf(", C++ reference alone %.3f / %.3f s (platform/reference CPU %.2fx)", r.reference.wall,
+                    r.reference.cpu, r.platform.cpu / std::max(1e-9, r.reference.cpu));
+    std::printf("; data, mapping and ADC calibration %.3f / %.3f s; host pool/add %.3f / %.3f s\n", r.prepare.wall,
+                r.prepare.cpu, r.host.wall, r.host.cpu);
+    if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), trace_job_to_json(r, cfg, spec));
+    if (vm.count("csv")) write_text_file(vm["csv"].as<std::string>(), trace_job_to_csv(r));
+    if (spec.check_reference && r.agree != r.images) {
+        std::fprintf(stderr, "cimvp: the platform disagrees with the reference\n");
+        return kExitMismatch;
+    }
+    return kExitOk;
+}
+
 constexpr const char* kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp";
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -218,9 +265,31 @@ int cmd_run(const std::vector<std::string>& args) {
         "single-shift", po::bool_switch(), "single-shift PEs instead of double-shift")(
         "quiet", po::bool_switch(), "no progress bar");
     add_waveform_options(d, true);
+    po::options_description t("with a workload trace (docs/trace-format.md)");
+    t.add_options()("trace", po::value<std::string>(), "run this network trace instead of --model on the data set")(
+        "map", po::value<std::string>()->default_value("trace"),
+        "where layers with weights run: trace (each layer's map=), crossbar (the CIM tiles) or pe (the SWIS PE array)")(
+        "images", po::value<int>()->default_value(1), "images (sets of drawn inputs) per layer")(
+        "layers", po::value<int>()->default_value(0), "run only the first N layers of the trace (0: all)")(
+        "csv", po::value<std::string>(), "write the per-layer report as CSV to this file (docs/results.md)");
+    d.add(t);
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
+    // Options of one kind of run given to the other are errors, not silently ignored.
+    const auto given = [&](const char* o) { return vm.count(o) && !vm[o].defaulted(); };
+    if (vm.count("trace")) {
+        if (given("model")) throw std::invalid_argument("run: expected one of --trace F and --model F, got both");
+        for (const char* o : {"data", "limit", "batch", "pe-layers", "swis-shifts"})
+            if (given(o)) throw std::invalid_argument(std::string("--") + o + ": expected with --model only, not with --trace");
+        if (vm["single-shift"].as<bool>())
+            throw std::invalid_argument("--single-shift: expected with --model only, not with --trace");
+        for (const char* o : {"vcd", "vcd-from", "vcd-to", "vcd-tile", "vcd-column", "vcd-tiles", "vcd-layer", "vcd-image"})
+            if (given(o)) throw std::invalid_argument(std::string("--") + o + ": waveforms are recorded with --model only, not with --trace");
+        return cmd_run_trace(vm, cfg);
+    }
+    for (const char* o : {"csv", "map", "images", "layers"})
+        if (given(o)) throw std::invalid_argument(std::string("--") + o + ": expected with --trace F only");
     RunJobSpec spec;
     spec.waveforms = waveform_options_from(vm, cfg);
     spec.model_path = vm["model"].as<std::string>();
@@ -365,6 +434,8 @@ int sc_main(int argc, char* argv[]) {
     } catch (const ModelError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());
     } catch (const DatasetError& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+    } catch (const TraceError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());
     } catch (const MappingError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());

@@ -226,4 +226,12 @@ std::vector<std::int64_t> NetworkRunner::run_batch(const std::uint8_t* images, i
     return logits;
 }
 
+std::vector<std::uint8_t> NetworkRunner::hidden_output(int n) {
+    const NetworkLayer& L = net_.model().layers.back();
+    if (!L.relu) throw DriverError("hidden_output: the last layer writes logits, not activations");
+    std::vector<std::uint8_t> y(static_cast<std::size_t>(n) * L.M() * L.pooled_h() * L.pooled_w());
+    driver_.read(act_.back(), y.data(), y.size());
+    return y;
+}
+
 }  // namespace cimvp

@@ -35,6 +35,9 @@ public:
     // Logits (n x num_classes) of n <= batch images (n x image_bytes); first_image keys the read noise.
     std::vector<std::int64_t> run_batch(const std::uint8_t* images, int n, std::uint64_t first_image);
 
+    // The last layer's output activations (n x its pooled output bytes) after run_batch, when it is hidden (ReLU).
+    std::vector<std::uint8_t> hidden_output(int n);
+
     const std::vector<RunStats>& layer_stats() const { return layers_; }
     const RunStats& programming() const { return programming_; }
     int batch() const { return batch_; }

@@ -1,6 +1,8 @@
 #include "sw/host/results_json.h"
 
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "sw/config_loader.h"
@@ -96,6 +98,124 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                         {"layers", layers},
                         {"config", config_to_json(cfg)}};
     return j;
+}
+
+namespace {
+const char* mapping_name(TraceMapping m) {
+    return m == TraceMapping::kTrace ? "trace" : (m == TraceMapping::kCrossbar ? "crossbar" : "pe");
+}
+}  // namespace
+
+nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg, const TraceJobSpec& spec) {
+    const double images = std::max(1, r.images);
+    nlohmann::json layers = nlohmann::json::array();
+    int tiles_used = 0;
+    for (const auto& l : r.layers) {
+        tiles_used = std::max(tiles_used, l.tiles_used);
+        layers.push_back({{"name", l.name},
+                          {"type", l.type},
+                          {"mapped_to", l.mapped_to},
+                          {"macs", l.macs_per_image * r.images},
+                          {"macs_per_image", l.macs_per_image},
+                          {"cycles", l.stats.cycles},
+                          {"sim_time_ns", l.stats.sim_ns},
+                          {"latency_ns", l.stats.sim_ns / images},
+                          {"energy_pj", energy_to_json(l.stats.energy)},
+                          {"energy_per_image_pj", per_image(l.stats.energy, r.images)},
+                          {"programming", {{"cycles", l.programming.cycles},
+                                           {"sim_time_ns", l.programming.sim_ns},
+                                           {"energy_pj", energy_to_json(l.programming.energy)}}},
+                          {"stages", l.stages},
+                          {"tiles_used", l.tiles_used},
+                          {"passes", l.passes},
+                          {"tile_utilization", l.tile_utilization},
+                          {"pe_utilization", l.pe_utilization},
+                          {"host_ops", l.host_ops},
+                          {"recalibrated_stages", l.recalibrated_stages},
+                          {"agreement", spec.check_reference && l.mapped_to != "host"
+                                            ? nlohmann::json(static_cast<double>(l.agree) / images)
+                                            : nlohmann::json(nullptr)},
+                          {"wall_seconds", l.platform.wall + l.host.wall},
+                          {"cpu_seconds", l.platform.cpu + l.host.cpu},
+                          {"reference_wall_seconds", l.reference.wall},
+                          {"reference_cpu_seconds", l.reference.cpu},
+                          {"prepare_wall_seconds", l.prepare.wall},
+                          {"prepare_cpu_seconds", l.prepare.cpu}});
+    }
+    return {{"trace", r.trace_path},
+            {"network", r.network},
+            {"dataset", r.dataset},
+            {"mapping", mapping_name(spec.mapping)},
+            {"images", r.images},
+            {"accuracy", nullptr},
+            {"agreement", spec.check_reference ? nlohmann::json(r.agreement) : nlohmann::json(nullptr)},
+            {"macs", static_cast<double>(r.macs_per_image) * r.images},
+            {"macs_per_image", r.macs_per_image},
+            {"wall_seconds", r.platform.wall},
+            {"cpu_seconds", r.platform.cpu},
+            {"images_per_second", r.images / std::max(1e-9, r.platform.wall)},
+            {"reference_wall_seconds", spec.check_reference ? nlohmann::json(r.reference.wall) : nlohmann::json(nullptr)},
+            {"reference_cpu_seconds", spec.check_reference ? nlohmann::json(r.reference.cpu) : nlohmann::json(nullptr)},
+            {"platform_over_reference", spec.check_reference && r.reference.cpu > 0
+                                            ? nlohmann::json(r.platform.cpu / r.reference.cpu)
+                                            : nlohmann::json(nullptr)},
+            {"prepare_wall_seconds", r.prepare.wall},
+            {"prepare_cpu_seconds", r.prepare.cpu},
+            {"host_wall_seconds", r.host.wall},
+            {"host_cpu_seconds", r.host.cpu},
+            {"cycles", r.total.cycles},
+            {"sim_time_ns", r.total.sim_ns},
+            {"latency_per_image_ns", r.total.sim_ns / images},
+            {"energy_pj", energy_to_json(r.total.energy)},
+            {"energy_per_image_pj", per_image(r.total.energy, r.images)},
+            {"programming", {{"cycles", r.programming.cycles},
+                             {"sim_time_ns", r.programming.sim_ns},
+                             {"energy_pj", energy_to_json(r.programming.energy)}}},
+            {"tiles_used", tiles_used},
+            {"layers", layers},
+            {"config", config_to_json(cfg)}};
+}
+
+const char* const kTraceCsvHeader =
+    "layer,type,mapped_to,macs,cycles,latency_ns,tiles_used,passes,tile_utilization,pe_utilization,"
+    "energy_pj,crossbar_pj,adc_pj,shift_add_pj,pe_pj,post_process_pj,buffers_pj,dma_pj,dram_pj,host_ops,"
+    "wall_seconds,reference_wall_seconds";
+
+std::string trace_job_to_csv(const TraceJobResult& r) {
+    std::ostringstream os;
+    os << kTraceCsvHeader << '\n';
+    const double images = std::max(1, r.images);
+    const auto row = [&](const std::string& name, const std::string& type, const std::string& mapped, double macs,
+                         const RunStats& s, int tiles, int passes, double tu, double pu, std::uint64_t host_ops,
+                         double wall, double ref) {
+        const EnergyBreakdown& e = s.energy;
+        char buf[1024];
+        std::snprintf(buf, sizeof buf,
+                      "%s,%s,%s,%.0f,%llu,%.3f,%d,%d,%.6f,%.6f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%llu,%.6f,%.6f\n",
+                      name.c_str(), type.c_str(), mapped.c_str(), macs, static_cast<unsigned long long>(s.cycles),
+                      s.sim_ns / images, tiles, passes, tu, pu, e.total(), e.crossbar, e.adc, e.shift_add, e.pe,
+                      e.post_process, e.buffers, e.dma, e.dram, static_cast<unsigned long long>(host_ops), wall, ref);
+        os << buf;
+    };
+    int tiles = 0, passes = 0;
+    std::uint64_t host_ops = 0;
+    for (const auto& l : r.layers) {
+        row(l.name, l.type, l.mapped_to, l.macs_per_image * r.images, l.stats, l.tiles_used, l.passes,
+            l.tile_utilization, l.pe_utilization, l.host_ops, l.platform.wall + l.host.wall, l.reference.wall);
+        tiles = std::max(tiles, l.tiles_used);
+        passes = std::max(passes, l.passes);
+        host_ops += l.host_ops;
+    }
+    row("total", "", "", static_cast<double>(r.macs_per_image) * r.images, r.total, tiles, passes, 0, 0, host_ops,
+        r.platform.wall + r.host.wall, r.reference.wall);
+    return os.str();
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+    std::ofstream f(path);
+    if (!f) throw std::runtime_error(path + ": cannot open for writing");
+    f << text;
+    if (!f) throw std::runtime_error(path + ": write failed");
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& j) {

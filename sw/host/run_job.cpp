@@ -104,6 +104,12 @@ NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec
     if (spec.swis_shifts < 1 || spec.swis_shifts > swis::kShiftPositions)
         throw std::invalid_argument("--swis-shifts: expected 1..8, got " + std::to_string(spec.swis_shifts));
     o.swis_shifts = spec.swis_shifts;
+    if (spec.swis_shifts < swis::kShiftPositions)
+        for (std::size_t l = 0; l < n; ++l)
+            if (o.pe(l) && model.layers[l].swis)
+                throw std::invalid_argument("--swis-shifts: " + model.layer_name(l) +
+                                            " runs the SWIS groups stored in the model file (format v2); "
+                                            "expected no --swis-shifts (8) with a stored model");
     o.double_shift = !spec.single_shift;
     return o;
 }

@@ -22,7 +22,8 @@ SwisLayerStorageReport swis_storage_report(const NetworkModel& model, std::size_
     double sum = 0;
     for (int v : n) {
         sum += v;
-        r.swis_bits += static_cast<std::int64_t>(shape.groups_per_filter()) * swis::group_storage_bits(v, L.swis->variant);
+        r.swis_bits +=
+            static_cast<std::int64_t>(shape.groups_per_filter()) * swis::group_storage_bits(v, L.swis->variant);
     }
     r.mean_n = n.empty() ? 0 : sum / static_cast<double>(n.size());
     r.min_n = n.empty() ? 0 : *std::min_element(n.begin(), n.end());

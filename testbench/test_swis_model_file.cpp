@@ -205,8 +205,8 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
         NetworkModel b = s;
         b.layers[3].swis->packed.pop_back();
         const std::string e = error_of(serialize_model(b));
-        EXPECT_NE(e.find(last + "packed_bytes: expected " + std::to_string(s.layers[3].swis->packed.size())), std::string::npos)
-            << e;
+        const std::string want = last + "packed_bytes: expected " + std::to_string(s.layers[3].swis->packed.size());
+        EXPECT_NE(e.find(want), std::string::npos) << e;
     }
     // Truncated inside the packed groups (the footer and checksum intact).
     {
@@ -235,8 +235,8 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
         set_bits(b, t.packed * 8 + 7, 3, s0);
         fix_checksum(b);
         const std::string e = error_of(b);
-        EXPECT_NE(e.find(last + "packed (byte " + std::to_string(t.packed) + "): swis: unpack: group 0"), std::string::npos)
-            << e;
+        const std::string want = last + "packed (byte " + std::to_string(t.packed) + "): swis: unpack: group 0";
+        EXPECT_NE(e.find(want), std::string::npos) << e;
         EXPECT_NE(e.find("shift"), std::string::npos) << e;
     }
     // A mask bit on a position of 2^7 (a level above 127).

@@ -181,7 +181,8 @@ int cmd_run(const std::vector<std::string>& args) {
         "pe-layers", po::value<std::string>()->default_value("default"),
         "layers on the SWIS PE array: default (BWMA: first and last; every layer stored as SWIS groups), none, all, "
         "or indices like 0,3")(
-        "swis-shifts", po::value<int>()->default_value(8), "shared shifts of PE-array layers (8: exact int8; not with SWIS groups stored in the model)")(
+        "swis-shifts", po::value<int>()->default_value(8),
+        "shared shifts of PE-array layers (8: exact int8; not with SWIS groups stored in the model)")(
         "single-shift", po::bool_switch(), "single-shift PEs instead of double-shift")(
         "quiet", po::bool_switch(), "no progress bar");
     po::variables_map vm;

@@ -57,13 +57,16 @@ ConvertJobResult run_convert_job(const ArchConfig& cfg, ConvertJobSpec spec) {
 
 void print_convert_report(const ConvertJobResult& r, const ConvertJobSpec& spec, std::FILE* out) {
     const auto& o = spec.options;
-    std::fprintf(out, "model %s (%s): %zu layer(s) stored as %s groups, N = %g %s%s\n", r.model_name.c_str(),
+    const char* how = !r.scheduled ? "(uniform)" : o.double_shift ? "(scheduled mean, double-shift: even N)"
+                                                                   : "(scheduled mean)";
+    std::fprintf(out, "model %s (%s): %zu layer(s) stored as %s groups, N = %g %s\n", r.model_name.c_str(),
                  r.scheme.c_str(), r.layers.size(), o.variant == swis::Variant::kSwisC ? "SWIS-C" : "SWIS", o.shifts,
-                 r.scheduled ? "(scheduled mean" : "(uniform", r.scheduled ? (o.double_shift ? ", double-shift: even N)" : ")") : ")");
+                 how);
     std::fprintf(out, "  %-14s %9s %8s %6s %5s %12s %12s %10s %10s %7s %9s\n", "layer", "weights", "groups", "mean N",
                  "N", "bits/group", "int8 b/grp", "SWIS B", "int8 B", "ratio", "MSE");
     for (const auto& l : r.layers)
-        std::fprintf(out, "  %-14s %9lld %8lld %6.2f %2d..%d %12.2f %12.2f %10lld %10lld %6.2fx %9.3f\n", l.name.c_str(),
+        std::fprintf(out, "  %-14s %9lld %8lld %6.2f %2d..%d %12.2f %12.2f %10lld %10lld %6.2fx %9.3f\n",
+                     l.name.c_str(),
                      static_cast<long long>(l.weights), static_cast<long long>(l.groups), l.mean_n, l.min_n, l.max_n,
                      l.bits_per_group, l.int8_bits_per_group, static_cast<long long>(l.swis_bytes),
                      static_cast<long long>(l.int8_bytes), l.ratio, l.mse);

@@ -274,6 +274,37 @@ class Convert(unittest.TestCase):
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+class PingPong(unittest.TestCase):
+    """platform.ping_pong: the same logits in fewer cycles (the next chunk's input DMA
+    overlaps the tiles' runs)."""
+
+    def test_same_logits_fewer_cycles(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            cfg = os.path.join(tmp, "pp.json")
+            with open(cfg, "w") as f:
+                f.write('{"platform": {"ping_pong": true}}')
+            results = []
+            for extra in ([], ["--config", cfg]):
+                out = os.path.join(tmp, "r.json")
+                code, text = run("run", "--limit", "40", "--quiet", "--json", out, *extra)
+                self.assertEqual(code, 0, text)
+                with open(out) as f:
+                    results.append(json.load(f))
+        finally:
+            shutil.rmtree(tmp)
+        single, double = results
+        self.assertFalse(single["config"]["platform"]["ping_pong"])
+        self.assertTrue(double["config"]["platform"]["ping_pong"])
+        self.assertEqual(double["agreement"], 1.0)
+        self.assertEqual(double["logits_fnv1a64"], single["logits_fnv1a64"])
+        self.assertEqual(double["accuracy"], single["accuracy"])
+        self.assertLess(double["cycles"], single["cycles"])
+        for a, b in zip(single["layers"], double["layers"]):
+            self.assertLessEqual(b["cycles"], a["cycles"], a["name"])
+
+
+@unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
 class ShippedModels(unittest.TestCase):
     """Every shipped model on all 10,000 test images: the platform's logits equal the
     C++ reference's on every image and the PyTorch fake-quant model's (digest), and

@@ -119,6 +119,18 @@ TEST(NetworkOnPlatform, StoredSwisGroupsRunOnThePeArrayAndEqualReference) {
     EXPECT_EQ(r.total.energy.crossbar, 0.0);
 }
 
+TEST(NetworkOnPlatform, PingPongInputBanksEqualReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    s.binary_middle = true;
+    ArchConfig cfg;
+    cfg.platform.ping_pong = true;
+    cfg.platform.input_buffer.size_bytes = 1024;  // many chunks per layer: the pipeline alternates banks
+    const auto r = run(cfg, test::random_network(10, s), "ping-pong", 7, 4);
+    expect_sane(r, 7);
+}
+
 TEST(NetworkOnPlatform, ColumnwiseTablesAndMultipliersOnTwoBitCellsEqualReference) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";

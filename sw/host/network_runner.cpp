@@ -194,9 +194,7 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
         const int chunk = max_chunk(m, cfg_, true);
         for (int pass = 0; pass < m.passes; ++pass) {
             if (!net_.resident()) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
-            for (int v0 = 0; v0 < vectors; v0 += chunk)
-                emit_chunk(cmds, m, map, pass, v0, std::min(chunk, vectors - v0), first_vector + v0, input, acc_,
-                           sx_, true);
+            emit_chunks(cmds, m, map, pass, vectors, chunk, first_vector, input, acc_, sx_, true);
         }
     }
     PostProcessDescriptor d;

@@ -67,7 +67,7 @@ struct PlatformConfig {
     double quantum_ns = 1000.0;      // tlm_quantumkeeper global quantum
     MemoryConfig dram;
     MemoryConfig input_buffer;       // per tile (per bank with ping_pong)
-    bool ping_pong = false;          // two input-buffer banks per tile: the DMA fills one while the tile reads the other
+    bool ping_pong = false;          // two input banks per tile: the DMA fills one while the tile reads the other
     MemoryConfig output_buffer;      // per tile
 };
 

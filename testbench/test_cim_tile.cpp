@@ -920,8 +920,8 @@ std::vector<std::int64_t> dot(const std::vector<std::uint8_t>& x, const std::vec
     for (int v = 0; v < n; ++v)
         for (int c = 0; c < kXbarCols; ++c)
             for (int r = 0; r < kXbarRows; ++r)
-                out[static_cast<std::size_t>(v) * kXbarCols + c] +=
-                    x[static_cast<std::size_t>(v) * kXbarRows + r] * levels[static_cast<std::size_t>(r) * kXbarCols + c];
+                out[static_cast<std::size_t>(v) * kXbarCols + c] += x[static_cast<std::size_t>(v) * kXbarRows + r] *
+                                                                    levels[static_cast<std::size_t>(r) * kXbarCols + c];
     return out;
 }
 

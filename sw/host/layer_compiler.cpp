@@ -89,7 +89,8 @@ void emit_inputs(std::vector<Command>& cmds, const LayerMapping& m, const Addres
                  const InputCommand& input, int bank) {
     const int ct0 = pass * m.col_tiles_per_pass, ct1 = std::min(m.col_tiles, ct0 + m.col_tiles_per_pass);
     for (int rt = 0; rt < m.row_tiles; ++rt)
-        for (int ct = ct0; ct < ct1; ++ct) cmds.push_back(input(rt, map.tile_input_bank(m.tile_of(rt, ct), bank), v0, n));
+        for (int ct = ct0; ct < ct1; ++ct)
+            cmds.push_back(input(rt, map.tile_input_bank(m.tile_of(rt, ct), bank), v0, n));
 }
 
 void emit_runs(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int n,
@@ -99,7 +100,8 @@ void emit_runs(std::vector<Command>& cmds, const LayerMapping& m, const AddressM
         for (int ct = ct0; ct < ct1; ++ct) {
             const std::uint64_t regs = map.tile_regs(m.tile_of(rt, ct));
             cmds.push_back(make_reg_write(regs + tile_reg::kInBank, static_cast<std::uint32_t>(bank)));
-            cmds.push_back(make_tile_run(regs, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(first_vector)));
+            cmds.push_back(
+                make_tile_run(regs, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(first_vector)));
         }
 }
 

@@ -47,7 +47,8 @@ NetworkModel store_swis_layers(const NetworkModel& model, const std::vector<bool
     if (!(opt.shifts >= 1 && opt.shifts <= swis::kShiftPositions))
         throw std::invalid_argument("--shifts: expected a number in [1, 8], got " + std::to_string(opt.shifts));
     const bool integral = std::floor(opt.shifts) == opt.shifts;
-    const bool schedule = opt.schedule || !integral;
+    // A double-shift PE takes even N only: a mean of 3 is 2s and 4s, i.e. a schedule.
+    const bool schedule = opt.schedule || !integral || opt.double_shift;
     const int per_cycle = opt.double_shift ? 2 : 1;
     if (schedule && opt.shifts < per_cycle)
         throw std::invalid_argument("--shifts: a double-shift schedule needs a mean N of at least 2");

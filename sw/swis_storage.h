@@ -16,7 +16,7 @@ namespace cimvp {
 
 struct SwisStoreOptions {
     double shifts = 3;           // N (uniform) or the target mean N of the schedule, 1..8
-    bool schedule = false;       // schedule filters (always when `shifts` is fractional)
+    bool schedule = false;       // schedule filters (always when `shifts` is fractional or double_shift)
     swis::Variant variant = swis::Variant::kSwis;
     bool double_shift = false;   // schedule for double-shift PEs: even N only
     double alpha = 1.0;          // MSE++ weight of the group's summed error

@@ -163,6 +163,13 @@ TEST(SwisModelFile, ScheduledStorageHitsTheMeanAndSharesNPerArrayGroup) {
     const NetworkModel ds = store_swis_layers(m, every_layer(m), o);
     for (const auto& L : ds.layers)
         for (int n : L.swis->filter_n) EXPECT_EQ(n % 2, 0);
+    // An integral mean with double shift is a schedule too: 3 = 2s and 4s.
+    o.shifts = 3;
+    std::vector<SwisLayerStorageReport> ds3;
+    store_swis_layers(m, every_layer(m), o, &ds3);
+    EXPECT_DOUBLE_EQ(ds3[2].mean_n, 3.0);  // 12 filters in groups of 2
+    EXPECT_EQ(ds3[2].min_n, 2);
+    EXPECT_EQ(ds3[2].max_n, 4);
 }
 
 // The stored model's last layer is the last thing before the footer:

@@ -295,7 +295,7 @@ int cmd_convert(const std::vector<std::string>& args) {
         "shifts N per group, 1..8: uniform when integral; a fractional N (2.5) is a scheduled mean")(
         "variant", po::value<std::string>()->default_value("swis"), "swis (any N positions) or swis-c (consecutive)")(
         "schedule", po::bool_switch(), "schedule filters for the mean N even when it is integral (docs/swis.md)")(
-        "double-shift", po::bool_switch(), "schedule for double-shift PEs: every filter an even N")(
+        "double-shift", po::bool_switch(), "schedule for double-shift PEs: every filter an even N (implies --schedule)")(
         "pe-layers", po::value<std::string>()->default_value("default"),
         "layers to store: default (what cimvp run puts on the PE array: BWMA first and last), all, or indices like 0,3")(
         "alpha", po::value<double>()->default_value(1.0), "MSE++ weight of the group's summed error")(

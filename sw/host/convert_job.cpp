@@ -35,7 +35,8 @@ ConvertJobResult run_convert_job(const ArchConfig& cfg, ConvertJobSpec spec) {
     ConvertJobResult r;
     r.model_name = model.name;
     r.scheme = model.scheme;
-    r.scheduled = spec.options.schedule || std::floor(spec.options.shifts) != spec.options.shifts;
+    r.scheduled = spec.options.schedule || spec.options.double_shift ||
+                  std::floor(spec.options.shifts) != spec.options.shifts;
     const NetworkModel stored = store_swis_layers(model, store, spec.options, &r.layers);
     const auto bytes = serialize_model(stored);
     // What is written must load back as it is (the loader's checks are the format's).

@@ -235,6 +235,8 @@ class Convert(unittest.TestCase):
         stored, on_the_fly = results
         self.assertEqual(stored["agreement"], 1.0)
         self.assertEqual([L["mapped_to"] for L in stored["layers"]], ["pe_array"] * 4)
+        self.assertEqual([L["swis_storage"]["mean_shifts"] for L in stored["layers"]], [3.0] * 4)
+        self.assertEqual([L["swis_storage"] for L in on_the_fly["layers"]], [None] * 4)
         self.assertEqual(stored["accuracy"], on_the_fly["accuracy"])
         self.assertEqual(stored["logits_fnv1a64"], on_the_fly["logits_fnv1a64"])
         self.assertEqual(stored["cycles"], on_the_fly["cycles"])

@@ -222,6 +222,12 @@ int cmd_run(const std::vector<std::string>& args) {
     for (const auto& l : r.layers)
         std::printf("  %-14s %-9s %10.0f MACs  %9.3f us  %9.3f nJ per image\n", l.name.c_str(), l.mapped_to.c_str(),
                     l.macs_per_image, l.stats.sim_ns / n / 1000.0, l.stats.energy.total() / n / 1e3);
+    for (const auto& l : r.layers)
+        if (l.swis)
+            std::printf("  %s: stored %s groups, N %.2f (%d..%d), %lld bytes against %lld as int8 (%.2fx)\n",
+                        l.name.c_str(), l.swis_variant.c_str(), l.swis->mean_n, l.swis->min_n, l.swis->max_n,
+                        static_cast<long long>(l.swis->swis_bytes), static_cast<long long>(l.swis->int8_bytes),
+                        l.swis->ratio);
     std::printf("weights programmed %s: %.3f us, %.3f nJ\n", r.resident ? "once" : "per batch (tiles do not hold every layer)",
                 r.programming.sim_ns / 1000.0, r.programming.energy.total() / 1e3);
     std::printf("wall time %.3f s, %.1f images/s", r.wall_s, r.images / std::max(1e-9, r.wall_s));

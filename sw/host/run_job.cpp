@@ -180,6 +180,10 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
+        if (L.swis) {
+            lr.swis = swis_storage_report(model, l, {});
+            lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";
+        }
         r.total.sim_ns += lr.stats.sim_ns;
         r.total.cycles += lr.stats.cycles;
         r.total.commands += lr.stats.commands;

@@ -15,7 +15,9 @@ AddressMap::AddressMap(const ArchConfig& cfg) : dram_size_(cfg.platform.dram.siz
     const auto& xb = cfg.crossbar;
     tw_.crossbar_size = static_cast<std::uint64_t>(xb.rows) * xb.cols;
     tw_.adc_size = static_cast<std::uint64_t>(xb.cols) * kAdcEntryBytes;
-    tw_.input_size = cfg.platform.input_buffer.size_bytes;
+    tw_.input_banks = cfg.platform.ping_pong ? 2 : 1;
+    tw_.input_bank_size = cfg.platform.input_buffer.size_bytes;
+    tw_.input_size = tw_.input_bank_size * static_cast<std::uint64_t>(tw_.input_banks);
     tw_.output_size = cfg.platform.output_buffer.size_bytes;
     tw_.scale_size = static_cast<std::uint64_t>(xb.cols) * kAccEntryBytes;
     tw_.output_window = 2 * tw_.output_size + tw_.scale_size;

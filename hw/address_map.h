@@ -27,6 +27,8 @@ constexpr std::uint64_t kAccEntryBytes = 8;
 struct TileWindows {
     std::uint64_t regs = 0, crossbar = 0, adc = 0, input = 0, output = 0;  // offsets in a tile's window
     std::uint64_t crossbar_size = 0, adc_size = 0, input_size = 0, output_size = 0;
+    std::uint64_t input_bank_size = 0;  // input_size / input_banks
+    int input_banks = 1;                // 2 with platform.ping_pong
     std::uint64_t output_window = 0;  // output buffer, its accumulate-on-write alias, the partial multipliers
     std::uint64_t scale_size = 0;      // partial multipliers: one int64 per column
     std::uint64_t stride = 0;          // distance between tiles (a power of two)
@@ -43,6 +45,11 @@ public:
     std::uint64_t tile_crossbar(int i) const { return tile_base(i) + tw_.crossbar; }
     std::uint64_t tile_adc(int i) const { return tile_base(i) + tw_.adc; }
     std::uint64_t tile_input(int i) const { return tile_base(i) + tw_.input; }
+    // Bank b (0 or 1) of a ping-pong input buffer; bank 0 is tile_input(i).
+    std::uint64_t tile_input_bank(int i, int b) const {
+        return tile_input(i) + static_cast<std::uint64_t>(b) * tw_.input_bank_size;
+    }
+    int input_banks() const { return tw_.input_banks; }
     std::uint64_t tile_output(int i) const { return tile_base(i) + tw_.output; }
     // Writes here add into the output buffer instead of overwriting it.
     std::uint64_t tile_output_accumulate(int i) const { return tile_output(i) + tw_.output_size; }

@@ -12,6 +12,13 @@ using tlmx::RegisterSpec;
 
 namespace {
 constexpr int kMaxActivationBits = 8;
+
+// With ping-pong the buffer holds two banks of input_buffer.size_bytes each.
+MemoryConfig input_memory(const PlatformConfig& p) {
+    MemoryConfig m = p.input_buffer;
+    if (p.ping_pong) m.size_bytes *= 2;
+    return m;
+}
 }
 
 CimTile::CimTile(sc_core::sc_module_name name, const ArchConfig& cfg, int index, std::uint64_t input_buffer_address)
@@ -22,7 +29,7 @@ CimTile::CimTile(sc_core::sc_module_name name, const ArchConfig& cfg, int index,
       macro("macro", cfg.crossbar, cfg.nonideal, cfg.adc.frac_bits, static_cast<std::uint64_t>(index)),
       adc("adc", cfg.adc, cfg.crossbar.cols),
       accumulator("accumulator", cfg.digital, cfg.platform.output_buffer, cfg.crossbar.cols, cfg.adc.frac_bits),
-      input_buffer("input_buffer", cfg.platform.input_buffer),
+      input_buffer("input_buffer", input_memory(cfg.platform)),
       cfg_(cfg),
       index_(index),
       input_address_(input_buffer_address),
@@ -61,6 +68,7 @@ CimTile::CimTile(sc_core::sc_module_name name, const ArchConfig& cfg, int index,
     });
     regs_.add({"TILE_INDEX", kTileIndex, Access::kReadOnly, static_cast<std::uint32_t>(index)});
     regs_.add({"FLAGS", kFlags, Access::kReadWrite, 0, kFlagEmitSum});
+    regs_.add({"IN_BANK", kInBank, Access::kReadWrite, 0, 1});
     regs_.set_access_latency(sc_core::sc_time(cfg.digital.clock_ns, sc_core::SC_NS));
 }
 
@@ -97,7 +105,10 @@ TileError CimTile::check_config() const {
         a_bits > static_cast<std::uint32_t>(kMaxActivationBits) || dac_bits < 1 || dac_bits > a_bits ||
         regs_.get(kWeightScale) < 1)
         return TileError::kBadConfig;
-    if (vectors * rows > input_buffer.size()) return TileError::kInputOverflow;
+    // Bank 1 exists only with ping-pong; a run reads one bank.
+    const std::uint64_t banks = cfg_.platform.ping_pong ? 2 : 1;
+    if (regs_.get(kInBank) >= banks) return TileError::kBadConfig;
+    if (vectors * rows > input_buffer.size() / banks) return TileError::kInputOverflow;
     const std::uint64_t stride = outs + ((regs_.get(kFlags) & kFlagEmitSum) ? 1 : 0);
     if (vectors * stride > accumulator.buffer_size() / kAccEntryBytes) return TileError::kOutputOverflow;
     return TileError::kNone;
@@ -137,9 +148,10 @@ void CimTile::run(sc_core::sc_time& delay) {
     ctx.a_bits = a_bits;
 
     inputs_.resize(static_cast<std::size_t>(rows));
+    const std::uint64_t bank = static_cast<std::uint64_t>(regs_.get(kInBank)) * cfg_.platform.input_buffer.size_bytes;
     for (std::uint32_t v = 0; v < vectors; ++v) {
         bus_tx_.set_command(tlm::TLM_READ_COMMAND);
-        bus_tx_.set_address(input_address_ + static_cast<std::uint64_t>(v) * rows);
+        bus_tx_.set_address(input_address_ + bank + static_cast<std::uint64_t>(v) * rows);
         bus_tx_.set_data_ptr(inputs_.data());
         bus_tx_.set_data_length(static_cast<unsigned>(rows));
         bus_tx_.set_streaming_width(static_cast<unsigned>(rows));

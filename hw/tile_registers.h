@@ -26,6 +26,7 @@ constexpr std::uint32_t kPerfReads = 0x3C;   // RO array reads since reset
 constexpr std::uint32_t kPerfRuns = 0x40;    // RO runs since reset
 constexpr std::uint32_t kTileIndex = 0x44;   // RO physical tile number
 constexpr std::uint32_t kFlags = 0x48;       // RW bit0 EMIT_SUM: each vector's input sum follows its outputs
+constexpr std::uint32_t kInBank = 0x4C;      // RW bit0: the input-buffer bank the next run reads (ping-pong)
 
 constexpr std::uint32_t kIdValue = 0x54494C45;  // "TILE"
 constexpr std::uint32_t kCtrlStart = 1u << 0;

@@ -66,7 +66,8 @@ struct PlatformConfig {
     int tiles = 256;                 // CIM tiles (one macro each)
     double quantum_ns = 1000.0;      // tlm_quantumkeeper global quantum
     MemoryConfig dram;
-    MemoryConfig input_buffer;       // per tile
+    MemoryConfig input_buffer;       // per tile (per bank with ping_pong)
+    bool ping_pong = false;          // two input banks per tile: the DMA fills one while the tile reads the other
     MemoryConfig output_buffer;      // per tile
 };
 

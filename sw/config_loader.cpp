@@ -169,6 +169,7 @@ void visit_config(V& v, Cfg& c) {
         v.real("quantum_ns", p.quantum_ns, kPositive);
         visit_memory(v, "dram", p.dram, lim::kMaxDramBytes, 1);
         visit_memory(v, "input_buffer", p.input_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
+        v.boolean("ping_pong", p.ping_pong);
         visit_memory(v, "output_buffer", p.output_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
     });
     v.object("pe_array", [&] {

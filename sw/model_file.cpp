@@ -1,5 +1,6 @@
 #include "sw/model_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -11,7 +12,8 @@ namespace {
 
 constexpr char kMagic[8] = {'C', 'I', 'M', 'V', 'P', 'M', 'D', 'L'};
 constexpr char kEndMagic[8] = {'C', 'I', 'M', 'V', 'P', 'E', 'N', 'D'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion1 = 1;
+constexpr std::uint32_t kVersion2 = 2;  // adds the per-layer SWIS storage
 constexpr std::uint32_t kMaxLayers = 64;
 constexpr std::uint32_t kMaxDim = 4096;
 constexpr std::uint32_t kMaxChannels = 65535;
@@ -113,6 +115,62 @@ const char* kind_name(LayerKind k) { return k == LayerKind::kConv ? "conv" : "fc
 
 int row_tiles_of(const NetworkLayer& l) { return (l.K() + l.rows_per_tile - 1) / l.rows_per_tile; }
 
+// Format v2: the layer's SWIS storage after its v1 fields (docs/model-format.md).
+void parse_swis_storage(Reader& r, NetworkLayer& L) {
+    if (r.u32("swis", 0, 1) == 0) return;
+    if (L.binary || L.w_bits != 8)
+        r.fail("swis", "expected 0: SWIS groups store 8-bit weights, the layer has " +
+                           (L.binary ? std::string("binary weights") : std::to_string(L.w_bits) + "-bit weights"));
+    SwisLayerStorage s;
+    s.variant = r.u32("swis_variant", 0, 1) == 1 ? swis::Variant::kSwisC : swis::Variant::kSwis;
+    r.u32("group_size", swis::kGroupSize, swis::kGroupSize);
+    s.schedule_cols = static_cast<int>(r.u32("schedule_cols", 1, kMaxChannels));
+    const std::size_t at = r.offset();
+    const auto n = r.array<std::uint8_t>(static_cast<std::size_t>(L.M()), "filter_n");
+    for (std::size_t f = 0; f < n.size(); ++f) {
+        if (n[f] < 1 || n[f] > swis::kShiftPositions)
+            r.fail("filter_n[" + std::to_string(f) + "]", "expected 1..8 (at byte " + std::to_string(at + f) +
+                                                              "), got " + std::to_string(n[f]));
+        s.filter_n.push_back(n[f]);
+    }
+    // Filters that run together on the array share N: cut in N order, each group of
+    // schedule_cols filters has one N (docs/swis.md "Filter scheduling").
+    std::vector<int> sorted = s.filter_n;
+    std::stable_sort(sorted.begin(), sorted.end());
+    for (std::size_t g = 0; g < sorted.size(); g += static_cast<std::size_t>(s.schedule_cols)) {
+        const std::size_t end = std::min(sorted.size(), g + static_cast<std::size_t>(s.schedule_cols));
+        if (sorted[g] != sorted[end - 1])
+            r.fail("filter_n", "expected every array group of schedule_cols = " + std::to_string(s.schedule_cols) +
+                                   " filters (in N order) to share one N, group " +
+                                   std::to_string(g / static_cast<std::size_t>(s.schedule_cols)) + " has N " +
+                                   std::to_string(sorted[g]) + ".." + std::to_string(sorted[end - 1]));
+    }
+    const swis::LayerShape shape = L.swis_shape();
+    std::int64_t bits = 0;
+    for (int v : s.filter_n)
+        bits += static_cast<std::int64_t>(shape.groups_per_filter()) * swis::group_storage_bits(v, s.variant);
+    const std::uint64_t want = static_cast<std::uint64_t>((bits + 7) / 8);
+    const std::uint32_t packed_bytes = r.scalar<std::uint32_t>("packed_bytes");
+    if (packed_bytes != want)
+        r.fail("packed_bytes", "expected " + std::to_string(want) + " (" + std::to_string(bits) +
+                                   " bits of groups for these filter_n), got " + std::to_string(packed_bytes));
+    const std::size_t packed_at = r.offset();
+    s.packed = r.array<std::uint8_t>(packed_bytes, "packed");
+    swis::DecomposedLayer groups;
+    try {
+        groups = swis::unpack_groups(s.packed, shape, s.variant, s.filter_n);
+    } catch (const swis::SwisError& e) {
+        r.fail("packed (byte " + std::to_string(packed_at) + ")", e.what());
+    }
+    const auto w = groups.weights();
+    for (std::size_t j = 0; j < w.size(); ++j)
+        if (w[j] != L.weights[j])
+            r.fail("weights[" + std::to_string(j) + "]", "expected " + std::to_string(w[j]) +
+                                                             " (the value of the stored SWIS groups), got " +
+                                                             std::to_string(L.weights[j]));
+    L.swis = std::move(s);
+}
+
 }  // namespace
 
 std::string NetworkModel::layer_name(std::size_t i) const {
@@ -136,6 +194,23 @@ MatrixLayer NetworkLayer::matrix(const std::string& name) const {
     return m;
 }
 
+swis::LayerShape NetworkLayer::swis_shape() const {
+    swis::LayerShape s;
+    s.filters = M();
+    if (kind == LayerKind::kConv) {
+        s.channels = in_c;
+        s.kernel_h = s.kernel_w = kernel;
+    } else {
+        s.channels = K();
+    }
+    return s;
+}
+
+swis::DecomposedLayer NetworkLayer::swis_groups() const {
+    if (!swis) throw ModelError("layer has no SWIS storage");
+    return swis::unpack_groups(swis->packed, swis_shape(), swis->variant, swis->filter_n);
+}
+
 PostProcessParams NetworkLayer::post_process() const {
     PostProcessParams p;
     p.bias = bias;
@@ -155,12 +230,12 @@ NetworkModel parse_model(const std::vector<std::uint8_t>& bytes, const std::stri
     Reader r(bytes, bytes.size() - kFooter, source);
     r.text(8, "magic");
     const auto version = r.scalar<std::uint32_t>("version");
-    if (version != kVersion)
-        r.fail("version", "expected " + std::to_string(kVersion) + ", got " + std::to_string(version));
+    if (version != kVersion1 && version != kVersion2)
+        r.fail("version", "expected 1 or 2, got " + std::to_string(version));
     // The footer is only trusted once the header says what the file is.
     const std::uint8_t* foot = &bytes[bytes.size() - kFooter];
     if (std::memcmp(foot + 8, kEndMagic, sizeof(kEndMagic)) != 0)
-        throw ModelError(source + ": footer: expected \"CIMVPEND\" in the last 8 bytes (truncated or not a v1 file)");
+        throw ModelError(source + ": footer: expected \"CIMVPEND\" in the last 8 bytes (truncated or not a cimvp model file)");
     std::uint64_t stored;
     std::memcpy(&stored, foot, sizeof stored);
     const std::uint64_t actual = fnv1a64(bytes.data(), bytes.size() - kFooter);
@@ -262,6 +337,8 @@ NetworkModel parse_model(const std::vector<std::uint8_t>& bytes, const std::stri
                     r.fail("adc_step[" + std::to_string(j) + "]", "expected > 0, got " + std::to_string(L.adc_step[j]));
         }
 
+        if (version >= kVersion2) parse_swis_storage(r, L);
+
         // Post-processing must fit int64: bound |acc| from the largest inputs, weights and multipliers.
         double max_w = L.binary ? 1.0 : std::ldexp(1.0, L.w_bits - 1);
         double max_col = 1.0;
@@ -305,8 +382,10 @@ NetworkModel load_model(const std::string& path) {
 
 std::vector<std::uint8_t> serialize_model(const NetworkModel& m) {
     Writer w;
+    bool v2 = false;
+    for (const auto& L : m.layers) v2 = v2 || L.swis.has_value();
     w.text(std::string(kMagic, sizeof kMagic), sizeof kMagic);
-    w.scalar<std::uint32_t>(kVersion);
+    w.scalar<std::uint32_t>(v2 ? kVersion2 : kVersion1);
     w.scalar<std::uint32_t>(static_cast<std::uint32_t>(m.layers.size()));
     for (int v : {m.in_c, m.in_h, m.in_w, m.in_bits, m.num_classes}) w.scalar<std::uint32_t>(static_cast<std::uint32_t>(v));
     w.text(m.scheme, kSchemeBytes);
@@ -329,6 +408,15 @@ std::vector<std::uint8_t> serialize_model(const NetworkModel& m) {
             w.array(L.adc_step);
             w.array(L.adc_base);
         }
+        if (!v2) continue;
+        w.scalar<std::uint32_t>(L.swis ? 1 : 0);
+        if (!L.swis) continue;
+        w.scalar<std::uint32_t>(L.swis->variant == swis::Variant::kSwisC ? 1 : 0);
+        w.scalar<std::uint32_t>(swis::kGroupSize);
+        w.scalar<std::uint32_t>(static_cast<std::uint32_t>(L.swis->schedule_cols));
+        for (int n : L.swis->filter_n) w.scalar<std::uint8_t>(static_cast<std::uint8_t>(n));
+        w.scalar<std::uint32_t>(static_cast<std::uint32_t>(L.swis->packed.size()));
+        w.array(L.swis->packed);
     }
     const std::uint64_t sum = fnv1a64(w.bytes().data(), w.bytes().size());
     w.scalar(sum);

@@ -1,10 +1,11 @@
-// Model file format v1 (docs/model-format.md): a quantized network as the
-// platform runs it. The loader validates every field once, at load, and
+// Model file formats v1 and v2 (docs/model-format.md): a quantized network as
+// the platform runs it; v2 adds layers stored as SWIS groups. The loader validates every field once, at load, and
 // rejects a malformed, truncated or corrupted file, or one that needs more
 // hardware than the config has, naming the file, the field and what was expected.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "sw/arch_config.h"
 #include "sw/layer_mapping.h"
 #include "sw/post_processing.h"
+#include "sw/swis.h"
 
 namespace cimvp {
 
@@ -20,6 +22,16 @@ struct ModelError : std::runtime_error {
 };
 
 enum class LayerKind : std::uint32_t { kConv = 1, kFc = 2 };
+
+// A layer's 8-bit weights stored as SWIS groups (format v2, docs/model-format.md):
+// what the PE array runs. The layer's `weights` hold the same values
+// (unpack_groups(...).weights()); the loader checks that they do.
+struct SwisLayerStorage {
+    swis::Variant variant = swis::Variant::kSwis;
+    int schedule_cols = 0;               // array columns the schedule was made for (filters sharing N)
+    std::vector<int> filter_n;           // per filter, 1..8
+    std::vector<std::uint8_t> packed;    // swis::pack_groups of the layer
+};
 
 struct NetworkLayer {
     LayerKind kind = LayerKind::kFc;
@@ -40,6 +52,7 @@ struct NetworkLayer {
     std::vector<std::int32_t> col_mult;  // [row_tiles][M] or empty
     bool has_adc_tables = false;
     std::vector<std::int64_t> adc_step, adc_base;  // [row_tiles][M][S]
+    std::optional<SwisLayerStorage> swis;          // format v2: the weights as SWIS groups
 
     int K() const { return kind == LayerKind::kConv ? in_c * kernel * kernel : in_c * in_h * in_w; }
     int M() const { return out_c; }
@@ -52,6 +65,10 @@ struct NetworkLayer {
     // The matrix layer (K x M weights) this layer runs on the crossbars.
     MatrixLayer matrix(const std::string& name) const;
     PostProcessParams post_process() const;
+    // The SWIS shape of the layer (a fully connected layer: K channels, 1 x 1 kernel).
+    swis::LayerShape swis_shape() const;
+    // The stored SWIS groups, unpacked (requires `swis`).
+    swis::DecomposedLayer swis_groups() const;
 };
 
 struct NetworkModel {
@@ -70,7 +87,8 @@ struct NetworkModel {
 NetworkModel load_model(const std::string& path);
 // Parses and validates model bytes; `source` names them in messages.
 NetworkModel parse_model(const std::vector<std::uint8_t>& bytes, const std::string& source);
-// The model file bytes of a model (format v1, with checksum).
+// The model file bytes of a model, with checksum: format v1 when no layer has
+// SWIS storage (so v1 files round-trip byte for byte), else format v2.
 std::vector<std::uint8_t> serialize_model(const NetworkModel& model);
 // Checks that the platform of `cfg` can run the model. Throws ModelError naming the field.
 // Layers with on_pe[l] set run on the PE array and need no crossbar tiles.

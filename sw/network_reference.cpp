@@ -86,9 +86,8 @@ std::vector<std::int64_t> NetworkReference::last_output(const NetworkLayer& L, c
     return logits;
 }
 
-namespace {
 // The PE array writes no input sums: a layer there must not need them.
-void check_pe_layer(const NetworkModel& model, std::size_t l) {
+void NetworkReference::check_pe_layer(const NetworkModel& model, std::size_t l) {
     const NetworkLayer& L = model.layers[l];
     for (auto v : L.mult_x)
         if (v != 0)
@@ -101,6 +100,7 @@ void check_pe_layer(const NetworkModel& model, std::size_t l) {
         throw ModelError(model.path + ": " + model.layer_name(l) + ": K above 65535 does not fit a PE-array descriptor");
 }
 
+namespace {
 bool model_tables_fit(const NetworkModel& model, const NetworkLayer& L, const ArchConfig& cfg) {
     return L.has_adc_tables && model.adc_bits == cfg.adc.bits;
 }
@@ -112,6 +112,12 @@ NetworkOptions NetworkOptions::defaults_for(const NetworkModel& model) {
         o.on_pe.assign(model.layers.size(), false);
         o.on_pe.front() = o.on_pe.back() = true;
     }
+    // Layers stored as SWIS groups (format v2) are stored for the PE array.
+    for (std::size_t l = 0; l < model.layers.size(); ++l)
+        if (model.layers[l].swis) {
+            o.on_pe.resize(model.layers.size(), false);
+            o.on_pe[l] = true;
+        }
     return o;
 }
 
@@ -126,17 +132,7 @@ bool NetworkReference::needs_calibration(const NetworkModel& model, const ArchCo
     return false;
 }
 
-swis::LayerShape NetworkReference::swis_shape(const NetworkLayer& L) {
-    swis::LayerShape s;
-    s.filters = L.M();
-    if (L.kind == LayerKind::kConv) {
-        s.channels = L.in_c;
-        s.kernel_h = s.kernel_w = L.kernel;
-    } else {
-        s.channels = L.K();
-    }
-    return s;
-}
+swis::LayerShape NetworkReference::swis_shape(const NetworkLayer& L) { return L.swis_shape(); }
 
 NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration,
                                    int n_calibration, NetworkOptions options)
@@ -150,8 +146,9 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
         pe_weights_.emplace_back();
         if (options_.pe(l)) {
             check_pe_layer(model_, l);
-            // 8 shifts hold every int8 weight as it is; fewer decompose it (sw/swis.h).
-            pe_weights_.back() = options_.swis_shifts >= swis::kShiftPositions
+            // Stored SWIS groups: the weights already are their values. Else 8 shifts
+            // hold every int8 weight as it is; fewer decompose it (sw/swis.h).
+            pe_weights_.back() = L.swis || options_.swis_shifts >= swis::kShiftPositions
                                      ? L.weights
                                      : swis::decompose_layer(L.weights, swis_shape(L), options_.swis_shifts,
                                                              options_.variant)

@@ -37,7 +37,9 @@ struct NetworkOptions {
     int calibration_vectors = 0;
 
     bool pe(std::size_t l) const { return l < on_pe.size() && on_pe[l]; }
-    // The default mapping: BWMA keeps its 8-bit first and last layers on the PE array.
+    // The default mapping: BWMA keeps its 8-bit first and last layers on the PE array,
+    // and every layer stored as SWIS groups (format v2) runs there. A stored layer on
+    // the PE array runs its stored groups; swis_shifts and variant apply to the others.
     static NetworkOptions defaults_for(const NetworkModel& model);
 };
 
@@ -57,6 +59,8 @@ public:
     static bool needs_calibration(const NetworkModel& model, const ArchConfig& cfg, const NetworkOptions& options = {});
     // The SWIS shape of a layer (a fully connected layer: K channels, 1 x 1 kernel).
     static swis::LayerShape swis_shape(const NetworkLayer& L);
+    // Throws ModelError naming the layer when it cannot run on the PE array.
+    static void check_pe_layer(const NetworkModel& model, std::size_t l);
 
     const NetworkModel& model() const { return model_; }
     const NetworkOptions& options() const { return options_; }

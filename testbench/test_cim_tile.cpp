@@ -912,4 +912,92 @@ TEST(CimTileCounters, ReadsConversionsShiftAddsAndBytesMatchTheRun) {
     EXPECT_EQ(e.pe, 0.0);
 }
 
+// ---------------------------------------------------------------- ping-pong input banks
+
+// out[v][c] = sum_r x[v][r] * level[r][c]: raw levels, one column per output.
+std::vector<std::int64_t> dot(const std::vector<std::uint8_t>& x, const std::vector<std::uint8_t>& levels, int n) {
+    std::vector<std::int64_t> out(static_cast<std::size_t>(n) * kXbarCols, 0);
+    for (int v = 0; v < n; ++v)
+        for (int c = 0; c < kXbarCols; ++c)
+            for (int r = 0; r < kXbarRows; ++r)
+                out[static_cast<std::size_t>(v) * kXbarCols + c] += x[static_cast<std::size_t>(v) * kXbarRows + r] *
+                                                                    levels[static_cast<std::size_t>(r) * kXbarCols + c];
+    return out;
+}
+
+TEST(CimTilePingPong, EachBankRunsItsOwnVectorsAndHoldsAWholeBuffer) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    ArchConfig cfg = tile_config();
+    cfg.platform.ping_pong = true;
+    TileBench b(cfg);
+    ASSERT_EQ(b.map.tile().input_size, 2 * kInputBytes);
+    ASSERT_EQ(b.map.tile_input_bank(0, 1), b.input() + kInputBytes);
+    std::mt19937 rng(5);
+    std::vector<std::uint8_t> levels(kXbarRows * kXbarCols), x0(kInputBytes), x1(kInputBytes);
+    for (auto& l : levels) l = static_cast<std::uint8_t>(rng() & 1);
+    for (auto& v : x0) v = static_cast<std::uint8_t>(rng() & 7);
+    for (auto& v : x1) v = static_cast<std::uint8_t>(rng() & 7);
+    constexpr int kVectors = static_cast<int>(kInputBytes / kXbarRows);  // a whole bank: 8 vectors
+    RunSetup s;
+    s.a_bits = 3;
+    s.outs = 4;  // 8 vectors x 4 outputs = the 32-entry output buffer
+    s.vectors = kVectors;
+    std::vector<std::int64_t> got1, got0;
+    std::uint32_t error1 = 99, error0 = 99, overflow = 0;
+    ASSERT_TRUE(b.run([&](TestInitiator& h) {
+        program_levels(b, h, levels);
+        EXPECT_TRUE(h.write(b.map.tile_input_bank(0, 0), x0.data(), kInputBytes).ok());
+        EXPECT_TRUE(h.write(b.map.tile_input_bank(0, 1), x1.data(), kInputBytes).ok());
+        configure(b, h, s);
+        h.wr32(b.regs(tile_reg::kInBank), 1);
+        EXPECT_TRUE(start(b, h).ok());
+        error1 = h.rd32(b.regs(tile_reg::kError));
+        got1 = read_outputs(b, h, static_cast<std::size_t>(kVectors) * 4);
+        h.wr32(b.regs(tile_reg::kInBank), 0);
+        EXPECT_TRUE(start(b, h).ok());
+        error0 = h.rd32(b.regs(tile_reg::kError));
+        got0 = read_outputs(b, h, static_cast<std::size_t>(kVectors) * 4);
+        // One vector more than a bank holds overflows, though the buffer has room for two banks.
+        s.rows = 1;
+        s.vectors = kInputBytes + 1;
+        s.outs = 1;
+        configure(b, h, s);
+        EXPECT_TRUE(start(b, h).ok());
+        overflow = h.rd32(b.regs(tile_reg::kError));
+    }));
+    EXPECT_EQ(error1, code(TileError::kNone));
+    EXPECT_EQ(error0, code(TileError::kNone));
+    const auto want1 = dot(x1, levels, kVectors), want0 = dot(x0, levels, kVectors);
+    for (int v = 0; v < kVectors; ++v)
+        for (int o = 0; o < 4; ++o) {
+            EXPECT_EQ(got1[v * 4 + o], want1[v * kXbarCols + o]) << "bank 1, vector " << v << ", output " << o;
+            EXPECT_EQ(got0[v * 4 + o], want0[v * kXbarCols + o]) << "bank 0, vector " << v << ", output " << o;
+        }
+    EXPECT_NE(want0, want1);
+    EXPECT_EQ(overflow, code(TileError::kInputOverflow));
+}
+
+TEST(CimTilePingPong, BankOneWithoutPingPongIsABadConfiguration) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    TileBench b(tile_config());
+    ASSERT_EQ(b.map.tile().input_size, kInputBytes);
+    std::uint32_t bank1 = 0, bank0 = 99, readback = 0;
+    ASSERT_TRUE(b.run([&](TestInitiator& h) {
+        RunSetup s;
+        s.rows = 4;
+        s.outs = 4;
+        configure(b, h, s);
+        h.wr32(b.regs(tile_reg::kInBank), 3);  // only bit 0 is writable
+        readback = h.rd32(b.regs(tile_reg::kInBank));
+        EXPECT_TRUE(start(b, h).ok());
+        bank1 = h.rd32(b.regs(tile_reg::kError));
+        h.wr32(b.regs(tile_reg::kInBank), 0);
+        EXPECT_TRUE(start(b, h).ok());
+        bank0 = h.rd32(b.regs(tile_reg::kError));
+    }));
+    EXPECT_EQ(readback, 1u);
+    EXPECT_EQ(bank1, code(TileError::kBadConfig));
+    EXPECT_EQ(bank0, code(TileError::kNone));
+}
+
 }  // namespace

@@ -320,6 +320,64 @@ TEST_P(LayerCompiler, DmaDescriptorsAreValidAndStayInsideTheLayerBuffersOrOneTil
 INSTANTIATE_TEST_SUITE_P(Mappings, LayerCompiler, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
+// Ping-pong (platform.ping_pong): every run reads the bank that holds its own
+// chunk's vectors; the next chunk's inputs go to the other bank between the
+// runs and the fence (that is the overlap), and no DMA writes a bank while a
+// run reads it (from its kTileRun to the next fence).
+TEST_P(LayerCompiler, PingPongRunsEachChunkFromTheBankItsInputsFilled) {
+    const Case& c = GetParam();
+    ArchConfig cfg = config_of(c);
+    cfg.platform.ping_pong = true;
+    const LayerMapping m = LayerMapping::make(layer_of(c), cfg);
+    const AddressMap map(cfg);
+    ASSERT_EQ(map.input_banks(), 2);
+    const LayerBuffers buf = buffers_of(c, m);
+    const LayerProgram p = compile_layer(m, cfg, map, buf, c.n, c.first_vector);
+    const std::uint64_t bank_bytes = cfg.platform.input_buffer.size_bytes;
+    const int chunks = (c.n + p.chunk - 1) / p.chunk;
+    // (tile, bank) -> first vector of the chunk its last input DMA brought; tile -> IN_BANK.
+    std::map<std::pair<int, int>, std::int64_t> holds;
+    std::map<int, int> in_bank;
+    std::set<std::pair<int, int>> reading;  // banks read by runs not yet fenced
+    int runs = 0, overlapped = 0, inputs_since_runs = 0;
+    bool runs_pending = false;
+    for (const Command& cmd : p.commands) {
+        if (cmd.opcode == kOp(Opcode::kDma)) {
+            const DmaDescriptor d = descriptor(cmd);
+            const Where w = locate(map, cfg.platform.tiles, d.dst, 1);
+            if (w.win != Win::kInput) continue;
+            const int bank = static_cast<int>(w.offset / bank_bytes);
+            ASSERT_LT(bank, 2);
+            EXPECT_EQ(reading.count({w.tile, bank}), 0u) << "a DMA overwrites the bank a run is reading";
+            // Inputs are rows of the n x K matrix at buf.inputs: the source gives the first vector.
+            holds[{w.tile, bank}] = static_cast<std::int64_t>((d.src - buf.inputs) / static_cast<std::uint64_t>(m.K));
+            if (runs_pending) ++inputs_since_runs;
+        } else if (cmd.opcode == kOp(Opcode::kRegWrite)) {
+            const std::uint64_t tile_regs0 = map.tile_regs(0), stride = map.tile().stride;
+            if (cmd.addr_a >= tile_regs0 && (cmd.addr_a - tile_regs0) % stride == tile_reg::kInBank)
+                in_bank[static_cast<int>((cmd.addr_a - tile_regs0) / stride)] = static_cast<int>(cmd.arg[0]);
+        } else if (cmd.opcode == kOp(Opcode::kTileRun)) {
+            const int tile = static_cast<int>((cmd.addr_a - map.tile_regs(0)) / map.tile().stride);
+            ASSERT_EQ(in_bank.count(tile), 1u) << "no IN_BANK write before the run";
+            const int bank = in_bank[tile];
+            ASSERT_EQ(holds.count({tile, bank}), 1u);
+            EXPECT_EQ(static_cast<std::uint64_t>(holds[{tile, bank}]) + c.first_vector, cmd.arg[1])
+                << "tile " << tile << " runs bank " << bank << " holding another chunk";
+            reading.insert({tile, bank});
+            runs_pending = true;
+            ++runs;
+        } else if (cmd.opcode == kOp(Opcode::kFence)) {
+            overlapped += inputs_since_runs > 0;
+            inputs_since_runs = 0;
+            runs_pending = false;
+            reading.clear();
+        }
+    }
+    EXPECT_EQ(runs, chunks * m.row_tiles * m.col_tiles);
+    // Every chunk but the last of each pass has the next chunk's inputs ahead of its fence.
+    EXPECT_EQ(overlapped, (chunks - 1) * m.passes);
+}
+
 TEST(LayerCompilerLimits, CasesCoverPassesChunksRowTilesBinaryAndMultipliers) {
     int multi_pass = 0, multi_batch = 0, multi_row = 0, binary = 0, ragged = 0, scales = 0;
     for (const Case& c : cases()) {

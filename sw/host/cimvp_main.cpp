@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "sw/config_loader.h"
+#include "sw/host/convert_job.h"
 #include "sw/host/driver.h"
 #include "sw/host/layer_job.h"
 #include "sw/host/run_job.h"
@@ -47,6 +48,8 @@ commands:
   info    print the effective configuration and the platform's address map
   swis    SWIS report for a layer-shape trace or a model: shifts, cycles, frames/s, energy of
           SS, DS, C-SS, C-DS, Act, Wgt, FXP at N = 2, 2.5, 3, 4, and accuracy with a model
+  convert write a model with its PE-array layers stored as SWIS groups (model format v2),
+          with the storage per group and per layer against int8; `cimvp run` runs the groups
 
 waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals) with
 --vcd-from/--vcd-to T, and run also --vcd-layer L and --vcd-image N (docs/debugging.md)
@@ -254,14 +257,16 @@ constexpr const char* kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimv
 int cmd_run(const std::vector<std::string>& args) {
     po::options_description d("cimvp run [options]");
     add_common(d);
-    d.add_options()("model", po::value<std::string>()->default_value(kDefaultModel), "model file (format v1)")(
+    d.add_options()("model", po::value<std::string>()->default_value(kDefaultModel), "model file (format v1 or v2)")(
         "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set")(
         "limit", po::value<int>()->default_value(0), "run the first N test images (0: all 10,000)")(
         "batch", po::value<int>()->default_value(64), "images per command list")(
         "no-check", po::bool_switch(), "skip the per-image comparison with the C++ reference")(
         "pe-layers", po::value<std::string>()->default_value("default"),
-        "layers on the SWIS PE array: default (BWMA: first and last), none, all, or indices like 0,3")(
-        "swis-shifts", po::value<int>()->default_value(8), "shared shifts of PE-array layers (8: exact int8)")(
+        "layers on the SWIS PE array: default (BWMA: first and last; every layer stored as SWIS groups), none, all, "
+        "or indices like 0,3")(
+        "swis-shifts", po::value<int>()->default_value(8),
+        "shared shifts of PE-array layers (8: exact int8; not with SWIS groups stored in the model)")(
         "single-shift", po::bool_switch(), "single-shift PEs instead of double-shift")(
         "quiet", po::bool_switch(), "no progress bar");
     add_waveform_options(d, true);
@@ -325,6 +330,12 @@ int cmd_run(const std::vector<std::string>& args) {
     for (const auto& l : r.layers)
         std::printf("  %-14s %-9s %10.0f MACs  %9.3f us  %9.3f nJ per image\n", l.name.c_str(), l.mapped_to.c_str(),
                     l.macs_per_image, l.stats.sim_ns / n / 1000.0, l.stats.energy.total() / n / 1e3);
+    for (const auto& l : r.layers)
+        if (l.swis)
+            std::printf("  %s: stored %s groups, N %.2f (%d..%d), %lld bytes against %lld as int8 (%.2fx)\n",
+                        l.name.c_str(), l.swis_variant.c_str(), l.swis->mean_n, l.swis->min_n, l.swis->max_n,
+                        static_cast<long long>(l.swis->swis_bytes), static_cast<long long>(l.swis->int8_bytes),
+                        l.swis->ratio);
     std::printf("weights programmed %s: %.3f us, %.3f nJ\n", r.resident ? "once" : "per batch (tiles do not hold every layer)",
                 r.programming.sim_ns / 1000.0, r.programming.energy.total() / 1e3);
     std::printf("wall time %.3f s, %.1f images/s", r.wall_s, r.images / std::max(1e-9, r.wall_s));
@@ -389,6 +400,44 @@ int cmd_swis(const std::vector<std::string>& args) {
     return kExitOk;
 }
 
+int cmd_convert(const std::vector<std::string>& args) {
+    po::options_description d("cimvp convert --model IN --out OUT [options]");
+    add_common(d);
+    d.add_options()("model", po::value<std::string>(), "model file to convert (format v1)")(
+        "out", po::value<std::string>(), "model file to write (format v2)")(
+        "shifts", po::value<double>()->default_value(3.0),
+        "shifts N per group, 1..8: uniform when integral; a fractional N (2.5) is a scheduled mean")(
+        "variant", po::value<std::string>()->default_value("swis"), "swis (any N positions) or swis-c (consecutive)")(
+        "schedule", po::bool_switch(), "schedule filters for the mean N even when it is integral (docs/swis.md)")(
+        "double-shift", po::bool_switch(), "schedule for double-shift PEs: every filter an even N (implies --schedule)")(
+        "pe-layers", po::value<std::string>()->default_value("default"),
+        "layers to store: default (what cimvp run puts on the PE array: BWMA first and last), all, or indices like 0,3")(
+        "alpha", po::value<double>()->default_value(1.0), "MSE++ weight of the group's summed error")(
+        "unscaled", po::bool_switch(), "schedule on the integer weight error, not weighed by the multipliers");
+    po::variables_map vm;
+    if (parse_or_help(d, args, vm)) return kExitOk;
+    const ArchConfig cfg = config_from(vm);
+    ConvertJobSpec spec;
+    if (!vm.count("model")) throw std::invalid_argument("convert: expected --model F, the format v1 model to convert");
+    spec.model_path = vm["model"].as<std::string>();
+    if (vm.count("out")) spec.out_path = vm["out"].as<std::string>();
+    spec.pe_layers = vm["pe-layers"].as<std::string>();
+    spec.options.shifts = vm["shifts"].as<double>();
+    const std::string variant = vm["variant"].as<std::string>();
+    if (variant != "swis" && variant != "swis-c")
+        throw std::invalid_argument("--variant: expected swis or swis-c, got '" + variant + "'");
+    spec.options.variant = variant == "swis-c" ? swis::Variant::kSwisC : swis::Variant::kSwis;
+    spec.options.schedule = vm["schedule"].as<bool>();
+    spec.options.double_shift = vm["double-shift"].as<bool>();
+    spec.options.alpha = vm["alpha"].as<double>();
+    if (!(spec.options.alpha >= 0)) throw std::invalid_argument("--alpha: expected a number >= 0");
+    spec.options.scale_by_mult = !vm["unscaled"].as<bool>();
+    const ConvertJobResult r = run_convert_job(cfg, spec);
+    print_convert_report(r, spec, stdout);
+    if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), convert_job_to_json(r, spec, cfg));
+    return kExitOk;
+}
+
 int cmd_info(const std::vector<std::string>& args) {
     po::options_description d("cimvp info [options]");
     add_common(d);
@@ -425,6 +474,7 @@ int sc_main(int argc, char* argv[]) {
         if (cmd == "bench") return cmd_layer(args, true);
         if (cmd == "info") return cmd_info(args);
         if (cmd == "swis") return cmd_swis(args);
+        if (cmd == "convert") return cmd_convert(args);
         std::fprintf(stderr, "cimvp: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
         return kExitUsage;
     } catch (const po::error& e) {

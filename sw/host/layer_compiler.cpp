@@ -83,11 +83,34 @@ void emit_program_pass(std::vector<Command>& cmds, const LayerMapping& m, const 
     }
 }
 
+namespace {
+
+void emit_inputs(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int v0, int n,
+                 const InputCommand& input, int bank) {
+    const int ct0 = pass * m.col_tiles_per_pass, ct1 = std::min(m.col_tiles, ct0 + m.col_tiles_per_pass);
+    for (int rt = 0; rt < m.row_tiles; ++rt)
+        for (int ct = ct0; ct < ct1; ++ct)
+            cmds.push_back(input(rt, map.tile_input_bank(m.tile_of(rt, ct), bank), v0, n));
+}
+
+void emit_runs(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int n,
+               std::uint64_t first_vector, int bank) {
+    const int ct0 = pass * m.col_tiles_per_pass, ct1 = std::min(m.col_tiles, ct0 + m.col_tiles_per_pass);
+    for (int rt = 0; rt < m.row_tiles; ++rt)
+        for (int ct = ct0; ct < ct1; ++ct) {
+            const std::uint64_t regs = map.tile_regs(m.tile_of(rt, ct));
+            cmds.push_back(make_reg_write(regs + tile_reg::kInBank, static_cast<std::uint32_t>(bank)));
+            cmds.push_back(
+                make_tile_run(regs, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(first_vector)));
+        }
+}
+
+}  // namespace
+
 void emit_chunk(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int v0, int n,
                 std::uint64_t first_vector, const InputCommand& input, std::uint64_t acc, std::uint64_t sx,
                 bool emit_sum) {
     const int ct0 = pass * m.col_tiles_per_pass, ct1 = std::min(m.col_tiles, ct0 + m.col_tiles_per_pass);
-    const std::uint64_t e = kAccEntryBytes;
     for (int rt = 0; rt < m.row_tiles; ++rt)
         for (int ct = ct0; ct < ct1; ++ct) {
             const int tile = m.tile_of(rt, ct);
@@ -95,6 +118,34 @@ void emit_chunk(std::vector<Command>& cmds, const LayerMapping& m, const Address
             cmds.push_back(make_tile_run(map.tile_regs(tile), static_cast<std::uint32_t>(n),
                                          static_cast<std::uint32_t>(first_vector)));
         }
+    emit_reduction(cmds, m, map, pass, v0, n, acc, sx, emit_sum);
+}
+
+void emit_chunks(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int vectors,
+                 int chunk, std::uint64_t first_vector, const InputCommand& input, std::uint64_t acc,
+                 std::uint64_t sx, bool emit_sum) {
+    if (map.input_banks() < 2) {
+        for (int v0 = 0; v0 < vectors; v0 += chunk)
+            emit_chunk(cmds, m, map, pass, v0, std::min(chunk, vectors - v0), first_vector + v0, input, acc, sx,
+                       emit_sum);
+        return;
+    }
+    // Ping-pong: chunk i runs from bank i % 2 while the DMA fills the other bank with chunk i + 1;
+    // the fence before the reduction waits for the runs, not for the DMA behind them.
+    if (vectors > 0) emit_inputs(cmds, m, map, pass, 0, std::min(chunk, vectors), input, 0);
+    for (int v0 = 0, i = 0; v0 < vectors; v0 += chunk, ++i) {
+        const int n = std::min(chunk, vectors - v0);
+        emit_runs(cmds, m, map, pass, n, first_vector + v0, i % 2);
+        const int next = v0 + chunk;
+        if (next < vectors) emit_inputs(cmds, m, map, pass, next, std::min(chunk, vectors - next), input, (i + 1) % 2);
+        emit_reduction(cmds, m, map, pass, v0, n, acc, sx, emit_sum);
+    }
+}
+
+void emit_reduction(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int v0, int n,
+                    std::uint64_t acc, std::uint64_t sx, bool emit_sum) {
+    const int ct0 = pass * m.col_tiles_per_pass, ct1 = std::min(m.col_tiles, ct0 + m.col_tiles_per_pass);
+    const std::uint64_t e = kAccEntryBytes;
     cmds.push_back(make_fence());
     for (int ct = ct0; ct < ct1; ++ct) {
         const std::uint64_t stride = (static_cast<std::uint64_t>(m.outs_in(ct)) + (emit_sum ? 1 : 0)) * e;
@@ -123,9 +174,7 @@ LayerProgram compile_layer(const LayerMapping& m, const ArchConfig& cfg, const A
     };
     for (int pass = 0; pass < m.passes; ++pass) {
         emit_program_pass(prog.commands, m, map, buf.tiles, pass, false);
-        for (int v0 = 0; v0 < n; v0 += prog.chunk)
-            emit_chunk(prog.commands, m, map, pass, v0, std::min(prog.chunk, n - v0), first_vector + v0, input,
-                       buf.outputs, 0, false);
+        emit_chunks(prog.commands, m, map, pass, n, prog.chunk, first_vector, input, buf.outputs, 0, false);
     }
     prog.commands.push_back(Command{});  // kEnd
     return prog;

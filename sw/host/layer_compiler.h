@@ -49,6 +49,17 @@ void emit_chunk(std::vector<Command>& cmds, const LayerMapping& m, const Address
                 std::uint64_t first_vector, const InputCommand& input, std::uint64_t acc, std::uint64_t sx,
                 bool emit_sum);
 
+// The fence and the reduction of emit_chunk alone (the tiles' runs already issued).
+void emit_reduction(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int v0, int n,
+                    std::uint64_t acc, std::uint64_t sx, bool emit_sum);
+// Every chunk of `chunk` vectors of [0, vectors) of a pass. With one input bank,
+// emit_chunk per chunk. With two (platform.ping_pong), a pipeline: chunk i's
+// tiles run from bank i % 2 (an IN_BANK write before each kTileRun) while the
+// DMA fills bank (i + 1) % 2 with chunk i + 1, then chunk i's fence and reduction.
+void emit_chunks(std::vector<Command>& cmds, const LayerMapping& m, const AddressMap& map, int pass, int vectors,
+                 int chunk, std::uint64_t first_vector, const InputCommand& input, std::uint64_t acc,
+                 std::uint64_t sx, bool emit_sum);
+
 // A single matrix layer over n vectors of K bytes in DRAM (cimvp layer).
 struct LayerBuffers {
     TileImages tiles;

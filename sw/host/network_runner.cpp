@@ -84,7 +84,13 @@ NetworkRunner::PeLayer NetworkRunner::load_pe_layer(std::size_t l) {
         const SwisRecord r = pack_swis_record(g);
         records.insert(records.end(), r.begin(), r.end());
     };
-    if (n >= swis::kShiftPositions) {
+    std::vector<int> filter_n(static_cast<std::size_t>(L.M()), n);
+    if (L.swis) {
+        // The groups stored in the model file (format v2), as they are.
+        const swis::DecomposedLayer d = L.swis_groups();
+        for (const auto& g : d.groups) add(g);
+        filter_n = L.swis->filter_n;
+    } else if (n >= swis::kShiftPositions) {
         // Every int8 weight as it is: shifts 7..0 over its magnitude bits.
         const int cg = (shape.channels + swis::kGroupSize - 1) / swis::kGroupSize, K = L.K();
         for (int f = 0; f < shape.filters; ++f)
@@ -110,8 +116,12 @@ NetworkRunner::PeLayer NetworkRunner::load_pe_layer(std::size_t l) {
     PeLayer p;
     p.records = driver_.alloc(records.size());
     driver_.write(p.records, records.data(), records.size());
-    p.n_table.assign((static_cast<std::size_t>(L.M()) + cfg_.pe_array.cols - 1) / cfg_.pe_array.cols,
-                     static_cast<std::uint8_t>(n));
+    // The array runs filters in index order, cols at a time; a tile runs at the largest N
+    // of its filters (a group with fewer shifts has no mask bits above its own N).
+    const std::size_t cols = static_cast<std::size_t>(cfg_.pe_array.cols);
+    p.n_table.assign((filter_n.size() + cols - 1) / cols, 0);
+    for (std::size_t f = 0; f < filter_n.size(); ++f)
+        p.n_table[f / cols] = std::max(p.n_table[f / cols], static_cast<std::uint8_t>(filter_n[f]));
     p.descriptor = driver_.alloc(sizeof(PeArrayDescriptor) + p.n_table.size());
     p.staging = driver_.alloc(static_cast<std::uint64_t>(batch_) * L.vectors() * L.K());
     return p;
@@ -184,9 +194,7 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
         const int chunk = max_chunk(m, cfg_, true);
         for (int pass = 0; pass < m.passes; ++pass) {
             if (!net_.resident()) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
-            for (int v0 = 0; v0 < vectors; v0 += chunk)
-                emit_chunk(cmds, m, map, pass, v0, std::min(chunk, vectors - v0), first_vector + v0, input, acc_,
-                           sx_, true);
+            emit_chunks(cmds, m, map, pass, vectors, chunk, first_vector, input, acc_, sx_, true);
         }
     }
     PostProcessDescriptor d;

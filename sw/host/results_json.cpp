@@ -58,7 +58,17 @@ nlohmann::json per_image(const EnergyBreakdown& e, int images) {
 
 nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, const RunJobSpec& spec) {
     nlohmann::json layers = nlohmann::json::array();
-    for (const auto& l : r.layers)
+    for (const auto& l : r.layers) {
+        nlohmann::json stored = nullptr;
+        if (l.swis)
+            stored = {{"variant", l.swis_variant},
+                      {"mean_shifts", l.swis->mean_n},
+                      {"min_shifts", l.swis->min_n},
+                      {"max_shifts", l.swis->max_n},
+                      {"bits_per_group", l.swis->bits_per_group},
+                      {"swis_bytes", l.swis->swis_bytes},
+                      {"int8_bytes", l.swis->int8_bytes},
+                      {"ratio", l.swis->ratio}};
         layers.push_back({{"name", l.name},
                           {"macs", l.macs_per_image * r.images},
                           {"macs_per_image", l.macs_per_image},
@@ -66,7 +76,9 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                           {"sim_time_ns", l.stats.sim_ns},
                           {"energy_pj", energy_to_json(l.stats.energy)},
                           {"energy_per_image_pj", per_image(l.stats.energy, r.images)},
-                          {"mapped_to", l.mapped_to}});
+                          {"mapped_to", l.mapped_to},
+                          {"swis_storage", stored}});
+    }
     const double images = std::max(1, r.images);
     nlohmann::json j = {{"model", spec.model_path},
                         {"model_name", r.model_name},

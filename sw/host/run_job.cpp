@@ -117,6 +117,12 @@ NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec
     if (spec.swis_shifts < 1 || spec.swis_shifts > swis::kShiftPositions)
         throw std::invalid_argument("--swis-shifts: expected 1..8, got " + std::to_string(spec.swis_shifts));
     o.swis_shifts = spec.swis_shifts;
+    if (spec.swis_shifts < swis::kShiftPositions)
+        for (std::size_t l = 0; l < n; ++l)
+            if (o.pe(l) && model.layers[l].swis)
+                throw std::invalid_argument("--swis-shifts: " + model.layer_name(l) +
+                                            " runs the SWIS groups stored in the model file (format v2); "
+                                            "expected no --swis-shifts (8) with a stored model");
     o.double_shift = !spec.single_shift;
     return o;
 }
@@ -200,6 +206,10 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
+        if (L.swis) {
+            lr.swis = swis_storage_report(model, l, {});
+            lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";
+        }
         r.total.sim_ns += lr.stats.sim_ns;
         r.total.cycles += lr.stats.cycles;
         r.total.commands += lr.stats.commands;

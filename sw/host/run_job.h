@@ -14,6 +14,7 @@
 #include "sw/host/waveform_options.h"
 #include "sw/model_file.h"
 #include "sw/network_reference.h"
+#include "sw/swis_storage.h"
 
 namespace cimvp {
 
@@ -38,6 +39,8 @@ struct LayerReport {
     std::string mapped_to;  // "crossbar" or "pe_array"
     double macs_per_image = 0;
     RunStats stats;  // over the whole run
+    std::optional<SwisLayerStorageReport> swis;  // the layer's stored SWIS groups (model format v2)
+    std::string swis_variant;                    // "swis" or "swis-c" when stored
 };
 
 struct RunJobResult {

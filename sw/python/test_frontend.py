@@ -302,6 +302,11 @@ class ModelFileTest(unittest.TestCase):
         for la, lb in zip(a.layers, b.layers):
             for k, v in vars(la).items():
                 w = getattr(lb, k)
+                if k == "swis" and v is not None and w is not None:
+                    self.assertEqual((v.variant, v.schedule_cols, bytes(v.packed)), (w.variant, w.schedule_cols,
+                                                                                     bytes(w.packed)))
+                    self.assertTrue(np.array_equal(v.filter_n, w.filter_n))
+                    continue
                 if isinstance(v, np.ndarray) or isinstance(w, np.ndarray):
                     self.assertTrue(v is not None and w is not None and np.array_equal(v, w), k)
                 else:
@@ -325,6 +330,46 @@ class ModelFileTest(unittest.TestCase):
             self.assertEqual(modelfile.to_bytes(back), data)
             x = rng.integers(0, 256, size=(3, 1, 6, 6))
             self.assertTrue(torch.equal(engine.run(m, x), engine.run(back, x)))
+
+    def swis_model(self, rng):
+        """small_model with its first layer 8-bit and stored as SWIS groups (format v2)."""
+        m = small_model(rng, False)
+        c = m.layers[0]
+        c.w_bits = 8
+        n = np.array([3, 3, 2, 2], np.uint8)
+        c.swis = modelfile.SwisStorage(variant=modelfile.SWIS, schedule_cols=2, filter_n=n,
+                                       packed=bytes(rng.integers(0, 256, size=modelfile.swis_packed_bytes(
+                                           c, n, modelfile.SWIS)).astype(np.uint8)))
+        return m
+
+    def test_version2_swis_storage_round_trips(self):
+        m = self.swis_model(np.random.default_rng(21))
+        data = modelfile.to_bytes(m)
+        self.assertEqual(int.from_bytes(data[8:12], "little"), 2)
+        back = modelfile.from_bytes(data)
+        self.assert_models_equal(m, back)
+        self.assertEqual(modelfile.to_bytes(back), data)
+        self.assertIsNone(back.layers[1].swis)
+        # conv 1 -> 4, 3x3: 9 groups per filter; 2 filters at N = 3 (25 bits), 2 at N = 2 (18 bits)
+        self.assertEqual(len(back.layers[0].swis.packed), -(-(9 * (2 * 25 + 2 * 18)) // 8))
+        # without SWIS storage the writer stays at version 1
+        self.assertEqual(int.from_bytes(modelfile.to_bytes(small_model(np.random.default_rng(22)))[8:12], "little"), 1)
+
+    def test_version2_bad_swis_fields_are_rejected(self):
+        m = self.swis_model(np.random.default_rng(23))
+        m.layers[0].swis.filter_n[1] = 9
+        m.layers[0].swis.packed = bytes(modelfile.swis_packed_bytes(m.layers[0], m.layers[0].swis.filter_n, 0))
+        with self.assertRaisesRegex(modelfile.ModelFileError, r"layer 0: filter_n\[1\]: expected 1..8, got 9"):
+            modelfile.from_bytes(modelfile.to_bytes(m))
+        m = self.swis_model(np.random.default_rng(24))
+        data = bytearray(modelfile.to_bytes(m))
+        # the first layer's packed_bytes field sits right before its packed stream
+        n = len(m.layers[0].swis.packed)
+        at = bytes(data).find(bytes(m.layers[0].swis.packed)) - 4
+        data[at:at + 4] = (n + 1).to_bytes(4, "little")
+        data[-16:-8] = nx.fnv1a64(bytes(data[:-16])).to_bytes(8, "little")
+        with self.assertRaisesRegex(modelfile.ModelFileError, f"packed_bytes: expected {n} for these filter_n, got {n + 1}"):
+            modelfile.from_bytes(bytes(data))
 
     def test_layout_offsets(self):
         m = small_model(np.random.default_rng(8), True)

@@ -1,4 +1,11 @@
-"""Model file format v1 (docs/model-format.md): writer and reader."""
+"""Model file formats v1 and v2 (docs/model-format.md): writer and reader.
+
+Format v2 adds, per layer, the weights stored as SWIS groups (docs/swis.md
+"Storage"). This module reads and writes those fields as they are and checks
+their ranges and sizes; it does not unpack the groups (the C++ loader checks
+that they equal the layer's int8 weights, which every v2 layer keeps, so the
+integer engine runs a v2 model unchanged)."""
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -9,7 +16,10 @@ from .numerics import fnv1a64
 
 MAGIC = b"CIMVPMDL"
 END = b"CIMVPEND"
-VERSION = 1
+VERSION = 1          # written when no layer has SWIS storage
+VERSION_SWIS = 2     # adds the per-layer SWIS storage
+SWIS_GROUP_SIZE = 4
+SWIS, SWIS_C = 0, 1
 KIND_CONV, KIND_FC = 1, 2
 POOL_NONE, POOL_MAX, POOL_AVG = 0, 1, 2
 
@@ -20,6 +30,32 @@ _FOOTER = struct.Struct("<Q8s")
 
 class ModelFileError(ValueError):
     pass
+
+
+@dataclass
+class SwisStorage:
+    """A layer's weights as packed SWIS groups (format v2)."""
+    variant: int                 # SWIS (0) or SWIS_C (1)
+    schedule_cols: int           # filters that share one N in execution order
+    filter_n: np.ndarray         # uint8 [M], 1..8
+    packed: bytes                # the group stream (docs/swis.md "Storage")
+
+
+def swis_group_bits(n, variant):
+    """Bits of one group: M signs + N shifts of 3 bits (SWIS-C: one 3-bit offset) + M*N mask bits."""
+    shift_bits = 3 if variant == SWIS_C else 3 * n
+    return SWIS_GROUP_SIZE + shift_bits + SWIS_GROUP_SIZE * n
+
+
+def swis_groups_per_filter(layer):
+    channels = layer.in_c if layer.kind == KIND_CONV else layer.K
+    kk = layer.kernel * layer.kernel if layer.kind == KIND_CONV else 1
+    return -(-channels // SWIS_GROUP_SIZE) * kk
+
+
+def swis_packed_bytes(layer, filter_n, variant):
+    bits = sum(swis_groups_per_filter(layer) * swis_group_bits(int(n), variant) for n in filter_n)
+    return -(-bits // 8)
 
 
 @dataclass
@@ -49,6 +85,7 @@ class IntLayer:
     col_mult: Optional[np.ndarray] = None   # int32 [row_tiles][M]
     adc_step: Optional[np.ndarray] = None   # int64 [row_tiles][M][S]
     adc_base: Optional[np.ndarray] = None   # int64 [row_tiles][M][S]
+    swis: Optional[SwisStorage] = None      # format v2: the weights as SWIS groups
 
     @property
     def K(self):
@@ -111,8 +148,9 @@ def _slices(model, layer):
 
 
 def to_bytes(model: IntModel) -> bytes:
+    v2 = any(L.swis is not None for L in model.layers)
     out = bytearray()
-    out += _HEADER.pack(MAGIC, VERSION, len(model.layers), model.in_c, model.in_h, model.in_w, model.in_bits,
+    out += _HEADER.pack(MAGIC, VERSION_SWIS if v2 else VERSION, len(model.layers), model.in_c, model.in_h, model.in_w, model.in_bits,
                         model.num_classes, _pad(model.scheme, 16, "scheme"), _pad(model.name, 32, "name"),
                         model.cell_bits, model.dac_bits, model.adc_bits, model.frac_bits)
     for i, L in enumerate(model.layers):
@@ -146,6 +184,16 @@ def to_bytes(model: IntModel) -> bytes:
             s = _slices(model, L)
             out += arr(L.adc_step, np.int64, (rt, M, s), "adc_step")
             out += arr(L.adc_base, np.int64, (rt, M, s), "adc_base")
+        if v2:
+            out += struct.pack("<I", int(L.swis is not None))
+        if L.swis is not None:
+            sw = L.swis
+            want = swis_packed_bytes(L, sw.filter_n, sw.variant)
+            if L.w_bits != 8 or L.binary or len(sw.filter_n) != M or len(sw.packed) != want:
+                raise ModelFileError(f"layer {i}: swis: expected an 8-bit layer, {M} filter_n and {want} packed bytes")
+            out += struct.pack("<III", sw.variant, SWIS_GROUP_SIZE, sw.schedule_cols)
+            out += arr(sw.filter_n, np.uint8, (M,), "filter_n")
+            out += struct.pack("<I", len(sw.packed)) + bytes(sw.packed)
     checksum = fnv1a64(out)
     out += _FOOTER.pack(checksum, END)
     return bytes(out)
@@ -172,8 +220,8 @@ def from_bytes(data: bytes, path="<bytes>") -> IntModel:
      adc_bits, frac_bits) = _HEADER.unpack_from(body, 0)
     if magic != MAGIC:
         fail(0, f"magic: expected {MAGIC!r}, got {magic!r}")
-    if version != VERSION:
-        fail(8, f"version: expected {VERSION}, got {version}")
+    if version not in (VERSION, VERSION_SWIS):
+        fail(8, f"version: expected {VERSION} or {VERSION_SWIS}, got {version}")
     actual = fnv1a64(body)
     if actual != checksum:
         fail(len(body), f"checksum: expected {actual:016x} (FNV-1a 64 of the preceding bytes), got {checksum:016x}")
@@ -192,6 +240,36 @@ def from_bytes(data: bytes, path="<bytes>") -> IntModel:
         a = np.frombuffer(body, dtype=np.dtype(dtype).newbyteorder("<"), count=int(np.prod(shape)), offset=off)
         off += n
         return a.reshape(shape).astype(dtype)
+
+    def u32(what, lo, hi):
+        nonlocal off
+        if off + 4 > len(body):
+            fail(off, f"truncated in {what}: need 4 bytes, {len(body) - off} left")
+        (v,) = struct.unpack_from("<I", body, off)
+        if not lo <= v <= hi:
+            fail(off, f"{what}: expected {lo}..{hi}, got {v}")
+        off += 4
+        return v
+
+    def _read_swis(i, L):
+        if u32(f"layer {i} swis", 0, 1) == 0:
+            return None
+        if L.w_bits != 8 or L.binary:
+            fail(off - 4, f"layer {i}: swis: expected 0: SWIS groups store 8-bit weights")
+        variant = u32(f"layer {i} swis_variant", 0, 1)
+        u32(f"layer {i} group_size", SWIS_GROUP_SIZE, SWIS_GROUP_SIZE)
+        cols = u32(f"layer {i} schedule_cols", 1, 65535)
+        at = off
+        filter_n = take(np.uint8, (L.M,), f"layer {i} filter_n")
+        for f, n in enumerate(filter_n):
+            if not 1 <= n <= 8:
+                fail(at + f, f"layer {i}: filter_n[{f}]: expected 1..8, got {n}")
+        want = swis_packed_bytes(L, filter_n, variant)
+        n_bytes = u32(f"layer {i} packed_bytes", 0, 0xFFFFFFFF)
+        if n_bytes != want:
+            fail(off - 4, f"layer {i}: packed_bytes: expected {want} for these filter_n, got {n_bytes}")
+        packed = take(np.uint8, (n_bytes,), f"layer {i} packed").tobytes()
+        return SwisStorage(variant=variant, schedule_cols=cols, filter_n=filter_n, packed=packed)
 
     for i in range(n_layers):
         if off + _LAYER.size > len(body):
@@ -216,6 +294,8 @@ def from_bytes(data: bytes, path="<bytes>") -> IntModel:
             s = _slices(model, L)
             L.adc_step = take(np.int64, (rt, M, s), f"layer {i} adc_step")
             L.adc_base = take(np.int64, (rt, M, s), f"layer {i} adc_base")
+        if version == VERSION_SWIS:
+            L.swis = _read_swis(i, L)
         model.layers.append(L)
     if off != len(body):
         fail(off, f"{len(body) - off} bytes after the last layer, expected the footer")

@@ -1,0 +1,113 @@
+#include "rtl/rtl_adc_converter.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "Vsar_adc.h"
+#include "verilated_vcd_c.h"
+
+namespace cimvp {
+
+namespace {
+
+constexpr std::uint64_t kTicksPerCycle = 10;
+
+bool fits_signed(std::int64_t v, int bits) {
+    const std::int64_t lim = std::int64_t{1} << (bits - 1);
+    return v >= -lim && v < lim;
+}
+
+std::uint64_t to_pins(std::int64_t v, int bits) {
+    return static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << bits) - 1);
+}
+
+}  // namespace
+
+RtlAdcConverter::RtlAdcConverter() : context_(std::make_unique<VerilatedContext>()) {
+    context_->traceEverOn(true);
+    model_ = std::make_unique<Vsar_adc>(context_.get(), "sar_adc");
+    model_->bits = 1;
+    model_->out_ready = 1;
+    reset();
+}
+
+RtlAdcConverter::~RtlAdcConverter() {
+    close_vcd();
+    model_->final();
+}
+
+void RtlAdcConverter::dump(std::uint64_t t) {
+    if (vcd_ && cycles_ < vcd_cycles_) vcd_->dump(t);
+}
+
+void RtlAdcConverter::settle() {
+    model_->clk = 0;
+    model_->eval();
+    dump(cycles_ * kTicksPerCycle);
+}
+
+void RtlAdcConverter::edge() {
+    model_->clk = 1;
+    model_->eval();
+    dump(cycles_ * kTicksPerCycle + kTicksPerCycle / 2);
+    ++cycles_;
+}
+
+void RtlAdcConverter::reset() {
+    model_->rst = 1;
+    model_->in_valid = 0;
+    clock();
+    model_->rst = 0;
+}
+
+void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcColumn* cols, int n, int bits,
+                              int* codes, std::int64_t* values) {
+    if (bits < 1 || bits > kMaxBits)
+        throw std::out_of_range("RTL ADC: bits " + std::to_string(bits) + " outside 1.." + std::to_string(kMaxBits));
+    Vsar_adc& m = *model_;
+    m.bits = static_cast<std::uint8_t>(bits);
+    m.out_ready = 1;
+    for (int c = 0; c < n; ++c) {
+        const numerics::AdcColumn& col = cols[c];
+        if (!fits_signed(psum_fx[c], kPsumBits) || !fits_signed(col.base_fx, kPsumBits) || col.step_fx <= 0 ||
+            col.step_fx >= (std::int64_t{1} << kStepBits))
+            throw std::out_of_range("RTL ADC: column " + std::to_string(c) + ": partial sum " +
+                                    std::to_string(psum_fx[c]) + ", step " + std::to_string(col.step_fx) +
+                                    ", base " + std::to_string(col.base_fx) + " outside the RTL's widths (" +
+                                    std::to_string(kPsumBits) + "-bit signed sums, " + std::to_string(kStepBits) +
+                                    "-bit positive steps)");
+        m.in_psum = to_pins(psum_fx[c], kPsumBits);
+        m.in_step = static_cast<std::uint64_t>(col.step_fx);
+        m.in_base = to_pins(col.base_fx, kPsumBits);
+        m.in_valid = 1;
+        settle();
+        if (!m.in_ready) throw std::logic_error("RTL ADC: not ready for a sample");
+        edge();  // samples, and makes the first comparison
+        m.in_valid = 0;
+        for (int k = 1; k < bits; ++k) clock();
+        if (!m.out_valid) throw std::logic_error("RTL ADC: no result " + std::to_string(bits) + " clocks after the sample");
+        if (codes) codes[c] = static_cast<int>(m.out_code);
+        values[c] = static_cast<std::int64_t>(m.out_value);
+        ++conversions_;
+    }
+}
+
+void RtlAdcConverter::open_vcd(const std::string& path, std::uint64_t max_cycles) {
+    close_vcd();
+    vcd_ = std::make_unique<VerilatedVcdC>();
+    model_->trace(vcd_.get(), 99);
+    vcd_->open(path.c_str());
+    if (!vcd_->isOpen()) {
+        vcd_.reset();
+        throw std::runtime_error(path + ": cannot open the VCD file for writing");
+    }
+    vcd_cycles_ = cycles_ + max_cycles;
+}
+
+void RtlAdcConverter::close_vcd() {
+    if (!vcd_) return;
+    vcd_->close();
+    vcd_.reset();
+}
+
+}  // namespace cimvp

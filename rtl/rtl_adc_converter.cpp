@@ -64,6 +64,7 @@ void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcCo
                               int* codes, std::int64_t* values) {
     if (bits < 1 || bits > kMaxBits)
         throw std::out_of_range("RTL ADC: bits " + std::to_string(bits) + " outside 1.." + std::to_string(kMaxBits));
+    const auto t0 = std::chrono::steady_clock::now();
     Vsar_adc& m = *model_;
     m.bits = static_cast<std::uint8_t>(bits);
     m.out_ready = 1;
@@ -90,6 +91,7 @@ void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcCo
         values[c] = static_cast<std::int64_t>(m.out_value);
         ++conversions_;
     }
+    wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void RtlAdcConverter::open_vcd(const std::string& path, std::uint64_t max_cycles) {

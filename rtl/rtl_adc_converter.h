@@ -4,6 +4,7 @@
 // (docs/rtl.md): a conversion is `bits` clocks, the first on the sampling edge.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,6 +48,7 @@ public:
 
     std::uint64_t cycles() const { return cycles_; }            // clocks since construction
     std::uint64_t conversions() const { return conversions_; }  // results handed over by convert()
+    double wall_seconds() const { return wall_s_; }              // spent in convert()
 
     // Dumps the RTL's signals, internals included, to a VCD file for the first max_cycles clocks
     // (time unit: one clock = 10 units). Throws std::runtime_error when the file cannot be opened.
@@ -62,6 +64,7 @@ private:
     std::uint64_t vcd_cycles_ = 0;
     std::uint64_t cycles_ = 0;
     std::uint64_t conversions_ = 0;
+    double wall_s_ = 0;
 };
 
 }  // namespace cimvp

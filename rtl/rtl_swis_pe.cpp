@@ -127,6 +127,7 @@ std::int64_t RtlSwisPe::run_output(PeMode mode, int n, const std::uint8_t* act, 
                                     pe_mode_name(mode));
     if (n < 0 || n > swis::kShiftPositions)
         throw std::invalid_argument("RTL PE: n " + std::to_string(n) + " outside 0..8");
+    const auto t0 = std::chrono::steady_clock::now();
     const int cpg = pe_cycles_per_group(mode_, n);
     bool clear = true;
     for (std::size_t k = 0; k < count; ++k) {
@@ -147,6 +148,7 @@ std::int64_t RtlSwisPe::run_output(PeMode mode, int n, const std::uint8_t* act, 
         clock();
     }
     model_->set(GroupPins{}, false, false, false);
+    wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return model_->acc();
 }
 

@@ -5,6 +5,7 @@
 // clocks each, the accumulator cleared on the first clock (docs/rtl.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,6 +40,7 @@ public:
 
     std::uint64_t cycles() const { return cycles_; }  // clocks the PE was enabled
     std::uint64_t groups() const { return groups_; }  // groups run by run_output
+    double wall_seconds() const { return wall_s_; }   // spent in run_output
 
     // Dumps the RTL's signals to a VCD file for the next max_cycles clocks (one clock = 10 units).
     void open_vcd(const std::string& path, std::uint64_t max_cycles);
@@ -57,6 +59,7 @@ private:
     std::uint64_t vcd_until_ = 0;
     std::uint64_t cycles_ = 0;
     std::uint64_t groups_ = 0;
+    double wall_s_ = 0;
 };
 
 }  // namespace cimvp

@@ -250,6 +250,9 @@ int cmd_run(const std::vector<std::string>& args) {
                     static_cast<unsigned long long>(x.pe_outputs), static_cast<unsigned long long>(x.pe_groups),
                     static_cast<unsigned long long>(x.pe_cycles), x.pe_cycles == x.model_pe_cycles ? "equal to" : "UNLIKE",
                     static_cast<unsigned long long>(x.adc_mismatches + x.pe_mismatches));
+        std::printf("rtl: clocking the RTL took %.3f s for the ADC (%.3g clocks/s), %.3f s for the PE (%.3g clocks/s)\n",
+                    x.adc_seconds, static_cast<double>(x.adc_cycles) / std::max(1e-9, x.adc_seconds), x.pe_seconds,
+                    static_cast<double>(x.pe_cycles) / std::max(1e-9, x.pe_seconds));
         if (x.pe_bypassed_jobs)
             std::printf("rtl: %llu PE jobs in a form the RTL does not have ran on the model\n",
                         static_cast<unsigned long long>(x.pe_bypassed_jobs));

@@ -106,6 +106,8 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
         j["rtl_mismatches"] = x.adc_mismatches + x.pe_mismatches;
         j["rtl_cycles_match"] = x.cycles_match();
         j["rtl_bypassed_pe_jobs"] = x.pe_bypassed_jobs;
+        j["rtl_adc_seconds"] = x.adc_seconds;
+        j["rtl_pe_seconds"] = x.pe_seconds;
     }
     return j;
 }

@@ -134,19 +134,21 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     for (std::size_t l = 0; l < model.layers.size(); ++l)
         if (net.adc_plan().recalibrated[l]) r.recalibrated.push_back(model.layer_name(l));
 
-    Platform platform("platform", cfg);
     // The RTL twins stand in for every ADC bank's converter and for the PE array's datapath.
     std::unique_ptr<RtlAdcConverter> rtl_adc;
     std::unique_ptr<RtlSwisPe> rtl_pe;
     if (spec.rtl) {
         rtl_adc = std::make_unique<RtlAdcConverter>();
         rtl_pe = std::make_unique<RtlSwisPe>(options.double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift);
-        for (auto& t : platform.tiles) t->adc.set_converter(rtl_adc.get());
-        platform.pe_array.set_datapath(rtl_pe.get());
         if (!spec.rtl_vcd.empty()) {
             rtl_adc->open_vcd(spec.rtl_vcd + ".sar_adc.vcd", spec.rtl_vcd_cycles);
             rtl_pe->open_vcd(spec.rtl_vcd + ".swis_pe.vcd", spec.rtl_vcd_cycles);
         }
+    }
+    Platform platform("platform", cfg);
+    if (spec.rtl) {
+        for (auto& t : platform.tiles) t->adc.set_converter(rtl_adc.get());
+        platform.pe_array.set_datapath(rtl_pe.get());
     }
     const std::uint64_t adc_reset_cycles = rtl_adc ? rtl_adc->cycles() : 0;
     Progress progress(spec.progress, test.count);
@@ -188,6 +190,8 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         x.pe_outputs = platform.pe_array.counters().datapath_outputs;
         x.pe_groups = rtl_pe->groups();
         x.pe_cycles = rtl_pe->cycles();
+        x.adc_seconds = rtl_adc->wall_seconds();
+        x.pe_seconds = rtl_pe->wall_seconds();
         x.pe_mismatches = platform.pe_array.counters().datapath_mismatches;
         x.pe_bypassed_jobs = platform.pe_array.counters().datapath_bypassed_jobs;
         const auto& pc = platform.pe_array.counters().pe_cycles;

@@ -45,6 +45,7 @@ struct RtlRunStats {
     std::uint64_t pe_mismatches = 0;      // RTL accumulators unlike the array model's
     std::uint64_t pe_bypassed_jobs = 0;   // PE jobs in a form the RTL does not have
     int adc_bits = 0;
+    double adc_seconds = 0, pe_seconds = 0;  // wall time spent clocking the RTL
     // The RTL took the clocks the models annotate: adc_bits per conversion, and the array's PE cycles.
     bool cycles_match() const {
         return adc_cycles == model_conversions * static_cast<std::uint64_t>(adc_bits) && pe_cycles == model_pe_cycles;

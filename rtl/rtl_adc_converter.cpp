@@ -1,5 +1,6 @@
 #include "rtl/rtl_adc_converter.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -9,8 +10,6 @@
 namespace cimvp {
 
 namespace {
-
-constexpr std::uint64_t kTicksPerCycle = 10;
 
 bool fits_signed(std::int64_t v, int bits) {
     const std::int64_t lim = std::int64_t{1} << (bits - 1);
@@ -43,13 +42,13 @@ void RtlAdcConverter::dump(std::uint64_t t) {
 void RtlAdcConverter::settle() {
     model_->clk = 0;
     model_->eval();
-    dump(cycles_ * kTicksPerCycle);
+    dump(cycles_ * vcd_clock_ps_);
 }
 
 void RtlAdcConverter::edge() {
     model_->clk = 1;
     model_->eval();
-    dump(cycles_ * kTicksPerCycle + kTicksPerCycle / 2);
+    dump(cycles_ * vcd_clock_ps_ + vcd_clock_ps_ / 2);
     ++cycles_;
 }
 
@@ -94,8 +93,9 @@ void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcCo
     wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void RtlAdcConverter::open_vcd(const std::string& path, std::uint64_t max_cycles) {
+void RtlAdcConverter::open_vcd(const std::string& path, std::uint64_t max_cycles, std::uint64_t clock_ps) {
     close_vcd();
+    vcd_clock_ps_ = std::max<std::uint64_t>(clock_ps, 2);
     vcd_ = std::make_unique<VerilatedVcdC>();
     model_->trace(vcd_.get(), 99);
     vcd_->open(path.c_str());
@@ -110,6 +110,23 @@ void RtlAdcConverter::close_vcd() {
     if (!vcd_) return;
     vcd_->close();
     vcd_.reset();
+}
+
+void RtlAdcConverter::trace(sc_core::sc_trace_file* tf, const std::string& prefix) const {
+    const Vsar_adc& m = *model_;
+    sc_core::sc_trace(tf, m.rst, prefix + ".rst");
+    sc_core::sc_trace(tf, m.bits, prefix + ".bits", 5);
+    sc_core::sc_trace(tf, m.in_valid, prefix + ".in_valid");
+    sc_core::sc_trace(tf, m.in_ready, prefix + ".in_ready");
+    sc_core::sc_trace(tf, m.in_psum, prefix + ".in_psum", kPsumBits);
+    sc_core::sc_trace(tf, m.in_step, prefix + ".in_step", kStepBits);
+    sc_core::sc_trace(tf, m.in_base, prefix + ".in_base", kPsumBits);
+    sc_core::sc_trace(tf, m.out_valid, prefix + ".out_valid");
+    sc_core::sc_trace(tf, m.out_ready, prefix + ".out_ready");
+    sc_core::sc_trace(tf, m.out_code, prefix + ".out_code", kMaxBits);
+    sc_core::sc_trace(tf, m.out_value, prefix + ".out_value", 64);
+    sc_core::sc_trace(tf, m.busy, prefix + ".busy");
+    sc_core::sc_trace(tf, conversions_, prefix + ".conversions", 64);
 }
 
 }  // namespace cimvp

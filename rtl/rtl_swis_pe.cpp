@@ -1,5 +1,6 @@
 #include "rtl/rtl_swis_pe.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -11,7 +12,6 @@ namespace cimvp {
 
 namespace {
 
-constexpr std::uint64_t kTicksPerCycle = 10;
 constexpr int kLanes = swis::kGroupSize;
 
 // The group as the PE's pins carry it, its shifts padded to the tile's n.
@@ -42,6 +42,7 @@ struct RtlSwisPe::Model {
     virtual std::int64_t acc() const = 0;
     virtual int phase() const = 0;
     virtual void trace(VerilatedVcdC* vcd) = 0;
+    virtual void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const = 0;
     virtual void final() = 0;
 };
 
@@ -68,6 +69,19 @@ struct VerilatedPe : RtlSwisPe::Model {
     std::int64_t acc() const override { return static_cast<std::int64_t>(v.acc); }
     int phase() const override { return v.phase; }
     void trace(VerilatedVcdC* vcd) override { v.trace(vcd, 99); }
+    void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const override {
+        sc_core::sc_trace(tf, v.rst, prefix + ".rst");
+        sc_core::sc_trace(tf, v.clear, prefix + ".clear");
+        sc_core::sc_trace(tf, v.en, prefix + ".en");
+        sc_core::sc_trace(tf, v.act, prefix + ".act", 32);
+        sc_core::sc_trace(tf, v.w_n, prefix + ".w_n", 4);
+        sc_core::sc_trace(tf, v.w_sign, prefix + ".w_sign", 4);
+        sc_core::sc_trace(tf, v.w_mask, prefix + ".w_mask", 32);
+        sc_core::sc_trace(tf, v.w_shift, prefix + ".w_shift", 24);
+        sc_core::sc_trace(tf, v.group_last, prefix + ".group_last");
+        sc_core::sc_trace(tf, v.phase, prefix + ".phase", 4);
+        sc_core::sc_trace(tf, v.acc, prefix + ".acc", 64);
+    }
     void final() override { v.final(); }
     V v;
 };
@@ -93,9 +107,9 @@ RtlSwisPe::~RtlSwisPe() {
 
 void RtlSwisPe::clock() {
     model_->eval(false);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * kTicksPerCycle);
+    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_);
     model_->eval(true);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * kTicksPerCycle + kTicksPerCycle / 2);
+    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_ + vcd_clock_ps_ / 2);
     ++clocks_;
 }
 
@@ -111,10 +125,10 @@ int RtlSwisPe::phase() const { return model_->phase(); }
 bool RtlSwisPe::step(const std::uint8_t* a, const swis::Group& g, int n, bool clear) {
     model_->set(group_pins(a, g, n), true, clear, false);
     model_->eval(false);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * kTicksPerCycle);
+    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_);
     const bool last = model_->group_last();  // combinational on this clock's inputs
     model_->eval(true);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * kTicksPerCycle + kTicksPerCycle / 2);
+    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_ + vcd_clock_ps_ / 2);
     ++clocks_;
     ++cycles_;
     return last;
@@ -148,12 +162,14 @@ std::int64_t RtlSwisPe::run_output(PeMode mode, int n, const std::uint8_t* act, 
         clock();
     }
     model_->set(GroupPins{}, false, false, false);
+    ++outputs_;
     wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return model_->acc();
 }
 
-void RtlSwisPe::open_vcd(const std::string& path, std::uint64_t max_cycles) {
+void RtlSwisPe::open_vcd(const std::string& path, std::uint64_t max_cycles, std::uint64_t clock_ps) {
     close_vcd();
+    vcd_clock_ps_ = std::max<std::uint64_t>(clock_ps, 2);
     vcd_ = std::make_unique<VerilatedVcdC>();
     model_->trace(vcd_.get());
     vcd_->open(path.c_str());
@@ -168,6 +184,11 @@ void RtlSwisPe::close_vcd() {
     if (!vcd_) return;
     vcd_->close();
     vcd_.reset();
+}
+
+void RtlSwisPe::trace(sc_core::sc_trace_file* tf, const std::string& prefix) const {
+    model_->trace(tf, prefix);
+    sc_core::sc_trace(tf, outputs_, prefix + ".outputs", 64);
 }
 
 }  // namespace cimvp

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include <systemc>
+
 #include "hw/swis_pe_datapath.h"
 
 class VerilatedContext;
@@ -42,9 +44,14 @@ public:
     std::uint64_t groups() const { return groups_; }  // groups run by run_output
     double wall_seconds() const { return wall_s_; }   // spent in run_output
 
-    // Dumps the RTL's signals to a VCD file for the next max_cycles clocks (one clock = 10 units).
-    void open_vcd(const std::string& path, std::uint64_t max_cycles);
+    // Dumps the RTL's signals, internals included, to a VCD file for the next max_cycles clocks,
+    // one clock every clock_ps picoseconds of the RTL's own clock count (not SystemC time).
+    // Throws std::runtime_error when the file cannot be opened.
+    void open_vcd(const std::string& path, std::uint64_t max_cycles, std::uint64_t clock_ps = 1000);
     void close_vcd();
+    // Adds the RTL's ports (and the output count) to a SystemC trace file as <prefix>.<port>:
+    // the trace samples them at every SystemC time step, so it shows the last clock of each.
+    void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const;
 
     struct Model;  // the Verilated SS or DS model behind one interface (rtl_swis_pe.cpp)
 
@@ -57,6 +64,8 @@ private:
     std::unique_ptr<VerilatedVcdC> vcd_;
     std::uint64_t clocks_ = 0;  // all clocks, enabled or not (the VCD's time)
     std::uint64_t vcd_until_ = 0;
+    std::uint64_t vcd_clock_ps_ = 1000;
+    std::uint64_t outputs_ = 0;
     std::uint64_t cycles_ = 0;
     std::uint64_t groups_ = 0;
     double wall_s_ = 0;

@@ -18,6 +18,8 @@
 #include "Vswis_pe_ds_sc.h"
 #include "Vswis_pe_ss_sc.h"
 #include "hw/swis_pe.h"
+#include "rtl/rtl_adc_converter.h"
+#include "rtl/rtl_swis_pe.h"
 #include "sw/numerics.h"
 #include "testbench/sc_test_support.h"
 #include "verilated_vcd_sc.h"
@@ -292,6 +294,58 @@ TEST(RtlSystemC, SingleShiftPeModuleMatchesTheCycleModelOnRandomGroups) {
 TEST(RtlSystemC, DoubleShiftPeModuleMatchesTheCycleModelOnRandomGroups) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     pe_module_matches<Vswis_pe_ds_sc>(PeMode::kDoubleShift);
+}
+
+// The adapters' ports in a SystemC trace file, next to SystemC signals: the values at each time step.
+struct AdapterTraceBench : sc_core::sc_module {
+    RtlAdcConverter adc;
+    RtlSwisPe pe{PeMode::kDoubleShift};
+    std::vector<int> codes;
+
+    SC_HAS_PROCESS(AdapterTraceBench);
+    explicit AdapterTraceBench(sc_core::sc_module_name n) : sc_module(n) { SC_THREAD(drive); }
+
+    void drive() {
+        const numerics::AdcColumn col{256, 0};
+        for (int k = 0; k < 10; ++k) {
+            const std::int64_t psum = 256 * k;
+            int code = -1;
+            std::int64_t value = 0;
+            adc.convert(&psum, &col, 1, 4, &code, &value);
+            codes.push_back(code);
+            swis::Group g;
+            g.n = 2;
+            g.shift = {3, 1};
+            g.mask = {3, 1, 2, 0};
+            const std::uint8_t act[4] = {static_cast<std::uint8_t>(k), 1, 2, 3};
+            pe.run_output(PeMode::kDoubleShift, 2, act, &g, 1);
+            wait(10, sc_core::SC_NS);
+        }
+    }
+};
+
+TEST(RtlSystemC, AdapterPortsTraceIntoASystemCVcdAtEachTimeStep) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    AdapterTraceBench bench("bench");
+    const std::string path = testing::TempDir() + "rtl_adapters";
+    sc_core::sc_trace_file* tf = sc_core::sc_create_vcd_trace_file(path.c_str());
+    bench.adc.trace(tf, "adc");
+    bench.pe.trace(tf, "pe");
+    sc_core::sc_start(200, sc_core::SC_NS);
+    sc_core::sc_close_vcd_trace_file(tf);
+    ASSERT_EQ(bench.codes.size(), 10u);
+    for (int k = 0; k < 10; ++k) EXPECT_EQ(bench.codes[static_cast<std::size_t>(k)], k);
+    std::ifstream f(path + ".vcd");
+    std::stringstream text;
+    text << f.rdbuf();
+    const std::string vcd = text.str();
+    for (const char* sig : {"in_psum", "out_code", "conversions", "w_mask", "acc", "outputs"})
+        EXPECT_NE(vcd.find(sig), std::string::npos) << sig;
+    // The last conversion of each step: out_code 0..9 appear as the run goes (4-bit vectors).
+    EXPECT_NE(vcd.find("b1001 "), std::string::npos);
+    std::size_t stamps = 0;
+    for (std::size_t at = vcd.find("\n#"); at != std::string::npos; at = vcd.find("\n#", at + 1)) ++stamps;
+    EXPECT_GE(stamps, 10u);
 }
 
 }  // namespace

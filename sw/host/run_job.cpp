@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -141,8 +142,9 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         rtl_adc = std::make_unique<RtlAdcConverter>();
         rtl_pe = std::make_unique<RtlSwisPe>(options.double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift);
         if (!spec.rtl_vcd.empty()) {
-            rtl_adc->open_vcd(spec.rtl_vcd + ".sar_adc.vcd", spec.rtl_vcd_cycles);
-            rtl_pe->open_vcd(spec.rtl_vcd + ".swis_pe.vcd", spec.rtl_vcd_cycles);
+            const auto ps = [](double ns) { return static_cast<std::uint64_t>(std::llround(ns * 1000.0)); };
+            rtl_adc->open_vcd(spec.rtl_vcd + ".sar_adc.vcd", spec.rtl_vcd_cycles, ps(cfg.adc.cycle_ns));
+            rtl_pe->open_vcd(spec.rtl_vcd + ".swis_pe.vcd", spec.rtl_vcd_cycles, ps(cfg.digital.clock_ns));
         }
     }
     Platform platform("platform", cfg);

@@ -5,11 +5,21 @@
 #include <string>
 
 #include "Vsar_adc.h"
+#include "sw/config_loader.h"
 #include "verilated_vcd_c.h"
 
 namespace cimvp {
 
 namespace {
+
+// Every config docs/config.md allows fits the RTL's widths: codes up to adc.bits 16, and the
+// largest partial sum (rows x (2^dac_bits - 1) x (2^cell_bits - 1), in frac_bits fixed point).
+namespace lim = config_limits;
+static_assert(RtlAdcConverter::kMaxBits >= lim::kMaxAdcBits, "sar_adc MAX_BITS below adc.bits' range");
+constexpr int kMaxPsumLog2 = 12 + lim::kMaxDacBits + lim::kMaxCellBits + lim::kMaxFracBits;  // 4096 = 2^12 rows
+static_assert(lim::kMaxArrayDim <= 4096 && kMaxPsumLog2 < RtlAdcConverter::kPsumBits - 1 &&
+                  kMaxPsumLog2 < RtlAdcConverter::kStepBits,
+              "sar_adc PSUM_W / STEP_W too narrow for the largest partial sum a config allows");
 
 bool fits_signed(std::int64_t v, int bits) {
     const std::int64_t lim = std::int64_t{1} << (bits - 1);

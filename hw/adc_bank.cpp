@@ -91,7 +91,8 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     delay += ctx.steps * conversion_time(n);
     const std::int64_t max_psum =
         static_cast<std::int64_t>(ctx.rows) * ((1 << std::min(ctx.dac_bits, ctx.a_bits)) - 1) * ((1 << ctx.cell_bits) - 1);
-    if (ctx.integer_psum && n <= unit_columns_ && max_psum <= (std::int64_t{1} << cfg_.bits) - 1 && !record_codes_) {
+    if (ctx.integer_psum && n <= unit_columns_ && max_psum <= (std::int64_t{1} << cfg_.bits) - 1 && !record_codes_ &&
+        !converter_) {
         // Step 1, base 0, nothing can clamp: the values are the partial sums (the same numbers, no copy).
         return t.set_response_status(
             tlmx::forward_vector(out_socket, out_, psum, t.get_data_length(), ext, delay));
@@ -111,6 +112,21 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
             wave_->change(wave_vars_.psum, at, static_cast<std::uint64_t>(p));
             wave_->change(wave_vars_.clamped, at, raw < 0 || raw > (std::int64_t{1} << cfg_.bits) - 1);
         }
+    }
+    if (converter_) {
+        converter_codes_.resize(static_cast<std::size_t>(n));
+        converter_values_.resize(values_.size());
+        for (int s = 0; s < ctx.steps; ++s) {
+            const std::int64_t* in = psum + s * stride;
+            std::int64_t* mine = &values_[s * stride];
+            std::int64_t* theirs = &converter_values_[s * stride];
+            converter_->convert(in, table_.data(), n, cfg_.bits, converter_codes_.data(), theirs);
+            for (int c = 0; c < n; ++c)
+                counters_.converter_mismatches +=
+                    theirs[c] != mine[c] || converter_codes_[c] != numerics::adc_code(in[c], table_[c], cfg_.bits);
+            for (std::size_t k = static_cast<std::size_t>(n); k < stride; ++k) theirs[k] = mine[k];
+        }
+        std::swap(values_, converter_values_);  // the stand-in's values go on to the shift-add
     }
     t.set_response_status(tlmx::forward_vector(out_socket, out_, values_.data(), t.get_data_length(), ext, delay));
 }

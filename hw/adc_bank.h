@@ -13,6 +13,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "hw/adc_converter.h"
 #include "sw/arch_config.h"
 #include "sw/numerics.h"
 #include "tlm/waveform_recorder.h"
@@ -31,6 +32,7 @@ public:
     struct Counters {
         std::uint64_t conversions = 0;
         std::uint64_t batches = 0;  // partial-sum vectors converted
+        std::uint64_t converter_mismatches = 0;  // stand-in converter codes or values unlike the contract's
     };
 
     AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols);
@@ -42,6 +44,10 @@ public:
     // kept only while recording is on (an identity conversion otherwise skips them).
     const std::vector<int>& last_codes() const { return codes_; }
     void record_codes(bool on) { record_codes_ = on; }
+    // A converter that stands in for the bank's arithmetic (the RTL twin, docs/rtl.md), or null.
+    // Every conversion then goes through it; its values go to the shift-add and each one is
+    // checked against the contract (Counters::converter_mismatches). Not owned.
+    void set_converter(AdcConverter* converter) { converter_ = converter; }
     // Latency of converting n columns: the columns queue on the shared converters.
     sc_core::sc_time conversion_time(int n) const;
     const Counters& counters() const { return counters_; }
@@ -65,6 +71,9 @@ private:
     std::vector<int> codes_;
     bool record_codes_ = false;
     std::vector<std::int64_t> values_;
+    AdcConverter* converter_ = nullptr;
+    std::vector<int> converter_codes_;
+    std::vector<std::int64_t> converter_values_;
     tlm::tlm_generic_payload out_;
     Counters counters_;
     tlmx::WaveformRecorder* wave_ = nullptr;

@@ -273,6 +273,7 @@ PeArrayError SwisPeArray::execute(const Job& job, sc_core::sc_time& transfer) {
     const PeArrayDescriptor& d = job.d;
     const auto rows = static_cast<std::uint64_t>(cfg_.rows), cols = static_cast<std::uint64_t>(cfg_.cols);
     const std::uint64_t V = d.vectors, M = d.filters;
+    if (datapath_ && !datapath_->supports(job.mode)) ++counters_.datapath_bypassed_jobs;
     // Chunks: as many whole pixel tiles and filter tiles as the buffers hold (all of them if they fit).
     const std::uint64_t tile_pixels = std::min(rows, V);
     const std::uint64_t cap_v = win_.act_size / job.K;
@@ -397,6 +398,7 @@ void SwisPeArray::compute_tile(const Job& job, int pixels, std::uint64_t f0, std
     // "Act" sees only the top n bits of each activation.
     const int drop = job.mode == PeMode::kActSerial ? SwisPe::kActivationBits - n : 0;
     const std::uint64_t len = G * kLanes;
+    SwisPeDatapath* const datapath = datapath_ && datapath_->supports(job.mode) ? datapath_ : nullptr;
     // Lanes past the last channel carry zero weights: leave them out of the sums.
     live_.clear();
     for (std::uint64_t k = 0; k < len; ++k)
@@ -410,6 +412,13 @@ void SwisPeArray::compute_tile(const Job& job, int pixels, std::uint64_t f0, std
                 for (const std::uint64_t k : live_) acc += static_cast<std::int64_t>(a[k]) * w[k];
             } else if (drop < SwisPe::kActivationBits) {
                 for (const std::uint64_t k : live_) acc += static_cast<std::int64_t>((a[k] >> drop) << drop) * w[k];
+            }
+            if (datapath) {
+                const std::int64_t theirs = datapath->run_output(
+                    job.mode, n, a, &groups_[(fc0 + static_cast<std::uint64_t>(c) - f0) * G], G);
+                ++counters_.datapath_outputs;
+                counters_.datapath_mismatches += theirs != acc;
+                acc = theirs;
             }
             std::memcpy(out_buf_.data() + (static_cast<std::uint64_t>(r) * chunk_filters + (fc0 - f0) +
                                            static_cast<std::uint64_t>(c)) *

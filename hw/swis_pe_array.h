@@ -22,6 +22,7 @@
 #include "hw/engine_registers.h"
 #include "hw/energy_report.h"
 #include "hw/swis_pe.h"
+#include "hw/swis_pe_datapath.h"
 #include "sw/arch_config.h"
 #include "sw/swis.h"
 #include "tlm/burst_port.h"
@@ -91,6 +92,9 @@ public:
         std::uint64_t macs = 0;                                         // pixels x filters x K of the tiles computed
         std::uint64_t buffer_bytes_read = 0, buffer_bytes_written = 0;  // all three buffers
         std::uint64_t bus_bytes_read = 0, bus_bytes_written = 0;        // fills (and descriptors), drains
+        std::uint64_t datapath_outputs = 0;     // outputs the stand-in datapath computed
+        std::uint64_t datapath_mismatches = 0;  // of those, accumulators unlike the array's own model
+        std::uint64_t datapath_bypassed_jobs = 0;  // jobs in a mode the stand-in does not run
     };
     // What the last job did (also after an error: the part that ran).
     struct JobStats {
@@ -113,6 +117,12 @@ public:
     const tlmx::RegisterFile& registers() const { return regs_; }
     const Counters& counters() const { return counters_; }
     const JobStats& last_job() const { return last_; }
+
+    // A datapath that stands in for the PEs' arithmetic (the RTL twin, docs/rtl.md), or null.
+    // Every output of a job in a mode it supports then runs through it, group by group; its
+    // accumulators are written out and each one is checked against the array's own model
+    // (Counters::datapath_mismatches). Not owned.
+    void set_datapath(SwisPeDatapath* datapath) { datapath_ = datapath; }
 
     double pj_per_cycle(PeMode m) const;
     double pe_energy_pj() const;
@@ -160,6 +170,7 @@ private:
     std::vector<SwisPe> pes_;                                   // [row][col]
     std::vector<std::uint64_t> live_;                           // lanes that hold a channel
     std::vector<std::int32_t> lanes_;                           // decoded weights [filter][group][lane] of the fill
+    SwisPeDatapath* datapath_ = nullptr;
     Counters counters_;
     JobStats last_;
     tlmx::WaveformRecorder* wave_ = nullptr;

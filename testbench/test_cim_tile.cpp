@@ -19,6 +19,7 @@
 #include "hw/address_map.h"
 #include "hw/cim_tile.h"
 #include "hw/tile_registers.h"
+#include "rtl/rtl_adc_converter.h"
 #include "sw/arch_config.h"
 #include "sw/layer_mapping.h"
 #include "sw/numerics.h"
@@ -479,6 +480,56 @@ TEST(CimTileAdc, PerColumnStepAndBaseGiveExactlyTheReferenceResult) {
         for (int r = 0; r < kXbarRows; ++r) psum += ((xv[r] >> t) & 1) * lv[static_cast<std::size_t>(r) * kXbarCols + col];
         EXPECT_EQ(b.tile.adc.last_codes()[col], numerics::adc_code(psum << 8, table.tile(0, 0)[col], 3)) << col;
     }
+}
+
+// A converter one step too high on one column: the bank must count it and pass its values on.
+struct OneColumnHighConverter : AdcConverter {
+    AdcConverter* inner = nullptr;
+    int column = 0;
+    void convert(const std::int64_t* psum_fx, const numerics::AdcColumn* cols, int n, int bits, int* codes,
+                 std::int64_t* values) override {
+        inner->convert(psum_fx, cols, n, bits, codes, values);
+        if (column < n) values[column] += cols[column].step_fx;
+    }
+};
+
+TEST(CimTileAdc, RtlConverterStandsInForEveryConversionAndAWrongConverterIsCaught) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const AdcCase c = adc_case(3);
+    const AdcTables table = adc_table(c.map, 3);
+    const auto ref = ReferenceLayer(c.layer, c.map, table, c.cfg).run(c.x.data(), c.n);
+    RtlAdcConverter rtl;
+    OneColumnHighConverter wrong;
+    wrong.inner = &rtl;
+    wrong.column = 2;
+    TileBench b(c.cfg);
+    b.tile.adc.set_converter(&rtl);
+    std::vector<std::int64_t> got, got_wrong;
+    std::uint64_t conversions = 0, rtl_conversions = 0, rtl_cycles = 0, mismatches = 0;
+    ASSERT_TRUE(b.run([&](TestInitiator& h) {
+        write_table(b, h, table.tile(0, 0));
+        run_layer(b, h, c);
+        EXPECT_TRUE(start(b, h).ok());
+        got = read_outputs(b, h, static_cast<std::size_t>(c.n) * c.layer.M);
+        conversions = b.tile.adc.counters().conversions;
+        rtl_conversions = rtl.conversions();
+        rtl_cycles = rtl.cycles();
+        mismatches = b.tile.adc.counters().converter_mismatches;
+        b.tile.adc.set_converter(&wrong);
+        run_layer(b, h, c);
+        EXPECT_TRUE(start(b, h).ok());
+        got_wrong = read_outputs(b, h, static_cast<std::size_t>(c.n) * c.layer.M);
+    }));
+    EXPECT_EQ(got, ref);
+    EXPECT_GT(conversions, 0u);
+    EXPECT_EQ(rtl_conversions, conversions);
+    EXPECT_EQ(rtl_cycles - 1, conversions * 3u) << "3 clocks per conversion after the reset clock";
+    EXPECT_EQ(mismatches, 0u);
+    // The second run converts column 2 of every read one step high, and only that column.
+    const std::uint64_t wrong_mismatches = b.tile.adc.counters().converter_mismatches;
+    EXPECT_GT(wrong_mismatches, 0u);
+    EXPECT_LT(wrong_mismatches, b.tile.adc.counters().conversions - conversions);
+    EXPECT_NE(got_wrong, ref);
 }
 
 TEST(CimTileAdc, ChangingOneColumnsStepChangesOnlyThatOutputAsTheReferenceSays) {

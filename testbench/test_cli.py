@@ -500,6 +500,66 @@ class Waveforms(unittest.TestCase):
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+class Rtl(unittest.TestCase):
+    """`cimvp run --rtl`: the Verilated ADC and PE in the loop (docs/rtl.md)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def run_json(self, *args):
+        out = os.path.join(self.tmp, "r.json")
+        code, text = run("run", "--limit", "3", "--quiet", "--json", out, *args)
+        with open(out) as f:
+            return code, text, json.load(f)
+
+    def test_rtl_run_agrees_with_the_model_run_and_counts_its_work(self):
+        if not os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest("dataset-fashion-mnist is not installed")
+        code, text, model = self.run_json()
+        self.assertEqual(code, 0, text)
+        self.assertFalse(model["rtl"])
+        self.assertNotIn("rtl_conversions", model)
+        code, text, rtl = self.run_json("--rtl")
+        self.assertEqual(code, 0, text)
+        self.assertTrue(rtl["rtl"])
+        self.assertEqual(rtl["agreement"], 1.0)
+        self.assertEqual(rtl["logits_fnv1a64"], model["logits_fnv1a64"])
+        self.assertEqual(rtl["cycles"], model["cycles"])
+        self.assertEqual(rtl["rtl_mismatches"], 0)
+        self.assertTrue(rtl["rtl_cycles_match"])
+        self.assertEqual(rtl["rtl_bypassed_pe_jobs"], 0)
+        bits = rtl["config"]["adc"]["bits"]
+        self.assertGreater(rtl["rtl_conversions"], 0)
+        self.assertEqual(rtl["rtl_adc_cycles"], bits * rtl["rtl_conversions"])
+        self.assertGreater(rtl["rtl_pe_outputs"], 0)
+        self.assertGreaterEqual(rtl["rtl_pe_groups"], rtl["rtl_pe_outputs"])
+        self.assertGreater(rtl["rtl_pe_cycles"], 0)
+        self.assertIn("rtl:", text)
+
+    def test_rtl_vcd_writes_one_file_per_block(self):
+        if not os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest("dataset-fashion-mnist is not installed")
+        prefix = os.path.join(self.tmp, "wave")
+        code, text = run("run", "--limit", "1", "--quiet", "--rtl", "--rtl-vcd", prefix, "--rtl-vcd-cycles", "500")
+        self.assertEqual(code, 0, text)
+        for block, signal in (("sar_adc", "in_psum"), ("swis_pe", "w_mask")):
+            with open(prefix + "." + block + ".vcd") as f:
+                vcd = f.read()
+            self.assertIn(signal, vcd)
+            self.assertIn("#", vcd)
+
+    def test_rtl_vcd_without_rtl_and_an_unwritable_vcd_are_refused(self):
+        code, out = run("run", "--limit", "1", "--rtl-vcd", os.path.join(self.tmp, "w"))
+        self.assertEqual(code, 2)
+        self.assertIn("--rtl-vcd: needs --rtl", out)
+        code, out = run("run", "--limit", "1", "--rtl", "--rtl-vcd", os.path.join(self.tmp, "no", "such", "dir", "w"))
+        self.assertEqual(code, 2, out)
+        self.assertIn("cannot open the VCD file", out)
+
+
 class ShippedModels(unittest.TestCase):
     """Every shipped model on all 10,000 test images: the platform's logits equal the
     C++ reference's on every image and the PyTorch fake-quant model's (digest), and

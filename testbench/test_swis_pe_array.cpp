@@ -30,6 +30,7 @@
 #include "hw/platform.h"
 #include "hw/swis_pe.h"
 #include "hw/swis_pe_array.h"
+#include "rtl/rtl_swis_pe.h"
 #include "sw/arch_config.h"
 #include "sw/host/driver.h"
 #include "sw/host/host_cpu.h"
@@ -525,6 +526,57 @@ void expect_every_mode_right(const Layer& L) {
         std::vector<std::int8_t> clipped = L.w;
         for (auto& v : clipped) v = std::max<std::int8_t>(v, -127);
         EXPECT_EQ(std::vector<int>(clipped.begin(), clipped.end()), ss8.weight);
+    });
+}
+
+// A datapath one too high on every output: the array must count each one and write it out.
+struct OffByOneDatapath : SwisPeDatapath {
+    bool supports(PeMode m) const override { return m == PeMode::kSingleShift; }
+    std::int64_t run_output(PeMode mode, int, const std::uint8_t* act, const swis::Group* groups,
+                            std::size_t count) override {
+        SwisPe pe(mode);
+        for (std::size_t k = 0; k < count; ++k) pe.run_group(act + k * kLanes, groups[k]);
+        return pe.acc() + 1;
+    }
+};
+
+TEST(SwisPeArray, RtlPeStandsInForEveryOutputAndAWrongDatapathIsCaught) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const Layer L = conv_layer(3, 10, 5, 4, 3, 1, 1, 13);  // ragged channel group, pixel and filter tiles
+    const int t = tiles(L.M);
+    std::vector<std::uint8_t> mixed(static_cast<std::size_t>(t));
+    for (int i = 0; i < t; ++i) mixed[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(3 + 4 * i);  // 3, 7
+    const auto outputs = static_cast<std::uint64_t>(L.V) * static_cast<std::uint64_t>(L.M);
+    RtlSwisPe ss(PeMode::kSingleShift), ds(PeMode::kDoubleShift);
+    OffByOneDatapath wrong;
+    PlatformBench b(pe_config());
+    SwisPeArray& array = b.platform.pe_array;
+    b.run([&](HostCpu&, Driver& d) {
+        for (RtlSwisPe* rtl : {&ss, &ds}) {
+            array.set_datapath(rtl);
+            const auto before = array.counters();
+            const std::uint64_t c0 = rtl->cycles();
+            expect_job_right(d, L, swis_job(L, rtl->mode(), Variant::kSwis, mixed), pe_mode_name(rtl->mode()));
+            const auto& after = array.counters();
+            const auto m = static_cast<std::size_t>(rtl->mode());
+            EXPECT_EQ(after.datapath_outputs - before.datapath_outputs, outputs);
+            EXPECT_EQ(after.datapath_mismatches, before.datapath_mismatches);
+            EXPECT_EQ(rtl->cycles() - c0, after.pe_cycles[m] - before.pe_cycles[m]) << "the clocks the array counts";
+        }
+        // A form without an RTL twin runs on the model and is counted as bypassed.
+        const std::uint64_t bypassed = array.counters().datapath_bypassed_jobs;
+        expect_job_right(d, L, int8_job(L, PeMode::kFixedPoint, std::vector<std::uint8_t>(mixed.size(), 8)), "FXP");
+        EXPECT_EQ(array.counters().datapath_bypassed_jobs, bypassed + 1);
+
+        array.set_datapath(&wrong);
+        const std::uint64_t mismatches = array.counters().datapath_mismatches;
+        const Job j = swis_job(L, PeMode::kSingleShift, Variant::kSwis, mixed);
+        const Outcome o = run_job(d, L, j);
+        std::vector<std::int64_t> want = reference(L, j);
+        for (auto& v : want) ++v;
+        EXPECT_EQ(o.out, want);
+        EXPECT_EQ(array.counters().datapath_mismatches - mismatches, outputs);
+        array.set_datapath(nullptr);
     });
 }
 

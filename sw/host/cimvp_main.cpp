@@ -268,6 +268,13 @@ int cmd_run(const std::vector<std::string>& args) {
         "swis-shifts", po::value<int>()->default_value(8),
         "shared shifts of PE-array layers (8: exact int8; not with SWIS groups stored in the model)")(
         "single-shift", po::bool_switch(), "single-shift PEs instead of double-shift")(
+        "rtl", po::bool_switch(),
+        "the Verilated RTL of the ADC and the SWIS PE in the loop: every conversion and every PE group of the run "
+        "goes through it, checked against the models (docs/rtl.md)")(
+        "rtl-vcd", po::value<std::string>(),
+        "with --rtl: write the RTL's signals to PREFIX.sar_adc.vcd and PREFIX.swis_pe.vcd")(
+        "rtl-vcd-cycles", po::value<long long>()->default_value(100000),
+        "with --rtl-vcd: clocks of each block to keep (from the start of the run)")(
         "quiet", po::bool_switch(), "no progress bar");
     add_waveform_options(d, true);
     po::options_description t("with a workload trace (docs/trace-format.md)");
@@ -297,6 +304,16 @@ int cmd_run(const std::vector<std::string>& args) {
         if (given(o)) throw std::invalid_argument(std::string("--") + o + ": expected with --trace F only");
     RunJobSpec spec;
     spec.waveforms = waveform_options_from(vm, cfg);
+    spec.rtl = vm["rtl"].as<bool>();
+    if (vm.count("rtl-vcd")) {
+        if (!spec.rtl) throw std::invalid_argument("--rtl-vcd: needs --rtl (it traces the RTL in the loop)");
+        spec.rtl_vcd = vm["rtl-vcd"].as<std::string>();
+        if (spec.rtl_vcd.empty()) throw std::invalid_argument("--rtl-vcd: expected a file prefix, got ''");
+    }
+    if (vm["rtl-vcd-cycles"].as<long long>() < 0)
+        throw std::invalid_argument("--rtl-vcd-cycles: expected 0 or a positive count, got " +
+                                    std::to_string(vm["rtl-vcd-cycles"].as<long long>()));
+    spec.rtl_vcd_cycles = static_cast<std::uint64_t>(vm["rtl-vcd-cycles"].as<long long>());
     spec.model_path = vm["model"].as<std::string>();
     spec.data_dir = vm["data"].as<std::string>();
     spec.limit = vm["limit"].as<int>();
@@ -343,9 +360,29 @@ int cmd_run(const std::vector<std::string>& args) {
         std::printf(" (C++ reference alone %.3f s, %.1f images/s)", r.reference_wall_s,
                     r.images / std::max(1e-9, r.reference_wall_s));
     std::printf("\n");
+    if (r.rtl) {
+        const RtlRunStats& x = *r.rtl;
+        std::printf("rtl: %llu conversions in %llu ADC clocks (%d per conversion: %s), %llu PE outputs of %llu groups "
+                    "in %llu PE clocks (%s the array's count), %llu mismatches against the models\n",
+                    static_cast<unsigned long long>(x.conversions), static_cast<unsigned long long>(x.adc_cycles),
+                    x.adc_bits, x.adc_cycles == x.model_conversions * static_cast<std::uint64_t>(x.adc_bits) ? "as annotated" : "NOT as annotated",
+                    static_cast<unsigned long long>(x.pe_outputs), static_cast<unsigned long long>(x.pe_groups),
+                    static_cast<unsigned long long>(x.pe_cycles), x.pe_cycles == x.model_pe_cycles ? "equal to" : "UNLIKE",
+                    static_cast<unsigned long long>(x.adc_mismatches + x.pe_mismatches));
+        std::printf("rtl: clocking the RTL took %.3f s for the ADC (%.3g clocks/s), %.3f s for the PE (%.3g clocks/s)\n",
+                    x.adc_seconds, static_cast<double>(x.adc_cycles) / std::max(1e-9, x.adc_seconds), x.pe_seconds,
+                    static_cast<double>(x.pe_cycles) / std::max(1e-9, x.pe_seconds));
+        if (x.pe_bypassed_jobs)
+            std::printf("rtl: %llu PE jobs in a form the RTL does not have ran on the model\n",
+                        static_cast<unsigned long long>(x.pe_bypassed_jobs));
+    }
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), run_job_to_json(r, cfg, spec));
     if ((spec.check_reference && r.agree != r.images) || (r.fake_quant_match && !*r.fake_quant_match)) {
         std::fprintf(stderr, "cimvp: the platform disagrees with the reference\n");
+        return kExitMismatch;
+    }
+    if (r.rtl && !r.rtl->ok()) {
+        std::fprintf(stderr, "cimvp: the RTL disagrees with the models\n");
         return kExitMismatch;
     }
     return kExitOk;

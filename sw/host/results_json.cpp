@@ -109,6 +109,20 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                         {"fake_quant_match", r.fake_quant_match ? nlohmann::json(*r.fake_quant_match) : nlohmann::json(nullptr)},
                         {"layers", layers},
                         {"config", config_to_json(cfg)}};
+    j["rtl"] = r.rtl.has_value();
+    if (r.rtl) {
+        const RtlRunStats& x = *r.rtl;
+        j["rtl_conversions"] = x.conversions;
+        j["rtl_adc_cycles"] = x.adc_cycles;
+        j["rtl_pe_outputs"] = x.pe_outputs;
+        j["rtl_pe_groups"] = x.pe_groups;
+        j["rtl_pe_cycles"] = x.pe_cycles;
+        j["rtl_mismatches"] = x.adc_mismatches + x.pe_mismatches;
+        j["rtl_cycles_match"] = x.cycles_match();
+        j["rtl_bypassed_pe_jobs"] = x.pe_bypassed_jobs;
+        j["rtl_adc_seconds"] = x.adc_seconds;
+        j["rtl_pe_seconds"] = x.pe_seconds;
+    }
     return j;
 }
 

@@ -3,14 +3,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <iomanip>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "hw/platform.h"
+#include "rtl/rtl_adc_converter.h"
+#include "rtl/rtl_swis_pe.h"
 #include "sw/host/host_cpu.h"
 #include "sw/idx_dataset.h"
 #include "sw/model_file.h"
@@ -154,9 +158,26 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     if (spec.waveforms.image && *spec.waveforms.image >= static_cast<std::uint64_t>(test.count))
         throw std::invalid_argument("--vcd-image: expected an image index 0.." + std::to_string(test.count - 1) +
                                     " of the images run, got " + std::to_string(*spec.waveforms.image));
+    // The RTL twins stand in for every ADC bank's converter and for the PE array's datapath.
+    std::unique_ptr<RtlAdcConverter> rtl_adc;
+    std::unique_ptr<RtlSwisPe> rtl_pe;
+    if (spec.rtl) {
+        rtl_adc = std::make_unique<RtlAdcConverter>();
+        rtl_pe = std::make_unique<RtlSwisPe>(options.double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift);
+        if (!spec.rtl_vcd.empty()) {
+            const auto ps = [](double ns) { return static_cast<std::uint64_t>(std::llround(ns * 1000.0)); };
+            rtl_adc->open_vcd(spec.rtl_vcd + ".sar_adc.vcd", spec.rtl_vcd_cycles, ps(cfg.adc.cycle_ns));
+            rtl_pe->open_vcd(spec.rtl_vcd + ".swis_pe.vcd", spec.rtl_vcd_cycles, ps(cfg.digital.clock_ns));
+        }
+    }
     Platform platform("platform", cfg);
     Waveforms waves;
     if (spec.waveforms.enabled()) waves = open_waveforms(spec.waveforms, platform);
+    if (spec.rtl) {
+        for (auto& t : platform.tiles) t->adc.set_converter(rtl_adc.get());
+        platform.pe_array.set_datapath(rtl_pe.get());
+    }
+    const std::uint64_t adc_reset_cycles = rtl_adc ? rtl_adc->cycles() : 0;
     Progress progress(spec.progress, test.count);
     Fnv64 digest;
     std::vector<RunStats> layer_stats;
@@ -195,6 +216,28 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     r.wall_s = since(t0) - r.reference_wall_s;
     if (waves.recorder) waves.recorder->close();
 
+    if (spec.rtl) {
+        RtlRunStats& x = r.rtl.emplace();
+        x.adc_bits = cfg.adc.bits;
+        x.conversions = rtl_adc->conversions();
+        x.adc_cycles = rtl_adc->cycles() - adc_reset_cycles;
+        x.pe_outputs = platform.pe_array.counters().datapath_outputs;
+        x.pe_groups = rtl_pe->groups();
+        x.pe_cycles = rtl_pe->cycles();
+        x.adc_seconds = rtl_adc->wall_seconds();
+        x.pe_seconds = rtl_pe->wall_seconds();
+        x.pe_mismatches = platform.pe_array.counters().datapath_mismatches;
+        x.pe_bypassed_jobs = platform.pe_array.counters().datapath_bypassed_jobs;
+        const auto& pc = platform.pe_array.counters().pe_cycles;
+        x.model_pe_cycles = pc[static_cast<std::size_t>(PeMode::kSingleShift)] +
+                            pc[static_cast<std::size_t>(PeMode::kDoubleShift)];
+        for (const auto& t : platform.tiles) {
+            x.model_conversions += t->adc.counters().conversions;
+            x.adc_mismatches += t->adc.counters().converter_mismatches;
+        }
+        rtl_adc->close_vcd();
+        rtl_pe->close_vcd();
+    }
     r.images = test.count;
     r.accuracy = r.images ? static_cast<double>(r.correct) / r.images : 0.0;
     r.agreement = spec.check_reference && r.images ? static_cast<double>(r.agree) / r.images : 0.0;

@@ -29,6 +29,34 @@ struct RunJobSpec {
     int swis_shifts = 8;               // shifts of PE-array layers (8: exact int8)
     bool single_shift = false;         // PE form: single shift instead of double
     WaveformOptions waveforms;         // --vcd and its options
+    bool rtl = false;                  // the Verilated ADC and PE in the loop (docs/rtl.md)
+    std::string rtl_vcd;               // with rtl: VCD prefix, <prefix>.sar_adc.vcd and <prefix>.swis_pe.vcd
+    std::uint64_t rtl_vcd_cycles = 100000;  // clocks of each block the VCD files keep
+};
+
+// What the RTL twins did in a run with the RTL in the loop, and the model's own counts to
+// check them against.
+struct RtlRunStats {
+    std::uint64_t conversions = 0;        // conversions the RTL ADC made
+    std::uint64_t adc_cycles = 0;         // its clocks (reset clocks excluded)
+    std::uint64_t model_conversions = 0;  // conversions the ADC banks counted
+    std::uint64_t adc_mismatches = 0;     // RTL codes or values unlike the contract's
+    std::uint64_t pe_outputs = 0;         // accumulators the RTL PE produced
+    std::uint64_t pe_groups = 0;          // weight groups it ran
+    std::uint64_t pe_cycles = 0;          // its enabled clocks
+    std::uint64_t model_pe_cycles = 0;    // PE cycles the array counted in SS and DS jobs
+    std::uint64_t pe_mismatches = 0;      // RTL accumulators unlike the array model's
+    std::uint64_t pe_bypassed_jobs = 0;   // PE jobs in a form the RTL does not have
+    int adc_bits = 0;
+    double adc_seconds = 0, pe_seconds = 0;  // wall time spent clocking the RTL
+    // The RTL took the clocks the models annotate: adc_bits per conversion, and the array's PE cycles.
+    bool cycles_match() const {
+        return adc_cycles == model_conversions * static_cast<std::uint64_t>(adc_bits) && pe_cycles == model_pe_cycles;
+    }
+    bool ok() const {
+        return adc_mismatches == 0 && pe_mismatches == 0 && pe_bypassed_jobs == 0 && conversions == model_conversions &&
+               cycles_match();
+    }
 };
 
 // The mapping a spec asks for; throws std::invalid_argument naming --pe-layers.
@@ -56,6 +84,7 @@ struct RunJobResult {
     std::string logits_digest;              // FNV-1a 64 of the int64 logits of every image, in order
     std::optional<bool> fake_quant_match;   // vs <model>.expected.json when comparable
     std::string expected_path;
+    std::optional<RtlRunStats> rtl;  // with spec.rtl
 };
 
 // The index of the layer `which` names: an index ("2"), a layer name as the results file

@@ -1,0 +1,77 @@
+// The Verilated sar_adc (rtl/sar_adc.sv) as a converter the ADC bank can use in
+// place of its own arithmetic (hw/adc_converter.h). The adapter clocks the
+// Verilated C++ model directly, one conversion after the other, back to back
+// (docs/rtl.md): a conversion is `bits` clocks, the first on the sampling edge.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <systemc>
+
+#include "hw/adc_converter.h"
+
+class Vsar_adc;
+class VerilatedContext;
+class VerilatedVcdC;
+
+namespace cimvp {
+
+class RtlAdcConverter : public AdcConverter {
+public:
+    // The widths the RTL is built with (rtl/sar_adc.sv parameters).
+    static constexpr int kPsumBits = 48;  // signed partial sum and base
+    static constexpr int kStepBits = 40;  // unsigned step
+    static constexpr int kMaxBits = 16;   // widest code
+
+    RtlAdcConverter();
+    ~RtlAdcConverter() override;
+    RtlAdcConverter(const RtlAdcConverter&) = delete;
+    RtlAdcConverter& operator=(const RtlAdcConverter&) = delete;
+
+    // Throws std::out_of_range when bits, a step, a base or a partial sum is outside the
+    // RTL's widths, std::logic_error when the RTL does not hand a result over on time.
+    void convert(const std::int64_t* psum_fx, const numerics::AdcColumn* cols, int n, int bits, int* codes,
+                 std::int64_t* values) override;
+
+    // Pin-level access for directed benches (reset during a conversion, handshakes).
+    Vsar_adc& pins() { return *model_; }
+    // One clock: settle the inputs with the clock low, then the rising edge.
+    void settle();
+    void edge();
+    void clock() {
+        settle();
+        edge();
+    }
+    // Synchronous reset: one clock with rst high.
+    void reset();
+
+    std::uint64_t cycles() const { return cycles_; }            // clocks since construction
+    std::uint64_t conversions() const { return conversions_; }  // results handed over by convert()
+    double wall_seconds() const { return wall_s_; }              // spent in convert()
+
+    // Dumps the RTL's signals, internals included, to a VCD file for the next max_cycles clocks,
+    // one clock every clock_ps picoseconds of the RTL's own clock count (not SystemC time).
+    // Throws std::runtime_error when the file cannot be opened.
+    void open_vcd(const std::string& path, std::uint64_t max_cycles, std::uint64_t clock_ps = 1000);
+    void close_vcd();
+    // Adds the RTL's ports (and the conversion count) to a SystemC trace file as <prefix>.<port>:
+    // the trace samples them at every SystemC time step, so it shows the last conversion of each.
+    void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const;
+
+private:
+    void dump(std::uint64_t t);
+
+    std::unique_ptr<VerilatedContext> context_;
+    std::unique_ptr<Vsar_adc> model_;
+    std::unique_ptr<VerilatedVcdC> vcd_;
+    std::uint64_t vcd_cycles_ = 0;
+    std::uint64_t vcd_clock_ps_ = 1000;
+    std::uint64_t cycles_ = 0;
+    std::uint64_t conversions_ = 0;
+    double wall_s_ = 0;
+};
+
+}  // namespace cimvp

@@ -1,0 +1,79 @@
+// One SWIS processing element (arXiv 2103.01308 section 3.1; hw/swis_pe.h is
+// the cycle model it mirrors, docs/rtl.md the ports and timing).
+//
+// M = 4 lanes of 8-bit activations against one weight group: a sign per
+// weight, n shared shift positions (3 bits each), a mask bit per weight and
+// shift. Each enabled clock the lanes AND their activation with the mask bit
+// of the current shift, the signs negate, an adder tree sums the lanes, a
+// barrel shifter applies the shift and the accumulator adds the result: one
+// shift per clock (DOUBLE_SHIFT = 0, n clocks per group) or two
+// (DOUBLE_SHIFT = 1, ceil(n / 2) clocks). The group and activations stay on
+// the inputs until group_last; clear zeroes the accumulator on the same edge
+// as that clock's step (acc <= 0 + contribution), so a new output costs no
+// extra clock.
+module swis_pe #(
+    parameter int DOUBLE_SHIFT = 0,
+    parameter int ACC_W        = 64
+) (
+    input  logic                    clk,
+    input  logic                    rst,
+    input  logic                    clear,      // the accumulator starts again from 0 at this edge
+    input  logic                    en,         // one PE clock on the group below
+    input  logic [31:0]             act,        // lane i: act[8i +: 8], unsigned
+    input  logic [3:0]              w_n,        // shifts in the group, 0..8
+    input  logic [3:0]              w_sign,     // bit i: weight i negative
+    input  logic [31:0]             w_mask,     // lane i: w_mask[8i +: 8], bit j uses shift j
+    input  logic [23:0]             w_shift,    // shift j: w_shift[3j +: 3]
+    output logic                    group_last, // this enabled clock is the group's last
+    output logic [3:0]              phase,      // clocks into the current group
+    output logic signed [ACC_W-1:0] acc
+);
+    localparam int SUM_W = 20;  // 4 * 255 << 7, signed, plus a carry for the two shifts
+
+    logic [3:0] phase_q;
+    logic signed [ACC_W-1:0] acc_q;
+
+    wire [3:0] total = DOUBLE_SHIFT != 0 ? (w_n + 4'd1) >> 1 : w_n;
+    wire [3:0] j0 = DOUBLE_SHIFT != 0 ? {phase_q[2:0], 1'b0} : phase_q;
+    wire [3:0] j1 = j0 + 4'd1;
+    wire use0 = j0 < w_n;
+    wire use1 = DOUBLE_SHIFT != 0 && j1 < w_n;
+
+    // The adder tree for shift j: sum of +-(a_i AND mask_i[j]).
+    function automatic logic signed [SUM_W-1:0] lanes(input logic [31:0] a, input logic [31:0] m,
+                                                      input logic [3:0] s, input logic [2:0] j);
+        logic signed [SUM_W-1:0] sum;
+        logic signed [SUM_W-1:0] v;
+        sum = '0;
+        for (int i = 0; i < 4; i++) begin
+            v = m[8 * i + int'(j)] ? SUM_W'({1'b0, a[8 * i +: 8]}) : '0;
+            sum = s[i] ? sum - v : sum + v;
+        end
+        return sum;
+    endfunction
+
+    wire signed [SUM_W-1:0] tree0 = use0 ? lanes(act, w_mask, w_sign, j0[2:0]) : '0;
+    wire signed [SUM_W-1:0] tree1 = use1 ? lanes(act, w_mask, w_sign, j1[2:0]) : '0;
+    wire [2:0] sh0 = w_shift[3 * int'(j0[2:0]) +: 3];
+    wire [2:0] sh1 = w_shift[3 * int'(j1[2:0]) +: 3];
+    wire signed [ACC_W-1:0] term = (ACC_W'(tree0) <<< sh0) + (ACC_W'(tree1) <<< sh1);
+
+    assign group_last = phase_q + 4'd1 >= total;
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            phase_q <= '0;
+            acc_q   <= '0;
+        end else begin
+            if (en) begin
+                acc_q   <= (clear ? '0 : acc_q) + term;
+                phase_q <= group_last ? 4'd0 : phase_q + 4'd1;
+            end else if (clear) begin
+                acc_q <= '0;
+            end
+        end
+    end
+
+    assign phase = phase_q;
+    assign acc = acc_q;
+endmodule

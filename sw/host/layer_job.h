@@ -26,6 +26,7 @@ struct LayerJobSpec {
     std::uint64_t seed = 1;
     std::optional<ConvShape> conv;  // set: K = conv.patch(), vectors = output positions
     bool log_transactions = false;
+    std::string record_path;  // non-empty: write the recorded command stream here
 };
 
 struct LayerJobResult {

@@ -26,6 +26,7 @@ struct RunJobSpec {
     std::string pe_layers = "default";  // "default", "none", "all" or layer indices "0,3"
     int swis_shifts = 8;               // shifts of PE-array layers (8: exact int8)
     bool single_shift = false;         // PE form: single shift instead of double
+    std::string record_path;           // non-empty: write the recorded command stream here
 };
 
 // The mapping a spec asks for; throws std::invalid_argument naming --pe-layers.

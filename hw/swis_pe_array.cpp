@@ -387,23 +387,16 @@ void SwisPeArray::compute_tile(const Job& job, int pixels, std::uint64_t f0, std
     live_.clear();
     for (std::uint64_t k = 0; k < len; ++k)
         if ((k / kLanes % ceil_div(job.d.channels, kLanes)) * kLanes + k % kLanes < job.d.channels) live_.push_back(k);
-    // Pack the live lanes once (weights per tile, activations per pixel) so that the
-    // dot products below run over contiguous arrays.
-    const std::size_t L = live_.size();
-    live_weights_.resize(static_cast<std::size_t>(filters) * L);
-    for (int c = 0; c < filters; ++c) {
-        const std::int32_t* w = &lanes_[(fc0 + static_cast<std::uint64_t>(c) - f0) * len];
-        std::int32_t* packed = &live_weights_[static_cast<std::size_t>(c) * L];
-        for (std::size_t j = 0; j < L; ++j) packed[j] = w[live_[j]];
-    }
-    live_acts_.resize(L);
     for (int r = 0; r < pixels; ++r) {
         const std::uint8_t* a = gathered_.data() + static_cast<std::uint64_t>(r) * len;
-        for (std::size_t j = 0; j < L; ++j) live_acts_[j] = (a[live_[j]] >> drop) << drop;
         for (int c = 0; c < filters; ++c) {
-            const std::int32_t* w = &live_weights_[static_cast<std::size_t>(c) * L];
+            const std::int32_t* w = &lanes_[(fc0 + static_cast<std::uint64_t>(c) - f0) * len];
             std::int64_t acc = 0;
-            for (std::size_t j = 0; j < L; ++j) acc += static_cast<std::int64_t>(live_acts_[j]) * w[j];
+            if (drop == 0) {
+                for (const std::uint64_t k : live_) acc += static_cast<std::int64_t>(a[k]) * w[k];
+            } else if (drop < SwisPe::kActivationBits) {
+                for (const std::uint64_t k : live_) acc += static_cast<std::int64_t>((a[k] >> drop) << drop) * w[k];
+            }
             std::memcpy(out_buf_.data() + (static_cast<std::uint64_t>(r) * chunk_filters + (fc0 - f0) +
                                            static_cast<std::uint64_t>(c)) *
                                               kAccBytes,

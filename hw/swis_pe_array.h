@@ -155,8 +155,6 @@ private:
     std::vector<std::uint8_t> gathered_;                        // [pixel][group][lane] of the current pixel tile
     std::vector<SwisPe> pes_;                                   // [row][col]
     std::vector<std::uint64_t> live_;                           // lanes that hold a channel
-    std::vector<std::int32_t> live_weights_;                    // compute_tile: [filter][live lane], packed
-    std::vector<std::int32_t> live_acts_;                       // compute_tile: one pixel's live activations
     std::vector<std::int32_t> lanes_;                           // decoded weights [filter][group][lane] of the fill
     Counters counters_;
     JobStats last_;

@@ -18,7 +18,9 @@ void pool2d(const std::uint8_t* in, int channels, int height, int width, PoolKin
         for (int oy = 0; oy < ph; ++oy)
             for (int ox = 0; ox < pw; ++ox) {
                 const std::uint8_t* win = plane + (oy * stride) * width + ox * stride;
-                if (kind == PoolKind::kMax) {
+                if (kind == PoolKind::kMax && size == 2) {  // the shipped models' pooling
+                    o[oy * pw + ox] = std::max(std::max(win[0], win[1]), std::max(win[width], win[width + 1]));
+                } else if (kind == PoolKind::kMax) {
                     std::uint8_t best = 0;
                     for (int dy = 0; dy < size; ++dy)
                         for (int dx = 0; dx < size; ++dx) best = std::max(best, win[dy * width + dx]);

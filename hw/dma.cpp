@@ -162,11 +162,13 @@ DmaError Dma::execute(const Im2colDescriptor& d, sc_core::sc_time& delay) {
     gather_ky_.resize(d.rows);
     gather_kx_.resize(d.rows);
     gather_plane_.resize(d.rows);
+    gather_offset_.resize(d.rows);
     for (int r = 0; r < d.rows; ++r) {
         const int k = d.first_row + r;
         gather_ky_[r] = (k / kw) % kh;
         gather_kx_[r] = k % kw;
         gather_plane_[r] = static_cast<std::size_t>(k / (kh * kw)) * H * W;
+        gather_offset_[r] = gather_plane_[r] + static_cast<std::size_t>(gather_ky_[r]) * W + gather_kx_[r];
     }
     for (std::uint32_t i = 0; i < d.vectors; ++i) {
         const std::uint64_t v = static_cast<std::uint64_t>(d.first_vector) + i;
@@ -174,6 +176,11 @@ DmaError Dma::execute(const Im2colDescriptor& d, sc_core::sc_time& delay) {
         const int pixel = static_cast<int>(v % per_image);
         const int y0 = (pixel / ow) * d.stride - d.padding, x0 = (pixel % ow) * d.stride - d.padding;
         std::uint8_t* out = &gather_dst_[static_cast<std::uint64_t>(i) * d.rows];
+        if (y0 >= 0 && y0 + kh <= H && x0 >= 0 && x0 + kw <= W) {  // the whole window inside: no padding checks
+            const std::uint8_t* corner = img + static_cast<std::size_t>(y0) * W + x0;
+            for (int r = 0; r < d.rows; ++r) out[r] = corner[gather_offset_[r]];
+            continue;
+        }
         for (int r = 0; r < d.rows; ++r) {
             const int y = y0 + gather_ky_[r], x = x0 + gather_kx_[r];
             if (y >= 0 && y < H && x >= 0 && x < W) out[r] = img[gather_plane_[r] + static_cast<std::size_t>(y) * W + x];

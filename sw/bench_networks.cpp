@@ -82,9 +82,9 @@ BenchNetwork bench_network(const std::string& type, std::uint64_t seed) {
         throw std::invalid_argument("--layer-type: expected " + known + " or all, got '" + type +
                                     "' (depthwise convolutions are not supported by the layer compiler)");
     }
-    const NetworkLayer& first = m.layers[0];
-    m.layers.push_back(random_layer(rng, LayerKind::kFc, first.M(), first.pooled_h(), 10, 1, kHiddenBits, true));
-    m.layers.back().in_w = first.pooled_w();
+    // The head reads the first layer's pooled output (square: every bench input is square).
+    const int channels = m.layers[0].M(), side = m.layers[0].pooled_h();
+    m.layers.push_back(random_layer(rng, LayerKind::kFc, channels, side, 10, 1, kHiddenBits, true));
     b.options.on_pe.assign(m.layers.size(), false);
     b.options.on_pe[0] = type == "pe";
     b.layer_macs_per_image = layer_macs(m.layers[0]);

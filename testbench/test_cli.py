@@ -111,6 +111,31 @@ class Layer(unittest.TestCase):
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+class Bench(unittest.TestCase):
+    def test_every_layer_type_agrees_with_the_reference_and_reports_its_speed(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            out = os.path.join(tmp, "bench.json")
+            code, text = run("bench", "--layer-type", "all", "--images", "3", "--model-images", "0", "--json", out)
+            self.assertEqual(code, 0, text)
+            with open(out) as f:
+                rows = json.load(f)["layer_types"]
+        finally:
+            shutil.rmtree(tmp)
+        self.assertEqual([r["type"] for r in rows], ["conv3x3", "conv1x1", "fc", "pe"])
+        for r in rows:
+            self.assertEqual(r["agreement"], 1.0, r["type"])
+            self.assertGreater(r["simulated_macs_per_second"], 0)
+            self.assertAlmostEqual(r["platform_over_reference"],
+                                   r["platform_wall_seconds"] / r["reference_wall_seconds"])
+            self.assertGreater(r["cycles"], 0)
+
+    def test_unknown_layer_type_exits_two_naming_the_known_ones(self):
+        code, text = run("bench", "--layer-type", "depthwise")
+        self.assertEqual(code, 2)
+        self.assertIn("conv3x3, conv1x1, fc, pe or all", text)
+
+
 class RunBadInput(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp()

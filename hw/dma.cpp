@@ -175,17 +175,32 @@ DmaError Dma::execute(const Im2colDescriptor& d, sc_core::sc_time& delay) {
     if (!port_.block(tlm::TLM_READ_COMMAND, d.src + first_image * image_bytes, gather_src_.data(), src_bytes, delay))
         return DmaError::kSourceRead;
     const int ow = d.out_w();
+    // The (c, ky, kx) of each patch row is the same for every vector: split the K index once.
+    gather_ky_.resize(d.rows);
+    gather_kx_.resize(d.rows);
+    gather_plane_.resize(d.rows);
+    gather_offset_.resize(d.rows);
+    for (int r = 0; r < d.rows; ++r) {
+        const int k = d.first_row + r;
+        gather_ky_[r] = (k / kw) % kh;
+        gather_kx_[r] = k % kw;
+        gather_plane_[r] = static_cast<std::size_t>(k / (kh * kw)) * H * W;
+        gather_offset_[r] = gather_plane_[r] + static_cast<std::size_t>(gather_ky_[r]) * W + gather_kx_[r];
+    }
     for (std::uint32_t i = 0; i < d.vectors; ++i) {
         const std::uint64_t v = static_cast<std::uint64_t>(d.first_vector) + i;
         const std::uint8_t* img = &gather_src_[(v / per_image - first_image) * image_bytes];
         const int pixel = static_cast<int>(v % per_image);
         const int y0 = (pixel / ow) * d.stride - d.padding, x0 = (pixel % ow) * d.stride - d.padding;
         std::uint8_t* out = &gather_dst_[static_cast<std::uint64_t>(i) * d.rows];
+        if (y0 >= 0 && y0 + kh <= H && x0 >= 0 && x0 + kw <= W) {  // the whole window inside: no padding checks
+            const std::uint8_t* corner = img + static_cast<std::size_t>(y0) * W + x0;
+            for (int r = 0; r < d.rows; ++r) out[r] = corner[gather_offset_[r]];
+            continue;
+        }
         for (int r = 0; r < d.rows; ++r) {
-            const int k = d.first_row + r;
-            const int c = k / (kh * kw), ky = (k / kw) % kh, kx = k % kw;
-            const int y = y0 + ky, x = x0 + kx;
-            if (y >= 0 && y < H && x >= 0 && x < W) out[r] = img[(static_cast<std::size_t>(c) * H + y) * W + x];
+            const int y = y0 + gather_ky_[r], x = x0 + gather_kx_[r];
+            if (y >= 0 && y < H && x >= 0 && x < W) out[r] = img[gather_plane_[r] + static_cast<std::size_t>(y) * W + x];
         }
     }
     if (!port_.block(tlm::TLM_WRITE_COMMAND, d.dst, gather_dst_.data(), dst_bytes, delay))

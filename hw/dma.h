@@ -93,6 +93,9 @@ private:
     tlmx::BurstPort port_;
     std::vector<std::uint8_t> buffer_;  // one burst
     std::vector<std::uint8_t> gather_src_, gather_dst_;  // im2col staging
+    std::vector<int> gather_ky_, gather_kx_;          // im2col: kernel row and column of each patch row
+    std::vector<std::size_t> gather_plane_;            // im2col: offset of each patch row's channel plane
+    std::vector<std::size_t> gather_offset_;           // im2col: offset of each patch row from the window's corner
     bool start_requested_ = false;      // set by the CTRL write hook, served after the write
     bool im2col_requested_ = false;
     bool busy_ = false;                 // a START arriving through our own bus while running is ignored

@@ -57,6 +57,11 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
     for (int s = 0; s < ctx.steps; ++s) {
         if (ctx.zero_steps & (1u << s)) continue;
         const std::int64_t* v = value + s * stride;
+        if (S == 1) {  // one slice (binary or single-slice weights): a contiguous, vectorizable loop
+            const int shift = s * ctx.dac_bits;
+            for (int o = 0; o < ctx.outs; ++o) fx_[o] += v[o] << shift;
+            continue;
+        }
         for (int j = 0; j < S; ++j) {
             const int shift = s * ctx.dac_bits + j * ctx.cell_bits;
             for (int o = 0; o < ctx.outs; ++o) fx_[o] += v[o * S + j] << shift;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -88,12 +89,22 @@ void CrossbarArray::apply_nonideal(const NonIdealConfig& ni, std::uint64_t tile_
 
 void CrossbarArray::pack_planes(const std::uint8_t* x, int n, int bit0, int nbits, int words,
                                 std::uint64_t* planes) {
+    // Eight inputs at a time: bit b of each of 8 bytes (one per byte lane after the mask)
+    // lands in the top byte of the product, byte i's bit at position 56 + i, without carries.
+    constexpr std::uint64_t kLaneBit0 = 0x0101010101010101ULL, kGather = 0x0102040810204080ULL;
     for (int k = 0; k < nbits; ++k) {
         std::uint64_t* p = planes + static_cast<std::size_t>(k) * words;
+        const int b = bit0 + k;
         for (int w = 0; w < words; ++w) {
             std::uint64_t word = 0;
             const int r0 = w * 64, r1 = std::min(n, r0 + 64);  // empty past n
-            for (int r = r0; r < r1; ++r) word |= static_cast<std::uint64_t>((x[r] >> (bit0 + k)) & 1) << (r - r0);
+            int r = r0;
+            for (; r + 8 <= r1; r += 8) {
+                std::uint64_t lanes;
+                std::memcpy(&lanes, x + r, 8);  // little-endian: x[r] in the low byte
+                word |= ((((lanes >> b) & kLaneBit0) * kGather) >> 56) << (r - r0);
+            }
+            for (; r < r1; ++r) word |= static_cast<std::uint64_t>((x[r] >> b) & 1) << (r - r0);
             p[w] = word;
         }
     }
@@ -116,6 +127,15 @@ bool CrossbarArray::read(const std::uint64_t* x_planes, int dac_bits, int n_cols
             for (int c = 0; c < n_cols; ++c)
                 psum_fx[c] = static_cast<std::int64_t>(__builtin_popcountll(x & planes_[static_cast<std::size_t>(c) * words_]))
                              << frac_bits;
+            return false;
+        }
+        if (dac_bits == 1 && cell_bits_ == 1) {  // bit-serial, binary cells, several words of rows
+            for (int c = 0; c < n_cols; ++c) {
+                const std::uint64_t* cell = &planes_[static_cast<std::size_t>(c) * words_];
+                std::int64_t pc = 0;
+                for (int w = 0; w < words; ++w) pc += __builtin_popcountll(x_planes[w] & cell[w]);
+                psum_fx[c] = pc << frac_bits;
+            }
             return false;
         }
         for (int c = 0; c < n_cols; ++c) {

@@ -3,10 +3,12 @@ messages on bad input. Run by ctest as /usr/bin/python3 test_cli.py <cimvp> <sou
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 
 import vcd_file
 
@@ -28,7 +30,7 @@ class Help(unittest.TestCase):
     def test_help_lists_the_commands_and_exits_zero(self):
         code, out = run("--help")
         self.assertEqual(code, 0)
-        for cmd in ("run", "layer", "bench", "info"):
+        for cmd in ("run", "layer", "bench", "info", "replay", "swis", "convert"):
             self.assertIn(cmd, out)
 
     def test_no_command_and_unknown_command_exit_two(self):
@@ -247,6 +249,32 @@ class TraceRun(unittest.TestCase):
         self.assertEqual(int(total["cycles"]), r["cycles"])
         self.assertAlmostEqual(float(total["energy_pj"]), r["energy_pj"]["total"],
                                delta=1e-5 * r["energy_pj"]["total"])
+
+
+@unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+class Bench(unittest.TestCase):
+    def test_every_layer_type_agrees_with_the_reference_and_reports_its_speed(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            out = os.path.join(tmp, "bench.json")
+            code, text = run("bench", "--layer-type", "all", "--images", "3", "--model-images", "0", "--json", out)
+            self.assertEqual(code, 0, text)
+            with open(out) as f:
+                rows = json.load(f)["layer_types"]
+        finally:
+            shutil.rmtree(tmp)
+        self.assertEqual([r["type"] for r in rows], ["conv3x3", "conv1x1", "fc", "pe"])
+        for r in rows:
+            self.assertEqual(r["agreement"], 1.0, r["type"])
+            self.assertGreater(r["simulated_macs_per_second"], 0)
+            self.assertAlmostEqual(r["platform_over_reference"],
+                                   r["platform_wall_seconds"] / r["reference_wall_seconds"])
+            self.assertGreater(r["cycles"], 0)
+
+    def test_unknown_layer_type_exits_two_naming_the_known_ones(self):
+        code, text = run("bench", "--layer-type", "depthwise")
+        self.assertEqual(code, 2)
+        self.assertIn("conv3x3, conv1x1, fc, pe or all", text)
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
@@ -560,6 +588,7 @@ class Rtl(unittest.TestCase):
         self.assertIn("cannot open the VCD file", out)
 
 
+@unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
 class ShippedModels(unittest.TestCase):
     """Every shipped model on all 10,000 test images: the platform's logits equal the
     C++ reference's on every image and the PyTorch fake-quant model's (digest), and
@@ -737,6 +766,133 @@ class PingPong(unittest.TestCase):
         self.assertLess(double["cycles"], single["cycles"])
         for a, b in zip(single["layers"], double["layers"]):
             self.assertLessEqual(b["cycles"], a["cycles"], a["name"])
+
+
+
+def rewrite_recording(path, edit):
+    """Inflates a recorded command stream (docs/record-format.md), applies edit(body) -> body,
+    and writes it back with consistent sizes and checksum."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    header = 36
+    magic, version, flags, body_bytes, packed_bytes, crc = struct.unpack("<8sIIQQI", raw[:header])
+    body = zlib.decompress(raw[header:])
+    assert len(body) == body_bytes and zlib.crc32(body) == crc
+    body = edit(bytearray(body))
+    packed = zlib.compress(bytes(body))
+    with open(path, "wb") as f:
+        f.write(struct.pack("<8sIIQQI", magic, version, flags, len(body), len(packed), zlib.crc32(body)) + packed)
+
+
+class Replay(unittest.TestCase):
+    """`run/layer --record F` and `replay F`: the replay, without the driver, reproduces
+    the recorded cycles, simulated time and every byte the host read (the outputs)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def replay(self, rec, *extra):
+        out = self.path("replay.json")
+        code, text = run("replay", rec, "--json", out, *extra)
+        result = None
+        if code == 0:
+            with open(out) as f:
+                result = json.load(f)
+        return code, text, result
+
+    def record_layer(self):
+        rec, out = self.path("layer.rec"), self.path("layer.json")
+        code, text = run("layer", "--rows", "200", "--cols", "40", "--vectors", "6", "--a-bits", "4",
+                         "--record", rec, "--json", out)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            return rec, json.load(f)
+
+    def test_tiny_layer_replays_to_identical_cycles_time_and_outputs(self):
+        rec, layer = self.record_layer()
+        code, text, r = self.replay(rec)
+        self.assertEqual(code, 0, text)
+        self.assertEqual(r["command_lists"], 1)
+        self.assertEqual(r["cycles"], layer["cycles"])
+        self.assertAlmostEqual(r["sim_time_ns"], layer["sim_time_ns"], delta=1e-6 * layer["sim_time_ns"])
+        self.assertEqual(r["sim_time_ns"], r["recorded"]["sim_time_ns"])
+        self.assertEqual(r["end_ps"], r["recorded"]["end_ps"])
+        # The accumulators read back (vectors x M int64) are among the checked bytes.
+        self.assertGreaterEqual(r["bytes_checked"], 6 * 40 * 8)
+
+    @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+    def test_default_model_run_replays_to_identical_cycles_time_and_logits(self):
+        rec, out = self.path("run.rec"), self.path("run.json")
+        code, text = run("run", "--limit", "2", "--quiet", "--record", rec, "--json", out)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            ran = json.load(f)
+        code, text, r = self.replay(rec)
+        self.assertEqual(code, 0, text)
+        # The replay counts every list, the one-time programming list included.
+        self.assertEqual(r["cycles"], ran["cycles"] + ran["programming"]["cycles"])
+        expected_ns = ran["sim_time_ns"] + ran["programming"]["sim_time_ns"]
+        self.assertAlmostEqual(r["sim_time_ns"], expected_ns, delta=1e-9 * expected_ns)
+        self.assertEqual(r["command_lists"], len(ran["layers"]) + 1)
+        self.assertEqual(r["recorded"]["images"], 2)
+        self.assertGreaterEqual(r["bytes_checked"], 2 * 10 * 8)  # the logits
+
+        # A recording whose last read (the logits) holds other bytes: the replay names it.
+        def flip_last_byte(body):
+            body[-1] ^= 0x01
+            return body
+        rewrite_recording(rec, flip_last_byte)
+        code, text, _ = self.replay(rec)
+        self.assertEqual(code, 1, text)
+        self.assertRegex(text, r"event \d+ \(RD 0x[0-9a-f]+, 160 bytes, at [0-9.]+ us\): byte 159 differs: "
+                               r"recorded 0x[0-9a-f]{2}, replayed 0x[0-9a-f]{2}")
+
+    def test_corrupted_recording_is_refused_naming_file_and_field(self):
+        rec, _ = self.record_layer()
+        with open(rec, "r+b") as f:
+            f.seek(200)
+            b = f.read(1)
+            f.seek(200)
+            f.write(bytes([b[0] ^ 0xFF]))
+        code, text, _ = self.replay(rec)
+        self.assertEqual(code, 2, text)
+        self.assertIn(rec, text)
+        self.assertRegex(text, r"offset \d+: (crc32|compressed body): expected")
+
+    def test_truncated_and_foreign_files_are_refused(self):
+        rec, _ = self.record_layer()
+        with open(rec, "rb") as f:
+            data = f.read()
+        with open(rec, "wb") as f:
+            f.write(data[:-100])
+        code, text, _ = self.replay(rec)
+        self.assertEqual(code, 2, text)
+        self.assertIn("compressed_bytes", text)
+        code, text, _ = self.replay(model("fmnist-bwma.cimvp"))
+        self.assertEqual(code, 2, text)
+        self.assertIn("magic", text)
+
+    def test_replay_on_a_config_with_other_timing_reports_the_difference(self):
+        rec, _ = self.record_layer()
+        cfg = self.path("slow.json")
+        with open(cfg, "w") as f:
+            f.write('{"platform": {"dram": {"latency_ns": 123}}}')
+        code, text, _ = self.replay(rec, "--config", cfg)
+        self.assertEqual(code, 1, text)
+        self.assertIn("timing differs", text)
+
+    def test_shipped_recording_replays(self):
+        rec = os.path.join(SOURCE, "traces", "fmnist-bwma-1image.cimvprec")
+        code, text, r = self.replay(rec)
+        self.assertEqual(code, 0, text)
+        self.assertEqual(r["recorded"]["images"], 1)
+        self.assertGreater(r["cycles"], 0)
 
 
 if __name__ == "__main__":

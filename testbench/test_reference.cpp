@@ -67,6 +67,27 @@ TEST(CrossbarArray, PacksBitPlanesRowByRow) {
     EXPECT_EQ(planes[2], 0b101u);
 }
 
+// Every length (whole and partial groups of 8 and of 64 rows), every start bit and width.
+TEST(CrossbarArray, PackedPlanesHoldBitKOfRowRAtBitRForAnyLength) {
+    std::mt19937 rng(11);
+    for (int n : {1, 7, 8, 9, 63, 64, 65, 127, 128, 200}) {
+        std::vector<std::uint8_t> x(static_cast<std::size_t>(n));
+        for (auto& v : x) v = static_cast<std::uint8_t>(rng());
+        const int words = CrossbarArray::words_for(n) + 1;  // one word past n stays zero
+        for (int bit0 = 0; bit0 < 8; ++bit0)
+            for (int nbits = 1; bit0 + nbits <= 8; ++nbits) {
+                std::vector<std::uint64_t> planes(static_cast<std::size_t>(nbits) * words, ~0ULL);
+                CrossbarArray::pack_planes(x.data(), n, bit0, nbits, words, planes.data());
+                for (int k = 0; k < nbits; ++k)
+                    for (int r = 0; r < words * 64; ++r) {
+                        const int want = r < n ? (x[r] >> (bit0 + k)) & 1 : 0;
+                        const int got = static_cast<int>((planes[static_cast<std::size_t>(k) * words + r / 64] >> (r % 64)) & 1);
+                        ASSERT_EQ(got, want) << "n " << n << " bit0 " << bit0 << " k " << k << " row " << r;
+                    }
+            }
+    }
+}
+
 TEST(CrossbarArray, IdealReadIsTheIntegerDotProduct) {
     std::mt19937 rng(7);
     for (int cell_bits : {1, 2}) {

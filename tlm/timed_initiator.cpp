@@ -48,6 +48,15 @@ tlm::tlm_response_status TimedInitiator::write32(std::uint64_t addr, std::uint32
 
 tlm::tlm_response_status TimedInitiator::access(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
                                                 std::size_t len) {
+    if (!observer_) return access_unobserved(cmd, addr, data, len);
+    const sc_core::sc_time issued = sc_core::sc_time_stamp() + qk_.get_local_time();
+    const tlm::tlm_response_status s = access_unobserved(cmd, addr, data, len);
+    observer_->on_access(issued, cmd, addr, data, len, s);
+    return s;
+}
+
+tlm::tlm_response_status TimedInitiator::access_unobserved(tlm::tlm_command cmd, std::uint64_t addr,
+                                                           unsigned char* data, std::size_t len) {
     if (len > std::numeric_limits<unsigned>::max()) return tlm::TLM_GENERIC_ERROR_RESPONSE;
     if (dmi_on_ && len > 0) {
         if (const tlm::tlm_dmi* d = find_dmi(cmd, addr, len)) {

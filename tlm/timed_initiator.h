@@ -20,6 +20,17 @@ namespace cimvp::tlmx {
 // first sync point from it.
 void configure_global_quantum(const sc_core::sc_time& quantum);
 
+// Sees every read and write a TimedInitiator completes through read()/write()
+// (the host's command-stream recorder is one). Not called when none is set.
+class AccessObserver {
+public:
+    virtual ~AccessObserver() = default;
+    // issued: simulated time when the access was made (global time + local offset);
+    // data: the bytes written, or the bytes a read returned.
+    virtual void on_access(const sc_core::sc_time& issued, tlm::tlm_command cmd, std::uint64_t addr,
+                           const unsigned char* data, std::size_t len, tlm::tlm_response_status response) = 0;
+};
+
 class TimedInitiator {
 public:
     // socket: the owning module's initiator socket (simple_initiator_socket<M> is one).
@@ -46,6 +57,9 @@ public:
     void invalidate(std::uint64_t start, std::uint64_t end);
     std::size_t dmi_regions() const { return dmi_.size(); }
 
+    // nullptr (the default) observes nothing; the observer must outlive the initiator's use.
+    void set_observer(AccessObserver* o) { observer_ = o; }
+
     sc_core::sc_time local_time() const { return qk_.get_local_time(); }
     void sync() { qk_.sync(); }
     void add_delay(const sc_core::sc_time& d) { qk_.inc(d); }
@@ -54,6 +68,8 @@ public:
 
 private:
     tlm::tlm_response_status access(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data, std::size_t len);
+    tlm::tlm_response_status access_unobserved(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
+                                               std::size_t len);
     // The cached region covering [addr, addr + len) with the needed permission, or nullptr.
     const tlm::tlm_dmi* find_dmi(tlm::tlm_command cmd, std::uint64_t addr, std::size_t len) const;
     void request_dmi(tlm::tlm_command cmd, std::uint64_t addr);
@@ -63,6 +79,7 @@ private:
     tlm_utils::tlm_quantumkeeper qk_;
     tlm::tlm_generic_payload payload_;  // reused: no allocation per access
     bool dmi_on_ = false;
+    AccessObserver* observer_ = nullptr;
     std::vector<tlm::tlm_dmi> dmi_;  // few regions (memories), searched linearly
 };
 

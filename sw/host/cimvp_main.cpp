@@ -12,8 +12,10 @@
 
 #include "sw/config_loader.h"
 #include "sw/host/convert_job.h"
+#include "sw/host/bench_job.h"
 #include "sw/host/driver.h"
 #include "sw/host/layer_job.h"
+#include "sw/host/replay_job.h"
 #include "sw/host/run_job.h"
 #include "sw/host/swis_job.h"
 #include "sw/host/trace_job.h"
@@ -44,7 +46,10 @@ commands:
           network workload trace (traces/*.trace) layer by layer, with the same report
   layer   run one random matrix layer (or an im2col convolution) on the platform,
           check it bit-exactly against the C++ reference, report cycles and energy
-  bench   time a layer on the SystemC platform against the C++ reference alone
+  bench   time a layer on the SystemC platform against the C++ reference alone; with
+          --layer-type T|all: simulated MAC/s, images/s and platform/reference per layer type
+  replay  issue a recorded command stream (run/layer --record F) again on the platform it was
+          recorded on, without the driver: checks every read and the timing, reports cycles
   info    print the effective configuration and the platform's address map
   swis    SWIS report for a layer-shape trace or a model: shifts, cycles, frames/s, energy of
           SS, DS, C-SS, C-DS, Act, Wgt, FXP at N = 2, 2.5, 3, 4, and accuracy with a model
@@ -178,17 +183,82 @@ void print_layer(const LayerJobResult& r) {
     std::printf("wall time: platform %.3f s, reference %.3f s\n", r.platform_wall_s, r.reference_wall_s);
 }
 
+constexpr const char* kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp";
+
+// `cimvp bench --layer-type T`: the per-type table (sw/host/bench_job.h).
+int cmd_bench_types(const po::variables_map& vm, const ArchConfig& cfg) {
+    BenchJobSpec spec;
+    const std::string t = vm["layer-type"].as<std::string>();
+    if (t == "all") spec.types = bench_layer_types();
+    else spec.types = {t};
+    spec.images = vm["images"].as<int>();
+    spec.model_images = vm["model-images"].as<int>();
+    if (spec.model_images < 0) throw std::invalid_argument("--model-images: expected 0 (no model row) or a count");
+    if (spec.model_images > 0) {
+        spec.model_path = vm["model"].as<std::string>();
+        spec.data_dir = vm["data"].as<std::string>();
+    }
+    spec.seed = vm["seed"].as<std::uint64_t>();
+    const BenchJobResult r = run_bench_job(cfg, spec);
+    std::printf("%-8s %7s %12s %14s %14s %10s %12s %9s  %s\n", "type", "images", "MACs/image", "sim MAC/s",
+                "ref MAC/s", "images/s", "plat/ref", "agree", "layer");
+    nlohmann::json rows = nlohmann::json::array();
+    bool all_agree = true;
+    for (const BenchRow& b : r.rows) {
+        std::printf("%-8s %7d %12.0f %14.4g %14.4g %10.1f %11.2fx %9.3f  %s\n", b.type.c_str(), b.images,
+                    b.macs_per_image, b.platform_macs_per_second(), b.reference_macs_per_second(),
+                    b.images_per_second(), b.platform_over_reference(), b.agreement, b.description.c_str());
+        all_agree = all_agree && b.agreement == 1.0;
+        rows.push_back({{"type", b.type},
+                        {"description", b.description},
+                        {"images", b.images},
+                        {"layer_macs_per_image", b.layer_macs_per_image},
+                        {"macs_per_image", b.macs_per_image},
+                        {"platform_wall_seconds", b.platform_wall_s},
+                        {"reference_wall_seconds", b.reference_wall_s},
+                        {"simulated_macs_per_second", b.platform_macs_per_second()},
+                        {"reference_macs_per_second", b.reference_macs_per_second()},
+                        {"images_per_second", b.images_per_second()},
+                        {"reference_images_per_second", b.reference_images_per_second()},
+                        {"platform_over_reference", b.platform_over_reference()},
+                        {"cycles", b.cycles},
+                        {"sim_time_ns", b.sim_time_ns},
+                        {"agreement", b.agreement}});
+    }
+    if (vm.count("json"))
+        write_json_file(vm["json"].as<std::string>(), {{"layer_types", rows}, {"config", config_to_json(cfg)}});
+    if (!all_agree) {
+        std::fprintf(stderr, "cimvp: the platform disagrees with the reference\n");
+        return kExitMismatch;
+    }
+    return kExitOk;
+}
+
 int cmd_layer(const std::vector<std::string>& args, bool bench) {
     po::options_description d(bench ? "cimvp bench [options]" : "cimvp layer [options]");
     add_common(d);
     if (bench) add_layer_shape(d, 1024, 1024, 64, 5);
     else add_layer_shape(d, 128, 128, 16, 0);
     add_waveform_options(d, false);
+    if (!bench)
+        d.add_options()("record", po::value<std::string>(),
+                        "write the recorded command stream (docs/record-format.md) to this file");
+    else
+        d.add_options()("layer-type", po::value<std::string>(),
+                        "instead of the one layer above: simulation speed per layer type, conv3x3, conv1x1, fc, pe "
+                        "(SWIS PE array) or all, plus the default model on test images")(
+            "images", po::value<int>()->default_value(32), "random images per layer type (--layer-type)")(
+            "model-images", po::value<int>()->default_value(64),
+            "test images of the model row (--layer-type; 0: no model row)")(
+            "model", po::value<std::string>()->default_value(kDefaultModel), "model of the model row (--layer-type)")(
+            "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set");
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
+    if (bench && vm.count("layer-type")) return cmd_bench_types(vm, cfg);
     LayerJobSpec spec = spec_from(vm);
     spec.waveforms = waveform_options_from(vm, cfg);
+    if (vm.count("record")) spec.record_path = vm["record"].as<std::string>();
     const LayerJobResult r = run_layer_job(cfg, spec);
     print_layer(r);
     nlohmann::json j = layer_job_to_json(r, cfg);
@@ -252,8 +322,6 @@ int cmd_run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
     return kExitOk;
 }
 
-constexpr const char* kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp";
-
 int cmd_run(const std::vector<std::string>& args) {
     po::options_description d("cimvp run [options]");
     add_common(d);
@@ -275,7 +343,8 @@ int cmd_run(const std::vector<std::string>& args) {
         "with --rtl: write the RTL's signals to PREFIX.sar_adc.vcd and PREFIX.swis_pe.vcd")(
         "rtl-vcd-cycles", po::value<long long>()->default_value(100000),
         "with --rtl-vcd: clocks of each block to keep (from the start of the run)")(
-        "quiet", po::bool_switch(), "no progress bar");
+        "quiet", po::bool_switch(), "no progress bar")(
+        "record", po::value<std::string>(), "write the recorded command stream (docs/record-format.md) to this file");
     add_waveform_options(d, true);
     po::options_description t("with a workload trace (docs/trace-format.md)");
     t.add_options()("trace", po::value<std::string>(), "run this network trace instead of --model on the data set")(
@@ -296,8 +365,10 @@ int cmd_run(const std::vector<std::string>& args) {
             if (given(o)) throw std::invalid_argument(std::string("--") + o + ": expected with --model only, not with --trace");
         if (vm["single-shift"].as<bool>())
             throw std::invalid_argument("--single-shift: expected with --model only, not with --trace");
-        for (const char* o : {"vcd", "vcd-from", "vcd-to", "vcd-tile", "vcd-column", "vcd-tiles", "vcd-layer", "vcd-image"})
-            if (given(o)) throw std::invalid_argument(std::string("--") + o + ": waveforms are recorded with --model only, not with --trace");
+        for (const char* o : {"vcd", "vcd-from", "vcd-to", "vcd-tile", "vcd-column", "vcd-tiles", "vcd-layer", "vcd-image",
+                              "rtl-vcd", "record"})
+            if (given(o)) throw std::invalid_argument(std::string("--") + o + ": expected with --model only, not with --trace");
+        if (vm["rtl"].as<bool>()) throw std::invalid_argument("--rtl: expected with --model only, not with --trace");
         return cmd_run_trace(vm, cfg);
     }
     for (const char* o : {"csv", "map", "images", "layers"})
@@ -314,6 +385,7 @@ int cmd_run(const std::vector<std::string>& args) {
         throw std::invalid_argument("--rtl-vcd-cycles: expected 0 or a positive count, got " +
                                     std::to_string(vm["rtl-vcd-cycles"].as<long long>()));
     spec.rtl_vcd_cycles = static_cast<std::uint64_t>(vm["rtl-vcd-cycles"].as<long long>());
+    if (vm.count("record")) spec.record_path = vm["record"].as<std::string>();
     spec.model_path = vm["model"].as<std::string>();
     spec.data_dir = vm["data"].as<std::string>();
     spec.limit = vm["limit"].as<int>();
@@ -475,6 +547,64 @@ int cmd_convert(const std::vector<std::string>& args) {
     return kExitOk;
 }
 
+int cmd_replay(const std::vector<std::string>& args) {
+    po::options_description d("cimvp replay FILE [options]");
+    d.add_options()("help,h", "show this help")("file", po::value<std::string>(), "recorded command stream")(
+        "config", po::value<std::string>(),
+        "replay on this architecture config instead of the recorded one (a timing change is reported as a "
+        "difference)")("json", po::value<std::string>(), "write the results object to this file");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        std::cout << d << '\n';
+        return kExitOk;
+    }
+    if (!vm.count("file")) throw std::invalid_argument("replay: expected a recorded command stream file (cimvp replay F)");
+    const std::string path = vm["file"].as<std::string>();
+    const CommandStream stream = read_command_stream(path);
+    const ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : recorded_config(stream, path);
+    ReplayJobResult r;
+    try {
+        r = run_replay_job(stream, cfg);
+    } catch (const ReplayMismatch& e) {
+        std::fprintf(stderr, "cimvp replay: %s: %s\n", path.c_str(), e.what());
+        return kExitMismatch;
+    }
+    std::printf("replayed %s (%s): %llu events: %llu writes (%llu bytes), %llu reads (%llu bytes checked), %llu "
+                "interrupt waits\n",
+                path.c_str(), r.info.value("command", std::string("?")).c_str(),
+                static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.writes),
+                static_cast<unsigned long long>(r.bytes_written), static_cast<unsigned long long>(r.reads),
+                static_cast<unsigned long long>(r.bytes_checked), static_cast<unsigned long long>(r.irq_waits));
+    std::printf("identical to the recording: %llu command lists, cycles %llu, simulated time %.3f us, ends at %.3f us\n",
+                static_cast<unsigned long long>(r.replayed.lists), static_cast<unsigned long long>(r.replayed.cycles),
+                r.replayed.sim_time_ns / 1000.0, static_cast<double>(r.end_ps) / 1e6);
+    std::printf("wall time %.3f s\n", r.wall_s);
+    if (vm.count("json")) {
+        nlohmann::json j;
+        j["match"] = true;
+        j["events"] = r.events;
+        j["writes"] = r.writes;
+        j["reads"] = r.reads;
+        j["irq_waits"] = r.irq_waits;
+        j["bytes_written"] = r.bytes_written;
+        j["bytes_checked"] = r.bytes_checked;
+        j["command_lists"] = r.replayed.lists;
+        j["cycles"] = r.replayed.cycles;
+        j["sim_time_ns"] = r.replayed.sim_time_ns;
+        j["end_ps"] = r.end_ps;
+        j["wall_seconds"] = r.wall_s;
+        j["energy_pj"] = energy_to_json(r.energy);
+        j["recorded"] = r.info;
+        j["config"] = config_to_json(cfg);
+        write_json_file(vm["json"].as<std::string>(), j);
+    }
+    return kExitOk;
+}
+
 int cmd_info(const std::vector<std::string>& args) {
     po::options_description d("cimvp info [options]");
     add_common(d);
@@ -510,6 +640,7 @@ int sc_main(int argc, char* argv[]) {
         if (cmd == "layer") return cmd_layer(args, false);
         if (cmd == "bench") return cmd_layer(args, true);
         if (cmd == "info") return cmd_info(args);
+        if (cmd == "replay") return cmd_replay(args);
         if (cmd == "swis") return cmd_swis(args);
         if (cmd == "convert") return cmd_convert(args);
         std::fprintf(stderr, "cimvp: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
@@ -523,6 +654,8 @@ int sc_main(int argc, char* argv[]) {
     } catch (const DatasetError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());
     } catch (const TraceError& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+    } catch (const CommandStreamError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());
     } catch (const MappingError& e) {
         std::fprintf(stderr, "cimvp: %s\n", e.what());

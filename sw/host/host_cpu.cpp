@@ -11,11 +11,15 @@ HostCpu::HostCpu(sc_core::sc_module_name name, Program program)
 }
 
 bool HostCpu::wait_for_irq(const sc_core::sc_time& timeout) {
+    const sc_core::sc_time called = now();
     bus_.sync();
-    if (irq.read()) return true;
-    sc_core::wait(timeout, irq.posedge_event());
-    bus_.keeper().reset();  // the wait moved time: restart the quantum from here
-    return irq.read();
+    if (!irq.read()) {
+        sc_core::wait(timeout, irq.posedge_event());
+        bus_.keeper().reset();  // the wait moved time: restart the quantum from here
+    }
+    const bool raised = irq.read();
+    if (observer_) observer_->on_irq_wait(called, timeout, now(), raised);
+    return raised;
 }
 
 void HostCpu::thread() {

@@ -14,6 +14,15 @@
 
 namespace cimvp {
 
+// Sees what the host does to the platform: every bus access (AccessObserver)
+// and every interrupt wait.
+class HostObserver : public tlmx::AccessObserver {
+public:
+    // called: when wait_for_irq was called; returned: when it returned; raised: its result.
+    virtual void on_irq_wait(const sc_core::sc_time& called, const sc_core::sc_time& timeout,
+                             const sc_core::sc_time& returned, bool raised) = 0;
+};
+
 class HostCpu : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<HostCpu> bus_socket;
@@ -32,6 +41,12 @@ public:
     // Simulated time as the host sees it (global time plus its local offset).
     sc_core::sc_time now() const { return sc_core::sc_time_stamp() + bus_.local_time(); }
 
+    // nullptr (the default) observes nothing; the observer must outlive run().
+    void set_observer(HostObserver* o) {
+        observer_ = o;
+        bus_.set_observer(o);
+    }
+
     // Runs the simulation until the program returns; rethrows its exception.
     void run();
 
@@ -42,6 +57,7 @@ private:
     Program program_;
     tlmx::TimedInitiator bus_;
     std::exception_ptr error_;
+    HostObserver* observer_ = nullptr;
 };
 
 }  // namespace cimvp

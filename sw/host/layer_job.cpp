@@ -6,6 +6,7 @@
 #include <random>
 
 #include "hw/platform.h"
+#include "sw/host/command_stream_recorder.h"
 #include "sw/host/driver.h"
 #include "sw/host/host_cpu.h"
 #include "sw/reference.h"
@@ -91,10 +92,17 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     });
     platform.router.attach("host", host.bus_socket);
     host.irq.bind(platform.irq);
+    CommandStreamRecorder recorder(cfg);
+    if (!spec.record_path.empty()) host.set_observer(&recorder);
     t0 = std::chrono::steady_clock::now();
     host.run();
     r.platform_wall_s = seconds_since(t0);
     if (waves.recorder) waves.recorder->close();
+    if (!spec.record_path.empty())
+        recorder.write(spec.record_path,
+                       {{"command", "layer"}, {"layer", r.layer.name}, {"K", r.layer.K}, {"M", r.layer.M},
+                        {"vectors", r.vectors}, {"seed", spec.seed}},
+                       sc_core::sc_time_stamp());
 
     r.cycles = stats.cycles;
     r.sim_time_ns = stats.sim_ns;

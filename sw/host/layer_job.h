@@ -28,6 +28,7 @@ struct LayerJobSpec {
     std::optional<ConvShape> conv;  // set: K = conv.patch(), vectors = output positions
     bool log_transactions = false;
     WaveformOptions waveforms;  // --vcd and its options (no layer or image gating: one list)
+    std::string record_path;  // non-empty: write the recorded command stream here
 };
 
 struct LayerJobResult {

@@ -15,6 +15,7 @@
 #include "hw/platform.h"
 #include "rtl/rtl_adc_converter.h"
 #include "rtl/rtl_swis_pe.h"
+#include "sw/host/command_stream_recorder.h"
 #include "sw/host/host_cpu.h"
 #include "sw/idx_dataset.h"
 #include "sw/model_file.h"
@@ -211,10 +212,18 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     });
     platform.router.attach("host", host.bus_socket);
     host.irq.bind(platform.irq);
+    CommandStreamRecorder recorder(cfg);
+    if (!spec.record_path.empty()) host.set_observer(&recorder);
     const auto t0 = Clock::now();
     host.run();
     r.wall_s = since(t0) - r.reference_wall_s;
     if (waves.recorder) waves.recorder->close();
+    if (!spec.record_path.empty())
+        recorder.write(spec.record_path,
+                       {{"command", "run"}, {"model", spec.model_path}, {"model_name", model.name},
+                        {"images", test.count}, {"batch", spec.batch}, {"pe_layers", spec.pe_layers},
+                        {"swis_shifts", spec.swis_shifts}, {"single_shift", spec.single_shift}},
+                       sc_core::sc_time_stamp());
 
     if (spec.rtl) {
         RtlRunStats& x = r.rtl.emplace();

@@ -32,6 +32,7 @@ struct RunJobSpec {
     bool rtl = false;                  // the Verilated ADC and PE in the loop (docs/rtl.md)
     std::string rtl_vcd;               // with rtl: VCD prefix, <prefix>.sar_adc.vcd and <prefix>.swis_pe.vcd
     std::uint64_t rtl_vcd_cycles = 100000;  // clocks of each block the VCD files keep
+    std::string record_path;           // non-empty: write the recorded command stream here
 };
 
 // What the RTL twins did in a run with the RTL in the loop, and the model's own counts to

@@ -1,9 +1,10 @@
 // The column-wise Fashion-MNIST model at its own 4-bit ADC, and post-training
 // at a 3-bit ADC. At 3 bits the model's tables no longer fit: with calibration
 // images they are fitted anew by least squares (calibrate_adc_least_squares,
-// per column or per layer alike); without, its 4-bit windows are divided into
-// 7 steps (rescale_adc_tables). The figures are printed; docs/numerics.md
-// records them.
+// per column or per layer alike), and per column loses less accuracy than per
+// layer; without images its 4-bit windows are divided into 7 steps
+// (rescale_adc_tables), which loses more. The figures are printed;
+// docs/numerics.md records them.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -18,7 +19,7 @@ namespace cimvp {
 namespace {
 
 constexpr int kTestImages = 2000;
-constexpr int kThreeBitTestImages = 1000;
+constexpr double kPerColumnMargin = 0.03;  // per column ahead of per layer by at least 3 points
 constexpr int kCalibrationImages = 256;
 
 struct Result {
@@ -57,25 +58,27 @@ TEST_F(ColumnwiseAdc, TheModelsOwnFourBitTablesKeepItsAccuracy) {
     const Result native = run(model, cfg, test, &calib);
     std::printf("accuracy on %d images with the model's 4-bit tables: %.4f\n", test.count, native.accuracy);
     EXPECT_EQ(native.recalibrated, 0);
-    EXPECT_GT(native.accuracy, 0.88);  // the shipped model: 90.11% on all 10,000 images
+    EXPECT_GT(native.accuracy, 0.88);  // the shipped model: 90.65% on all 10,000 images
 }
 
-TEST_F(ColumnwiseAdc, AtThreeBitsLeastSquaresTablesKeepMoreAccuracyThanTheFourBitWindowsDividedAnew) {
-    test.count = kThreeBitTestImages;  // the first ones: the gaps are tens of points
+TEST_F(ColumnwiseAdc, AtThreeBitsPerColumnTablesLoseLessAccuracyThanOneTablePerLayer) {
     cfg.adc.bits = 3;
-    for (AdcStepMode mode : {AdcStepMode::kColumn, AdcStepMode::kLayer}) {
-        cfg.adc.step_mode = mode;
-        const Result fitted = run(model, cfg, test, &calib);
-        const Result divided = run(model, cfg, test, nullptr);
-        const char* name = mode == AdcStepMode::kColumn ? "per column" : "per layer";
+    Result fitted[2], divided[2];
+    const AdcStepMode modes[2] = {AdcStepMode::kColumn, AdcStepMode::kLayer};
+    for (int i = 0; i < 2; ++i) {
+        cfg.adc.step_mode = modes[i];
+        fitted[i] = run(model, cfg, test, &calib);
+        divided[i] = run(model, cfg, test, nullptr);
+        const char* name = i == 0 ? "per column" : "per layer";
         std::printf("3-bit ADC %s on %d images: least squares on %d images %.4f, 4-bit windows divided %.4f\n", name,
-                    test.count, calib.count, fitted.accuracy, divided.accuracy);
-        EXPECT_EQ(fitted.recalibrated, 4) << name;
-        EXPECT_EQ(divided.recalibrated, 4) << name;
-        // Both collapse without fine-tuning at 3 bits; the fitted tables collapse less.
-        EXPECT_GT(fitted.accuracy, divided.accuracy + 0.05) << name;
-        EXPECT_LT(fitted.accuracy, 0.80) << name;
+                    test.count, calib.count, fitted[i].accuracy, divided[i].accuracy);
+        EXPECT_EQ(fitted[i].recalibrated, 4) << name;
+        EXPECT_EQ(divided[i].recalibrated, 4) << name;
+        // Both lose much without fine-tuning at 3 bits; the fitted tables lose less.
+        EXPECT_GT(fitted[i].accuracy, divided[i].accuracy + 0.05) << name;
     }
+    // The claim: fitted the same way, one step and base per column keeps more than one per layer.
+    EXPECT_GT(fitted[0].accuracy, fitted[1].accuracy + kPerColumnMargin);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sw/crossbar_array.h"
+#include "sw/adc_calibration.h"
 
 namespace cimvp {
 
@@ -143,24 +143,8 @@ struct Moments {
     double stddev() const { return n > 0 ? std::sqrt(std::max(0.0, sum2 / n - mean() * mean())) : 0.0; }
 };
 
-// Step and base covering mean +- k*std, clipped to [0, max_psum].
 numerics::AdcColumn fit_column(const Moments& mo, double k, std::int64_t max_psum, int bits, int frac_bits) {
-    const double levels = static_cast<double>((std::int64_t{1} << bits) - 1);
-    const double lo = std::max(0.0, mo.mean() - k * mo.stddev());
-    const double hi = std::min(static_cast<double>(max_psum), mo.mean() + k * mo.stddev());
-    const double one = std::ldexp(1.0, frac_bits);
-    numerics::AdcColumn col;
-    if (hi - lo <= levels) {
-        // Unit step is exact inside the window: centre the window on the mean.
-        col.step_fx = static_cast<std::int64_t>(one);
-        double base = std::floor(mo.mean() - levels / 2.0);
-        base = std::clamp(base, 0.0, std::max(0.0, static_cast<double>(max_psum) - levels));
-        col.base_fx = static_cast<std::int64_t>(base * one);
-    } else {
-        col.step_fx = std::max<std::int64_t>(1, std::llround((hi - lo) / levels * one));
-        col.base_fx = std::llround(lo * one);
-    }
-    return col;
+    return fit_adc_window(mo.mean(), mo.stddev(), k, max_psum, bits, frac_bits);
 }
 }  // namespace
 
@@ -170,24 +154,12 @@ AdcTables calibrate_adc(const MatrixLayer& layer, const LayerMapping& map, const
     if (adc_is_lossless(map, cfg) || n <= 0) return tables;
 
     std::vector<Moments> moments(tables.columns.size());
-    const int words = CrossbarArray::words_for(map.array_rows);
-    std::vector<std::uint64_t> planes(static_cast<std::size_t>(map.a_bits) * words);
-    std::vector<std::int64_t> psum(map.cols);
     for (int rt = 0; rt < map.row_tiles; ++rt) {
         for (int ct = 0; ct < map.col_tiles; ++ct) {
-            CrossbarArray xbar(map.array_rows, map.cols, map.cell_bits);
-            const auto lv = map.tile_levels(layer, rt, ct);
-            for (int r = 0; r < map.rows_in(rt); ++r) xbar.program_row(r, &lv[static_cast<std::size_t>(r) * map.cols], 0, map.cols);
             Moments* mo = &moments[(static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols];
-            for (int v = 0; v < n; ++v) {
-                CrossbarArray::pack_planes(x + static_cast<std::size_t>(v) * map.K + map.first_row(rt), map.rows_in(rt),
-                                           0, map.a_bits, words, planes.data());
-                for (int t = 0; t < map.steps; ++t) {
-                    xbar.read(&planes[static_cast<std::size_t>(t) * map.dac_bits * words], map.bits_in_step(t),
-                              map.cols_in(ct), 0, 0, t, psum.data());
-                    for (int c = 0; c < map.cols_in(ct); ++c) mo[c].add(static_cast<double>(psum[c]));
-                }
-            }
+            for_each_ideal_read(layer, map, rt, ct, x, n, [&](int, const std::int64_t* psum) {
+                for (int c = 0; c < map.cols_in(ct); ++c) mo[c].add(static_cast<double>(psum[c]));
+            });
         }
     }
     const double k = cfg.adc.clip_sigmas;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sw/adc_calibration.h"
 #include "sw/im2col.h"
 #include "sw/post_processing.h"
 
@@ -126,8 +127,8 @@ bool NetworkReference::needs_calibration(const NetworkModel& model, const ArchCo
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
         if (options.pe(l)) continue;
-        if (!L.has_adc_tables && !adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg))
-            return true;
+        if (model_tables_fit(model, L, cfg)) continue;
+        if (!adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg)) return true;
     }
     return false;
 }
@@ -175,8 +176,9 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
         bool recal = false;
         if (model_tables_fit(model_, L, cfg_)) {
             tables = model_adc_tables(L, map, cfg_.adc.bits, cfg_.adc.frac_bits);
-        } else if (L.has_adc_tables && model_.frac_bits == cfg_.adc.frac_bits && !adc_is_lossless(map, cfg_)) {
-            // Another resolution: keep the windows the model was calibrated for, divide them anew.
+        } else if (L.has_adc_tables && model_.frac_bits == cfg_.adc.frac_bits && !adc_is_lossless(map, cfg_) &&
+                   n_calibration <= 0) {
+            // Another resolution and no images: keep the windows the model was calibrated for, divide them anew.
             tables = rescale_adc_tables(model_adc_tables(L, map, model_.adc_bits, cfg_.adc.frac_bits), map,
                                         cfg_.adc.bits, cfg_.adc.step_mode);
             recal = true;
@@ -203,7 +205,10 @@ NetworkReference::NetworkReference(const NetworkModel& model, const ArchConfig& 
                 x.swap(sub);
                 n = cap;
             }
-            tables = calibrate_adc(matrices_[l], map, cfg_, x.data(), static_cast<int>(n));
+            // A model calibrated for another ADC: least squares (both step modes alike); else the config's window.
+            const int nv = static_cast<int>(n);
+            tables = L.has_adc_tables ? calibrate_adc_least_squares(matrices_[l], map, cfg_, x.data(), nv)
+                                      : calibrate_adc(matrices_[l], map, cfg_, x.data(), nv);
             recal = true;
         }
         plan_.tables.push_back(tables);

@@ -1,10 +1,13 @@
-// The column-wise Fashion-MNIST model at its own 4-bit ADC and at 3 bits,
-// where its calibrated windows are divided anew per column or, averaged, per
-// layer (rescale_adc_tables). Post-training, without fine-tuning at 3 bits,
-// both lose most of the accuracy; the figures are printed for the record
-// (docs/numerics.md discusses them).
+// The column-wise Fashion-MNIST model at its own 4-bit ADC, and post-training
+// at a 3-bit ADC. At 3 bits the model's tables no longer fit: with calibration
+// images they are fitted anew by least squares (calibrate_adc_least_squares,
+// per column or per layer alike), and per column loses less accuracy than per
+// layer; without images its 4-bit windows are divided into 7 steps
+// (rescale_adc_tables), which loses more. The figures are printed;
+// docs/numerics.md records them.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "sw/config_loader.h"
@@ -16,35 +19,66 @@ namespace cimvp {
 namespace {
 
 constexpr int kTestImages = 2000;
+constexpr double kPerColumnMargin = 0.03;  // per column ahead of per layer by at least 3 points
 constexpr int kCalibrationImages = 256;
 
-double accuracy(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet& calib) {
-    const NetworkReference net(model, cfg, calib.pixels.data(), calib.count);
+struct Result {
+    double accuracy = 0;
+    int recalibrated = 0;  // layers whose tables are not the model's own
+};
+
+// calib null: no calibration images (the model's windows are divided anew).
+Result run(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet* calib) {
+    const NetworkReference net(model, cfg, calib ? calib->pixels.data() : nullptr, calib ? calib->count : 0);
+    Result r;
+    for (bool b : net.adc_plan().recalibrated) r.recalibrated += b;
     int correct = 0;
     for (int i = 0; i < test.count; ++i) correct += argmax(net.logits(test.image(i), i)) == test.labels[i];
-    return static_cast<double>(correct) / test.count;
+    r.accuracy = static_cast<double>(correct) / test.count;
+    return r;
 }
 
-TEST(ColumnwiseAdc, NativeTablesKeepTheShippedAccuracyAndAThreeBitAdcLosesIt) {
-    if (!std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz"))
-        GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-    const std::string src = CIMVP_SOURCE_DIR;
-    const NetworkModel model = load_model(src + "/models/fmnist-columnwise.cimvp");
-    ArchConfig cfg = load_config(src + "/configs/columnwise.json");
-    const ImageSet test = load_idx_dataset(kFashionMnistDir, "t10k", kTestImages);
-    const ImageSet calib = load_idx_dataset(kFashionMnistDir, "train", kCalibrationImages);
+class ColumnwiseAdc : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz"))
+            GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+        const std::string src = CIMVP_SOURCE_DIR;
+        model = load_model(src + "/models/fmnist-columnwise.cimvp");
+        cfg = load_config(src + "/configs/columnwise.json");
+        test = load_idx_dataset(kFashionMnistDir, "t10k", kTestImages);
+        calib = load_idx_dataset(kFashionMnistDir, "train", kCalibrationImages);
+    }
+    NetworkModel model;
+    ArchConfig cfg;
+    ImageSet test, calib;
+};
 
-    const double native = accuracy(model, cfg, test, calib);  // the model's own 4-bit tables
+TEST_F(ColumnwiseAdc, TheModelsOwnFourBitTablesKeepItsAccuracy) {
+    const Result native = run(model, cfg, test, &calib);
+    std::printf("accuracy on %d images with the model's 4-bit tables: %.4f\n", test.count, native.accuracy);
+    EXPECT_EQ(native.recalibrated, 0);
+    EXPECT_GT(native.accuracy, 0.88);  // the shipped model: 90.65% on all 10,000 images
+}
+
+TEST_F(ColumnwiseAdc, AtThreeBitsPerColumnTablesLoseLessAccuracyThanOneTablePerLayer) {
     cfg.adc.bits = 3;
-    cfg.adc.step_mode = AdcStepMode::kColumn;
-    const double per_column = accuracy(model, cfg, test, calib);
-    cfg.adc.step_mode = AdcStepMode::kLayer;
-    const double per_layer = accuracy(model, cfg, test, calib);
-    std::printf("accuracy on %d images: 4-bit tables %.4f, 3-bit per column %.4f, 3-bit per layer %.4f\n",
-                test.count, native, per_column, per_layer);
-    EXPECT_GT(native, 0.88);  // the shipped model's accuracy is 89.73% on all 10,000 images
-    EXPECT_LT(per_column, native - 0.05);
-    EXPECT_LT(per_layer, native - 0.05);
+    Result fitted[2], divided[2];
+    const AdcStepMode modes[2] = {AdcStepMode::kColumn, AdcStepMode::kLayer};
+    for (int i = 0; i < 2; ++i) {
+        cfg.adc.step_mode = modes[i];
+        fitted[i] = run(model, cfg, test, &calib);
+        divided[i] = run(model, cfg, test, nullptr);
+        const char* name = i == 0 ? "per column" : "per layer";
+        std::printf("3-bit ADC %s on %d images: least squares on %d images %.4f, 4-bit windows divided %.4f\n", name,
+                    test.count, calib.count, fitted[i].accuracy, divided[i].accuracy);
+        EXPECT_EQ(fitted[i].recalibrated, 4) << name;
+        EXPECT_EQ(divided[i].recalibrated, 4) << name;
+        // Both lose much without fine-tuning at 3 bits; the fitted tables lose less.
+        EXPECT_GT(fitted[i].accuracy, divided[i].accuracy + 0.05) << name;
+    }
+    // The claim: fitted the same way, one step and base per column keeps more than one per layer.
+    EXPECT_GT(fitted[0].accuracy, fitted[1].accuracy + kPerColumnMargin);
 }
 
 }  // namespace

@@ -424,5 +424,29 @@ class FakeQuantAgreementTest(unittest.TestCase):
         self.assertGreaterEqual((xi == qn.long()).double().mean().item(), 0.999)
 
 
+class LeastSquaresAdcFitTest(unittest.TestCase):
+    def test_chosen_window_errs_no_more_than_any_window_of_the_grid(self):
+        """fit_mse keeps, per column, the grid window of least weighted squared ADC error."""
+        from cimvp_frontend import quant
+        layer = quant.ColLayer(torch.randn(6, 128, 1, 1), torch.zeros(6), "fc", 0, 4, 128, None, 0, adc_fit="mse")
+        mp = float(layer.max_psum()[0])
+        rng = np.random.default_rng(5)
+        hist = torch.zeros(6, int(mp) + 1, dtype=torch.float64)
+        for m in range(6):  # skewed distributions of different widths
+            v = np.clip(rng.gamma(2.0 + m, 20.0 + 15 * m, size=3000) + 100 * m, 0, mp).astype(np.int64)
+            hist[m] = torch.as_tensor(np.bincount(v, minlength=hist.shape[1]), dtype=torch.float64)
+        mpt = torch.full((6,), mp, dtype=torch.float64)
+        step, base = layer.fit_mse(hist, mpt)
+        best = layer.adc_error(hist, step.long(), base.long())
+        vals = torch.arange(hist.shape[1], dtype=torch.float64)
+        mean = (hist * vals).sum(1) / hist.sum(1)
+        std = torch.sqrt((hist * vals * vals).sum(1) / hist.sum(1) - mean * mean)
+        for r in quant.ADC_CLIP_GRID:
+            s, b = layer._window(mean, std, r, mpt)
+            self.assertTrue(bool((best <= layer.adc_error(hist, s.long(), b.long())).all()), f"r = {r}")
+        fixed_s, fixed_b = layer._window(mean, std, 6.0, mpt)  # the platform's default clip_sigmas
+        self.assertTrue(bool((best < layer.adc_error(hist, fixed_s.long(), fixed_b.long())).all()))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -30,10 +30,10 @@ from cimvp_frontend import data, engine, export, model, modelfile, quant  # noqa
 
 FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epochs=10, float_lr=0.05,
             int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, col_epochs=5, col_lr=0.005,
-            col_kd_weight=0.5, clip_search=0)
+            col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64)
 SMOKE = dict(train_images=2000, test_images=500, calib_images=256, float_epochs=1, float_lr=0.05,
              int8_epochs=1, int8_lr=0.002, bwma_epochs=1, bwma_lr=0.01, col_epochs=1, col_lr=0.005,
-             col_kd_weight=0.5, clip_search=0)
+             col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64)
 
 SCHEME_SEEDS = {"int8": 1, "bwma": 2, "columnwise": 3}
 CONFIGS = {"int8": "configs/default.json", "bwma": "configs/default.json", "columnwise": "configs/columnwise.json"}
@@ -55,7 +55,8 @@ def seed_all(seed):
 
 
 def qat(fnet, scheme, xtr, ytr, cfg, seed):
-    q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"])
+    q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"], adc_fit=cfg["col_adc_fit"],
+                   fc_rows=cfg["col_fc_rows"])
     cal = xtr[:cfg["calib_images"]]
     q.calibrate(cal)
     if scheme == "columnwise" and cfg["clip_search"]:

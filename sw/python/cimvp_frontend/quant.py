@@ -13,6 +13,9 @@ import torch.nn.functional as F
 
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
+# ADC calibration by least squares (docs/numerics.md, sw/layer_mapping.cpp kAdcClipGrid): the
+# window mean +- r * std with r from this grid that minimizes the weighted squared ADC error.
+ADC_CLIP_GRID = tuple(0.5 + 0.25 * i for i in range(23))  # 0.5, 0.75, ..., 6.0
 
 
 def grad_scale(x, g):
@@ -216,7 +219,7 @@ class ColLayer(nn.Module):
     offset removal, per-tile scaling and summation. BN is folded into weight and bias."""
 
     def __init__(self, weight, bias, kind, padding, a_in_bits, rows_per_tile, act, pool, *, w_bits=4, cell_bits=2,
-                 dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0):
+                 dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas"):
         super().__init__()
         M, C, kh, kw = weight.shape
         self.weight = nn.Parameter(weight.detach().clone())
@@ -225,6 +228,9 @@ class ColLayer(nn.Module):
         self.a_in_bits, self.R = a_in_bits, rows_per_tile
         self.w_bits, self.cell_bits, self.dac_bits = w_bits, cell_bits, min(dac_bits, a_in_bits)
         self.adc_bits, self.frac_bits, self.clip_sigmas = adc_bits, frac_bits, clip_sigmas
+        if adc_fit not in ("mse", "sigmas"):
+            raise ValueError(f"adc_fit {adc_fit!r}: expected 'mse' or 'sigmas'")
+        self.adc_fit = adc_fit
         self.S = -(-w_bits // cell_bits)
         self.T = -(-a_in_bits // self.dac_bits)
         self.act, self.pool = act, pool
@@ -371,10 +377,47 @@ class ColLayer(nn.Module):
         """docs/numerics.md calibration (sw/layer_mapping.cpp fit_column) for window
         mean +- k*std clipped to [0, max psum]: narrower than the ADC range -> step 1 LSB centred
         on the mean; else step = window / (2^bits - 1), base = low end; both rounded to
-        frac_bits. Returns (step_fx, base_fx) as float64 tensors of integers."""
+        frac_bits. mean, std [G][...]. Returns (step_fx, base_fx) as float64 tensors of integers."""
         G = mean.shape[0]
-        levels = float((1 << self.adc_bits) - 1)
         mp = self.max_psum().double().view(G, *([1] * (mean.ndim - 1))).expand_as(mean)
+        return self._window(mean, std, k, mp)
+
+    def adc_error(self, hist, step_fx, base_fx):
+        """Weighted squared ADC error, per column, of the partial sums v = 0..bins-1 counted
+        (with their weights) in hist [N][bins], for tables step_fx, base_fx [N] (int64), in
+        the exact integer arithmetic of the contract (docs/numerics.md)."""
+        one = 1 << self.frac_bits
+        qmax = (1 << self.adc_bits) - 1
+        v = torch.arange(hist.shape[1], dtype=torch.int64).view(1, -1) * one
+        st, bs = step_fx.view(-1, 1), base_fx.view(-1, 1)
+        code = torch.div(2 * (v - bs) + st, 2 * st, rounding_mode="floor").clamp_(0, qmax)
+        e = (bs + code * st - v).double()
+        return (hist * e * e).sum(1)
+
+    def fit_mse(self, hist, max_psum):
+        """ADC tables minimizing the weighted squared error on the histograms hist [N][bins]
+        (partial sum v counted with weight 4^(shift)): among the windows mean +- r * std
+        (fit_window) for r in ADC_CLIP_GRID, the one of least error, the smallest r on a tie
+        (sw/layer_mapping.cpp fit_column_mse)."""
+        vals = torch.arange(hist.shape[1], dtype=torch.float64)
+        n = hist.sum(1).clamp(min=1e-300)
+        mean = (hist * vals).sum(1) / n
+        std = torch.sqrt(torch.clamp((hist * vals * vals).sum(1) / n - mean * mean, min=0))
+        best_err, best_step, best_base = None, None, None
+        for r in ADC_CLIP_GRID:
+            step_fx, base_fx = self._window(mean, std, r, max_psum)
+            err = self.adc_error(hist, step_fx.long(), base_fx.long())
+            if best_err is None:
+                best_err, best_step, best_base = err, step_fx, base_fx
+            else:
+                better = err < best_err
+                best_err = torch.where(better, err, best_err)
+                best_step = torch.where(better, step_fx, best_step)
+                best_base = torch.where(better, base_fx, best_base)
+        return best_step, best_base
+
+    def _window(self, mean, std, k, mp):
+        levels = float((1 << self.adc_bits) - 1)
         lo = torch.clamp(mean - k * std, min=0)
         hi = torch.minimum(mp, mean + k * std)
         one = float(1 << self.frac_bits)
@@ -386,17 +429,40 @@ class ColLayer(nn.Module):
         base_fx = torch.where(narrow, base_n * one, torch.floor(lo * one + 0.5))
         return step_fx, base_fx
 
+    def histograms(self, ps, g, j):
+        """[M][max_psum + 1] counts of the partial sums of tile g, slice j over every read,
+        each read weighted by its shift-add weight squared 4^(t*dac_bits + j*cell_bits)."""
+        T, M = ps.shape[0], ps.shape[4]
+        nb = int(self.max_psum()[g]) + 1
+        hist = torch.zeros(M * nb, dtype=torch.float64)
+        col = (torch.arange(M, dtype=torch.int64) * nb).view(1, M, 1, 1)
+        for t in range(T):
+            w = float(4 ** (t * self.dac_bits + j * self.cell_bits))
+            idx = (ps[t, :, g, j].long() + col).flatten()
+            hist += torch.bincount(idx, minlength=M * nb).double() * w
+        return hist.view(M, nb)
+
     @torch.no_grad()
     def calibrate_adc(self, ps):
         """Per (tile, slice, output) ADC step and base from the ideal partial sums of the
         calibration images (all reads: every step t pooled, as the platform's calibration
-        does): window mean +- clip_sigmas * std."""
+        does). adc_fit "sigmas": window mean +- clip_sigmas * std; "mse": the least-squares
+        window of fit_mse on the weighted histograms (the C++ calibration with
+        adc.clip_search)."""
         T, B, G, S, M, H, W = ps.shape
-        v = ps.permute(2, 3, 4, 0, 1, 5, 6).reshape(G, S, M, -1)
-        n = v.shape[-1]
-        mean = v.sum(-1, dtype=torch.float64) / n
-        std = torch.sqrt(torch.clamp((v * v).sum(-1, dtype=torch.float64) / n - mean * mean, min=0))
-        step_fx, base_fx = self.fit_window(mean, std, self.clip_sigmas)
+        if self.adc_fit == "mse":
+            step_fx = torch.zeros(G, S, M, dtype=torch.float64)
+            base_fx = torch.zeros(G, S, M, dtype=torch.float64)
+            for g in range(G):
+                mp = torch.full((M,), float(self.max_psum()[g]), dtype=torch.float64)
+                for j in range(S):
+                    step_fx[g, j], base_fx[g, j] = self.fit_mse(self.histograms(ps, g, j), mp)
+        else:
+            v = ps.permute(2, 3, 4, 0, 1, 5, 6).reshape(G, S, M, -1)
+            n = v.shape[-1]
+            mean = v.sum(-1, dtype=torch.float64) / n
+            std = torch.sqrt(torch.clamp((v * v).sum(-1, dtype=torch.float64) / n - mean * mean, min=0))
+            step_fx, base_fx = self.fit_window(mean, std, self.clip_sigmas)
         one = float(1 << self.frac_bits)
         self.adc_step_fx.copy_(step_fx.long())
         self.adc_base_fx.copy_(base_fx.long())
@@ -434,7 +500,8 @@ class ColLayer(nn.Module):
 class QNet(nn.Module):
     """The quantization-aware network of one scheme, built from a trained FloatNet."""
 
-    def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4):
+    def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
+                 fc_rows=128):
         super().__init__()
         self.scheme = scheme
         self.bn_frozen = False
@@ -461,6 +528,7 @@ class QNet(nn.Module):
                      (f.fc2, None, 0, 4, 0)]
             layers = []
             ks = clip_sigmas if isinstance(clip_sigmas, (list, tuple)) else [clip_sigmas] * len(specs)
+            fits = adc_fit if isinstance(adc_fit, (list, tuple)) else [adc_fit] * len(specs)
             for i, (conv, bn, pad, a_in, pool) in enumerate(specs):
                 w = conv.weight.detach().clone()
                 if bn is not None:
@@ -472,13 +540,13 @@ class QNet(nn.Module):
                 kh = w.shape[2]
                 is_fc = i >= 2
                 if is_fc:
-                    rows = 128
+                    rows = fc_rows
                 else:
                     n_ic = min(128 // (kh * kh), w.shape[1])
                     rows = n_ic * kh * kh
                 last = i == 3
                 layers.append(ColLayer(w, b, "fc" if is_fc else "conv", pad, a_in, rows, None if last else ActQuant(4), pool,
-                                       clip_sigmas=ks[i]))
+                                       clip_sigmas=ks[i], adc_fit=fits[i]))
             self.layers = nn.ModuleList(layers)
             self.a_bits = [8, 4, 4, 4]
         else:

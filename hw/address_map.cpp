@@ -11,7 +11,8 @@ std::uint64_t next_pow2(std::uint64_t v) {
 }
 }  // namespace
 
-AddressMap::AddressMap(const ArchConfig& cfg) : dram_size_(cfg.platform.dram.size_bytes) {
+AddressMap::AddressMap(const ArchConfig& cfg)
+    : dram_size_(cfg.platform.dram.size_bytes), global_buffer_size_(cfg.platform.global_buffer.size_bytes) {
     const auto& xb = cfg.crossbar;
     tw_.crossbar_size = static_cast<std::uint64_t>(xb.rows) * xb.cols;
     tw_.adc_size = static_cast<std::uint64_t>(xb.cols) * kAdcEntryBytes;

@@ -15,6 +15,8 @@ constexpr std::uint64_t kPostProcessBase = 0x4000'2000;
 constexpr std::uint64_t kPeArrayBase = 0x4000'3000;  // SWIS PE array registers
 // The SWIS PE array's buffers (activation, weight, output), read-only: SwisPeArray::windows().
 constexpr std::uint64_t kPeArrayBufferBase = 0x4100'0000;
+// The on-chip global buffer (platform.global_buffer), when its size is not 0.
+constexpr std::uint64_t kGlobalBufferBase = 0x8000'0000;
 constexpr std::uint64_t kMmioWindow = 0x1000;
 constexpr std::uint64_t kTileBase = 0x1'0000'0000;
 constexpr std::uint64_t kWindowAlign = 0x1000;
@@ -39,6 +41,7 @@ public:
     explicit AddressMap(const ArchConfig& cfg);
 
     std::uint64_t dram_size() const { return dram_size_; }
+    std::uint64_t global_buffer_size() const { return global_buffer_size_; }
     const TileWindows& tile() const { return tw_; }
     std::uint64_t tile_base(int i) const { return kTileBase + static_cast<std::uint64_t>(i) * tw_.stride; }
     std::uint64_t tile_regs(int i) const { return tile_base(i) + tw_.regs; }
@@ -58,6 +61,7 @@ public:
 
 private:
     std::uint64_t dram_size_;
+    std::uint64_t global_buffer_size_;
     TileWindows tw_;
 };
 

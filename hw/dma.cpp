@@ -169,24 +169,65 @@ DmaError Dma::execute(const Im2colDescriptor& d, sc_core::sc_time& delay) {
     const std::uint64_t dst_bytes = static_cast<std::uint64_t>(d.vectors) * d.rows;
     if (wraps(d.src, (last_image + 1) * image_bytes) || wraps(d.dst, dst_bytes)) return DmaError::kBadDescriptor;
 
-    // Read the images once, gather every patch row from the staging copy, write the vectors once.
-    gather_src_.resize(src_bytes);
-    gather_dst_.assign(dst_bytes, 0);
-    if (!port_.block(tlm::TLM_READ_COMMAND, d.src + first_image * image_bytes, gather_src_.data(), src_bytes, delay))
-        return DmaError::kSourceRead;
     const int ow = d.out_w();
     // The (c, ky, kx) of each patch row is the same for every vector: split the K index once.
     gather_ky_.resize(d.rows);
     gather_kx_.resize(d.rows);
     gather_plane_.resize(d.rows);
     gather_offset_.resize(d.rows);
+    int ky_lo = kh - 1, ky_hi = 0;
     for (int r = 0; r < d.rows; ++r) {
         const int k = d.first_row + r;
         gather_ky_[r] = (k / kw) % kh;
         gather_kx_[r] = k % kw;
         gather_plane_[r] = static_cast<std::size_t>(k / (kh * kw)) * H * W;
         gather_offset_[r] = gather_plane_[r] + static_cast<std::size_t>(gather_ky_[r]) * W + gather_kx_[r];
+        ky_lo = std::min(ky_lo, gather_ky_[r]);
+        ky_hi = std::max(ky_hi, gather_ky_[r]);
     }
+    // Read only the source the vectors touch: of each image, the channels of the patch rows and the
+    // input rows under the vectors' output rows (a line-buffer window), into a staging copy of the
+    // images' full geometry; blocks that follow each other in memory are read as one.
+    gather_src_.resize(src_bytes);
+    gather_dst_.assign(dst_bytes, 0);
+    const std::uint64_t plane = static_cast<std::uint64_t>(H) * W;
+    const std::uint64_t c_lo = static_cast<std::uint64_t>(d.first_row) / (kh * kw);
+    const std::uint64_t c_hi = static_cast<std::uint64_t>(d.first_row + d.rows - 1) / (kh * kw);
+    const std::uint64_t last_vector = static_cast<std::uint64_t>(d.first_vector) + d.vectors - 1;
+    std::uint64_t run_at = 0, run_bytes = 0;  // the pending block, as offsets into the staging copy
+    const auto flush = [&] {
+        const bool ok = run_bytes == 0 || port_.block(tlm::TLM_READ_COMMAND, d.src + first_image * image_bytes + run_at,
+                                                      gather_src_.data() + run_at, run_bytes, delay);
+        run_bytes = 0;
+        return ok;
+    };
+    const auto read = [&](std::uint64_t at, std::uint64_t bytes) {
+        if (run_bytes > 0 && run_at + run_bytes == at) {
+            run_bytes += bytes;
+            return true;
+        }
+        const bool ok = flush();
+        run_at = at;
+        run_bytes = bytes;
+        return ok;
+    };
+    for (std::uint64_t img = first_image; img <= last_image; ++img) {
+        const std::uint64_t v_lo = std::max<std::uint64_t>(d.first_vector, img * per_image) - img * per_image;
+        const std::uint64_t v_hi = std::min(last_vector, (img + 1) * per_image - 1) - img * per_image;
+        const int y_lo = std::max(0, static_cast<int>(v_lo / ow) * d.stride - d.padding + ky_lo);
+        const int y_hi = std::min(H - 1, static_cast<int>(v_hi / ow) * d.stride - d.padding + ky_hi);
+        if (y_lo > y_hi) continue;  // every touched row is padding
+        const std::uint64_t base = (img - first_image) * image_bytes;
+        const std::uint64_t rows = static_cast<std::uint64_t>(y_hi - y_lo + 1) * W;
+        bool ok = true;
+        if (rows == plane)
+            ok = read(base + c_lo * plane, (c_hi - c_lo + 1) * plane);
+        else
+            for (std::uint64_t c = c_lo; c <= c_hi && ok; ++c)
+                ok = read(base + c * plane + static_cast<std::uint64_t>(y_lo) * W, rows);
+        if (!ok) return DmaError::kSourceRead;
+    }
+    if (!flush()) return DmaError::kSourceRead;
     for (std::uint32_t i = 0; i < d.vectors; ++i) {
         const std::uint64_t v = static_cast<std::uint64_t>(d.first_vector) + i;
         const std::uint8_t* img = &gather_src_[(v / per_image - first_image) * image_bytes];

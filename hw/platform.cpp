@@ -19,6 +19,10 @@ Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
       map_(cfg) {
     router.set_log(&log);
     router.map("dram", kDramBase, map_.dram_size(), dram.socket);
+    if (map_.global_buffer_size() > 0) {
+        global_buffer = std::make_unique<Memory>("global_buffer", cfg.platform.global_buffer);
+        router.map("global_buffer", kGlobalBufferBase, map_.global_buffer_size(), global_buffer->socket);
+    }
     router.map("controller", kControllerBase, kMmioWindow, controller.regs_socket);
     router.map("dma", kDmaBase, kMmioWindow, dma.regs_socket);
     router.attach("controller", controller.bus_socket);
@@ -48,6 +52,7 @@ Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
 EnergyBreakdown Platform::energy() const {
     EnergyBreakdown e;
     e.dram = dram.energy_pj();
+    if (global_buffer) e.buffers += global_buffer->energy_pj();
     e.dma = dma.energy_pj();
     e.post_process = ppu.energy_pj();
     pe_array.add_energy(e);
@@ -72,6 +77,7 @@ void Platform::attach_waveforms(tlmx::WaveformRecorder& w, const WaveformSignals
 
 void Platform::reset_counters() {
     dram.reset_counters();
+    if (global_buffer) global_buffer->reset_counters();
     dma.reset_counters();
     ppu.reset_counters();
     pe_array.reset_counters();

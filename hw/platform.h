@@ -1,4 +1,5 @@
-// The accelerator: DRAM, controller, DMA and the CIM tiles behind one router,
+// The accelerator: DRAM, the global buffer, controller, DMA, post-processing
+// unit, SWIS PE array and the CIM tiles behind one router,
 // built from the configuration with the address map of hw/address_map.h.
 // Initiators outside the platform (the host CPU) attach to the router.
 #pragma once
@@ -40,6 +41,7 @@ class Platform : public sc_core::sc_module {
 public:
     tlmx::Router router;
     Memory dram;
+    std::unique_ptr<Memory> global_buffer;  // on-chip SRAM; null when platform.global_buffer.size_bytes is 0
     Controller controller;
     Dma dma;
     PostProcessingUnit ppu;

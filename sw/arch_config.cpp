@@ -14,6 +14,8 @@ constexpr std::uint64_t kMiB = 1024 * kKiB;
 constexpr double kDramPjPerByte = 160.0;
 // Horowitz, ISSCC 2014: 8 KB SRAM, 64-bit access ~10 pJ -> 10 / 8 bytes.
 constexpr double kSramPjPerByte = 1.25;
+// Horowitz, ISSCC 2014: 1 MB SRAM, 64-bit access ~100 pJ -> 100 / 8 bytes.
+constexpr double kGlobalBufferPjPerByte = 12.5;
 
 MemoryConfig sram(std::uint64_t size_bytes) {
     MemoryConfig m;
@@ -38,6 +40,10 @@ ArchConfig::ArchConfig() {
 
     platform.input_buffer = sram(16 * kKiB);
     platform.output_buffer = sram(32 * kKiB);
+    platform.global_buffer = sram(1 * kMiB);
+    platform.global_buffer.latency_ns = 2.0;  // two 1 GHz clocks: a larger array than the tile buffers
+    platform.global_buffer.read_pj_per_byte = kGlobalBufferPjPerByte;
+    platform.global_buffer.write_pj_per_byte = kGlobalBufferPjPerByte;
 }
 
 }  // namespace cimvp

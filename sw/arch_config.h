@@ -69,6 +69,8 @@ struct PlatformConfig {
     MemoryConfig input_buffer;       // per tile (per bank with ping_pong)
     bool ping_pong = false;          // two input banks per tile: the DMA fills one while the tile reads the other
     MemoryConfig output_buffer;      // per tile
+    // On-chip SRAM for the network runner's activations, accumulators and staging (size 0: none).
+    MemoryConfig global_buffer;
 };
 
 // The SWIS PE array (hw/swis_pe_array.h): rows x cols output-stationary PEs and their buffers.

@@ -103,9 +103,10 @@ std::string step_mode_name(AdcStepMode m) { return m == AdcStepMode::kLayer ? kS
 
 // The keys of one MemoryConfig; buffers must be a multiple of `multiple_of` bytes.
 template <class V, class Mem>
-void visit_memory(V& v, const char* key, Mem& m, std::uint64_t max_bytes, std::uint64_t multiple_of) {
+void visit_memory(V& v, const char* key, Mem& m, std::uint64_t max_bytes, std::uint64_t multiple_of,
+                  std::uint64_t min_bytes = lim::kMinMemoryBytes) {
     v.object(key, [&] {
-        v.u64("size_bytes", m.size_bytes, U64Range{lim::kMinMemoryBytes, max_bytes, multiple_of});
+        v.u64("size_bytes", m.size_bytes, U64Range{min_bytes, max_bytes, multiple_of});
         v.real("latency_ns", m.latency_ns, kPositive);
         v.real("bytes_per_ns", m.bytes_per_ns, kPositive);
         v.real("read_pj_per_byte", m.read_pj_per_byte, kNonNegative);
@@ -171,6 +172,8 @@ void visit_config(V& v, Cfg& c) {
         visit_memory(v, "input_buffer", p.input_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
         v.boolean("ping_pong", p.ping_pong);
         visit_memory(v, "output_buffer", p.output_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
+        visit_memory(v, "global_buffer", p.global_buffer, lim::kMaxGlobalBufferBytes, lim::kBufferAlignBytes,
+                     lim::kMinGlobalBufferBytes);
     });
     v.object("pe_array", [&] {
         auto& p = c.pe_array;

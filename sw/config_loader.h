@@ -67,6 +67,9 @@ inline constexpr std::uint64_t kMaxDramBytes = std::uint64_t{1} << 30;  // 1 GiB
 // Per-tile buffers; keeps the tile windows (and 4096 of them) far from 64-bit overflow.
 inline constexpr std::uint64_t kMaxBufferBytes = std::uint64_t{1} << 24;  // 16 MiB
 inline constexpr std::uint64_t kBufferAlignBytes = 8;                     // input/output buffer sizes
+// The global buffer's window at 0x8000_0000 ends below the tiles at 2^32 (hw/address_map.h); 0: none.
+inline constexpr std::uint64_t kMinGlobalBufferBytes = 0;
+inline constexpr std::uint64_t kMaxGlobalBufferBytes = std::uint64_t{1} << 28;  // 256 MiB
 inline constexpr std::uint64_t kMinSeed = 0;
 inline constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
 }  // namespace config_limits

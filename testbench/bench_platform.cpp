@@ -27,7 +27,7 @@ Driver* g_driver = nullptr;
 // `batch` images per iteration through NetworkRunner::run_batch.
 void run_network(benchmark::State& state, const NetworkReference& net, const std::vector<std::uint8_t>& images,
                  int count, int batch, double macs_per_image) {
-    const std::uint64_t mark = g_driver->mark();
+    const Driver::Mark mark = g_driver->mark();
     {
         NetworkRunner runner(*g_driver, net, kConfig, batch, [] { return g_platform->energy(); });
         runner.program();

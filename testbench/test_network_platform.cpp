@@ -69,6 +69,9 @@ TEST(NetworkOnPlatform, BinaryMiddleLayersWithInputSumTermEqualReference) {
     s.binary_middle = true;
     const auto r = run(ArchConfig(), test::random_network(2, s), "bwma", 10, 4);
     expect_sane(r, 10);
+    // The default 1 MiB global buffer holds a batch of 4's activations and every layer's accumulators.
+    EXPECT_TRUE(r.activations_on_chip);
+    for (const auto& l : r.layers) EXPECT_TRUE(l.scratch_on_chip) << l.name;
 }
 
 TEST(NetworkOnPlatform, BwmaFirstAndLastLayersOnThePeArrayEqualReference) {
@@ -129,6 +132,94 @@ TEST(NetworkOnPlatform, PingPongInputBanksEqualReference) {
     cfg.platform.input_buffer.size_bytes = 1024;  // many chunks per layer: the pipeline alternates banks
     const auto r = run(cfg, test::random_network(10, s), "ping-pong", 7, 4);
     expect_sane(r, 7);
+}
+
+// Bytes of a layer's on-chip scratch for `images` images: int64 accumulators and input sums,
+// and the PE array's im2col vectors, each rounded up to 64 bytes (docs/architecture.md).
+std::uint64_t scratch_bytes(const NetworkLayer& L, bool pe, int images) {
+    const auto up = [](std::uint64_t b) { return (b + 63) / 64 * 64; };
+    const std::uint64_t v = static_cast<std::uint64_t>(images) * static_cast<std::uint64_t>(L.vectors());
+    return up(v * static_cast<std::uint64_t>(L.M()) * 8) + up(v * 8) + (pe ? up(v * static_cast<std::uint64_t>(L.K())) : 0);
+}
+
+// Bytes of the hidden activations and logits of a batch, each rounded up to 64 bytes.
+std::uint64_t activation_bytes(const NetworkModel& m, int batch) {
+    const auto up = [](std::uint64_t b) { return (b + 63) / 64 * 64; };
+    std::uint64_t b = up(static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(m.num_classes) * 8);
+    for (const NetworkLayer& L : m.layers)
+        if (L.relu)
+            b += up(static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(L.M()) * L.pooled_h() * L.pooled_w());
+    return b;
+}
+
+// Each layer's step is as many images as the accumulator region holds, never more.
+void expect_steps_fill(const RunJobResult& r, const NetworkModel& model, std::uint64_t region, int batch) {
+    ASSERT_EQ(r.layers.size(), model.layers.size());
+    for (std::size_t l = 0; l < r.layers.size(); ++l) {
+        const auto& lr = r.layers[l];
+        SCOPED_TRACE(lr.name);
+        EXPECT_TRUE(lr.scratch_on_chip);
+        ASSERT_GE(lr.images_per_step, 1);
+        ASSERT_LE(lr.images_per_step, batch);
+        const bool pe = lr.mapped_to == "pe_array";
+        EXPECT_LE(scratch_bytes(model.layers[l], pe, lr.images_per_step), region) << "a step overflows the region";
+        if (lr.images_per_step < batch) {
+            EXPECT_GT(scratch_bytes(model.layers[l], pe, lr.images_per_step + 1), region) << "a step could hold more";
+        }
+    }
+}
+
+TEST(NetworkOnPlatform, SmallGlobalBufferRunsTheBatchInStepsAndEqualsReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    s.binary_middle = true;  // BWMA: conv1 and fc2 on the PE array
+    const NetworkModel model = test::random_network(11, s);
+    const int batch = 6;
+    // The activations, then room for conv1's scratch of two images, not the batch's.
+    const std::uint64_t region = 2 * scratch_bytes(model.layers[0], true, 1) + 64;
+    ArchConfig cfg;
+    cfg.platform.global_buffer.size_bytes = activation_bytes(model, batch) + region;
+    const auto r = run(cfg, model, "gbuf-small", 13, batch);  // 13 images: a ragged last batch and last step
+    expect_sane(r, 13);
+    EXPECT_TRUE(r.activations_on_chip);
+    EXPECT_EQ(r.layers[0].images_per_step, 2);
+    expect_steps_fill(r, model, region, batch);
+}
+
+TEST(NetworkOnPlatform, TooSmallForTheActivationsTheGlobalBufferHoldsOnlyAccumulators) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    const NetworkModel model = test::random_network(13, s);
+    const int batch = 5;
+    // With the activations, not even one image of the largest layer's scratch would fit.
+    std::uint64_t one = 0;
+    for (const NetworkLayer& L : model.layers) one = std::max(one, scratch_bytes(L, false, 1));
+    const std::uint64_t size = (activation_bytes(model, batch) + one - 64) / 8 * 8;
+    ASSERT_GE(size, one) << "the model's shape does not allow this test";
+    ArchConfig cfg;
+    cfg.platform.global_buffer.size_bytes = size;
+    const auto r = run(cfg, model, "gbuf-acc-only", 11, batch);
+    expect_sane(r, 11);
+    EXPECT_FALSE(r.activations_on_chip);
+    expect_steps_fill(r, model, size, batch);
+}
+
+TEST(NetworkOnPlatform, WithoutAGlobalBufferEverythingStaysInDramAndEqualsReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    test::ModelShape s;
+    s.binary_middle = true;
+    ArchConfig cfg;
+    cfg.platform.global_buffer.size_bytes = 0;
+    const auto r = run(cfg, test::random_network(12, s), "gbuf-none", 7, 4);
+    expect_sane(r, 7);
+    EXPECT_FALSE(r.activations_on_chip);
+    for (const auto& l : r.layers) {
+        EXPECT_FALSE(l.scratch_on_chip) << l.name;
+        EXPECT_EQ(l.images_per_step, 4) << l.name;
+    }
 }
 
 TEST(NetworkOnPlatform, ColumnwiseTablesAndMultipliersOnTwoBitCellsEqualReference) {

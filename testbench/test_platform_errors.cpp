@@ -65,7 +65,7 @@ struct Outcome {
 // Loads the list into DRAM, starts the controller and waits for its interrupt, without
 // the driver's acknowledge, so the test sees IRQ_STATUS and the line as the controller left them.
 Outcome start_and_wait(HostCpu& cpu, Driver& d, PlatformBench& b, const std::vector<Command>& cmds) {
-    const std::uint64_t mark = d.mark();
+    const Driver::Mark mark = d.mark();
     const std::uint64_t base = d.alloc(cmds.size() * sizeof(Command), sizeof(Command));
     d.write(base, cmds.data(), cmds.size() * sizeof(Command));
     const std::uint64_t c = kControllerBase;

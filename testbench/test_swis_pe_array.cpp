@@ -455,7 +455,7 @@ PeArrayDescriptor descriptor_for(const Layer& L, const Job& j) {
 // there). Throws DriverError when the list fails.
 Outcome run_job(Driver& d, const Layer& L, const Job& j, const std::function<void(PeArrayDescriptor&)>& edit = {},
                 const std::function<std::uint64_t(std::uint64_t)>& relocate = {}) {
-    const std::uint64_t mark = d.mark();
+    const Driver::Mark mark = d.mark();
     PeArrayDescriptor desc = descriptor_for(L, j);
     desc.act = d.alloc(L.x.size());
     desc.weights = d.alloc(std::max<std::size_t>(j.records.size(), 1));

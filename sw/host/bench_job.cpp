@@ -72,7 +72,7 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
     HostCpu host("host", [&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         for (Case& c : cases) {
-            const std::uint64_t m = driver.mark();
+            const Driver::Mark m = driver.mark();
             const std::size_t bytes = c.net->model().image_bytes();
             const int classes = c.net->model().num_classes;
             std::vector<std::int64_t> logits;

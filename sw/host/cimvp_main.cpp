@@ -416,9 +416,15 @@ int cmd_run(const std::vector<std::string>& args) {
                 "buffers %.3f, dma %.3f, dram %.3f nJ\n",
                 e.total() / n / 1e3, e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3, e.pe / n / 1e3,
                 e.post_process / n / 1e3, e.buffers / n / 1e3, e.dma / n / 1e3, e.dram / n / 1e3);
-    for (const auto& l : r.layers)
-        std::printf("  %-14s %-9s %10.0f MACs  %9.3f us  %9.3f nJ per image\n", l.name.c_str(), l.mapped_to.c_str(),
-                    l.macs_per_image, l.stats.sim_ns / n / 1000.0, l.stats.energy.total() / n / 1e3);
+    for (const auto& l : r.layers) {
+        const std::string where = l.scratch_on_chip
+                                      ? "accumulators on chip, steps of " + std::to_string(l.images_per_step) + " images"
+                                      : "accumulators in DRAM";
+        std::printf("  %-14s %-9s %10.0f MACs  %9.3f us  %9.3f nJ per image  (%s)\n", l.name.c_str(),
+                    l.mapped_to.c_str(), l.macs_per_image, l.stats.sim_ns / n / 1000.0,
+                    l.stats.energy.total() / n / 1e3, where.c_str());
+    }
+    std::printf("activations %s\n", r.activations_on_chip ? "in the global buffer" : "in DRAM");
     for (const auto& l : r.layers)
         if (l.swis)
             std::printf("  %s: stored %s groups, N %.2f (%d..%d), %lld bytes against %lld as int8 (%.2fx)\n",
@@ -613,9 +619,11 @@ int cmd_info(const std::vector<std::string>& args) {
     const ArchConfig cfg = config_from(vm);
     const AddressMap map(cfg);
     std::cout << config_to_json(cfg).dump(2) << '\n';
-    std::printf("address map: dram 0x%llx+0x%llx, controller 0x%llx, dma 0x%llx, ppu 0x%llx, %d tiles from 0x%llx "
-                "stride 0x%llx\n",
+    std::printf("address map: dram 0x%llx+0x%llx, global buffer 0x%llx+0x%llx, controller 0x%llx, dma 0x%llx, "
+                "ppu 0x%llx, %d tiles from 0x%llx stride 0x%llx\n",
                 static_cast<unsigned long long>(kDramBase), static_cast<unsigned long long>(map.dram_size()),
+                static_cast<unsigned long long>(kGlobalBufferBase),
+                static_cast<unsigned long long>(map.global_buffer_size()),
                 static_cast<unsigned long long>(kControllerBase), static_cast<unsigned long long>(kDmaBase),
                 static_cast<unsigned long long>(kPostProcessBase),
                 cfg.platform.tiles, static_cast<unsigned long long>(kTileBase),

@@ -28,6 +28,19 @@ std::uint64_t Driver::alloc(std::uint64_t bytes, std::uint64_t align) {
     return at;
 }
 
+std::uint64_t Driver::on_chip_free(std::uint64_t align) const {
+    const std::uint64_t at = (next_on_chip_ + align - 1) / align * align;
+    const std::uint64_t end = kGlobalBufferBase + map_.global_buffer_size();
+    return at < end ? end - at : 0;
+}
+
+std::uint64_t Driver::alloc_on_chip(std::uint64_t bytes, std::uint64_t align) {
+    if (bytes == 0 || bytes > on_chip_free(align)) return 0;
+    const std::uint64_t at = (next_on_chip_ + align - 1) / align * align;
+    next_on_chip_ = at + bytes;
+    return at;
+}
+
 void Driver::write(std::uint64_t addr, const void* src, std::size_t len) {
     const auto r = host_.bus().write(addr, src, len);
     if (r != tlm::TLM_OK_RESPONSE)
@@ -70,7 +83,7 @@ TileImages Driver::load_tile_images(const MatrixLayer& layer, const LayerMapping
 
 CommandListStats Driver::run_commands(const std::vector<Command>& cmds) {
     namespace reg = controller_regs;
-    const std::uint64_t m = mark();
+    const Mark m = mark();
     const std::uint64_t base = alloc(cmds.size() * sizeof(Command), sizeof(Command));
     write(base, cmds.data(), cmds.size() * sizeof(Command));
     const std::uint64_t c = kControllerBase;
@@ -106,7 +119,7 @@ CommandListStats Driver::run_commands(const std::vector<Command>& cmds) {
 std::vector<std::int64_t> Driver::run_matrix_layer(const MatrixLayer& layer, const LayerMapping& map,
                                                    const AdcTables& adc, const std::uint8_t* x, int n,
                                                    std::uint64_t first_vector, CommandListStats* stats) {
-    const std::uint64_t m = mark();
+    const Mark m = mark();
     LayerBuffers buf;
     buf.tiles = load_tile_images(layer, map, adc);
     buf.inputs = alloc(static_cast<std::uint64_t>(n) * map.K);

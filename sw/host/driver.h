@@ -1,4 +1,4 @@
-// The host driver: runs in the host CPU's thread, owns DRAM allocation,
+// The host driver: runs in the host CPU's thread, owns DRAM and global-buffer allocation,
 // writes weights, tables, inputs and command lists to DRAM, starts the
 // controller, waits for its interrupt and reads the results back.
 #pragma once
@@ -34,10 +34,20 @@ class Driver {
 public:
     Driver(HostCpu& host, const ArchConfig& cfg);
 
-    // Bump allocation in DRAM; release() frees everything allocated after `mark`.
+    // Bump allocation in DRAM; release() frees everything (DRAM and global buffer) allocated after `mark`.
     std::uint64_t alloc(std::uint64_t bytes, std::uint64_t align = 64);
-    std::uint64_t mark() const { return next_; }
-    void release(std::uint64_t mark) { next_ = mark; }
+    // Bump allocation in the on-chip global buffer; 0 when it has no room (or the platform has none).
+    std::uint64_t alloc_on_chip(std::uint64_t bytes, std::uint64_t align = 64);
+    // Bytes the global buffer still has free at `align`.
+    std::uint64_t on_chip_free(std::uint64_t align = 64) const;
+    struct Mark {
+        std::uint64_t dram = 0, global_buffer = 0;
+    };
+    Mark mark() const { return {next_, next_on_chip_}; }
+    void release(const Mark& m) {
+        next_ = m.dram;
+        next_on_chip_ = m.global_buffer;
+    }
 
     // Bus accesses; a non-OK response throws DriverError naming the address.
     void write(std::uint64_t addr, const void* src, std::size_t len);
@@ -73,6 +83,7 @@ private:
     ArchConfig cfg_;
     AddressMap map_;
     std::uint64_t next_ = kDramBase;
+    std::uint64_t next_on_chip_ = kGlobalBufferBase;
     std::function<void()> start_hook_;
     tlmx::WaveformRecorder* wave_ = nullptr;
     tlmx::WaveformRecorder::Var wave_list_ = 0;

@@ -24,8 +24,6 @@ NetworkRunner::NetworkRunner(Driver& driver, const NetworkReference& net, const 
     : driver_(driver), net_(net), cfg_(cfg), batch_(batch), probe_(std::move(probe)) {
     const NetworkModel& model = net_.model();
     const std::size_t n = model.layers.size();
-    std::uint64_t acc_bytes = 0, sx_bytes = 0;
-    act_.push_back(driver_.alloc(static_cast<std::uint64_t>(batch_) * model.image_bytes()));
     for (std::size_t l = 0; l < n; ++l) {
         const NetworkLayer& L = model.layers[l];
         const LayerMapping& m = net_.mappings()[l];
@@ -48,17 +46,95 @@ NetworkRunner::NetworkRunner(Driver& driver, const NetworkReference& net, const 
                     M * sizeof(std::int32_t));
         params_.push_back(driver_.alloc(p.size()));
         driver_.write(params_.back(), p.data(), p.size());
-        ppu_desc_.push_back(driver_.alloc(sizeof(PostProcessDescriptor)));
-        const std::uint64_t vectors = static_cast<std::uint64_t>(batch_) * L.vectors();
-        acc_bytes = std::max(acc_bytes, vectors * M * kAccEntryBytes);
-        sx_bytes = std::max(sx_bytes, vectors * kAccEntryBytes);
-        if (L.relu)
-            act_.push_back(driver_.alloc(static_cast<std::uint64_t>(batch_) * M * L.pooled_h() * L.pooled_w()));
     }
-    acc_ = driver_.alloc(acc_bytes);
-    sx_ = driver_.alloc(sx_bytes);
-    logits_ = driver_.alloc(static_cast<std::uint64_t>(batch_) * model.num_classes * sizeof(std::int64_t));
+    place_activations();
+    place_scratch();
     layers_.resize(n);
+}
+
+namespace {
+std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
+}  // namespace
+
+// A layer's scratch per image: accumulators, input sums and (PE array) its im2col vectors, each 64-aligned.
+std::uint64_t NetworkRunner::scratch_bytes(std::size_t l, int images) const {
+    const NetworkLayer& L = net_.model().layers[l];
+    const std::uint64_t v = static_cast<std::uint64_t>(images) * static_cast<std::uint64_t>(L.vectors());
+    std::uint64_t b = align64(v * static_cast<std::uint64_t>(L.M()) * kAccEntryBytes) + align64(v * kAccEntryBytes);
+    if (net_.options().pe(l)) b += align64(v * static_cast<std::uint64_t>(L.K()));
+    return b;
+}
+
+// What stays on chip (docs/architecture.md, "Global buffer"). The batch's images arrive in DRAM.
+// Every hidden layer's output and the logits go to the global buffer when, with them, it still holds
+// the largest layer's scratch for one image; otherwise they stay in DRAM and the accumulators,
+// which cost 16 bytes of int64 traffic per output value against an activation's 2, get all of it.
+void NetworkRunner::place_activations() {
+    const NetworkModel& model = net_.model();
+    std::vector<std::uint64_t> bytes;
+    for (const NetworkLayer& L : model.layers)
+        if (L.relu)
+            bytes.push_back(static_cast<std::uint64_t>(batch_) * static_cast<std::uint64_t>(L.M()) *
+                            static_cast<std::uint64_t>(L.pooled_h()) * static_cast<std::uint64_t>(L.pooled_w()));
+    bytes.push_back(static_cast<std::uint64_t>(batch_) * static_cast<std::uint64_t>(model.num_classes) *
+                    sizeof(std::int64_t));
+    std::uint64_t total = 0, one_image = 0;
+    for (std::uint64_t b : bytes) total += align64(b);
+    for (std::size_t l = 0; l < model.layers.size(); ++l) one_image = std::max(one_image, scratch_bytes(l, 1));
+    const bool on_chip = total + one_image <= driver_.on_chip_free();
+    activations_on_chip_ = on_chip;
+    act_.push_back(driver_.alloc(static_cast<std::uint64_t>(batch_) * model.image_bytes()));
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const std::uint64_t a = on_chip ? driver_.alloc_on_chip(bytes[i]) : driver_.alloc(bytes[i]);
+        if (i + 1 < bytes.size())
+            act_.push_back(a);
+        else
+            logits_ = a;
+    }
+}
+
+// The accumulators, input sums and PE-array staging: one on-chip region as large as the largest
+// layer's batch needs, or as the global buffer has left. A layer whose scratch for one image fits
+// runs its batch in steps of as many images as fit; one that does not, or that needs several
+// passes over its tiles, keeps the whole batch in DRAM.
+void NetworkRunner::place_scratch() {
+    const std::size_t n = net_.model().layers.size();
+    std::uint64_t want = 0;
+    for (std::size_t l = 0; l < n; ++l) want = std::max(want, scratch_bytes(l, batch_));
+    const std::uint64_t region_bytes = std::min(want, driver_.on_chip_free());
+    const std::uint64_t region = region_bytes > 0 ? driver_.alloc_on_chip(region_bytes) : 0;
+    std::uint64_t dram_bytes = 0;
+    place_.resize(n);
+    for (std::size_t l = 0; l < n; ++l) {
+        Placement& p = place_[l];
+        const bool one_pass = net_.options().pe(l) || net_.mappings()[l].passes == 1;
+        int k = 0;
+        if (region != 0) {
+            const std::uint64_t per_image = scratch_bytes(l, 1);
+            k = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(batch_), region_bytes / per_image));
+            if (!one_pass && k < batch_) k = 0;
+        }
+        p.on_chip = k > 0;
+        p.images = p.on_chip ? k : batch_;
+        if (p.on_chip)
+            p.acc = region;
+        else
+            dram_bytes = std::max(dram_bytes, scratch_bytes(l, batch_));
+    }
+    const std::uint64_t dram = dram_bytes > 0 ? driver_.alloc(dram_bytes) : 0;
+    for (std::size_t l = 0; l < n; ++l) {
+        Placement& p = place_[l];
+        if (!p.on_chip) p.acc = dram;
+        const NetworkLayer& L = net_.model().layers[l];
+        const std::uint64_t v = static_cast<std::uint64_t>(p.images) * static_cast<std::uint64_t>(L.vectors());
+        p.sx = p.acc + align64(v * static_cast<std::uint64_t>(L.M()) * kAccEntryBytes);
+        p.staging = p.sx + align64(v * kAccEntryBytes);
+        // One post-processing descriptor (and PE-array descriptor) per step of the batch.
+        const int steps = (batch_ + p.images - 1) / p.images;
+        ppu_desc_.push_back(driver_.alloc(static_cast<std::uint64_t>(steps) * sizeof(PostProcessDescriptor)));
+        if (net_.options().pe(l))
+            pe_[l].descriptor = driver_.alloc(static_cast<std::uint64_t>(steps) * pe_[l].descriptor_stride());
+    }
 }
 
 RunStats NetworkRunner::run(const std::vector<Command>& cmds) {
@@ -122,8 +198,6 @@ NetworkRunner::PeLayer NetworkRunner::load_pe_layer(std::size_t l) {
     p.n_table.assign((filter_n.size() + cols - 1) / cols, 0);
     for (std::size_t f = 0; f < filter_n.size(); ++f)
         p.n_table[f / cols] = std::max(p.n_table[f / cols], static_cast<std::uint8_t>(filter_n[f]));
-    p.descriptor = driver_.alloc(sizeof(PeArrayDescriptor) + p.n_table.size());
-    p.staging = driver_.alloc(static_cast<std::uint64_t>(batch_) * L.vectors() * L.K());
     return p;
 }
 
@@ -141,79 +215,90 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
     const NetworkLayer& L = net_.model().layers[l];
     const LayerMapping& m = net_.mappings()[l];
     const AddressMap& map = driver_.address_map();
+    const Placement& place = place_[l];
     const int vpi = L.vectors();
-    const int vectors = n * vpi;
-    const std::uint64_t first_vector = first_image * static_cast<std::uint64_t>(vpi);
-    if (first_vector + static_cast<std::uint64_t>(vectors) > std::numeric_limits<std::uint32_t>::max())
+    if ((first_image + static_cast<std::uint64_t>(n)) * static_cast<std::uint64_t>(vpi) >
+        std::numeric_limits<std::uint32_t>::max())
         throw DriverError("vector index past 2^32: the run is too long for the read-noise numbering");
     const bool conv = L.kind == LayerKind::kConv;
-    const InputCommand input = [&](int rt, std::uint64_t dst, int v0, int nv) {
-        Im2colDescriptor d;
-        d.src = act_[l];
-        d.dst = dst;
-        d.channels = static_cast<std::uint16_t>(L.in_c);
-        d.height = static_cast<std::uint16_t>(L.in_h);
-        d.width = static_cast<std::uint16_t>(L.in_w);
-        d.kernel_h = static_cast<std::uint16_t>(conv ? L.kernel : L.in_h);
-        d.kernel_w = static_cast<std::uint16_t>(conv ? L.kernel : L.in_w);
-        d.stride = static_cast<std::uint8_t>(L.stride);
-        d.padding = static_cast<std::uint8_t>(L.padding);
-        d.first_row = static_cast<std::uint16_t>(m.first_row(rt));
-        d.rows = static_cast<std::uint16_t>(m.rows_in(rt));
-        d.first_vector = static_cast<std::uint32_t>(v0);
-        d.vectors = static_cast<std::uint32_t>(nv);
-        return make_im2col(d);
-    };
+    const bool pe = net_.options().pe(l);
+    const std::uint64_t in_bytes = static_cast<std::uint64_t>(L.in_c) * L.in_h * L.in_w;
+    const std::uint64_t out_bytes = L.relu ? static_cast<std::uint64_t>(L.M()) * L.pooled_h() * L.pooled_w()
+                                           : static_cast<std::uint64_t>(net_.model().num_classes) * sizeof(std::int64_t);
     std::vector<Command> cmds;
-    if (net_.options().pe(l)) {
-        // The PE array reads whole im2col vectors from DRAM and writes the accumulators.
-        const PeLayer& p = pe_[l];
-        Command gather = input(0, p.staging, 0, vectors);
-        Im2colDescriptor g;
-        std::memcpy(&g, reinterpret_cast<const unsigned char*>(&gather) + kDmaDescriptorOffsetInCommand, sizeof g);
-        g.first_row = 0;
-        g.rows = static_cast<std::uint16_t>(L.K());
-        cmds.push_back(make_im2col(g));
-        PeArrayDescriptor d;
-        d.act = p.staging;
-        d.weights = p.records;
-        d.out = acc_;
-        d.vectors = static_cast<std::uint32_t>(vectors);
-        d.filters = static_cast<std::uint32_t>(L.M());
-        const swis::LayerShape shape = NetworkReference::swis_shape(L);
-        d.channels = static_cast<std::uint16_t>(shape.channels);
-        d.kernel_h = static_cast<std::uint8_t>(shape.kernel_h);
-        d.kernel_w = static_cast<std::uint8_t>(shape.kernel_w);
-        d.mode = static_cast<std::uint8_t>(net_.options().double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift);
-        std::vector<std::uint8_t> bytes(sizeof d + p.n_table.size());
-        std::memcpy(bytes.data(), &d, sizeof d);
-        std::memcpy(bytes.data() + sizeof d, p.n_table.data(), p.n_table.size());
-        driver_.write(p.descriptor, bytes.data(), bytes.size());
-        cmds.push_back(make_pe_run(p.descriptor));
-    } else {
-        const int chunk = max_chunk(m, cfg_, true);
-        for (int pass = 0; pass < m.passes; ++pass) {
-            if (!net_.resident()) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
-            emit_chunks(cmds, m, map, pass, vectors, chunk, first_vector, input, acc_, sx_, true);
+    if (!pe && !net_.resident() && m.passes == 1) emit_program_pass(cmds, m, map, tiles_[l], 0, true);
+    // The batch in steps of place.images images: each step's accumulators are post-processed
+    // before the next step overwrites them.
+    for (int i0 = 0, step = 0; i0 < n; i0 += place.images, ++step) {
+        const int k = std::min(place.images, n - i0);
+        const int vectors = k * vpi;
+        const std::uint64_t first_vector = (first_image + static_cast<std::uint64_t>(i0)) * vpi;
+        const std::uint64_t src = act_[l] + static_cast<std::uint64_t>(i0) * in_bytes;
+        const InputCommand input = [&](int rt, std::uint64_t dst, int v0, int nv) {
+            Im2colDescriptor d;
+            d.src = src;
+            d.dst = dst;
+            d.channels = static_cast<std::uint16_t>(L.in_c);
+            d.height = static_cast<std::uint16_t>(L.in_h);
+            d.width = static_cast<std::uint16_t>(L.in_w);
+            d.kernel_h = static_cast<std::uint16_t>(conv ? L.kernel : L.in_h);
+            d.kernel_w = static_cast<std::uint16_t>(conv ? L.kernel : L.in_w);
+            d.stride = static_cast<std::uint8_t>(L.stride);
+            d.padding = static_cast<std::uint8_t>(L.padding);
+            d.first_row = static_cast<std::uint16_t>(rt < 0 ? 0 : m.first_row(rt));
+            d.rows = static_cast<std::uint16_t>(rt < 0 ? L.K() : m.rows_in(rt));
+            d.first_vector = static_cast<std::uint32_t>(v0);
+            d.vectors = static_cast<std::uint32_t>(nv);
+            return make_im2col(d);
+        };
+        if (pe) {
+            // The PE array reads whole im2col vectors (rt -1: every row) and writes the accumulators.
+            const PeLayer& p = pe_[l];
+            cmds.push_back(input(-1, place.staging, 0, vectors));
+            PeArrayDescriptor d;
+            d.act = place.staging;
+            d.weights = p.records;
+            d.out = place.acc;
+            d.vectors = static_cast<std::uint32_t>(vectors);
+            d.filters = static_cast<std::uint32_t>(L.M());
+            const swis::LayerShape shape = NetworkReference::swis_shape(L);
+            d.channels = static_cast<std::uint16_t>(shape.channels);
+            d.kernel_h = static_cast<std::uint8_t>(shape.kernel_h);
+            d.kernel_w = static_cast<std::uint8_t>(shape.kernel_w);
+            d.mode = static_cast<std::uint8_t>(net_.options().double_shift ? PeMode::kDoubleShift
+                                                                            : PeMode::kSingleShift);
+            std::vector<std::uint8_t> bytes(sizeof d + p.n_table.size());
+            std::memcpy(bytes.data(), &d, sizeof d);
+            std::memcpy(bytes.data() + sizeof d, p.n_table.data(), p.n_table.size());
+            const std::uint64_t at = p.descriptor + static_cast<std::uint64_t>(step) * p.descriptor_stride();
+            driver_.write(at, bytes.data(), bytes.size());
+            cmds.push_back(make_pe_run(at));
+        } else {
+            const int chunk = max_chunk(m, cfg_, true);
+            for (int pass = 0; pass < m.passes; ++pass) {
+                if (!net_.resident() && m.passes > 1) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
+                emit_chunks(cmds, m, map, pass, vectors, chunk, first_vector, input, place.acc, place.sx, true);
+            }
         }
+        PostProcessDescriptor d;
+        d.acc = place.acc;
+        d.sx = place.sx;
+        d.params = params_[l];
+        d.dst = (L.relu ? act_[l + 1] : logits_) + static_cast<std::uint64_t>(i0) * out_bytes;
+        d.channels = static_cast<std::uint32_t>(L.M());
+        d.out_h = static_cast<std::uint32_t>(L.out_h());
+        d.out_w = static_cast<std::uint32_t>(L.out_w());
+        d.images = static_cast<std::uint32_t>(k);
+        d.shift = static_cast<std::uint8_t>(L.shift);
+        d.a_out_bits = static_cast<std::uint8_t>(L.relu ? L.a_out_bits : 0);
+        d.pool = static_cast<std::uint8_t>(L.pool);
+        d.pool_size = static_cast<std::uint8_t>(L.pool_size);
+        d.pool_stride = static_cast<std::uint8_t>(L.pool_stride);
+        d.logits = L.relu ? 0 : 1;
+        const std::uint64_t at = ppu_desc_[l] + static_cast<std::uint64_t>(step) * sizeof(PostProcessDescriptor);
+        driver_.write(at, &d, sizeof d);
+        cmds.push_back(make_post_process(at));
     }
-    PostProcessDescriptor d;
-    d.acc = acc_;
-    d.sx = sx_;
-    d.params = params_[l];
-    d.dst = L.relu ? act_[l + 1] : logits_;
-    d.channels = static_cast<std::uint32_t>(L.M());
-    d.out_h = static_cast<std::uint32_t>(L.out_h());
-    d.out_w = static_cast<std::uint32_t>(L.out_w());
-    d.images = static_cast<std::uint32_t>(n);
-    d.shift = static_cast<std::uint8_t>(L.shift);
-    d.a_out_bits = static_cast<std::uint8_t>(L.relu ? L.a_out_bits : 0);
-    d.pool = static_cast<std::uint8_t>(L.pool);
-    d.pool_size = static_cast<std::uint8_t>(L.pool_size);
-    d.pool_stride = static_cast<std::uint8_t>(L.pool_stride);
-    d.logits = L.relu ? 0 : 1;
-    driver_.write(ppu_desc_[l], &d, sizeof d);
-    cmds.push_back(make_post_process(ppu_desc_[l]));
     cmds.push_back(Command{});
     return cmds;
 }

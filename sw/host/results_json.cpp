@@ -77,6 +77,7 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                           {"energy_pj", energy_to_json(l.stats.energy)},
                           {"energy_per_image_pj", per_image(l.stats.energy, r.images)},
                           {"mapped_to", l.mapped_to},
+                          {"global_buffer", {{"scratch", l.scratch_on_chip}, {"images_per_step", l.images_per_step}}},
                           {"swis_storage", stored}});
     }
     const double images = std::max(1, r.images);
@@ -102,6 +103,7 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                                          {"sim_time_ns", r.programming.sim_ns},
                                          {"energy_pj", energy_to_json(r.programming.energy)}}},
                         {"batch", spec.batch},
+                        {"activations_on_chip", r.activations_on_chip},
                         {"swis_shifts", spec.swis_shifts},
                         {"pe_form", spec.single_shift ? "single_shift" : "double_shift"},
                         {"recalibrated_layers", r.recalibrated},

@@ -182,6 +182,7 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     Progress progress(spec.progress, test.count);
     Fnv64 digest;
     std::vector<RunStats> layer_stats;
+    std::vector<std::pair<bool, int>> placement;
     HostCpu host("host", [&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         NetworkRunner runner(driver, net, cfg, spec.batch, [&] { return platform.energy(); });
@@ -209,6 +210,9 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         }
         r.programming = runner.programming();
         layer_stats = runner.layer_stats();
+        for (std::size_t l = 0; l < model.layers.size(); ++l)
+            placement.emplace_back(runner.scratch_on_chip(l), runner.images_per_step(l));
+        r.activations_on_chip = runner.activations_on_chip();
     });
     platform.router.attach("host", host.bus_socket);
     host.irq.bind(platform.irq);
@@ -258,6 +262,8 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
+        lr.scratch_on_chip = placement[l].first;
+        lr.images_per_step = placement[l].second;
         if (L.swis) {
             lr.swis = swis_storage_report(model, l, {});
             lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";

@@ -68,6 +68,8 @@ struct LayerReport {
     std::string mapped_to;  // "crossbar" or "pe_array"
     double macs_per_image = 0;
     RunStats stats;  // over the whole run
+    bool scratch_on_chip = false;  // accumulators, input sums, staging in the global buffer
+    int images_per_step = 0;       // images of a batch one step of the layer's list runs
     std::optional<SwisLayerStorageReport> swis;  // the layer's stored SWIS groups (model format v2)
     std::string swis_variant;                    // "swis" or "swis-c" when stored
 };
@@ -80,6 +82,7 @@ struct RunJobResult {
     RunStats total;        // every batch, all layers (programming excluded)
     RunStats programming;  // weights programmed once, when resident
     bool resident = false;
+    bool activations_on_chip = false;  // hidden activations and logits in the global buffer
     std::vector<LayerReport> layers;
     std::vector<std::string> recalibrated;  // layers whose ADC tables were recalibrated for this config
     std::string logits_digest;              // FNV-1a 64 of the int64 logits of every image, in order

@@ -131,7 +131,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 }
 
                 const Stopwatch t_run;
-                const std::uint64_t mark = driver.mark();
+                const Driver::Mark mark = driver.mark();
                 TraceTimes ref_t;
                 {
                     NetworkRunner runner(driver, ref, cfg, 1, [&] { return platform.energy(); });

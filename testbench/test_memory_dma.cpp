@@ -19,6 +19,7 @@
 #include "hw/dma.h"
 #include "hw/memory.h"
 #include "sw/arch_config.h"
+#include "sw/im2col.h"
 #include "testbench/sc_test_host.h"
 #include "testbench/sc_test_support.h"
 #include "tlm/router.h"
@@ -447,6 +448,70 @@ TEST(Dma, Copy64KiBTakesAtLeastTheDramTransferTime) {
     EXPECT_EQ(took, ns(20 + 16 * (50 + 4096 / 12.8)));
     EXPECT_GE(end - start, dram_time) << "the host's simulated time includes the blocking transfer";
     EXPECT_EQ(std::memcmp(p.sram.data(), p.dram.data() + 0x100000, kBytes), 0);
+}
+
+// Runs one im2col descriptor (at DRAM 0x1000) on two C x H x W images at DRAM 0x10000 into the SRAM,
+// checks every gathered byte against sw/im2col.h and returns the DRAM reads after the descriptor's.
+struct GatherReads {
+    std::uint64_t reads = 0, bytes = 0;
+};
+GatherReads run_gather(Platform& p, const ConvShape& s, int first_row, int rows, int first_vector, int vectors) {
+    const std::size_t image_bytes = static_cast<std::size_t>(s.channels) * s.height * s.width;
+    fill_pattern(p.dram.data() + 0x10000, 2 * image_bytes, 5);
+    Im2colDescriptor d;
+    d.src = 0x10000;
+    d.dst = p.sram_base;
+    d.channels = static_cast<std::uint16_t>(s.channels);
+    d.height = static_cast<std::uint16_t>(s.height);
+    d.width = static_cast<std::uint16_t>(s.width);
+    d.kernel_h = d.kernel_w = static_cast<std::uint16_t>(s.kernel);
+    d.stride = static_cast<std::uint8_t>(s.stride);
+    d.padding = static_cast<std::uint8_t>(s.padding);
+    d.first_row = static_cast<std::uint16_t>(first_row);
+    d.rows = static_cast<std::uint16_t>(rows);
+    d.first_vector = static_cast<std::uint32_t>(first_vector);
+    d.vectors = static_cast<std::uint32_t>(vectors);
+    std::memcpy(p.dram.data() + 0x1000, &d, sizeof d);
+    p.host.simulate([&](Host& h) {
+        p.dram.reset_counters();
+        h.wr32(kDmaBase + dma_regs::kDescAddrLo, 0x1000);
+        h.wr32(kDmaBase + dma_regs::kDescAddrHi, 0);
+        h.wr32(kDmaBase + dma_regs::kCtrl, dma_regs::kCtrlStart | dma_regs::kCtrlIm2col);
+        EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kStatus), dma_regs::kStatusDone);
+    });
+    const int per_image = s.out_height() * s.out_width();
+    const std::vector<std::uint8_t> x0 = im2col(s, p.dram.data() + 0x10000);
+    const std::vector<std::uint8_t> x1 = im2col(s, p.dram.data() + 0x10000 + image_bytes);
+    for (int i = 0; i < vectors; ++i) {
+        const int v = first_vector + i;
+        const std::vector<std::uint8_t>& x = v < per_image ? x0 : x1;
+        const std::size_t at = static_cast<std::size_t>(v % per_image) * s.patch() + first_row;
+        EXPECT_EQ(std::memcmp(p.sram.data() + static_cast<std::size_t>(i) * rows, x.data() + at, rows), 0)
+            << "vector " << v;
+    }
+    return {p.dram.counters().reads - 1, p.dram.counters().bytes_read - sizeof(Im2colDescriptor)};
+}
+
+TEST(Dma, Im2colGatherReadsOnlyTheRowsAndChannelsItsVectorsTouch) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    Platform p;
+    ConvShape s;
+    s.channels = 4, s.height = 10, s.width = 9, s.kernel = 3, s.stride = 1, s.padding = 1;  // 10 x 9 outputs
+    // Patch rows 9..20: channel 1 (ky 0..2) and channel 2 (ky 0). Vectors 85..104: image 0's output
+    // row 9 (input rows 8..9, row 10 is padding) and image 1's output rows 0..1 (input rows 0..2).
+    const GatherReads r = run_gather(p, s, 9, 12, 85, 20);
+    EXPECT_EQ(r.bytes, 2u * (2 * 9) + 2u * (3 * 9)) << "two channels of 2 rows, then of 3 rows";
+    EXPECT_EQ(r.reads, 4u) << "one block per channel and image: none follows another in memory";
+}
+
+TEST(Dma, Im2colGatherOfWholePlanesReadsTheImagesAsOneBlock) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    Platform p;
+    ConvShape s;  // a fully connected layer: the kernel is the image, one vector per image
+    s.channels = 3, s.height = 5, s.width = 5, s.kernel = 5, s.stride = 1, s.padding = 0;
+    const GatherReads r = run_gather(p, s, 0, 75, 0, 2);
+    EXPECT_EQ(r.bytes, 2u * 75);
+    EXPECT_EQ(r.reads, 1u) << "both images' planes are one linear block";
 }
 
 TEST(Dma, StartArrivingThroughItsOwnBusIsIgnored) {

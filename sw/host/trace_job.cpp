@@ -149,6 +149,8 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                             if (!same) layer_ok[static_cast<std::size_t>(i)] = 0;
                         }
                     }
+                    lr.scratch_on_chip_stages += runner.scratch_on_chip(0);
+                    lr.activations_on_chip_stages += runner.activations_on_chip();
                     add(lr.stats, runner.layer_stats()[0]);
                     add(lr.stats, runner.programming());
                     add(lr.programming, runner.programming());

@@ -43,6 +43,8 @@ struct TraceLayerReport {
     int stages = 0;          // platform runs per image (channel blocks of a depthwise layer)
     int tiles_used = 0;      // most tiles one stage occupies at once
     int passes = 0;          // most weight-programming passes of one stage
+    int scratch_on_chip_stages = 0;      // stages whose accumulators were in the global buffer
+    int activations_on_chip_stages = 0;  // stages whose output activations were in the global buffer
     double tile_utilization = 0;  // weight cells / cells of the programmed crossbars
     double pe_utilization = 0;    // layer MACs / MAC slots of the PE array's rows x cols tiles
     std::uint64_t host_ops = 0;   // pool/add element operations on the host

@@ -45,20 +45,22 @@ RtlAdcConverter::~RtlAdcConverter() {
     model_->final();
 }
 
-void RtlAdcConverter::dump(std::uint64_t t) {
-    if (vcd_ && cycles_ < vcd_cycles_) vcd_->dump(t);
+void RtlAdcConverter::dump(bool second_half) {
+    if (!vcd_ || !vcd_gate_ || vcd_left_ == 0) return;
+    vcd_->dump(cycles_ * vcd_clock_ps_ + (second_half ? vcd_clock_ps_ / 2 : 0));
+    if (second_half) --vcd_left_;
 }
 
 void RtlAdcConverter::settle() {
     model_->clk = 0;
     model_->eval();
-    dump(cycles_ * vcd_clock_ps_);
+    dump(false);
 }
 
 void RtlAdcConverter::edge() {
     model_->clk = 1;
     model_->eval();
-    dump(cycles_ * vcd_clock_ps_ + vcd_clock_ps_ / 2);
+    dump(true);
     ++cycles_;
 }
 
@@ -113,7 +115,7 @@ void RtlAdcConverter::open_vcd(const std::string& path, std::uint64_t max_cycles
         vcd_.reset();
         throw std::runtime_error(path + ": cannot open the VCD file for writing");
     }
-    vcd_cycles_ = cycles_ + max_cycles;
+    vcd_left_ = max_cycles;
 }
 
 void RtlAdcConverter::close_vcd() {

@@ -105,11 +105,17 @@ RtlSwisPe::~RtlSwisPe() {
     model_->final();
 }
 
+void RtlSwisPe::dump(bool second_half) {
+    if (!vcd_ || !vcd_gate_ || vcd_left_ == 0) return;
+    vcd_->dump(clocks_ * vcd_clock_ps_ + (second_half ? vcd_clock_ps_ / 2 : 0));
+    if (second_half) --vcd_left_;
+}
+
 void RtlSwisPe::clock() {
     model_->eval(false);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_);
+    dump(false);
     model_->eval(true);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_ + vcd_clock_ps_ / 2);
+    dump(true);
     ++clocks_;
 }
 
@@ -125,10 +131,10 @@ int RtlSwisPe::phase() const { return model_->phase(); }
 bool RtlSwisPe::step(const std::uint8_t* a, const swis::Group& g, int n, bool clear) {
     model_->set(group_pins(a, g, n), true, clear, false);
     model_->eval(false);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_);
+    dump(false);
     const bool last = model_->group_last();  // combinational on this clock's inputs
     model_->eval(true);
-    if (vcd_ && clocks_ < vcd_until_) vcd_->dump(clocks_ * vcd_clock_ps_ + vcd_clock_ps_ / 2);
+    dump(true);
     ++clocks_;
     ++cycles_;
     return last;
@@ -177,7 +183,7 @@ void RtlSwisPe::open_vcd(const std::string& path, std::uint64_t max_cycles, std:
         vcd_.reset();
         throw std::runtime_error(path + ": cannot open the VCD file for writing");
     }
-    vcd_until_ = clocks_ + max_cycles;
+    vcd_left_ = max_cycles;
 }
 
 void RtlSwisPe::close_vcd() {

@@ -44,11 +44,13 @@ public:
     std::uint64_t groups() const { return groups_; }  // groups run by run_output
     double wall_seconds() const { return wall_s_; }   // spent in run_output
 
-    // Dumps the RTL's signals, internals included, to a VCD file for the next max_cycles clocks,
-    // one clock every clock_ps picoseconds of the RTL's own clock count (not SystemC time).
-    // Throws std::runtime_error when the file cannot be opened.
+    // Dumps the RTL's signals, internals included, to a VCD file for the next max_cycles clocks
+    // run while the gate is open, one clock every clock_ps picoseconds of the RTL's own clock
+    // count (not SystemC time). Throws std::runtime_error when the file cannot be opened.
     void open_vcd(const std::string& path, std::uint64_t max_cycles, std::uint64_t clock_ps = 1000);
     void close_vcd();
+    // Closed: clocks are run but not dumped (and not counted against max_cycles). Open by default.
+    void set_vcd_gate(bool open) { vcd_gate_ = open; }
     // Adds the RTL's ports (and the output count) to a SystemC trace file as <prefix>.<port>:
     // the trace samples them at every SystemC time step, so it shows the last clock of each.
     void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const;
@@ -57,13 +59,15 @@ public:
 
 private:
     void clock();
+    void dump(bool second_half);
 
     PeMode mode_;
     std::unique_ptr<VerilatedContext> context_;
     std::unique_ptr<Model> model_;
     std::unique_ptr<VerilatedVcdC> vcd_;
     std::uint64_t clocks_ = 0;  // all clocks, enabled or not (the VCD's time)
-    std::uint64_t vcd_until_ = 0;
+    std::uint64_t vcd_left_ = 0;  // clocks the VCD may still take
+    bool vcd_gate_ = true;
     std::uint64_t vcd_clock_ps_ = 1000;
     std::uint64_t outputs_ = 0;
     std::uint64_t cycles_ = 0;

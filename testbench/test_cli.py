@@ -579,6 +579,28 @@ class Rtl(unittest.TestCase):
             self.assertIn(signal, vcd)
             self.assertIn("#", vcd)
 
+    def test_vcd_layer_selects_the_clocks_of_the_rtl_vcd_files_too(self):
+        if not os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest("dataset-fashion-mnist is not installed")
+
+        def clocks(path):  # time stamps after the header
+            with open(path) as f:
+                body = f.read().split("$enddefinitions", 1)[1]
+            return sum(1 for line in body.splitlines() if line.startswith("#"))
+
+        # BWMA: conv1 runs on the PE array (no conversions), conv2 on the crossbar tiles (no PE groups).
+        counts = {}
+        for layer in ("conv1", "conv2"):
+            prefix = os.path.join(self.tmp, layer)
+            code, text = run("run", "--limit", "1", "--quiet", "--rtl", "--rtl-vcd", prefix, "--rtl-vcd-cycles", "300",
+                             "--vcd", prefix + ".vcd", "--vcd-layer", layer)
+            self.assertEqual(code, 0, text)
+            counts[layer] = (clocks(prefix + ".sar_adc.vcd"), clocks(prefix + ".swis_pe.vcd"))
+        self.assertEqual(counts["conv1"][0], 0, "the ADC converts nothing while conv1 runs")
+        self.assertEqual(counts["conv1"][1], 2 * 300, "two time stamps per PE clock, 300 clocks")
+        self.assertEqual(counts["conv2"][0], 2 * 300)
+        self.assertEqual(counts["conv2"][1], 0, "the PE array is idle while conv2 runs")
+
     def test_rtl_vcd_without_rtl_and_an_unwritable_vcd_are_refused(self):
         code, out = run("run", "--limit", "1", "--rtl-vcd", os.path.join(self.tmp, "w"))
         self.assertEqual(code, 2)

@@ -342,7 +342,8 @@ int cmd_run(const std::vector<std::string>& args) {
         "rtl-vcd", po::value<std::string>(),
         "with --rtl: write the RTL's signals to PREFIX.sar_adc.vcd and PREFIX.swis_pe.vcd")(
         "rtl-vcd-cycles", po::value<long long>()->default_value(100000),
-        "with --rtl-vcd: clocks of each block to keep (from the start of the run)")(
+        "with --rtl-vcd: clocks of each block to keep (from the start of the run, or of the lists "
+        "--vcd-layer/--vcd-image select)")(
         "quiet", po::bool_switch(), "no progress bar")(
         "record", po::value<std::string>(), "write the recorded command stream (docs/record-format.md) to this file");
     add_waveform_options(d, true);

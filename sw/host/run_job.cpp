@@ -179,6 +179,11 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         platform.pe_array.set_datapath(rtl_pe.get());
     }
     const std::uint64_t adc_reset_cycles = rtl_adc ? rtl_adc->cycles() : 0;
+    const bool gate_rtl = !spec.rtl_vcd.empty() && spec.waveforms.enabled() && spec.waveforms.gated();
+    if (gate_rtl) {
+        rtl_adc->set_vcd_gate(false);
+        rtl_pe->set_vcd_gate(false);
+    }
     Progress progress(spec.progress, test.count);
     Fnv64 digest;
     std::vector<RunStats> layer_stats;
@@ -190,6 +195,11 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
             driver.set_waveforms(waves.recorder.get(), waves.list);
             runner.set_layer_hook([&](std::size_t l, std::uint64_t first, int n, bool begin) {
                 waves.layer_list(spec.waveforms, vcd_layer, l, first, n, begin, cpu.now());
+                // --vcd-layer and --vcd-image select the RTL's clocks too (docs/rtl.md).
+                if (gate_rtl && selects(spec.waveforms, vcd_layer, l, first, n)) {
+                    rtl_adc->set_vcd_gate(begin);
+                    rtl_pe->set_vcd_gate(begin);
+                }
             });
         }
         runner.program();

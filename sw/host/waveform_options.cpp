@@ -73,10 +73,13 @@ void Waveforms::layer_list(const WaveformOptions& o, int wanted_layer, std::size
         recorder->change(this->layer, t, layer);
         recorder->change(image, t, first_image);
     }
-    if (!o.gated()) return;
+    if (o.gated() && selects(o, wanted_layer, layer, first_image, images)) recorder->gate(begin, t);
+}
+
+bool selects(const WaveformOptions& o, int wanted_layer, std::size_t layer, std::uint64_t first_image, int images) {
     const bool layer_ok = wanted_layer < 0 || static_cast<std::size_t>(wanted_layer) == layer;
     const bool image_ok = !o.image || (*o.image >= first_image && *o.image < first_image + static_cast<std::uint64_t>(images));
-    if (layer_ok && image_ok) recorder->gate(begin, t);
+    return layer_ok && image_ok;
 }
 
 }  // namespace cimvp

@@ -48,6 +48,10 @@ struct Waveforms {
                     int images, bool begin, const sc_core::sc_time& t);
 };
 
+// Whether --vcd-layer (index `wanted_layer`, -1: any) and --vcd-image select the list of `layer`
+// that runs images first_image .. first_image + images - 1.
+bool selects(const WaveformOptions& o, int wanted_layer, std::size_t layer, std::uint64_t first_image, int images);
+
 // Opens the file, sets the window and declares the platform's signals
 // (Platform::attach_waveforms) and the host's.
 Waveforms open_waveforms(const WaveformOptions& o, Platform& platform);

@@ -58,7 +58,7 @@ TEST_F(ColumnwiseAdc, TheModelsOwnFourBitTablesKeepItsAccuracy) {
     const Result native = run(model, cfg, test, &calib);
     std::printf("accuracy on %d images with the model's 4-bit tables: %.4f\n", test.count, native.accuracy);
     EXPECT_EQ(native.recalibrated, 0);
-    EXPECT_GT(native.accuracy, 0.88);  // the shipped model: 90.65% on all 10,000 images
+    EXPECT_GT(native.accuracy, 0.88);  // the shipped model: 90.69% on all 10,000 images
 }
 
 TEST_F(ColumnwiseAdc, AtThreeBitsPerColumnTablesLoseLessAccuracyThanOneTablePerLayer) {

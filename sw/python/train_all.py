@@ -29,7 +29,7 @@ import torch  # noqa: E402
 from cimvp_frontend import data, engine, export, model, modelfile, quant  # noqa: E402
 
 FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epochs=10, float_lr=0.05,
-            int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, col_epochs=5, col_lr=0.005,
+            int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, col_epochs=8, col_lr=0.005,
             col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64)
 SMOKE = dict(train_images=2000, test_images=500, calib_images=256, float_epochs=1, float_lr=0.05,
              int8_epochs=1, int8_lr=0.002, bwma_epochs=1, bwma_lr=0.01, col_epochs=1, col_lr=0.005,

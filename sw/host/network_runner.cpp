@@ -110,8 +110,11 @@ void NetworkRunner::place_scratch() {
         const bool one_pass = net_.options().pe(l) || net_.mappings()[l].passes == 1;
         int k = 0;
         if (region != 0) {
+            // The most images whose scratch fits: k images never need more than k times one image's
+            // (each part is rounded up once), so start there and add while the next still fits.
             const std::uint64_t per_image = scratch_bytes(l, 1);
             k = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(batch_), region_bytes / per_image));
+            while (k > 0 && k < batch_ && scratch_bytes(l, k + 1) <= region_bytes) ++k;
             if (!one_pass && k < batch_) k = 0;
         }
         p.on_chip = k > 0;

@@ -120,6 +120,7 @@ void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
             const std::int64_t* in = psum + s * stride;
             std::int64_t* mine = &values_[s * stride];
             std::int64_t* theirs = &converter_values_[s * stride];
+            if (wave_ && wave_col_ < n) converter_->watch(started + per_read * static_cast<double>(s + 1), wave_col_);
             converter_->convert(in, table_.data(), n, cfg_.bits, converter_codes_.data(), theirs);
             for (int c = 0; c < n; ++c)
                 counters_.converter_mismatches +=

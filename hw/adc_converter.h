@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include <systemc>
+
 #include "sw/numerics.h"
 
 namespace cimvp {
@@ -17,6 +19,13 @@ public:
     // codes and the digital values (base + code * step), as numerics::adc_convert does.
     virtual void convert(const std::int64_t* psum_fx, const numerics::AdcColumn* cols, int n, int bits, int* codes,
                          std::int64_t* values) = 0;
+    // The bank whose waveform is recorded calls this before each read's convert(): the simulated
+    // time that read's conversions are done and the column its waveform shows. A converter that
+    // records its own signals uses both for that one call; by default they are ignored.
+    virtual void watch(const sc_core::sc_time& done, int column) {
+        (void)done;
+        (void)column;
+    }
 };
 
 }  // namespace cimvp

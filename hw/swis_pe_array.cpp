@@ -166,6 +166,8 @@ void SwisPeArray::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time
         wave_->change(wave_vars_.cycles, started, last_.compute_cycles);
         wave_->change(wave_vars_.busy, sc_core::sc_time_stamp() + delay, 0);
     }
+    if (datapath_ && datapath_->supports(last_.mode) && e == PeArrayError::kNone)
+        datapath_->job_done(sc_core::sc_time_stamp() + delay);
 
     using namespace pe_regs;
     // Whole clocks: a partly used last clock counts.

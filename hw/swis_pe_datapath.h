@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include <systemc>
+
 #include "hw/swis_pe.h"
 #include "sw/swis.h"
 
@@ -21,6 +23,9 @@ public:
     // a group with fewer shifts is padded with empty masks). Returns the accumulator.
     virtual std::int64_t run_output(PeMode mode, int n, const std::uint8_t* act, const swis::Group* groups,
                                     std::size_t count) = 0;
+    // The array calls this when a job the datapath ran is done, at its simulated end time (for
+    // a datapath that records its own waveforms); by default it is ignored.
+    virtual void job_done(const sc_core::sc_time& done) { (void)done; }
 };
 
 }  // namespace cimvp

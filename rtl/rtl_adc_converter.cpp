@@ -101,8 +101,27 @@ void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcCo
         if (codes) codes[c] = static_cast<int>(m.out_code);
         values[c] = static_cast<std::int64_t>(m.out_value);
         ++conversions_;
+        if (wave_ && c == watch_column_) {
+            wave_->change(wave_vars_.psum, watch_time_, static_cast<std::uint64_t>(psum_fx[c]));
+            wave_->change(wave_vars_.step, watch_time_, static_cast<std::uint64_t>(col.step_fx));
+            wave_->change(wave_vars_.base, watch_time_, static_cast<std::uint64_t>(col.base_fx));
+            wave_->change(wave_vars_.code, watch_time_, m.out_code);
+            wave_->change(wave_vars_.value, watch_time_, m.out_value);
+            wave_->change(wave_vars_.conversions, watch_time_, conversions_);
+        }
     }
+    watch_column_ = -1;
     wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void RtlAdcConverter::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope) {
+    wave_ = &w;
+    wave_vars_.psum = w.declare(scope, "in_psum", kPsumBits);
+    wave_vars_.step = w.declare(scope, "in_step", kStepBits);
+    wave_vars_.base = w.declare(scope, "in_base", kPsumBits);
+    wave_vars_.code = w.declare(scope, "out_code", kMaxBits);
+    wave_vars_.value = w.declare(scope, "out_value", 64);
+    wave_vars_.conversions = w.declare(scope, "conversions", 64);
 }
 
 void RtlAdcConverter::open_vcd(const std::string& path, std::uint64_t max_cycles, std::uint64_t clock_ps) {

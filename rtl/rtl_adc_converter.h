@@ -12,6 +12,7 @@
 #include <systemc>
 
 #include "hw/adc_converter.h"
+#include "tlm/waveform_recorder.h"
 
 class Vsar_adc;
 class VerilatedContext;
@@ -59,6 +60,15 @@ public:
     void close_vcd();
     // Closed: clocks are run but not dumped (and not counted against max_cycles). Open by default.
     void set_vcd_gate(bool open) { vcd_gate_ = open; }
+    // Declares the RTL's boundary ports (in_psum, in_step, in_base, out_code, out_value) and the
+    // conversion count under `scope` of the platform's waveform (e.g. "rtl.sar_adc"), recorded for
+    // the column and at the time the watching bank gives (watch()): the RTL's side of that bank's
+    // `adc.code`, in the same file. Call before the first change of the recorder.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);
+    void watch(const sc_core::sc_time& done, int column) override {
+        watch_time_ = done;
+        watch_column_ = column;
+    }
     // Adds the RTL's ports (and the conversion count) to a SystemC trace file as <prefix>.<port>:
     // the trace samples them at every SystemC time step, so it shows the last conversion of each.
     void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const;
@@ -74,6 +84,12 @@ private:
     std::uint64_t vcd_clock_ps_ = 1000;
     std::uint64_t cycles_ = 0;
     std::uint64_t conversions_ = 0;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    struct {
+        tlmx::WaveformRecorder::Var psum = 0, step = 0, base = 0, code = 0, value = 0, conversions = 0;
+    } wave_vars_;
+    sc_core::sc_time watch_time_;
+    int watch_column_ = -1;  // the column of the next convert() to record (-1: none)
     double wall_s_ = 0;
 };
 

@@ -173,6 +173,20 @@ std::int64_t RtlSwisPe::run_output(PeMode mode, int n, const std::uint8_t* act, 
     return model_->acc();
 }
 
+void RtlSwisPe::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope) {
+    wave_ = &w;
+    wave_vars_.acc = w.declare(scope, "acc", 64);
+    wave_vars_.outputs = w.declare(scope, "outputs", 64);
+    wave_vars_.cycles = w.declare(scope, "cycles", 64);
+}
+
+void RtlSwisPe::job_done(const sc_core::sc_time& done) {
+    if (!wave_) return;
+    wave_->change(wave_vars_.acc, done, static_cast<std::uint64_t>(model_->acc()));
+    wave_->change(wave_vars_.outputs, done, outputs_);
+    wave_->change(wave_vars_.cycles, done, cycles_);
+}
+
 void RtlSwisPe::open_vcd(const std::string& path, std::uint64_t max_cycles, std::uint64_t clock_ps) {
     close_vcd();
     vcd_clock_ps_ = std::max<std::uint64_t>(clock_ps, 2);

@@ -13,6 +13,7 @@
 #include <systemc>
 
 #include "hw/swis_pe_datapath.h"
+#include "tlm/waveform_recorder.h"
 
 class VerilatedContext;
 class VerilatedVcdC;
@@ -51,6 +52,11 @@ public:
     void close_vcd();
     // Closed: clocks are run but not dumped (and not counted against max_cycles). Open by default.
     void set_vcd_gate(bool open) { vcd_gate_ = open; }
+    // Declares the RTL's last output (acc), its output count and enabled clocks under `scope` of the
+    // platform's waveform (e.g. "rtl.swis_pe"), recorded at the end of every PE-array job the RTL
+    // ran (job_done), in the same file as the array's own signals. Call before the first change.
+    void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);
+    void job_done(const sc_core::sc_time& done) override;
     // Adds the RTL's ports (and the output count) to a SystemC trace file as <prefix>.<port>:
     // the trace samples them at every SystemC time step, so it shows the last clock of each.
     void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const;
@@ -70,6 +76,10 @@ private:
     bool vcd_gate_ = true;
     std::uint64_t vcd_clock_ps_ = 1000;
     std::uint64_t outputs_ = 0;
+    tlmx::WaveformRecorder* wave_ = nullptr;
+    struct {
+        tlmx::WaveformRecorder::Var acc = 0, outputs = 0, cycles = 0;
+    } wave_vars_;
     std::uint64_t cycles_ = 0;
     std::uint64_t groups_ = 0;
     double wall_s_ = 0;

@@ -601,6 +601,30 @@ class Rtl(unittest.TestCase):
         self.assertEqual(counts["conv2"][0], 2 * 300)
         self.assertEqual(counts["conv2"][1], 0, "the PE array is idle while conv2 runs")
 
+    def test_rtl_signals_sit_in_the_platform_vcd_next_to_the_models(self):
+        if not os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest("dataset-fashion-mnist is not installed")
+        path = os.path.join(self.tmp, "both.vcd")
+        out = os.path.join(self.tmp, "both.json")
+        code, text = run("run", "--limit", "1", "--quiet", "--rtl", "--vcd", path, "--json", out)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            r = json.load(f)
+        v = vcd_file.parse(path)
+        for scope in ("platform", "platform.tile0.adc", "rtl.sar_adc", "rtl.swis_pe"):
+            self.assertIn(scope, v.scopes)
+        # The RTL's code for the recorded column is the model's, conversion by conversion, at the same times.
+        model = v.values("platform.tile0.adc.code")
+        rtl = v.values("rtl.sar_adc.out_code")
+        self.assertGreater(len(model), 10)
+        self.assertEqual(rtl, model)
+        conversions = [c for _, c in v.values("rtl.sar_adc.conversions")]
+        self.assertEqual(conversions, sorted(conversions))
+        self.assertLessEqual(conversions[-1], r["rtl_conversions"])
+        # The PE side ends at the run's totals: every output and clock of the RTL PE.
+        self.assertEqual(v.values("rtl.swis_pe.outputs")[-1][1], r["rtl_pe_outputs"])
+        self.assertEqual(v.values("rtl.swis_pe.cycles")[-1][1], r["rtl_pe_cycles"])
+
     def test_rtl_vcd_without_rtl_and_an_unwritable_vcd_are_refused(self):
         code, out = run("run", "--limit", "1", "--rtl-vcd", os.path.join(self.tmp, "w"))
         self.assertEqual(code, 2)

@@ -174,6 +174,10 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     Platform platform("platform", cfg);
     Waveforms waves;
     if (spec.waveforms.enabled()) waves = open_waveforms(spec.waveforms, platform);
+    if (waves.recorder && spec.rtl) {  // the RTL's side in the same file (docs/debugging.md)
+        rtl_adc->attach_waveforms(*waves.recorder, "rtl.sar_adc");
+        rtl_pe->attach_waveforms(*waves.recorder, "rtl.swis_pe");
+    }
     if (spec.rtl) {
         for (auto& t : platform.tiles) t->adc.set_converter(rtl_adc.get());
         platform.pe_array.set_datapath(rtl_pe.get());

@@ -3,7 +3,6 @@
 namespace cimvp {
 
 namespace {
-std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 std::uint64_t next_pow2(std::uint64_t v) {
     std::uint64_t p = 1;
     while (p < v) p <<= 1;

@@ -21,6 +21,9 @@ constexpr std::uint64_t kMmioWindow = 0x1000;
 constexpr std::uint64_t kTileBase = 0x1'0000'0000;
 constexpr std::uint64_t kWindowAlign = 0x1000;
 
+// v rounded up to a multiple of a (a > 0): window offsets, allocations, buffer layouts.
+constexpr std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
+
 // Bytes per ADC table entry: step_fx and base_fx, each int64.
 constexpr std::uint64_t kAdcEntryBytes = 16;
 // Bytes per output-buffer entry: one int64 partial accumulator.

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "hw/address_map.h"
+
 namespace cimvp {
 
 using tlmx::Access;
@@ -18,7 +20,6 @@ constexpr int kMaxN = swis::kShiftPositions;          // N per filter tile: 0..8
 constexpr int kTopBit = SwisPe::kActivationBits - 1;  // Act and FXP take the whole int8: bits 7..0
 constexpr int kLanes = SwisPe::kLanes;
 
-std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 
 // [addr, addr + count * unit) stays below 2^64.
 bool range_ok(std::uint64_t addr, std::uint64_t count, std::uint64_t unit) {

@@ -20,7 +20,7 @@ std::string hex(std::uint64_t v) {
 Driver::Driver(HostCpu& host, const ArchConfig& cfg) : host_(host), cfg_(cfg), map_(cfg) {}
 
 std::uint64_t Driver::alloc(std::uint64_t bytes, std::uint64_t align) {
-    const std::uint64_t at = (next_ + align - 1) / align * align;
+    const std::uint64_t at = align_up(next_, align);
     if (at + bytes > kDramBase + map_.dram_size())
         throw DriverError("DRAM exhausted: need " + std::to_string(bytes) + " bytes at " + hex(at) + ", DRAM is " +
                           std::to_string(map_.dram_size()) + " bytes (platform.dram.size_bytes)");
@@ -29,14 +29,14 @@ std::uint64_t Driver::alloc(std::uint64_t bytes, std::uint64_t align) {
 }
 
 std::uint64_t Driver::on_chip_free(std::uint64_t align) const {
-    const std::uint64_t at = (next_on_chip_ + align - 1) / align * align;
+    const std::uint64_t at = align_up(next_on_chip_, align);
     const std::uint64_t end = kGlobalBufferBase + map_.global_buffer_size();
     return at < end ? end - at : 0;
 }
 
 std::uint64_t Driver::alloc_on_chip(std::uint64_t bytes, std::uint64_t align) {
     if (bytes == 0 || bytes > on_chip_free(align)) return 0;
-    const std::uint64_t at = (next_on_chip_ + align - 1) / align * align;
+    const std::uint64_t at = align_up(next_on_chip_, align);
     next_on_chip_ = at + bytes;
     return at;
 }

@@ -53,7 +53,8 @@ NetworkRunner::NetworkRunner(Driver& driver, const NetworkReference& net, const 
 }
 
 namespace {
-std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
+constexpr std::uint64_t kAlign = 64;  // every buffer the runner lays out starts on a 64-byte boundary
+std::uint64_t align64(std::uint64_t v) { return align_up(v, kAlign); }
 }  // namespace
 
 // A layer's scratch per image: accumulators, input sums and (PE array) its im2col vectors, each 64-aligned.
@@ -230,6 +231,21 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
                                            : static_cast<std::uint64_t>(net_.model().num_classes) * sizeof(std::int64_t);
     std::vector<Command> cmds;
     if (!pe && !net_.resident() && m.passes == 1) emit_program_pass(cmds, m, map, tiles_[l], 0, true);
+    // What every step's descriptors share: the PE-array job but its vector count, the chunk size.
+    PeArrayDescriptor pe_job;
+    if (pe) {
+        const swis::LayerShape shape = NetworkReference::swis_shape(L);
+        pe_job.act = place.staging;
+        pe_job.weights = pe_[l].records;
+        pe_job.out = place.acc;
+        pe_job.filters = static_cast<std::uint32_t>(L.M());
+        pe_job.channels = static_cast<std::uint16_t>(shape.channels);
+        pe_job.kernel_h = static_cast<std::uint8_t>(shape.kernel_h);
+        pe_job.kernel_w = static_cast<std::uint8_t>(shape.kernel_w);
+        pe_job.mode = static_cast<std::uint8_t>(net_.options().double_shift ? PeMode::kDoubleShift
+                                                                             : PeMode::kSingleShift);
+    }
+    const int chunk = pe ? 0 : max_chunk(m, cfg_, true);
     // The batch in steps of place.images images: each step's accumulators are post-processed
     // before the next step overwrites them.
     for (int i0 = 0, step = 0; i0 < n; i0 += place.images, ++step) {
@@ -258,18 +274,8 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
             // The PE array reads whole im2col vectors (rt -1: every row) and writes the accumulators.
             const PeLayer& p = pe_[l];
             cmds.push_back(input(-1, place.staging, 0, vectors));
-            PeArrayDescriptor d;
-            d.act = place.staging;
-            d.weights = p.records;
-            d.out = place.acc;
+            PeArrayDescriptor d = pe_job;
             d.vectors = static_cast<std::uint32_t>(vectors);
-            d.filters = static_cast<std::uint32_t>(L.M());
-            const swis::LayerShape shape = NetworkReference::swis_shape(L);
-            d.channels = static_cast<std::uint16_t>(shape.channels);
-            d.kernel_h = static_cast<std::uint8_t>(shape.kernel_h);
-            d.kernel_w = static_cast<std::uint8_t>(shape.kernel_w);
-            d.mode = static_cast<std::uint8_t>(net_.options().double_shift ? PeMode::kDoubleShift
-                                                                            : PeMode::kSingleShift);
             std::vector<std::uint8_t> bytes(sizeof d + p.n_table.size());
             std::memcpy(bytes.data(), &d, sizeof d);
             std::memcpy(bytes.data() + sizeof d, p.n_table.data(), p.n_table.size());
@@ -277,7 +283,6 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
             driver_.write(at, bytes.data(), bytes.size());
             cmds.push_back(make_pe_run(at));
         } else {
-            const int chunk = max_chunk(m, cfg_, true);
             for (int pass = 0; pass < m.passes; ++pass) {
                 if (!net_.resident() && m.passes > 1) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
                 emit_chunks(cmds, m, map, pass, vectors, chunk, first_vector, input, place.acc, place.sx, true);

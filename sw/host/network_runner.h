@@ -66,7 +66,7 @@ private:
     struct PeLayer {
         std::uint64_t records = 0, descriptor = 0;
         std::vector<std::uint8_t> n_table;
-        std::uint64_t descriptor_stride() const { return (sizeof(PeArrayDescriptor) + n_table.size() + 63) / 64 * 64; }
+        std::uint64_t descriptor_stride() const { return align_up(sizeof(PeArrayDescriptor) + n_table.size(), 64); }
     };
     PeLayer load_pe_layer(std::size_t l);
     // Where a layer's scratch lives and how many images of the batch one step runs (docs/architecture.md).

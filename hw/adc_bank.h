@@ -14,8 +14,8 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/adc_converter.h"
-#include "sw/arch_config.h"
-#include "sw/numerics.h"
+#include "hw/arch_config.h"
+#include "sw/contract/numerics.h"
 #include "tlm/waveform_recorder.h"
 
 namespace cimvp {

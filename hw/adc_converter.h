@@ -8,7 +8,7 @@
 
 #include <systemc>
 
-#include "sw/numerics.h"
+#include "sw/contract/numerics.h"
 
 namespace cimvp {
 

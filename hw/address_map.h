@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 
 namespace cimvp {
 

@@ -2,7 +2,7 @@
 
 #include "hw/address_map.h"
 #include "hw/energy_report.h"
-#include "sw/crossbar_array.h"
+#include "sw/contract/crossbar_array.h"
 
 namespace cimvp {
 

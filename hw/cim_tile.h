@@ -18,7 +18,7 @@
 #include "hw/memory.h"
 #include "hw/shift_add_accumulator.h"
 #include "hw/tile_registers.h"
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 #include "tlm/cim_read_extension.h"
 #include "tlm/register_file.h"
 #include "tlm/waveform_recorder.h"

@@ -17,7 +17,7 @@
 #include "hw/address_map.h"
 #include "hw/command_format.h"
 #include "hw/tile_registers.h"
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 #include "tlm/register_file.h"
 #include "tlm/timed_initiator.h"
 #include "tlm/waveform_recorder.h"

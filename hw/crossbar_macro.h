@@ -11,8 +11,8 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "sw/arch_config.h"
-#include "sw/crossbar_array.h"
+#include "hw/arch_config.h"
+#include "sw/contract/crossbar_array.h"
 
 namespace cimvp {
 

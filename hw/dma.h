@@ -15,7 +15,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/command_format.h"
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
 #include "tlm/waveform_recorder.h"

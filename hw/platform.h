@@ -18,7 +18,7 @@
 #include "hw/memory.h"
 #include "hw/post_processing_unit.h"
 #include "hw/swis_pe_array.h"
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 #include "tlm/router.h"
 #include "tlm/transaction_log.h"
 #include "tlm/waveform_recorder.h"

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "hw/engine_registers.h"
-#include "sw/post_processing.h"
+#include "sw/contract/post_processing.h"
 
 namespace cimvp {
 

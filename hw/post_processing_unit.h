@@ -16,7 +16,7 @@
 
 #include "hw/command_format.h"
 #include "hw/engine_registers.h"
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
 #include "tlm/waveform_recorder.h"

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "hw/address_map.h"
-#include "sw/numerics.h"
+#include "sw/contract/numerics.h"
 #include "tlm/cim_read_extension.h"
 #include "tlm/window_access.h"
 

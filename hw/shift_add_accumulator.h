@@ -12,7 +12,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 
 namespace cimvp {
 

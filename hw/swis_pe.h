@@ -1,6 +1,6 @@
 // One processing element of the SWIS PE array (arXiv 2103.01308 section 3.1):
 // M = 4 lanes of 8-bit activations against one weight group in SWIS form
-// (sw/swis.h Group: a sign per weight, N shared shift positions, a mask bit per
+// (sw/contract/swis.h Group: a sign per weight, N shared shift positions, a mask bit per
 // weight and shift). Per cycle the lanes AND the activations with the mask
 // bits, apply the signs, sum in an adder tree, barrel-shift the sum and add it
 // into the accumulator: one shift per cycle (single-shift, SS) or two (DS).
@@ -12,7 +12,7 @@
 #include <array>
 #include <cstdint>
 
-#include "sw/swis.h"
+#include "sw/contract/swis.h"
 
 namespace cimvp {
 

@@ -9,7 +9,7 @@
 #include <systemc>
 
 #include "hw/swis_pe.h"
-#include "sw/swis.h"
+#include "sw/contract/swis.h"
 
 namespace cimvp {
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "Vsar_adc.h"
-#include "sw/config_loader.h"
+#include "sw/formats/config_loader.h"
 #include "verilated_vcd_c.h"
 
 namespace cimvp {

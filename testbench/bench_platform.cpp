@@ -11,11 +11,11 @@
 #include <systemc>
 
 #include "hw/platform.h"
-#include "sw/host/bench_job.h"
-#include "sw/host/driver.h"
-#include "sw/host/host_cpu.h"
-#include "sw/host/network_runner.h"
-#include "sw/idx_dataset.h"
+#include "sw/app/bench_job.h"
+#include "sw/driver/driver.h"
+#include "sw/driver/host_cpu.h"
+#include "sw/driver/network_runner.h"
+#include "sw/formats/idx_dataset.h"
 
 namespace cimvp {
 namespace {

@@ -7,10 +7,10 @@
 #include <random>
 #include <vector>
 
-#include "sw/crossbar_array.h"
-#include "sw/bench_networks.h"
-#include "sw/network_reference.h"
-#include "sw/numerics.h"
+#include "sw/contract/crossbar_array.h"
+#include "sw/workloads/bench_networks.h"
+#include "sw/reference/network_reference.h"
+#include "sw/contract/numerics.h"
 
 namespace cimvp {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "sw/model_file.h"
+#include "sw/formats/model_file.h"
 
 namespace cimvp::test {
 

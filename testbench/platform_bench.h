@@ -9,9 +9,9 @@
 #include <systemc>
 
 #include "hw/platform.h"
-#include "sw/arch_config.h"
-#include "sw/host/driver.h"
-#include "sw/host/host_cpu.h"
+#include "hw/arch_config.h"
+#include "sw/driver/driver.h"
+#include "sw/driver/host_cpu.h"
 
 namespace cimvp::test {
 

@@ -1,4 +1,4 @@
-// The least-squares ADC calibration (sw/adc_calibration.h) against the fixed
+// The least-squares ADC calibration (sw/compiler/adc_calibration.h) against the fixed
 // windows it chooses among, and the window arithmetic shared with calibrate_adc.
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "sw/adc_calibration.h"
-#include "sw/layer_mapping.h"
+#include "sw/compiler/adc_calibration.h"
+#include "sw/contract/layer_mapping.h"
 
 namespace cimvp {
 namespace {

@@ -1,11 +1,11 @@
-// The networks `cimvp bench --layer-type` times (sw/bench_networks.h): every
+// The networks `cimvp bench --layer-type` times (sw/workloads/bench_networks.h): every
 // one is a well-formed model — it survives the model file's own validation —
 // and each layer reads exactly what the previous one writes.
 #include <gtest/gtest.h>
 
-#include "sw/arch_config.h"
-#include "sw/bench_networks.h"
-#include "sw/model_file.h"
+#include "hw/arch_config.h"
+#include "sw/workloads/bench_networks.h"
+#include "sw/formats/model_file.h"
 
 namespace cimvp {
 namespace {

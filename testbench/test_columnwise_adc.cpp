@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "sw/config_loader.h"
-#include "sw/idx_dataset.h"
-#include "sw/model_file.h"
-#include "sw/network_reference.h"
+#include "sw/formats/config_loader.h"
+#include "sw/formats/idx_dataset.h"
+#include "sw/formats/model_file.h"
+#include "sw/reference/network_reference.h"
 
 namespace cimvp {
 namespace {

@@ -1,4 +1,4 @@
-// Recorded command stream format v1 (sw/command_stream.h, docs/record-format.md):
+// Recorded command stream format v1 (sw/formats/command_stream.h, docs/record-format.md):
 // what the writer produces reads back the same, and what the reader says about
 // truncated, corrupted or foreign files; the per-list totals.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sw/command_stream.h"
+#include "sw/formats/command_stream.h"
 
 namespace cimvp {
 namespace {

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "sw/arch_config.h"
-#include "sw/config_loader.h"
+#include "hw/arch_config.h"
+#include "sw/formats/config_loader.h"
 
 #ifndef CIMVP_SOURCE_DIR
 #error "CIMVP_SOURCE_DIR must be defined (top-level CMakeLists.txt)"

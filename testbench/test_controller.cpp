@@ -19,7 +19,7 @@
 #include "hw/controller.h"
 #include "hw/dma.h"
 #include "hw/memory.h"
-#include "sw/arch_config.h"
+#include "hw/arch_config.h"
 #include "testbench/sc_test_host.h"
 #include "testbench/sc_test_support.h"
 #include "tlm/register_file.h"

@@ -17,9 +17,9 @@
 #include "hw/address_map.h"
 #include "hw/command_format.h"
 #include "hw/tile_registers.h"
-#include "sw/arch_config.h"
-#include "sw/host/layer_compiler.h"
-#include "sw/layer_mapping.h"
+#include "hw/arch_config.h"
+#include "sw/compiler/layer_compiler.h"
+#include "sw/contract/layer_mapping.h"
 
 namespace {
 

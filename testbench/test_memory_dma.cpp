@@ -18,8 +18,8 @@
 #include "hw/controller.h"
 #include "hw/dma.h"
 #include "hw/memory.h"
-#include "sw/arch_config.h"
-#include "sw/im2col.h"
+#include "hw/arch_config.h"
+#include "sw/contract/im2col.h"
 #include "testbench/sc_test_host.h"
 #include "testbench/sc_test_support.h"
 #include "tlm/router.h"
@@ -451,7 +451,7 @@ TEST(Dma, Copy64KiBTakesAtLeastTheDramTransferTime) {
 }
 
 // Runs one im2col descriptor (at DRAM 0x1000) on two C x H x W images at DRAM 0x10000 into the SRAM,
-// checks every gathered byte against sw/im2col.h and returns the DRAM reads after the descriptor's.
+// checks every gathered byte against sw/contract/im2col.h and returns the DRAM reads after the descriptor's.
 struct GatherReads {
     std::uint64_t reads = 0, bytes = 0;
 };

@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "sw/config_loader.h"
-#include "sw/host/run_job.h"
-#include "sw/idx_dataset.h"
-#include "sw/swis_storage.h"
+#include "sw/formats/config_loader.h"
+#include "sw/app/run_job.h"
+#include "sw/formats/idx_dataset.h"
+#include "sw/compiler/swis_storage.h"
 #include "testbench/model_builders.h"
 #include "testbench/sc_test_support.h"
 

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <random>
 
-#include "sw/idx_dataset.h"
-#include "sw/model_file.h"
-#include "sw/network_reference.h"
-#include "sw/post_processing.h"
+#include "sw/formats/idx_dataset.h"
+#include "sw/formats/model_file.h"
+#include "sw/reference/network_reference.h"
+#include "sw/contract/post_processing.h"
 #include "testbench/model_builders.h"
 
 namespace cimvp {

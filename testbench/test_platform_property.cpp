@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "sw/host/layer_job.h"
+#include "sw/app/layer_job.h"
 #include "testbench/sc_test_support.h"
 
 namespace cimvp {

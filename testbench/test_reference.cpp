@@ -3,10 +3,10 @@
 
 #include <random>
 
-#include "sw/crossbar_array.h"
-#include "sw/layer_mapping.h"
-#include "sw/numerics.h"
-#include "sw/reference.h"
+#include "sw/contract/crossbar_array.h"
+#include "sw/contract/layer_mapping.h"
+#include "sw/contract/numerics.h"
+#include "sw/reference/reference.h"
 
 namespace cimvp {
 namespace {

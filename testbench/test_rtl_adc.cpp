@@ -1,6 +1,6 @@
 // Cross-check of the SAR converter's RTL (rtl/sar_adc.sv, Verilated C++ model
 // driven by rtl/rtl_adc_converter.h) against the numeric contract the ADC bank
-// model computes (sw/numerics.h adc_code / adc_value): random vectors, directed
+// model computes (sw/contract/numerics.h adc_code / adc_value): random vectors, directed
 // corners, handshakes, reset during a conversion, clock counts.
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include "Vsar_adc.h"
 #include "rtl/rtl_adc_converter.h"
-#include "sw/numerics.h"
+#include "sw/contract/numerics.h"
 
 namespace cimvp {
 namespace {

@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <fstream>
 
-#include "sw/config_loader.h"
-#include "sw/host/run_job.h"
-#include "sw/idx_dataset.h"
+#include "sw/formats/config_loader.h"
+#include "sw/app/run_job.h"
+#include "sw/formats/idx_dataset.h"
 #include "testbench/sc_test_support.h"
 
 namespace cimvp {

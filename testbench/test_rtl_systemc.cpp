@@ -20,7 +20,7 @@
 #include "hw/swis_pe.h"
 #include "rtl/rtl_adc_converter.h"
 #include "rtl/rtl_swis_pe.h"
-#include "sw/numerics.h"
+#include "sw/contract/numerics.h"
 #include "testbench/sc_test_support.h"
 #include "verilated_vcd_sc.h"
 

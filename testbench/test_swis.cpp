@@ -1,4 +1,4 @@
-// SWIS decomposition, scheduling and storage (sw/swis.h) against the
+// SWIS decomposition, scheduling and storage (sw/contract/swis.h) against the
 // definitions of docs/swis.md, with independent brute-force implementations.
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <numeric>
 #include <random>
 
-#include "sw/swis.h"
+#include "sw/contract/swis.h"
 
 namespace cimvp::swis {
 namespace {

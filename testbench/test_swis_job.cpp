@@ -1,4 +1,4 @@
-// `cimvp swis` (sw/host/swis_job.h) on a small trace and a random model:
+// `cimvp swis` (sw/app/swis_job.h) on a small trace and a random model:
 // its numbers are the schedule's and the performance model's, and decomposed
 // models run through the network reference. No SystemC.
 #include <gtest/gtest.h>
@@ -9,9 +9,9 @@
 #include <fstream>
 #include <random>
 
-#include "sw/host/swis_job.h"
-#include "sw/model_file.h"
-#include "sw/trace_file.h"
+#include "sw/app/swis_job.h"
+#include "sw/formats/model_file.h"
+#include "sw/formats/trace_file.h"
 #include "testbench/model_builders.h"
 
 namespace cimvp {

@@ -10,9 +10,9 @@
 #include <random>
 #include <tuple>
 
-#include "sw/model_file.h"
-#include "sw/network_reference.h"
-#include "sw/swis_storage.h"
+#include "sw/formats/model_file.h"
+#include "sw/reference/network_reference.h"
+#include "sw/compiler/swis_storage.h"
 #include "testbench/model_builders.h"
 
 namespace cimvp {

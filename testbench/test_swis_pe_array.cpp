@@ -3,7 +3,7 @@
 // platform, driven by command lists through the controller, equals the plain
 // integer product with the decomposed (or truncated) weights bit for bit in
 // every mode, takes exactly the schedule formula's compute cycles (the same
-// number as the analytic model, sw/swis_perf.h), streams layers larger than
+// number as the analytic model, sw/contract/swis_perf.h), streams layers larger than
 // its buffers, ends bad descriptors in STATUS.ERROR and controller error 7,
 // and charges energy by busy PE cycles. Each TEST elaborates its own platform
 // and runs in its own process (ctest).
@@ -31,12 +31,12 @@
 #include "hw/swis_pe.h"
 #include "hw/swis_pe_array.h"
 #include "rtl/rtl_swis_pe.h"
-#include "sw/arch_config.h"
-#include "sw/host/driver.h"
-#include "sw/host/host_cpu.h"
-#include "sw/im2col.h"
-#include "sw/swis.h"
-#include "sw/swis_perf.h"
+#include "hw/arch_config.h"
+#include "sw/driver/driver.h"
+#include "sw/driver/host_cpu.h"
+#include "sw/contract/im2col.h"
+#include "sw/contract/swis.h"
+#include "sw/contract/swis_perf.h"
 #include "testbench/platform_bench.h"
 #include "testbench/sc_test_support.h"
 
@@ -315,7 +315,7 @@ std::vector<int> filter_n(const std::vector<std::uint8_t>& tile_n, int M, int co
     return n;
 }
 
-// SS / DS: the layer decomposed (sw/swis.h) with each filter tile's N.
+// SS / DS: the layer decomposed (sw/contract/swis.h) with each filter tile's N.
 Job swis_job(const Layer& L, PeMode mode, Variant v, const std::vector<std::uint8_t>& tile_n, int cols = 8) {
     Job j;
     j.mode = mode;

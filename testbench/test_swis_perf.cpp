@@ -1,8 +1,8 @@
-// The analytic performance model of the SWIS PE array (sw/swis_perf.h): the
+// The analytic performance model of the SWIS PE array (sw/contract/swis_perf.h): the
 // cycle formula the SystemC array must match, and the event counts behind the energy.
 #include <gtest/gtest.h>
 
-#include "sw/swis_perf.h"
+#include "sw/contract/swis_perf.h"
 
 namespace cimvp::swis {
 namespace {

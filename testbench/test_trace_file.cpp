@@ -1,4 +1,4 @@
-// Network trace format v1 (sw/trace_file.h, docs/trace-format.md): the shipped
+// Network trace format v1 (sw/formats/trace_file.h, docs/trace-format.md): the shipped
 // traces against independent descriptions of the published architectures, and
 // what the parser says about malformed traces.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "sw/trace_file.h"
+#include "sw/formats/trace_file.h"
 
 namespace cimvp {
 namespace {

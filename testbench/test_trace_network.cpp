@@ -1,4 +1,4 @@
-// A trace as the platform runs it (sw/trace_network.h): the MACs the report
+// A trace as the platform runs it (sw/workloads/trace_network.h): the MACs the report
 // gives per layer against the analytic count of every shipped trace, the
 // published totals of the CIFAR traces, and the depthwise block-diagonal form.
 #include <gtest/gtest.h>
@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "sw/config_loader.h"
-#include "sw/network_reference.h"
-#include "sw/trace_network.h"
+#include "sw/formats/config_loader.h"
+#include "sw/reference/network_reference.h"
+#include "sw/workloads/trace_network.h"
 
 namespace cimvp {
 namespace {

@@ -1,4 +1,4 @@
-// `cimvp run --trace` on the SystemC platform (sw/host/trace_job.h): every
+// `cimvp run --trace` on the SystemC platform (sw/app/trace_job.h): every
 // layer's outputs equal the C++ reference bit-exactly, the report's cycles,
 // energies and MACs add up. One TEST per process (SystemC elaborates once).
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <string>
 
 #include "sc_test_support.h"
-#include "sw/host/results_json.h"
-#include "sw/host/trace_job.h"
+#include "sw/app/results_json.h"
+#include "sw/app/trace_job.h"
 
 namespace cimvp {
 namespace {

@@ -29,7 +29,7 @@ def ref_level(w, j, w_bits, binary, cell_bits):
 
 
 def ref_matrix(x, w, a_bits, w_bits, binary, rows_per_tile, hw, step=None, base=None, col_mult=None):
-    """sw/reference.cpp transcribed with Python integers, scalar by scalar.
+    """sw/reference/reference.cpp transcribed with Python integers, scalar by scalar.
     x [N][K], w [M][K] nested lists; step/base [rt][m][j] or None (unit)."""
     N, K, M = len(x), len(x[0]), len(w)
     R = rows_per_tile or hw.rows
@@ -131,7 +131,7 @@ class AdcTest(unittest.TestCase):
 
     def test_adc_layer_matches_scalar_reference(self):
         """Lossy ADC tables, column multipliers, several row tiles and steps: the tensor engine
-        against sw/reference.cpp transcribed scalar by scalar."""
+        against sw/reference/reference.cpp transcribed scalar by scalar."""
         rng = np.random.default_rng(3)
         cases = [
             dict(K=23, M=5, a_bits=4, w_bits=4, binary=False, rows=9, hw=engine.Hardware(cell_bits=2, dac_bits=4, adc_bits=4)),

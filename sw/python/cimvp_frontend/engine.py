@@ -1,5 +1,5 @@
 """The integer fake-quant reference: docs/numerics.md ("Matrix layer" through
-"Networks") on int64 torch tensors, bit-exact with sw/reference.cpp.
+"Networks") on int64 torch tensors, bit-exact with sw/reference/reference.cpp.
 
 Partial sums of one read are small integers, so they are computed with
 float64 matrix products (exact below 2^53) and converted back to int64; every

@@ -106,11 +106,11 @@ def overflow_bound(L: IntLayer, hw):
         + np.abs(L.bias.astype(np.float64))
 
 
-LOADER_AFFINE_LIMIT = 4.0e18  # sw/model_file.cpp: the loader's bound must stay below this
+LOADER_AFFINE_LIMIT = 4.0e18  # sw/formats/model_file.cpp: the loader's bound must stay below this
 
 
 def loader_bound(L: IntLayer):
-    """The model loader's own overflow bound (sw/model_file.cpp), per output: |acc| taken as
+    """The model loader's own overflow bound (sw/formats/model_file.cpp), per output: |acc| taken as
     K * max x * max |w| * max col_mult (times 4 with ADC tables)."""
     max_w = 1.0 if L.binary else 2.0 ** (L.w_bits - 1)
     max_col = 1.0 if L.col_mult is None else max(1.0, float(np.abs(L.col_mult.astype(np.float64)).max()))

@@ -1,4 +1,4 @@
-"""The integer arithmetic of the numeric contract (docs/numerics.md, sw/numerics.h)
+"""The integer arithmetic of the numeric contract (docs/numerics.md, sw/contract/numerics.h)
 on int64 torch tensors, exact: no floating point anywhere in this file."""
 import torch
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
-# ADC calibration by least squares (docs/numerics.md, sw/layer_mapping.cpp kAdcClipGrid): the
+# ADC calibration by least squares (docs/numerics.md, sw/contract/layer_mapping.cpp kAdcClipGrid): the
 # window mean +- r * std with r from this grid that minimizes the weighted squared ADC error.
 ADC_CLIP_GRID = tuple(0.5 + 0.25 * i for i in range(23))  # 0.5, 0.75, ..., 6.0
 
@@ -374,7 +374,7 @@ class ColLayer(nn.Module):
         return self.rows_in * ((1 << self.dac_bits) - 1) * ((1 << self.cell_bits) - 1)
 
     def fit_window(self, mean, std, k):
-        """docs/numerics.md calibration (sw/layer_mapping.cpp fit_column) for window
+        """docs/numerics.md calibration (sw/contract/layer_mapping.cpp fit_column) for window
         mean +- k*std clipped to [0, max psum]: narrower than the ADC range -> step 1 LSB centred
         on the mean; else step = window / (2^bits - 1), base = low end; both rounded to
         frac_bits. mean, std [G][...]. Returns (step_fx, base_fx) as float64 tensors of integers."""
@@ -398,7 +398,7 @@ class ColLayer(nn.Module):
         """ADC tables minimizing the weighted squared error on the histograms hist [N][bins]
         (partial sum v counted with weight 4^(shift)): among the windows mean +- r * std
         (fit_window) for r in ADC_CLIP_GRID, the one of least error, the smallest r on a tie
-        (sw/layer_mapping.cpp fit_column_mse)."""
+        (sw/contract/layer_mapping.cpp fit_column_mse)."""
         vals = torch.arange(hist.shape[1], dtype=torch.float64)
         n = hist.sum(1).clamp(min=1e-300)
         mean = (hist * vals).sum(1) / n

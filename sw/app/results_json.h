@@ -1,0 +1,28 @@
+// Results files (docs/results.md): the stable keys of DESIGN.md section 7.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hw/energy_report.h"
+#include "hw/arch_config.h"
+#include "sw/app/layer_job.h"
+#include "sw/app/run_job.h"
+#include "sw/app/trace_job.h"
+
+namespace cimvp {
+
+nlohmann::json energy_to_json(const EnergyBreakdown& e);
+nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg);
+nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, const RunJobSpec& spec);
+nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg, const TraceJobSpec& spec);
+// The per-layer report as CSV: kTraceCsvHeader, one row per layer, then a `total` row.
+extern const char* const kTraceCsvHeader;
+std::string trace_job_to_csv(const TraceJobResult& r);
+// Writes text to `path`; throws std::runtime_error naming the path.
+void write_text_file(const std::string& path, const std::string& text);
+// Writes the object to `path` (pretty-printed); throws std::runtime_error naming the path.
+void write_json_file(const std::string& path, const nlohmann::json& j);
+
+}  // namespace cimvp

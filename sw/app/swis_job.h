@@ -1,0 +1,109 @@
+// `cimvp swis`: the SWIS comparison report (docs/swis.md). For a layer-shape
+// trace (weights drawn from its data record) or a model file (its int8
+// layers' weights): every layer scheduled per SWIS mode at each target mean
+// shift count, and the analytic cycles, frames/s and energy of SS, DS, C-SS,
+// C-DS, Act, Wgt and FXP on the PE array (sw/contract/swis_perf.h); with a model and
+// its data set, the accuracy of post-training SWIS and of weight truncation
+// through the C++ network reference. No SystemC.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hw/arch_config.h"
+#include "sw/formats/idx_dataset.h"
+#include "sw/contract/swis_perf.h"
+
+namespace cimvp {
+
+struct SwisJobSpec {
+    std::string trace_path;  // exactly one of trace_path and model_path
+    std::string model_path;
+    std::string data_dir = kFashionMnistDir;
+    int limit = 10000;        // test images for accuracy (model only)
+    bool accuracy = true;     // with a model: measure accuracy when the data set is there
+    double alpha = 1.0;       // MSE++
+    bool scale_by_mult = true;  // model: weigh each filter's schedule cost by its multiplier squared
+    std::vector<double> targets = {2.0, 2.5, 3.0, 4.0};
+    bool progress = false;    // per-layer progress on stderr
+};
+
+// One mode of one layer (or of a total) at one target.
+struct SwisModeFigures {
+    double mean_shifts = 0;  // SWIS modes: the schedule's mean N; Act, Wgt: bits; FXP: 8
+    swis::LayerPerf perf;
+};
+using SwisModeRow = std::array<SwisModeFigures, swis::kModeCount>;
+
+struct SwisLayerRow {
+    std::string name, type;
+    bool conv = true;
+    std::int64_t macs = 0, weights = 0;
+    SwisModeRow modes;
+};
+
+struct SwisTotals {
+    std::int64_t macs = 0, weights = 0;
+    SwisModeRow modes;  // mean_shifts weighted by weights
+};
+
+struct SwisTargetReport {
+    double target = 0;
+    std::vector<SwisLayerRow> layers;
+    SwisTotals all, conv;  // every matrix layer; convolutions only (the paper's scope)
+};
+
+// A mode at a fixed shift/bit count over the whole network (convolutions only).
+struct SwisPointFigures {
+    double shifts = 0;  // the S of the point (NaN: the paper has none)
+    double fps = 0, fpj = 0;              // ours, convolutions only
+    double paper_fps = 0, paper_fpj = 0;  // the paper's Table 4 (0: not given)
+};
+// One accuracy row of the paper's Table 4 for this network, evaluated on our array.
+struct SwisPaperPoint {
+    std::string accuracy;  // e.g. ">60.2%"
+    std::array<SwisPointFigures, swis::kModeCount> modes;
+};
+
+struct SwisAccuracyRow {
+    double target = 0;
+    std::array<std::optional<double>, swis::kModeCount> accuracy;  // SS, DS, C-SS, C-DS, Wgt (integer targets)
+};
+
+struct SwisJobResult {
+    std::string source, network, kind;  // kind: "trace" or "model"
+    std::vector<std::string> skipped;    // layers not on the PE array (model: not int8)
+    std::vector<SwisTargetReport> targets;
+    // Act and Wgt at 1..8 bits and FXP, whole network: index bits - 1.
+    std::array<SwisTotals, swis::kShiftPositions> act, wgt;
+    SwisTotals fxp;
+    std::string paper_network;  // the paper's Table 4 network these points are for, if any
+    std::vector<SwisPaperPoint> paper_points;
+    // Accuracy (model with data set).
+    bool has_accuracy = false;
+    std::string accuracy_note;  // why there is none
+    int images = 0;
+    // "integer": the layers' ADCs are lossless and the devices ideal, so the network is
+    // NetworkReference's exact integer arithmetic (checked against it on cross_checked
+    // images); "reference": NetworkReference itself.
+    std::string accuracy_method;
+    int cross_checked = 0;
+    double int8_accuracy = 0;
+    std::vector<SwisAccuracyRow> accuracy;
+    double clock_ns = 1;
+    int rows = swis::kArrayRows, cols = swis::kArrayCols;
+    swis::PerfCosts costs;
+    double wall_s = 0;
+};
+
+SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec);
+void print_swis_report(const SwisJobResult& r, std::FILE* out);
+nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, const SwisJobSpec& spec);
+
+}  // namespace cimvp

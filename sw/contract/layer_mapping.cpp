@@ -1,0 +1,183 @@
+#include "sw/contract/layer_mapping.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sw/compiler/adc_calibration.h"
+
+namespace cimvp {
+
+namespace {
+constexpr int kMaxActivationBits = 8;
+constexpr int kMaxWeightBits = 8;
+
+std::string where(const MatrixLayer& layer) { return layer.name + ": "; }
+}  // namespace
+
+LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg) {
+    const auto fail = [&](const std::string& what) { throw MappingError(where(layer) + what); };
+    if (layer.K <= 0 || layer.M <= 0)
+        fail("shape " + std::to_string(layer.K) + "x" + std::to_string(layer.M) + ": expected K > 0 and M > 0");
+    if (layer.a_bits < 1 || layer.a_bits > kMaxActivationBits)
+        fail("a_bits " + std::to_string(layer.a_bits) + ": expected 1.." + std::to_string(kMaxActivationBits));
+    if (layer.binary && layer.w_bits != 1) fail("binary weights need w_bits 1, got " + std::to_string(layer.w_bits));
+    if (!layer.binary && (layer.w_bits < 2 || layer.w_bits > kMaxWeightBits))
+        fail("w_bits " + std::to_string(layer.w_bits) + ": expected 2.." + std::to_string(kMaxWeightBits) +
+             " (1 only with binary weights)");
+    if (layer.weights.size() != static_cast<std::size_t>(layer.K) * layer.M)
+        fail("has " + std::to_string(layer.weights.size()) + " weights, expected K*M = " +
+             std::to_string(static_cast<std::size_t>(layer.K) * layer.M));
+    const int wmin = layer.binary ? -1 : -(1 << (layer.w_bits - 1));
+    const int wmax = layer.binary ? 1 : (1 << (layer.w_bits - 1)) - 1;
+    for (std::size_t i = 0; i < layer.weights.size(); ++i) {
+        const int w = layer.weights[i];
+        if (w < wmin || w > wmax || (layer.binary && w == 0))
+            fail("weight " + std::to_string(i) + " = " + std::to_string(w) + " outside the " +
+                 (layer.binary ? std::string("binary set {-1, +1}") : std::to_string(layer.w_bits) + "-bit range"));
+    }
+
+    LayerMapping m;
+    m.K = layer.K;
+    m.M = layer.M;
+    m.array_rows = cfg.crossbar.rows;
+    if (layer.rows_per_tile < 0 || layer.rows_per_tile > cfg.crossbar.rows)
+        fail("rows_per_tile " + std::to_string(layer.rows_per_tile) + ": expected 0 (crossbar.rows) or 1.." +
+             std::to_string(cfg.crossbar.rows));
+    m.rows = layer.rows_per_tile > 0 ? layer.rows_per_tile : cfg.crossbar.rows;
+    m.cols = cfg.crossbar.cols;
+    m.cell_bits = cfg.crossbar.cell_bits;
+    m.dac_bits = std::min(cfg.crossbar.dac_bits, layer.a_bits);
+    m.a_bits = layer.a_bits;
+    m.w_bits = layer.w_bits;
+    m.binary = layer.binary;
+    m.slices = layer.binary ? 1 : (layer.w_bits + m.cell_bits - 1) / m.cell_bits;
+    if (m.slices > m.cols)
+        fail(std::to_string(m.slices) + " weight slices do not fit in " + std::to_string(m.cols) + " columns");
+    m.outs_per_tile = m.cols / m.slices;
+    m.row_tiles = (m.K + m.rows - 1) / m.rows;
+    m.col_tiles = (m.M + m.outs_per_tile - 1) / m.outs_per_tile;
+    m.steps = (m.a_bits + m.dac_bits - 1) / m.dac_bits;
+    const int tiles = cfg.platform.tiles;
+    if (m.row_tiles > tiles)
+        fail("K = " + std::to_string(m.K) + " needs " + std::to_string(m.row_tiles) + " row tiles of " +
+             std::to_string(m.rows) + " rows but the platform has " + std::to_string(tiles) + " tiles");
+    m.col_tiles_per_pass = std::min(m.col_tiles, tiles / m.row_tiles);
+    m.passes = (m.col_tiles + m.col_tiles_per_pass - 1) / m.col_tiles_per_pass;
+    if (!layer.col_mult.empty() && layer.col_mult.size() != static_cast<std::size_t>(m.row_tiles) * m.M)
+        fail("has " + std::to_string(layer.col_mult.size()) + " column multipliers, expected row_tiles*M = " +
+             std::to_string(static_cast<std::size_t>(m.row_tiles) * m.M));
+    m.weight_scale = layer.binary ? 2 : 1;
+    m.offset = layer.binary ? 1 : (std::int64_t{1} << (layer.w_bits - 1));
+    return m;
+}
+
+bool assign_tiles(std::vector<LayerMapping>& maps, const ArchConfig& cfg) {
+    int total = 0;
+    for (const auto& m : maps) total += m.passes == 1 ? m.tiles_used() : cfg.platform.tiles + 1;
+    const bool resident = total <= cfg.platform.tiles;
+    int next = 0;
+    for (auto& m : maps) {
+        m.tile_offset = resident ? next : 0;
+        next += m.tiles_used();
+    }
+    return resident;
+}
+
+int LayerMapping::rows_in(int rt) const { return std::min(rows, K - rt * rows); }
+int LayerMapping::outs_in(int ct) const { return std::min(outs_per_tile, M - ct * outs_per_tile); }
+int LayerMapping::bits_in_step(int t) const { return std::min(dac_bits, a_bits - t * dac_bits); }
+
+std::uint8_t LayerMapping::level(const MatrixLayer& layer, int k, int m, int j) const {
+    const int w = layer.weights[static_cast<std::size_t>(k) * M + m];
+    if (binary) return static_cast<std::uint8_t>((w + 1) / 2);
+    const int u = w + (1 << (w_bits - 1));
+    return static_cast<std::uint8_t>((u >> (j * cell_bits)) & ((1 << cell_bits) - 1));
+}
+
+std::vector<std::uint8_t> LayerMapping::tile_levels(const MatrixLayer& layer, int rt, int ct) const {
+    // level() for every cell, with the row's weights and the encoding hoisted out of the loops.
+    const int nr = rows_in(rt), no = outs_in(ct);
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(nr) * cols, 0);
+    const int off = binary ? 0 : 1 << (w_bits - 1), mask = (1 << cell_bits) - 1;
+    for (int r = 0; r < nr; ++r) {
+        const std::int8_t* w = &layer.weights[static_cast<std::size_t>(first_row(rt) + r) * M + first_out(ct)];
+        std::uint8_t* o_row = &out[static_cast<std::size_t>(r) * cols];
+        if (binary) {
+            for (int o = 0; o < no; ++o) o_row[o] = static_cast<std::uint8_t>((w[o] + 1) / 2);
+            continue;
+        }
+        for (int o = 0; o < no; ++o) {
+            const int u = w[o] + off;
+            for (int j = 0; j < slices; ++j) o_row[o * slices + j] = static_cast<std::uint8_t>((u >> (j * cell_bits)) & mask);
+        }
+    }
+    return out;
+}
+
+std::int64_t LayerMapping::max_psum(int rt) const {
+    return static_cast<std::int64_t>(rows_in(rt)) * ((1 << dac_bits) - 1) * ((1 << cell_bits) - 1);
+}
+
+AdcTables AdcTables::unit(const LayerMapping& map, int bits, int frac_bits) {
+    AdcTables t;
+    t.bits = bits;
+    t.frac_bits = frac_bits;
+    t.cols = map.cols;
+    t.col_tiles = map.col_tiles;
+    t.columns.assign(static_cast<std::size_t>(map.row_tiles) * map.col_tiles * map.cols,
+                     numerics::AdcColumn{std::int64_t{1} << frac_bits, 0});
+    return t;
+}
+
+bool adc_is_lossless(const LayerMapping& map, const ArchConfig& cfg) {
+    if (cfg.nonideal.enabled()) return false;
+    return map.max_psum(0) <= (std::int64_t{1} << cfg.adc.bits) - 1;
+}
+
+namespace {
+struct Moments {
+    double n = 0, sum = 0, sum2 = 0;
+    void add(double v) { n += 1; sum += v; sum2 += v * v; }
+    void add(const Moments& o) { n += o.n; sum += o.sum; sum2 += o.sum2; }
+    double mean() const { return n > 0 ? sum / n : 0.0; }
+    double stddev() const { return n > 0 ? std::sqrt(std::max(0.0, sum2 / n - mean() * mean())) : 0.0; }
+};
+
+numerics::AdcColumn fit_column(const Moments& mo, double k, std::int64_t max_psum, int bits, int frac_bits) {
+    return fit_adc_window(mo.mean(), mo.stddev(), k, max_psum, bits, frac_bits);
+}
+}  // namespace
+
+AdcTables calibrate_adc(const MatrixLayer& layer, const LayerMapping& map, const ArchConfig& cfg,
+                        const std::uint8_t* x, int n) {
+    AdcTables tables = AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits);
+    if (adc_is_lossless(map, cfg) || n <= 0) return tables;
+
+    std::vector<Moments> moments(tables.columns.size());
+    for (int rt = 0; rt < map.row_tiles; ++rt) {
+        for (int ct = 0; ct < map.col_tiles; ++ct) {
+            Moments* mo = &moments[(static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols];
+            for_each_ideal_read(layer, map, rt, ct, x, n, [&](int, const std::int64_t* psum) {
+                for (int c = 0; c < map.cols_in(ct); ++c) mo[c].add(static_cast<double>(psum[c]));
+            });
+        }
+    }
+    const double k = cfg.adc.clip_sigmas;
+    if (cfg.adc.step_mode == AdcStepMode::kLayer) {
+        Moments all;
+        for (const auto& mo : moments) all.add(mo);
+        const auto col = fit_column(all, k, map.max_psum(0), tables.bits, tables.frac_bits);
+        std::fill(tables.columns.begin(), tables.columns.end(), col);
+    } else {
+        for (int rt = 0; rt < map.row_tiles; ++rt)
+            for (int ct = 0; ct < map.col_tiles; ++ct)
+                for (int c = 0; c < map.cols; ++c) {
+                    const std::size_t i = (static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols + c;
+                    if (moments[i].n > 0)
+                        tables.columns[i] = fit_column(moments[i], k, map.max_psum(rt), tables.bits, tables.frac_bits);
+                }
+    }
+    return tables;
+}
+
+}  // namespace cimvp

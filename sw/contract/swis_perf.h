@@ -1,0 +1,126 @@
+// Analytic performance and energy model of the SWIS PE array (docs/swis.md
+// "Performance model"): an output-stationary systolic array of rows x cols PEs
+// (rows = output pixels, cols = filters; 8 x 8 by default), each PE consuming
+// one group of kGroupSize weights against kGroupSize activations per step. The
+// SystemC array (hw/swis_pe_array) must report the same compute cycles for the
+// same layer and schedule: compute_cycles is the contract.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/arch_config.h"
+#include "sw/contract/swis.h"
+
+namespace cimvp::swis {
+
+enum class Mode : std::uint8_t {
+    kSS,   // SWIS, single-shift PE: N cycles per group
+    kDS,   // SWIS, double-shift PE: ceil(N / 2)
+    kCSS,  // SWIS-C, single-shift
+    kCDS,  // SWIS-C, double-shift
+    kAct,  // bit-serial baseline, activations truncated to N bits, one cycle per bit
+    kWgt,  // bit-serial on weights truncated to N bits (truncate_weights), one cycle per bit
+    kFxp,  // 8-bit fixed point, one cycle per group
+};
+constexpr int kModeCount = 7;
+constexpr std::array<Mode, kModeCount> kModes = {Mode::kSS,  Mode::kDS,  Mode::kCSS, Mode::kCDS,
+                                                 Mode::kAct, Mode::kWgt, Mode::kFxp};
+const char* mode_name(Mode m);  // "SS", "DS", "C-SS", "C-DS", "Act", "Wgt", "FXP"
+inline int mode_index(Mode m) { return static_cast<int>(m); }
+bool is_swis(Mode m);          // SS, DS, C-SS, C-DS
+bool is_double_shift(Mode m);  // DS, C-DS
+Variant mode_variant(Mode m);  // SWIS-C for C-SS, C-DS
+
+constexpr int kArrayRows = 8;  // output pixels in flight
+constexpr int kArrayCols = 8;  // filters in flight: an array group of the schedule
+
+// Cycles one PE spends on one group at N shifts / bits: SS, C-SS, Act, Wgt N;
+// DS, C-DS ceil(N / 2); FXP 1.
+int cycles_per_group(Mode mode, int n);
+
+// Compute cycles of one matrix layer on the array:
+//
+//   sum over pixel tiles p (ceil(out_pixels / rows) of them)
+//     sum over filter tiles t (ceil(filters / cols), in schedule order)
+//       groups_per_filter * cycles_per_group(mode, tile_n[t]) + (rows + cols - 2)
+//
+// = ceil(out_pixels / rows) * sum_t [...]. rows + cols - 2 is the systolic
+// fill/drain skew, paid by every tile, ragged or not. tile_n[t] is the N of
+// filter tile t (Schedule::group_n with array_cols = cols); for Act and Wgt
+// the bits of the serial operand; ignored for FXP (may be empty). Throws
+// SwisError when tile_n does not have one entry per filter tile.
+std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, Mode mode,
+                             int rows = kArrayRows, int cols = kArrayCols);
+
+// Per-event energy defaults (28 nm), derived from the paper's Table 4 (ResNet-18
+// ImageNet rows; docs/swis.md "Energy" shows the arithmetic): one busy PE cycle
+// of a 4-lane PE, in pJ.
+// - bit-serial single-shift PE (SS, C-SS, Act, Wgt): the energy one more
+//   shift / bit costs per frame (Act 6 -> 7: 0.299 mJ, Wgt 4 -> 6: 0.300 mJ per
+//   bit, C-SS 2 -> 4: 0.315 mJ per shift) over ResNet-18's 4.53e8 conv group steps.
+constexpr double kPeSingleShiftPj = 0.67;
+// - double-shift PE: C-DS 2 -> 4 shifts (one more DS cycle): 0.551 mJ / 4.53e8;
+//   1.8x the single-shift PE per cycle for two shifts per cycle.
+constexpr double kPeDoubleShiftPj = 1.22;
+// - 8-bit fixed-point PE (4 multipliers): FXP's frame energy minus Act at 7
+//   bits' (the same 8-bit weights and buffers) plus 7 Act cycles: 3.65 pJ,
+//   5.5x the bit-serial PE (the paper's section 3.1 puts the single-shift PE's
+//   energy break-even with fixed point near 4 shifts, i.e. about 4x).
+constexpr double kPeFixedPointPj = 3.65;
+// The array's 64 KB buffers: Horowitz (ISSCC 2014, 45 nm) 20 pJ per 64-bit access
+// of a 32 KB SRAM = 2.5 pJ/B (the value of pe_array.buffer_pj_per_byte).
+constexpr double kBufferPjPerByte = 2.5;
+// Bytes per output activation written to the output buffer and DRAM (requantized int8).
+constexpr int kOutputBytes = 1;
+
+struct PerfCosts {
+    double clock_ns = 1.0;                    // digital.clock_ns
+    std::array<double, kModeCount> pe_pj{};   // per busy PE cycle, by mode (pe_array.pj_per_cycle_*)
+    double sram_pj_per_byte = kBufferPjPerByte;  // activation/weight/output buffers (pe_array.buffer_pj_per_byte)
+    double dram_pj_per_byte = 160.0;          // platform.dram.read_pj_per_byte
+    PerfCosts();                              // the constants above
+    static PerfCosts from_config(const ArchConfig& cfg);
+};
+
+// A matrix layer as the array runs it.
+struct PerfLayer {
+    std::string name;
+    LayerShape shape;             // one convolution group: its filters, input channels, kernel
+    int conv_groups = 1;          // independent matrix layers (depthwise: one per channel, 1 filter each)
+    int out_pixels = 1;           // output positions (fc: 1)
+    std::int64_t input_elems = 0;   // input activations per frame (C x H x W)
+    std::int64_t output_elems = 0;  // output activations per frame
+    bool conv = true;             // counts toward the convolution-only totals (the paper's scope)
+    std::int64_t macs() const {
+        return static_cast<std::int64_t>(conv_groups) * shape.filters * shape.K() * out_pixels;
+    }
+    int filter_tiles(int cols = kArrayCols) const { return (shape.filters + cols - 1) / cols; }
+    int tiles(int cols = kArrayCols) const { return conv_groups * filter_tiles(cols); }  // entries of tile_n
+};
+
+struct LayerPerf {
+    std::uint64_t cycles = 0;      // compute cycles
+    std::uint64_t pe_cycles = 0;   // busy PE cycles (PEs x cycles they hold a group)
+    double act_buffer_bytes = 0;   // activation buffer reads
+    double weight_buffer_bytes = 0;
+    double output_buffer_bytes = 0;
+    double weight_storage_bytes = 0;  // the layer's weights in this mode's format (read once from DRAM)
+    double dram_bytes = 0;            // weights + input and output activations, once per frame
+    double pe_pj = 0, sram_pj = 0, dram_pj = 0;
+    double energy_pj() const { return pe_pj + sram_pj + dram_pj; }
+    LayerPerf& operator+=(const LayerPerf& o);
+};
+
+// tile_n: one N per filter tile of every convolution group (group g's tiles at
+// g * filter_tiles .. ), empty for FXP. Activation bits: N for Act, else 8.
+// Weight bits per group: SS/DS 4 + 7N, C-SS/C-DS 7 + 4N, Wgt 4 (N + 1), Act/FXP 32.
+LayerPerf layer_perf(const PerfLayer& layer, const std::vector<int>& tile_n, Mode mode, const PerfCosts& costs,
+                     int rows = kArrayRows, int cols = kArrayCols);
+
+// Weight bits of one group in a mode at N.
+int mode_group_bits(Mode mode, int n);
+
+}  // namespace cimvp::swis

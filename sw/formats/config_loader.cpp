@@ -1,0 +1,509 @@
+#include "sw/formats/config_loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace cimvp {
+
+namespace {
+
+using nlohmann::json;
+namespace lim = config_limits;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr std::size_t kMaxShownChars = 60;  // longest offending value quoted in a message
+
+struct IntRange {
+    std::int64_t lo;
+    std::int64_t hi;
+};
+
+struct U64Range {
+    std::uint64_t lo;
+    std::uint64_t hi;
+    std::uint64_t multiple_of;  // 1: any
+};
+
+struct RealRange {
+    double lo;
+    double hi;
+    bool lo_open;  // lo itself excluded (times, bandwidths: > 0)
+};
+
+constexpr RealRange kPositive{0.0, kInf, true};      // times, bandwidths, clip_sigmas
+constexpr RealRange kNonNegative{0.0, kInf, false};  // energies
+constexpr RealRange kSigma{lim::kMinSigma, lim::kMaxSigma, false};
+constexpr RealRange kRate{lim::kMinStuckAtRate, lim::kMaxStuckAtRate, false};
+
+// pe_array: at most 256 x 256 PEs (the model keeps one object per PE); its buffers share the
+// tiles' cap, and the output buffer holds at least one rows x cols tile of int64 accumulators.
+constexpr int kMinPeArrayDim = 1;
+constexpr int kMaxPeArrayDim = 256;
+constexpr std::uint64_t kPeAccBytes = 8;
+
+constexpr const char* kStepColumn = "column";
+constexpr const char* kStepLayer = "layer";
+
+std::string format_limit(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+std::string describe(const IntRange& r) {
+    return "an integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
+}
+
+std::string describe(const U64Range& r) {
+    std::string s = (r.lo == 0 && r.hi == std::numeric_limits<std::uint64_t>::max())
+                        ? std::string("a non-negative integer (uint64)")
+                        : "an integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
+    if (r.multiple_of > 1) s += " and a multiple of " + std::to_string(r.multiple_of);
+    return s;
+}
+
+std::string describe(const RealRange& r) {
+    if (std::isinf(r.hi)) return std::string("a number ") + (r.lo_open ? "> " : ">= ") + format_limit(r.lo);
+    return std::string("a number in ") + (r.lo_open ? "(" : "[") + format_limit(r.lo) + ", " + format_limit(r.hi) + "]";
+}
+
+bool within(std::int64_t v, const IntRange& r) { return v >= r.lo && v <= r.hi; }
+bool within(std::uint64_t v, const U64Range& r) { return v >= r.lo && v <= r.hi && v % r.multiple_of == 0; }
+bool within(double v, const RealRange& r) {
+    return !std::isnan(v) && (r.lo_open ? v > r.lo : v >= r.lo) && v <= r.hi && !std::isinf(v);
+}
+
+// The offending value as the user wrote it (JSON text), shortened.
+std::string shown(const json& v) {
+    std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (s.size() > kMaxShownChars) s = s.substr(0, kMaxShownChars - 3) + "...";
+    return s;
+}
+
+std::string shown_real(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    return shown(json(v));
+}
+
+[[noreturn]] void fail(const std::string& source, const std::string& path, const std::string& what) {
+    throw ConfigError(source + ": " + (path.empty() ? std::string() : path + ": ") + what);
+}
+
+std::string step_mode_name(AdcStepMode m) { return m == AdcStepMode::kLayer ? kStepLayer : kStepColumn; }
+
+// The keys of one MemoryConfig; buffers must be a multiple of `multiple_of` bytes.
+template <class V, class Mem>
+void visit_memory(V& v, const char* key, Mem& m, std::uint64_t max_bytes, std::uint64_t multiple_of,
+                  std::uint64_t min_bytes = lim::kMinMemoryBytes) {
+    v.object(key, [&] {
+        v.u64("size_bytes", m.size_bytes, U64Range{min_bytes, max_bytes, multiple_of});
+        v.real("latency_ns", m.latency_ns, kPositive);
+        v.real("bytes_per_ns", m.bytes_per_ns, kPositive);
+        v.real("read_pj_per_byte", m.read_pj_per_byte, kNonNegative);
+        v.real("write_pj_per_byte", m.write_pj_per_byte, kNonNegative);
+        v.boolean("dmi", m.dmi);
+    });
+}
+
+// Every field, in the order of arch_config.h, with its JSON key and range: the
+// one list the reader, the writer and the validator walk, so they cannot drift.
+// Cfg is ArchConfig (reader) or const ArchConfig (writer, validator).
+template <class V, class Cfg>
+void visit_config(V& v, Cfg& c) {
+    v.object("crossbar", [&] {
+        auto& x = c.crossbar;
+        v.integer("rows", x.rows, IntRange{lim::kMinArrayDim, lim::kMaxArrayDim});
+        v.integer("cols", x.cols, IntRange{lim::kMinArrayDim, lim::kMaxArrayDim});
+        v.integer("cell_bits", x.cell_bits, IntRange{lim::kMinCellBits, lim::kMaxCellBits});
+        v.integer("dac_bits", x.dac_bits, IntRange{lim::kMinDacBits, lim::kMaxDacBits});
+        v.real("read_ns", x.read_ns, kPositive);
+        v.real("read_pj_per_cell", x.read_pj_per_cell, kNonNegative);
+        v.real("write_ns_per_row", x.write_ns_per_row, kPositive);
+        v.real("write_pj_per_cell", x.write_pj_per_cell, kNonNegative);
+    });
+    v.object("nonideal", [&] {
+        auto& n = c.nonideal;
+        v.real("conductance_sigma", n.conductance_sigma, kSigma);
+        v.real("stuck_at_rate", n.stuck_at_rate, kRate);
+        v.real("read_noise_sigma", n.read_noise_sigma, kSigma);
+        v.u64("seed", n.seed, U64Range{lim::kMinSeed, lim::kMaxSeed, 1});
+    });
+    v.object("adc", [&] {
+        auto& a = c.adc;
+        v.integer("bits", a.bits, IntRange{lim::kMinAdcBits, lim::kMaxAdcBits});
+        // crossbar is visited (read and checked) first, so cols is final here.
+        v.integer("adcs_per_macro", a.adcs_per_macro, IntRange{lim::kMinAdcsPerMacro, c.crossbar.cols});
+        v.integer("frac_bits", a.frac_bits, IntRange{lim::kMinFracBits, lim::kMaxFracBits});
+        v.real("cycle_ns", a.cycle_ns, kPositive);
+        v.real("pj_per_conversion", a.pj_per_conversion, kNonNegative);
+        v.step_mode("step_mode", a.step_mode);
+        v.real("clip_sigmas", a.clip_sigmas, kPositive);
+    });
+    v.object("digital", [&] {
+        auto& d = c.digital;
+        v.real("clock_ns", d.clock_ns, kPositive);
+        v.real("shift_add_pj", d.shift_add_pj, kNonNegative);
+        v.integer("controller_cycles_per_cmd", d.controller_cycles_per_cmd,
+                  IntRange{lim::kMinControllerCycles, lim::kMaxControllerCycles});
+        v.real("post_process_pj", d.post_process_pj, kNonNegative);
+        v.integer("post_process_lanes", d.post_process_lanes, IntRange{lim::kMinLanes, lim::kMaxLanes});
+    });
+    v.object("dma", [&] {
+        auto& d = c.dma;
+        v.real("setup_ns", d.setup_ns, kPositive);
+        v.real("bytes_per_ns", d.bytes_per_ns, kPositive);
+        v.real("pj_per_byte", d.pj_per_byte, kNonNegative);
+    });
+    v.object("platform", [&] {
+        auto& p = c.platform;
+        v.integer("tiles", p.tiles, IntRange{lim::kMinTiles, lim::kMaxTiles});
+        v.real("quantum_ns", p.quantum_ns, kPositive);
+        visit_memory(v, "dram", p.dram, lim::kMaxDramBytes, 1);
+        visit_memory(v, "input_buffer", p.input_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
+        v.boolean("ping_pong", p.ping_pong);
+        visit_memory(v, "output_buffer", p.output_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
+        visit_memory(v, "global_buffer", p.global_buffer, lim::kMaxGlobalBufferBytes, lim::kBufferAlignBytes,
+                     lim::kMinGlobalBufferBytes);
+    });
+    v.object("pe_array", [&] {
+        auto& p = c.pe_array;
+        v.integer("rows", p.rows, IntRange{kMinPeArrayDim, kMaxPeArrayDim});
+        v.integer("cols", p.cols, IntRange{kMinPeArrayDim, kMaxPeArrayDim});
+        v.u64("act_buffer_bytes", p.act_buffer_bytes, U64Range{lim::kMinMemoryBytes, lim::kMaxBufferBytes, 1});
+        v.u64("weight_buffer_bytes", p.weight_buffer_bytes, U64Range{lim::kMinMemoryBytes, lim::kMaxBufferBytes, 1});
+        // rows and cols are visited (read and checked) first.
+        const std::uint64_t one_tile =
+            static_cast<std::uint64_t>(p.rows) * static_cast<std::uint64_t>(p.cols) * kPeAccBytes;
+        v.u64("out_buffer_bytes", p.out_buffer_bytes, U64Range{one_tile, lim::kMaxBufferBytes, 1});
+        v.real("bytes_per_ns", p.bytes_per_ns, kPositive);
+        v.real("pj_per_cycle_ss", p.pj_per_cycle_ss, kNonNegative);
+        v.real("pj_per_cycle_ds", p.pj_per_cycle_ds, kNonNegative);
+        v.real("pj_per_cycle_bitserial", p.pj_per_cycle_bitserial, kNonNegative);
+        v.real("pj_per_cycle_fxp", p.pj_per_cycle_fxp, kNonNegative);
+        v.real("buffer_pj_per_byte", p.buffer_pj_per_byte, kNonNegative);
+    });
+}
+
+// Dotted key path of the object being visited.
+class KeyPath {
+protected:
+    std::vector<std::string> keys_;
+
+    std::string path(const char* key) const {
+        std::string p;
+        for (const auto& k : keys_) p += k + ".";
+        return p + key;
+    }
+};
+
+// JSON -> ArchConfig: type and range of every present key, unknown keys.
+class JsonReader : KeyPath {
+public:
+    JsonReader(const json& root, std::string source) : source_(std::move(source)) {
+        if (!root.is_object()) fail(source_, "", "expected a JSON object at the top level, got " + shown(root));
+        frames_.push_back(Frame{&root, {}});
+    }
+
+    // Rejects unknown top-level keys; call after visit_config.
+    void finish() { reject_unknown(frames_.back(), ""); }
+
+    template <class Body>
+    void object(const char* key, Body&& body) {
+        const json* sub = find(key);
+        if (sub && !sub->is_object()) fail(source_, path(key), "expected an object, got " + shown(*sub));
+        frames_.push_back(Frame{sub, {}});
+        keys_.push_back(key);
+        body();
+        keys_.pop_back();
+        reject_unknown(frames_.back(), path(key) + ".");
+        frames_.pop_back();
+    }
+
+    void integer(const char* key, int& field, const IntRange& r) {
+        const json* v = find(key);
+        if (!v) return;
+        std::int64_t x = 0;
+        if (!as_int64(*v, x) || !within(x, r))
+            fail(source_, path(key), "expected " + describe(r) + ", got " + shown(*v));
+        field = static_cast<int>(x);
+    }
+
+    void u64(const char* key, std::uint64_t& field, const U64Range& r) {
+        const json* v = find(key);
+        if (!v) return;
+        std::uint64_t x = 0;
+        if (!as_uint64(*v, x) || !within(x, r))
+            fail(source_, path(key), "expected " + describe(r) + ", got " + shown(*v));
+        field = x;
+    }
+
+    void real(const char* key, double& field, const RealRange& r) {
+        const json* v = find(key);
+        if (!v) return;
+        if (!v->is_number() || !within(v->get<double>(), r))
+            fail(source_, path(key), "expected " + describe(r) + ", got " + shown(*v));
+        field = v->get<double>();
+    }
+
+    void boolean(const char* key, bool& field) {
+        const json* v = find(key);
+        if (!v) return;
+        if (!v->is_boolean()) fail(source_, path(key), "expected true or false, got " + shown(*v));
+        field = v->get<bool>();
+    }
+
+    void step_mode(const char* key, AdcStepMode& field) {
+        const json* v = find(key);
+        if (!v) return;
+        if (v->is_string() && v->get_ref<const std::string&>() == kStepColumn) {
+            field = AdcStepMode::kColumn;
+        } else if (v->is_string() && v->get_ref<const std::string&>() == kStepLayer) {
+            field = AdcStepMode::kLayer;
+        } else {
+            fail(source_, path(key),
+                 std::string("expected \"") + kStepColumn + "\" or \"" + kStepLayer + "\", got " + shown(*v));
+        }
+    }
+
+private:
+    struct Frame {
+        const json* obj;                 // nullptr: object absent, all defaults
+        std::vector<std::string> known;  // keys visited, in declaration order
+    };
+
+    static bool as_int64(const json& v, std::int64_t& out) {
+        if (v.is_number_unsigned()) {
+            const auto u = v.get<std::uint64_t>();
+            if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+            out = static_cast<std::int64_t>(u);
+            return true;
+        }
+        if (v.is_number_integer()) {
+            out = v.get<std::int64_t>();
+            return true;
+        }
+        return false;  // float (even 8.0), string, bool, null, ...
+    }
+
+    // Parsed non-negative integers are unsigned, built ones (json(int64_t{5})) signed.
+    static bool as_uint64(const json& v, std::uint64_t& out) {
+        if (v.is_number_unsigned()) {
+            out = v.get<std::uint64_t>();
+            return true;
+        }
+        if (v.is_number_integer() && v.get<std::int64_t>() >= 0) {
+            out = static_cast<std::uint64_t>(v.get<std::int64_t>());
+            return true;
+        }
+        return false;
+    }
+
+    const json* find(const char* key) {
+        Frame& f = frames_.back();
+        f.known.emplace_back(key);
+        if (!f.obj) return nullptr;
+        const auto it = f.obj->find(key);
+        return it == f.obj->end() ? nullptr : &*it;
+    }
+
+    void reject_unknown(const Frame& f, const std::string& prefix) const {
+        if (!f.obj) return;
+        for (const auto& item : f.obj->items()) {
+            bool found = false;
+            for (const auto& k : f.known) found = found || k == item.key();
+            if (found) continue;
+            std::string list;
+            for (const auto& k : f.known) list += (list.empty() ? "" : ", ") + k;
+            fail(source_, prefix + item.key(), "unknown key (expected one of: " + list + ")");
+        }
+    }
+
+    std::string source_;
+    std::vector<Frame> frames_;
+};
+
+// ArchConfig -> JSON, every key.
+class JsonWriter : KeyPath {
+public:
+    json result = json::object();
+
+    template <class Body>
+    void object(const char* key, Body&& body) {
+        json* parent = cur_;
+        cur_ = &(*cur_)[key];
+        *cur_ = json::object();
+        body();
+        cur_ = parent;
+    }
+    void integer(const char* key, int v, const IntRange&) { (*cur_)[key] = v; }
+    void u64(const char* key, std::uint64_t v, const U64Range&) { (*cur_)[key] = v; }
+    void real(const char* key, double v, const RealRange&) { (*cur_)[key] = v; }
+    void boolean(const char* key, bool v) { (*cur_)[key] = v; }
+    void step_mode(const char* key, AdcStepMode v) { (*cur_)[key] = step_mode_name(v); }
+
+private:
+    json* cur_ = &result;
+};
+
+// Range checks on the struct itself (after command-line overrides, too).
+class Validator : KeyPath {
+public:
+    explicit Validator(std::string source) : source_(std::move(source)) {}
+
+    template <class Body>
+    void object(const char* key, Body&& body) {
+        keys_.push_back(key);
+        body();
+        keys_.pop_back();
+    }
+    void integer(const char* key, int v, const IntRange& r) {
+        if (!within(std::int64_t{v}, r))
+            fail(source_, path(key), "expected " + describe(r) + ", got " + std::to_string(v));
+    }
+    void u64(const char* key, std::uint64_t v, const U64Range& r) {
+        if (!within(v, r)) fail(source_, path(key), "expected " + describe(r) + ", got " + std::to_string(v));
+    }
+    void real(const char* key, double v, const RealRange& r) {
+        if (!within(v, r)) fail(source_, path(key), "expected " + describe(r) + ", got " + shown_real(v));
+    }
+    void boolean(const char*, bool) {}
+    void step_mode(const char* key, AdcStepMode v) {
+        if (v != AdcStepMode::kColumn && v != AdcStepMode::kLayer)
+            fail(source_, path(key),
+                 std::string("expected \"") + kStepColumn + "\" or \"" + kStepLayer + "\", got enum value " +
+                     std::to_string(static_cast<int>(v)));
+    }
+
+private:
+    std::string source_;
+};
+
+std::string read_text(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": cannot read config: is a directory");
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        throw ConfigError(path + ": cannot open config: " +
+                          (err ? std::generic_category().message(err) : std::string("unknown error")));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw ConfigError(path + ": cannot read config: I/O error");
+    return text.str();
+}
+
+// "invalid JSON at byte 42 (line 3, column 7): <what the parser expected>".
+// Line and column are counted here from the byte offset: nlohmann's own
+// column is reset by a newline it has already consumed.
+std::string syntax_error_message(const json::parse_error& e, const std::string& text) {
+    const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    std::size_t line = 1;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < at; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            line_start = i + 1;
+        }
+    }
+    std::string detail = e.what();
+    const std::string tag = "parse error";
+    if (const auto p = detail.find(tag); p != std::string::npos) {
+        if (const auto colon = detail.find(": ", p); colon != std::string::npos) detail = detail.substr(colon + 2);
+    }
+    return "invalid JSON at byte " + std::to_string(e.byte) + " (line " + std::to_string(line) + ", column " +
+           std::to_string(at - line_start + 1) + "): " + detail;
+}
+
+// nlohmann's message without its "[json.exception.out_of_range.406] " tag.
+std::string parser_message(const json::exception& e) {
+    std::string s = e.what();
+    if (const auto end = s.find("] "); !s.empty() && s[0] == '[' && end != std::string::npos) return s.substr(end + 2);
+    return s;
+}
+
+// nlohmann keeps the last of duplicate keys silently; a config must not.
+json parse_rejecting_duplicates(const std::string& text, const std::string& source) {
+    struct Frame {
+        bool is_array;
+        std::string key;
+        std::set<std::string> seen;
+    };
+    std::vector<Frame> frames;
+    auto on_event = [&](int, json::parse_event_t event, json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start:
+                frames.push_back(Frame{false, {}, {}});
+                break;
+            case json::parse_event_t::array_start:
+                frames.push_back(Frame{true, {}, {}});
+                break;
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                if (!frames.empty()) frames.pop_back();
+                break;
+            case json::parse_event_t::key: {
+                Frame& f = frames.back();
+                f.key = parsed.get<std::string>();
+                if (!f.seen.insert(f.key).second) {
+                    std::string p;
+                    for (const auto& fr : frames) {
+                        if (!fr.is_array) p += (p.empty() ? "" : ".") + fr.key;
+                    }
+                    fail(source, p, "duplicate key");
+                }
+                break;
+            }
+            case json::parse_event_t::value:
+                break;
+        }
+        return true;
+    };
+    try {
+        return json::parse(text, on_event);
+    } catch (const json::parse_error& e) {
+        fail(source, "", syntax_error_message(e, text));
+    } catch (const json::exception& e) {  // e.g. number overflow (1e999)
+        fail(source, "", "invalid JSON: " + parser_message(e));
+    }
+}
+
+}  // namespace
+
+ArchConfig load_config(const std::string& path) {
+    return config_from_json(parse_rejecting_duplicates(read_text(path), path), path);
+}
+
+ArchConfig config_from_json(const nlohmann::json& j, const std::string& source) {
+    ArchConfig cfg;
+    cfg.source = source;
+    JsonReader reader(j, source);
+    visit_config(reader, cfg);
+    reader.finish();
+    validate(cfg);  // defaults against values read (adcs_per_macro vs cols)
+    return cfg;
+}
+
+nlohmann::json config_to_json(const ArchConfig& cfg) {
+    JsonWriter writer;
+    visit_config(writer, cfg);
+    return writer.result;
+}
+
+void validate(const ArchConfig& cfg) {
+    Validator validator(cfg.source);
+    visit_config(validator, cfg);
+}
+
+}  // namespace cimvp

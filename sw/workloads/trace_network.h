@@ -1,0 +1,81 @@
+// A network trace (sw/formats/trace_file.h) as the platform runs it: every layer with
+// weights becomes one or more one-layer network models (sw/formats/model_file.h) that
+// the C++ reference and the driver run as they run a shipped model, with the
+// weights and inputs drawn from the trace's data record. Depthwise layers are
+// split into channel blocks run as block-diagonal convolutions; pool and add
+// layers run on the host. docs/trace-format.md ("Running a trace") has the rules.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/arch_config.h"
+#include "sw/formats/model_file.h"
+#include "sw/formats/trace_file.h"
+
+namespace cimvp {
+
+// Where the layers with weights run: as each layer's `map=` says, or all on one engine.
+enum class TraceMapping { kTrace, kCrossbar, kPe };
+// Parses "trace", "crossbar" or "pe"; throws std::invalid_argument naming --map.
+TraceMapping parse_trace_mapping(const std::string& s);
+
+// Accumulator standard deviations that the requantization maps to full scale (docs/trace-format.md).
+constexpr double kTraceRequantSigmas = 4.0;
+
+// One platform run of a trace layer: the whole layer, or one channel block of a depthwise layer.
+struct TraceStage {
+    std::size_t layer = 0;       // index in the trace
+    int first_channel = 0;       // the block's channels of the layer input (all for non-depthwise)
+    int channels = 0;
+    bool on_pe = false;          // the SWIS PE array instead of the crossbar tiles
+    bool logits = false;         // the classifier: the integer accumulators are the output
+};
+
+struct TraceWorkload {
+    NetworkTrace trace;
+    std::vector<TraceStage> stages;                // in execution order
+    std::vector<std::vector<std::size_t>> layer_stages;  // per trace layer: its stages (none for pool, add)
+
+    int frac_bits = 8;  // adc.frac_bits of the config it was built for
+
+    // The one-layer model of a stage, its weights drawn from the data record.
+    NetworkModel stage_model(std::size_t stage) const;
+    // Input bytes of one stage for one image (the stage's channels of the layer input, CHW).
+    std::vector<std::uint8_t> stage_input(std::size_t stage, std::uint64_t image) const;
+    // MACs of one image that a stage computes for the network: the block's own
+    // channels of a depthwise layer, not the zeros of its block-diagonal matrix.
+    std::int64_t stage_macs(std::size_t stage) const;
+    // The MACs of one image of trace layer l, summed over its stages (0 for pool and add).
+    std::int64_t layer_macs(std::size_t l) const;
+};
+
+// Plans the stages of every layer (weights are drawn by stage_model). Throws
+// TraceError naming the file, line and field when a layer cannot run on the
+// engine it maps to.
+TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& cfg, TraceMapping mapping);
+
+// Channels per block of a depthwise layer with a k x k kernel: as many whole
+// kernels as one crossbar's rows hold (at least 1).
+int depthwise_block_channels(int kernel, const ArchConfig& cfg);
+
+// Requantization shift of a layer: the smallest s >= 0 with
+// kTraceRequantSigmas * std(acc) / 2^s <= 2^a_out_bits - 1, std(acc) from the
+// drawn weights ([M][K]) and the data record's activation distribution.
+int trace_requant_shift(const std::vector<std::int8_t>& weights, int M, const TraceDistribution& act, int a_bits,
+                        int a_out_bits);
+
+// The int8 draw narrowed to w_bits (round half away from zero of w / 2^(8 - w_bits), clipped;
+// binary: +1 for w >= 0, else -1).
+std::vector<std::int8_t> narrow_trace_weights(const std::vector<std::int8_t>& w, int w_bits, bool binary);
+
+// A host layer (pool or add) of one image: its output bytes (CHW) and the
+// element operations it took (window elements visited, or additions).
+struct HostLayerResult {
+    std::vector<std::uint8_t> output;
+    std::uint64_t ops = 0;
+};
+HostLayerResult run_host_layer(const NetworkTrace& trace, std::size_t layer, std::uint64_t image);
+
+}  // namespace cimvp

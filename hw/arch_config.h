@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace cimvp {
@@ -100,5 +101,43 @@ struct ArchConfig {
 
     ArchConfig();
 };
+
+// The ranges every valid configuration fits: the loader (sw/formats/config_loader.h,
+// validate()) enforces them and the hardware models may rely on them
+// (docs/config.md lists them per key).
+namespace config_limits {
+inline constexpr int kMinArrayDim = 1;  // crossbar.rows, crossbar.cols
+inline constexpr int kMaxArrayDim = 4096;
+inline constexpr int kMinCellBits = 1;
+inline constexpr int kMaxCellBits = 2;
+inline constexpr int kMinDacBits = 1;
+inline constexpr int kMaxDacBits = 8;
+inline constexpr int kMinAdcBits = 1;
+inline constexpr int kMaxAdcBits = 16;
+inline constexpr int kMinAdcsPerMacro = 1;  // upper bound: crossbar.cols
+inline constexpr int kMinFracBits = 0;
+inline constexpr int kMaxFracBits = 16;
+inline constexpr int kMinControllerCycles = 0;
+inline constexpr int kMaxControllerCycles = 1000000;
+inline constexpr int kMinLanes = 1;  // digital.post_process_lanes
+inline constexpr int kMaxLanes = 4096;
+inline constexpr int kMinTiles = 1;
+inline constexpr int kMaxTiles = 4096;
+inline constexpr double kMinSigma = 0.0;  // nonideal.*_sigma
+inline constexpr double kMaxSigma = 5.0;
+inline constexpr double kMinStuckAtRate = 0.0;
+inline constexpr double kMaxStuckAtRate = 1.0;
+inline constexpr std::uint64_t kMinMemoryBytes = 1;
+// DRAM sits below the MMIO windows at 0x4000_0000 (hw/address_map.h).
+inline constexpr std::uint64_t kMaxDramBytes = std::uint64_t{1} << 30;  // 1 GiB
+// Per-tile buffers; keeps the tile windows (and 4096 of them) far from 64-bit overflow.
+inline constexpr std::uint64_t kMaxBufferBytes = std::uint64_t{1} << 24;  // 16 MiB
+inline constexpr std::uint64_t kBufferAlignBytes = 8;                     // input/output buffer sizes
+// The global buffer's window at 0x8000_0000 ends below the tiles at 2^32 (hw/address_map.h); 0: none.
+inline constexpr std::uint64_t kMinGlobalBufferBytes = 0;
+inline constexpr std::uint64_t kMaxGlobalBufferBytes = std::uint64_t{1} << 28;  // 256 MiB
+inline constexpr std::uint64_t kMinSeed = 0;
+inline constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
+}  // namespace config_limits
 
 }  // namespace cimvp

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "Vsar_adc.h"
-#include "sw/formats/config_loader.h"
+#include "hw/arch_config.h"
 #include "verilated_vcd_c.h"
 
 namespace cimvp {

@@ -3,10 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <iomanip>
 #include <sstream>
 

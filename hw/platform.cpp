@@ -64,7 +64,7 @@ void Platform::attach_waveforms(tlmx::WaveformRecorder& w, const WaveformSignals
     if (s.adc_tile < 0 || s.adc_tile >= static_cast<int>(tiles.size()))
         throw std::invalid_argument(std::string(name()) + ": waveform tile " + std::to_string(s.adc_tile) +
                                     ", expected 0.." + std::to_string(tiles.size() - 1));
-    const std::string root = name();
+    const std::string root = basename();  // scopes are relative to the system top: "platform", not "system.platform"
     controller.attach_waveforms(w, root + ".controller");
     dma.attach_waveforms(w, root + ".dma");
     ppu.attach_waveforms(w, root + ".ppu");

@@ -59,7 +59,7 @@ public:
     // Energy of every block from its event counts, by component.
     EnergyBreakdown energy() const;
     void reset_counters();
-    // Declares the blocks' signals under "<name()>" (docs/debugging.md) and records them from now on.
+    // Declares the blocks' signals under "<basename()>" (docs/debugging.md) and records them from now on.
     void attach_waveforms(tlmx::WaveformRecorder& w, const WaveformSignals& s);
 
 private:

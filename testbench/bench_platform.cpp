@@ -13,9 +13,9 @@
 #include "hw/platform.h"
 #include "sw/app/bench_job.h"
 #include "sw/driver/driver.h"
-#include "sw/driver/host_cpu.h"
 #include "sw/driver/network_runner.h"
 #include "sw/formats/idx_dataset.h"
+#include "sw/system/system.h"
 
 namespace cimvp {
 namespace {
@@ -88,16 +88,13 @@ int sc_main(int argc, char* argv[]) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-    Platform platform("platform", kConfig);
-    HostCpu host("host", [&](HostCpu& cpu) {
+    System system("system", kConfig);
+    system.run([&](HostCpu& cpu) {
         Driver driver(cpu, kConfig);
-        g_platform = &platform;
+        g_platform = &system.platform;
         g_driver = &driver;
         benchmark::RunSpecifiedBenchmarks();
     });
-    platform.router.attach("host", host.bus_socket);
-    host.irq.bind(platform.irq);
-    host.run();
     benchmark::Shutdown();
     return 0;
 }

@@ -1,5 +1,5 @@
-// The whole platform with the host CPU and the driver, wired the way the cimvp
-// tool wires them; the test body is the host's program.
+// The system top (sw/system/system.h) the way the cimvp tool builds it, with a
+// driver for the test body, which is the host's program.
 #pragma once
 
 #include <functional>
@@ -8,34 +8,28 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "hw/platform.h"
 #include "hw/arch_config.h"
 #include "sw/driver/driver.h"
-#include "sw/driver/host_cpu.h"
+#include "sw/system/system.h"
 
 namespace cimvp::test {
 
 struct PlatformBench {
     ArchConfig cfg;
-    Platform platform;
-    HostCpu host;
-    std::function<void(HostCpu&, Driver&)> body;
+    System system;
+    Platform& platform;
     bool finished = false;
 
-    explicit PlatformBench(const ArchConfig& c)
-        : cfg(c), platform("platform", c), host("host", [this](HostCpu& cpu) {
-              Driver driver(cpu, cfg);
-              if (body) body(cpu, driver);
-              finished = true;
-          }) {
-        platform.router.attach("host", host.bus_socket);
-        host.irq.bind(platform.irq);
-    }
+    explicit PlatformBench(const ArchConfig& c, const SystemOptions& options = {})
+        : cfg(c), system("system", c, options), platform(system.platform) {}
 
     // Runs the program to its end: no exception escapes, the simulation stops normally.
-    void run(std::function<void(HostCpu&, Driver&)> b) {
-        body = std::move(b);
-        EXPECT_NO_THROW(host.run());
+    void run(std::function<void(HostCpu&, Driver&)> body) {
+        EXPECT_NO_THROW(system.run([&](HostCpu& cpu) {
+            Driver driver(cpu, cfg);
+            body(cpu, driver);
+            finished = true;
+        }));
         EXPECT_TRUE(finished);
         EXPECT_EQ(sc_core::sc_get_status(), sc_core::SC_STOPPED);
     }

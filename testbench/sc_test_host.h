@@ -1,7 +1,7 @@
 // A host CPU stand-in for SystemC tests of platform slices: an initiator whose
 // thread runs the test body through a quantum-keeper bus, then stops the
 // simulation. Tests that need the whole platform with the driver use
-// platform_bench.h instead.
+// platform_bench.h (the system top) instead.
 #pragma once
 
 #include <cstdint>

@@ -5,11 +5,10 @@
 #include <memory>
 #include <stdexcept>
 
-#include "hw/platform.h"
 #include "sw/driver/driver.h"
-#include "sw/driver/host_cpu.h"
 #include "sw/driver/network_runner.h"
 #include "sw/formats/idx_dataset.h"
+#include "sw/system/system.h"
 
 namespace cimvp {
 
@@ -68,8 +67,9 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
         cases.push_back(std::move(c));
     }
 
-    Platform platform("platform", cfg);
-    HostCpu host("host", [&](HostCpu& cpu) {
+    System sys("system", cfg);
+    Platform& platform = sys.platform;
+    sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         for (Case& c : cases) {
             const Driver::Mark m = driver.mark();
@@ -102,9 +102,6 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
             c.row.agreement = static_cast<double>(agree) / c.row.images;
         }
     });
-    platform.router.attach("host", host.bus_socket);
-    host.irq.bind(platform.irq);
-    host.run();
     BenchJobResult r;
     for (auto& c : cases) r.rows.push_back(c.row);
     return r;

@@ -2,14 +2,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <iostream>
 #include <random>
 
-#include "hw/platform.h"
-#include "sw/driver/command_stream_recorder.h"
 #include "sw/driver/driver.h"
-#include "sw/driver/host_cpu.h"
 #include "sw/reference/reference.h"
+#include "sw/system/system.h"
 
 namespace cimvp {
 
@@ -77,32 +74,28 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     r.cell_bit_ops = ref.cell_bit_ops_per_vector() * r.vectors;
     r.exact = integer_matmul(r.layer, x.data(), r.vectors);
 
-    Platform platform("platform", cfg);
-    platform.log.set_stream(&std::cerr);
-    platform.log.enable(spec.log_transactions);
-    Waveforms waves;
-    if (spec.waveforms.enabled()) waves = open_waveforms(spec.waveforms, platform);
+    SystemOptions options;
+    options.log_transactions = spec.log_transactions;
+    options.waveforms = spec.waveforms;
+    options.record_commands = !spec.record_path.empty();
+    System sys("system", cfg, options);
+    Platform& platform = sys.platform;
+    Waveforms* waves = sys.waveforms();
     CommandListStats stats;
     EnergyBreakdown before;  // what the host's loading of DRAM cost: not the accelerator's
-    HostCpu host("host", [&](HostCpu& cpu) {
+    t0 = std::chrono::steady_clock::now();
+    sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         driver.set_start_hook([&] { before = platform.energy(); });
-        if (waves.recorder) driver.set_waveforms(waves.recorder.get(), waves.list);
+        if (waves) driver.set_waveforms(waves->recorder.get(), waves->list);
         r.platform = driver.run_matrix_layer(r.layer, r.map, adc, x.data(), r.vectors, 0, &stats);
     });
-    platform.router.attach("host", host.bus_socket);
-    host.irq.bind(platform.irq);
-    CommandStreamRecorder recorder(cfg);
-    if (!spec.record_path.empty()) host.set_observer(&recorder);
-    t0 = std::chrono::steady_clock::now();
-    host.run();
     r.platform_wall_s = seconds_since(t0);
-    if (waves.recorder) waves.recorder->close();
     if (!spec.record_path.empty())
-        recorder.write(spec.record_path,
-                       {{"command", "layer"}, {"layer", r.layer.name}, {"K", r.layer.K}, {"M", r.layer.M},
-                        {"vectors", r.vectors}, {"seed", spec.seed}},
-                       sc_core::sc_time_stamp());
+        sys.command_recorder()->write(spec.record_path,
+                                      {{"command", "layer"}, {"layer", r.layer.name}, {"K", r.layer.K},
+                                       {"M", r.layer.M}, {"vectors", r.vectors}, {"seed", spec.seed}},
+                                      sc_core::sc_time_stamp());
 
     r.cycles = stats.cycles;
     r.sim_time_ns = stats.sim_ns;

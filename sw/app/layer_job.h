@@ -13,7 +13,7 @@
 #include "hw/arch_config.h"
 #include "sw/contract/im2col.h"
 #include "sw/contract/layer_mapping.h"
-#include "sw/app/waveform_options.h"
+#include "sw/system/waveform_options.h"
 
 namespace cimvp {
 

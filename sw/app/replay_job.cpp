@@ -6,10 +6,9 @@
 #include <vector>
 
 #include "hw/address_map.h"
-#include "hw/platform.h"
 #include "sw/formats/config_loader.h"
 #include "sw/driver/command_stream_recorder.h"
-#include "sw/driver/host_cpu.h"
+#include "sw/system/system.h"
 #include "tlm/transaction_log.h"
 
 namespace cimvp {
@@ -67,9 +66,10 @@ ReplayJobResult run_replay_job(const CommandStream& s, const ArchConfig& cfg) {
     r.recorded = totals_from(r.info);
     r.recorded_end_ps = r.info.value("end_ps", std::uint64_t{0});
 
-    Platform platform("platform", cfg);
+    System sys("system", cfg);
     CommandListTally tally(kControllerBase);
-    HostCpu host("host", [&](HostCpu& cpu) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sys.run([&](HostCpu& cpu) {
         std::vector<std::uint8_t> buf;
         for (std::size_t i = 0; i < s.events.size(); ++i) {
             const StreamEvent& e = s.events[i];
@@ -119,14 +119,10 @@ ReplayJobResult run_replay_job(const CommandStream& s, const ArchConfig& cfg) {
             ++r.events;
         }
     });
-    platform.router.attach("host", host.bus_socket);
-    host.irq.bind(platform.irq);
-    const auto t0 = std::chrono::steady_clock::now();
-    host.run();
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.end_ps = to_picoseconds(sc_core::sc_time_stamp());
     r.replayed = tally.totals();
-    r.energy = platform.energy();
+    r.energy = sys.platform.energy();
     if (r.replayed.cycles != r.recorded.cycles || r.replayed.lists != r.recorded.lists ||
         r.replayed.sim_time_ns != r.recorded.sim_time_ns)
         throw ReplayMismatch("totals differ: recorded " + std::to_string(r.recorded.lists) + " command lists, " +

@@ -3,23 +3,19 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <iomanip>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "hw/platform.h"
 #include "rtl/rtl_adc_converter.h"
 #include "rtl/rtl_swis_pe.h"
-#include "sw/driver/command_stream_recorder.h"
-#include "sw/driver/host_cpu.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/network_reference.h"
+#include "sw/system/system.h"
 
 namespace cimvp {
 
@@ -132,19 +128,106 @@ NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec
     return o;
 }
 
+namespace {
+
+// The data set's test images, checked against the model's input.
+ImageSet load_test_images(const NetworkModel& model, const RunJobSpec& spec) {
+    if (model.in_c != 1 || model.in_bits != 8)
+        throw ModelError(spec.model_path + ": input: expected 1 channel of 8-bit pixels for an IDX data set, got " +
+                         std::to_string(model.in_c) + " channels of " + std::to_string(model.in_bits) + " bits");
+    ImageSet test = load_idx_dataset(spec.data_dir, "t10k", spec.limit);
+    if (test.height != model.in_h || test.width != model.in_w)
+        throw ModelError(spec.model_path + ": input: expected " + std::to_string(test.height) + "x" +
+                         std::to_string(test.width) + " images (the data set's), the model takes " +
+                         std::to_string(model.in_h) + "x" + std::to_string(model.in_w));
+    return test;
+}
+
+// The system the run asks for: waveforms, RTL twins (the PE twin in the run's shift mode), recorder.
+SystemOptions system_options(const RunJobSpec& spec, const NetworkOptions& options) {
+    SystemOptions o;
+    o.waveforms = spec.waveforms;
+    o.rtl = spec.rtl;
+    o.rtl_pe_mode = options.double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift;
+    o.rtl_vcd = spec.rtl_vcd;
+    o.rtl_vcd_cycles = spec.rtl_vcd_cycles;
+    o.record_commands = !spec.record_path.empty();
+    return o;
+}
+
+// What the RTL twins did in the run, against the models' own counts.
+RtlRunStats rtl_run_stats(System& sys, const ArchConfig& cfg) {
+    const Platform& platform = sys.platform;
+    const RtlAdcConverter& adc = *sys.rtl_adc();
+    const RtlSwisPe& pe = *sys.rtl_pe();
+    RtlRunStats x;
+    x.adc_bits = cfg.adc.bits;
+    x.conversions = adc.conversions();
+    x.adc_cycles = adc.cycles() - sys.rtl_adc_reset_cycles();
+    x.pe_outputs = platform.pe_array.counters().datapath_outputs;
+    x.pe_groups = pe.groups();
+    x.pe_cycles = pe.cycles();
+    x.adc_seconds = adc.wall_seconds();
+    x.pe_seconds = pe.wall_seconds();
+    x.pe_mismatches = platform.pe_array.counters().datapath_mismatches;
+    x.pe_bypassed_jobs = platform.pe_array.counters().datapath_bypassed_jobs;
+    const auto& pc = platform.pe_array.counters().pe_cycles;
+    x.model_pe_cycles = pc[static_cast<std::size_t>(PeMode::kSingleShift)] +
+                        pc[static_cast<std::size_t>(PeMode::kDoubleShift)];
+    for (const auto& t : platform.tiles) {
+        x.model_conversions += t->adc.counters().conversions;
+        x.adc_mismatches += t->adc.counters().converter_mismatches;
+    }
+    return x;
+}
+
+// One report per layer (where it ran, its statistics and placement) and the totals over layers.
+void add_layer_reports(RunJobResult& r, const NetworkModel& model, const NetworkOptions& options,
+                       const std::vector<RunStats>& layer_stats, const std::vector<std::pair<bool, int>>& placement) {
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        const NetworkLayer& L = model.layers[l];
+        LayerReport lr;
+        lr.name = model.layer_name(l);
+        lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
+        lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
+        lr.stats = layer_stats[l];
+        lr.scratch_on_chip = placement[l].first;
+        lr.images_per_step = placement[l].second;
+        if (L.swis) {
+            lr.swis = swis_storage_report(model, l, {});
+            lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";
+        }
+        r.total.sim_ns += lr.stats.sim_ns;
+        r.total.cycles += lr.stats.cycles;
+        r.total.commands += lr.stats.commands;
+        r.total.energy += lr.stats.energy;
+        r.layers.push_back(lr);
+    }
+}
+
+// The front end's digest of its integer logits over the whole test set, when comparable.
+void compare_with_front_end(RunJobResult& r, const std::string& model_path) {
+    r.expected_path = expected_results_path(model_path);
+    std::ifstream ef(r.expected_path);
+    if (ef && r.recalibrated.empty()) {
+        try {
+            const auto j = nlohmann::json::parse(ef);
+            if (j.contains("logits_fnv1a64") && j.value("images", 0) == r.images)
+                r.fake_quant_match = j["logits_fnv1a64"].get<std::string>() == r.logits_digest;
+        } catch (const nlohmann::json::exception& e) {
+            throw ModelError(r.expected_path + ": " + e.what());
+        }
+    }
+}
+
+}  // namespace
+
 RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     RunJobResult r;
     const NetworkModel model = load_model(spec.model_path);
     const NetworkOptions options = network_options(model, spec);
     check_model_fits(model, cfg, options.on_pe);
-    if (model.in_c != 1 || model.in_bits != 8)
-        throw ModelError(spec.model_path + ": input: expected 1 channel of 8-bit pixels for an IDX data set, got " +
-                         std::to_string(model.in_c) + " channels of " + std::to_string(model.in_bits) + " bits");
-    const ImageSet test = load_idx_dataset(spec.data_dir, "t10k", spec.limit);
-    if (test.height != model.in_h || test.width != model.in_w)
-        throw ModelError(spec.model_path + ": input: expected " + std::to_string(test.height) + "x" +
-                         std::to_string(test.width) + " images (the data set's), the model takes " +
-                         std::to_string(model.in_h) + "x" + std::to_string(model.in_w));
+    const ImageSet test = load_test_images(model, spec);
     ImageSet calib;
     if (NetworkReference::needs_calibration(model, cfg, options))
         calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
@@ -159,51 +242,23 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     if (spec.waveforms.image && *spec.waveforms.image >= static_cast<std::uint64_t>(test.count))
         throw std::invalid_argument("--vcd-image: expected an image index 0.." + std::to_string(test.count - 1) +
                                     " of the images run, got " + std::to_string(*spec.waveforms.image));
-    // The RTL twins stand in for every ADC bank's converter and for the PE array's datapath.
-    std::unique_ptr<RtlAdcConverter> rtl_adc;
-    std::unique_ptr<RtlSwisPe> rtl_pe;
-    if (spec.rtl) {
-        rtl_adc = std::make_unique<RtlAdcConverter>();
-        rtl_pe = std::make_unique<RtlSwisPe>(options.double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift);
-        if (!spec.rtl_vcd.empty()) {
-            const auto ps = [](double ns) { return static_cast<std::uint64_t>(std::llround(ns * 1000.0)); };
-            rtl_adc->open_vcd(spec.rtl_vcd + ".sar_adc.vcd", spec.rtl_vcd_cycles, ps(cfg.adc.cycle_ns));
-            rtl_pe->open_vcd(spec.rtl_vcd + ".swis_pe.vcd", spec.rtl_vcd_cycles, ps(cfg.digital.clock_ns));
-        }
-    }
-    Platform platform("platform", cfg);
-    Waveforms waves;
-    if (spec.waveforms.enabled()) waves = open_waveforms(spec.waveforms, platform);
-    if (waves.recorder && spec.rtl) {  // the RTL's side in the same file (docs/debugging.md)
-        rtl_adc->attach_waveforms(*waves.recorder, "rtl.sar_adc");
-        rtl_pe->attach_waveforms(*waves.recorder, "rtl.swis_pe");
-    }
-    if (spec.rtl) {
-        for (auto& t : platform.tiles) t->adc.set_converter(rtl_adc.get());
-        platform.pe_array.set_datapath(rtl_pe.get());
-    }
-    const std::uint64_t adc_reset_cycles = rtl_adc ? rtl_adc->cycles() : 0;
-    const bool gate_rtl = !spec.rtl_vcd.empty() && spec.waveforms.enabled() && spec.waveforms.gated();
-    if (gate_rtl) {
-        rtl_adc->set_vcd_gate(false);
-        rtl_pe->set_vcd_gate(false);
-    }
+    System sys("system", cfg, system_options(spec, options));
+    Platform& platform = sys.platform;
+    Waveforms* waves = sys.waveforms();
     Progress progress(spec.progress, test.count);
     Fnv64 digest;
     std::vector<RunStats> layer_stats;
     std::vector<std::pair<bool, int>> placement;
-    HostCpu host("host", [&](HostCpu& cpu) {
+    const auto t_run = Clock::now();
+    sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         NetworkRunner runner(driver, net, cfg, spec.batch, [&] { return platform.energy(); });
-        if (waves.recorder) {
-            driver.set_waveforms(waves.recorder.get(), waves.list);
+        if (waves) {
+            driver.set_waveforms(waves->recorder.get(), waves->list);
             runner.set_layer_hook([&](std::size_t l, std::uint64_t first, int n, bool begin) {
-                waves.layer_list(spec.waveforms, vcd_layer, l, first, n, begin, cpu.now());
+                waves->layer_list(spec.waveforms, vcd_layer, l, first, n, begin, cpu.now());
                 // --vcd-layer and --vcd-image select the RTL's clocks too (docs/rtl.md).
-                if (gate_rtl && selects(spec.waveforms, vcd_layer, l, first, n)) {
-                    rtl_adc->set_vcd_gate(begin);
-                    rtl_pe->set_vcd_gate(begin);
-                }
+                if (sys.rtl_vcd_gated() && selects(spec.waveforms, vcd_layer, l, first, n)) sys.gate_rtl_vcd(begin);
             });
         }
         runner.program();
@@ -228,79 +283,21 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
             placement.emplace_back(runner.scratch_on_chip(l), runner.images_per_step(l));
         r.activations_on_chip = runner.activations_on_chip();
     });
-    platform.router.attach("host", host.bus_socket);
-    host.irq.bind(platform.irq);
-    CommandStreamRecorder recorder(cfg);
-    if (!spec.record_path.empty()) host.set_observer(&recorder);
-    const auto t0 = Clock::now();
-    host.run();
-    r.wall_s = since(t0) - r.reference_wall_s;
-    if (waves.recorder) waves.recorder->close();
+    r.wall_s = since(t_run) - r.reference_wall_s;
     if (!spec.record_path.empty())
-        recorder.write(spec.record_path,
-                       {{"command", "run"}, {"model", spec.model_path}, {"model_name", model.name},
-                        {"images", test.count}, {"batch", spec.batch}, {"pe_layers", spec.pe_layers},
-                        {"swis_shifts", spec.swis_shifts}, {"single_shift", spec.single_shift}},
-                       sc_core::sc_time_stamp());
+        sys.command_recorder()->write(spec.record_path,
+                                      {{"command", "run"}, {"model", spec.model_path}, {"model_name", model.name},
+                                       {"images", test.count}, {"batch", spec.batch}, {"pe_layers", spec.pe_layers},
+                                       {"swis_shifts", spec.swis_shifts}, {"single_shift", spec.single_shift}},
+                                      sc_core::sc_time_stamp());
 
-    if (spec.rtl) {
-        RtlRunStats& x = r.rtl.emplace();
-        x.adc_bits = cfg.adc.bits;
-        x.conversions = rtl_adc->conversions();
-        x.adc_cycles = rtl_adc->cycles() - adc_reset_cycles;
-        x.pe_outputs = platform.pe_array.counters().datapath_outputs;
-        x.pe_groups = rtl_pe->groups();
-        x.pe_cycles = rtl_pe->cycles();
-        x.adc_seconds = rtl_adc->wall_seconds();
-        x.pe_seconds = rtl_pe->wall_seconds();
-        x.pe_mismatches = platform.pe_array.counters().datapath_mismatches;
-        x.pe_bypassed_jobs = platform.pe_array.counters().datapath_bypassed_jobs;
-        const auto& pc = platform.pe_array.counters().pe_cycles;
-        x.model_pe_cycles = pc[static_cast<std::size_t>(PeMode::kSingleShift)] +
-                            pc[static_cast<std::size_t>(PeMode::kDoubleShift)];
-        for (const auto& t : platform.tiles) {
-            x.model_conversions += t->adc.counters().conversions;
-            x.adc_mismatches += t->adc.counters().converter_mismatches;
-        }
-        rtl_adc->close_vcd();
-        rtl_pe->close_vcd();
-    }
+    if (spec.rtl) r.rtl = rtl_run_stats(sys, cfg);
     r.images = test.count;
     r.accuracy = r.images ? static_cast<double>(r.correct) / r.images : 0.0;
     r.agreement = spec.check_reference && r.images ? static_cast<double>(r.agree) / r.images : 0.0;
     r.logits_digest = digest.hex();
-    for (std::size_t l = 0; l < model.layers.size(); ++l) {
-        const NetworkLayer& L = model.layers[l];
-        LayerReport lr;
-        lr.name = model.layer_name(l);
-        lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
-        lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
-        lr.stats = layer_stats[l];
-        lr.scratch_on_chip = placement[l].first;
-        lr.images_per_step = placement[l].second;
-        if (L.swis) {
-            lr.swis = swis_storage_report(model, l, {});
-            lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";
-        }
-        r.total.sim_ns += lr.stats.sim_ns;
-        r.total.cycles += lr.stats.cycles;
-        r.total.commands += lr.stats.commands;
-        r.total.energy += lr.stats.energy;
-        r.layers.push_back(lr);
-    }
-
-    // The front end's digest of its integer logits over the whole test set, when comparable.
-    r.expected_path = expected_results_path(spec.model_path);
-    std::ifstream ef(r.expected_path);
-    if (ef && r.recalibrated.empty()) {
-        try {
-            const auto j = nlohmann::json::parse(ef);
-            if (j.contains("logits_fnv1a64") && j.value("images", 0) == r.images)
-                r.fake_quant_match = j["logits_fnv1a64"].get<std::string>() == r.logits_digest;
-        } catch (const nlohmann::json::exception& e) {
-            throw ModelError(r.expected_path + ": " + e.what());
-        }
-    }
+    add_layer_reports(r, model, options, layer_stats, placement);
+    compare_with_front_end(r, spec.model_path);
     return r;
 }
 

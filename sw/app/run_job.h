@@ -11,7 +11,7 @@
 
 #include "hw/arch_config.h"
 #include "sw/driver/network_runner.h"
-#include "sw/app/waveform_options.h"
+#include "sw/system/waveform_options.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/network_reference.h"
 #include "sw/compiler/swis_storage.h"

@@ -6,9 +6,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "hw/platform.h"
-#include "sw/driver/host_cpu.h"
 #include "sw/reference/network_reference.h"
+#include "sw/system/system.h"
 
 namespace cimvp {
 
@@ -67,8 +66,9 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
     r.layers.resize(trace.layers.size());
     std::vector<char> image_ok(static_cast<std::size_t>(spec.images), 1);
 
-    Platform platform("platform", cfg);
-    HostCpu host("host", [&](HostCpu& cpu) {
+    System sys("system", cfg);
+    Platform& platform = sys.platform;
+    sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         for (std::size_t l = 0; l < trace.layers.size(); ++l) {
             const TraceLayer& L = trace.layers[l];
@@ -181,9 +181,6 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
             }
         }
     });
-    platform.router.attach("host", host.bus_socket);
-    host.irq.bind(platform.irq);
-    host.run();
     for (char ok : image_ok) r.agree += ok != 0;
     r.agreement = spec.check_reference ? static_cast<double>(r.agree) / r.images : 0.0;
     return r;

@@ -1,4 +1,4 @@
-#include "sw/app/waveform_options.h"
+#include "sw/system/waveform_options.h"
 
 #include <cmath>
 #include <stdexcept>

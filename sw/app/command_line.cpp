@@ -1,0 +1,67 @@
+#include "sw/app/command_line.h"
+
+#include <iostream>
+#include <stdexcept>
+
+#include "sw/formats/config_loader.h"
+
+namespace cimvp::cli {
+
+const char* const kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp";
+
+void add_common(po::options_description& d) {
+    d.add_options()("help,h", "show this help")(
+        "config", po::value<std::string>(), "architecture config JSON (default: built-in defaults = configs/default.json)")(
+        "seed", po::value<std::uint64_t>()->default_value(1), "seed of the random layer, inputs and device draws")(
+        "json", po::value<std::string>(), "write the results object to this file");
+}
+
+void add_waveform_options(po::options_description& d, bool network) {
+    d.add_options()("vcd", po::value<std::string>(), "write a VCD waveform of the platform's signals to this file "
+                                                      "(docs/debugging.md; GTKWave view: scripts/cimvp.gtkw)")(
+        "vcd-from", po::value<std::string>(), "record from this simulated time on (e.g. 10us, 2.5ms, 1000ns)")(
+        "vcd-to", po::value<std::string>(), "record up to this simulated time")(
+        "vcd-tile", po::value<int>()->default_value(0), "tile whose ADC column the waveform shows")(
+        "vcd-column", po::value<int>()->default_value(0), "crossbar column of --vcd-tile whose ADC codes are recorded")(
+        "vcd-tiles", po::value<int>()->default_value(0), "record the busy line of the first K tiles (0: all)");
+    if (network)
+        d.add_options()("vcd-layer", po::value<std::string>(),
+                        "record only while this layer's lists run: an index, a name like conv2 or fc1, or "
+                        "'layer 2 (conv)'")(
+            "vcd-image", po::value<std::uint64_t>(), "record only the lists of the batch holding this image");
+}
+
+WaveformOptions waveform_options_from(const po::variables_map& vm, const ArchConfig& cfg) {
+    WaveformOptions o;
+    if (vm.count("vcd")) o.path = vm["vcd"].as<std::string>();
+    if (o.enabled() && o.path.empty()) throw std::invalid_argument("--vcd: expected a file name");
+    if (vm.count("vcd-from")) o.from_ns = parse_sim_time_ns("--vcd-from", vm["vcd-from"].as<std::string>());
+    if (vm.count("vcd-to")) o.to_ns = parse_sim_time_ns("--vcd-to", vm["vcd-to"].as<std::string>());
+    o.tile = vm["vcd-tile"].as<int>();
+    o.column = vm["vcd-column"].as<int>();
+    o.tiles = vm["vcd-tiles"].as<int>();
+    if (vm.count("vcd-layer")) o.layer = vm["vcd-layer"].as<std::string>();
+    if (vm.count("vcd-layer") && o.layer.empty()) throw std::invalid_argument("--vcd-layer: expected a layer index or name");
+    if (vm.count("vcd-image")) o.image = vm["vcd-image"].as<std::uint64_t>();
+    validate(o, cfg);
+    return o;
+}
+
+bool parse_or_help(const po::options_description& d, const std::vector<std::string>& args, po::variables_map& vm) {
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+    if (!vm.count("help")) return false;
+    std::cout << d << '\n';
+    return true;
+}
+
+ArchConfig config_from(const po::variables_map& vm) {
+    ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : ArchConfig();
+    if (vm.count("adc-bits") && vm["adc-bits"].as<int>() > 0) cfg.adc.bits = vm["adc-bits"].as<int>();
+    if (vm.count("tiles") && vm["tiles"].as<int>() > 0) cfg.platform.tiles = vm["tiles"].as<int>();
+    if (vm.count("seed")) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();
+    validate(cfg);
+    return cfg;
+}
+
+}  // namespace cimvp::cli

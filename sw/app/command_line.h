@@ -1,0 +1,41 @@
+// What every subcommand's command line shares: exit codes, the common options
+// (--config, --seed, --json), the waveform options, parsing with --help, and the
+// configuration the options select. Each subcommand (sw/app/*_command.cpp) owns
+// its other options and their rules.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "hw/arch_config.h"
+#include "sw/system/waveform_options.h"
+
+namespace cimvp::cli {
+
+namespace po = boost::program_options;
+
+constexpr int kExitOk = 0;
+constexpr int kExitMismatch = 1;  // the platform disagreed with the reference
+constexpr int kExitUsage = 2;     // bad command line, config or layer
+
+// The model `run` and `bench --layer-type` use when none is given.
+extern const char* const kDefaultModel;
+
+// --help, --config, --seed, --json.
+void add_common(po::options_description& d);
+
+// --vcd and its options; `network`: the layer and image gates of `cimvp run`.
+void add_waveform_options(po::options_description& d, bool network);
+
+// The waveform options given, checked against the configuration.
+WaveformOptions waveform_options_from(const po::variables_map& vm, const ArchConfig& cfg);
+
+// Parses a command's options; prints its help and returns true when --help was given.
+bool parse_or_help(const po::options_description& d, const std::vector<std::string>& args, po::variables_map& vm);
+
+// --config (or the built-in defaults) with the --adc-bits, --tiles and --seed overrides, validated.
+ArchConfig config_from(const po::variables_map& vm);
+
+}  // namespace cimvp::cli

@@ -1,0 +1,21 @@
+// The subcommands of `cimvp`, one source each (sw/app/<name>_command.cpp): each
+// owns its options, their rules and its report, and returns the exit code
+// (sw/app/command_line.h). sw/app/cimvp_main.cpp only dispatches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cimvp::cli {
+
+using Args = std::vector<std::string>;  // the arguments after the subcommand's name
+
+int run_command(const Args& args);      // run: a network on the data set, or a workload trace
+int layer_command(const Args& args);    // layer: one random layer, checked bit-exactly
+int bench_command(const Args& args);    // bench: platform against reference speed
+int replay_command(const Args& args);   // replay: a recorded command stream, without the driver
+int info_command(const Args& args);     // info: the effective configuration and address map
+int swis_command(const Args& args);     // swis: the SWIS report of a trace or a model
+int convert_command(const Args& args);  // convert: a model with SWIS groups stored (format v2)
+
+}  // namespace cimvp::cli

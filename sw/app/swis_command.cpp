@@ -1,0 +1,64 @@
+// `cimvp swis`: the SWIS report of a layer-shape trace or of a model.
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "sw/app/command_line.h"
+#include "sw/app/commands.h"
+#include "sw/app/results_json.h"
+#include "sw/app/swis_job.h"
+#include "sw/formats/idx_dataset.h"
+
+namespace cimvp::cli {
+
+int swis_command(const Args& args) {
+    po::options_description d("cimvp swis [options]");
+    add_common(d);
+    d.add_options()("trace", po::value<std::string>(), "layer-shape trace (traces/*.trace); weights from its data record")(
+        "model", po::value<std::string>(), "model file (format v1): its 8-bit layers' weights, and accuracy")(
+        "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set (--model)")(
+        "limit", po::value<int>()->default_value(10000), "test images for the accuracy (--model)")(
+        "targets", po::value<std::string>()->default_value("2,2.5,3,4"), "mean shift counts N to schedule for")(
+        "alpha", po::value<double>()->default_value(1.0), "MSE++ weight of the group's summed error")(
+        "no-accuracy", po::bool_switch(), "skip the accuracy runs (--model)")(
+        "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
+        "quiet", po::bool_switch(), "no progress on stderr");
+    po::variables_map vm;
+    if (parse_or_help(d, args, vm)) return kExitOk;
+    const ArchConfig cfg = config_from(vm);
+    SwisJobSpec spec;
+    if (vm.count("trace")) spec.trace_path = vm["trace"].as<std::string>();
+    if (vm.count("model")) spec.model_path = vm["model"].as<std::string>();
+    if (spec.trace_path.empty() == spec.model_path.empty())
+        throw std::invalid_argument("swis: expected exactly one of --trace F and --model F");
+    spec.data_dir = vm["data"].as<std::string>();
+    spec.limit = vm["limit"].as<int>();
+    if (spec.limit < 1) throw std::invalid_argument("--limit: expected a positive count");
+    spec.alpha = vm["alpha"].as<double>();
+    if (!(spec.alpha >= 0)) throw std::invalid_argument("--alpha: expected a number >= 0");
+    spec.accuracy = !vm["no-accuracy"].as<bool>();
+    spec.scale_by_mult = !vm["unscaled"].as<bool>();
+    spec.progress = !vm["quiet"].as<bool>();
+    spec.targets.clear();
+    std::stringstream ss(vm["targets"].as<std::string>());
+    for (std::string item; std::getline(ss, item, ',');) {
+        std::size_t used = 0;
+        double t = 0;
+        try {
+            t = std::stod(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || !(t >= 1 && t <= 8))
+            throw std::invalid_argument("--targets: expected numbers in [1, 8] separated by commas, got '" +
+                                        vm["targets"].as<std::string>() + "'");
+        spec.targets.push_back(t);
+    }
+    const SwisJobResult r = run_swis_job(cfg, spec);
+    print_swis_report(r, stdout);
+    if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), swis_job_to_json(r, cfg, spec));
+    return kExitOk;
+}
+
+}  // namespace cimvp::cli

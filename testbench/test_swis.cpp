@@ -9,6 +9,7 @@
 #include <random>
 
 #include "sw/contract/swis.h"
+#include "sw/formats/swis_packing.h"
 
 namespace cimvp::swis {
 namespace {

@@ -10,6 +10,7 @@
 #include <random>
 #include <tuple>
 
+#include "sw/formats/digest.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/network_reference.h"
 #include "sw/compiler/swis_storage.h"
@@ -48,11 +49,7 @@ std::string error_of(const std::vector<std::uint8_t>& bytes) {
 }
 
 void fix_checksum(std::vector<std::uint8_t>& b) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i + kFooter < b.size(); ++i) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
+    const std::uint64_t h = fnv1a64(b.data(), b.size() - kFooter);
     std::memcpy(&b[b.size() - kFooter], &h, 8);
 }
 

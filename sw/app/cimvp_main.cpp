@@ -18,6 +18,7 @@
 #include "sw/app/replay_job.h"
 #include "sw/app/run_job.h"
 #include "sw/app/swis_job.h"
+#include "sw/app/swis_report.h"
 #include "sw/app/trace_job.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/formats/model_file.h"

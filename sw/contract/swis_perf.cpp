@@ -35,7 +35,8 @@ std::uint64_t checked_compute_cycles(const LayerShape& shape, int out_pixels, co
     check_tiles(tile_n, static_cast<std::size_t>(tiles), mode, name);
     const auto gpf = static_cast<std::uint64_t>(shape.groups_per_filter());
     std::uint64_t per_pixel_tile = 0;
-    for (int t = 0; t < tiles; ++t) per_pixel_tile += pe_tile_cycles(mode, tile_n.empty() ? 0 : tile_n[t], gpf, rows, cols);
+    for (int t = 0; t < tiles; ++t)
+        per_pixel_tile += pe_tile_cycles(mode, tile_n.empty() ? 0 : tile_n[t], gpf, rows, cols);
     const std::uint64_t pixel_tiles = static_cast<std::uint64_t>((out_pixels + rows - 1) / rows);
     return pixel_tiles * per_pixel_tile;
 }

@@ -138,6 +138,15 @@ TEST(ModelFile, RejectsWrongMagicTruncationCorruptionAndBadVersion) {
     EXPECT_NE(error_of(bad).find("version: expected 1 or 2, got 3"), std::string::npos) << error_of(bad);
 }
 
+// The model checksum, the logits digest and the front end (sw/python) share one FNV-1a 64:
+// the published test vectors, whole and fed in pieces.
+TEST(Digest, Fnv1a64MatchesTheReferenceVectors) {
+    EXPECT_EQ(fnv1a64(std::string()), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(fnv1a64(std::string("a")), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(fnv1a64(std::string("foobar")), 0x85944171f73967e8ULL);
+    EXPECT_EQ(Fnv1a64().add("foo", 3).add("bar", 3).hex(), "85944171f73967e8");
+}
+
 TEST(ModelFile, TruncatedLayerNamesTheFieldAndOffset) {
     // A well-formed footer on a header that promises more layers than it holds.
     NetworkModel m = small_model(3, false, PoolKind::kMax);

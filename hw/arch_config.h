@@ -7,6 +7,8 @@
 #include <limits>
 #include <string>
 
+#include "sw/contract/pe_mode.h"
+
 namespace cimvp {
 
 struct CrossbarConfig {
@@ -82,11 +84,27 @@ struct PeArrayConfig {
     std::uint64_t weight_buffer_bytes = 64 * 1024;  // weight buffer
     std::uint64_t out_buffer_bytes = 16 * 1024;     // output buffer (int64 accumulators)
     double bytes_per_ns = 16.0;                     // buffer fill/drain port
-    double pj_per_cycle_ss = 0.67;                  // one busy PE cycle, single shift
-    double pj_per_cycle_ds = 1.22;                  // double shift
-    double pj_per_cycle_bitserial = 0.67;           // Act and Wgt baselines
-    double pj_per_cycle_fxp = 3.65;                 // 8-bit fixed point
-    double buffer_pj_per_byte = 2.5;                // any of the three buffers, read or write
+    double pj_per_cycle_ss = kPeSingleShiftPj;         // one busy PE cycle, single shift
+    double pj_per_cycle_ds = kPeDoubleShiftPj;         // double shift
+    double pj_per_cycle_bitserial = kPeSingleShiftPj;  // Act and Wgt baselines
+    double pj_per_cycle_fxp = kPeFixedPointPj;         // 8-bit fixed point
+    double buffer_pj_per_byte = kBufferPjPerByte;      // any of the three buffers, read or write
+
+    // The energy of one busy PE cycle in `mode`: which of the fields above applies.
+    double pj_per_cycle(PeMode mode) const {
+        switch (mode) {
+            case PeMode::kSingleShift:
+                return pj_per_cycle_ss;
+            case PeMode::kDoubleShift:
+                return pj_per_cycle_ds;
+            case PeMode::kActSerial:
+            case PeMode::kWgtSerial:
+                return pj_per_cycle_bitserial;
+            case PeMode::kFixedPoint:
+                return pj_per_cycle_fxp;
+        }
+        return 0;
+    }
 };
 
 struct ArchConfig {

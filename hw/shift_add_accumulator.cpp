@@ -53,19 +53,9 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
     }
     // Every read: shift each column's value by its step and slice and add it to its output.
     const auto* value = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
-    const int S = ctx.slices;
     for (int s = 0; s < ctx.steps; ++s) {
         if (ctx.zero_steps & (1u << s)) continue;
-        const std::int64_t* v = value + s * stride;
-        if (S == 1) {  // one slice (binary or single-slice weights): a contiguous, vectorizable loop
-            const int shift = s * ctx.dac_bits;
-            for (int o = 0; o < ctx.outs; ++o) fx_[o] += v[o] << shift;
-            continue;
-        }
-        for (int j = 0; j < S; ++j) {
-            const int shift = s * ctx.dac_bits + j * ctx.cell_bits;
-            for (int o = 0; o < ctx.outs; ++o) fx_[o] += v[o * S + j] << shift;
-        }
+        numerics::shift_add_step(value + s * stride, ctx.outs, ctx.slices, s, ctx.dac_bits, ctx.cell_bits, fx_.data());
     }
     counters_.shift_adds += static_cast<std::uint64_t>(ctx.steps) * ctx.cols;
     // Then finish: round, scale by weight and multiplier, remove the offset, store.

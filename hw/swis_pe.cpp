@@ -12,24 +12,6 @@ constexpr int kShiftMask = (1 << swis::kShiftBits) - 1;
 
 }  // namespace
 
-const char* pe_mode_name(PeMode m) {
-    switch (m) {
-        case PeMode::kSingleShift:
-            return "ss";
-        case PeMode::kDoubleShift:
-            return "ds";
-        case PeMode::kActSerial:
-            return "act";
-        case PeMode::kWgtSerial:
-            return "wgt";
-        case PeMode::kFixedPoint:
-            return "fxp";
-    }
-    return "?";
-}
-
-bool valid_pe_mode(std::uint32_t m) { return m < static_cast<std::uint32_t>(kPeModes); }
-
 SwisRecord pack_swis_record(const swis::Group& g) {
     SwisRecord r{};
     r[0] = static_cast<std::uint8_t>((g.n & 0x0F) | (g.sign & 0x0F) << 4);
@@ -71,13 +53,6 @@ bool int8_group(const std::int8_t* w, int msb, int n, swis::Group& g) {
             if (mag >> (msb - j) & 1u) g.mask[i] |= static_cast<std::uint8_t>(1u << j);
     }
     return fits;
-}
-
-int group_weight(const swis::Group& g, int i) {
-    int mag = 0;
-    for (int j = 0; j < g.n; ++j)
-        if (g.mask[i] >> j & 1) mag += 1 << g.shift[j];
-    return (g.sign >> i & 1) ? -mag : mag;
 }
 
 SwisPe::SwisPe(PeMode mode, int act_bits) : mode_(mode), act_bits_(act_bits) { configure(mode, act_bits); }
@@ -123,7 +98,7 @@ bool SwisPe::step(const std::uint8_t* a, const swis::Group& g) {
         }
         case PeMode::kActSerial: {
             if (phase_ == 0)
-                for (int i = 0; i < kLanes; ++i) w_[i] = group_weight(g, i);
+                for (int i = 0; i < kLanes; ++i) w_[i] = g.weight(i);
             const int bit = kActivationBits - 1 - phase_;  // MSB first: the top act_bits bits
             std::int64_t s = 0;
             for (int i = 0; i < kLanes; ++i) s += (a[i] >> bit & 1) ? w_[i] : 0;
@@ -132,7 +107,7 @@ bool SwisPe::step(const std::uint8_t* a, const swis::Group& g) {
         }
         case PeMode::kFixedPoint: {
             std::int64_t s = 0;
-            for (int i = 0; i < kLanes; ++i) s += std::int64_t{a[i]} * group_weight(g, i);
+            for (int i = 0; i < kLanes; ++i) s += std::int64_t{a[i]} * g.weight(i);
             acc_ += s;
             break;
         }

@@ -12,33 +12,10 @@
 #include <array>
 #include <cstdint>
 
+#include "sw/contract/pe_mode.h"
 #include "sw/contract/swis.h"
 
 namespace cimvp {
-
-enum class PeMode : std::uint8_t {
-    kSingleShift = 0,  // SWIS or SWIS-C, one shift position per cycle: N cycles per group
-    kDoubleShift = 1,  // two shift positions per cycle: ceil(N / 2) cycles
-    kActSerial = 2,    // "Act": activations bit-serial from the MSB, top N bits only; weights int8 in parallel
-    kWgtSerial = 3,    // "Wgt": weights bit-serial over a window of N bit positions shared by the layer
-    kFixedPoint = 4,   // "FXP": 8-bit x 8-bit in one cycle
-};
-constexpr int kPeModes = 5;
-
-const char* pe_mode_name(PeMode m);  // "ss", "ds", "act", "wgt", "fxp"
-bool valid_pe_mode(std::uint32_t m);
-
-// Cycles one group takes: SS, Act, Wgt n; DS ceil(n / 2); FXP 1 (n = 0: 0 cycles except FXP).
-constexpr int pe_cycles_per_group(PeMode mode, int n) {
-    switch (mode) {
-        case PeMode::kDoubleShift:
-            return (n + 1) / 2;
-        case PeMode::kFixedPoint:
-            return 1;
-        default:
-            return n;
-    }
-}
 
 // Weight records as the array reads them from memory (docs/registers.md "SWIS PE array").
 // SWIS record, 8 bytes: byte 0 = n in bits 3:0, sign in bits 7:4 (bit 4 + i: weight i
@@ -59,8 +36,6 @@ bool unpack_swis_record(const std::uint8_t* rec, swis::Group& g);
 // msb-n+1 (shift j = msb - j, mask bit j = bit msb - j of |w|). False when a weight has a
 // magnitude bit outside that window. msb 7, n 8 represents every int8 exactly (-128 too).
 bool int8_group(const std::int8_t* w, int msb, int n, swis::Group& g);
-// The weight a group encodes: sign_i * sum over j < n of mask bit j * 2^shift[j].
-int group_weight(const swis::Group& g, int i);
 
 class SwisPe {
 public:

@@ -43,17 +43,6 @@ PeArrayWindows pe_array_windows(const PeArrayConfig& cfg) {
     return w;
 }
 
-std::uint64_t pe_array_compute_cycles(int rows, int cols, PeMode mode, std::uint64_t vectors, std::uint64_t filters,
-                                      std::uint64_t groups_per_filter, const std::uint8_t* tile_n) {
-    const std::uint64_t pixel_tiles = ceil_div(vectors, static_cast<std::uint64_t>(rows));
-    const std::uint64_t filter_tiles = ceil_div(filters, static_cast<std::uint64_t>(cols));
-    const std::uint64_t skew = static_cast<std::uint64_t>(rows + cols - 2);
-    std::uint64_t per_pixel_tile = 0;
-    for (std::uint64_t t = 0; t < filter_tiles; ++t)
-        per_pixel_tile += groups_per_filter * static_cast<std::uint64_t>(pe_cycles_per_group(mode, tile_n[t])) + skew;
-    return pixel_tiles * per_pixel_tile;
-}
-
 SwisPeArray::SwisPeArray(sc_core::sc_module_name name, const PeArrayConfig& cfg, const DigitalConfig& digital)
     : sc_module(name),
       regs_socket("regs_socket"),
@@ -88,23 +77,9 @@ SwisPeArray::SwisPeArray(sc_core::sc_module_name name, const PeArrayConfig& cfg,
     act_buf_.assign(win_.act_size, 0);
     weight_buf_.assign(win_.weight_size, 0);
     out_buf_.assign(win_.out_size, 0);
-    pes_.assign(static_cast<std::size_t>(cfg_.rows) * static_cast<std::size_t>(cfg_.cols), SwisPe());
 }
 
-double SwisPeArray::pj_per_cycle(PeMode m) const {
-    switch (m) {
-        case PeMode::kSingleShift:
-            return cfg_.pj_per_cycle_ss;
-        case PeMode::kDoubleShift:
-            return cfg_.pj_per_cycle_ds;
-        case PeMode::kActSerial:
-        case PeMode::kWgtSerial:
-            return cfg_.pj_per_cycle_bitserial;
-        case PeMode::kFixedPoint:
-            return cfg_.pj_per_cycle_fxp;
-    }
-    return 0;
-}
+double SwisPeArray::pj_per_cycle(PeMode m) const { return cfg_.pj_per_cycle(m); }
 
 double SwisPeArray::pe_energy_pj() const {
     double e = 0;
@@ -365,7 +340,7 @@ PeArrayError SwisPeArray::load_weights(const Job& job, std::uint64_t f0, std::ui
     // The weights each group encodes, per lane, for compute_tile.
     lanes_.resize(groups_.size() * kLanes);
     for (std::size_t i = 0; i < groups_.size(); ++i)
-        for (int l = 0; l < kLanes; ++l) lanes_[i * kLanes + static_cast<std::size_t>(l)] = group_weight(groups_[i], l);
+        for (int l = 0; l < kLanes; ++l) lanes_[i * kLanes + static_cast<std::size_t>(l)] = groups_[i].weight(l);
     return PeArrayError::kNone;
 }
 
@@ -393,7 +368,6 @@ void SwisPeArray::compute_tile(const Job& job, int pixels, std::uint64_t f0, std
                                std::uint64_t chunk_filters) {
     const auto cols = static_cast<std::uint64_t>(cfg_.cols);
     const int n = job.tile_n[fc0 / cols];
-    const auto cpg = static_cast<std::uint64_t>(pe_cycles_per_group(job.mode, n));
     const std::uint64_t G = job.G;
     // Each PE ends a group with sum_i a_i * w_i over the weights its group encodes (the
     // cycle-by-cycle SwisPe steps to exactly that; test_swis_pe_array checks it), so the
@@ -429,10 +403,11 @@ void SwisPeArray::compute_tile(const Job& job, int pixels, std::uint64_t f0, std
                         &acc, sizeof acc);
         }
     }
-    // Output stationary: every group streams through the tile in cpg cycles, plus the
-    // systolic fill and drain of rows + cols - 2 cycles.
+    // Output stationary: the tile takes the contract's tile cycles; each of its busy PEs holds
+    // a group for pe_cycles_per_group of them.
     const std::uint64_t busy = static_cast<std::uint64_t>(pixels) * static_cast<std::uint64_t>(filters);
-    last_.compute_cycles += G * cpg + static_cast<std::uint64_t>(cfg_.rows + cfg_.cols - 2);
+    const auto cpg = static_cast<std::uint64_t>(pe_cycles_per_group(job.mode, n));
+    last_.compute_cycles += pe_tile_cycles(job.mode, n, G, cfg_.rows, cfg_.cols);
     last_.pe_cycles += busy * G * cpg;
     counters_.pe_cycles[static_cast<std::size_t>(job.mode)] += busy * G * cpg;
     counters_.macs += busy * job.K;

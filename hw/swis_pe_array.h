@@ -68,12 +68,6 @@ struct PeArrayWindows {
 };
 PeArrayWindows pe_array_windows(const PeArrayConfig& cfg);
 
-// Array cycles of a job: over pixel tiles of `rows` vectors and filter tiles of `cols`
-// filters (in descriptor order), groups_per_filter * pe_cycles_per_group(mode, N of the
-// filter tile) + rows + cols - 2 each. tile_n has ceil(filters / cols) entries.
-std::uint64_t pe_array_compute_cycles(int rows, int cols, PeMode mode, std::uint64_t vectors, std::uint64_t filters,
-                                      std::uint64_t groups_per_filter, const std::uint8_t* tile_n);
-
 class SwisPeArray : public sc_core::sc_module {
 public:
     static constexpr std::uint32_t kMaxBurstBytes = 4096;
@@ -167,7 +161,6 @@ private:
     std::vector<std::uint8_t> act_buf_, weight_buf_, out_buf_;  // what the window shows
     std::vector<swis::Group> groups_;                           // the weight buffer decoded, [filter][group]
     std::vector<std::uint8_t> gathered_;                        // [pixel][group][lane] of the current pixel tile
-    std::vector<SwisPe> pes_;                                   // [row][col]
     std::vector<std::uint64_t> live_;                           // lanes that hold a channel
     std::vector<std::int32_t> lanes_;                           // decoded weights [filter][group][lane] of the fill
     SwisPeDatapath* datapath_ = nullptr;

@@ -2,8 +2,13 @@
 // shape (or a smaller one) with random integer weights and parameters.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <random>
+#include <string>
+#include <vector>
 
+#include "sw/formats/digest.h"
 #include "sw/formats/model_file.h"
 
 namespace cimvp::test {
@@ -96,6 +101,26 @@ inline NetworkModel random_network(std::uint64_t seed, const ModelShape& s) {
         }
     }
     return m;
+}
+
+// The bytes after a model file's body: the FNV-1a 64 checksum, then the end magic.
+constexpr std::size_t kModelFooterBytes = 16;
+
+// What the loader says about a model file's bytes ("" when it takes them).
+inline std::string model_error_of(const std::vector<std::uint8_t>& bytes) {
+    try {
+        parse_model(bytes, "bad.cimvp");
+    } catch (const ModelError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// Recomputes the checksum of edited model bytes, so that the edit, not the checksum, is what
+// the loader sees.
+inline void fix_model_checksum(std::vector<std::uint8_t>& b) {
+    const std::uint64_t h = fnv1a64(b.data(), b.size() - kModelFooterBytes);
+    std::memcpy(&b[b.size() - kModelFooterBytes], &h, sizeof h);
 }
 
 }  // namespace cimvp::test

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "sw/formats/digest.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/network_reference.h"
@@ -111,30 +112,32 @@ TEST(ModelFile, RoundTripsEveryField) {
     EXPECT_EQ(back.scheme, "bwma");
 }
 
-std::string error_of(const std::vector<std::uint8_t>& bytes) {
-    try {
-        parse_model(bytes, "bad.cimvp");
-    } catch (const ModelError& e) {
-        return e.what();
-    }
-    return "";
-}
+using test::model_error_of;
 
 TEST(ModelFile, RejectsWrongMagicTruncationCorruptionAndBadVersion) {
     const auto good = serialize_model(small_model(2, false, PoolKind::kMax));
     auto bad = good;
     bad[0] = 'X';
-    EXPECT_NE(error_of(bad).find("magic"), std::string::npos) << error_of(bad);
+    EXPECT_NE(model_error_of(bad).find("magic"), std::string::npos) << model_error_of(bad);
     bad = good;
     bad.resize(good.size() / 2);
-    EXPECT_NE(error_of(bad).find("bad.cimvp"), std::string::npos);
-    EXPECT_FALSE(error_of(bad).empty());
+    EXPECT_NE(model_error_of(bad).find("bad.cimvp"), std::string::npos);
+    EXPECT_FALSE(model_error_of(bad).empty());
     bad = good;
     bad[200] ^= 0x40;
-    EXPECT_NE(error_of(bad).find("checksum"), std::string::npos) << error_of(bad);
+    EXPECT_NE(model_error_of(bad).find("checksum"), std::string::npos) << model_error_of(bad);
     bad = good;
     bad[8] = 3;  // version (1 and 2 are the formats)
-    EXPECT_NE(error_of(bad).find("version: expected 1 or 2, got 3"), std::string::npos) << error_of(bad);
+    EXPECT_NE(model_error_of(bad).find("version: expected 1 or 2, got 3"), std::string::npos) << model_error_of(bad);
+}
+
+// The model checksum, the logits digest and the front end (sw/python) share one FNV-1a 64:
+// the published test vectors, whole and fed in pieces.
+TEST(Digest, Fnv1a64MatchesTheReferenceVectors) {
+    EXPECT_EQ(fnv1a64(std::string()), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(fnv1a64(std::string("a")), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(fnv1a64(std::string("foobar")), 0x85944171f73967e8ULL);
+    EXPECT_EQ(Fnv1a64().add("foo", 3).add("bar", 3).hex(), "85944171f73967e8");
 }
 
 TEST(ModelFile, TruncatedLayerNamesTheFieldAndOffset) {
@@ -147,10 +150,8 @@ TEST(ModelFile, TruncatedLayerNamesTheFieldAndOffset) {
     auto body = serialize_model(cut);
     body[12] = 3;  // n_layers says 3, the file holds 2
     // recompute the checksum so that the truncation, not the checksum, is what fails
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i + 16 < body.size(); ++i) { h ^= body[i]; h *= 0x100000001b3ULL; }
-    std::memcpy(&body[body.size() - 16], &h, 8);
-    const std::string e = error_of(body);
+    test::fix_model_checksum(body);
+    const std::string e = model_error_of(body);
     EXPECT_NE(e.find("bad.cimvp"), std::string::npos) << e;
     EXPECT_TRUE(e.find("truncated") != std::string::npos || e.find("relu") != std::string::npos) << e;
 }
@@ -158,7 +159,7 @@ TEST(ModelFile, TruncatedLayerNamesTheFieldAndOffset) {
 TEST(ModelFile, RejectsAWeightOutsideItsBitsNamingLayerAndField) {
     NetworkModel m = small_model(4, false, PoolKind::kMax);
     m.layers[1].weights[5] = 8;  // 4-bit weights: -8..7
-    const std::string e = error_of(serialize_model(m));
+    const std::string e = model_error_of(serialize_model(m));
     EXPECT_NE(e.find("layer 1 (conv): weights[5]: expected -8..7, got 8"), std::string::npos) << e;
 }
 

@@ -58,6 +58,27 @@ TEST(RoundHalfUpShift, MatchesDefinition) {
     EXPECT_EQ(numerics::round_half_up_shift(7, 0), 7);
 }
 
+// The one shift-add of the reference and the tile's accumulator: slice j of output o of read t
+// weighs 2^(t * dac_bits + j * cell_bits), for one slice and for several.
+TEST(ShiftAdd, StepWeighsEachSliceByItsStepAndSliceBits) {
+    std::mt19937_64 rng(5);
+    std::uniform_int_distribution<int> value(-300, 300);
+    for (const int slices : {1, 2, 4}) {
+        const int outs = 7, steps = 3, dac_bits = 2, cell_bits = 2;
+        std::vector<std::int64_t> fx(outs, 0), want(outs, 0);
+        for (int t = 0; t < steps; ++t) {
+            std::vector<std::int64_t> val(static_cast<std::size_t>(outs) * slices);
+            for (auto& v : val) v = value(rng);
+            numerics::shift_add_step(val.data(), outs, slices, t, dac_bits, cell_bits, fx.data());
+            for (int o = 0; o < outs; ++o)
+                for (int j = 0; j < slices; ++j)
+                    want[o] += val[static_cast<std::size_t>(o) * slices + j] *
+                               (std::int64_t{1} << (t * dac_bits + j * cell_bits));
+        }
+        EXPECT_EQ(fx, want) << slices << " slices";
+    }
+}
+
 TEST(CrossbarArray, PacksBitPlanesRowByRow) {
     std::vector<std::uint8_t> x = {0b101, 0b010, 0b111};
     std::vector<std::uint64_t> planes(3);

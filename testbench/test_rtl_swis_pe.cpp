@@ -84,7 +84,7 @@ void output_is_the_dot_product(PeMode mode) {
         std::int64_t want = 0;
         for (std::size_t k = 0; k < count; ++k) {
             groups.push_back(random_group(rng, 1 + static_cast<int>(rng() % n)));  // fewer shifts than the tile: padded
-            for (int i = 0; i < kLanes; ++i) want += std::int64_t{act[k * kLanes + i]} * group_weight(groups.back(), i);
+            for (int i = 0; i < kLanes; ++i) want += std::int64_t{act[k * kLanes + i]} * groups.back().weight(i);
         }
         const std::uint64_t c0 = rtl.cycles();
         EXPECT_EQ(rtl.run_output(mode, n, act.data(), groups.data(), count), want) << "output " << t;
@@ -109,7 +109,7 @@ TEST(RtlSwisPe, DirectedCornersMatchTheCycleModel) {
             for (const std::uint8_t a : {0, 1, 128, 255}) {
                 const std::array<std::uint8_t, kLanes> act = {a, a, a, a};
                 std::int64_t want = 0;
-                for (int i = 0; i < kLanes; ++i) want += std::int64_t{a} * group_weight(full, i);
+                for (int i = 0; i < kLanes; ++i) want += std::int64_t{a} * full.weight(i);
                 EXPECT_EQ(rtl.run_output(mode, 8, act.data(), &full, 1), want)
                     << pe_mode_name(mode) << " sign " << int{sign} << " a " << int{a};
             }

@@ -9,6 +9,8 @@
 #include <random>
 
 #include "sw/contract/swis.h"
+#include "sw/formats/swis_packing.h"
+#include "sw/support/parallel_for.h"
 
 namespace cimvp::swis {
 namespace {
@@ -88,6 +90,25 @@ void expect_same_group(const Group& a, const Group& b, const std::string& what) 
     for (int j = 0; j < a.n; ++j) EXPECT_EQ(a.shift[j], b.shift[j]) << what << " shift " << j;
     EXPECT_EQ(a.sign, b.sign) << what;
     for (int i = 0; i < kGroupSize; ++i) EXPECT_EQ(a.mask[i], b.mask[i]) << what << " mask " << i;
+}
+
+// The parallel-for the decomposition runs on: every index once, whatever the thread count;
+// a body's exception reaches the caller after the workers are joined.
+TEST(ParallelFor, RunsEveryIndexOnceAndRethrowsABodysException) {
+    for (const unsigned threads : {0u, 1u, 3u}) {
+        std::vector<int> runs(1000, 0);
+        parallel_for(runs.size(), [&](std::size_t i) { ++runs[i]; }, threads);
+        EXPECT_EQ(std::count(runs.begin(), runs.end(), 1), 1000) << threads << " threads";
+    }
+    const auto throw_at_17 = [](std::size_t i) {
+        if (i == 17) throw SwisError("body");
+    };
+    EXPECT_THROW(parallel_for(64, throw_at_17, 4), SwisError);
+    std::vector<int> seen(10, 0);
+    parallel_ranges(10, std::int64_t{1} << 20, [&](int first, int last) {
+        for (int i = first; i < last; ++i) ++seen[static_cast<std::size_t>(i)];
+    });
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 10);
 }
 
 TEST(SwisDecompose, EightShiftsReproduceEveryInt8) {

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "sw/app/swis_job.h"
+#include "sw/app/swis_report.h"
 #include "sw/formats/model_file.h"
 #include "sw/formats/trace_file.h"
 #include "testbench/model_builders.h"

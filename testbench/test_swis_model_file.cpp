@@ -10,6 +10,7 @@
 #include <random>
 #include <tuple>
 
+#include "sw/formats/digest.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/network_reference.h"
 #include "sw/compiler/swis_storage.h"
@@ -18,7 +19,7 @@
 namespace cimvp {
 namespace {
 
-constexpr std::size_t kFooter = 16;
+constexpr std::size_t kFooter = test::kModelFooterBytes;
 
 NetworkModel int8_model(std::uint64_t seed) {
     test::ModelShape s;
@@ -38,23 +39,8 @@ NetworkModel int8_model(std::uint64_t seed) {
 
 std::vector<bool> every_layer(const NetworkModel& m) { return std::vector<bool>(m.layers.size(), true); }
 
-std::string error_of(const std::vector<std::uint8_t>& bytes) {
-    try {
-        parse_model(bytes, "bad.cimvp");
-    } catch (const ModelError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-void fix_checksum(std::vector<std::uint8_t>& b) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i + kFooter < b.size(); ++i) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    std::memcpy(&b[b.size() - kFooter], &h, 8);
-}
+using test::fix_model_checksum;
+using test::model_error_of;
 
 // Bits of the packed stream, LSB first (docs/swis.md "Storage").
 unsigned get_bits(const std::vector<std::uint8_t>& p, std::size_t at, int n) {
@@ -193,7 +179,7 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
     const NetworkModel m = int8_model(5);
     const NetworkModel s = store_swis_layers(m, every_layer(m), uniform(3));
     const auto good = serialize_model(s);
-    ASSERT_EQ(error_of(good), "");
+    ASSERT_EQ(model_error_of(good), "");
     const std::string last = "layer 3 (fc): ";
     const Tail t = tail_of(s, good);
 
@@ -201,7 +187,7 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
     for (int n : {9, 0}) {
         NetworkModel b = s;
         b.layers[3].swis->filter_n[4] = n;
-        const std::string e = error_of(serialize_model(b));
+        const std::string e = model_error_of(serialize_model(b));
         EXPECT_NE(e.find("bad.cimvp: " + last + "filter_n[4]: expected 1..8 (at byte " +
                          std::to_string(t.filter_n + 4) + "), got " + std::to_string(n)),
                   std::string::npos)
@@ -211,7 +197,7 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
     {
         NetworkModel b = s;
         b.layers[3].swis->packed.pop_back();
-        const std::string e = error_of(serialize_model(b));
+        const std::string e = model_error_of(serialize_model(b));
         const std::string want = last + "packed_bytes: expected " + std::to_string(s.layers[3].swis->packed.size());
         EXPECT_NE(e.find(want), std::string::npos) << e;
     }
@@ -219,8 +205,8 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
     {
         auto b = good;
         b.erase(b.end() - kFooter - 5, b.end() - kFooter);
-        fix_checksum(b);
-        const std::string e = error_of(b);
+        fix_model_checksum(b);
+        const std::string e = model_error_of(b);
         EXPECT_NE(e.find("truncated at byte " + std::to_string(t.packed)), std::string::npos) << e;
         EXPECT_NE(e.find("while reading layer 3 (fc) packed"), std::string::npos) << e;
     }
@@ -230,8 +216,8 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
                                     {t.variant - 4, "swis", 3}}) {
         auto b = good;
         std::memcpy(&b[at], &value, 4);
-        fix_checksum(b);
-        const std::string e = error_of(b);
+        fix_model_checksum(b);
+        const std::string e = model_error_of(b);
         EXPECT_NE(e.find(last + field + ": expected"), std::string::npos) << field << ": " << e;
         EXPECT_NE(e.find("got " + std::to_string(value)), std::string::npos) << e;
     }
@@ -240,8 +226,8 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
         auto b = good;
         const unsigned s0 = get_bits(b, t.packed * 8 + 4, 3);
         set_bits(b, t.packed * 8 + 7, 3, s0);
-        fix_checksum(b);
-        const std::string e = error_of(b);
+        fix_model_checksum(b);
+        const std::string e = model_error_of(b);
         const std::string want = last + "packed (byte " + std::to_string(t.packed) + "): swis: unpack: group 0";
         EXPECT_NE(e.find(want), std::string::npos) << e;
         EXPECT_NE(e.find("shift"), std::string::npos) << e;
@@ -251,8 +237,8 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
         auto b = good;
         set_bits(b, t.packed * 8 + 4, 3, 7);  // shift[0] = 7: still above shift[1]
         set_bits(b, t.packed * 8 + 4 + 9, 1, 1);  // plane 0, weight 0
-        fix_checksum(b);
-        const std::string e = error_of(b);
+        fix_model_checksum(b);
+        const std::string e = model_error_of(b);
         EXPECT_NE(e.find(last + "packed"), std::string::npos) << e;
         EXPECT_NE(e.find("group 0"), std::string::npos) << e;
     }
@@ -260,7 +246,7 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
     {
         NetworkModel b = s;
         b.layers[3].weights[7] = static_cast<std::int8_t>(b.layers[3].weights[7] == 0 ? 1 : 0);
-        const std::string e = error_of(serialize_model(b));
+        const std::string e = model_error_of(serialize_model(b));
         EXPECT_NE(e.find(last + "weights[7]: expected " + std::to_string(s.layers[3].weights[7]) +
                          " (the value of the stored SWIS groups)"),
                   std::string::npos)
@@ -271,7 +257,7 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
         NetworkModel b = s;
         b.layers[3].swis->schedule_cols = 4;
         b.layers[3].swis->filter_n[0] = 2;
-        const std::string e = error_of(serialize_model(b));
+        const std::string e = model_error_of(serialize_model(b));
         EXPECT_NE(e.find(last + "filter_n: expected every array group of schedule_cols = 4"), std::string::npos) << e;
     }
     // SWIS groups on a layer whose weights are not 8-bit.
@@ -279,7 +265,7 @@ TEST(SwisModelFile, LoaderRejectsEveryMalformedStoredField) {
         NetworkModel b = s;
         b.layers[2].w_bits = 7;
         for (auto& w : b.layers[2].weights) w = static_cast<std::int8_t>(w / 2);
-        const std::string e = error_of(serialize_model(b));
+        const std::string e = model_error_of(serialize_model(b));
         EXPECT_NE(e.find("layer 2 (fc): swis: expected 0: SWIS groups store 8-bit weights, the layer has 7-bit"),
                   std::string::npos)
             << e;
@@ -293,7 +279,7 @@ TEST(SwisModelFile, SwisCOffsetOutOfRangeAndLanesBeyondTheChannelsAreRejected) {
     // SWIS-C at N = 3: a group is 4 sign bits, a 3-bit offset 0..5, 3 planes of 4 mask bits.
     const NetworkModel s = store_swis_layers(m, first, uniform(3, swis::Variant::kSwisC));
     const auto good = serialize_model(s);
-    ASSERT_EQ(error_of(good), "");
+    ASSERT_EQ(model_error_of(good), "");
     // Layer 0 is followed by three int8 layers, each with its 4-byte swis = 0 field: find its stream.
     const auto& packed = s.layers[0].swis->packed;
     const auto it = std::search(good.begin(), good.end(), packed.begin(), packed.end());
@@ -302,8 +288,8 @@ TEST(SwisModelFile, SwisCOffsetOutOfRangeAndLanesBeyondTheChannelsAreRejected) {
     {
         auto b = good;
         set_bits(b, at * 8 + 4, 3, 7);
-        fix_checksum(b);
-        const std::string e = error_of(b);
+        fix_model_checksum(b);
+        const std::string e = model_error_of(b);
         EXPECT_NE(e.find("layer 0 (conv): packed (byte " + std::to_string(at) + "): swis: unpack: group 0"),
                   std::string::npos)
             << e;
@@ -313,8 +299,8 @@ TEST(SwisModelFile, SwisCOffsetOutOfRangeAndLanesBeyondTheChannelsAreRejected) {
         // Weight lane 2 of a one-channel group: no channel there, so no mask bit may be set.
         auto b = good;
         set_bits(b, at * 8 + 4 + 3 + 2, 1, 1);
-        fix_checksum(b);
-        const std::string e = error_of(b);
+        fix_model_checksum(b);
+        const std::string e = model_error_of(b);
         EXPECT_NE(e.find("layer 0 (conv): packed"), std::string::npos) << e;
         EXPECT_NE(e.find("group 0"), std::string::npos) << e;
     }

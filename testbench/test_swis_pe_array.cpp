@@ -403,28 +403,10 @@ std::uint64_t formula_cycles(const Layer& L, const Job& j, int rows = 8, int col
     return total;
 }
 
-// The same from the analytic model (it takes N 1..8).
+// The same from the analytic model (it takes N 1..8), for the job's PE form.
 std::uint64_t perf_model_cycles(const Layer& L, const Job& j, int rows = 8, int cols = 8) {
-    swis::Mode m = swis::Mode::kSS;
-    switch (j.mode) {
-        case PeMode::kSingleShift:
-            m = swis::Mode::kSS;
-            break;
-        case PeMode::kDoubleShift:
-            m = swis::Mode::kDS;
-            break;
-        case PeMode::kActSerial:
-            m = swis::Mode::kAct;
-            break;
-        case PeMode::kWgtSerial:
-            m = swis::Mode::kWgt;
-            break;
-        case PeMode::kFixedPoint:
-            m = swis::Mode::kFxp;
-            break;
-    }
     const std::vector<int> tn(j.tile_n.begin(), j.tile_n.end());
-    return swis::compute_cycles(L.shape(), L.V, tn, m, rows, cols);
+    return swis::compute_cycles(L.shape(), L.V, tn, j.mode, rows, cols);
 }
 
 struct Outcome {

@@ -1,7 +1,5 @@
 #include "sw/app/run_job.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +10,8 @@
 
 #include "rtl/rtl_adc_converter.h"
 #include "rtl/rtl_swis_pe.h"
+#include "sw/app/progress.h"
+#include "sw/formats/digest.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/network_reference.h"
@@ -27,48 +27,6 @@ constexpr int kCalibrationImages = 256;
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-class Progress {
-public:
-    Progress(bool on, int total) : on_(on), tty_(isatty(STDERR_FILENO) != 0), total_(total), t0_(Clock::now()) {}
-    void update(int done, int correct) {
-        if (!on_) return;
-        const double rate = done / std::max(1e-9, since(t0_));
-        if (tty_) {
-            constexpr int kWidth = 30;
-            const int fill = total_ ? done * kWidth / total_ : kWidth;
-            std::fprintf(stderr, "\r[%s%s] %d/%d images  accuracy %.2f%%  %.0f images/s", std::string(fill, '#').c_str(),
-                         std::string(kWidth - fill, '.').c_str(), done, total_, 100.0 * correct / std::max(1, done), rate);
-            if (done == total_) std::fputc('\n', stderr);
-        } else if (done == total_ || done * 10 / std::max(1, total_) != last_decile_) {
-            last_decile_ = done * 10 / std::max(1, total_);
-            std::fprintf(stderr, "%d/%d images, accuracy %.2f%%, %.0f images/s\n", done, total_,
-                         100.0 * correct / std::max(1, done), rate);
-        }
-        std::fflush(stderr);
-    }
-
-private:
-    bool on_, tty_;
-    int total_;
-    int last_decile_ = 0;
-    Clock::time_point t0_;
-};
-
-struct Fnv64 {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    void add(const void* p, std::size_t n) {
-        const auto* b = static_cast<const std::uint8_t*>(p);
-        for (std::size_t i = 0; i < n; ++i) {
-            h ^= b[i];
-            h *= 0x100000001b3ULL;
-        }
-    }
-    std::string hex() const {
-        std::ostringstream os;
-        os << std::hex << std::setw(16) << std::setfill('0') << h;
-        return os.str();
-    }
-};
 
 }  // namespace
 
@@ -245,8 +203,8 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     System sys("system", cfg, system_options(spec, options));
     Platform& platform = sys.platform;
     Waveforms* waves = sys.waveforms();
-    Progress progress(spec.progress, test.count);
-    Fnv64 digest;
+    Progress progress(spec.progress, test.count, "images");
+    Fnv1a64 digest;
     std::vector<RunStats> layer_stats;
     std::vector<std::pair<bool, int>> placement;
     const auto t_run = Clock::now();
@@ -275,7 +233,9 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
                     r.agree += net.logits(test.image(first + i), static_cast<std::uint64_t>(first + i)) == mine;
             }
             r.reference_wall_s += since(t0);
-            progress.update(first + n, r.correct);
+            char accuracy[48];
+            std::snprintf(accuracy, sizeof accuracy, "accuracy %.2f%%", 100.0 * r.correct / std::max(1, first + n));
+            progress.update(first + n, accuracy);
         }
         r.programming = runner.programming();
         layer_stats = runner.layer_stats();

@@ -8,6 +8,7 @@
 #include "sw/app/commands.h"
 #include "sw/app/results_json.h"
 #include "sw/app/swis_job.h"
+#include "sw/app/swis_report.h"
 #include "sw/formats/idx_dataset.h"
 
 namespace cimvp::cli {

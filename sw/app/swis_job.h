@@ -4,17 +4,14 @@
 // shift count, and the analytic cycles, frames/s and energy of SS, DS, C-SS,
 // C-DS, Act, Wgt and FXP on the PE array (sw/contract/swis_perf.h); with a model and
 // its data set, the accuracy of post-training SWIS and of weight truncation
-// through the C++ network reference. No SystemC.
+// through the C++ network reference. No SystemC. Printing and JSON: swis_report.h.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "hw/arch_config.h"
 #include "sw/formats/idx_dataset.h"
@@ -103,7 +100,9 @@ struct SwisJobResult {
 };
 
 SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec);
-void print_swis_report(const SwisJobResult& r, std::FILE* out);
-nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, const SwisJobSpec& spec);
+
+// Whether a target mean shift count is whole: Act and Wgt then run that many bits on every
+// tile, and Wgt's accuracy is measured; else they follow the SS schedule's per-tile N.
+bool integral_target(double target);
 
 }  // namespace cimvp

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sw/formats/swis_packing.h"
 #include "sw/reference/network_reference.h"
 
 namespace cimvp {

@@ -84,6 +84,23 @@ std::uint64_t hash_key(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std
 double uniform01(std::uint64_t key);  // in (0, 1)
 double standard_normal(std::uint64_t key);
 
+// Shift-add of one read (input step `step`) of a tile: the value of slice j of output o,
+// val[o * slices + j], shifted by step * dac_bits + j * cell_bits and added into fx[o], for
+// every output o < outs. The shift-add accumulator (hw/shift_add_accumulator) and the C++
+// reference (sw/reference/reference) both run it; inline: it is their inner loop.
+inline void shift_add_step(const std::int64_t* val, int outs, int slices, int step, int dac_bits, int cell_bits,
+                           std::int64_t* fx) {
+    if (slices == 1) {  // one slice (binary or single-slice weights): a contiguous, vectorizable loop
+        const int shift = step * dac_bits;
+        for (int o = 0; o < outs; ++o) fx[o] += val[o] << shift;
+        return;
+    }
+    for (int j = 0; j < slices; ++j) {
+        const int shift = step * dac_bits + j * cell_bits;
+        for (int o = 0; o < outs; ++o) fx[o] += val[o * slices + j] << shift;
+    }
+}
+
 // Shift-add of one (row tile, output): the partial accumulator of a tile.
 //   fx_sum  = sum over slices j, steps t of 2^(t*dac_bits + j*cell_bits) * adc_value
 //   partial = weight_scale * round_half_up(fx_sum / 2^frac_bits) - offset * sum(x over the tile's rows)

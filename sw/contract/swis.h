@@ -2,7 +2,8 @@
 // 8-bit sign-magnitude weights decomposed in groups of M = 4 that share N shift
 // positions; filter scheduling to a target mean shift count; the storage cost;
 // and the integer arithmetic of the bit-serial PE. No SystemC: the oracle of
-// the SWIS PE array model.
+// the SWIS PE array model. The groups' bit stream in the model file:
+// sw/formats/swis_packing.h.
 #pragma once
 
 #include <array>
@@ -17,6 +18,7 @@ constexpr int kGroupSize = 4;     // M: the input channels at one (x, y) of a fi
 constexpr int kMagnitudeBits = 7;  // sign-magnitude int8: |w| <= 127
 constexpr int kShiftPositions = 8;  // a shift is a 3-bit value 0..7
 constexpr int kShiftBits = 3;
+constexpr int kMaxMagnitude = (1 << kMagnitudeBits) - 1;  // 127
 
 // A malformed decomposition, schedule request or packed group stream.
 struct SwisError : std::runtime_error {
@@ -35,7 +37,14 @@ struct Group {
     std::uint8_t sign = 0;                           // bit i: weight i is negative
     std::array<std::uint8_t, kGroupSize> mask{};     // bit j of mask[i]: weight i uses shift[j]
 
-    int weight(int i) const;  // the decomposed value of weight i
+    // The decomposed value of weight i: sign_i * sum over j < n of mask bit j of weight i * 2^shift[j].
+    // Inline: the PE array decodes every group it loads with it.
+    int weight(int i) const {
+        int mag = 0;
+        for (int j = 0; j < n; ++j)
+            if (mask[i] >> j & 1) mag += 1 << shift[j];
+        return (sign >> i & 1) ? -mag : mag;
+    }
 };
 
 struct DecomposeOptions {
@@ -145,20 +154,5 @@ Schedule schedule_from_costs(const FilterCosts& costs, double target, int array_
 int group_storage_bits(int n, Variant variant);
 // Sum over the layer's groups.
 std::int64_t layer_storage_bits(const DecomposedLayer& layer);
-
-// The groups as a bit stream (docs/swis.md "Storage"): groups in
-// [filter][ky][kx][channel group] order, each M sign bits, then the shifts
-// (SWIS: N x 3 bits, shift[0] first; SWIS-C: the 3-bit offset = the lowest
-// shift), then N mask planes of M bits (plane j: bit i = mask bit j of weight i);
-// bits filled LSB first, no padding between groups, the last byte zero-padded.
-// The size is ceil(layer_storage_bits / 8) bytes. N per filter is not in the
-// stream: it is layer.shifts. Throws SwisError when a group does not match its
-// filter's N or is not a valid group.
-std::vector<std::uint8_t> pack_groups(const DecomposedLayer& layer);
-// The inverse; validates the size, the padding, every shift set (distinct,
-// descending, 0..7; SWIS-C offset <= 8 - N), that no level exceeds 127 and
-// that lanes beyond the channels are empty. Throws SwisError naming the group.
-DecomposedLayer unpack_groups(const std::vector<std::uint8_t>& bytes, const LayerShape& shape, Variant variant,
-                              const std::vector<int>& filter_n);
 
 }  // namespace cimvp::swis

@@ -9,16 +9,36 @@ namespace {
 constexpr int kActivationBits = 8;
 constexpr int kInt8GroupBits = 8 * kGroupSize;
 
-void check_tiles(const std::vector<int>& tile_n, std::size_t want, Mode mode) {
-    if (mode == Mode::kFxp && tile_n.empty()) return;
+// `name`: the mode in messages.
+void check_tiles(const std::vector<int>& tile_n, std::size_t want, PeMode mode, const char* name) {
+    if (mode == PeMode::kFixedPoint && tile_n.empty()) return;
     if (tile_n.size() != want)
-        throw SwisError(std::string("swis perf: ") + mode_name(mode) + ": tile shift counts: expected one per filter tile (" +
+        throw SwisError(std::string("swis perf: ") + name + ": tile shift counts: expected one per filter tile (" +
                         std::to_string(want) + "), got " + std::to_string(tile_n.size()));
-    if (mode == Mode::kFxp) return;
+    if (mode == PeMode::kFixedPoint) return;
     for (int n : tile_n)
         if (n < 1 || n > kShiftPositions)
-            throw SwisError(std::string("swis perf: ") + mode_name(mode) + ": tile N: expected 1..8, got " +
-                            std::to_string(n));
+            throw SwisError(std::string("swis perf: ") + name + ": tile N: expected 1..8, got " + std::to_string(n));
+}
+
+void check_tiles(const std::vector<int>& tile_n, std::size_t want, Mode mode) {
+    check_tiles(tile_n, want, pe_mode(mode), mode_name(mode));
+}
+
+// The formula of compute_cycles on checked arguments.
+std::uint64_t checked_compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n,
+                                     PeMode mode, const char* name, int rows, int cols) {
+    if (shape.filters < 1 || shape.channels < 1 || shape.kernel_h < 1 || shape.kernel_w < 1 || out_pixels < 1 ||
+        rows < 1 || cols < 1)
+        throw SwisError("swis perf: layer: expected positive filters, channels, kernel, output pixels and array size");
+    const int tiles = (shape.filters + cols - 1) / cols;
+    check_tiles(tile_n, static_cast<std::size_t>(tiles), mode, name);
+    const auto gpf = static_cast<std::uint64_t>(shape.groups_per_filter());
+    std::uint64_t per_pixel_tile = 0;
+    for (int t = 0; t < tiles; ++t)
+        per_pixel_tile += pe_tile_cycles(mode, tile_n.empty() ? 0 : tile_n[t], gpf, rows, cols);
+    const std::uint64_t pixel_tiles = static_cast<std::uint64_t>((out_pixels + rows - 1) / rows);
+    return pixel_tiles * per_pixel_tile;
 }
 
 }  // namespace
@@ -36,14 +56,24 @@ const char* mode_name(Mode m) {
     return "?";
 }
 
+PeMode pe_mode(Mode m) {
+    switch (m) {
+        case Mode::kSS:
+        case Mode::kCSS: return PeMode::kSingleShift;
+        case Mode::kDS:
+        case Mode::kCDS: return PeMode::kDoubleShift;
+        case Mode::kAct: return PeMode::kActSerial;
+        case Mode::kWgt: return PeMode::kWgtSerial;
+        case Mode::kFxp: return PeMode::kFixedPoint;
+    }
+    return PeMode::kSingleShift;
+}
+
 bool is_swis(Mode m) { return m == Mode::kSS || m == Mode::kDS || m == Mode::kCSS || m == Mode::kCDS; }
-bool is_double_shift(Mode m) { return m == Mode::kDS || m == Mode::kCDS; }
+bool is_double_shift(Mode m) { return pe_mode(m) == PeMode::kDoubleShift; }
 Variant mode_variant(Mode m) { return m == Mode::kCSS || m == Mode::kCDS ? Variant::kSwisC : Variant::kSwis; }
 
-int cycles_per_group(Mode mode, int n) {
-    if (mode == Mode::kFxp) return 1;
-    return is_double_shift(mode) ? (n + 1) / 2 : n;
-}
+int cycles_per_group(Mode mode, int n) { return pe_cycles_per_group(pe_mode(mode), n); }
 
 int mode_group_bits(Mode mode, int n) {
     switch (mode) {
@@ -60,43 +90,25 @@ int mode_group_bits(Mode mode, int n) {
 
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, Mode mode,
                              int rows, int cols) {
-    if (shape.filters < 1 || shape.channels < 1 || shape.kernel_h < 1 || shape.kernel_w < 1 || out_pixels < 1 ||
-        rows < 1 || cols < 1)
-        throw SwisError("swis perf: layer: expected positive filters, channels, kernel, output pixels and array size");
-    const int tiles = (shape.filters + cols - 1) / cols;
-    check_tiles(tile_n, static_cast<std::size_t>(tiles), mode);
-    const std::uint64_t gpf = static_cast<std::uint64_t>(shape.groups_per_filter());
-    const std::uint64_t skew = static_cast<std::uint64_t>(rows + cols - 2);
-    std::uint64_t per_pixel_tile = 0;
-    for (int t = 0; t < tiles; ++t) {
-        const int n = tile_n.empty() ? 0 : tile_n[t];
-        per_pixel_tile += gpf * static_cast<std::uint64_t>(cycles_per_group(mode, n)) + skew;
-    }
-    const std::uint64_t pixel_tiles = static_cast<std::uint64_t>((out_pixels + rows - 1) / rows);
-    return pixel_tiles * per_pixel_tile;
+    return checked_compute_cycles(shape, out_pixels, tile_n, pe_mode(mode), mode_name(mode), rows, cols);
 }
 
-PerfCosts::PerfCosts() {
-    for (Mode m : kModes) {
-        double pj = kPeSingleShiftPj;
-        if (is_double_shift(m)) pj = kPeDoubleShiftPj;
-        if (m == Mode::kFxp) pj = kPeFixedPointPj;
-        pe_pj[mode_index(m)] = pj;
-    }
+std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, PeMode mode,
+                             int rows, int cols) {
+    return checked_compute_cycles(shape, out_pixels, tile_n, mode, pe_mode_name(mode), rows, cols);
+}
+
+PerfCosts::PerfCosts() { set_pe_array(PeArrayConfig{}); }
+
+void PerfCosts::set_pe_array(const PeArrayConfig& p) {
+    for (Mode m : kModes) pe_pj[mode_index(m)] = p.pj_per_cycle(pe_mode(m));
+    sram_pj_per_byte = p.buffer_pj_per_byte;
 }
 
 PerfCosts PerfCosts::from_config(const ArchConfig& cfg) {
     PerfCosts c;
     c.clock_ns = cfg.digital.clock_ns;
-    const PeArrayConfig& p = cfg.pe_array;
-    for (Mode m : kModes) {
-        double pj = p.pj_per_cycle_ss;
-        if (is_double_shift(m)) pj = p.pj_per_cycle_ds;
-        if (m == Mode::kAct || m == Mode::kWgt) pj = p.pj_per_cycle_bitserial;
-        if (m == Mode::kFxp) pj = p.pj_per_cycle_fxp;
-        c.pe_pj[mode_index(m)] = pj;
-    }
-    c.sram_pj_per_byte = p.buffer_pj_per_byte;
+    c.set_pe_array(cfg.pe_array);
     c.dram_pj_per_byte = cfg.platform.dram.read_pj_per_byte;
     return c;
 }

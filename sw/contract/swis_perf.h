@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hw/arch_config.h"
+#include "sw/contract/pe_mode.h"
 #include "sw/contract/swis.h"
 
 namespace cimvp::swis {
@@ -30,6 +31,9 @@ constexpr std::array<Mode, kModeCount> kModes = {Mode::kSS,  Mode::kDS,  Mode::k
                                                  Mode::kAct, Mode::kWgt, Mode::kFxp};
 const char* mode_name(Mode m);  // "SS", "DS", "C-SS", "C-DS", "Act", "Wgt", "FXP"
 inline int mode_index(Mode m) { return static_cast<int>(m); }
+// A mode is a form of the PE (sw/contract/pe_mode.h) and, for the SWIS forms, the
+// variant of the decomposition: its cycles and energy are those of its PE form.
+PeMode pe_mode(Mode m);        // SS, C-SS single shift; DS, C-DS double shift; Act, Wgt, FXP theirs
 bool is_swis(Mode m);          // SS, DS, C-SS, C-DS
 bool is_double_shift(Mode m);  // DS, C-DS
 Variant mode_variant(Mode m);  // SWIS-C for C-SS, C-DS
@@ -37,15 +41,15 @@ Variant mode_variant(Mode m);  // SWIS-C for C-SS, C-DS
 constexpr int kArrayRows = 8;  // output pixels in flight
 constexpr int kArrayCols = 8;  // filters in flight: an array group of the schedule
 
-// Cycles one PE spends on one group at N shifts / bits: SS, C-SS, Act, Wgt N;
-// DS, C-DS ceil(N / 2); FXP 1.
+// Cycles one PE spends on one group at N shifts / bits: pe_cycles_per_group of the
+// mode's PE form (SS, C-SS, Act, Wgt N; DS, C-DS ceil(N / 2); FXP 1).
 int cycles_per_group(Mode mode, int n);
 
 // Compute cycles of one matrix layer on the array:
 //
 //   sum over pixel tiles p (ceil(out_pixels / rows) of them)
 //     sum over filter tiles t (ceil(filters / cols), in schedule order)
-//       groups_per_filter * cycles_per_group(mode, tile_n[t]) + (rows + cols - 2)
+//       pe_tile_cycles = groups_per_filter * cycles_per_group(mode, tile_n[t]) + (rows + cols - 2)
 //
 // = ceil(out_pixels / rows) * sum_t [...]. rows + cols - 2 is the systolic
 // fill/drain skew, paid by every tile, ragged or not. tile_n[t] is the N of
@@ -54,25 +58,11 @@ int cycles_per_group(Mode mode, int n);
 // SwisError when tile_n does not have one entry per filter tile.
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, Mode mode,
                              int rows = kArrayRows, int cols = kArrayCols);
+// The same for a PE form, as the SystemC array runs a job (SWIS or SWIS-C alike).
+std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, PeMode mode,
+                             int rows = kArrayRows, int cols = kArrayCols);
 
-// Per-event energy defaults (28 nm), derived from the paper's Table 4 (ResNet-18
-// ImageNet rows; docs/swis.md "Energy" shows the arithmetic): one busy PE cycle
-// of a 4-lane PE, in pJ.
-// - bit-serial single-shift PE (SS, C-SS, Act, Wgt): the energy one more
-//   shift / bit costs per frame (Act 6 -> 7: 0.299 mJ, Wgt 4 -> 6: 0.300 mJ per
-//   bit, C-SS 2 -> 4: 0.315 mJ per shift) over ResNet-18's 4.53e8 conv group steps.
-constexpr double kPeSingleShiftPj = 0.67;
-// - double-shift PE: C-DS 2 -> 4 shifts (one more DS cycle): 0.551 mJ / 4.53e8;
-//   1.8x the single-shift PE per cycle for two shifts per cycle.
-constexpr double kPeDoubleShiftPj = 1.22;
-// - 8-bit fixed-point PE (4 multipliers): FXP's frame energy minus Act at 7
-//   bits' (the same 8-bit weights and buffers) plus 7 Act cycles: 3.65 pJ,
-//   5.5x the bit-serial PE (the paper's section 3.1 puts the single-shift PE's
-//   energy break-even with fixed point near 4 shifts, i.e. about 4x).
-constexpr double kPeFixedPointPj = 3.65;
-// The array's 64 KB buffers: Horowitz (ISSCC 2014, 45 nm) 20 pJ per 64-bit access
-// of a 32 KB SRAM = 2.5 pJ/B (the value of pe_array.buffer_pj_per_byte).
-constexpr double kBufferPjPerByte = 2.5;
+// The per-cycle PE energy and buffer energy defaults: sw/contract/pe_mode.h.
 // Bytes per output activation written to the output buffer and DRAM (requantized int8).
 constexpr int kOutputBytes = 1;
 
@@ -81,8 +71,10 @@ struct PerfCosts {
     std::array<double, kModeCount> pe_pj{};   // per busy PE cycle, by mode (pe_array.pj_per_cycle_*)
     double sram_pj_per_byte = kBufferPjPerByte;  // activation/weight/output buffers (pe_array.buffer_pj_per_byte)
     double dram_pj_per_byte = 160.0;          // platform.dram.read_pj_per_byte
-    PerfCosts();                              // the constants above
+    PerfCosts();                              // the PE array's defaults (PeArrayConfig{})
     static PerfCosts from_config(const ArchConfig& cfg);
+    // pe_pj and sram_pj_per_byte from the PE array's config.
+    void set_pe_array(const PeArrayConfig& p);
 };
 
 // A matrix layer as the array runs it.
@@ -111,6 +103,12 @@ struct LayerPerf {
     double dram_bytes = 0;            // weights + input and output activations, once per frame
     double pe_pj = 0, sram_pj = 0, dram_pj = 0;
     double energy_pj() const { return pe_pj + sram_pj + dram_pj; }
+    // One frame is the layer (or network) these figures add up: frames per second at the
+    // array's clock, frames per joule; 0 for no cycles or no energy.
+    double frames_per_second(double clock_ns) const {
+        return cycles ? 1e9 / (static_cast<double>(cycles) * clock_ns) : 0;
+    }
+    double frames_per_joule() const { return energy_pj() > 0 ? 1e12 / energy_pj() : 0; }
     LayerPerf& operator+=(const LayerPerf& o);
 };
 

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "sw/formats/digest.h"
+#include "sw/formats/swis_packing.h"
+
 namespace cimvp {
 
 namespace {
@@ -25,15 +28,6 @@ constexpr std::size_t kSchemeBytes = 16;
 constexpr std::size_t kNameBytes = 32;
 // Post-processing runs in int64: every model must stay below this with margin.
 constexpr double kAffineLimit = 4.0e18;  // < 2^62
-
-std::uint64_t fnv1a64(const std::uint8_t* p, std::size_t n) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 // Little-endian reader that knows where it is, for messages.
 class Reader {

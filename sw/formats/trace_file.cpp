@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sw/contract/numerics.h"
+#include "sw/formats/digest.h"
 
 namespace cimvp {
 
@@ -51,15 +52,6 @@ std::string format_double(double v) {
     char buf[64];
     const auto r = std::to_chars(buf, buf + sizeof buf, v);
     return std::string(buf, r.ptr);
-}
-
-std::uint64_t fnv1a(const std::string& s) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
 }
 
 // One record: its kind and key=value fields, in order.
@@ -449,7 +441,7 @@ std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t 
         throw TraceError(t.source + ": layer " + std::to_string(index) + ": expected a layer with weights");
     const TraceLayer& L = t.layers[index];
     const TraceDistribution& d = t.data.weights;
-    const std::uint64_t name = fnv1a(L.name);
+    const std::uint64_t name = fnv1a64(L.name);
     const int K = L.K();
     const double scale = d.param * kWeightMax;
     std::vector<std::int8_t> w(static_cast<std::size_t>(L.out_c) * K);
@@ -480,7 +472,7 @@ std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::si
     const int bits = L.has_weights() ? L.a_bits : kMaxBits;
     const double levels = static_cast<double>((1 << bits) - 1);
     const TraceDistribution& d = t.data.act;
-    const std::uint64_t name = fnv1a(L.name);
+    const std::uint64_t name = fnv1a64(L.name);
     std::vector<std::uint8_t> a(count);
     const bool uniform = d.family == "uniform";  // compared once, not per activation
     for (std::size_t i = 0; i < count; ++i) {

@@ -68,10 +68,7 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
                         numerics::adc_convert(psum.data(), adc, m.cols_in(ct), adc_.bits, nullptr, value.data());
                         val = value.data();
                     }
-                    for (int j = 0; j < m.slices; ++j) {
-                        const int shift = m.shift_of(t, j);
-                        for (int o = 0; o < outs; ++o) fx[o] += val[o * m.slices + j] << shift;
-                    }
+                    numerics::shift_add_step(val, outs, m.slices, t, m.dac_bits, m.cell_bits, fx.data());
                 }
                 for (int o = 0; o < outs; ++o)
                     out[m.first_out(ct) + o] +=

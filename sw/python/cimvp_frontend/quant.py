@@ -177,6 +177,18 @@ def fold_bn(bn):
     return g, bn.bias.detach() - bn.running_mean * g
 
 
+def activate(layer, z):
+    """The end of a layer's forward: a last layer (no act) returns its flattened logits; a
+    hidden one pools, then quantizes its activations with layer.act."""
+    if layer.act is None:
+        return z.flatten(1), None
+    if layer.pool:
+        # The platform quantizes then pools; the quantizer is monotone, so pooling first
+        # gives the same codes (and costs a quarter).
+        z = F.max_pool2d(z, layer.pool)
+    return layer.act(z)
+
+
 class StdLayer(nn.Module):
     """A conv (fc as a whole-input conv) with int8 per-channel or binary weights, optional BN,
     then (hidden layers) an activation quantizer and max pooling. Lossless ADC assumed (the
@@ -202,13 +214,7 @@ class StdLayer(nn.Module):
             z = self.bn(z)
         if self.bias is not None:
             z = z + self.bias.view(1, -1, 1, 1)
-        if self.act is None:
-            return z.flatten(1), None
-        if self.pool:
-            # The platform quantizes then pools; the quantizer is monotone, so pooling first
-            # gives the same codes (and costs a quarter).
-            z = F.max_pool2d(z, self.pool)
-        return self.act(z)
+        return activate(self, z)
 
 
 class ColLayer(nn.Module):
@@ -488,13 +494,7 @@ class ColLayer(nn.Module):
         partial = round_ste(fx) - offset * self.tile_sums(q).unsqueeze(2)
         z = (partial * self.tile_scales().view(1, self.G, -1, 1, 1)).sum(1) * s_x
         z = z + self.bias.view(1, -1, 1, 1)
-        if self.act is None:
-            return z.flatten(1), None
-        if self.pool:
-            # The platform quantizes then pools; the quantizer is monotone, so pooling first
-            # gives the same codes (and costs a quarter).
-            z = F.max_pool2d(z, self.pool)
-        return self.act(z)
+        return activate(self, z)
 
 
 class QNet(nn.Module):

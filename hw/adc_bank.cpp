@@ -52,7 +52,7 @@ void AdcBank::table_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay)
     const std::uint64_t size = static_cast<std::uint64_t>(cols_) * kAdcEntryBytes;
     const std::uint64_t addr = t.get_address();
     const unsigned len = t.get_data_length();
-    if (!tlmx::accept_window_access(t, size)) return;
+    if (!tlmx::accept_window_access(t, size, kReportId, name())) return;
     auto* table = reinterpret_cast<unsigned char*>(table_.data());
     if (t.is_write()) {
         std::memcpy(table + addr, t.get_data_ptr(), len);
@@ -76,14 +76,17 @@ void AdcBank::table_changed() {
 void AdcBank::convert(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     CimReadExtension* ext = nullptr;
     t.get_extension(ext);
-    if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    if (!ext) return tlmx::missing_extension(t, kReportId, name());
     CimReadContext& ctx = ext->ctx;
     const int n = ctx.cols;
     const std::size_t stride = t.get_data_length() / sizeof(std::int64_t) / std::max(ctx.steps, 1);
     if (n < 0 || n > cols_ || ctx.steps < 1 || stride < static_cast<std::size_t>(n))
-        return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(),
+                            "a read context outside the bank or shorter data than its columns");
     // A step that is not positive is a bad calibration table: refuse, do not divide.
-    if (n > first_bad_step_) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    if (n > first_bad_step_)
+        return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(),
+                            ("column " + std::to_string(first_bad_step_) + " has a step <= 0 in its table").c_str());
     auto* psum = reinterpret_cast<std::int64_t*>(t.get_data_ptr());
     counters_.conversions += static_cast<std::uint64_t>(ctx.steps) * n;
     counters_.batches += static_cast<std::uint64_t>(ctx.steps);

@@ -16,18 +16,22 @@
 #include "hw/adc_converter.h"
 #include "hw/arch_config.h"
 #include "sw/contract/numerics.h"
+#include "tlm/cim_read_extension.h"
 #include "tlm/waveform_recorder.h"
 
 namespace cimvp {
 
 class AdcBank : public sc_core::sc_module {
 public:
+    // Message type of the bank's SystemC reports (tlm/error_report.h).
+    static constexpr const char* kReportId = "/cimvp/adc";
+
     // Table window: column c at byte c * 16: step_fx (int64), base_fx (int64).
     tlm_utils::simple_target_socket<AdcBank> table_socket;
     // Partial sums from the crossbar macro.
-    tlm_utils::simple_target_socket<AdcBank> in_socket;
+    tlm_utils::simple_target_socket<AdcBank, 32, tlmx::cim_read_protocol_types> in_socket;
     // Digital values to the shift-add accumulator.
-    tlm_utils::simple_initiator_socket<AdcBank> out_socket;
+    tlm_utils::simple_initiator_socket<AdcBank, 32, tlmx::cim_read_protocol_types> out_socket;
 
     struct Counters {
         std::uint64_t conversions = 0;

@@ -3,6 +3,7 @@
 #include "hw/address_map.h"
 #include "hw/energy_report.h"
 #include "sw/contract/crossbar_array.h"
+#include "tlm/error_report.h"
 
 namespace cimvp {
 
@@ -12,6 +13,18 @@ using tlmx::RegisterSpec;
 
 namespace {
 constexpr int kMaxActivationBits = 8;
+
+const char* error_name(TileError e) {
+    switch (e) {
+        case TileError::kNone: return "none";
+        case TileError::kBadConfig: return "bad config";
+        case TileError::kInputOverflow: return "input overflow";
+        case TileError::kOutputOverflow: return "output overflow";
+        case TileError::kDatapath: return "datapath";
+        case TileError::kInputRange: return "input range";
+    }
+    return "?";
+}
 
 // With ping-pong the buffer holds two banks of input_buffer.size_bytes each.
 MemoryConfig input_memory(const PlatformConfig& p) {
@@ -42,6 +55,7 @@ CimTile::CimTile(sc_core::sc_module_name name, const ArchConfig& cfg, int index,
     macro_tx_.set_extension(&ext_);
 
     using namespace tile_reg;
+    regs_.set_report(kReportId, this->name());
     const auto geometry = static_cast<std::uint32_t>(cfg.crossbar.rows) |
                           (static_cast<std::uint32_t>(cfg.crossbar.cols) << 16);
     regs_.add({"ID", kId, Access::kReadOnly, kIdValue});
@@ -119,6 +133,9 @@ void CimTile::finish(TileError e) {
     regs_.set(kError, static_cast<std::uint32_t>(e));
     regs_.set(kStatus, e == TileError::kNone ? kStatusDone : kStatusError);
     busy_ = false;
+    if (e != TileError::kNone)
+        tlmx::report_job_error(kReportId, name(), "run " + std::to_string(runs_), static_cast<std::uint32_t>(e),
+                               error_name(e));
 }
 
 void CimTile::run(sc_core::sc_time& delay) {

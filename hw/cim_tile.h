@@ -27,11 +27,15 @@ namespace cimvp {
 
 class CimTile : public sc_core::sc_module {
 public:
+    // Message type of the sequencer's SystemC reports (tlm/error_report.h): register errors, runs ending in
+    // ERROR. The blocks inside have their own (CrossbarMacro, AdcBank, ShiftAddAccumulator, Memory).
+    static constexpr const char* kReportId = "/cimvp/tile";
+
     tlm_utils::simple_target_socket<CimTile> regs_socket;
     // Bus master port: the sequencer reads its input buffer over the bus.
     tlm_utils::simple_initiator_socket<CimTile> bus_socket;
     // The sequencer's port into the macro (internal).
-    tlm_utils::simple_initiator_socket<CimTile> macro_socket;
+    tlm_utils::simple_initiator_socket<CimTile, 32, tlmx::cim_read_protocol_types> macro_socket;
 
     CrossbarMacro macro;
     AdcBank adc;

@@ -10,6 +10,7 @@
 
 #include "hw/post_processing_unit.h"
 #include "hw/swis_pe_array.h"
+#include "tlm/error_report.h"
 
 namespace cimvp {
 
@@ -27,6 +28,20 @@ using tlmx::Access;
 using tlmx::RegisterSpec;
 
 constexpr std::uint64_t kCommandBytes = sizeof(Command);
+
+const char* error_name(ControllerError e) {
+    switch (e) {
+        case ControllerError::kNone: return "none";
+        case ControllerError::kBadOpcode: return "bad opcode";
+        case ControllerError::kFetch: return "fetch";
+        case ControllerError::kDma: return "DMA";
+        case ControllerError::kTile: return "tile";
+        case ControllerError::kRegWrite: return "register write";
+        case ControllerError::kPostProcess: return "post-processing";
+        case ControllerError::kPeArray: return "PE array";
+    }
+    return "?";
+}
 
 }  // namespace
 
@@ -46,6 +61,7 @@ Controller::Controller(sc_core::sc_module_name name, const DigitalConfig& cfg, s
     if (cfg_.controller_cycles_per_cmd < 0)
         throw std::invalid_argument(std::string(this->name()) + ": controller_cycles_per_cmd must be >= 0");
     using namespace controller_regs;
+    regs_.set_report(kReportId, this->name());
     const std::uint32_t status_bits = kStatusBusy | kStatusDone | kStatusError;
     const std::uint32_t irq_bits = kIrqDone | kIrqError;
     regs_.add(RegisterSpec{"ID", kId, Access::kReadOnly, kIdValue});
@@ -301,6 +317,10 @@ void Controller::finish(ControllerError err, std::uint32_t index, const Perf& pe
         regs_.set(kStatus, kStatusDone);
         irq_status_ |= kIrqDone;
     } else {
+        const std::uint64_t list = std::uint64_t{regs_.get(kCmdBaseHi)} << 32 | regs_.get(kCmdBaseLo);
+        tlmx::report_job_error(kReportId, name(),
+                               "command list at " + tlmx::hex_address(list) + ", command " + std::to_string(index) + ",",
+                               static_cast<std::uint32_t>(err), error_name(err));
         regs_.set(kStatus, kStatusError);
         regs_.set(kError, static_cast<std::uint32_t>(err));
         regs_.set(kErrorIndex, index);

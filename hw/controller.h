@@ -67,6 +67,8 @@ enum class ControllerError : std::uint32_t {
 
 class Controller : public sc_core::sc_module {
 public:
+    // Message type of the controller's SystemC reports (tlm/error_report.h): register errors, lists ending in ERROR.
+    static constexpr const char* kReportId = "/cimvp/controller";
     // The part of the tile's register block (hw/tile_registers.h) that kTileRun drives.
     static constexpr std::uint32_t kTileCtrl = tile_reg::kCtrl;
     static constexpr std::uint32_t kTileStatus = tile_reg::kStatus;

@@ -1,6 +1,7 @@
 #include "hw/crossbar_macro.h"
 
 #include "tlm/cim_read_extension.h"
+#include "tlm/error_report.h"
 #include "tlm/window_access.h"
 
 namespace cimvp {
@@ -30,7 +31,7 @@ void CrossbarMacro::program(tlm::tlm_generic_payload& t, sc_core::sc_time& delay
     const std::uint64_t size = static_cast<std::uint64_t>(cfg_.rows) * cfg_.cols;
     const std::uint64_t addr = t.get_address();
     const unsigned len = t.get_data_length();
-    if (!tlmx::accept_window_access(t, size)) return;
+    if (!tlmx::accept_window_access(t, size, kReportId, name())) return;
     std::uint8_t* data = t.get_data_ptr();
     const int max_level = (1 << cfg_.cell_bits) - 1;
     if (t.is_read()) {
@@ -39,7 +40,9 @@ void CrossbarMacro::program(tlm::tlm_generic_payload& t, sc_core::sc_time& delay
                                                              static_cast<int>((addr + i) % cfg_.cols)));
     } else if (t.is_write()) {
         for (unsigned i = 0; i < len; ++i)
-            if (data[i] > max_level) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+            if (data[i] > max_level)
+                return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(),
+                                    "a level above the cell's range");
         // Row by row: a programming pulse drives one word line at a time.
         std::uint64_t a = addr;
         unsigned done = 0;
@@ -73,13 +76,14 @@ unsigned CrossbarMacro::program_dbg(tlm::tlm_generic_payload& t) {
 void CrossbarMacro::read(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     CimReadExtension* ext = nullptr;
     t.get_extension(ext);
-    if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    if (!ext) return tlmx::missing_extension(t, kReportId, name());
     CimReadContext& ctx = ext->ctx;
     const int words = array_.words_per_column();
     const std::size_t plane_bytes = static_cast<std::size_t>(ctx.a_bits) * words * 8;
     if (ctx.cols < 0 || ctx.cols > cfg_.cols || ctx.rows < 0 || ctx.rows > cfg_.rows || ctx.steps < 1 ||
         ctx.steps > kMaxSteps || ctx.dac_bits < 1 || t.get_data_length() < plane_bytes)
-        return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(),
+                            "a read context outside the macro or shorter data than its planes");
     if (!realized_) {
         array_.apply_nonideal(nonideal_, tile_id_);
         realized_ = true;

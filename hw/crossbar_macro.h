@@ -13,17 +13,21 @@
 
 #include "hw/arch_config.h"
 #include "sw/contract/crossbar_array.h"
+#include "tlm/cim_read_extension.h"
 
 namespace cimvp {
 
 class CrossbarMacro : public sc_core::sc_module {
 public:
+    // Message type of the macro's SystemC reports (tlm/error_report.h).
+    static constexpr const char* kReportId = "/cimvp/crossbar";
+
     // Programming window: byte r * cols + c is the level of cell (r, c).
     tlm_utils::simple_target_socket<CrossbarMacro> prog_socket;
     // Reads from the tile sequencer (data: input planes; CimReadExtension).
-    tlm_utils::simple_target_socket<CrossbarMacro> read_socket;
+    tlm_utils::simple_target_socket<CrossbarMacro, 32, tlmx::cim_read_protocol_types> read_socket;
     // Column partial sums to the ADC bank.
-    tlm_utils::simple_initiator_socket<CrossbarMacro> adc_socket;
+    tlm_utils::simple_initiator_socket<CrossbarMacro, 32, tlmx::cim_read_protocol_types> adc_socket;
 
     struct Counters {
         std::uint64_t reads = 0;           // array reads

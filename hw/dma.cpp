@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tlm/error_report.h"
+
 namespace cimvp {
 
 namespace {
@@ -17,6 +19,17 @@ using tlmx::RegisterSpec;
 // in 64 bits because rows, strides and row_bytes are 32-bit.
 std::uint64_t span(const DmaDescriptor& d, std::uint32_t stride) {
     return static_cast<std::uint64_t>(d.rows - 1) * stride + d.row_bytes;
+}
+
+const char* error_name(DmaError e) {
+    switch (e) {
+        case DmaError::kNone: return "none";
+        case DmaError::kDescriptorFetch: return "descriptor fetch";
+        case DmaError::kSourceRead: return "source read";
+        case DmaError::kDestinationWrite: return "destination write";
+        case DmaError::kBadDescriptor: return "bad descriptor";
+    }
+    return "?";
 }
 
 bool wraps(std::uint64_t addr, std::uint64_t len) { return len - 1 > std::numeric_limits<std::uint64_t>::max() - addr; }
@@ -34,6 +47,7 @@ Dma::Dma(sc_core::sc_module_name name, const DmaConfig& cfg)
     if (!(cfg_.bytes_per_ns > 0))
         throw std::invalid_argument(std::string(this->name()) + ": bandwidth (bytes_per_ns) must be > 0");
     using namespace dma_regs;
+    regs_.set_report(kReportId, this->name());
     regs_.add(RegisterSpec{"ID", kId, Access::kReadOnly, kIdValue});
     regs_.add(RegisterSpec{"DESC_ADDR_LO", kDescAddrLo, Access::kReadWrite, 0});
     regs_.add(RegisterSpec{"DESC_ADDR_HI", kDescAddrHi, Access::kReadWrite, 0});
@@ -87,7 +101,9 @@ void Dma::run(sc_core::sc_time& delay) {
     regs_.set(kStatus, kStatusBusy);
     regs_.set(kError, static_cast<std::uint32_t>(DmaError::kNone));
     ++counters_.descriptors;
-    // setup_ns stands for the descriptor fetch and decode (DmaConfig).
+    // The fetch is issued when the START write lands; setup_ns stands for the fetch and the
+    // decode (DmaConfig), so the fetch's own time is inside it.
+    const sc_core::sc_time fetch_at = delay;
     delay += setup_;
 
     const std::uint64_t desc_addr =
@@ -96,7 +112,7 @@ void Dma::run(sc_core::sc_time& delay) {
     const std::uint32_t size = im2col_requested_ ? sizeof(Im2colDescriptor) : sizeof(DmaDescriptor);
     sc_core::sc_time took;
     DmaError err = DmaError::kNone;
-    if (port_.access(tlm::TLM_READ_COMMAND, desc_addr, raw, size, took) != tlm::TLM_OK_RESPONSE) {
+    if (port_.access(tlm::TLM_READ_COMMAND, desc_addr, raw, size, fetch_at, took) != tlm::TLM_OK_RESPONSE) {
         err = DmaError::kDescriptorFetch;
     } else if (im2col_requested_) {
         Im2colDescriptor d;
@@ -108,7 +124,11 @@ void Dma::run(sc_core::sc_time& delay) {
         err = execute(d, delay);
     }
 
-    if (err != DmaError::kNone) ++counters_.errors;
+    if (err != DmaError::kNone) {
+        ++counters_.errors;
+        tlmx::report_job_error(kReportId, name(), "descriptor at " + tlmx::hex_address(desc_addr),
+                               static_cast<std::uint32_t>(err), error_name(err));
+    }
     regs_.set(kError, static_cast<std::uint32_t>(err));
     regs_.set(kStatus, err == DmaError::kNone ? kStatusDone : kStatusError);
     publish_bytes();
@@ -139,17 +159,19 @@ DmaError Dma::execute(const DmaDescriptor& d, sc_core::sc_time& delay) {
         const std::uint64_t dst = d.dst + r * d.dst_stride;
         for (std::uint64_t off = 0; off < row_bytes; off += kMaxBurstBytes) {
             const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(kMaxBurstBytes, row_bytes - off));
+            // A burst's read and write overlap (the data streams through the engine), so both are issued at
+            // the engine's local time; the burst ends when the slower of the two has.
             sc_core::sc_time rd, wr;
-            if (port_.access(tlm::TLM_READ_COMMAND, src + off, buffer_.data(), n, rd) != tlm::TLM_OK_RESPONSE) {
+            if (port_.access(tlm::TLM_READ_COMMAND, src + off, buffer_.data(), n, delay, rd) != tlm::TLM_OK_RESPONSE) {
                 delay += rd;
                 return DmaError::kSourceRead;
             }
-            if (port_.access(tlm::TLM_WRITE_COMMAND, dst + off, buffer_.data(), n, wr) != tlm::TLM_OK_RESPONSE) {
+            if (port_.access(tlm::TLM_WRITE_COMMAND, dst + off, buffer_.data(), n, delay, wr) != tlm::TLM_OK_RESPONSE) {
                 delay += std::max(rd, wr);
                 return DmaError::kDestinationWrite;
             }
             counters_.bytes += n;
-            // Read and write of a burst overlap; the slowest of the two ports and the engine sets the pace.
+            // The slowest of the two ports and the engine sets the pace.
             delay += std::max({rd, wr, sc_core::sc_time(n / cfg_.bytes_per_ns, sc_core::SC_NS)});
         }
     }

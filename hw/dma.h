@@ -52,6 +52,9 @@ enum class DmaError : std::uint32_t {
 
 class Dma : public sc_core::sc_module {
 public:
+    // Message type of the DMA's SystemC reports (tlm/error_report.h): register errors, descriptors ending in ERROR.
+    static constexpr const char* kReportId = "/cimvp/dma";
+
     // Largest transaction the engine issues; rows are split into bursts of at most this.
     static constexpr std::uint32_t kMaxBurstBytes = 4096;
 
@@ -80,7 +83,8 @@ private:
     void regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned regs_transport_dbg(tlm::tlm_generic_payload& t);
 
-    // Runs the descriptor at DESC_ADDR; adds the engine's time to delay.
+    // Runs the descriptor at DESC_ADDR. delay: the engine's local time offset, the START write's delay on
+    // entry; every burst is issued at it and it comes back with the engine's time added.
     void run(sc_core::sc_time& delay);
     DmaError execute(const DmaDescriptor& d, sc_core::sc_time& delay);
     DmaError execute(const Im2colDescriptor& d, sc_core::sc_time& delay);

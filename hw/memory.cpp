@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tlm/error_report.h"
+
 namespace cimvp {
 
 Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& cfg)
@@ -27,28 +29,20 @@ double Memory::energy_pj() const {
 void Memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const std::uint64_t addr = t.get_address();
     const unsigned len = t.get_data_length();
-    if (!in_bounds(addr, len)) {
-        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
-    }
-    if (t.get_byte_enable_ptr()) {
-        t.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-        return;
-    }
-    if (t.get_streaming_width() < len) {
-        t.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-        return;
-    }
+    if (!in_bounds(addr, len))
+        return tlmx::reject(t, tlm::TLM_ADDRESS_ERROR_RESPONSE, kReportId, name(), "out of range");
+    if (t.get_byte_enable_ptr())
+        return tlmx::reject(t, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, kReportId, name(),
+                            "byte enables are not supported");
+    if (t.get_streaming_width() < len)
+        return tlmx::reject(t, tlm::TLM_BURST_ERROR_RESPONSE, kReportId, name(), "streaming is not supported");
     const tlm::tlm_command cmd = t.get_command();
     if (cmd == tlm::TLM_IGNORE_COMMAND) {
         t.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
     }
     unsigned char* p = t.get_data_ptr();
-    if (!p && len > 0) {
-        t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        return;
-    }
+    if (!p && len > 0) return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(), "no data pointer");
     if (cmd == tlm::TLM_READ_COMMAND) {
         if (len) std::memcpy(p, data_.get() + addr, len);
         ++counters_.reads;

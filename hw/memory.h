@@ -17,6 +17,9 @@ namespace cimvp {
 
 class Memory : public sc_core::sc_module {
 public:
+    // Message type of the memory's SystemC reports (tlm/error_report.h).
+    static constexpr const char* kReportId = "/cimvp/memory";
+
     struct Counters {
         std::uint64_t reads = 0, writes = 0, bytes_read = 0, bytes_written = 0;
     };

@@ -4,6 +4,7 @@
 
 #include "hw/engine_registers.h"
 #include "sw/contract/post_processing.h"
+#include "tlm/error_report.h"
 
 namespace cimvp {
 
@@ -13,6 +14,17 @@ using tlmx::RegisterSpec;
 namespace {
 constexpr int kMaxShift = 62;
 constexpr int kMaxActivationBits = 8;
+
+const char* error_name(PostProcessError e) {
+    switch (e) {
+        case PostProcessError::kNone: return "none";
+        case PostProcessError::kDescriptorFetch: return "descriptor fetch";
+        case PostProcessError::kRead: return "read";
+        case PostProcessError::kWrite: return "write";
+        case PostProcessError::kBadDescriptor: return "bad descriptor";
+    }
+    return "?";
+}
 }  // namespace
 
 PostProcessingUnit::PostProcessingUnit(sc_core::sc_module_name name, const DigitalConfig& cfg, double bytes_per_ns)
@@ -22,6 +34,7 @@ PostProcessingUnit::PostProcessingUnit(sc_core::sc_module_name name, const Digit
       cfg_(cfg),
       port_(bus_socket, kMaxBurstBytes, bytes_per_ns) {
     using namespace ppu_regs;
+    regs_.set_report(kReportId, this->name());
     engine_regs::add(regs_, kIdValue, &start_requested_);
     regs_.add(RegisterSpec{"OUTPUTS", kOutputs, Access::kReadOnly, 0},
               [this](std::uint32_t) { return static_cast<std::uint32_t>(counters_.outputs); });
@@ -50,7 +63,12 @@ void PostProcessingUnit::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::
         wave_->change(wave_outputs_, started, counters_.outputs - outputs_before);
         wave_->change(wave_busy_, sc_core::sc_time_stamp() + delay, 0);
     }
-    if (e != PostProcessError::kNone) ++counters_.errors;
+    if (e != PostProcessError::kNone) {
+        ++counters_.errors;
+        tlmx::report_job_error(kReportId, name(),
+                               "descriptor at " + tlmx::hex_address(engine_regs::descriptor_address(regs_)),
+                               static_cast<std::uint32_t>(e), error_name(e));
+    }
     regs_.set(ppu_regs::kError, static_cast<std::uint32_t>(e));
     regs_.set(ppu_regs::kStatus, e == PostProcessError::kNone ? ppu_regs::kStatusDone : ppu_regs::kStatusError);
 }

@@ -40,6 +40,8 @@ enum class PostProcessError : std::uint32_t {
 
 class PostProcessingUnit : public sc_core::sc_module {
 public:
+    // Message type of the unit's SystemC reports (tlm/error_report.h): register errors, jobs ending in ERROR.
+    static constexpr const char* kReportId = "/cimvp/ppu";
     static constexpr std::uint32_t kMaxBurstBytes = 4096;
 
     tlm_utils::simple_target_socket<PostProcessingUnit> regs_socket;

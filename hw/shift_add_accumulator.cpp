@@ -6,6 +6,7 @@
 #include "hw/address_map.h"
 #include "sw/contract/numerics.h"
 #include "tlm/cim_read_extension.h"
+#include "tlm/error_report.h"
 #include "tlm/window_access.h"
 
 namespace cimvp {
@@ -38,18 +39,20 @@ sc_core::sc_time ShiftAddAccumulator::buffer_time(std::uint64_t bytes) const {
 void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     CimReadExtension* ext = nullptr;
     t.get_extension(ext);
-    if (!ext) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    if (!ext) return tlmx::missing_extension(t, kReportId, name());
     const CimReadContext& ctx = ext->ctx;
     if (ctx.outs < 0 || ctx.outs > static_cast<int>(fx_.size()) || ctx.slices < 1 || ctx.steps < 1 ||
         ctx.cols != ctx.outs * ctx.slices)
-        return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(), "a read context it cannot add up");
     const std::size_t stride = t.get_data_length() / sizeof(std::int64_t) / ctx.steps;
-    if (stride < static_cast<std::size_t>(ctx.cols)) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    if (stride < static_cast<std::size_t>(ctx.cols))
+        return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(), "shorter data than the columns");
     const int stride_slots = ctx.outs + (ctx.emit_sum ? 1 : 0);
     const std::uint64_t first = static_cast<std::uint64_t>(ctx.out_slot) * stride_slots;
     if (first + stride_slots > buffer_.size()) {
         ++counters_.overflow_errors;
-        return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return tlmx::reject(t, tlm::TLM_ADDRESS_ERROR_RESPONSE, kReportId, name(),
+                            "the vector's slot is past the buffer");
     }
     // Every read: shift each column's value by its step and slice and add it to its output.
     const auto* value = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
@@ -76,13 +79,15 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
 void ShiftAddAccumulator::bus_access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const std::uint64_t size = buffer_size();
     const std::uint64_t scale_bytes = scale_.size() * kAccEntryBytes;
-    if (!tlmx::accept_window_access(t, 2 * size + scale_bytes)) return;
+    if (!tlmx::accept_window_access(t, 2 * size + scale_bytes, kReportId, name())) return;
     const std::uint64_t addr = t.get_address();
     const unsigned len = t.get_data_length();
     auto* bytes = reinterpret_cast<unsigned char*>(buffer_.data());
     // An access stays inside one of the three parts of the window.
     const auto part = [&](std::uint64_t a) { return a < size ? 0 : (a < 2 * size ? 1 : 2); };
-    if (len == 0 || part(addr) != part(addr + len - 1)) return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    if (len == 0 || part(addr) != part(addr + len - 1))
+        return tlmx::reject(t, tlm::TLM_ADDRESS_ERROR_RESPONSE, kReportId, name(),
+                            "empty, or across the buffer, its accumulate alias and the multipliers");
     if (addr >= 2 * size) {
         auto* table = reinterpret_cast<unsigned char*>(scale_.data());
         if (t.is_write()) {
@@ -96,7 +101,8 @@ void ShiftAddAccumulator::bus_access(tlm::tlm_generic_payload& t, sc_core::sc_ti
     } else if (addr >= size) {
         // Accumulate alias: whole, aligned int64 entries only; read-modify-write.
         if (!t.is_write() || addr % kAccEntryBytes || len % kAccEntryBytes)
-            return t.set_response_status(t.is_write() ? tlm::TLM_BURST_ERROR_RESPONSE : tlm::TLM_COMMAND_ERROR_RESPONSE);
+            return tlmx::reject(t, t.is_write() ? tlm::TLM_BURST_ERROR_RESPONSE : tlm::TLM_COMMAND_ERROR_RESPONSE,
+                                kReportId, name(), "the accumulate alias takes writes of whole int64 entries only");
         const std::uint64_t first = (addr - size) / kAccEntryBytes;
         for (unsigned i = 0; i < len / kAccEntryBytes; ++i) {
             std::int64_t v;

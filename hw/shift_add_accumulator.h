@@ -13,13 +13,17 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/arch_config.h"
+#include "tlm/cim_read_extension.h"
 
 namespace cimvp {
 
 class ShiftAddAccumulator : public sc_core::sc_module {
 public:
+    // Message type of the accumulator's SystemC reports (tlm/error_report.h).
+    static constexpr const char* kReportId = "/cimvp/accumulator";
+
     // ADC values and the finish token, from the ADC bank.
-    tlm_utils::simple_target_socket<ShiftAddAccumulator> in_socket;
+    tlm_utils::simple_target_socket<ShiftAddAccumulator, 32, tlmx::cim_read_protocol_types> in_socket;
     // Output buffer [0, size) of int64 entries, its accumulate alias [size, 2 * size), then
     // one int64 multiplier per column output [2 * size, 2 * size + cols * 8) (default 1).
     tlm_utils::simple_target_socket<ShiftAddAccumulator> bus_socket;

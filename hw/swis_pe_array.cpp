@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hw/address_map.h"
+#include "tlm/error_report.h"
 
 namespace cimvp {
 
@@ -28,6 +29,19 @@ bool range_ok(std::uint64_t addr, std::uint64_t count, std::uint64_t unit) {
 }
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+const char* error_name(PeArrayError e) {
+    switch (e) {
+        case PeArrayError::kNone: return "none";
+        case PeArrayError::kDescriptorFetch: return "descriptor fetch";
+        case PeArrayError::kRead: return "read";
+        case PeArrayError::kWrite: return "write";
+        case PeArrayError::kBadDescriptor: return "bad descriptor";
+        case PeArrayError::kBufferOverflow: return "buffer overflow";
+        case PeArrayError::kWeightRange: return "weight range";
+    }
+    return "?";
+}
 
 }  // namespace
 
@@ -57,6 +71,7 @@ SwisPeArray::SwisPeArray(sc_core::sc_module_name name, const PeArrayConfig& cfg,
     if (!(cfg_.bytes_per_ns > 0)) throw std::invalid_argument(me + ": bytes_per_ns must be > 0");
     if (!(digital.clock_ns > 0)) throw std::invalid_argument(me + ": clock_ns must be > 0");
     using namespace pe_regs;
+    regs_.set_report(kReportId, me);
     engine_regs::add(regs_, kIdValue, &start_requested_);
     regs_.add(RegisterSpec{"GEOMETRY", kGeometry, Access::kReadOnly,
                            static_cast<std::uint32_t>(cfg_.rows) | static_cast<std::uint32_t>(cfg_.cols) << 16});
@@ -127,9 +142,15 @@ void SwisPeArray::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time
     start_requested_ = false;
     ++counters_.jobs;
     last_ = JobStats{};
+    job_start_ = delay;
     sc_core::sc_time transfer = sc_core::SC_ZERO_TIME;
     const PeArrayError e = run(transfer);
-    if (e != PeArrayError::kNone) ++counters_.errors;
+    if (e != PeArrayError::kNone) {
+        ++counters_.errors;
+        tlmx::report_job_error(kReportId, name(),
+                               "descriptor at " + tlmx::hex_address(engine_regs::descriptor_address(regs_)),
+                               static_cast<std::uint32_t>(e), error_name(e));
+    }
     last_.error = e;
     last_.transfer_ns = transfer.to_seconds() * 1e9;
     counters_.transfer_ns += last_.transfer_ns;
@@ -173,22 +194,16 @@ void SwisPeArray::buffer_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
     // The checks of a memory (hw/memory.cpp), in its order; the window is read-only.
     const std::uint64_t len = t.get_data_length();
     const std::uint8_t* src = window_bytes(t.get_address(), len);
-    if (!src) {
-        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
-    }
-    if (t.get_byte_enable_ptr()) {
-        t.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-        return;
-    }
-    if (t.get_streaming_width() < len) {
-        t.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-        return;
-    }
-    if (t.is_write()) {
-        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-        return;
-    }
+    if (!src)
+        return tlmx::reject(t, tlm::TLM_ADDRESS_ERROR_RESPONSE, kReportId, name(),
+                            "not inside one buffer of the window");
+    if (t.get_byte_enable_ptr())
+        return tlmx::reject(t, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, kReportId, name(),
+                            "byte enables are not supported");
+    if (t.get_streaming_width() < len)
+        return tlmx::reject(t, tlm::TLM_BURST_ERROR_RESPONSE, kReportId, name(), "streaming is not supported");
+    if (t.is_write())
+        return tlmx::reject(t, tlm::TLM_COMMAND_ERROR_RESPONSE, kReportId, name(), "the buffer window is read-only");
     if (t.is_read()) {
         std::memmove(t.get_data_ptr(), src, len);  // the array may read its own window into a buffer
         counters_.buffer_bytes_read += len;
@@ -208,6 +223,17 @@ unsigned SwisPeArray::buffer_dbg(tlm::tlm_generic_payload& t) {
 
 // ---------------------------------------------------------------- a job
 
+bool SwisPeArray::block(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, std::uint64_t len,
+                        sc_core::sc_time& transfer) {
+    // The job runs fill, compute, drain in order: a burst is issued after the transfers and the
+    // array cycles before it, at that offset from when the START write landed.
+    sc_core::sc_time local = job_start_ + transfer + clock_ * static_cast<double>(last_.compute_cycles);
+    const sc_core::sc_time issued = local;
+    const bool ok = port_.block(cmd, addr, data, len, local);
+    transfer += local - issued;
+    return ok;
+}
+
 PeArrayError SwisPeArray::run(sc_core::sc_time& transfer) {
     Job job;
     const PeArrayError e = load(job, transfer);
@@ -219,7 +245,7 @@ PeArrayError SwisPeArray::load(Job& job, sc_core::sc_time& transfer) {
     const std::uint64_t at = engine_regs::descriptor_address(regs_);
     PeArrayDescriptor& d = job.d;
     if (!range_ok(at, 1, kDescriptorBytes) ||
-        !port_.block(tlm::TLM_READ_COMMAND, at, reinterpret_cast<std::uint8_t*>(&d), kDescriptorBytes, transfer))
+        !block(tlm::TLM_READ_COMMAND, at, reinterpret_cast<std::uint8_t*>(&d), kDescriptorBytes, transfer))
         return PeArrayError::kDescriptorFetch;
     counters_.bus_bytes_read += kDescriptorBytes;
     if (valid_pe_mode(d.mode)) last_.mode = static_cast<PeMode>(d.mode);
@@ -238,7 +264,7 @@ PeArrayError SwisPeArray::load(Job& job, sc_core::sc_time& transfer) {
     const std::uint64_t tiles = ceil_div(d.filters, static_cast<std::uint64_t>(cfg_.cols));
     job.tile_n.resize(tiles);
     if (!range_ok(at + kDescriptorBytes, 1, tiles) ||
-        !port_.block(tlm::TLM_READ_COMMAND, at + kDescriptorBytes, job.tile_n.data(), tiles, transfer))
+        !block(tlm::TLM_READ_COMMAND, at + kDescriptorBytes, job.tile_n.data(), tiles, transfer))
         return PeArrayError::kDescriptorFetch;
     counters_.bus_bytes_read += tiles;
     for (const std::uint8_t n : job.tile_n) {
@@ -268,7 +294,7 @@ PeArrayError SwisPeArray::execute(const Job& job, sc_core::sc_time& transfer) {
         for (std::uint64_t v0 = 0; v0 < V; v0 += vchunk) {
             const std::uint64_t v1 = std::min(V, v0 + vchunk);
             const std::uint64_t act_bytes = (v1 - v0) * job.K;
-            if (!port_.block(tlm::TLM_READ_COMMAND, d.act + v0 * job.K, act_buf_.data(), act_bytes, transfer))
+            if (!block(tlm::TLM_READ_COMMAND, d.act + v0 * job.K, act_buf_.data(), act_bytes, transfer))
                 return PeArrayError::kRead;
             ++last_.act_passes;
             counters_.bus_bytes_read += act_bytes;
@@ -289,7 +315,7 @@ PeArrayError SwisPeArray::execute(const Job& job, sc_core::sc_time& transfer) {
                 for (int b = 0; b < blocks; ++b) {
                     const auto r = static_cast<std::uint64_t>(b);
                     const std::uint64_t dst = d.out + ((p0 + r) * M + f0) * kAccBytes;
-                    if (!port_.block(tlm::TLM_WRITE_COMMAND, dst, out_buf_.data() + r * row_bytes, block_bytes,
+                    if (!block(tlm::TLM_WRITE_COMMAND, dst, out_buf_.data() + r * row_bytes, block_bytes,
                                      transfer))
                         return PeArrayError::kWrite;
                     counters_.bus_bytes_written += block_bytes;
@@ -305,7 +331,7 @@ PeArrayError SwisPeArray::load_weights(const Job& job, std::uint64_t f0, std::ui
     const PeArrayDescriptor& d = job.d;
     const std::uint64_t per_filter = job.G * job.rec;
     const std::uint64_t bytes = (f1 - f0) * per_filter;
-    if (!port_.block(tlm::TLM_READ_COMMAND, d.weights + f0 * per_filter, weight_buf_.data(), bytes, transfer))
+    if (!block(tlm::TLM_READ_COMMAND, d.weights + f0 * per_filter, weight_buf_.data(), bytes, transfer))
         return PeArrayError::kRead;
     ++last_.weight_passes;
     counters_.bus_bytes_read += bytes;

@@ -70,6 +70,9 @@ PeArrayWindows pe_array_windows(const PeArrayConfig& cfg);
 
 class SwisPeArray : public sc_core::sc_module {
 public:
+    // Message type of the array's SystemC reports (tlm/error_report.h): register and window errors, jobs
+    // ending in ERROR.
+    static constexpr const char* kReportId = "/cimvp/pe_array";
     static constexpr std::uint32_t kMaxBurstBytes = 4096;
     static constexpr std::uint64_t kAccBytes = 8;  // one int64 accumulator
     static constexpr std::uint64_t kDescriptorBytes = sizeof(PeArrayDescriptor);
@@ -142,6 +145,9 @@ private:
     // The buffer bytes at [offset, offset + len) of the window, or nullptr when that is not inside one part.
     const std::uint8_t* window_bytes(std::uint64_t offset, std::uint64_t len) const;
 
+    // A bus block at the job's local time offset; adds its time to transfer.
+    bool block(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, std::uint64_t len,
+               sc_core::sc_time& transfer);
     PeArrayError run(sc_core::sc_time& transfer);
     PeArrayError load(Job& job, sc_core::sc_time& transfer);
     PeArrayError execute(const Job& job, sc_core::sc_time& transfer);
@@ -157,6 +163,7 @@ private:
     tlmx::RegisterFile regs_;
     tlmx::BurstPort port_;
     bool start_requested_ = false;
+    sc_core::sc_time job_start_;  // the START write's delay: the job's local time offset at its start
 
     std::vector<std::uint8_t> act_buf_, weight_buf_, out_buf_;  // what the window shows
     std::vector<swis::Group> groups_;                           // the weight buffer decoded, [filter][group]

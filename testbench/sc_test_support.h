@@ -1,14 +1,29 @@
 // Test support for SystemC tests: SystemC errors and warnings become test
-// failures, and a guard skips a test when the process already elaborated.
+// failures unless the test said it expects them, and a guard skips a test when
+// the process already elaborated.
 #pragma once
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <systemc>
 
 namespace cimvp::test {
 
+// Message types whose warnings the running test provokes on purpose (ExpectScWarnings).
+inline std::vector<std::string>& expected_sc_warnings() {
+    static std::vector<std::string> types;
+    return types;
+}
+
 inline void sc_report_to_gtest(const sc_core::sc_report& rep, const sc_core::sc_actions& actions) {
-    if (rep.get_severity() >= sc_core::SC_WARNING) {
+    const auto& expected = expected_sc_warnings();
+    const bool expected_warning = rep.get_severity() == sc_core::SC_WARNING &&
+                                  std::find(expected.begin(), expected.end(), rep.get_msg_type()) != expected.end();
+    if (rep.get_severity() >= sc_core::SC_WARNING && !expected_warning) {
         ADD_FAILURE() << "SystemC " << (rep.get_severity() == sc_core::SC_WARNING ? "warning" : "error") << " ["
                       << rep.get_msg_type() << "]: " << rep.get_msg();
     }
@@ -20,6 +35,36 @@ inline void install_sc_report_handler() {
     // Deprecation notes from the library itself are not our failures.
     sc_core::sc_report_handler::set_actions(sc_core::SC_ID_IEEE_1666_DEPRECATION_, sc_core::SC_DO_NOTHING);
 }
+
+// While in scope, warnings of the given message types (a module's kReportId) are no test
+// failures; leaving the scope, each type must have been reported exactly as often as given
+// (counted by sc_report_handler::get_count): one warning per error response or failed job.
+class ExpectScWarnings {
+public:
+    explicit ExpectScWarnings(std::vector<std::pair<std::string, int>> expected) : expected_(std::move(expected)) {
+        for (const auto& [type, n] : expected_) {
+            start_.push_back(warnings(type));
+            expected_sc_warnings().push_back(type);
+        }
+    }
+    ExpectScWarnings(const ExpectScWarnings&) = delete;
+    ExpectScWarnings& operator=(const ExpectScWarnings&) = delete;
+    ~ExpectScWarnings() {
+        auto& e = expected_sc_warnings();
+        for (std::size_t i = 0; i < expected_.size(); ++i) {
+            const std::string& type = expected_[i].first;
+            EXPECT_EQ(warnings(type) - start_[i], expected_[i].second) << "warnings " << type;
+            e.erase(std::find(e.begin(), e.end(), type));
+        }
+    }
+
+private:
+    static int warnings(const std::string& type) {
+        return sc_core::sc_report_handler::get_count(type.c_str(), sc_core::SC_WARNING);
+    }
+    std::vector<std::pair<std::string, int>> expected_;
+    std::vector<int> start_;
+};
 
 }  // namespace cimvp::test
 

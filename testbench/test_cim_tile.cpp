@@ -8,7 +8,10 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -25,6 +28,7 @@
 #include "sw/contract/numerics.h"
 #include "sw/reference/reference.h"
 #include "testbench/sc_test_support.h"
+#include "tlm/cim_read_extension.h"
 #include "tlm/router.h"
 
 namespace {
@@ -219,6 +223,7 @@ TEST(CimTileCrossbar, ProgrammedLevelsReadBackOverTheBusAndInTheArray) {
 
 TEST(CimTileCrossbar, LevelAtOrAboveTwoToTheCellBitsIsAGenericErrorAndProgramsNothing) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/crossbar", 2}});
     TileBench b(tile_config(1));
     ASSERT_TRUE(b.run([&](TestInitiator& h) {
         const std::uint8_t ones[4] = {1, 1, 1, 1};
@@ -239,6 +244,7 @@ TEST(CimTileCrossbar, LevelAtOrAboveTwoToTheCellBitsIsAGenericErrorAndProgramsNo
 
 TEST(CimTileCrossbar, AccessPastRowsTimesColsIsAnAddressError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/crossbar", 4}});
     TileBench b(tile_config(2));
     ASSERT_TRUE(b.run([&](TestInitiator& h) {
         std::uint8_t buf[16] = {};
@@ -568,6 +574,7 @@ class CimTileAdcBadStep : public ::testing::TestWithParam<std::int64_t> {};
 
 TEST_P(CimTileAdcBadStep, EndsTheRunWithDatapathErrorAndTheTileRecovers) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{AdcBank::kReportId, 1}, {CimTile::kReportId, 1}});
     const AdcCase c = adc_case(8);
     const AdcTables good = AdcTables::unit(c.map, 8, 8);
     ASSERT_TRUE(adc_is_lossless(c.map, c.cfg));
@@ -696,6 +703,7 @@ TEST(CimTileAccumulator, WritesToTheAliasAddIntoTheOutputBuffer) {
 
 TEST(CimTileAccumulator, MisalignedPartialAndReadAccessesToTheAliasAreErrors) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/accumulator", 8}});
     TileBench b(tile_config());
     std::vector<std::int64_t> got;
     ASSERT_TRUE(b.run([&](TestInitiator& h) {
@@ -751,6 +759,7 @@ TEST(CimTileAccumulator, PartialMultipliersStartAtOneAndScaleEachOutput) {
 // and the output buffer check counts that entry.
 TEST(CimTileAccumulator, EmitSumStoresEachVectorsInputSumAfterItsOutputs) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/tile", 1}});
     TileBench b(tile_config(1, 1));
     std::vector<std::int64_t> got;
     std::uint32_t overflow_error = 0, fits_error = 99;
@@ -830,6 +839,7 @@ RunSetup with(std::function<void(RunSetup&)> f) {
 
 TEST(CimTileRegisters, BadConfigurationsEndTheRunWithTheirErrorCode) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/tile", 9}});
     const std::vector<BadRun> cases = {
         {"rows > R", with([](RunSetup& s) { s.rows = kXbarRows + 1; }), TileError::kBadConfig},
         {"rows 0", with([](RunSetup& s) { s.rows = 0; }), TileError::kBadConfig},
@@ -881,6 +891,7 @@ TEST(CimTileRegisters, BadConfigurationsEndTheRunWithTheirErrorCode) {
 
 TEST(CimTileRegisters, BadAccessesGetTheMatchingTlmError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/tile", 9}});
     TileBench b(tile_config());
     std::vector<std::pair<const char*, tlm::tlm_response_status>> got;
     std::uint32_t rows_after = 0, id_after = 0;
@@ -978,6 +989,7 @@ std::vector<std::int64_t> dot(const std::vector<std::uint8_t>& x, const std::vec
 
 TEST(CimTilePingPong, EachBankRunsItsOwnVectorsAndHoldsAWholeBuffer) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/tile", 1}});
     ArchConfig cfg = tile_config();
     cfg.platform.ping_pong = true;
     TileBench b(cfg);
@@ -1030,6 +1042,7 @@ TEST(CimTilePingPong, EachBankRunsItsOwnVectorsAndHoldsAWholeBuffer) {
 
 TEST(CimTilePingPong, BankOneWithoutPingPongIsABadConfiguration) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/tile", 1}});
     TileBench b(tile_config());
     ASSERT_EQ(b.map.tile().input_size, kInputBytes);
     std::uint32_t bank1 = 0, bank0 = 99, readback = 0;
@@ -1049,6 +1062,88 @@ TEST(CimTilePingPong, BankOneWithoutPingPongIsABadConfiguration) {
     EXPECT_EQ(readback, 1u);
     EXPECT_EQ(bank1, code(TileError::kBadConfig));
     EXPECT_EQ(bank0, code(TileError::kNone));
+}
+
+// ---------------------------------------------------------------- the pipeline's own protocol
+
+// True when an initiator socket of type I can be bound to a target socket of type T.
+template <typename I, typename T, typename = void>
+struct CanBind : std::false_type {};
+template <typename I, typename T>
+struct CanBind<I, T, std::void_t<decltype(std::declval<I&>().bind(std::declval<T&>()))>> : std::true_type {};
+
+using BaseInitiator = tlm::tlm_initiator_socket<32>;
+using BaseTarget = tlm::tlm_target_socket<32>;
+using CimInitiator = tlm::tlm_initiator_socket<32, tlmx::cim_read_protocol_types>;
+using CimTarget = tlm::tlm_target_socket<32, tlmx::cim_read_protocol_types>;
+
+TEST(CimReadProtocol, PipelineSocketsBindOnlyToSocketsOfTheirOwnProtocol) {
+    // Sequencer -> macro -> ADC bank -> shift-add: the protocol with the mandatory extension.
+    static_assert(CanBind<decltype(CimTile::macro_socket), decltype(CrossbarMacro::read_socket)>::value);
+    static_assert(CanBind<decltype(CrossbarMacro::adc_socket), decltype(AdcBank::in_socket)>::value);
+    static_assert(CanBind<decltype(AdcBank::out_socket), decltype(ShiftAddAccumulator::in_socket)>::value);
+    static_assert(std::is_base_of_v<CimTarget, decltype(CrossbarMacro::read_socket)>);
+    static_assert(std::is_base_of_v<CimInitiator, decltype(AdcBank::out_socket)>);
+    // Not the base protocol: no bus master can reach the pipeline, and the pipeline cannot reach the bus.
+    static_assert(!CanBind<BaseInitiator, decltype(CrossbarMacro::read_socket)>::value);
+    static_assert(!CanBind<BaseInitiator, decltype(AdcBank::in_socket)>::value);
+    static_assert(!CanBind<BaseInitiator, decltype(ShiftAddAccumulator::in_socket)>::value);
+    static_assert(!CanBind<decltype(CimTile::macro_socket), BaseTarget>::value);
+    static_assert(!CanBind<decltype(CrossbarMacro::adc_socket), BaseTarget>::value);
+    static_assert(!CanBind<decltype(AdcBank::out_socket), BaseTarget>::value);
+    // The bus-facing windows stay base protocol, so the router maps them.
+    static_assert(std::is_base_of_v<BaseTarget, decltype(CrossbarMacro::prog_socket)>);
+    static_assert(CanBind<BaseInitiator, decltype(AdcBank::table_socket)>::value);
+}
+
+// A sequencer stand-in on the pipeline's protocol that forgets the extension, with the bus ports
+// that the blocks' windows need bound.
+struct ExtensionlessSequencer : sc_core::sc_module {
+    tlm_utils::simple_initiator_socket<ExtensionlessSequencer, 32, tlmx::cim_read_protocol_types> socket{"socket"};
+    tlm_utils::simple_initiator_socket<ExtensionlessSequencer> prog{"prog"}, table{"table"}, buffer{"buffer"};
+    explicit ExtensionlessSequencer(sc_core::sc_module_name n) : sc_core::sc_module(n) {}
+};
+
+TEST(CimReadProtocol, ATransactionWithoutTheMandatoryExtensionIsAnErrorReport) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const ArchConfig cfg = tile_config();
+    ExtensionlessSequencer seq("seq");
+    CrossbarMacro macro("macro", cfg.crossbar, cfg.nonideal, cfg.adc.frac_bits, 0);
+    AdcBank adc("adc", cfg.adc, cfg.crossbar.cols);
+    ShiftAddAccumulator acc("acc", cfg.digital, cfg.platform.output_buffer, cfg.crossbar.cols, cfg.adc.frac_bits);
+    seq.socket.bind(macro.read_socket);
+    macro.adc_socket.bind(adc.in_socket);
+    adc.out_socket.bind(acc.in_socket);
+    seq.prog.bind(macro.prog_socket);
+    seq.table.bind(adc.table_socket);
+    seq.buffer.bind(acc.bus_socket);
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);  // elaborate: the sockets are bound
+
+    // SC_REPORT_ERROR's default action throws: the simulation stops at the broken transaction.
+    const auto handler = sc_core::sc_report_handler::set_handler(sc_core::sc_report_handler::default_handler);
+    const auto actions = sc_core::sc_report_handler::set_actions(CrossbarMacro::kReportId, sc_core::SC_ERROR,
+                                                                 sc_core::SC_THROW);
+    const int before = sc_core::sc_report_handler::get_count(CrossbarMacro::kReportId, sc_core::SC_ERROR);
+    std::vector<std::uint64_t> planes(64, 0);
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_WRITE_COMMAND);
+    t.set_data_ptr(reinterpret_cast<unsigned char*>(planes.data()));
+    t.set_data_length(static_cast<unsigned>(planes.size() * sizeof(std::uint64_t)));
+    t.set_streaming_width(t.get_data_length());
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    std::string message;
+    try {
+        seq.socket->b_transport(t, delay);
+    } catch (const sc_core::sc_report& r) {
+        message = r.get_msg();
+    }
+    sc_core::sc_report_handler::set_actions(CrossbarMacro::kReportId, sc_core::SC_ERROR, actions);
+    sc_core::sc_report_handler::set_handler(handler);
+    EXPECT_EQ(sc_core::sc_report_handler::get_count(CrossbarMacro::kReportId, sc_core::SC_ERROR), before + 1);
+    EXPECT_NE(message.find("CimReadExtension"), std::string::npos) << message;
+    EXPECT_EQ(t.get_response_status(), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(macro.counters().reads, 0u);
+    EXPECT_EQ(adc.counters().conversions, 0u);
 }
 
 }  // namespace

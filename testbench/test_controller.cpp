@@ -171,6 +171,7 @@ TEST(Controller, ReadsIdAndVersion) {
 
 TEST(Controller, BadAccessSizeIsABurstError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 4}});
     Platform p;
     p.run([&](Host& h) {
         std::uint64_t wide = 0;
@@ -186,6 +187,7 @@ TEST(Controller, BadAccessSizeIsABurstError) {
 
 TEST(Controller, WritesToReadOnlyRegistersAreRejected) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 11}});
     Platform p;
     p.run([&](Host& h) {
         for (std::uint32_t ro : {kId, kVersion, kStatus, kError, kErrorIndex, kPerfCyclesLo, kPerfCyclesHi,
@@ -265,6 +267,7 @@ TEST(Controller, CommandCountBoundsAListWithoutEnd) {
 
 TEST(Controller, BadOpcodeFailsWithCode1AndRaisesErrorIrq) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}});
     Platform p;
     std::memset(p.sram.data(), 0xee, 8192);
     p.put_list(kList, {make_dma(copy(0x10000, p.sram_base, 64)), make_reg_write(p.sram_base + 4096, 7), bad_opcode(),
@@ -286,6 +289,7 @@ TEST(Controller, BadOpcodeFailsWithCode1AndRaisesErrorIrq) {
 
 TEST(Controller, ListAtUnmappedAddressFailsWithCode2) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}, {"/cimvp/router", 2}});
     Platform p;
     p.run([&](Host& h) {
         start_list(h, 0x3000'0000, 10);  // between DRAM and the registers
@@ -300,6 +304,7 @@ TEST(Controller, ListAtUnmappedAddressFailsWithCode2) {
 
 TEST(Controller, ListRunningOffTheEndOfDramFailsAtTheFirstUnfetchableCommand) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}, {"/cimvp/router", 2}});
     Platform p;
     const std::uint64_t base = p.dram.size() - 2 * sizeof(Command);
     p.put_list(base, {make_reg_write(p.sram_base, 1), make_reg_write(p.sram_base + 4, 2)});
@@ -316,6 +321,7 @@ TEST(Controller, ListRunningOffTheEndOfDramFailsAtTheFirstUnfetchableCommand) {
 
 TEST(Controller, LongListIsFetchedInChunks) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}});
     Platform p;
     std::vector<Command> cmds;
     for (std::uint32_t i = 0; i < 65; ++i) cmds.push_back(make_reg_write(p.sram_base + 4 * i, 1000 + i));
@@ -339,6 +345,7 @@ TEST(Controller, LongListIsFetchedInChunks) {
 
 TEST(Controller, DmaGoingOutOfBoundsFailsWithCode3) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}, {"/cimvp/dma", 1}, {"/cimvp/router", 1}});
     Platform p;
     p.put_list(kList, {make_dma(copy(0x10000, p.sram_base, 256)),
                        make_dma(copy(0x10000, p.sram_base + p.sram.size() - 100, 256)), Command{}});
@@ -355,6 +362,7 @@ TEST(Controller, DmaGoingOutOfBoundsFailsWithCode3) {
 
 TEST(Controller, RegWriteToUnmappedAddressFailsWithCode5) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}, {"/cimvp/router", 1}});
     Platform p;
     p.put_list(kList, {make_reg_write(p.sram_base, 5), make_reg_write(0x3000'0000, 1), Command{}});
     p.run([&](Host& h) {
@@ -424,6 +432,7 @@ TEST(Controller, StartWhileBusyIsIgnored) {
 
 TEST(Controller, SoftResetClearsStatusErrorAndIrq) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}});
     Platform p;
     p.put_list(kList, {bad_opcode()});
     p.run([&](Host& h) {
@@ -514,6 +523,7 @@ TEST(Controller, EndOfListIsAnImplicitFence) {
 
 TEST(Controller, TileErrorOrUnmappedTileFailsWithCode4) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 2}, {"/cimvp/router", 1}});
     Platform p;
     p.put_list(kList, {make_tile_run(p.amap.tile_regs(0), 0, 0)});  // the fake tile rejects 0 vectors
     p.put_list(0x2000, {make_reg_write(p.sram_base, 1), make_tile_run(0x3000'0000, 10, 0)});

@@ -143,6 +143,7 @@ TEST(Memory, AnnotatesLatencyPlusBytesOverBandwidth) {
 
 TEST(Memory, RejectsOutOfBoundsByteEnablesAndStreaming) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/memory", 5}});
     MemoryConfig cfg;
     cfg.size_bytes = 4096;
     cfg.latency_ns = 2;
@@ -262,6 +263,7 @@ TEST(Memory, DeniesDmiWhenConfiguredOff) {
 
 TEST(Dma, RegistersIdentifyAndCheckAccess) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/dma", 4}});
     Platform p;
     p.host.simulate([&](Host& h) {
         EXPECT_EQ(h.rd32(kDmaBase + dma_regs::kId), dma_regs::kIdValue);
@@ -341,6 +343,7 @@ TEST(Dma, Copies2DStridedAndLeavesGapsUntouched) {
 
 TEST(Dma, OutOfBoundsSourceAndDestinationEndInError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/dma", 5}, {"/cimvp/router", 5}});
     Platform p;
     DmaDescriptor src_oob;
     src_oob.src = p.dram.size() - 50;
@@ -384,6 +387,7 @@ TEST(Dma, OutOfBoundsSourceAndDestinationEndInError) {
 
 TEST(Dma, RejectsBadDescriptorsAndRecovers) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/dma", 5}});
     Platform p;
     DmaDescriptor good;
     good.src = 0x10000;

@@ -122,6 +122,8 @@ struct BadList {
     std::function<std::vector<Command>(const AddressMap&, const ArchConfig&)> make;
     ControllerError code;
     std::uint32_t index;
+    // Warnings of the blocks that failed besides the controller's (tlm/error_report.h), per run of the list.
+    std::vector<std::pair<std::string, int>> reports;
 };
 
 std::vector<BadList> bad_lists() {
@@ -144,44 +146,44 @@ std::vector<BadList> bad_lists() {
                                                         static_cast<std::uint32_t>(cfg.crossbar.rows + 1)),
                                          make_fence(), make_tile_run(r, 1, 0), Command{}};
          },
-         ControllerError::kTile, 3},
+         ControllerError::kTile, 3, {{CimTile::kReportId, 1}}},
         {"TileRunOnTileThatDoesNotExist",
          [](const AddressMap& m, const ArchConfig& cfg) {
              return std::vector<Command>{make_fence(), make_tile_run(m.tile_regs(cfg.platform.tiles), 1, 0), Command{}};
          },
-         ControllerError::kTile, 1},
+         ControllerError::kTile, 1, {{tlmx::Router::kReportId, 1}}},
         {"DmaFromUnmappedSourceOutsideDram",
          [dma_cmd](const AddressMap& m, const ArchConfig&) {
              return std::vector<Command>{make_fence(), dma_cmd(kHole, m.tile_input(0), 16), Command{}};
          },
-         ControllerError::kDma, 1},
+         ControllerError::kDma, 1, {{Dma::kReportId, 1}, {tlmx::Router::kReportId, 1}}},
         {"DmaFromSourceRunningPastTheEndOfDram",
          [dma_cmd](const AddressMap& m, const ArchConfig&) {
              return std::vector<Command>{dma_cmd(m.dram_size() - 8, m.tile_input(0), 16), Command{}};
          },
-         ControllerError::kDma, 0},
+         ControllerError::kDma, 0, {{Dma::kReportId, 1}, {tlmx::Router::kReportId, 1}}},
         {"DmaToUnmappedDestination",
          [dma_cmd](const AddressMap&, const ArchConfig&) {
              return std::vector<Command>{make_fence(), make_fence(), dma_cmd(0, kHole, 16), Command{}};
          },
-         ControllerError::kDma, 2},
+         ControllerError::kDma, 2, {{Dma::kReportId, 1}, {tlmx::Router::kReportId, 1}}},
         {"RegWriteToUnmappedAddress",
          [](const AddressMap&, const ArchConfig&) {
              return std::vector<Command>{make_reg_write(kHole, 1), Command{}};
          },
-         ControllerError::kRegWrite, 0},
+         ControllerError::kRegWrite, 0, {{tlmx::Router::kReportId, 1}}},
         {"RegWriteToReadOnlyTileRegister",
          [](const AddressMap& m, const ArchConfig&) {
              return std::vector<Command>{make_fence(), make_reg_write(m.tile_regs(1) + tile_reg::kId, 1), Command{}};
          },
-         ControllerError::kRegWrite, 1},
+         ControllerError::kRegWrite, 1, {{CimTile::kReportId, 1}}},
         {"UnknownOpcode",
          [](const AddressMap&, const ArchConfig&) {
              Command bad;
              bad.opcode = 0xFFFF;  // 7 is kPeRun
              return std::vector<Command>{make_fence(), make_fence(), make_fence(), bad, Command{}};
          },
-         ControllerError::kBadOpcode, 3},
+         ControllerError::kBadOpcode, 3, {}},
     };
 }
 
@@ -192,6 +194,10 @@ class PlatformBadList : public ::testing::TestWithParam<BadList> {};
 TEST_P(PlatformBadList, FailsWithCodeAndIndexRaisesErrorIrqThrowsDriverErrorAndRecovers) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     const BadList& bad = GetParam();
+    // The list runs twice (started by hand, then by the driver): every failing block reports each time.
+    std::vector<std::pair<std::string, int>> reports{{Controller::kReportId, 2}};
+    for (const auto& [type, n] : bad.reports) reports.emplace_back(type, 2 * n);
+    const cimvp::test::ExpectScWarnings expect_reports(reports);
     PlatformBench b(platform_config());
     const std::vector<Command> cmds = bad.make(b.platform.address_map(), b.cfg);
     const SmallLayer L = small_layer(b.cfg);
@@ -242,6 +248,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, PlatformBadList, ::testing::ValuesIn(bad_lists()
 
 TEST(PlatformErrors, BadTileConfigLeavesTheTileInErrorWithBadConfig) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}, {"/cimvp/tile", 1}});
     PlatformBench b(platform_config());
     const auto cmds = bad_lists()[0].make(b.platform.address_map(), b.cfg);
     std::uint32_t tile_status = 0, tile_error = 0, tile_runs = 0;
@@ -264,6 +271,7 @@ TEST(PlatformErrors, BadTileConfigLeavesTheTileInErrorWithBadConfig) {
 
 TEST(PlatformErrors, TransactionLogRecordsTheFailingAccessesWithAddressError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 2}, {"/cimvp/dma", 1}, {"/cimvp/router", 3}});
     PlatformBench b(platform_config());
     b.platform.log.enable(true);
     b.platform.log.keep_records(true);
@@ -302,6 +310,7 @@ TEST(PlatformErrors, TransactionLogRecordsTheFailingAccessesWithAddressError) {
 
 TEST(PlatformErrors, TransactionLogIsEmptyWhenDisabled) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/controller", 1}, {"/cimvp/router", 1}});
     PlatformBench b(platform_config());
     b.platform.log.keep_records(true);  // but not enabled
     b.run([&](HostCpu& cpu, Driver& d) {
@@ -312,6 +321,7 @@ TEST(PlatformErrors, TransactionLogIsEmptyWhenDisabled) {
 
 TEST(PlatformErrors, HostAccessToUnmappedAddressIsAnAddressErrorAndTheDriverNamesIt) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 7}});
     PlatformBench b(platform_config());
     const AddressMap& m = b.platform.address_map();
     const TileWindows& w = m.tile();

@@ -86,6 +86,7 @@ TEST(RegisterFile, RegistersStartAtTheirResetValues) {
 
 TEST(RegisterFile, TwoAndEightByteAccessesGetBurstError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 3}});
     RegisterFile rf;
     add_test_registers(rf);
     BusAccess bus;
@@ -99,6 +100,7 @@ TEST(RegisterFile, TwoAndEightByteAccessesGetBurstError) {
 
 TEST(RegisterFile, MisalignedAddressGetsAddressError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 2}});
     RegisterFile rf;
     add_test_registers(rf);
     BusAccess bus;
@@ -110,6 +112,7 @@ TEST(RegisterFile, MisalignedAddressGetsAddressError) {
 
 TEST(RegisterFile, ReservedOffsetGetsAddressError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 3}});
     RegisterFile rf;
     add_test_registers(rf);
     BusAccess bus;
@@ -121,6 +124,7 @@ TEST(RegisterFile, ReservedOffsetGetsAddressError) {
 
 TEST(RegisterFile, WriteToReadOnlyGetsCommandErrorAndKeepsTheValue) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 1}});
     RegisterFile rf;
     add_test_registers(rf);
     BusAccess bus;
@@ -130,6 +134,7 @@ TEST(RegisterFile, WriteToReadOnlyGetsCommandErrorAndKeepsTheValue) {
 
 TEST(RegisterFile, ReadOfWriteOnlyGetsCommandError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 1}});
     RegisterFile rf;
     add_test_registers(rf);
     BusAccess bus;
@@ -140,6 +145,7 @@ TEST(RegisterFile, ReadOfWriteOnlyGetsCommandError) {
 
 TEST(RegisterFile, ByteEnablesGetByteEnableError) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 1}});
     RegisterFile rf;
     add_test_registers(rf);
     BusAccess bus;
@@ -166,6 +172,7 @@ TEST(RegisterFile, ReservedBitsReadZeroAndIgnoreWrites) {
 
 TEST(RegisterFile, OnWriteSeesTheMaskedValueAfterItIsStored) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 1}});
     RegisterFile rf;
     std::vector<std::uint32_t> seen, stored;
     add_test_registers(rf, [&](std::uint32_t v) {
@@ -198,6 +205,7 @@ TEST(RegisterFile, OnReadComputesTheReturnedValueWithoutStoringIt) {
 
 TEST(RegisterFile, AccessLatencyIsAddedToTheDelayOfEveryAccess) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 1}});
     RegisterFile rf;
     add_test_registers(rf);
     rf.set_access_latency(sc_time(5, SC_NS));
@@ -212,6 +220,7 @@ TEST(RegisterFile, AccessLatencyIsAddedToTheDelayOfEveryAccess) {
 
 TEST(RegisterFile, NullDataPointerGetsGenericErrorInsteadOfCrashing) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 1}});
     RegisterFile rf;
     add_test_registers(rf);
     BusAccess bus;
@@ -314,6 +323,7 @@ struct TestCpu : sc_core::sc_module {
 
 TEST(RegisterFile, MmioDeviceBehindTheRouterAnswersEveryCheck) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/register_file", 6}, {"/cimvp/router", 1}});
     constexpr std::uint64_t kBase = 0x40000000;
     cimvp::tlmx::configure_global_quantum(sc_time(1, sc_core::SC_US));
     TestCpu cpu("cpu", [](TestCpu& c) {

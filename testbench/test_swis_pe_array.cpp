@@ -826,6 +826,11 @@ class SwisPeArrayBadJob : public ::testing::TestWithParam<BadJob> {};
 TEST_P(SwisPeArrayBadJob, EndsInErrorAndControllerErrorSevenThenRecovers) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     const BadJob& bad = GetParam();
+    // The array and the controller each report the failed job; a failed bus access also shows at the router.
+    const bool bus = bad.code == PeArrayError::kDescriptorFetch || bad.code == PeArrayError::kRead ||
+                     bad.code == PeArrayError::kWrite;
+    const cimvp::test::ExpectScWarnings reports(
+        {{SwisPeArray::kReportId, 1}, {Controller::kReportId, 1}, {tlmx::Router::kReportId, bus ? 1 : 0}});
     Layer L = fc_layer(10, 9, 20, 11);
     Job j = bad.mode == PeMode::kSingleShift || bad.mode == PeMode::kDoubleShift
                 ? swis_job(L, bad.mode, Variant::kSwis, {3, 3})
@@ -869,6 +874,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, SwisPeArrayBadJob, ::testing::ValuesIn(bad_jobs(
 
 TEST(SwisPeArray, RegistersAndTheBufferWindow) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/pe_array", 2}, {"/cimvp/router", 1}});
     const Layer L = fc_layer(12, 6, 24, 7);  // one pixel tile, one filter tile
     const Job j = int8_job(L, PeMode::kFixedPoint, {8});
     PlatformBench b(pe_config());

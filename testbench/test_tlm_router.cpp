@@ -171,6 +171,7 @@ TEST(Router, RestoresTheGlobalAddressAfterForwarding) {
 
 TEST(Router, UnmappedAddressGetsAddressErrorAndIsNotForwarded) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 4}});
     Platform p([](TestCpu& c) {
         std::uint32_t v = 0xdeadbeef;
         EXPECT_EQ(c.io.read32(0x0, v), tlm::TLM_ADDRESS_ERROR_RESPONSE);                    // below every region
@@ -186,6 +187,7 @@ TEST(Router, UnmappedAddressGetsAddressErrorAndIsNotForwarded) {
 
 TEST(Router, AccessRunningPastTheRegionEndGetsAddressErrorAndIsNotForwarded) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 2}});
     Platform p([](TestCpu& c) {
         unsigned char buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
         EXPECT_EQ(c.io.write(kRam1 + kRam1Size - 4, buf, 8), tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -304,6 +306,7 @@ TEST(Router, TargetInvalidationReachesInitiatorsInGlobalAddresses) {
 
 TEST(Router, DecodesEachOfThousandsOfRegions) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 2}});
     constexpr int kRegions = 2048;
     constexpr std::uint64_t kStride = 0x1000;
     std::vector<int> order(kRegions);
@@ -351,6 +354,7 @@ TEST(Router, DescribeListsRegionsInAddressOrder) {
 
 TEST(RouterLog, DisabledLogRecordsNothing) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 1}});
     TransactionLog log;
     std::ostringstream os;
     log.set_stream(&os);
@@ -368,6 +372,7 @@ TEST(RouterLog, DisabledLogRecordsNothing) {
 
 TEST(RouterLog, EnabledLogRecordsTimeInitiatorTargetCommandAddressLengthAndResponse) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 2}});
     cimvp::tlmx::configure_global_quantum(sc_time(10, sc_core::SC_US));
     TransactionLog log;
     std::ostringstream os;
@@ -433,6 +438,7 @@ TEST(TimedInitiator, LocalTimeRunsAheadUntilTheQuantumThenSyncs) {
 
 TEST(TimedInitiator, DmiReadReturnsTheSameBytesAsBTransport) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 1}});
     cimvp::tlmx::configure_global_quantum(sc_time(1, sc_core::SC_MS));
     Platform p([](TestCpu&) {});
     p.cpu.body = [&](TestCpu& c) {
@@ -479,6 +485,7 @@ TEST(TimedInitiator, DmiWritesNeedWritePermission) {
 
 TEST(TimedInitiator, ErrorResponsesAreReturnedNotThrown) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/router", 1}});
     Platform p([](TestCpu& c) {
         std::uint32_t v = 7;
         EXPECT_NO_THROW(EXPECT_EQ(c.io.read32(0x4, v), tlm::TLM_ADDRESS_ERROR_RESPONSE));

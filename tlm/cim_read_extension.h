@@ -10,7 +10,19 @@
 #include <systemc>
 #include <tlm>
 
+#include "tlm/error_report.h"
+
 namespace cimvp::tlmx {
+
+// The tile pipeline's protocol. Every transaction must carry a CimReadExtension, a mandatory
+// extension, so the pipeline is not the base protocol: IEEE 1666-2011 (14.2, extensions and
+// interoperability) wants such a protocol to have a protocol-types class of its own. Sockets
+// typed with it bind only to each other, never to a base-protocol socket (the bus, the router).
+// The payload and the phases are the generic ones; the pipeline uses b_transport only.
+struct cim_read_protocol_types {
+    typedef tlm::tlm_generic_payload tlm_payload_type;
+    typedef tlm::tlm_phase tlm_phase_type;
+};
 
 struct CimReadContext {
     int steps = 1;             // reads: ceil(a_bits / dac_bits)
@@ -46,6 +58,14 @@ public:
         ctx = static_cast<const CimReadExtension&>(other).ctx;
     }
 };
+
+// A cim_read transaction without its mandatory extension: the initiator broke the protocol, a
+// modelling bug rather than a bus error, so it is an SC_REPORT_ERROR (whose default action throws
+// and stops the simulation); should a handler let it return, the transaction ends in COMMAND_ERROR.
+inline void missing_extension(tlm::tlm_generic_payload& t, const char* msg_type, const char* who) {
+    t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    report_error(msg_type, who, "a transaction without the CimReadExtension the cim_read protocol requires");
+}
 
 // Sends a vector on to the next stage of the pipeline under the same context,
 // reusing the stage's own payload; returns the downstream response.

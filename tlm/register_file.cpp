@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "tlm/error_report.h"
+
 namespace cimvp::tlmx {
 
 namespace {
@@ -50,19 +52,13 @@ RegisterFile::Register* RegisterFile::lookup(std::uint64_t address) {
 
 void RegisterFile::transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     delay += latency_;
-    if (t.get_byte_enable_ptr()) {
-        t.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-        return;
-    }
-    if (t.get_data_length() != 4 || t.get_streaming_width() != 4) {
-        t.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-        return;
-    }
+    if (t.get_byte_enable_ptr())
+        return reject(t, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, report_id_, owner_.c_str(), "byte enables on a register");
+    if (t.get_data_length() != 4 || t.get_streaming_width() != 4)
+        return reject(t, tlm::TLM_BURST_ERROR_RESPONSE, report_id_, owner_.c_str(),
+                      "registers are accessed 4 bytes at a time");
     Register* r = lookup(t.get_address());  // misaligned and reserved offsets alike
-    if (!r) {
-        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
-    }
+    if (!r) return reject(t, tlm::TLM_ADDRESS_ERROR_RESPONSE, report_id_, owner_.c_str(), "no register there");
     unsigned char* data = t.get_data_ptr();
     const tlm::tlm_command cmd = t.get_command();
     if (cmd == tlm::TLM_IGNORE_COMMAND) {
@@ -70,14 +66,11 @@ void RegisterFile::transport(tlm::tlm_generic_payload& t, sc_core::sc_time& dela
         return;
     }
     if ((cmd == tlm::TLM_READ_COMMAND && r->spec.access == Access::kWriteOnly) ||
-        (cmd == tlm::TLM_WRITE_COMMAND && r->spec.access == Access::kReadOnly)) {
-        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-        return;
-    }
-    if (!data) {
-        t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        return;
-    }
+        (cmd == tlm::TLM_WRITE_COMMAND && r->spec.access == Access::kReadOnly))
+        return reject(t, tlm::TLM_COMMAND_ERROR_RESPONSE, report_id_, owner_.c_str(),
+                      ((cmd == tlm::TLM_READ_COMMAND ? "read of write-only " : "write to read-only ") + r->spec.name)
+                          .c_str());
+    if (!data) return reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, report_id_, owner_.c_str(), "no data pointer");
     if (cmd == tlm::TLM_READ_COMMAND) {
         const std::uint32_t v = r->on_read ? r->on_read(r->value) : r->value;
         store_le(data, v & r->spec.writable_mask);

@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include <systemc>
 #include <tlm>
@@ -51,6 +52,13 @@ public:
     unsigned transport_dbg(tlm::tlm_generic_payload& t);
 
     void set_access_latency(const sc_core::sc_time& latency) { latency_ = latency; }
+    // The message type and the owner's name of the warning every error response is also reported
+    // with (tlm/error_report.h); by default "/cimvp/register_file" and "register file".
+    // msg_type must outlive the map (a string literal).
+    void set_report(const char* msg_type, std::string owner) {
+        report_id_ = msg_type;
+        owner_ = std::move(owner);
+    }
     const sc_core::sc_time& access_latency() const { return latency_; }
 
     // Hardware side: no access checks, no mask, no hooks. Throw std::out_of_range for an unknown offset.
@@ -83,6 +91,8 @@ private:
     std::map<std::uint32_t, Register> regs_;  // ordered for the datasheet
     std::unordered_map<std::string, std::uint32_t> by_name_;
     sc_core::sc_time latency_ = sc_core::SC_ZERO_TIME;
+    const char* report_id_ = "/cimvp/register_file";
+    std::string owner_ = "register file";
 };
 
 }  // namespace cimvp::tlmx

@@ -7,6 +7,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "tlm/error_report.h"
+
 namespace cimvp::tlmx {
 
 namespace {
@@ -105,7 +107,8 @@ void Router::b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& 
     const unsigned width = t.get_streaming_width();
     const std::uint64_t extent = width != 0 && width < len ? width : len;
     if (!r || extent > r->size - (addr - r->base)) {
-        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        reject(t, tlm::TLM_ADDRESS_ERROR_RESPONSE, kReportId, name(),
+               r ? "runs past the end of its region" : "no region is mapped there");
     } else {
         t.set_address(addr - r->base);
         initiator_socket[r->port]->b_transport(t, delay);

@@ -20,6 +20,9 @@ namespace cimvp::tlmx {
 
 class Router : public sc_core::sc_module {
 public:
+    // Message type of the router's SystemC reports (tlm/error_report.h): accesses no region takes.
+    static constexpr const char* kReportId = "/cimvp/router";
+
     struct Region {
         std::string name;
         std::uint64_t base = 0;

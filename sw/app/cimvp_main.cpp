@@ -12,6 +12,7 @@
 
 #include "sw/formats/config_loader.h"
 #include "sw/app/convert_job.h"
+#include "sw/app/data_dir.h"
 #include "sw/app/bench_job.h"
 #include "sw/driver/driver.h"
 #include "sw/app/layer_job.h"
@@ -123,8 +124,20 @@ bool parse_or_help(const po::options_description& d, const std::vector<std::stri
     return true;
 }
 
+// A file option's value: the shipped models, configs and traces are also found by their relative name in
+// the data directory (sw/app/data_dir.h), so `cimvp run --trace traces/vgg8.trace` works from anywhere.
+std::string file_option(const po::variables_map& vm, const char* name) {
+    return resolve_data_path(vm[name].as<std::string>());
+}
+
+// --model, or the default model from the data directory (its absence is an error only when it is needed).
+constexpr const char* kDefaultModel = "models/fmnist-bwma.cimvp";
+std::string model_option(const po::variables_map& vm) {
+    return vm.count("model") ? file_option(vm, "model") : find_data_file(kDefaultModel);
+}
+
 ArchConfig config_from(const po::variables_map& vm) {
-    ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : ArchConfig();
+    ArchConfig cfg = vm.count("config") ? load_config(file_option(vm, "config")) : ArchConfig();
     if (vm.count("adc-bits") && vm["adc-bits"].as<int>() > 0) cfg.adc.bits = vm["adc-bits"].as<int>();
     if (vm.count("tiles") && vm["tiles"].as<int>() > 0) cfg.platform.tiles = vm["tiles"].as<int>();
     if (vm.count("seed")) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();
@@ -183,8 +196,6 @@ void print_layer(const LayerJobResult& r) {
     std::printf("wall time: platform %.3f s, reference %.3f s\n", r.platform_wall_s, r.reference_wall_s);
 }
 
-constexpr const char* kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp";
-
 // `cimvp bench --layer-type T`: the per-type table (sw/app/bench_job.h).
 int cmd_bench_types(const po::variables_map& vm, const ArchConfig& cfg) {
     BenchJobSpec spec;
@@ -195,7 +206,7 @@ int cmd_bench_types(const po::variables_map& vm, const ArchConfig& cfg) {
     spec.model_images = vm["model-images"].as<int>();
     if (spec.model_images < 0) throw std::invalid_argument("--model-images: expected 0 (no model row) or a count");
     if (spec.model_images > 0) {
-        spec.model_path = vm["model"].as<std::string>();
+        spec.model_path = model_option(vm);
         spec.data_dir = vm["data"].as<std::string>();
     }
     spec.seed = vm["seed"].as<std::uint64_t>();
@@ -250,7 +261,8 @@ int cmd_layer(const std::vector<std::string>& args, bool bench) {
             "images", po::value<int>()->default_value(32), "random images per layer type (--layer-type)")(
             "model-images", po::value<int>()->default_value(64),
             "test images of the model row (--layer-type; 0: no model row)")(
-            "model", po::value<std::string>()->default_value(kDefaultModel), "model of the model row (--layer-type)")(
+            "model", po::value<std::string>(), "model of the model row (--layer-type; default: the data directory's "
+                                               "models/fmnist-bwma.cimvp)")(
             "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set");
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
@@ -279,7 +291,7 @@ int cmd_layer(const std::vector<std::string>& args, bool bench) {
 
 int cmd_run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
     TraceJobSpec spec;
-    spec.trace_path = vm["trace"].as<std::string>();
+    spec.trace_path = file_option(vm, "trace");
     spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
     spec.images = vm["images"].as<int>();
     spec.layers = vm["layers"].as<int>();
@@ -325,7 +337,8 @@ int cmd_run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
 int cmd_run(const std::vector<std::string>& args) {
     po::options_description d("cimvp run [options]");
     add_common(d);
-    d.add_options()("model", po::value<std::string>()->default_value(kDefaultModel), "model file (format v1 or v2)")(
+    d.add_options()("model", po::value<std::string>(),
+                    "model file (format v1 or v2; default: the data directory's models/fmnist-bwma.cimvp)")(
         "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set")(
         "limit", po::value<int>()->default_value(0), "run the first N test images (0: all 10,000)")(
         "batch", po::value<int>()->default_value(64), "images per command list")(
@@ -387,7 +400,7 @@ int cmd_run(const std::vector<std::string>& args) {
                                     std::to_string(vm["rtl-vcd-cycles"].as<long long>()));
     spec.rtl_vcd_cycles = static_cast<std::uint64_t>(vm["rtl-vcd-cycles"].as<long long>());
     if (vm.count("record")) spec.record_path = vm["record"].as<std::string>();
-    spec.model_path = vm["model"].as<std::string>();
+    spec.model_path = model_option(vm);
     spec.data_dir = vm["data"].as<std::string>();
     spec.limit = vm["limit"].as<int>();
     spec.batch = vm["batch"].as<int>();
@@ -483,8 +496,8 @@ int cmd_swis(const std::vector<std::string>& args) {
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
     SwisJobSpec spec;
-    if (vm.count("trace")) spec.trace_path = vm["trace"].as<std::string>();
-    if (vm.count("model")) spec.model_path = vm["model"].as<std::string>();
+    if (vm.count("trace")) spec.trace_path = file_option(vm, "trace");
+    if (vm.count("model")) spec.model_path = file_option(vm, "model");
     if (spec.trace_path.empty() == spec.model_path.empty())
         throw std::invalid_argument("swis: expected exactly one of --trace F and --model F");
     spec.data_dir = vm["data"].as<std::string>();
@@ -535,7 +548,7 @@ int cmd_convert(const std::vector<std::string>& args) {
     const ArchConfig cfg = config_from(vm);
     ConvertJobSpec spec;
     if (!vm.count("model")) throw std::invalid_argument("convert: expected --model F, the format v1 model to convert");
-    spec.model_path = vm["model"].as<std::string>();
+    spec.model_path = file_option(vm, "model");
     if (vm.count("out")) spec.out_path = vm["out"].as<std::string>();
     spec.pe_layers = vm["pe-layers"].as<std::string>();
     spec.options.shifts = vm["shifts"].as<double>();
@@ -570,9 +583,9 @@ int cmd_replay(const std::vector<std::string>& args) {
         return kExitOk;
     }
     if (!vm.count("file")) throw std::invalid_argument("replay: expected a recorded command stream file (cimvp replay F)");
-    const std::string path = vm["file"].as<std::string>();
+    const std::string path = file_option(vm, "file");
     const CommandStream stream = read_command_stream(path);
-    const ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : recorded_config(stream, path);
+    const ArchConfig cfg = vm.count("config") ? load_config(file_option(vm, "config")) : recorded_config(stream, path);
     ReplayJobResult r;
     try {
         r = run_replay_job(stream, cfg);

@@ -24,7 +24,7 @@ int bench_by_layer_type(const po::variables_map& vm, const ArchConfig& cfg) {
     spec.model_images = vm["model-images"].as<int>();
     if (spec.model_images < 0) throw std::invalid_argument("--model-images: expected 0 (no model row) or a count");
     if (spec.model_images > 0) {
-        spec.model_path = vm["model"].as<std::string>();
+        spec.model_path = model_option(vm);
         spec.data_dir = vm["data"].as<std::string>();
     }
     spec.seed = vm["seed"].as<std::uint64_t>();
@@ -76,7 +76,8 @@ int bench_command(const Args& args) {
         "images", po::value<int>()->default_value(32), "random images per layer type (--layer-type)")(
         "model-images", po::value<int>()->default_value(64),
         "test images of the model row (--layer-type; 0: no model row)")(
-        "model", po::value<std::string>()->default_value(kDefaultModel), "model of the model row (--layer-type)")(
+        "model", po::value<std::string>(), "model of the model row (--layer-type; default: the data directory's "
+                                           "models/fmnist-bwma.cimvp)")(
         "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set");
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;

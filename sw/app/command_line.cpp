@@ -3,11 +3,20 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "sw/app/data_dir.h"
 #include "sw/formats/config_loader.h"
 
 namespace cimvp::cli {
 
-const char* const kDefaultModel = CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp";
+const char* const kDefaultModel = "models/fmnist-bwma.cimvp";
+
+std::string file_option(const po::variables_map& vm, const char* name) {
+    return resolve_data_path(vm[name].as<std::string>());
+}
+
+std::string model_option(const po::variables_map& vm) {
+    return vm.count("model") ? file_option(vm, "model") : find_data_file(kDefaultModel);
+}
 
 void add_common(po::options_description& d) {
     d.add_options()("help,h", "show this help")(
@@ -56,7 +65,7 @@ bool parse_or_help(const po::options_description& d, const std::vector<std::stri
 }
 
 ArchConfig config_from(const po::variables_map& vm) {
-    ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : ArchConfig();
+    ArchConfig cfg = vm.count("config") ? load_config(file_option(vm, "config")) : ArchConfig();
     if (vm.count("adc-bits") && vm["adc-bits"].as<int>() > 0) cfg.adc.bits = vm["adc-bits"].as<int>();
     if (vm.count("tiles") && vm["tiles"].as<int>() > 0) cfg.platform.tiles = vm["tiles"].as<int>();
     if (vm.count("seed")) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();

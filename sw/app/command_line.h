@@ -20,8 +20,16 @@ constexpr int kExitOk = 0;
 constexpr int kExitMismatch = 1;  // the platform disagreed with the reference
 constexpr int kExitUsage = 2;     // bad command line, config or layer
 
-// The model `run` and `bench --layer-type` use when none is given.
+// The model `run` and `bench --layer-type` use when none is given, relative to the data
+// directory (sw/app/data_dir.h).
 extern const char* const kDefaultModel;
+
+// A file option's value: the shipped models, configs and traces are also found by their relative name in
+// the data directory (sw/app/data_dir.h), so `cimvp run --trace traces/vgg8.trace` works from anywhere.
+std::string file_option(const po::variables_map& vm, const char* name);
+
+// --model, or the default model from the data directory (its absence is an error only when it is needed).
+std::string model_option(const po::variables_map& vm);
 
 // --help, --config, --seed, --json.
 void add_common(po::options_description& d);

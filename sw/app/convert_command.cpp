@@ -29,7 +29,7 @@ int convert_command(const Args& args) {
     const ArchConfig cfg = config_from(vm);
     ConvertJobSpec spec;
     if (!vm.count("model")) throw std::invalid_argument("convert: expected --model F, the format v1 model to convert");
-    spec.model_path = vm["model"].as<std::string>();
+    spec.model_path = file_option(vm, "model");
     if (vm.count("out")) spec.out_path = vm["out"].as<std::string>();
     spec.pe_layers = vm["pe-layers"].as<std::string>();
     spec.options.shifts = vm["shifts"].as<double>();

@@ -31,9 +31,9 @@ int replay_command(const Args& args) {
         return kExitOk;
     }
     if (!vm.count("file")) throw std::invalid_argument("replay: expected a recorded command stream file (cimvp replay F)");
-    const std::string path = vm["file"].as<std::string>();
+    const std::string path = file_option(vm, "file");
     const CommandStream stream = read_command_stream(path);
-    const ArchConfig cfg = vm.count("config") ? load_config(vm["config"].as<std::string>()) : recorded_config(stream, path);
+    const ArchConfig cfg = vm.count("config") ? load_config(file_option(vm, "config")) : recorded_config(stream, path);
     ReplayJobResult r;
     try {
         r = run_replay_job(stream, cfg);

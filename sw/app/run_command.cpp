@@ -21,7 +21,8 @@ namespace {
 
 void add_model_options(po::options_description& d) {
     add_common(d);
-    d.add_options()("model", po::value<std::string>()->default_value(kDefaultModel), "model file (format v1 or v2)")(
+    d.add_options()("model", po::value<std::string>(),
+                    "model file (format v1 or v2; default: the data directory's models/fmnist-bwma.cimvp)")(
         "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set")(
         "limit", po::value<int>()->default_value(0), "run the first N test images (0: all 10,000)")(
         "batch", po::value<int>()->default_value(64), "images per command list")(
@@ -93,7 +94,7 @@ RunJobSpec run_spec_from(const po::variables_map& vm, const ArchConfig& cfg) {
                                     std::to_string(vm["rtl-vcd-cycles"].as<long long>()));
     spec.rtl_vcd_cycles = static_cast<std::uint64_t>(vm["rtl-vcd-cycles"].as<long long>());
     if (vm.count("record")) spec.record_path = vm["record"].as<std::string>();
-    spec.model_path = vm["model"].as<std::string>();
+    spec.model_path = model_option(vm);
     spec.data_dir = vm["data"].as<std::string>();
     spec.limit = vm["limit"].as<int>();
     spec.batch = vm["batch"].as<int>();
@@ -186,7 +187,7 @@ int run_model(const po::variables_map& vm, const ArchConfig& cfg) {
 // --trace F: the trace layer by layer, its report, --json and --csv.
 int run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
     TraceJobSpec spec;
-    spec.trace_path = vm["trace"].as<std::string>();
+    spec.trace_path = file_option(vm, "trace");
     spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
     spec.images = vm["images"].as<int>();
     spec.layers = vm["layers"].as<int>();

@@ -29,8 +29,8 @@ int swis_command(const Args& args) {
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
     SwisJobSpec spec;
-    if (vm.count("trace")) spec.trace_path = vm["trace"].as<std::string>();
-    if (vm.count("model")) spec.model_path = vm["model"].as<std::string>();
+    if (vm.count("trace")) spec.trace_path = file_option(vm, "trace");
+    if (vm.count("model")) spec.model_path = file_option(vm, "model");
     if (spec.trace_path.empty() == spec.model_path.empty())
         throw std::invalid_argument("swis: expected exactly one of --trace F and --model F");
     spec.data_dir = vm["data"].as<std::string>();

@@ -4,17 +4,23 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <exception>
 #include <fstream>
-#include <memory>
 #include <iomanip>
+#include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "hw/platform.h"
 #include "rtl/rtl_adc_converter.h"
 #include "rtl/rtl_swis_pe.h"
+#include "sw/compiler/network_compiler.h"
 #include "sw/driver/command_stream_recorder.h"
 #include "sw/driver/host_cpu.h"
 #include "sw/formats/idx_dataset.h"
@@ -72,6 +78,101 @@ struct Fnv64 {
         os << std::hex << std::setw(16) << std::setfill('0') << h;
         return os.str();
     }
+};
+
+// Checks the platform's logits batch by batch on a thread of its own while the simulation
+// goes on: the accuracy against the labels, the agreement with the C++ reference evaluating
+// the same plan (when given one), the digest of every logit in image order, the progress line.
+class LogitsChecker {
+public:
+    struct Counts {
+        int correct = 0, agree = 0;
+        std::string digest;
+        double reference_s = 0;  // wall time the reference took
+    };
+
+    // reference: null when the logits are not to be compared.
+    LogitsChecker(const NetworkReference* reference, const ImageSet& test, int classes, Progress& progress)
+        : reference_(reference), test_(test), classes_(classes), progress_(progress), thread_([this] { work(); }) {}
+    ~LogitsChecker() { stop(); }
+
+    // The logits (n x num_classes) of the images first, first + 1, ...; batches in order.
+    void submit(int first, std::vector<std::int64_t> logits) {
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            queue_.push_back({first, std::move(logits)});
+        }
+        wake_.notify_one();
+    }
+    // Waits until every submitted batch is checked; rethrows what the check threw.
+    Counts finish() {
+        stop();
+        if (error_) std::rethrow_exception(error_);
+        counts_.digest = digest_.hex();
+        return counts_;
+    }
+
+private:
+    struct Batch {
+        int first = 0;
+        std::vector<std::int64_t> logits;
+    };
+
+    void stop() {
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_one();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    void work() {
+        for (;;) {
+            Batch b;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_.wait(lock, [this] { return done_ || !queue_.empty(); });
+                if (queue_.empty()) return;
+                b = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            if (error_) continue;
+            try {
+                check(b);
+            } catch (...) {
+                error_ = std::current_exception();
+            }
+        }
+    }
+
+    void check(const Batch& b) {
+        digest_.add(b.logits.data(), b.logits.size() * sizeof(std::int64_t));
+        const int n = static_cast<int>(b.logits.size() / static_cast<std::size_t>(classes_));
+        const auto t0 = Clock::now();
+        for (int i = 0; i < n; ++i) {
+            const std::vector<std::int64_t> mine(b.logits.begin() + static_cast<std::ptrdiff_t>(i) * classes_,
+                                                 b.logits.begin() + static_cast<std::ptrdiff_t>(i + 1) * classes_);
+            counts_.correct += argmax(mine) == test_.labels[b.first + i];
+            if (reference_)
+                counts_.agree += reference_->logits(test_.image(b.first + i), static_cast<std::uint64_t>(b.first + i)) == mine;
+        }
+        counts_.reference_s += since(t0);
+        progress_.update(b.first + n, counts_.correct);
+    }
+
+    const NetworkReference* reference_;
+    const ImageSet& test_;
+    std::ptrdiff_t classes_;
+    Progress& progress_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Batch> queue_;
+    bool done_ = false;
+    std::exception_ptr error_;
+    Counts counts_;
+    Fnv64 digest_;
+    std::thread thread_;  // last: starts once everything above is constructed
 };
 
 }  // namespace
@@ -135,7 +236,8 @@ NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec
 RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     RunJobResult r;
     const NetworkModel model = load_model(spec.model_path);
-    const NetworkOptions options = network_options(model, spec);
+    NetworkOptions options = network_options(model, spec);
+    options.batch = spec.batch;
     check_model_fits(model, cfg, options.on_pe);
     if (model.in_c != 1 || model.in_bits != 8)
         throw ModelError(spec.model_path + ": input: expected 1 channel of 8-bit pixels for an IDX data set, got " +
@@ -146,14 +248,16 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
                          std::to_string(test.width) + " images (the data set's), the model takes " +
                          std::to_string(model.in_h) + "x" + std::to_string(model.in_w));
     ImageSet calib;
-    if (NetworkReference::needs_calibration(model, cfg, options))
+    if (needs_calibration(model, cfg, options))
         calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
-    const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count, options);
+    const ExecutionPlan plan =
+        compile_with_reference(model, cfg, options, calib.count ? calib.pixels.data() : nullptr, calib.count);
     r.model_name = model.name;
     r.scheme = model.scheme;
-    r.resident = net.resident();
+    r.resident = plan.resident;
+    r.activations_on_chip = plan.activations_on_chip;
     for (std::size_t l = 0; l < model.layers.size(); ++l)
-        if (net.adc_plan().recalibrated[l]) r.recalibrated.push_back(model.layer_name(l));
+        if (plan.layers[l].adc_recalibrated) r.recalibrated.push_back(model.layer_name(l));
 
     const int vcd_layer = spec.waveforms.layer.empty() ? -1 : resolve_layer(model, spec.waveforms.layer, "--vcd-layer");
     if (spec.waveforms.image && *spec.waveforms.image >= static_cast<std::uint64_t>(test.count))
@@ -188,13 +292,15 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         rtl_adc->set_vcd_gate(false);
         rtl_pe->set_vcd_gate(false);
     }
+    // The host program runs the network and hands over each batch's logits; the checker counts and
+    // compares them on a thread of its own, beside the simulation.
     Progress progress(spec.progress, test.count);
-    Fnv64 digest;
+    const NetworkReference reference(plan);
+    LogitsChecker checker(spec.check_reference ? &reference : nullptr, test, model.num_classes, progress);
     std::vector<RunStats> layer_stats;
-    std::vector<std::pair<bool, int>> placement;
     HostCpu host("host", [&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
-        NetworkRunner runner(driver, net, cfg, spec.batch, [&] { return platform.energy(); });
+        NetworkRunner runner(driver, plan, [&] { return platform.energy(); });
         if (waves.recorder) {
             driver.set_waveforms(waves.recorder.get(), waves.list);
             runner.set_layer_hook([&](std::size_t l, std::uint64_t first, int n, bool begin) {
@@ -209,24 +315,10 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         runner.program();
         for (int first = 0; first < test.count; first += spec.batch) {
             const int n = std::min(spec.batch, test.count - first);
-            const auto logits = runner.run_batch(test.image(first), n, static_cast<std::uint64_t>(first));
-            digest.add(logits.data(), logits.size() * sizeof(std::int64_t));
-            const auto t0 = Clock::now();
-            for (int i = 0; i < n; ++i) {
-                const std::vector<std::int64_t> mine(logits.begin() + static_cast<std::ptrdiff_t>(i) * model.num_classes,
-                                                     logits.begin() + static_cast<std::ptrdiff_t>(i + 1) * model.num_classes);
-                r.correct += argmax(mine) == test.labels[first + i];
-                if (spec.check_reference)
-                    r.agree += net.logits(test.image(first + i), static_cast<std::uint64_t>(first + i)) == mine;
-            }
-            r.reference_wall_s += since(t0);
-            progress.update(first + n, r.correct);
+            checker.submit(first, runner.run_batch(test.image(first), n, static_cast<std::uint64_t>(first)));
         }
         r.programming = runner.programming();
         layer_stats = runner.layer_stats();
-        for (std::size_t l = 0; l < model.layers.size(); ++l)
-            placement.emplace_back(runner.scratch_on_chip(l), runner.images_per_step(l));
-        r.activations_on_chip = runner.activations_on_chip();
     });
     platform.router.attach("host", host.bus_socket);
     host.irq.bind(platform.irq);
@@ -234,7 +326,11 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     if (!spec.record_path.empty()) host.set_observer(&recorder);
     const auto t0 = Clock::now();
     host.run();
-    r.wall_s = since(t0) - r.reference_wall_s;
+    r.wall_s = since(t0);
+    const LogitsChecker::Counts counts = checker.finish();
+    r.correct = counts.correct;
+    r.agree = counts.agree;
+    r.reference_wall_s = counts.reference_s;
     if (waves.recorder) waves.recorder->close();
     if (!spec.record_path.empty())
         recorder.write(spec.record_path,
@@ -268,7 +364,7 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     r.images = test.count;
     r.accuracy = r.images ? static_cast<double>(r.correct) / r.images : 0.0;
     r.agreement = spec.check_reference && r.images ? static_cast<double>(r.agree) / r.images : 0.0;
-    r.logits_digest = digest.hex();
+    r.logits_digest = counts.digest;
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
         LayerReport lr;
@@ -276,8 +372,8 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
-        lr.scratch_on_chip = placement[l].first;
-        lr.images_per_step = placement[l].second;
+        lr.scratch_on_chip = plan.layers[l].placement.scratch_on_chip;
+        lr.images_per_step = plan.layers[l].placement.images_per_step;
         if (L.swis) {
             lr.swis = swis_storage_report(model, l, {});
             lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "sw/reference/network_reference.h"
+#include "sw/compiler/network_compiler.h"
 
 namespace cimvp {
 
@@ -58,7 +58,7 @@ NetworkModel store_swis_layers(const NetworkModel& model, const std::vector<bool
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         if (l >= store.size() || !store[l]) continue;
         any = true;
-        NetworkReference::check_pe_layer(model, l);
+        check_pe_layer(model, l);
         NetworkLayer& L = out.layers[l];
         const std::vector<std::int8_t> original = model.layers[l].weights;
         const swis::LayerShape shape = L.swis_shape();

@@ -34,6 +34,7 @@ public:
     // list. Keeps a reference to the plan, which must outlive it. Throws DriverError when the memory
     // the driver has left cannot hold what the plan places there.
     NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyProbe probe);
+    NetworkRunner(Driver&, ExecutionPlan&&, EnergyProbe) = delete;  // a temporary plan would not outlive it
 
     // Programs every layer's tiles once when they are resident (no-op otherwise).
     void program();

@@ -25,6 +25,7 @@ public:
     // Keeps a reference to the plan, which must outlive it. A plan compiled up to some layer
     // (the compiler's calibration) evaluates the layers it has.
     explicit NetworkReference(const ExecutionPlan& plan);
+    explicit NetworkReference(ExecutionPlan&&) = delete;  // a temporary plan would not outlive it
 
     const ExecutionPlan& plan() const { return plan_; }
     const NetworkModel& model() const { return plan_.model; }

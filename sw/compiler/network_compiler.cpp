@@ -6,6 +6,7 @@
 
 #include "hw/address_map.h"
 #include "sw/compiler/adc_calibration.h"
+#include "sw/compiler/layer_compiler.h"
 
 namespace cimvp {
 
@@ -254,7 +255,10 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
         if (!layers[l].on_pe) layers[l].mapping = crossbar[c++];
     // ADC tables layer by layer: a calibration sees the layers before it as compiled.
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
-        if (!layers[l].on_pe) choose_adc_tables(plan, l, calibration, layers[l]);
+        if (!layers[l].on_pe) {
+            choose_adc_tables(plan, l, calibration, layers[l]);
+            layers[l].chunk = max_chunk(layers[l].mapping, cfg, true);  // with input sums (EMIT_SUM)
+        }
         plan.layers.push_back(std::move(layers[l]));
     }
     place_buffers(plan);

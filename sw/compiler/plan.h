@@ -68,6 +68,7 @@ struct LayerPlan {
     LayerMapping mapping;           // crossbar: the tiles it occupies; default on the PE array
     AdcTables adc;                  // crossbar: the tables its tiles convert with
     bool adc_recalibrated = false;  // the tables are not the model's own
+    int chunk = 0;                  // crossbar: input vectors per tile run that the tile buffers hold
     PeLayerPlan pe;                 // PE array only
     LayerPlacement placement;
     // Post-processing and pooling: the model layer's bias, mult, mult_x, shift and pool fields.

@@ -23,6 +23,9 @@ NetworkRunner::NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyPr
     : driver_(driver), plan_(plan), batch_(plan.batch()), probe_(std::move(probe)) {
     const NetworkModel& model = plan_.model;
     const std::size_t n = plan_.size();
+    if (n != model.layers.size() || n == 0)
+        throw DriverError("network runner: the plan compiles " + std::to_string(n) + " of the model's " +
+                          std::to_string(model.layers.size()) + " layers");
     for (std::size_t l = 0; l < n; ++l) {
         const NetworkLayer& L = model.layers[l];
         const LayerPlan& p = plan_.layers[l];
@@ -155,7 +158,7 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
                                            : static_cast<std::uint64_t>(plan_.model.num_classes) * sizeof(std::int64_t);
     std::vector<Command> cmds;
     if (!pe && !plan_.resident && m.passes == 1) emit_program_pass(cmds, m, map, tiles_[l], 0, true);
-    // What every step's descriptors share: the PE-array job but its vector count, the chunk size.
+    // What every step's PE-array descriptor shares: the job but its vector count.
     PeArrayDescriptor pe_job;
     if (pe) {
         const swis::LayerShape& shape = lp.pe.groups.shape;
@@ -168,7 +171,6 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
         pe_job.kernel_w = static_cast<std::uint8_t>(shape.kernel_w);
         pe_job.mode = static_cast<std::uint8_t>(lp.pe.double_shift ? PeMode::kDoubleShift : PeMode::kSingleShift);
     }
-    const int chunk = pe ? 0 : max_chunk(m, plan_.cfg, true);
     // The batch in the plan's steps: each step's accumulators are post-processed before the next
     // step overwrites them.
     for (int i0 = 0, step = 0; i0 < n; i0 += step_images, ++step) {
@@ -208,7 +210,7 @@ std::vector<Command> NetworkRunner::layer_commands(std::size_t l, int n, std::ui
         } else {
             for (int pass = 0; pass < m.passes; ++pass) {
                 if (!plan_.resident && m.passes > 1) emit_program_pass(cmds, m, map, tiles_[l], pass, true);
-                emit_chunks(cmds, m, map, pass, vectors, chunk, first_vector, input, scratch.acc, scratch.sx, true);
+                emit_chunks(cmds, m, map, pass, vectors, lp.chunk, first_vector, input, scratch.acc, scratch.sx, true);
             }
         }
         PostProcessDescriptor d;

@@ -163,7 +163,8 @@ TEST(NetworkOnPlatform, RunnerAndReferenceOnOnePlanAgree) {
     const NetworkReference ref(plan);
     ASSERT_EQ(logits.size(), static_cast<std::size_t>(images) * m.num_classes);
     for (int i = 0; i < images; ++i) {
-        const std::vector<std::int64_t> mine(logits.begin() + i * m.num_classes, logits.begin() + (i + 1) * m.num_classes);
+        const auto at = [&](int image) { return logits.begin() + static_cast<std::ptrdiff_t>(image) * m.num_classes; };
+        const std::vector<std::int64_t> mine(at(i), at(i + 1));
         EXPECT_EQ(ref.logits(&x[m.image_bytes() * i], static_cast<std::uint64_t>(i)), mine) << "image " << i;
     }
 }

@@ -167,8 +167,8 @@ private:
             const std::vector<std::int64_t> mine(b.logits.begin() + static_cast<std::ptrdiff_t>(i) * classes_,
                                                  b.logits.begin() + static_cast<std::ptrdiff_t>(i + 1) * classes_);
             counts_.correct += argmax(mine) == test_.labels[b.first + i];
-            if (reference_)
-                counts_.agree += reference_->logits(test_.image(b.first + i), static_cast<std::uint64_t>(b.first + i)) == mine;
+            const auto image = static_cast<std::uint64_t>(b.first + i);
+            if (reference_) counts_.agree += reference_->logits(test_.image(b.first + i), image) == mine;
         }
         counts_.reference_s += thread_cpu_seconds() - t0;
         progress_.update(b.first + n, counts_.correct);

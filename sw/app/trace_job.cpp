@@ -113,7 +113,8 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 throw TraceError(trace.source + ":" + std::to_string(L.line) + ": map: expected a layer that " +
                                  "the " + (s.on_pe ? "PE array" : "crossbar tiles") + " can run: " + e.what());
             }
-            for (int i = 0; i < spec.images; ++i) run.inputs.push_back(work.stage_input(si, static_cast<std::uint64_t>(i)));
+            for (int i = 0; i < spec.images; ++i)
+                run.inputs.push_back(work.stage_input(si, static_cast<std::uint64_t>(i)));
             lr.prepare += t_prep.elapsed();
 
             const ExecutionPlan& plan = *run.plan;
@@ -204,9 +205,10 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 for (int i = 0; i < spec.images; ++i) {
                     const auto k = static_cast<std::size_t>(i);
                     const auto& x = run.inputs[k];
+                    const auto image = static_cast<std::uint64_t>(i);
                     const bool same = work.stages[si].logits
-                                          ? ref.logits(x.data(), static_cast<std::uint64_t>(i)) == run.logits[k]
-                                          : ref.layer_input(x.data(), 1, static_cast<std::uint64_t>(i)) == run.activations[k];
+                                          ? ref.logits(x.data(), image) == run.logits[k]
+                                          : ref.layer_input(x.data(), 1, image) == run.activations[k];
                     if (!same) layer_ok[k] = 0;
                 }
                 lr.reference += tr.elapsed();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "hw/address_map.h"
 #include "sw/compiler/adc_calibration.h"
@@ -92,12 +94,14 @@ void place_buffers(ExecutionPlan& plan) {
     const std::uint64_t capacity = AddressMap(plan.cfg).global_buffer_size();
     std::uint64_t total = 0, one_image = 0;
     for (std::uint64_t b : activation_buffer_bytes(model, batch)) total += align64(b);
-    for (std::size_t l = 0; l < n; ++l) one_image = std::max(one_image, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, 1));
+    for (std::size_t l = 0; l < n; ++l)
+        one_image = std::max(one_image, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, 1));
     plan.activations_on_chip = total + one_image <= capacity;
     const std::uint64_t free = plan.activations_on_chip ? capacity - total : capacity;
 
     std::uint64_t want = 0;
-    for (std::size_t l = 0; l < n; ++l) want = std::max(want, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, batch));
+    for (std::size_t l = 0; l < n; ++l)
+        want = std::max(want, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, batch));
     const std::uint64_t region_bytes = std::min(want, free);
     plan.scratch_region_bytes = region_bytes;
     plan.dram_scratch_bytes = 0;
@@ -118,7 +122,8 @@ void place_buffers(ExecutionPlan& plan) {
         p.scratch_on_chip = k > 0;
         p.images_per_step = p.scratch_on_chip ? k : batch;
         p.steps = (batch + p.images_per_step - 1) / p.images_per_step;
-        if (!p.scratch_on_chip) plan.dram_scratch_bytes = std::max(plan.dram_scratch_bytes, scratch_bytes_for(L, lp.on_pe, batch));
+        if (!p.scratch_on_chip)
+            plan.dram_scratch_bytes = std::max(plan.dram_scratch_bytes, scratch_bytes_for(L, lp.on_pe, batch));
     }
 }
 

@@ -78,7 +78,8 @@ std::vector<std::uint8_t> NetworkReference::run_layer(std::size_t l, const std::
 
 std::vector<std::uint8_t> NetworkReference::layer_input(const std::uint8_t* image, std::size_t l,
                                                         std::uint64_t image_index) const {
-    if (l > plan_.size()) throw std::out_of_range("layer_input: the plan has " + std::to_string(plan_.size()) + " layers");
+    if (l > plan_.size())
+        throw std::out_of_range("layer_input: the plan has " + std::to_string(plan_.size()) + " layers");
     std::vector<std::uint8_t> x(image, image + plan_.model.image_bytes());
     for (std::size_t i = 0; i < l; ++i) x = run_layer(i, x.data(), image_index, nullptr);
     return x;

@@ -38,22 +38,7 @@ bool unpack_swis_record(const std::uint8_t* rec, swis::Group& g) {
     return true;
 }
 
-bool int8_group(const std::int8_t* w, int msb, int n, swis::Group& g) {
-    g = swis::Group{};
-    if (msb < 0 || msb >= kMaxShifts || n < 0 || n > msb + 1) return false;
-    g.n = static_cast<std::uint8_t>(n);
-    for (int j = 0; j < n; ++j) g.shift[j] = static_cast<std::uint8_t>(msb - j);
-    const unsigned window = ((1u << n) - 1) << (msb + 1 - n);
-    bool fits = true;
-    for (int i = 0; i < swis::kGroupSize; ++i) {
-        const unsigned mag = static_cast<unsigned>(std::abs(int{w[i]}));
-        if (w[i] < 0) g.sign |= static_cast<std::uint8_t>(1u << i);
-        fits = fits && (mag & ~window) == 0;
-        for (int j = 0; j < n; ++j)
-            if (mag >> (msb - j) & 1u) g.mask[i] |= static_cast<std::uint8_t>(1u << j);
-    }
-    return fits;
-}
+bool int8_group(const std::int8_t* w, int msb, int n, swis::Group& g) { return swis::window_group(w, msb, n, g); }
 
 SwisPe::SwisPe(PeMode mode, int act_bits) : mode_(mode), act_bits_(act_bits) { configure(mode, act_bits); }
 

@@ -12,9 +12,11 @@
 
 #include "hw/platform.h"
 #include "sw/app/bench_job.h"
+#include "sw/compiler/network_compiler.h"
 #include "sw/driver/driver.h"
 #include "sw/driver/network_runner.h"
 #include "sw/formats/idx_dataset.h"
+#include "sw/reference/network_reference.h"
 #include "sw/system/system.h"
 
 namespace cimvp {
@@ -25,13 +27,14 @@ Platform* g_platform = nullptr;
 Driver* g_driver = nullptr;
 
 // `batch` images per iteration through NetworkRunner::run_batch.
-void run_network(benchmark::State& state, const NetworkReference& net, const std::vector<std::uint8_t>& images,
-                 int count, int batch, double macs_per_image) {
+void run_network(benchmark::State& state, const ExecutionPlan& plan, const std::vector<std::uint8_t>& images,
+                 int count, double macs_per_image) {
     const Driver::Mark mark = g_driver->mark();
+    const int batch = plan.batch();
     {
-        NetworkRunner runner(*g_driver, net, kConfig, batch, [] { return g_platform->energy(); });
+        NetworkRunner runner(*g_driver, plan, [] { return g_platform->energy(); });
         runner.program();
-        const std::size_t bytes = net.model().image_bytes();
+        const std::size_t bytes = plan.model.image_bytes();
         int first = 0;
         for (auto _ : state) {
             if (first + batch > count) first = 0;
@@ -51,10 +54,12 @@ void run_network(benchmark::State& state, const NetworkReference& net, const std
 void BM_PlatformLayerType(benchmark::State& state, const std::string& type) {
     const BenchNetwork b = bench_network(type, 1);
     const auto calib = bench_images(b.model, 8, 2);
-    const NetworkReference net(b.model, kConfig, calib.data(), 8, b.options);
-    const int n = 32, batch = 8;
+    const int n = 32;
+    NetworkOptions options = b.options;
+    options.batch = 8;
+    const ExecutionPlan plan = compile_with_reference(b.model, kConfig, options, calib.data(), 8);
     const auto images = bench_images(b.model, n, 1);
-    run_network(state, net, images, n, batch, b.macs_per_image);
+    run_network(state, plan, images, n, b.macs_per_image);
 }
 BENCHMARK_CAPTURE(BM_PlatformLayerType, conv3x3, std::string("conv3x3"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_PlatformLayerType, conv1x1, std::string("conv1x1"))->Unit(benchmark::kMillisecond);
@@ -64,7 +69,8 @@ BENCHMARK_CAPTURE(BM_PlatformLayerType, pe, std::string("pe"))->Unit(benchmark::
 // The default model (BWMA) on Fashion-MNIST test images, one image per command list.
 void BM_PlatformDefaultModelImage(benchmark::State& state) {
     const NetworkModel model = load_model(CIMVP_SOURCE_DIR "/models/fmnist-bwma.cimvp");
-    const NetworkOptions options = NetworkOptions::defaults_for(model);
+    NetworkOptions options = NetworkOptions::defaults_for(model);
+    options.batch = 1;
     const int n = 64;
     ImageSet test;
     try {
@@ -73,10 +79,10 @@ void BM_PlatformDefaultModelImage(benchmark::State& state) {
         state.SkipWithError(e.what());
         return;
     }
-    const NetworkReference net(model, kConfig, nullptr, 0, options);
+    const ExecutionPlan plan = compile_network(model, kConfig, options);
     double macs = 0;
     for (const auto& L : model.layers) macs += static_cast<double>(L.K()) * L.M() * L.vectors();
-    run_network(state, net, test.pixels, test.count, 1, macs);
+    run_network(state, plan, test.pixels, test.count, macs);
 }
 BENCHMARK(BM_PlatformDefaultModelImage)->Unit(benchmark::kMillisecond);
 

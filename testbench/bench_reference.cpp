@@ -65,7 +65,8 @@ void BM_ReferenceNetwork(benchmark::State& state, const std::string& type) {
     const ArchConfig cfg;
     const BenchNetwork b = bench_network(type, 1);
     const auto calib = bench_images(b.model, 8, 2);
-    const NetworkReference net(b.model, cfg, calib.data(), 8, b.options);
+    const ExecutionPlan plan = compile_with_reference(b.model, cfg, b.options, calib.data(), 8);
+    const NetworkReference net(plan);
     const int n = 16;
     const auto images = bench_images(b.model, n, 1);
     std::uint64_t i = 0;

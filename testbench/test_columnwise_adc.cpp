@@ -29,9 +29,11 @@ struct Result {
 
 // calib null: no calibration images (the model's windows are divided anew).
 Result run(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet* calib) {
-    const NetworkReference net(model, cfg, calib ? calib->pixels.data() : nullptr, calib ? calib->count : 0);
+    const ExecutionPlan plan =
+        compile_with_reference(model, cfg, {}, calib ? calib->pixels.data() : nullptr, calib ? calib->count : 0);
+    const NetworkReference net(plan);
     Result r;
-    for (bool b : net.adc_plan().recalibrated) r.recalibrated += b;
+    for (const LayerPlan& l : plan.layers) r.recalibrated += l.adc_recalibrated;
     int correct = 0;
     for (int i = 0; i < test.count; ++i) correct += argmax(net.logits(test.image(i), i)) == test.labels[i];
     r.accuracy = static_cast<double>(correct) / test.count;

@@ -5,12 +5,17 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 
-#include "sw/formats/config_loader.h"
 #include "sw/app/run_job.h"
-#include "sw/formats/idx_dataset.h"
+#include "sw/compiler/network_compiler.h"
 #include "sw/compiler/swis_storage.h"
+#include "sw/driver/network_runner.h"
+#include "sw/formats/config_loader.h"
+#include "sw/formats/idx_dataset.h"
+#include "sw/reference/network_reference.h"
 #include "testbench/model_builders.h"
+#include "testbench/platform_bench.h"
 #include "testbench/sc_test_support.h"
 
 namespace cimvp {
@@ -93,8 +98,11 @@ TEST(NetworkOnPlatform, EveryLayerOnThePeArrayWithThreeShiftsEqualsReference) {
     if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
     test::ModelShape s;
     s.a_bits = 8;
+    const std::uint64_t decompositions = swis_decompositions();
     const auto r = run(ArchConfig(), test::random_network(8, s), "all-pe", 6, 3, "all", 3);
     EXPECT_EQ(r.agree, 6);
+    EXPECT_EQ(swis_decompositions() - decompositions, r.layers.size())
+        << "the compiler decomposes each layer once; the runner and the reference use its groups";
     for (const auto& l : r.layers) EXPECT_EQ(l.mapped_to, "pe_array") << l.name;
     EXPECT_EQ(r.total.energy.crossbar, 0.0);
     EXPECT_GT(r.total.energy.pe, 0.0);
@@ -120,6 +128,45 @@ TEST(NetworkOnPlatform, StoredSwisGroupsRunOnThePeArrayAndEqualReference) {
     for (const auto& l : r.layers) EXPECT_EQ(l.mapped_to, "pe_array") << l.name;
     EXPECT_GT(r.total.energy.pe, 0.0);
     EXPECT_EQ(r.total.energy.crossbar, 0.0);
+}
+
+// The runner and the reference given one plan: logits equal image by image, the ragged
+// last batch included, with crossbar and PE-array layers and steps smaller than the batch.
+TEST(NetworkOnPlatform, RunnerAndReferenceOnOnePlanAgree) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    test::ModelShape s;
+    s.a_bits = 8;
+    const NetworkModel m = test::random_network(14, s);
+    NetworkOptions o;
+    o.on_pe = {true, false, false, true};
+    o.swis_shifts = 3;
+    o.batch = 4;
+    ArchConfig cfg;
+    cfg.platform.global_buffer.size_bytes = 96 * 1024;  // conv1 runs its batch in steps
+    const ExecutionPlan plan = compile_network(m, cfg, o);
+    ASSERT_LT(plan.layers[0].placement.images_per_step, o.batch);
+    const int images = 7;
+    std::mt19937 rng(3);
+    std::vector<std::uint8_t> x(m.image_bytes() * images);
+    for (auto& p : x) p = static_cast<std::uint8_t>(rng() & 0xff);
+    std::vector<std::int64_t> logits;
+    test::PlatformBench bench(cfg);
+    bench.run([&](HostCpu&, Driver& driver) {
+        NetworkRunner runner(driver, plan, [&] { return bench.platform.energy(); });
+        runner.program();
+        for (int first = 0; first < images; first += plan.batch()) {
+            const int n = std::min(plan.batch(), images - first);
+            const auto l = runner.run_batch(&x[m.image_bytes() * first], n, static_cast<std::uint64_t>(first));
+            logits.insert(logits.end(), l.begin(), l.end());
+        }
+    });
+    const NetworkReference ref(plan);
+    ASSERT_EQ(logits.size(), static_cast<std::size_t>(images) * m.num_classes);
+    for (int i = 0; i < images; ++i) {
+        const auto at = [&](int image) { return logits.begin() + static_cast<std::ptrdiff_t>(image) * m.num_classes; };
+        const std::vector<std::int64_t> mine(at(i), at(i + 1));
+        EXPECT_EQ(ref.logits(&x[m.image_bytes() * i], static_cast<std::uint64_t>(i)), mine) << "image " << i;
+    }
 }
 
 TEST(NetworkOnPlatform, PingPongInputBanksEqualReference) {

@@ -187,7 +187,8 @@ TEST(NetworkReference, LosslessEqualsNaiveIntegerNetwork) {
             ArchConfig cfg;
             cfg.crossbar.rows = 32;  // several row tiles
             cfg.crossbar.cols = 24;
-            NetworkReference ref(m, cfg);
+            const ExecutionPlan plan = compile_network(m, cfg);
+            const NetworkReference ref(plan);
             std::mt19937 rng(99);
             for (int img = 0; img < 5; ++img) {
                 std::vector<std::uint8_t> image(m.image_bytes());
@@ -206,9 +207,11 @@ TEST(NetworkReference, ColumnMultipliersScaleEachRowTilesPartial) {
     fc.rows_per_tile = 64;  // K = 200: 4 row tiles
     const int rt = (fc.K() + 63) / 64;
     fc.col_mult.assign(static_cast<std::size_t>(rt) * fc.M(), 1);
-    NetworkReference plain(m, cfg);
+    const ExecutionPlan plain_plan = compile_network(m, cfg);
+    const NetworkReference plain(plain_plan);
     for (int o = 0; o < fc.M(); ++o) fc.col_mult[static_cast<std::size_t>(1) * fc.M() + o] = 0;  // drop row tile 1
-    NetworkReference dropped(m, cfg);
+    const ExecutionPlan dropped_plan = compile_network(m, cfg);
+    const NetworkReference dropped(dropped_plan);
     std::vector<std::uint8_t> image(m.image_bytes(), 200);
     const auto a = plain.logits(image.data(), 0), b = dropped.logits(image.data(), 0);
     ASSERT_EQ(a.size(), b.size());

@@ -315,14 +315,15 @@ TEST(SwisModelFile, ReferenceRunsTheStoredGroupsLikeSwisShiftsOnTheV1Model) {
     v1.swis_shifts = 3;
     const NetworkOptions v2 = NetworkOptions::defaults_for(s);
     ASSERT_EQ(v2.on_pe, every_layer(m)) << "stored layers run on the PE array by default";
-    const NetworkReference a(m, cfg, nullptr, 0, v1), b(s, cfg, nullptr, 0, v2);
+    const ExecutionPlan pa = compile_network(m, cfg, v1), pb = compile_network(s, cfg, v2);
+    const NetworkReference a(pa), b(pb);
     std::mt19937 rng(11);
     for (int img = 0; img < 5; ++img) {
         std::vector<std::uint8_t> image(m.image_bytes());
         for (auto& p : image) p = static_cast<std::uint8_t>(rng());
         EXPECT_EQ(a.logits(image.data(), img), b.logits(image.data(), img)) << img;
     }
-    for (std::size_t l = 0; l < m.layers.size(); ++l) EXPECT_EQ(a.pe_weights(l), b.pe_weights(l)) << l;
+    for (std::size_t l = 0; l < m.layers.size(); ++l) EXPECT_EQ(pa.layers[l].pe.weights, pb.layers[l].pe.weights) << l;
 }
 
 TEST(SwisModelFile, StoreRejectsLayersThePeArrayCannotRun) {

@@ -8,6 +8,7 @@
 #include "sw/driver/driver.h"
 #include "sw/driver/network_runner.h"
 #include "sw/formats/idx_dataset.h"
+#include "sw/reference/network_reference.h"
 #include "sw/system/system.h"
 
 namespace cimvp {
@@ -26,9 +27,9 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
     if (spec.images < 1) throw std::invalid_argument("--images: expected at least 1");
     struct Case {
         BenchRow row;
-        std::unique_ptr<NetworkReference> net;
+        std::unique_ptr<ExecutionPlan> plan;  // stays put while the host program runs it
         std::vector<std::uint8_t> images;
-        int batch = 0;
+        std::vector<std::int64_t> logits;  // the platform's, every image
     };
     std::vector<Case> cases;
     for (const auto& type : spec.types) {
@@ -42,17 +43,20 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
         c.row.macs_per_image = b.macs_per_image;
         c.images = bench_images(b.model, spec.images, spec.seed);
         const auto calib = bench_images(b.model, kCalibrationImages, spec.seed + 1);
-        c.net = std::make_unique<NetworkReference>(b.model, cfg, calib.data(), kCalibrationImages, b.options);
-        c.batch = spec.images;
+        NetworkOptions options = b.options;
+        options.batch = spec.images;
+        c.plan = std::make_unique<ExecutionPlan>(
+            compile_with_reference(b.model, cfg, options, calib.data(), kCalibrationImages));
         cases.push_back(std::move(c));
     }
     if (!spec.model_path.empty()) {
         const NetworkModel model = load_model(spec.model_path);
-        const NetworkOptions options = NetworkOptions::defaults_for(model);
+        NetworkOptions options = NetworkOptions::defaults_for(model);
+        options.batch = 64;  // cimvp run's default
         check_model_fits(model, cfg, options.on_pe);
         const ImageSet test = load_idx_dataset(spec.data_dir, "t10k", spec.model_images);
         ImageSet calib;
-        if (NetworkReference::needs_calibration(model, cfg, options))
+        if (needs_calibration(model, cfg, options))
             calib = load_idx_dataset(spec.data_dir, "train", 256);
         Case c;
         c.row.type = "model";
@@ -61,9 +65,8 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
         for (const auto& L : model.layers) c.row.macs_per_image += layer_macs(L);
         c.row.layer_macs_per_image = c.row.macs_per_image;
         c.images = test.pixels;
-        c.net = std::make_unique<NetworkReference>(model, cfg, calib.count ? calib.pixels.data() : nullptr,
-                                                   calib.count, options);
-        c.batch = 64;  // cimvp run's default
+        c.plan = std::make_unique<ExecutionPlan>(
+            compile_with_reference(model, cfg, options, calib.count ? calib.pixels.data() : nullptr, calib.count));
         cases.push_back(std::move(c));
     }
 
@@ -73,17 +76,16 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
         Driver driver(cpu, cfg);
         for (Case& c : cases) {
             const Driver::Mark m = driver.mark();
-            const std::size_t bytes = c.net->model().image_bytes();
-            const int classes = c.net->model().num_classes;
-            std::vector<std::int64_t> logits;
+            const std::size_t bytes = c.plan->model.image_bytes();
+            const int batch = c.plan->batch();
             {
-                NetworkRunner runner(driver, *c.net, cfg, c.batch, [&] { return platform.energy(); });
+                NetworkRunner runner(driver, *c.plan, [&] { return platform.energy(); });
                 runner.program();
                 const auto t0 = Clock::now();
-                for (int first = 0; first < c.row.images; first += c.batch) {
-                    const int n = std::min(c.batch, c.row.images - first);
+                for (int first = 0; first < c.row.images; first += batch) {
+                    const int n = std::min(batch, c.row.images - first);
                     const auto l = runner.run_batch(&c.images[bytes * first], n, static_cast<std::uint64_t>(first));
-                    logits.insert(logits.end(), l.begin(), l.end());
+                    c.logits.insert(c.logits.end(), l.begin(), l.end());
                 }
                 c.row.platform_wall_s = since(t0);
                 for (const auto& s : runner.layer_stats()) {
@@ -92,16 +94,22 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
                 }
             }
             driver.release(m);
-            int agree = 0;
-            const auto t0 = Clock::now();
-            for (int i = 0; i < c.row.images; ++i) {
-                const auto ref = c.net->logits(&c.images[bytes * i], static_cast<std::uint64_t>(i));
-                agree += std::equal(ref.begin(), ref.end(), logits.begin() + static_cast<std::ptrdiff_t>(i) * classes);
-            }
-            c.row.reference_wall_s = since(t0);
-            c.row.agreement = static_cast<double>(agree) / c.row.images;
         }
     });
+    // The reference on the same plans, after the simulation.
+    for (Case& c : cases) {
+        const NetworkReference reference(*c.plan);
+        const std::size_t bytes = c.plan->model.image_bytes();
+        const int classes = c.plan->model.num_classes;
+        int agree = 0;
+        const auto t0 = Clock::now();
+        for (int i = 0; i < c.row.images; ++i) {
+            const auto ref = reference.logits(&c.images[bytes * i], static_cast<std::uint64_t>(i));
+            agree += std::equal(ref.begin(), ref.end(), c.logits.begin() + static_cast<std::ptrdiff_t>(i) * classes);
+        }
+        c.row.reference_wall_s = since(t0);
+        c.row.agreement = static_cast<double>(agree) / c.row.images;
+    }
     BenchJobResult r;
     for (auto& c : cases) r.rows.push_back(c.row);
     return r;

@@ -10,7 +10,9 @@
 
 #include "rtl/rtl_adc_converter.h"
 #include "rtl/rtl_swis_pe.h"
+#include "sw/app/logits_checker.h"
 #include "sw/app/progress.h"
+#include "sw/compiler/network_compiler.h"
 #include "sw/formats/digest.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/formats/model_file.h"
@@ -140,8 +142,9 @@ RtlRunStats rtl_run_stats(System& sys, const ArchConfig& cfg) {
 }
 
 // One report per layer (where it ran, its statistics and placement) and the totals over layers.
-void add_layer_reports(RunJobResult& r, const NetworkModel& model, const NetworkOptions& options,
-                       const std::vector<RunStats>& layer_stats, const std::vector<std::pair<bool, int>>& placement) {
+void add_layer_reports(RunJobResult& r, const ExecutionPlan& plan, const NetworkOptions& options,
+                       const std::vector<RunStats>& layer_stats) {
+    const NetworkModel& model = plan.model;
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
         LayerReport lr;
@@ -149,8 +152,8 @@ void add_layer_reports(RunJobResult& r, const NetworkModel& model, const Network
         lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
-        lr.scratch_on_chip = placement[l].first;
-        lr.images_per_step = placement[l].second;
+        lr.scratch_on_chip = plan.layers[l].placement.scratch_on_chip;
+        lr.images_per_step = plan.layers[l].placement.images_per_step;
         if (L.swis) {
             lr.swis = swis_storage_report(model, l, {});
             lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";
@@ -183,18 +186,21 @@ void compare_with_front_end(RunJobResult& r, const std::string& model_path) {
 RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     RunJobResult r;
     const NetworkModel model = load_model(spec.model_path);
-    const NetworkOptions options = network_options(model, spec);
+    NetworkOptions options = network_options(model, spec);
+    options.batch = spec.batch;
     check_model_fits(model, cfg, options.on_pe);
     const ImageSet test = load_test_images(model, spec);
     ImageSet calib;
-    if (NetworkReference::needs_calibration(model, cfg, options))
+    if (needs_calibration(model, cfg, options))
         calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
-    const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count, options);
+    const ExecutionPlan plan =
+        compile_with_reference(model, cfg, options, calib.count ? calib.pixels.data() : nullptr, calib.count);
     r.model_name = model.name;
     r.scheme = model.scheme;
-    r.resident = net.resident();
+    r.resident = plan.resident;
+    r.activations_on_chip = plan.activations_on_chip;
     for (std::size_t l = 0; l < model.layers.size(); ++l)
-        if (net.adc_plan().recalibrated[l]) r.recalibrated.push_back(model.layer_name(l));
+        if (plan.layers[l].adc_recalibrated) r.recalibrated.push_back(model.layer_name(l));
 
     const int vcd_layer = spec.waveforms.layer.empty() ? -1 : resolve_layer(model, spec.waveforms.layer, "--vcd-layer");
     if (spec.waveforms.image && *spec.waveforms.image >= static_cast<std::uint64_t>(test.count))
@@ -203,14 +209,16 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     System sys("system", cfg, system_options(spec, options));
     Platform& platform = sys.platform;
     Waveforms* waves = sys.waveforms();
+    // The host program runs the network and hands over each batch's logits; the checker counts and
+    // compares them on a thread of its own, beside the simulation.
     Progress progress(spec.progress, test.count, "images");
-    Fnv1a64 digest;
+    const NetworkReference reference(plan);
+    LogitsChecker checker(spec.check_reference ? &reference : nullptr, test, model.num_classes, progress);
     std::vector<RunStats> layer_stats;
-    std::vector<std::pair<bool, int>> placement;
     const auto t_run = Clock::now();
     sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
-        NetworkRunner runner(driver, net, cfg, spec.batch, [&] { return platform.energy(); });
+        NetworkRunner runner(driver, plan, [&] { return platform.energy(); });
         if (waves) {
             driver.set_waveforms(waves->recorder.get(), waves->list);
             runner.set_layer_hook([&](std::size_t l, std::uint64_t first, int n, bool begin) {
@@ -222,28 +230,16 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         runner.program();
         for (int first = 0; first < test.count; first += spec.batch) {
             const int n = std::min(spec.batch, test.count - first);
-            const auto logits = runner.run_batch(test.image(first), n, static_cast<std::uint64_t>(first));
-            digest.add(logits.data(), logits.size() * sizeof(std::int64_t));
-            const auto t0 = Clock::now();
-            for (int i = 0; i < n; ++i) {
-                const std::vector<std::int64_t> mine(logits.begin() + static_cast<std::ptrdiff_t>(i) * model.num_classes,
-                                                     logits.begin() + static_cast<std::ptrdiff_t>(i + 1) * model.num_classes);
-                r.correct += argmax(mine) == test.labels[first + i];
-                if (spec.check_reference)
-                    r.agree += net.logits(test.image(first + i), static_cast<std::uint64_t>(first + i)) == mine;
-            }
-            r.reference_wall_s += since(t0);
-            char accuracy[48];
-            std::snprintf(accuracy, sizeof accuracy, "accuracy %.2f%%", 100.0 * r.correct / std::max(1, first + n));
-            progress.update(first + n, accuracy);
+            checker.submit(first, runner.run_batch(test.image(first), n, static_cast<std::uint64_t>(first)));
         }
         r.programming = runner.programming();
         layer_stats = runner.layer_stats();
-        for (std::size_t l = 0; l < model.layers.size(); ++l)
-            placement.emplace_back(runner.scratch_on_chip(l), runner.images_per_step(l));
-        r.activations_on_chip = runner.activations_on_chip();
     });
-    r.wall_s = since(t_run) - r.reference_wall_s;
+    r.wall_s = since(t_run);
+    const LogitsChecker::Counts counts = checker.finish();
+    r.correct = counts.correct;
+    r.agree = counts.agree;
+    r.reference_wall_s = counts.reference_s;
     if (!spec.record_path.empty())
         sys.command_recorder()->write(spec.record_path,
                                       {{"command", "run"}, {"model", spec.model_path}, {"model_name", model.name},
@@ -255,8 +251,8 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     r.images = test.count;
     r.accuracy = r.images ? static_cast<double>(r.correct) / r.images : 0.0;
     r.agreement = spec.check_reference && r.images ? static_cast<double>(r.agree) / r.images : 0.0;
-    r.logits_digest = digest.hex();
-    add_layer_reports(r, model, options, layer_stats, placement);
+    r.logits_digest = counts.digest;
+    add_layer_reports(r, plan, options, layer_stats);
     compare_with_front_end(r, spec.model_path);
     return r;
 }

@@ -13,7 +13,7 @@
 #include "sw/driver/network_runner.h"
 #include "sw/system/waveform_options.h"
 #include "sw/formats/model_file.h"
-#include "sw/reference/network_reference.h"
+#include "sw/compiler/plan.h"
 #include "sw/compiler/swis_storage.h"
 
 namespace cimvp {

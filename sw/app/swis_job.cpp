@@ -171,7 +171,9 @@ double accuracy_of(const NetworkModel& model, const ArchConfig& cfg, const Image
         const IntegerNetwork net(model);
         for (int i = 0; i < test.count; ++i) correct += argmax(net.logits(test.image(i))) == test.labels[i];
     } else {
-        const NetworkReference net(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count);
+        const ExecutionPlan plan =
+            compile_with_reference(model, cfg, {}, calib.count ? calib.pixels.data() : nullptr, calib.count);
+        const NetworkReference net(plan);
         for (int i = 0; i < test.count; ++i)
             correct += argmax(net.logits(test.image(i), static_cast<std::uint64_t>(i))) == test.labels[i];
     }
@@ -326,7 +328,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         if (test.count > 0) {
             check_model_fits(model, cfg);
             ImageSet calib;
-            if (NetworkReference::needs_calibration(model, cfg))
+            if (needs_calibration(model, cfg))
                 calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
             r.has_accuracy = true;
             r.images = test.count;
@@ -334,7 +336,9 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
             r.accuracy_method = integer ? "integer" : "reference";
             if (integer) {
                 // The integer path must be the reference: check it image by image on the first images.
-                const NetworkReference ref(model, cfg, calib.count ? calib.pixels.data() : nullptr, calib.count);
+                const ExecutionPlan plan =
+                    compile_with_reference(model, cfg, {}, calib.count ? calib.pixels.data() : nullptr, calib.count);
+                const NetworkReference ref(plan);
                 const IntegerNetwork direct(model);
                 for (int i = 0; i < std::min(test.count, kCrossCheckImages); ++i)
                     if (ref.logits(test.image(i), static_cast<std::uint64_t>(i)) != direct.logits(test.image(i)))

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sw/compiler/network_compiler.h"
 #include "sw/formats/swis_packing.h"
-#include "sw/reference/network_reference.h"
 
 namespace cimvp {
 
@@ -59,7 +59,7 @@ NetworkModel store_swis_layers(const NetworkModel& model, const std::vector<bool
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         if (l >= store.size() || !store[l]) continue;
         any = true;
-        NetworkReference::check_pe_layer(model, l);
+        check_pe_layer(model, l);
         NetworkLayer& L = out.layers[l];
         const std::vector<std::int8_t> original = model.layers[l].weights;
         const swis::LayerShape shape = L.swis_shape();

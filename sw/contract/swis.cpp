@@ -304,6 +304,39 @@ DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerSh
     return d;
 }
 
+bool window_group(const std::int8_t* w, int msb, int n, Group& g) {
+    g = Group{};
+    if (msb < 0 || msb >= kShiftPositions || n < 0 || n > msb + 1) return false;
+    g.n = static_cast<std::uint8_t>(n);
+    for (int j = 0; j < n; ++j) g.shift[j] = static_cast<std::uint8_t>(msb - j);
+    const unsigned window = ((1u << n) - 1) << (msb + 1 - n);
+    bool fits = true;
+    for (int i = 0; i < kGroupSize; ++i) {
+        const unsigned mag = static_cast<unsigned>(std::abs(int{w[i]}));
+        if (w[i] < 0) g.sign |= static_cast<std::uint8_t>(1u << i);
+        fits = fits && (mag & ~window) == 0;
+        for (int j = 0; j < n; ++j)
+            if (mag >> (msb - j) & 1u) g.mask[i] |= static_cast<std::uint8_t>(1u << j);
+    }
+    return fits;
+}
+
+DecomposedLayer exact_layer(const std::vector<std::int8_t>& w, const LayerShape& shape) {
+    check_shape(w, shape);
+    DecomposedLayer d;
+    d.shape = shape;
+    d.shifts.assign(static_cast<std::size_t>(std::max(0, shape.filters)), kShiftPositions);
+    d.groups.reserve(static_cast<std::size_t>(shape.groups_per_filter()) * static_cast<std::size_t>(shape.filters));
+    for (int f = 0; f < shape.filters; ++f)
+        for_each_group(w, shape, f, [&](const std::int8_t* g, int count) {
+            std::array<std::int8_t, kGroupSize> lanes{};  // channels past the layer's are 0
+            std::copy_n(g, count, lanes.begin());
+            d.groups.emplace_back();
+            window_group(lanes.data(), kMagnitudeBits, kShiftPositions, d.groups.back());  // every int8 fits
+        });
+    return d;
+}
+
 FilterCosts filter_costs(const std::vector<std::int8_t>& w, const LayerShape& shape, Variant variant, double alpha) {
     check_shape(w, shape);
     FilterCosts fc;

@@ -100,6 +100,14 @@ DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerSh
 DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerShape& shape,
                                 const std::vector<int>& filter_n, Variant variant, double alpha = 1.0);
 
+// Up to kGroupSize int8 weights (sign-magnitude) as a group over the bit positions msb, msb-1, ..,
+// msb-n+1: shift j = msb - j, mask bit j = bit msb - j of |w|. False when a weight has a magnitude
+// bit outside that window. msb 7, n 8 represents every int8 exactly (-128 too).
+bool window_group(const std::int8_t* w, int msb, int n, Group& g);
+// Every weight of a layer exactly, as groups over shifts 7..0 (window_group(w, 7, 8)): what
+// 8 shifts hold, -128 included, with no decomposition.
+DecomposedLayer exact_layer(const std::vector<std::int8_t>& w, const LayerShape& shape);
+
 // The MSE++ of every filter at every shift count: err[f][n] = the sum over the
 // filter's groups of MSE++ at N = n (n = 1..8; err[f][0] is unused). What the
 // scheduler needs, computed once per layer and variant for any number of targets.

@@ -1,10 +1,11 @@
-// Runs a network (a model's layers, as the C++ reference laid them onto the
-// tiles) on the platform through the driver: memory layout (accumulators and
-// activations in the on-chip global buffer where they fit, else DRAM), tile
-// programming, and per batch of images one command list per layer — im2col
-// gathers by DMA, tile runs, row-tile reduction, post-processing into the next
-// layer's activations or the logits, in steps of as many images as the
-// accumulators' room holds. Runs in the host CPU's thread.
+// Runs an execution plan (sw/compiler/plan.h) on the platform through the
+// driver: allocates the buffers where the plan places them (accumulators and
+// activations in the on-chip global buffer, else DRAM), writes the tiles'
+// images, the PE array's weight records and the post-processing parameters,
+// programs the tiles, and per batch of images emits and runs one command list
+// per layer (sw/compiler/layer_compiler.h) — im2col gathers by DMA, tile runs,
+// row-tile reduction, post-processing into the next layer's activations or the
+// logits, in the plan's steps. Runs in the host CPU's thread.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 #include "hw/energy_report.h"
 #include "sw/driver/driver.h"
 #include "sw/compiler/layer_compiler.h"
-#include "sw/reference/network_reference.h"
+#include "sw/compiler/plan.h"
 
 namespace cimvp {
 
@@ -29,8 +30,11 @@ class NetworkRunner {
 public:
     using EnergyProbe = std::function<EnergyBreakdown()>;
 
-    // Allocates memory and writes the weights, tables and parameters. `batch` images per command list.
-    NetworkRunner(Driver& driver, const NetworkReference& net, const ArchConfig& cfg, int batch, EnergyProbe probe);
+    // Allocates memory and writes the weights, tables and parameters; plan.batch() images per command
+    // list. Keeps a reference to the plan, which must outlive it. Throws DriverError when the memory
+    // the driver has left cannot hold what the plan places there.
+    NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyProbe probe);
+    NetworkRunner(Driver&, ExecutionPlan&&, EnergyProbe) = delete;  // a temporary plan would not outlive it
 
     // Programs every layer's tiles once when they are resident (no-op otherwise).
     void program();
@@ -43,11 +47,7 @@ public:
     const std::vector<RunStats>& layer_stats() const { return layers_; }
     const RunStats& programming() const { return programming_; }
     int batch() const { return batch_; }
-    // Where the runner put a layer's accumulators, input sums and staging, and the images of
-    // the batch one step runs (the batch when in DRAM); whether the activations are on chip.
-    bool scratch_on_chip(std::size_t l) const { return place_[l].on_chip; }
-    int images_per_step(std::size_t l) const { return place_[l].images; }
-    bool activations_on_chip() const { return activations_on_chip_; }
+    const ExecutionPlan& plan() const { return plan_; }
     // Called when the host begins a layer's list (just before the driver writes it; begin = true)
     // and when the list has finished: layer index, first image of the batch, images in it.
     using LayerHook = std::function<void(std::size_t layer, std::uint64_t first_image, int images, bool begin)>;
@@ -58,8 +58,7 @@ private:
     RunStats run(const std::vector<Command>& cmds);
 
     Driver& driver_;
-    const NetworkReference& net_;
-    ArchConfig cfg_;
+    const ExecutionPlan& plan_;
     int batch_;
     EnergyProbe probe_;
     // A PE-array layer's data: weight records, one descriptor + N table per step of the batch.
@@ -69,22 +68,18 @@ private:
         std::uint64_t descriptor_stride() const { return align_up(sizeof(PeArrayDescriptor) + n_table.size(), 64); }
     };
     PeLayer load_pe_layer(std::size_t l);
-    // Where a layer's scratch lives and how many images of the batch one step runs (docs/architecture.md).
-    struct Placement {
-        int images = 0;  // per step: the batch, or as many as the global buffer holds
-        bool on_chip = false;
+    // The addresses of a layer's scratch, where the plan places it (docs/architecture.md).
+    struct Scratch {
         std::uint64_t acc = 0, sx = 0, staging = 0;
     };
-    std::uint64_t scratch_bytes(std::size_t l, int images) const;
-    void place_scratch();
-    void place_activations();
+    void alloc_activations();
+    void alloc_scratch();
 
     std::vector<TileImages> tiles_;
     std::vector<PeLayer> pe_;
-    std::vector<Placement> place_;
+    std::vector<Scratch> scratch_;
     std::vector<std::uint64_t> params_, act_, ppu_desc_;
     std::uint64_t logits_ = 0;
-    bool activations_on_chip_ = false;
     std::vector<RunStats> layers_;
     RunStats programming_;
     LayerHook layer_hook_;

@@ -1,6 +1,7 @@
 // The C++ reference of a whole network (docs/numerics.md, "Networks"): each
-// layer through ReferenceLayer, then post-processing and pooling. The oracle
-// for `cimvp run`, and what the PyTorch fake-quant model must equal.
+// layer of an execution plan through ReferenceLayer, then post-processing and
+// pooling. The oracle for `cimvp run`, and what the PyTorch fake-quant model
+// must equal.
 #pragma once
 
 #include <cstdint>
@@ -8,73 +9,31 @@
 #include <vector>
 
 #include "hw/arch_config.h"
-#include "sw/contract/layer_mapping.h"
+#include "sw/compiler/network_compiler.h"
+#include "sw/compiler/plan.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/reference.h"
-#include "sw/contract/swis.h"
 
 namespace cimvp {
 
-// The ADC tables a layer runs with on a given config: the model's own when it
-// was calibrated for this ADC, unit tables when the ADC is lossless for the
-// layer, else calibrated (per cfg.adc.step_mode) on the layer's inputs from
-// calibration images.
-struct NetworkAdcPlan {
-    std::vector<AdcTables> tables;   // one per layer
-    std::vector<bool> recalibrated;  // the tables are not the model's own
-};
-
-// How a network is mapped: which layers run on the SWIS PE array instead of
-// the crossbar tiles, and with how many shared shifts their 8-bit weights are
-// decomposed (8 reproduces every int8 weight exactly).
-struct NetworkOptions {
-    std::vector<bool> on_pe;  // per layer; empty: every layer on the crossbars
-    int swis_shifts = 8;
-    swis::Variant variant = swis::Variant::kSwis;
-    bool double_shift = true;  // PE form: double shift (two positions per cycle) or single
-    // ADC calibration looks at most at this many input vectors, evenly spaced over
-    // the calibration images' vectors (0: all of them).
-    int calibration_vectors = 0;
-
-    bool pe(std::size_t l) const { return l < on_pe.size() && on_pe[l]; }
-    // The default mapping: BWMA keeps its 8-bit first and last layers on the PE array,
-    // and every layer stored as SWIS groups (format v2) runs there. A stored layer on
-    // the PE array runs its stored groups; swis_shifts and variant apply to the others.
-    static NetworkOptions defaults_for(const NetworkModel& model);
-};
-
-// Converts a model layer's [rt][M][S] tables to the tile-column layout.
-AdcTables model_adc_tables(const NetworkLayer& layer, const LayerMapping& map, int adc_bits, int frac_bits);
-// The same windows divided for another ADC resolution: per column, or one
-// window per layer (the mean of the columns' windows) when mode is kLayer.
-AdcTables rescale_adc_tables(const AdcTables& from, const LayerMapping& map, int bits, AdcStepMode mode);
-
+// Evaluates an execution plan (sw/compiler/plan.h) image by image: each crossbar layer
+// through ReferenceLayer on the plan's tiles and ADC tables, each PE-array layer as the
+// exact integer product with the plan's SWIS groups' weights, then post-processing and
+// pooling. It neither maps, decomposes nor calibrates anything itself.
 class NetworkReference {
 public:
-    // calibration: images (n x image_bytes) used only where tables must be calibrated.
-    NetworkReference(const NetworkModel& model, const ArchConfig& cfg, const std::uint8_t* calibration = nullptr,
-                     int n_calibration = 0, NetworkOptions options = {});
+    // Keeps a reference to the plan, which must outlive it. A plan compiled up to some layer
+    // (the compiler's calibration) evaluates the layers it has.
+    explicit NetworkReference(const ExecutionPlan& plan);
+    explicit NetworkReference(ExecutionPlan&&) = delete;  // a temporary plan would not outlive it
 
-    // True when some crossbar layer's ADC tables must be calibrated on images for this config.
-    static bool needs_calibration(const NetworkModel& model, const ArchConfig& cfg, const NetworkOptions& options = {});
-    // The SWIS shape of a layer (a fully connected layer: K channels, 1 x 1 kernel).
-    static swis::LayerShape swis_shape(const NetworkLayer& L);
-    // Throws ModelError naming the layer when it cannot run on the PE array.
-    static void check_pe_layer(const NetworkModel& model, std::size_t l);
-
-    const NetworkModel& model() const { return model_; }
-    const NetworkOptions& options() const { return options_; }
-    // A PE-array layer's weights as the array computes with them ([filter][K]).
-    const std::vector<std::int8_t>& pe_weights(std::size_t l) const { return pe_weights_[l]; }
-    const std::vector<LayerMapping>& mappings() const { return maps_; }
-    const std::vector<MatrixLayer>& matrices() const { return matrices_; }
-    const NetworkAdcPlan& adc_plan() const { return plan_; }
-    // Every layer's tiles are programmed once (assign_tiles).
-    bool resident() const { return resident_; }
+    const ExecutionPlan& plan() const { return plan_; }
+    const NetworkModel& model() const { return plan_.model; }
 
     // Logits (num_classes int64) of one image; image_index keys the read noise.
     std::vector<std::int64_t> logits(const std::uint8_t* image, std::uint64_t image_index) const;
-    // The input activations of layer `l` (CHW bytes) for an image (for calibration and tests).
+    // The input activations of layer `l` (CHW bytes) for an image (for calibration and tests);
+    // l may be the plan's layer count: the output of its last (hidden) layer.
     std::vector<std::uint8_t> layer_input(const std::uint8_t* image, std::size_t l, std::uint64_t image_index) const;
 
     // Vectors of a layer from its input tensor: im2col for conv, the tensor for fc.
@@ -89,16 +48,18 @@ private:
     std::vector<std::uint8_t> run_layer(std::size_t l, const std::uint8_t* input, std::uint64_t image_index,
                                         std::vector<std::int64_t>* logits) const;
 
-    NetworkModel model_;
-    ArchConfig cfg_;
-    NetworkOptions options_;
-    std::vector<std::vector<std::int8_t>> pe_weights_;  // per layer; empty for crossbar layers
-    std::vector<MatrixLayer> matrices_;
-    std::vector<LayerMapping> maps_;
-    NetworkAdcPlan plan_;
-    bool resident_ = false;
-    std::vector<std::unique_ptr<ReferenceLayer>> layers_;
+    const ExecutionPlan& plan_;
+    std::vector<std::unique_ptr<ReferenceLayer>> layers_;  // per crossbar layer; null on the PE array
 };
+
+// The compiler's calibration inputs (sw/compiler/network_compiler.h) from the C++ reference:
+// a layer's input vectors over n images (n x image_bytes, which must outlive the
+// compilation), image i keyed i for the read noise, through the layers compiled so far.
+CalibrationInputs reference_calibration(const std::uint8_t* images, int n);
+
+// Compiles a network, calibrating its ADC tables (where they must be) on n images.
+ExecutionPlan compile_with_reference(const NetworkModel& model, const ArchConfig& cfg, const NetworkOptions& options,
+                                     const std::uint8_t* calibration_images, int n);
 
 // The class of a logit vector: the largest, the lowest index on a tie.
 int argmax(const std::vector<std::int64_t>& logits);

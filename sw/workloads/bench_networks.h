@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sw/formats/model_file.h"
-#include "sw/reference/network_reference.h"
+#include "sw/compiler/plan.h"
 
 namespace cimvp {
 

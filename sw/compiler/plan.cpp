@@ -1,0 +1,26 @@
+#include "sw/compiler/plan.h"
+
+#include "hw/address_map.h"
+
+namespace cimvp {
+
+std::uint64_t scratch_bytes_for(const NetworkLayer& L, bool on_pe, int images) {
+    const std::uint64_t v = static_cast<std::uint64_t>(images) * static_cast<std::uint64_t>(L.vectors());
+    std::uint64_t b = align_up(v * static_cast<std::uint64_t>(L.M()) * kAccEntryBytes, kPlanAlign) +
+                      align_up(v * kAccEntryBytes, kPlanAlign);
+    if (on_pe) b += align_up(v * static_cast<std::uint64_t>(L.K()), kPlanAlign);
+    return b;
+}
+
+std::vector<std::uint64_t> activation_buffer_bytes(const NetworkModel& model, int batch) {
+    std::vector<std::uint64_t> bytes;
+    for (const NetworkLayer& L : model.layers)
+        if (L.relu)
+            bytes.push_back(static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(L.M()) *
+                            static_cast<std::uint64_t>(L.pooled_h()) * static_cast<std::uint64_t>(L.pooled_w()));
+    bytes.push_back(static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(model.num_classes) *
+                    sizeof(std::int64_t));
+    return bytes;
+}
+
+}  // namespace cimvp

@@ -1,0 +1,173 @@
+// The network compiler and its execution plan: the plan holds what the runner
+// and the reference both need (tiles, SWIS groups, ADC tables, placement), each
+// computed once, and the reference evaluates exactly the plan it is given.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "sw/compiler/network_compiler.h"
+#include "sw/compiler/plan.h"
+#include "sw/reference/network_reference.h"
+#include "testbench/model_builders.h"
+
+namespace cimvp {
+namespace {
+
+bool same_group(const swis::Group& a, const swis::Group& b) {
+    return a.n == b.n && a.shift == b.shift && a.sign == b.sign && a.mask == b.mask;
+}
+
+NetworkOptions all_on_pe(const NetworkModel& m, int shifts, swis::Variant variant = swis::Variant::kSwis) {
+    NetworkOptions o;
+    o.on_pe.assign(m.layers.size(), true);
+    o.swis_shifts = shifts;
+    o.variant = variant;
+    return o;
+}
+
+std::vector<std::uint8_t> random_images(const NetworkModel& m, int n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<std::uint8_t> x(m.image_bytes() * static_cast<std::size_t>(n));
+    for (auto& p : x) p = static_cast<std::uint8_t>(rng());
+    return x;
+}
+
+TEST(NetworkCompiler, PlanSwisGroupsEqualADirectDecomposition) {
+    test::ModelShape s;
+    s.a_bits = 8;
+    const NetworkModel m = test::random_network(21, s);
+    for (auto variant : {swis::Variant::kSwis, swis::Variant::kSwisC}) {
+        const ExecutionPlan plan = compile_network(m, ArchConfig(), all_on_pe(m, 3, variant));
+        ASSERT_EQ(plan.layers.size(), m.layers.size());
+        for (std::size_t l = 0; l < m.layers.size(); ++l) {
+            SCOPED_TRACE(m.layer_name(l));
+            const NetworkLayer& L = m.layers[l];
+            const swis::DecomposedLayer direct = swis::decompose_layer(L.weights, L.swis_shape(), 3, variant);
+            const PeLayerPlan& pe = plan.layers[l].pe;
+            ASSERT_TRUE(plan.layers[l].on_pe);
+            ASSERT_EQ(pe.groups.groups.size(), direct.groups.size());
+            for (std::size_t g = 0; g < direct.groups.size(); ++g)
+                ASSERT_TRUE(same_group(pe.groups.groups[g], direct.groups[g])) << "group " << g;
+            EXPECT_EQ(pe.weights, direct.weights());
+            EXPECT_EQ(pe.groups.shifts, direct.shifts);
+        }
+    }
+}
+
+TEST(NetworkCompiler, EightShiftsHoldEveryInt8WeightExactlyWithoutDecomposing) {
+    test::ModelShape s;
+    s.a_bits = 8;
+    NetworkModel m = test::random_network(22, s);
+    m.layers[0].weights[0] = -128;  // the one magnitude a decomposition clips
+    const std::uint64_t before = swis_decompositions();
+    const ExecutionPlan plan = compile_network(m, ArchConfig(), all_on_pe(m, 8));
+    EXPECT_EQ(swis_decompositions(), before) << "8 shifts are an encoding, not a decomposition";
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        EXPECT_EQ(plan.layers[l].pe.weights, m.layers[l].weights) << m.layer_name(l);
+        for (const swis::Group& g : plan.layers[l].pe.groups.groups) ASSERT_EQ(g.n, swis::kShiftPositions);
+    }
+}
+
+TEST(NetworkCompiler, SwisDecompositionRunsOncePerPeLayerAndNeverInTheReference) {
+    test::ModelShape s;
+    s.a_bits = 8;
+    const NetworkModel m = test::random_network(23, s);
+    const std::uint64_t before = swis_decompositions();
+    const ExecutionPlan plan = compile_network(m, ArchConfig(), all_on_pe(m, 2));
+    EXPECT_EQ(swis_decompositions() - before, m.layers.size());
+    const NetworkReference ref(plan);
+    const auto images = random_images(m, 2, 5);
+    for (int i = 0; i < 2; ++i) ref.logits(&images[m.image_bytes() * static_cast<std::size_t>(i)], i);
+    EXPECT_EQ(swis_decompositions() - before, m.layers.size()) << "the reference evaluates the plan's groups";
+}
+
+TEST(NetworkCompiler, ReferenceComputesWithThePlansPeWeights) {
+    // The same model and options, but a plan whose PE weights are changed: the reference follows the plan.
+    test::ModelShape s;
+    s.a_bits = 8;
+    const NetworkModel m = test::random_network(24, s);
+    ExecutionPlan plan = compile_network(m, ArchConfig(), all_on_pe(m, 8));
+    const auto images = random_images(m, 1, 6);
+    const std::vector<std::int64_t> before = NetworkReference(plan).logits(images.data(), 0);
+    std::fill(plan.layers.back().pe.weights.begin(), plan.layers.back().pe.weights.end(), std::int8_t{0});
+    const std::vector<std::int64_t> after = NetworkReference(plan).logits(images.data(), 0);
+    ASSERT_EQ(after.size(), before.size());
+    for (std::size_t c = 0; c < after.size(); ++c)
+        EXPECT_EQ(after[c], m.layers.back().bias[c]) << "zero weights leave the bias (mult_x = 0 on the PE array)";
+}
+
+TEST(NetworkCompiler, CalibrationSeesTheLayersCompiledSoFar) {
+    ArchConfig cfg;
+    cfg.adc.bits = 4;  // lossy for the middle layers: their tables are calibrated
+    const NetworkModel m = test::random_network(25, test::ModelShape{});
+    ASSERT_TRUE(needs_calibration(m, cfg));
+    const auto images = random_images(m, 3, 7);
+    std::vector<std::size_t> asked;
+    const CalibrationInputs reference = reference_calibration(images.data(), 3);
+    const ExecutionPlan plan = compile_network(m, cfg, {}, [&](const ExecutionPlan& so_far, std::size_t l) {
+        EXPECT_EQ(so_far.layers.size(), l) << "the layers before it, compiled";
+        asked.push_back(l);
+        return reference(so_far, l);
+    });
+    EXPECT_FALSE(asked.empty());
+    for (std::size_t l : asked) EXPECT_TRUE(plan.layers[l].adc_recalibrated) << l;
+    // The reference's own entry point compiles the same plan.
+    const ExecutionPlan again = compile_with_reference(m, cfg, {}, images.data(), 3);
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        const auto& a = plan.layers[l].adc.columns;
+        const auto& b = again.layers[l].adc.columns;
+        ASSERT_EQ(a.size(), b.size());
+        for (std::size_t c = 0; c < a.size(); ++c) {
+            EXPECT_EQ(a[c].step_fx, b[c].step_fx);
+            EXPECT_EQ(a[c].base_fx, b[c].base_fx);
+        }
+    }
+    // Without images the lossy layers keep unit tables.
+    const ExecutionPlan uncalibrated = compile_network(m, cfg);
+    for (std::size_t l = 0; l < m.layers.size(); ++l)
+        for (const auto& c : uncalibrated.layers[l].adc.columns) EXPECT_EQ(c.base_fx, 0) << l;
+}
+
+TEST(NetworkCompiler, PlacementFillsTheGlobalBufferAsTheDriverHandsItOut) {
+    test::ModelShape s;
+    s.binary_middle = true;
+    const NetworkModel m = test::random_network(26, s);
+    NetworkOptions o = NetworkOptions::defaults_for(m);
+    o.batch = 6;
+    // Room for the activations and for two images of conv1's scratch.
+    std::uint64_t act = 0;
+    for (std::uint64_t b : activation_buffer_bytes(m, o.batch)) act += (b + 63) / 64 * 64;
+    const std::uint64_t region = 2 * scratch_bytes_for(m.layers[0], true, 1) + 64;
+    ArchConfig cfg;
+    cfg.platform.global_buffer.size_bytes = act + region;
+    const ExecutionPlan plan = compile_network(m, cfg, o);
+    EXPECT_TRUE(plan.activations_on_chip);
+    EXPECT_LE(plan.scratch_region_bytes, region);
+    EXPECT_EQ(plan.layers[0].placement.images_per_step, 2);
+    EXPECT_EQ(plan.layers[0].placement.steps, 3);
+    for (const LayerPlan& l : plan.layers) {
+        EXPECT_TRUE(l.placement.scratch_on_chip);
+        EXPECT_EQ(l.placement.steps, (o.batch + l.placement.images_per_step - 1) / l.placement.images_per_step);
+    }
+    EXPECT_EQ(plan.dram_scratch_bytes, 0u);
+
+    cfg.platform.global_buffer.size_bytes = 0;
+    const ExecutionPlan dram = compile_network(m, cfg, o);
+    EXPECT_FALSE(dram.activations_on_chip);
+    EXPECT_EQ(dram.scratch_region_bytes, 0u);
+    for (const LayerPlan& l : dram.layers) {
+        EXPECT_FALSE(l.placement.scratch_on_chip);
+        EXPECT_EQ(l.placement.images_per_step, o.batch);
+    }
+}
+
+TEST(NetworkCompiler, RejectsALayerThePeArrayCannotRun) {
+    test::ModelShape s;
+    s.binary_middle = true;  // binary middle layers with input sums
+    const NetworkModel m = test::random_network(27, s);
+    EXPECT_THROW(compile_network(m, ArchConfig(), all_on_pe(m, 8)), ModelError);
+}
+
+}  // namespace
+}  // namespace cimvp

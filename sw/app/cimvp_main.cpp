@@ -56,8 +56,9 @@ commands:
   convert write a model with its PE-array layers stored as SWIS groups (model format v2),
           with the storage per group and per layer against int8; `cimvp run` runs the groups
 
-waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals) with
---vcd-from/--vcd-to T, and run also --vcd-layer L and --vcd-image N (docs/debugging.md)
+waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals, and F.gtkw
+beside it: gtkwave F.gtkw) with --vcd-from/--vcd-to T, and run also --vcd-layer L and
+--vcd-image N (docs/debugging.md)
 )";
 
 void add_common(po::options_description& d) {
@@ -84,8 +85,9 @@ void add_layer_shape(po::options_description& d, int rows, int cols, int vectors
 
 // --vcd and its options; `network`: the layer and image gates of `cimvp run`.
 void add_waveform_options(po::options_description& d, bool network) {
-    d.add_options()("vcd", po::value<std::string>(), "write a VCD waveform of the platform's signals to this file "
-                                                      "(docs/debugging.md; GTKWave view: scripts/cimvp.gtkw)")(
+    d.add_options()("vcd", po::value<std::string>(), "write a VCD waveform of the platform's signals to this file, and "
+                                                      "beside it a GTKWave view of it (F.vcd -> F.gtkw: gtkwave F.gtkw; "
+                                                      "docs/debugging.md)")(
         "vcd-from", po::value<std::string>(), "record from this simulated time on (e.g. 10us, 2.5ms, 1000ns)")(
         "vcd-to", po::value<std::string>(), "record up to this simulated time")(
         "vcd-tile", po::value<int>()->default_value(0), "tile whose ADC column the waveform shows")(

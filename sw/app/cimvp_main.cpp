@@ -86,8 +86,8 @@ void add_layer_shape(po::options_description& d, int rows, int cols, int vectors
 // --vcd and its options; `network`: the layer and image gates of `cimvp run`.
 void add_waveform_options(po::options_description& d, bool network) {
     d.add_options()("vcd", po::value<std::string>(), "write a VCD waveform of the platform's signals to this file, and "
-                                                      "beside it a GTKWave view of it (F.vcd -> F.gtkw: gtkwave F.gtkw; "
-                                                      "docs/debugging.md)")(
+                                                      "beside it a GTKWave view of it (F.vcd -> F.gtkw: "
+                                                      "gtkwave F.gtkw; docs/debugging.md)")(
         "vcd-from", po::value<std::string>(), "record from this simulated time on (e.g. 10us, 2.5ms, 1000ns)")(
         "vcd-to", po::value<std::string>(), "record up to this simulated time")(
         "vcd-tile", po::value<int>()->default_value(0), "tile whose ADC column the waveform shows")(

@@ -38,6 +38,7 @@ void AdcBank::attach_waveforms(tlmx::WaveformRecorder& w, const std::string& sco
     w.declare(scope, "column", 16, static_cast<std::uint64_t>(col));
     wave_vars_.code = w.declare(scope, "code", cfg_.bits);
     wave_vars_.psum = w.declare(scope, "psum", 64);
+    w.show_signed(wave_vars_.psum);
     wave_vars_.clamped = w.declare(scope, "clamped", 1);
     record_codes(true);
 }

@@ -119,6 +119,8 @@ void RtlAdcConverter::attach_waveforms(tlmx::WaveformRecorder& w, const std::str
     wave_vars_.psum = w.declare(scope, "in_psum", kPsumBits);
     wave_vars_.step = w.declare(scope, "in_step", kStepBits);
     wave_vars_.base = w.declare(scope, "in_base", kPsumBits);
+    w.show_signed(wave_vars_.psum);
+    w.show_signed(wave_vars_.base);
     wave_vars_.code = w.declare(scope, "out_code", kMaxBits);
     wave_vars_.value = w.declare(scope, "out_value", 64);
     wave_vars_.conversions = w.declare(scope, "conversions", 64);

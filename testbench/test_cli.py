@@ -2,6 +2,7 @@
 messages on bad input. Run by ctest as /usr/bin/python3 test_cli.py <cimvp> <source dir>."""
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -477,33 +478,48 @@ class Waveforms(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertGreater(os.path.getsize(fst), 0)
 
-    def test_gtkwave_save_file_names_only_recorded_signals(self):
-        v, _, _ = self.layer_vcd()
-        names = set()
-        for name, (_, width) in v.vars.items():
-            names.add(name if width == 1 else f"{name}[{width - 1}:0]")
-        with open(os.path.join(SOURCE, "scripts", "cimvp.gtkw")) as f:
-            lines = [l.strip() for l in f if l.strip() and l[0] not in "[@*-"]
-        self.assertGreater(len(lines), 8)
-        for line in lines:
-            self.assertIn(line, names)
+    def test_gtkwave_save_file_beside_the_vcd_names_every_recorded_signal_once(self):
+        v, _, vcd = self.layer_vcd()
+        save = vcd[: -len(".vcd")] + ".gtkw"
+        with open(save) as f:
+            lines = [l.rstrip("\n") for l in f]
+        self.assertIn('[dumpfile] "%s"' % os.path.abspath(vcd), lines)
+        shown, labels = [], set()
+        for line in (l for l in lines if l.startswith("+{")):
+            label, name = line[2:].split("} ", 1)
+            shown.append(name.split("[")[0])
+            self.assertNotIn(label, labels)
+            labels.add(label)
+        self.assertEqual(sorted(shown), sorted(v.vars))
+        self.assertIn("+{tile0 busy} platform.tile0.busy", lines)
 
-    def test_gtkwave_opens_the_file_with_the_save_file(self):
+    def test_gtkwave_opens_the_run_with_its_save_file(self):
         gtkwave, xvfb = shutil.which("gtkwave"), shutil.which("xvfb-run")
         if gtkwave is None or xvfb is None:
             self.skipTest("gtkwave or xvfb-run not installed (Debian packages gtkwave, xvfb)")
-        _, _, vcd = self.layer_vcd()
+        vcd = self.path("w.vcd")
+        self.run_ok("layer", "--vcd", vcd, "--vcd-tiles", "4")
+        save = self.path("w.gtkw")
         script = self.path("list.tcl")
         with open(script, "w") as f:
-            f.write("puts \"TRACES [ gtkwave::getTotalNumTraces ]\"\ngtkwave::/File/Quit\n")
-        save = os.path.join(SOURCE, "scripts", "cimvp.gtkw")
-        p = subprocess.run([xvfb, "-a", gtkwave, "-S", script, vcd, save], capture_output=True, text=True, timeout=120)
+            f.write("puts \"TRACES [ gtkwave::getTotalNumTraces ]\"\n"
+                    "puts \"WINDOW [ gtkwave::getWindowStartTime ] [ gtkwave::getWindowEndTime ]\"\n"
+                    "gtkwave::/File/Quit\n")
+        # The save file alone: it names the dump.
+        p = subprocess.run([xvfb, "-a", "-s", "-screen 0 1400x900x24", gtkwave, "-S", script, save],
+                           capture_output=True, text=True, timeout=120)
         out = p.stdout + p.stderr
         self.assertEqual(p.returncode, 0, out)
         # GTKWave drops the save file's signals that the dump lacks: every line must have loaded.
         with open(save) as f:
             entries = [l for l in f if l.strip() and l[0] not in "[@*"]
         self.assertIn(f"TRACES {len(entries)}", out)
+        # It opens on the recorded window, not on a few picoseconds at its start.
+        times = vcd_file.parse(vcd).times
+        start, end = (int(x) for x in re.search(r"WINDOW (\d+) (\d+)", out).groups())
+        self.assertEqual(start, times[0])
+        self.assertGreater(end, times[1])
+        self.assertLess(end - start, 4 * (times[-1] - times[0]))
 
     def test_bad_waveform_options_exit_two_naming_the_flag(self):
         vcd = self.path("x.vcd")

@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "sw/compiler/adc_calibration.h"
 #include "sw/contract/crossbar_array.h"
 #include "sw/contract/layer_mapping.h"
 #include "sw/contract/numerics.h"

@@ -96,7 +96,7 @@ TEST(System, NamesTheWaveformScopesRelativeToTheSystemTop) {
     std::ifstream f(path);
     std::stringstream text;
     text << f.rdbuf();
-    // The same scopes as a platform built at the top (docs/debugging.md, scripts/cimvp.gtkw).
+    // The same scopes as a platform built at the top (docs/debugging.md).
     EXPECT_NE(text.str().find("$scope module platform $end"), std::string::npos);
     EXPECT_NE(text.str().find("$scope module host $end"), std::string::npos);
     EXPECT_EQ(text.str().find("system"), std::string::npos);

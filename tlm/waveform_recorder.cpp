@@ -1,9 +1,12 @@
 #include "tlm/waveform_recorder.h"
 
+#include "tlm/gtkw_writer.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -173,10 +176,7 @@ void WaveformRecorder::write_header() {
 }
 
 void WaveformRecorder::emit(VarInfo& v) {
-    if (!time_written_) {
-        out("#" + std::to_string(current_) + "\n");
-        time_written_ = true;
-    }
+    write_time();
     char line[80];
     std::size_t n = 0;
     if (v.width == 1) {
@@ -195,11 +195,17 @@ void WaveformRecorder::emit(VarInfo& v) {
     ++written_;
 }
 
+void WaveformRecorder::write_time() {
+    if (time_written_) return;
+    out("#" + std::to_string(current_) + "\n");
+    time_written_ = true;
+    if (!any_time_) first_time_ = current_;
+    any_time_ = true;
+    last_time_ = current_;
+}
+
 void WaveformRecorder::emit_unknown(VarInfo& v) {
-    if (!time_written_) {
-        out("#" + std::to_string(current_) + "\n");
-        time_written_ = true;
-    }
+    write_time();
     out(v.width == 1 ? "x" + v.id + "\n" : "bx " + v.id + "\n");
     v.known = false;
     ++written_;
@@ -215,7 +221,10 @@ void WaveformRecorder::write_dirty() {
     for (Var i : dirty_) {
         VarInfo& v = vars_[i];
         v.dirty = false;
-        if (!v.known || v.shown != v.value) emit(v);
+        if (!v.known || v.shown != v.value) {
+            emit(v);
+            ++v.changes;
+        }
     }
     dirty_.clear();
 }
@@ -227,10 +236,7 @@ void WaveformRecorder::write_dump() {
     const bool first = !dumped_once_;
     if (first) {
         // $dumpvars belongs after its timestamp.
-        if (!time_written_) {
-            out("#" + std::to_string(current_) + "\n");
-            time_written_ = true;
-        }
+        write_time();
         out("$dumpvars\n");
     }
     for (auto& v : vars_) emit(v);
@@ -301,6 +307,25 @@ void WaveformRecorder::close() {
     const bool ok = std::fwrite(buf_.data(), 1, buf_.size(), f) == buf_.size();
     buf_.clear();
     if (std::fclose(f) != 0 || !ok) throw std::runtime_error(path_ + ": write failed");
+    if (!save_path_.empty()) write_save_file();
+}
+
+void WaveformRecorder::write_save_file() {
+    GtkwView view;
+    // Absolute paths, as GTKWave writes them: the save file opens the dump from any directory.
+    std::error_code ec;
+    const auto absolute = [&](const std::string& p) {
+        const auto a = std::filesystem::absolute(p, ec);
+        return ec ? p : a.lexically_normal().string();
+    };
+    view.dump_file = absolute(path_);
+    view.save_file = absolute(save_path_);
+    // GTKWave counts time in the timescale's unit: the file's timestamps times its multiplier.
+    const std::uint64_t unit = static_cast<std::uint64_t>(std::stoul(timescale()));
+    view.from = first_time_ * unit;
+    view.to = last_time_ * unit;
+    for (const auto& v : vars_) view.signals.push_back({v.scope, v.name, v.width, v.is_signed, v.changes > 0});
+    write_gtkw(view);
 }
 
 }  // namespace cimvp::tlmx

@@ -4,7 +4,8 @@
 // sorts them by time and writes them in order. Recording can be limited to a
 // time window and gated at run time (record only while a given layer runs);
 // each time recording starts, every variable's current value is dumped so
-// the file stands on its own. Usage and signal list: docs/debugging.md.
+// the file stands on its own. With set_save_file, closing also writes a GTKWave
+// save file for the dump (tlm/gtkw_writer.h). Usage and signal list: docs/debugging.md.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,12 @@ public:
     // Names are unique within a scope; throws std::invalid_argument otherwise.
     Var declare(const std::string& scope, const std::string& name, int width, std::uint64_t initial = 0);
 
+    // The save file's view shows `var` as a signed (two's complement) number.
+    void show_signed(Var var) { vars_.at(var).is_signed = true; }
+    // On close, also write a GTKWave save file at `path` (tlm/gtkw_writer.h) that opens this dump
+    // zoomed to the recorded window; empty: none.
+    void set_save_file(const std::string& path) { save_path_ = path; }
+
     // Records only inside [from, to] (inclusive); default: everything.
     void set_window(const sc_core::sc_time& from, const sc_core::sc_time& to);
     // Turns on run-time gating: nothing is recorded until gate(true, t). Call before the first change.
@@ -50,12 +57,18 @@ public:
         }
     }
 
-    // Writes everything buffered and closes the file (the destructor does it too). Throws on a write error.
+    // Writes everything buffered and closes the file, then the save file if one was asked for
+    // (the destructor does it too). Throws on a write error.
     void close();
 
     const std::string& path() const { return path_; }
     std::size_t variables() const { return vars_.size(); }
     std::uint64_t changes_written() const { return written_; }
+    const std::string& save_file() const { return save_path_; }
+    // The recorded window: the first and the last timestamp in the file, in units of the SystemC
+    // time resolution; both 0 before anything was written.
+    std::uint64_t first_time() const { return first_time_; }
+    std::uint64_t last_time() const { return last_time_; }
 
 private:
     enum Kind : std::uint8_t { kGateOpen = 0, kChange = 1, kGateClose = 2 };
@@ -72,9 +85,13 @@ private:
         std::uint64_t mask, value, shown;
         bool known;  // `shown` is what the file holds (false: x, or nothing yet)
         bool dirty;  // changed at the current time while recording: written when time moves on
+        bool is_signed = false;
+        std::uint64_t changes = 0;  // values written while recording, not counting the dumps
     };
 
     void write_header();
+    void write_time();  // "#current_" unless already written
+    void write_save_file();
     // Writes the events with time < horizon in time order.
     void flush_before(std::uint64_t horizon);
     bool recording() const { return gate_open_ && in_window_; }
@@ -102,6 +119,9 @@ private:
     std::uint64_t current_ = 0;    // time of the events being applied
     bool time_written_ = false;    // "#current_" is in the file
     std::uint64_t written_ = 0;
+    std::uint64_t first_time_ = 0, last_time_ = 0;
+    bool any_time_ = false;
+    std::string save_path_;
     std::string buf_;
 };
 

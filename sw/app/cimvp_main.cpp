@@ -48,8 +48,9 @@ commands:
   convert write a model with its PE-array layers stored as SWIS groups (model format v2),
           with the storage per group and per layer against int8; `cimvp run` runs the groups
 
-waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals) with
---vcd-from/--vcd-to T, and run also --vcd-layer L and --vcd-image N (docs/debugging.md)
+waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals, and F.gtkw
+beside it: gtkwave F.gtkw) with --vcd-from/--vcd-to T, and run also --vcd-layer L and
+--vcd-image N (docs/debugging.md)
 )";
 
 }  // namespace

@@ -26,8 +26,9 @@ void add_common(po::options_description& d) {
 }
 
 void add_waveform_options(po::options_description& d, bool network) {
-    d.add_options()("vcd", po::value<std::string>(), "write a VCD waveform of the platform's signals to this file "
-                                                      "(docs/debugging.md; GTKWave view: scripts/cimvp.gtkw)")(
+    d.add_options()("vcd", po::value<std::string>(), "write a VCD waveform of the platform's signals to this file, and "
+                                                      "beside it a GTKWave view of it (F.vcd -> F.gtkw: "
+                                                      "gtkwave F.gtkw; docs/debugging.md)")(
         "vcd-from", po::value<std::string>(), "record from this simulated time on (e.g. 10us, 2.5ms, 1000ns)")(
         "vcd-to", po::value<std::string>(), "record up to this simulated time")(
         "vcd-tile", po::value<int>()->default_value(0), "tile whose ADC column the waveform shows")(

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "sw/compiler/adc_calibration.h"
 #include "sw/driver/driver.h"
 #include "sw/reference/reference.h"
 #include "sw/system/system.h"

@@ -133,4 +133,50 @@ AdcTables calibrate_adc_least_squares(const MatrixLayer& layer, const LayerMappi
     return tables;
 }
 
+namespace {
+struct Moments {
+    double n = 0, sum = 0, sum2 = 0;
+    void add(double v) { n += 1; sum += v; sum2 += v * v; }
+    void add(const Moments& o) { n += o.n; sum += o.sum; sum2 += o.sum2; }
+    double mean() const { return n > 0 ? sum / n : 0.0; }
+    double stddev() const { return n > 0 ? std::sqrt(std::max(0.0, sum2 / n - mean() * mean())) : 0.0; }
+};
+
+numerics::AdcColumn fit_column(const Moments& mo, double k, std::int64_t max_psum, int bits, int frac_bits) {
+    return fit_adc_window(mo.mean(), mo.stddev(), k, max_psum, bits, frac_bits);
+}
+}  // namespace
+
+AdcTables calibrate_adc(const MatrixLayer& layer, const LayerMapping& map, const ArchConfig& cfg,
+                        const std::uint8_t* x, int n) {
+    AdcTables tables = AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits);
+    if (adc_is_lossless(map, cfg) || n <= 0) return tables;
+
+    std::vector<Moments> moments(tables.columns.size());
+    for (int rt = 0; rt < map.row_tiles; ++rt) {
+        for (int ct = 0; ct < map.col_tiles; ++ct) {
+            Moments* mo = &moments[(static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols];
+            for_each_ideal_read(layer, map, rt, ct, x, n, [&](int, const std::int64_t* psum) {
+                for (int c = 0; c < map.cols_in(ct); ++c) mo[c].add(static_cast<double>(psum[c]));
+            });
+        }
+    }
+    const double k = cfg.adc.clip_sigmas;
+    if (cfg.adc.step_mode == AdcStepMode::kLayer) {
+        Moments all;
+        for (const auto& mo : moments) all.add(mo);
+        const auto col = fit_column(all, k, map.max_psum(0), tables.bits, tables.frac_bits);
+        std::fill(tables.columns.begin(), tables.columns.end(), col);
+    } else {
+        for (int rt = 0; rt < map.row_tiles; ++rt)
+            for (int ct = 0; ct < map.col_tiles; ++ct)
+                for (int c = 0; c < map.cols; ++c) {
+                    const std::size_t i = (static_cast<std::size_t>(rt) * map.col_tiles + ct) * map.cols + c;
+                    if (moments[i].n > 0)
+                        tables.columns[i] = fit_column(moments[i], k, map.max_psum(rt), tables.bits, tables.frac_bits);
+                }
+    }
+    return tables;
+}
+
 }  // namespace cimvp

@@ -41,4 +41,11 @@ void for_each_ideal_read(const MatrixLayer& layer, const LayerMapping& map, int 
 AdcTables calibrate_adc_least_squares(const MatrixLayer& layer, const LayerMapping& map, const ArchConfig& cfg,
                                       const std::uint8_t* x, int n);
 
+// Calibrates step and base from the ideal partial sums of sample inputs
+// (n vectors of K bytes): per column or one per layer (cfg.adc.step_mode),
+// range mean +- clip_sigmas * std clipped to what a read can produce.
+// Lossless layers get unit tables.
+AdcTables calibrate_adc(const MatrixLayer& layer, const LayerMapping& map, const ArchConfig& cfg,
+                        const std::uint8_t* x, int n);
+
 }  // namespace cimvp

@@ -97,11 +97,4 @@ struct AdcTables {
 // True when the ADC of `cfg` converts every partial sum of this layer exactly.
 bool adc_is_lossless(const LayerMapping& map, const ArchConfig& cfg);
 
-// Calibrates step and base from the ideal partial sums of sample inputs
-// (n vectors of K bytes): per column or one per layer (cfg.adc.step_mode),
-// range mean +- clip_sigmas * std clipped to what a read can produce.
-// Lossless layers get unit tables.
-AdcTables calibrate_adc(const MatrixLayer& layer, const LayerMapping& map, const ArchConfig& cfg,
-                        const std::uint8_t* x, int n);
-
 }  // namespace cimvp

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "hw/platform.h"
+#include "tlm/gtkw_writer.h"
 
 namespace cimvp {
 
@@ -53,17 +54,20 @@ Waveforms open_waveforms(const WaveformOptions& o, Platform& platform) {
     Waveforms r;
     r.recorder = std::make_unique<tlmx::WaveformRecorder>(o.path);
     tlmx::WaveformRecorder* w = r.recorder.get();
+    w->set_save_file(tlmx::gtkw_path_for(o.path));
     const sc_core::sc_time to = o.to_ns ? sc_core::sc_time(*o.to_ns, sc_core::SC_NS) : sc_core::sc_max_time();
     w->set_window(sc_core::sc_time(o.from_ns, sc_core::SC_NS), to);
     if (o.gated()) w->use_gate();
+    // The host's signals first: the save file's groups follow the declaration order, and the
+    // walkthrough (docs/debugging.md) starts from what the host runs.
+    r.layer = w->declare("host", "layer", 8);
+    r.image = w->declare("host", "image", 32);
+    r.list = w->declare("host", "list", 1);
     WaveformSignals s;
     s.tiles = o.tiles == 0 ? platform.config().platform.tiles : o.tiles;
     s.adc_tile = o.tile;
     s.adc_column = o.column;
     platform.attach_waveforms(*w, s);
-    r.layer = w->declare("host", "layer", 8);
-    r.image = w->declare("host", "image", 32);
-    r.list = w->declare("host", "list", 1);
     return r;
 }
 

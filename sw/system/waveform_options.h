@@ -52,8 +52,9 @@ struct Waveforms {
 // that runs images first_image .. first_image + images - 1.
 bool selects(const WaveformOptions& o, int wanted_layer, std::size_t layer, std::uint64_t first_image, int images);
 
-// Opens the file, sets the window and declares the platform's signals
-// (Platform::attach_waveforms) and the host's.
+// Opens the file, sets the window and declares the host's signals and the platform's
+// (Platform::attach_waveforms); closing the recorder also writes the GTKWave save file
+// beside the VCD (F.vcd -> F.gtkw, tlm/gtkw_writer.h).
 Waveforms open_waveforms(const WaveformOptions& o, Platform& platform);
 
 }  // namespace cimvp

@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "hw/platform.h"
+#include "sw/compiler/adc_calibration.h"
 #include "sw/driver/driver.h"
 #include "sw/driver/host_cpu.h"
 #include "sw/formats/config_loader.h"

@@ -765,6 +765,21 @@ class Convert(unittest.TestCase):
         self.assertEqual(stored["logits_fnv1a64"], on_the_fly["logits_fnv1a64"])
         self.assertEqual(stored["cycles"], on_the_fly["cycles"])
 
+    @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+    def test_swis_shifts_on_the_whole_test_set_is_not_judged_by_the_front_end_digest(self):
+        # Decomposed at 3 shifts the PE layers compute other weights than the front end's: its digest
+        # over the 10,000 images is not a check of this network, and a bit-exact run must not fail on it.
+        js = os.path.join(self.tmp, "run.json")
+        code, out = run("run", "--model", model("fmnist-bwma.cimvp"), "--swis-shifts", "3", "--quiet", "--json", js)
+        self.assertEqual(code, 0, out)
+        with open(js) as f:
+            r = json.load(f)
+        self.assertEqual(r["images"], 10000)
+        self.assertEqual(r["agreement"], 1.0)
+        self.assertIsNone(r["fake_quant_match"])
+        self.assertEqual(r["swis_decomposed_layers"], ["layer 0 (conv)", "layer 3 (fc)"])
+        self.assertIn("decomposed at 3 SWIS shifts", out)
+
     def test_bad_requests_name_the_problem(self):
         code, out = run("convert", "--model", model("fmnist-int8.cimvp"), "--shifts", "3")
         self.assertEqual(code, 2)

@@ -107,6 +107,7 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
                         {"swis_shifts", spec.swis_shifts},
                         {"pe_form", spec.single_shift ? "single_shift" : "double_shift"},
                         {"recalibrated_layers", r.recalibrated},
+                        {"swis_decomposed_layers", r.decomposed},
                         {"logits_fnv1a64", r.logits_digest},
                         {"fake_quant_match", r.fake_quant_match ? nlohmann::json(*r.fake_quant_match) : nlohmann::json(nullptr)},
                         {"layers", layers},

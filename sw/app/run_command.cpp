@@ -114,6 +114,9 @@ void print_run_report(const RunJobResult& r, const RunJobSpec& spec, const ArchC
     std::printf("model %s (%s) on %d images, config %s\n", r.model_name.c_str(), r.scheme.c_str(), r.images,
                 cfg.source.c_str());
     for (const auto& l : r.recalibrated) std::printf("note: %s: ADC tables recalibrated for this config\n", l.c_str());
+    for (const auto& l : r.decomposed)
+        std::printf("note: %s: decomposed at %d SWIS shifts, not the front end's weights: its digest is not compared\n",
+                    l.c_str(), spec.swis_shifts);
     std::printf("accuracy %.2f%%\n", 100.0 * r.accuracy);
     if (spec.check_reference)
         std::printf("agreement with the C++ reference: %.6f (%d of %d images bit-exact)\n", r.agreement, r.agree,
@@ -173,8 +176,14 @@ int run_model(const po::variables_map& vm, const ArchConfig& cfg) {
     const RunJobResult r = run_network_job(cfg, spec);
     print_run_report(r, spec, cfg);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), run_job_to_json(r, cfg, spec));
-    if ((spec.check_reference && r.agree != r.images) || (r.fake_quant_match && !*r.fake_quant_match)) {
-        std::fprintf(stderr, "cimvp: the platform disagrees with the reference\n");
+    if (spec.check_reference && r.agree != r.images) {
+        std::fprintf(stderr, "cimvp: the platform disagrees with the C++ reference on %d of %d images\n",
+                     r.images - r.agree, r.images);
+        return kExitMismatch;
+    }
+    if (r.fake_quant_match && !*r.fake_quant_match) {
+        std::fprintf(stderr, "cimvp: the logits digest %s differs from the PyTorch fake-quant model's (%s)\n",
+                     r.logits_digest.c_str(), r.expected_path.c_str());
         return kExitMismatch;
     }
     if (r.rtl && !r.rtl->ok()) {

@@ -85,6 +85,7 @@ struct RunJobResult {
     bool activations_on_chip = false;  // hidden activations and logits in the global buffer
     std::vector<LayerReport> layers;
     std::vector<std::string> recalibrated;  // layers whose ADC tables were recalibrated for this config
+    std::vector<std::string> decomposed;    // int8 layers --swis-shifts decomposed at fewer than 8 shifts
     std::string logits_digest;              // FNV-1a 64 of the int64 logits of every image, in order
     std::optional<bool> fake_quant_match;   // vs <model>.expected.json when comparable
     std::string expected_path;

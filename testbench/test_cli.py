@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import zlib
 
@@ -295,6 +296,32 @@ class RunBadInput(unittest.TestCase):
         with open(path, "wb") as f:
             f.write(data)
         return path
+
+    def test_unwritable_outputs_fail_before_the_run(self):
+        missing_dir = os.path.join(self.tmp, "no", "such", "dir")
+        for opt in ("--json", "--record"):
+            t0 = time.monotonic()
+            code, out = run("run", "--limit", "2000", opt, os.path.join(missing_dir, "out"), "--quiet")
+            self.assertEqual(code, 2, out)
+            self.assertIn(opt + ": cannot write", out)
+            self.assertIn(missing_dir, out)
+            self.assertLess(time.monotonic() - t0, 2.0, "the check must come before the run")
+        code, out = run("run", "--limit", "2", "--json", self.tmp, "--quiet")
+        self.assertEqual(code, 2, out)
+        self.assertIn("expected a file to write", out)
+        code, out = run("run", "--trace", "traces/resnet20.trace", "--csv", os.path.join(missing_dir, "r.csv"))
+        self.assertEqual(code, 2, out)
+        self.assertIn("--csv: cannot write", out)
+        # A file that did not exist before the check is not left behind by it.
+        js = os.path.join(self.tmp, "new.json")
+        code, out = run("run", "--model", os.path.join(self.tmp, "absent.cimvp"), "--json", js)
+        self.assertEqual(code, 2, out)
+        self.assertFalse(os.path.exists(js))
+
+    def test_limit_past_the_test_set_is_refused(self):
+        code, out = run("run", "--limit", "10001", "--quiet")
+        self.assertEqual(code, 2, out)
+        self.assertIn("--limit: expected 0 (all) or 1..10000", out)
 
     def test_truncated_model(self):
         path = self.write("cut.cimvp", self.bytes[: len(self.bytes) // 2])

@@ -1,6 +1,11 @@
 #include "sw/app/command_line.h"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <typeinfo>
 #include <stdexcept>
 
 #include "sw/app/data_dir.h"
@@ -57,12 +62,36 @@ WaveformOptions waveform_options_from(const po::variables_map& vm, const ArchCon
     return o;
 }
 
+namespace {
+
+// An output file the run will write, opened before the run so that a bad path fails in a moment
+// with its name, not after the whole work: the file is created to check and removed again if new.
+void check_output_path(const std::string& option, const std::string& path) {
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(path, ec);
+    if (existed && std::filesystem::is_directory(path, ec))
+        throw std::invalid_argument("--" + option + ": expected a file to write, got the directory '" + path + "'");
+    std::ofstream f(path, std::ios::app);
+    if (!f) {
+        const int err = errno;
+        throw std::invalid_argument("--" + option + ": cannot write '" + path + "': " + std::strerror(err));
+    }
+    f.close();
+    if (!existed) std::filesystem::remove(path, ec);
+}
+
+}  // namespace
+
 bool parse_or_help(const po::options_description& d, const std::vector<std::string>& args, po::variables_map& vm) {
     po::store(po::command_line_parser(args).options(d).run(), vm);
     po::notify(vm);
-    if (!vm.count("help")) return false;
-    std::cout << d << '\n';
-    return true;
+    if (vm.count("help")) {
+        std::cout << d << '\n';
+        return true;
+    }
+    for (const char* o : {"json", "csv", "record", "out", "vcd"})
+        if (vm.count(o) && vm[o].value().type() == typeid(std::string)) check_output_path(o, vm[o].as<std::string>());
+    return false;
 }
 
 ArchConfig config_from(const po::variables_map& vm) {

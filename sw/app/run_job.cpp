@@ -96,6 +96,9 @@ ImageSet load_test_images(const NetworkModel& model, const RunJobSpec& spec) {
         throw ModelError(spec.model_path + ": input: expected 1 channel of 8-bit pixels for an IDX data set, got " +
                          std::to_string(model.in_c) + " channels of " + std::to_string(model.in_bits) + " bits");
     ImageSet test = load_idx_dataset(spec.data_dir, "t10k", spec.limit);
+    if (spec.limit > test.count)
+        throw std::invalid_argument("--limit: expected 0 (all) or 1.." + std::to_string(test.count) +
+                                    " (the test set's images), got " + std::to_string(spec.limit));
     if (test.height != model.in_h || test.width != model.in_w)
         throw ModelError(spec.model_path + ": input: expected " + std::to_string(test.height) + "x" +
                          std::to_string(test.width) + " images (the data set's), the model takes " +

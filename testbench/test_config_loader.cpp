@@ -293,6 +293,20 @@ TEST_F(ConfigLoaderTest, WrongType) {
     EXPECT_EQ(load_error("[1, 2, 3]"), bad() + ": expected a JSON object at the top level, got [1,2,3]");
 }
 
+// Tens of thousands of nested brackets used to overflow the stack (printing and freeing the value
+// recurse); the parser now refuses them at the limit, with the file named, wherever they stand.
+TEST_F(ConfigLoaderTest, DeeplyNestedJsonIsRefusedWithAMessageNotACrash) {
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    const std::string expected = bad() + ": expected JSON nested at most " + std::to_string(kMaxConfigJsonDepth) +
+                                 " levels deep, got deeper";
+    EXPECT_EQ(load_error(deep), expected);
+    EXPECT_EQ(load_error(R"({"adc": {"bits": )" + deep + "}}"), expected);
+    std::string at_limit = R"({"adc": {"bits": )" + std::string(kMaxConfigJsonDepth - 2, '[') + "1" +
+                           std::string(kMaxConfigJsonDepth - 2, ']') + "}}";
+    EXPECT_NE(load_error(at_limit).find("adc.bits: expected an integer"), std::string::npos) << load_error(at_limit);
+    EXPECT_THROW(config_from_text(deep, "recording.rec: config"), ConfigError);
+}
+
 TEST_F(ConfigLoaderTest, FloatForInteger) {
     EXPECT_NE(value_error("/adc/bits", 8.0).find("expected an integer in [1, 16], got 8.0"), std::string::npos);
     EXPECT_NE(value_error("/adc/bits", 7.5).find("expected an integer in [1, 16], got 7.5"), std::string::npos);

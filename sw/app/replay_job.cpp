@@ -43,14 +43,8 @@ CommandListTotals totals_from(const nlohmann::json& info) {
 }  // namespace
 
 ArchConfig recorded_config(const CommandStream& s, const std::string& source) {
-    nlohmann::json j;
     try {
-        j = nlohmann::json::parse(s.config_json);
-    } catch (const nlohmann::json::exception& e) {
-        throw CommandStreamError(source + ": config: expected a JSON object (" + e.what() + ")");
-    }
-    try {
-        return config_from_json(j, source + ": config");
+        return config_from_text(s.config_json, source + ": config");
     } catch (const ConfigError& e) {
         throw CommandStreamError(e.what());
     }

@@ -444,10 +444,13 @@ json parse_rejecting_duplicates(const std::string& text, const std::string& sour
     auto on_event = [&](int, json::parse_event_t event, json& parsed) {
         switch (event) {
             case json::parse_event_t::object_start:
-                frames.push_back(Frame{false, {}, {}});
-                break;
             case json::parse_event_t::array_start:
-                frames.push_back(Frame{true, {}, {}});
+                // Checked before the value grows: printing or freeing tens of thousands of nested
+                // values recurses that deep (a stack overflow, not a message).
+                if (frames.size() >= static_cast<std::size_t>(kMaxConfigJsonDepth))
+                    fail(source, "", "expected JSON nested at most " + std::to_string(kMaxConfigJsonDepth) +
+                                         " levels deep, got deeper");
+                frames.push_back(Frame{event == json::parse_event_t::array_start, {}, {}});
                 break;
             case json::parse_event_t::object_end:
             case json::parse_event_t::array_end:
@@ -481,8 +484,10 @@ json parse_rejecting_duplicates(const std::string& text, const std::string& sour
 
 }  // namespace
 
-ArchConfig load_config(const std::string& path) {
-    return config_from_json(parse_rejecting_duplicates(read_text(path), path), path);
+ArchConfig load_config(const std::string& path) { return config_from_text(read_text(path), path); }
+
+ArchConfig config_from_text(const std::string& text, const std::string& source) {
+    return config_from_json(parse_rejecting_duplicates(text, source), source);
 }
 
 ArchConfig config_from_json(const nlohmann::json& j, const std::string& source) {

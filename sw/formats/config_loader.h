@@ -25,6 +25,13 @@ public:
 // defaults. Throws ConfigError.
 ArchConfig load_config(const std::string& path);
 
+// The same from JSON text (e.g. the configuration stored in a recording); `source` names it in messages.
+ArchConfig config_from_text(const std::string& text, const std::string& source);
+
+// How deep a configuration's JSON may nest (a valid one nests 3 levels); deeper text is refused while
+// it is parsed, before any value is built.
+inline constexpr int kMaxConfigJsonDepth = 32;
+
 // Same from an already parsed document; `source` names it in error messages
 // and becomes ArchConfig::source. Throws ConfigError.
 ArchConfig config_from_json(const nlohmann::json& j, const std::string& source);

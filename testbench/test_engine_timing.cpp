@@ -55,15 +55,21 @@ struct Bench {
     }
 };
 
-// One job of every engine, each behind a few commands so the controller's local time has run ahead of
-// simulated time when it starts them.
-std::vector<Command> job_list(const AddressMap& m) {
+// A one-row copy of kDmaBytes from DRAM to the global buffer.
+DmaDescriptor dma_copy() {
     DmaDescriptor copy;
     copy.src = kSrc;
     copy.dst = kGlobalBufferBase;
     copy.row_bytes = kDmaBytes;
     copy.rows = 1;
     copy.src_stride = copy.dst_stride = kDmaBytes;
+    return copy;
+}
+
+// One job of every engine, each behind a few commands so the controller's local time has run ahead of
+// simulated time when it starts them.
+std::vector<Command> job_list(const AddressMap& m) {
+    const DmaDescriptor copy = dma_copy();
 
     Im2colDescriptor gather;  // 3 x 16 x 16 image, 3 x 3 kernel, padding 1: 256 vectors of 27 bytes, two write bursts
     gather.src = kSrc;
@@ -200,12 +206,7 @@ TEST(EngineTiming, NoEngineTransactionIsStampedBeforeTheCommandThatStartedItAndB
 TEST(EngineTiming, DmaBurstsOfOneCopyFollowTheEngineLocalTimeFromTheStartWrite) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     Bench b;
-    DmaDescriptor copy;
-    copy.src = kSrc;
-    copy.dst = kGlobalBufferBase;
-    copy.row_bytes = kDmaBytes;
-    copy.rows = 1;
-    copy.src_stride = copy.dst_stride = kDmaBytes;
+    const DmaDescriptor copy = dma_copy();
     std::memcpy(b.platform.dram.data() + kPpuDescriptor, &copy, sizeof copy);
     const sc_time offset(300, sc_core::SC_NS);  // the START write's delay: the host's local time offset
     sc_time issued, returned;

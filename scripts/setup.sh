@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git
             googletest libgtest-dev libbenchmark-dev nlohmann-json3-dev zlib1g-dev
             gtkwave xvfb xauth)
 # Front end (training, fake-quant reference) and the data set.
-python_pkgs=(python3 python3-numpy python3-torch python3-matplotlib dataset-fashion-mnist)
+python_pkgs=(python3 python3-numpy python3-torch python3-matplotlib python3-onnx dataset-fashion-mnist)
 
 want=("${build_pkgs[@]}")
 if [[ "${CIMVP_SETUP_PYTHON:-1}" == "1" ]]; then

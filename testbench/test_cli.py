@@ -999,6 +999,105 @@ class Replay(unittest.TestCase):
         self.assertGreater(r["cycles"], 0)
 
 
+def replace_info(body, info_text):
+    """A recording body (docs/record-format.md) with its info JSON replaced."""
+    (n_cfg,) = struct.unpack_from("<I", body, 0)
+    at = 4 + n_cfg
+    (n_info,) = struct.unpack_from("<I", body, at)
+    info = info_text.encode()
+    return bytearray(body[:at] + struct.pack("<I", len(info)) + info + body[at + 4 + n_info:])
+
+
+class HostileInput(unittest.TestCase):
+    """Input files that are not what they claim: each is refused in moments with exit 2 and a
+    message naming the file, never a hang, a crash or an unbounded read (docs/*-format.md limits)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def refused(self, args, *patterns, timeout=60):
+        t0 = time.time()
+        code, text = run(*args, timeout=timeout)
+        self.assertEqual(code, 2, text)
+        for p in patterns:
+            self.assertRegex(text, p)
+        self.assertNotIn("json.exception", text)
+        self.assertNotIn("basic_filebuf", text)
+        return time.time() - t0
+
+    def every_loader(self):
+        """(arguments naming F, what the message calls it) for each kind of input file."""
+        return [(["run", "--model", "{}"], "model file"), (["run", "--trace", "{}"], "trace file"),
+                (["info", "--config", "{}"], "config"), (["replay", "{}"], "recording")]
+
+    def test_a_directory_is_refused_by_every_loader(self):
+        for args, what in self.every_loader():
+            a = [x.format(self.tmp) for x in args]
+            self.refused(a, re.escape(self.tmp) + r": cannot read the " + what + ": it is a directory")
+
+    def test_a_device_is_refused_without_being_read(self):
+        for args, what in self.every_loader():
+            a = [x.format("/dev/zero") for x in args]
+            self.assertLess(self.refused(a, r"/dev/zero: cannot read the " + what + ": not a regular file"), 30)
+
+    def test_a_fifo_without_writer_reads_as_empty_instead_of_blocking(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        for args, what in self.every_loader():
+            a = [x.format(fifo) for x in args]
+            self.refused(a, re.escape(fifo), timeout=30)
+
+    def test_a_file_past_the_size_limit_is_refused_before_it_is_read(self):
+        big = self.path("big")
+        with open(big, "wb") as f:
+            f.truncate((1 << 30) + (1 << 20))  # sparse: 1025 MiB of zeros, above every limit
+        for args, what in self.every_loader():
+            a = [x.format(big) for x in args]
+            self.refused(a, re.escape(big) + r": cannot read the " + what + r": 1074790400 bytes, more than the \d+ MiB")
+
+    def test_a_pipe_with_a_writer_is_read(self):
+        # `--config <(...)`: process substitution hands the command a pipe.
+        r, w = os.pipe()
+        os.write(w, b'{"crossbar": {"rows": 64}}')
+        os.close(w)
+        p = subprocess.run([CIMVP, "info", "--config", "/dev/fd/%d" % r], capture_output=True, text=True,
+                           timeout=60, pass_fds=(r,))
+        os.close(r)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"64")
+
+    def record(self):
+        rec = self.path("layer.rec")
+        code, text = run("layer", "--rows", "20", "--cols", "8", "--vectors", "2", "--record", rec)
+        self.assertEqual(code, 0, text)
+        return rec
+
+    def test_a_recording_claiming_a_huge_body_is_refused_before_allocating_it(self):
+        rec = self.record()
+        with open(rec, "r+b") as f:
+            f.seek(16)
+            f.write(struct.pack("<Q", 1 << 31))
+        self.refused(["replay", rec], re.escape(rec), r"body_bytes: expected at most 1032 times the \d+ compressed bytes")
+
+    def test_recorded_info_of_the_wrong_type_names_the_field(self):
+        rec = self.record()
+        rewrite_recording(rec, lambda b: replace_info(b, '{"cycles": "many", "command_lists": 1}'))
+        self.refused(["replay", rec], re.escape(rec) + r": info.cycles: expected an unsigned integer, got string")
+        rewrite_recording(rec, lambda b: replace_info(b, "[1, 2]"))
+        self.refused(["replay", rec], re.escape(rec) + r": info: expected a JSON object, got array")
+
+    def test_deeply_nested_recorded_info_is_refused_while_parsing(self):
+        rec = self.record()
+        rewrite_recording(rec, lambda b: replace_info(b, "[" * 100000 + "]" * 100000))
+        self.refused(["replay", rec], re.escape(rec) + r": info.*nested at most 32 levels")
+
+
 if __name__ == "__main__":
     CIMVP, SOURCE = sys.argv[1], sys.argv[2]
     unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])

@@ -372,7 +372,7 @@ TEST_F(ConfigLoaderTest, MissingFile) {
         load_config(path);
         FAIL() << "no ConfigError";
     } catch (const ConfigError& e) {
-        EXPECT_EQ(std::string(e.what()), path + ": cannot open config: No such file or directory");
+        EXPECT_EQ(std::string(e.what()), path + ": cannot read the config: No such file or directory");
     }
 }
 
@@ -381,7 +381,7 @@ TEST_F(ConfigLoaderTest, DirectoryIsNotAConfig) {
         load_config(dir_.string());
         FAIL() << "no ConfigError";
     } catch (const ConfigError& e) {
-        EXPECT_EQ(std::string(e.what()), dir_.string() + ": cannot read config: is a directory");
+        EXPECT_EQ(std::string(e.what()), dir_.string() + ": cannot read the config: it is a directory");
     }
 }
 

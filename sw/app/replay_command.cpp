@@ -40,6 +40,8 @@ int replay_command(const Args& args) {
     } catch (const ReplayMismatch& e) {
         std::fprintf(stderr, "cimvp replay: %s: %s\n", path.c_str(), e.what());
         return kExitMismatch;
+    } catch (const CommandStreamError& e) {  // the recording's info object
+        throw CommandStreamError(path + ": " + e.what());
     }
     std::printf("replayed %s (%s): %llu events: %llu writes (%llu bytes), %llu reads (%llu bytes checked), %llu "
                 "interrupt waits\n",

@@ -7,6 +7,8 @@
 #include <iterator>
 #include <limits>
 
+#include "sw/formats/input_file.h"
+
 namespace cimvp {
 
 namespace {
@@ -23,6 +25,7 @@ constexpr std::uint8_t kResponseOk = 1;  // tlm::TLM_OK_RESPONSE
 constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 4;
 // Larger bodies are refused before inflating: a corrupted size must not allocate gigabytes.
 constexpr std::uint64_t kMaxBodyBytes = std::uint64_t{1} << 32;
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 std::uint32_t le32(const std::uint8_t* p) {
     return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
@@ -185,6 +188,12 @@ CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const 
         fail(24, "compressed_bytes",
              std::to_string(packed_bytes) + " bytes after the header, the file has " +
                  std::to_string(file.size() - kHeaderBytes) + " (truncated or extended)");
+    // Deflate expands at most 1032:1 (zlib's technical notes): a larger claim is corrupt, and is refused
+    // before the body is allocated.
+    if (body_bytes > kMaxDeflateRatio * packed_bytes)
+        fail(16, "body_bytes",
+             "at most " + std::to_string(kMaxDeflateRatio) + " times the " + std::to_string(packed_bytes) +
+                 " compressed bytes (the most a zlib stream inflates to), got " + std::to_string(body_bytes));
     std::vector<std::uint8_t> body(body_bytes);
     uLongf out = static_cast<uLongf>(body_bytes);
     const int z = uncompress(body.data(), &out, file.data() + kHeaderBytes, static_cast<uLong>(packed_bytes));
@@ -233,10 +242,8 @@ CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const 
 }
 
 CommandStream read_command_stream(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw CommandStreamError(path + ": cannot open (no such file or not readable)");
-    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    return parse_command_stream(bytes, path);
+    return parse_command_stream(
+        read_input_file_or_throw<CommandStreamError>(path, "recording", kMaxRecordingFileBytes), path);
 }
 
 }  // namespace cimvp

@@ -71,6 +71,8 @@ struct CommandStream {
 void write_command_stream(const std::string& path, const CommandStream& s);
 // Validates magic, version, sizes, the checksum and every record; throws
 // CommandStreamError naming the file, the offset or field, and what was expected.
+// A recording file larger than this is refused before it is read.
+inline constexpr std::uint64_t kMaxRecordingFileBytes = 1ull << 30;
 CommandStream read_command_stream(const std::string& path);
 // The same on bytes already in memory; `source` names them in messages.
 CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const std::string& source);

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "sw/formats/input_file.h"
+
 namespace cimvp {
 
 namespace {
@@ -389,19 +391,8 @@ private:
 };
 
 std::string read_text(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": cannot read config: is a directory");
-    errno = 0;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int err = errno;
-        throw ConfigError(path + ": cannot open config: " +
-                          (err ? std::generic_category().message(err) : std::string("unknown error")));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw ConfigError(path + ": cannot read config: I/O error");
-    return text.str();
+    const auto bytes = read_input_file_or_throw<ConfigError>(path, "config", kMaxConfigFileBytes);
+    return std::string(bytes.begin(), bytes.end());
 }
 
 // "invalid JSON at byte 42 (line 3, column 7): <what the parser expected>".
@@ -433,8 +424,10 @@ std::string parser_message(const json::exception& e) {
     return s;
 }
 
+}  // namespace
+
 // nlohmann keeps the last of duplicate keys silently; a config must not.
-json parse_rejecting_duplicates(const std::string& text, const std::string& source) {
+json parse_json_document(const std::string& text, const std::string& source) {
     struct Frame {
         bool is_array;
         std::string key;
@@ -482,12 +475,10 @@ json parse_rejecting_duplicates(const std::string& text, const std::string& sour
     }
 }
 
-}  // namespace
-
 ArchConfig load_config(const std::string& path) { return config_from_text(read_text(path), path); }
 
 ArchConfig config_from_text(const std::string& text, const std::string& source) {
-    return config_from_json(parse_rejecting_duplicates(text, source), source);
+    return config_from_json(parse_json_document(text, source), source);
 }
 
 ArchConfig config_from_json(const nlohmann::json& j, const std::string& source) {

@@ -31,6 +31,11 @@ ArchConfig config_from_text(const std::string& text, const std::string& source);
 // How deep a configuration's JSON may nest (a valid one nests 3 levels); deeper text is refused while
 // it is parsed, before any value is built.
 inline constexpr int kMaxConfigJsonDepth = 32;
+// Parses a JSON document the way configs are parsed: a duplicate key or nesting deeper than
+// kMaxConfigJsonDepth is refused while parsing. Throws ConfigError naming `source`, the position and why.
+nlohmann::json parse_json_document(const std::string& text, const std::string& source);
+// A config file larger than this is refused before it is parsed.
+inline constexpr std::uint64_t kMaxConfigFileBytes = 4ull << 20;
 
 // Same from an already parsed document; `source` names it in error messages
 // and becomes ArchConfig::source. Throws ConfigError.

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "sw/formats/digest.h"
+#include "sw/formats/input_file.h"
 #include "sw/formats/swis_packing.h"
 
 namespace cimvp {
@@ -368,10 +369,7 @@ NetworkModel parse_model(const std::vector<std::uint8_t>& bytes, const std::stri
 }
 
 NetworkModel load_model(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw ModelError(path + ": cannot open model file");
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    return parse_model(bytes, path);
+    return parse_model(read_input_file_or_throw<ModelError>(path, "model file", kMaxModelFileBytes), path);
 }
 
 std::vector<std::uint8_t> serialize_model(const NetworkModel& m) {

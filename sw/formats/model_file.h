@@ -84,6 +84,8 @@ struct NetworkModel {
 };
 
 // Reads and validates a model file. Throws ModelError.
+// A model file larger than this is refused before it is read.
+inline constexpr std::uint64_t kMaxModelFileBytes = 256ull << 20;
 NetworkModel load_model(const std::string& path);
 // Parses and validates model bytes; `source` names them in messages.
 NetworkModel parse_model(const std::vector<std::uint8_t>& bytes, const std::string& source);

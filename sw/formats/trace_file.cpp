@@ -10,6 +10,7 @@
 
 #include "sw/contract/numerics.h"
 #include "sw/formats/digest.h"
+#include "sw/formats/input_file.h"
 
 namespace cimvp {
 
@@ -405,11 +406,8 @@ std::int64_t NetworkTrace::macs() const {
 NetworkTrace parse_trace(const std::string& text, const std::string& source) { return Parser(source).parse(text); }
 
 NetworkTrace load_trace(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw TraceError(path + ": cannot open the trace file");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return parse_trace(ss.str(), path);
+    const auto bytes = read_input_file_or_throw<TraceError>(path, "trace file", kMaxTraceFileBytes);
+    return parse_trace(std::string(bytes.begin(), bytes.end()), path);
 }
 
 std::string format_trace(const NetworkTrace& t) {

@@ -83,6 +83,8 @@ struct NetworkTrace {
 };
 
 // Reads and validates a trace file. Throws TraceError.
+// A trace file larger than this is refused before it is parsed.
+inline constexpr std::uint64_t kMaxTraceFileBytes = 16ull << 20;
 NetworkTrace load_trace(const std::string& path);
 // Parses and validates trace text; `source` names it in messages. Throws TraceError.
 NetworkTrace parse_trace(const std::string& text, const std::string& source);

@@ -156,6 +156,19 @@ inline constexpr std::uint64_t kMinGlobalBufferBytes = 0;
 inline constexpr std::uint64_t kMaxGlobalBufferBytes = std::uint64_t{1} << 28;  // 256 MiB
 inline constexpr std::uint64_t kMinSeed = 0;
 inline constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
+// Every memory the platform models together (modeled_memory_bytes): a config past it is refused
+// when it is validated instead of failing to allocate when the platform is built.
+inline constexpr std::uint64_t kMaxModeledMemoryBytes = std::uint64_t{4} << 30;  // 4 GiB
 }  // namespace config_limits
+
+// The bytes of memory the platform of `cfg` allocates, bounded above: DRAM, the global buffer, per
+// tile its input and output buffers and a byte per crossbar cell, and the PE array's buffers.
+inline std::uint64_t modeled_memory_bytes(const ArchConfig& cfg) {
+    const auto& p = cfg.platform;
+    const std::uint64_t per_tile = p.input_buffer.size_bytes * (p.ping_pong ? 2 : 1) + p.output_buffer.size_bytes +
+                                   static_cast<std::uint64_t>(cfg.crossbar.rows) * cfg.crossbar.cols;
+    return p.dram.size_bytes + p.global_buffer.size_bytes + static_cast<std::uint64_t>(p.tiles) * per_tile +
+           cfg.pe_array.act_buffer_bytes + cfg.pe_array.weight_buffer_bytes + cfg.pe_array.out_buffer_bytes;
+}
 
 }  // namespace cimvp

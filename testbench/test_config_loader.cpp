@@ -307,6 +307,17 @@ TEST_F(ConfigLoaderTest, DeeplyNestedJsonIsRefusedWithAMessageNotACrash) {
     EXPECT_THROW(config_from_text(deep, "recording.rec: config"), ConfigError);
 }
 
+// Each key in range, together past what the platform can allocate: refused while validating, not
+// by std::bad_alloc when the platform is built.
+TEST_F(ConfigLoaderTest, ConfigModelingMoreMemoryThanTheLimitIsRefused) {
+    const std::string huge = R"({"platform": {"tiles": 4096, "input_buffer": {"size_bytes": 16777216}}})";
+    EXPECT_EQ(load_error(huge), bad() + ": platform: expected at most 4 GiB of modeled memory (dram + global_buffer + "
+                                        "tiles x (input_buffer + output_buffer + crossbar.rows x crossbar.cols) + the "
+                                        "pe_array buffers), got 64.4 GiB");
+    EXPECT_LE(modeled_memory_bytes(ArchConfig{}), config_limits::kMaxModeledMemoryBytes / 8);
+    EXPECT_NO_THROW(config_from_text(R"({"platform": {"tiles": 4096}})", "many-small-tiles.json"));
+}
+
 TEST_F(ConfigLoaderTest, FloatForInteger) {
     EXPECT_NE(value_error("/adc/bits", 8.0).find("expected an integer in [1, 16], got 8.0"), std::string::npos);
     EXPECT_NE(value_error("/adc/bits", 7.5).find("expected an integer in [1, 16], got 7.5"), std::string::npos);

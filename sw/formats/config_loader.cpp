@@ -500,6 +500,15 @@ nlohmann::json config_to_json(const ArchConfig& cfg) {
 void validate(const ArchConfig& cfg) {
     Validator validator(cfg.source);
     visit_config(validator, cfg);
+    const std::uint64_t bytes = modeled_memory_bytes(cfg);
+    if (bytes > config_limits::kMaxModeledMemoryBytes) {
+        char got[64];
+        std::snprintf(got, sizeof got, "%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
+        fail(cfg.source, "platform",
+             "expected at most " + std::to_string(config_limits::kMaxModeledMemoryBytes >> 30) +
+                 " GiB of modeled memory (dram + global_buffer + tiles x (input_buffer + output_buffer + "
+                 "crossbar.rows x crossbar.cols) + the pe_array buffers), got " + got);
+    }
 }
 
 }  // namespace cimvp

@@ -1463,3 +1463,17 @@ class Importer:
             on = nd.onode
             out.append(on.name or f"{on.op.lower()}{on.index}")
         return out
+
+    def trace_nodes(self):
+        """(kind, groups, in_c, out_c, h, w, global pool) per model node, for trace_out.check."""
+        out = []
+        for nd in live_nodes(self.g):
+            tin = self.g.tensors[_base(self.g, nd.inputs[0])]
+            c, h, w = tin.shape
+            if nd.op == "conv":
+                out.append((KIND_CONV, nd.p["groups"], c, self.g.tensors[nd.out].shape[0], h, w, False))
+            elif nd.op == "gap":
+                out.append((KIND_POOL, 1, c, c, h, w, True))
+            else:
+                out.append((0, 1, c, c, h, w, False))
+        return out

@@ -23,7 +23,9 @@ from .modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, PO
 SUPPORTED_OPS = ("Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool",
                  "GlobalAveragePool", "Add", "Concat", "Flatten", "Reshape", "Identity", "Dropout")
 QUANTIZED_OPS = ("QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul")
-CONSTANT_OPS = ("Constant",)
+# Constant makes constants; Pad is taken only with all-zero pads, the no-op torch.onnx.export writes
+# before an AveragePool.
+CONSTANT_OPS = ("Constant", "Pad")
 ALL_OPS = SUPPORTED_OPS + QUANTIZED_OPS + CONSTANT_OPS
 
 ATTRIBUTES = {
@@ -38,6 +40,7 @@ ATTRIBUTES = {
     "GlobalAveragePool": (), "Add": ("axis", "broadcast"), "Concat": ("axis",), "Flatten": ("axis",),
     "Reshape": ("allowzero",), "Identity": (), "Dropout": ("ratio", "seed", "is_test"),
     "Constant": ("value", "value_float", "value_floats", "value_int", "value_ints"),
+    "Pad": ("mode", "pads", "value"),
     "QuantizeLinear": ("axis", "saturate"), "DequantizeLinear": ("axis",),
 }
 
@@ -54,8 +57,8 @@ class Refused(ValueError):
 
 
 def supported_list():
-    return ", ".join(SUPPORTED_OPS) + " (and QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul, " \
-                                      "Constant in quantized graphs)"
+    return ", ".join(SUPPORTED_OPS) + " (and QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul in " \
+                                      "quantized graphs; Constant; Pad with zero pads)"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -178,7 +181,7 @@ _ATTR_TYPES = {"group": int, "transA": int, "transB": int, "axis": int, "allowze
                "storage_order": int, "count_include_pad": int, "training_mode": int, "spatial": int,
                "alpha": float, "beta": float, "epsilon": float, "momentum": float, "ratio": float, "min": float,
                "max": float, "auto_pad": str, "kernel_shape": list, "strides": list, "pads": list,
-               "dilations": list, "is_test": int, "seed": int, "saturate": int, "broadcast": int}
+               "dilations": list, "mode": str, "is_test": int, "seed": int, "saturate": int, "broadcast": int}
 _ATTR_TYPE_NAMES = {int: "int", float: "float", str: "string", list: "ints"}
 
 
@@ -462,6 +465,16 @@ class Builder:
         else:
             self.ctx.refuse(nd, "value", "a numeric value attribute", "none")
         self.set_out(nd, ("const", arr))
+
+    def op_Pad(self, nd):
+        t = self.tensor_of(nd, 0)
+        pads = nd.attrs.get("pads")
+        if len(nd.inputs) > 1 and nd.inputs[1]:
+            pads = self.const(nd, 1).reshape(-1).tolist()
+        if pads is None or any(int(p) != 0 for p in pads):
+            self.ctx.refuse(nd, "pads", "all 0 (a Pad is taken only as the no-op before an AveragePool; pad in "
+                                        "the Conv instead)", pads)
+        self.set_out(nd, ("t", t.tid))
 
     def op_Identity(self, nd):
         v = self.value(nd, 0, ("t", "const", "q", "dq"))
@@ -978,7 +991,10 @@ class Fused:
         return None if b.producer < 0 else self.g.nodes[b.producer]
 
     def take_over(self, P, X):
-        """P now produces X's output; X disappears."""
+        """P now produces X's output (with the scale of X's input when the graph names none); X disappears."""
+        ta = self.g.tensors[_base(self.g, X.inputs[0])].annot
+        if self.g.tensors[X.out].annot is None and ta is not None:
+            self.g.tensors[X.out].annot = ta
         P.out = X.out
         self.g.tensors[X.out].producer = self.g.nodes.index(P)
         X.dead = True
@@ -997,7 +1013,11 @@ class Fused:
                 continue
             t = X.inputs[0]
             P = self.producer(t)
-            single = P is not None and self.uses(t) == 1 and g.tensors[_base(g, t)].annot is None
+            ta, xa = g.tensors[_base(g, t)].annot, g.tensors[X.out].annot
+            single = P is not None and self.uses(t) == 1 and ta is None
+            # A quantized graph may name the same scale before and after a clamp or a pool: still one node.
+            same = ta is not None and xa is not None and math.isclose(ta[0], xa[0], rel_tol=1e-6) and ta[1] == xa[1]
+            fusable = P is not None and self.uses(t) == 1 and (ta is None or xa is None or same)
             if X.op in ("bn", "addc"):
                 what = "BatchNormalization" if X.op == "bn" else "an Add of a constant"
                 if not (single and P.op in ("conv", "fc") and P.act is None and P.pool is None
@@ -1013,7 +1033,7 @@ class Fused:
                     P.p["b"] = P.p["b"] + X.p["c"]
                 self.take_over(P, X)
                 continue
-            if not single:
+            if not fusable:
                 continue
             if X.op == "act":
                 if P.op not in ("conv", "fc", "add", "concat", "gap", "act", "pool"):

@@ -4,7 +4,8 @@
 Records in the model's execution order: conv (dwconv for a depthwise conv), fc, and after a node with a
 window pool a pool record; add nodes as add records, a global average as a pool over the whole map.
 Version 1 has no record for a concat or an elementwise requantization (they have no MACs): they are
-comments. A grouped conv that is not depthwise has no version 1 record and is refused."""
+comments. Nor has it grouped convolutions other than depthwise ones: such a conv of G groups is written
+as G plain conv records of one group each (in = C/G channels, out = M/G), the same MACs."""
 import re
 
 from .modelfile import KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, POOL_GLOBAL, POOL_MAX, POOL_NONE, IntLayer
@@ -28,10 +29,6 @@ def check(nodes, names):
     """nodes: (kind, groups, in_c, out_c, map h, map w, global pool) per node; raises TraceError for what
     version 1 can not express."""
     for (kind, groups, in_c, out_c, h, w, glob), name in zip(nodes, names):
-        if kind == KIND_CONV and groups > 1 and not (groups == in_c == out_c):
-            raise TraceError(f"node '{name}' (grouped conv, {groups} groups of {in_c // groups} channels): "
-                             f"--trace-out: expected plain or depthwise convolutions (trace version 1 has no "
-                             f"other groups)")
         if glob and h != w:
             raise TraceError(f"node '{name}' (global average pool on a {h}x{w} map): --trace-out: expected a "
                              f"square map (a trace pool has one kernel size)")
@@ -54,10 +51,18 @@ def write_trace(model, names, network_name, source, path=None):
             tail = f"w_bits={L.w_bits} a_bits={L.a_in_bits} scheme=int8 map=crossbar"
             if L.kind == KIND_FC:
                 lines.append(f"layer name={name} type=fc {shape} {tail}")
-            else:
+            elif L.groups == 1 or L.groups == L.in_c == L.out_c:
                 dw = L.groups > 1
                 lines.append(f"layer name={name} type={'dwconv' if dw else 'conv'} {shape} kernel={L.kernel} "
                              f"stride={L.stride} padding={L.padding} groups={L.groups} {tail}")
+            else:
+                G = L.groups
+                lines.append(f"# {name}: a conv of {G} groups, one conv record per group")
+                for g in range(G):
+                    gname = _name(f"{raw}.g{g}", used)
+                    lines.append(f"layer name={gname} type=conv in={L.in_c // G},{L.in_h},{L.in_w} "
+                                 f"out={L.out_c // G} kernel={L.kernel} stride={L.stride} padding={L.padding} "
+                                 f"groups=1 {tail}")
             oh, ow = L.out_hw()
             c = L.out_c
         else:

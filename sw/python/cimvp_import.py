@@ -5,7 +5,8 @@
                  [--input-scale S] [--input-offset O]
 
 A float graph is quantized post-training (int8 weights per output channel, 8-bit activations
-calibrated on DATA: Fashion-MNIST's training images by default when the input is 1x28x28); a graph
+calibrated on DATA: Fashion-MNIST's training images by default when the input is 1x28x28), and with
+--epochs N fine-tuned through the integer rounding on labelled images; a graph
 already quantized (QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul) is taken with its
 integers. The model is written as format v3 (v1 when it is a plain chain), then run by the integer
 engine: with labels it reports the float and the integer accuracy. Exit 0 on success, 2 on bad or
@@ -56,7 +57,13 @@ def parse_args(argv):
                                                                           "(default 0: all)")
     ap.add_argument("--no-eval", action="store_true", help="skip the float and integer evaluation")
     ap.add_argument("--epochs", type=int, default=0, metavar="N",
-                    help="quantization-aware fine-tuning epochs (not available for imported networks: 0)")
+                    help="quantization-aware fine-tuning epochs after the post-training quantization (float "
+                         "graphs, with labels: Fashion-MNIST's training set by default, else --calib with "
+                         "--labels); default 0")
+    ap.add_argument("--train-count", type=int, default=0, metavar="N",
+                    help="fine-tune on the first N labelled images only (default 0: all)")
+    ap.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate (cosine schedule; "
+                                                          "default 0.001)")
     ap.add_argument("--trace-out", metavar="F.trace", help="also write the layer shapes as a workload trace "
                                                            "(docs/trace-format.md) for cimvp run --trace")
     ap.add_argument("--input-scale", type=float, default=1.0 / 255.0, metavar="S",
@@ -139,9 +146,10 @@ def main(argv=None):
                        f"does not take imported graphs yet); for SWIS run cimvp convert on the int8 model")
     if args.epochs < 0:
         raise BadInput(f"--epochs: expected 0 or more, got {args.epochs}")
-    if args.epochs > 0:
-        raise BadInput(f"--epochs {args.epochs}: quantization-aware fine-tuning of imported networks is not "
-                       f"implemented; import without --epochs (post-training quantization)")
+    if args.epochs > 0 and args.calib and not args.labels:
+        raise BadInput(f"--epochs {args.epochs}: expected labels for the fine-tuning: give --labels with --calib")
+    if args.train_count < 0 or not args.lr > 0:
+        raise BadInput("--train-count: expected 0 (all) or more; --lr: expected a rate > 0")
     if args.calib_count < 1 or args.eval_count < 0:
         raise BadInput("--calib-count: expected 1 or more; --eval-count: expected 0 (all) or more")
     if (args.eval is None) != (args.eval_labels is None):
@@ -170,6 +178,12 @@ def main(argv=None):
             trace_out.check(imp.trace_nodes(), names)
         except trace_out.TraceError as e:
             raise BadInput(f"{args.model}: {e}")
+    if args.epochs > 0 and imp.quantized_graph:
+        raise BadInput(f"{args.model}: --epochs {args.epochs}: expected a float graph: a quantized graph's "
+                       f"integers are taken as they are")
+    if args.epochs > 0 and not args.calib and not is_fmnist:
+        raise BadInput(f"--epochs {args.epochs}: expected labelled images for the fine-tuning: the input is "
+                       f"{shape[0]}x{shape[1]}x{shape[2]}, not Fashion-MNIST's 1x28x28; give --calib with --labels")
     kind = "quantized (QDQ) graph" if imp.quantized_graph else "float graph"
     print(f"{args.model}: {kind}, input {shape[0]}x{shape[1]}x{shape[2]}, {len(names)} model nodes after fusion")
 
@@ -186,21 +200,11 @@ def main(argv=None):
                            f"not Fashion-MNIST's 1x28x28, and the graph has tensors without QuantizeLinear")
         print(f"calibration: {len(calib)} {where}")
     model = imp.quantize(calib)
-    raw = modelfile.write(args.out, model)
-    back = modelfile.read(args.out)
-    version = int.from_bytes(raw[8:12], "little")
-    n_weights = sum(int(L.weights.size) for L in back.layers if isinstance(L, modelfile.IntLayer))
-    print(f"wrote {args.out}: format v{version}, {len(back.layers)} nodes, {n_weights} weights, {len(raw)} bytes")
-    if args.trace_out:
-        trace_out.write_trace(back, names, name, os.path.basename(args.model), args.trace_out)
-        print(f"wrote {args.trace_out}")
-
-    if args.no_eval:
-        print(f"done in {time.time() - t0:.1f} s")
-        return EXIT_OK
     images = labels = None
     expected = False
-    if args.eval:
+    if args.no_eval:
+        pass
+    elif args.eval:
         images = load_images(args.eval, "--eval", shape, args.input_scale, args.input_offset)
         labels = load_labels(args.eval_labels, "--eval-labels", len(images))
         where = args.eval
@@ -213,14 +217,37 @@ def main(argv=None):
         where = f"{args.calib} (the calibration set)"
     elif calib is not None:
         images, where = calib, "calibration images (no labels)"
+    if images is not None and args.eval_count:
+        images = images[:args.eval_count]
+        labels = labels[:args.eval_count] if labels is not None else None
+    if images is not None:
+        with torch.no_grad():
+            fl = imp.float_logits(images)  # the network as imported (before any fine-tuning)
+    if args.epochs > 0:
+        if args.calib:
+            tx = load_images(args.calib, "--calib", shape, args.input_scale, args.input_offset)
+            ty = load_labels(args.labels, "--labels", len(tx))
+        else:
+            tx, ty = fmnist("train", args.data_dir)
+        if args.train_count:
+            tx, ty = tx[:args.train_count], ty[:args.train_count]
+        print(f"quantization-aware fine-tuning: {args.epochs} epochs on {len(tx)} labelled images")
+        model = imp.fine_tune(tx, ty, args.epochs, lr=args.lr)
+    raw = modelfile.write(args.out, model)
+    back = modelfile.read(args.out)
+    version = int.from_bytes(raw[8:12], "little")
+    n_weights = sum(int(L.weights.size) for L in back.layers if isinstance(L, modelfile.IntLayer))
+    print(f"wrote {args.out}: format v{version}, {len(back.layers)} nodes, {n_weights} weights, {len(raw)} bytes")
+    if args.trace_out:
+        trace_out.write_trace(back, names, name, os.path.basename(args.model), args.trace_out)
+        print(f"wrote {args.trace_out}")
+
+    if args.no_eval:
+        print(f"done in {time.time() - t0:.1f} s")
+        return EXIT_OK
     if images is None:
         print("no evaluation: no images with the network's input shape (give --eval and --eval-labels)")
         return EXIT_OK
-    if args.eval_count:
-        images = images[:args.eval_count]
-        labels = labels[:args.eval_count] if labels is not None else None
-    with torch.no_grad():
-        fl = imp.float_logits(images)
     logits = engine.run(back, images)
     pred = engine.predict(logits).numpy()
     fpred = fl.argmax(1).numpy()

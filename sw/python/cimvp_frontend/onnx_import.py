@@ -1497,3 +1497,98 @@ class Importer:
             else:
                 out.append((0, 1, c, c, h, w, False))
         return out
+
+    def fine_tune(self, images, labels, epochs, lr=1e-3, batch=128, seed=0, log=print):
+        """Quantization-aware fine-tuning of a float graph after quantize(): the conv and fc weights and
+        biases (batch norms folded) are trained through the integer network's rounding (weights per channel,
+        every activation at the scale and zero point chosen, straight-through gradients), the scales kept;
+        then the integer model is made again from the new weights."""
+        if self.model is None:
+            raise RuntimeError("fine_tune needs quantize() first")
+        if self.quantized_graph:
+            raise Refused(f"{self.ctx.path}: --epochs: expected a float graph: a quantized graph's integers are "
+                          f"taken as they are")
+        g = self.g
+        nodes = live_nodes(g)
+        params = {}
+        for nd in nodes:
+            if nd.op in ("conv", "fc"):
+                params[id(nd)] = (torch.nn.Parameter(torch.as_tensor(nd.p["w"], dtype=torch.float32)),
+                                  torch.nn.Parameter(torch.as_tensor(nd.p["b"], dtype=torch.float32)))
+        opt = torch.optim.SGD([p for pair in params.values() for p in pair], lr=lr, momentum=0.9)
+        gen = torch.Generator().manual_seed(seed)
+        x_all = torch.as_tensor(np.asarray(images))
+        y_all = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
+        n = len(x_all)
+        steps = max(1, epochs * math.ceil(n / batch))
+        step = 0
+        for epoch in range(epochs):
+            perm = torch.randperm(n, generator=gen)
+            loss_sum, correct = 0.0, 0
+            for i in range(0, n, batch):
+                idx = perm[i:i + batch]
+                for grp in opt.param_groups:
+                    grp["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / steps))
+                out = _qat_forward(g, nodes, params, self.float_input(x_all[idx].numpy()))
+                loss = F.cross_entropy(out, y_all[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                step += 1
+                loss_sum += float(loss) * len(idx)
+                correct += int((out.argmax(1) == y_all[idx]).sum())
+            log(f"  fine-tuning epoch {epoch + 1}/{epochs}: loss {loss_sum / n:.4f}, train accuracy {correct / n:.4f}")
+        for nd in nodes:
+            if id(nd) in params:
+                w, b = params[id(nd)]
+                nd.p["w"] = w.detach().double().numpy()
+                nd.p["b"] = b.detach().double().numpy()
+        g._float_params = {}
+        m = self.q.model()
+        try:
+            to_bytes(m)
+        except ModelFileError as e:
+            raise Refused(f"{self.ctx.path}: the fine-tuned network does not make a valid model file: {e}")
+        self.model = m
+        return m
+
+
+def _round_ste(x):
+    return x + (torch.floor(x + 0.5) - x).detach()
+
+
+def _qat_forward(g, nodes, params, x):
+    """float_forward with the integer network's rounding: weights per channel to int8, every node's output
+    to its 8-bit codes (straight-through gradients); the last node's logits in float."""
+    vals = {g.image: x}
+    last = nodes[-1]
+    for nd in nodes:
+        xs = [vals[_base(g, t)] for t in nd.inputs]
+        if nd.op in ("conv", "fc"):
+            w, b = params[id(nd)]
+            wf = w.reshape(w.shape[0], -1)
+            s = (wf.detach().abs().amax(1).clamp(min=1e-12) / 127.0).reshape((-1,) + (1,) * (w.ndim - 1))
+            wq = torch.clamp(_round_ste(w / s), -127, 127) * s
+            if nd.op == "conv":
+                y = F.conv2d(xs[0], wq, b, stride=nd.p["stride"], padding=nd.p["pad"], groups=nd.p["groups"])
+            else:
+                y = (xs[0].reshape(xs[0].shape[0], -1) @ wq.t() + b)[:, :, None, None]
+        elif nd.op == "add":
+            y = xs[0] + xs[1]
+        elif nd.op == "concat":
+            y = torch.cat(xs, 1)
+        elif nd.op == "gap":
+            y = xs[0].mean(dim=(2, 3), keepdim=True)
+        else:
+            y = xs[0]
+        if nd.act is not None:
+            y = torch.clamp(y, min=nd.act[0] if nd.act[0] > -math.inf else None,
+                            max=nd.act[1] if nd.act[1] < math.inf else None)
+        if nd is not last and not (nd.op == "pool" and nd.act is None):
+            s, z = g.tensors[nd.out].quant
+            y = (torch.clamp(_round_ste(y / s + z), 0, (1 << ACT_BITS) - 1) - z) * s
+        if nd.pool is not None:
+            kind, k, st = nd.pool
+            y = F.max_pool2d(y, k, st) if kind == POOL_MAX else F.avg_pool2d(y, k, st)
+        vals[_base(g, nd.out)] = y
+    return vals[_base(g, last.out)].reshape(x.shape[0], -1)

@@ -1184,6 +1184,9 @@ class Quantizer:
         self.input_scale, self.input_offset = input_scale, input_offset
         self.name = name
         self.nodes = live_nodes(g)
+        if not self.nodes:
+            ctx.refuse("graph", f"output '{g.output}'", "logits computed by a Conv, Gemm or MatMul from the image",
+                       "the image itself")
         self.last = self.nodes[-1]
         self.nonneg()
         self.check_structure()

@@ -1044,6 +1044,14 @@ class Import(unittest.TestCase):
                            env=dict(os.environ, CIMVP_PYTHON="/nonexistent/python3"))
         self.assertEqual(p.returncode, 2)
         self.assertIn("needs Python 3 with the onnx package: /nonexistent/python3 is not an executable", p.stderr)
+        fake = self.path("no_onnx")
+        os.makedirs(os.path.join(fake, "onnx"), exist_ok=True)
+        with open(os.path.join(fake, "onnx", "__init__.py"), "w") as f:
+            f.write("raise ImportError('no onnx here')\n")
+        p = subprocess.run([CIMVP, "import", "x.onnx", "--out", self.path("x.cimvp")], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=fake))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("cimvp import needs the Python package onnx: apt-get install python3-onnx", p.stderr)
 
     def test_unsupported_operator_exits_two_naming_file_node_and_op(self):
         import onnx

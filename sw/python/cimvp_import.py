@@ -158,11 +158,10 @@ def main(argv=None):
     if args.trace_out:
         check_writable(args.trace_out, "--trace-out")
     try:
-        import onnx  # noqa: F401
+        import onnx  # noqa: F401 (present or not: the rest needs it)
     except ImportError:
         raise BadInput("cimvp import needs the Python package onnx: apt-get install python3-onnx "
                        "(or bash scripts/setup.sh)")
-    import numpy as np
     import torch
     torch.set_num_threads(max(1, args.threads))
     from cimvp_frontend import engine, modelfile, onnx_import, trace_out

@@ -473,7 +473,8 @@ class GraphNetworkTest(unittest.TestCase):
         self.assertEqual(modelfile.to_bytes(m), v1)
         self.assertEqual(int.from_bytes(v1[8:12], "little"), 1)
         m = IntModel(name="g", scheme="int8", in_c=4, in_h=4, in_w=4, num_classes=2)
-        m.layers = [conv_node(rng, None, 4, 4, 4, 4, groups=2), conv_node(rng, None, 4, 4, 4, 2, k=4, padding=0, relu=0)]
+        m.layers = [conv_node(rng, None, 4, 4, 4, 4, groups=2),
+                    conv_node(rng, None, 4, 4, 4, 2, k=4, padding=0, relu=0)]
         data = modelfile.to_bytes(m)
         self.assertEqual(int.from_bytes(data[8:12], "little"), 3)
         self.assertEqual(modelfile.from_bytes(data).layers[1].inputs, [1])
@@ -501,8 +502,8 @@ class GraphNetworkTest(unittest.TestCase):
                 b = (m // Mg) // Gb
                 c0, c1 = b * Gb * Cg, min(groups, (b + 1) * Gb) * Cg
                 sx[:, m] = win[:, c0:c1].sum(1)
-            v = acc * T(L.mult.astype(np.int64)).view(1, -1, 1, 1) + sx * T(L.mult_x.astype(np.int64)).view(1, -1, 1, 1) \
-                + T(L.bias).view(1, -1, 1, 1)
+            col = lambda a: T(np.asarray(a).astype(np.int64)).view(1, -1, 1, 1)  # noqa: E731
+            v = acc * col(L.mult) + sx * col(L.mult_x) + col(L.bias)
             want = torch.clamp(nx.round_half_up_shift(v, L.shift), 0, 255)
             self.assertTrue(torch.equal(fast, want), (groups, in_c, out_c, k, rows))
 
@@ -554,14 +555,17 @@ class GraphNetworkTest(unittest.TestCase):
         mk = lambda: graph_model(np.random.default_rng(35))  # noqa: E731
         m = mk()
         m.layers[2].inputs = [1, 3]   # a later node: a cycle can not be written
-        with self.assertRaisesRegex(modelfile.ModelFileError, r"g.cimvp: byte \d+: node 2 \(add\) inputs\[1\].*expected 0..2, got 3"):
+        with self.assertRaisesRegex(modelfile.ModelFileError,
+                                    r"g.cimvp: byte \d+: node 2 \(add\) inputs\[1\].*expected 0..2, got 3"):
             modelfile.from_bytes(unchecked_bytes(m), "g.cimvp")
         m = mk()
         m.layers[2].inputs = [1, 1]   # node 1's output (node 0's) is 6x8x8 too, but then node 1 is unused
-        self.assert_refused(m, r"g.cimvp: node 1 \(conv\): inputs: the output of node 1 \(conv\) is used by no later node")
+        self.assert_refused(m, r"g.cimvp: node 1 \(conv\): inputs: the output of node 1 \(conv\) is used by no "
+                               r"later node")
         m = mk()
         m.layers[3].stride = 2        # the concat's second input becomes 4x4x4
-        self.assert_refused(m, r"g.cimvp: node 4 \(concat\): inputs: expected inputs of one height and width 8x8, input 1 is 4x4x4")
+        self.assert_refused(m, r"g.cimvp: node 4 \(concat\): inputs: expected inputs of one height and width 8x8, "
+                               r"input 1 is 4x4x4")
         m = mk()
         m.layers[2].mult = np.array([2**31 - 1, 2**31 - 1], np.int32)
         m.layers[2].bias = np.array([2**62, 0], np.int64)
@@ -579,7 +583,8 @@ class GraphNetworkTest(unittest.TestCase):
         self.assert_refused(m, r"node 6 \(add\): pool: expected 0, 1 or 2 on an add node")
         m = mk()
         m.layers.append(tensor_node(KIND_POOL, [8], (4, 1, 1), 4, [1], [0]))
-        self.assert_refused(m, r"node 7 \(fc\): relu: expected 1|node 8 \(pool\): kind: expected the last node to be a conv or fc")
+        self.assert_refused(m, r"node 7 \(fc\): relu: expected 1|node 8 \(pool\): kind: expected the last node to be "
+                               r"a conv or fc")
         m = mk()
         m.layers[3].in_c = 5
         m.layers[3].weights = np.zeros((4, 2), np.int8)

@@ -206,7 +206,6 @@ class INode:
         self.act = None          # fused clamp (lo, hi)
         self.pool = None         # fused window pool (kind, size, stride)
         self.dead = False
-        self.stat_tid = out      # the tensor whose values calibrate the output (before a fused pool)
 
 
 class Graph:
@@ -229,11 +228,8 @@ class Graph:
         self.nodes.append(n)
         return n
 
-    def consumers(self, tid):
-        return [n for n in self.nodes if not n.dead and tid in n.inputs]
 
-
-def _ints(v, n, what):
+def _ints(v):
     """An ints attribute as a list of Python ints (None when absent); a value of another type is returned
     as a list that no check accepts."""
     if v is None:
@@ -542,7 +538,7 @@ class Builder:
         else:
             self.ctx.refuse(nd, "shape", f"a reshape of each image to a vector [N, {total}]", dims)
 
-    def weights(self, nd, k, shape_what):
+    def weights(self, nd, k):
         """(float weights or None, (w_int, s_w) or None) of a weight input."""
         v = self.value(nd, k, ("const", "dq"))
         if v[0] == "const":
@@ -555,7 +551,7 @@ class Builder:
 
     def op_Conv(self, nd):
         t = self.tensor_of(nd, 0)
-        wf, wq = self.weights(nd, 1, "weights")
+        wf, wq = self.weights(nd, 1)
         M = (wf if wf is not None else wq[1]).shape[0] if (wf if wf is not None else wq[1]).ndim else 0
         n = self.conv(nd, t, wf, wq, self.bias(nd, 2, max(M, 1), wq))
         self.set_out(nd, ("t", n.out))
@@ -586,16 +582,16 @@ class Builder:
         if G < 1 or Cg * G != C or M % G:
             ctx.refuse(nd, "group", f"a divisor of the {C} input and {M} output channels matching weights "
                                     f"of C/group input channels", f"group {G} with weights {wshape}")
-        ks = _ints(a.get("kernel_shape"), 2, "kernel_shape")
+        ks = _ints(a.get("kernel_shape"))
         if ks is not None and ks != [kh, kw]:
             ctx.refuse(nd, "kernel_shape", f"the weights' {kh}x{kw}", ks)
         if kh != kw:
             ctx.refuse(nd, "kernel_shape", "a square kernel", f"{kh}x{kw}")
         k = kh
-        dil = _ints(a.get("dilations"), 2, "dilations") or [1, 1]
+        dil = _ints(a.get("dilations")) or [1, 1]
         if any(d != 1 for d in dil):
             ctx.refuse(nd, "dilations", "1", dil)
-        strides = _ints(a.get("strides"), 2, "strides") or [1, 1]
+        strides = _ints(a.get("strides")) or [1, 1]
         if len(strides) != 2 or strides[0] != strides[1] or not 1 <= strides[0] <= MAX_STRIDE:
             ctx.refuse(nd, "strides", f"equal strides 1..{MAX_STRIDE}", strides)
         s = strides[0]
@@ -618,7 +614,7 @@ class Builder:
         a, ctx = nd.attrs, self.ctx
         auto = a.get("auto_pad", "NOTSET")
         if auto in ("NOTSET", "VALID"):
-            pads = _ints(a.get("pads"), 4, "pads") or [0, 0, 0, 0]
+            pads = _ints(a.get("pads")) or [0, 0, 0, 0]
             if auto == "VALID" and any(pads):
                 ctx.refuse(nd, "pads", "none with auto_pad VALID", pads)
         elif auto in ("SAME_UPPER", "SAME_LOWER"):
@@ -663,7 +659,7 @@ class Builder:
             ctx.refuse(nd, "transA", "0", a.get("transA"))
         tb = int(a.get("transB", 0))
         alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
-        wf, wq = self.weights(nd, 1, "weights")
+        wf, wq = self.weights(nd, 1)
         arr = wf if wf is not None else wq[1]
         if arr.ndim != 2:
             ctx.refuse(nd, "B", "a 2-D weight matrix", list(arr.shape))
@@ -694,7 +690,7 @@ class Builder:
         if not t.flat:
             self.ctx.refuse(nd, "input A", "a vector per image (Flatten or Reshape the map first)",
                             f"a {t.shape} map")
-        wf, wq = self.weights(nd, 1, "weights")
+        wf, wq = self.weights(nd, 1)
         arr = wf if wf is not None else wq[1]
         if arr.ndim != 2:
             self.ctx.refuse(nd, "B", "a 2-D weight matrix", list(arr.shape))
@@ -730,7 +726,7 @@ class Builder:
     def act(self, nd, lo, hi):
         t = self.tensor_of(nd, 0)
         if not lo <= hi:
-            self.ctx.refuse(nd, "min", f"min <= max", f"min {lo}, max {hi}")
+            self.ctx.refuse(nd, "min", "min <= max", f"min {lo}, max {hi}")
         n = self.g.add("act", nd, [t.tid], t.shape, flat=t.flat, lo=lo, hi=hi)
         self.set_out(nd, ("t", n.out))
 
@@ -755,22 +751,22 @@ class Builder:
         t = self.tensor_of(nd, 0)
         if t.flat:
             ctx.refuse(nd, "input", "an N x C x H x W map", "a flattened vector")
-        ks = _ints(a.get("kernel_shape"), 2, "kernel_shape")
+        ks = _ints(a.get("kernel_shape"))
         if not ks or len(ks) != 2 or ks[0] != ks[1] or not 1 <= ks[0] <= MAX_POOL:
             ctx.refuse(nd, "kernel_shape", f"a square window of 1..{MAX_POOL}", ks)
-        strides = _ints(a.get("strides"), 2, "strides") or [1, 1]
+        strides = _ints(a.get("strides")) or [1, 1]
         if len(strides) != 2 or strides[0] != strides[1] or not 1 <= strides[0] <= MAX_POOL:
             ctx.refuse(nd, "strides", f"equal strides 1..{MAX_POOL}", strides)
         if int(a.get("ceil_mode", 0)):
             ctx.refuse(nd, "ceil_mode", "0", a.get("ceil_mode"))
-        dil = _ints(a.get("dilations"), 2, "dilations") or [1, 1]
+        dil = _ints(a.get("dilations")) or [1, 1]
         if any(d != 1 for d in dil):
             ctx.refuse(nd, "dilations", "1", dil)
         if int(a.get("storage_order", 0)):
             ctx.refuse(nd, "storage_order", "0", a.get("storage_order"))
         if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
             ctx.refuse(nd, "auto_pad", "NOTSET or VALID (pooling without padding)", a.get("auto_pad"))
-        pads = _ints(a.get("pads"), 4, "pads") or [0, 0, 0, 0]
+        pads = _ints(a.get("pads")) or [0, 0, 0, 0]
         if any(pads):
             ctx.refuse(nd, "pads", "0 (the platform pools without padding)", pads)
         C, H, W = t.shape
@@ -1208,7 +1204,8 @@ class Quantizer:
             ctx.refuse(L.onode, "output", "the graph's output to be a Conv, Gemm or MatMul output without "
                                           "activation or pooling (the logits)", f"the output of {L.op}")
         if L.op == "conv" and g.tensors[L.out].shape[1:] != (1, 1):
-            ctx.refuse(L.onode, "output", "one vector of logits (a 1x1 map)", "x".join(map(str, g.tensors[L.out].shape)))
+            ctx.refuse(L.onode, "output", "one vector of logits (a 1x1 map)",
+                       "x".join(map(str, g.tensors[L.out].shape)))
         for nd in self.nodes:
             if nd.op == "conv" and nd.p["pad"]:
                 t = g.tensors[_base(g, nd.inputs[0])]
@@ -1304,7 +1301,7 @@ class Quantizer:
             _, ints, scale, _, _ = nd.p["wq"]
             M = ints.shape[0]
             w_int = ints.reshape(M, -1).astype(np.int64)
-            s_w = np.broadcast_to(scale.astype(np.float64), (M,)).copy() if scale.size > 1 else np.full(M, float(scale[0]))
+            s_w = scale.astype(np.float64).reshape(-1) if scale.size > 1 else np.full(M, float(scale[0]))
         alpha = s_w * s_x
         beta = nd.p["b"] - alpha * z_x * w_int.sum(axis=1)
         last = nd is self.last

@@ -8,7 +8,7 @@ comments. Nor has it grouped convolutions other than depthwise ones: such a conv
 as G plain conv records of one group each (in = C/G channels, out = M/G), the same MACs."""
 import re
 
-from .modelfile import KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, POOL_GLOBAL, POOL_MAX, POOL_NONE, IntLayer
+from .modelfile import KIND_ADD, KIND_CONCAT, KIND_FC, POOL_GLOBAL, POOL_MAX, POOL_NONE, IntLayer
 
 
 class TraceError(ValueError):

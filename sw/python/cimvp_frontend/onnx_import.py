@@ -147,13 +147,27 @@ def parse(data, path):
     return m
 
 
+# What an unsupported operator usually comes from, said after the refusal.
+_HINTS = {
+    "Shape": "x.view(x.size(0), -1) exported with a dynamic batch: flatten with torch.flatten(x, 1), or "
+             "export without dynamic_axes",
+    "Gather": "see Shape", "Unsqueeze": "see Shape",
+    "Softmax": "export the logits (the network before its softmax)",
+    "LogSoftmax": "export the logits (the network before its softmax)",
+    "Sub": "an input normalization: give it as --input-scale and --input-offset and leave it out of the graph",
+    "Div": "an input normalization: give it as --input-scale and --input-offset and leave it out of the graph",
+    "Mul": "an input scaling: give it as --input-scale and leave it out of the graph",
+}
+
+
 def check_operators(ctx, nodes):
     """Every node's op type is supported (the first thing checked, before any other work)."""
     for nd in nodes:
         if nd.proto.domain not in ("", "ai.onnx") or nd.op not in ALL_OPS:
             dom = f" of domain '{nd.proto.domain}'" if nd.proto.domain not in ("", "ai.onnx") else ""
+            hint = f" ({_HINTS[nd.op]})" if nd.op in _HINTS and not dom else ""
             raise Refused(f"{ctx.path}: {nd.label()}: op_type: expected one of the supported operators "
-                          f"{supported_list()}, got '{nd.op}'{dom}")
+                          f"{supported_list()}, got '{nd.op}'{dom}{hint}")
 
 
 def read_attributes(ctx, nd):

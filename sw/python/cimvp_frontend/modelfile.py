@@ -245,6 +245,16 @@ def check_graph(model: IntModel, fail):
     """The version 3 checks of docs/model-format.md that span nodes; fail(node index or None, field, message)."""
     n = len(model.layers)
     used = [False] * (n + 1)
+    if not 1 <= model.in_bits <= 8:
+        fail(None, "in_bits", f"expected 1..8, got {model.in_bits}")
+    for i, N in enumerate(model.layers):
+        last = i == n - 1
+        bits_lo = 0 if isinstance(N, IntLayer) and last else 1
+        bits_hi = 0 if isinstance(N, IntLayer) and last else 8
+        if not bits_lo <= N.a_out_bits <= bits_hi:
+            fail(i, "a_out_bits", f"expected {bits_lo}..{bits_hi}, got {N.a_out_bits}")
+        if isinstance(N, IntLayer) and not 1 <= N.a_in_bits <= 8:
+            fail(i, "a_in_bits", f"expected 1..8, got {N.a_in_bits}")
     for i, N in enumerate(model.layers):
         ins = node_inputs(model, i)
         for j in ins:

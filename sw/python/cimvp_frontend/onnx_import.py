@@ -883,6 +883,9 @@ class Builder:
         return s, (np.zeros(1) if z is None else z.astype(np.float64)), zdt
 
     def annotate(self, tid, sz, nd):
+        base = self.g.tensors[_base(self.g, tid)]
+        if base.annot is not None and math.isclose(base.annot[0], sz[0], rel_tol=1e-6) and base.annot[1] == sz[1]:
+            return tid  # a flattened view of a tensor that has this scale already
         t = self.g.tensors[tid]
         if t.annot is None and tid != self.g.image and getattr(t, "alias_of", None) is None:
             t.annot = sz
@@ -1167,8 +1170,8 @@ def choose_range(values, lo, hi, nonneg, bits=ACT_BITS):
     lo, hi = min(lo, 0.0), max(hi, 0.0)
     if nonneg:
         lo = 0.0
-    if hi - lo <= 0:
-        return lo, lo + 1e-6
+    if hi - lo <= 1e-12:
+        return lo, lo + 1.0  # a constant tensor (a dead ReLU): every code is the same, any scale will do
     best, best_err = (lo, hi), None
     for frac in torch.linspace(0.3, 1.0, 57).tolist():
         a, b = lo * frac, hi * frac

@@ -289,13 +289,14 @@ def qdq_graph(rng, variant="qdq", act_zp=0, w_dtype=np.int8, w_zp=0, act_zp_dtyp
     return m, dict(w1=w1, w2=w2, s1=s1, sw1=sw1, b1=b1)
 
 
-def qdq_reference(images, p):
-    """The QDQ graph's float semantics in numpy: per-channel int8 conv, requantize at s1, pool, fc."""
+def qdq_reference(images, p, lo=0, hi=255):
+    """The QDQ graph's float semantics in numpy: per-channel int8 conv, requantize at s1 (codes lo..hi with
+    zero point 0), pool, fc."""
     x = torch.as_tensor(images).double() / 255.0
     w = torch.as_tensor(p["w1"].astype(np.float64) * p["sw1"].astype(np.float64)[:, None, None, None])
     b = torch.as_tensor(p["b1"] * p["sw1"].astype(np.float64) / 255.0)
     c = F.conv2d(x, w, b, padding=1)
-    q = torch.clamp(torch.round(c / p["s1"]), 0, 255) * p["s1"]
+    q = torch.clamp(torch.round(c / p["s1"]), lo, hi) * p["s1"]
     q = F.max_pool2d(q, 2)
     return q.flatten(1) @ torch.as_tensor(p["w2"].T.astype(np.float64) * 0.001)
 
@@ -326,6 +327,17 @@ class QuantizedGraphTest(unittest.TestCase):
         images = np.random.default_rng(2).integers(0, 256, size=(200, 1, 28, 28)).astype(np.uint8)
         pred = engine.predict(engine.run(im, images)).numpy()
         ref = qdq_reference(images, p).argmax(1).numpy()
+        self.assertGreaterEqual(float((pred == ref).mean()), 0.97)
+
+    def test_int8_activations_are_the_same_codes_shifted_by_128(self):
+        """Signed activations (int8, zero point 0): stored as uint8 codes with zero point 128."""
+        m, p = qdq_graph(np.random.default_rng(11), act_zp_dtype=np.int8)
+        imp = onnx_import.Importer(self.save(m, "s.onnx"))
+        im = imp.quantize(None)
+        self.assertEqual(imp.g.tensors[imp.g.nodes[0].out].quant[1], 128.0)
+        images = np.random.default_rng(12).integers(0, 256, size=(200, 1, 28, 28)).astype(np.uint8)
+        pred = engine.predict(engine.run(im, images)).numpy()
+        ref = qdq_reference(images, p, -128, 127).argmax(1).numpy()
         self.assertGreaterEqual(float((pred == ref).mean()), 0.97)
 
     def test_qlinear_graph_gives_the_same_integer_network(self):

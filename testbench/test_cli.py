@@ -999,6 +999,104 @@ class Replay(unittest.TestCase):
         self.assertGreater(r["cycles"], 0)
 
 
+class Import(unittest.TestCase):
+    """cimvp import (docs/import.md): the subcommand runs the Python front end; an imported network runs on
+    the platform and its logits digest equals the front end's integer engine's (the expected-results file
+    the import writes beside the model)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        sys.path.insert(0, os.path.join(SOURCE, "sw", "python"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def import_model(self, onnx_path, out, *extra):
+        code, text = run("import", onnx_path, "--out", out, "--calib-count", "300", "--eval-count", "200", *extra)
+        self.assertEqual(code, 0, text)
+        with open(os.path.splitext(out)[0] + ".expected.json") as f:
+            return json.load(f), text
+
+    def run_and_compare(self, model_path, expected):
+        out = model_path + ".json"
+        code, text = run("run", "--model", model_path, "--limit", "200", "--json", out, "--quiet")
+        if code == 2 and "version" in text:
+            self.skipTest("the platform's loader does not read model format v3 here: " + text.strip()[-200:])
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            r = json.load(f)
+        self.assertEqual(r["agreement"], 1.0)
+        self.assertEqual(r["logits_fnv1a64"], expected["logits_fnv1a64"])   # bit for bit, 200 images
+        self.assertIn("matches the PyTorch fake-quant model", text)
+        self.assertAlmostEqual(r["accuracy"], expected["accuracy"], places=9)
+
+    def test_help_and_missing_python(self):
+        code, out = run("import", "--help")
+        self.assertEqual(code, 0, out)
+        self.assertIn("--trace-out", out)
+        self.assertIn("import", run("--help")[1])
+        p = subprocess.run([CIMVP, "import", "x.onnx", "--out", "x.cimvp"], capture_output=True, text=True,
+                           env=dict(os.environ, CIMVP_PYTHON="/nonexistent/python3"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("needs Python 3 with the onnx package: /nonexistent/python3 is not an executable", p.stderr)
+        fake = self.path("no_onnx")
+        os.makedirs(os.path.join(fake, "onnx"), exist_ok=True)
+        with open(os.path.join(fake, "onnx", "__init__.py"), "w") as f:
+            f.write("raise ImportError('no onnx here')\n")
+        p = subprocess.run([CIMVP, "import", "x.onnx", "--out", self.path("x.cimvp")], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=fake))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("cimvp import needs the Python package onnx: apt-get install python3-onnx", p.stderr)
+
+    def test_unsupported_operator_exits_two_naming_file_node_and_op(self):
+        import onnx
+        from onnx import TensorProto, helper
+        g = helper.make_graph([helper.make_node("Softmax", ["image"], ["y"], name="sm")], "g",
+                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+        path = self.path("softmax.onnx")
+        onnx.save(helper.make_model(g), path)
+        code, text = run("import", path, "--out", self.path("softmax.cimvp"))
+        self.assertEqual(code, 2, text)
+        self.assertIn(f"{path}: node 'sm' (Softmax): op_type: expected one of the supported operators Conv,", text)
+        self.assertNotIn("Traceback", text)
+
+    def test_imported_chain_runs_bit_exact_on_the_platform(self):
+        """A plain chain (format v1): runs on today's platform, digest equal to the front end's."""
+        import torch
+        import torch.nn as nn
+        torch.manual_seed(1)
+        net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(),
+                            nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 10)).eval()
+        path = self.path("chain.onnx")
+        torch.onnx.export(net, torch.zeros(1, 1, 28, 28), path, opset_version=13)
+        expected, text = self.import_model(path, self.path("chain.cimvp"))
+        self.assertIn("format v1", text)
+        self.run_and_compare(self.path("chain.cimvp"), expected)
+
+    def test_imported_graph_runs_bit_exact_on_the_platform(self):
+        """Every operator (format v3: depthwise and grouped convs, add, concat, global average): needs the
+        platform's format v3 support."""
+        import torch
+        import test_import
+        torch.manual_seed(0)
+        path = self.path("every.onnx")
+        test_import.export_every_op(path, test_import.EveryOp())
+        expected, text = self.import_model(path, self.path("every.cimvp"), "--trace-out", self.path("every.trace"))
+        self.assertIn("format v3", text)
+        code, out = run("run", "--trace", self.path("every.trace"), "--json", self.path("trace.json"))
+        self.assertEqual(code, 0, out)
+        with open(self.path("trace.json")) as f:
+            self.assertEqual(json.load(f)["agreement"], 1.0)
+        self.run_and_compare(self.path("every.cimvp"), expected)
+
+
 def replace_info(body, info_text):
     """A recording body (docs/record-format.md) with its info JSON replaced."""
     (n_cfg,) = struct.unpack_from("<I", body, 0)

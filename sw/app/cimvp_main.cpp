@@ -47,6 +47,9 @@ commands:
           SS, DS, C-SS, C-DS, Act, Wgt, FXP at N = 2, 2.5, 3, 4, and accuracy with a model
   convert write a model with its PE-array layers stored as SWIS groups (model format v2),
           with the storage per group and per layer against int8; `cimvp run` runs the groups
+  import  an ONNX network (float, quantized post-training on calibration images, or already
+          quantized with QDQ) to a model file, and with --trace-out to a workload trace
+          (docs/import.md; runs the Python front end: python3 with the onnx package)
 
 waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals, and F.gtkw
 beside it: gtkwave F.gtkw) with --vcd-from/--vcd-to T, and run also --vcd-layer L and
@@ -73,6 +76,7 @@ int sc_main(int argc, char* argv[]) {
         if (cmd == "replay") return replay_command(args);
         if (cmd == "swis") return swis_command(args);
         if (cmd == "convert") return convert_command(args);
+        if (cmd == "import") return import_command(args);
         std::fprintf(stderr, "cimvp: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
         return kExitUsage;
     } catch (const po::error& e) {

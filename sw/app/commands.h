@@ -17,5 +17,6 @@ int replay_command(const Args& args);   // replay: a recorded command stream, wi
 int info_command(const Args& args);     // info: the effective configuration and address map
 int swis_command(const Args& args);     // swis: the SWIS report of a trace or a model
 int convert_command(const Args& args);  // convert: a model with SWIS groups stored (format v2)
+int import_command(const Args& args);   // import: an ONNX network to a model file (the Python front end)
 
 }  // namespace cimvp::cli

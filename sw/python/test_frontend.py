@@ -15,7 +15,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from cimvp_frontend import engine, modelfile, numerics as nx  # noqa: E402
-from cimvp_frontend.modelfile import KIND_CONV, KIND_FC, POOL_AVG, POOL_MAX, IntLayer, IntModel  # noqa: E402
+from cimvp_frontend.modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, POOL_AVG,  # noqa: E402
+                                      POOL_GLOBAL, POOL_MAX, IntLayer, IntModel, TensorNode)
 
 torch.set_num_threads(1)
 T = torch.tensor
@@ -401,6 +402,221 @@ class ModelFileTest(unittest.TestCase):
             modelfile.from_bytes(bad)
         with self.assertRaises(modelfile.ModelFileError):
             modelfile.from_bytes(data[:-40] + data[-16:])
+
+
+def conv_node(rng, inputs, in_c, h, w, out_c, k=3, stride=1, padding=1, groups=1, relu=1, pool=0, shift=12,
+              mult_x=False):
+    L = IntLayer(kind=KIND_CONV, in_c=in_c, in_h=h, in_w=w, out_c=out_c, kernel=k, stride=stride, padding=padding,
+                 a_in_bits=8, w_bits=8, relu=relu, a_out_bits=8 if relu else 0, shift=shift if relu else 0,
+                 pool=POOL_MAX if pool else 0, pool_size=pool, pool_stride=pool, groups=groups, inputs=inputs)
+    L.weights = rng.integers(-128, 128, size=(out_c, L.K)).astype(np.int8)
+    L.bias = rng.integers(-2**20, 2**20, size=out_c)
+    L.mult = rng.integers(1, 2**10, size=out_c).astype(np.int32)
+    L.mult_x = (rng.integers(-50, 50, size=out_c) if mult_x else np.zeros(out_c)).astype(np.int32)
+    return L
+
+
+def tensor_node(kind, inputs, shape, out_c, mult, bias, shift=4, pool=0, size=0, stride=0):
+    c, h, w = shape
+    return TensorNode(kind=kind, inputs=inputs, in_c=c, in_h=h, in_w=w, out_c=out_c, a_out_bits=8, shift=shift,
+                      pool=pool, pool_size=size, pool_stride=stride, mult=np.array(mult, np.int32),
+                      bias=np.array(bias, np.int64))
+
+
+def graph_model(rng):
+    """A residual, multi-branch graph: conv, depthwise and grouped convs, add, concat, pools, fc."""
+    m = IntModel(name="graph-test", scheme="int8", in_c=3, in_h=8, in_w=8, in_bits=8, num_classes=4)
+    m.layers = [
+        conv_node(rng, [0], 3, 8, 8, 6),                                   # node 0: 6x8x8
+        conv_node(rng, [1], 6, 8, 8, 6, groups=6, mult_x=True),           # node 1: depthwise
+        tensor_node(KIND_ADD, [1, 2], (6, 8, 8), 6, [3, 5], [-40, 7]),    # node 2: residual add
+        conv_node(rng, [3], 6, 8, 8, 4, k=1, padding=0, groups=2),        # node 3: grouped 1x1
+        tensor_node(KIND_CONCAT, [3, 4], (6, 8, 8), 10, [1, 2], [0, -3], shift=1, pool=POOL_MAX, size=2,
+                    stride=2),                                            # node 4: 10x4x4
+        tensor_node(KIND_POOL, [5], (10, 4, 4), 10, [1], [0], shift=0, pool=POOL_AVG, size=2, stride=2),
+        tensor_node(KIND_POOL, [6], (10, 2, 2), 10, [9], [5], shift=3, pool=POOL_GLOBAL),  # node 6: 10x1x1
+        conv_node(rng, [7], 10, 1, 1, 4, k=1, padding=0, relu=0),        # node 7: logits
+    ]
+    m.layers[-1].kind = KIND_FC
+    return m
+
+
+def unchecked_bytes(model):
+    """The writer's bytes without its graph checks: files the reader must refuse."""
+    keep = modelfile.check_graph
+    modelfile.check_graph = lambda *a: None
+    try:
+        return modelfile.to_bytes(model)
+    finally:
+        modelfile.check_graph = keep
+
+
+class GraphNetworkTest(unittest.TestCase):
+    def test_graph_round_trips_as_version_3(self):
+        m = graph_model(np.random.default_rng(30))
+        data = modelfile.to_bytes(m)
+        self.assertEqual(int.from_bytes(data[8:12], "little"), 3)
+        back = modelfile.from_bytes(data)
+        self.assertEqual(modelfile.to_bytes(back), data)
+        self.assertEqual([type(n).__name__ for n in back.layers], [type(n).__name__ for n in m.layers])
+        self.assertEqual([n.inputs for n in back.layers], [n.inputs for n in m.layers])
+        self.assertEqual(back.layers[1].groups, 6)
+        x = np.random.default_rng(31).integers(0, 256, size=(5, 3, 8, 8))
+        self.assertTrue(torch.equal(engine.run(m, x), engine.run(back, x)))
+
+    def test_chain_stays_version_1_and_grouped_chain_is_version_3(self):
+        rng = np.random.default_rng(32)
+        m = small_model(rng, False)
+        v1 = modelfile.to_bytes(m)
+        for i, L in enumerate(m.layers):
+            L.inputs = [i]  # naming the chain's inputs explicitly changes nothing
+        self.assertEqual(modelfile.to_bytes(m), v1)
+        self.assertEqual(int.from_bytes(v1[8:12], "little"), 1)
+        m = IntModel(name="g", scheme="int8", in_c=4, in_h=4, in_w=4, num_classes=2)
+        m.layers = [conv_node(rng, None, 4, 4, 4, 4, groups=2),
+                    conv_node(rng, None, 4, 4, 4, 2, k=4, padding=0, relu=0)]
+        data = modelfile.to_bytes(m)
+        self.assertEqual(int.from_bytes(data[8:12], "little"), 3)
+        self.assertEqual(modelfile.from_bytes(data).layers[1].inputs, [1])
+
+    def test_grouped_conv_runs_in_blocks_through_the_tiled_path(self):
+        """The fast grouped convolution equals the blocks of block-diagonal matrices read through the ADC
+        path (lossless), and both equal a per-group integer convolution; Sx is the block's input sum."""
+        rng = np.random.default_rng(33)
+        for groups, in_c, out_c, k, rows in ((8, 8, 8, 3, 20), (4, 8, 12, 3, 128), (2, 6, 4, 1, 3), (3, 3, 6, 5, 16)):
+            L = conv_node(rng, [0], in_c, 7, 6, out_c, k=k, padding=k // 2, stride=1 + (k == 5), groups=groups,
+                          mult_x=True, shift=20)
+            hw = engine.Hardware(rows=rows, cell_bits=1, dac_bits=1, adc_bits=8)
+            x = T(rng.integers(0, 256, size=(3, in_c, 7, 6)))
+            fast = engine.layer_forward(x, L, hw)
+            tiled = engine.layer_forward(x, L, hw, force_tiled=True)
+            self.assertTrue(torch.equal(fast, tiled), (groups, in_c, out_c, k, rows))
+            Cg, Mg, Kg = in_c // groups, out_c // groups, L.K
+            Gb = max(1, rows // Kg)
+            w = T(L.weights.astype(np.int64)).view(out_c, Cg, k, k).double()
+            acc = F.conv2d(x.double(), w, stride=L.stride, padding=L.padding, groups=groups).round().long()
+            ones = torch.ones(in_c, 1, k, k, dtype=torch.float64)
+            win = F.conv2d(x.double(), ones, stride=L.stride, padding=L.padding, groups=in_c).round().long()
+            sx = torch.zeros_like(acc)
+            for m in range(out_c):
+                b = (m // Mg) // Gb
+                c0, c1 = b * Gb * Cg, min(groups, (b + 1) * Gb) * Cg
+                sx[:, m] = win[:, c0:c1].sum(1)
+            col = lambda a: T(np.asarray(a).astype(np.int64)).view(1, -1, 1, 1)  # noqa: E731
+            v = acc * col(L.mult) + sx * col(L.mult_x) + col(L.bias)
+            want = torch.clamp(nx.round_half_up_shift(v, L.shift), 0, 255)
+            self.assertTrue(torch.equal(fast, want), (groups, in_c, out_c, k, rows))
+
+    def test_grouped_conv_on_a_lossy_adc_matches_the_scalar_reference_per_block(self):
+        rng = np.random.default_rng(34)
+        L = conv_node(rng, [0], 6, 3, 3, 6, k=3, padding=1, groups=6, shift=10)
+        L.a_in_bits, L.w_bits = 4, 4
+        L.weights = rng.integers(-8, 8, size=(6, 9)).astype(np.int8)
+        hw = engine.Hardware(rows=20, cell_bits=2, dac_bits=2, adc_bits=3, frac_bits=8)  # not lossless
+        x = T(rng.integers(0, 16, size=(2, 6, 3, 3)))
+        got = engine.layer_forward(x, L, hw, force_tiled=True)
+        blocks = engine.group_blocks(L, hw)
+        self.assertEqual(blocks, [(0, 2), (2, 4), (4, 6)])  # 2 groups of 9 rows in a 20-row tile
+        acc = []
+        for g0, g1 in blocks:
+            vec = engine.im2col(x[:, g0:g1], L)
+            wb = engine.block_weights(L, g0, g1)
+            self.assertEqual(int(wb[0, 9:].abs().sum()), 0)
+            acc.append(T(ref_matrix(vec.tolist(), wb.tolist(), 4, 4, False, 0, hw)))
+        acc = torch.cat(acc, 1)
+        v = acc * T(L.mult.astype(np.int64)) + T(L.bias)
+        want = torch.clamp(nx.round_half_up_shift(v, L.shift), 0, 255).view(2, 3, 3, 6).permute(0, 3, 1, 2)
+        self.assertTrue(torch.equal(got, want))
+        with self.assertRaisesRegex(engine.ContractError, "lossy ADC"):
+            engine.layer_forward(x, L, hw)
+
+    def test_tensor_nodes(self):
+        x0 = T([[[[0, 3], [255, 10]]]])
+        x1 = T([[[[1, 2], [3, 4]]]])
+        add = tensor_node(KIND_ADD, [1, 2], (1, 2, 2), 1, [3, -2], [-5, 1], shift=1)
+        # (3 x0 - 5) + (-2 x1 + 1): -6, 1, 755, 18 -> /2 half up: -3 -> 0, 0.5 -> 1, 377.5 -> 378 -> 255, 9
+        self.assertEqual(engine.tensor_forward([x0, x1], add).flatten().tolist(), [0, 1, 255, 9])
+        cat = tensor_node(KIND_CONCAT, [1, 2], (1, 2, 2), 2, [1, 2], [0, 1], shift=0)
+        self.assertEqual(engine.tensor_forward([x0, x1], cat).tolist(), [[[[0, 3], [255, 10]], [[3, 5], [7, 9]]]])
+        gap = tensor_node(KIND_POOL, [1], (1, 2, 2), 1, [1], [2], shift=2, pool=POOL_GLOBAL)
+        self.assertEqual(engine.tensor_forward([x0], gap).tolist(), [[[[68]]]])  # (268 + 2) / 4 = 67.5 -> 68
+        avg = tensor_node(KIND_POOL, [1], (1, 2, 2), 1, [1], [0], shift=0, pool=POOL_AVG, size=2, stride=2)
+        self.assertEqual(engine.tensor_forward([x1], avg).item(), 3)  # 10 / 4 = 2.5 -> 3
+        mx = tensor_node(KIND_POOL, [1], (1, 2, 2), 1, [2], [0], shift=0, pool=POOL_MAX, size=2, stride=2)
+        self.assertEqual(engine.tensor_forward([x0], mx).item(), 255)  # 510 clamps before pooling
+
+    def assert_refused(self, model, pattern):
+        with self.assertRaisesRegex(modelfile.ModelFileError, pattern):
+            modelfile.from_bytes(unchecked_bytes(model), "g.cimvp")
+        with self.assertRaisesRegex(modelfile.ModelFileError, pattern.replace("g.cimvp: ", "")):
+            modelfile.to_bytes(model)
+
+    def test_reader_and_writer_refuse_bad_graphs(self):
+        mk = lambda: graph_model(np.random.default_rng(35))  # noqa: E731
+        m = mk()
+        m.layers[2].inputs = [1, 3]   # a later node: a cycle can not be written
+        with self.assertRaisesRegex(modelfile.ModelFileError,
+                                    r"g.cimvp: byte \d+: node 2 \(add\) inputs\[1\].*expected 0..2, got 3"):
+            modelfile.from_bytes(unchecked_bytes(m), "g.cimvp")
+        m = mk()
+        m.layers[2].inputs = [1, 1]   # node 1's output (node 0's) is 6x8x8 too, but then node 1 is unused
+        self.assert_refused(m, r"g.cimvp: node 1 \(conv\): inputs: the output of node 1 \(conv\) is used by no "
+                               r"later node")
+        m = mk()
+        m.layers[3].stride = 2        # the concat's second input becomes 4x4x4
+        self.assert_refused(m, r"g.cimvp: node 4 \(concat\): inputs: expected inputs of one height and width 8x8, "
+                               r"input 1 is 4x4x4")
+        m = mk()
+        m.layers[2].mult = np.array([2**31 - 1, 2**31 - 1], np.int32)
+        m.layers[2].bias = np.array([2**62, 0], np.int64)
+        self.assert_refused(m, r"g.cimvp: node 2 \(add\): mult: post-processing could overflow")
+        m = mk()
+        m.layers[1].col_mult = np.ones((1, 6), np.int32)
+        m.layers[1].rows_per_tile = 9
+        self.assert_refused(m, r"node 1 \(conv\): groups: a grouped conv \(groups 6\) has no binary weights, col_mult")
+        m = mk()
+        m.layers[6].pool = POOL_GLOBAL
+        m.layers[6].kind = KIND_ADD
+        m.layers[6].inputs = [6, 6]
+        m.layers[6].mult = np.array([1, 1], np.int32)
+        m.layers[6].bias = np.array([0, 0], np.int64)
+        self.assert_refused(m, r"node 6 \(add\): pool: expected 0, 1 or 2 on an add node")
+        m = mk()
+        m.layers.append(tensor_node(KIND_POOL, [8], (4, 1, 1), 4, [1], [0]))
+        self.assert_refused(m, r"node 7 \(fc\): a_out_bits: expected 1..8, got 0")
+        m.layers[7].relu, m.layers[7].a_out_bits = 1, 8
+        self.assert_refused(m, r"node 8 \(pool\): kind: expected the last node to be a conv or fc")
+        m = mk()
+        m.layers[3].in_c = 5
+        m.layers[3].weights = np.zeros((4, 2), np.int8)
+        with self.assertRaisesRegex(modelfile.ModelFileError, r"node 3 \(conv\): groups: expected a divisor of in_c 5"):
+            modelfile.from_bytes(unchecked_bytes(m), "g.cimvp")
+
+
+class GraphReaderFuzzTest(unittest.TestCase):
+    def test_mutated_version_3_files_raise_model_file_errors_only(self):
+        """1000 seeded mutations of a v3 file, checksum fixed so that the field checks are reached: the reader
+        returns a model or raises ModelFileError, nothing else."""
+        data = modelfile.to_bytes(graph_model(np.random.default_rng(30)))
+        rng = random.Random(5)
+        loaded = 0
+        for it in range(1000):
+            b = bytearray(data[:-16])
+            for _ in range(rng.randint(1, 4)):
+                i = rng.randrange(len(b))
+                if rng.random() < 0.5:
+                    b[i] = rng.randrange(256)
+                else:
+                    b[i:i + 4] = rng.choice([0, 1, 2, 3, 7, 255, 2**31, 2**32 - 1]).to_bytes(4, "little")
+            if rng.random() < 0.2:
+                b = b[:rng.randrange(len(b))]
+            raw = bytes(b) + nx.fnv1a64(bytes(b)).to_bytes(8, "little") + b"CIMVPEND"
+            try:
+                modelfile.from_bytes(raw, "f.cimvp")
+                loaded += 1
+            except modelfile.ModelFileError as e:
+                self.assertIn("f.cimvp", str(e))
+        self.assertLess(loaded, 1000)
 
 
 class FakeQuantAgreementTest(unittest.TestCase):

@@ -1,5 +1,5 @@
 """The integer fake-quant reference: docs/numerics.md ("Matrix layer" through
-"Networks") on int64 torch tensors, bit-exact with sw/reference/reference.cpp.
+"Graph networks") on int64 torch tensors, bit-exact with sw/reference/reference.cpp.
 
 Partial sums of one read are small integers, so they are computed with
 float64 matrix products (exact below 2^53) and converted back to int64; every
@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from . import numerics as nx
-from .modelfile import KIND_CONV, POOL_AVG, POOL_MAX, IntModel, IntLayer
+from .modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, POOL_AVG, POOL_GLOBAL, POOL_MAX, IntLayer, IntModel,
+                        TensorNode, node_inputs)
 
 
 @dataclass
@@ -162,24 +163,88 @@ def im2col(x, L: IntLayer):
     return torch.round(cols.transpose(1, 2).reshape(-1, cols.shape[1])).to(torch.int64)
 
 
+def group_blocks(L: IntLayer, hw: Hardware):
+    """The blocks of whole groups a grouped conv runs in (docs/numerics.md, "Graph networks"):
+    [(first group, last group + 1)], Gb = max(1, floor(R / Kg)) groups per block."""
+    R = L.rows_per_tile or hw.rows
+    Gb = max(1, R // L.K)
+    return [(g0, min(L.groups, g0 + Gb)) for g0 in range(0, L.groups, Gb)]
+
+
+def block_weights(L: IntLayer, g0, g1):
+    """The block-diagonal weight matrix [M_b][K_b] (int64) of groups g0 .. g1 - 1."""
+    Mg, Kg = L.out_c // L.groups, L.K
+    n = g1 - g0
+    w = torch.as_tensor(L.weights.astype(np.int64))
+    wb = torch.zeros(n * Mg, n * Kg, dtype=torch.int64)
+    for g in range(n):
+        wb[g * Mg:(g + 1) * Mg, g * Kg:(g + 1) * Kg] = w[(g0 + g) * Mg:(g0 + g + 1) * Mg]
+    return wb
+
+
+def _grouped_matrix(x, L: IntLayer, hw: Hardware, force_tiled):
+    """acc [B*OH*OW][M] and Sx [B*OH*OW][M] (each output's block's input sum) of a grouped conv."""
+    G, Cg, Mg = L.groups, L.in_c // L.groups, L.out_c // L.groups
+    blocks = group_blocks(L, hw)
+    lossless_ok = L.adc_step is None and L.col_mult is None and not force_tiled
+    K_b = max(g1 - g0 for g0, g1 in blocks) * L.K
+    if lossless_ok and not is_lossless(K_b, L.a_in_bits, L.w_bits, L.binary, L.rows_per_tile, hw):
+        raise ContractError("layer without ADC tables on a lossy ADC: the contract needs tables")
+    if not lossless_ok:
+        accs, sxs = [], []
+        for g0, g1 in blocks:
+            vec = im2col(x[:, g0 * Cg:g1 * Cg], L)
+            accs.append(tiled_matrix(vec, block_weights(L, g0, g1), a_bits=L.a_in_bits, w_bits=L.w_bits,
+                                     binary=bool(L.binary), hw=hw, rows_per_tile=L.rows_per_tile))
+            sxs.append(vec.sum(dim=1, keepdim=True).expand(-1, (g1 - g0) * Mg))
+        return torch.cat(accs, 1), torch.cat(sxs, 1)
+    # Lossless: the blocks' zeros add nothing, so acc is the grouped convolution (exact in float64:
+    # every partial sum is an integer far below 2^53).
+    k = L.kernel
+    w = torch.as_tensor(L.weights.astype(np.float64)).view(L.out_c, Cg, k, k)
+    acc = F.conv2d(x.to(torch.float64), w, stride=L.stride, padding=L.padding, groups=G)
+    acc = torch.round(acc).to(torch.int64).permute(0, 2, 3, 1).reshape(-1, L.out_c)
+    if not np.any(L.mult_x):
+        return acc, torch.zeros(1, 1, dtype=torch.int64)
+    ones = torch.ones(L.in_c, 1, k, k, dtype=torch.float64)
+    win = F.conv2d(x.to(torch.float64), ones, stride=L.stride, padding=L.padding, groups=L.in_c)  # B, C, OH, OW
+    win = torch.round(win).to(torch.int64).permute(0, 2, 3, 1).reshape(-1, L.in_c)
+    sx = torch.cat([win[:, g0 * Cg:g1 * Cg].sum(1, keepdim=True).expand(-1, (g1 - g0) * Mg)
+                    for g0, g1 in blocks], 1)
+    return acc, sx
+
+
+def _window_pool(y, pool, size, stride):
+    """The window pooling of docs/numerics.md ("Networks") on codes [B][C][H][W]."""
+    if pool == POOL_MAX:
+        return torch.round(F.max_pool2d(y.to(torch.float64), size, stride)).to(torch.int64)
+    if pool == POOL_AVG:
+        s = torch.round(F.avg_pool2d(y.to(torch.float64), size, stride, divisor_override=1)).to(torch.int64)
+        return nx.round_half_up_div(s, size * size)
+    return y
+
+
 def layer_forward(x, L: IntLayer, hw: Hardware, force_tiled=False):
     """One layer on a batch: returns the next layer's input [B][C][H][W] (hidden) or logits [B][M]."""
     B = x.shape[0]
-    if L.kind == KIND_CONV:
-        vec = im2col(x, L)
+    if L.kind == KIND_CONV and L.groups > 1:
+        acc, sx = _grouped_matrix(x, L, hw, force_tiled)
     else:
-        vec = x.reshape(B, -1)
-    w = torch.as_tensor(L.weights.astype(np.int64))
-    lossless_ok = L.adc_step is None and L.col_mult is None and not force_tiled
-    if lossless_ok:
-        if not is_lossless(L.K, L.a_in_bits, L.w_bits, L.binary, L.rows_per_tile, hw):
-            raise ContractError("layer without ADC tables on a lossy ADC: the contract needs tables")
-        acc = exact_matrix(vec, w, L.a_in_bits)
-    else:
-        acc = tiled_matrix(vec, w, a_bits=L.a_in_bits, w_bits=L.w_bits, binary=bool(L.binary), hw=hw,
-                           rows_per_tile=L.rows_per_tile, col_mult=L.col_mult, adc_step=L.adc_step,
-                           adc_base=L.adc_base)
-    sx = vec.sum(dim=1, keepdim=True)
+        if L.kind == KIND_CONV:
+            vec = im2col(x, L)
+        else:
+            vec = x.reshape(B, -1)
+        w = torch.as_tensor(L.weights.astype(np.int64))
+        lossless_ok = L.adc_step is None and L.col_mult is None and not force_tiled
+        if lossless_ok:
+            if not is_lossless(L.K, L.a_in_bits, L.w_bits, L.binary, L.rows_per_tile, hw):
+                raise ContractError("layer without ADC tables on a lossy ADC: the contract needs tables")
+            acc = exact_matrix(vec, w, L.a_in_bits)
+        else:
+            acc = tiled_matrix(vec, w, a_bits=L.a_in_bits, w_bits=L.w_bits, binary=bool(L.binary), hw=hw,
+                               rows_per_tile=L.rows_per_tile, col_mult=L.col_mult, adc_step=L.adc_step,
+                               adc_base=L.adc_base)
+        sx = vec.sum(dim=1, keepdim=True)
     v = acc * torch.as_tensor(L.mult.astype(np.int64)) + sx * torch.as_tensor(L.mult_x.astype(np.int64)) \
         + torch.as_tensor(L.bias.astype(np.int64))
     if not L.relu:
@@ -187,25 +252,51 @@ def layer_forward(x, L: IntLayer, hw: Hardware, force_tiled=False):
     y = torch.clamp(nx.round_half_up_shift(v, L.shift), 0, (1 << L.a_out_bits) - 1)
     oh, ow = L.out_hw()
     y = y.reshape(B, oh, ow, L.M).permute(0, 3, 1, 2).contiguous()
-    if L.pool == POOL_MAX:
-        y = torch.round(F.max_pool2d(y.to(torch.float64), L.pool_size, L.pool_stride)).to(torch.int64)
-    elif L.pool == POOL_AVG:
-        s = torch.round(F.avg_pool2d(y.to(torch.float64), L.pool_size, L.pool_stride,
-                                     divisor_override=1)).to(torch.int64)
-        y = nx.round_half_up_div(s, L.pool_size * L.pool_size)
-    return y
+    return _window_pool(y, L.pool, L.pool_size, L.pool_stride)
+
+
+def tensor_forward(xs, N: TensorNode):
+    """A tensor node (add, concat, pool) on its input codes [B][C][H][W] (docs/numerics.md, "Graph networks")."""
+    m = [int(v) for v in N.mult]
+    b = [int(v) for v in N.bias]
+    if N.kind == KIND_ADD:
+        v = (xs[0] * m[0] + b[0]) + (xs[1] * m[1] + b[1])
+    elif N.kind == KIND_CONCAT:
+        v = torch.cat([x * mi + bi for x, mi, bi in zip(xs, m, b)], 1)
+    elif N.pool == POOL_GLOBAL:
+        v = xs[0].sum(dim=(2, 3), keepdim=True) * m[0] + b[0]
+    else:
+        v = xs[0] * m[0] + b[0]
+    y = torch.clamp(nx.round_half_up_shift(v, N.shift), 0, (1 << N.a_out_bits) - 1)
+    return _window_pool(y, N.pool, N.pool_size, N.pool_stride)
+
+
+def node_forward(xs, N, hw: Hardware, force_tiled=False):
+    if isinstance(N, TensorNode):
+        return tensor_forward(xs, N)
+    return layer_forward(xs[0], N, hw, force_tiled=force_tiled)
 
 
 def run(model: IntModel, images, hw: Hardware = None, batch=250, force_tiled=False):
-    """Integer logits [N][num_classes] (int64) of uint8 images [N][C][H][W]."""
+    """Integer logits [N][num_classes] (int64) of uint8 images [N][C][H][W]: the nodes in file order,
+    each on the tensors its inputs name (a v1/v2 chain: the previous layer's output)."""
     hw = hw or Hardware.for_model(model)
     images = torch.as_tensor(np.asarray(images)).to(torch.int64)
+    n = len(model.layers)
+    inputs = [node_inputs(model, i) for i in range(n)]
+    last_use = {}
+    for i, ins in enumerate(inputs):
+        for j in ins:
+            last_use[j] = i
     outs = []
     for i in range(0, images.shape[0], batch):
-        x = images[i:i + batch]
-        for L in model.layers:
-            x = layer_forward(x, L, hw, force_tiled=force_tiled)
-        outs.append(x)
+        vals = {0: images[i:i + batch]}
+        for k, N in enumerate(model.layers):
+            vals[k + 1] = node_forward([vals[j] for j in inputs[k]], N, hw, force_tiled=force_tiled)
+            for j in set(inputs[k]):
+                if last_use.get(j) == k:
+                    del vals[j]
+        outs.append(vals[n])
     return torch.cat(outs, 0)
 
 

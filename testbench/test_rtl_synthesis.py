@@ -1,11 +1,12 @@
 """The RTL blocks (rtl/*.sv) as hardware: they synthesize with Yosys, infer no
-latch, and their cell and flip-flop counts equal the figures docs/rtl.md
-records; illegal parameters stop Verilator and Yosys at elaboration with the
-block's message (docs/rtl.md, "Synthesis" and "Input contracts").
+latch, their cell and flip-flop counts equal the figures docs/rtl.md records,
+and the netlists behave as the RTL on random traffic (rtl_gate_level.cpp);
+illegal parameters stop Verilator and Yosys at elaboration with the block's
+message (docs/rtl.md, "Synthesis" and "Input contracts").
 
 Run by ctest as
   /usr/bin/python3 test_rtl_synthesis.py <source dir> <verilator_bin> [test names...]
-Synthesis needs `yosys` on PATH: without it the Synthesis tests exit 77, which
+Synthesis and GateLevel need `yosys` on PATH: without it they exit 77, which
 ctest reports as skipped (SKIP_RETURN_CODE); they never pass without running."""
 import json
 import os
@@ -123,6 +124,51 @@ class Synthesis(unittest.TestCase):
                 self.assertEqual(code, 0, log[-2000:])
 
 
+class GateLevel(unittest.TestCase):
+    """Needs yosys (main() exits 77 without it) and a C++ compiler."""
+
+    def test_the_synthesized_netlists_behave_as_the_rtl(self):
+        include = os.path.join(subprocess.run([VERILATOR, "--getenv", "VERILATOR_ROOT"], capture_output=True,
+                                              text=True, check=True).stdout.strip(), "include")
+        builds = [("sar_adc", "sar_adc", {}), ("swis_pe_ss", "swis_pe", {"DOUBLE_SHIFT": 0}),
+                  ("swis_pe_ds", "swis_pe", {"DOUBLE_SHIFT": 1})]
+        with tempfile.TemporaryDirectory() as tmp:
+            sources = [os.path.join(include, "verilated.cpp"), os.path.join(include, "verilated_threads.cpp")]
+            for name, block, params in builds:
+                netlist = os.path.join(tmp, f"gl_{name}.v")
+                code, log = yosys(block, params, f"synth -top {block}; rename -top gl_{name}; "
+                                                 f"write_verilog -noattr {netlist}")
+                self.assertEqual(code, 0, log[-2000:])
+                gen = [  # the RTL as the platform Verilates it, and the netlist
+                    ("rtl", [sv(block), "--assert", "--x-assign", "fast", "--x-initial", "fast",
+                             *(f"-G{k}={v}" for k, v in params.items())]),
+                    ("gl", [netlist, "-Wno-fatal", "-Wno-lint", "-Wno-style"])]
+                for kind, args in gen:
+                    mdir = os.path.join(tmp, f"{kind}_{name}")
+                    p = subprocess.run([VERILATOR, "--cc", "-O3", "--Mdir", mdir, "--prefix", f"V{kind}_{name}", *args],
+                                       capture_output=True, text=True, timeout=600)
+                    self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                    sources += [os.path.join(mdir, f) for f in sorted(os.listdir(mdir)) if f.endswith(".cpp")]
+            incs = [f"-isystem{d}" for d in [include, os.path.join(include, "vltstd"),
+                                       *(os.path.join(tmp, f"{k}_{n}") for n, _, _ in builds for k in ("rtl", "gl"))]]
+            objs = []
+            for i, src in enumerate(sources + [os.path.join(SOURCE, "testbench", "rtl_gate_level.cpp")]):
+                ours = src.endswith("rtl_gate_level.cpp")
+                obj = os.path.join(tmp, f"{i}.o")
+                flags = ["-Wall", "-Wextra", "-Werror"] if ours else ["-w"]
+                p = subprocess.run(["c++", "-std=c++17", "-O1", *flags, *incs, "-c", src, "-o", obj],
+                                   capture_output=True, text=True, timeout=900)
+                self.assertEqual(p.returncode, 0, src + "\n" + p.stderr[-3000:])
+                objs.append(obj)
+            exe = os.path.join(tmp, "rtl_gate_level")
+            p = subprocess.run(["c++", *objs, "-pthread", "-o", exe], capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+            p = subprocess.run([exe], capture_output=True, text=True, timeout=600)
+            print(p.stdout, end="")
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertEqual(len(re.findall(r": 0 clocks differ", p.stdout)), 3, p.stdout)
+
+
 def verilator_lint(block, params):
     p = subprocess.run([VERILATOR, "--lint-only", "-Wall", "--assert", *(f"-G{k}={v}" for k, v in params.items()),
                         sv(block)], capture_output=True, text=True, timeout=300)
@@ -148,7 +194,7 @@ class ParameterChecks(unittest.TestCase):
 if __name__ == "__main__":
     SOURCE, VERILATOR = sys.argv[1], sys.argv[2]
     names = sys.argv[3:]
-    if any(n.split(".")[0] == "Synthesis" for n in names) and shutil.which("yosys") is None:
+    if any(n.split(".")[0] in ("Synthesis", "GateLevel") for n in names) and shutil.which("yosys") is None:
         print("yosys is not installed (scripts/setup.sh installs it): synthesis not checked, SKIPPED")
         sys.exit(SKIP)
     unittest.main(argv=[sys.argv[0], "-v", *names])

@@ -40,9 +40,15 @@ RtlAdcConverter::RtlAdcConverter() : context_(std::make_unique<VerilatedContext>
     reset();
 }
 
+// Verilator keeps the scopes of a model (the assertions' messages name it) and the state an assertion
+// updates when it fires in the calling thread's context, not in the model's (Verilator 5.006): with a
+// context per adapter, the thread is pointed at this one around every use of the model.
 RtlAdcConverter::~RtlAdcConverter() {
+    Verilated::threadContextp(context_.get());
     close_vcd();
     model_->final();
+    model_.reset();
+    Verilated::threadContextp(Verilated::defaultContextp());  // not this one, about to go
 }
 
 void RtlAdcConverter::dump(bool second_half) {
@@ -52,12 +58,14 @@ void RtlAdcConverter::dump(bool second_half) {
 }
 
 void RtlAdcConverter::settle() {
+    Verilated::threadContextp(context_.get());
     model_->clk = 0;
     model_->eval();
     dump(false);
 }
 
 void RtlAdcConverter::edge() {
+    Verilated::threadContextp(context_.get());
     model_->clk = 1;
     model_->eval();
     dump(true);

@@ -62,6 +62,7 @@ struct VerilatedPe : RtlSwisPe::Model {
         v.rst = rst;
     }
     void eval(bool clk) override {
+        Verilated::threadContextp(v.contextp());  // see ~RtlSwisPe
         v.clk = clk;
         v.eval();
     }
@@ -100,9 +101,15 @@ RtlSwisPe::RtlSwisPe(PeMode mode) : mode_(mode), context_(std::make_unique<Veril
     reset();
 }
 
+// Verilator keeps the scopes of a model (the assertions' messages name it) and the state an assertion
+// updates when it fires in the calling thread's context, not in the model's (Verilator 5.006): with a
+// context per adapter, the thread is pointed at this one around every use of the model.
 RtlSwisPe::~RtlSwisPe() {
+    Verilated::threadContextp(context_.get());
     close_vcd();
     model_->final();
+    model_.reset();
+    Verilated::threadContextp(Verilated::defaultContextp());  // not this one, about to go
 }
 
 void RtlSwisPe::dump(bool second_half) {

@@ -13,7 +13,12 @@
 // takes exactly `bits` clocks from the edge that accepts the sample to the
 // edge after which out_valid is high; with out_ready high the next sample is
 // accepted on the edge that hands the code over (back to back, one conversion
-// per `bits` clocks). Synchronous active-high reset abandons a conversion.
+// per `bits` clocks). Synchronous active-high reset abandons a conversion;
+// in_ready is low while rst is high, so no sample is taken by a reset edge.
+//
+// Input contract (docs/rtl.md): 1 <= bits <= MAX_BITS and in_step > 0 on the
+// edge that takes a sample, asserted in simulation (Verilator --assert); the
+// parameters are checked at elaboration.
 module sar_adc #(
     parameter int PSUM_W   = 48,  // signed partial sum and base, fixed point
     parameter int STEP_W   = 40,  // unsigned step, fixed point, > 0
@@ -21,7 +26,7 @@ module sar_adc #(
 ) (
     input  logic                       clk,
     input  logic                       rst,
-    input  logic [4:0]                 bits,      // resolution, 1..MAX_BITS; held during a conversion
+    input  logic [4:0]                 bits,      // resolution, 1..MAX_BITS; read on the sampling edge
     // sample side
     input  logic                       in_valid,
     output logic                       in_ready,
@@ -35,7 +40,24 @@ module sar_adc #(
     output logic signed [63:0]         out_value,  // base + code * step
     output logic                       busy
 );
-    localparam int IW = 64;  // comparator width: 2^(MAX_BITS+1) * 2^STEP_W and 2 * 2^PSUM_W fit
+    // The comparator: 2 * (psum - base) needs PSUM_W + 2 bits, the DAC level and 2 * code * step
+    // (below 2^(STEP_W + MAX_BITS + 1)) need STEP_W + MAX_BITS + 2; base + code * step then fits
+    // too. It is 64 bits, and elaboration refuses parameters that need more. (The exact width,
+    // 58 bits at the defaults, saves 7% of the cells but costs the Verilated model 12%: Verilator
+    // masks every value narrower than its 64-bit word.)
+    localparam int NEED = PSUM_W + 2 > STEP_W + MAX_BITS + 2 ? PSUM_W + 2 : STEP_W + MAX_BITS + 2;
+    localparam int IW = 64;
+
+    // Parameter legality, checked at elaboration: Verilator and Yosys stop with the message.
+    if (PSUM_W < 1 || STEP_W < 1) begin : g_bad_width
+        $error("sar_adc: PSUM_W and STEP_W must be at least 1");
+    end
+    if (MAX_BITS < 1 || MAX_BITS > 31) begin : g_bad_max_bits
+        $error("sar_adc: MAX_BITS must be 1..31 (bits and the bit counter are 5 bits)");
+    end
+    if (NEED > IW) begin : g_bad_comparator
+        $error("sar_adc: PSUM_W + 2 and STEP_W + MAX_BITS + 2 must not exceed 64 (out_value is 64 bits)");
+    end
 
     logic signed [IW-1:0] d2_q, acc_q, cur_q, step_q, base_q;
     logic [4:0]           left_q;  // comparisons still to make
@@ -87,7 +109,21 @@ module sar_adc #(
         end
     end
 
-    assign in_ready  = !busy && (!valid_q || out_ready);
+`ifndef SYNTHESIS
+    // The input contract on the sampling edge (take is low while rst is high).
+    always_ff @(posedge clk) begin
+        if (take) begin
+            /* verilator lint_off CMPCONST */  // always true when MAX_BITS is 31
+            assert (bits != 5'd0 && 32'(bits) <= MAX_BITS)
+            else $error("sar_adc: bits %0d outside 1..%0d", bits, MAX_BITS);
+            /* verilator lint_on CMPCONST */
+            assert (in_step != '0)
+            else $error("sar_adc: step 0 (must be > 0)");
+        end
+    end
+`endif
+
+    assign in_ready  = !rst && !busy && (!valid_q || out_ready);
     assign out_valid = valid_q;
     assign out_code  = code_q;
     assign out_value = base_q + (acc_q >>> 1);

@@ -11,6 +11,11 @@
 // the inputs until group_last; clear zeroes the accumulator on the same edge
 // as that clock's step (acc <= 0 + contribution), so a new output costs no
 // extra clock.
+//
+// Input contract (docs/rtl.md): w_n <= 8; the group and activations held from
+// a group's first clock to its last; clear only between groups; the
+// accumulator's sum within ACC_W bits. Asserted in simulation (Verilator
+// --assert); the parameters are checked at elaboration.
 module swis_pe #(
     parameter int DOUBLE_SHIFT = 0,
     parameter int ACC_W        = 64
@@ -39,23 +44,32 @@ module swis_pe #(
     wire use0 = j0 < w_n;
     wire use1 = DOUBLE_SHIFT != 0 && j1 < w_n;
 
+    // Parameter legality, checked at elaboration: Verilator and Yosys stop with the message.
+    if (DOUBLE_SHIFT != 0 && DOUBLE_SHIFT != 1) begin : g_bad_double_shift
+        $error("swis_pe: DOUBLE_SHIFT must be 0 or 1");
+    end
+    if (ACC_W < SUM_W) begin : g_bad_acc_w
+        $error("swis_pe: ACC_W must be at least 20 (one clock's shifted sums)");
+    end
+
     // The adder tree for shift j: sum of +-(a_i AND mask_i[j]).
     function automatic logic signed [SUM_W-1:0] lanes(input logic [31:0] a, input logic [31:0] m,
                                                       input logic [3:0] s, input logic [2:0] j);
         logic signed [SUM_W-1:0] sum;
         logic signed [SUM_W-1:0] v;
+        integer i;
         sum = '0;
-        for (int i = 0; i < 4; i++) begin
-            v = m[8 * i + int'(j)] ? SUM_W'({1'b0, a[8 * i +: 8]}) : '0;
+        for (i = 0; i < 4; i = i + 1) begin
+            v = m[8 * i + {29'd0, j}] ? SUM_W'({1'b0, a[8 * i +: 8]}) : '0;
             sum = s[i] ? sum - v : sum + v;
         end
-        return sum;
+        lanes = sum;
     endfunction
 
     wire signed [SUM_W-1:0] tree0 = use0 ? lanes(act, w_mask, w_sign, j0[2:0]) : '0;
     wire signed [SUM_W-1:0] tree1 = use1 ? lanes(act, w_mask, w_sign, j1[2:0]) : '0;
-    wire [2:0] sh0 = w_shift[3 * int'(j0[2:0]) +: 3];
-    wire [2:0] sh1 = w_shift[3 * int'(j1[2:0]) +: 3];
+    wire [2:0] sh0 = w_shift[5'd3 * {2'b00, j0[2:0]} +: 3];
+    wire [2:0] sh1 = w_shift[5'd3 * {2'b00, j1[2:0]} +: 3];
     wire signed [ACC_W-1:0] term = (ACC_W'(tree0) <<< sh0) + (ACC_W'(tree1) <<< sh1);
 
     assign group_last = phase_q + 4'd1 >= total;
@@ -73,6 +87,33 @@ module swis_pe #(
             end
         end
     end
+
+`ifndef SYNTHESIS
+    // The input contract (docs/rtl.md), checked on every clock out of reset: at most 8 shifts;
+    // the group and activations held from a group's first clock to its last; clear only
+    // between groups; the accumulator's sum within ACC_W bits.
+    logic [31:0] held_act_q, held_mask_q, held_grp_q;  // the inputs of the last enabled clock
+    wire signed [ACC_W-1:0] acc_from = clear ? '0 : acc_q;
+    wire signed [ACC_W-1:0] acc_next = acc_from + term;
+    always_ff @(posedge clk) begin
+        if (!rst) begin
+            if (en) begin
+                assert (w_n <= 4'd8)
+                else $error("swis_pe: w_n %0d above 8", w_n);
+                assert (phase_q == 4'd0 || (act == held_act_q && w_mask == held_mask_q &&
+                                            {w_n, w_sign, w_shift} == held_grp_q))
+                else $error("swis_pe: the group or activations changed on clock %0d of a group", phase_q);
+                assert (acc_from[ACC_W-1] != term[ACC_W-1] || acc_next[ACC_W-1] == term[ACC_W-1])
+                else $error("swis_pe: accumulator overflow: %0d + %0d leaves %0d bits", acc_from, term, ACC_W);
+                held_act_q  <= act;
+                held_mask_q <= w_mask;
+                held_grp_q  <= {w_n, w_sign, w_shift};
+            end
+            assert (!clear || phase_q == 4'd0)
+            else $error("swis_pe: clear on clock %0d of a group (only between groups)", phase_q);
+        end
+    end
+`endif
 
     assign phase = phase_q;
     assign acc = acc_q;

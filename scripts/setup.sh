@@ -5,7 +5,7 @@ set -euo pipefail
 
 # Build and test toolchain, SystemC/TLM, RTL co-simulation.
 build_pkgs=(build-essential cmake ninja-build pkg-config git
-            libsystemc-dev verilator
+            libsystemc-dev verilator yosys
             libboost-dev libboost-program-options-dev
             googletest libgtest-dev libbenchmark-dev nlohmann-json3-dev zlib1g-dev
             gtkwave xvfb xauth)

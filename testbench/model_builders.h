@@ -2,6 +2,7 @@
 // shape (or a smaller one) with random integer weights and parameters.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -104,7 +105,7 @@ inline NetworkModel random_network(std::uint64_t seed, const ModelShape& s) {
 }
 
 // A tensor node (format v3) on input tensors `inputs` of model m: shape from input 0, one random
-// mult (1..8) and bias (-20..20) per input.
+// mult (4..11) and bias (-20..20) per input.
 inline NetworkLayer random_tensor_node(std::mt19937& rng, const NetworkModel& m, LayerKind kind, std::vector<int> inputs,
                                        int a_out, int shift, PoolKind pool = PoolKind::kNone, int pool_size = 0) {
     NetworkLayer L;
@@ -122,7 +123,7 @@ inline NetworkLayer random_tensor_node(std::mt19937& rng, const NetworkModel& m,
     L.pool = pool;
     L.pool_size = L.pool_stride = pool_size;
     for (std::size_t i = 0; i < L.inputs.size(); ++i) {
-        L.mult.push_back(static_cast<std::int32_t>(rng() % 8) + 1);
+        L.mult.push_back(static_cast<std::int32_t>(rng() % 8) + 4);
         L.bias.push_back(static_cast<std::int64_t>(rng() % 41) - 20);
     }
     return L;
@@ -142,7 +143,7 @@ inline NetworkLayer random_graph_conv(std::mt19937& rng, const NetworkModel& m, 
     L.weights.resize(static_cast<std::size_t>(out_c) * L.K());
     for (auto& w : L.weights) w = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
     // About 8 codes of spread for random inputs: std(acc) * mean(mult) / 2^shift.
-    L.shift = in.bits == 8 ? 19 : groups > 1 && groups < in.c ? 14 : 15;
+    L.shift = (in.bits == 8 ? 16 : 10) + static_cast<int>(std::log2(static_cast<double>(L.K())) / 2);
     return L;
 }
 
@@ -163,7 +164,7 @@ inline NetworkModel random_graph_network(std::uint64_t seed, int in = 12, int ch
     m.layers.push_back(random_tensor_node(rng, m, LayerKind::kAdd, {1, 3}, 4, 4));  // node 3: residual, tensor 4
     m.layers.push_back(random_graph_conv(rng, m, 4, channels / 2, 1, 2, 4));    // node 4: grouped 1x1, tensor 5
     m.layers.push_back(random_tensor_node(rng, m, LayerKind::kConcat, {4, 5}, 4, 3));  // node 5: tensor 6
-    m.layers.push_back(random_tensor_node(rng, m, LayerKind::kPool, {6}, 4, 3, PoolKind::kMax, 2));  // tensor 7
+    m.layers.push_back(random_tensor_node(rng, m, LayerKind::kPool, {6}, 4, 2, PoolKind::kMax, 2));  // tensor 7
     NetworkLayer gap = random_tensor_node(rng, m, LayerKind::kPool, {7}, 6, 0, PoolKind::kGlobalAvg);
     gap.shift = 6;
     m.layers.push_back(gap);  // node 7: tensor 8, C x 1 x 1

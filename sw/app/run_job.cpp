@@ -152,7 +152,7 @@ void add_layer_reports(RunJobResult& r, const ExecutionPlan& plan, const Network
         const NetworkLayer& L = model.layers[l];
         LayerReport lr;
         lr.name = model.layer_name(l);
-        lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
+        lr.mapped_to = options.pe(l) ? "pe_array" : plan.layers[l].tensor ? "post_process" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
         lr.scratch_on_chip = plan.layers[l].placement.scratch_on_chip;

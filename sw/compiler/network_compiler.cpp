@@ -122,6 +122,11 @@ void place_tensors(ExecutionPlan& plan) {
                 std::find(free.begin(), free.end(), plan.tensor_buffer[static_cast<std::size_t>(j)]) == free.end())
                 free.push_back(plan.tensor_buffer[static_cast<std::size_t>(j)]);
     }
+    plan.logits_buffer = plan.tensor_buffer[n];
+    if (n > 0 && model.layers[n - 1].relu) {
+        plan.logits_buffer = static_cast<int>(plan.buffers.size());
+        plan.buffers.push_back({batch * static_cast<std::uint64_t>(model.num_classes) * sizeof(std::int64_t), false});
+    }
 }
 
 void place_buffers(ExecutionPlan& plan) {

@@ -107,6 +107,9 @@ struct ExecutionPlan {
     };
     std::vector<TensorBuffer> buffers;
     std::vector<int> tensor_buffer;
+    // Where the logits go: the last node's buffer, or (a plan whose last layer is hidden) a buffer
+    // of their own after the others.
+    int logits_buffer = 0;
     std::uint64_t scratch_region_bytes = 0;  // the on-chip scratch region (0: none)
     std::uint64_t dram_scratch_bytes = 0;    // the DRAM scratch the other layers share (0: none)
 

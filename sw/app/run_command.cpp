@@ -22,7 +22,7 @@ namespace {
 void add_model_options(po::options_description& d) {
     add_common(d);
     d.add_options()("model", po::value<std::string>(),
-                    "model file (format v1 or v2; default: the data directory's models/fmnist-bwma.cimvp)")(
+                    "model file (format v1, v2 or v3; default: the data directory's models/fmnist-bwma.cimvp)")(
         "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set")(
         "limit", po::value<int>()->default_value(0), "run the first N test images (0: all 10,000)")(
         "batch", po::value<int>()->default_value(64), "images per command list")(
@@ -131,7 +131,8 @@ void print_run_report(const RunJobResult& r, const RunJobSpec& spec, const ArchC
                 e.total() / n / 1e3, e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3, e.pe / n / 1e3,
                 e.post_process / n / 1e3, e.buffers / n / 1e3, e.dma / n / 1e3, e.dram / n / 1e3);
     for (const auto& l : r.layers) {
-        const std::string where = l.scratch_on_chip
+        const std::string where = l.mapped_to == "post_process" ? "tensor ops, no accumulators"
+                                  : l.scratch_on_chip
                                       ? "accumulators on chip, steps of " + std::to_string(l.images_per_step) + " images"
                                       : "accumulators in DRAM";
         std::printf("  %-14s %-9s %10.0f MACs  %9.3f us  %9.3f nJ per image  (%s)\n", l.name.c_str(),

@@ -152,5 +152,37 @@ TEST(GraphOnPlatform, AVersionThreeFileRunsThroughTheRunJob) {
     EXPECT_GT(r.total.energy.post_process, 0.0);
 }
 
+TEST(GraphOnPlatform, PeLayersAllTakesEveryPlainConvAndFcAndATensorNodeIsRefused) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    if (!std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").good())
+        GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    const NetworkModel m = test::random_graph_network(25, 28, 8);
+    const std::string path = ::testing::TempDir() + "graph-pe.cimvp";
+    const auto bytes = serialize_model(m);
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+    RunJobSpec spec;
+    spec.model_path = path;
+    spec.data_dir = kFashionMnistDir;
+    spec.limit = 3;
+    spec.batch = 3;
+    spec.progress = false;
+    spec.pe_layers = "all";
+    const RunJobResult r = run_network_job(ArchConfig(), spec);
+    EXPECT_EQ(r.agree, 3);
+    const std::vector<std::string> want = {"pe_array", "crossbar", "pe_array", "post_process", "crossbar",
+                                           "post_process", "post_process", "post_process", "pe_array"};
+    ASSERT_EQ(r.layers.size(), want.size());
+    for (std::size_t l = 0; l < want.size(); ++l) EXPECT_EQ(r.layers[l].mapped_to, want[l]) << l;
+    spec.pe_layers = "5";
+    try {
+        run_network_job(ArchConfig(), spec);
+        FAIL() << "no error";
+    } catch (const ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find("graph-pe.cimvp: node 5 (concat): a tensor node runs on the post-processing unit"),
+                  std::string::npos) << e.what();
+    }
+}
+
 }  // namespace
 }  // namespace cimvp

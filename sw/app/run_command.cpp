@@ -229,7 +229,7 @@ int run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
     if (spec.check_reference)
         std::printf(", C++ reference alone %.3f / %.3f s (platform/reference CPU %.2fx)", r.reference.wall,
                     r.reference.cpu, r.platform.cpu / std::max(1e-9, r.reference.cpu));
-    std::printf("; data, mapping and ADC calibration %.3f / %.3f s; host pool/add %.3f / %.3f s\n", r.prepare.wall,
+    std::printf("; data, mapping and ADC calibration %.3f / %.3f s; host pools %.3f / %.3f s\n", r.prepare.wall,
                 r.prepare.cpu, r.host.wall, r.host.cpu);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), trace_job_to_json(r, cfg, spec));
     if (vm.count("csv")) write_text_file(vm["csv"].as<std::string>(), trace_job_to_csv(r));

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 
 #include "sw/formats/model_file.h"
@@ -232,6 +233,33 @@ TEST(GraphModelFile, BlockMatrixIsBlockDiagonal) {
             else
                 EXPECT_EQ(w, 0) << k << "," << col;
         }
+}
+
+TEST(GraphModelFile, MutatedFilesAreRefusedWithAModelErrorOrLoadNeverCrash) {
+    const auto good = serialize_model(test::random_graph_network(12));
+    std::mt19937 rng(2024);
+    int refused = 0, loaded = 0;
+    for (int trial = 0; trial < 600; ++trial) {
+        auto bad = good;
+        const int edits = 1 + static_cast<int>(rng() % 4);
+        for (int e = 0; e < edits; ++e) {
+            // Anywhere after the magic and before the footer; small values are the interesting ones.
+            const std::size_t at = 12 + rng() % (bad.size() - 12 - test::kModelFooterBytes);
+            bad[at] = static_cast<std::uint8_t>(rng() % 3 == 0 ? rng() : rng() % 8);
+        }
+        if (trial % 5 == 0) bad.erase(bad.begin() + static_cast<std::ptrdiff_t>(bad.size() / 2), bad.end() - 16);
+        test::fix_model_checksum(bad);
+        try {
+            const NetworkModel m = parse_model(bad, "fuzz.cimvp");
+            check_model_fits(m, ArchConfig());
+            ++loaded;
+        } catch (const ModelError& e) {
+            EXPECT_EQ(std::string(e.what()).rfind("fuzz.cimvp: ", 0), 0u) << e.what();
+            ++refused;
+        }
+    }
+    EXPECT_GT(refused, 300);
+    EXPECT_EQ(refused + loaded, 600);
 }
 
 }  // namespace

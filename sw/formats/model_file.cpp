@@ -406,11 +406,11 @@ void parse_tensor_node(Reader& r, NetworkLayer& L, const NetworkModel& m) {
                                                             ", got " + what);
         channels += t.c;
     }
-    const std::uint32_t want_c = L.kind == LayerKind::kConcat ? static_cast<std::uint32_t>(std::min<std::int64_t>(channels, kMaxChannels + 1))
-                                                              : static_cast<std::uint32_t>(L.in_c);
     if (L.kind == LayerKind::kConcat && channels > kMaxChannels)
         r.fail("out_c", "the inputs' channels add up to " + std::to_string(channels) + ", above " +
                             std::to_string(kMaxChannels));
+    // add, pool: in_c; concat: the inputs' channels.
+    const auto want_c = static_cast<std::uint32_t>(L.kind == LayerKind::kConcat ? channels : L.in_c);
     L.out_c = static_cast<int>(r.u32("out_c", want_c, want_c));
     L.a_out_bits = static_cast<int>(r.u32("a_out_bits", 1, 8));
     L.shift = static_cast<int>(r.u32("shift", 0, kMaxShift));

@@ -192,10 +192,18 @@ TEST(GraphNetwork, BuffersAreReusedOnceTheirLastConsumerHasRun) {
             EXPECT_LE(m.tensor(b).bytes() * static_cast<std::size_t>(plan.batch()),
                       plan.buffers[static_cast<std::size_t>(plan.tensor_buffer[b])].bytes);
         }
-    // A chain keeps one buffer per tensor.
+    // A chain keeps one buffer per tensor, in the sizes and order it always had: the images, the
+    // hidden activations, the logits (so its placement, steps and cycles are unchanged).
     const NetworkModel chain = test::random_network(5, test::ModelShape{});
     const ExecutionPlan cp = compile_network(chain, cfg);
-    EXPECT_EQ(cp.buffers.size(), chain.layers.size() + 1);
+    const std::vector<std::uint64_t> before = activation_buffer_bytes(chain, cp.batch());
+    ASSERT_EQ(cp.buffers.size(), before.size() + 1);
+    EXPECT_EQ(cp.buffers[0].bytes, static_cast<std::uint64_t>(cp.batch()) * chain.image_bytes());
+    for (std::size_t b = 0; b < before.size(); ++b) {
+        EXPECT_EQ(cp.buffers[b + 1].bytes, before[b]) << b;
+        EXPECT_EQ(cp.tensor_buffer[b + 1], static_cast<int>(b + 1));
+    }
+    EXPECT_EQ(cp.logits_buffer, static_cast<int>(chain.layers.size()));
 }
 
 TEST(GraphNetwork, LossyAdcCalibratesEveryBlock) {

@@ -127,6 +127,21 @@ TEST(GraphOnPlatform, SmallGlobalBufferStepsAndDramTensorsEqualReference) {
     expect_equal_to_reference(plan, x, images, run_on_platform(plan, x, images));
 }
 
+TEST(GraphOnPlatform, TooFewTilesReprogramsTheBlocksPerStepAndStillEqualsReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const NetworkModel m = test::random_graph_network(26, 12, 16);
+    ArchConfig cfg;
+    cfg.crossbar.rows = 32;
+    cfg.platform.tiles = 4;  // fewer than the layers' and blocks' tiles: programmed where they run
+    NetworkOptions o;
+    o.batch = 2;
+    const ExecutionPlan plan = compile_network(m, cfg, o);
+    ASSERT_FALSE(plan.resident);
+    const int images = 3;
+    const auto x = images_of(m, images, 4);
+    expect_equal_to_reference(plan, x, images, run_on_platform(plan, x, images));
+}
+
 TEST(GraphOnPlatform, AVersionThreeFileRunsThroughTheRunJob) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     if (!std::ifstream(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").good())

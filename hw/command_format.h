@@ -17,6 +17,7 @@ enum class Opcode : std::uint32_t {
     kIm2col = 5,     // run the im2col descriptor embedded in this command on the DMA
     kPostProcess = 6,  // run the post-processing descriptor at addr_a
     kPeRun = 7,        // run the SWIS PE array job whose descriptor is at addr_a
+    kTensorOp = 8,     // run the tensor-op descriptor at addr_a on the post-processing unit
 };
 
 // A DMA descriptor: a 2D strided copy of `rows` rows of `row_bytes` bytes.
@@ -56,6 +57,8 @@ static_assert(sizeof(Im2colDescriptor) == 40, "descriptor layout is part of the 
 // (bias int64[C], mult int32[C], mult_x int32[C]): hidden layers write
 // requantized, pooled C x PH x PW byte maps per image to `dst`; logits mode
 // writes the int64 affine values (images x out_h x out_w x channels; a last layer has out_h = out_w = 1).
+// dst_image_stride (hidden layers): bytes from one image's map to the next at dst, 0 = the maps back to
+// back; a grouped conv's block writes its channel slice of a wider map this way.
 struct PostProcessDescriptor {
     std::uint64_t acc = 0;
     std::uint64_t sx = 0;
@@ -64,9 +67,44 @@ struct PostProcessDescriptor {
     std::uint32_t channels = 0, out_h = 1, out_w = 1, images = 0;
     std::uint8_t shift = 0, a_out_bits = 8, pool = 0, pool_size = 0;
     std::uint8_t pool_stride = 0, logits = 0;
-    std::uint8_t reserved[10] = {};
+    std::uint8_t reserved0[2] = {};
+    std::uint32_t dst_image_stride = 0;
+    std::uint8_t reserved[4] = {};
 };
 static_assert(sizeof(PostProcessDescriptor) == 64, "descriptor layout is part of the register contract");
+
+// A tensor node's job on the post-processing unit (docs/numerics.md "Graph networks",
+// sw/contract/tensor_ops.h): for `images` images of C x H x W byte maps at src_a (and src_b, same
+// shape, for kAdd), back to back, op kAdd, kScale or kGlobalAvg with mult_a/bias_a (and
+// mult_b/bias_b), requantized by shift to a_out_bits; kScale then pools with the window (pool
+// 1 max, 2 average). Each image's result (C x PH x PW, or C for kGlobalAvg) goes to
+// dst + image * dst_image_stride (0: the results back to back); a concat's input writes its channel
+// slice this way, dst pointing at the slice's first channel.
+struct TensorOpDescriptor {
+    std::uint64_t src_a = 0;
+    std::uint64_t src_b = 0;
+    std::uint64_t dst = 0;
+    std::int64_t bias_a = 0, bias_b = 0;
+    std::int32_t mult_a = 1, mult_b = 1;
+    std::uint32_t dst_image_stride = 0;
+    std::uint16_t channels = 0, height = 0, width = 0, images = 0;
+    std::uint8_t op = 0;           // TensorOp (sw/contract/tensor_ops.h): 1 add, 2 scale, 3 global average
+    std::uint8_t shift = 0;        // 0..62
+    std::uint8_t a_out_bits = 8;   // 1..8
+    // Bits 0..1: the window pool after kScale (0 none, 1 max, 2 average); bits 2..4: pool_size - 1,
+    // bits 5..7: pool_stride - 1 (windows of 1..8, as the model format allows).
+    std::uint8_t pool = 0;
+
+    int pool_kind() const { return pool & 3; }
+    int pool_size() const { return ((pool >> 2) & 7) + 1; }
+    int pool_stride() const { return ((pool >> 5) & 7) + 1; }
+    // kind 0 ignores size and stride.
+    static std::uint8_t pool_field(int kind, int size, int stride) {
+        return kind == 0 ? 0
+                         : static_cast<std::uint8_t>(kind | (size - 1) << 2 | (stride - 1) << 5);
+    }
+};
+static_assert(sizeof(TensorOpDescriptor) == 64, "descriptor layout is part of the register contract");
 
 // One command: 48 bytes. For kDma the descriptor starts at byte 8.
 struct Command {
@@ -151,6 +189,13 @@ struct PeArrayDescriptor {
     std::uint8_t reserved[26] = {};
 };
 static_assert(sizeof(PeArrayDescriptor) == 64, "descriptor layout is part of the register contract");
+
+inline Command make_tensor_op(std::uint64_t descriptor) {
+    Command c;
+    c.opcode = static_cast<std::uint32_t>(Opcode::kTensorOp);
+    c.addr_a = descriptor;
+    return c;
+}
 
 // The descriptor (and its N table right after it) sits in memory at `descriptor`.
 inline Command make_pe_run(std::uint64_t descriptor) {

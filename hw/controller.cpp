@@ -223,6 +223,9 @@ ControllerError Controller::execute(const Command& c, std::uint64_t cmd_addr, Pe
         }
         case static_cast<std::uint32_t>(Opcode::kPostProcess):
             return run_engine(ppu_regs_base_, c.addr_a, dma_regs::kCtrlStart, ControllerError::kPostProcess);
+        case static_cast<std::uint32_t>(Opcode::kTensorOp):
+            return run_engine(ppu_regs_base_, c.addr_a, dma_regs::kCtrlStart | ppu_regs::kCtrlTensorOp,
+                              ControllerError::kPostProcess);
         case static_cast<std::uint32_t>(Opcode::kPeRun):
             return run_engine(pe_regs_base_, c.addr_a, dma_regs::kCtrlStart, ControllerError::kPeArray);
         case static_cast<std::uint32_t>(Opcode::kTileRun): {

@@ -21,15 +21,20 @@ constexpr std::uint32_t kStatusDone = 1u << 1;
 constexpr std::uint32_t kStatusError = 1u << 2;
 
 // Adds the shared registers; a bus write of CTRL.START sets *start_requested
-// (the engine serves it after the access, when it knows the access's delay).
-inline void add(tlmx::RegisterFile& regs, std::uint32_t id, bool* start_requested) {
+// (the engine serves it after the access, when it knows the access's delay). An engine with
+// CTRL bits of its own names them in extra_ctrl and gets each CTRL write in *ctrl_written.
+inline void add(tlmx::RegisterFile& regs, std::uint32_t id, bool* start_requested, std::uint32_t extra_ctrl = 0,
+                std::uint32_t* ctrl_written = nullptr) {
     using tlmx::Access;
     using tlmx::RegisterSpec;
     regs.add(RegisterSpec{"ID", kId, Access::kReadOnly, id});
     regs.add(RegisterSpec{"DESC_ADDR_LO", kDescAddrLo, Access::kReadWrite, 0});
     regs.add(RegisterSpec{"DESC_ADDR_HI", kDescAddrHi, Access::kReadWrite, 0});
-    regs.add(RegisterSpec{"CTRL", kCtrl, Access::kWriteOnly, 0, kCtrlStart}, {},
-             [start_requested](std::uint32_t v) { *start_requested = (v & kCtrlStart) != 0; });
+    regs.add(RegisterSpec{"CTRL", kCtrl, Access::kWriteOnly, 0, kCtrlStart | extra_ctrl}, {},
+             [start_requested, ctrl_written](std::uint32_t v) {
+                 *start_requested = (v & kCtrlStart) != 0;
+                 if (ctrl_written) *ctrl_written = v;
+             });
     regs.add(RegisterSpec{"STATUS", kStatus, Access::kReadOnly, 0, kStatusDone | kStatusError});
     regs.add(RegisterSpec{"ERROR", kError, Access::kReadOnly, 0});
 }

@@ -4,6 +4,7 @@
 
 #include "hw/engine_registers.h"
 #include "sw/contract/post_processing.h"
+#include "sw/contract/tensor_ops.h"
 #include "tlm/error_report.h"
 
 namespace cimvp {
@@ -35,9 +36,11 @@ PostProcessingUnit::PostProcessingUnit(sc_core::sc_module_name name, const Digit
       port_(bus_socket, kMaxBurstBytes, bytes_per_ns) {
     using namespace ppu_regs;
     regs_.set_report(kReportId, this->name());
-    engine_regs::add(regs_, kIdValue, &start_requested_);
+    engine_regs::add(regs_, kIdValue, &start_requested_, kCtrlTensorOp, &ctrl_);
     regs_.add(RegisterSpec{"OUTPUTS", kOutputs, Access::kReadOnly, 0},
               [this](std::uint32_t) { return static_cast<std::uint32_t>(counters_.outputs); });
+    regs_.add(RegisterSpec{"TENSOR_JOBS", kTensorJobs, Access::kReadOnly, 0},
+              [this](std::uint32_t) { return static_cast<std::uint32_t>(counters_.tensor_jobs); });
     regs_.set_access_latency(sc_core::sc_time(cfg.clock_ns, sc_core::SC_NS));
     regs_socket.register_b_transport(this, &PostProcessingUnit::regs_b_transport);
     regs_socket.register_transport_dbg(this, &PostProcessingUnit::regs_dbg);
@@ -75,6 +78,13 @@ void PostProcessingUnit::regs_b_transport(tlm::tlm_generic_payload& t, sc_core::
 
 PostProcessError PostProcessingUnit::run(sc_core::sc_time& delay) {
     const std::uint64_t at = engine_regs::descriptor_address(regs_);
+    if (ctrl_ & ppu_regs::kCtrlTensorOp) {
+        TensorOpDescriptor t;
+        if (!port_.block(tlm::TLM_READ_COMMAND, at, reinterpret_cast<std::uint8_t*>(&t), sizeof t, delay))
+            return PostProcessError::kDescriptorFetch;
+        ++counters_.tensor_jobs;
+        return execute_tensor(t, delay);
+    }
     PostProcessDescriptor d;
     if (!port_.block(tlm::TLM_READ_COMMAND, at, reinterpret_cast<std::uint8_t*>(&d), sizeof d, delay))
         return PostProcessError::kDescriptorFetch;
@@ -86,6 +96,7 @@ PostProcessError PostProcessingUnit::execute(const PostProcessDescriptor& d, sc_
     const int oh = static_cast<int>(d.out_h), ow = static_cast<int>(d.out_w);
     const auto pool = static_cast<PoolKind>(d.pool);
     if (C == 0 || oh < 1 || ow < 1 || d.images == 0 || d.shift > kMaxShift || d.pool > 2 ||
+        (d.logits && d.dst_image_stride != 0) ||
         (!d.logits && (d.a_out_bits < 1 || d.a_out_bits > kMaxActivationBits)) ||
         (pool != PoolKind::kNone && (d.pool_size < 1 || d.pool_stride < 1 || d.pool_size > oh || d.pool_size > ow)))
         return PostProcessError::kBadDescriptor;
@@ -109,6 +120,7 @@ PostProcessError PostProcessingUnit::execute(const PostProcessDescriptor& d, sc_
 
     std::uint8_t* out_bytes = nullptr;
     std::uint64_t out_len = 0;
+    std::uint64_t image_bytes = 0;
     if (d.logits) {
         // int64 values, vector-major, in place of the accumulators.
         for (std::size_t v = 0; v < vectors; ++v)
@@ -121,6 +133,8 @@ PostProcessError PostProcessingUnit::execute(const PostProcessDescriptor& d, sc_
         const int ph = pool == PoolKind::kNone ? oh : pooled_size(oh, d.pool_size, d.pool_stride);
         const int pw = pool == PoolKind::kNone ? ow : pooled_size(ow, d.pool_size, d.pool_stride);
         const std::size_t out_image = C * static_cast<std::size_t>(ph) * pw;
+        if (d.dst_image_stride != 0 && d.dst_image_stride < out_image) return PostProcessError::kBadDescriptor;
+        image_bytes = out_image;
         y_.resize(C * px);
         out_.resize(out_image * d.images);
         for (std::uint32_t img = 0; img < d.images; ++img) {
@@ -140,7 +154,82 @@ PostProcessError PostProcessingUnit::execute(const PostProcessDescriptor& d, sc_
     delay += sc_core::sc_time(static_cast<double>((outputs + cfg_.post_process_lanes - 1) / cfg_.post_process_lanes) *
                                   cfg_.clock_ns,
                               sc_core::SC_NS);
-    if (!port_.block(tlm::TLM_WRITE_COMMAND, d.dst, out_bytes, out_len, delay)) return PostProcessError::kWrite;
+    if (d.logits ? !port_.block(tlm::TLM_WRITE_COMMAND, d.dst, out_bytes, out_len, delay)
+                 : !write_images(d.dst, out_bytes, image_bytes, d.images, d.dst_image_stride, delay))
+        return PostProcessError::kWrite;
+    return PostProcessError::kNone;
+}
+
+bool PostProcessingUnit::write_images(std::uint64_t dst, std::uint8_t* data, std::uint64_t bytes,
+                                      std::uint32_t images, std::uint64_t stride, sc_core::sc_time& delay) {
+    if (stride == 0 || stride == bytes)
+        return port_.block(tlm::TLM_WRITE_COMMAND, dst, data, bytes * images, delay);
+    for (std::uint32_t i = 0; i < images; ++i)
+        if (!port_.block(tlm::TLM_WRITE_COMMAND, dst + i * stride, data + i * bytes, bytes, delay)) return false;
+    return true;
+}
+
+PostProcessError PostProcessingUnit::execute_tensor(const TensorOpDescriptor& d, sc_core::sc_time& delay) {
+    const auto op = static_cast<TensorOp>(d.op);
+    const std::size_t C = d.channels, H = d.height, W = d.width, images = d.images;
+    const int pool = d.pool_kind();
+    const bool known = op == TensorOp::kAdd || op == TensorOp::kScale || op == TensorOp::kGlobalAvg;
+    if (!known || C == 0 || H == 0 || W == 0 || images == 0 || d.shift > kMaxShift || d.a_out_bits < 1 ||
+        d.a_out_bits > kMaxActivationBits || pool > 2 || ((d.pool & ~3u) != 0 && pool == 0) ||
+        (pool != 0 && (op != TensorOp::kScale || static_cast<std::size_t>(d.pool_size()) > H ||
+                       static_cast<std::size_t>(d.pool_size()) > W)))
+        return PostProcessError::kBadDescriptor;
+    const auto kind = static_cast<PoolKind>(pool);
+    const std::size_t map = C * H * W;
+    const int ph = pool ? pooled_size(static_cast<int>(H), d.pool_size(), d.pool_stride()) : static_cast<int>(H);
+    const int pw = pool ? pooled_size(static_cast<int>(W), d.pool_size(), d.pool_stride()) : static_cast<int>(W);
+    const std::size_t out_image = op == TensorOp::kGlobalAvg ? C : C * static_cast<std::size_t>(ph) * pw;
+    if (d.dst_image_stride != 0 && d.dst_image_stride < out_image) return PostProcessError::kBadDescriptor;
+    a_.resize(map * images);
+    if (!port_.block(tlm::TLM_READ_COMMAND, d.src_a, a_.data(), a_.size(), delay)) return PostProcessError::kRead;
+    if (op == TensorOp::kAdd) {
+        b_.resize(map * images);
+        if (!port_.block(tlm::TLM_READ_COMMAND, d.src_b, b_.data(), b_.size(), delay)) return PostProcessError::kRead;
+    }
+    TensorOpParams p;
+    p.mult_a = d.mult_a;
+    p.bias_a = d.bias_a;
+    p.mult_b = d.mult_b;
+    p.bias_b = d.bias_b;
+    p.shift = d.shift;
+    p.a_out_bits = d.a_out_bits;
+    out_.resize(out_image * images);
+    y_.resize(map);
+    std::uint64_t outputs = 0;
+    for (std::size_t i = 0; i < images; ++i) {
+        const std::uint8_t* a = &a_[i * map];
+        std::uint8_t* o = &out_[i * out_image];
+        switch (op) {
+            case TensorOp::kAdd:
+                tensor_add(a, &b_[i * map], map, p, o);
+                outputs += map;
+                break;
+            case TensorOp::kScale:
+                tensor_scale(a, map, p, pool ? y_.data() : o);
+                if (pool) pool2d(y_.data(), static_cast<int>(C), static_cast<int>(H), static_cast<int>(W), kind,
+                                 d.pool_size(), d.pool_stride(), o);
+                outputs += map;
+                break;
+            case TensorOp::kGlobalAvg:
+                tensor_global_avg(a, static_cast<int>(C), static_cast<int>(H * W), p, o);
+                outputs += C;
+                break;
+        }
+    }
+    counters_.outputs += outputs;
+    // The lanes take one input element each per cycle (an add's pair is one element; a global
+    // average sums its map).
+    const std::uint64_t elements = map * images;
+    delay += sc_core::sc_time(
+        static_cast<double>((elements + cfg_.post_process_lanes - 1) / cfg_.post_process_lanes) * cfg_.clock_ns,
+        sc_core::SC_NS);
+    if (!write_images(d.dst, out_.data(), out_image, d.images, d.dst_image_stride, delay))
+        return PostProcessError::kWrite;
     return PostProcessError::kNone;
 }
 

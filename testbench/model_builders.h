@@ -2,6 +2,7 @@
 // shape (or a smaller one) with random integer weights and parameters.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -100,6 +101,77 @@ inline NetworkModel random_network(std::uint64_t seed, const ModelShape& s) {
             add_tables(rng, L, n_ic * k2, s.cell_bits_for_tables);
         }
     }
+    return m;
+}
+
+// A tensor node (format v3) on input tensors `inputs` of model m: shape from input 0, one random
+// mult (4..11) and bias (-20..20) per input.
+inline NetworkLayer random_tensor_node(std::mt19937& rng, const NetworkModel& m, LayerKind kind, std::vector<int> inputs,
+                                       int a_out, int shift, PoolKind pool = PoolKind::kNone, int pool_size = 0) {
+    NetworkLayer L;
+    L.kind = kind;
+    L.inputs = std::move(inputs);
+    const NetworkModel::Tensor in0 = m.tensor(static_cast<std::size_t>(L.inputs[0]));
+    L.in_c = in0.c;
+    L.in_h = in0.h;
+    L.in_w = in0.w;
+    L.out_c = 0;
+    for (int j : L.inputs) L.out_c += kind == LayerKind::kConcat ? m.tensor(static_cast<std::size_t>(j)).c : 0;
+    if (kind != LayerKind::kConcat) L.out_c = in0.c;
+    L.a_out_bits = a_out;
+    L.shift = shift;
+    L.pool = pool;
+    L.pool_size = L.pool_stride = pool_size;
+    for (std::size_t i = 0; i < L.inputs.size(); ++i) {
+        L.mult.push_back(static_cast<std::int32_t>(rng() % 8) + 4);
+        L.bias.push_back(static_cast<std::int64_t>(rng() % 41) - 20);
+    }
+    return L;
+}
+
+// A conv node of a graph (format v3) on tensor `input` of m: kernel k, padding k / 2, no pooling.
+inline NetworkLayer random_graph_conv(std::mt19937& rng, const NetworkModel& m, int input, int out_c, int kernel,
+                                      int groups, int a_out) {
+    const NetworkModel::Tensor in = m.tensor(static_cast<std::size_t>(input));
+    NetworkLayer L = random_net_layer(rng, LayerKind::kConv, in.c, in.h, in.w, out_c, in.bits, a_out, 8, false, false);
+    L.inputs = {input};
+    L.kernel = kernel;
+    L.padding = kernel / 2;
+    L.pool = PoolKind::kNone;
+    L.pool_size = L.pool_stride = 0;
+    L.groups = groups;
+    L.weights.resize(static_cast<std::size_t>(out_c) * L.K());
+    for (auto& w : L.weights) w = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+    // About 8 codes of spread for random inputs: std(acc) * mean(mult) / 2^shift.
+    L.shift = (in.bits == 8 ? 16 : 10) + static_cast<int>(std::log2(static_cast<double>(L.K())) / 2);
+    return L;
+}
+
+// A small graph network (format v3) with every node kind: a conv, a depthwise 3x3 conv
+// (groups = channels), a 1x1 conv, a residual add, a grouped 1x1 conv (groups 2), a concat,
+// a max pool node, a global average pool node and the fc of the logits. Image 1 x in x in.
+inline NetworkModel random_graph_network(std::uint64_t seed, int in = 12, int channels = 8) {
+    std::mt19937 rng(static_cast<unsigned>(seed));
+    NetworkModel m;
+    m.path = "<random graph>";
+    m.name = "random-graph";
+    m.scheme = "int8";
+    m.in_h = m.in_w = in;
+    m.num_classes = 10;
+    m.layers.push_back(random_graph_conv(rng, m, 0, channels, 3, 1, 4));         // node 0: tensor 1
+    m.layers.push_back(random_graph_conv(rng, m, 1, channels, 3, channels, 4));  // node 1: depthwise, tensor 2
+    m.layers.push_back(random_graph_conv(rng, m, 2, channels, 1, 1, 4));         // node 2: 1x1, tensor 3
+    m.layers.push_back(random_tensor_node(rng, m, LayerKind::kAdd, {1, 3}, 4, 4));  // node 3: residual, tensor 4
+    m.layers.push_back(random_graph_conv(rng, m, 4, channels / 2, 1, 2, 4));    // node 4: grouped 1x1, tensor 5
+    m.layers.push_back(random_tensor_node(rng, m, LayerKind::kConcat, {4, 5}, 4, 3));  // node 5: tensor 6
+    m.layers.push_back(random_tensor_node(rng, m, LayerKind::kPool, {6}, 4, 2, PoolKind::kMax, 2));  // tensor 7
+    NetworkLayer gap = random_tensor_node(rng, m, LayerKind::kPool, {7}, 6, 0, PoolKind::kGlobalAvg);
+    gap.shift = 6;
+    m.layers.push_back(gap);  // node 7: tensor 8, C x 1 x 1
+    const NetworkModel::Tensor t = m.tensor(8);
+    NetworkLayer fc = random_net_layer(rng, LayerKind::kFc, t.c, 1, 1, 10, t.bits, 0, 8, false, true);
+    fc.inputs = {8};
+    m.layers.push_back(fc);
     return m;
 }
 

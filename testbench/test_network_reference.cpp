@@ -127,8 +127,8 @@ TEST(ModelFile, RejectsWrongMagicTruncationCorruptionAndBadVersion) {
     bad[200] ^= 0x40;
     EXPECT_NE(model_error_of(bad).find("checksum"), std::string::npos) << model_error_of(bad);
     bad = good;
-    bad[8] = 3;  // version (1 and 2 are the formats)
-    EXPECT_NE(model_error_of(bad).find("version: expected 1 or 2, got 3"), std::string::npos) << model_error_of(bad);
+    bad[8] = 4;  // version (1, 2 and 3 are the formats)
+    EXPECT_NE(model_error_of(bad).find("version: expected 1, 2 or 3, got 4"), std::string::npos) << model_error_of(bad);
 }
 
 // The model checksum, the logits digest and the front end (sw/python) share one FNV-1a 64:

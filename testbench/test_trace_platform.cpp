@@ -38,9 +38,12 @@ void check_report(const TraceJobResult& r, const TraceJobSpec& spec, const ArchC
             EXPECT_GT(lr.stats.energy.total(), 0.0);
             EXPECT_NE(lr.mapped_to, "host");
         } else {
-            EXPECT_EQ(lr.mapped_to, "host");
-            EXPECT_EQ(lr.stats.cycles, 0u);
-            EXPECT_GT(lr.host_ops, 0u);
+            // Pool and add: tensor-op jobs on the post-processing unit, timed and charged.
+            EXPECT_EQ(lr.mapped_to, "post_process");
+            EXPECT_GT(lr.stats.cycles, 0u);
+            EXPECT_GT(lr.stats.energy.post_process, 0.0);
+            EXPECT_EQ(lr.stats.energy.crossbar, 0.0);
+            EXPECT_EQ(lr.host_ops, 0u);
         }
         if (lr.mapped_to == "crossbar") {
             EXPECT_GT(lr.tiles_used, 0);

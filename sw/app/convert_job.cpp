@@ -6,6 +6,7 @@
 
 #include "sw/formats/config_loader.h"
 #include "sw/app/run_job.h"
+#include "sw/compiler/network_compiler.h"
 #include "sw/formats/model_file.h"
 
 namespace cimvp {
@@ -25,7 +26,11 @@ ConvertJobResult run_convert_job(const ArchConfig& cfg, ConvertJobSpec spec) {
     run.pe_layers = spec.pe_layers;
     const NetworkOptions o = network_options(model, run);
     std::vector<bool> store(model.layers.size(), false);
-    for (std::size_t l = 0; l < model.layers.size(); ++l) store[l] = o.pe(l);
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        store[l] = o.pe(l);
+        const NetworkLayer& L = model.layers[l];
+        if (store[l] && (L.is_tensor() || L.grouped())) check_pe_layer(model, l);  // refused, naming the node
+    }
     bool any = false;
     for (bool b : store) any = any || b;
     if (!any)
@@ -34,6 +39,7 @@ ConvertJobResult run_convert_job(const ArchConfig& cfg, ConvertJobSpec spec) {
     spec.options.array_cols = cfg.pe_array.cols;
     ConvertJobResult r;
     r.model_name = model.name;
+    r.graph = !model.is_chain();
     r.scheme = model.scheme;
     r.scheduled = spec.options.schedule || spec.options.double_shift ||
                   std::floor(spec.options.shifts) != spec.options.shifts;
@@ -75,9 +81,14 @@ void print_convert_report(const ConvertJobResult& r, const ConvertJobSpec& spec,
                  static_cast<long long>(r.weights), static_cast<long long>(r.swis_bytes),
                  static_cast<long long>(r.int8_bytes),
                  r.swis_bits ? 8.0 * static_cast<double>(r.weights) / static_cast<double>(r.swis_bits) : 0.0);
-    std::fprintf(out, "wrote %s: %zu bytes (format v2; the format v1 model is %zu bytes: v2 keeps the int8 weights "
-                 "and adds the groups)\n",
-                 spec.out_path.c_str(), r.out_file_bytes, r.in_file_bytes);
+    if (r.graph)
+        std::fprintf(out, "wrote %s: %zu bytes (format v3; without the groups it is %zu bytes: the file keeps the int8 "
+                     "weights and adds the groups)\n",
+                     spec.out_path.c_str(), r.out_file_bytes, r.in_file_bytes);
+    else
+        std::fprintf(out, "wrote %s: %zu bytes (format v2; the format v1 model is %zu bytes: v2 keeps the int8 weights "
+                     "and adds the groups)\n",
+                     spec.out_path.c_str(), r.out_file_bytes, r.in_file_bytes);
 }
 
 nlohmann::json convert_job_to_json(const ConvertJobResult& r, const ConvertJobSpec& spec, const ArchConfig& cfg) {

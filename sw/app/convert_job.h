@@ -25,6 +25,7 @@ struct ConvertJobResult {
     std::int64_t int8_bytes = 0, swis_bytes = 0, swis_bits = 0, weights = 0;
     std::size_t in_file_bytes = 0, out_file_bytes = 0;
     bool scheduled = false;
+    bool graph = false;  // a graph network: written as format v3
 };
 
 ConvertJobResult run_convert_job(const ArchConfig& cfg, ConvertJobSpec spec);

@@ -22,7 +22,7 @@ namespace {
 void add_model_options(po::options_description& d) {
     add_common(d);
     d.add_options()("model", po::value<std::string>(),
-                    "model file (format v1 or v2; default: the data directory's models/fmnist-bwma.cimvp)")(
+                    "model file (format v1, v2 or v3; default: the data directory's models/fmnist-bwma.cimvp)")(
         "data", po::value<std::string>()->default_value(kFashionMnistDir), "directory of the IDX data set")(
         "limit", po::value<int>()->default_value(0), "run the first N test images (0: all 10,000)")(
         "batch", po::value<int>()->default_value(64), "images per command list")(
@@ -131,7 +131,8 @@ void print_run_report(const RunJobResult& r, const RunJobSpec& spec, const ArchC
                 e.total() / n / 1e3, e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3, e.pe / n / 1e3,
                 e.post_process / n / 1e3, e.buffers / n / 1e3, e.dma / n / 1e3, e.dram / n / 1e3);
     for (const auto& l : r.layers) {
-        const std::string where = l.scratch_on_chip
+        const std::string where = l.mapped_to == "post_process" ? "tensor ops, no accumulators"
+                                  : l.scratch_on_chip
                                       ? "accumulators on chip, steps of " + std::to_string(l.images_per_step) + " images"
                                       : "accumulators in DRAM";
         std::printf("  %-14s %-9s %10.0f MACs  %9.3f us  %9.3f nJ per image  (%s)\n", l.name.c_str(),
@@ -228,7 +229,7 @@ int run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
     if (spec.check_reference)
         std::printf(", C++ reference alone %.3f / %.3f s (platform/reference CPU %.2fx)", r.reference.wall,
                     r.reference.cpu, r.platform.cpu / std::max(1e-9, r.reference.cpu));
-    std::printf("; data, mapping and ADC calibration %.3f / %.3f s; host pool/add %.3f / %.3f s\n", r.prepare.wall,
+    std::printf("; data, mapping and ADC calibration %.3f / %.3f s; host pools %.3f / %.3f s\n", r.prepare.wall,
                 r.prepare.cpu, r.host.wall, r.host.cpu);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), trace_job_to_json(r, cfg, spec));
     if (vm.count("csv")) write_text_file(vm["csv"].as<std::string>(), trace_job_to_csv(r));

@@ -56,7 +56,12 @@ std::string expected_results_path(const std::string& model_path) {
 NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec) {
     NetworkOptions o = spec.pe_layers == "default" ? NetworkOptions::defaults_for(model) : NetworkOptions{};
     const std::size_t n = model.layers.size();
-    if (spec.pe_layers == "all") o.on_pe.assign(n, true);
+    // all: every layer the PE array can run (a graph's grouped convs and tensor nodes cannot).
+    if (spec.pe_layers == "all")
+        for (std::size_t l = 0; l < n; ++l) {
+            o.on_pe.resize(n, false);
+            o.on_pe[l] = model.layers[l].is_matrix() && !model.layers[l].grouped();
+        }
     if (spec.pe_layers != "default" && spec.pe_layers != "none" && spec.pe_layers != "all") {
         o.on_pe.assign(n, false);
         std::stringstream ss(spec.pe_layers);
@@ -152,7 +157,7 @@ void add_layer_reports(RunJobResult& r, const ExecutionPlan& plan, const Network
         const NetworkLayer& L = model.layers[l];
         LayerReport lr;
         lr.name = model.layer_name(l);
-        lr.mapped_to = options.pe(l) ? "pe_array" : "crossbar";
+        lr.mapped_to = options.pe(l) ? "pe_array" : plan.layers[l].tensor ? "post_process" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
         lr.stats = layer_stats[l];
         lr.scratch_on_chip = plan.layers[l].placement.scratch_on_chip;

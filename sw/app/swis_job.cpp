@@ -136,6 +136,11 @@ std::vector<WorkLayer> model_layers(const NetworkModel& m, std::vector<std::stri
     std::vector<WorkLayer> out;
     for (std::size_t i = 0; i < m.layers.size(); ++i) {
         const NetworkLayer& L = m.layers[i];
+        if (L.is_tensor()) continue;  // no weights
+        if (L.grouped()) {
+            skipped.push_back(m.layer_name(i) + " (a grouped conv: the PE array runs groups 1)");
+            continue;
+        }
         if (L.binary || L.w_bits != 8) {
             skipped.push_back(m.layer_name(i) + " (" + std::to_string(L.binary ? 1 : L.w_bits) + "-bit weights)");
             continue;

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "hw/command_format.h"
+#include "sw/contract/tensor_ops.h"
 #include "sw/reference/network_reference.h"
 #include "sw/system/system.h"
 
@@ -48,6 +50,86 @@ std::int64_t ceil_to(std::int64_t x, std::int64_t step) { return (x + step - 1) 
 
 namespace {
 
+// A pool or add layer of every image as tensor-op jobs on the post-processing unit (docs/trace-format.md):
+// the drawn inputs written to DRAM, a padded pool's maps copied by the DMA into a zeroed map with the
+// padding around them (zeros change neither a max of codes nor the average's window sum), one
+// TensorOpDescriptor for all images; their outputs (images x C x OH x OW) go to `out`.
+RunStats run_ppu_layer(Driver& driver, Platform& platform, const NetworkTrace& trace, std::size_t l, int images,
+                       std::vector<std::uint8_t>& out) {
+    const TraceLayer& L = trace.layers[l];
+    const bool is_add = L.type == TraceLayerType::kAdd;
+    const std::uint64_t plane = static_cast<std::uint64_t>(L.in_h) * L.in_w;
+    const std::uint64_t size = static_cast<std::uint64_t>(L.in_c) * plane;
+    const std::uint64_t n = static_cast<std::uint64_t>(images);
+    if (n > 65535 || L.in_c > 65535 || L.in_h + 2 * L.padding > 65535 || L.in_w + 2 * L.padding > 65535)
+        throw TraceError(trace.source + ":" + std::to_string(L.line) + ": in: expected at most 65535 channels, rows, " +
+                         "columns and images for a tensor-op job");
+    std::vector<std::uint8_t> a(size * n), b(is_add ? size * n : 0);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const auto x = host_layer_input(trace, l, i);
+        std::copy_n(x.begin(), size, a.begin() + static_cast<std::ptrdiff_t>(i * size));
+        if (is_add) std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(size), size, b.begin() + static_cast<std::ptrdiff_t>(i * size));
+    }
+    std::vector<Command> cmds;
+    TensorOpDescriptor d;
+    d.src_a = driver.alloc(a.size());
+    driver.write(d.src_a, a.data(), a.size());
+    d.channels = static_cast<std::uint16_t>(L.in_c);
+    d.height = static_cast<std::uint16_t>(L.in_h);
+    d.width = static_cast<std::uint16_t>(L.in_w);
+    d.images = static_cast<std::uint16_t>(n);
+    d.shift = 0;
+    d.a_out_bits = 8;  // mult 1, bias 0, shift 0: the codes themselves; an add saturates at 255
+    std::uint64_t out_image = size;
+    if (is_add) {
+        d.op = static_cast<std::uint8_t>(TensorOp::kAdd);
+        d.src_b = driver.alloc(b.size());
+        driver.write(d.src_b, b.data(), b.size());
+    } else {
+        d.op = static_cast<std::uint8_t>(TensorOp::kScale);
+        d.pool = TensorOpDescriptor::pool_field(L.pool == TracePool::kMax ? 1 : 2, L.kernel, L.stride);
+        out_image = static_cast<std::uint64_t>(L.in_c) * L.out_h() * L.out_w();
+        if (L.padding > 0) {
+            const std::uint64_t p = static_cast<std::uint64_t>(L.padding);
+            const std::uint64_t ph = L.in_h + 2 * p, pw = L.in_w + 2 * p;
+            const std::vector<std::uint8_t> zeros(static_cast<std::size_t>(L.in_c * ph * pw * n), 0);
+            const std::uint64_t padded = driver.alloc(zeros.size());
+            driver.write(padded, zeros.data(), zeros.size());
+            for (std::uint64_t i = 0; i < n; ++i)
+                for (int c = 0; c < L.in_c; ++c) {
+                    DmaDescriptor g;
+                    g.src = d.src_a + i * size + static_cast<std::uint64_t>(c) * plane;
+                    g.dst = padded + ((i * L.in_c + static_cast<std::uint64_t>(c)) * ph + p) * pw + p;
+                    g.row_bytes = static_cast<std::uint32_t>(L.in_w);
+                    g.rows = static_cast<std::uint32_t>(L.in_h);
+                    g.src_stride = static_cast<std::uint32_t>(L.in_w);
+                    g.dst_stride = static_cast<std::uint32_t>(pw);
+                    cmds.push_back(make_dma(g));
+                }
+            d.src_a = padded;
+            d.height = static_cast<std::uint16_t>(ph);
+            d.width = static_cast<std::uint16_t>(pw);
+        }
+    }
+    d.dst = driver.alloc(out_image * n);
+    const std::uint64_t desc = driver.alloc(sizeof d);
+    driver.write(desc, &d, sizeof d);
+    cmds.push_back(make_tensor_op(desc));
+    cmds.push_back(Command{});
+    EnergyBreakdown before;
+    driver.set_start_hook([&] { before = platform.energy(); });  // after the host wrote the list
+    const CommandListStats s = driver.run_commands(cmds);
+    driver.set_start_hook({});
+    RunStats r;
+    r.sim_ns = s.sim_ns;
+    r.cycles = s.cycles;
+    r.commands = s.commands;
+    r.energy = platform.energy() - before;
+    out.resize(out_image * n);
+    driver.read(d.dst, out.data(), out.size());
+    return r;
+}
+
 // One platform run of a stage: its plan and inputs, compiled before the simulation, and
 // the outputs the host program read back (logits, or the hidden layer's activations).
 struct StageRun {
@@ -86,7 +168,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
         lr.name = L.name;
         lr.type = trace_name(L.type);
         lr.macs_per_image = static_cast<double>(work.layer_macs(l));
-        if (!L.has_weights()) lr.mapped_to = "host";
+        if (!L.has_weights()) lr.mapped_to = host_layer_on_ppu(L) ? "post_process" : "host";
         double useful_cells = 0, cells = 0, pe_slots = 0;
         for (std::size_t si : work.layer_stages[l]) {
             const TraceStage& s = work.stages[si];
@@ -139,16 +221,24 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
         r.prepare += lr.prepare;
     }
 
-    // The host program: pool and add on the host, every stage on the platform, outputs read back.
+    // The host program: pool and add as tensor-op jobs on the post-processing unit (or on the host),
+    // every stage on the platform, outputs read back.
     System sys("system", cfg);
     Platform& platform = sys.platform;
+    std::vector<std::vector<std::uint8_t>> ppu_out(trace.layers.size());  // per layer: every image's output
     sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         for (std::size_t l = 0; l < trace.layers.size(); ++l) {
             const TraceLayer& L = trace.layers[l];
             TraceLayerReport& lr = r.layers[l];
-            if (!L.has_weights()) {
-                // Pool and add run on the host: no platform cycles or energy (docs/trace-format.md).
+            if (!L.has_weights() && host_layer_on_ppu(L)) {
+                const Stopwatch t_run;
+                const Driver::Mark mark = driver.mark();
+                lr.stats = run_ppu_layer(driver, platform, trace, l, spec.images, ppu_out[l]);
+                driver.release(mark);
+                lr.platform += t_run.elapsed();
+            } else if (!L.has_weights()) {
+                // A pool with a window above 8 runs on the host: no platform cycles or energy (docs/trace-format.md).
                 const Stopwatch t0;
                 for (int i = 0; i < spec.images; ++i)
                     lr.host_ops += run_host_layer(trace, l, static_cast<std::uint64_t>(i)).ops;
@@ -193,6 +283,18 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
     for (std::size_t l = 0; l < trace.layers.size(); ++l) {
         TraceLayerReport& lr = r.layers[l];
         std::vector<char> layer_ok(static_cast<std::size_t>(spec.images), 1);
+        if (spec.check_reference && !ppu_out[l].empty()) {
+            // A pool or add on the post-processing unit against the host's computation.
+            const Stopwatch tr;
+            const std::size_t bytes = ppu_out[l].size() / static_cast<std::size_t>(spec.images);
+            for (int i = 0; i < spec.images; ++i) {
+                const auto want = run_host_layer(trace, l, static_cast<std::uint64_t>(i)).output;
+                const auto at = ppu_out[l].begin() + static_cast<std::ptrdiff_t>(bytes * static_cast<std::size_t>(i));
+                if (want.size() != bytes || !std::equal(want.begin(), want.end(), at))
+                    layer_ok[static_cast<std::size_t>(i)] = 0;
+            }
+            lr.reference += tr.elapsed();  // added to r.reference below
+        }
         if (spec.check_reference) {
             for (std::size_t si : work.layer_stages[l]) {
                 const StageRun& run = runs[si];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -22,30 +23,29 @@ bool model_tables_fit(const NetworkModel& model, const NetworkLayer& L, const Ar
     return L.has_adc_tables && model.adc_bits == cfg.adc.bits;
 }
 
-// The tables of crossbar layer l (docs/numerics.md, "ADC calibration"): the model's own when it
-// was calibrated for this ADC, unit tables when the ADC is lossless for the layer, else
-// calibrated (per cfg.adc.step_mode) on the layer's inputs over the calibration images.
-void choose_adc_tables(const ExecutionPlan& so_far, std::size_t l, const CalibrationInputs& calibration,
-                       LayerPlan& p) {
+// The tables of a crossbar matrix of layer l (the layer, or one block of a grouped conv;
+// docs/numerics.md, "ADC calibration"): the model's own when it was calibrated for this ADC, unit
+// tables when the ADC is lossless for the matrix, else calibrated (per cfg.adc.step_mode) on its
+// inputs over the calibration images, which `inputs` supplies (vectors x K bytes).
+void choose_adc_tables(const ExecutionPlan& so_far, std::size_t l, const std::function<std::vector<std::uint8_t>()>& inputs,
+                       const MatrixLayer& matrix, const LayerMapping& map, AdcTables& adc, bool& recalibrated) {
     const NetworkModel& model = so_far.model;
     const ArchConfig& cfg = so_far.cfg;
     const NetworkLayer& L = model.layers[l];
-    const LayerMapping& map = p.mapping;
     if (model_tables_fit(model, L, cfg)) {
-        p.adc = model_adc_tables(L, map, cfg.adc.bits, cfg.adc.frac_bits);
-        p.adc_recalibrated = false;
-    } else if (L.has_adc_tables && model.frac_bits == cfg.adc.frac_bits && !adc_is_lossless(map, cfg) &&
-               !calibration) {
+        adc = model_adc_tables(L, map, cfg.adc.bits, cfg.adc.frac_bits);
+        recalibrated = false;
+    } else if (L.has_adc_tables && model.frac_bits == cfg.adc.frac_bits && !adc_is_lossless(map, cfg) && !inputs) {
         // Another resolution and no images: keep the windows the model was calibrated for, divide them anew.
-        p.adc = rescale_adc_tables(model_adc_tables(L, map, model.adc_bits, cfg.adc.frac_bits), map, cfg.adc.bits,
-                                   cfg.adc.step_mode);
-        p.adc_recalibrated = true;
-    } else if (adc_is_lossless(map, cfg) || !calibration) {
-        p.adc = AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits);
-        p.adc_recalibrated = L.has_adc_tables;
+        adc = rescale_adc_tables(model_adc_tables(L, map, model.adc_bits, cfg.adc.frac_bits), map, cfg.adc.bits,
+                                 cfg.adc.step_mode);
+        recalibrated = true;
+    } else if (adc_is_lossless(map, cfg) || !inputs) {
+        adc = AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits);
+        recalibrated = L.has_adc_tables;
     } else {
-        // The layer's inputs over the calibration images, through the layers compiled so far.
-        std::vector<std::uint8_t> x = calibration(so_far, l);
+        // The inputs over the calibration images, through the layers compiled so far.
+        std::vector<std::uint8_t> x = inputs();
         std::size_t n = x.size() / map.K;
         const std::size_t cap = static_cast<std::size_t>(std::max(0, so_far.options.calibration_vectors));
         if (cap > 0 && n > cap) {
@@ -59,9 +59,9 @@ void choose_adc_tables(const ExecutionPlan& so_far, std::size_t l, const Calibra
         }
         // A model calibrated for another ADC: least squares (both step modes alike); else the config's window.
         const int nv = static_cast<int>(n);
-        p.adc = L.has_adc_tables ? calibrate_adc_least_squares(p.matrix, map, cfg, x.data(), nv)
-                                 : calibrate_adc(p.matrix, map, cfg, x.data(), nv);
-        p.adc_recalibrated = true;
+        adc = L.has_adc_tables ? calibrate_adc_least_squares(matrix, map, cfg, x.data(), nv)
+                               : calibrate_adc(matrix, map, cfg, x.data(), nv);
+        recalibrated = true;
     }
 }
 
@@ -86,44 +86,98 @@ PeLayerPlan plan_pe_layer(const NetworkLayer& L, const NetworkOptions& o, const 
 // layer's batch needs, or as the global buffer has left. A layer whose scratch for one image fits
 // runs its batch in steps of as many images as fit; one that does not, or that needs several
 // passes over its tiles, keeps the whole batch in DRAM.
+// The buffers of the batch's tensors. A chain keeps one buffer per tensor (the placement its
+// results were measured with); in a graph a tensor takes the smallest free buffer that holds it
+// (else a new one), and its buffer is free again once its last consumer has run.
+void place_tensors(ExecutionPlan& plan) {
+    const NetworkModel& model = plan.model;
+    const std::uint64_t batch = static_cast<std::uint64_t>(plan.batch());
+    const std::size_t n = model.layers.size();
+    plan.buffers.assign(1, {batch * model.image_bytes(), false});
+    plan.tensor_buffer.assign(n + 1, 0);
+    const bool reuse = !model.is_chain();
+    const std::vector<int> last = model.last_consumers();
+    std::vector<int> free;  // buffers whose tensor is dead
+    for (std::size_t l = 0; l < n; ++l) {
+        const NetworkLayer& L = model.layers[l];
+        const std::uint64_t bytes = L.relu ? batch * L.output_bytes()
+                                           : batch * static_cast<std::uint64_t>(model.num_classes) * sizeof(std::int64_t);
+        int pick = -1;
+        for (std::size_t i = 0; i < free.size(); ++i)
+            if (plan.buffers[static_cast<std::size_t>(free[i])].bytes >= bytes &&
+                (pick < 0 || plan.buffers[static_cast<std::size_t>(free[i])].bytes <
+                                 plan.buffers[static_cast<std::size_t>(free[static_cast<std::size_t>(pick)])].bytes))
+                pick = static_cast<int>(i);
+        if (pick >= 0) {
+            plan.tensor_buffer[l + 1] = free[static_cast<std::size_t>(pick)];
+            free.erase(free.begin() + pick);
+        } else {
+            plan.tensor_buffer[l + 1] = static_cast<int>(plan.buffers.size());
+            plan.buffers.push_back({bytes, false});
+        }
+        if (!reuse) continue;
+        // Inputs whose last consumer this node is (not the images' buffer, which the host fills).
+        for (int j : model.inputs_of(l))
+            if (j > 0 && last[static_cast<std::size_t>(j)] == static_cast<int>(l) &&
+                std::find(free.begin(), free.end(), plan.tensor_buffer[static_cast<std::size_t>(j)]) == free.end())
+                free.push_back(plan.tensor_buffer[static_cast<std::size_t>(j)]);
+    }
+    plan.logits_buffer = plan.tensor_buffer[n];
+    if (n > 0 && model.layers[n - 1].relu) {
+        plan.logits_buffer = static_cast<int>(plan.buffers.size());
+        plan.buffers.push_back({batch * static_cast<std::uint64_t>(model.num_classes) * sizeof(std::int64_t), false});
+    }
+}
+
 void place_buffers(ExecutionPlan& plan) {
     const NetworkModel& model = plan.model;
     const int batch = plan.batch();
     const std::size_t n = model.layers.size();
     // The global buffer as the driver hands it out: 64-byte aligned from its base, all of it free.
     const std::uint64_t capacity = AddressMap(plan.cfg).global_buffer_size();
+    place_tensors(plan);
     std::uint64_t total = 0, one_image = 0;
-    for (std::uint64_t b : activation_buffer_bytes(model, batch)) total += align64(b);
+    for (std::size_t b = 1; b < plan.buffers.size(); ++b) total += align64(plan.buffers[b].bytes);
     for (std::size_t l = 0; l < n; ++l)
-        one_image = std::max(one_image, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, 1));
+        one_image = std::max(one_image, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, 1, plan.layers[l].blocks));
     plan.activations_on_chip = total + one_image <= capacity;
+    for (std::size_t b = 1; b < plan.buffers.size(); ++b) plan.buffers[b].on_chip = plan.activations_on_chip;
     const std::uint64_t free = plan.activations_on_chip ? capacity - total : capacity;
 
     std::uint64_t want = 0;
     for (std::size_t l = 0; l < n; ++l)
-        want = std::max(want, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, batch));
+        want = std::max(want, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, batch, plan.layers[l].blocks));
     const std::uint64_t region_bytes = std::min(want, free);
     plan.scratch_region_bytes = region_bytes;
     plan.dram_scratch_bytes = 0;
     for (std::size_t l = 0; l < n; ++l) {
         const NetworkLayer& L = model.layers[l];
         LayerPlan& lp = plan.layers[l];
-        const bool one_pass = lp.on_pe || lp.mapping.passes == 1;
+        LayerPlacement& p = lp.placement;
+        if (lp.tensor) {  // no scratch: the whole batch in one job per input
+            p.scratch_on_chip = false;
+            p.images_per_step = batch;
+            p.steps = 1;
+            continue;
+        }
+        const bool one_pass =
+            lp.on_pe || (lp.blocks.empty() ? lp.mapping.passes == 1
+                                           : std::all_of(lp.blocks.begin(), lp.blocks.end(),
+                                                         [](const BlockPlan& b) { return b.mapping.passes == 1; }));
         int k = 0;
         if (region_bytes > 0) {
             // The most images whose scratch fits: k images never need more than k times one image's
             // (each part is rounded up once), so start there and add while the next still fits.
-            const std::uint64_t per_image = scratch_bytes_for(L, lp.on_pe, 1);
+            const std::uint64_t per_image = scratch_bytes_for(L, lp.on_pe, 1, lp.blocks);
             k = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(batch), region_bytes / per_image));
-            while (k > 0 && k < batch && scratch_bytes_for(L, lp.on_pe, k + 1) <= region_bytes) ++k;
+            while (k > 0 && k < batch && scratch_bytes_for(L, lp.on_pe, k + 1, lp.blocks) <= region_bytes) ++k;
             if (!one_pass && k < batch) k = 0;
         }
-        LayerPlacement& p = lp.placement;
         p.scratch_on_chip = k > 0;
         p.images_per_step = p.scratch_on_chip ? k : batch;
         p.steps = (batch + p.images_per_step - 1) / p.images_per_step;
         if (!p.scratch_on_chip)
-            plan.dram_scratch_bytes = std::max(plan.dram_scratch_bytes, scratch_bytes_for(L, lp.on_pe, batch));
+            plan.dram_scratch_bytes = std::max(plan.dram_scratch_bytes, scratch_bytes_for(L, lp.on_pe, batch, lp.blocks));
     }
 }
 
@@ -181,6 +235,12 @@ AdcTables rescale_adc_tables(const AdcTables& from, const LayerMapping& map, int
 // The PE array writes no input sums: a layer there must not need them.
 void check_pe_layer(const NetworkModel& model, std::size_t l) {
     const NetworkLayer& L = model.layers[l];
+    if (L.is_tensor())
+        throw ModelError(model.path + ": " + model.layer_name(l) +
+                         ": a tensor node runs on the post-processing unit, not on the PE array");
+    if (L.grouped())
+        throw ModelError(model.path + ": " + model.layer_name(l) + ": a grouped conv (groups " +
+                         std::to_string(L.groups) + ") runs on the crossbars, not on the PE array");
     for (auto v : L.mult_x)
         if (v != 0)
             throw ModelError(model.path + ": " + model.layer_name(l) +
@@ -207,7 +267,10 @@ NetworkOptions NetworkOptions::defaults_for(const NetworkModel& model) {
     NetworkOptions o;
     if (model.scheme == "bwma" && !model.layers.empty()) {
         o.on_pe.assign(model.layers.size(), false);
-        o.on_pe.front() = o.on_pe.back() = true;
+        // (A graph's first node may be a grouped conv or a tensor node: those stay where they run.)
+        const auto pe_able = [](const NetworkLayer& L) { return L.is_matrix() && !L.grouped(); };
+        o.on_pe.front() = pe_able(model.layers.front());
+        o.on_pe.back() = pe_able(model.layers.back());
     }
     // Layers stored as SWIS groups (format v2) are stored for the PE array.
     for (std::size_t l = 0; l < model.layers.size(); ++l)
@@ -221,8 +284,13 @@ NetworkOptions NetworkOptions::defaults_for(const NetworkModel& model) {
 bool needs_calibration(const NetworkModel& model, const ArchConfig& cfg, const NetworkOptions& options) {
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
-        if (options.pe(l)) continue;
+        if (options.pe(l) || L.is_tensor()) continue;
         if (model_tables_fit(model, L, cfg)) continue;
+        if (L.grouped()) {
+            for (const ConvBlock& b : L.blocks(cfg.crossbar.rows))
+                if (!adc_is_lossless(LayerMapping::make(L.block_matrix(b, ""), cfg), cfg)) return true;
+            continue;
+        }
         if (!adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg)) return true;
     }
     return false;
@@ -239,16 +307,32 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
     plan.options = std::move(options);
     const NetworkOptions& o = plan.options;
     check_model_fits(model, cfg, o.on_pe);
-    // Tiles: every crossbar layer mapped, then the tiles shared out among them.
+    for (std::size_t l = 0; l < model.layers.size(); ++l)
+        if (o.pe(l)) check_pe_layer(model, l);
+    // Tiles: every crossbar layer (and every block of a grouped conv) mapped, then the tiles shared out.
     std::vector<LayerPlan> layers(model.layers.size());
     std::vector<LayerMapping> crossbar;
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
         LayerPlan& p = layers[l];
         p.on_pe = o.pe(l);
+        if (L.is_tensor()) {
+            p.tensor = true;
+            continue;
+        }
+        if (L.grouped()) {
+            for (const ConvBlock& b : L.blocks(cfg.crossbar.rows)) {
+                BlockPlan bp;
+                bp.block = b;
+                bp.matrix = L.block_matrix(b, model.layer_name(l) + " block " + std::to_string(p.blocks.size()));
+                bp.mapping = LayerMapping::make(bp.matrix, cfg);
+                crossbar.push_back(bp.mapping);
+                p.blocks.push_back(std::move(bp));
+            }
+            continue;
+        }
         p.matrix = L.matrix(model.layer_name(l));
         if (p.on_pe) {
-            check_pe_layer(model, l);
             p.pe = plan_pe_layer(L, o, cfg);
             continue;
         }
@@ -256,13 +340,43 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
         crossbar.push_back(p.mapping);
     }
     plan.resident = assign_tiles(crossbar, cfg);
-    for (std::size_t l = 0, c = 0; l < model.layers.size(); ++l)
-        if (!layers[l].on_pe) layers[l].mapping = crossbar[c++];
+    for (std::size_t l = 0, c = 0; l < model.layers.size(); ++l) {
+        if (layers[l].on_pe || layers[l].tensor) continue;
+        if (layers[l].blocks.empty()) layers[l].mapping = crossbar[c++];
+        for (BlockPlan& b : layers[l].blocks) b.mapping = crossbar[c++];
+    }
     // ADC tables layer by layer: a calibration sees the layers before it as compiled.
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
-        if (!layers[l].on_pe) {
-            choose_adc_tables(plan, l, calibration, layers[l]);
-            layers[l].chunk = max_chunk(layers[l].mapping, cfg, true);  // with input sums (EMIT_SUM)
+        LayerPlan& p = layers[l];
+        if (!p.on_pe && !p.tensor) {
+            // The layer's input vectors over the calibration images, evaluated once when a table needs them.
+            std::vector<std::uint8_t> vectors;
+            bool have = false;
+            const auto layer_inputs = [&]() -> const std::vector<std::uint8_t>& {
+                if (!have) vectors = calibration(plan, l);
+                have = true;
+                return vectors;
+            };
+            if (p.blocks.empty()) {
+                std::function<std::vector<std::uint8_t>()> inputs;
+                if (calibration) inputs = [&] { return layer_inputs(); };
+                choose_adc_tables(plan, l, inputs, p.matrix, p.mapping, p.adc, p.adc_recalibrated);
+                p.chunk = max_chunk(p.mapping, cfg, true);  // with input sums (EMIT_SUM)
+            }
+            const NetworkLayer& L = model.layers[l];
+            for (BlockPlan& b : p.blocks) {
+                // A grouped conv's calibration vectors are the full im2col vectors: the block takes its rows.
+                std::function<std::vector<std::uint8_t>()> inputs;
+                if (calibration)
+                    inputs = [&] {
+                        const std::vector<std::uint8_t>& x = layer_inputs();
+                        const std::size_t full = static_cast<std::size_t>(L.in_c) * L.kernel * L.kernel;
+                        return block_rows(L.group_shape(), b.block, x.data(), x.size() / full);
+                    };
+                choose_adc_tables(plan, l, inputs, b.matrix, b.mapping, b.adc, b.adc_recalibrated);
+                b.chunk = max_chunk(b.mapping, cfg, true);
+                p.adc_recalibrated = p.adc_recalibrated || b.adc_recalibrated;
+            }
         }
         plan.layers.push_back(std::move(layers[l]));
     }

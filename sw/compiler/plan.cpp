@@ -1,11 +1,23 @@
 #include "sw/compiler/plan.h"
 
+#include <algorithm>
+
 #include "hw/address_map.h"
 
 namespace cimvp {
 
-std::uint64_t scratch_bytes_for(const NetworkLayer& L, bool on_pe, int images) {
+std::uint64_t scratch_bytes_for(const NetworkLayer& L, bool on_pe, int images, const std::vector<BlockPlan>& blocks) {
     const std::uint64_t v = static_cast<std::uint64_t>(images) * static_cast<std::uint64_t>(L.vectors());
+    if (L.is_tensor()) return 0;
+    if (!blocks.empty()) {
+        std::uint64_t most = 0;
+        for (const BlockPlan& b : blocks)
+            most = std::max(most, align_up(v * static_cast<std::uint64_t>(b.block.M) * kAccEntryBytes, kPlanAlign) +
+                                      align_up(v * kAccEntryBytes, kPlanAlign) +
+                                      align_up(static_cast<std::uint64_t>(images) * b.block.in_channels * L.in_h * L.in_w,
+                                               kPlanAlign));
+        return most;
+    }
     std::uint64_t b = align_up(v * static_cast<std::uint64_t>(L.M()) * kAccEntryBytes, kPlanAlign) +
                       align_up(v * kAccEntryBytes, kPlanAlign);
     if (on_pe) b += align_up(v * static_cast<std::uint64_t>(L.K()), kPlanAlign);

@@ -62,8 +62,21 @@ struct LayerPlacement {
     int steps = 0;                 // steps per full batch
 };
 
+// One block of a grouped conv (docs/numerics.md, "Graph networks"): a matrix layer of its own on
+// its own tiles, with its own ADC tables and chunk.
+struct BlockPlan {
+    ConvBlock block;                // its groups and channels
+    MatrixLayer matrix;             // block-diagonal weights, K_b x M_b
+    LayerMapping mapping;
+    AdcTables adc;
+    bool adc_recalibrated = false;
+    int chunk = 0;
+};
+
 struct LayerPlan {
     bool on_pe = false;
+    bool tensor = false;            // an add, concat or pool node: TensorOp jobs on the post-processing unit
+    std::vector<BlockPlan> blocks;  // a grouped conv (groups > 1): its blocks; matrix, mapping, adc unused
     MatrixLayer matrix;             // the layer's K x M weights (crossbar layers)
     LayerMapping mapping;           // crossbar: the tiles it occupies; default on the PE array
     AdcTables adc;                  // crossbar: the tables its tiles convert with
@@ -85,6 +98,18 @@ struct ExecutionPlan {
     // the hidden activations and logits go to the global buffer when activations_on_chip; the
     // scratch region of the layers with scratch_on_chip follows them there.
     bool activations_on_chip = false;
+    // The tensors of a batch: tensor t (0 = the images, j = node j - 1's output) lives in
+    // buffers[tensor_buffer[t]]. Buffer 0 holds the images (DRAM). A chain has one buffer per
+    // tensor; in a graph a buffer is reused once every consumer of its tensor has run.
+    struct TensorBuffer {
+        std::uint64_t bytes = 0;
+        bool on_chip = false;
+    };
+    std::vector<TensorBuffer> buffers;
+    std::vector<int> tensor_buffer;
+    // Where the logits go: the last node's buffer, or (a plan whose last layer is hidden) a buffer
+    // of their own after the others.
+    int logits_buffer = 0;
     std::uint64_t scratch_region_bytes = 0;  // the on-chip scratch region (0: none)
     std::uint64_t dram_scratch_bytes = 0;    // the DRAM scratch the other layers share (0: none)
 
@@ -94,8 +119,10 @@ struct ExecutionPlan {
 };
 
 // Bytes of a layer's scratch for `images` images: int64 accumulators and input sums, and (PE
-// array) its im2col vectors, each rounded up to 64 bytes.
-std::uint64_t scratch_bytes_for(const NetworkLayer& L, bool on_pe, int images);
+// array) its im2col vectors, each rounded up to 64 bytes. A grouped conv (its blocks given): the
+// largest block's accumulators and input sums and the gathered input channels of its images.
+// A tensor node has none.
+std::uint64_t scratch_bytes_for(const NetworkLayer& L, bool on_pe, int images, const std::vector<BlockPlan>& blocks = {});
 // Bytes of the hidden activations of a batch after each ReLU layer, then of the logits, unrounded.
 std::vector<std::uint64_t> activation_buffer_bytes(const NetworkModel& model, int batch);
 // Every buffer the runner lays out starts on this boundary.

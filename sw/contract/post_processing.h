@@ -10,7 +10,9 @@
 
 namespace cimvp {
 
-enum class PoolKind : std::uint32_t { kNone = 0, kMax = 1, kAvg = 2 };
+// kGlobalAvg (3): a graph network's pool node only (docs/numerics.md, "Graph networks"): one value per
+// channel, computed by tensor_global_avg (sw/contract/tensor_ops.h), not by pool2d.
+enum class PoolKind : std::uint32_t { kNone = 0, kMax = 1, kAvg = 2, kGlobalAvg = 3 };
 
 // Per-output parameters of one layer's post-processing.
 struct PostProcessParams {

@@ -5,7 +5,10 @@
 // programs the tiles, and per batch of images emits and runs one command list
 // per layer (sw/compiler/layer_compiler.h) — im2col gathers by DMA, tile runs,
 // row-tile reduction, post-processing into the next layer's activations or the
-// logits, in the plan's steps. Runs in the host CPU's thread.
+// logits, in the plan's steps; a grouped conv block by block (its input
+// channels gathered by DMA, its output channels written as a slice); a graph's
+// add, concat and pool nodes as TensorOp jobs on the post-processing unit.
+// Runs in the host CPU's thread.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +58,11 @@ public:
 
 private:
     std::vector<Command> layer_commands(std::size_t l, int n, std::uint64_t first_image);
+    std::vector<Command> tensor_commands(std::size_t l, int n);
+    void emit_blocks(std::vector<Command>& cmds, std::size_t l, int k, int step, std::uint64_t first_vector,
+                     std::uint64_t src, std::uint64_t dst);
+    // Post-processing parameters (bias int64[M], mult int32[M], mult_x int32[M]) of outputs [m0, m0 + M).
+    std::uint64_t load_params(const NetworkLayer& L, int m0, int M);
     RunStats run(const std::vector<Command>& cmds);
 
     Driver& driver_;
@@ -76,9 +84,12 @@ private:
     void alloc_scratch();
 
     std::vector<TileImages> tiles_;
+    std::vector<std::vector<TileImages>> block_tiles_;      // per layer: a grouped conv's blocks
+    std::vector<std::vector<std::uint64_t>> block_params_;  // per layer: a grouped conv's blocks' parameters
     std::vector<PeLayer> pe_;
     std::vector<Scratch> scratch_;
-    std::vector<std::uint64_t> params_, act_, ppu_desc_;
+    // act_: per tensor (0 = the images, j = node j - 1's output) its buffer's address.
+    std::vector<std::uint64_t> params_, act_, ppu_desc_, tensor_desc_;
     std::uint64_t logits_ = 0;
     std::vector<RunStats> layers_;
     RunStats programming_;

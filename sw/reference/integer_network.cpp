@@ -6,7 +6,7 @@
 namespace cimvp {
 
 bool IntegerNetwork::applies(const NetworkModel& model, const ArchConfig& cfg) {
-    if (cfg.nonideal.enabled()) return false;
+    if (cfg.nonideal.enabled() || !model.is_chain()) return false;  // a chain of conv and fc layers
     for (const NetworkLayer& L : model.layers)
         if (L.has_adc_tables || !L.col_mult.empty() || !adc_is_lossless(LayerMapping::make(L.matrix(""), cfg), cfg))
             return false;

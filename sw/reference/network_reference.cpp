@@ -6,8 +6,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "sw/contract/grouped_conv.h"
 #include "sw/contract/im2col.h"
 #include "sw/contract/post_processing.h"
+#include "sw/contract/tensor_ops.h"
 
 namespace cimvp {
 
@@ -40,9 +42,51 @@ std::vector<std::int64_t> NetworkReference::last_output(const NetworkLayer& L, c
     return logits;
 }
 
+std::vector<std::uint8_t> NetworkReference::tensor_output(const NetworkModel& m, std::size_t node,
+                                                          const std::vector<const std::uint8_t*>& inputs) {
+    const NetworkLayer& L = m.layers.at(node);
+    const std::vector<int> in = m.inputs_of(node);
+    const std::size_t hw = static_cast<std::size_t>(L.in_h) * L.in_w;
+    const auto params = [&](std::size_t i) {
+        TensorOpParams p;
+        p.mult_a = L.mult[i];
+        p.bias_a = L.bias[i];
+        if (i + 1 < L.mult.size()) {
+            p.mult_b = L.mult[i + 1];
+            p.bias_b = L.bias[i + 1];
+        }
+        p.shift = L.shift;
+        p.a_out_bits = L.a_out_bits;
+        return p;
+    };
+    std::vector<std::uint8_t> y(L.output_bytes());
+    if (L.kind == LayerKind::kAdd) {
+        tensor_add(inputs[0], inputs[1], y.size(), params(0), y.data());
+    } else if (L.kind == LayerKind::kConcat) {
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            const std::size_t n = static_cast<std::size_t>(m.tensor(static_cast<std::size_t>(in[i])).c) * hw;
+            tensor_scale(inputs[i], n, params(i), y.data() + at);
+            at += n;
+        }
+    } else if (L.pool == PoolKind::kGlobalAvg) {
+        tensor_global_avg(inputs[0], L.in_c, static_cast<int>(hw), params(0), y.data());
+    } else {
+        std::vector<std::uint8_t> v(static_cast<std::size_t>(L.in_c) * hw);
+        tensor_scale(inputs[0], v.size(), params(0), v.data());
+        pool2d(v.data(), L.in_c, L.in_h, L.in_w, L.pool, L.pool_size, L.pool_stride, y.data());
+    }
+    return y;
+}
+
 NetworkReference::NetworkReference(const ExecutionPlan& plan) : plan_(plan) {
-    for (const LayerPlan& p : plan_.layers)
-        layers_.push_back(p.on_pe ? nullptr : std::make_unique<ReferenceLayer>(p.matrix, p.mapping, p.adc, plan_.cfg));
+    for (const LayerPlan& p : plan_.layers) {
+        const bool matrix = !p.on_pe && !p.tensor && p.blocks.empty();
+        layers_.push_back(matrix ? std::make_unique<ReferenceLayer>(p.matrix, p.mapping, p.adc, plan_.cfg) : nullptr);
+        blocks_.emplace_back();
+        for (const BlockPlan& b : p.blocks)
+            blocks_.back().push_back(std::make_unique<ReferenceLayer>(b.matrix, b.mapping, b.adc, plan_.cfg));
+    }
 }
 
 std::vector<std::uint8_t> NetworkReference::run_layer(std::size_t l, const std::uint8_t* input,
@@ -51,6 +95,30 @@ std::vector<std::uint8_t> NetworkReference::run_layer(std::size_t l, const std::
     const NetworkLayer& L = plan_.layer(l);
     const auto vec = layer_vectors(L, input);
     const int n = L.vectors();
+    if (!blocks_[l].empty()) {
+        // A grouped conv: each block on its rows of the im2col vectors, post-processed with its own input
+        // sums into its output channels; then the layer's pooling.
+        const std::vector<BlockPlan>& blocks = plan_.layers[l].blocks;
+        std::vector<std::uint8_t> y(static_cast<std::size_t>(L.M()) * n);
+        for (std::size_t b = 0; b < blocks.size(); ++b) {
+            const ConvBlock& cb = blocks[b].block;
+            const auto rows = block_rows(L.group_shape(), cb, vec.data(), static_cast<std::size_t>(n));
+            const auto acc = blocks_[l][b]->run(rows.data(), n, image_index * static_cast<std::uint64_t>(n));
+            for (int v = 0; v < n; ++v) {
+                std::int64_t sx = 0;
+                for (int k = 0; k < cb.K; ++k) sx += rows[static_cast<std::size_t>(v) * cb.K + k];
+                for (int j = 0; j < cb.M; ++j) {
+                    const int m = cb.first_out + j;
+                    y[static_cast<std::size_t>(m) * n + v] = static_cast<std::uint8_t>(requantize(
+                        affine(acc[static_cast<std::size_t>(v) * cb.M + j], sx, L.mult[m], L.mult_x[m], L.bias[m]),
+                        L.shift, L.a_out_bits));
+                }
+            }
+        }
+        std::vector<std::uint8_t> out(L.output_bytes());
+        pool2d(y.data(), L.M(), L.out_h(), L.out_w(), L.pool, L.pool_size, L.pool_stride, out.data());
+        return out;
+    }
     std::vector<std::int64_t> acc;
     if (layers_[l]) {
         acc = layers_[l]->run(vec.data(), n, image_index * static_cast<std::uint64_t>(n));
@@ -76,19 +144,46 @@ std::vector<std::uint8_t> NetworkReference::run_layer(std::size_t l, const std::
     return hidden_output(L, acc.data(), sx.data());
 }
 
+std::vector<std::vector<std::uint8_t>> NetworkReference::tensors(const std::uint8_t* image, std::uint64_t image_index,
+                                                                  std::size_t nodes,
+                                                                  std::vector<std::int64_t>* logits) const {
+    const NetworkModel& m = plan_.model;
+    std::vector<std::vector<std::uint8_t>> t(nodes + 1);
+    t[0].assign(image, image + m.image_bytes());
+    for (std::size_t l = 0; l < nodes; ++l) {
+        const std::vector<int> in = m.inputs_of(l);
+        if (plan_.layers[l].tensor) {
+            std::vector<const std::uint8_t*> x;
+            for (int j : in) x.push_back(t[static_cast<std::size_t>(j)].data());
+            t[l + 1] = tensor_output(m, l, x);
+        } else {
+            t[l + 1] = run_layer(l, t[static_cast<std::size_t>(in[0])].data(), image_index, logits);
+        }
+    }
+    return t;
+}
+
 std::vector<std::uint8_t> NetworkReference::layer_input(const std::uint8_t* image, std::size_t l,
                                                         std::uint64_t image_index) const {
     if (l > plan_.size())
         throw std::out_of_range("layer_input: the plan has " + std::to_string(plan_.size()) + " layers");
-    std::vector<std::uint8_t> x(image, image + plan_.model.image_bytes());
-    for (std::size_t i = 0; i < l; ++i) x = run_layer(i, x.data(), image_index, nullptr);
-    return x;
+    const std::size_t index = l < plan_.size() ? static_cast<std::size_t>(plan_.model.inputs_of(l)[0]) : l;
+    if (plan_.model.is_chain()) {  // only the layers before it, one tensor at a time
+        std::vector<std::uint8_t> x(image, image + plan_.model.image_bytes());
+        for (std::size_t i = 0; i < index; ++i) x = run_layer(i, x.data(), image_index, nullptr);
+        return x;
+    }
+    return tensors(image, image_index, index, nullptr)[index];
 }
 
 std::vector<std::int64_t> NetworkReference::logits(const std::uint8_t* image, std::uint64_t image_index) const {
-    std::vector<std::uint8_t> x(image, image + plan_.model.image_bytes());
     std::vector<std::int64_t> out;
-    for (std::size_t l = 0; l < plan_.size(); ++l) x = run_layer(l, x.data(), image_index, &out);
+    if (plan_.model.is_chain()) {
+        std::vector<std::uint8_t> x(image, image + plan_.model.image_bytes());
+        for (std::size_t l = 0; l < plan_.size(); ++l) x = run_layer(l, x.data(), image_index, &out);
+        return out;
+    }
+    tensors(image, image_index, plan_.size(), &out);
     return out;
 }
 

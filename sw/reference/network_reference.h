@@ -1,6 +1,7 @@
-// The C++ reference of a whole network (docs/numerics.md, "Networks"): each
-// layer of an execution plan through ReferenceLayer, then post-processing and
-// pooling. The oracle for `cimvp run`, and what the PyTorch fake-quant model
+// The C++ reference of a whole network (docs/numerics.md, "Networks" and
+// "Graph networks"): each layer of an execution plan through ReferenceLayer
+// (a grouped conv block by block), then post-processing and pooling; the
+// tensor nodes through sw/contract/tensor_ops.h. The oracle for `cimvp run`, and what the PyTorch fake-quant model
 // must equal.
 #pragma once
 
@@ -32,9 +33,13 @@ public:
 
     // Logits (num_classes int64) of one image; image_index keys the read noise.
     std::vector<std::int64_t> logits(const std::uint8_t* image, std::uint64_t image_index) const;
-    // The input activations of layer `l` (CHW bytes) for an image (for calibration and tests);
-    // l may be the plan's layer count: the output of its last (hidden) layer.
+    // The input activations of layer `l` (CHW bytes; a graph: its input 0) for an image (for
+    // calibration and tests); l may be the plan's layer count: the output of its last (hidden) layer.
     std::vector<std::uint8_t> layer_input(const std::uint8_t* image, std::size_t l, std::uint64_t image_index) const;
+    // Every tensor of an image (index as NetworkModel::tensor: 0 = the image), through the plan's nodes
+    // (all of them, or the first `nodes`); the logits' tensor is empty, the logits go to *logits.
+    std::vector<std::vector<std::uint8_t>> tensors(const std::uint8_t* image, std::uint64_t image_index,
+                                                   std::size_t nodes, std::vector<std::int64_t>* logits) const;
 
     // Vectors of a layer from its input tensor: im2col for conv, the tensor for fc.
     static std::vector<std::uint8_t> layer_vectors(const NetworkLayer& L, const std::uint8_t* input);
@@ -42,6 +47,9 @@ public:
     static std::vector<std::uint8_t> hidden_output(const NetworkLayer& L, const std::int64_t* acc, const std::int64_t* sx);
     // Logits of the last layer (one vector).
     static std::vector<std::int64_t> last_output(const NetworkLayer& L, const std::int64_t* acc, std::int64_t sx);
+    // A tensor node (add, concat, pool) on its input tensors (docs/numerics.md, "Graph networks").
+    static std::vector<std::uint8_t> tensor_output(const NetworkModel& m, std::size_t node,
+                                                   const std::vector<const std::uint8_t*>& inputs);
 
 private:
     // Runs layer l on its input tensor; returns the next input (hidden) or fills logits (last).
@@ -50,6 +58,7 @@ private:
 
     const ExecutionPlan& plan_;
     std::vector<std::unique_ptr<ReferenceLayer>> layers_;  // per crossbar layer; null on the PE array
+    std::vector<std::vector<std::unique_ptr<ReferenceLayer>>> blocks_;  // per grouped conv: its blocks
 };
 
 // The compiler's calibration inputs (sw/compiler/network_compiler.h) from the C++ reference:

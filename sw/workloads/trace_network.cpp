@@ -199,13 +199,25 @@ std::vector<std::uint8_t> TraceWorkload::stage_input(std::size_t stage, std::uin
                                    image * per_image + plane * static_cast<std::uint64_t>(s.first_channel));
 }
 
+bool host_layer_on_ppu(const TraceLayer& L) {
+    if (L.type == TraceLayerType::kAdd) return true;
+    return L.type == TraceLayerType::kPool && L.kernel <= kTracePpuMaxWindow && L.stride <= kTracePpuMaxWindow;
+}
+
+std::vector<std::uint8_t> host_layer_input(const NetworkTrace& trace, std::size_t layer, std::uint64_t image) {
+    const TraceLayer& L = trace.layers.at(layer);
+    const std::uint64_t size = static_cast<std::uint64_t>(L.in_c) * L.in_h * L.in_w;
+    const std::uint64_t n = L.type == TraceLayerType::kAdd ? 2 * size : size;
+    return trace_layer_activations(trace, layer, static_cast<std::size_t>(n), image * n);
+}
+
 HostLayerResult run_host_layer(const NetworkTrace& trace, std::size_t layer, std::uint64_t image) {
     const TraceLayer& L = trace.layers.at(layer);
     const std::uint64_t size = static_cast<std::uint64_t>(L.in_c) * L.in_h * L.in_w;
     HostLayerResult r;
     if (L.type == TraceLayerType::kAdd) {
         // Both operands drawn: activations [0, size) and [size, 2 size) of the image's share.
-        const auto x = trace_layer_activations(trace, layer, static_cast<std::size_t>(2 * size), image * 2 * size);
+        const auto x = host_layer_input(trace, layer, image);
         r.output.resize(static_cast<std::size_t>(size));
         for (std::uint64_t i = 0; i < size; ++i)
             r.output[i] = static_cast<std::uint8_t>(std::min(255, x[i] + x[size + i]));
@@ -213,7 +225,7 @@ HostLayerResult run_host_layer(const NetworkTrace& trace, std::size_t layer, std
         return r;
     }
     if (L.type != TraceLayerType::kPool) throw TraceError(trace.source + ": layer " + L.name + " is not a host layer");
-    const auto x = trace_layer_activations(trace, layer, static_cast<std::size_t>(size), image * size);
+    const auto x = host_layer_input(trace, layer, image);
     const int oh = L.out_h(), ow = L.out_w();
     r.output.resize(static_cast<std::size_t>(L.in_c) * oh * ow);
     for (int c = 0; c < L.in_c; ++c)

@@ -3,7 +3,8 @@
 // the C++ reference and the driver run as they run a shipped model, with the
 // weights and inputs drawn from the trace's data record. Depthwise layers are
 // split into channel blocks run as block-diagonal convolutions; pool and add
-// layers run on the host. docs/trace-format.md ("Running a trace") has the rules.
+// layers run as tensor-op jobs on the post-processing unit (a pool whose window
+// is above 8 on the host). docs/trace-format.md ("Running a trace") has the rules.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +71,17 @@ int trace_requant_shift(const std::vector<std::int8_t>& weights, int M, const Tr
 // binary: +1 for w >= 0, else -1).
 std::vector<std::int8_t> narrow_trace_weights(const std::vector<std::int8_t>& w, int w_bits, bool binary);
 
-// A host layer (pool or add) of one image: its output bytes (CHW) and the
+// Windows up to this size and stride run on the post-processing unit (TensorOpDescriptor).
+constexpr int kTracePpuMaxWindow = 8;
+// True when a pool or add layer runs on the post-processing unit: every add, a pool whose
+// kernel and stride are at most kTracePpuMaxWindow; else it runs on the host.
+bool host_layer_on_ppu(const TraceLayer& L);
+// The drawn input of a pool or add layer for one image: a pool's C x H x W map, an add's two
+// operands back to back (what run_host_layer reads).
+std::vector<std::uint8_t> host_layer_input(const NetworkTrace& trace, std::size_t layer, std::uint64_t image);
+
+// A pool or add layer of one image computed on the host (the reference of the post-processing
+// unit's jobs, and the layer itself where it runs on the host): its output bytes (CHW) and the
 // element operations it took (window elements visited, or additions).
 struct HostLayerResult {
     std::vector<std::uint8_t> output;

@@ -34,8 +34,8 @@ from cimvp_frontend import data, model, zoo  # noqa: E402
 # Per network: epochs, peak learning rate (cosine, Nesterov SGD, batch 128), weight decay,
 # seed offset (the same whichever networks run).
 SETTINGS = {
-    "resnet": dict(epochs=5, lr=0.1, weight_decay=5e-4, warmup_frac=0.02, seed=1),
-    "mobilenet": dict(epochs=6, lr=0.1, weight_decay=1e-4, warmup_frac=0.02, seed=2),
+    "resnet": dict(epochs=10, lr=0.1, weight_decay=5e-4, warmup_frac=0.02, seed=1),
+    "mobilenet": dict(epochs=8, lr=0.1, weight_decay=1e-4, warmup_frac=0.02, seed=2),
 }
 
 

@@ -174,7 +174,8 @@ void add_layer_reports(RunJobResult& r, const ExecutionPlan& plan, const Network
     }
 }
 
-// The front end's digest of its integer logits over the whole test set, when comparable: the same
+// The front end's digest of its integer logits over the whole test set (or over the first N images, for
+// the N the file lists in logits_fnv1a64_first), when comparable: the same
 // images through the same network (no ADC table recalibrated, no layer decomposed by --swis-shifts).
 void compare_with_front_end(RunJobResult& r, const std::string& model_path) {
     r.expected_path = expected_results_path(model_path);
@@ -182,8 +183,11 @@ void compare_with_front_end(RunJobResult& r, const std::string& model_path) {
     if (ef && r.recalibrated.empty() && r.decomposed.empty()) {
         try {
             const auto j = nlohmann::json::parse(ef);
+            const std::string first_n = std::to_string(r.images);
             if (j.contains("logits_fnv1a64") && j.value("images", 0) == r.images)
                 r.fake_quant_match = j["logits_fnv1a64"].get<std::string>() == r.logits_digest;
+            else if (j.contains("logits_fnv1a64_first") && j["logits_fnv1a64_first"].contains(first_n))
+                r.fake_quant_match = j["logits_fnv1a64_first"][first_n].get<std::string>() == r.logits_digest;
         } catch (const nlohmann::json::exception& e) {
             throw ModelError(r.expected_path + ": " + e.what());
         }

@@ -8,6 +8,7 @@
 
 #include "hw/command_format.h"
 #include "sw/contract/tensor_ops.h"
+#include "sw/driver/network_runner.h"
 #include "sw/reference/network_reference.h"
 #include "sw/system/system.h"
 
@@ -116,15 +117,7 @@ RunStats run_ppu_layer(Driver& driver, Platform& platform, const NetworkTrace& t
     driver.write(desc, &d, sizeof d);
     cmds.push_back(make_tensor_op(desc));
     cmds.push_back(Command{});
-    EnergyBreakdown before;
-    driver.set_start_hook([&] { before = platform.energy(); });  // after the host wrote the list
-    const CommandListStats s = driver.run_commands(cmds);
-    driver.set_start_hook({});
-    RunStats r;
-    r.sim_ns = s.sim_ns;
-    r.cycles = s.cycles;
-    r.commands = s.commands;
-    r.energy = platform.energy() - before;
+    const RunStats r = run_measured(driver, cmds, [&] { return platform.energy(); });
     out.resize(out_image * n);
     driver.read(d.dst, out.data(), out.size());
     return r;

@@ -132,18 +132,21 @@ void NetworkRunner::alloc_scratch() {
     }
 }
 
-RunStats NetworkRunner::run(const std::vector<Command>& cmds) {
+RunStats run_measured(Driver& driver, const std::vector<Command>& cmds,
+                      const std::function<EnergyBreakdown()>& probe) {
     EnergyBreakdown before;
-    driver_.set_start_hook([&] { before = probe_(); });  // after the host wrote the list: not the accelerator's
-    const CommandListStats s = driver_.run_commands(cmds);
-    driver_.set_start_hook({});
+    driver.set_start_hook([&] { before = probe(); });  // after the host wrote the list: not the accelerator's
+    const CommandListStats s = driver.run_commands(cmds);
+    driver.set_start_hook({});
     RunStats r;
     r.sim_ns = s.sim_ns;
     r.cycles = s.cycles;
     r.commands = s.commands;
-    r.energy = probe_() - before;
+    r.energy = probe() - before;
     return r;
 }
+
+RunStats NetworkRunner::run(const std::vector<Command>& cmds) { return run_measured(driver_, cmds, probe_); }
 
 // The plan's SWIS groups as weight records, in [filter][ky][kx][channel group] order
 // (docs/registers.md, SWIS PE array), and its N table.

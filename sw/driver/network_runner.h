@@ -29,6 +29,11 @@ struct RunStats {
     EnergyBreakdown energy;
 };
 
+// Runs one command list and measures it: simulated time, cycles, commands, and the energy `probe`
+// reports spent from the moment the controller starts (the host writing the list is not counted).
+RunStats run_measured(Driver& driver, const std::vector<Command>& cmds,
+                      const std::function<EnergyBreakdown()>& probe);
+
 class NetworkRunner {
 public:
     using EnergyProbe = std::function<EnergyBreakdown()>;

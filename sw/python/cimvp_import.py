@@ -265,7 +265,10 @@ def main(argv=None):
                "file_fnv1a64": f"{int.from_bytes(raw[-16:-8], 'little'):016x}", "images": int(len(images)),
                "accuracy": acc, "correct": int((pred == labels).sum()), "float_accuracy": facc,
                "logits_fnv1a64": dl, "labels_fnv1a64": dp, "first_labels": pred[:32].tolist(),
-               "first_logits": logits[:32].tolist()}
+               "first_logits": logits[:32].tolist(),
+               # A run of the first N images (cimvp run --limit N) compares with these.
+               "logits_fnv1a64_first": {str(n): engine.digests(logits[:n])[0] for n in (100, 1000)
+                                        if n < len(images)}}
         with open(path, "w") as f:
             json.dump(doc, f, indent=1)
             f.write("\n")

@@ -11,7 +11,6 @@ images), and <out>/fmnist-float.pt (the float model's state dict) when it is bel
 import argparse
 import json
 import os
-import random
 import sys
 import time
 
@@ -23,7 +22,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from cimvp_frontend import data, engine, export, model, modelfile, quant  # noqa: E402
@@ -44,14 +42,7 @@ CLIP_SIGMAS = (2.5, 2.5, 3.0, 3.0)
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
-def log(*a):
-    print(*a, flush=True)
-
-
-def seed_all(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+log, seed_all = model.log, model.seed_all
 
 
 def qat(fnet, scheme, xtr, ytr, cfg, seed):

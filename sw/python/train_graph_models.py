@@ -15,7 +15,6 @@ and holds only the operators `cimvp import` supports (zoo.SUPPORTED_OPS)."""
 import argparse
 import json
 import os
-import random
 import sys
 import time
 
@@ -26,7 +25,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from cimvp_frontend import data, model, zoo  # noqa: E402
@@ -39,14 +37,7 @@ SETTINGS = {
 }
 
 
-def log(*a):
-    print(*a, flush=True)
-
-
-def seed_all(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+log, seed_all = model.log, model.seed_all
 
 
 def main(argv=None):

@@ -1,7 +1,9 @@
 """The fixed Fashion-MNIST CNN (float) and its training loop."""
 import math
+import random
 import time
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -32,6 +34,18 @@ class FloatNet(nn.Module):
         x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
         x = F.relu(self.bn3(self.fc1(x)))
         return self.fc2(self.drop(x)).flatten(1)
+
+
+def log(*a):
+    """A progress line of the training scripts, flushed at once."""
+    print(*a, flush=True)
+
+
+def seed_all(seed):
+    """Seeds Python's, NumPy's and torch's generators: a training run is repeatable from its seed."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 def augment(x, gen):

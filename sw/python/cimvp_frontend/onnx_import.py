@@ -1094,6 +1094,29 @@ def live_nodes(g):
     return [nd for nd in g.nodes if not nd.dead]
 
 
+def _node_float(nd, xs, wb):
+    """One node's float output from its inputs xs, before its pooling: the conv or fc with weights and
+    bias wb, the add, concat or global average, then the node's clamp (ReLU, ReLU6, Clip)."""
+    if nd.op in ("conv", "fc"):
+        w, b = wb
+        if nd.op == "conv":
+            y = F.conv2d(xs[0], w, b, stride=nd.p["stride"], padding=nd.p["pad"], groups=nd.p["groups"])
+        else:
+            y = (xs[0].reshape(xs[0].shape[0], -1) @ w.t() + b)[:, :, None, None]
+    elif nd.op == "add":
+        y = xs[0] + xs[1]
+    elif nd.op == "concat":
+        y = torch.cat(xs, 1)
+    elif nd.op == "gap":
+        y = xs[0].mean(dim=(2, 3), keepdim=True)
+    else:  # act, pool: the clamp and the window only
+        y = xs[0]
+    if nd.act is not None:
+        y = torch.clamp(y, min=nd.act[0] if nd.act[0] > -math.inf else None,
+                        max=nd.act[1] if nd.act[1] < math.inf else None)
+    return y
+
+
 def float_forward(g, x, record=None):
     """Float outputs of the graph's last node for inputs x [B][C][H][W] (float32 torch); record(node,
     values) sees every node's output after its clamp, before its pooling."""
@@ -1108,26 +1131,10 @@ def float_forward(g, x, record=None):
         cache = g._float_params = {}
     for i, nd in enumerate(nodes):
         xs = [vals[_base(g, t)] for t in nd.inputs]
-        if nd.op in ("conv", "fc"):
-            if id(nd) not in cache:
-                cache[id(nd)] = (torch.as_tensor(_weights_float(nd), dtype=torch.float32),
-                                 torch.as_tensor(nd.p["b"], dtype=torch.float32))
-            w, b = cache[id(nd)]
-            if nd.op == "conv":
-                y = F.conv2d(xs[0], w, b, stride=nd.p["stride"], padding=nd.p["pad"], groups=nd.p["groups"])
-            else:
-                y = (xs[0].reshape(xs[0].shape[0], -1) @ w.t() + b)[:, :, None, None]
-        elif nd.op == "add":
-            y = xs[0] + xs[1]
-        elif nd.op == "concat":
-            y = torch.cat(xs, 1)
-        elif nd.op == "gap":
-            y = xs[0].mean(dim=(2, 3), keepdim=True)
-        else:  # act, pool: the clamp and the window below
-            y = xs[0]
-        if nd.act is not None:
-            y = torch.clamp(y, min=nd.act[0] if nd.act[0] > -math.inf else None,
-                            max=nd.act[1] if nd.act[1] < math.inf else None)
+        if nd.op in ("conv", "fc") and id(nd) not in cache:
+            cache[id(nd)] = (torch.as_tensor(_weights_float(nd), dtype=torch.float32),
+                             torch.as_tensor(nd.p["b"], dtype=torch.float32))
+        y = _node_float(nd, xs, cache.get(id(nd)))
         if record is not None:
             record(nd, y)
         if nd.pool is not None:
@@ -1581,26 +1588,13 @@ def _qat_forward(g, nodes, params, x):
     last = nodes[-1]
     for nd in nodes:
         xs = [vals[_base(g, t)] for t in nd.inputs]
+        wb = None
         if nd.op in ("conv", "fc"):
             w, b = params[id(nd)]
             wf = w.reshape(w.shape[0], -1)
             s = (wf.detach().abs().amax(1).clamp(min=1e-12) / 127.0).reshape((-1,) + (1,) * (w.ndim - 1))
-            wq = torch.clamp(_round_ste(w / s), -127, 127) * s
-            if nd.op == "conv":
-                y = F.conv2d(xs[0], wq, b, stride=nd.p["stride"], padding=nd.p["pad"], groups=nd.p["groups"])
-            else:
-                y = (xs[0].reshape(xs[0].shape[0], -1) @ wq.t() + b)[:, :, None, None]
-        elif nd.op == "add":
-            y = xs[0] + xs[1]
-        elif nd.op == "concat":
-            y = torch.cat(xs, 1)
-        elif nd.op == "gap":
-            y = xs[0].mean(dim=(2, 3), keepdim=True)
-        else:
-            y = xs[0]
-        if nd.act is not None:
-            y = torch.clamp(y, min=nd.act[0] if nd.act[0] > -math.inf else None,
-                            max=nd.act[1] if nd.act[1] < math.inf else None)
+            wb = (torch.clamp(_round_ste(w / s), -127, 127) * s, b)
+        y = _node_float(nd, xs, wb)
         if nd is not last and not (nd.op == "pool" and nd.act is None):
             s, z = g.tensors[nd.out].quant
             y = (torch.clamp(_round_ste(y / s + z), 0, (1 << ACT_BITS) - 1) - z) * s

@@ -242,6 +242,26 @@ class TraceRun(unittest.TestCase):
         self.assertEqual(sum(l["macs"] for l in r["layers"]), r["macs"])
         return r
 
+    def narrow_trace(self, layer):
+        return self.write("cimvp-trace 1\nnetwork name=n input={}\ndata seed=1 act=uniform weights=normal:0.1\n"
+                          "{}\n".format(layer.split("in=")[1].split()[0], layer))
+
+    def test_fields_wider_than_their_descriptor_field_are_refused_naming_the_line(self):
+        # Valid trace values that the im2col descriptor's 8- and 16-bit fields cannot hold: they used to
+        # run with their low bits (stride 257 as 1: the platform disagreed with the reference) or end in
+        # a bare controller error.
+        cases = [("layer name=c type=conv in=1,300,300 out=4 kernel=3 stride=257 padding=0 groups=1 w_bits=8 a_bits=8 "
+                  "scheme=int8 map=crossbar", r"stride 257 does not fit the im2col descriptor's 8-bit stride field"),
+                 ("layer name=c type=conv in=1,300,300 out=4 kernel=3 stride=1024 padding=0 groups=1 w_bits=8 a_bits=8 "
+                  "scheme=int8 map=crossbar", r"stride 1024 does not fit"),
+                 ("layer name=c type=conv in=1,1,65536 out=4 kernel=1 stride=1 padding=0 groups=1 w_bits=8 a_bits=8 "
+                  "scheme=int8 map=crossbar", r"in_w 65536 does not fit the descriptors' 16-bit width field")]
+        for layer, why in cases:
+            path = self.narrow_trace(layer)
+            code, text = run("run", "--trace", path, "--quiet", timeout=120)
+            self.assertEqual(code, 2, text)
+            self.assertRegex(text, re.escape(path) + r":4: layer c: layer 0 \(conv\): " + why)
+
     def test_resnet20_runs_whole(self):
         r = self.check_shipped("resnet20")
         self.assertEqual(r["macs"], 40551040)

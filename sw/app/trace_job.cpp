@@ -243,7 +243,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 const bool logits = work.stages[si].logits;
                 const Stopwatch t_run;
                 const Driver::Mark mark = driver.mark();
-                {
+                try {
                     NetworkRunner runner(driver, *run.plan, [&] { return platform.energy(); });
                     runner.program();
                     for (int i = 0; i < spec.images; ++i) {
@@ -257,6 +257,10 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                     add(lr.stats, runner.layer_stats()[0]);
                     add(lr.stats, runner.programming());
                     add(lr.programming, runner.programming());
+                } catch (const DriverError& e) {
+                    // Memory the config does not have, a field a descriptor cannot hold: name the trace line.
+                    throw TraceError(trace.source + ":" + std::to_string(L.line) + ": layer " + L.name + ": " +
+                                     e.what());
                 }
                 driver.release(mark);
                 lr.platform += t_run.elapsed();

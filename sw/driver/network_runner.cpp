@@ -18,6 +18,33 @@ void add(RunStats& to, const RunStats& s) {
     to.commands += s.commands;
     to.energy += s.energy;
 }
+// Every layer field the runner narrows into a descriptor field (hw/command_format.h) is checked here,
+// once, against that field: a value that does not fit is refused naming the layer, instead of
+// running with its low bits.
+void check_descriptor_fields(const NetworkModel& model, std::size_t l, const LayerPlan& p) {
+    const NetworkLayer& L = model.layers[l];
+    auto fits = [&](std::int64_t v, std::int64_t max, const char* field, const char* descriptor) {
+        if (v < 0 || v > max)
+            throw DriverError(model.layer_name(l) + ": " + field + " " + std::to_string(v) + " does not fit the " +
+                              descriptor + " (at most " + std::to_string(max) + ")");
+    };
+    constexpr std::int64_t kU8Max = 255, kU16Max = 65535;
+    fits(L.in_c, kU16Max, "in_c", "descriptors' 16-bit channel field");
+    fits(L.in_h, kU16Max, "in_h", "descriptors' 16-bit height field");
+    fits(L.in_w, kU16Max, "in_w", "descriptors' 16-bit width field");
+    if (p.tensor) return;
+    if (p.on_pe) {
+        fits(L.kind == LayerKind::kConv ? L.kernel : 1, kU8Max, "kernel", "PE-array descriptor's 8-bit kernel field");
+    } else {
+        fits(L.kernel, kU16Max, "kernel", "im2col descriptor's 16-bit kernel field");
+    }
+    fits(L.stride, kU8Max, "stride", "im2col descriptor's 8-bit stride field");
+    fits(L.padding, kU8Max, "padding", "im2col descriptor's 8-bit padding field");
+    fits(L.shift, 62, "shift", "post-processing descriptor's shift field");
+    fits(L.pool_size, kU8Max, "pool_size", "post-processing descriptor's 8-bit pool field");
+    fits(L.pool_stride, kU8Max, "pool_stride", "post-processing descriptor's 8-bit pool field");
+}
+
 }  // namespace
 
 NetworkRunner::NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyProbe probe)
@@ -35,6 +62,7 @@ NetworkRunner::NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyPr
         if (static_cast<std::uint64_t>(p.mapping.K) > kU16 || static_cast<std::uint64_t>(L.in_c) > kU16)
             throw DriverError(model.layer_name(l) + ": K = " + std::to_string(p.mapping.K) +
                               " exceeds what an im2col descriptor addresses (65535)");
+        check_descriptor_fields(model, l, p);
         if (p.tensor && static_cast<std::uint64_t>(batch_) > kU16)
             throw DriverError(model.layer_name(l) + ": a batch of " + std::to_string(batch_) +
                               " images exceeds what a tensor-op descriptor addresses (65535)");

@@ -262,6 +262,23 @@ class TraceRun(unittest.TestCase):
             self.assertEqual(code, 2, text)
             self.assertRegex(text, re.escape(path) + r":4: layer c: layer 0 \(conv\): " + why)
 
+    def test_layers_beyond_the_work_limits_are_refused_while_parsing(self):
+        # In-range fields whose product asked for gigabytes: a bare std::bad_alloc, or K wrapping to 0.
+        cases = [("layer name=f type=fc in=65535,65535,1 out=10 w_bits=8 a_bits=8 scheme=int8 map=crossbar",
+                  r":4: in: expected a tensor of at most 67108864 values \(C\*H\*W\), got 4294836225"),
+                 ("layer name=f type=fc in=65536,1,1 out=65536 w_bits=8 a_bits=8 scheme=int8 map=crossbar",
+                  r":4: out: expected at most 134217728 weights in a layer \(out\*K\), got 4294967296"),
+                 ("layer name=c type=conv in=4096,64,64 out=4096 kernel=15 stride=1 padding=7 groups=1 w_bits=8 "
+                  "a_bits=8 scheme=int8 map=crossbar", r":4: in: expected at most 1048576 inputs per filter \(K\), "
+                                                       r"got 921600|:4: out: expected at most")]
+        for layer, why in cases:
+            path = self.narrow_trace(layer)
+            t0 = time.time()
+            code, text = run("run", "--trace", path, "--quiet", timeout=60)
+            self.assertEqual(code, 2, text)
+            self.assertRegex(text, re.escape(path) + why)
+            self.assertLess(time.time() - t0, 10)
+
     def test_resnet20_runs_whole(self):
         r = self.check_shipped("resnet20")
         self.assertEqual(r["macs"], 40551040)

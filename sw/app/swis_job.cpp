@@ -115,7 +115,7 @@ std::vector<WorkLayer> trace_layers(const NetworkTrace& t, std::vector<std::stri
         w.perf.output_elems = static_cast<std::int64_t>(L.out_c) * L.out_h() * L.out_w();
         w.perf.conv = w.conv;
         if (L.type == TraceLayerType::kFc) {
-            w.perf.shape = {L.out_c, L.K(), 1, 1};
+            w.perf.shape = {L.out_c, static_cast<int>(L.K()), 1, 1};  // K <= kMaxTraceK (parser)
             w.sched_shape = w.perf.shape;
         } else if (L.type == TraceLayerType::kDwConv) {
             w.perf.shape = {1, 1, L.kernel, L.kernel};

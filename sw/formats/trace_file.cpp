@@ -354,7 +354,30 @@ private:
                 absent("op", "only pool layers have one");
             }
         }
+        bound_work(r.line, L);
         return L;
+    }
+
+    // The work and memory of one layer, in 64 bits, against the documented limits (docs/trace-format.md),
+    // before anything is allocated for it: a shape of in-range values can still ask for terabytes.
+    void bound_work(int line, const TraceLayer& L) const {
+        const std::int64_t in_bytes = static_cast<std::int64_t>(L.in_c) * L.in_h * L.in_w;
+        if (in_bytes > kMaxTraceTensorBytes)
+            fail(line, "in", "a tensor of at most " + std::to_string(kMaxTraceTensorBytes) + " values (C*H*W)",
+                 std::to_string(in_bytes));
+        if (L.spatial() && (L.out_h() < 1 || L.out_w() < 1)) return;  // checked with the window below
+        const std::int64_t out_bytes = static_cast<std::int64_t>(L.out_c) * L.out_h() * L.out_w();
+        if (out_bytes > kMaxTraceTensorBytes)
+            fail(line, "out", "an output of at most " + std::to_string(kMaxTraceTensorBytes) + " values (C*OH*OW)",
+                 std::to_string(out_bytes));
+        if (L.K() > kMaxTraceK)
+            fail(line, "in", "at most " + std::to_string(kMaxTraceK) + " inputs per filter (K)", std::to_string(L.K()));
+        if (L.weight_count() > kMaxTraceWeights)
+            fail(line, "out", "at most " + std::to_string(kMaxTraceWeights) + " weights in a layer (out*K)",
+                 std::to_string(L.weight_count()));
+        if (L.macs() > kMaxTraceMacs)
+            fail(line, "out", "at most " + std::to_string(kMaxTraceMacs) + " MACs per image in a layer",
+                 std::to_string(L.macs()));
     }
 
     std::string source_;
@@ -388,11 +411,12 @@ const char* trace_name(TracePool p) { return p == TracePool::kMax ? "max" : "avg
 
 std::string TraceDistribution::text() const { return has_param ? family + ":" + format_double(param) : family; }
 
-int TraceLayer::K() const {
+std::int64_t TraceLayer::K() const {
+    const std::int64_t k2 = static_cast<std::int64_t>(kernel) * kernel;
     switch (type) {
-        case TraceLayerType::kConv: return in_c / groups * kernel * kernel;
-        case TraceLayerType::kDwConv: return kernel * kernel;
-        case TraceLayerType::kFc: return in_c * in_h * in_w;
+        case TraceLayerType::kConv: return in_c / groups * k2;
+        case TraceLayerType::kDwConv: return k2;
+        case TraceLayerType::kFc: return static_cast<std::int64_t>(in_c) * in_h * in_w;
         default: return 0;
     }
 }

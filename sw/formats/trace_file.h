@@ -55,7 +55,7 @@ struct TraceLayer {
     int out_h() const { return spatial() ? (in_h + 2 * padding - kernel) / stride + 1 : (type == TraceLayerType::kAdd ? in_h : 1); }
     int out_w() const { return spatial() ? (in_w + 2 * padding - kernel) / stride + 1 : (type == TraceLayerType::kAdd ? in_w : 1); }
     // Inputs of one filter: conv (in_c / groups) k^2, dwconv k^2, fc in_c in_h in_w; 0 without weights.
-    int K() const;
+    std::int64_t K() const;
     std::int64_t weight_count() const { return has_weights() ? static_cast<std::int64_t>(out_c) * K() : 0; }
     std::int64_t macs() const { return weight_count() * out_h() * out_w(); }
 };
@@ -83,6 +83,12 @@ struct NetworkTrace {
 };
 
 // Reads and validates a trace file. Throws TraceError.
+// Limits of one trace layer, checked while parsing (docs/trace-format.md): its input and output
+// tensors (values per image), its inputs per filter, its weights and its MACs per image.
+inline constexpr std::int64_t kMaxTraceTensorBytes = std::int64_t{1} << 26;
+inline constexpr std::int64_t kMaxTraceK = std::int64_t{1} << 20;
+inline constexpr std::int64_t kMaxTraceWeights = std::int64_t{1} << 27;
+inline constexpr std::int64_t kMaxTraceMacs = std::int64_t{1} << 36;
 // A trace file larger than this is refused before it is parsed.
 inline constexpr std::uint64_t kMaxTraceFileBytes = 16ull << 20;
 NetworkTrace load_trace(const std::string& path);

@@ -143,6 +143,13 @@ inline constexpr int kMinTiles = 1;
 inline constexpr int kMaxTiles = 4096;
 inline constexpr double kMinSigma = 0.0;  // nonideal.*_sigma
 inline constexpr double kMaxSigma = 5.0;
+// Timing and energy of one event: finite and bounded, so that a run of in-range values ends in
+// a simulated time and an energy a 64-bit time and a double hold exactly enough (docs/config.md).
+inline constexpr double kMaxEventNs = 1e9;        // *_ns: at most one second per event
+inline constexpr double kMinBytesPerNs = 1e-3;    // *.bytes_per_ns: 1 MB/s ..
+inline constexpr double kMaxBytesPerNs = 1e6;     // .. 1 PB/s
+inline constexpr double kMaxEventPj = 1e9;        // energies: at most 1 mJ per event
+inline constexpr double kMaxClipSigmas = 100.0;   // adc.clip_sigmas
 inline constexpr double kMinStuckAtRate = 0.0;
 inline constexpr double kMaxStuckAtRate = 1.0;
 inline constexpr std::uint64_t kMinMemoryBytes = 1;

@@ -231,8 +231,10 @@ TEST_F(ConfigLoaderTest, OutOfRangeNamesKeyAndRange) {
         {"/crossbar/cols", 4097, "expected an integer in [1, 4096], got 4097"},
         {"/crossbar/cell_bits", 3, "expected an integer in [1, 2], got 3"},
         {"/crossbar/dac_bits", 9, "expected an integer in [1, 8], got 9"},
-        {"/crossbar/read_ns", 0, "expected a number > 0, got 0"},
-        {"/crossbar/read_pj_per_cell", -0.5, "expected a number >= 0, got -0.5"},
+        {"/crossbar/read_ns", 0, "expected a number in (0, 1e+09], got 0"},
+        {"/crossbar/read_ns", 1e300, "expected a number in (0, 1e+09], got 1e+300"},
+        {"/crossbar/read_pj_per_cell", -0.5, "expected a number in [0, 1e+09], got -0.5"},
+        {"/crossbar/read_pj_per_cell", 1e12, "expected a number in [0, 1e+09], got 1000000000000.0"},
         {"/nonideal/conductance_sigma", 5.5, "expected a number in [0, 5], got 5.5"},
         {"/nonideal/read_noise_sigma", -1, "expected a number in [0, 5], got -1"},
         {"/nonideal/stuck_at_rate", 1.01, "expected a number in [0, 1], got 1.01"},
@@ -240,21 +242,23 @@ TEST_F(ConfigLoaderTest, OutOfRangeNamesKeyAndRange) {
         {"/adc/bits", 0, "expected an integer in [1, 16], got 0"},
         {"/adc/adcs_per_macro", 129, "expected an integer in [1, 128], got 129"},
         {"/adc/frac_bits", 17, "expected an integer in [0, 16], got 17"},
-        {"/adc/cycle_ns", -1.0, "expected a number > 0, got -1.0"},
-        {"/adc/clip_sigmas", 0, "expected a number > 0, got 0"},
-        {"/adc/pj_per_conversion", -1e-9, "expected a number >= 0, got -1e-09"},
-        {"/digital/clock_ns", 0.0, "expected a number > 0, got 0.0"},
+        {"/adc/cycle_ns", -1.0, "expected a number in (0, 1e+09], got -1.0"},
+        {"/adc/clip_sigmas", 0, "expected a number in (0, 100], got 0"},
+        {"/adc/pj_per_conversion", -1e-9, "expected a number in [0, 1e+09], got -1e-09"},
+        {"/digital/clock_ns", 0.0, "expected a number in (0, 1e+09], got 0.0"},
+        {"/digital/clock_ns", 2e9, "expected a number in (0, 1e+09], got 2000000000.0"},
         {"/digital/controller_cycles_per_cmd", -1, "expected an integer in [0, 1000000], got -1"},
-        {"/dma/bytes_per_ns", 0, "expected a number > 0, got 0"},
+        {"/dma/bytes_per_ns", 0, "expected a number in [0.001, 1e+06], got 0"},
+        {"/dma/bytes_per_ns", 1e-6, "expected a number in [0.001, 1e+06], got 1e-06"},
         {"/platform/tiles", 5000, "expected an integer in [1, 4096], got 5000"},
-        {"/platform/quantum_ns", -10, "expected a number > 0, got -10"},
+        {"/platform/quantum_ns", -10, "expected a number in (0, 1e+09], got -10"},
         {"/platform/dram/size_bytes", 0, "expected an integer in [1, 1073741824], got 0"},
         {"/platform/dram/size_bytes", -4096, "expected an integer in [1, 1073741824], got -4096"},
         {"/platform/dram/size_bytes", 2147483648LL, "expected an integer in [1, 1073741824], got 2147483648"},
         {"/platform/input_buffer/size_bytes", 1001,
          "expected an integer in [1, 16777216] and a multiple of 8, got 1001"},
-        {"/platform/output_buffer/bytes_per_ns", 0, "expected a number > 0, got 0"},
-        {"/platform/output_buffer/write_pj_per_byte", -2, "expected a number >= 0, got -2"},
+        {"/platform/output_buffer/bytes_per_ns", 0, "expected a number in [0.001, 1e+06], got 0"},
+        {"/platform/output_buffer/write_pj_per_byte", -2, "expected a number in [0, 1e+09], got -2"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.pointer);
@@ -278,8 +282,8 @@ TEST_F(ConfigLoaderTest, AdcsPerMacroBoundedByCols) {
 TEST_F(ConfigLoaderTest, WrongType) {
     EXPECT_NE(value_error("/crossbar/rows", "128").find("expected an integer in [1, 4096], got \"128\""),
               std::string::npos);
-    EXPECT_NE(value_error("/crossbar/read_ns", "100").find("expected a number > 0, got \"100\""), std::string::npos);
-    EXPECT_NE(value_error("/crossbar/read_ns", true).find("expected a number > 0, got true"), std::string::npos);
+    EXPECT_NE(value_error("/crossbar/read_ns", "100").find("expected a number in (0, 1e+09], got \"100\""), std::string::npos);
+    EXPECT_NE(value_error("/crossbar/read_ns", true).find("expected a number in (0, 1e+09], got true"), std::string::npos);
     EXPECT_NE(value_error("/adc/bits", nullptr).find("got null"), std::string::npos);
     EXPECT_NE(value_error("/platform/dram/dmi", 1).find("expected true or false, got 1"), std::string::npos);
     EXPECT_NE(value_error("/adc/step_mode", "per_column").find(R"(expected "column" or "layer", got "per_column")"),

@@ -21,7 +21,6 @@ namespace {
 using nlohmann::json;
 namespace lim = config_limits;
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr std::size_t kMaxShownChars = 60;  // longest offending value quoted in a message
 
 struct IntRange {
@@ -41,8 +40,10 @@ struct RealRange {
     bool lo_open;  // lo itself excluded (times, bandwidths: > 0)
 };
 
-constexpr RealRange kPositive{0.0, kInf, true};      // times, bandwidths, clip_sigmas
-constexpr RealRange kNonNegative{0.0, kInf, false};  // energies
+constexpr RealRange kTime{0.0, lim::kMaxEventNs, true};                       // *_ns
+constexpr RealRange kBandwidth{lim::kMinBytesPerNs, lim::kMaxBytesPerNs, false};  // *.bytes_per_ns
+constexpr RealRange kEnergy{0.0, lim::kMaxEventPj, false};                     // *_pj*
+constexpr RealRange kClipSigmas{0.0, lim::kMaxClipSigmas, true};
 constexpr RealRange kSigma{lim::kMinSigma, lim::kMaxSigma, false};
 constexpr RealRange kRate{lim::kMinStuckAtRate, lim::kMaxStuckAtRate, false};
 
@@ -109,10 +110,10 @@ void visit_memory(V& v, const char* key, Mem& m, std::uint64_t max_bytes, std::u
                   std::uint64_t min_bytes = lim::kMinMemoryBytes) {
     v.object(key, [&] {
         v.u64("size_bytes", m.size_bytes, U64Range{min_bytes, max_bytes, multiple_of});
-        v.real("latency_ns", m.latency_ns, kPositive);
-        v.real("bytes_per_ns", m.bytes_per_ns, kPositive);
-        v.real("read_pj_per_byte", m.read_pj_per_byte, kNonNegative);
-        v.real("write_pj_per_byte", m.write_pj_per_byte, kNonNegative);
+        v.real("latency_ns", m.latency_ns, kTime);
+        v.real("bytes_per_ns", m.bytes_per_ns, kBandwidth);
+        v.real("read_pj_per_byte", m.read_pj_per_byte, kEnergy);
+        v.real("write_pj_per_byte", m.write_pj_per_byte, kEnergy);
         v.boolean("dmi", m.dmi);
     });
 }
@@ -128,10 +129,10 @@ void visit_config(V& v, Cfg& c) {
         v.integer("cols", x.cols, IntRange{lim::kMinArrayDim, lim::kMaxArrayDim});
         v.integer("cell_bits", x.cell_bits, IntRange{lim::kMinCellBits, lim::kMaxCellBits});
         v.integer("dac_bits", x.dac_bits, IntRange{lim::kMinDacBits, lim::kMaxDacBits});
-        v.real("read_ns", x.read_ns, kPositive);
-        v.real("read_pj_per_cell", x.read_pj_per_cell, kNonNegative);
-        v.real("write_ns_per_row", x.write_ns_per_row, kPositive);
-        v.real("write_pj_per_cell", x.write_pj_per_cell, kNonNegative);
+        v.real("read_ns", x.read_ns, kTime);
+        v.real("read_pj_per_cell", x.read_pj_per_cell, kEnergy);
+        v.real("write_ns_per_row", x.write_ns_per_row, kTime);
+        v.real("write_pj_per_cell", x.write_pj_per_cell, kEnergy);
     });
     v.object("nonideal", [&] {
         auto& n = c.nonideal;
@@ -146,30 +147,30 @@ void visit_config(V& v, Cfg& c) {
         // crossbar is visited (read and checked) first, so cols is final here.
         v.integer("adcs_per_macro", a.adcs_per_macro, IntRange{lim::kMinAdcsPerMacro, c.crossbar.cols});
         v.integer("frac_bits", a.frac_bits, IntRange{lim::kMinFracBits, lim::kMaxFracBits});
-        v.real("cycle_ns", a.cycle_ns, kPositive);
-        v.real("pj_per_conversion", a.pj_per_conversion, kNonNegative);
+        v.real("cycle_ns", a.cycle_ns, kTime);
+        v.real("pj_per_conversion", a.pj_per_conversion, kEnergy);
         v.step_mode("step_mode", a.step_mode);
-        v.real("clip_sigmas", a.clip_sigmas, kPositive);
+        v.real("clip_sigmas", a.clip_sigmas, kClipSigmas);
     });
     v.object("digital", [&] {
         auto& d = c.digital;
-        v.real("clock_ns", d.clock_ns, kPositive);
-        v.real("shift_add_pj", d.shift_add_pj, kNonNegative);
+        v.real("clock_ns", d.clock_ns, kTime);
+        v.real("shift_add_pj", d.shift_add_pj, kEnergy);
         v.integer("controller_cycles_per_cmd", d.controller_cycles_per_cmd,
                   IntRange{lim::kMinControllerCycles, lim::kMaxControllerCycles});
-        v.real("post_process_pj", d.post_process_pj, kNonNegative);
+        v.real("post_process_pj", d.post_process_pj, kEnergy);
         v.integer("post_process_lanes", d.post_process_lanes, IntRange{lim::kMinLanes, lim::kMaxLanes});
     });
     v.object("dma", [&] {
         auto& d = c.dma;
-        v.real("setup_ns", d.setup_ns, kPositive);
-        v.real("bytes_per_ns", d.bytes_per_ns, kPositive);
-        v.real("pj_per_byte", d.pj_per_byte, kNonNegative);
+        v.real("setup_ns", d.setup_ns, kTime);
+        v.real("bytes_per_ns", d.bytes_per_ns, kBandwidth);
+        v.real("pj_per_byte", d.pj_per_byte, kEnergy);
     });
     v.object("platform", [&] {
         auto& p = c.platform;
         v.integer("tiles", p.tiles, IntRange{lim::kMinTiles, lim::kMaxTiles});
-        v.real("quantum_ns", p.quantum_ns, kPositive);
+        v.real("quantum_ns", p.quantum_ns, kTime);
         visit_memory(v, "dram", p.dram, lim::kMaxDramBytes, 1);
         visit_memory(v, "input_buffer", p.input_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
         v.boolean("ping_pong", p.ping_pong);
@@ -187,12 +188,12 @@ void visit_config(V& v, Cfg& c) {
         const std::uint64_t one_tile =
             static_cast<std::uint64_t>(p.rows) * static_cast<std::uint64_t>(p.cols) * kPeAccBytes;
         v.u64("out_buffer_bytes", p.out_buffer_bytes, U64Range{one_tile, lim::kMaxBufferBytes, 1});
-        v.real("bytes_per_ns", p.bytes_per_ns, kPositive);
-        v.real("pj_per_cycle_ss", p.pj_per_cycle_ss, kNonNegative);
-        v.real("pj_per_cycle_ds", p.pj_per_cycle_ds, kNonNegative);
-        v.real("pj_per_cycle_bitserial", p.pj_per_cycle_bitserial, kNonNegative);
-        v.real("pj_per_cycle_fxp", p.pj_per_cycle_fxp, kNonNegative);
-        v.real("buffer_pj_per_byte", p.buffer_pj_per_byte, kNonNegative);
+        v.real("bytes_per_ns", p.bytes_per_ns, kBandwidth);
+        v.real("pj_per_cycle_ss", p.pj_per_cycle_ss, kEnergy);
+        v.real("pj_per_cycle_ds", p.pj_per_cycle_ds, kEnergy);
+        v.real("pj_per_cycle_bitserial", p.pj_per_cycle_bitserial, kEnergy);
+        v.real("pj_per_cycle_fxp", p.pj_per_cycle_fxp, kEnergy);
+        v.real("buffer_pj_per_byte", p.buffer_pj_per_byte, kEnergy);
     });
 }
 

@@ -1492,13 +1492,7 @@ class Importer:
             for i in range(0, len(calib), batch):
                 float_forward(self.g, self.float_input(calib[i:i + batch]), record=stats)
         self.q.assign(stats)
-        m = self.q.model()
-        try:
-            to_bytes(m)
-        except ModelFileError as e:
-            raise Refused(f"{self.ctx.path}: the imported network does not make a valid model file: {e}")
-        self.model = m
-        return m
+        return self._checked_model("imported")
 
     def node_names(self):
         """The ONNX node name behind every model node, in model order."""
@@ -1568,11 +1562,16 @@ class Importer:
                 nd.p["w"] = w.detach().double().numpy()
                 nd.p["b"] = b.detach().double().numpy()
         g._float_params = {}
+        return self._checked_model("fine-tuned")
+
+    def _checked_model(self, what):
+        """The integer model of the current parameters, refused (naming the file) unless it makes a valid
+        model file."""
         m = self.q.model()
         try:
             to_bytes(m)
         except ModelFileError as e:
-            raise Refused(f"{self.ctx.path}: the fine-tuned network does not make a valid model file: {e}")
+            raise Refused(f"{self.ctx.path}: the {what} network does not make a valid model file: {e}")
         self.model = m
         return m
 

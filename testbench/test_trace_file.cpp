@@ -247,6 +247,11 @@ TEST(TraceFile, WeightsFollowTheDataRecord) {
     ASSERT_EQ(w.size(), 8u * 27);
     EXPECT_EQ(w, trace_layer_weights(t, 0));  // deterministic
     EXPECT_THROW(trace_layer_weights(t, 2), TraceError);  // a pool layer
+    // A range of filters (a depthwise block's) draws exactly those filters' values of the whole draw.
+    const auto part = trace_layer_weights(t, 0, 3, 4);
+    EXPECT_EQ(part, std::vector<std::int8_t>(w.begin() + 3 * 27, w.begin() + 7 * 27));
+    EXPECT_TRUE(trace_layer_weights(t, 0, 8, 0).empty());
+    EXPECT_THROW(trace_layer_weights(t, 0, 5, 4), TraceError);  // past the layer's 8 filters
     // Statistics: normal:0.2 -> standard deviation 0.2 * 127 = 25.4 (few clip at 127).
     std::string big = kGood;
     big.replace(big.find("in=3,8,8 out=8"), 14, "in=3,8,8 out=64");

@@ -461,14 +461,24 @@ std::string format_trace(const NetworkTrace& t) {
 std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t index) {
     if (index >= t.layers.size() || !t.layers[index].has_weights())
         throw TraceError(t.source + ": layer " + std::to_string(index) + ": expected a layer with weights");
+    return trace_layer_weights(t, index, 0, t.layers[index].out_c);
+}
+
+std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t index, int first_filter, int filters) {
+    if (index >= t.layers.size() || !t.layers[index].has_weights())
+        throw TraceError(t.source + ": layer " + std::to_string(index) + ": expected a layer with weights");
     const TraceLayer& L = t.layers[index];
+    if (first_filter < 0 || filters < 0 || first_filter + filters > L.out_c)
+        throw TraceError(t.source + ": layer " + std::to_string(index) + ": filters " + std::to_string(first_filter) +
+                         ".." + std::to_string(first_filter + filters - 1) + ": expected a range of its " +
+                         std::to_string(L.out_c));
     const TraceDistribution& d = t.data.weights;
     const std::uint64_t name = fnv1a64(L.name);
     const int K = L.K();
     const double scale = d.param * kWeightMax;
-    std::vector<std::int8_t> w(static_cast<std::size_t>(L.out_c) * K);
+    std::vector<std::int8_t> w(static_cast<std::size_t>(filters) * K);
     const bool normal = d.family == "normal", laplace = d.family == "laplace";  // compared once, not per weight
-    for (int f = 0; f < L.out_c; ++f)
+    for (int f = first_filter; f < first_filter + filters; ++f)
         for (int k = 0; k < K; ++k) {
             const std::uint64_t key = numerics::hash_key(t.data.seed, kWeightTag, name, static_cast<std::uint64_t>(f),
                                                          static_cast<std::uint64_t>(k));
@@ -482,7 +492,7 @@ std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t 
                 x = (2.0 * numerics::uniform01(key) - 1.0) * scale;
             }
             const double q = std::clamp(std::round(x), -static_cast<double>(kWeightMax), static_cast<double>(kWeightMax));
-            w[static_cast<std::size_t>(f) * K + k] = static_cast<std::int8_t>(q);
+            w[static_cast<std::size_t>(f - first_filter) * K + k] = static_cast<std::int8_t>(q);
         }
     return w;
 }

@@ -100,6 +100,8 @@ std::string format_trace(const NetworkTrace& t);
 // The int8 weights of layer `index` (which must have weights), [out_c][K] with K
 // in (c, ky, kx) order, drawn from the data line (docs/trace-format.md "Data").
 std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t index);
+// Filters first_filter .. first_filter + filters - 1 of them (the same values as in the whole draw).
+std::vector<std::int8_t> trace_layer_weights(const NetworkTrace& t, std::size_t index, int first_filter, int filters);
 // `count` input activations of layer `index` (a_bits wide; 8 for layers without weights),
 // activations first .. first + count - 1 of the layer's draw sequence.
 std::vector<std::uint8_t> trace_layer_activations(const NetworkTrace& t, std::size_t index, std::size_t count,

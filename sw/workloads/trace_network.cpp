@@ -74,6 +74,7 @@ TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& 
     w.trace = trace;
     w.frac_bits = cfg.adc.frac_bits;
     w.layer_stages.resize(trace.layers.size());
+    w.layer_shift.assign(trace.layers.size(), 0);
     std::size_t last_weights = trace.layers.size();
     for (std::size_t l = 0; l < trace.layers.size(); ++l)
         if (trace.layers[l].has_weights()) last_weights = l;
@@ -112,6 +113,9 @@ TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& 
                          " pixels fit pe_array.act_buffer_bytes = " + std::to_string(cfg.pe_array.act_buffer_bytes) +
                          " (it needs " + std::to_string(need_a) + "), got pe");
         }
+        // The layer's requantization shift, from all its weights, once (every block of a depthwise layer shares it).
+        w.layer_shift[l] = trace_requant_shift(narrow_trace_weights(trace_layer_weights(trace, l), L.w_bits, binary),
+                                               L.out_c, trace.data.act, L.a_bits, L.a_bits);
         for (int c0 = 0; c0 < L.in_c; c0 += block) {
             TraceStage s;
             s.layer = l;
@@ -131,8 +135,13 @@ NetworkModel TraceWorkload::stage_model(std::size_t stage) const {
     const TraceLayer& L = trace.layers[s.layer];
     const bool binary = L.scheme == TraceScheme::kBwma;
     const bool depthwise = L.type == TraceLayerType::kDwConv;
-    const std::vector<std::int8_t> drawn = narrow_trace_weights(trace_layer_weights(trace, s.layer), L.w_bits, binary);
-    const int K = L.K();
+    // A depthwise block's own filters only: drawing the whole layer for each block made the set-up of a
+    // layer grow with the square of its channels.
+    const int first_filter = depthwise ? s.first_channel : 0;
+    const int filters = depthwise ? s.channels : L.out_c;
+    const std::vector<std::int8_t> drawn =
+        narrow_trace_weights(trace_layer_weights(trace, s.layer, first_filter, filters), L.w_bits, binary);
+    const int K = static_cast<int>(L.K());
     NetworkModel m;
     m.path = trace.source;
     m.name = L.name + (depthwise ? ".c" + std::to_string(s.first_channel) : "");
@@ -156,14 +165,13 @@ NetworkModel TraceWorkload::stage_model(std::size_t stage) const {
     n.binary = binary;
     n.relu = !s.logits;
     n.a_out_bits = s.logits ? 0 : L.a_bits;
-    n.shift = s.logits ? 0 : trace_requant_shift(drawn, L.out_c, trace.data.act, L.a_bits, L.a_bits);
+    n.shift = s.logits ? 0 : layer_shift.at(s.layer);
     if (depthwise) {
         const int kk = L.kernel * L.kernel, Kb = s.channels * kk;
         n.weights.assign(static_cast<std::size_t>(s.channels) * Kb, 0);
         for (int o = 0; o < s.channels; ++o)
             for (int k = 0; k < kk; ++k)
-                n.weights[static_cast<std::size_t>(o) * Kb + o * kk + k] =
-                    drawn[static_cast<std::size_t>(s.first_channel + o) * K + k];
+                n.weights[static_cast<std::size_t>(o) * Kb + o * kk + k] = drawn[static_cast<std::size_t>(o) * K + k];
     } else {
         n.weights = drawn;
     }

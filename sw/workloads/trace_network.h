@@ -40,6 +40,7 @@ struct TraceWorkload {
     std::vector<std::vector<std::size_t>> layer_stages;  // per trace layer: its stages (none for pool, add)
 
     int frac_bits = 8;  // adc.frac_bits of the config it was built for
+    std::vector<int> layer_shift;  // per trace layer with weights: its requantization shift (trace_requant_shift)
 
     // The one-layer model of a stage, its weights drawn from the data record.
     NetworkModel stage_model(std::size_t stage) const;

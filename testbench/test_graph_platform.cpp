@@ -39,16 +39,11 @@ struct GraphRun {
 
 GraphRun run_on_platform(const ExecutionPlan& plan, const std::vector<std::uint8_t>& x, int images) {
     GraphRun r;
-    const NetworkModel& m = plan.model;
     test::PlatformBench bench(plan.cfg);
     bench.run([&](HostCpu&, Driver& driver) {
         NetworkRunner runner(driver, plan, [&] { return bench.platform.energy(); });
         runner.program();
-        for (int first = 0; first < images; first += plan.batch()) {
-            const int n = std::min(plan.batch(), images - first);
-            const auto l = runner.run_batch(&x[m.image_bytes() * first], n, static_cast<std::uint64_t>(first));
-            r.logits.insert(r.logits.end(), l.begin(), l.end());
-        }
+        r.logits = test::run_in_batches(runner, x, images);
         r.layers = runner.layer_stats();
         r.tensor_jobs = bench.platform.ppu.counters().tensor_jobs;
     });

@@ -154,11 +154,7 @@ TEST(NetworkOnPlatform, RunnerAndReferenceOnOnePlanAgree) {
     bench.run([&](HostCpu&, Driver& driver) {
         NetworkRunner runner(driver, plan, [&] { return bench.platform.energy(); });
         runner.program();
-        for (int first = 0; first < images; first += plan.batch()) {
-            const int n = std::min(plan.batch(), images - first);
-            const auto l = runner.run_batch(&x[m.image_bytes() * first], n, static_cast<std::uint64_t>(first));
-            logits.insert(logits.end(), l.begin(), l.end());
-        }
+        logits = test::run_in_batches(runner, x, images);
     });
     const NetworkReference ref(plan);
     ASSERT_EQ(logits.size(), static_cast<std::size_t>(images) * m.num_classes);

@@ -122,6 +122,45 @@ TEST(GraphOnPlatform, SmallGlobalBufferStepsAndDramTensorsEqualReference) {
     expect_equal_to_reference(plan, x, images, run_on_platform(plan, x, images));
 }
 
+// A global buffer too small for every tensor: the scratch region keeps what the largest layer's
+// batch needs, the largest tensor buffers that still fit go on chip, the rest to DRAM.
+TEST(GraphOnPlatform, TensorsThatFitBesideTheScratchGoOnChipTheRestToDram) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const NetworkModel m = test::random_graph_network(23, 12, 8);
+    ArchConfig cfg;
+    cfg.crossbar.rows = 32;
+    NetworkOptions o;
+    o.batch = 1;  // the scratch of one image: what the tensors must leave room for either way
+    const auto align = [](std::uint64_t b) { return (b + 63) / 64 * 64; };
+    const ExecutionPlan all = compile_network(m, cfg, o);
+    std::uint64_t want = 0, largest = 0, tensors = 0;
+    for (std::size_t l = 0; l < all.size(); ++l)
+        want = std::max(want, scratch_bytes_for(all.layer(l), all.layers[l].on_pe, o.batch, all.layers[l].blocks));
+    for (std::size_t b = 1; b < all.buffers.size(); ++b) {
+        largest = std::max(largest, align(all.buffers[b].bytes));
+        tensors += align(all.buffers[b].bytes);
+    }
+    ASSERT_GT(tensors, largest + 64);  // more than one buffer
+    cfg.platform.global_buffer.size_bytes = align(want) + largest + 64;
+    const ExecutionPlan plan = compile_network(m, cfg, o);
+    ASSERT_FALSE(plan.activations_on_chip);
+    const TensorPlacement t = tensor_placement(plan);
+    EXPECT_GT(t.buffers_on_chip, 0);
+    EXPECT_LT(t.buffers_on_chip, t.buffers);
+    std::uint64_t on_chip = 0;
+    for (std::size_t b = 1; b < plan.buffers.size(); ++b)
+        if (plan.buffers[b].on_chip) on_chip += align(plan.buffers[b].bytes);
+    EXPECT_EQ(plan.scratch_region_bytes, std::min(want, cfg.platform.global_buffer.size_bytes - on_chip));
+    bool largest_on_chip = false;
+    for (std::size_t b = 1; b < plan.buffers.size(); ++b)
+        largest_on_chip = largest_on_chip || (align(plan.buffers[b].bytes) == largest && plan.buffers[b].on_chip);
+    EXPECT_TRUE(largest_on_chip);
+    EXPECT_LE(on_chip + plan.scratch_region_bytes, cfg.platform.global_buffer.size_bytes);
+    const int images = 3;
+    const auto x = images_of(m, images, 3);
+    expect_equal_to_reference(plan, x, images, run_on_platform(plan, x, images));
+}
+
 TEST(GraphOnPlatform, TooFewTilesReprogramsTheBlocksPerStepAndStillEqualsReference) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     const NetworkModel m = test::random_graph_network(26, 12, 16);

@@ -139,7 +139,12 @@ void print_run_report(const RunJobResult& r, const RunJobSpec& spec, const ArchC
                     l.mapped_to.c_str(), l.macs_per_image, l.stats.sim_ns / n / 1000.0,
                     l.stats.energy.total() / n / 1e3, where.c_str());
     }
-    std::printf("activations %s\n", r.activations_on_chip ? "in the global buffer" : "in DRAM");
+    if (r.activations_on_chip || r.tensors.buffers_on_chip == 0)
+        std::printf("activations %s\n", r.activations_on_chip ? "in the global buffer" : "in DRAM");
+    else
+        std::printf("activations: %d of %d buffers (%.1f of %.1f KiB) in the global buffer, the rest in DRAM\n",
+                    r.tensors.buffers_on_chip, r.tensors.buffers, r.tensors.bytes_on_chip / 1024.0,
+                    (r.tensors.bytes_on_chip + r.tensors.bytes_dram) / 1024.0);
     for (const auto& l : r.layers)
         if (l.swis)
             std::printf("  %s: stored %s groups, N %.2f (%d..%d), %lld bytes against %lld as int8 (%.2fx)\n",

@@ -212,6 +212,7 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     r.scheme = model.scheme;
     r.resident = plan.resident;
     r.activations_on_chip = plan.activations_on_chip;
+    r.tensors = tensor_placement(plan);
     for (std::size_t l = 0; l < model.layers.size(); ++l)
         if (plan.layers[l].adc_recalibrated) r.recalibrated.push_back(model.layer_name(l));
     // Decomposed at fewer than 8 shifts, an int8 layer computes other weights than the front end's.

@@ -83,6 +83,7 @@ struct RunJobResult {
     RunStats programming;  // weights programmed once, when resident
     bool resident = false;
     bool activations_on_chip = false;  // hidden activations and logits in the global buffer
+    TensorPlacement tensors;           // their buffers, on chip and in DRAM
     std::vector<LayerReport> layers;
     std::vector<std::string> recalibrated;  // layers whose ADC tables were recalibrated for this config
     std::vector<std::string> decomposed;    // int8 layers --swis-shifts decomposed at fewer than 8 shifts

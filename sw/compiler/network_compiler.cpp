@@ -79,9 +79,12 @@ PeLayerPlan plan_pe_layer(const NetworkLayer& L, const NetworkOptions& o, const 
 }
 
 // What stays on chip (docs/architecture.md, "Global buffer"). The batch's images arrive in DRAM.
-// Every hidden layer's output and the logits go to the global buffer when, with them, it still holds
-// the largest layer's scratch for one image; otherwise they stay in DRAM and the accumulators,
-// which cost 16 bytes of int64 traffic per output value against an activation's 2, get all of it.
+// The buffers of the hidden tensors and the logits all go to the global buffer when, with them, it
+// still holds the largest layer's scratch for one image. Otherwise the accumulators, which cost 16
+// bytes of int64 traffic per output value against an activation's 2, come first: room is kept for
+// every layer's accumulators to stay on chip (one image's scratch, or the whole batch's for a layer
+// that needs several passes over its tiles, when that fits at all), and the tensor buffers fill what
+// it leaves one by one, largest first (first fit); the rest stay in DRAM.
 // Then the accumulators, input sums and PE-array staging: one on-chip region as large as the largest
 // layer's batch needs, or as the global buffer has left. A layer whose scratch for one image fits
 // runs its batch in steps of as many images as fit; one that does not, or that needs several
@@ -136,17 +139,41 @@ void place_buffers(ExecutionPlan& plan) {
     // The global buffer as the driver hands it out: 64-byte aligned from its base, all of it free.
     const std::uint64_t capacity = AddressMap(plan.cfg).global_buffer_size();
     place_tensors(plan);
-    std::uint64_t total = 0, one_image = 0;
+    const auto one_pass = [](const LayerPlan& lp) {
+        return lp.on_pe || (lp.blocks.empty() ? lp.mapping.passes == 1
+                                              : std::all_of(lp.blocks.begin(), lp.blocks.end(),
+                                                            [](const BlockPlan& b) { return b.mapping.passes == 1; }));
+    };
+    std::uint64_t total = 0, one_image = 0, want = 0, keep = 0;
     for (std::size_t b = 1; b < plan.buffers.size(); ++b) total += align64(plan.buffers[b].bytes);
-    for (std::size_t l = 0; l < n; ++l)
-        one_image = std::max(one_image, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, 1, plan.layers[l].blocks));
+    for (std::size_t l = 0; l < n; ++l) {
+        const LayerPlan& lp = plan.layers[l];
+        const std::uint64_t one = scratch_bytes_for(model.layers[l], lp.on_pe, 1, lp.blocks);
+        const std::uint64_t all = scratch_bytes_for(model.layers[l], lp.on_pe, batch, lp.blocks);
+        one_image = std::max(one_image, one);
+        want = std::max(want, all);
+        keep = std::max(keep, one_pass(lp) || all > capacity ? one : all);
+    }
     plan.activations_on_chip = total + one_image <= capacity;
-    for (std::size_t b = 1; b < plan.buffers.size(); ++b) plan.buffers[b].on_chip = plan.activations_on_chip;
-    const std::uint64_t free = plan.activations_on_chip ? capacity - total : capacity;
-
-    std::uint64_t want = 0;
-    for (std::size_t l = 0; l < n; ++l)
-        want = std::max(want, scratch_bytes_for(model.layers[l], plan.layers[l].on_pe, batch, plan.layers[l].blocks));
+    std::uint64_t used = 0;
+    if (plan.activations_on_chip) {
+        for (std::size_t b = 1; b < plan.buffers.size(); ++b) plan.buffers[b].on_chip = true;
+        used = total;
+    } else {
+        const std::uint64_t reserve = std::min(keep, capacity);
+        std::vector<std::size_t> order;
+        for (std::size_t b = 1; b < plan.buffers.size(); ++b) order.push_back(b);
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return plan.buffers[a].bytes > plan.buffers[b].bytes;
+        });
+        for (std::size_t b : order) {
+            const std::uint64_t bytes = align64(plan.buffers[b].bytes);
+            if (used + bytes + reserve > capacity) continue;
+            plan.buffers[b].on_chip = true;
+            used += bytes;
+        }
+    }
+    const std::uint64_t free = capacity - used;
     const std::uint64_t region_bytes = std::min(want, free);
     plan.scratch_region_bytes = region_bytes;
     plan.dram_scratch_bytes = 0;
@@ -160,10 +187,6 @@ void place_buffers(ExecutionPlan& plan) {
             p.steps = 1;
             continue;
         }
-        const bool one_pass =
-            lp.on_pe || (lp.blocks.empty() ? lp.mapping.passes == 1
-                                           : std::all_of(lp.blocks.begin(), lp.blocks.end(),
-                                                         [](const BlockPlan& b) { return b.mapping.passes == 1; }));
         int k = 0;
         if (region_bytes > 0) {
             // The most images whose scratch fits: k images never need more than k times one image's
@@ -171,7 +194,7 @@ void place_buffers(ExecutionPlan& plan) {
             const std::uint64_t per_image = scratch_bytes_for(L, lp.on_pe, 1, lp.blocks);
             k = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(batch), region_bytes / per_image));
             while (k > 0 && k < batch && scratch_bytes_for(L, lp.on_pe, k + 1, lp.blocks) <= region_bytes) ++k;
-            if (!one_pass && k < batch) k = 0;
+            if (!one_pass(lp) && k < batch) k = 0;
         }
         p.scratch_on_chip = k > 0;
         p.images_per_step = p.scratch_on_chip ? k : batch;

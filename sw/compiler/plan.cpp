@@ -35,4 +35,15 @@ std::vector<std::uint64_t> activation_buffer_bytes(const NetworkModel& model, in
     return bytes;
 }
 
+TensorPlacement tensor_placement(const ExecutionPlan& plan) {
+    TensorPlacement t;
+    for (std::size_t b = 1; b < plan.buffers.size(); ++b) {
+        const ExecutionPlan::TensorBuffer& buf = plan.buffers[b];
+        (buf.on_chip ? t.bytes_on_chip : t.bytes_dram) += buf.bytes;
+        t.buffers_on_chip += buf.on_chip;
+        ++t.buffers;
+    }
+    return t;
+}
+
 }  // namespace cimvp

@@ -118,6 +118,13 @@ struct ExecutionPlan {
     const NetworkLayer& layer(std::size_t l) const { return model.layers[l]; }
 };
 
+// Where a plan's hidden tensors and logits live (buffers 1.., the images' buffer 0 not counted).
+struct TensorPlacement {
+    std::uint64_t bytes_on_chip = 0, bytes_dram = 0;
+    int buffers_on_chip = 0, buffers = 0;
+};
+TensorPlacement tensor_placement(const ExecutionPlan& plan);
+
 // Bytes of a layer's scratch for `images` images: int64 accumulators and input sums, and (PE
 // array) its im2col vectors, each rounded up to 64 bytes. A grouped conv (its blocks given): the
 // largest block's accumulators and input sums and the gathered input channels of its images.

@@ -1140,9 +1140,9 @@ class Import(unittest.TestCase):
         with open(os.path.splitext(out)[0] + ".expected.json") as f:
             return json.load(f), text
 
-    def run_and_compare(self, model_path, expected):
+    def run_and_compare(self, model_path, expected, *extra):
         out = model_path + ".json"
-        code, text = run("run", "--model", model_path, "--limit", "200", "--json", out, "--quiet")
+        code, text = run("run", "--model", model_path, "--limit", "200", "--json", out, "--quiet", *extra)
         if code == 2 and "version" in text:
             self.skipTest("the platform's loader does not read model format v3 here: " + text.strip()[-200:])
         self.assertEqual(code, 0, text)
@@ -1213,6 +1213,31 @@ class Import(unittest.TestCase):
         with open(self.path("trace.json")) as f:
             self.assertEqual(json.load(f)["agreement"], 1.0)
         self.run_and_compare(self.path("every.cimvp"), expected)
+
+    def test_imported_graph_in_bwma_runs_bit_exact_on_the_platform(self):
+        """--scheme bwma: binary layers with their mult_x term, 4-bit tensors, grouped convs in int8."""
+        import torch
+        import test_import
+        torch.manual_seed(0)
+        path = self.path("every.onnx")
+        test_import.export_every_op(path, test_import.EveryOp())
+        expected, text = self.import_model(path, self.path("every-bwma.cimvp"), "--scheme", "bwma", "--epochs", "1",
+                                           "--train-count", "500")
+        self.assertIn("scheme bwma, 4-bit activations", text)
+        self.assertEqual(expected["scheme"], "bwma")
+        self.run_and_compare(self.path("every-bwma.cimvp"), expected)
+
+    def test_imported_graph_in_columnwise_runs_bit_exact_on_the_column_wise_chip(self):
+        """--scheme columnwise: every read through the 4-bit ADC with the model's tables, on the chip of
+        configs/columnwise.json."""
+        import test_import
+        path = self.path("res.onnx")
+        test_import.export_residual(path, images=2000)
+        expected, text = self.import_model(path, self.path("res-col.cimvp"), "--scheme", "columnwise")
+        self.assertIn("--config configs/columnwise.json", text)
+        self.assertEqual(expected["config"], "configs/columnwise.json")
+        self.run_and_compare(self.path("res-col.cimvp"), expected, "--config",
+                             os.path.join(SOURCE, "configs", "columnwise.json"))
 
 
 def replace_info(body, info_text):

@@ -39,8 +39,15 @@ def parse_args(argv):
                "Exit status: 0 written, 2 bad or unsupported input, 1 an internal error.")
     ap.add_argument("model", metavar="MODEL.onnx", help="the ONNX file")
     ap.add_argument("--out", required=True, metavar="F.cimvp", help="the model file to write")
-    ap.add_argument("--scheme", default="int8", help="quantization scheme: int8 (bwma and columnwise are not "
-                                                     "available for imported networks)")
+    ap.add_argument("--scheme", default="int8",
+                    help="quantization scheme (docs/import.md, \"Quantization\"): int8 (default: 8-bit weights per "
+                         "channel, 8-bit activations), bwma (binary weights on every conv and fc that neither reads "
+                         "the image nor makes the logits nor is grouped, 4-bit activations; give --epochs) or "
+                         "columnwise (4-bit weights with a step per row tile and output, every read through the 4-bit "
+                         "ADC with calibrated tables, 4-bit activations: runs with configs/columnwise.json; no "
+                         "grouped convs)")
+    ap.add_argument("--act-bits", type=int, default=0, metavar="A",
+                    help="the hidden activations' bits (default: 8 for int8, 4 for bwma)")
     ap.add_argument("--calib", metavar="DATA", help="calibration images: an IDX images file (.gz or not) or a "
                                                     ".npy array [N][C][H][W] (or [N][H][W]) of uint8 pixels; "
                                                     "default: Fashion-MNIST's training images when the input "
@@ -60,6 +67,9 @@ def parse_args(argv):
                     help="quantization-aware fine-tuning epochs after the post-training quantization (float "
                          "graphs, with labels: Fashion-MNIST's training set by default, else --calib with "
                          "--labels); default 0")
+    ap.add_argument("--no-distill", action="store_true",
+                    help="fine-tune on the labels alone (default: half the loss is the divergence from the float "
+                         "graph's predictions)")
     ap.add_argument("--train-count", type=int, default=0, metavar="N",
                     help="fine-tune on the first N labelled images only (default 0: all)")
     ap.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate (cosine schedule; "
@@ -140,10 +150,8 @@ def main(argv=None):
     t0 = time.time()
     if args.scheme not in SCHEMES:
         raise BadInput(f"--scheme: expected one of {', '.join(SCHEMES)}, got '{args.scheme}'")
-    if args.scheme != "int8":
-        raise BadInput(f"--scheme {args.scheme}: expected int8: an imported network is quantized post-training "
-                       f"as int8 (BWMA and column-wise need the front end's quantization-aware training, which "
-                       f"does not take imported graphs yet); for SWIS run cimvp convert on the int8 model")
+    if args.act_bits and not 1 <= args.act_bits <= 8:
+        raise BadInput(f"--act-bits: expected 1..8, got {args.act_bits}")
     if args.epochs < 0:
         raise BadInput(f"--epochs: expected 0 or more, got {args.epochs}")
     if args.epochs > 0 and args.calib and not args.labels:
@@ -168,7 +176,8 @@ def main(argv=None):
 
     name = args.name or os.path.splitext(os.path.basename(args.out))[0]
     name = "".join(ch if ch.isascii() and ch.isprintable() else "_" for ch in name)[:31] or "imported"
-    imp = onnx_import.Importer(args.model, input_scale=args.input_scale, input_offset=args.input_offset, name=name)
+    imp = onnx_import.Importer(args.model, input_scale=args.input_scale, input_offset=args.input_offset, name=name,
+                               scheme=args.scheme, act_bits=args.act_bits or None)
     shape = imp.input_shape
     is_fmnist = tuple(shape) == (1, 28, 28)
     names = imp.node_names()
@@ -184,7 +193,10 @@ def main(argv=None):
         raise BadInput(f"--epochs {args.epochs}: expected labelled images for the fine-tuning: the input is "
                        f"{shape[0]}x{shape[1]}x{shape[2]}, not Fashion-MNIST's 1x28x28; give --calib with --labels")
     kind = "quantized (QDQ) graph" if imp.quantized_graph else "float graph"
-    print(f"{args.model}: {kind}, input {shape[0]}x{shape[1]}x{shape[2]}, {len(names)} model nodes after fusion")
+    print(f"{args.model}: {kind}, input {shape[0]}x{shape[1]}x{shape[2]}, {len(names)} model nodes after fusion; "
+          f"scheme {args.scheme}, {imp.q.act_bits}-bit activations"
+          + (f", {len(imp.q.binary)} binary-weight layers" if args.scheme == "bwma" else ""))
+    config = "configs/columnwise.json" if args.scheme == "columnwise" else "configs/default.json"
 
     calib = None
     if imp.needs_calibration():
@@ -231,12 +243,15 @@ def main(argv=None):
         if args.train_count:
             tx, ty = tx[:args.train_count], ty[:args.train_count]
         print(f"quantization-aware fine-tuning: {args.epochs} epochs on {len(tx)} labelled images")
-        model = imp.fine_tune(tx, ty, args.epochs, lr=args.lr)
+        model = imp.fine_tune(tx, ty, args.epochs, lr=args.lr, distill=not args.no_distill)
     raw = modelfile.write(args.out, model)
     back = modelfile.read(args.out)
     version = int.from_bytes(raw[8:12], "little")
     n_weights = sum(int(L.weights.size) for L in back.layers if isinstance(L, modelfile.IntLayer))
     print(f"wrote {args.out}: format v{version}, {len(back.layers)} nodes, {n_weights} weights, {len(raw)} bytes")
+    if args.scheme == "columnwise":
+        print(f"  its ADC tables are for 2-bit cells, a 4-bit DAC and a 4-bit ADC: cimvp run --model {args.out} "
+              f"--config configs/columnwise.json")
     if args.trace_out:
         trace_out.write_trace(back, names, name, os.path.basename(args.model), args.trace_out)
         print(f"wrote {args.trace_out}")
@@ -260,7 +275,7 @@ def main(argv=None):
     print(f"integer logits digest {dl} (labels {dp})")
     if expected:
         path = os.path.splitext(args.out)[0] + ".expected.json"
-        doc = {"model": os.path.basename(args.out), "name": name, "scheme": "int8", "config": "configs/default.json",
+        doc = {"model": os.path.basename(args.out), "name": name, "scheme": args.scheme, "config": config,
                "source": os.path.basename(args.model), "file_bytes": len(raw),
                "file_fnv1a64": f"{int.from_bytes(raw[-16:-8], 'little'):016x}", "images": int(len(images)),
                "accuracy": acc, "correct": int((pred == labels).sum()), "float_accuracy": facc,

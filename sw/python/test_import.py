@@ -62,6 +62,38 @@ class EveryOp(nn.Module):
         return torch.matmul(torch.cat([p, g], 1), self.w)           # Concat of vectors, MatMul
 
 
+class ResidualNet(nn.Module):
+    """A small residual network without grouped convs (column-wise imports): conv, a basic block with an
+    identity shortcut, a strided conv, global average and fc."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.c2, self.b2 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.c3, self.b3 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.c4, self.b4 = nn.Conv2d(8, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.b1(self.c1(x))), 2)           # 8x14x14
+        y = F.relu(self.b3(self.c3(F.relu(self.b2(self.c2(x))))) + x)  # basic block
+        y = F.relu(self.b4(self.c4(y)))                             # 32x7x7
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+def export_residual(path, seed=0, images=6000):
+    """ResidualNet trained one epoch on Fashion-MNIST pixels, exported to ONNX."""
+    torch.manual_seed(seed)
+    net = ResidualNet()
+    xtr, ytr = data.load("train")
+    fmodel.train(Pixels(net), xtr[:images], ytr[:images], epochs=1, lr=0.1, seed=seed, aug=False,
+                 log=lambda *a: None)
+    net.eval()
+    torch.onnx.export(net, torch.zeros(1, 1, 28, 28), path, opset_version=13, input_names=["image"],
+                      output_names=["logits"], dynamic_axes={"image": {0: "batch"}})
+    return net
+
+
 class Pixels(nn.Module):
     """Trains a network on raw pixels as the importer maps them: x = pixel / 255 (--input-scale)."""
 
@@ -111,6 +143,63 @@ def quiet_run(argv):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cimvp_import.run(argv)
     return code, out.getvalue(), err.getvalue()
+
+
+@unittest.skipUnless(HAVE_FMNIST, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+class ColumnwiseTest(unittest.TestCase):
+    """--scheme columnwise on a residual graph: every conv and fc a ColLayer, the ADC in the fake-quant
+    forward, the integer engine computing what it does."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        cls.onnx_path = os.path.join(cls.tmp, "res.onnx")
+        export_residual(cls.onnx_path)
+        cls.xtr, cls.ytr = data.load("train")
+        xte, yte = data.load("test")
+        cls.xte, cls.yte = xte[:500], yte[:500]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def agreement(self, imp, model):
+        with torch.no_grad():
+            fq = imp.q.fake_forward({}, imp.float_input(self.xte))
+        pred = engine.predict(engine.run(model, self.xte)).numpy()
+        return float((fq.argmax(1).numpy() == pred).mean()), float((pred == self.yte).mean())
+
+    def test_every_layer_carries_column_multipliers_and_adc_tables(self):
+        imp = onnx_import.Importer(self.onnx_path, scheme="columnwise")
+        m = imp.quantize(self.xtr[:300])
+        self.assertEqual((m.scheme, m.cell_bits, m.dac_bits, m.adc_bits, m.frac_bits), ("columnwise", 2, 4, 4, 8))
+        layers = [L for L in m.layers if isinstance(L, modelfile.IntLayer)]
+        self.assertEqual(len(layers), 5)
+        for L in layers:
+            self.assertEqual(L.w_bits, 4)
+            self.assertTrue(np.all((L.weights >= -8) & (L.weights <= 7)))
+            self.assertIsNotNone(L.col_mult)
+            self.assertIsNotNone(L.adc_step)
+            self.assertEqual(L.adc_step.shape[0], L.col_mult.shape[0])   # one table per row tile
+        self.assertEqual((layers[0].a_in_bits, layers[1].a_in_bits), (8, 4))
+        self.assertEqual([L.rows_per_tile for L in layers], [9, 72, 72, 72, 64])
+        self.assertEqual(modelfile.to_bytes(modelfile.from_bytes(modelfile.to_bytes(m))), modelfile.to_bytes(m))
+
+    def test_fake_quant_forward_predicts_the_integer_engine_and_fine_tuning_helps(self):
+        imp = onnx_import.Importer(self.onnx_path, scheme="columnwise")
+        ptq = imp.quantize(self.xtr[:300])
+        agree, before = self.agreement(imp, ptq)
+        self.assertGreaterEqual(agree, 0.97)
+        qat = imp.fine_tune(self.xtr[6000:9000], self.ytr[6000:9000], 1, lr=5e-3, log=lambda *a: None)
+        agree, after = self.agreement(imp, qat)
+        self.assertGreaterEqual(agree, 0.97)
+        self.assertGreaterEqual(after, before - 0.01)
+        print(f"\n  residual network column-wise: post-training {before:.2%}, fine-tuned 1 epoch on 3000 images "
+              f"{after:.2%}", file=sys.stderr)
+
+    def test_columnwise_needs_calibration_images(self):
+        with self.assertRaisesRegex(onnx_import.Refused, r"--scheme columnwise: expected calibration images"):
+            onnx_import.Importer(self.onnx_path, scheme="columnwise").quantize(None)
 
 
 @unittest.skipUnless(HAVE_FMNIST, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
@@ -208,14 +297,52 @@ class EveryOperatorTest(unittest.TestCase):
         after = float((engine.predict(logits).numpy() == self.yte).mean())
         nodes = onnx_import.live_nodes(imp.g)
         with torch.no_grad():
-            fq = onnx_import._qat_forward(imp.g, nodes, {id(n): (torch.as_tensor(n.p["w"], dtype=torch.float32),
-                                                               torch.as_tensor(n.p["b"], dtype=torch.float32))
-                                                         for n in nodes if n.op in ("conv", "fc")},
-                                          imp.float_input(self.xte))
+            fq = imp.q.fake_forward({id(n): (torch.as_tensor(n.p["w"], dtype=torch.float32),
+                                             torch.as_tensor(n.p["b"], dtype=torch.float32))
+                                     for n in nodes if n.op in ("conv", "fc")}, imp.float_input(self.xte))
         self.assertGreaterEqual(float((fq.argmax(1) == engine.predict(logits)).double().mean()), 0.97)
         self.assertGreaterEqual(after, before - 0.01)
         print(f"\n  every-operator network fine-tuned 1 epoch on 3000 images: integer {before:.2%} -> {after:.2%}",
               file=sys.stderr)
+
+    def test_bwma_binarizes_the_inner_layers_and_trains_through_their_rounding(self):
+        """--scheme bwma: binary weights on every ungrouped conv and fc except the one reading the image and
+        the logits, 4-bit hidden tensors; the fake-quant forward the fine-tuning trains computes what the
+        integer engine does, and fine-tuning recovers from the post-training collapse."""
+        xtr, ytr = data.load("train")
+        imp = onnx_import.Importer(self.onnx_path, scheme="bwma")
+        ptq = imp.quantize(xtr[:500])
+        convs = [L for L in ptq.layers if isinstance(L, modelfile.IntLayer)]
+        self.assertEqual(convs[0].inputs, [0])
+        self.assertEqual((convs[0].binary, convs[0].a_in_bits, convs[-1].binary), (0, 8, 0))
+        inner = convs[1:-1]
+        self.assertTrue(any(L.binary for L in inner))
+        for L in inner:
+            self.assertEqual(L.binary, int(L.groups == 1), f"node with {L.groups} groups")
+            self.assertEqual((L.w_bits, L.a_in_bits), (1, 4) if L.binary else (8, 4))
+            if L.binary:
+                self.assertTrue(set(np.unique(L.weights)) <= {-1, 1})
+                self.assertTrue(np.any(L.mult_x))                     # the beta * sum(x) term
+        self.assertTrue(all(n.a_out_bits == 4 for n in ptq.layers[:-1]))
+        self.assertEqual(ptq.scheme, "bwma")
+        before = float((engine.predict(engine.run(ptq, self.xte)).numpy() == self.yte).mean())
+        qat = imp.fine_tune(xtr[6000:12000], ytr[6000:12000], 2, lr=1e-2, log=lambda *a: None)
+        logits = engine.run(qat, self.xte)
+        after = float((engine.predict(logits).numpy() == self.yte).mean())
+        nodes = onnx_import.live_nodes(imp.g)
+        with torch.no_grad():
+            fq = imp.q.fake_forward({id(n): (torch.as_tensor(n.p["w"], dtype=torch.float32),
+                                             torch.as_tensor(n.p["b"], dtype=torch.float32))
+                                     for n in nodes if n.op in ("conv", "fc")}, imp.float_input(self.xte))
+        self.assertGreaterEqual(float((fq.argmax(1) == engine.predict(logits)).double().mean()), 0.97)
+        self.assertGreater(after, before + 0.1)
+        print(f"\n  every-operator network in BWMA: post-training {before:.2%}, fine-tuned 2 epochs on 6000 images "
+              f"{after:.2%}", file=sys.stderr)
+
+    def test_columnwise_refuses_grouped_convs_naming_the_node(self):
+        with self.assertRaisesRegex(onnx_import.Refused, r"every.onnx: node '[^']+' \(Conv\): group: expected 1 with "
+                                                         r"--scheme columnwise .*got 8"):
+            onnx_import.Importer(self.onnx_path, scheme="columnwise")
 
     def test_trace_lists_the_layers_in_execution_order(self):
         with open(os.path.join(self.tmp, "every.trace")) as f:
@@ -328,6 +455,12 @@ class QuantizedGraphTest(unittest.TestCase):
         pred = engine.predict(engine.run(im, images)).numpy()
         ref = qdq_reference(images, p).argmax(1).numpy()
         self.assertGreaterEqual(float((pred == ref).mean()), 0.97)
+
+    def test_a_quantized_graph_is_taken_as_int8_only(self):
+        m, _ = qdq_graph(np.random.default_rng(1))
+        with self.assertRaisesRegex(onnx_import.Refused, r"q.onnx: --scheme bwma: expected int8 for a quantized "
+                                                         r"graph: its integers are taken as they are"):
+            onnx_import.Importer(self.save(m, "q.onnx"), scheme="bwma")
 
     def test_int8_activations_are_the_same_codes_shifted_by_128(self):
         """Signed activations (int8, zero point 0): stored as uint8 codes with zero point 128."""
@@ -496,7 +629,9 @@ class RefusalTest(unittest.TestCase):
     def test_other_schemes_and_epochs_are_refused_clearly(self):
         path = os.path.join(self.tmp, "ok.onnx")
         onnx.save(small_float_graph(), path)
-        for extra, pattern in ((["--scheme", "bwma"], r"--scheme bwma: expected int8"),
+        for extra, pattern in ((["--scheme", "ternary"], r"--scheme: expected one of int8, bwma, columnwise, got "
+                                                         r"'ternary'"),
+                               (["--scheme", "bwma", "--act-bits", "9"], r"--act-bits: expected 1..8, got 9"),
                                (["--epochs", "2"], r"--epochs 2: expected labels for the fine-tuning: give --labels "
                                                    r"with --calib")):
             code, _, err = quiet_run([path, "--out", os.path.join(self.tmp, "o.cimvp"), "--calib", self.calib] + extra)

@@ -31,7 +31,7 @@ class ExportError(ValueError):
     pass
 
 
-def _layer_affine(layer, s_x):
+def layer_affine(layer, s_x):
     """(w_int [M][K] int64, a, b, c float64 [M], extras) of one QNet layer."""
     extras = {}
     if isinstance(layer, StdLayer):
@@ -141,7 +141,7 @@ def export(qnet, name, hw: engine.Hardware = None):
     n = len(qnet.layers)
     for i, layer in enumerate(qnet.layers):
         kind, in_c, in_h, in_w, out_c, k, pad, pool = SHAPES[i]
-        w_int, a, b, c, ex = _layer_affine(layer, s_x)
+        w_int, a, b, c, ex = layer_affine(layer, s_x)
         last = i == n - 1
         L = IntLayer(kind=kind, in_c=in_c, in_h=in_h, in_w=in_w, out_c=out_c,
                      kernel=k if kind == KIND_CONV else 1, stride=1, padding=pad,

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import engine, export
+from . import engine, export, quant
 from .modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, POOL_AVG, POOL_GLOBAL, POOL_MAX,
                         POOL_NONE, IntLayer, IntModel, ModelFileError, TensorNode, to_bytes)
 
@@ -49,7 +49,15 @@ MAX_KERNEL, MAX_STRIDE, MAX_POOL, MAX_DIM, MAX_CHANNELS, MAX_NODES = 15, 8, 8, 4
 MULT_BITS = 24           # |mult| of a hidden node up to 2^24
 LOGIT_MULT_BITS = 20
 TENSOR_BOUND = 1 << 60   # tensor nodes: |v| below this (the format's limit is 2^62)
-ACT_BITS = 8
+ACT_BITS = 8            # int8: every tensor's codes
+BWMA_ACT_BITS = 4       # bwma, columnwise: the hidden tensors' codes (the image stays 8-bit)
+SCHEMES = ("int8", "bwma", "columnwise")
+# columnwise: the chip of configs/columnwise.json (2-bit cells, 4-bit DAC, 4-bit ADC with 8 fraction
+# bits); conv row tiles of whole input channels up to 128 rows, fc row tiles of 64 rows; ADC windows
+# mean +- k std of the calibration partial sums (the front end's own column-wise network's choices).
+COL_HEADER = dict(cell_bits=2, dac_bits=4, adc_bits=4, frac_bits=8)
+COL_ROWS, COL_FC_ROWS = 128, 64
+COL_CLIP_SIGMAS = {"conv": 2.5, "fc": 3.0}
 
 
 class Refused(ValueError):
@@ -1111,15 +1119,21 @@ def _node_float(nd, xs, wb):
         y = xs[0].mean(dim=(2, 3), keepdim=True)
     else:  # act, pool: the clamp and the window only
         y = xs[0]
+    return _clamp(nd, y)
+
+
+def _clamp(nd, y):
+    """A node's clamp (ReLU, ReLU6, Clip), if it has one."""
     if nd.act is not None:
         y = torch.clamp(y, min=nd.act[0] if nd.act[0] > -math.inf else None,
                         max=nd.act[1] if nd.act[1] < math.inf else None)
     return y
 
 
-def float_forward(g, x, record=None):
+def float_forward(g, x, record=None, params=None):
     """Float outputs of the graph's last node for inputs x [B][C][H][W] (float32 torch); record(node,
-    values) sees every node's output after its clamp, before its pooling."""
+    values) sees every node's output after its clamp, before its pooling; params {id(node): (w, b)}
+    replaces some nodes' weights."""
     nodes = live_nodes(g)
     last_use = {}
     for i, nd in enumerate(nodes):
@@ -1134,7 +1148,7 @@ def float_forward(g, x, record=None):
         if nd.op in ("conv", "fc") and id(nd) not in cache:
             cache[id(nd)] = (torch.as_tensor(_weights_float(nd), dtype=torch.float32),
                              torch.as_tensor(nd.p["b"], dtype=torch.float32))
-        y = _node_float(nd, xs, cache.get(id(nd)))
+        y = _node_float(nd, xs, (params or {}).get(id(nd)) or cache.get(id(nd)))
         if record is not None:
             record(nd, y)
         if nd.pool is not None:
@@ -1199,17 +1213,152 @@ def _pow2_shift(top, bits):
 
 
 class Quantizer:
-    def __init__(self, g, ctx, input_scale, input_offset, name):
+    """The integer model of a graph in one scheme (docs/import.md, "Schemes"):
+    - int8: every conv and fc with 8-bit per-channel weights, every tensor 8-bit;
+    - bwma: binary weights (W ~ alpha B + beta per output channel) on every conv and fc that neither
+      reads the image nor makes the logits and is not grouped (those keep 8-bit weights); hidden tensors
+      act_bits wide (4 by default), the image 8-bit;
+    - columnwise: every conv and fc a quant.ColLayer (4-bit weights with a learned step per row tile and
+      output, 2-bit cell slices, every read through the 4-bit ADC with tables per row tile, output and
+      slice); hidden tensors act_bits wide (4 by default), the image 8-bit."""
+
+    def __init__(self, g, ctx, input_scale, input_offset, name, scheme="int8", act_bits=None):
         self.g, self.ctx = g, ctx
         self.input_scale, self.input_offset = input_scale, input_offset
         self.name = name
+        if scheme not in SCHEMES:
+            raise Refused(f"--scheme: expected one of {', '.join(SCHEMES)}, got '{scheme}'")
+        self.scheme = scheme
+        self.act_bits = act_bits or (ACT_BITS if scheme == "int8" else BWMA_ACT_BITS)
+        if not 1 <= self.act_bits <= 8:
+            raise Refused(f"--act-bits: expected 1..8, got {self.act_bits}")
         self.nodes = live_nodes(g)
         if not self.nodes:
             ctx.refuse("graph", f"output '{g.output}'", "logits computed by a Conv, Gemm or MatMul from the image",
                        "the image itself")
         self.last = self.nodes[-1]
+        self.binary = {id(nd) for nd in self.nodes
+                       if scheme == "bwma" and nd.op in ("conv", "fc") and nd is not self.last
+                       and (nd.op == "fc" or nd.p["groups"] == 1) and _base(g, nd.inputs[0]) != g.image}
+        self.col = {}   # columnwise: id(node) -> its ColLayer (make_col_layers)
+        if scheme == "columnwise":
+            for nd in self.nodes:
+                if nd.op == "conv" and nd.p["groups"] > 1:
+                    ctx.refuse(nd.onode, "group", "1 with --scheme columnwise (a grouped conv carries no column "
+                                                  "multipliers or ADC tables in the model format)", nd.p["groups"])
+        # A pool without its own clamp passes its input's codes through (same scale, same width).
+        self.passthrough = {_base(g, nd.out): _base(g, nd.inputs[0]) for nd in self.nodes
+                            if nd.op == "pool" and nd.act is None}
         self.nonneg()
         self.check_structure()
+
+    def header(self):
+        """The model header's cell, DAC and ADC fields: the column-wise chip, else any (lossless ADC)."""
+        return dict(COL_HEADER) if self.scheme == "columnwise" else dict(cell_bits=0, dac_bits=0, adc_bits=0,
+                                                                         frac_bits=8)
+
+    def bits(self, tid):
+        """The code width of a tensor: the image's 8 bits, else the scheme's activation bits."""
+        tid = _base(self.g, tid)
+        while tid in self.passthrough:
+            tid = self.passthrough[tid]
+        return 8 if tid == self.g.image else self.act_bits
+
+    def fake_weight(self, nd, w):
+        """A conv or fc node's weights as the integer network uses them (torch, straight-through gradient):
+        8-bit per channel, or binary alpha B + beta per channel."""
+        if id(nd) in self.binary:
+            return quant.binary_closed_form(w, per_channel=True)[0]
+        wf = w.reshape(w.shape[0], -1)
+        s = (wf.detach().abs().amax(1).clamp(min=1e-12) / 127.0).reshape((-1,) + (1,) * (w.ndim - 1))
+        return torch.clamp(quant.round_ste(w / s), -127, 127) * s
+
+    def make_col_layers(self):
+        """columnwise: one ColLayer per conv and fc node from its (float) weights and bias, the steps
+        initialized per (row tile, output) by least quantization error."""
+        self.col = {}
+        for nd in self.nodes:
+            if nd.op not in ("conv", "fc"):
+                continue
+            w = torch.as_tensor(_weights_float(nd), dtype=torch.float32)
+            if nd.op == "fc":
+                C, H, W = self.g.tensors[_base(self.g, nd.inputs[0])].shape
+                w = w.reshape(w.shape[0], C, H, W)
+                rows = COL_FC_ROWS
+            else:
+                k = nd.p["k"]
+                rows = min(COL_ROWS // (k * k), w.shape[1]) * k * k
+                if rows == 0:
+                    self.ctx.refuse(nd.onode, "kernel_shape", f"a kernel of at most {COL_ROWS} rows with --scheme "
+                                                              f"columnwise", f"{k}x{k}")
+            kind = "conv" if nd.op == "conv" else "fc"
+            self.col[id(nd)] = quant.ColLayer(
+                w, torch.as_tensor(nd.p["b"], dtype=torch.float32), kind, nd.p["pad"] if kind == "conv" else 0,
+                self.bits(nd.inputs[0]), rows, None, 0, stride=nd.p["stride"] if kind == "conv" else 1,
+                clip_sigmas=COL_CLIP_SIGMAS[kind], **{k: v for k, v in COL_HEADER.items() if k != "cell_bits"},
+                cell_bits=COL_HEADER["cell_bits"])
+
+    def col_input_codes(self, nd, x):
+        """A ColLayer's input codes from the fake-quant real values x (straight-through)."""
+        s_x, z_x = self.g.tensors[_base(self.g, nd.inputs[0])].quant
+        if z_x != 0:
+            self.ctx.refuse(nd.onode, "quantization", "an input with zero point 0 with --scheme columnwise (after a "
+                                                      "ReLU or a clamp at 0, or the image with --input-offset 0)",
+                            f"zero point {z_x:g}")
+        return quant.round_ste(x / s_x), s_x
+
+    @torch.no_grad()
+    def calibrate_adc(self, images_x):
+        """columnwise: every ColLayer's ADC tables fitted on the ideal partial sums of its input, as the
+        (already calibrated) layers before it give it, in one pass over images_x."""
+        for L in self.col.values():
+            L.calibrate_next = True
+            L.eval()
+        self.fake_forward(None, images_x)
+
+    def calibration_params(self):
+        """{id(node): (w, b)} for the float forward that calibrates the activations: the binary layers'
+        weights already binarized (their outputs' ranges are what the integer network sees)."""
+        out = {}
+        for nd in self.nodes:
+            if id(nd) in self.col:  # the column-wise weights, without the ADC (its tables come after)
+                L = self.col[id(nd)]
+                w = (L.int_weight() * L.scale_full()).detach()
+                if nd.op == "fc":
+                    w = w.reshape(w.shape[0], -1)
+                out[id(nd)] = (w, L.bias.detach())
+            elif id(nd) in self.binary:
+                w = torch.as_tensor(_weights_float(nd), dtype=torch.float32)
+                out[id(nd)] = (self.fake_weight(nd, w).detach(), torch.as_tensor(nd.p["b"], dtype=torch.float32))
+        return out
+
+    def fake_forward(self, params, x, scales=None):
+        """float_forward with the integer network's rounding: weights by fake_weight, every node's output to
+        its codes (straight-through gradients; scales {id(node): learned step} override the calibrated ones); the
+        last node's logits in float."""
+        g = self.g
+        vals = {g.image: x}
+        for nd in self.nodes:
+            xs = [vals[_base(g, t)] for t in nd.inputs]
+            if id(nd) in self.col:
+                q, s_x = self.col_input_codes(nd, xs[0])
+                y = _clamp(nd, self.col[id(nd)].preact(q, s_x))
+            else:
+                wb = None
+                if nd.op in ("conv", "fc"):
+                    w, b = params[id(nd)]
+                    wb = (self.fake_weight(nd, w), b)
+                y = _node_float(nd, xs, wb)
+            if nd is not self.last and not (nd.op == "pool" and nd.act is None):
+                s, z = g.tensors[nd.out].quant
+                if scales is not None and id(nd) in scales:
+                    s = scales[id(nd)]
+                y = (torch.clamp(quant.round_ste(y / s + z), 0, (1 << self.bits(nd.out)) - 1) - z) * s
+            if nd.pool is not None:
+                kind, k, st = nd.pool
+                y = F.max_pool2d(y, k, st) if kind == POOL_MAX else F.avg_pool2d(y, k, st)
+            vals[_base(g, nd.out)] = y
+        return vals[_base(g, self.last.out)].reshape(x.shape[0], -1)
 
     def nonneg(self):
         g = self.g
@@ -1258,7 +1407,7 @@ class Quantizer:
     def assign(self, stats):
         g, ctx = self.g, self.ctx
         g.tensors[g.image].quant = (self.input_scale, -self.input_offset / self.input_scale)
-        Q = (1 << ACT_BITS) - 1
+        Q = (1 << self.act_bits) - 1
         for nd in self.nodes:
             if nd is self.last:
                 continue
@@ -1282,7 +1431,7 @@ class Quantizer:
             lo, hi = stats.lo[id(nd)], stats.hi[id(nd)]
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 ctx.refuse(nd.onode, "calibration", "finite values on the calibration data", f"[{lo}, {hi}]")
-            a, b = choose_range(stats.samples[id(nd)], lo, hi, t.nonneg)
+            a, b = choose_range(stats.samples[id(nd)], lo, hi, t.nonneg, bits=self.act_bits)
             if nd.act is not None:
                 if nd.act[0] > 0:
                     a = nd.act[0]
@@ -1296,10 +1445,9 @@ class Quantizer:
     def model(self):
         g = self.g
         index = {g.image: 0}
-        out = IntModel(name=self.name, scheme="int8", in_c=g.tensors[g.image].shape[0],
+        out = IntModel(name=self.name, scheme=self.scheme, in_c=g.tensors[g.image].shape[0],
                        in_h=g.tensors[g.image].shape[1], in_w=g.tensors[g.image].shape[2], in_bits=8,
-                       num_classes=g.tensors[self.last.out].shape[0], cell_bits=0, dac_bits=0, adc_bits=0,
-                       frac_bits=8)
+                       num_classes=g.tensors[self.last.out].shape[0], **self.header())
         for i, nd in enumerate(self.nodes):
             ins = [index[_base(g, t)] for t in nd.inputs]
             node = self.layer(nd, ins) if nd.op in ("conv", "fc") else self.tensor_node(nd, ins)
@@ -1314,49 +1462,71 @@ class Quantizer:
         tin = g.tensors[_base(g, nd.inputs[0])]
         s_x, z_x = tin.quant
         C, H, W = tin.shape
-        if nd.p["wq"] is None:
-            w = nd.p["w"]
-            M = w.shape[0]
-            wf = w.reshape(M, -1)
-            top = np.abs(wf).max(axis=1)
-            s_w = np.where(top > 0, top / 127.0, 1.0)
-            w_int = np.clip(np.round(wf / s_w[:, None]), -127, 127).astype(np.int64)
+        binary = id(nd) in self.binary
+        col = {}
+        if id(nd) in self.col:
+            self.col_input_codes(nd, torch.zeros(1))  # refuses an input zero point
+            w_int, a, gamma, beta, col = export.layer_affine(self.col[id(nd)].eval(), s_x)
+            M = w_int.shape[0]
+            alpha = a
+        elif binary:
+            # sum_k W x = alpha sum_k B x + beta sum_k x: the second term is the exact mult_x term
+            bsign, a_w, b_w = quant.binary_closed_form_export(torch.as_tensor(nd.p["w"], dtype=torch.float64), True)
+            M = bsign.shape[0]
+            w_int = bsign.reshape(M, -1).numpy().astype(np.int64)
+            a_w, b_w = a_w.numpy(), b_w.numpy()
+            alpha, gamma = a_w * s_x, b_w * s_x
+            beta = nd.p["b"] - s_x * z_x * (a_w * w_int.sum(axis=1) + b_w * w_int.shape[1])
         else:
-            _, ints, scale, _, _ = nd.p["wq"]
-            M = ints.shape[0]
-            w_int = ints.reshape(M, -1).astype(np.int64)
-            s_w = scale.astype(np.float64).reshape(-1) if scale.size > 1 else np.full(M, float(scale[0]))
-        alpha = s_w * s_x
-        beta = nd.p["b"] - alpha * z_x * w_int.sum(axis=1)
+            if nd.p["wq"] is None:
+                w = nd.p["w"]
+                M = w.shape[0]
+                wf = w.reshape(M, -1)
+                top = np.abs(wf).max(axis=1)
+                s_w = np.where(top > 0, top / 127.0, 1.0)
+                w_int = np.clip(np.round(wf / s_w[:, None]), -127, 127).astype(np.int64)
+            else:
+                _, ints, scale, _, _ = nd.p["wq"]
+                M = ints.shape[0]
+                w_int = ints.reshape(M, -1).astype(np.int64)
+                s_w = scale.astype(np.float64).reshape(-1) if scale.size > 1 else np.full(M, float(scale[0]))
+            alpha, gamma = s_w * s_x, np.zeros(M)
+            beta = nd.p["b"] - alpha * z_x * w_int.sum(axis=1)
         last = nd is self.last
         conv = nd.op == "conv"
         L = IntLayer(kind=KIND_CONV if conv else KIND_FC, in_c=C, in_h=H, in_w=W, out_c=M,
                      kernel=nd.p["k"] if conv else 1, stride=nd.p["stride"] if conv else 1,
-                     padding=nd.p["pad"] if conv else 0, a_in_bits=8, w_bits=8, binary=0, rows_per_tile=0,
-                     relu=0 if last else 1, a_out_bits=0 if last else ACT_BITS, groups=nd.p["groups"] if conv else 1,
+                     padding=nd.p["pad"] if conv else 0, a_in_bits=self.bits(nd.inputs[0]),
+                     w_bits=col.get("w_bits", 1 if binary else 8), binary=int(binary),
+                     rows_per_tile=col.get("rows_per_tile", 0), col_mult=col.get("col_mult"),
+                     adc_step=col.get("adc_step"), adc_base=col.get("adc_base"), relu=0 if last else 1,
+                     a_out_bits=0 if last else self.bits(nd.out), groups=nd.p["groups"] if conv else 1,
                      inputs=ins, weights=w_int.astype(np.int8))
         if nd.pool is not None:
             L.pool, L.pool_size, L.pool_stride = nd.pool
-        hw = engine.Hardware.for_model(IntModel(name="", scheme="int8"))
+        hw = engine.Hardware.for_model(IntModel(name="", scheme=self.scheme, **self.header()))
         if last:
-            sh = _pow2_shift(float(alpha.max()), LOGIT_MULT_BITS)
+            top = float(max(alpha.max(), np.abs(gamma).max()))
+            sh = _pow2_shift(top, LOGIT_MULT_BITS)
             L.shift = 0
         else:
             s_y, z_y = g.tensors[nd.out].quant
-            alpha, beta = alpha / s_y, beta / s_y + z_y
-            sh = min(62, _pow2_shift(float(alpha.max()), MULT_BITS))
+            alpha, gamma, beta = alpha / s_y, gamma / s_y, beta / s_y + z_y
+            top = float(max(alpha.max(), np.abs(gamma).max()))
+            sh = min(62, _pow2_shift(top, MULT_BITS))
             if sh < 0:
                 ctx.refuse(nd.onode, "requantization", "a factor below 2^24 between accumulator and output",
-                           f"{float(alpha.max()):g}")
+                           f"{top:g}")
         while True:
             L.mult = np.round(alpha * 2.0 ** sh).astype(np.int64)
             L.bias = np.round(beta * 2.0 ** sh).astype(np.int64)
-            L.mult_x = np.zeros(M, np.int32)
+            L.mult_x = np.round(gamma * 2.0 ** sh).astype(np.int64)
             if not last:
                 L.shift = sh
-            big = np.any(np.abs(L.mult) >= 2 ** 31) or np.any(np.abs(beta * 2.0 ** sh) >= 2 ** 61)
+            big = np.any(np.abs(L.mult) >= 2 ** 31) or np.any(np.abs(L.mult_x) >= 2 ** 31) or \
+                np.any(np.abs(beta * 2.0 ** sh) >= 2 ** 61)
             if not big:
-                L.mult = L.mult.astype(np.int32)
+                L.mult, L.mult_x = L.mult.astype(np.int32), L.mult_x.astype(np.int32)
                 b1 = export.overflow_bound(L, hw)
                 if np.all(b1 < export.OVERFLOW_LIMIT) and np.all(export.loader_bound(L) <= export.LOADER_AFFINE_LIMIT):
                     return L
@@ -1384,7 +1554,7 @@ class Quantizer:
             alpha = [tins[0].quant[0] / (s_y * area)]
             beta = [z_y - tins[0].quant[0] * tins[0].quant[1] / s_y]
         pool, size, stride = (POOL_GLOBAL, 0, 0) if nd.op == "gap" else (nd.pool or (POOL_NONE, 0, 0))
-        N = TensorNode(kind=kind, inputs=ins, in_c=C, in_h=H, in_w=W, out_c=out_c, a_out_bits=ACT_BITS,
+        N = TensorNode(kind=kind, inputs=ins, in_c=C, in_h=H, in_w=W, out_c=out_c, a_out_bits=self.bits(nd.out),
                        pool=pool, pool_size=size, pool_stride=stride)
         if all(math.isclose(a, 1.0, rel_tol=1e-9) for a in alpha) and all(abs(b) < 1e-9 for b in beta):
             N.shift, N.mult, N.bias = 0, np.ones(len(ins), np.int32), np.zeros(len(ins), np.int64)
@@ -1397,7 +1567,8 @@ class Quantizer:
         while sh >= 0:
             mult = np.round(np.array(alpha) * 2.0 ** sh).astype(np.int64)
             bias = np.round(np.array(beta) * 2.0 ** sh).astype(np.int64)
-            bound = sum(abs(int(m)) * 255 * area + abs(int(b)) for m, b in zip(mult, bias))
+            bound = sum(abs(int(m)) * ((1 << self.bits(t)) - 1) * area + abs(int(b))
+                        for m, b, t in zip(mult, bias, nd.inputs))
             if np.all(np.abs(mult) < 2 ** 31) and bound < TENSOR_BOUND:
                 N.shift, N.mult, N.bias = sh, mult.astype(np.int32), bias
                 return N
@@ -1412,7 +1583,8 @@ class Importer:
     """import_onnx in steps: parse and check (constructor), calibrate and quantize (quantize),
     float and integer evaluation."""
 
-    def __init__(self, path, input_scale=1.0 / 255.0, input_offset=0.0, name="imported", data=None):
+    def __init__(self, path, input_scale=1.0 / 255.0, input_offset=0.0, name="imported", data=None,
+                 scheme="int8", act_bits=None):
         if not (input_scale > 0 and math.isfinite(input_scale)) or not math.isfinite(input_offset):
             raise Refused(f"--input-scale/--input-offset: expected a finite scale > 0 and a finite offset, got "
                           f"{input_scale} and {input_offset}")
@@ -1427,11 +1599,15 @@ class Importer:
         self.builder = Builder(self.ctx, self.proto, input_scale, input_offset)
         self.g = self.builder.build()
         self.quantized_graph = self.builder.quantized
+        if self.quantized_graph and scheme != "int8":
+            raise Refused(f"{self.ctx.path}: --scheme {scheme}: expected int8 for a quantized graph: its integers "
+                          f"are taken as they are")
         self.check_inferred_shapes()
         Fused(self.g, self.ctx).run()
-        self.q = Quantizer(self.g, self.ctx, input_scale, input_offset, name)
+        self.q = Quantizer(self.g, self.ctx, input_scale, input_offset, name, scheme, act_bits)
         self.input_scale, self.input_offset = input_scale, input_offset
         self.model = None
+        self.calib = None
 
     @property
     def input_shape(self):
@@ -1486,12 +1662,24 @@ class Importer:
 
     @torch.no_grad()
     def quantize(self, calib=None, batch=250):
+        """The integer model after post-training quantization on the calibration images calib: the
+        activation ranges (and, columnwise, the weight steps, then the ADC tables on the partial sums the
+        quantized layers before each give it)."""
         stats = None
+        if self.q.scheme == "columnwise":
+            if calib is None:
+                raise Refused(f"{self.ctx.path}: --scheme columnwise: expected calibration images (the ADC tables "
+                              f"are fitted on them)")
+            self.q.make_col_layers()
         if calib is not None and self.needs_calibration():
             stats = RangeStats()
+            params = self.q.calibration_params()
             for i in range(0, len(calib), batch):
-                float_forward(self.g, self.float_input(calib[i:i + batch]), record=stats)
+                float_forward(self.g, self.float_input(calib[i:i + batch]), record=stats, params=params)
         self.q.assign(stats)
+        self.calib = calib
+        if self.q.col:
+            self.q.calibrate_adc(self.float_input(calib))
         return self._checked_model("imported")
 
     def node_names(self):
@@ -1516,11 +1704,14 @@ class Importer:
                 out.append((0, 1, c, c, h, w, False))
         return out
 
-    def fine_tune(self, images, labels, epochs, lr=1e-3, batch=128, seed=0, log=print):
+    def fine_tune(self, images, labels, epochs, lr=1e-3, batch=128, seed=0, log=print, distill=True):
         """Quantization-aware fine-tuning of a float graph after quantize(): the conv and fc weights and
-        biases (batch norms folded) are trained through the integer network's rounding (weights per channel,
-        every activation at the scale and zero point chosen, straight-through gradients), the scales kept;
-        then the integer model is made again from the new weights."""
+        biases (batch norms folded) are trained through the integer network's rounding (Quantizer.fake_forward:
+        the scheme's weights, every activation to its codes, straight-through gradients), and with them every
+        activation step (LSQ: the step learned from the rounding error, its gradient scaled by
+        1 / sqrt(values x levels); zero points kept); then the integer model is made again. The loss is the
+        cross-entropy with the labels, plus (distill) the divergence from the float graph's predictions at
+        temperature 2, half each."""
         if self.model is None:
             raise RuntimeError("fine_tune needs quantize() first")
         if self.quantized_graph:
@@ -1528,12 +1719,24 @@ class Importer:
                           f"taken as they are")
         g = self.g
         nodes = live_nodes(g)
-        params = {}
+        params, teacher_params = {}, {}
         for nd in nodes:
             if nd.op in ("conv", "fc"):
+                teacher_params[id(nd)] = (torch.as_tensor(nd.p["w"], dtype=torch.float32),
+                                          torch.as_tensor(nd.p["b"], dtype=torch.float32))
                 params[id(nd)] = (torch.nn.Parameter(torch.as_tensor(nd.p["w"], dtype=torch.float32)),
                                   torch.nn.Parameter(torch.as_tensor(nd.p["b"], dtype=torch.float32)))
-        opt = torch.optim.SGD([p for pair in params.values() for p in pair], lr=lr, momentum=0.9)
+        steps_of = {}   # id(node) -> learned activation step
+        sizes = {}
+        for nd in nodes:
+            if nd is not self.q.last and not (nd.op == "pool" and nd.act is None):
+                steps_of[id(nd)] = torch.nn.Parameter(torch.tensor(float(g.tensors[nd.out].quant[0])))
+                sizes[id(nd)] = int(np.prod(g.tensors[nd.out].shape)) * ((1 << self.q.bits(nd.out)) - 1)
+        col_params = [p for L in self.q.col.values() for p in L.parameters()]
+        for k in self.q.col:  # a ColLayer trains its own weights, bias and steps
+            params.pop(k)
+        opt = torch.optim.SGD([p for pair in params.values() for p in pair] + col_params + list(steps_of.values()),
+                              lr=lr, momentum=0.9)
         gen = torch.Generator().manual_seed(seed)
         x_all = torch.as_tensor(np.asarray(images))
         y_all = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
@@ -1541,14 +1744,26 @@ class Importer:
         steps = max(1, epochs * math.ceil(n / batch))
         step = 0
         for epoch in range(epochs):
+            if self.q.col:  # the ADC tables re-fitted at every epoch's start, frozen within it
+                self.q.calibrate_adc(self.float_input(self.calib))
+                for L in self.q.col.values():
+                    L.train()
             perm = torch.randperm(n, generator=gen)
             loss_sum, correct = 0.0, 0
             for i in range(0, n, batch):
                 idx = perm[i:i + batch]
                 for grp in opt.param_groups:
                     grp["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / steps))
-                out = _qat_forward(g, nodes, params, self.float_input(x_all[idx].numpy()))
+                scales = {k: quant.grad_scale(v, 1.0 / math.sqrt(sizes[k])).clamp(min=1e-8)
+                          for k, v in steps_of.items()}
+                x = self.float_input(x_all[idx].numpy())
+                out = self.q.fake_forward(params, x, scales)
                 loss = F.cross_entropy(out, y_all[idx])
+                if distill:
+                    with torch.no_grad():
+                        teacher = F.softmax(float_forward(g, x, params=teacher_params) / 2.0, dim=1)
+                    kd = F.kl_div(F.log_softmax(out / 2.0, dim=1), teacher, reduction="batchmean") * 4.0
+                    loss = 0.5 * loss + 0.5 * kd
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -1561,6 +1776,13 @@ class Importer:
                 w, b = params[id(nd)]
                 nd.p["w"] = w.detach().double().numpy()
                 nd.p["b"] = b.detach().double().numpy()
+            if id(nd) in steps_of:
+                g.tensors[nd.out].quant = (max(1e-8, float(steps_of[id(nd)])), g.tensors[nd.out].quant[1])
+        for nd in nodes:  # a pool without its own clamp keeps its input's scale
+            if nd.op == "pool" and nd.act is None:
+                g.tensors[nd.out].quant = g.tensors[_base(g, nd.inputs[0])].quant
+        for L in self.q.col.values():
+            L.eval()
         g._float_params = {}
         return self._checked_model("fine-tuned")
 
@@ -1574,31 +1796,3 @@ class Importer:
             raise Refused(f"{self.ctx.path}: the {what} network does not make a valid model file: {e}")
         self.model = m
         return m
-
-
-def _round_ste(x):
-    return x + (torch.floor(x + 0.5) - x).detach()
-
-
-def _qat_forward(g, nodes, params, x):
-    """float_forward with the integer network's rounding: weights per channel to int8, every node's output
-    to its 8-bit codes (straight-through gradients); the last node's logits in float."""
-    vals = {g.image: x}
-    last = nodes[-1]
-    for nd in nodes:
-        xs = [vals[_base(g, t)] for t in nd.inputs]
-        wb = None
-        if nd.op in ("conv", "fc"):
-            w, b = params[id(nd)]
-            wf = w.reshape(w.shape[0], -1)
-            s = (wf.detach().abs().amax(1).clamp(min=1e-12) / 127.0).reshape((-1,) + (1,) * (w.ndim - 1))
-            wb = (torch.clamp(_round_ste(w / s), -127, 127) * s, b)
-        y = _node_float(nd, xs, wb)
-        if nd is not last and not (nd.op == "pool" and nd.act is None):
-            s, z = g.tensors[nd.out].quant
-            y = (torch.clamp(_round_ste(y / s + z), 0, (1 << ACT_BITS) - 1) - z) * s
-        if nd.pool is not None:
-            kind, k, st = nd.pool
-            y = F.max_pool2d(y, k, st) if kind == POOL_MAX else F.avg_pool2d(y, k, st)
-        vals[_base(g, nd.out)] = y
-    return vals[_base(g, last.out)].reshape(x.shape[0], -1)

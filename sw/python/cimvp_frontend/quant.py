@@ -225,12 +225,12 @@ class ColLayer(nn.Module):
     offset removal, per-tile scaling and summation. BN is folded into weight and bias."""
 
     def __init__(self, weight, bias, kind, padding, a_in_bits, rows_per_tile, act, pool, *, w_bits=4, cell_bits=2,
-                 dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas"):
+                 dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas", stride=1):
         super().__init__()
         M, C, kh, kw = weight.shape
         self.weight = nn.Parameter(weight.detach().clone())
         self.bias = nn.Parameter(bias.detach().clone())
-        self.padding = padding
+        self.padding, self.stride = padding, stride
         self.a_in_bits, self.R = a_in_bits, rows_per_tile
         self.w_bits, self.cell_bits, self.dac_bits = w_bits, cell_bits, min(dac_bits, a_in_bits)
         self.adc_bits, self.frac_bits, self.clip_sigmas = adc_bits, frac_bits, clip_sigmas
@@ -342,7 +342,7 @@ class ColLayer(nn.Module):
 
     def _tile_conv(self, xg, wg):
         pad = self.padding if self.kind == "conv" else 0
-        return F.conv2d(xg, wg, padding=pad, groups=self.G)
+        return F.conv2d(xg, wg, stride=self.stride if self.kind == "conv" else 1, padding=pad, groups=self.G)
 
     def steps(self, q):
         if self.T == 1:
@@ -479,6 +479,11 @@ class ColLayer(nn.Module):
         return [[float(1 << (t * self.dac_bits + j * self.cell_bits)) for j in range(self.S)] for t in range(self.T)]
 
     def forward(self, q, s_x):
+        return activate(self, self.preact(q, s_x))
+
+    def preact(self, q, s_x):
+        """The layer's real output before activation and pooling [B][M][OH][OW], for input codes q
+        (real input s_x * q): the ADC-quantized reads, shift-add, offset removal and tile scales."""
         w_int = self.int_weight()
         ps = self.psums(q, w_int)
         if self.calibrate_next:
@@ -493,8 +498,7 @@ class ColLayer(nn.Module):
         offset = float(1 << (self.w_bits - 1))
         partial = round_ste(fx) - offset * self.tile_sums(q).unsqueeze(2)
         z = (partial * self.tile_scales().view(1, self.G, -1, 1, 1)).sum(1) * s_x
-        z = z + self.bias.view(1, -1, 1, 1)
-        return activate(self, z)
+        return z + self.bias.view(1, -1, 1, 1)
 
 
 class QNet(nn.Module):

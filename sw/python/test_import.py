@@ -164,8 +164,7 @@ class ColumnwiseTest(unittest.TestCase):
         shutil.rmtree(cls.tmp)
 
     def agreement(self, imp, model):
-        with torch.no_grad():
-            fq = imp.q.fake_forward({}, imp.float_input(self.xte))
+        fq = imp.fake_logits(self.xte)
         pred = engine.predict(engine.run(model, self.xte)).numpy()
         return float((fq.argmax(1).numpy() == pred).mean()), float((pred == self.yte).mean())
 
@@ -295,11 +294,7 @@ class EveryOperatorTest(unittest.TestCase):
                          np.array_equal(qat.layers[0].bias, ptq.layers[0].bias))
         logits = engine.run(qat, self.xte)
         after = float((engine.predict(logits).numpy() == self.yte).mean())
-        nodes = onnx_import.live_nodes(imp.g)
-        with torch.no_grad():
-            fq = imp.q.fake_forward({id(n): (torch.as_tensor(n.p["w"], dtype=torch.float32),
-                                             torch.as_tensor(n.p["b"], dtype=torch.float32))
-                                     for n in nodes if n.op in ("conv", "fc")}, imp.float_input(self.xte))
+        fq = imp.fake_logits(self.xte)
         self.assertGreaterEqual(float((fq.argmax(1) == engine.predict(logits)).double().mean()), 0.97)
         self.assertGreaterEqual(after, before - 0.01)
         print(f"\n  every-operator network fine-tuned 1 epoch on 3000 images: integer {before:.2%} -> {after:.2%}",
@@ -329,11 +324,7 @@ class EveryOperatorTest(unittest.TestCase):
         qat = imp.fine_tune(xtr[6000:12000], ytr[6000:12000], 2, lr=1e-2, log=lambda *a: None)
         logits = engine.run(qat, self.xte)
         after = float((engine.predict(logits).numpy() == self.yte).mean())
-        nodes = onnx_import.live_nodes(imp.g)
-        with torch.no_grad():
-            fq = imp.q.fake_forward({id(n): (torch.as_tensor(n.p["w"], dtype=torch.float32),
-                                             torch.as_tensor(n.p["b"], dtype=torch.float32))
-                                     for n in nodes if n.op in ("conv", "fc")}, imp.float_input(self.xte))
+        fq = imp.fake_logits(self.xte)
         self.assertGreaterEqual(float((fq.argmax(1) == engine.predict(logits)).double().mean()), 0.97)
         self.assertGreater(after, before + 0.1)
         print(f"\n  every-operator network in BWMA: post-training {before:.2%}, fine-tuned 2 epochs on 6000 images "

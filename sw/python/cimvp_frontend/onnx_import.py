@@ -1102,6 +1102,12 @@ def live_nodes(g):
     return [nd for nd in g.nodes if not nd.dead]
 
 
+def node_params(nodes):
+    """{id(node): (w, b)} of the conv and fc nodes' float weights and biases (float32 torch)."""
+    return {id(nd): (torch.as_tensor(nd.p["w"], dtype=torch.float32), torch.as_tensor(nd.p["b"], dtype=torch.float32))
+            for nd in nodes if nd.op in ("conv", "fc")}
+
+
 def _node_float(nd, xs, wb):
     """One node's float output from its inputs xs, before its pooling: the conv or fc with weights and
     bias wb, the add, concat or global average, then the node's clamp (ReLU, ReLU6, Clip)."""
@@ -1682,6 +1688,12 @@ class Importer:
             self.q.calibrate_adc(self.float_input(calib))
         return self._checked_model("imported")
 
+    @torch.no_grad()
+    def fake_logits(self, images):
+        """The fake-quant forward (Quantizer.fake_forward) of the current parameters on uint8 images: what
+        the fine-tuning trains, and what the integer engine computes up to float rounding."""
+        return self.q.fake_forward(node_params(live_nodes(self.g)), self.float_input(images))
+
     def node_names(self):
         """The ONNX node name behind every model node, in model order."""
         out = []
@@ -1719,13 +1731,9 @@ class Importer:
                           f"taken as they are")
         g = self.g
         nodes = live_nodes(g)
-        params, teacher_params = {}, {}
-        for nd in nodes:
-            if nd.op in ("conv", "fc"):
-                teacher_params[id(nd)] = (torch.as_tensor(nd.p["w"], dtype=torch.float32),
-                                          torch.as_tensor(nd.p["b"], dtype=torch.float32))
-                params[id(nd)] = (torch.nn.Parameter(torch.as_tensor(nd.p["w"], dtype=torch.float32)),
-                                  torch.nn.Parameter(torch.as_tensor(nd.p["b"], dtype=torch.float32)))
+        teacher_params = node_params(nodes)
+        params = {k: (torch.nn.Parameter(w.clone()), torch.nn.Parameter(b.clone()))
+                  for k, (w, b) in teacher_params.items()}
         steps_of = {}   # id(node) -> learned activation step
         sizes = {}
         for nd in nodes:

@@ -8,7 +8,7 @@ file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/share/cimvp)
 foreach(_d ${_cimvp_data_dirs})
   file(CREATE_LINK ${PROJECT_SOURCE_DIR}/${_d} ${PROJECT_BINARY_DIR}/share/cimvp/${_d} SYMBOLIC)
 endforeach()
-# The Python front end `cimvp import` runs (sw/app/import_command.cpp): share/cimvp/python.
+# The Python scripts `cimvp import` and `cimvp sweep` run (sw/app/python_tool.h): share/cimvp/python.
 file(CREATE_LINK ${PROJECT_SOURCE_DIR}/sw/python ${PROJECT_BINARY_DIR}/share/cimvp/python SYMBOLIC)
 
 include(CMakePackageConfigHelpers)
@@ -35,9 +35,11 @@ endforeach()
 foreach(_d ${_cimvp_data_dirs})
   install(DIRECTORY ${_d}/ DESTINATION ${CMAKE_INSTALL_DATADIR}/cimvp/${_d})
 endforeach()
-install(FILES sw/python/cimvp_import.py DESTINATION ${CMAKE_INSTALL_DATADIR}/cimvp/python)
-install(DIRECTORY sw/python/cimvp_frontend/ DESTINATION ${CMAKE_INSTALL_DATADIR}/cimvp/python/cimvp_frontend
-        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+install(FILES sw/python/cimvp_import.py sw/python/cimvp_sweep.py DESTINATION ${CMAKE_INSTALL_DATADIR}/cimvp/python)
+foreach(_p cimvp_frontend cimvp_scale)
+  install(DIRECTORY sw/python/${_p}/ DESTINATION ${CMAKE_INSTALL_DATADIR}/cimvp/python/${_p}
+          FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+endforeach()
 
 install(EXPORT cimvpTargets NAMESPACE cimvp:: FILE cimvpTargets.cmake DESTINATION ${CIMVP_INSTALL_CMAKEDIR})
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/cimvpConfig.cmake.in

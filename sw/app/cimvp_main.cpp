@@ -50,6 +50,9 @@ commands:
   import  an ONNX network (float, quantized post-training on calibration images, or already
           quantized with QDQ) to a model file, and with --trace-out to a workload trace
           (docs/import.md; runs the Python front end: python3 with the onnx package)
+  sweep   a design-space sweep from a sweep file (axes: config keys, model, trace, seed,
+          images; figures to collect): every point a `cimvp run`, on this machine (-j N) or
+          as a Slurm job array, into one CSV and SQLite table (docs/scale.md)
 
 waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals, and F.gtkw
 beside it: gtkwave F.gtkw) with --vcd-from/--vcd-to T, and run also --vcd-layer L and
@@ -77,6 +80,7 @@ int sc_main(int argc, char* argv[]) {
         if (cmd == "swis") return swis_command(args);
         if (cmd == "convert") return convert_command(args);
         if (cmd == "import") return import_command(args);
+        if (cmd == "sweep") return sweep_command(args);
         std::fprintf(stderr, "cimvp: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
         return kExitUsage;
     } catch (const po::error& e) {

@@ -18,5 +18,6 @@ int info_command(const Args& args);     // info: the effective configuration and
 int swis_command(const Args& args);     // swis: the SWIS report of a trace or a model
 int convert_command(const Args& args);  // convert: a model with SWIS groups stored (format v2)
 int import_command(const Args& args);   // import: an ONNX network to a model file (the Python front end)
+int sweep_command(const Args& args);    // sweep: a design-space sweep, each point a run, one table
 
 }  // namespace cimvp::cli

@@ -1,0 +1,164 @@
+"""A sweep's points: every combination of its axes' values (the first axis varying slowest), each with the
+settings of its `cimvp run`, its config (the base config with the point's config keys set), its command
+and its identity: a hash of its settings and config, which names its directory, so that a rerun finds
+the points already done and a changed base config or fixed setting makes new points."""
+import hashlib
+import itertools
+import json
+import os
+import subprocess
+import tempfile
+
+from cimvp_scale.spec import RUN_KEYS, SpecError, show
+
+POINT_ID_HEX = 12
+
+
+class Point:
+    def __init__(self, index, values, settings, config, argv):
+        self.index = index
+        self.values = values      # {axis: value}, in the axes' order
+        self.settings = settings  # {run key: value}: fixed and swept, as written
+        self.config = config      # the point's config object
+        self.argv = argv          # `cimvp` arguments, run in the point's directory
+        self.id = point_id(settings, config)
+
+    def label(self):
+        return " ".join(f"{k}={v}" for k, v in self.values.items())
+
+
+def point_id(settings, config):
+    text = json.dumps({"settings": settings, "config": config}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:POINT_ID_HEX]
+
+
+def set_dotted(obj, key, value):
+    parts = key.split(".")
+    for p in parts[:-1]:
+        if not isinstance(obj.get(p), dict):
+            obj[p] = {}
+        obj = obj[p]
+    obj[parts[-1]] = value
+
+
+def read_base_config(sweep):
+    if sweep.config is None:
+        return {}
+    try:
+        with open(sweep.config, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SpecError(f"{sweep.path}: config: expected a readable JSON config file, got {show(sweep.config)}: "
+                        f"{getattr(e, 'strerror', None) or e}")
+    if not isinstance(cfg, dict):
+        raise SpecError(f"{sweep.path}: config: expected a JSON object in {sweep.config}")
+    return cfg
+
+
+def file_setting(sweep, where, value):
+    path = sweep.resolve(value)
+    if not os.path.exists(path):
+        raise SpecError(f"{sweep.path}: {where}: expected an existing file (looked beside the sweep file, in the "
+                        f"working directory and in cimvp's data directory), got {show(value)}")
+    return path
+
+
+def run_argv(sweep, settings, config):
+    """`cimvp run` with the point's settings; its config is config.json, its results results.json."""
+    argv = ["run", "--config", "config.json", "--json", "results.json", "--quiet"]
+    where = {k: ("fixed." if k in sweep.fixed else "axes.") + k for k in settings}
+    trace = sweep.run_kind() == "trace"
+    if trace:
+        argv += ["--trace", file_setting(sweep, where["trace"], settings["trace"])]
+    elif "model" in settings:
+        argv += ["--model", file_setting(sweep, where["model"], settings["model"])]
+    elif "scheme" in settings:
+        argv += ["--model", file_setting(sweep, where["scheme"], f"models/fmnist-{settings['scheme']}.cimvp")]
+    if "images" in settings:
+        argv += ["--images" if trace else "--limit", str(settings["images"])]
+    seed = settings.get("seed", config.get("nonideal", {}).get("seed") if isinstance(config.get("nonideal"), dict)
+                        else None)
+    if seed is not None:
+        # cimvp run's --seed (default 1) sets nonideal.seed: the base config's seed is passed on as --seed
+        argv += ["--seed", str(seed)]
+    for k, rk in RUN_KEYS.items():
+        if k in settings and rk.option and k not in ("model", "trace", "seed"):
+            argv += [rk.option, str(settings[k])]
+    if settings.get("check") is False:
+        argv.append("--no-check")
+    return argv
+
+
+def expand(sweep):
+    """The sweep's points, in order."""
+    base = read_base_config(sweep)
+    keys = sweep.axis_keys()
+    points = []
+    for index, combo in enumerate(itertools.product(*(vs for _, vs in sweep.axes))):
+        values = dict(zip(keys, combo))
+        settings, config = {}, json.loads(json.dumps(base))
+        for k, v in list(sweep.fixed.items()) + list(values.items()):
+            if k in RUN_KEYS:
+                settings[k] = v
+            else:
+                set_dotted(config, k, v)
+        points.append(Point(index, values, settings, config, run_argv(sweep, settings, config)))
+    ids = {}
+    for p in points:
+        if p.id in ids:
+            raise SpecError(f"{sweep.path}: axes: expected distinct points, got the same run twice "
+                            f"({ids[p.id].label()} and {p.label()})")
+        ids[p.id] = p
+    return points
+
+
+def cimvp_message(out, path):
+    """cimvp's one-line error with its `cimvp: <file>: ` prefix taken off."""
+    lines = [line for line in out.strip().splitlines() if line.strip()]
+    msg = lines[-1] if lines else "(no message)"
+    for prefix in ("cimvp: ", path + ": "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg
+
+
+def check_config(cimvp, path):
+    """None when `cimvp info --config path` accepts the config, else its message."""
+    try:
+        p = subprocess.run([cimvp, "info", "--config", path], capture_output=True, text=True, timeout=120)
+    except OSError as e:
+        raise SpecError(f"cannot run {cimvp}: {e.strerror}")
+    if p.returncode == 0:
+        return None
+    return cimvp_message(p.stderr or p.stdout, path)
+
+
+def culprit(sweep, point, msg):
+    """Where in the sweep file a config error comes from: the axis or fixed key its key path names."""
+    path = msg.split(":", 1)[0]
+    for k, v in list(point.values.items()) + list(sweep.fixed.items()):
+        if k not in RUN_KEYS and (path == k or path.startswith(k + ".") or k.startswith(path + ".")):
+            return f"{'axes' if k in point.values else 'fixed'}.{k} = {show(v)}"
+    return "the point " + (point.label() or "(no axes)")
+
+
+def check_configs(sweep, points, cimvp):
+    """cimvp itself checks the base config and every distinct point config before anything runs (docs/config.md
+    has the rules); a refusal names the sweep file, the axis or fixed setting and cimvp's message."""
+    if sweep.config is not None:
+        msg = check_config(cimvp, sweep.config)
+        if msg:
+            raise SpecError(f"{sweep.path}: config: cimvp: {msg}")
+    seen = set()
+    with tempfile.TemporaryDirectory(prefix="cimvp-sweep-") as tmp:
+        for point in points:
+            text = json.dumps(point.config, sort_keys=True)
+            if text in seen:
+                continue
+            seen.add(text)
+            path = os.path.join(tmp, "config.json")
+            with open(path, "w") as f:
+                f.write(text)
+            msg = check_config(cimvp, path)
+            if msg:
+                raise SpecError(f"{sweep.path}: {culprit(sweep, point, msg)}: cimvp: {msg}")

@@ -149,6 +149,20 @@ class SweepFile(Tmp):
         self.refused("s2.yaml", "fixed: {model: models/fmnist-int8.cimvp}\naxes: {scheme: [int8]}\n",
                      r"axes\.scheme: expected either model or scheme")
 
+    def test_a_groups_values_set_the_same_settings_each_once(self):
+        self.refused("s.yaml", "axes:\n  adc:\n    - {adc.bits: 4, adc.pj_per_conversion: 0.1}\n"
+                     "    - {adc.bits: 5}\n",
+                     r"axes\.adc\[1\]: expected the settings of axes\.adc\[0\] \(adc\.bits, adc\.pj_per_conversion\)")
+        self.refused("s2.yaml", "axes:\n  adc.bits: [4, 5]\n  adc:\n    - {adc.bits: 4}\n",
+                     r"axes\.adc\.adc\.bits: expected a setting swept once \(axes\.adc\.bits sweeps it too\)")
+        self.refused("s3.yaml", "axes:\n  adc.bits:\n    - {adc.pj_per_conversion: 0.1}\n",
+                     r"axes\.adc\.bits: expected a group's name that is not a setting itself")
+
+    def test_a_groups_config_value_out_of_range_is_named_with_the_group(self):
+        self.refused("s.yaml", "fixed: {images: 5}\naxes:\n  adc:\n    - {adc.bits: 4, adc.cycle_ns: 1.0}\n"
+                     "    - {adc.bits: 40, adc.cycle_ns: 2.0}\n",
+                     r"axes\.adc\.adc\.bits = 40: cimvp: adc\.bits: expected an integer in \[1, 16\], got 40")
+
     def test_nonideal_seed_points_to_seed(self):
         self.refused("s.yaml", "axes: {nonideal.seed: [1, 2]}\n", r"axes\.nonideal\.seed: expected seed instead")
 
@@ -197,6 +211,16 @@ class Expansion(Tmp):
         changed, _ = self.dry(text.replace("images: 5", "images: 6"))
         self.assertFalse({p[0] for p in points} & {p[0] for p in changed},
                          "a changed fixed setting must make new points")
+
+    def test_a_groups_values_set_their_settings_together(self):
+        points, out = self.dry("fixed: {images: 5}\naxes:\n  crossbar.cell_bits: [1, 2]\n  adc:\n"
+                               "    - {adc.bits: 4, adc.pj_per_conversion: 0.1}\n"
+                               "    - {adc.bits: 8, adc.pj_per_conversion: 1.67}\n")
+        self.assertEqual([p[1] for p in points], [
+            "crossbar.cell_bits=1 adc.bits=4 adc.pj_per_conversion=0.1",
+            "crossbar.cell_bits=1 adc.bits=8 adc.pj_per_conversion=1.67",
+            "crossbar.cell_bits=2 adc.bits=4 adc.pj_per_conversion=0.1",
+            "crossbar.cell_bits=2 adc.bits=8 adc.pj_per_conversion=1.67"])
 
     def test_a_point_runs_cimvp_run_with_its_settings(self):
         _, out = self.dry("fixed: {images: 7, batch: 4}\naxes: {scheme: [int8, bwma], seed: [3]}\n")

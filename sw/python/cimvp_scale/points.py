@@ -66,7 +66,7 @@ def file_setting(sweep, where, value):
 def run_argv(sweep, settings, config):
     """`cimvp run` with the point's settings; its config is config.json, its results results.json."""
     argv = ["run", "--config", "config.json", "--json", "results.json", "--quiet"]
-    where = {k: ("fixed." if k in sweep.fixed else "axes.") + k for k in settings}
+    where = {k: sweep.where(k) for k in settings}
     trace = sweep.run_kind() == "trace"
     if trace:
         argv += ["--trace", file_setting(sweep, where["trace"], settings["trace"])]
@@ -92,10 +92,11 @@ def run_argv(sweep, settings, config):
 def expand(sweep):
     """The sweep's points, in order."""
     base = read_base_config(sweep)
-    keys = sweep.axis_keys()
     points = []
     for index, combo in enumerate(itertools.product(*(vs for _, vs in sweep.axes))):
-        values = dict(zip(keys, combo))
+        values = {}
+        for (name, _), v in zip(sweep.axes, combo):
+            values.update(v if name in sweep.groups else {name: v})
         settings, config = {}, json.loads(json.dumps(base))
         for k, v in list(sweep.fixed.items()) + list(values.items()):
             if k in RUN_KEYS:
@@ -138,7 +139,7 @@ def culprit(sweep, point, msg):
     path = msg.split(":", 1)[0]
     for k, v in list(point.values.items()) + list(sweep.fixed.items()):
         if k not in RUN_KEYS and (path == k or path.startswith(k + ".") or k.startswith(path + ".")):
-            return f"{'axes' if k in point.values else 'fixed'}.{k} = {show(v)}"
+            return f"{sweep.where(k)} = {show(v)}"
     return "the point " + (point.label() or "(no axes)")
 
 

@@ -133,7 +133,8 @@ TOP_KEYS = ("name", "description", "config", "fixed", "axes", "figures", "slurm"
 
 
 class Sweep:
-    """A checked sweep file. `axes`: [(key, [values])] in the file's order; `fixed`: {key: value};
+    """A checked sweep file. `axes`: [(name, [values])] in the file's order, where the values of a group
+    (a name in `groups`) are mappings of several settings set together; `fixed`: {key: value};
     `config`: the base config file (resolved), or None for the defaults."""
 
     def __init__(self, path, data_dirs=()):
@@ -145,6 +146,8 @@ class Sweep:
         self.config = None
         self.fixed = {}
         self.axes = []
+        self.groups = set()
+        self.group_of = {}
         self.figures = list(DEFAULT_FIGURES)
         self.slurm = {}
         self.point_timeout = None
@@ -167,7 +170,17 @@ class Sweep:
         return value
 
     def axis_keys(self):
-        return [k for k, _ in self.axes]
+        """The swept settings (a group's settings each), in order: the table's axis columns."""
+        keys = []
+        for name, vs in self.axes:
+            keys += list(vs[0]) if name in self.groups else [name]
+        return keys
+
+    def where(self, key):
+        """A setting's place in the sweep file, for messages: fixed.K, axes.K or axes.GROUP.K."""
+        if key in self.fixed:
+            return f"fixed.{key}"
+        return f"axes.{self.group_of[key]}.{key}" if key in self.group_of else f"axes.{key}"
 
     def settings_keys(self):
         return list(self.fixed) + self.axis_keys()
@@ -300,7 +313,7 @@ def check_key(sweep, where, key):
 def check_kinds(sweep):
     """The settings of one kind of run only: a network on the data set, or a workload trace."""
     keys = sweep.settings_keys()
-    where = {k: ("fixed." if k in sweep.fixed else "axes.") + k for k in keys}
+    where = {k: sweep.where(k) for k in keys}
     if "model" in keys and "scheme" in keys:
         sweep.fail(where["scheme"], "either model or scheme (a scheme picks the model models/fmnist-<scheme>.cimvp)",
                    show_got=False)
@@ -334,6 +347,43 @@ def check_figure(sweep, i, name):
                    ", or a path into " + ", ".join(OBJECT_KEYS) + " (docs/results.md)", name)
     if len(parts) > 1:
         sweep.fail(where, f"{parts[0]} alone ({parts[0]} is a number or a string, with no keys inside)", name)
+
+
+def distinct(sweep, where, values):
+    """No value twice: 1 and 1.0 (or true) would be the same point twice."""
+    seen = []
+    for i, v in enumerate(values):
+        if any(type(v) is type(s) and v == s for s in seen):
+            sweep.fail(f"{where}[{i}]", "values that differ from each other", v)
+        seen.append(v)
+
+
+def load_group(sweep, name, values):
+    """A group axis: its values are mappings that set several settings together (an ADC's bits with its
+    energy per conversion), each mapping the same settings."""
+    where = f"axes.{name}"
+    if "." in name or name in RUN_KEYS:
+        sweep.fail(where, "a group's name that is not a setting itself (its values set settings together)",
+                   show_got=False)
+    keys = list(values[0])
+    if not keys:
+        sweep.fail(f"{where}[0]", "a mapping of settings to values", values[0])
+    for i, v in enumerate(values):
+        if sorted(v) != sorted(keys):
+            sweep.fail(f"{where}[{i}]", f"the settings of {where}[0] ({', '.join(keys)})", v)
+        for k, x in v.items():
+            check_key(sweep, f"{where}[{i}].{k}", k)
+            check_value(sweep, f"{where}[{i}].{k}", k, x)
+    for k in keys:
+        if k in sweep.fixed:
+            sweep.fail(f"{where}.{k}", f"a setting that is not also fixed (fixed.{k})", show_got=False)
+        if k in sweep.axis_keys():
+            sweep.fail(f"{where}.{k}", f"a setting swept once ({sweep.where(k)} sweeps it too)", show_got=False)
+    distinct(sweep, where, [{k: v[k] for k in keys} for v in values])
+    sweep.groups.add(name)
+    sweep.axes.append((name, [{k: v[k] for k in keys} for v in values]))
+    for k in keys:
+        sweep.group_of[k] = name
 
 
 def load_sweep(path, data_dirs=()):
@@ -375,21 +425,26 @@ def load_sweep(path, data_dirs=()):
     total = 1
     for k, vs in axes.items():
         where = f"axes.{k}"
+        total *= len(vs) if isinstance(vs, list) else 1
+        if total > MAX_POINTS:
+            raise SpecError(f"{path}: axes: expected at most {MAX_POINTS} points, got {total} or more")
+        if isinstance(vs, list) and vs and all(isinstance(v, dict) for v in vs):
+            load_group(sweep, k, vs)
+            continue
         check_key(sweep, where, k)
         if k in sweep.fixed:
             sweep.fail(where, f"a setting that is not also fixed (fixed.{k})", show_got=False)
+        if k in sweep.group_of:
+            sweep.fail(where, f"a setting swept once ({sweep.where(k)} sweeps it too)", show_got=False)
         if isinstance(vs, dict):
             vs = expand_range(sweep, where, vs)
+            total *= len(vs)
         if not isinstance(vs, list) or not vs:
-            sweep.fail(where, "a non-empty list of values, or a range {from, to, step}", vs)
-        seen = []
+            sweep.fail(where, "a non-empty list of values, a range {from, to, step}, or a list of mappings "
+                              "(a group)", vs)
         for i, v in enumerate(vs):
             check_value(sweep, f"{where}[{i}]", k, v)
-            # 1 and 1.0 (or true) would be the same point twice
-            if any(type(v) is type(s) and v == s for s in seen):
-                sweep.fail(f"{where}[{i}]", "values that differ from each other", v)
-            seen.append(v)
-        total *= len(vs)
+        distinct(sweep, where, vs)
         if total > MAX_POINTS:
             raise SpecError(f"{path}: axes: expected at most {MAX_POINTS} points, got {total} or more")
         sweep.axes.append((k, vs))

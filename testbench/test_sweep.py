@@ -466,17 +466,39 @@ class Slurm(Tmp):
         code, text = sweep(spec, "--out", out, "--executor", "slurm", "--no-wait", env=self.env)
         self.assertEqual(code, 0, text)
         self.assertIn("--collect", text)
-        deadline = time.monotonic() + 300
+        self.assertEqual({r["status"] for r in read_csv(os.path.join(out, "results.csv"))} - {"ok"}, {"pending"})
+        code, text, rows = self.collect_until_done(spec, out)
+        self.assertEqual(code, 0, text)
+        self.assertEqual([r["status"] for r in rows], ["ok"] * 4)
+
+    def collect_until_done(self, spec, out, limit=300):
+        deadline = time.monotonic() + limit
         while True:
             code, text = sweep(spec, "--out", out, "--collect", env=self.env)
-            statuses = [r["status"] for r in read_csv(os.path.join(out, "results.csv"))]
-            self.assertTrue(set(statuses) <= {"ok", "pending"}, text)
-            if code == 0:
-                break
-            self.assertIn("pending", statuses)
+            rows = read_csv(os.path.join(out, "results.csv"))
+            if "pending" not in {r["status"] for r in rows}:
+                return code, text, rows
             self.assertLess(time.monotonic(), deadline, text)
             time.sleep(1)
-        self.assertEqual(statuses, ["ok"] * 4)
+
+    def test_a_cancelled_task_records_its_point_as_stopped(self):
+        spec = write(self.path("slow.yaml"), f"fixed: {{model: {model('fmnist-int8.cimvp')}, images: 10000}}\n"
+                                             "axes: {crossbar.read_ns: [100.0]}\n")
+        out = self.path("cancel")
+        code, text = sweep(spec, "--out", out, "--executor", "slurm", "--no-wait", env=self.env)
+        self.assertEqual(code, 0, text)
+        job = re.search(r"submitted Slurm job (\d+)", text).group(1)
+        points = os.path.join(out, "points")
+        deadline = time.monotonic() + 120
+        while not any(os.path.exists(os.path.join(points, p, "stdout.log")) for p in os.listdir(points)):
+            self.assertLess(time.monotonic(), deadline, "the point never started\n" + self.cluster.logs())
+            time.sleep(0.3)
+        time.sleep(1)
+        subprocess.run(["scancel", job], env=self.env, check=True)
+        code, text, rows = self.collect_until_done(spec, out, 120)
+        self.assertEqual(code, 1, text)
+        self.assertEqual(rows[0]["status"], "failed")
+        self.assertIn("stopped by SIGTERM (Slurm's time limit or scancel)", rows[0]["error"])
 
     def test_an_unreachable_slurm_fails_clearly_and_leaves_the_table(self):
         spec, out = small_sweep(self.tmp), self.path("out")

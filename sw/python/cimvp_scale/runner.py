@@ -85,16 +85,28 @@ def signal_name(n):
         return f"signal {n}"
 
 
-class Stopped(Exception):
-    """The run of a point was ended from outside (SIGTERM: Slurm's time limit or scancel; SIGINT)."""
+class StopRequest:
+    """A Slurm task's stop (SIGTERM: its time limit or scancel): the signal handler ends the running
+    point, which is then recorded as stopped, and no further point starts."""
 
-    def __init__(self, signum):
-        super().__init__(signal_name(signum))
+    def __init__(self):
+        self.signum = None
+        self.proc = None
+
+    def handle(self, signum, _frame):
         self.signum = signum
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+
+    def started(self, proc):
+        self.proc = proc
+        if self.signum is not None:
+            proc.terminate()
 
 
-def run_point(out, pid, cimvp, executor, job_id="", timeout=None, on_start=None):
-    """Runs the point and writes its status.json; returns that status."""
+def run_point(out, pid, cimvp, executor, job_id="", timeout=None, on_start=None, stop=None):
+    """Runs the point and writes its status.json; returns that status. `on_start(proc)` is told of the
+    run's process; `stop`: the task's StopRequest."""
     d = point_dir(out, pid)
     point = read_json(os.path.join(d, "point.json"))
     for name in ("status.json", "results.json"):
@@ -122,14 +134,8 @@ def run_point(out, pid, cimvp, executor, job_id="", timeout=None, on_start=None)
             proc.kill()
             rc = proc.wait()
             error = f"timed out after {timeout:g} s (point_timeout)"
-        except Stopped as e:
-            proc.terminate()
-            try:
-                rc = proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = proc.wait()
-            error = f"stopped by {e} (Slurm's time limit, scancel or an interrupt)"
+        if stop is not None and stop.signum is not None:
+            error = f"stopped by {signal_name(stop.signum)} (Slurm's time limit or scancel)"
     status["run_seconds"] = round(time.monotonic() - t0, 3)
     status["exit_code"] = rc
     if not error and rc < 0:
@@ -155,16 +161,14 @@ def run_task(task_file, task, cimvp):
     job_id = "_".join(x for x in (os.environ.get("SLURM_ARRAY_JOB_ID", ""),
                                   os.environ.get("SLURM_ARRAY_TASK_ID", "")) if x)
 
-    def stop(signum, _frame):
-        raise Stopped(signum)
-
-    signal.signal(signal.SIGTERM, stop)
+    stop = StopRequest()
+    signal.signal(signal.SIGTERM, stop.handle)
     failed = 0
     for pid in spec["tasks"][task]:
-        st = run_point(spec["out"], pid, cimvp, "slurm", job_id, spec.get("point_timeout"))
+        if stop.signum is not None:
+            return 1
+        st = run_point(spec["out"], pid, cimvp, "slurm", job_id, spec.get("point_timeout"), stop.started, stop)
         print(f"point {pid}: exit {st['exit_code']} in {st['run_seconds']} s"
               + (f": {st['error']}" if st["error"] else ""), flush=True)
         failed += st["exit_code"] != 0 or bool(st["error"])
-        if "stopped by" in st["error"]:
-            return 1
     return 1 if failed else 0

@@ -177,10 +177,13 @@ def plot_pareto(args, cols, rows, axes, plt):
     labels = args.label.split(",") if args.label else axes or []
     for c in labels:
         need(cols, c, "--label")
+    mid = (min(p[0] for p in map(pts.__getitem__, shown)) + max(p[0] for p in map(pts.__getitem__, shown))) / 2
     for i in front:
-        if labels:
+        if labels:  # to the left of the points on the right half, so that no label leaves the axes
+            right = pts[i][0] > mid
             ax.annotate(", ".join(f"{c}={rows[i].get(c)}" for c in labels), pts[i], textcoords="offset points",
-                        xytext=(4, 4), fontsize=7)
+                        xytext=(-5 if right else 5, -10 if right else 3), ha="right" if right else "left",
+                        fontsize=7)
     ax.set_xlabel(args.energy)
     ax.set_ylabel(args.accuracy)
     ax.legend()

@@ -32,7 +32,7 @@ class Help(unittest.TestCase):
     def test_help_lists_the_commands_and_exits_zero(self):
         code, out = run("--help")
         self.assertEqual(code, 0)
-        for cmd in ("run", "layer", "bench", "info", "replay", "swis", "convert"):
+        for cmd in ("run", "layer", "bench", "info", "replay", "swis", "convert", "import", "sweep"):
             self.assertIn(cmd, out)
 
     def test_no_command_and_unknown_command_exit_two(self):

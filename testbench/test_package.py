@@ -4,6 +4,7 @@
   Downstream      builds testbench/downstream against it with find_package(cimvp) and runs its one layer
   InstalledRun    `cimvp run` from a copy of the prefix: no source path in the binary, data found next to it
 """
+import csv
 import json
 import os
 import shutil
@@ -113,6 +114,20 @@ class InstalledRun(unittest.TestCase):
         p = self.cimvp("run", "--limit", "2", "--quiet", env={**self.env, "CIMVP_DATA_DIR": moved})
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("agreement with the C++ reference: 1.000000", p.stdout)
+    @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+    def test_sweep_runs_from_the_prefix(self):
+        # the installed script and its package, a shipped sweep file and model found by their relative names
+        p = self.cimvp("sweep", "configs/sweeps/adc_cells.yaml", "--dry-run")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn(os.path.join("share", "cimvp", "models", "fmnist-int8.cimvp"), p.stdout)
+        with open(os.path.join(self.cwd, "s.yaml"), "w") as f:
+            f.write("fixed: {model: models/fmnist-int8.cimvp, images: 5}\naxes: {crossbar.read_ns: [100.0, 50.0]}\n")
+        p = self.cimvp("sweep", "s.yaml", "--out", "s", "-j", "2")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(self.cwd, "s", "results.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([r["status"] for r in rows], ["ok", "ok"])
+        self.assertTrue(rows[0]["command"].startswith(os.path.join(self.root, "bin", "cimvp") + " run "))
 
 if __name__ == "__main__":
     sep = sys.argv.index("--")

@@ -5,6 +5,7 @@ failing and crashing points, an unreachable Slurm, and the plots of scripts/plot
 Run by ctest as /usr/bin/python3 test_sweep.py <cimvp> <source dir> [test names...]. Slurm needs munge and
 slurm-wlm (scripts/setup.sh): without them it exits 77, which ctest reports as skipped."""
 import csv
+import fcntl
 import json
 import os
 import re
@@ -393,6 +394,16 @@ exec {CIMVP} "$@"
         self.assertEqual(code, 0, text)
         self.assertIn("2 of 4 points already done", text)
         self.assertEqual([r["status"] for r in read_csv(os.path.join(out, "results.csv"))], ["ok"] * 4)
+
+    def test_a_second_sweep_into_the_same_directory_is_refused(self):
+        out = self.path("out")
+        os.makedirs(out)
+        with open(os.path.join(out, "sweep.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            code, text = sweep(small_sweep(self.tmp), "--out", out)
+        self.assertEqual(code, 2, text)
+        self.assertIn("another cimvp sweep is running there", text)
+        self.assertFalse(os.path.exists(os.path.join(out, "points")))
 
     def test_a_point_over_its_time_is_ended_and_recorded(self):
         out = self.path("out")

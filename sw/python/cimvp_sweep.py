@@ -14,6 +14,7 @@ left as it was).
 
 A Slurm array task runs `cimvp sweep --run-task TASKS --task I` (written into the batch script)."""
 import argparse
+import fcntl
 import os
 import sys
 
@@ -24,6 +25,7 @@ from cimvp_scale.runner import is_done, prepare, run_task  # noqa: E402
 from cimvp_scale.spec import SLURM_KEYS, SpecError, load_sweep  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_EXECUTOR = 0, 1, 2, 3
+MAX_FAILED_SHOWN = 20
 
 
 def parse_args(argv):
@@ -100,10 +102,12 @@ def finish(sweep, out, pts, rows):
     ok = all(r["status"] == "ok" for r in rows)
     print(f"sweep {sweep.name}: {len(rows)} points: {table.summary(rows)}; table "
           f"{os.path.join(out, table.CSV_NAME)}, {os.path.join(out, table.SQLITE_NAME)}", flush=True)
-    for r in rows:
-        if r["status"] == "failed":
-            print(f"  failed: point {r['point']} ({' '.join(f'{k}={r[k]}' for k in sweep.axis_keys())}): "
-                  f"{r['error']}", flush=True)
+    failed = [r for r in rows if r["status"] == "failed"]
+    for r in failed[:MAX_FAILED_SHOWN]:
+        print(f"  failed: point {r['point']} ({' '.join(f'{k}={r[k]}' for k in sweep.axis_keys())}): "
+              f"{r['error']}", flush=True)
+    if len(failed) > MAX_FAILED_SHOWN:
+        print(f"  ... and {len(failed) - MAX_FAILED_SHOWN} more failed points (the table has them all)", flush=True)
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -139,7 +143,10 @@ def run_sweep(args):
         raise BadOption("--no-wait: expected with --executor slurm only")
     if not args.cimvp:
         raise BadOption("no cimvp executable: run this as `cimvp sweep` (which sets CIMVP_EXE)")
-    sweep = load_sweep(args.spec, data_dirs())
+    spec = args.spec
+    if not os.path.exists(spec) and not os.path.isabs(spec):  # a shipped sweep file by its relative name
+        spec = next((os.path.join(d, spec) for d in data_dirs() if os.path.isfile(os.path.join(d, spec))), spec)
+    sweep = load_sweep(spec, data_dirs())
     out = args.out or f"{sweep.name}-sweep"
     if os.path.exists(out) and not os.path.isdir(out):
         raise BadOption(f"--out {out}: expected a directory, got a file")
@@ -157,6 +164,11 @@ def run_sweep(args):
     if sweep.run_kind() == "model" and "images" not in sweep.settings_keys():
         say("note: no images setting: every point runs all 10,000 test images")
     os.makedirs(out, exist_ok=True)
+    lock = open(os.path.join(out, "sweep.lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise BadOption(f"--out {out}: another cimvp sweep is running there (it holds {out}/sweep.lock)")
     for p in pts:
         prepare(out, p)
     todo = [p for p in pts if not is_done(out, p.id)]

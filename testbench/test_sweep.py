@@ -251,6 +251,9 @@ class Expansion(Tmp):
         code, out = sweep(spec, "-j", "0")
         self.assertEqual(code, 2, out)
         self.assertIn("-j: expected 1 or more", out)
+        code, out = sweep(spec, "--partition", "short")
+        self.assertEqual(code, 2, out)
+        self.assertIn("--partition: expected with --executor slurm only", out)
 
 
 def small_sweep(tmp):

@@ -74,6 +74,11 @@ class BadOption(Exception):
     pass
 
 
+def flag(key):
+    """The command-line flag of a `slurm` key of the sweep file."""
+    return "--sbatch-arg" if key == "sbatch_args" else "--" + key.replace("_", "-")
+
+
 def slurm_options(sweep, args):
     """The sweep file's slurm block with the command line's flags on top, checked alike."""
     options = dict(sweep.slurm)
@@ -83,7 +88,7 @@ def slurm_options(sweep, args):
             continue
         what = SLURM_KEYS[key](v)
         if what:
-            raise BadOption(f"--{key.replace('_', '-')}: expected {what}, got {v!r}")
+            raise BadOption(f"{flag(key)}: expected {what}, got {v!r}")
         options[key] = v
     return options
 
@@ -139,8 +144,9 @@ def run_sweep(args):
         raise BadOption(f"--point-timeout: expected seconds > 0, got {args.point_timeout:g}")
     if args.poll <= 0:
         raise BadOption(f"--poll: expected seconds > 0, got {args.poll:g}")
-    if args.no_wait and args.executor != "slurm":
-        raise BadOption("--no-wait: expected with --executor slurm only")
+    if args.executor != "slurm":
+        for name in [flag(k) for k in SLURM_KEYS if getattr(args, k) is not None] + ["--no-wait"] * args.no_wait:
+            raise BadOption(f"{name}: expected with --executor slurm only")
     if not args.cimvp:
         raise BadOption("no cimvp executable: run this as `cimvp sweep` (which sets CIMVP_EXE)")
     spec = args.spec

@@ -112,21 +112,25 @@ def slurm_mem(v):
     return None if isinstance(v, str) and SLURM_MEM.match(v) else "a Slurm memory size like 2G or 500M (a string)"
 
 
-def string_list(v):
-    return None if isinstance(v, list) and all(isinstance(x, str) and x for x in v) else \
-        "a list of sbatch options (strings)"
+def slurm_word(v):
+    return None if isinstance(v, str) and re.match(r"^[^\s]+$", v) else "a name without white space (a string)"
+
+
+def sbatch_options(v):
+    return None if isinstance(v, list) and all(isinstance(x, str) and re.match(r"^-[^\n\r]*$", x) for x in v) \
+        else "a list of sbatch options, each one line starting with - (like --qos=short)"
 
 
 # The `slurm` block: defaults of the sbatch options, overridden by cimvp sweep's flags.
 SLURM_KEYS = {
-    "partition": text,
+    "partition": slurm_word,
     "time": slurm_time,
     "mem": slurm_mem,
-    "account": text,
+    "account": slurm_word,
     "cpus_per_task": int_in(1),
     "points_per_task": int_in(1),
     "max_running": int_in(0),
-    "sbatch_args": string_list,
+    "sbatch_args": sbatch_options,
 }
 
 TOP_KEYS = ("name", "description", "config", "fixed", "axes", "figures", "slurm", "point_timeout")

@@ -502,6 +502,11 @@ class Slurm(Tmp):
         code, text = sweep(spec, "--out", out, "--executor", "slurm", "--no-wait", env=self.env)
         self.assertEqual(code, 0, text)
         job = re.search(r"submitted Slurm job (\d+)", text).group(1)
+        # a rerun while the job is queued submits nothing again
+        code, text = sweep(spec, "--out", out, "--executor", "slurm", "--no-wait", env=self.env)
+        self.assertEqual(code, 0, text)
+        self.assertIn("1 point is still in a queued Slurm job: not submitted again", text)
+        self.assertNotIn("submitted Slurm job", text)
         points = os.path.join(out, "points")
         deadline = time.monotonic() + 120
         while not any(os.path.exists(os.path.join(points, p, "stdout.log")) for p in os.listdir(points)):

@@ -193,8 +193,10 @@ def run_sweep(args):
     queued = {pid for pid, (status, _) in slurm.pending_points(out, [p.id for p in todo]).items()
               if status == "pending"}
     if queued:
-        say(f"{len(queued)} points are still in a queued Slurm job: not submitted again")
+        say(f"{len(queued)} point{'s are' if len(queued) > 1 else ' is'} still in a queued Slurm job: not submitted "
+            "again")
     todo = [p for p in todo if p.id not in queued]
+    job = None
     if todo:
         try:
             job, sub = slurm.submit(sweep.name, out, [p.id for p in todo], args.cimvp, options, timeout)
@@ -202,17 +204,16 @@ def run_sweep(args):
             raise BadOption(str(e))
         say(f"submitted Slurm job {job}: {len(todo)} points in "
             f"{len(slurm.chunks(todo, options.get('points_per_task') or 1))} array tasks ({sub}/sweep.sbatch)")
-        if args.no_wait:
-            rows = table.write_table(sweep, out, pts, slurm.pending_points(out, ids))
-            print(f"sweep {sweep.name}: {table.summary(rows)}; when the job is over: cimvp sweep {args.spec} "
-                  f"--out {out} --collect", flush=True)
-            return EXIT_OK
+    if args.no_wait:
+        rows = table.write_table(sweep, out, pts, slurm.pending_points(out, ids))
+        print(f"sweep {sweep.name}: {table.summary(rows)}; when the job is over: cimvp sweep {args.spec} "
+              f"--out {out} --collect", flush=True)
+        return EXIT_FAILED if any(r["status"] == "failed" for r in rows) else EXIT_OK
     try:
-        if todo:
+        if job:
             slurm.wait(out, job, [p.id for p in todo], args.poll)
-        elif queued and not args.no_wait:
-            for j in {j["job_id"] for j in slurm.read_jobs(out)} & slurm.queued_jobs():
-                slurm.wait(out, j, sorted(queued), args.poll)
+        for j in ({j["job_id"] for j in slurm.read_jobs(out)} & slurm.queued_jobs() if queued else ()):
+            slurm.wait(out, j, sorted(queued), args.poll)
     except slurm.SlurmError as e:
         say(f"{e}; the points' results stay in {out}/points: cimvp sweep {args.spec} --out {out} --collect")
         return EXIT_EXECUTOR

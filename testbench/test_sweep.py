@@ -229,6 +229,12 @@ class Expansion(Tmp):
                               r"fmnist-int8\.cimvp --limit 7 --seed 3 --batch 4")
         self.assertRegex(out, r"--model \S+/models/fmnist-bwma\.cimvp --limit 7 --seed 3")
 
+    def test_a_base_configs_seed_is_passed_on(self):
+        # cimvp run's --seed (default 1) would override the config's nonideal.seed
+        write(self.path("base.json"), '{"nonideal": {"seed": 7, "read_noise_sigma": 0.01}}')
+        _, out = self.dry("config: base.json\nfixed: {images: 5}\naxes: {adc.bits: [6, 8]}\n")
+        self.assertEqual(len(re.findall(r"--limit 5 --seed 7$", out, re.M)), 2, out)
+
     def test_a_trace_point_runs_the_trace_with_images(self):
         _, out = self.dry("fixed: {trace: traces/vgg8.trace, images: 2}\naxes: {map: [crossbar, pe]}\n")
         self.assertRegex(out, r"--trace \S+/traces/vgg8\.trace --images 2 --map crossbar")

@@ -45,14 +45,15 @@ def read_json(path):
 
 
 def prepare(out, point):
-    """Writes the point's directory (point.json and config.json); an existing one is kept as it is."""
+    """Writes the point's directory: point.json and config.json, again on every run of the sweep (the same
+    point may find its files at other paths: a moved install, another working directory); its results
+    and status are kept."""
     d = point_dir(out, point.id)
     os.makedirs(d, exist_ok=True)
-    if not os.path.exists(os.path.join(d, "point.json")):
-        write_json_atomic(os.path.join(d, "config.json"), point.config)
-        write_json_atomic(os.path.join(d, "point.json"), {
-            "id": point.id, "index": point.index, "values": point.values, "settings": point.settings,
-            "argv": point.argv})
+    write_json_atomic(os.path.join(d, "config.json"), point.config)
+    write_json_atomic(os.path.join(d, "point.json"), {
+        "id": point.id, "index": point.index, "values": point.values, "settings": point.settings,
+        "argv": point.argv})
 
 
 def status_of(out, pid):

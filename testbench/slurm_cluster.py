@@ -12,6 +12,7 @@ ends the three daemons (and any job step left) and removes the directory.
 
 By hand: `python3 testbench/slurm_cluster.py start DIR` prints the `export SLURM_CONF=...` line and
 leaves the cluster running; `python3 testbench/slurm_cluster.py stop DIR` ends it."""
+import ctypes
 import os
 import pwd
 import shutil
@@ -23,6 +24,7 @@ import tempfile
 import time
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
+PR_SET_PDEATHSIG = 1
 
 
 class ClusterError(Exception):
@@ -37,6 +39,12 @@ def missing_programs():
 
 def program(name):
     return shutil.which(name) or os.path.join("/usr/sbin", name)
+
+
+def end_with_parent():
+    """In the child before exec: SIGTERM when the process that started it dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def free_ports(n):
@@ -95,7 +103,10 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 
 
 class SlurmCluster:
-    def __init__(self, directory=None, cpus=None, start_timeout=60):
+    def __init__(self, directory=None, cpus=None, start_timeout=60, tied=True):
+        """`tied`: the daemons end with this process (PR_SET_PDEATHSIG), so a test killed at its timeout
+        leaves none behind; `start` from the command line leaves them running instead."""
+        self.tied = tied
         self.owns_dir = directory is None
         self.dir = directory or tempfile.mkdtemp(prefix="cimvp-slurm-")
         self.cpus = cpus or os.cpu_count() or 1
@@ -124,7 +135,8 @@ class SlurmCluster:
         log = open(os.path.join(self.dir, name + ".out"), "w")
         # Its own session, so that stopping it also ends what it started (slurmd's job steps).
         self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True, env=self.env())
+                                            start_new_session=True, env=self.env(),
+                                            preexec_fn=end_with_parent if self.tied else None)
         with open(os.path.join(self.dir, name + ".pgid"), "w") as f:
             f.write(str(self.procs[name].pid))
         log.close()
@@ -228,7 +240,7 @@ def main(argv):
         stop_dir(d)
         return 0
     os.makedirs(d, exist_ok=True)
-    cluster = SlurmCluster(d)
+    cluster = SlurmCluster(d, tied=False)
     try:
         cluster.start()
     except ClusterError as e:

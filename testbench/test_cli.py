@@ -88,6 +88,17 @@ class Info(unittest.TestCase):
         self.assertRegex(out, r"layer 1 \(conv\)\s+<- layer 0\s+-> 8-bit")
         self.assertRegex(out, r"layer 3 \(fc\)\s+<- layer 2\s+-> logits 10x1x1")
 
+    def test_a_configs_device_seed_holds_unless_seed_is_given(self):
+        path = os.path.join(self.tmp, "c.json")
+        with open(path, "w") as f:
+            json.dump({"nonideal": {"conductance_sigma": 0.1, "seed": 7}}, f)
+        code, out = run("info", "--config", path)
+        self.assertEqual(code, 0, out)
+        self.assertRegex(out, r'"seed": 7\b')
+        code, out = run("info", "--config", path, "--seed", "9")
+        self.assertEqual(code, 0, out)
+        self.assertRegex(out, r'"seed": 9\b')
+
     def test_info_prints_a_graphs_nodes_and_their_inputs(self):
         path = os.path.join(self.tmp, "g.cimvp")
         with open(path, "wb") as f:

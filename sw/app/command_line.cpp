@@ -98,7 +98,7 @@ ArchConfig config_from(const po::variables_map& vm) {
     ArchConfig cfg = vm.count("config") ? load_config(file_option(vm, "config")) : ArchConfig();
     if (vm.count("adc-bits") && vm["adc-bits"].as<int>() > 0) cfg.adc.bits = vm["adc-bits"].as<int>();
     if (vm.count("tiles") && vm["tiles"].as<int>() > 0) cfg.platform.tiles = vm["tiles"].as<int>();
-    if (vm.count("seed")) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();
+    if (vm.count("seed") && !vm["seed"].defaulted()) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();
     validate(cfg);
     return cfg;
 }

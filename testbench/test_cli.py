@@ -845,6 +845,15 @@ class ShippedModels(unittest.TestCase):
     def test_mobilenetv2(self):
         self.check("fmnist-mobilenetv2", limit=1000)
 
+    def test_resnet20_bwma(self):
+        self.check("fmnist-resnet20-bwma", limit=1000)
+
+    def test_mobilenetv2_bwma(self):
+        self.check("fmnist-mobilenetv2-bwma", limit=1000)
+
+    def test_resnet20_columnwise(self):
+        self.check("fmnist-resnet20-columnwise", "columnwise.json", limit=1000)
+
 
 
 class Convert(unittest.TestCase):

@@ -52,6 +52,35 @@ TEST(System, RunsTheProgramOnTheHostAgainstThePlatformWithNoInstrumentsByDefault
     EXPECT_EQ(id, controller_regs::kIdValue);
     EXPECT_FALSE(raised);
     EXPECT_EQ(sc_core::sc_get_status(), sc_core::SC_STOPPED);
+    EXPECT_TRUE(sys.platform.router.protocol_checkers().empty()) << "no protocol checker on the default path";
+    EXPECT_FALSE(sys.protocol_counts().has_value());
+}
+
+TEST(System, PutsAProtocolCheckerOnEveryRouterLinkWhenTheConfigAsks) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    ArchConfig cfg = small_config();
+    cfg.platform.check_protocol = true;
+    System sys("system", cfg);
+    const tlmx::Router& router = sys.platform.router;
+    // Every region's target and every initiator (the host, controller, DMA, PPU, PE array, each tile).
+    EXPECT_EQ(router.protocol_checkers().size(), router.regions().size() + 7);
+    EXPECT_EQ(router.protocol_checkers().back()->link(), "host -> router") << "the system attaches the host last";
+    sys.run([&](HostCpu& cpu) {
+        read_controller_id(cpu);
+        const std::uint32_t w = 0x12345678;
+        std::uint32_t r = 0;
+        EXPECT_EQ(cpu.bus().write(0x100, &w, 4), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.bus().read(0x100, &r, 4), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(r, w);
+    });
+    ASSERT_TRUE(sys.protocol_counts().has_value());
+    const tlmx::ProtocolCounts c = *sys.protocol_counts();
+    EXPECT_EQ(c.links, router.protocol_checkers().size());
+    // The ID read and the DRAM write, each on the host's link and on its target's; the DRAM read
+    // goes through the DMI region the write's hint let the host ask for (two links).
+    EXPECT_EQ(c.transports, 2u * 2);
+    EXPECT_EQ(c.dmi_requests, 2u);
+    EXPECT_EQ(c.violations, 0u);
 }
 
 TEST(System, RecordsTheHostsAccessesAndInterruptWaitsWhenAsked) {

@@ -222,6 +222,7 @@ TEST(ProtocolChecker, CleanTrafficPassesEveryLinkAndIsCounted) {
     const cimvp::tlmx::ProtocolCounts sum = b.bus.protocol_counts();
     EXPECT_EQ(sum.links, 2u);
     EXPECT_EQ(sum.transports, 9u);
+    EXPECT_EQ(sum.transactions, 5u) << "each counted once, on the cpu's link";
     EXPECT_EQ(sum.dmi_requests, 2u);
     EXPECT_EQ(sum.debug_transports, 2u);
     EXPECT_EQ(sum.invalidations, 2u) << "seen on the target's link and on the way to the cpu";

@@ -52,6 +52,7 @@ std::string describe(const tlm::tlm_generic_payload& t) {
 ProtocolCounts& ProtocolCounts::operator+=(const ProtocolCounts& o) {
     links += o.links;
     transports += o.transports;
+    transactions += o.transactions;
     dmi_requests += o.dmi_requests;
     debug_transports += o.debug_transports;
     invalidations += o.invalidations;
@@ -148,6 +149,7 @@ void ProtocolChecker::check_request(const tlm::tlm_generic_payload& t) {
 
 void ProtocolChecker::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     ++counts_.transports;
+    if (downstream_ == Downstream::kInterconnect) ++counts_.transactions;
     check_request(t);
     const Request r{t.get_command(),    t.get_address(),        t.get_data_ptr(),
                     t.get_data_length(), t.get_byte_enable_ptr(), t.get_byte_enable_length(),

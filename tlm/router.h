@@ -65,8 +65,8 @@ public:
     bool checks_protocol() const { return answers_ != nullptr; }
     // The checkers of the links in bind order (none without protocol checks).
     const std::vector<std::unique_ptr<ProtocolChecker>>& protocol_checkers() const { return checkers_; }
-    // What they counted, summed over the links: every transaction from an initiator to a target
-    // counts on both of its links.
+    // What they counted, summed over the links: a transaction from an initiator to a target is
+    // one of `transactions` and two `transports` (the initiator's link and the target's).
     ProtocolCounts protocol_counts() const;
 
 private:

@@ -72,9 +72,10 @@ void add_check_protocol_option(po::options_description& d) {
 
 void print_protocol_counts(const std::optional<tlmx::ProtocolCounts>& c) {
     if (!c) return;
-    std::printf("protocol checks on %llu router links: %llu b_transport, %llu DMI, %llu debug, %llu invalidation "
-                "calls; %llu violations\n",
-                static_cast<unsigned long long>(c->links), static_cast<unsigned long long>(c->transports),
+    std::printf("protocol checks on %llu router links: %llu transactions (%llu b_transport calls on the links), %llu "
+                "DMI, %llu debug, %llu invalidation calls; %llu violations\n",
+                static_cast<unsigned long long>(c->links), static_cast<unsigned long long>(c->transactions),
+                static_cast<unsigned long long>(c->transports),
                 static_cast<unsigned long long>(c->dmi_requests), static_cast<unsigned long long>(c->debug_transports),
                 static_cast<unsigned long long>(c->invalidations), static_cast<unsigned long long>(c->violations));
 }

@@ -18,6 +18,7 @@ nlohmann::json energy_to_json(const EnergyBreakdown& e) {
 nlohmann::json protocol_counts_to_json(const tlmx::ProtocolCounts& c) {
     return {{"links", c.links},
             {"transports", c.transports},
+            {"transactions", c.transactions},
             {"dmi_requests", c.dmi_requests},
             {"debug_transports", c.debug_transports},
             {"invalidations", c.invalidations},

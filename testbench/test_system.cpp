@@ -1,7 +1,7 @@
 // The system top (sw/system/system.h): the host reaches the platform through
 // the router, the instruments exist only when the options ask for them, the
 // VCD's scopes are named relative to the system, and the program's exception
-// reaches the caller.
+// reaches the caller, also when it is a protocol checker's report.
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -81,6 +81,31 @@ TEST(System, PutsAProtocolCheckerOnEveryRouterLinkWhenTheConfigAsks) {
     EXPECT_EQ(c.transports, 2u * 2);
     EXPECT_EQ(c.dmi_requests, 2u);
     EXPECT_EQ(c.violations, 0u);
+}
+
+TEST(System, StopsAtTheFirstProtocolViolationAndRethrowsIt) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const test::CaptureScErrors errors(tlmx::ProtocolChecker::kReportId, /*keep_actions=*/true);
+    ArchConfig cfg = small_config();
+    cfg.platform.check_protocol = true;
+    System sys("system", cfg);
+    bool went_on = false;
+    EXPECT_THROW(sys.run([&](HostCpu& cpu) {
+        tlm::tlm_generic_payload t;  // a read without a data pointer
+        t.set_command(tlm::TLM_READ_COMMAND);
+        t.set_address(0x100);
+        t.set_data_length(4);
+        t.set_streaming_width(4);
+        sc_core::sc_time delay;
+        cpu.bus_socket->b_transport(t, delay);
+        went_on = true;
+    }),
+                 sc_core::sc_report);
+    EXPECT_FALSE(went_on);
+    ASSERT_EQ(errors.texts().size(), 1u);
+    EXPECT_NE(errors.texts()[0].find("data pointer is null [IEEE 1666-2011 14.11 e)] on host -> router"),
+              std::string::npos)
+        << errors.texts()[0];
 }
 
 TEST(System, RecordsTheHostsAccessesAndInterruptWaitsWhenAsked) {

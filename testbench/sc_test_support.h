@@ -102,9 +102,10 @@ public:
     // The captured texts that contain every one of `parts`.
     std::vector<std::string> matching(std::initializer_list<std::string> parts) const {
         std::vector<std::string> out;
-        for (const std::string& t : texts_)
-            if (std::all_of(parts.begin(), parts.end(), [&](const std::string& p) { return t.find(p) != std::string::npos; }))
-                out.push_back(t);
+        for (const std::string& t : texts_) {
+            const auto in_t = [&](const std::string& p) { return t.find(p) != std::string::npos; };
+            if (std::all_of(parts.begin(), parts.end(), in_t)) out.push_back(t);
+        }
         return out;
     }
     void clear() { texts_.clear(); }

@@ -3,16 +3,15 @@
 // on purpose by an initiator, a target or an interconnect, is reported as an
 // SC_REPORT_ERROR naming the rule, its IEEE 1666-2011 clause and the link.
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <cstring>
 #include <functional>
 #include <string>
-#include <vector>
-
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <vector>
 
 #include "testbench/sc_test_support.h"
 #include "tlm/protocol_checker.h"
@@ -81,13 +80,26 @@ struct FaultyMemory : sc_core::sc_module {
         delay += sc_time(10, SC_NS);
         t.set_response_status(tlm::TLM_OK_RESPONSE);
         switch (fault) {
-            case Fault::kKeepIncomplete: t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE); break;
-            case Fault::kLowerDelay: delay -= sc_time(15, SC_NS); break;
-            case Fault::kChangeAddress: t.set_address(a + 4); break;
-            case Fault::kChangeWriteData: p[0] ^= 0xff; break;
-            case Fault::kChangeLength: t.set_data_length(len - 1); break;
-            case Fault::kKeepExtension: t.set_extension(&ext); break;
-            default: break;
+            case Fault::kKeepIncomplete:
+                t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+                break;
+            case Fault::kLowerDelay:
+                delay -= sc_time(15, SC_NS);
+                break;
+            case Fault::kChangeAddress:
+                t.set_address(a + 4);
+                break;
+            case Fault::kChangeWriteData:
+                p[0] ^= 0xff;
+                break;
+            case Fault::kChangeLength:
+                t.set_data_length(len - 1);
+                break;
+            case Fault::kKeepExtension:
+                t.set_extension(&ext);
+                break;
+            default:
+                break;
         }
     }
 
@@ -137,8 +149,7 @@ struct Cpu : sc_core::sc_module {
 };
 
 // A well-formed request, as an initiator sets it up before b_transport.
-void request(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
-             unsigned len) {
+void request(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data, unsigned len) {
     t.set_command(cmd);
     t.set_address(addr);
     t.set_data_ptr(data);
@@ -273,7 +284,8 @@ TEST(ProtocolChecker, ReportsEveryInitiatorRuleBrokenOnTheWayIn) {
          }},
         {"14.15 f)", "streaming width is 0", [](auto& t) { t.set_streaming_width(0); }},
         {"14.16", "DMI hint is already set", [](auto& t) { t.set_dmi_allowed(true); }},
-        {"14.17 e)", "response status is not TLM_INCOMPLETE_RESPONSE", [](auto& t) { t.set_response_status(tlm::TLM_OK_RESPONSE); }},
+        {"14.17 e)", "response status is not TLM_INCOMPLETE_RESPONSE",
+         [](auto& t) { t.set_response_status(tlm::TLM_OK_RESPONSE); }},
         {"14.8 g)", "gp_option is not TLM_MIN_PAYLOAD", [](auto& t) { t.set_gp_option(tlm::TLM_FULL_PAYLOAD); }},
         {"14.5 t)", "reference count 0", [](auto& t) { t.set_mm(&mm); }},
     };
@@ -364,8 +376,10 @@ TEST(ProtocolChecker, ReportsAPayloadSentAgainWhileItIsInFlight) {
         };
         c.transport(t);
     });
-    EXPECT_EQ(errors.matching({"[IEEE 1666-2011 14.5]", "sent again while its previous b_transport on this link",
-                               "on cpu -> bus"}).size(),
+    EXPECT_EQ(errors
+                  .matching({"[IEEE 1666-2011 14.5]", "sent again while its previous b_transport on this link",
+                             "on cpu -> bus"})
+                  .size(),
               1u)
         << texts(errors);
 }
@@ -391,8 +405,10 @@ TEST(ProtocolChecker, ReportsBlockingTransportFromAMethodProcess) {
     MethodCaller m("method");
     b.bus.attach("method", m.socket);
     b.run([](Cpu&) {});
-    EXPECT_EQ(errors.matching({"[IEEE 1666-2011 11.1.1.4 b)]", "b_transport called from the method process method.call",
-                               "on method -> bus"}).size(),
+    EXPECT_EQ(errors
+                  .matching({"[IEEE 1666-2011 11.1.1.4 b)]", "b_transport called from the method process method.call",
+                             "on method -> bus"})
+                  .size(),
               1u)
         << texts(errors);
 }
@@ -427,9 +443,11 @@ TEST(ProtocolChecker, ReportsADmiDescriptorThatIsNotInItsInitialState) {
         EXPECT_TRUE(c.socket->get_direct_mem_ptr(t, dmi));
         EXPECT_TRUE(errors.texts().empty()) << texts(errors);
         c.socket->get_direct_mem_ptr(t, dmi);  // reused as the grant left it
-        EXPECT_EQ(errors.matching({"[IEEE 1666-2011 11.2.5]", "the DMI descriptor is not in its initial state",
-                                   "dmi_ptr, granted_access, start_address, end_address, read_latency, write_latency",
-                                   "on cpu -> bus: get_direct_mem_ptr RD 0x00001040"}).size(),
+        EXPECT_EQ(errors
+                      .matching({"[IEEE 1666-2011 11.2.5]", "the DMI descriptor is not in its initial state",
+                                 "dmi_ptr, granted_access, start_address, end_address, read_latency, write_latency",
+                                 "on cpu -> bus: get_direct_mem_ptr RD 0x00001040"})
+                      .size(),
                   1u)
             << texts(errors);
         errors.clear();
@@ -443,7 +461,8 @@ TEST(ProtocolChecker, ReportsDmiAnswersThatBreakTheRules) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
     CaptureScErrors errors(kId);
     const std::vector<TargetCase> cases = {
-        {Fault::kDmiOutsideRange, "11.2.5", "the DMI range [0x00000041, 0x000000ff] does not contain the address 0x00000040"},
+        {Fault::kDmiOutsideRange, "11.2.5",
+         "the DMI range [0x00000041, 0x000000ff] does not contain the address 0x00000040"},
         {Fault::kDmiNullPointer, "11.2.5", "DMI granted with a null DMI pointer"},
         {Fault::kDmiReadOnly, "11.2.5", "DMI granted without the access the command asked for"},
     };
@@ -457,9 +476,10 @@ TEST(ProtocolChecker, ReportsDmiAnswersThatBreakTheRules) {
             request(t, tlm::TLM_WRITE_COMMAND, kMem + 0x40, nullptr, 0);
             tlm::tlm_dmi dmi;
             c.socket->get_direct_mem_ptr(t, dmi);
-            EXPECT_EQ(errors.matching({"[IEEE 1666-2011 11.2.5]", k.words, "on bus -> mem: get_direct_mem_ptr (on return)"})
-                          .size(),
-                      1u)
+            EXPECT_EQ(
+                errors.matching({"[IEEE 1666-2011 11.2.5]", k.words, "on bus -> mem: get_direct_mem_ptr (on return)"})
+                    .size(),
+                1u)
                 << texts(errors);
         }
     });
@@ -474,8 +494,10 @@ TEST(ProtocolChecker, ReportsDebugTransportsThatBreakTheRules) {
         tlm::tlm_generic_payload t;
         request(t, tlm::TLM_READ_COMMAND, kMem, nullptr, 8);
         c.socket->transport_dbg(t);
-        EXPECT_EQ(errors.matching({"[IEEE 1666-2011 11.3.4 l)]", "data pointer is null with data length 8",
-                                   "on cpu -> bus: transport_dbg"}).size(),
+        EXPECT_EQ(errors
+                      .matching({"[IEEE 1666-2011 11.3.4 l)]", "data pointer is null with data length 8",
+                                 "on cpu -> bus: transport_dbg"})
+                      .size(),
                   1u)
             << texts(errors);
 
@@ -483,8 +505,10 @@ TEST(ProtocolChecker, ReportsDebugTransportsThatBreakTheRules) {
         b.mem.fault = Fault::kDebugOvercount;
         request(t, tlm::TLM_READ_COMMAND, kMem, data, 8);
         c.socket->transport_dbg(t);
-        EXPECT_EQ(errors.matching({"[IEEE 1666-2011 11.3.4 s)]", "returned 9 bytes transferred, more than the data length 8",
-                                   "on bus -> mem"}).size(),
+        EXPECT_EQ(errors
+                      .matching({"[IEEE 1666-2011 11.3.4 s)]",
+                                 "returned 9 bytes transferred, more than the data length 8", "on bus -> mem"})
+                      .size(),
                   1u)
             << texts(errors);
 
@@ -492,9 +516,9 @@ TEST(ProtocolChecker, ReportsDebugTransportsThatBreakTheRules) {
         b.mem.fault = Fault::kDebugChangeLength;
         request(t, tlm::TLM_READ_COMMAND, kMem, data, 8);
         c.socket->transport_dbg(t);
-        EXPECT_EQ(errors.matching({"[IEEE 1666-2011 11.3.4]", "data length changed during the call", "on bus -> mem"})
-                      .size(),
-                  1u)
+        EXPECT_EQ(
+            errors.matching({"[IEEE 1666-2011 11.3.4]", "data length changed during the call", "on bus -> mem"}).size(),
+            1u)
             << texts(errors);
         b.mem.fault = Fault::kNone;
     });
@@ -505,9 +529,12 @@ TEST(ProtocolChecker, ReportsAnInvalidationRangeThatEndsBeforeItStarts) {
     CaptureScErrors errors(kId);
     Bench b;
     b.run([&](Cpu&) { b.mem.invalidate(0x20, 0x10); });
-    EXPECT_EQ(errors.matching({"[IEEE 1666-2011 11.2.6]", "invalidated range [0x00000020, 0x00000010] ends before it starts",
-                               "on bus -> mem: invalidate_direct_mem_ptr"}).size(),
-              1u)
+    EXPECT_EQ(
+        errors
+            .matching({"[IEEE 1666-2011 11.2.6]", "invalidated range [0x00000020, 0x00000010] ends before it starts",
+                       "on bus -> mem: invalidate_direct_mem_ptr"})
+            .size(),
+        1u)
         << texts(errors);
     EXPECT_TRUE(b.cpu.invalidations.empty()) << "the router passes on no range that ends before it starts";
 }

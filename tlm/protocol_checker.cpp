@@ -106,8 +106,9 @@ void ProtocolChecker::violation(const char* clause, const std::string& rule, con
 
 void ProtocolChecker::check_command(const tlm::tlm_generic_payload& t, const char* call) {
     if (!valid_command(t.get_command()))
-        violation("14.10", "command " + std::to_string(static_cast<int>(t.get_command())) +
-                               " is none of TLM_READ_COMMAND, TLM_WRITE_COMMAND, TLM_IGNORE_COMMAND",
+        violation("14.10",
+                  "command " + std::to_string(static_cast<int>(t.get_command())) +
+                      " is none of TLM_READ_COMMAND, TLM_WRITE_COMMAND, TLM_IGNORE_COMMAND",
                   call, &t);
 }
 
@@ -117,8 +118,7 @@ void ProtocolChecker::check_request(const tlm::tlm_generic_payload& t) {
     static const char* const kCall = "b_transport";
     const sc_core::sc_process_handle caller = sc_core::sc_get_current_process_handle();
     if (caller.valid() && caller.proc_kind() == sc_core::SC_METHOD_PROC_)
-        violation("11.1.1.4 b)", "b_transport called from the method process " + std::string(caller.name()), kCall,
-                  &t);
+        violation("11.1.1.4 b)", "b_transport called from the method process " + std::string(caller.name()), kCall, &t);
     if (t.has_mm() && t.get_ref_count() == 0)
         violation("14.5 t)", "a payload with a memory manager arrives with reference count 0", kCall, &t);
     if (std::find(in_flight_.begin(), in_flight_.end(), &t) != in_flight_.end())
@@ -133,8 +133,9 @@ void ProtocolChecker::check_request(const tlm::tlm_generic_payload& t) {
         if (n == 0) violation("14.14 f)", "byte enable pointer set with byte enable length 0", kCall, &t);
         for (unsigned i = 0; i < n; ++i)
             if (be[i] != kByteDisabled && be[i] != kByteEnabled) {
-                violation("14.14", "byte enable " + std::to_string(i) + " is " + hex_byte(be[i]) +
-                                       ", expected 0x00 (disabled) or 0xff (enabled)",
+                violation("14.14",
+                          "byte enable " + std::to_string(i) + " is " + hex_byte(be[i]) +
+                              ", expected 0x00 (disabled) or 0xff (enabled)",
                           kCall, &t);
                 break;
             }
@@ -151,9 +152,15 @@ void ProtocolChecker::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time&
     ++counts_.transports;
     if (downstream_ == Downstream::kInterconnect) ++counts_.transactions;
     check_request(t);
-    const Request r{t.get_command(),    t.get_address(),        t.get_data_ptr(),
-                    t.get_data_length(), t.get_byte_enable_ptr(), t.get_byte_enable_length(),
-                    t.get_streaming_width(), t.get_gp_option(),   delay,
+    const Request r{t.get_command(),
+                    t.get_address(),
+                    t.get_data_ptr(),
+                    t.get_data_length(),
+                    t.get_byte_enable_ptr(),
+                    t.get_byte_enable_length(),
+                    t.get_streaming_width(),
+                    t.get_gp_option(),
+                    delay,
                     t.has_mm() ? 0 : extension_set(t)};
     const std::size_t level = in_flight_.size();
     if (saved_.size() <= level) saved_.resize(level + 1);
@@ -203,14 +210,15 @@ void ProtocolChecker::check_return(const tlm::tlm_generic_payload& t, const Requ
     if (!t.has_mm()) {
         const std::uint64_t added = extension_set(t) & ~r.extensions;
         if (added)
-            violation("14.5 aa)", "an extension was added to a payload without a memory manager and not removed",
-                      kCall, &t);
+            violation("14.5 aa)", "an extension was added to a payload without a memory manager and not removed", kCall,
+                      &t);
     }
     if (t.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
         violation("14.17", "response status is still TLM_INCOMPLETE_RESPONSE: no target answered", kCall, &t);
     if (delay < r.delay)
-        violation("11.1.3", "the delay went down from " + r.delay.to_string() + " to " + delay.to_string() +
-                                ": a loosely-timed callee only adds its latency to the time argument",
+        violation("11.1.3",
+                  "the delay went down from " + r.delay.to_string() + " to " + delay.to_string() +
+                      ": a loosely-timed callee only adds its latency to the time argument",
                   kCall, &t);
 }
 
@@ -234,17 +242,17 @@ void ProtocolChecker::check_interconnect_answer(const tlm::tlm_generic_payload& 
         violation("14.7", "the interconnect changed the data the target returned", kCall, &t);
 }
 
-tlm::tlm_sync_enum ProtocolChecker::nb_transport_fw(tlm::tlm_generic_payload& t, tlm::tlm_phase&,
-                                                    sc_core::sc_time&) {
-    violation(nullptr, "nb_transport_fw on a loosely-timed link: the router takes b_transport, DMI and debug transport only",
+tlm::tlm_sync_enum ProtocolChecker::nb_transport_fw(tlm::tlm_generic_payload& t, tlm::tlm_phase&, sc_core::sc_time&) {
+    violation(nullptr,
+              "nb_transport_fw on a loosely-timed link: the router takes b_transport, DMI and debug transport only",
               "nb_transport_fw", &t);
     t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     return tlm::TLM_COMPLETED;
 }
 
-tlm::tlm_sync_enum ProtocolChecker::nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase&,
-                                                    sc_core::sc_time&) {
-    violation(nullptr, "nb_transport_bw on a loosely-timed link: the router takes b_transport, DMI and debug transport only",
+tlm::tlm_sync_enum ProtocolChecker::nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase&, sc_core::sc_time&) {
+    violation(nullptr,
+              "nb_transport_bw on a loosely-timed link: the router takes b_transport, DMI and debug transport only",
               "nb_transport_bw", &t);
     return tlm::TLM_COMPLETED;
 }
@@ -296,8 +304,8 @@ bool ProtocolChecker::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_d
     const std::uint64_t address = t.get_address();
     const bool granted = initiator_socket->get_direct_mem_ptr(t, dmi);
     if (t.get_command() != cmd)
-        violation("14.7", "command changed during the call: only the initiator sets it", "get_direct_mem_ptr (on return)",
-                  &t);
+        violation("14.7", "command changed during the call: only the initiator sets it",
+                  "get_direct_mem_ptr (on return)", &t);
     if (downstream_ == Downstream::kTarget && t.get_address() != address)
         violation("14.7", "the target changed the address from " + hex_address(address),
                   "get_direct_mem_ptr (on return)", &t);
@@ -330,10 +338,10 @@ unsigned ProtocolChecker::transport_dbg(tlm::tlm_generic_payload& t) {
     const unsigned n = initiator_socket->transport_dbg(t);
     static const char* const kReturn = "transport_dbg (on return)";
     if (n > length)
-        violation("11.3.4 s)",
-                  "returned " + std::to_string(n) + " bytes transferred, more than the data length " +
-                      std::to_string(length),
-                  kReturn, &t);
+        violation(
+            "11.3.4 s)",
+            "returned " + std::to_string(n) + " bytes transferred, more than the data length " + std::to_string(length),
+            kReturn, &t);
     if (t.get_command() != cmd || t.get_data_ptr() != data || t.get_data_length() != length)
         violation("11.3.4", "command, data pointer or data length changed during the call", kReturn, &t);
     if (downstream_ == Downstream::kTarget && t.get_address() != address)

@@ -20,19 +20,19 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
-#include <vector>
-
 #include <systemc>
 #include <tlm>
+#include <unordered_map>
+#include <vector>
 
 namespace cimvp::tlmx {
 
 // What the checkers saw: calls of each kind, and the rules broken in them.
 struct ProtocolCounts {
-    std::uint64_t links = 0;             // links checked (1 for one checker)
-    std::uint64_t transports = 0;        // b_transport calls
-    std::uint64_t transactions = 0;      // of them, the ones on a link into an interconnect: one per initiator's transaction
+    std::uint64_t links = 0;       // links checked (1 for one checker)
+    std::uint64_t transports = 0;  // b_transport calls
+    std::uint64_t transactions =
+        0;  // of them, the ones on a link into an interconnect: one per initiator's transaction
     std::uint64_t dmi_requests = 0;      // get_direct_mem_ptr calls
     std::uint64_t debug_transports = 0;  // transport_dbg calls
     std::uint64_t invalidations = 0;     // invalidate_direct_mem_ptr calls

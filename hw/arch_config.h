@@ -68,6 +68,7 @@ struct DmaConfig {
 struct PlatformConfig {
     int tiles = 256;                 // CIM tiles (one macro each)
     double quantum_ns = 1000.0;      // tlm_quantumkeeper global quantum
+    bool check_protocol = false;     // a TLM-2.0 protocol checker on every router link (docs/protocol-checks.md)
     MemoryConfig dram;
     MemoryConfig input_buffer;       // per tile (per bank with ping_pong)
     bool ping_pong = false;          // two input banks per tile: the DMA fills one while the tile reads the other

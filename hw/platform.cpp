@@ -8,7 +8,7 @@ namespace cimvp {
 Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
     : sc_module(name),
       quantum_setup_(cfg.platform.quantum_ns),
-      router("router"),
+      router("router", cfg.platform.check_protocol),
       dram("dram", cfg.platform.dram),
       controller("controller", cfg.digital, kDmaBase),
       dma("dma", cfg.dma),

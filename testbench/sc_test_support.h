@@ -1,9 +1,10 @@
 // Test support for SystemC tests: SystemC errors and warnings become test
-// failures unless the test said it expects them, and a guard skips a test when
-// the process already elaborated.
+// failures unless the test said it expects them (warnings counted, errors
+// captured), and a guard skips a test when the process already elaborated.
 #pragma once
 
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,7 +20,20 @@ inline std::vector<std::string>& expected_sc_warnings() {
     return types;
 }
 
+// Per message type a CaptureScErrors has in scope: the texts of the errors reported under it.
+inline std::vector<std::pair<std::string, std::vector<std::string>*>>& captured_sc_errors() {
+    static std::vector<std::pair<std::string, std::vector<std::string>*>> types;
+    return types;
+}
+
 inline void sc_report_to_gtest(const sc_core::sc_report& rep, const sc_core::sc_actions& actions) {
+    if (rep.get_severity() == sc_core::SC_ERROR)
+        for (auto& [type, texts] : captured_sc_errors())
+            if (type == rep.get_msg_type()) {
+                texts->push_back(rep.get_msg());
+                if (actions & sc_core::SC_THROW) throw rep;
+                return;
+            }
     const auto& expected = expected_sc_warnings();
     const bool expected_warning = rep.get_severity() == sc_core::SC_WARNING &&
                                   std::find(expected.begin(), expected.end(), rep.get_msg_type()) != expected.end();
@@ -64,6 +78,43 @@ private:
     }
     std::vector<std::pair<std::string, int>> expected_;
     std::vector<int> start_;
+};
+
+// While in scope, errors of one message type are captured instead of failing the test: the test
+// checks their texts, in order. They do not throw either, unless keep_actions leaves SystemC's
+// default action for an error (throw the report) in place.
+class CaptureScErrors {
+public:
+    explicit CaptureScErrors(std::string type, bool keep_actions = false)
+        : type_(std::move(type)), restore_(!keep_actions) {
+        if (restore_)
+            saved_actions_ = sc_core::sc_report_handler::set_actions(type_.c_str(), sc_core::SC_ERROR, sc_core::SC_LOG);
+        captured_sc_errors().emplace_back(type_, &texts_);
+    }
+    CaptureScErrors(const CaptureScErrors&) = delete;
+    CaptureScErrors& operator=(const CaptureScErrors&) = delete;
+    ~CaptureScErrors() {
+        auto& c = captured_sc_errors();
+        c.erase(std::find_if(c.begin(), c.end(), [&](const auto& e) { return e.second == &texts_; }));
+        if (restore_) sc_core::sc_report_handler::set_actions(type_.c_str(), sc_core::SC_ERROR, saved_actions_);
+    }
+    const std::vector<std::string>& texts() const { return texts_; }
+    // The captured texts that contain every one of `parts`.
+    std::vector<std::string> matching(std::initializer_list<std::string> parts) const {
+        std::vector<std::string> out;
+        for (const std::string& t : texts_) {
+            const auto in_t = [&](const std::string& p) { return t.find(p) != std::string::npos; };
+            if (std::all_of(parts.begin(), parts.end(), in_t)) out.push_back(t);
+        }
+        return out;
+    }
+    void clear() { texts_.clear(); }
+
+private:
+    std::string type_;
+    bool restore_;
+    sc_core::sc_actions saved_actions_ = sc_core::SC_UNSPECIFIED;
+    std::vector<std::string> texts_;
 };
 
 }  // namespace cimvp::test

@@ -1026,6 +1026,82 @@ def rewrite_recording(path, edit):
         f.write(struct.pack("<8sIIQQI", magic, version, flags, len(body), len(packed), zlib.crc32(body)) + packed)
 
 
+@unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+class ProtocolChecks(unittest.TestCase):
+    """--check-protocol (docs/protocol-checks.md): every shipped model (its first 50 test images),
+    every shipped trace and the shipped recording run with a TLM-2.0 base-protocol checker on
+    every router link, with no violation, and the results file counts what was checked."""
+
+    # The configuration each model ships for, and how many layers of the ImageNet traces run (the
+    # whole networks take minutes; TraceRun runs the same first layers).
+    MODEL_CONFIGS = {"fmnist-columnwise": "columnwise.json"}
+    TRACE_LAYERS = {"resnet18": 3, "mobilenet_v2": 4, "vgg16": 1}
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def checked(self, *args):
+        out = os.path.join(self.tmp, "r.json")
+        code, text = run(*args, "--check-protocol", "--json", out, timeout=900)
+        self.assertEqual(code, 0, text)
+        self.assertRegex(text, r"protocol checks on \d+ router links: \d+ transactions .*; 0 violations")
+        with open(out) as f:
+            r = json.load(f)
+        c = r["protocol_checks"]
+        self.assertEqual(c["violations"], 0)
+        self.assertGreater(c["links"], 0)
+        self.assertGreater(c["transactions"], 0)
+        # A transaction that reaches a target crosses two checked links; one the router refuses, one.
+        self.assertGreaterEqual(c["transports"], c["transactions"])
+        self.assertLessEqual(c["transports"], 2 * c["transactions"])
+        return r, c
+
+    def shipped(self, folder, ext):
+        names = sorted(f[:-len(ext)] for f in os.listdir(os.path.join(SOURCE, folder)) if f.endswith(ext))
+        self.assertTrue(names, folder)
+        return names
+
+    def test_shipped_models_run_without_a_violation(self):
+        for name in self.shipped("models", ".cimvp"):
+            with self.subTest(model=name):
+                extra = ["--config", os.path.join(SOURCE, "configs", self.MODEL_CONFIGS[name])] \
+                    if name in self.MODEL_CONFIGS else []
+                r, c = self.checked("run", "--model", model(name + ".cimvp"), "--limit", "50", "--quiet", *extra)
+                self.assertEqual(r["agreement"], 1.0)
+                self.assertGreater(c["dmi_requests"], 0, "the host loads DRAM through DMI")
+
+    def test_shipped_traces_run_without_a_violation(self):
+        for name in self.shipped("traces", ".trace"):
+            with self.subTest(trace=name):
+                extra = ["--layers", str(self.TRACE_LAYERS[name])] if name in self.TRACE_LAYERS else []
+                r, _ = self.checked("run", "--trace", os.path.join(SOURCE, "traces", name + ".trace"), "--quiet",
+                                    *extra)
+                self.assertEqual(r["agreement"], 1.0)
+
+    def test_shipped_recording_replays_without_a_violation(self):
+        for name in self.shipped("traces", ".cimvprec"):
+            with self.subTest(recording=name):
+                r, _ = self.checked("replay", os.path.join(SOURCE, "traces", name + ".cimvprec"))
+                self.assertTrue(r["match"])
+
+    def test_a_layer_runs_without_a_violation(self):
+        r, _ = self.checked("layer", "--rows", "300", "--cols", "70")
+        self.assertEqual(r["agreement"], 1.0)
+
+    def test_without_the_option_nothing_is_checked_or_reported(self):
+        out = os.path.join(self.tmp, "r.json")
+        code, text = run("run", "--limit", "2", "--quiet", "--json", out)
+        self.assertEqual(code, 0, text)
+        self.assertNotIn("protocol checks", text)
+        with open(out) as f:
+            r = json.load(f)
+        self.assertNotIn("protocol_checks", r)
+        self.assertFalse(r["config"]["platform"]["check_protocol"])
+
+
 class Replay(unittest.TestCase):
     """`run/layer --record F` and `replay F`: the replay, without the driver, reproduces
     the recorded cycles, simulated time and every byte the host read (the outputs)."""

@@ -43,12 +43,13 @@ ArchConfig test_config() {
     return cfg;
 }
 
-// Router + DRAM + SRAM (at tile 0's input buffer) + DMA + controller + host.
+// Router + DRAM + SRAM (at tile 0's input buffer) + DMA + controller + host, with a protocol
+// checker on every router link (tlm/protocol_checker.h): a broken TLM rule fails the test.
 struct Platform {
     QuantumSetup quantum{ns(1000)};
     ArchConfig cfg = test_config();
     AddressMap amap{cfg};
-    tlmx::Router router{"router"};
+    tlmx::Router router{"router", /*check_protocol=*/true};
     Memory dram{"dram", cfg.platform.dram};
     Memory sram{"sram", cfg.platform.input_buffer};
     Dma dma{"dma", cfg.dma};
@@ -230,9 +231,15 @@ TEST(Memory, GrantsWholeArrayDmiThroughTheRouter) {
         EXPECT_EQ(h.now() - before, ns(1));
         EXPECT_EQ(p.sram.counters().reads, reads) << "a DMI access bypasses the bus";
 
+        // A descriptor goes into each request in its initial state (IEEE 1666-2011 11.2.5), not as the
+        // last grant left it: the checker on the host's link reports one that is not.
+        dmi.init();
         t.set_address(kDmaBase);
         EXPECT_FALSE(h.socket->get_direct_mem_ptr(t, dmi)) << "registers grant no DMI";
     });
+    // Three requests (two to the SRAM, one to the DMA's registers), each on the host's link and its target's.
+    EXPECT_EQ(p.router.protocol_counts().dmi_requests, 6u);
+    EXPECT_EQ(p.router.protocol_counts().violations, 0u);
 }
 
 TEST(Memory, DeniesDmiWhenConfiguredOff) {

@@ -4,7 +4,8 @@
 // recovers and runs the next list right; failing accesses show in the
 // transaction log; a host access to an unmapped address gets an address
 // error; a layer run in three weight passes equals the C++ reference; and the
-// energy report covers every component the layer used. Each TEST elaborates
+// energy report covers every component the layer used; no error path breaks a
+// rule of the TLM-2.0 base protocol. Each TEST elaborates
 // its own platform and runs in its own process (ctest).
 #include <cstdint>
 #include <functional>
@@ -41,9 +42,11 @@ constexpr std::uint64_t kKiB = 1024;
 // Between the end of DRAM and the controller's MMIO block: nothing is mapped there.
 constexpr std::uint64_t kHole = 0x3000'0000;
 
-// Small and fast: 16 x 16 macros, 2 tiles, 1 MiB of DRAM.
+// Small and fast: 16 x 16 macros, 2 tiles, 1 MiB of DRAM; a protocol checker on every router link,
+// so that the error paths keep to the TLM-2.0 base protocol too (a violation fails the test).
 ArchConfig platform_config() {
     ArchConfig cfg;
+    cfg.platform.check_protocol = true;
     cfg.crossbar.rows = 16;
     cfg.crossbar.cols = 16;
     cfg.crossbar.cell_bits = 2;

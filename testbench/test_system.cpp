@@ -1,7 +1,7 @@
 // The system top (sw/system/system.h): the host reaches the platform through
 // the router, the instruments exist only when the options ask for them, the
 // VCD's scopes are named relative to the system, and the program's exception
-// reaches the caller.
+// reaches the caller, also when it is a protocol checker's report.
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -52,6 +52,60 @@ TEST(System, RunsTheProgramOnTheHostAgainstThePlatformWithNoInstrumentsByDefault
     EXPECT_EQ(id, controller_regs::kIdValue);
     EXPECT_FALSE(raised);
     EXPECT_EQ(sc_core::sc_get_status(), sc_core::SC_STOPPED);
+    EXPECT_TRUE(sys.platform.router.protocol_checkers().empty()) << "no protocol checker on the default path";
+    EXPECT_FALSE(sys.protocol_counts().has_value());
+}
+
+TEST(System, PutsAProtocolCheckerOnEveryRouterLinkWhenTheConfigAsks) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    ArchConfig cfg = small_config();
+    cfg.platform.check_protocol = true;
+    System sys("system", cfg);
+    const tlmx::Router& router = sys.platform.router;
+    // Every region's target and every initiator (the host, controller, DMA, PPU, PE array, each tile).
+    EXPECT_EQ(router.protocol_checkers().size(), router.regions().size() + 7);
+    EXPECT_EQ(router.protocol_checkers().back()->link(), "host -> router") << "the system attaches the host last";
+    sys.run([&](HostCpu& cpu) {
+        read_controller_id(cpu);
+        const std::uint32_t w = 0x12345678;
+        std::uint32_t r = 0;
+        EXPECT_EQ(cpu.bus().write(0x100, &w, 4), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.bus().read(0x100, &r, 4), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(r, w);
+    });
+    ASSERT_TRUE(sys.protocol_counts().has_value());
+    const tlmx::ProtocolCounts c = *sys.protocol_counts();
+    EXPECT_EQ(c.links, router.protocol_checkers().size());
+    // The ID read and the DRAM write, each on the host's link and on its target's; the DRAM read
+    // goes through the DMI region the write's hint let the host ask for (two links).
+    EXPECT_EQ(c.transports, 2u * 2);
+    EXPECT_EQ(c.dmi_requests, 2u);
+    EXPECT_EQ(c.violations, 0u);
+}
+
+TEST(System, StopsAtTheFirstProtocolViolationAndRethrowsIt) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const test::CaptureScErrors errors(tlmx::ProtocolChecker::kReportId, /*keep_actions=*/true);
+    ArchConfig cfg = small_config();
+    cfg.platform.check_protocol = true;
+    System sys("system", cfg);
+    bool went_on = false;
+    EXPECT_THROW(sys.run([&](HostCpu& cpu) {
+        tlm::tlm_generic_payload t;  // a read without a data pointer
+        t.set_command(tlm::TLM_READ_COMMAND);
+        t.set_address(0x100);
+        t.set_data_length(4);
+        t.set_streaming_width(4);
+        sc_core::sc_time delay;
+        cpu.bus_socket->b_transport(t, delay);
+        went_on = true;
+    }),
+                 sc_core::sc_report);
+    EXPECT_FALSE(went_on);
+    ASSERT_EQ(errors.texts().size(), 1u);
+    EXPECT_NE(errors.texts()[0].find("data pointer is null [IEEE 1666-2011 14.11 e)] on host -> router"),
+              std::string::npos)
+        << errors.texts()[0];
 }
 
 TEST(System, RecordsTheHostsAccessesAndInterruptWaitsWhenAsked) {

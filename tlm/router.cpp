@@ -1,6 +1,7 @@
 #include "tlm/router.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <iterator>
@@ -39,9 +40,9 @@ std::string human_size(std::uint64_t size) {
 
 }  // namespace
 
-Router::Router(sc_core::sc_module_name name)
+Router::Router(sc_core::sc_module_name name, bool check_protocol)
     : sc_core::sc_module(name), target_socket("target_socket"), initiator_socket("initiator_socket"),
-      log_on_(&kLogOff) {
+      log_on_(&kLogOff), answers_(check_protocol ? std::make_unique<TargetAnswers>() : nullptr) {
     target_socket.register_b_transport(this, &Router::b_transport);
     target_socket.register_get_direct_mem_ptr(this, &Router::get_direct_mem_ptr);
     target_socket.register_transport_dbg(this, &Router::transport_dbg);
@@ -63,15 +64,43 @@ void Router::map(const std::string& target_name, std::uint64_t base, std::uint64
     if (clash)
         throw std::invalid_argument(std::string(name()) + ": region " + describe_region(r) + " overlaps region " +
                                     describe_region(*clash));
-    initiator_socket.bind(target);  // first, so a failed bind leaves the map unchanged
+    // First, so a failed bind leaves the map unchanged.
+    if (answers_) {
+        ProtocolChecker& c = add_checker(basename(), target_name, ProtocolChecker::Downstream::kTarget);
+        c.initiator_socket.bind(target);
+        initiator_socket.bind(c.target_socket);
+    } else {
+        initiator_socket.bind(target);
+    }
     regions_.insert(next, r);
     by_port_.push_back(std::move(r));
 }
 
 void Router::attach(const std::string& initiator_name, tlm::tlm_initiator_socket<32>& initiator) {
     // The multi socket numbers its ports in bind order.
-    initiator.bind(target_socket);
+    if (answers_) {
+        ProtocolChecker& c = add_checker(initiator_name, basename(), ProtocolChecker::Downstream::kInterconnect);
+        initiator.bind(c.target_socket);
+        c.initiator_socket.bind(target_socket);
+    } else {
+        initiator.bind(target_socket);
+    }
     initiator_names_.push_back(initiator_name);
+}
+
+ProtocolChecker& Router::add_checker(const std::string& from, const std::string& to, ProtocolChecker::Downstream d) {
+    // A module name: "host_to_router", "router_to_tile0_crossbar" (no dots, which SystemC reserves).
+    std::string module = from + "_to_" + to;
+    for (char& ch : module)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') ch = '_';
+    checkers_.push_back(std::make_unique<ProtocolChecker>(module.c_str(), from + " -> " + to, d, *answers_));
+    return *checkers_.back();
+}
+
+ProtocolCounts Router::protocol_counts() const {
+    ProtocolCounts sum;
+    for (const auto& c : checkers_) sum += c->counts();
+    return sum;
 }
 
 void Router::set_log(TransactionLog* log) {

@@ -3,9 +3,13 @@
 // Targets see region-local offsets; DMI ranges and invalidations are translated
 // back to global addresses, so initiators only ever deal with the global map.
 // Loosely timed only: b_transport, DMI and debug transport (no nb_transport).
+// Built with protocol checks, it puts a tlmx::ProtocolChecker on every link it
+// binds (tlm/protocol_checker.h, docs/protocol-checks.md); without, nothing
+// stands between it and the sockets it binds.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +18,7 @@
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
+#include "tlm/protocol_checker.h"
 #include "tlm/transaction_log.h"
 
 namespace cimvp::tlmx {
@@ -34,7 +39,8 @@ public:
     tlm_utils::multi_passthrough_target_socket<Router> target_socket;        // initiators bind here
     tlm_utils::multi_passthrough_initiator_socket<Router> initiator_socket;  // targets bind here
 
-    explicit Router(sc_core::sc_module_name name);
+    // check_protocol: a ProtocolChecker on each link that map() and attach() bind.
+    explicit Router(sc_core::sc_module_name name, bool check_protocol = false);
     Router(const Router&) = delete;
     Router& operator=(const Router&) = delete;
 
@@ -56,6 +62,13 @@ public:
     // nullptr switches tracing off; the log must outlive the router.
     void set_log(TransactionLog* log);
 
+    bool checks_protocol() const { return answers_ != nullptr; }
+    // The checkers of the links in bind order (none without protocol checks).
+    const std::vector<std::unique_ptr<ProtocolChecker>>& protocol_checkers() const { return checkers_; }
+    // What they counted, summed over the links: a transaction from an initiator to a target is
+    // one of `transactions` and two `transports` (the initiator's link and the target's).
+    ProtocolCounts protocol_counts() const;
+
 private:
     void end_of_elaboration() override;
 
@@ -67,6 +80,8 @@ private:
     const std::string& initiator_name(int id) const;
     // Denied DMI for an unmapped address: the gap between the neighbouring regions.
     void deny_gap(std::uint64_t addr, tlm::tlm_dmi& dmi) const;
+    // A checker for the link named "<from> -> <to>", kept by the router.
+    ProtocolChecker& add_checker(const std::string& from, const std::string& to, ProtocolChecker::Downstream d);
 
     std::vector<Region> regions_;               // sorted by base, for the binary search
     std::vector<Region> by_port_;               // the same regions indexed by initiator_socket port
@@ -74,6 +89,9 @@ private:
 
     TransactionLog* log_ = nullptr;
     const bool* log_on_;  // &log_->enabled_ or a constant false: one branch per transaction
+
+    std::unique_ptr<TargetAnswers> answers_;  // null without protocol checks
+    std::vector<std::unique_ptr<ProtocolChecker>> checkers_;
 };
 
 }  // namespace cimvp::tlmx

@@ -1,6 +1,7 @@
 #include "sw/app/command_line.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +63,23 @@ WaveformOptions waveform_options_from(const po::variables_map& vm, const ArchCon
     return o;
 }
 
+void add_check_protocol_option(po::options_description& d) {
+    d.add_options()("check-protocol", po::bool_switch(),
+                    "check every transaction on every router link against the TLM-2.0 base protocol (IEEE 1666; "
+                    "sets platform.check_protocol): the first violation stops the run, the report counts what was "
+                    "checked (docs/protocol-checks.md)");
+}
+
+void print_protocol_counts(const std::optional<tlmx::ProtocolCounts>& c) {
+    if (!c) return;
+    std::printf("protocol checks on %llu router links: %llu transactions (%llu b_transport calls on the links), %llu "
+                "DMI, %llu debug, %llu invalidation calls; %llu violations\n",
+                static_cast<unsigned long long>(c->links), static_cast<unsigned long long>(c->transactions),
+                static_cast<unsigned long long>(c->transports),
+                static_cast<unsigned long long>(c->dmi_requests), static_cast<unsigned long long>(c->debug_transports),
+                static_cast<unsigned long long>(c->invalidations), static_cast<unsigned long long>(c->violations));
+}
+
 namespace {
 
 // An output file the run will write, opened before the run so that a bad path fails in a moment
@@ -99,6 +117,7 @@ ArchConfig config_from(const po::variables_map& vm) {
     if (vm.count("adc-bits") && vm["adc-bits"].as<int>() > 0) cfg.adc.bits = vm["adc-bits"].as<int>();
     if (vm.count("tiles") && vm["tiles"].as<int>() > 0) cfg.platform.tiles = vm["tiles"].as<int>();
     if (vm.count("seed") && !vm["seed"].defaulted()) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();
+    if (vm.count("check-protocol") && vm["check-protocol"].as<bool>()) cfg.platform.check_protocol = true;
     validate(cfg);
     return cfg;
 }

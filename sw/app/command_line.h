@@ -4,6 +4,7 @@
 // its other options and their rules.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "hw/arch_config.h"
 #include "sw/system/waveform_options.h"
+#include "tlm/protocol_checker.h"
 
 namespace cimvp::cli {
 
@@ -40,10 +42,15 @@ void add_waveform_options(po::options_description& d, bool network);
 // The waveform options given, checked against the configuration.
 WaveformOptions waveform_options_from(const po::variables_map& vm, const ArchConfig& cfg);
 
+// --check-protocol: a TLM-2.0 protocol checker on every router link (platform.check_protocol).
+void add_check_protocol_option(po::options_description& d);
+// The line a run with protocol checks prints: what was checked, and the violations.
+void print_protocol_counts(const std::optional<tlmx::ProtocolCounts>& c);
+
 // Parses a command's options; prints its help and returns true when --help was given.
 bool parse_or_help(const po::options_description& d, const std::vector<std::string>& args, po::variables_map& vm);
 
-// --config (or the built-in defaults) with the --adc-bits, --tiles and --seed overrides, validated.
+// --config (or the built-in defaults) with the --adc-bits, --tiles, --seed and --check-protocol overrides, validated.
 ArchConfig config_from(const po::variables_map& vm);
 
 }  // namespace cimvp::cli

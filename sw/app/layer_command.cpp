@@ -62,6 +62,7 @@ void print_layer(const LayerJobResult& r) {
                 e.total() / 1e3, e.crossbar / 1e3, e.adc / 1e3, e.shift_add / 1e3, e.buffers / 1e3, e.dma / 1e3,
                 e.dram / 1e3);
     std::printf("wall time: platform %.3f s, reference %.3f s\n", r.platform_wall_s, r.reference_wall_s);
+    print_protocol_counts(r.protocol);
 }
 
 }  // namespace
@@ -104,6 +105,7 @@ int layer_command(const Args& args) {
     add_common(d);
     add_layer_shape(d, 128, 128, 16, 0);
     add_waveform_options(d, false);
+    add_check_protocol_option(d);
     d.add_options()("record", po::value<std::string>(),
                     "write the recorded command stream (docs/record-format.md) to this file");
     po::variables_map vm;

@@ -92,6 +92,7 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
         r.platform = driver.run_matrix_layer(r.layer, r.map, adc, x.data(), r.vectors, 0, &stats);
     });
     r.platform_wall_s = seconds_since(t0);
+    r.protocol = sys.protocol_counts();
     if (!spec.record_path.empty())
         sys.command_recorder()->write(spec.record_path,
                                       {{"command", "layer"}, {"layer", r.layer.name}, {"K", r.layer.K},

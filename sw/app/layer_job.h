@@ -14,6 +14,7 @@
 #include "sw/contract/im2col.h"
 #include "sw/contract/layer_mapping.h"
 #include "sw/system/waveform_options.h"
+#include "tlm/protocol_checker.h"
 
 namespace cimvp {
 
@@ -46,6 +47,7 @@ struct LayerJobResult {
     std::uint32_t commands = 0, tile_runs = 0;
     double platform_wall_s = 0, reference_wall_s = 0;
     double cell_bit_ops = 0;     // bit-level cell operations of all vectors
+    std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol (docs/protocol-checks.md)
 };
 
 // Random layer and inputs from the spec's seed.

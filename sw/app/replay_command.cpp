@@ -21,6 +21,7 @@ int replay_command(const Args& args) {
         "config", po::value<std::string>(),
         "replay on this architecture config instead of the recorded one (a timing change is reported as a "
         "difference)")("json", po::value<std::string>(), "write the results object to this file");
+    add_check_protocol_option(d);
     po::positional_options_description pos;
     pos.add("file", 1);
     po::variables_map vm;
@@ -33,7 +34,8 @@ int replay_command(const Args& args) {
     if (!vm.count("file")) throw std::invalid_argument("replay: expected a recorded command stream file (cimvp replay F)");
     const std::string path = file_option(vm, "file");
     const CommandStream stream = read_command_stream(path);
-    const ArchConfig cfg = vm.count("config") ? load_config(file_option(vm, "config")) : recorded_config(stream, path);
+    ArchConfig cfg = vm.count("config") ? load_config(file_option(vm, "config")) : recorded_config(stream, path);
+    if (vm["check-protocol"].as<bool>()) cfg.platform.check_protocol = true;
     ReplayJobResult r;
     try {
         r = run_replay_job(stream, cfg);
@@ -53,6 +55,7 @@ int replay_command(const Args& args) {
                 static_cast<unsigned long long>(r.replayed.lists), static_cast<unsigned long long>(r.replayed.cycles),
                 r.replayed.sim_time_ns / 1000.0, static_cast<double>(r.end_ps) / 1e6);
     std::printf("wall time %.3f s\n", r.wall_s);
+    print_protocol_counts(r.protocol);
     if (vm.count("json")) {
         nlohmann::json j;
         j["match"] = true;
@@ -70,6 +73,7 @@ int replay_command(const Args& args) {
         j["energy_pj"] = energy_to_json(r.energy);
         j["recorded"] = r.info;
         j["config"] = config_to_json(cfg);
+        add_protocol_counts(j, r.protocol);
         write_json_file(vm["json"].as<std::string>(), j);
     }
     return kExitOk;

@@ -133,6 +133,7 @@ ReplayJobResult run_replay_job(const CommandStream& s, const ArchConfig& cfg) {
     r.end_ps = to_picoseconds(sc_core::sc_time_stamp());
     r.replayed = tally.totals();
     r.energy = sys.platform.energy();
+    r.protocol = sys.protocol_counts();
     if (r.replayed.cycles != r.recorded.cycles || r.replayed.lists != r.recorded.lists ||
         r.replayed.sim_time_ns != r.recorded.sim_time_ns)
         throw ReplayMismatch("totals differ: recorded " + std::to_string(r.recorded.lists) + " command lists, " +

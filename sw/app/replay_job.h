@@ -16,6 +16,7 @@
 #include "hw/energy_report.h"
 #include "hw/arch_config.h"
 #include "sw/formats/command_stream.h"
+#include "tlm/protocol_checker.h"
 
 namespace cimvp {
 
@@ -33,6 +34,7 @@ struct ReplayJobResult {
     EnergyBreakdown energy;  // the platform's whole energy over the replay (host loading included)
     double wall_s = 0;
     nlohmann::json info;  // the recording's info block
+    std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol (docs/protocol-checks.md)
 };
 
 // The configuration stored in the stream; throws CommandStreamError naming `source`.

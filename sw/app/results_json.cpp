@@ -15,6 +15,20 @@ nlohmann::json energy_to_json(const EnergyBreakdown& e) {
             {"post_process", e.post_process}};
 }
 
+nlohmann::json protocol_counts_to_json(const tlmx::ProtocolCounts& c) {
+    return {{"links", c.links},
+            {"transports", c.transports},
+            {"transactions", c.transactions},
+            {"dmi_requests", c.dmi_requests},
+            {"debug_transports", c.debug_transports},
+            {"invalidations", c.invalidations},
+            {"violations", c.violations}};
+}
+
+void add_protocol_counts(nlohmann::json& j, const std::optional<tlmx::ProtocolCounts>& c) {
+    if (c) j["protocol_checks"] = protocol_counts_to_json(*c);
+}
+
 nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg) {
     const double macs = static_cast<double>(r.layer.K) * r.layer.M * r.vectors;
     nlohmann::json layer = {{"name", r.layer.name},
@@ -31,7 +45,7 @@ nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg)
                             {"col_tiles", r.map.col_tiles},
                             {"passes", r.map.passes},
                             {"tiles_used", r.map.tiles_used()}};
-    return {{"agreement", r.agreement},
+    nlohmann::json j = {{"agreement", r.agreement},
             {"exact_agreement", r.exact_agreement},
             {"relative_error", r.relative_error},
             {"adc_lossless", r.adc_lossless},
@@ -46,6 +60,8 @@ nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg)
             {"tile_runs", r.tile_runs},
             {"layers", nlohmann::json::array({layer})},
             {"config", config_to_json(cfg)}};
+    add_protocol_counts(j, r.protocol);
+    return j;
 }
 
 namespace {
@@ -130,6 +146,7 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
         j["rtl_adc_seconds"] = x.adc_seconds;
         j["rtl_pe_seconds"] = x.pe_seconds;
     }
+    add_protocol_counts(j, r.protocol);
     return j;
 }
 
@@ -177,7 +194,7 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
                           {"prepare_wall_seconds", l.prepare.wall},
                           {"prepare_cpu_seconds", l.prepare.cpu}});
     }
-    return {{"trace", r.trace_path},
+    nlohmann::json j = {{"trace", r.trace_path},
             {"network", r.network},
             {"dataset", r.dataset},
             {"mapping", mapping_name(spec.mapping)},
@@ -209,6 +226,8 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
             {"tiles_used", tiles_used},
             {"layers", layers},
             {"config", config_to_json(cfg)}};
+    add_protocol_counts(j, r.protocol);
+    return j;
 }
 
 const char* const kTraceCsvHeader =

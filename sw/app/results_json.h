@@ -1,6 +1,7 @@
 // Results files (docs/results.md): the stable keys of DESIGN.md section 7.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,10 +11,15 @@
 #include "sw/app/layer_job.h"
 #include "sw/app/run_job.h"
 #include "sw/app/trace_job.h"
+#include "tlm/protocol_checker.h"
 
 namespace cimvp {
 
 nlohmann::json energy_to_json(const EnergyBreakdown& e);
+// What the router's protocol checkers counted (docs/protocol-checks.md), and the key
+// `protocol_checks` holding it when a run had them.
+nlohmann::json protocol_counts_to_json(const tlmx::ProtocolCounts& c);
+void add_protocol_counts(nlohmann::json& j, const std::optional<tlmx::ProtocolCounts>& c);
 nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg);
 nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, const RunJobSpec& spec);
 nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg, const TraceJobSpec& spec);

@@ -44,6 +44,7 @@ void add_model_options(po::options_description& d) {
         "quiet", po::bool_switch(), "no progress bar")(
         "record", po::value<std::string>(), "write the recorded command stream (docs/record-format.md) to this file");
     add_waveform_options(d, true);
+    add_check_protocol_option(d);
 }
 
 void add_trace_options(po::options_description& t) {
@@ -181,6 +182,7 @@ int run_model(const po::variables_map& vm, const ArchConfig& cfg) {
     const RunJobSpec spec = run_spec_from(vm, cfg);
     const RunJobResult r = run_network_job(cfg, spec);
     print_run_report(r, spec, cfg);
+    print_protocol_counts(r.protocol);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), run_job_to_json(r, cfg, spec));
     if (spec.check_reference && r.agree != r.images) {
         std::fprintf(stderr, "cimvp: the platform disagrees with the C++ reference on %d of %d images\n",
@@ -236,6 +238,7 @@ int run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
                     r.reference.cpu, r.platform.cpu / std::max(1e-9, r.reference.cpu));
     std::printf("; data, mapping and ADC calibration %.3f / %.3f s; host pools %.3f / %.3f s\n", r.prepare.wall,
                 r.prepare.cpu, r.host.wall, r.host.cpu);
+    print_protocol_counts(r.protocol);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), trace_job_to_json(r, cfg, spec));
     if (vm.count("csv")) write_text_file(vm["csv"].as<std::string>(), trace_job_to_csv(r));
     if (spec.check_reference && r.agree != r.images) {

@@ -254,6 +254,7 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
         layer_stats = runner.layer_stats();
     });
     r.wall_s = since(t_run);
+    r.protocol = sys.protocol_counts();
     const LogitsChecker::Counts counts = checker.finish();
     r.correct = counts.correct;
     r.agree = counts.agree;

@@ -15,6 +15,7 @@
 #include "sw/formats/model_file.h"
 #include "sw/compiler/plan.h"
 #include "sw/compiler/swis_storage.h"
+#include "tlm/protocol_checker.h"
 
 namespace cimvp {
 
@@ -91,6 +92,7 @@ struct RunJobResult {
     std::optional<bool> fake_quant_match;   // vs <model>.expected.json when comparable
     std::string expected_path;
     std::optional<RtlRunStats> rtl;  // with spec.rtl
+    std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol (docs/protocol-checks.md)
 };
 
 // The index of the layer `which` names: an index ("2"), a layer name as the results file

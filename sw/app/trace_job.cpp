@@ -275,6 +275,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
             }
         }
     });
+    r.protocol = sys.protocol_counts();
     // The C++ reference on the same plans and inputs, after the simulation.
     std::vector<char> image_ok(static_cast<std::size_t>(spec.images), 1);
     for (std::size_t l = 0; l < trace.layers.size(); ++l) {

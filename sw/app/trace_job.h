@@ -6,12 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hw/arch_config.h"
 #include "sw/driver/network_runner.h"
 #include "sw/workloads/trace_network.h"
+#include "tlm/protocol_checker.h"
 
 namespace cimvp {
 
@@ -65,6 +67,7 @@ struct TraceJobResult {
     RunStats total;  // all layers (programming included)
     RunStats programming;
     std::vector<TraceLayerReport> layers;
+    std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol (docs/protocol-checks.md)
 };
 
 TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec);

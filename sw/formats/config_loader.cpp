@@ -171,6 +171,7 @@ void visit_config(V& v, Cfg& c) {
         auto& p = c.platform;
         v.integer("tiles", p.tiles, IntRange{lim::kMinTiles, lim::kMaxTiles});
         v.real("quantum_ns", p.quantum_ns, kTime);
+        v.boolean("check_protocol", p.check_protocol);
         visit_memory(v, "dram", p.dram, lim::kMaxDramBytes, 1);
         visit_memory(v, "input_buffer", p.input_buffer, lim::kMaxBufferBytes, lim::kBufferAlignBytes);
         v.boolean("ping_pong", p.ping_pong);

@@ -51,6 +51,11 @@ void System::attach_rtl() {
     if (rtl_vcd_gated()) gate_rtl_vcd(false);
 }
 
+std::optional<tlmx::ProtocolCounts> System::protocol_counts() const {
+    if (!platform.router.checks_protocol()) return std::nullopt;
+    return platform.router.protocol_counts();
+}
+
 bool System::rtl_vcd_gated() const {
     return options_.rtl && !options_.rtl_vcd.empty() && options_.waveforms.enabled() && options_.waveforms.gated();
 }

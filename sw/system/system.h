@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <systemc>
@@ -61,6 +62,9 @@ public:
 
     const ArchConfig& config() const { return platform.config(); }
     const SystemOptions& options() const { return options_; }
+
+    // What the router's protocol checkers counted (platform.check_protocol), or nothing without them.
+    std::optional<tlmx::ProtocolCounts> protocol_counts() const;
 
     // Null when the options did not ask for them.
     Waveforms* waveforms() { return waves_.recorder ? &waves_ : nullptr; }

@@ -235,7 +235,7 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     const auto t_run = Clock::now();
     sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
-        NetworkRunner runner(driver, plan, [&] { return platform.energy(); });
+        NetworkRunner runner(driver, plan, [&] { return platform.energy_meter(); });
         if (waves) {
             driver.set_waveforms(waves->recorder.get(), waves->list);
             runner.set_layer_hook([&](std::size_t l, std::uint64_t first, int n, bool begin) {

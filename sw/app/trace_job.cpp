@@ -117,7 +117,7 @@ RunStats run_ppu_layer(Driver& driver, Platform& platform, const NetworkTrace& t
     driver.write(desc, &d, sizeof d);
     cmds.push_back(make_tensor_op(desc));
     cmds.push_back(Command{});
-    const RunStats r = run_measured(driver, cmds, [&] { return platform.energy(); });
+    const RunStats r = run_measured(driver, cmds, [&] { return platform.energy_meter(); });
     out.resize(out_image * n);
     driver.read(d.dst, out.data(), out.size());
     return r;
@@ -244,7 +244,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 const Stopwatch t_run;
                 const Driver::Mark mark = driver.mark();
                 try {
-                    NetworkRunner runner(driver, *run.plan, [&] { return platform.energy(); });
+                    NetworkRunner runner(driver, *run.plan, [&] { return platform.energy_meter(); });
                     runner.program();
                     for (int i = 0; i < spec.images; ++i) {
                         const auto& x = run.inputs[static_cast<std::size_t>(i)];

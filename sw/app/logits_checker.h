@@ -1,7 +1,7 @@
 // Checks the platform's logits of `cimvp run` batch by batch on a thread of its own while the
 // simulation goes on, so that nothing but the network runs in the simulated host CPU's thread:
 // the accuracy against the labels, the agreement with the C++ reference evaluating the same
-// plan (when given one), the digest of every logit in image order, and the progress line.
+// plan (when given one), every logit kept in image order (for the run's digest), and the progress line.
 #pragma once
 
 #include <condition_variable>
@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "sw/app/progress.h"
-#include "sw/formats/digest.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/reference/network_reference.h"
 
@@ -24,17 +23,18 @@ class LogitsChecker {
 public:
     struct Counts {
         int correct = 0, agree = 0;
-        std::string digest;      // FNV-1a 64 of every logit in image order (sw/formats/digest.h)
+        std::vector<std::int64_t> logits;  // of every image checked, in image order (images x classes)
         double reference_s = 0;  // the check's CPU time (its thread yields to the simulation: not its wall time)
     };
 
-    // reference: null when the logits are not to be compared. test and progress outlive the checker.
+    // reference: null when the logits are not to be compared. test and progress outlive the checker,
+    // which counts the images it checked against the progress display's total.
     LogitsChecker(const NetworkReference* reference, const ImageSet& test, int classes, Progress& progress);
     ~LogitsChecker();
     LogitsChecker(const LogitsChecker&) = delete;
     LogitsChecker& operator=(const LogitsChecker&) = delete;
 
-    // The logits (n x classes) of the images first, first + 1, ...; batches in image order.
+    // The logits (n x classes) of the images first, first + 1, ... of `test`; batches in image order.
     void submit(int first, std::vector<std::int64_t> logits);
     // Waits until every submitted batch is checked; rethrows what the check threw.
     Counts finish();
@@ -59,7 +59,7 @@ private:
     bool done_ = false;
     std::exception_ptr error_;
     Counts counts_;
-    Fnv1a64 digest_;
+    int checked_ = 0;  // images
     std::thread thread_;  // last: starts once everything above is constructed
 };
 

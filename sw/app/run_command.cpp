@@ -1,6 +1,8 @@
 // `cimvp run`: a quantized network on the data set (--model), or a workload
 // trace layer by layer (--trace): its options, the rules between the two kinds
-// of run, and the reports.
+// of run, and the reports. Under mpirun every rank simulates its share (the
+// images' batches, or the trace's layers) and rank 0 merges the shares and
+// reports (docs/scale.md); a run of one process is a run of one share.
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -9,8 +11,10 @@
 
 #include "sw/app/command_line.h"
 #include "sw/app/commands.h"
+#include "sw/app/mpi_session.h"
 #include "sw/app/results_json.h"
 #include "sw/app/run_job.h"
+#include "sw/app/run_shares.h"
 #include "sw/app/trace_job.h"
 #include "sw/formats/config_loader.h"
 #include "sw/formats/idx_dataset.h"
@@ -77,6 +81,23 @@ void check_trace_options(const po::variables_map& vm) {
 void check_model_options(const po::variables_map& vm) {
     for (const char* o : {"csv", "map", "images", "layers"})
         if (given(vm, o)) throw std::invalid_argument(std::string("--") + o + ": expected with --trace F only");
+}
+
+// Files that record one simulation: a run split over several ranks has several, each of part of the run.
+void check_split_options(const po::variables_map& vm, int ranks) {
+    if (ranks == 1) return;
+    for (const char* o : {"record", "vcd", "rtl-vcd"})
+        if (vm.count(o))
+            throw std::invalid_argument(std::string("--") + o + ": expected a run in one process (it records one " +
+                                        "simulation), got " + std::to_string(ranks) +
+                                        " MPI ranks each simulating part of the run; run it without mpirun");
+}
+
+// On rank 0 of several, says whose progress the display shows.
+void note_ranks(const MpiSession& mpi, bool progress, const char* share) {
+    if (mpi.size() > 1 && mpi.root() && progress)
+        std::fprintf(stderr, "cimvp: %d MPI ranks, each simulating its share of the %s; progress of rank 0's share:\n",
+                     mpi.size(), share);
 }
 
 // The model run the options ask for, checked.
@@ -171,10 +192,29 @@ void print_run_report(const RunJobResult& r, const RunJobSpec& spec, const ArchC
     }
 }
 
-// The model run: its report, --json, and the exit code.
-int run_model(const po::variables_map& vm, const ArchConfig& cfg) {
-    const RunJobSpec spec = run_spec_from(vm, cfg);
-    const RunJobResult r = run_network_job(cfg, spec);
+// The model run: every rank's share of the batches, merged on rank 0 into the report, --json and the
+// exit code.
+int run_model(const po::variables_map& vm) {
+    const MpiSession& mpi = MpiSession::current();
+    ArchConfig cfg;
+    RunJobSpec spec;
+    RunJobResult description;
+    const std::vector<std::string> shares = mpi.gather([&] {
+        cfg = config_from(vm);
+        spec = run_spec_from(vm, cfg);
+        check_split_options(vm, mpi.size());
+        spec.part = mpi.rank();
+        spec.parts = mpi.size();
+        note_ranks(mpi, spec.progress, "batches of images");
+        spec.progress = spec.progress && mpi.root();
+        RunJobPart part = run_network_part(cfg, spec);
+        description = std::move(part.run);
+        return encode_run_share(part.share);
+    });
+    if (!mpi.root()) return kExitOk;
+    std::vector<RunShare> all;
+    for (const std::string& s : shares) all.push_back(decode_run_share(s));
+    const RunJobResult r = merge_run_shares(std::move(description), all, spec);
     print_run_report(r, spec, cfg);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), run_job_to_json(r, cfg, spec));
     if (spec.check_reference && r.agree != r.images) {
@@ -194,16 +234,31 @@ int run_model(const po::variables_map& vm, const ArchConfig& cfg) {
     return kExitOk;
 }
 
-// --trace F: the trace layer by layer, its report, --json and --csv.
-int run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
+// --trace F: every rank's share of the layers, merged on rank 0 into the report, --json and --csv.
+int run_trace(const po::variables_map& vm) {
+    const MpiSession& mpi = MpiSession::current();
+    ArchConfig cfg;
     TraceJobSpec spec;
-    spec.trace_path = file_option(vm, "trace");
-    spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
-    spec.images = vm["images"].as<int>();
-    spec.layers = vm["layers"].as<int>();
-    spec.check_reference = !vm["no-check"].as<bool>();
-    spec.progress = !vm["quiet"].as<bool>();
-    const TraceJobResult r = run_trace_job(cfg, spec);
+    TraceJobResult description;
+    const std::vector<std::string> shares = mpi.gather([&] {
+        cfg = config_from(vm);
+        spec.trace_path = file_option(vm, "trace");
+        spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
+        spec.images = vm["images"].as<int>();
+        spec.layers = vm["layers"].as<int>();
+        spec.check_reference = !vm["no-check"].as<bool>();
+        spec.part = mpi.rank();
+        spec.parts = mpi.size();
+        note_ranks(mpi, !vm["quiet"].as<bool>(), "layers");
+        spec.progress = !vm["quiet"].as<bool>() && mpi.root();
+        TraceJobPart part = run_trace_part(cfg, spec);
+        description = std::move(part.run);
+        return encode_trace_share(part.share);
+    });
+    if (!mpi.root()) return kExitOk;
+    std::vector<TraceShare> all;
+    for (const std::string& s : shares) all.push_back(decode_trace_share(s));
+    const TraceJobResult r = merge_trace_shares(std::move(description), all, spec);
     const double n = std::max(1, r.images);
     const auto& e = r.total.energy;
     std::printf("trace %s: network %s (%s), %zu layers, %d image(s), map %s, config %s\n", r.trace_path.c_str(),
@@ -251,13 +306,12 @@ int run_command(const Args& args) {
     d.add(t);
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
-    const ArchConfig cfg = config_from(vm);
     if (vm.count("trace")) {
         check_trace_options(vm);
-        return run_trace(vm, cfg);
+        return run_trace(vm);
     }
     check_model_options(vm);
-    return run_model(vm, cfg);
+    return run_model(vm);
 }
 
 }  // namespace cimvp::cli

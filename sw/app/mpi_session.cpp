@@ -1,9 +1,11 @@
 #include "sw/app/mpi_session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <exception>
+#include <thread>
 
 #ifdef CIMVP_HAVE_MPI
 #include <mpi.h>
@@ -30,6 +32,21 @@ constexpr char kResult = 1, kError = 0;
 
 #ifdef CIMVP_HAVE_MPI
 
+namespace {
+
+// Waits for a nonblocking collective, asleep between tests: a rank that is done waits for the others
+// without the busy polling of a blocking collective, which would take a core from the ranks still
+// simulating wherever there are fewer cores than processes.
+void wait_asleep(MPI_Request& request) {
+    for (int done = 0;;) {
+        MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+}  // namespace
+
 MpiSession::MpiSession() {
     if (launched_size() > 0) {
         int provided = 0;
@@ -44,13 +61,20 @@ MpiSession::MpiSession() {
 
 MpiSession::~MpiSession() {
     if (g_current == this) g_current = nullptr;
-    if (started_) MPI_Finalize();
+    if (!started_) return;
+    // MPI_Finalize synchronizes the ranks, busily: wait for rank 0's report asleep first.
+    MPI_Request barrier;
+    MPI_Ibarrier(MPI_COMM_WORLD, &barrier);
+    wait_asleep(barrier);
+    MPI_Finalize();
 }
 
 std::vector<std::string> MpiSession::exchange(const std::string& mine) const {
     const int n = static_cast<int>(mine.size());
     std::vector<int> sizes(root() ? static_cast<std::size_t>(size_) : 0), offsets(sizes.size());
-    MPI_Gather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Request request;
+    MPI_Igather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+    wait_asleep(request);
     long long total = 0;
     for (std::size_t r = 0; r < sizes.size(); ++r) {
         offsets[r] = static_cast<int>(std::min<long long>(total, INT_MAX));
@@ -59,7 +83,9 @@ std::vector<std::string> MpiSession::exchange(const std::string& mine) const {
     // Offsets past 2 GiB do not fit MPI_Gatherv's: the job cannot go on.
     if (total > INT_MAX) MPI_Abort(MPI_COMM_WORLD, 2);
     std::string all(static_cast<std::size_t>(total), '\0');
-    MPI_Gatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Igatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD,
+                 &request);
+    wait_asleep(request);
     std::vector<std::string> parts;
     for (std::size_t r = 0; r < sizes.size(); ++r)
         parts.push_back(all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(sizes[r])));

@@ -5,6 +5,8 @@
 // reports (docs/scale.md); a run of one process is a run of one share.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -98,6 +100,26 @@ void note_ranks(const MpiSession& mpi, bool progress, const char* share) {
     if (mpi.size() > 1 && mpi.root() && progress)
         std::fprintf(stderr, "cimvp: %d MPI ranks, each simulating its share of the %s; progress of rank 0's share:\n",
                      mpi.size(), share);
+}
+
+// A run split over the MPI ranks: `simulate` sets up and simulates this rank's share (every rank),
+// then rank 0 merges every rank's share into the run's report; the other ranks get none. A run in
+// one process is the merge of its one share.
+template <typename Part, typename Share, typename Result, typename Spec>
+std::optional<Result> merged_on_rank_0(const MpiSession& mpi, const std::function<Part()>& simulate,
+                                       std::string (*encode)(const Share&), Share (*decode)(const std::string&),
+                                       Result (*merge)(Result, const std::vector<Share>&, const Spec&),
+                                       const Spec& spec) {
+    Result description;
+    const std::vector<std::string> bytes = mpi.gather([&] {
+        Part part = simulate();
+        description = std::move(part.run);
+        return encode(part.share);
+    });
+    if (!mpi.root()) return std::nullopt;
+    std::vector<Share> shares;
+    for (const std::string& b : bytes) shares.push_back(decode(b));
+    return merge(std::move(description), shares, spec);
 }
 
 // The model run the options ask for, checked.
@@ -198,23 +220,21 @@ int run_model(const po::variables_map& vm) {
     const MpiSession& mpi = MpiSession::current();
     ArchConfig cfg;
     RunJobSpec spec;
-    RunJobResult description;
-    const std::vector<std::string> shares = mpi.gather([&] {
-        cfg = config_from(vm);
-        spec = run_spec_from(vm, cfg);
-        check_split_options(vm, mpi.size());
-        spec.part = mpi.rank();
-        spec.parts = mpi.size();
-        note_ranks(mpi, spec.progress, "batches of images");
-        spec.progress = spec.progress && mpi.root();
-        RunJobPart part = run_network_part(cfg, spec);
-        description = std::move(part.run);
-        return encode_run_share(part.share);
-    });
-    if (!mpi.root()) return kExitOk;
-    std::vector<RunShare> all;
-    for (const std::string& s : shares) all.push_back(decode_run_share(s));
-    const RunJobResult r = merge_run_shares(std::move(description), all, spec);
+    const std::optional<RunJobResult> merged = merged_on_rank_0<RunJobPart>(
+        mpi,
+        [&] {
+            cfg = config_from(vm);
+            spec = run_spec_from(vm, cfg);
+            check_split_options(vm, mpi.size());
+            spec.part = mpi.rank();
+            spec.parts = mpi.size();
+            note_ranks(mpi, spec.progress, "batches of images");
+            spec.progress = spec.progress && mpi.root();
+            return run_network_part(cfg, spec);
+        },
+        encode_run_share, decode_run_share, merge_run_shares, spec);
+    if (!merged) return kExitOk;
+    const RunJobResult& r = *merged;
     print_run_report(r, spec, cfg);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), run_job_to_json(r, cfg, spec));
     if (spec.check_reference && r.agree != r.images) {
@@ -239,26 +259,24 @@ int run_trace(const po::variables_map& vm) {
     const MpiSession& mpi = MpiSession::current();
     ArchConfig cfg;
     TraceJobSpec spec;
-    TraceJobResult description;
-    const std::vector<std::string> shares = mpi.gather([&] {
-        cfg = config_from(vm);
-        spec.trace_path = file_option(vm, "trace");
-        spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
-        spec.images = vm["images"].as<int>();
-        spec.layers = vm["layers"].as<int>();
-        spec.check_reference = !vm["no-check"].as<bool>();
-        spec.part = mpi.rank();
-        spec.parts = mpi.size();
-        note_ranks(mpi, !vm["quiet"].as<bool>(), "layers");
-        spec.progress = !vm["quiet"].as<bool>() && mpi.root();
-        TraceJobPart part = run_trace_part(cfg, spec);
-        description = std::move(part.run);
-        return encode_trace_share(part.share);
-    });
-    if (!mpi.root()) return kExitOk;
-    std::vector<TraceShare> all;
-    for (const std::string& s : shares) all.push_back(decode_trace_share(s));
-    const TraceJobResult r = merge_trace_shares(std::move(description), all, spec);
+    const std::optional<TraceJobResult> merged = merged_on_rank_0<TraceJobPart>(
+        mpi,
+        [&] {
+            cfg = config_from(vm);
+            spec.trace_path = file_option(vm, "trace");
+            spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
+            spec.images = vm["images"].as<int>();
+            spec.layers = vm["layers"].as<int>();
+            spec.check_reference = !vm["no-check"].as<bool>();
+            spec.part = mpi.rank();
+            spec.parts = mpi.size();
+            note_ranks(mpi, !vm["quiet"].as<bool>(), "layers");
+            spec.progress = !vm["quiet"].as<bool>() && mpi.root();
+            return run_trace_part(cfg, spec);
+        },
+        encode_trace_share, decode_trace_share, merge_trace_shares, spec);
+    if (!merged) return kExitOk;
+    const TraceJobResult& r = *merged;
     const double n = std::max(1, r.images);
     const auto& e = r.total.energy;
     std::printf("trace %s: network %s (%s), %zu layers, %d image(s), map %s, config %s\n", r.trace_path.c_str(),

@@ -296,26 +296,25 @@ TEST(MergeTraceShares, AMissingOrRepeatedLayerIsRefused) {
 
 TEST(TraceLayerParts, EveryLayerGoesToOnePartAndThePartsAreBalanced) {
     const NetworkTrace trace = load_trace(std::string(CIMVP_SOURCE_DIR) + "/traces/resnet20.trace");
-    const TraceWorkload work = build_trace_workload(trace, ArchConfig{}, TraceMapping::kTrace);
     const std::size_t n = trace.layers.size();
-    EXPECT_EQ(trace_layer_parts(work, 1, 1), std::vector<int>(n, 0));
+    EXPECT_EQ(trace_layer_parts(trace, 1, 1), std::vector<int>(n, 0));
     for (int parts : {2, 3}) {
-        const std::vector<int> part = trace_layer_parts(work, 1, parts);
+        const std::vector<int> part = trace_layer_parts(trace, 1, parts);
         ASSERT_EQ(part.size(), n);
         std::vector<double> macs(static_cast<std::size_t>(parts), 0.0);
         double total = 0;
         for (std::size_t l = 0; l < n; ++l) {
-            total += static_cast<double>(work.layer_macs(l));
+            total += static_cast<double>(trace.layers[l].macs());
             ASSERT_GE(part[l], 0);
             ASSERT_LT(part[l], parts);
-            macs[static_cast<std::size_t>(part[l])] += static_cast<double>(work.layer_macs(l));
+            macs[static_cast<std::size_t>(part[l])] += static_cast<double>(trace.layers[l].macs());
         }
         // ResNet-20's 19 convolutions are alike in MACs: no part gets much more than its share.
         for (double m : macs) EXPECT_LT(m, 1.25 * total / parts) << parts << " parts";
-        EXPECT_EQ(part, trace_layer_parts(work, 1, parts));  // the same in every process
+        EXPECT_EQ(part, trace_layer_parts(trace, 1, parts));  // the same in every process
     }
     // More parts than layers: each layer in a part of its own.
-    const std::vector<int> part = trace_layer_parts(work, 1, static_cast<int>(n) + 3);
+    const std::vector<int> part = trace_layer_parts(trace, 1, static_cast<int>(n) + 3);
     EXPECT_EQ(std::set<int>(part.begin(), part.end()).size(), n);
 }
 

@@ -127,17 +127,17 @@ struct StageRun {
 
 }  // namespace
 
-std::vector<int> trace_layer_parts(const TraceWorkload& work, int images, int parts) {
-    constexpr double kMacsPerWeight = 25;
-    const std::size_t n = work.trace.layers.size();
+std::vector<int> trace_layer_parts(const NetworkTrace& trace, int images, int parts) {
+    // What a weight or an input element costs (drawn, moved to DRAM and on, programmed or compared) in
+    // MACs of one image: ResNet-20's layers on the crossbar (docs/scale.md).
+    constexpr double kMacsPerByte = 25;
+    const std::size_t n = trace.layers.size();
     std::vector<double> cost(n);
     for (std::size_t l = 0; l < n; ++l) {
-        const TraceLayer& L = work.trace.layers[l];
-        // Layers without weights: their element operations, about one per input byte.
+        const TraceLayer& L = trace.layers[l];
         const double elements = static_cast<double>(L.in_c) * L.in_h * L.in_w;
-        cost[l] = L.has_weights() ? kMacsPerWeight * static_cast<double>(L.weight_count()) +
-                                        static_cast<double>(work.layer_macs(l)) * images
-                                  : elements * images;
+        cost[l] = static_cast<double>(L.macs()) * images +
+                  kMacsPerByte * (static_cast<double>(L.weight_count()) + elements * images);
     }
     // Longest first, each to the part with the least so far (the lowest part on a tie).
     std::vector<std::size_t> order(n);
@@ -164,9 +164,11 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
         throw std::invalid_argument("--layers: expected 0 (all) or 1.." + std::to_string(trace.layers.size()) +
                                     " (the trace's layers), got " + std::to_string(spec.layers));
     if (spec.layers > 0) trace.layers.resize(static_cast<std::size_t>(spec.layers));
-    const TraceWorkload work = build_trace_workload(trace, cfg, spec.mapping);
-    const std::vector<int> owner = trace_layer_parts(work, spec.images, spec.parts);
+    const std::vector<int> owner = trace_layer_parts(trace, spec.images, spec.parts);
     const auto mine = [&](std::size_t l) { return owner[l] == spec.part; };
+    std::vector<bool> shifts_of(trace.layers.size());
+    for (std::size_t l = 0; l < trace.layers.size(); ++l) shifts_of[l] = mine(l);
+    const TraceWorkload work = build_trace_workload(trace, cfg, spec.mapping, shifts_of);
 
     TraceJobPart part;
     TraceJobResult& r = part.run;

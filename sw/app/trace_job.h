@@ -74,10 +74,11 @@ struct TraceJobResult {
     std::vector<TraceLayerReport> layers;
 };
 
-// The part (0 .. parts - 1) that runs each layer of the workload: every part gets whole layers, the
-// parts' estimated costs as even as whole layers allow (each weight counts as 25 MACs of one image:
-// drawing, mapping and programming it). The same in every process.
-std::vector<int> trace_layer_parts(const TraceWorkload& work, int images, int parts);
+// The part (0 .. parts - 1) that runs each layer of the trace: every part gets whole layers, the
+// parts' estimated costs as even as whole layers allow, longest first to the least loaded part. A
+// layer's cost: its MACs, and 25 MACs for each weight and each input element (drawn, moved, programmed,
+// compared). The same in every process.
+std::vector<int> trace_layer_parts(const NetworkTrace& trace, int images, int parts);
 
 // What one process ran of a trace: its layers and their reports.
 struct TraceShare {

@@ -155,11 +155,12 @@ class RankFailures(unittest.TestCase):
 
     def test_a_layer_only_rank_1_runs_fails_the_run_naming_rank_1(self):
         # A DRAM of 512 KiB holds the conv's data but not the add's three 256 KiB maps. The conv costs
-        # more (2.4 million MACs against 262,144 elements), so rank 0 runs it and rank 1 the add.
+        # more (9.4 million MACs and 65,536 input elements against 262,144), so rank 0 runs it and rank 1
+        # the add.
         trace = os.path.join(self.tmp, "two.trace")
         with open(trace, "w") as f:
-            f.write("cimvp-trace 1\nnetwork name=two input=16,32,32\ndata seed=1 act=uniform weights=normal:0.1\n"
-                    "layer name=conv type=conv in=16,32,32 out=16 kernel=3 stride=1 padding=1 groups=1 w_bits=8 "
+            f.write("cimvp-trace 1\nnetwork name=two input=16,64,64\ndata seed=1 act=uniform weights=normal:0.1\n"
+                    "layer name=conv type=conv in=16,64,64 out=16 kernel=3 stride=1 padding=1 groups=1 w_bits=8 "
                     "a_bits=8 scheme=int8 map=crossbar\n"
                     "layer name=sum type=add in=16,128,128 out=16\n")
         config = os.path.join(self.tmp, "small.json")

@@ -316,7 +316,8 @@ int run_trace(const po::variables_map& vm) {
 }  // namespace
 
 int run_command(const Args& args) {
-    po::options_description d("cimvp run [options]");
+    po::options_description d("cimvp run [options]   (mpirun -np N cimvp run ...: split over N processes, "
+                              "docs/scale.md)");
     add_model_options(d);
     // `d` keeps a pointer to `t` for its help: both live here.
     po::options_description t("with a workload trace (docs/trace-format.md)");

@@ -15,6 +15,7 @@
 
 #include "hw/adc_converter.h"
 #include "hw/arch_config.h"
+#include "hw/energy_report.h"
 #include "sw/contract/numerics.h"
 #include "tlm/cim_read_extension.h"
 #include "tlm/waveform_recorder.h"
@@ -55,7 +56,12 @@ public:
     // Latency of converting n columns: the columns queue on the shared converters.
     sc_core::sc_time conversion_time(int n) const;
     const Counters& counters() const { return counters_; }
-    double energy_pj() const { return counters_.conversions * cfg_.pj_per_conversion; }
+    void meter(EnergyMeter& m) const { m.add(&EnergyBreakdown::adc, counters_.conversions, cfg_.pj_per_conversion); }
+    double energy_pj() const {
+        EnergyMeter m;
+        meter(m);
+        return m.total_pj();
+    }
     void reset_counters() { counters_ = {}; }
     // Declares column, code, value and clamped for column `col` in `scope`, turns code recording on,
     // and records the column's conversion of every read from now on (at the end of that read's conversion).

@@ -204,11 +204,11 @@ void CimTile::run(sc_core::sc_time& delay) {
     finish(TileError::kNone);
 }
 
-void CimTile::add_energy(EnergyBreakdown& e) const {
-    e.crossbar += macro.energy_pj();
-    e.adc += adc.energy_pj();
-    e.shift_add += accumulator.shift_add_energy_pj();
-    e.buffers += accumulator.buffer_energy_pj() + input_buffer.energy_pj();
+void CimTile::meter(EnergyMeter& m) const {
+    macro.meter(m);
+    adc.meter(m);
+    accumulator.meter(m);
+    input_buffer.meter(m, &EnergyBreakdown::buffers);
 }
 
 void CimTile::reset_counters() {

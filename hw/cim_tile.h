@@ -52,7 +52,7 @@ public:
     bool busy_signal() const { return busy_; }
     std::uint64_t runs() const { return runs_; }
     // Crossbar + ADC + shift-add + buffers of this tile.
-    void add_energy(EnergyBreakdown& e) const;
+    void meter(EnergyMeter& m) const;
     void reset_counters();
     // Declares busy and vectors (of the current run) in `scope` and records them from now on.
     void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);

@@ -106,8 +106,15 @@ void CrossbarMacro::read(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
                                                ext, delay));
 }
 
+void CrossbarMacro::meter(EnergyMeter& m) const {
+    m.add(&EnergyBreakdown::crossbar, counters_.cell_reads, cfg_.read_pj_per_cell);
+    m.add(&EnergyBreakdown::crossbar, counters_.cells_programmed, cfg_.write_pj_per_cell);
+}
+
 double CrossbarMacro::energy_pj() const {
-    return counters_.cell_reads * cfg_.read_pj_per_cell + counters_.cells_programmed * cfg_.write_pj_per_cell;
+    EnergyMeter m;
+    meter(m);
+    return m.total_pj();
 }
 
 }  // namespace cimvp

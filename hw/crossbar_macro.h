@@ -12,6 +12,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/arch_config.h"
+#include "hw/energy_report.h"
 #include "sw/contract/crossbar_array.h"
 #include "tlm/cim_read_extension.h"
 
@@ -46,6 +47,8 @@ public:
 
     const CrossbarArray& array() const { return array_; }
     const Counters& counters() const { return counters_; }
+    // Cells read and programmed, as crossbar energy.
+    void meter(EnergyMeter& m) const;
     double energy_pj() const;
     void reset_counters() { counters_ = {}; }
 

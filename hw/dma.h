@@ -16,6 +16,7 @@
 
 #include "hw/command_format.h"
 #include "hw/arch_config.h"
+#include "hw/energy_report.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
 #include "tlm/waveform_recorder.h"
@@ -74,7 +75,12 @@ public:
     const Counters& counters() const { return counters_; }
     // Also zeroes BYTES_LO/HI.
     void reset_counters();
-    double energy_pj() const { return static_cast<double>(counters_.bytes) * cfg_.pj_per_byte; }
+    void meter(EnergyMeter& m) const { m.add(&EnergyBreakdown::dma, counters_.bytes, cfg_.pj_per_byte); }
+    double energy_pj() const {
+        EnergyMeter m;
+        meter(m);
+        return m.total_pj();
+    }
     const tlmx::RegisterFile& registers() const { return regs_; }
     // Declares busy, bytes (of the current descriptor) and total_bytes in `scope` and records them from now on.
     void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);

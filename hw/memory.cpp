@@ -21,9 +21,15 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& cfg)
     socket.register_transport_dbg(this, &Memory::transport_dbg);
 }
 
+void Memory::meter(EnergyMeter& m, EnergyMeter::Component component) const {
+    m.add(component, counters_.bytes_read, cfg_.read_pj_per_byte);
+    m.add(component, counters_.bytes_written, cfg_.write_pj_per_byte);
+}
+
 double Memory::energy_pj() const {
-    return static_cast<double>(counters_.bytes_read) * cfg_.read_pj_per_byte +
-           static_cast<double>(counters_.bytes_written) * cfg_.write_pj_per_byte;
+    EnergyMeter m;
+    meter(m, &EnergyBreakdown::dram);
+    return m.total_pj();
 }
 
 void Memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {

@@ -12,6 +12,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/arch_config.h"
+#include "hw/energy_report.h"
 
 namespace cimvp {
 
@@ -41,6 +42,8 @@ public:
     // Bus accesses only: DMI and debug accesses are not seen by the memory.
     const Counters& counters() const { return counters_; }
     void reset_counters() { counters_ = {}; }
+    // Bytes read and written, as energy of `component` (dram, or buffers for an on-chip SRAM).
+    void meter(EnergyMeter& m, EnergyMeter::Component component) const;
     double energy_pj() const;
 
 private:

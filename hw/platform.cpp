@@ -49,15 +49,15 @@ Platform::Platform(sc_core::sc_module_name name, const ArchConfig& cfg)
     }
 }
 
-EnergyBreakdown Platform::energy() const {
-    EnergyBreakdown e;
-    e.dram = dram.energy_pj();
-    if (global_buffer) e.buffers += global_buffer->energy_pj();
-    e.dma = dma.energy_pj();
-    e.post_process = ppu.energy_pj();
-    pe_array.add_energy(e);
-    for (const auto& t : tiles) t->add_energy(e);
-    return e;
+EnergyMeter Platform::energy_meter() const {
+    EnergyMeter m;
+    dram.meter(m, &EnergyBreakdown::dram);
+    if (global_buffer) global_buffer->meter(m, &EnergyBreakdown::buffers);
+    dma.meter(m);
+    ppu.meter(m);
+    pe_array.meter(m);
+    for (const auto& t : tiles) t->meter(m);
+    return m;
 }
 
 void Platform::attach_waveforms(tlmx::WaveformRecorder& w, const WaveformSignals& s) {

@@ -56,8 +56,11 @@ public:
 
     const ArchConfig& config() const { return cfg_; }
     const AddressMap& address_map() const { return map_; }
+    // Every block's event counts and their costs; the energy of a span of work is
+    // energy_meter().since(a meter read before it).energy().
+    EnergyMeter energy_meter() const;
     // Energy of every block from its event counts, by component.
-    EnergyBreakdown energy() const;
+    EnergyBreakdown energy() const { return energy_meter().energy(); }
     void reset_counters();
     // Declares the blocks' signals under "<basename()>" (docs/debugging.md) and records them from now on.
     void attach_waveforms(tlmx::WaveformRecorder& w, const WaveformSignals& s);

@@ -19,6 +19,7 @@
 #include "hw/command_format.h"
 #include "hw/engine_registers.h"
 #include "hw/arch_config.h"
+#include "hw/energy_report.h"
 #include "tlm/burst_port.h"
 #include "tlm/register_file.h"
 #include "tlm/waveform_recorder.h"
@@ -63,7 +64,12 @@ public:
     PostProcessingUnit& operator=(const PostProcessingUnit&) = delete;
 
     const Counters& counters() const { return counters_; }
-    double energy_pj() const { return static_cast<double>(counters_.outputs) * cfg_.post_process_pj; }
+    void meter(EnergyMeter& m) const { m.add(&EnergyBreakdown::post_process, counters_.outputs, cfg_.post_process_pj); }
+    double energy_pj() const {
+        EnergyMeter m;
+        meter(m);
+        return m.total_pj();
+    }
     void reset_counters() { counters_ = {}; }
     // Declares busy and outputs (of the current job) in `scope` and records them from now on.
     void attach_waveforms(tlmx::WaveformRecorder& w, const std::string& scope);

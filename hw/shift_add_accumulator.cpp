@@ -135,13 +135,10 @@ unsigned ShiftAddAccumulator::bus_dbg(tlm::tlm_generic_payload& t) {
     return n;
 }
 
-double ShiftAddAccumulator::shift_add_energy_pj() const {
-    return (counters_.shift_adds + counters_.finishes) * digital_.shift_add_pj;
-}
-
-double ShiftAddAccumulator::buffer_energy_pj() const {
-    return counters_.buffer_bytes_read * buffer_cfg_.read_pj_per_byte +
-           counters_.buffer_bytes_written * buffer_cfg_.write_pj_per_byte;
+void ShiftAddAccumulator::meter(EnergyMeter& m) const {
+    m.add(&EnergyBreakdown::shift_add, counters_.shift_adds + counters_.finishes, digital_.shift_add_pj);
+    m.add(&EnergyBreakdown::buffers, counters_.buffer_bytes_read, buffer_cfg_.read_pj_per_byte);
+    m.add(&EnergyBreakdown::buffers, counters_.buffer_bytes_written, buffer_cfg_.write_pj_per_byte);
 }
 
 }  // namespace cimvp

@@ -13,6 +13,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/arch_config.h"
+#include "hw/energy_report.h"
 #include "tlm/cim_read_extension.h"
 
 namespace cimvp {
@@ -44,8 +45,8 @@ public:
     std::uint64_t buffer_size() const { return buffer_.size() * sizeof(std::int64_t); }
     const std::int64_t* buffer() const { return buffer_.data(); }
     const Counters& counters() const { return counters_; }
-    double shift_add_energy_pj() const;
-    double buffer_energy_pj() const;
+    // Shift-adds and finishes as shift_add energy, its buffer's bytes as buffers energy.
+    void meter(EnergyMeter& m) const;
     void reset_counters() { counters_ = {}; }
 
 private:

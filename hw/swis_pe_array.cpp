@@ -96,21 +96,12 @@ SwisPeArray::SwisPeArray(sc_core::sc_module_name name, const PeArrayConfig& cfg,
 
 double SwisPeArray::pj_per_cycle(PeMode m) const { return cfg_.pj_per_cycle(m); }
 
-double SwisPeArray::pe_energy_pj() const {
-    double e = 0;
-    for (int m = 0; m < kPeModes; ++m)
-        e += static_cast<double>(counters_.pe_cycles[static_cast<std::size_t>(m)]) *
-             pj_per_cycle(static_cast<PeMode>(m));
-    return e;
-}
-
-double SwisPeArray::buffer_energy_pj() const {
-    return static_cast<double>(counters_.buffer_bytes_read + counters_.buffer_bytes_written) * cfg_.buffer_pj_per_byte;
-}
-
-void SwisPeArray::add_energy(EnergyBreakdown& e) const {
-    e.pe += pe_energy_pj();
-    e.buffers += buffer_energy_pj();
+void SwisPeArray::meter(EnergyMeter& m) const {
+    for (int mode = 0; mode < kPeModes; ++mode)
+        m.add(&EnergyBreakdown::pe, counters_.pe_cycles[static_cast<std::size_t>(mode)],
+              pj_per_cycle(static_cast<PeMode>(mode)));
+    m.add(&EnergyBreakdown::buffers, counters_.buffer_bytes_read + counters_.buffer_bytes_written,
+          cfg_.buffer_pj_per_byte);
 }
 
 void SwisPeArray::reset_counters() {

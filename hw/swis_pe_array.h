@@ -122,9 +122,8 @@ public:
     void set_datapath(SwisPeDatapath* datapath) { datapath_ = datapath; }
 
     double pj_per_cycle(PeMode m) const;
-    double pe_energy_pj() const;
-    double buffer_energy_pj() const;
-    void add_energy(EnergyBreakdown& e) const;
+    // Busy PE cycles of each mode as pe energy, the buffers' bytes as buffers energy.
+    void meter(EnergyMeter& m) const;
     // Zeroes the counters and PE_CYCLES / JOBS; the last job's registers stay.
     void reset_counters();
     // Declares busy, mode and cycles (compute cycles of the current job) in `scope` and records them from now on.

@@ -32,7 +32,7 @@ void run_network(benchmark::State& state, const ExecutionPlan& plan, const std::
     const Driver::Mark mark = g_driver->mark();
     const int batch = plan.batch();
     {
-        NetworkRunner runner(*g_driver, plan, [] { return g_platform->energy(); });
+        NetworkRunner runner(*g_driver, plan, [] { return g_platform->energy_meter(); });
         runner.program();
         const std::size_t bytes = plan.model.image_bytes();
         int first = 0;

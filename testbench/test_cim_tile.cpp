@@ -282,8 +282,9 @@ TEST(CimTileCrossbar, ProgrammingTakesWriteTimePerRowTouchedAndEnergyCountsCells
     EXPECT_EQ(b.tile.macro.counters().rows_programmed, 8u);
     EXPECT_EQ(b.tile.macro.counters().reads, 0u);
     EXPECT_DOUBLE_EQ(b.tile.macro.energy_pj(), cells * cfg.crossbar.write_pj_per_cell);
-    EnergyBreakdown e;
-    b.tile.add_energy(e);
+    EnergyMeter m;
+    b.tile.meter(m);
+    const EnergyBreakdown e = m.energy();
     EXPECT_DOUBLE_EQ(e.crossbar, cells * cfg.crossbar.write_pj_per_cell);
 }
 
@@ -964,8 +965,9 @@ TEST(CimTileCounters, ReadsConversionsShiftAddsAndBytesMatchTheRun) {
     EXPECT_EQ(b.tile.input_buffer.counters().bytes_read, static_cast<std::uint64_t>(s.vectors) * s.rows);
 
     // Energy = counts x per-event costs of the config.
-    EnergyBreakdown e;
-    b.tile.add_energy(e);
+    EnergyMeter m;
+    b.tile.meter(m);
+    const EnergyBreakdown e = m.energy();
     EXPECT_DOUBLE_EQ(e.crossbar, reads * s.rows * cols * cfg.crossbar.read_pj_per_cell);
     EXPECT_DOUBLE_EQ(e.adc, reads * cols * cfg.adc.pj_per_conversion);
     EXPECT_DOUBLE_EQ(e.shift_add, (reads * cols + s.vectors * s.outs) * cfg.digital.shift_add_pj);

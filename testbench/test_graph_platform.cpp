@@ -41,7 +41,7 @@ GraphRun run_on_platform(const ExecutionPlan& plan, const std::vector<std::uint8
     GraphRun r;
     test::PlatformBench bench(plan.cfg);
     bench.run([&](HostCpu&, Driver& driver) {
-        NetworkRunner runner(driver, plan, [&] { return bench.platform.energy(); });
+        NetworkRunner runner(driver, plan, [&] { return bench.platform.energy_meter(); });
         runner.program();
         r.logits = test::run_in_batches(runner, x, images);
         r.layers = runner.layer_stats();

@@ -152,7 +152,7 @@ TEST(NetworkOnPlatform, RunnerAndReferenceOnOnePlanAgree) {
     std::vector<std::int64_t> logits;
     test::PlatformBench bench(cfg);
     bench.run([&](HostCpu&, Driver& driver) {
-        NetworkRunner runner(driver, plan, [&] { return bench.platform.energy(); });
+        NetworkRunner runner(driver, plan, [&] { return bench.platform.energy_meter(); });
         runner.program();
         logits = test::run_in_batches(runner, x, images);
     });

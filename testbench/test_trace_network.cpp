@@ -80,6 +80,34 @@ TEST(TraceNetwork, StageModelsOfResNet20MatchTheirLayersAndFitTheDefaultPlatform
     }
 }
 
+// A process that runs some of the layers (docs/scale.md) draws only their weights for the shifts: the
+// plan is the whole trace's, the selected layers' models are the same, the others' are refused.
+TEST(TraceNetwork, AWorkloadWithSomeLayersShiftsPlansEveryStageAndModelsOnlyThose) {
+    const ArchConfig cfg;
+    const NetworkTrace t = load_trace(kSource + "/traces/resnet20.trace");
+    const TraceWorkload all = build_trace_workload(t, cfg, TraceMapping::kTrace);
+    std::vector<bool> odd(t.layers.size());
+    for (std::size_t l = 0; l < odd.size(); ++l) odd[l] = l % 2 == 1;
+    const TraceWorkload some = build_trace_workload(t, cfg, TraceMapping::kTrace, odd);
+    ASSERT_EQ(some.stages.size(), all.stages.size());
+    EXPECT_EQ(some.layer_stages, all.layer_stages);
+    int refused = 0;
+    for (std::size_t s = 0; s < all.stages.size(); ++s) {
+        const std::size_t l = all.stages[s].layer;
+        EXPECT_EQ(some.stage_macs(s), all.stage_macs(s));
+        if (odd[l] || all.stages[s].logits) {
+            const NetworkModel a = all.stage_model(s), b = some.stage_model(s);
+            EXPECT_EQ(b.layers[0].shift, a.layers[0].shift) << t.layers[l].name;
+            EXPECT_EQ(b.layers[0].weights, a.layers[0].weights);
+        } else {
+            EXPECT_THROW(some.stage_model(s), std::logic_error) << t.layers[l].name;
+            ++refused;
+        }
+    }
+    EXPECT_GT(refused, 5);
+    EXPECT_THROW(build_trace_workload(t, cfg, TraceMapping::kTrace, std::vector<bool>(3, true)), std::invalid_argument);
+}
+
 // He et al. 2016 section 4.2 (n = 3, option A), DNN+NeuroSim's VGG-8, and VGG-16 D on 32x32 with one FC-10.
 TEST(TraceNetwork, CifarTracesHaveThePublishedArchitecturesMacCounts) {
     const auto conv = [](std::int64_t cin, std::int64_t cout, std::int64_t hw) { return cin * cout * 9 * hw * hw; };

@@ -79,7 +79,7 @@ BenchJobResult run_bench_job(const ArchConfig& cfg, const BenchJobSpec& spec) {
             const std::size_t bytes = c.plan->model.image_bytes();
             const int batch = c.plan->batch();
             {
-                NetworkRunner runner(driver, *c.plan, [&] { return platform.energy(); });
+                NetworkRunner runner(driver, *c.plan, [&] { return platform.energy_meter(); });
                 runner.program();
                 const auto t0 = Clock::now();
                 for (int first = 0; first < c.row.images; first += batch) {

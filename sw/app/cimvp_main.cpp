@@ -1,9 +1,11 @@
 // cimvp: the command-line entry point of the virtual platform. It dispatches to
 // the subcommands (sw/app/commands.h) and turns their errors into messages and
-// exit codes.
+// exit codes. Started by mpirun, it is one rank of an MPI-parallel `cimvp run`
+// (sw/app/mpi_session.h): only rank 0 prints.
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 
 #include "sw/app/command_line.h"
 #include "sw/app/commands.h"
+#include "sw/app/mpi_session.h"
 #include "sw/contract/layer_mapping.h"
 #include "sw/formats/command_stream.h"
 #include "sw/formats/config_loader.h"
@@ -57,6 +60,9 @@ commands:
 waveforms: run, layer and bench take --vcd F (a VCD of the platform's signals, and F.gtkw
 beside it: gtkwave F.gtkw) with --vcd-from/--vcd-to T, and run also --vcd-layer L and
 --vcd-image N (docs/debugging.md)
+
+parallel: mpirun -np N cimvp run ... splits the run's batches of images (or a trace's layers)
+over N processes; rank 0 merges their results and writes the one report (docs/scale.md)
 )";
 
 }  // namespace
@@ -64,6 +70,17 @@ beside it: gtkwave F.gtkw) with --vcd-from/--vcd-to T, and run also --vcd-layer 
 int sc_main(int argc, char* argv[]) {
     // Results go to stdout; SystemC's stop notice is noise there.
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    std::unique_ptr<MpiSession> mpi;
+    try {
+        mpi = std::make_unique<MpiSession>();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cimvp: %s\n", e.what());
+        return kExitUsage;
+    }
+    // Rank 0 reports. Another rank fails only where rank 0 does (the same command line), or hands its
+    // failure to rank 0 (MpiSession::gather): what it printed would repeat rank 0's.
+    if (!mpi->root() && (!std::freopen("/dev/null", "w", stdout) || !std::freopen("/dev/null", "w", stderr)))
+        return kExitUsage;
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
         std::string(argv[1]) == "help") {
         std::cout << kUsage;
@@ -71,6 +88,11 @@ int sc_main(int argc, char* argv[]) {
     }
     const std::string cmd = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
+    if (mpi->size() > 1 && cmd != "run") {
+        std::fprintf(stderr, "cimvp %s: expected one process, got %d MPI ranks (only `cimvp run` splits its work "
+                             "over ranks, docs/scale.md)\n", cmd.c_str(), mpi->size());
+        return kExitUsage;
+    }
     try {
         if (cmd == "run") return run_command(args);
         if (cmd == "layer") return layer_command(args);

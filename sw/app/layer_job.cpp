@@ -83,11 +83,11 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     Platform& platform = sys.platform;
     Waveforms* waves = sys.waveforms();
     CommandListStats stats;
-    EnergyBreakdown before;  // what the host's loading of DRAM cost: not the accelerator's
+    EnergyMeter before;  // what the host's loading of DRAM cost: not the accelerator's
     t0 = std::chrono::steady_clock::now();
     sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
-        driver.set_start_hook([&] { before = platform.energy(); });
+        driver.set_start_hook([&] { before = platform.energy_meter(); });
         if (waves) driver.set_waveforms(waves->recorder.get(), waves->list);
         r.platform = driver.run_matrix_layer(r.layer, r.map, adc, x.data(), r.vectors, 0, &stats);
     });
@@ -103,7 +103,7 @@ LayerJobResult run_layer_job(const ArchConfig& cfg, const LayerJobSpec& spec) {
     r.sim_time_ns = stats.sim_ns;
     r.commands = stats.commands;
     r.tile_runs = stats.tile_runs;
-    r.energy = platform.energy() - before;
+    r.energy = platform.energy_meter().since(before).energy();
     r.agreement = fraction_equal(r.platform, r.reference);
     r.exact_agreement = fraction_equal(r.platform, r.exact);
     double err = 0, mag = 0;

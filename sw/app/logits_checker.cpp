@@ -13,7 +13,7 @@ namespace cimvp {
 namespace {
 
 // Nice value of the checking thread (the lowest priority): where the cores are busy, the simulation
-// it runs beside goes first, and the check catches up once the simulation is done.
+// it runs beside goes first; once the simulation is done, finish() checks beside it.
 constexpr int kCheckerNice = 19;
 
 double thread_cpu_seconds() {
@@ -33,16 +33,37 @@ LogitsChecker::~LogitsChecker() { stop(); }
 void LogitsChecker::submit(int first, std::vector<std::int64_t> logits) {
     {
         const std::lock_guard<std::mutex> lock(mutex_);
-        queue_.push_back({first, std::move(logits)});
+        Batch b;
+        b.first = first;
+        const auto n = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(logits.size()) / classes_);
+        b.logits = std::move(logits);
+        b.correct.assign(n, 0);
+        b.agree.assign(n, 0);
+        b.unchecked = static_cast<int>(n);
+        batches_.push_back(std::move(b));
     }
     wake_.notify_one();
 }
 
 LogitsChecker::Counts LogitsChecker::finish() {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        done_ = true;
+    }
+    wake_.notify_one();
+    check_all(false);  // beside the checker's thread, at this thread's priority
     stop();
     if (error_) std::rethrow_exception(error_);
-    counts_.digest = digest_.hex();
-    return counts_;
+    Counts counts;
+    counts.reference_s = reference_s_;
+    for (const Batch& b : batches_) {
+        counts.logits.insert(counts.logits.end(), b.logits.begin(), b.logits.end());
+        for (std::size_t i = 0; i < b.correct.size(); ++i) {
+            counts.correct += b.correct[i];
+            counts.agree += b.agree[i];
+        }
+    }
+    return counts;
 }
 
 void LogitsChecker::stop() {
@@ -57,38 +78,55 @@ void LogitsChecker::stop() {
 void LogitsChecker::work() {
     // Linux sets a thread's own nice value through its thread id (setpriority(2), NOTES).
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kCheckerNice);
-    for (;;) {
-        Batch b;
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [this] { return done_ || !queue_.empty(); });
-            if (queue_.empty()) return;
-            b = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        if (error_) continue;
+    check_all(true);
+}
+
+void LogitsChecker::check_all(bool wait) {
+    for (Claim c; claim(c, wait);) {
         try {
-            check(b);
+            check(c);
         } catch (...) {
-            error_ = std::current_exception();
+            const std::lock_guard<std::mutex> lock(mutex_);
+            if (!error_) error_ = std::current_exception();
         }
     }
 }
 
-void LogitsChecker::check(const Batch& b) {
-    digest_.add(b.logits.data(), b.logits.size() * sizeof(std::int64_t));
-    const int n = static_cast<int>(b.logits.size() / static_cast<std::size_t>(classes_));
-    const double t0 = thread_cpu_seconds();
-    for (int i = 0; i < n; ++i) {
-        const std::vector<std::int64_t> mine(b.logits.begin() + i * classes_, b.logits.begin() + (i + 1) * classes_);
-        counts_.correct += argmax(mine) == test_.labels[b.first + i];
-        const auto image = static_cast<std::uint64_t>(b.first + i);
-        if (reference_) counts_.agree += reference_->logits(test_.image(b.first + i), image) == mine;
+bool LogitsChecker::claim(Claim& c, bool wait) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // A batch of no images has nothing to claim.
+    while (next_batch_ < batches_.size() && batches_[next_batch_].unchecked == 0) ++next_batch_;
+    if (wait) wake_.wait(lock, [&] { return done_ || error_ || next_batch_ < batches_.size(); });
+    if (error_ || next_batch_ >= batches_.size()) return false;
+    c = {&batches_[next_batch_], next_image_};
+    if (++next_image_ == static_cast<int>(c.b->correct.size())) {
+        ++next_batch_;
+        next_image_ = 0;
     }
-    counts_.reference_s += thread_cpu_seconds() - t0;
-    char accuracy[48];
-    std::snprintf(accuracy, sizeof accuracy, "accuracy %.2f%%", 100.0 * counts_.correct / std::max(1, b.first + n));
-    progress_.update(b.first + n, accuracy);
+    return true;
+}
+
+void LogitsChecker::check(const Claim& c) {
+    // The claimed image's slots are this thread's alone; the deque keeps the batch in place.
+    Batch& b = *c.b;
+    const double t0 = thread_cpu_seconds();
+    const auto at = b.logits.begin() + c.i * classes_;
+    const std::vector<std::int64_t> mine(at, at + classes_);
+    const int image = b.first + c.i;
+    b.correct[static_cast<std::size_t>(c.i)] = argmax(mine) == test_.labels[image];
+    if (reference_)
+        b.agree[static_cast<std::size_t>(c.i)] = reference_->logits(test_.image(image), static_cast<std::uint64_t>(image)) == mine;
+    const double spent = thread_cpu_seconds() - t0;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    reference_s_ += spent;
+    ++checked_;
+    correct_ += b.correct[static_cast<std::size_t>(c.i)];
+    // The progress line whenever a batch is checked: the last one shows every image.
+    if (--b.unchecked == 0) {
+        char accuracy[48];
+        std::snprintf(accuracy, sizeof accuracy, "accuracy %.2f%%", 100.0 * correct_ / std::max(1, checked_));
+        progress_.update(checked_, accuracy);
+    }
 }
 
 }  // namespace cimvp

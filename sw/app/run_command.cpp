@@ -1,16 +1,22 @@
 // `cimvp run`: a quantized network on the data set (--model), or a workload
 // trace layer by layer (--trace): its options, the rules between the two kinds
-// of run, and the reports.
+// of run, and the reports. Under mpirun every rank simulates its share (the
+// images' batches, or the trace's layers) and rank 0 merges the shares and
+// reports (docs/scale.md); a run of one process is a run of one share.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sw/app/command_line.h"
 #include "sw/app/commands.h"
+#include "sw/app/mpi_session.h"
 #include "sw/app/results_json.h"
 #include "sw/app/run_job.h"
+#include "sw/app/run_shares.h"
 #include "sw/app/trace_job.h"
 #include "sw/formats/config_loader.h"
 #include "sw/formats/idx_dataset.h"
@@ -78,6 +84,43 @@ void check_trace_options(const po::variables_map& vm) {
 void check_model_options(const po::variables_map& vm) {
     for (const char* o : {"csv", "map", "images", "layers"})
         if (given(vm, o)) throw std::invalid_argument(std::string("--") + o + ": expected with --trace F only");
+}
+
+// Files that record one simulation: a run split over several ranks has several, each of part of the run.
+void check_split_options(const po::variables_map& vm, int ranks) {
+    if (ranks == 1) return;
+    for (const char* o : {"record", "vcd", "rtl-vcd"})
+        if (vm.count(o))
+            throw std::invalid_argument(std::string("--") + o + ": expected a run in one process (it records one " +
+                                        "simulation), got " + std::to_string(ranks) +
+                                        " MPI ranks each simulating part of the run; run it without mpirun");
+}
+
+// On rank 0 of several, says whose progress the display shows.
+void note_ranks(const MpiSession& mpi, bool progress, const char* share) {
+    if (mpi.size() > 1 && mpi.root() && progress)
+        std::fprintf(stderr, "cimvp: %d MPI ranks, each simulating its share of the %s; progress of rank 0's share:\n",
+                     mpi.size(), share);
+}
+
+// A run split over the MPI ranks: `simulate` sets up and simulates this rank's share (every rank),
+// then rank 0 merges every rank's share into the run's report; the other ranks get none. A run in
+// one process is the merge of its one share.
+template <typename Part, typename Share, typename Result, typename Spec>
+std::optional<Result> merged_on_rank_0(const MpiSession& mpi, const std::function<Part()>& simulate,
+                                       std::string (*encode)(const Share&), Share (*decode)(const std::string&),
+                                       Result (*merge)(Result, const std::vector<Share>&, const Spec&),
+                                       const Spec& spec) {
+    Result description;
+    const std::vector<std::string> bytes = mpi.gather([&] {
+        Part part = simulate();
+        description = std::move(part.run);
+        return encode(part.share);
+    });
+    if (!mpi.root()) return std::nullopt;
+    std::vector<Share> shares;
+    for (const std::string& b : bytes) shares.push_back(decode(b));
+    return merge(std::move(description), shares, spec);
 }
 
 // The model run the options ask for, checked.
@@ -177,10 +220,27 @@ void print_run_report(const RunJobResult& r, const RunJobSpec& spec, const ArchC
     }
 }
 
-// The model run: its report, --json, and the exit code.
-int run_model(const po::variables_map& vm, const ArchConfig& cfg) {
-    const RunJobSpec spec = run_spec_from(vm, cfg);
-    const RunJobResult r = run_network_job(cfg, spec);
+// The model run: every rank's share of the batches, merged on rank 0 into the report, --json and the
+// exit code.
+int run_model(const po::variables_map& vm) {
+    const MpiSession& mpi = MpiSession::current();
+    ArchConfig cfg;
+    RunJobSpec spec;
+    const std::optional<RunJobResult> merged = merged_on_rank_0<RunJobPart>(
+        mpi,
+        [&] {
+            cfg = config_from(vm);
+            spec = run_spec_from(vm, cfg);
+            check_split_options(vm, mpi.size());
+            spec.part = mpi.rank();
+            spec.parts = mpi.size();
+            note_ranks(mpi, spec.progress, "batches of images");
+            spec.progress = spec.progress && mpi.root();
+            return run_network_part(cfg, spec);
+        },
+        encode_run_share, decode_run_share, merge_run_shares, spec);
+    if (!merged) return kExitOk;
+    const RunJobResult& r = *merged;
     print_run_report(r, spec, cfg);
     print_protocol_counts(r.protocol);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), run_job_to_json(r, cfg, spec));
@@ -201,16 +261,29 @@ int run_model(const po::variables_map& vm, const ArchConfig& cfg) {
     return kExitOk;
 }
 
-// --trace F: the trace layer by layer, its report, --json and --csv.
-int run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
+// --trace F: every rank's share of the layers, merged on rank 0 into the report, --json and --csv.
+int run_trace(const po::variables_map& vm) {
+    const MpiSession& mpi = MpiSession::current();
+    ArchConfig cfg;
     TraceJobSpec spec;
-    spec.trace_path = file_option(vm, "trace");
-    spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
-    spec.images = vm["images"].as<int>();
-    spec.layers = vm["layers"].as<int>();
-    spec.check_reference = !vm["no-check"].as<bool>();
-    spec.progress = !vm["quiet"].as<bool>();
-    const TraceJobResult r = run_trace_job(cfg, spec);
+    const std::optional<TraceJobResult> merged = merged_on_rank_0<TraceJobPart>(
+        mpi,
+        [&] {
+            cfg = config_from(vm);
+            spec.trace_path = file_option(vm, "trace");
+            spec.mapping = parse_trace_mapping(vm["map"].as<std::string>());
+            spec.images = vm["images"].as<int>();
+            spec.layers = vm["layers"].as<int>();
+            spec.check_reference = !vm["no-check"].as<bool>();
+            spec.part = mpi.rank();
+            spec.parts = mpi.size();
+            note_ranks(mpi, !vm["quiet"].as<bool>(), "layers");
+            spec.progress = !vm["quiet"].as<bool>() && mpi.root();
+            return run_trace_part(cfg, spec);
+        },
+        encode_trace_share, decode_trace_share, merge_trace_shares, spec);
+    if (!merged) return kExitOk;
+    const TraceJobResult& r = *merged;
     const double n = std::max(1, r.images);
     const auto& e = r.total.energy;
     std::printf("trace %s: network %s (%s), %zu layers, %d image(s), map %s, config %s\n", r.trace_path.c_str(),
@@ -251,7 +324,8 @@ int run_trace(const po::variables_map& vm, const ArchConfig& cfg) {
 }  // namespace
 
 int run_command(const Args& args) {
-    po::options_description d("cimvp run [options]");
+    po::options_description d("cimvp run [options]   (mpirun -np N cimvp run ...: split over N processes, "
+                              "docs/scale.md)");
     add_model_options(d);
     // `d` keeps a pointer to `t` for its help: both live here.
     po::options_description t("with a workload trace (docs/trace-format.md)");
@@ -259,13 +333,12 @@ int run_command(const Args& args) {
     d.add(t);
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
-    const ArchConfig cfg = config_from(vm);
     if (vm.count("trace")) {
         check_trace_options(vm);
-        return run_trace(vm, cfg);
+        return run_trace(vm);
     }
     check_model_options(vm);
-    return run_model(vm, cfg);
+    return run_model(vm);
 }
 
 }  // namespace cimvp::cli

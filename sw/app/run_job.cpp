@@ -17,6 +17,7 @@
 #include "sw/formats/idx_dataset.h"
 #include "sw/formats/model_file.h"
 #include "sw/reference/network_reference.h"
+#include "sw/support/parallel_for.h"
 #include "sw/system/system.h"
 
 namespace cimvp {
@@ -149,9 +150,8 @@ RtlRunStats rtl_run_stats(System& sys, const ArchConfig& cfg) {
     return x;
 }
 
-// One report per layer (where it ran, its statistics and placement) and the totals over layers.
-void add_layer_reports(RunJobResult& r, const ExecutionPlan& plan, const NetworkOptions& options,
-                       const std::vector<RunStats>& layer_stats) {
+// One report per layer: where it ran, its placement and stored groups (its statistics come with the shares).
+void describe_layers(RunJobResult& r, const ExecutionPlan& plan, const NetworkOptions& options) {
     const NetworkModel& model = plan.model;
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
         const NetworkLayer& L = model.layers[l];
@@ -159,17 +159,12 @@ void add_layer_reports(RunJobResult& r, const ExecutionPlan& plan, const Network
         lr.name = model.layer_name(l);
         lr.mapped_to = options.pe(l) ? "pe_array" : plan.layers[l].tensor ? "post_process" : "crossbar";
         lr.macs_per_image = static_cast<double>(L.K()) * L.M() * L.vectors();
-        lr.stats = layer_stats[l];
         lr.scratch_on_chip = plan.layers[l].placement.scratch_on_chip;
         lr.images_per_step = plan.layers[l].placement.images_per_step;
         if (L.swis) {
             lr.swis = swis_storage_report(model, l, {});
             lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";
         }
-        r.total.sim_ns += lr.stats.sim_ns;
-        r.total.cycles += lr.stats.cycles;
-        r.total.commands += lr.stats.commands;
-        r.total.energy += lr.stats.energy;
         r.layers.push_back(lr);
     }
 }
@@ -196,8 +191,29 @@ void compare_with_front_end(RunJobResult& r, const std::string& model_path) {
 
 }  // namespace
 
-RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
-    RunJobResult r;
+RtlRunStats& RtlRunStats::operator+=(const RtlRunStats& o) {
+    conversions += o.conversions;
+    adc_cycles += o.adc_cycles;
+    model_conversions += o.model_conversions;
+    adc_mismatches += o.adc_mismatches;
+    pe_outputs += o.pe_outputs;
+    pe_groups += o.pe_groups;
+    pe_cycles += o.pe_cycles;
+    model_pe_cycles += o.model_pe_cycles;
+    pe_mismatches += o.pe_mismatches;
+    pe_bypassed_jobs += o.pe_bypassed_jobs;
+    adc_seconds += o.adc_seconds;
+    pe_seconds += o.pe_seconds;
+    return *this;
+}
+
+RunJobPart run_network_part(const ArchConfig& cfg, const RunJobSpec& spec) {
+    if (spec.parts < 1 || spec.part < 0 || spec.part >= spec.parts)
+        throw std::invalid_argument("run: part " + std::to_string(spec.part) + " of " + std::to_string(spec.parts) +
+                                    ": expected a part 0.." + std::to_string(spec.parts - 1));
+    RunJobPart p;
+    RunJobResult& r = p.run;
+    RunShare& share = p.share;
     const NetworkModel model = load_model(spec.model_path);
     NetworkOptions options = network_options(model, spec);
     options.batch = spec.batch;
@@ -224,19 +240,24 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
     if (spec.waveforms.image && *spec.waveforms.image >= static_cast<std::uint64_t>(test.count))
         throw std::invalid_argument("--vcd-image: expected an image index 0.." + std::to_string(test.count - 1) +
                                     " of the images run, got " + std::to_string(*spec.waveforms.image));
+    // This process's images: a contiguous run of whole batches, so that every batch is the one a run
+    // of one process simulates (a layer's steps, and so its cycles, depend on the images in its batch).
+    const ItemRange batches = even_share((test.count + spec.batch - 1) / spec.batch, spec.parts, spec.part);
+    share.first_image = std::min(test.count, batches.first * spec.batch);
+    const int end = std::min(test.count, batches.last * spec.batch);
+    share.images = end - share.first_image;
     System sys("system", cfg, system_options(spec, options));
     Platform& platform = sys.platform;
     Waveforms* waves = sys.waveforms();
     // The host program runs the network and hands over each batch's logits; the checker counts and
     // compares them on a thread of its own, beside the simulation.
-    Progress progress(spec.progress, test.count, "images");
+    Progress progress(spec.progress, share.images, "images");
     const NetworkReference reference(plan);
     LogitsChecker checker(spec.check_reference ? &reference : nullptr, test, model.num_classes, progress);
-    std::vector<RunStats> layer_stats;
     const auto t_run = Clock::now();
     sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
-        NetworkRunner runner(driver, plan, [&] { return platform.energy(); });
+        NetworkRunner runner(driver, plan, [&] { return platform.energy_meter(); });
         if (waves) {
             driver.set_waveforms(waves->recorder.get(), waves->list);
             runner.set_layer_hook([&](std::size_t l, std::uint64_t first, int n, bool begin) {
@@ -246,19 +267,21 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
             });
         }
         runner.program();
-        for (int first = 0; first < test.count; first += spec.batch) {
-            const int n = std::min(spec.batch, test.count - first);
-            checker.submit(first, runner.run_batch(test.image(first), n, static_cast<std::uint64_t>(first)));
+        for (int first = share.first_image; first < end; first += spec.batch) {
+            const int n = std::min(spec.batch, end - first);
+            std::vector<std::int64_t> logits = runner.run_batch(test.image(first), n, static_cast<std::uint64_t>(first));
+            share.batches.push_back(runner.batch_stats());
+            checker.submit(first, std::move(logits));
         }
         r.programming = runner.programming();
-        layer_stats = runner.layer_stats();
     });
-    r.wall_s = since(t_run);
-    r.protocol = sys.protocol_counts();
-    const LogitsChecker::Counts counts = checker.finish();
-    r.correct = counts.correct;
-    r.agree = counts.agree;
-    r.reference_wall_s = counts.reference_s;
+    share.wall_s = since(t_run);
+    r.protocol = sys.protocol_counts();  // this process's share of the run
+    LogitsChecker::Counts counts = checker.finish();
+    share.correct = counts.correct;
+    share.agree = counts.agree;
+    share.reference_s = counts.reference_s;
+    share.logits = std::move(counts.logits);
     if (!spec.record_path.empty())
         sys.command_recorder()->write(spec.record_path,
                                       {{"command", "run"}, {"model", spec.model_path}, {"model_name", model.name},
@@ -266,14 +289,55 @@ RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
                                        {"swis_shifts", spec.swis_shifts}, {"single_shift", spec.single_shift}},
                                       sc_core::sc_time_stamp());
 
-    if (spec.rtl) r.rtl = rtl_run_stats(sys, cfg);
+    if (spec.rtl) share.rtl = rtl_run_stats(sys, cfg);
     r.images = test.count;
+    describe_layers(r, plan, options);
+    return p;
+}
+
+RunJobResult merge_run_shares(RunJobResult r, const std::vector<RunShare>& shares, const RunJobSpec& spec) {
+    std::vector<RunStats> layer_stats(r.layers.size());
+    Fnv1a64 digest;
+    int next = 0;
+    for (const RunShare& s : shares) {
+        if (s.first_image != next || s.images < 0)
+            throw std::logic_error("merge_run_shares: a share of images " + std::to_string(s.first_image) + ".. where " +
+                                   std::to_string(next) + ".. was expected");
+        next += s.images;
+        r.correct += s.correct;
+        r.agree += s.agree;
+        r.wall_s = std::max(r.wall_s, s.wall_s);
+        r.reference_wall_s += s.reference_s;
+        digest.add(s.logits.data(), s.logits.size() * sizeof(std::int64_t));
+        for (const std::vector<RunStats>& batch : s.batches) {
+            if (batch.size() != layer_stats.size())
+                throw std::logic_error("merge_run_shares: a batch of " + std::to_string(batch.size()) +
+                                       " layers, expected " + std::to_string(layer_stats.size()));
+            for (std::size_t l = 0; l < batch.size(); ++l) layer_stats[l] += batch[l];
+        }
+        if (s.rtl) {
+            if (!r.rtl) r.rtl = RtlRunStats{};
+            r.rtl->adc_bits = s.rtl->adc_bits;
+            *r.rtl += *s.rtl;
+        }
+    }
+    if (next != r.images)
+        throw std::logic_error("merge_run_shares: shares of " + std::to_string(next) + " images, expected " +
+                               std::to_string(r.images));
+    for (std::size_t l = 0; l < r.layers.size(); ++l) {
+        r.layers[l].stats = layer_stats[l];
+        r.total += layer_stats[l];
+    }
     r.accuracy = r.images ? static_cast<double>(r.correct) / r.images : 0.0;
     r.agreement = spec.check_reference && r.images ? static_cast<double>(r.agree) / r.images : 0.0;
-    r.logits_digest = counts.digest;
-    add_layer_reports(r, plan, options, layer_stats);
+    r.logits_digest = digest.hex();
     compare_with_front_end(r, spec.model_path);
     return r;
+}
+
+RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec) {
+    RunJobPart p = run_network_part(cfg, spec);
+    return merge_run_shares(std::move(p.run), {std::move(p.share)}, spec);
 }
 
 }  // namespace cimvp

@@ -1,7 +1,10 @@
 // `cimvp run`: a quantized network over a data set on the platform, checked
 // image by image against the C++ reference (and, where the model ships its
 // expected logits digest, against the PyTorch fake-quant model).
-// Elaborates SystemC: call once per process.
+// Elaborates SystemC: call once per process. An MPI-parallel run (docs/scale.md)
+// is one run_network_part per process, each simulating its share of the batches,
+// and merge_run_shares of every share on one: the report of a run of one process
+// is made the same way, from its one share.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,9 @@ struct RunJobSpec {
     std::string rtl_vcd;               // with rtl: VCD prefix, <prefix>.sar_adc.vcd and <prefix>.swis_pe.vcd
     std::uint64_t rtl_vcd_cycles = 100000;  // clocks of each block the VCD files keep
     std::string record_path;           // non-empty: write the recorded command stream here
+    // The share of the images this process simulates: part `part` (0 ..) of `parts` contiguous runs of
+    // whole batches (an MPI-parallel run, docs/scale.md; one part: every image).
+    int part = 0, parts = 1;
 };
 
 // What the RTL twins did in a run with the RTL in the loop, and the model's own counts to
@@ -55,6 +61,8 @@ struct RtlRunStats {
     bool cycles_match() const {
         return adc_cycles == model_conversions * static_cast<std::uint64_t>(adc_bits) && pe_cycles == model_pe_cycles;
     }
+    // Another share's counts and seconds added to these (the same ADC resolution).
+    RtlRunStats& operator+=(const RtlRunStats& o);
     bool ok() const {
         return adc_mismatches == 0 && pe_mismatches == 0 && pe_bypassed_jobs == 0 && conversions == model_conversions &&
                cycles_match();
@@ -103,6 +111,35 @@ int resolve_layer(const NetworkModel& model, const std::string& which, const std
 // Expected-results file shipped next to a model: <model without .cimvp>.expected.json.
 std::string expected_results_path(const std::string& model_path);
 
+// What one process simulated of a run's images: the images first_image .. first_image + images - 1,
+// whole batches; what they depend on, and nothing a process computes alike for every share.
+struct RunShare {
+    int first_image = 0, images = 0, correct = 0, agree = 0;
+    double wall_s = 0;       // its simulation's wall time
+    double reference_s = 0;  // the CPU time of its check against the C++ reference
+    std::vector<std::int64_t> logits;            // images x classes, image-major
+    std::vector<std::vector<RunStats>> batches;  // per batch, each layer's statistics
+    std::optional<RtlRunStats> rtl;              // with spec.rtl
+};
+
+// One process's part of a run: the report's description of the model and its layers (the same in
+// every process: statistics, counts and digest not yet filled in), and the share it simulated.
+struct RunJobPart {
+    RunJobResult run;
+    RunShare share;
+};
+
+// Loads, compiles and checks the run (the same in every process), then simulates the share
+// spec.part of spec.parts.
+RunJobPart run_network_part(const ArchConfig& cfg, const RunJobSpec& spec);
+
+// The report of a run from its description and every share, in image order: counts and
+// CPU seconds summed, each layer's statistics summed batch by batch in image order, the digest of
+// every logit in image order, wall time the longest share's. Throws std::logic_error when the
+// shares do not cover the run's images in order.
+RunJobResult merge_run_shares(RunJobResult description, const std::vector<RunShare>& shares, const RunJobSpec& spec);
+
+// The whole run in this process: run_network_part of the one part, merged.
 RunJobResult run_network_job(const ArchConfig& cfg, const RunJobSpec& spec);
 
 }  // namespace cimvp

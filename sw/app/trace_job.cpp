@@ -38,13 +38,6 @@ struct Stopwatch {
     }
 };
 
-void add(RunStats& to, const RunStats& s) {
-    to.sim_ns += s.sim_ns;
-    to.cycles += s.cycles;
-    to.commands += s.commands;
-    to.energy += s.energy;
-}
-
 std::int64_t ceil_to(std::int64_t x, std::int64_t step) { return (x + step - 1) / step * step; }
 
 }  // namespace
@@ -117,7 +110,7 @@ RunStats run_ppu_layer(Driver& driver, Platform& platform, const NetworkTrace& t
     driver.write(desc, &d, sizeof d);
     cmds.push_back(make_tensor_op(desc));
     cmds.push_back(Command{});
-    const RunStats r = run_measured(driver, cmds, [&] { return platform.energy(); });
+    const RunStats r = run_measured(driver, cmds, [&] { return platform.energy_meter(); });
     out.resize(out_image * n);
     driver.read(d.dst, out.data(), out.size());
     return r;
@@ -134,30 +127,65 @@ struct StageRun {
 
 }  // namespace
 
-TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
+std::vector<int> trace_layer_parts(const NetworkTrace& trace, int images, int parts) {
+    // What a weight or an input element costs (drawn, moved to DRAM and on, programmed or compared) in
+    // MACs of one image: ResNet-20's layers on the crossbar (docs/scale.md).
+    constexpr double kMacsPerByte = 25;
+    const std::size_t n = trace.layers.size();
+    std::vector<double> cost(n);
+    for (std::size_t l = 0; l < n; ++l) {
+        const TraceLayer& L = trace.layers[l];
+        const double elements = static_cast<double>(L.in_c) * L.in_h * L.in_w;
+        cost[l] = static_cast<double>(L.macs()) * images +
+                  kMacsPerByte * (static_cast<double>(L.weight_count()) + elements * images);
+    }
+    // Longest first, each to the part with the least so far (the lowest part on a tie).
+    std::vector<std::size_t> order(n);
+    for (std::size_t l = 0; l < n; ++l) order[l] = l;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
+    std::vector<double> load(static_cast<std::size_t>(std::max(1, parts)), 0.0);
+    std::vector<int> part(n, 0);
+    for (std::size_t l : order) {
+        const auto least = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        part[l] = static_cast<int>(least);
+        load[least] += cost[l];
+    }
+    return part;
+}
+
+TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
     if (spec.images < 1) throw std::invalid_argument("--images: expected at least 1, got " + std::to_string(spec.images));
+    if (spec.parts < 1 || spec.part < 0 || spec.part >= spec.parts)
+        throw std::invalid_argument("run: part " + std::to_string(spec.part) + " of " + std::to_string(spec.parts) +
+                                    ": expected a part 0.." + std::to_string(spec.parts - 1));
     const Stopwatch t_build;
     NetworkTrace trace = load_trace(spec.trace_path);
     if (spec.layers < 0 || static_cast<std::size_t>(spec.layers) > trace.layers.size())
         throw std::invalid_argument("--layers: expected 0 (all) or 1.." + std::to_string(trace.layers.size()) +
                                     " (the trace's layers), got " + std::to_string(spec.layers));
     if (spec.layers > 0) trace.layers.resize(static_cast<std::size_t>(spec.layers));
-    const TraceWorkload work = build_trace_workload(trace, cfg, spec.mapping);
+    const std::vector<int> owner = trace_layer_parts(trace, spec.images, spec.parts);
+    const auto mine = [&](std::size_t l) { return owner[l] == spec.part; };
+    std::vector<bool> shifts_of(trace.layers.size());
+    for (std::size_t l = 0; l < trace.layers.size(); ++l) shifts_of[l] = mine(l);
+    const TraceWorkload work = build_trace_workload(trace, cfg, spec.mapping, shifts_of);
 
-    TraceJobResult r;
+    TraceJobPart part;
+    TraceJobResult& r = part.run;
     r.network = trace.network.name;
     r.dataset = trace.network.dataset;
     r.trace_path = spec.trace_path;
     r.images = spec.images;
     for (std::size_t l = 0; l < trace.layers.size(); ++l) r.macs_per_image += work.layer_macs(l);
     r.prepare = t_build.elapsed();
-    r.layers.resize(trace.layers.size());
+    std::vector<TraceLayerReport> layers(trace.layers.size());
 
-    // Every stage compiled, with its inputs drawn, before the simulation.
+    // Every stage of this process's layers compiled, with its inputs drawn, before the simulation.
     std::vector<StageRun> runs(work.stages.size());
     for (std::size_t l = 0; l < trace.layers.size(); ++l) {
+        if (!mine(l)) continue;
         const TraceLayer& L = trace.layers[l];
-        TraceLayerReport& lr = r.layers[l];
+        TraceLayerReport& lr = layers[l];
         lr.name = L.name;
         lr.type = trace_name(L.type);
         lr.macs_per_image = static_cast<double>(work.layer_macs(l));
@@ -211,7 +239,6 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
         }
         lr.tile_utilization = cells > 0 ? useful_cells / cells : 0.0;
         lr.pe_utilization = pe_slots > 0 ? lr.macs_per_image / pe_slots : 0.0;
-        r.prepare += lr.prepare;
     }
 
     // The host program: pool and add as tensor-op jobs on the post-processing unit (or on the host),
@@ -222,12 +249,21 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
     sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
         for (std::size_t l = 0; l < trace.layers.size(); ++l) {
+            if (!mine(l)) continue;
             const TraceLayer& L = trace.layers[l];
-            TraceLayerReport& lr = r.layers[l];
+            TraceLayerReport& lr = layers[l];
+            // Memory the config does not have, a field a descriptor cannot hold: name the trace line.
+            const auto named = [&](const DriverError& e) {
+                return TraceError(trace.source + ":" + std::to_string(L.line) + ": layer " + L.name + ": " + e.what());
+            };
             if (!L.has_weights() && host_layer_on_ppu(L)) {
                 const Stopwatch t_run;
                 const Driver::Mark mark = driver.mark();
-                lr.stats = run_ppu_layer(driver, platform, trace, l, spec.images, ppu_out[l]);
+                try {
+                    lr.stats = run_ppu_layer(driver, platform, trace, l, spec.images, ppu_out[l]);
+                } catch (const DriverError& e) {
+                    throw named(e);
+                }
                 driver.release(mark);
                 lr.platform += t_run.elapsed();
             } else if (!L.has_weights()) {
@@ -236,7 +272,6 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 for (int i = 0; i < spec.images; ++i)
                     lr.host_ops += run_host_layer(trace, l, static_cast<std::uint64_t>(i)).ops;
                 lr.host = t0.elapsed();
-                r.host += lr.host;
             }
             for (std::size_t si : work.layer_stages[l]) {
                 StageRun& run = runs[si];
@@ -244,7 +279,7 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 const Stopwatch t_run;
                 const Driver::Mark mark = driver.mark();
                 try {
-                    NetworkRunner runner(driver, *run.plan, [&] { return platform.energy(); });
+                    NetworkRunner runner(driver, *run.plan, [&] { return platform.energy_meter(); });
                     runner.program();
                     for (int i = 0; i < spec.images; ++i) {
                         const auto& x = run.inputs[static_cast<std::size_t>(i)];
@@ -254,20 +289,15 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                         else
                             run.activations.push_back(runner.hidden_output(1));
                     }
-                    add(lr.stats, runner.layer_stats()[0]);
-                    add(lr.stats, runner.programming());
-                    add(lr.programming, runner.programming());
+                    lr.stats += runner.layer_stats()[0];
+                    lr.stats += runner.programming();
+                    lr.programming += runner.programming();
                 } catch (const DriverError& e) {
-                    // Memory the config does not have, a field a descriptor cannot hold: name the trace line.
-                    throw TraceError(trace.source + ":" + std::to_string(L.line) + ": layer " + L.name + ": " +
-                                     e.what());
+                    throw named(e);
                 }
                 driver.release(mark);
                 lr.platform += t_run.elapsed();
             }
-            add(r.total, lr.stats);
-            add(r.programming, lr.programming);
-            r.platform += lr.platform;
             if (spec.progress) {
                 std::fprintf(stderr, "[%zu/%zu] %-22s %-8s %8.3f s platform (CPU)\n", l + 1, trace.layers.size(),
                              L.name.c_str(), lr.mapped_to.c_str(), lr.platform.cpu);
@@ -277,10 +307,11 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
     });
     r.protocol = sys.protocol_counts();
     // The C++ reference on the same plans and inputs, after the simulation.
-    std::vector<char> image_ok(static_cast<std::size_t>(spec.images), 1);
     for (std::size_t l = 0; l < trace.layers.size(); ++l) {
-        TraceLayerReport& lr = r.layers[l];
-        std::vector<char> layer_ok(static_cast<std::size_t>(spec.images), 1);
+        if (!mine(l)) continue;
+        TraceLayerReport& lr = layers[l];
+        std::vector<bool>& layer_ok = lr.image_agrees;
+        layer_ok.assign(static_cast<std::size_t>(spec.images), true);
         if (spec.check_reference && !ppu_out[l].empty()) {
             // A pool or add on the post-processing unit against the host's computation.
             const Stopwatch tr;
@@ -289,9 +320,9 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 const auto want = run_host_layer(trace, l, static_cast<std::uint64_t>(i)).output;
                 const auto at = ppu_out[l].begin() + static_cast<std::ptrdiff_t>(bytes * static_cast<std::size_t>(i));
                 if (want.size() != bytes || !std::equal(want.begin(), want.end(), at))
-                    layer_ok[static_cast<std::size_t>(i)] = 0;
+                    layer_ok[static_cast<std::size_t>(i)] = false;
             }
-            lr.reference += tr.elapsed();  // added to r.reference below
+            lr.reference += tr.elapsed();
         }
         if (spec.check_reference) {
             for (std::size_t si : work.layer_stages[l]) {
@@ -305,25 +336,58 @@ TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
                     const bool same = work.stages[si].logits
                                           ? ref.logits(x.data(), image) == run.logits[k]
                                           : ref.layer_input(x.data(), 1, image) == run.activations[k];
-                    if (!same) layer_ok[k] = 0;
+                    if (!same) layer_ok[k] = false;
                 }
                 lr.reference += tr.elapsed();
             }
-            r.reference += lr.reference;
             if (spec.progress && !work.layer_stages[l].empty()) {
                 std::fprintf(stderr, "[%zu/%zu] %-22s %-8s %8.3f s reference (CPU)\n", l + 1, trace.layers.size(),
                              trace.layers[l].name.c_str(), lr.mapped_to.c_str(), lr.reference.cpu);
                 std::fflush(stderr);
             }
         }
-        for (int i = 0; i < spec.images; ++i) {
-            lr.agree += layer_ok[static_cast<std::size_t>(i)] != 0;
-            if (!layer_ok[static_cast<std::size_t>(i)]) image_ok[static_cast<std::size_t>(i)] = 0;
-        }
+        lr.agree = static_cast<int>(std::count(layer_ok.begin(), layer_ok.end(), true));
+        part.share.layers.push_back(l);
+        part.share.reports.push_back(std::move(lr));
     }
-    for (char ok : image_ok) r.agree += ok != 0;
+    r.layers.resize(trace.layers.size());
+    return part;
+}
+
+TraceJobResult merge_trace_shares(TraceJobResult r, const std::vector<TraceShare>& shares, const TraceJobSpec& spec) {
+    std::vector<bool> given(r.layers.size(), false);
+    for (const TraceShare& s : shares)
+        for (std::size_t k = 0; k < s.layers.size(); ++k) {
+            const std::size_t l = s.layers[k];
+            if (l >= r.layers.size() || given[l] || k >= s.reports.size() ||
+                s.reports[k].image_agrees.size() != static_cast<std::size_t>(r.images))
+                throw std::logic_error("merge_trace_shares: layer " + std::to_string(l) + " of " +
+                                       std::to_string(r.layers.size()) + " given twice or malformed");
+            given[l] = true;
+            r.layers[l] = s.reports[k];
+        }
+    std::vector<bool> image_ok(static_cast<std::size_t>(r.images), true);
+    for (std::size_t l = 0; l < r.layers.size(); ++l) {
+        if (!given[l])
+            throw std::logic_error("merge_trace_shares: no share ran layer " + std::to_string(l));
+        const TraceLayerReport& lr = r.layers[l];
+        r.total += lr.stats;
+        r.programming += lr.programming;
+        r.prepare += lr.prepare;
+        r.platform += lr.platform;
+        r.host += lr.host;
+        if (spec.check_reference) r.reference += lr.reference;
+        for (std::size_t i = 0; i < image_ok.size(); ++i)
+            if (!lr.image_agrees[i]) image_ok[i] = false;
+    }
+    r.agree = static_cast<int>(std::count(image_ok.begin(), image_ok.end(), true));
     r.agreement = spec.check_reference ? static_cast<double>(r.agree) / r.images : 0.0;
     return r;
+}
+
+TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec) {
+    TraceJobPart p = run_trace_part(cfg, spec);
+    return merge_trace_shares(std::move(p.run), {std::move(p.share)}, spec);
 }
 
 }  // namespace cimvp

@@ -2,7 +2,10 @@
 // layer through the driver, each layer's outputs checked against the C++
 // reference on the same drawn data; the per-layer report (latency, cycles,
 // utilization, energy by component) as text, JSON and CSV.
-// Elaborates SystemC: call once per process.
+// Elaborates SystemC: call once per process. Every layer is set up and run on
+// its own, so an MPI-parallel run (docs/scale.md) gives each layer to one process
+// (run_trace_part) and merges the layers' reports on one (merge_trace_shares);
+// the report of a run of one process is made the same way, from its one share.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,9 @@ struct TraceJobSpec {
     int layers = 0;  // run the first N layers of the trace (0: all)
     bool check_reference = true;
     bool progress = true;  // one line per layer on stderr
+    // The layers this process runs: those trace_layer_parts gives part `part` (0 ..) of `parts`
+    // (an MPI-parallel run, docs/scale.md; one part: every layer).
+    int part = 0, parts = 1;
 };
 
 struct TraceLayerReport {
@@ -52,6 +58,7 @@ struct TraceLayerReport {
     std::uint64_t host_ops = 0;   // pool/add element operations on the host
     int recalibrated_stages = 0;  // stages whose ADC tables were calibrated on drawn inputs
     int agree = 0;           // images whose outputs equal the reference bit-exactly
+    std::vector<bool> image_agrees;  // per image: its outputs equal the reference's (all, with no check)
     TraceTimes platform;   // the SystemC run: runner set-up (DRAM loading), programming, the command lists
     TraceTimes reference;  // the C++ reference computing the same outputs
     TraceTimes prepare;    // drawing weights and inputs, mapping, ADC calibration (shared by both)
@@ -63,13 +70,43 @@ struct TraceJobResult {
     int images = 0, agree = 0;
     double agreement = 0;
     std::int64_t macs_per_image = 0;
-    TraceTimes platform, reference, prepare, host;  // sums over the layers (prepare: and parsing)
+    TraceTimes platform, reference, prepare, host;  // sums over the layers (prepare: and parsing the trace)
     RunStats total;  // all layers (programming included)
     RunStats programming;
     std::vector<TraceLayerReport> layers;
     std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol (docs/protocol-checks.md)
 };
 
+// The part (0 .. parts - 1) that runs each layer of the trace: every part gets whole layers, the
+// parts' estimated costs as even as whole layers allow, longest first to the least loaded part. A
+// layer's cost: its MACs, and 25 MACs for each weight and each input element (drawn, moved, programmed,
+// compared). The same in every process.
+std::vector<int> trace_layer_parts(const NetworkTrace& trace, int images, int parts);
+
+// What one process ran of a trace: its layers and their reports.
+struct TraceShare {
+    std::vector<std::size_t> layers;        // trace layer indices, increasing
+    std::vector<TraceLayerReport> reports;  // of those layers
+};
+
+// One process's part of a trace run: the report's description (the same in every process: the trace,
+// its MACs, the time spent parsing it; no layer reports), and the layers it ran.
+struct TraceJobPart {
+    TraceJobResult run;
+    TraceShare share;
+};
+
+// Parses the trace and plans its stages (the same in every process), then sets up, runs and checks
+// the layers trace_layer_parts gives spec.part of spec.parts.
+TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec);
+
+// The report of a trace run from its description and the shares, which together hold every layer once:
+// the layers' reports in trace order, the totals summed over them in that order, an image in agreement
+// when every layer's outputs for it are. Throws std::logic_error when a layer is missing or given twice.
+TraceJobResult merge_trace_shares(TraceJobResult description, const std::vector<TraceShare>& shares,
+                                  const TraceJobSpec& spec);
+
+// The whole trace in this process: run_trace_part of the one part, merged.
 TraceJobResult run_trace_job(const ArchConfig& cfg, const TraceJobSpec& spec);
 
 }  // namespace cimvp

@@ -12,12 +12,6 @@ namespace cimvp {
 namespace {
 constexpr std::uint64_t kU16 = std::numeric_limits<std::uint16_t>::max();
 
-void add(RunStats& to, const RunStats& s) {
-    to.sim_ns += s.sim_ns;
-    to.cycles += s.cycles;
-    to.commands += s.commands;
-    to.energy += s.energy;
-}
 // Every layer field the runner narrows into a descriptor field (hw/command_format.h) is checked here,
 // once, against that field: a value that does not fit is refused naming the layer, instead of
 // running with its low bits.
@@ -87,6 +81,7 @@ NetworkRunner::NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyPr
     alloc_activations();
     alloc_scratch();
     layers_.resize(n);
+    last_batch_.resize(n);
 }
 
 std::uint64_t NetworkRunner::load_params(const NetworkLayer& L, int m0, int count) {
@@ -160,9 +155,8 @@ void NetworkRunner::alloc_scratch() {
     }
 }
 
-RunStats run_measured(Driver& driver, const std::vector<Command>& cmds,
-                      const std::function<EnergyBreakdown()>& probe) {
-    EnergyBreakdown before;
+RunStats run_measured(Driver& driver, const std::vector<Command>& cmds, const EnergyProbe& probe) {
+    EnergyMeter before;
     driver.set_start_hook([&] { before = probe(); });  // after the host wrote the list: not the accelerator's
     const CommandListStats s = driver.run_commands(cmds);
     driver.set_start_hook({});
@@ -170,7 +164,7 @@ RunStats run_measured(Driver& driver, const std::vector<Command>& cmds,
     r.sim_ns = s.sim_ns;
     r.cycles = s.cycles;
     r.commands = s.commands;
-    r.energy = probe() - before;
+    r.energy = probe().since(before).energy();
     return r;
 }
 
@@ -452,7 +446,8 @@ std::vector<std::int64_t> NetworkRunner::run_batch(const std::uint8_t* images, i
     for (std::size_t l = 0; l < plan_.size(); ++l) {
         const std::vector<Command> cmds = layer_commands(l, n, first_image);
         if (layer_hook_) layer_hook_(l, first_image, n, true);
-        add(layers_[l], run(cmds));
+        last_batch_[l] = run(cmds);
+        layers_[l] += last_batch_[l];
         if (layer_hook_) layer_hook_(l, first_image, n, false);
     }
     std::vector<std::int64_t> logits(static_cast<std::size_t>(n) * model.num_classes);

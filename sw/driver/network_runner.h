@@ -27,17 +27,26 @@ struct RunStats {
     std::uint64_t cycles = 0;
     std::uint64_t commands = 0;
     EnergyBreakdown energy;
+
+    RunStats& operator+=(const RunStats& o) {
+        sim_ns += o.sim_ns;
+        cycles += o.cycles;
+        commands += o.commands;
+        energy += o.energy;
+        return *this;
+    }
 };
 
-// Runs one command list and measures it: simulated time, cycles, commands, and the energy `probe`
-// reports spent from the moment the controller starts (the host writing the list is not counted).
-RunStats run_measured(Driver& driver, const std::vector<Command>& cmds,
-                      const std::function<EnergyBreakdown()>& probe);
+// Reads the platform's energy meter (Platform::energy_meter).
+using EnergyProbe = std::function<EnergyMeter()>;
+
+// Runs one command list and measures it: simulated time, cycles, commands, and the energy of the
+// events `probe` counts from the moment the controller starts (the host writing the list is not
+// counted). Each figure depends only on the list, not on what the platform ran before it.
+RunStats run_measured(Driver& driver, const std::vector<Command>& cmds, const EnergyProbe& probe);
 
 class NetworkRunner {
 public:
-    using EnergyProbe = std::function<EnergyBreakdown()>;
-
     // Allocates memory and writes the weights, tables and parameters; plan.batch() images per command
     // list. Keeps a reference to the plan, which must outlive it. Throws DriverError when the memory
     // the driver has left cannot hold what the plan places there.
@@ -52,7 +61,9 @@ public:
     // The last layer's output activations (n x its pooled output bytes) after run_batch, when it is hidden (ReLU).
     std::vector<std::uint8_t> hidden_output(int n);
 
+    // Per layer: over every run_batch so far, and of the last run_batch alone.
     const std::vector<RunStats>& layer_stats() const { return layers_; }
+    const std::vector<RunStats>& batch_stats() const { return last_batch_; }
     const RunStats& programming() const { return programming_; }
     int batch() const { return batch_; }
     const ExecutionPlan& plan() const { return plan_; }
@@ -96,7 +107,7 @@ private:
     // act_: per tensor (0 = the images, j = node j - 1's output) its buffer's address.
     std::vector<std::uint64_t> params_, act_, ppu_desc_, tensor_desc_;
     std::uint64_t logits_ = 0;
-    std::vector<RunStats> layers_;
+    std::vector<RunStats> layers_, last_batch_;
     RunStats programming_;
     LayerHook layer_hook_;
 };

@@ -1,6 +1,7 @@
 // The one parallel-for of the host code (no SystemC: never inside a simulation):
 // the SWIS decomposition and scheduling (sw/contract/swis) and the accuracy runs of
-// `cimvp swis` (sw/app/swis_job) use it. Plain std::thread, the caller's thread
+// `cimvp swis` (sw/app/swis_job) use it; its even split of a range also cuts an
+// MPI-parallel `cimvp run` into the ranks' shares (sw/app/run_job). Plain std::thread, the caller's thread
 // among the workers; the first exception a body throws is rethrown after the join.
 #pragma once
 
@@ -45,6 +46,18 @@ void parallel_for(std::size_t n, Fn&& fn, unsigned threads = 0) {
     if (error) std::rethrow_exception(error);
 }
 
+// Part `part` (0 .. parts - 1) of [0, n) cut into `parts` contiguous ranges whose sizes differ by at
+// most one, in order: the items [first, last) one of `parts` workers (threads, MPI ranks) takes.
+struct ItemRange {
+    int first = 0, last = 0;
+};
+inline ItemRange even_share(int n, int parts, int part) {
+    const auto bound = [&](int p) {
+        return static_cast<int>(static_cast<std::int64_t>(n) * static_cast<std::int64_t>(p) / parts);
+    };
+    return {bound(part), bound(part + 1)};
+}
+
 // Runs fn(first, last) over [0, n) cut into one contiguous range per thread, with as many
 // threads as the work justifies (about kMinWorkPerThread units each, at most one per
 // hardware thread): a loop whose total cost `work` is known up front.
@@ -57,10 +70,8 @@ void parallel_ranges(int n, std::int64_t work, Fn&& fn) {
     parallel_for(
         static_cast<std::size_t>(threads),
         [&](std::size_t t) {
-            const auto first = static_cast<int>(static_cast<std::int64_t>(n) * static_cast<std::int64_t>(t) / threads);
-            const auto last =
-                static_cast<int>(static_cast<std::int64_t>(n) * static_cast<std::int64_t>(t + 1) / threads);
-            fn(first, last);
+            const ItemRange r = even_share(n, threads, static_cast<int>(t));
+            fn(r.first, r.last);
         },
         static_cast<unsigned>(threads));
 }

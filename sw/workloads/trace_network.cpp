@@ -69,12 +69,16 @@ std::vector<std::int8_t> narrow_trace_weights(const std::vector<std::int8_t>& w,
     return out;
 }
 
-TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& cfg, TraceMapping mapping) {
+TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& cfg, TraceMapping mapping,
+                                   const std::vector<bool>& shifts_of) {
     TraceWorkload w;
     w.trace = trace;
     w.frac_bits = cfg.adc.frac_bits;
     w.layer_stages.resize(trace.layers.size());
     w.layer_shift.assign(trace.layers.size(), 0);
+    if (!shifts_of.empty() && shifts_of.size() != trace.layers.size())
+        throw std::invalid_argument("build_trace_workload: shifts_of has " + std::to_string(shifts_of.size()) +
+                                    " layers, the trace " + std::to_string(trace.layers.size()));
     std::size_t last_weights = trace.layers.size();
     for (std::size_t l = 0; l < trace.layers.size(); ++l)
         if (trace.layers[l].has_weights()) last_weights = l;
@@ -114,8 +118,10 @@ TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& 
                          " (it needs " + std::to_string(need_a) + "), got pe");
         }
         // The layer's requantization shift, from all its weights, once (every block of a depthwise layer shares it).
-        w.layer_shift[l] = trace_requant_shift(narrow_trace_weights(trace_layer_weights(trace, l), L.w_bits, binary),
-                                               L.out_c, trace.data.act, L.a_bits, L.a_bits);
+        w.layer_shift[l] = !shifts_of.empty() && !shifts_of[l]
+                               ? TraceWorkload::kNoShift
+                               : trace_requant_shift(narrow_trace_weights(trace_layer_weights(trace, l), L.w_bits, binary),
+                                                     L.out_c, trace.data.act, L.a_bits, L.a_bits);
         for (int c0 = 0; c0 < L.in_c; c0 += block) {
             TraceStage s;
             s.layer = l;
@@ -165,6 +171,8 @@ NetworkModel TraceWorkload::stage_model(std::size_t stage) const {
     n.binary = binary;
     n.relu = !s.logits;
     n.a_out_bits = s.logits ? 0 : L.a_bits;
+    if (!s.logits && layer_shift.at(s.layer) == kNoShift)
+        throw std::logic_error("TraceWorkload::stage_model: layer " + L.name + " was planned without its shift");
     n.shift = s.logits ? 0 : layer_shift.at(s.layer);
     if (depthwise) {
         const int kk = L.kernel * L.kernel, Kb = s.channels * kk;

@@ -40,9 +40,13 @@ struct TraceWorkload {
     std::vector<std::vector<std::size_t>> layer_stages;  // per trace layer: its stages (none for pool, add)
 
     int frac_bits = 8;  // adc.frac_bits of the config it was built for
-    std::vector<int> layer_shift;  // per trace layer with weights: its requantization shift (trace_requant_shift)
+    // Per trace layer with weights: its requantization shift (trace_requant_shift); kNoShift where the
+    // workload was built without it.
+    std::vector<int> layer_shift;
+    static constexpr int kNoShift = -1;
 
-    // The one-layer model of a stage, its weights drawn from the data record.
+    // The one-layer model of a stage, its weights drawn from the data record. Throws std::logic_error
+    // when the layer's shift was not computed (build_trace_workload's shifts_of).
     NetworkModel stage_model(std::size_t stage) const;
     // Input bytes of one stage for one image (the stage's channels of the layer input, CHW).
     std::vector<std::uint8_t> stage_input(std::size_t stage, std::uint64_t image) const;
@@ -53,10 +57,13 @@ struct TraceWorkload {
     std::int64_t layer_macs(std::size_t l) const;
 };
 
-// Plans the stages of every layer (weights are drawn by stage_model). Throws
-// TraceError naming the file, line and field when a layer cannot run on the
+// Plans the stages of every layer (weights are drawn by stage_model) and computes the
+// requantization shift of the layers `shifts_of` selects (all when it is empty), which draws
+// every weight of the layer: a process that runs some of the layers (docs/scale.md) draws only
+// theirs. Throws TraceError naming the file, line and field when a layer cannot run on the
 // engine it maps to.
-TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& cfg, TraceMapping mapping);
+TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& cfg, TraceMapping mapping,
+                                   const std::vector<bool>& shifts_of = {});
 
 // Channels per block of a depthwise layer with a k x k kernel: as many whole
 // kernels as one crossbar's rows hold (at least 1).

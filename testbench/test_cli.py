@@ -1034,7 +1034,7 @@ class ProtocolChecks(unittest.TestCase):
 
     # The configuration each model ships for, and how many layers of the ImageNet traces run (the
     # whole networks take minutes; TraceRun runs the same first layers).
-    MODEL_CONFIGS = {"fmnist-columnwise": "columnwise.json"}
+    MODEL_CONFIGS = {"fmnist-columnwise": "columnwise.json", "fmnist-resnet20-columnwise": "columnwise.json"}
     TRACE_LAYERS = {"resnet18": 3, "mobilenet_v2": 4, "vgg16": 1}
 
     def setUp(self):

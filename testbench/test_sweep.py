@@ -1,6 +1,7 @@
 """`cimvp sweep` (docs/scale.md): sweep files refused with the file and the key, points run by the local
 executor and by a real single-node Slurm cluster (testbench/slurm_cluster.py) into the same table, reruns,
-failing and crashing points, an unreachable Slurm, and the plots of scripts/plot_sweep.py.
+failing and crashing points, an unreachable Slurm, squeue lost while waiting, and the plots of
+scripts/plot_sweep.py.
 
 Run by ctest as /usr/bin/python3 test_sweep.py <cimvp> <source dir> [test names...]. Slurm needs munge and
 slurm-wlm (scripts/setup.sh): without them it exits 77, which ctest reports as skipped."""
@@ -552,6 +553,59 @@ class Slurm(Tmp):
         with open(table, "rb") as f:
             self.assertEqual(f.read(), before)
         self.assertEqual(os.stat(table).st_mtime_ns, stamp)
+
+
+class SlurmWait(Tmp):
+    """The wait for a submitted job array when squeue stops answering, with a stand-in squeue on PATH (no
+    cluster needed): it keeps polling through short losses and gives up, naming --collect, after a long one."""
+
+    def setUp(self):
+        super().setUp()
+        sys.path.insert(0, os.path.join(SOURCE, "sw", "python"))
+        from cimvp_scale import slurm
+        self.slurm = slurm
+        self.bin = self.path("bin")
+        os.makedirs(self.bin)
+        self.calls = self.path("calls")
+        self.old_path = os.environ["PATH"]
+        os.environ["PATH"] = self.bin + os.pathsep + self.old_path
+        self.out = self.path("out")
+        os.makedirs(self.out)
+
+    def tearDown(self):
+        os.environ["PATH"] = self.old_path
+        super().tearDown()
+
+    def fake_squeue(self, failures, then):
+        """squeue failing `failures` times like a lost controller, then listing `then` (job ids)."""
+        listing = "".join(f"echo {j}\n" for j in then)
+        write(os.path.join(self.bin, "squeue"),
+              f"#!/bin/sh\necho x >> {self.calls}\n"
+              f"if [ $(wc -l < {self.calls}) -le {failures} ]; then\n"
+              "  echo 'slurm_load_jobs error: Unable to contact slurm controller (connect failure)' >&2; exit 1\nfi\n"
+              f"{listing}exit 0\n")
+        os.chmod(os.path.join(self.bin, "squeue"), 0o755)
+
+    def calls_made(self):
+        with open(self.calls) as f:
+            return len(f.readlines())
+
+    def test_a_short_loss_of_squeue_is_retried_until_the_job_has_left_the_queue(self):
+        self.fake_squeue(failures=3, then=[])
+        log = self.path("log")
+        with open(log, "w") as stream:
+            self.slurm.wait(self.out, "41", ["p0"], poll=0.05, lost_after=30, stream=stream)
+        self.assertEqual(self.calls_made(), 4)
+        self.assertEqual(read(log).count("Unable to contact slurm controller (connect failure); trying again"), 3)
+
+    def test_a_long_loss_of_squeue_gives_up_naming_collect(self):
+        self.fake_squeue(failures=10**6, then=["41"])
+        with open(self.path("log"), "w") as stream, \
+                self.assertRaisesRegex(self.slurm.SlurmError, r"squeue failed: slurm_load_jobs error: Unable to "
+                                       r"contact slurm controller .*, for 0\.3 s: job 41 may still run; collect "
+                                       r"its results later with --collect"):
+            self.slurm.wait(self.out, "41", ["p0"], poll=0.05, lost_after=0.3, stream=stream)
+        self.assertGreater(self.calls_made(), 1)
 
 
 def png_size(path):

@@ -18,6 +18,11 @@ if(CIMVP_SANITIZE OR CIMVP_FUZZ)
   add_compile_options(${CIMVP_SANITIZER_FLAGS})
   add_link_options(-fsanitize=address,undefined)
 endif()
+if(CIMVP_SANITIZE)
+  # Debian's g++ links --as-needed; clang++ does not. A test that links cimvp_app without using SystemC
+  # (test_layer_compiler) would then need libsystemc.so, whose sc_main it does not define.
+  add_link_options(-Wl,--as-needed)
+endif()
 if(CIMVP_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()

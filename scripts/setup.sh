@@ -11,10 +11,12 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git
             gtkwave xvfb xauth)
 # Scale-out: MPI-parallel runs, a single-node Slurm cluster for sweeps, SQLite tables.
 scale_pkgs=(openmpi-bin libopenmpi-dev slurm-wlm munge sqlite3)
+# Hardening (docs/hardening.md): clang and its libFuzzer and sanitizer runtimes for the fuzz harnesses.
+harden_pkgs=(clang libclang-rt-14-dev)
 # Front end (training, fake-quant reference) and the data set.
 python_pkgs=(python3 python3-numpy python3-torch python3-matplotlib python3-onnx python3-yaml dataset-fashion-mnist)
 
-want=("${build_pkgs[@]}" "${scale_pkgs[@]}")
+want=("${build_pkgs[@]}" "${scale_pkgs[@]}" "${harden_pkgs[@]}")
 if [[ "${CIMVP_SETUP_PYTHON:-1}" == "1" ]]; then
   want+=("${python_pkgs[@]}")
 fi

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds, and runs the whole test suite (what CI runs).
+# Sets up the machine, builds, and runs the whole test suite (what CI runs), then the hardening jobs
+# (docs/hardening.md): the unit, property and cli tests under ASan and UBSan (build-asan/), and every
+# libFuzzer harness for FUZZ_SECONDS seconds (build-fuzz/). The first job that fails ends the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 jobs=$(nproc 2>/dev/null || echo 2)
-cd build
-ctest -j "$jobs" --output-on-failure --timeout 600
+(cd build && ctest -j "$jobs" --output-on-failure --timeout 600)
+bash scripts/sanitize.sh
+# 45 s per harness, two at a time on CI's two cores: 90 s of the CI's 30 minutes (docs/hardening.md).
+FUZZ_SECONDS=${FUZZ_SECONDS:-45} bash scripts/fuzz.sh

@@ -299,7 +299,8 @@ class CimTileHandRun : public ::testing::TestWithParam<std::tuple<int, int>> {};
 // Raw levels, one column per output (slices 1, no offset): out[v][c] = sum_r x[v][r] * level[r][c].
 TEST_P(CimTileHandRun, RawLevelsGiveTheIntegerDotProductsAtSlotTimesOuts) {
     CIMVP_REQUIRE_FRESH_SYSTEMC();
-    const auto [cell_bits, dac_bits] = GetParam();
+    // Not a structured binding: the lambdas below capture them (C++20; clang refuses it in C++17).
+    const int cell_bits = std::get<0>(GetParam()), dac_bits = std::get<1>(GetParam());
     TileBench b(tile_config(cell_bits, dac_bits));
     // 4 rows x 8 columns; only the first 4 columns are outputs, the rest must not matter.
     const std::vector<std::uint8_t> levels1 = {1, 0, 1, 1, 1, 1, 1, 1,

@@ -3,6 +3,8 @@
 // truncated, corrupted or foreign files; the per-list totals.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -152,6 +154,41 @@ TEST(CommandStream, MissingFileIsNamed) {
     } catch (const CommandStreamError& e) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/rec.bin"), std::string::npos);
     }
+}
+
+TEST(CommandStream, FileIsTheHeaderAroundTheBodyTheRecordsAreParsedFrom) {
+    const std::vector<std::uint8_t> file = serialize_command_stream(sample());
+    const std::vector<std::uint8_t> body = command_stream_body(file, "rec.bin");
+    EXPECT_LT(file.size(), body.size());  // the 5000 bulk bytes compress
+    EXPECT_EQ(command_stream_file(body), file);
+    std::vector<std::uint8_t> more = body;
+    more.push_back(0);  // a byte after the last event, behind a valid header and CRC
+    const std::string error = error_of(command_stream_file(more));
+    EXPECT_NE(error.find("end of body"), std::string::npos) << error;
+}
+
+std::string info_error_of(const std::string& info) {
+    try {
+        parse_recording_info(info);
+    } catch (const CommandStreamError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(CommandStream, InfoObjectFieldsTheReplayReadsAreTypeChecked) {
+    const nlohmann::json info = parse_recording_info(R"({"command":"run","command_lists":3,"cycles":40,"sim_time_ns":2.5})");
+    const CommandListTotals t = recorded_totals(info);
+    EXPECT_EQ(t.lists, 3u);
+    EXPECT_EQ(t.cycles, 40u);
+    EXPECT_EQ(t.sim_time_ns, 2.5);
+    EXPECT_EQ(recorded_totals(parse_recording_info("{}")).lists, 0u);
+    EXPECT_EQ(info_error_of("[1]"), "info: expected a JSON object, got array");
+    EXPECT_EQ(info_error_of(R"({"cycles":"40"})"), "info.cycles: expected an unsigned integer, got string");
+    EXPECT_EQ(info_error_of(R"({"end_ps":-1})"), "info.end_ps: expected an unsigned integer, got number");
+    EXPECT_EQ(info_error_of(R"({"sim_time_ns":null})"), "info.sim_time_ns: expected a number, got null");
+    EXPECT_EQ(info_error_of(R"({"command":1})"), "info.command: expected a string, got number");
+    EXPECT_NE(info_error_of(R"({"a":1,"a":2})").find("duplicate key"), std::string::npos);
 }
 
 }  // namespace

@@ -32,29 +32,6 @@ std::string ps_text(std::uint64_t ps) {
     return buf;
 }
 
-// The recording's info fields that the replay reads, with their types, so that a corrupted info
-// object gets a message naming the field instead of the JSON library's type error.
-void check_info(const nlohmann::json& info) {
-    if (!info.is_object()) throw CommandStreamError("info: expected a JSON object, got " + std::string(info.type_name()));
-    for (const char* key : {"command_lists", "cycles", "end_ps"})
-        if (info.contains(key) && !info[key].is_number_unsigned())
-            throw CommandStreamError(std::string("info.") + key + ": expected an unsigned integer, got " +
-                                     info[key].type_name());
-    if (info.contains("sim_time_ns") && !info["sim_time_ns"].is_number())
-        throw CommandStreamError(std::string("info.sim_time_ns: expected a number, got ") +
-                                 info["sim_time_ns"].type_name());
-    if (info.contains("command") && !info["command"].is_string())
-        throw CommandStreamError(std::string("info.command: expected a string, got ") + info["command"].type_name());
-}
-
-CommandListTotals totals_from(const nlohmann::json& info) {
-    CommandListTotals t;
-    t.lists = info.value("command_lists", std::uint64_t{0});
-    t.cycles = info.value("cycles", std::uint64_t{0});
-    t.sim_time_ns = info.value("sim_time_ns", 0.0);
-    return t;
-}
-
 }  // namespace
 
 ArchConfig recorded_config(const CommandStream& s, const std::string& source) {
@@ -67,13 +44,8 @@ ArchConfig recorded_config(const CommandStream& s, const std::string& source) {
 
 ReplayJobResult run_replay_job(const CommandStream& s, const ArchConfig& cfg) {
     ReplayJobResult r;
-    try {
-        r.info = parse_json_document(s.info_json, "info");
-    } catch (const ConfigError& e) {
-        throw CommandStreamError(e.what());
-    }
-    check_info(r.info);
-    r.recorded = totals_from(r.info);
+    r.info = parse_recording_info(s.info_json);
+    r.recorded = recorded_totals(r.info);
     r.recorded_end_ps = r.info.value("end_ps", std::uint64_t{0});
 
     System sys("system", cfg);

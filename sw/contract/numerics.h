@@ -25,6 +25,12 @@ inline std::int64_t round_half_up_shift(std::int64_t v, int shift) {
     return (v + (std::int64_t{1} << (shift - 1))) >> shift;  // arithmetic shift = floor
 }
 
+// v * 2^shift for any sign of v, shift in [0, 63): the bits shifted as unsigned (a left shift of a negative
+// signed value is undefined before C++20), the same instruction and wrap-around as a signed shift.
+inline std::int64_t shift_left(std::int64_t v, int shift) {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << shift);
+}
+
 // One column's ADC calibration, in fixed point with `frac_bits` fraction bits.
 struct AdcColumn {
     std::int64_t step_fx = 1;  // > 0
@@ -92,12 +98,12 @@ inline void shift_add_step(const std::int64_t* val, int outs, int slices, int st
                            std::int64_t* fx) {
     if (slices == 1) {  // one slice (binary or single-slice weights): a contiguous, vectorizable loop
         const int shift = step * dac_bits;
-        for (int o = 0; o < outs; ++o) fx[o] += val[o] << shift;
+        for (int o = 0; o < outs; ++o) fx[o] += shift_left(val[o], shift);
         return;
     }
     for (int j = 0; j < slices; ++j) {
         const int shift = step * dac_bits + j * cell_bits;
-        for (int o = 0; o < outs; ++o) fx[o] += val[o * slices + j] << shift;
+        for (int o = 0; o < outs; ++o) fx[o] += shift_left(val[o * slices + j], shift);
     }
 }
 

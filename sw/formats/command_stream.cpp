@@ -7,6 +7,9 @@
 #include <iterator>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
+#include "sw/formats/config_loader.h"
 #include "sw/formats/input_file.h"
 
 namespace cimvp {
@@ -140,19 +143,22 @@ std::vector<std::uint8_t> serialize_command_stream(const CommandStream& s) {
             body.raw(e.data.data(), e.data.size());
         }
     }
-    uLongf packed_size = compressBound(static_cast<uLong>(body.bytes.size()));
+    return command_stream_file(body.bytes);
+}
+
+std::vector<std::uint8_t> command_stream_file(const std::vector<std::uint8_t>& body) {
+    uLongf packed_size = compressBound(static_cast<uLong>(body.size()));
     std::vector<std::uint8_t> packed(packed_size);
-    if (compress2(packed.data(), &packed_size, body.bytes.data(), static_cast<uLong>(body.bytes.size()),
-                  Z_BEST_SPEED) != Z_OK)
+    if (compress2(packed.data(), &packed_size, body.data(), static_cast<uLong>(body.size()), Z_BEST_SPEED) != Z_OK)
         throw CommandStreamError("command stream: zlib compression failed");
     packed.resize(packed_size);
     Writer file;
     file.raw(kCommandStreamMagic, sizeof kCommandStreamMagic);
     file.u32(kCommandStreamVersion);
     file.u32(0);  // flags: none defined in v1
-    file.u64(body.bytes.size());
+    file.u64(body.size());
     file.u64(packed.size());
-    file.u32(static_cast<std::uint32_t>(crc32(0L, body.bytes.data(), static_cast<uInt>(body.bytes.size()))));
+    file.u32(static_cast<std::uint32_t>(crc32_z(0L, body.data(), body.size())));
     file.raw(packed.data(), packed.size());
     return std::move(file.bytes);
 }
@@ -165,7 +171,7 @@ void write_command_stream(const std::string& path, const CommandStream& s) {
     if (!f) throw CommandStreamError(path + ": write failed");
 }
 
-CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const std::string& source) {
+std::vector<std::uint8_t> command_stream_body(const std::vector<std::uint8_t>& file, const std::string& source) {
     const auto fail = [&](std::size_t offset, const std::string& field, const std::string& expected) {
         throw CommandStreamError(source + ": offset " + std::to_string(offset) + ": " + field + ": expected " +
                                  expected);
@@ -201,13 +207,17 @@ CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const 
         fail(kHeaderBytes, "compressed body", "a zlib stream inflating to " + std::to_string(body_bytes) +
                                                   " bytes (zlib: " + (z == Z_OK ? std::string("size differs") : zError(z)) +
                                                   ")");
-    const std::uint32_t actual = static_cast<std::uint32_t>(crc32(0L, body.data(), static_cast<uInt>(body.size())));
+    const std::uint32_t actual = static_cast<std::uint32_t>(crc32_z(0L, body.data(), body.size()));
     if (actual != crc) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "0x%08x, the body's is 0x%08x", crc, actual);
         fail(32, "crc32", buf);
     }
+    return body;
+}
 
+CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const std::string& source) {
+    const std::vector<std::uint8_t> body = command_stream_body(file, source);
     CommandStream s;
     Reader r(body, source);
     s.config_json = r.str("config");
@@ -239,6 +249,34 @@ CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const 
     }
     if (!r.done()) r.fail("end of body", "no bytes after the last event");
     return s;
+}
+
+nlohmann::json parse_recording_info(const std::string& info_json) {
+    nlohmann::json info;
+    try {
+        info = parse_json_document(info_json, "info");
+    } catch (const ConfigError& e) {
+        throw CommandStreamError(e.what());
+    }
+    if (!info.is_object()) throw CommandStreamError("info: expected a JSON object, got " + std::string(info.type_name()));
+    for (const char* key : {"command_lists", "cycles", "end_ps"})
+        if (info.contains(key) && !info[key].is_number_unsigned())
+            throw CommandStreamError(std::string("info.") + key + ": expected an unsigned integer, got " +
+                                     info[key].type_name());
+    if (info.contains("sim_time_ns") && !info["sim_time_ns"].is_number())
+        throw CommandStreamError(std::string("info.sim_time_ns: expected a number, got ") +
+                                 info["sim_time_ns"].type_name());
+    if (info.contains("command") && !info["command"].is_string())
+        throw CommandStreamError(std::string("info.command: expected a string, got ") + info["command"].type_name());
+    return info;
+}
+
+CommandListTotals recorded_totals(const nlohmann::json& info) {
+    CommandListTotals t;
+    t.lists = info.value("command_lists", std::uint64_t{0});
+    t.cycles = info.value("cycles", std::uint64_t{0});
+    t.sim_time_ns = info.value("sim_time_ns", 0.0);
+    return t;
 }
 
 CommandStream read_command_stream(const std::string& path) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace cimvp {
 
 struct CommandStreamError : std::runtime_error {
@@ -77,5 +79,19 @@ CommandStream read_command_stream(const std::string& path);
 // The same on bytes already in memory; `source` names them in messages.
 CommandStream parse_command_stream(const std::vector<std::uint8_t>& file, const std::string& source);
 std::vector<std::uint8_t> serialize_command_stream(const CommandStream& s);
+
+// The recording's info object (docs/record-format.md), parsed like a configuration (a JSON object nested at
+// most kMaxConfigJsonDepth levels, no duplicate key), with the types of the fields a replay reads checked:
+// command_lists, cycles and end_ps unsigned integers, sim_time_ns a number, command a string. Throws
+// CommandStreamError naming the field ("info.cycles: expected an unsigned integer, got string").
+nlohmann::json parse_recording_info(const std::string& info_json);
+// The recorder's totals in a checked info object (0 where a key is absent).
+CommandListTotals recorded_totals(const nlohmann::json& info);
+
+// The two layers of the file (docs/record-format.md): the header with the compressed body, and the body
+// whose records parse_command_stream reads. command_stream_body checks the header, inflates the body and
+// checks its CRC (throws CommandStreamError); command_stream_file wraps a body into a file.
+std::vector<std::uint8_t> command_stream_body(const std::vector<std::uint8_t>& file, const std::string& source);
+std::vector<std::uint8_t> command_stream_file(const std::vector<std::uint8_t>& body);
 
 }  // namespace cimvp

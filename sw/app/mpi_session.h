@@ -49,7 +49,7 @@ private:
     std::vector<std::string> exchange(const std::string& mine) const;
 
     int rank_ = 0, size_ = 1;
-    bool started_ = false;  // MPI_Init was called
+    [[maybe_unused]] bool started_ = false;  // MPI_Init was called (never without MPI)
 };
 
 }  // namespace cimvp::cli

@@ -21,7 +21,7 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const AdcConfig& cfg, int cols)
       cfg_(cfg),
       cols_(cols),
       table_(cols, numerics::AdcColumn{std::int64_t{1} << cfg.frac_bits, 0}),
-      conversion_(cfg.bits * cfg.cycle_ns, sc_core::SC_NS),
+      conversion_(cfg.cycles_per_conversion() * cfg.cycle_ns, sc_core::SC_NS),
       codes_(cols, 0),
       values_(cols, 0) {
     table_changed();

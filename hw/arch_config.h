@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
+#include "hw/technology.h"
 #include "sw/contract/pe_mode.h"
 
 namespace cimvp {
@@ -18,6 +20,7 @@ struct CrossbarConfig {
     int dac_bits = 1;              // input bits applied per read
     double read_ns = 100.0;        // one array read (word-line pulse + settle)
     double read_pj_per_cell = 0.0018;   // array read energy per active cell
+    double read_pj_per_column = 0.0;    // per column read: its bit line's charge (grows with rows)
     double write_ns_per_row = 50.0;     // programming one row of cells
     double write_pj_per_cell = 1.0;     // programming energy per cell
 };
@@ -31,15 +34,20 @@ struct NonIdealConfig {
 };
 
 enum class AdcStepMode { kColumn, kLayer };
+enum class AdcArchitecture { kSar, kFlash };
 
 struct AdcConfig {
-    int bits = 8;                    // resolution; SAR: one cycle per bit
+    int bits = 8;                    // resolution
+    AdcArchitecture architecture = AdcArchitecture::kSar;  // SAR: one cycle per bit; flash: one cycle
     int adcs_per_macro = 8;          // columns share ADCs through a mux
     int frac_bits = 8;               // fixed-point fraction bits of step/base/psum
     double cycle_ns = 1.0;           // one SAR comparison
     double pj_per_conversion = 1.67; // at `bits`; see docs/config.md
     AdcStepMode step_mode = AdcStepMode::kColumn;  // per-column step or one per layer
     double clip_sigmas = 6.0;        // calibration: range = mean +- clip_sigmas * std
+
+    // Cycles of `cycle_ns` one conversion takes.
+    int cycles_per_conversion() const { return architecture == AdcArchitecture::kFlash ? 1 : bits; }
 };
 
 struct DigitalConfig {
@@ -117,6 +125,10 @@ struct ArchConfig {
     DmaConfig dma;
     PlatformConfig platform;
     PeArrayConfig pe_array;
+    // The technology the cost figures are derived from (hw/cost_model.h, docs/costs.md), and the cost
+    // keys ("adc.pj_per_conversion", ...) the config sets to another number than the derived one.
+    TechnologyConfig technology;
+    std::vector<std::string> cost_overrides;
 
     ArchConfig();
 };

@@ -99,6 +99,7 @@ void CrossbarMacro::read(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     }
     counters_.reads += static_cast<std::uint64_t>(ctx.steps);
     counters_.cell_reads += static_cast<std::uint64_t>(ctx.steps) * ctx.rows * ctx.cols;
+    counters_.column_reads += static_cast<std::uint64_t>(ctx.steps) * ctx.cols;
     delay += ctx.steps * read_time_;
     // The partial sums of every read travel on to the ADC bank (stride: the macro's columns).
     t.set_response_status(tlmx::forward_vector(adc_socket, out_, psum_.data(),
@@ -108,6 +109,7 @@ void CrossbarMacro::read(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
 
 void CrossbarMacro::meter(EnergyMeter& m) const {
     m.add(&EnergyBreakdown::crossbar, counters_.cell_reads, cfg_.read_pj_per_cell);
+    m.add(&EnergyBreakdown::crossbar, counters_.column_reads, cfg_.read_pj_per_column);
     m.add(&EnergyBreakdown::crossbar, counters_.cells_programmed, cfg_.write_pj_per_cell);
 }
 

@@ -33,6 +33,7 @@ public:
     struct Counters {
         std::uint64_t reads = 0;           // array reads
         std::uint64_t cell_reads = 0;      // active rows x active columns, summed over reads
+        std::uint64_t column_reads = 0;    // active columns, summed over reads (bit lines charged)
         std::uint64_t rows_programmed = 0;
         std::uint64_t cells_programmed = 0;
     };

@@ -55,6 +55,7 @@ ArchConfig tile_config(int cell_bits = 1, int dac_bits = 1) {
     cfg.crossbar.read_ns = 100;
     cfg.crossbar.write_ns_per_row = 50;
     cfg.crossbar.read_pj_per_cell = 0.5;
+    cfg.crossbar.read_pj_per_column = 0.75;
     cfg.crossbar.write_pj_per_cell = 2.0;
     cfg.adc.bits = 8;
     cfg.adc.adcs_per_macro = 3;
@@ -632,6 +633,19 @@ TEST(CimTileAdc, ConversionTimeIsRoundsOfSharedAdcsTimesBitsTimesCycle) {
     EXPECT_EQ(b.tile.adc.conversion_time(8), ns(3 * 4 * 2));
 }
 
+TEST(CimTileAdc, AFlashConversionTakesOneCycleWhateverItsBits) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    ArchConfig cfg = tile_config();
+    cfg.adc.bits = 6;
+    cfg.adc.architecture = AdcArchitecture::kFlash;
+    cfg.adc.adcs_per_macro = 3;
+    cfg.adc.cycle_ns = 2;
+    TileBench b(cfg);
+    ASSERT_TRUE(b.run([](TestInitiator&) {}));
+    EXPECT_EQ(b.tile.adc.conversion_time(3), ns(1 * 1 * 2));
+    EXPECT_EQ(b.tile.adc.conversion_time(7), ns(3 * 1 * 2));
+}
+
 // The START write carries the whole run (loosely timed). From the code:
 //   register access                  clock
 //   per vector: input buffer read    in.latency + rows / in.bandwidth
@@ -956,6 +970,7 @@ TEST(CimTileCounters, ReadsConversionsShiftAddsAndBytesMatchTheRun) {
     const auto& xb = b.tile.macro.counters();
     EXPECT_EQ(xb.reads, reads);
     EXPECT_EQ(xb.cell_reads, reads * s.rows * cols);
+    EXPECT_EQ(xb.column_reads, reads * cols);
     EXPECT_EQ(b.tile.adc.counters().conversions, reads * cols);
     EXPECT_EQ(b.tile.adc.counters().batches, reads);
     const auto& acc = b.tile.accumulator.counters();
@@ -969,7 +984,8 @@ TEST(CimTileCounters, ReadsConversionsShiftAddsAndBytesMatchTheRun) {
     EnergyMeter m;
     b.tile.meter(m);
     const EnergyBreakdown e = m.energy();
-    EXPECT_DOUBLE_EQ(e.crossbar, reads * s.rows * cols * cfg.crossbar.read_pj_per_cell);
+    EXPECT_DOUBLE_EQ(e.crossbar, reads * s.rows * cols * cfg.crossbar.read_pj_per_cell +
+                                     reads * cols * cfg.crossbar.read_pj_per_column);
     EXPECT_DOUBLE_EQ(e.adc, reads * cols * cfg.adc.pj_per_conversion);
     EXPECT_DOUBLE_EQ(e.shift_add, (reads * cols + s.vectors * s.outs) * cfg.digital.shift_add_pj);
     EXPECT_DOUBLE_EQ(e.buffers, s.vectors * s.outs * 8 * cfg.platform.output_buffer.write_pj_per_byte +

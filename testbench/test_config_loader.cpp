@@ -46,7 +46,10 @@ json leaf(const json& flat, const std::string& key) { return flat.contains(key) 
 // A different value that is still valid, for every leaf of the default config.
 json changed(const std::string& pointer, const json& v) {
     if (v.is_boolean()) return !v.get<bool>();
-    if (v.is_string()) return v == "column" ? "layer" : "column";
+    if (v.is_string()) {
+        if (v == "sar" || v == "flash") return v == "sar" ? "flash" : "sar";
+        return v == "column" ? "layer" : "column";
+    }
     if (v.is_number_integer()) {
         const bool is_size = pointer.size() >= 11 && pointer.compare(pointer.size() - 11, 11, "/size_bytes") == 0;
         return v.get<std::int64_t>() + (is_size ? 8 : 1);
@@ -153,7 +156,7 @@ TEST_F(ConfigLoaderTest, DefaultJsonEqualsCompiledDefaults) {
 
 TEST_F(ConfigLoaderTest, EveryKeyReachesItsOwnField) {
     const json def = config_to_json(ArchConfig{}).flatten();
-    ASSERT_EQ(def.size(), 66u) << "a field was added or removed: update the loader, docs/config.md and this count";
+    ASSERT_EQ(def.size(), 68u) << "a field was added or removed: update the loader, docs/config.md and this count";
     for (const auto& item : def.items()) {
         SCOPED_TRACE(item.key());
         const json value = changed(item.key(), item.value());
@@ -204,14 +207,14 @@ TEST_F(ConfigLoaderTest, EveryKeyIsDocumented) {
 TEST_F(ConfigLoaderTest, UnknownTopLevelKey) {
     const std::string msg = load_error(R"({"crossbar": {}, "adcs": {"bits": 4}})");
     EXPECT_EQ(msg, bad() + ": adcs: unknown key (expected one of: crossbar, nonideal, adc, digital, dma, platform, "
-                           "pe_array)");
+                           "pe_array, technology)");
 }
 
 TEST_F(ConfigLoaderTest, UnknownNestedKey) {
     const std::string msg = load_error(R"({"crossbar": {"rows": 64, "colz": 64}})");
     EXPECT_EQ(msg, bad() +
                        ": crossbar.colz: unknown key (expected one of: rows, cols, cell_bits, dac_bits, read_ns, "
-                       "read_pj_per_cell, write_ns_per_row, write_pj_per_cell)");
+                       "read_pj_per_cell, read_pj_per_column, write_ns_per_row, write_pj_per_cell)");
 
     const std::string deep = load_error(R"({"platform": {"dram": {"size": 1024}}})");
     EXPECT_NE(deep.find(bad() + ": platform.dram.size: unknown key (expected one of: size_bytes,"), std::string::npos)

@@ -9,6 +9,7 @@
 #include <typeinfo>
 #include <stdexcept>
 
+#include "hw/cost_model.h"
 #include "sw/app/data_dir.h"
 #include "sw/formats/config_loader.h"
 
@@ -118,6 +119,7 @@ ArchConfig config_from(const po::variables_map& vm) {
     if (vm.count("tiles") && vm["tiles"].as<int>() > 0) cfg.platform.tiles = vm["tiles"].as<int>();
     if (vm.count("seed") && !vm["seed"].defaulted()) cfg.nonideal.seed = vm["seed"].as<std::uint64_t>();
     if (vm.count("check-protocol") && vm["check-protocol"].as<bool>()) cfg.platform.check_protocol = true;
+    apply_technology(cfg);  // --adc-bits moves the derived ADC energy (docs/costs.md)
     validate(cfg);
     return cfg;
 }

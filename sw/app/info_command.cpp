@@ -1,4 +1,4 @@
-// `cimvp info`: the effective configuration and the platform's address map; with --model, the
+// `cimvp info`: the effective configuration, the platform's address map, the cost figures and area; with --model, the
 // model's nodes (their inputs, output tensors and, for a grouped conv, its blocks on this config).
 #include <cstdio>
 #include <iostream>
@@ -6,6 +6,7 @@
 #include "sw/app/command_line.h"
 #include "sw/app/commands.h"
 #include "hw/address_map.h"
+#include "hw/cost_model.h"
 #include "sw/app/data_dir.h"
 #include "sw/formats/config_loader.h"
 #include "sw/formats/model_file.h"
@@ -41,6 +42,25 @@ void print_model(const NetworkModel& m, const ArchConfig& cfg) {
     }
 }
 
+// Where every cost figure comes from, and the chip's area by component (docs/costs.md).
+void print_costs(const ArchConfig& cfg) {
+    const TechnologyConfig tech = effective_technology(cfg);
+    std::printf("technology %s%s%s\n", tech.name.c_str(),
+                cfg.technology.given() ? (tech.file.empty() ? " (inline)" : (" (" + tech.file + ")").c_str())
+                                       : " (default: for area only; every cost figure is the config's)",
+                "");
+    for (const CostFigure& f : derive_costs(tech, cfg)) {
+        const std::string src = cost_source(cfg, f.key);
+        std::printf("  %-42s %12.6g  %s%s\n", f.key.c_str(), cost_field(cfg, f.key), src.c_str(),
+                    src == "technology" ? (": " + f.formula).c_str() : "");
+    }
+    const AreaBreakdown a = chip_area(cfg);
+    std::printf("area %.4f mm^2\n", a.total());
+    for (const CostFigure& f : area_figures(cfg))
+        std::printf("  %-16s %10.4f mm^2  %5.1f %%  %s\n", f.key.c_str(), f.value,
+                    a.total() > 0 ? 100.0 * f.value / a.total() : 0.0, f.formula.c_str());
+}
+
 }  // namespace
 
 int info_command(const Args& args) {
@@ -61,6 +81,7 @@ int info_command(const Args& args) {
                 static_cast<unsigned long long>(kPostProcessBase),
                 cfg.platform.tiles, static_cast<unsigned long long>(kTileBase),
                 static_cast<unsigned long long>(map.tile().stride));
+    print_costs(cfg);
     if (vm.count("model")) print_model(load_model(resolve_data_path(vm["model"].as<std::string>())), cfg);
     return kExitOk;
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "hw/cost_model.h"
 #include "sw/formats/config_loader.h"
 
 namespace cimvp {
@@ -27,6 +28,41 @@ nlohmann::json protocol_counts_to_json(const tlmx::ProtocolCounts& c) {
 
 void add_protocol_counts(nlohmann::json& j, const std::optional<tlmx::ProtocolCounts>& c) {
     if (c) j["protocol_checks"] = protocol_counts_to_json(*c);
+}
+
+nlohmann::json area_to_json(const AreaBreakdown& a) {
+    return {{"total", a.total()},
+            {"arrays", a.arrays},
+            {"adcs", a.adcs},
+            {"shift_add", a.shift_add},
+            {"input_buffers", a.input_buffers},
+            {"output_buffers", a.output_buffers},
+            {"global_buffer", a.global_buffer},
+            {"pe_array", a.pe_array},
+            {"post_process", a.post_process},
+            {"dma_controller", a.dma_controller}};
+}
+
+nlohmann::json costs_to_json(const ArchConfig& cfg) {
+    nlohmann::json costs = nlohmann::json::object();
+    for (const CostFigure& f : derive_costs(effective_technology(cfg), cfg))
+        costs[f.key] = {{"value", cost_field(cfg, f.key)}, {"source", cost_source(cfg, f.key)}};
+    return costs;
+}
+
+void add_costs(nlohmann::json& j, const ArchConfig& cfg, double macs_per_image, double latency_per_image_ns,
+               double energy_per_image_pj) {
+    const AreaBreakdown area = chip_area(cfg);
+    const TechnologyConfig tech = effective_technology(cfg);
+    const Throughput t = throughput(macs_per_image, latency_per_image_ns, energy_per_image_pj, area.total());
+    j["technology"] = {{"name", tech.name}, {"file", tech.file}, {"given", cfg.technology.given()}};
+    j["costs"] = costs_to_json(cfg);
+    j["area_mm2"] = area_to_json(area);
+    j["tops"] = t.tops;
+    j["tops_per_w"] = t.tops_per_w;
+    j["tops_per_mm2"] = t.tops_per_mm2;
+    j["frames_per_s"] = t.frames_per_s;
+    j["frames_per_j"] = t.frames_per_j;
 }
 
 nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg) {
@@ -60,6 +96,7 @@ nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg)
             {"tile_runs", r.tile_runs},
             {"layers", nlohmann::json::array({layer})},
             {"config", config_to_json(cfg)}};
+    add_costs(j, cfg, macs, r.sim_time_ns, r.energy.total());  // the whole job as one "frame"
     add_protocol_counts(j, r.protocol);
     return j;
 }
@@ -146,6 +183,9 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
         j["rtl_adc_seconds"] = x.adc_seconds;
         j["rtl_pe_seconds"] = x.pe_seconds;
     }
+    double macs_per_image = 0;
+    for (const auto& l : r.layers) macs_per_image += l.macs_per_image;
+    add_costs(j, cfg, macs_per_image, r.total.sim_ns / images, r.total.energy.total() / images);
     add_protocol_counts(j, r.protocol);
     return j;
 }
@@ -160,6 +200,7 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
     const double images = std::max(1, r.images);
     nlohmann::json layers = nlohmann::json::array();
     int tiles_used = 0;
+    const double tile_mm2 = chip_area(cfg).tile();  // a tile's arrays, ADCs, shift-add and buffers
     for (const auto& l : r.layers) {
         tiles_used = std::max(tiles_used, l.tiles_used);
         layers.push_back({{"name", l.name},
@@ -177,6 +218,7 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
                                            {"energy_pj", energy_to_json(l.programming.energy)}}},
                           {"stages", l.stages},
                           {"tiles_used", l.tiles_used},
+                          {"area_mm2", l.tiles_used * tile_mm2},
                           {"passes", l.passes},
                           {"global_buffer", {{"scratch_stages", l.scratch_on_chip_stages},
                                              {"activation_stages", l.activations_on_chip_stages}}},
@@ -226,6 +268,8 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
             {"tiles_used", tiles_used},
             {"layers", layers},
             {"config", config_to_json(cfg)}};
+    add_costs(j, cfg, static_cast<double>(r.macs_per_image), r.total.sim_ns / images,
+              r.total.energy.total() / images);
     add_protocol_counts(j, r.protocol);
     return j;
 }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hw/cost_model.h"
 #include "hw/energy_report.h"
 #include "hw/arch_config.h"
 #include "sw/app/layer_job.h"
@@ -20,6 +21,14 @@ nlohmann::json energy_to_json(const EnergyBreakdown& e);
 // `protocol_checks` holding it when a run had them.
 nlohmann::json protocol_counts_to_json(const tlmx::ProtocolCounts& c);
 void add_protocol_counts(nlohmann::json& j, const std::optional<tlmx::ProtocolCounts>& c);
+// Area by component in mm^2 (hw/cost_model.h), and every cost figure with its source ("technology" or
+// "config"), keyed by config key.
+nlohmann::json area_to_json(const AreaBreakdown& a);
+nlohmann::json costs_to_json(const ArchConfig& cfg);
+// The keys every run writes about cost (docs/results.md): technology, costs, area_mm2, tops, tops_per_w,
+// tops_per_mm2, frames_per_s, frames_per_j.
+void add_costs(nlohmann::json& j, const ArchConfig& cfg, double macs_per_image, double latency_per_image_ns,
+               double energy_per_image_pj);
 nlohmann::json layer_job_to_json(const LayerJobResult& r, const ArchConfig& cfg);
 nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, const RunJobSpec& spec);
 nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg, const TraceJobSpec& spec);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "hw/cost_model.h"
 #include "sw/formats/input_file.h"
 
 namespace cimvp {
@@ -22,6 +23,7 @@ using nlohmann::json;
 namespace lim = config_limits;
 
 constexpr std::size_t kMaxShownChars = 60;  // longest offending value quoted in a message
+constexpr std::size_t kMaxTextChars = 4096;   // a technology's name or description
 
 struct IntRange {
     std::int64_t lo;
@@ -55,6 +57,34 @@ constexpr std::uint64_t kPeAccBytes = 8;
 
 constexpr const char* kStepColumn = "column";
 constexpr const char* kStepLayer = "layer";
+
+// A key whose value is one of a few names.
+template <class E>
+struct Names {
+    std::vector<std::pair<const char*, E>> items;
+    std::string expected() const {
+        std::string s;
+        for (std::size_t i = 0; i < items.size(); ++i)
+            s += std::string(i == 0 ? "" : i + 1 == items.size() ? " or " : ", ") + "\"" + items[i].first + "\"";
+        return s;
+    }
+    const char* name(E e) const {
+        for (const auto& [n, v] : items)
+            if (v == e) return n;
+        return nullptr;
+    }
+};
+const Names<AdcArchitecture> kAdcArchitectures{{{"sar", AdcArchitecture::kSar}, {"flash", AdcArchitecture::kFlash}}};
+const Names<CellType> kCellTypes{{{"sram", CellType::kSram}, {"rram", CellType::kRram}}};
+
+// Technology parameters (hw/technology.h, docs/costs.md): physical ranges, wide enough for any
+// process a CIM study may describe.
+constexpr RealRange kNodeNm{1.0, 1000.0, false};
+constexpr RealRange kVolts{0.0, 5.0, true};
+constexpr RealRange kAreaF2{1.0, 1e5, false};
+constexpr RealRange kFemtojoules{0.0, 1e9, false};
+constexpr RealRange kMicrosiemens{0.0, 1e6, false};
+constexpr RealRange kSquareMicrons{0.0, 1e9, false};
 
 std::string format_limit(double v) {
     char buf[32];
@@ -118,6 +148,39 @@ void visit_memory(V& v, const char* key, Mem& m, std::uint64_t max_bytes, std::u
     });
 }
 
+// Every field of a technology description (a configs/technology/*.json file, or a config's inline
+// "technology" object), in the order of hw/technology.h.
+template <class V, class Tech>
+void visit_technology(V& v, Tech& t) {
+    v.text("name", t.name);
+    v.text("description", t.description);
+    v.real("node_nm", t.node_nm, kNodeNm);
+    v.real("vdd_v", t.vdd_v, kVolts);
+    v.real("clock_ns", t.clock_ns, kTime);
+    v.object("cell", [&] {
+        auto& c = t.cell;
+        v.enumeration("type", c.type, kCellTypes);
+        v.real("area_f2", c.area_f2, kAreaF2);
+        v.real("read_ns", c.read_ns, kTime);
+        v.real("read_v", c.read_v, kVolts);
+        v.real("mean_conductance_us", c.mean_conductance_us, kMicrosiemens);
+        v.real("write_pj_per_cell", c.write_pj_per_cell, kEnergy);
+        v.real("write_ns_per_row", c.write_ns_per_row, kTime);
+    });
+    v.object("adc", [&] {
+        auto& a = t.adc;
+        v.real("walden_fj_per_step", a.walden_fj_per_step, kFemtojoules);
+        v.real("comparator_fj", a.comparator_fj, kFemtojoules);
+        v.real("cycle_ns", a.cycle_ns, kTime);
+        v.real("sar_area_um2_fixed", a.sar_area_um2_fixed, kSquareMicrons);
+        v.real("sar_area_um2_per_level", a.sar_area_um2_per_level, kSquareMicrons);
+        v.real("comparator_area_um2", a.comparator_area_um2, kSquareMicrons);
+    });
+    v.real("sram_bitcell_f2", t.sram_bitcell_f2, kAreaF2);
+    v.real("nand2_f2", t.nand2_f2, kAreaF2);
+    v.real("dram_pj_per_bit", t.dram_pj_per_bit, kEnergy);
+}
+
 // Every field, in the order of arch_config.h, with its JSON key and range: the
 // one list the reader, the writer and the validator walk, so they cannot drift.
 // Cfg is ArchConfig (reader) or const ArchConfig (writer, validator).
@@ -131,6 +194,7 @@ void visit_config(V& v, Cfg& c) {
         v.integer("dac_bits", x.dac_bits, IntRange{lim::kMinDacBits, lim::kMaxDacBits});
         v.real("read_ns", x.read_ns, kTime);
         v.real("read_pj_per_cell", x.read_pj_per_cell, kEnergy);
+        v.real("read_pj_per_column", x.read_pj_per_column, kEnergy);
         v.real("write_ns_per_row", x.write_ns_per_row, kTime);
         v.real("write_pj_per_cell", x.write_pj_per_cell, kEnergy);
     });
@@ -144,6 +208,7 @@ void visit_config(V& v, Cfg& c) {
     v.object("adc", [&] {
         auto& a = c.adc;
         v.integer("bits", a.bits, IntRange{lim::kMinAdcBits, lim::kMaxAdcBits});
+        v.enumeration("architecture", a.architecture, kAdcArchitectures);
         // crossbar is visited (read and checked) first, so cols is final here.
         v.integer("adcs_per_macro", a.adcs_per_macro, IntRange{lim::kMinAdcsPerMacro, c.crossbar.cols});
         v.integer("frac_bits", a.frac_bits, IntRange{lim::kMinFracBits, lim::kMaxFracBits});
@@ -196,6 +261,7 @@ void visit_config(V& v, Cfg& c) {
         v.real("pj_per_cycle_fxp", p.pj_per_cycle_fxp, kEnergy);
         v.real("buffer_pj_per_byte", p.buffer_pj_per_byte, kEnergy);
     });
+    v.technology("technology", c.technology);
 }
 
 // Dotted key path of the object being visited.
@@ -266,6 +332,51 @@ public:
         field = v->get<bool>();
     }
 
+    void text(const char* key, std::string& field) {
+        const json* v = find(key);
+        if (!v) return;
+        if (!v->is_string() || v->get_ref<const std::string&>().empty() ||
+            v->get_ref<const std::string&>().size() > kMaxTextChars)
+            fail(source_, path(key),
+                 "expected a non-empty string of at most " + std::to_string(kMaxTextChars) + " characters, got " +
+                     shown(*v));
+        field = v->get<std::string>();
+    }
+
+    template <class E>
+    void enumeration(const char* key, E& field, const Names<E>& names) {
+        const json* v = find(key);
+        if (!v) return;
+        if (v->is_string())
+            for (const auto& [n, e] : names.items)
+                if (v->get_ref<const std::string&>() == n) {
+                    field = e;
+                    return;
+                }
+        fail(source_, path(key), "expected " + names.expected() + ", got " + shown(*v));
+    }
+
+    // A technology file's name (relative to the config file's folder) or an inline object.
+    void technology(const char* key, TechnologyConfig& tech) {
+        const json* v = find(key);
+        if (!v) return;
+        if (v->is_string()) {
+            const std::string file = technology_path(v->get<std::string>());
+            const auto bytes = read_input_file_or_throw<ConfigError>(file, "technology", kMaxConfigFileBytes);
+            const json doc = parse_json_document(std::string(bytes.begin(), bytes.end()), file);
+            JsonReader r(doc, file);
+            visit_technology(r, tech);
+            r.finish();
+            if (tech.name.empty()) fail(file, "name", "expected a non-empty string naming the technology");
+            tech.file = file;
+        } else if (v->is_object()) {
+            object(key, [&] { visit_technology(*this, tech); });
+            if (tech.name.empty()) fail(source_, path(key) + ".name", "expected a non-empty string naming the technology");
+        } else {
+            fail(source_, path(key), "expected a technology file name (a string) or object, got " + shown(*v));
+        }
+    }
+
     void step_mode(const char* key, AdcStepMode& field) {
         const json* v = find(key);
         if (!v) return;
@@ -280,6 +391,17 @@ public:
     }
 
 private:
+    // Relative names are found next to the config file (then from the working directory).
+    std::string technology_path(const std::string& name) const {
+        namespace fs = std::filesystem;
+        const fs::path p(name);
+        if (p.is_absolute()) return name;
+        const fs::path beside = fs::path(source_).parent_path() / p;
+        std::error_code ec;
+        if (!fs::path(source_).parent_path().empty() && fs::exists(beside, ec)) return beside.string();
+        return name;
+    }
+
     struct Frame {
         const json* obj;                 // nullptr: object absent, all defaults
         std::vector<std::string> known;  // keys visited, in declaration order
@@ -354,6 +476,17 @@ public:
     void real(const char* key, double v, const RealRange&) { (*cur_)[key] = v; }
     void boolean(const char* key, bool v) { (*cur_)[key] = v; }
     void step_mode(const char* key, AdcStepMode v) { (*cur_)[key] = step_mode_name(v); }
+    void text(const char* key, const std::string& v) {
+        if (!v.empty()) (*cur_)[key] = v;
+    }
+    template <class E>
+    void enumeration(const char* key, E v, const Names<E>& names) {
+        (*cur_)[key] = names.name(v);
+    }
+    // Inline, so that the written config stands alone (a recording, a sweep point).
+    void technology(const char* key, const TechnologyConfig& t) {
+        if (t.given()) object(key, [&] { visit_technology(*this, t); });
+    }
 
 private:
     json* cur_ = &result;
@@ -381,6 +514,16 @@ public:
         if (!within(v, r)) fail(source_, path(key), "expected " + describe(r) + ", got " + shown_real(v));
     }
     void boolean(const char*, bool) {}
+    void text(const char*, const std::string&) {}
+    template <class E>
+    void enumeration(const char* key, E v, const Names<E>& names) {
+        if (!names.name(v))
+            fail(source_, path(key), "expected " + names.expected() + ", got enum value " +
+                                         std::to_string(static_cast<int>(v)));
+    }
+    void technology(const char* key, const TechnologyConfig& t) {
+        if (t.given()) object(key, [&] { visit_technology(*this, t); });
+    }
     void step_mode(const char* key, AdcStepMode v) {
         if (v != AdcStepMode::kColumn && v != AdcStepMode::kLayer)
             fail(source_, path(key),
@@ -490,6 +633,18 @@ ArchConfig config_from_json(const nlohmann::json& j, const std::string& source) 
     visit_config(reader, cfg);
     reader.finish();
     validate(cfg);  // defaults against values read (adcs_per_macro vs cols)
+    if (cfg.technology.given()) {
+        // A cost key the config sets to the derived number counts as derived (a written-out config
+        // reads back the same).
+        for (const CostFigure& f : derive_costs(cfg.technology, cfg)) {
+            std::string ptr = "/" + f.key;
+            std::replace(ptr.begin(), ptr.end(), '.', '/');
+            if (j.contains(json::json_pointer(ptr)) && cost_field(cfg, f.key) != f.value)
+                cfg.cost_overrides.push_back(f.key);
+        }
+        apply_technology(cfg);
+        validate(cfg);  // the derived figures against their ranges
+    }
     return cfg;
 }
 

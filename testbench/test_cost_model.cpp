@@ -1,0 +1,296 @@
+// The cost model (hw/cost_model.h, docs/costs.md): the derived figures follow the documented formulas
+// for the shipped technology files, grow with ADC bits and array rows as the models say, area adds up,
+// and a technology given in a config derives what the config does not set.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hw/cost_model.h"
+#include "sw/formats/config_loader.h"
+
+namespace cimvp {
+namespace {
+
+const std::vector<std::string> kShipped = {"sram-22nm", "sram-40nm", "rram-22nm", "rram-40nm"};
+
+std::string tech_file(const std::string& name) {
+    return std::string(CIMVP_SOURCE_DIR) + "/configs/technology/" + name + ".json";
+}
+
+ArchConfig with_technology(const std::string& name, const std::string& extra = "") {
+    return config_from_text("{\"technology\": \"" + tech_file(name) + "\"" + extra + "}", "test.json");
+}
+
+double figure(const std::vector<CostFigure>& v, const std::string& key) {
+    for (const auto& f : v)
+        if (f.key == key) return f.value;
+    ADD_FAILURE() << "no figure " << key;
+    return 0;
+}
+
+std::string load_error(const std::string& text, const std::string& source = "bad.json") {
+    try {
+        config_from_text(text, source);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(CostModel, SarEnergyPerConversionDoublesWithEveryBit) {
+    for (const auto& name : kShipped) {
+        ArchConfig cfg = with_technology(name);
+        double previous = 0;
+        for (int bits = 1; bits <= 16; ++bits) {
+            cfg.adc.bits = bits;
+            const double pj = figure(derive_costs(cfg.technology, cfg), "adc.pj_per_conversion");
+            EXPECT_DOUBLE_EQ(pj, std::ldexp(cfg.technology.adc.walden_fj_per_step, bits) * 1e-3) << name << bits;
+            if (bits > 1) {
+                EXPECT_DOUBLE_EQ(pj, 2 * previous) << name << " bits " << bits;
+            }
+            previous = pj;
+        }
+    }
+}
+
+TEST(CostModel, FlashEnergyIsOneComparatorPerThreshold) {
+    ArchConfig cfg = with_technology("sram-22nm", R"(, "adc": {"architecture": "flash"})");
+    for (int bits = 1; bits <= 10; ++bits) {
+        cfg.adc.bits = bits;
+        EXPECT_DOUBLE_EQ(figure(derive_costs(cfg.technology, cfg), "adc.pj_per_conversion"),
+                         ((1 << bits) - 1) * cfg.technology.adc.comparator_fj * 1e-3);
+    }
+    EXPECT_EQ(cfg.adc.cycles_per_conversion(), 1);
+    cfg.adc.architecture = AdcArchitecture::kSar;
+    EXPECT_EQ(cfg.adc.cycles_per_conversion(), 10);
+}
+
+TEST(CostModel, ArrayReadEnergyGrowsWithTheArraysRowsAndTheActiveRows) {
+    for (const auto& name : kShipped) {
+        ArchConfig cfg = with_technology(name);
+        double previous_column = 0;
+        for (int rows : {16, 32, 64, 128, 256, 512, 1024, 2048, 4096}) {
+            cfg.crossbar.rows = rows;
+            const auto f = derive_costs(cfg.technology, cfg);
+            const double column = figure(f, "crossbar.read_pj_per_column");
+            const double cell = figure(f, "crossbar.read_pj_per_cell");
+            EXPECT_GT(column, previous_column) << name << " rows " << rows;
+            // The bit line's charge is linear in its length; a cell's word-line share and current are not.
+            if (previous_column > 0) {
+                EXPECT_NEAR(column / previous_column, 2.0, 1e-12) << name;
+            }
+            EXPECT_DOUBLE_EQ(cell, figure(derive_costs(cfg.technology, with_technology(name)), "crossbar.read_pj_per_cell"));
+            // One read of `active` rows on all columns: more active rows, more energy.
+            double previous_read = 0;
+            for (int active = 1; active <= rows; active *= 2) {
+                const double read = active * cfg.crossbar.cols * cell + cfg.crossbar.cols * column;
+                EXPECT_GT(read, previous_read);
+                previous_read = read;
+            }
+            previous_column = column;
+        }
+    }
+}
+
+// The formulas of docs/costs.md, written out again from the documented constants, against the model.
+TEST(CostModel, DerivedFiguresEqualTheDocumentedFormulasForEveryShippedTechnology) {
+    for (const auto& name : kShipped) {
+        const ArchConfig cfg = with_technology(name);
+        const TechnologyConfig& t = cfg.technology;
+        const double F = t.node_nm * 1e-3;                                     // um
+        const double s = (t.node_nm / 45) * (t.vdd_v / 0.9) * (t.vdd_v / 0.9);  // Horowitz 45 nm, 0.9 V
+        const double c_line = 0.2 * std::sqrt(t.cell.area_f2) * F + 1.0 * 2 * F;  // fF per cell
+        const auto sram = [&](double bytes) { return 0.425 * std::sqrt(bytes / 1024) * s; };
+        const int rows = cfg.crossbar.rows;
+        SCOPED_TRACE(name);
+        EXPECT_EQ(t.name, name);
+        EXPECT_DOUBLE_EQ(cfg.crossbar.read_ns, t.cell.read_ns);
+        EXPECT_DOUBLE_EQ(cfg.crossbar.read_pj_per_column, rows * c_line * t.cell.read_v * t.vdd_v * 1e-3);
+        EXPECT_DOUBLE_EQ(cfg.crossbar.read_pj_per_cell,
+                         (c_line * t.vdd_v * t.vdd_v +
+                          t.cell.mean_conductance_us * t.cell.read_v * t.cell.read_v * t.cell.read_ns) * 1e-3);
+        EXPECT_DOUBLE_EQ(cfg.adc.pj_per_conversion, std::ldexp(t.adc.walden_fj_per_step, cfg.adc.bits) * 1e-3);
+        EXPECT_DOUBLE_EQ(cfg.adc.cycle_ns, t.adc.cycle_ns);
+        EXPECT_DOUBLE_EQ(cfg.digital.clock_ns, t.clock_ns);
+        EXPECT_DOUBLE_EQ(cfg.digital.shift_add_pj, 32 * 2 * 3.125 * s * 1e-3);
+        EXPECT_DOUBLE_EQ(cfg.digital.post_process_pj, (32 * 16 + 32 + 8) * 3.125 * s * 1e-3);
+        EXPECT_DOUBLE_EQ(cfg.platform.dram.read_pj_per_byte, 8 * t.dram_pj_per_bit);
+        EXPECT_NEAR(cfg.platform.input_buffer.read_pj_per_byte, sram(16384), 1e-12);
+        EXPECT_NEAR(cfg.platform.global_buffer.write_pj_per_byte, sram(1048576), 1e-12);
+        EXPECT_NEAR(cfg.pe_array.pj_per_cycle_ds, 1.22 * (t.node_nm / 28) * (t.vdd_v / 0.9) * (t.vdd_v / 0.9), 1e-12);
+
+        const AreaBreakdown a = chip_area(cfg);
+        const double tiles = cfg.platform.tiles;
+        EXPECT_NEAR(a.arrays, tiles * rows * cfg.crossbar.cols * t.cell.area_f2 * F * F * 1e-6, 1e-12);
+        EXPECT_NEAR(a.adcs,
+                    tiles * cfg.adc.adcs_per_macro *
+                        (t.adc.sar_area_um2_fixed + std::ldexp(t.adc.sar_area_um2_per_level, cfg.adc.bits)) * 1e-6,
+                    1e-12);
+        EXPECT_NEAR(a.global_buffer, 1048576.0 * 8 * t.sram_bitcell_f2 * F * F / 0.7 * 1e-6, 1e-12);
+        EXPECT_NEAR(a.dma_controller, 50000 * t.nand2_f2 * F * F * 1e-6, 1e-12);
+    }
+}
+
+TEST(CostModel, AreaComponentsAddUpToTheTotalOnRandomConfigs) {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> dim(1, 512), tiles(1, 512), bits(1, 12), adcs(1, 16), lanes(1, 64);
+    for (int i = 0; i < 200; ++i) {
+        ArchConfig cfg = with_technology(kShipped[i % kShipped.size()]);
+        cfg.crossbar.rows = dim(rng);
+        cfg.crossbar.cols = dim(rng);
+        cfg.adc.bits = bits(rng);
+        cfg.adc.adcs_per_macro = std::min(adcs(rng), cfg.crossbar.cols);
+        cfg.adc.architecture = i % 3 == 0 ? AdcArchitecture::kFlash : AdcArchitecture::kSar;
+        cfg.platform.tiles = tiles(rng);
+        cfg.platform.ping_pong = i % 2 == 0;
+        cfg.digital.post_process_lanes = lanes(rng);
+        const AreaBreakdown a = chip_area(cfg);
+        double sum = 0;
+        for (const CostFigure& f : area_figures(cfg)) {
+            EXPECT_GE(f.value, 0) << f.key;
+            sum += f.value;
+        }
+        EXPECT_NEAR(sum, a.total(), 1e-9 * a.total());
+        EXPECT_GT(a.total(), 0);
+        // Twice the tiles: twice every per-tile component, the rest unchanged.
+        ArchConfig twice = cfg;
+        twice.platform.tiles *= 2;
+        const AreaBreakdown b = chip_area(twice);
+        EXPECT_NEAR(b.arrays + b.adcs + b.shift_add + b.input_buffers + b.output_buffers,
+                    2 * (a.arrays + a.adcs + a.shift_add + a.input_buffers + a.output_buffers), 1e-9 * b.total());
+        EXPECT_DOUBLE_EQ(b.global_buffer + b.pe_array + b.post_process + b.dma_controller,
+                         a.global_buffer + a.pe_array + a.post_process + a.dma_controller);
+        EXPECT_NEAR(a.tile() * a.tiles, a.arrays + a.adcs + a.shift_add + a.input_buffers + a.output_buffers,
+                    1e-9 * a.total());
+    }
+}
+
+TEST(CostModel, AdcAreaGrowsWithBits) {
+    for (auto arch : {AdcArchitecture::kSar, AdcArchitecture::kFlash}) {
+        ArchConfig cfg = with_technology("sram-40nm");
+        cfg.adc.architecture = arch;
+        double previous = 0;
+        for (int b = 1; b <= 12; ++b) {
+            cfg.adc.bits = b;
+            const double adcs = chip_area(cfg).adcs;
+            EXPECT_GT(adcs, previous);
+            previous = adcs;
+        }
+    }
+}
+
+TEST(CostModel, TheDefaultTechnologyIsTheShippedSram22nmFile) {
+    const TechnologyConfig d;
+    const TechnologyConfig t = with_technology("sram-22nm").technology;
+    ArchConfig a, b;
+    a.technology = d;
+    a.technology.name = "sram-22nm";
+    b.technology = t;
+    const auto fa = derive_costs(a.technology, a), fb = derive_costs(b.technology, b);
+    ASSERT_EQ(fa.size(), fb.size());
+    for (std::size_t i = 0; i < fa.size(); ++i) EXPECT_DOUBLE_EQ(fa[i].value, fb[i].value) << fa[i].key;
+    EXPECT_DOUBLE_EQ(chip_area(ArchConfig()).total(), chip_area(b).total());
+    EXPECT_EQ(effective_technology(ArchConfig()).name, kDefaultTechnologyName);
+}
+
+TEST(CostModel, AConfigWithoutTechnologyKeepsEveryNumber) {
+    const ArchConfig cfg;
+    ArchConfig copy = cfg;
+    apply_technology(copy);
+    EXPECT_EQ(config_to_json(copy), config_to_json(cfg));
+    for (const CostFigure& f : derive_costs(effective_technology(cfg), cfg)) EXPECT_EQ(cost_source(cfg, f.key), "config");
+}
+
+TEST(CostModel, AConfigsOwnNumberOverridesTheDerivedOneAndStaysWhenBitsChange) {
+    ArchConfig cfg = with_technology("rram-40nm", R"(, "adc": {"pj_per_conversion": 7.5}, "dma": {"pj_per_byte": 0.019})");
+    EXPECT_DOUBLE_EQ(cfg.adc.pj_per_conversion, 7.5);
+    EXPECT_EQ(cost_source(cfg, "adc.pj_per_conversion"), "config");
+    EXPECT_EQ(cost_source(cfg, "crossbar.read_pj_per_cell"), "technology");
+    // --adc-bits (command_line.cpp) re-derives what the config did not set, and keeps what it did.
+    const double shift_add = cfg.digital.shift_add_pj;
+    cfg.adc.bits = 4;
+    cfg.crossbar.rows = 64;
+    apply_technology(cfg);
+    EXPECT_DOUBLE_EQ(cfg.adc.pj_per_conversion, 7.5);
+    EXPECT_DOUBLE_EQ(cfg.crossbar.read_pj_per_column, figure(derive_costs(cfg.technology, cfg), "crossbar.read_pj_per_column"));
+    EXPECT_DOUBLE_EQ(cfg.digital.shift_add_pj, shift_add);
+
+    ArchConfig plain = with_technology("rram-40nm", R"(, "adc": {"bits": 4})");
+    EXPECT_DOUBLE_EQ(plain.adc.pj_per_conversion, 16 * 4.0 * 1e-3);
+}
+
+TEST(CostModel, AWrittenOutConfigReadsBackWithTheSameFiguresAndSources) {
+    const ArchConfig cfg = with_technology("sram-40nm", R"(, "adc": {"bits": 5, "pj_per_conversion": 0.3})");
+    const ArchConfig back = config_from_json(config_to_json(cfg), "back.json");
+    EXPECT_EQ(config_to_json(back), config_to_json(cfg));
+    EXPECT_EQ(back.cost_overrides, cfg.cost_overrides);
+    EXPECT_EQ(back.technology.name, "sram-40nm");
+    EXPECT_EQ(cfg.cost_overrides, std::vector<std::string>{"adc.pj_per_conversion"});
+}
+
+TEST(CostModel, ThroughputFollowsFromOpsLatencyEnergyAndArea) {
+    const Throughput t = throughput(1e6, 1000.0, 2e6, 4.0);  // 2e6 ops in 1 us using 2 uJ on 4 mm^2
+    EXPECT_DOUBLE_EQ(t.tops, 2.0);
+    EXPECT_DOUBLE_EQ(t.frames_per_s, 1e6);
+    EXPECT_DOUBLE_EQ(t.tops_per_w, 1.0);
+    EXPECT_DOUBLE_EQ(t.frames_per_j, 5e5);
+    EXPECT_DOUBLE_EQ(t.tops_per_mm2, 0.5);
+}
+
+TEST(CostModel, BadTechnologiesAreNamedWithTheFileAndKey) {
+    const auto dir = std::filesystem::temp_directory_path() / "cimvp_test_cost_model";
+    std::filesystem::create_directories(dir);
+    const auto write = [&](const std::string& file, const std::string& text) {
+        std::ofstream(dir / file) << text;
+        return (dir / file).string();
+    };
+    const std::string cfg_path = write("c.json", R"({"technology": "t.json"})");
+    write("t.json", R"({"name": "x", "cell": {"type": "pcm"}})");
+    try {
+        load_config(cfg_path);
+        ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()), (dir / "t.json").string() + R"(: cell.type: expected "sram" or "rram", got "pcm")");
+    }
+    write("t.json", R"({"name": "x", "vdd_v": 0})");
+    try {
+        load_config(cfg_path);
+        ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("t.json: vdd_v: expected a number in (0, 5], got 0"), std::string::npos)
+            << e.what();
+    }
+    write("t.json", R"({"node_nm": 22, "nodes": 1})");
+    try {
+        load_config(cfg_path);
+        ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("t.json: nodes: unknown key"), std::string::npos) << e.what();
+    }
+    write("t.json", R"({"node_nm": 22})");
+    EXPECT_NE(std::string([&] {
+                  try {
+                      load_config(cfg_path);
+                  } catch (const ConfigError& e) {
+                      return std::string(e.what());
+                  }
+                  return std::string();
+              }()).find("t.json: name: expected a non-empty string naming the technology"),
+              std::string::npos);
+    EXPECT_NE(load_error(R"({"technology": "/nonexistent/t.json"})").find("/nonexistent/t.json"), std::string::npos);
+    EXPECT_EQ(load_error(R"({"technology": 5})"),
+              "bad.json: technology: expected a technology file name (a string) or object, got 5");
+    EXPECT_EQ(load_error(R"({"technology": {"node_nm": 22}})"),
+              "bad.json: technology.name: expected a non-empty string naming the technology");
+    EXPECT_EQ(load_error(R"({"adc": {"architecture": "pipeline"}})"),
+              R"(bad.json: adc.architecture: expected "sar" or "flash", got "pipeline")");
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace cimvp

@@ -153,7 +153,8 @@ inline constexpr int kMaxControllerCycles = 1000000;
 inline constexpr int kMinLanes = 1;  // digital.post_process_lanes
 inline constexpr int kMaxLanes = 4096;
 inline constexpr int kMinTiles = 1;
-inline constexpr int kMaxTiles = 4096;
+// A weights-resident chip holds every layer: VGG-16 (CIFAR) takes 7,196 128 x 128 one-bit arrays.
+inline constexpr int kMaxTiles = 16384;
 inline constexpr double kMinSigma = 0.0;  // nonideal.*_sigma
 inline constexpr double kMaxSigma = 5.0;
 // Timing and energy of one event: finite and bounded, so that a run of in-range values ends in
@@ -168,7 +169,7 @@ inline constexpr double kMaxStuckAtRate = 1.0;
 inline constexpr std::uint64_t kMinMemoryBytes = 1;
 // DRAM sits below the MMIO windows at 0x4000_0000 (hw/address_map.h).
 inline constexpr std::uint64_t kMaxDramBytes = std::uint64_t{1} << 30;  // 1 GiB
-// Per-tile buffers; keeps the tile windows (and 4096 of them) far from 64-bit overflow.
+// Per-tile buffers; keeps the tile windows (and 16384 of them) far from 64-bit overflow.
 inline constexpr std::uint64_t kMaxBufferBytes = std::uint64_t{1} << 24;  // 16 MiB
 inline constexpr std::uint64_t kBufferAlignBytes = 8;                     // input/output buffer sizes
 // The global buffer's window at 0x8000_0000 ends below the tiles at 2^32 (hw/address_map.h); 0: none.

@@ -32,7 +32,7 @@ class Help(unittest.TestCase):
     def test_help_lists_the_commands_and_exits_zero(self):
         code, out = run("--help")
         self.assertEqual(code, 0)
-        for cmd in ("run", "layer", "bench", "info", "replay", "swis", "convert", "import", "sweep"):
+        for cmd in ("run", "layer", "bench", "info", "replay", "swis", "convert", "import", "sweep", "size"):
             self.assertIn(cmd, out)
 
     def test_no_command_and_unknown_command_exit_two(self):
@@ -370,6 +370,187 @@ class TraceRun(unittest.TestCase):
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+def read_trace_layers(path):
+    """The layer records of a trace file as dicts of their key=value fields (docs/trace-format.md)."""
+    layers = []
+    with open(path) as f:
+        for line in f:
+            words = line.split("#")[0].split()
+            if words and words[0] == "layer":
+                layers.append(dict(w.split("=", 1) for w in words[1:]))
+    return layers
+
+
+def resident_tiles(layer, rows=128, cols=128, cell_bits=1):
+    """Tiles a crossbar conv or fc layer holds with all its weights at once, from the trace fields alone:
+    ceil(K / rows) row tiles of floor(cols / slices) outputs each (docs/numerics.md, tiling)."""
+    c, h, w = (int(v) for v in layer["in"].split(","))
+    k = c * int(layer["kernel"]) ** 2 if layer["type"] == "conv" else c * h * w
+    slices = 1 if layer["scheme"] == "bwma" else -(-int(layer["w_bits"]) // cell_bits)
+    return -(-k // rows) * -(-int(layer["out"]) // (cols // slices))
+
+
+class Size(unittest.TestCase):
+    """`cimvp run --trace F --resident` and `cimvp size --trace F`: weights-resident chips
+    (docs/trace-format.md), their tiles, per-image figures without the programming, pipelined latency."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.tiny = os.path.join(SOURCE, "testbench", "data", "tiny.trace")
+        self.resnet20 = os.path.join(SOURCE, "traces", "resnet20.trace")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def config(self, name, obj):
+        with open(self.path(name), "w") as f:
+            json.dump(obj, f)
+        return self.path(name)
+
+    def run_json(self, *args):
+        out = self.path("r%d.json" % len(os.listdir(self.tmp)))
+        code, text = run(*args, "--quiet", "--json", out)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            return json.load(f)
+
+    def test_resident_layers_differ_from_the_layer_by_layer_run_only_by_their_programming(self):
+        per_layer = self.run_json("run", "--trace", self.tiny, "--images", "2")
+        resident = self.run_json("run", "--trace", self.tiny, "--images", "2", "--resident")
+        self.assertFalse(per_layer["resident"])
+        self.assertTrue(resident["resident"])
+        self.assertEqual(resident["agreement"], 1.0)
+        self.assertEqual(resident["resident_tiles"], 4)
+        tile = 0
+        for a, b in zip(per_layer["layers"], resident["layers"]):
+            self.assertEqual(a["passes"], b["passes"], a["name"])
+            # Every layer fits the default 256 tiles by itself: programmed once in both runs, so the
+            # programming is the same, inside the layer's figures layer by layer and beside them resident.
+            self.assertEqual(a["programming"]["cycles"], b["programming"]["cycles"], a["name"])
+            self.assertEqual(a["cycles"], b["cycles"] + b["programming"]["cycles"], a["name"])
+            self.assertAlmostEqual(a["sim_time_ns"], b["sim_time_ns"] + b["programming"]["sim_time_ns"],
+                                   delta=1e-9 * a["sim_time_ns"])
+            self.assertAlmostEqual(a["energy_pj"]["total"],
+                                   b["energy_pj"]["total"] + b["programming"]["energy_pj"]["total"],
+                                   delta=1e-9 * a["energy_pj"]["total"])
+            if a["mapped_to"] == "crossbar":
+                self.assertGreater(b["programming"]["cycles"], 0, a["name"])
+                self.assertLess(b["cycles"], a["cycles"], a["name"])
+                self.assertEqual(b["first_tile"], tile, a["name"])
+                tile += b["resident_tiles"]
+            else:
+                self.assertIsNone(b["first_tile"], a["name"])
+        self.assertEqual(tile, resident["resident_tiles"])
+        self.assertEqual(resident["cycles"] + resident["programming"]["cycles"], per_layer["cycles"])
+
+    def test_a_layer_reprogrammed_every_image_costs_less_per_image_when_resident(self):
+        chip = {"crossbar": {"rows": 64, "cols": 32, "cell_bits": 2}}
+        small = self.config("small.json", dict(chip, platform={"tiles": 3}))
+        big = self.config("big.json", dict(chip, platform={"tiles": 12}))
+        per_layer = self.run_json("run", "--trace", self.tiny, "--map", "crossbar", "--config", small, "--images", "3")
+        resident = self.run_json("run", "--trace", self.tiny, "--map", "crossbar", "--config", big, "--images", "3",
+                                 "--resident")
+        self.assertEqual(resident["agreement"], 1.0)
+        reprogrammed = 0
+        for a, b in zip(per_layer["layers"], resident["layers"]):
+            if a["passes"] < 2:
+                continue
+            reprogrammed += 1
+            self.assertEqual(b["passes"], 1, a["name"])
+            self.assertEqual(a["programming"]["cycles"], 0, a["name"])  # inside every image's lists instead
+            # Layer by layer the weights are programmed again for every image; resident, once.
+            self.assertGreaterEqual(a["cycles"], b["cycles"] + 3 * b["programming"]["cycles"], a["name"])
+            self.assertGreaterEqual(a["latency_ns"], b["latency_ns"] + b["programming"]["sim_time_ns"], a["name"])
+        self.assertGreater(reprogrammed, 0)  # fc: 2 x 2 tiles on a chip of 3
+
+    def test_resident_run_on_too_few_tiles_exits_two_naming_platform_tiles(self):
+        few = self.config("few.json", {"platform": {"tiles": 3}})
+        code, out = run("run", "--trace", self.tiny, "--resident", "--config", few, "--quiet")
+        self.assertEqual(code, 2, out)
+        self.assertIn(few + ": platform.tiles: expected at least 4 tiles", out)
+        self.assertIn(self.tiny, out)
+        self.assertIn("got 3", out)
+        code, out = run("run", "--resident", "--limit", "1", "--quiet")
+        self.assertEqual(code, 2, out)
+        self.assertIn("--resident: expected with --trace F only", out)
+
+    def test_size_sets_the_tiles_and_reports_pipelined_and_layer_by_layer_latency(self):
+        r = self.run_json("size", "--trace", self.resnet20, "--images", "2")
+        layers = read_trace_layers(self.resnet20)
+        self.assertEqual(len(r["layers"]), len(layers))
+        expected = [resident_tiles(l) if l["type"] in ("conv", "fc") else 0 for l in layers]
+        self.assertEqual([l["tiles"] for l in r["layers"]], expected)
+        self.assertEqual(r["tiles"], sum(expected))
+        self.assertEqual(r["config"]["platform"]["tiles"], r["tiles"])
+        self.assertEqual(r["config_changes"], [{"key": "platform.tiles", "from": 256, "to": r["tiles"]}])
+        self.assertEqual(r["agreement"], 1.0)
+        self.assertEqual(r["images"], 2)
+        run_layers = r["run"]["layers"]
+        self.assertTrue(r["run"]["resident"])
+        stages = [l["stage_ns"] for l in r["layers"]]
+        for l, x in zip(r["layers"], run_layers):
+            self.assertAlmostEqual(l["stage_ns"], x["latency_ns"], delta=1e-9 * x["latency_ns"])
+            self.assertEqual(l["tiles"], x["resident_tiles"])
+        self.assertAlmostEqual(r["pipelined_interval_ns"], max(stages), delta=1e-9 * max(stages))
+        self.assertAlmostEqual(r["layer_by_layer_ns"], sum(stages), delta=1e-9 * sum(stages))
+        self.assertAlmostEqual(r["layer_by_layer_ns"], r["run"]["latency_per_image_ns"], delta=1e-6 * sum(stages))
+        self.assertEqual(r["fill_latency_ns"], r["layer_by_layer_ns"])
+        self.assertAlmostEqual(r["pipelined_frames_per_second"], 1e9 / max(stages), delta=1e-6)
+        self.assertAlmostEqual(r["layer_by_layer_frames_per_second"], 1e9 / sum(stages), delta=1e-6)
+        slowest = stages.index(max(stages))
+        self.assertEqual(r["bottleneck"], r["layers"][slowest]["name"])
+        self.assertEqual([l["bottleneck"] for l in r["layers"]], [i == slowest for i in range(len(stages))])
+        self.assertLess(r["pipelined_interval_ns"], r["layer_by_layer_ns"] / 5)  # 30 layers overlap
+        # The programming is once, apart from the per-image figures.
+        self.assertGreater(r["programming"]["sim_time_ns"], 0)
+        self.assertEqual(r["programming"]["cycles"], sum(l["programming"]["cycles"] for l in r["layers"]))
+        self.assertAlmostEqual(r["energy_per_image_pj"]["total"], r["run"]["energy_per_image_pj"]["total"],
+                               delta=1e-9 * r["energy_per_image_pj"]["total"])
+        # The same chip by hand: run --resident on a config with those tiles gives the same figures.
+        chip = self.config("chip.json", {"platform": {"tiles": r["tiles"]}})
+        by_hand = self.run_json("run", "--trace", self.resnet20, "--images", "2", "--resident", "--config", chip)
+        self.assertEqual(by_hand["cycles"], r["run"]["cycles"])
+        self.assertEqual(by_hand["programming"]["cycles"], r["programming"]["cycles"])
+
+    def test_size_prints_the_table_and_a_chip_that_fits_is_left_alone(self):
+        chip = self.config("chip.json", {"platform": {"tiles": 4}})
+        code, out = run("size", "--trace", self.tiny, "--config", chip, "--quiet")
+        self.assertEqual(code, 0, out)
+        self.assertIn("platform.tiles 4 already holds every crossbar layer's weights", out)
+        self.assertRegex(out, r"dw1\s+crossbar\s+2\s+1\.\.2\s")
+        self.assertRegex(out, r"pipelined: a new image every [\d.]+ us \(slowest stage \w+\), [\d.]+ frames/s")
+        self.assertRegex(out, r"layer by layer: [\d.]+ us per image, [\d.]+ frames/s")
+        self.assertIn("agreement with the C++ reference: 1.000000", out)
+
+    def test_size_refuses_bad_input_naming_the_option_or_key(self):
+        cases = [(["size"], r"size: expected --trace F"),
+                 (["size", "--trace", self.tiny, "--images", "0"], r"--images: expected at least 1, got 0"),
+                 (["size", "--trace", self.tiny, "--layers", "9"], r"--layers: expected 0 \(all\) or 1\.\.6"),
+                 (["size", "--trace", self.tiny, "--map", "tiles"], r"--map: expected trace, crossbar or pe"),
+                 (["size", "--trace", self.path("absent.trace")], re.escape(self.path("absent.trace"))),
+                 (["size", "--trace", self.tiny, "--config", self.config("bad.json", {"platform": {"tilez": 1}})],
+                  r"bad\.json.*tilez"),
+                 # VGG-16 (ImageNet) on 128 x 128 one-bit arrays: about 68,000 tiles, past what a config may have.
+                 (["size", "--trace", os.path.join(SOURCE, "traces", "vgg16.trace"), "--map", "crossbar"],
+                  r"<defaults>: platform\.tiles: expected at most 16384 tiles, but every crossbar layer of "
+                  r".*vgg16\.trace resident takes \d+ tiles")]
+        for args, why in cases:
+            t0 = time.time()
+            code, out = run(*args, "--quiet", timeout=60)
+            self.assertEqual(code, 2, (args, out))
+            self.assertRegex(out, why)
+            self.assertLess(time.time() - t0, 30, args)
+
+    def test_help(self):
+        code, out = run("size", "--help")
+        self.assertEqual(code, 0)
+        for option in ("--trace", "--config", "--json", "--images", "--map", "--layers"):
+            self.assertIn(option, out)
+
+
 class Bench(unittest.TestCase):
     def test_every_layer_type_agrees_with_the_reference_and_reports_its_speed(self):
         tmp = tempfile.mkdtemp()

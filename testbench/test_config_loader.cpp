@@ -253,7 +253,7 @@ TEST_F(ConfigLoaderTest, OutOfRangeNamesKeyAndRange) {
         {"/digital/controller_cycles_per_cmd", -1, "expected an integer in [0, 1000000], got -1"},
         {"/dma/bytes_per_ns", 0, "expected a number in [0.001, 1e+06], got 0"},
         {"/dma/bytes_per_ns", 1e-6, "expected a number in [0.001, 1e+06], got 1e-06"},
-        {"/platform/tiles", 5000, "expected an integer in [1, 4096], got 5000"},
+        {"/platform/tiles", 20000, "expected an integer in [1, 16384], got 20000"},
         {"/platform/quantum_ns", -10, "expected a number in (0, 1e+09], got -10"},
         {"/platform/dram/size_bytes", 0, "expected an integer in [1, 1073741824], got 0"},
         {"/platform/dram/size_bytes", -4096, "expected an integer in [1, 1073741824], got -4096"},

@@ -9,6 +9,7 @@
 #include "sc_test_support.h"
 #include "sw/app/results_json.h"
 #include "sw/app/trace_job.h"
+#include "sw/formats/config_loader.h"
 
 namespace cimvp {
 namespace {
@@ -129,6 +130,73 @@ TEST(TraceOnPlatform, ResNet20RunsWholeOnTheCrossbarAndEqualsReference) {
     const TraceJobResult r = run_trace_job(cfg, spec);
     check_report(r, spec, cfg);
     EXPECT_EQ(r.macs_per_image, 40551040);
+}
+
+// Weights-resident (docs/trace-format.md): every crossbar stage on its own tiles, all programmed before
+// the first image, with non-ideal devices (drawn per physical tile) and a lossy ADC calibrated on
+// those tiles: still every layer equal to the reference, the programming apart from the figures.
+TEST(TraceOnPlatform, ResidentRunKeepsEveryStageOnItsOwnTilesAndEqualsReference) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    ArchConfig cfg;
+    cfg.adc.bits = 4;
+    cfg.crossbar.rows = 64;
+    cfg.crossbar.cell_bits = 2;
+    cfg.nonideal.conductance_sigma = 0.05;
+    cfg.nonideal.read_noise_sigma = 0.5;
+    TraceJobSpec spec;
+    spec.trace_path = kSource + "/testbench/data/tiny.trace";
+    spec.mapping = TraceMapping::kCrossbar;
+    spec.images = 2;
+    spec.progress = false;
+    spec.resident = true;
+    const NetworkTrace trace = load_trace(spec.trace_path);
+    const ResidentTiles tiles = plan_resident_tiles(build_trace_workload(trace, cfg, spec.mapping), cfg);
+    cfg.platform.tiles = static_cast<int>(tiles.total);  // exactly the chip: the last stage ends on the last tile
+    const TraceJobResult r = run_trace_job(cfg, spec);
+    check_report(r, spec, cfg);
+    EXPECT_TRUE(r.resident);
+    EXPECT_EQ(r.resident_tiles, tiles.total);
+    RunStats programming;
+    int next = 0;
+    for (std::size_t l = 0; l < r.layers.size(); ++l) {
+        const TraceLayerReport& lr = r.layers[l];
+        SCOPED_TRACE(lr.name);
+        programming += lr.programming;
+        EXPECT_EQ(lr.resident_tiles, tiles.layer_tiles[l]);
+        if (lr.mapped_to != "crossbar") {
+            EXPECT_EQ(lr.first_tile, -1);
+            EXPECT_EQ(lr.programming.cycles, 0u);
+            continue;
+        }
+        EXPECT_EQ(lr.first_tile, next);  // layers in order, each after the one before
+        next += lr.resident_tiles;
+        EXPECT_EQ(lr.passes, 1);
+        EXPECT_GT(lr.programming.cycles, 0u);
+        EXPECT_GT(lr.programming.energy.dram, 0.0);  // the cell levels read from DRAM once
+    }
+    EXPECT_EQ(next, cfg.platform.tiles);
+    // The run's figures are the layers' lists; the programming is reported beside them, not in them.
+    EXPECT_EQ(r.programming.cycles, programming.cycles);
+    EXPECT_DOUBLE_EQ(r.programming.energy.total(), programming.energy.total());
+    EXPECT_GT(r.layers[3].recalibrated_stages, 0);
+}
+
+TEST(TraceOnPlatform, ResidentRunOnTooFewTilesStopsBeforeSimulatingNamingPlatformTiles) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    ArchConfig cfg;
+    cfg.platform.tiles = 3;  // tiny.trace's crossbar stages take 4
+    TraceJobSpec spec;
+    spec.trace_path = kSource + "/testbench/data/tiny.trace";
+    spec.progress = false;
+    spec.resident = true;
+    try {
+        run_trace_job(cfg, spec);
+        FAIL() << "the resident run started on 3 tiles";
+    } catch (const ConfigError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("platform.tiles: expected at least 4 tiles"), std::string::npos) << what;
+    }
+    EXPECT_EQ(sc_core::sc_time_stamp(), sc_core::SC_ZERO_TIME);  // nothing was simulated
 }
 
 }  // namespace

@@ -53,6 +53,9 @@ commands:
   import  an ONNX network (float, quantized post-training on calibration images, or already
           quantized with QDQ) to a model file, and with --trace-out to a workload trace
           (docs/import.md; runs the Python front end: python3 with the onnx package)
+  size    size a weights-resident chip for a trace (every crossbar layer on its own tiles,
+          programmed once) and run it: tiles per layer, latency layer by layer and pipelined
+          (the slowest layer sets the rate), frames/s, the one-time programming
   sweep   a design-space sweep from a sweep file (axes: config keys, model, trace, seed,
           images; figures to collect): every point a `cimvp run`, on this machine (-j N) or
           as a Slurm job array, into one CSV and SQLite table (docs/scale.md)
@@ -103,6 +106,7 @@ int sc_main(int argc, char* argv[]) {
         if (cmd == "convert") return convert_command(args);
         if (cmd == "import") return import_command(args);
         if (cmd == "sweep") return sweep_command(args);
+        if (cmd == "size") return size_command(args);
         std::fprintf(stderr, "cimvp: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
         return kExitUsage;
     } catch (const po::error& e) {

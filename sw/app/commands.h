@@ -19,5 +19,6 @@ int swis_command(const Args& args);     // swis: the SWIS report of a trace or a
 int convert_command(const Args& args);  // convert: a model with SWIS groups stored (format v2)
 int import_command(const Args& args);   // import: an ONNX network to a model file (the Python front end)
 int sweep_command(const Args& args);    // sweep: a design-space sweep, each point a run, one table
+int size_command(const Args& args);     // size: a weights-resident chip for a trace, its pipelined latency
 
 }  // namespace cimvp::cli

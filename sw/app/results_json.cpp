@@ -190,12 +190,6 @@ nlohmann::json run_job_to_json(const RunJobResult& r, const ArchConfig& cfg, con
     return j;
 }
 
-namespace {
-const char* mapping_name(TraceMapping m) {
-    return m == TraceMapping::kTrace ? "trace" : (m == TraceMapping::kCrossbar ? "crossbar" : "pe");
-}
-}  // namespace
-
 nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg, const TraceJobSpec& spec) {
     const double images = std::max(1, r.images);
     nlohmann::json layers = nlohmann::json::array();
@@ -219,6 +213,9 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
                           {"stages", l.stages},
                           {"tiles_used", l.tiles_used},
                           {"area_mm2", l.tiles_used * tile_mm2},
+                          {"resident_tiles", l.resident_tiles},
+                          {"first_tile", r.resident && l.first_tile >= 0 ? nlohmann::json(l.first_tile)
+                                                                        : nlohmann::json(nullptr)},
                           {"passes", l.passes},
                           {"global_buffer", {{"scratch_stages", l.scratch_on_chip_stages},
                                              {"activation_stages", l.activations_on_chip_stages}}},
@@ -239,7 +236,7 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
     nlohmann::json j = {{"trace", r.trace_path},
             {"network", r.network},
             {"dataset", r.dataset},
-            {"mapping", mapping_name(spec.mapping)},
+            {"mapping", trace_mapping_name(spec.mapping)},
             {"images", r.images},
             {"accuracy", nullptr},
             {"agreement", spec.check_reference ? nlohmann::json(r.agreement) : nlohmann::json(nullptr)},
@@ -266,6 +263,8 @@ nlohmann::json trace_job_to_json(const TraceJobResult& r, const ArchConfig& cfg,
                              {"sim_time_ns", r.programming.sim_ns},
                              {"energy_pj", energy_to_json(r.programming.energy)}}},
             {"tiles_used", tiles_used},
+            {"resident", r.resident},
+            {"resident_tiles", r.resident_tiles},
             {"layers", layers},
             {"config", config_to_json(cfg)}};
     add_costs(j, cfg, static_cast<double>(r.macs_per_image), r.total.sim_ns / images,

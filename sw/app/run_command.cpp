@@ -59,6 +59,10 @@ void add_trace_options(po::options_description& t) {
         "where layers with weights run: trace (each layer's map=), crossbar (the CIM tiles) or pe (the SWIS PE array)")(
         "images", po::value<int>()->default_value(1), "images (sets of drawn inputs) per layer")(
         "layers", po::value<int>()->default_value(0), "run only the first N layers of the trace (0: all)")(
+        "resident", po::bool_switch(),
+        "weights-resident chip: every crossbar layer (each depthwise block) on its own tiles, all programmed once "
+        "before the first image and reported apart from the per-image figures; platform.tiles must hold them all "
+        "(cimvp size sizes it; docs/trace-format.md)")(
         "csv", po::value<std::string>(), "write the per-layer report as CSV to this file (docs/results.md)");
 }
 
@@ -84,6 +88,7 @@ void check_trace_options(const po::variables_map& vm) {
 void check_model_options(const po::variables_map& vm) {
     for (const char* o : {"csv", "map", "images", "layers"})
         if (given(vm, o)) throw std::invalid_argument(std::string("--") + o + ": expected with --trace F only");
+    if (vm["resident"].as<bool>()) throw std::invalid_argument("--resident: expected with --trace F only");
 }
 
 // Files that record one simulation: a run split over several ranks has several, each of part of the run.
@@ -275,6 +280,7 @@ int run_trace(const po::variables_map& vm) {
             spec.images = vm["images"].as<int>();
             spec.layers = vm["layers"].as<int>();
             spec.check_reference = !vm["no-check"].as<bool>();
+            spec.resident = vm["resident"].as<bool>();
             spec.part = mpi.rank();
             spec.parts = mpi.size();
             note_ranks(mpi, !vm["quiet"].as<bool>(), "layers");
@@ -286,18 +292,27 @@ int run_trace(const po::variables_map& vm) {
     const TraceJobResult& r = *merged;
     const double n = std::max(1, r.images);
     const auto& e = r.total.energy;
-    std::printf("trace %s: network %s (%s), %zu layers, %d image(s), map %s, config %s\n", r.trace_path.c_str(),
+    std::printf("trace %s: network %s (%s), %zu layers, %d image(s), map %s, config %s%s\n", r.trace_path.c_str(),
                 r.network.c_str(), r.dataset.empty() ? "-" : r.dataset.c_str(), r.layers.size(), r.images,
-                vm["map"].as<std::string>().c_str(), cfg.source.c_str());
+                vm["map"].as<std::string>().c_str(), cfg.source.c_str(), r.resident ? ", weights resident" : "");
     std::printf("  %-24s %-8s %14s %12s %11s %5s %6s %6s %12s\n", "layer", "on", "MACs/image", "cycles", "latency us",
                 "tiles", "t.util", "pe.util", "energy nJ");
     for (const auto& l : r.layers)
         std::printf("  %-24s %-8s %14.0f %12llu %11.3f %5d %6.3f %6.3f %12.3f\n", l.name.c_str(), l.mapped_to.c_str(),
                     l.macs_per_image, static_cast<unsigned long long>(l.stats.cycles), l.stats.sim_ns / n / 1000.0,
                     l.tiles_used, l.tile_utilization, l.pe_utilization, l.stats.energy.total() / n / 1e3);
-    std::printf("total: %lld MACs, %llu cycles, latency %.3f us per image (programming %.3f us), energy %.3f nJ per image\n",
-                static_cast<long long>(r.macs_per_image), static_cast<unsigned long long>(r.total.cycles),
-                r.total.sim_ns / n / 1000.0, r.programming.sim_ns / n / 1000.0, e.total() / n / 1e3);
+    if (r.resident)
+        std::printf("total: %lld MACs, %llu cycles, latency %.3f us per image, energy %.3f nJ per image (weights "
+                    "resident on %lld tiles, programmed once before the first image: %.3f us, %.3f nJ, not in these "
+                    "figures)\n",
+                    static_cast<long long>(r.macs_per_image), static_cast<unsigned long long>(r.total.cycles),
+                    r.total.sim_ns / n / 1000.0, e.total() / n / 1e3, static_cast<long long>(r.resident_tiles),
+                    r.programming.sim_ns / 1000.0, r.programming.energy.total() / 1e3);
+    else
+        std::printf("total: %lld MACs, %llu cycles, latency %.3f us per image (programming %.3f us), energy %.3f nJ "
+                    "per image\n",
+                    static_cast<long long>(r.macs_per_image), static_cast<unsigned long long>(r.total.cycles),
+                    r.total.sim_ns / n / 1000.0, r.programming.sim_ns / n / 1000.0, e.total() / n / 1e3);
     std::printf("energy per image by component: crossbar %.3f, adc %.3f, shift_add %.3f, pe %.3f, post_process %.3f, "
                 "buffers %.3f, dma %.3f, dram %.3f nJ\n",
                 e.crossbar / n / 1e3, e.adc / n / 1e3, e.shift_add / n / 1e3, e.pe / n / 1e3, e.post_process / n / 1e3,

@@ -75,6 +75,8 @@ json layer_json(const TraceLayerReport& l) {
             {"programming", stats_json(l.programming)},
             {"stages", l.stages},
             {"tiles_used", l.tiles_used},
+            {"resident_tiles", l.resident_tiles},
+            {"first_tile", l.first_tile},
             {"passes", l.passes},
             {"scratch_on_chip_stages", l.scratch_on_chip_stages},
             {"activations_on_chip_stages", l.activations_on_chip_stages},
@@ -100,6 +102,8 @@ TraceLayerReport layer_from(const json& j) {
     l.programming = stats_from(j.at("programming"));
     l.stages = j.at("stages").get<int>();
     l.tiles_used = j.at("tiles_used").get<int>();
+    l.resident_tiles = j.at("resident_tiles").get<int>();
+    l.first_tile = j.at("first_tile").get<int>();
     l.passes = j.at("passes").get<int>();
     l.scratch_on_chip_stages = j.at("scratch_on_chip_stages").get<int>();
     l.activations_on_chip_stages = j.at("activations_on_chip_stages").get<int>();

@@ -127,6 +127,15 @@ struct StageRun {
 
 }  // namespace
 
+NetworkTrace load_trace_layers(const std::string& path, int layers) {
+    NetworkTrace trace = load_trace(path);
+    if (layers < 0 || static_cast<std::size_t>(layers) > trace.layers.size())
+        throw std::invalid_argument("--layers: expected 0 (all) or 1.." + std::to_string(trace.layers.size()) +
+                                    " (the trace's layers), got " + std::to_string(layers));
+    if (layers > 0) trace.layers.resize(static_cast<std::size_t>(layers));
+    return trace;
+}
+
 std::vector<int> trace_layer_parts(const NetworkTrace& trace, int images, int parts) {
     // What a weight or an input element costs (drawn, moved to DRAM and on, programmed or compared) in
     // MACs of one image: ResNet-20's layers on the crossbar (docs/scale.md).
@@ -159,16 +168,18 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
         throw std::invalid_argument("run: part " + std::to_string(spec.part) + " of " + std::to_string(spec.parts) +
                                     ": expected a part 0.." + std::to_string(spec.parts - 1));
     const Stopwatch t_build;
-    NetworkTrace trace = load_trace(spec.trace_path);
-    if (spec.layers < 0 || static_cast<std::size_t>(spec.layers) > trace.layers.size())
-        throw std::invalid_argument("--layers: expected 0 (all) or 1.." + std::to_string(trace.layers.size()) +
-                                    " (the trace's layers), got " + std::to_string(spec.layers));
-    if (spec.layers > 0) trace.layers.resize(static_cast<std::size_t>(spec.layers));
+    const NetworkTrace trace = load_trace_layers(spec.trace_path, spec.layers);
     const std::vector<int> owner = trace_layer_parts(trace, spec.images, spec.parts);
     const auto mine = [&](std::size_t l) { return owner[l] == spec.part; };
     std::vector<bool> shifts_of(trace.layers.size());
     for (std::size_t l = 0; l < trace.layers.size(); ++l) shifts_of[l] = mine(l);
     const TraceWorkload work = build_trace_workload(trace, cfg, spec.mapping, shifts_of);
+    // Weights-resident: every stage's tiles from its shape, the same in every process.
+    ResidentTiles resident;
+    if (spec.resident) {
+        resident = plan_resident_tiles(work, cfg);
+        check_resident_tiles(resident, cfg, spec.trace_path);
+    }
 
     TraceJobPart part;
     TraceJobResult& r = part.run;
@@ -176,6 +187,8 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
     r.dataset = trace.network.dataset;
     r.trace_path = spec.trace_path;
     r.images = spec.images;
+    r.resident = spec.resident;
+    r.resident_tiles = resident.total;
     for (std::size_t l = 0; l < trace.layers.size(); ++l) r.macs_per_image += work.layer_macs(l);
     r.prepare = t_build.elapsed();
     std::vector<TraceLayerReport> layers(trace.layers.size());
@@ -190,6 +203,10 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
         lr.type = trace_name(L.type);
         lr.macs_per_image = static_cast<double>(work.layer_macs(l));
         if (!L.has_weights()) lr.mapped_to = host_layer_on_ppu(L) ? "post_process" : "host";
+        if (spec.resident && !work.layer_stages[l].empty() && resident.layer_tiles[l] > 0) {
+            lr.resident_tiles = resident.layer_tiles[l];
+            lr.first_tile = resident.first_tile[work.layer_stages[l].front()];
+        }
         double useful_cells = 0, cells = 0, pe_slots = 0;
         for (std::size_t si : work.layer_stages[l]) {
             const TraceStage& s = work.stages[si];
@@ -201,6 +218,7 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
             options.on_pe.assign(1, s.on_pe);
             options.calibration_vectors = kCalibrationVectors;
             options.batch = 1;
+            if (spec.resident) options.first_tile = resident.first_tile[si];
             const NetworkModel model = work.stage_model(si);
             std::vector<std::uint8_t> calib;
             try {
@@ -221,6 +239,11 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
 
             const ExecutionPlan& plan = *run.plan;
             const NetworkLayer& N = plan.layer(0);
+            if (spec.resident && !s.on_pe &&
+                (!plan.resident || plan.layers[0].mapping.tile_offset != resident.first_tile[si] ||
+                 plan.layers[0].mapping.tiles_used() != resident.stage_tiles[si]))
+                throw std::logic_error("trace: stage " + std::to_string(si) + " of " + L.name +
+                                       " was not placed on its resident tiles");
             if (s.on_pe) {
                 const std::int64_t V = N.vectors();
                 pe_slots += static_cast<double>(ceil_to(V, cfg.pe_array.rows)) *
@@ -246,23 +269,49 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
     System sys("system", cfg);
     Platform& platform = sys.platform;
     std::vector<std::vector<std::uint8_t>> ppu_out(trace.layers.size());  // per layer: every image's output
+    // Memory the config does not have, a field a descriptor cannot hold: name the trace line.
+    const auto named_error = [&](std::size_t l, const DriverError& e) {
+        const TraceLayer& L = trace.layers[l];
+        return TraceError(trace.source + ":" + std::to_string(L.line) + ": layer " + L.name + ": " + e.what());
+    };
     sys.run([&](HostCpu& cpu) {
         Driver driver(cpu, cfg);
+        // Weights-resident: every stage's weights onto its own tiles before the first image; nothing
+        // reprograms them, so each runner below finds its stage's weights there.
+        for (std::size_t l = 0; spec.resident && l < trace.layers.size(); ++l) {
+            if (!mine(l) || work.layer_stages[l].empty()) continue;
+            TraceLayerReport& lr = layers[l];
+            const Stopwatch t_program;
+            for (std::size_t si : work.layer_stages[l]) {
+                const Driver::Mark mark = driver.mark();
+                try {
+                    NetworkRunner runner(driver, *runs[si].plan, [&] { return platform.energy_meter(); });
+                    runner.program();
+                    lr.programming += runner.programming();
+                } catch (const DriverError& e) {
+                    throw named_error(l, e);
+                }
+                driver.release(mark);
+            }
+            lr.platform += t_program.elapsed();
+            if (spec.progress && lr.resident_tiles > 0) {
+                std::fprintf(stderr, "[%zu/%zu] %-22s programmed on tiles %d..%d in %.3f s (CPU)\n", l + 1,
+                             trace.layers.size(), lr.name.c_str(), lr.first_tile,
+                             lr.first_tile + lr.resident_tiles - 1, t_program.elapsed().cpu);
+                std::fflush(stderr);
+            }
+        }
         for (std::size_t l = 0; l < trace.layers.size(); ++l) {
             if (!mine(l)) continue;
             const TraceLayer& L = trace.layers[l];
             TraceLayerReport& lr = layers[l];
-            // Memory the config does not have, a field a descriptor cannot hold: name the trace line.
-            const auto named = [&](const DriverError& e) {
-                return TraceError(trace.source + ":" + std::to_string(L.line) + ": layer " + L.name + ": " + e.what());
-            };
             if (!L.has_weights() && host_layer_on_ppu(L)) {
                 const Stopwatch t_run;
                 const Driver::Mark mark = driver.mark();
                 try {
                     lr.stats = run_ppu_layer(driver, platform, trace, l, spec.images, ppu_out[l]);
                 } catch (const DriverError& e) {
-                    throw named(e);
+                    throw named_error(l, e);
                 }
                 driver.release(mark);
                 lr.platform += t_run.elapsed();
@@ -279,8 +328,10 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 const Stopwatch t_run;
                 const Driver::Mark mark = driver.mark();
                 try {
-                    NetworkRunner runner(driver, *run.plan, [&] { return platform.energy_meter(); });
-                    runner.program();
+                    NetworkRunner runner(driver, *run.plan, [&] { return platform.energy_meter(); },
+                                         spec.resident ? NetworkRunner::Tiles::kProgrammed
+                                                       : NetworkRunner::Tiles::kToProgram);
+                    runner.program();  // resident: a no-op, the stage was programmed before the first image
                     for (int i = 0; i < spec.images; ++i) {
                         const auto& x = run.inputs[static_cast<std::size_t>(i)];
                         auto out = runner.run_batch(x.data(), 1, static_cast<std::uint64_t>(i));
@@ -293,7 +344,7 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
                     lr.stats += runner.programming();
                     lr.programming += runner.programming();
                 } catch (const DriverError& e) {
-                    throw named(e);
+                    throw named_error(l, e);
                 }
                 driver.release(mark);
                 lr.platform += t_run.elapsed();

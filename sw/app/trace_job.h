@@ -37,6 +37,10 @@ struct TraceJobSpec {
     int layers = 0;  // run the first N layers of the trace (0: all)
     bool check_reference = true;
     bool progress = true;  // one line per layer on stderr
+    // Weights-resident (--resident, docs/trace-format.md): every crossbar stage on its own tiles
+    // (plan_resident_tiles; platform.tiles must hold them all), programmed once before the first
+    // image; the programming is reported on its own and left out of the layers' figures.
+    bool resident = false;
     // The layers this process runs: those trace_layer_parts gives part `part` (0 ..) of `parts`
     // (an MPI-parallel run, docs/scale.md; one part: every layer).
     int part = 0, parts = 1;
@@ -46,8 +50,10 @@ struct TraceLayerReport {
     std::string name, type;
     std::string mapped_to;   // "crossbar", "pe_array" or "host"
     double macs_per_image = 0;  // analytic (docs/trace-format.md), not the block-diagonal padding
-    RunStats stats;          // every list of the layer over the run, its one-time programming included
-    RunStats programming;    // the part of `stats` that programmed resident tiles
+    RunStats stats;          // every list of the layer over the run, its programming included unless resident
+    RunStats programming;    // programming its resident tiles: part of `stats`, or (a resident run) not
+    int resident_tiles = 0;  // a resident run: the tiles its stages hold (ResidentTiles::layer_tiles)
+    int first_tile = -1;     // a resident run: the first of them (-1: none, or not resident)
     int stages = 0;          // platform runs per image (channel blocks of a depthwise layer)
     int tiles_used = 0;      // most tiles one stage occupies at once
     int passes = 0;          // most weight-programming passes of one stage
@@ -71,11 +77,17 @@ struct TraceJobResult {
     double agreement = 0;
     std::int64_t macs_per_image = 0;
     TraceTimes platform, reference, prepare, host;  // sums over the layers (prepare: and parsing the trace)
-    RunStats total;  // all layers (programming included)
+    RunStats total;  // all layers (programming included, unless resident)
     RunStats programming;
+    bool resident = false;           // spec.resident
+    std::int64_t resident_tiles = 0;  // a resident run: the tiles every crossbar stage holds together
     std::vector<TraceLayerReport> layers;
     std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol (docs/protocol-checks.md)
 };
+
+// The trace at `path` with its first `layers` layers (0: all). Throws TraceError for a malformed
+// trace, std::invalid_argument naming --layers when it has fewer layers.
+NetworkTrace load_trace_layers(const std::string& path, int layers);
 
 // The part (0 .. parts - 1) that runs each layer of the trace: every part gets whole layers, the
 // parts' estimated costs as even as whole layers allow, longest first to the least loaded part. A

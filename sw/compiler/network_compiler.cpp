@@ -362,7 +362,7 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
         p.mapping = LayerMapping::make(p.matrix, cfg);
         crossbar.push_back(p.mapping);
     }
-    plan.resident = assign_tiles(crossbar, cfg);
+    plan.resident = assign_tiles(crossbar, cfg, o.first_tile);
     for (std::size_t l = 0, c = 0; l < model.layers.size(); ++l) {
         if (layers[l].on_pe || layers[l].tensor) continue;
         if (layers[l].blocks.empty()) layers[l].mapping = crossbar[c++];

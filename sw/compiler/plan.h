@@ -34,6 +34,9 @@ struct NetworkOptions {
     int calibration_vectors = 0;
     // Images per command list: what the buffer placement is planned for.
     int batch = 64;
+    // The first tile of the crossbar layers (assign_tiles): 0, or the range a weights-resident
+    // trace gives one of its stages so that every stage keeps its own tiles (docs/trace-format.md).
+    int first_tile = 0;
 
     bool pe(std::size_t l) const { return l < on_pe.size() && on_pe[l]; }
     // The default mapping: BWMA keeps its 8-bit first and last layers on the PE array,

@@ -13,7 +13,7 @@ constexpr int kMaxWeightBits = 8;
 std::string where(const MatrixLayer& layer) { return layer.name + ": "; }
 }  // namespace
 
-LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg) {
+LayerMapping LayerMapping::of_shape(const MatrixLayer& layer, const ArchConfig& cfg) {
     const auto fail = [&](const std::string& what) { throw MappingError(where(layer) + what); };
     if (layer.K <= 0 || layer.M <= 0)
         fail("shape " + std::to_string(layer.K) + "x" + std::to_string(layer.M) + ": expected K > 0 and M > 0");
@@ -23,17 +23,6 @@ LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg)
     if (!layer.binary && (layer.w_bits < 2 || layer.w_bits > kMaxWeightBits))
         fail("w_bits " + std::to_string(layer.w_bits) + ": expected 2.." + std::to_string(kMaxWeightBits) +
              " (1 only with binary weights)");
-    if (layer.weights.size() != static_cast<std::size_t>(layer.K) * layer.M)
-        fail("has " + std::to_string(layer.weights.size()) + " weights, expected K*M = " +
-             std::to_string(static_cast<std::size_t>(layer.K) * layer.M));
-    const int wmin = layer.binary ? -1 : -(1 << (layer.w_bits - 1));
-    const int wmax = layer.binary ? 1 : (1 << (layer.w_bits - 1)) - 1;
-    for (std::size_t i = 0; i < layer.weights.size(); ++i) {
-        const int w = layer.weights[i];
-        if (w < wmin || w > wmax || (layer.binary && w == 0))
-            fail("weight " + std::to_string(i) + " = " + std::to_string(w) + " outside the " +
-                 (layer.binary ? std::string("binary set {-1, +1}") : std::to_string(layer.w_bits) + "-bit range"));
-    }
 
     LayerMapping m;
     m.K = layer.K;
@@ -62,19 +51,36 @@ LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg)
              std::to_string(m.rows) + " rows but the platform has " + std::to_string(tiles) + " tiles");
     m.col_tiles_per_pass = std::min(m.col_tiles, tiles / m.row_tiles);
     m.passes = (m.col_tiles + m.col_tiles_per_pass - 1) / m.col_tiles_per_pass;
-    if (!layer.col_mult.empty() && layer.col_mult.size() != static_cast<std::size_t>(m.row_tiles) * m.M)
-        fail("has " + std::to_string(layer.col_mult.size()) + " column multipliers, expected row_tiles*M = " +
-             std::to_string(static_cast<std::size_t>(m.row_tiles) * m.M));
     m.weight_scale = layer.binary ? 2 : 1;
     m.offset = layer.binary ? 1 : (std::int64_t{1} << (layer.w_bits - 1));
     return m;
 }
 
-bool assign_tiles(std::vector<LayerMapping>& maps, const ArchConfig& cfg) {
-    int total = 0;
+LayerMapping LayerMapping::make(const MatrixLayer& layer, const ArchConfig& cfg) {
+    const auto fail = [&](const std::string& what) { throw MappingError(where(layer) + what); };
+    LayerMapping m = of_shape(layer, cfg);
+    if (layer.weights.size() != static_cast<std::size_t>(layer.K) * layer.M)
+        fail("has " + std::to_string(layer.weights.size()) + " weights, expected K*M = " +
+             std::to_string(static_cast<std::size_t>(layer.K) * layer.M));
+    const int wmin = layer.binary ? -1 : -(1 << (layer.w_bits - 1));
+    const int wmax = layer.binary ? 1 : (1 << (layer.w_bits - 1)) - 1;
+    for (std::size_t i = 0; i < layer.weights.size(); ++i) {
+        const int w = layer.weights[i];
+        if (w < wmin || w > wmax || (layer.binary && w == 0))
+            fail("weight " + std::to_string(i) + " = " + std::to_string(w) + " outside the " +
+                 (layer.binary ? std::string("binary set {-1, +1}") : std::to_string(layer.w_bits) + "-bit range"));
+    }
+    if (!layer.col_mult.empty() && layer.col_mult.size() != static_cast<std::size_t>(m.row_tiles) * m.M)
+        fail("has " + std::to_string(layer.col_mult.size()) + " column multipliers, expected row_tiles*M = " +
+             std::to_string(static_cast<std::size_t>(m.row_tiles) * m.M));
+    return m;
+}
+
+bool assign_tiles(std::vector<LayerMapping>& maps, const ArchConfig& cfg, int first_tile) {
+    std::int64_t total = 0;
     for (const auto& m : maps) total += m.passes == 1 ? m.tiles_used() : cfg.platform.tiles + 1;
-    const bool resident = total <= cfg.platform.tiles;
-    int next = 0;
+    const bool resident = first_tile >= 0 && first_tile + total <= cfg.platform.tiles;
+    int next = first_tile;
     for (auto& m : maps) {
         m.tile_offset = resident ? next : 0;
         next += m.tiles_used();

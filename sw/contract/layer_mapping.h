@@ -48,6 +48,9 @@ struct LayerMapping {
 
     // Throws MappingError naming what does not fit.
     static LayerMapping make(const MatrixLayer& layer, const ArchConfig& cfg);
+    // The same tiling from the layer's shape alone (K, M, bits, rows_per_tile): its weights and
+    // column multipliers are neither read nor checked. What make() lays out, for sizing a chip.
+    static LayerMapping of_shape(const MatrixLayer& layer, const ArchConfig& cfg);
 
     int first_row(int rt) const { return rt * rows; }
     int rows_in(int rt) const;
@@ -60,6 +63,8 @@ struct LayerMapping {
     // Physical tile that holds (rt, ct) during its pass.
     int tile_of(int rt, int ct) const { return tile_offset + rt * col_tiles_per_pass + ct % col_tiles_per_pass; }
     int tiles_used() const { return row_tiles * col_tiles_per_pass; }
+    // Tiles that hold all of the layer's weights at once (one pass): what it occupies when resident.
+    int resident_tiles() const { return row_tiles * col_tiles; }
     // The cell level of slice j of weight (k, m).
     std::uint8_t level(const MatrixLayer& layer, int k, int m, int j) const;
     // Cell levels of tile (rt, ct): rows_in(rt) rows of `cols` bytes, unused columns 0.
@@ -72,11 +77,11 @@ struct LayerMapping {
     }
 };
 
-// Places a network's layers on the tiles: when every layer's tiles fit at once,
-// each layer gets its own range (weights programmed once, "resident") and the
-// function returns true; otherwise every layer starts at tile 0 and is
-// reprogrammed when it runs.
-bool assign_tiles(std::vector<LayerMapping>& maps, const ArchConfig& cfg);
+// Places a network's layers on the tiles from tile `first_tile` on: when every layer's
+// tiles fit at once in first_tile .. platform.tiles - 1, each layer gets its own range
+// (weights programmed once, "resident") and the function returns true; otherwise every
+// layer starts at tile 0 and is reprogrammed when it runs.
+bool assign_tiles(std::vector<LayerMapping>& maps, const ArchConfig& cfg, int first_tile = 0);
 
 // Per-column ADC calibration of every tile of a layer.
 struct AdcTables {

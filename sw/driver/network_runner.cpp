@@ -41,8 +41,14 @@ void check_descriptor_fields(const NetworkModel& model, std::size_t l, const Lay
 
 }  // namespace
 
-NetworkRunner::NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyProbe probe)
-    : driver_(driver), plan_(plan), batch_(plan.batch()), probe_(std::move(probe)) {
+NetworkRunner::NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyProbe probe, Tiles tiles)
+    : driver_(driver),
+      plan_(plan),
+      batch_(plan.batch()),
+      probe_(std::move(probe)),
+      programmed_(tiles == Tiles::kProgrammed) {
+    if (programmed_ && !plan_.resident)
+        throw std::logic_error("network runner: tiles programmed beforehand, but the plan is not resident");
     const NetworkModel& model = plan_.model;
     const std::size_t n = plan_.size();
     if (n != model.layers.size() || n == 0)
@@ -69,11 +75,12 @@ NetworkRunner::NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyPr
             tiles_.emplace_back();
             pe_.emplace_back();
             for (const BlockPlan& b : p.blocks) {
-                block_tiles_.back().push_back(driver_.load_tile_images(b.matrix, b.mapping, b.adc));
+                block_tiles_.back().push_back(programmed_ ? TileImages{}
+                                                          : driver_.load_tile_images(b.matrix, b.mapping, b.adc));
                 block_params_.back().push_back(load_params(L, b.block.first_out, b.block.M));
             }
         } else {
-            tiles_.push_back(driver_.load_tile_images(p.matrix, p.mapping, p.adc));
+            tiles_.push_back(programmed_ ? TileImages{} : driver_.load_tile_images(p.matrix, p.mapping, p.adc));
             pe_.emplace_back();
         }
         params_.push_back(p.tensor ? 0 : load_params(L, 0, L.M()));
@@ -188,7 +195,7 @@ NetworkRunner::PeLayer NetworkRunner::load_pe_layer(std::size_t l) {
 }
 
 void NetworkRunner::program() {
-    if (!plan_.resident) return;
+    if (!plan_.resident || programmed_) return;
     std::vector<Command> cmds;
     for (std::size_t l = 0; l < tiles_.size(); ++l) {
         const LayerPlan& p = plan_.layers[l];

@@ -47,13 +47,21 @@ RunStats run_measured(Driver& driver, const std::vector<Command>& cmds, const En
 
 class NetworkRunner {
 public:
+    // Whether the plan's tiles are still to be programmed (their images are written to DRAM for
+    // program() or the layers' lists), or already hold its weights: a resident plan whose tiles an
+    // earlier runner on the same plan programmed (a weights-resident trace programs every stage
+    // before its first image, docs/trace-format.md). Nothing then reprograms them.
+    enum class Tiles { kToProgram, kProgrammed };
+
     // Allocates memory and writes the weights, tables and parameters; plan.batch() images per command
     // list. Keeps a reference to the plan, which must outlive it. Throws DriverError when the memory
-    // the driver has left cannot hold what the plan places there.
-    NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyProbe probe);
-    NetworkRunner(Driver&, ExecutionPlan&&, EnergyProbe) = delete;  // a temporary plan would not outlive it
+    // the driver has left cannot hold what the plan places there, std::logic_error for kProgrammed
+    // tiles of a plan that is not resident.
+    NetworkRunner(Driver& driver, const ExecutionPlan& plan, EnergyProbe probe, Tiles tiles = Tiles::kToProgram);
+    // A temporary plan would not outlive it.
+    NetworkRunner(Driver&, ExecutionPlan&&, EnergyProbe, Tiles = Tiles::kToProgram) = delete;
 
-    // Programs every layer's tiles once when they are resident (no-op otherwise).
+    // Programs every layer's tiles once when they are resident (no-op otherwise, and with kProgrammed).
     void program();
     // Logits (n x num_classes) of n <= batch images (n x image_bytes); first_image keys the read noise.
     std::vector<std::int64_t> run_batch(const std::uint8_t* images, int n, std::uint64_t first_image);
@@ -99,6 +107,7 @@ private:
     void alloc_activations();
     void alloc_scratch();
 
+    bool programmed_ = false;  // Tiles::kProgrammed: no tile images in DRAM
     std::vector<TileImages> tiles_;
     std::vector<std::vector<TileImages>> block_tiles_;      // per layer: a grouped conv's blocks
     std::vector<std::vector<std::uint64_t>> block_params_;  // per layer: a grouped conv's blocks' parameters

@@ -227,6 +227,7 @@ MatrixLayer NetworkLayer::matrix(const std::string& name) const {
     m.binary = binary;
     m.rows_per_tile = rows_per_tile;
     m.col_mult = col_mult;
+    if (weights.empty()) return m;
     m.weights.resize(static_cast<std::size_t>(m.K) * m.M);
     for (int o = 0; o < m.M; ++o)
         for (int k = 0; k < m.K; ++k)

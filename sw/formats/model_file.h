@@ -93,7 +93,8 @@ struct NetworkLayer {
     }
     MatrixLayer block_matrix(const ConvBlock& b, const std::string& name) const;
     int slices(int cell_bits) const { return binary ? 1 : (w_bits + cell_bits - 1) / cell_bits; }
-    // The matrix layer (K x M weights) this layer runs on the crossbars.
+    // The matrix layer (K x M weights) this layer runs on the crossbars; a layer without weights
+    // (a shape, for LayerMapping::of_shape) gives a matrix without weights.
     MatrixLayer matrix(const std::string& name) const;
     PostProcessParams post_process() const;
     // The SWIS shape of the layer (a fully connected layer: K channels, 1 x 1 kernel).

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "sw/contract/layer_mapping.h"
 #include "sw/contract/numerics.h"
 #include "sw/contract/swis.h"
+#include "sw/formats/config_loader.h"
 
 namespace cimvp {
 
@@ -35,6 +37,10 @@ TraceMapping parse_trace_mapping(const std::string& s) {
     if (s == "crossbar") return TraceMapping::kCrossbar;
     if (s == "pe") return TraceMapping::kPe;
     throw std::invalid_argument("--map: expected trace, crossbar or pe, got '" + s + "'");
+}
+
+const char* trace_mapping_name(TraceMapping m) {
+    return m == TraceMapping::kTrace ? "trace" : (m == TraceMapping::kCrossbar ? "crossbar" : "pe");
 }
 
 int depthwise_block_channels(int kernel, const ArchConfig& cfg) {
@@ -136,18 +142,10 @@ TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& 
     return w;
 }
 
-NetworkModel TraceWorkload::stage_model(std::size_t stage) const {
+NetworkModel TraceWorkload::stage_shape(std::size_t stage) const {
     const TraceStage& s = stages.at(stage);
     const TraceLayer& L = trace.layers[s.layer];
-    const bool binary = L.scheme == TraceScheme::kBwma;
     const bool depthwise = L.type == TraceLayerType::kDwConv;
-    // A depthwise block's own filters only: drawing the whole layer for each block made the set-up of a
-    // layer grow with the square of its channels.
-    const int first_filter = depthwise ? s.first_channel : 0;
-    const int filters = depthwise ? s.channels : L.out_c;
-    const std::vector<std::int8_t> drawn =
-        narrow_trace_weights(trace_layer_weights(trace, s.layer, first_filter, filters), L.w_bits, binary);
-    const int K = static_cast<int>(L.K());
     NetworkModel m;
     m.path = trace.source;
     m.name = L.name + (depthwise ? ".c" + std::to_string(s.first_channel) : "");
@@ -168,9 +166,26 @@ NetworkModel TraceWorkload::stage_model(std::size_t stage) const {
     n.padding = L.type == TraceLayerType::kFc ? 0 : L.padding;
     n.a_in_bits = L.a_bits;
     n.w_bits = L.w_bits;
-    n.binary = binary;
+    n.binary = L.scheme == TraceScheme::kBwma;
     n.relu = !s.logits;
     n.a_out_bits = s.logits ? 0 : L.a_bits;
+    m.num_classes = n.out_c;
+    m.layers.push_back(std::move(n));
+    return m;
+}
+
+NetworkModel TraceWorkload::stage_model(std::size_t stage) const {
+    const TraceStage& s = stages.at(stage);
+    const TraceLayer& L = trace.layers[s.layer];
+    const bool depthwise = L.type == TraceLayerType::kDwConv;
+    NetworkModel m = stage_shape(stage);
+    NetworkLayer& n = m.layers[0];
+    // A depthwise block's own filters only: drawing the whole layer for each block made the set-up of a
+    // layer grow with the square of its channels.
+    const int first_filter = depthwise ? s.first_channel : 0;
+    const std::vector<std::int8_t> drawn =
+        narrow_trace_weights(trace_layer_weights(trace, s.layer, first_filter, n.out_c), L.w_bits, n.binary);
+    const int K = static_cast<int>(L.K());
     if (!s.logits && layer_shift.at(s.layer) == kNoShift)
         throw std::logic_error("TraceWorkload::stage_model: layer " + L.name + " was planned without its shift");
     n.shift = s.logits ? 0 : layer_shift.at(s.layer);
@@ -187,9 +202,16 @@ NetworkModel TraceWorkload::stage_model(std::size_t stage) const {
     n.bias.assign(M, 0);
     n.mult.assign(M, 1);
     n.mult_x.assign(M, 0);
-    m.num_classes = n.out_c;
-    m.layers.push_back(std::move(n));
     return m;
+}
+
+int TraceWorkload::stage_tiles(std::size_t stage, const ArchConfig& cfg) const {
+    if (stages.at(stage).on_pe) return 0;
+    const NetworkModel shape = stage_shape(stage);
+    // As many tiles as it takes: the count must not depend on the tiles the config has.
+    ArchConfig unbounded = cfg;
+    unbounded.platform.tiles = std::numeric_limits<int>::max();
+    return LayerMapping::of_shape(shape.layers[0].matrix(shape.name), unbounded).resident_tiles();
 }
 
 std::int64_t TraceWorkload::stage_macs(std::size_t stage) const {
@@ -213,6 +235,39 @@ std::vector<std::uint8_t> TraceWorkload::stage_input(std::size_t stage, std::uin
     const std::uint64_t per_image = plane * static_cast<std::uint64_t>(L.in_c);
     return trace_layer_activations(trace, s.layer, static_cast<std::size_t>(plane * s.channels),
                                    image * per_image + plane * static_cast<std::uint64_t>(s.first_channel));
+}
+
+ResidentTiles plan_resident_tiles(const TraceWorkload& work, const ArchConfig& cfg) {
+    ResidentTiles r;
+    r.stage_tiles.resize(work.stages.size());
+    r.first_tile.resize(work.stages.size());
+    r.layer_tiles.assign(work.trace.layers.size(), 0);
+    std::int64_t next = 0;
+    for (std::size_t s = 0; s < work.stages.size(); ++s) {
+        const TraceStage& st = work.stages[s];
+        int tiles = 0;
+        try {
+            tiles = work.stage_tiles(s, cfg);
+        } catch (const MappingError& e) {
+            const TraceLayer& L = work.trace.layers[st.layer];
+            throw TraceError(work.trace.source + ":" + std::to_string(L.line) + ": map: expected a layer that the " +
+                             "crossbar tiles can run: " + e.what());
+        }
+        r.stage_tiles[s] = tiles;
+        r.first_tile[s] = static_cast<int>(std::min<std::int64_t>(next, std::numeric_limits<int>::max()));
+        r.layer_tiles[st.layer] += tiles;
+        next += tiles;
+    }
+    r.total = next;
+    return r;
+}
+
+void check_resident_tiles(const ResidentTiles& tiles, const ArchConfig& cfg, const std::string& trace_path) {
+    if (tiles.total <= cfg.platform.tiles) return;
+    throw ConfigError(cfg.source + ": platform.tiles: expected at least " + std::to_string(tiles.total) +
+                      " tiles (every crossbar layer of " + trace_path + " on its own tiles, weights resident: "
+                      "--resident; `cimvp size --trace " + trace_path + "` sizes the chip), got " +
+                      std::to_string(cfg.platform.tiles));
 }
 
 bool host_layer_on_ppu(const TraceLayer& L) {

@@ -21,6 +21,8 @@ namespace cimvp {
 enum class TraceMapping { kTrace, kCrossbar, kPe };
 // Parses "trace", "crossbar" or "pe"; throws std::invalid_argument naming --map.
 TraceMapping parse_trace_mapping(const std::string& s);
+// "trace", "crossbar" or "pe".
+const char* trace_mapping_name(TraceMapping m);
 
 // Accumulator standard deviations that the requantization maps to full scale (docs/trace-format.md).
 constexpr double kTraceRequantSigmas = 4.0;
@@ -45,9 +47,15 @@ struct TraceWorkload {
     std::vector<int> layer_shift;
     static constexpr int kNoShift = -1;
 
+    // The one-layer model of a stage without its weights, biases, multipliers and shift: its shape.
+    NetworkModel stage_shape(std::size_t stage) const;
     // The one-layer model of a stage, its weights drawn from the data record. Throws std::logic_error
     // when the layer's shift was not computed (build_trace_workload's shifts_of).
     NetworkModel stage_model(std::size_t stage) const;
+    // The crossbar tiles a stage holds with all its weights programmed at once (one pass), laid out by
+    // LayerMapping from its shape with cfg's crossbar, whatever cfg.platform.tiles; 0 on the PE array.
+    // Throws MappingError when the crossbar cannot hold the layer's weight slices.
+    int stage_tiles(std::size_t stage, const ArchConfig& cfg) const;
     // Input bytes of one stage for one image (the stage's channels of the layer input, CHW).
     std::vector<std::uint8_t> stage_input(std::size_t stage, std::uint64_t image) const;
     // MACs of one image that a stage computes for the network: the block's own
@@ -64,6 +72,20 @@ struct TraceWorkload {
 // engine it maps to.
 TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& cfg, TraceMapping mapping,
                                    const std::vector<bool>& shifts_of = {});
+
+// A weights-resident chip for a trace (docs/trace-format.md, "Weights-resident runs"): every crossbar
+// stage (each depthwise block too) on its own range of tiles, in execution order from tile 0.
+struct ResidentTiles {
+    std::vector<int> stage_tiles;  // per stage: TraceWorkload::stage_tiles (0 on the PE array)
+    std::vector<int> first_tile;   // per stage: the first tile of its range
+    std::vector<int> layer_tiles;  // per trace layer: its stages' tiles (0 for PE-array, pool and add layers)
+    std::int64_t total = 0;        // the chip's tiles: the sum over the stages
+};
+// Throws TraceError naming the trace line of a layer the crossbar cannot hold.
+ResidentTiles plan_resident_tiles(const TraceWorkload& work, const ArchConfig& cfg);
+// Throws ConfigError naming cfg's file, platform.tiles, the tiles needed and the trace when the
+// config has fewer tiles than tiles.total.
+void check_resident_tiles(const ResidentTiles& tiles, const ArchConfig& cfg, const std::string& trace_path);
 
 // Channels per block of a depthwise layer with a k x k kernel: as many whole
 // kernels as one crossbar's rows hold (at least 1).

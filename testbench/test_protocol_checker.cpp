@@ -272,7 +272,9 @@ TEST(ProtocolChecker, ReportsEveryInitiatorRuleBrokenOnTheWayIn) {
     static unsigned char be_any[4] = {0xff, 0xff, 0xff, 0xff};
     static NoMemoryManager mm;
     const std::vector<RequestCase> cases = {
-        {"14.10", "is none of TLM_READ_COMMAND", [](auto& t) { t.set_command(static_cast<tlm::tlm_command>(7)); }},
+        // 3: the one value the enum can hold (its range is 0..3) that is none of its three commands; a
+        // value outside that range would be undefined behaviour before the checker saw it.
+        {"14.10", "is none of TLM_READ_COMMAND", [](auto& t) { t.set_command(static_cast<tlm::tlm_command>(3)); }},
         {"14.11 e)", "data pointer is null", [](auto& t) { t.set_data_ptr(nullptr); }},
         {"14.12 d)", "data length is 0", [](auto& t) { t.set_data_length(0); }},
         {"14.14 f)", "byte enable pointer set with byte enable length 0",

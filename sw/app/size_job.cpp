@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "hw/cost_model.h"
 #include "sw/app/results_json.h"
 #include "sw/formats/config_loader.h"
 
@@ -78,6 +79,13 @@ SizeJobResult run_size_job(const ArchConfig& cfg, const SizeJobSpec& spec) {
     return r;
 }
 
+// The chip's figures of merit at the pipelined rate (a new image every interval_ns).
+Throughput pipelined_throughput(const SizeJobResult& r) {
+    const double n = std::max(1, r.run.images);
+    return throughput(static_cast<double>(r.run.macs_per_image), r.pipeline.interval_ns, r.run.total.energy.total() / n,
+                      chip_area(r.chip.cfg).total());
+}
+
 void print_size_report(const SizeJobResult& r, const SizeJobSpec& spec, std::FILE* out) {
     const TraceJobResult& run = r.run;
     const ArchConfig& cfg = r.chip.cfg;
@@ -107,6 +115,12 @@ void print_size_report(const SizeJobResult& r, const SizeJobSpec& spec, std::FIL
     std::fprintf(out, "tiles: %lld of %d x %d cells, %.2f M cells\n", static_cast<long long>(run.resident_tiles),
                  cfg.crossbar.rows, cfg.crossbar.cols,
                  static_cast<double>(run.resident_tiles) * cfg.crossbar.rows * cfg.crossbar.cols / 1e6);
+    const AreaBreakdown a = chip_area(cfg);
+    std::fprintf(out,
+                 "area %.2f mm^2: arrays %.2f, ADCs %.2f, shift-add %.2f, tile buffers %.2f, global buffer %.2f, "
+                 "other %.2f (docs/costs.md)\n",
+                 a.total(), a.arrays, a.adcs, a.shift_add, a.input_buffers + a.output_buffers, a.global_buffer,
+                 a.pe_array + a.post_process + a.dma_controller);
     std::fprintf(out, "layer by layer: %.3f us per image, %.2f frames/s\n", p.layer_by_layer_ns / 1000.0,
                  p.layer_by_layer_fps());
     std::fprintf(out, "pipelined: a new image every %.3f us (slowest stage %s), %.2f frames/s; fill latency %.3f us\n",
@@ -114,6 +128,8 @@ void print_size_report(const SizeJobResult& r, const SizeJobSpec& spec, std::FIL
                  p.layer_by_layer_ns / 1000.0);
     std::fprintf(out, "  (each layer a stage with its own DMA, post-processing unit and PE array, where the platform has "
                  "one of each; each stage's latency as the layer ran alone)\n");
+    const Throughput t = pipelined_throughput(r);
+    std::fprintf(out, "pipelined: %.4g TOPS, %.4g TOPS/W, %.4g TOPS/mm^2\n", t.tops, t.tops_per_w, t.tops_per_mm2);
     std::fprintf(out, "energy %.3f nJ per image; weights programmed once before the first image: %.3f us, %.3f nJ "
                  "(in neither figure)\n",
                  run.total.energy.total() / n / 1e3, run.programming.sim_ns / 1000.0,
@@ -163,6 +179,10 @@ nlohmann::json size_job_to_json(const SizeJobResult& r, const SizeJobSpec& spec)
             {"pipelined_frames_per_second", p.pipelined_fps()},
             {"fill_latency_ns", p.layer_by_layer_ns},
             {"bottleneck", run.layers[p.bottleneck].name},
+            {"area_mm2", area_to_json(chip_area(r.chip.cfg))},
+            {"pipelined_tops", pipelined_throughput(r).tops},
+            {"pipelined_tops_per_w", pipelined_throughput(r).tops_per_w},
+            {"pipelined_tops_per_mm2", pipelined_throughput(r).tops_per_mm2},
             {"energy_per_image_pj", energy},
             {"programming", stats(run.programming)},
             {"agreement", spec.check_reference ? nlohmann::json(run.agreement) : nlohmann::json(nullptr)},

@@ -10,6 +10,8 @@ and renders the side-by-side tables of docs/validation.md.
                           exactly what the runs give
         --check-layers N  run only VGG-8's first N layers (seconds) and fail unless their rows of
                           the per-layer table in docs/validation.md are what the run gives
+        --check-macros    run only the published macros' configs (seconds) and fail unless their
+                          table in docs/validation.md is what the runs give
 
 The NeuroSim figures below were measured by running DNN+NeuroSim V1.4's hardware estimator
 (branch 2DInferenceV1.4 of github.com/neurosim/NeuroSim) with its default Param.cpp and its own
@@ -26,6 +28,29 @@ CONFIG = os.path.join(ROOT, "configs", "validation", "neurosim-v1.4.json")
 CALIBRATED = os.path.join(ROOT, "configs", "validation", "neurosim-v1.4-calibrated.json")
 DOC = os.path.join(ROOT, "docs", "validation.md")
 BEGIN, END = "<!-- validation.py: begin -->", "<!-- validation.py: end -->"
+MACROS_BEGIN, MACROS_END = "<!-- validation.py: macros begin -->", "<!-- validation.py: macros end -->"
+sys.path.insert(0, os.path.join(ROOT, "testbench"))
+from vcd_file import parse as parse_vcd  # noqa: E402  the strict VCD reader of the tests
+
+# Published CIM macros and what their papers report at one operating point. `layer` is the matrix
+# that fills the macro once: K rows x M weights of w_bits, a_bits inputs.
+MACROS = [
+    {
+        "name": "SRAM, 7 nm (Dong et al., ISSCC 2020, 15.3; Sinangil et al., JSSC 56(1), 2021)",
+        "config": "configs/validation/macro-sram-7nm-dong-isscc2020.json",
+        "point": "64 x 64 8T cells (4 Kb), 4-bit inputs as word-line pulses, 4-bit weights, 4-bit flash ADCs, 0.8 V, 5.5 ns access",
+        "layer": {"rows": 64, "cols": 16, "w_bits": 4, "a_bits": 4},
+        "tops_per_w": 351.0, "gops": 372.4, "ns": 5.5, "tops_per_mm2": None,
+    },
+    {
+        "name": "RRAM, 55 nm (Xue et al., ISSCC 2019, 24.1; JSSC 55(1), 2020)",
+        "config": "configs/validation/macro-rram-55nm-xue-isscc2019.json",
+        "point": "1 Mb 1T1R, 2-bit inputs, 3-bit weights, 4-bit outputs (as ISSCC 2020, 15.4 cites it), 14.6 ns per MAC operation",
+        "layer": {"rows": 64, "cols": 32, "w_bits": 3, "a_bits": 2},
+        "tops_per_w": 53.17, "gops": None, "ns": 14.6, "tops_per_mm2": None,
+    },
+]
+MACRO_VECTORS = 512
 
 # NeuroSim V1.4, default Param.cpp (energies in uJ per image, areas in mm^2, latency in ns).
 NEUROSIM = {
@@ -82,6 +107,61 @@ def calibrate(vgg8):
     cfg["digital"]["shift_add_pj"] = round(
         costs["digital.shift_add_pj"] * ns["energy_accumulation"] * 1e6 / e["shift_add"], 6)
     return cfg
+
+
+def busy_ns(vcd_path, signal="platform.tile0.busy"):
+    """Simulated time the tile's busy line was high, in ns."""
+    vcd = parse_vcd(vcd_path)
+    scale = {"1ps": 1e-3, "1ns": 1.0}[vcd.timescale.replace(" ", "")]
+    total, since = 0, None
+    for t, v in vcd.values(signal):
+        if v == 1 and since is None:
+            since = t
+        elif v == 0 and since is not None:
+            total, since = total + t - since, None
+    return total * scale
+
+
+def run_macro(cimvp, macro, out):
+    """One macro filled once per input vector, MACRO_VECTORS vectors: its energy per operation from the
+    array, ADC and shift-add events, its rate from the tile's busy time, its area from the technology."""
+    l = macro["layer"]
+    stem = os.path.join(out, os.path.splitext(os.path.basename(macro["config"]))[0])
+    cmd = [cimvp, "layer", "--config", os.path.join(ROOT, macro["config"]), "--rows", str(l["rows"]),
+           "--cols", str(l["cols"]), "--w-bits", str(l["w_bits"]), "--a-bits", str(l["a_bits"]),
+           "--vectors", str(MACRO_VECTORS), "--json", stem + ".json", "--vcd", stem + ".vcd"]
+    print("$ " + " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), file=sys.stderr)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    with open(stem + ".json") as f:
+        r = json.load(f)
+    if r["agreement"] != 1.0:
+        sys.exit(f"{macro['config']}: the platform disagrees with the reference (agreement {r['agreement']})")
+    ops = 2.0 * l["rows"] * l["cols"] * MACRO_VECTORS
+    e = r["energy_pj"]
+    macro_pj = e["crossbar"] + e["adc"] + e["shift_add"]
+    a = r["area_mm2"]
+    area = a["arrays"] + a["adcs"] + a["shift_add"]
+    t = busy_ns(stem + ".vcd")
+    return {"fj_per_op": 1000.0 * macro_pj / ops, "tops_per_w": ops / macro_pj, "gops": ops / t,
+            "ns_per_vector": t / MACRO_VECTORS, "area_um2": area * 1e6, "tops_per_mm2": ops / t / 1000.0 / area}
+
+
+def render_macros(results):
+    out = [MACROS_BEGIN, "",
+           "| macro | operating point | | reported | cimvp | gap |", "| --- | --- | --- | --- | --- | --- |"]
+    for m, r in zip(MACROS, results):
+        rows = [("TOPS/W", m["tops_per_w"], r["tops_per_w"], "{:.1f}"),
+                ("fJ per operation", 1000.0 / m["tops_per_w"], r["fj_per_op"], "{:.2f}"),
+                ("GOPS", m["gops"], r["gops"], "{:.1f}"),
+                ("ns per macro operation", m["ns"], r["ns_per_vector"], "{:.2f}"),
+                ("area, um^2 (array, ADCs, shift-add)", None, r["area_um2"], "{:,.0f}"),
+                ("TOPS/mm^2", m["tops_per_mm2"], r["tops_per_mm2"], "{:.1f}")]
+        for i, (label, theirs, mine, fmt) in enumerate(rows):
+            head = f"{m['name']} | {m['point']}" if i == 0 else " | "
+            t = "not in the sources read" if theirs is None else fmt.format(theirs)
+            gap = "-" if theirs is None else pct(mine, theirs)
+            out.append(f"| {head} | {label} | {t} | {fmt.format(mine)} | {gap} |")
+    return "\n".join(out + ["", MACROS_END])
 
 
 def pct(ours, theirs):
@@ -177,10 +257,17 @@ def main():
     g.add_argument("--write", action="store_true")
     g.add_argument("--check", action="store_true")
     g.add_argument("--check-layers", type=int, default=0)
+    g.add_argument("--check-macros", action="store_true")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     with open(DOC) as f:
         doc = f.read()
+    if a.check_macros:
+        block = render_macros([run_macro(a.cimvp, m, a.out) for m in MACROS])
+        if block not in doc:
+            print(f"{DOC}: the macros' table differs from what the runs give:\n{block}", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(0)
     if a.check_layers:
         r = size(a.cimvp, "traces/vgg8.trace", CALIBRATED, os.path.join(a.out, "vgg8-small.json"), a.check_layers)
         missing = [row for row in layer_rows(r, a.check_layers) if row not in doc]
@@ -207,14 +294,16 @@ def main():
     uncal = [BEGIN.replace("begin", "uncalibrated begin"), "", table("vgg8", physics, False), "",
              END.replace("end", "uncalibrated end")]
     block = render(results, cfg)
+    macros = render_macros([run_macro(a.cimvp, m, a.out) for m in MACROS])
     if a.write or a.check:
         new = replace_block(replace_block(doc, BEGIN, END, block), uncal[0], uncal[-1], "\n".join(uncal))
+        new = replace_block(new, MACROS_BEGIN, MACROS_END, macros)
         if a.write:
             with open(DOC, "w") as f:
                 f.write(new)
         elif new != doc:
             sys.exit(f"{DOC}: the tables differ from what the runs give; run scripts/validation.py --write")
-    print("\n".join(uncal) + "\n\n" + block)
+    print("\n".join(uncal) + "\n\n" + block + "\n\n" + macros)
 
 
 def replace_block(doc, begin, end, block):

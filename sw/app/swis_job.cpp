@@ -227,6 +227,12 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         const int i = mode_index(m);
         r.pe_kind[i] = pe_area_kind(m);
         r.pe_area_um2[i] = pe_area_um2(tech, r.pe_kind[i]);
+        if (spec.iso_area && iso_area_baseline(m) && r.pe_area_um2[i] > r.area_budget_um2)
+            throw std::invalid_argument(
+                "cimvp swis: pe_array.rows x cols = " + std::to_string(rows) + " x " + std::to_string(cols) +
+                ": the area of that many single-shift PEs holds no " + swis::mode_name(m) + " PE (" +
+                pe_area_kind_name(r.pe_kind[i]) + ", " + std::to_string(pe_gates(r.pe_kind[i]) / pe_gates(PeAreaKind::kSingleShift)) +
+                " single-shift PEs): expected a larger array, or --same-pes");
         r.arrays[i] = spec.iso_area && iso_area_baseline(m) ? iso_area_array(r.area_budget_um2, r.pe_area_um2[i])
                                                            : PeArrayShape{rows, cols};
     }

@@ -311,4 +311,111 @@ Throughput throughput(double macs_per_image, double latency_per_image_ns, double
     return r;
 }
 
+namespace {
+
+// PE datapaths (pe_gates): M = 4 lanes of B = 8-bit activations (the SWIS group), a 32-bit
+// accumulator (kAccumulatorBits), shift positions 0..7 (kShifterLevels select bits). Gate figures:
+// kFullAdderGates, kFlipFlopGates, kMuxGates above; a 2-input AND 4/3 NAND2 (NAND2 and an inverter),
+// a 2-input XOR 2 NAND2 (typical standard-cell library ratios).
+constexpr double kAnd2Gates = 4.0 / 3.0;
+constexpr double kXor2Gates = 2.0;
+constexpr int kPeLanes = 4;
+constexpr int kPeActBits = 8;
+constexpr int kPeWeightBits = 8;
+constexpr int kPeTreeBits = kPeActBits + 2;                 // a lane's sign-applied activation summed over 4 lanes
+constexpr int kPeShifterBits = kPeTreeBits + 7;             // the tree's sum shifted by up to 7
+constexpr int kPeProductBits = kPeActBits + kPeWeightBits;  // an 8 x 8 product
+// Bit Fusion's fusion unit: 16 BitBricks, each a signed 3 x 3-bit multiplier (2 bits and a sign
+// extension per operand), and the 15 adders of its shift-add tree, at widths 8, 12, 16 and 20 bits
+// by level (8, 4, 2, 1 adders), each with one operand behind a configurable shift (a 2:1 mux per bit).
+constexpr int kBitBricks = 16;
+constexpr int kBitBrickOperandBits = 3;
+constexpr int kFusionTreeAdderBits = 8 * 8 + 4 * 12 + 2 * 16 + 1 * 20;
+constexpr int kFusionOperandBits = kBitBricks * 2;  // 2 bits per brick per operand held in the unit
+
+struct PeTerms {
+    double ff = 0, and2 = 0, xor2 = 0, fa = 0, mux = 0;
+    double gates() const {
+        return ff * kFlipFlopGates + and2 * kAnd2Gates + xor2 * kXor2Gates + fa * kFullAdderGates + mux * kMuxGates;
+    }
+};
+
+// One shift's lane logic, tree and shifter: the activations ANDed with a mask bit, the signs applied
+// (XOR; the +1 of the negation is the tree's carry-in), M - 1 adders, a 3-level barrel shifter.
+PeTerms shift_path() {
+    PeTerms t;
+    t.and2 = kPeLanes * kPeActBits;
+    t.xor2 = kPeLanes * kPeActBits;
+    t.fa = (kPeLanes - 1) * kPeTreeBits;
+    t.mux = kShifterLevels * kPeShifterBits;
+    return t;
+}
+
+PeTerms pe_terms(PeAreaKind k) {
+    PeTerms t;
+    const double acc_fa = kAccumulatorBits, acc_ff = kAccumulatorBits;
+    switch (k) {
+        case PeAreaKind::kSingleShift:
+        case PeAreaKind::kDoubleShift: {
+            const int paths = k == PeAreaKind::kDoubleShift ? 2 : 1;
+            const PeTerms sp = shift_path();
+            // activations, signs, and per shift path its mask bits and 3-bit shift
+            t.ff = kPeLanes * kPeActBits + kPeLanes + paths * (kPeLanes + kShifterLevels) + acc_ff;
+            t.and2 = paths * sp.and2;
+            t.xor2 = paths * sp.xor2;
+            t.mux = paths * sp.mux;
+            t.fa = paths * sp.fa + paths * acc_fa;  // the second path adds into the accumulator too
+            break;
+        }
+        case PeAreaKind::kFixedPoint:
+            t.ff = kPeLanes * (kPeActBits + kPeWeightBits) + acc_ff;
+            t.and2 = kPeLanes * kPeActBits * kPeWeightBits;                           // partial products
+            t.fa = kPeLanes * kPeActBits * (kPeWeightBits - 1) + (kPeLanes - 1) * (kPeProductBits + 1) + acc_fa;
+            break;
+        case PeAreaKind::kBitFusion:
+            t.ff = 2 * kFusionOperandBits + acc_ff;
+            t.and2 = kBitBricks * kBitBrickOperandBits * kBitBrickOperandBits;
+            t.fa = kBitBricks * kBitBrickOperandBits * (kBitBrickOperandBits - 1) + kFusionTreeAdderBits + acc_fa;
+            t.mux = kFusionTreeAdderBits;
+            break;
+    }
+    return t;
+}
+
+}  // namespace
+
+const char* pe_area_kind_name(PeAreaKind k) {
+    switch (k) {
+        case PeAreaKind::kSingleShift: return "single-shift";
+        case PeAreaKind::kDoubleShift: return "double-shift";
+        case PeAreaKind::kFixedPoint: return "fixed-point";
+        case PeAreaKind::kBitFusion: return "bitfusion";
+    }
+    return "?";
+}
+
+double pe_gates(PeAreaKind k) { return pe_terms(k).gates(); }
+
+std::string pe_gates_formula(PeAreaKind k) {
+    const PeTerms t = pe_terms(k);
+    return fmt("%g flip-flops x %g + %g AND2 x %.3g + %g XOR2 x %g + %g full-adder bits x %g + %g mux x %g = %.1f NAND2",
+               t.ff, kFlipFlopGates, t.and2, kAnd2Gates, t.xor2, kXor2Gates, t.fa, kFullAdderGates, t.mux, kMuxGates,
+               t.gates());
+}
+
+double pe_area_um2(const TechnologyConfig& t, PeAreaKind k) { return gates_um2(t, pe_gates(k)); }
+
+PeArrayShape iso_area_array(double budget_um2, double pe_um2) {
+    if (!(budget_um2 > 0) || !(pe_um2 > 0) || pe_um2 > budget_um2)
+        throw std::invalid_argument(fmt("iso-area array: expected a budget (%g um^2) of at least one PE (%g um^2)",
+                                        budget_um2, pe_um2));
+    const int pes = static_cast<int>(std::floor(budget_um2 / pe_um2));
+    PeArrayShape s;
+    s.rows = static_cast<int>(std::floor(std::sqrt(static_cast<double>(pes))));
+    while (s.rows * s.rows > pes) --s.rows;  // guard sqrt's rounding
+    while ((s.rows + 1) * (s.rows + 1) <= pes) ++s.rows;
+    s.cols = pes / s.rows;
+    return s;
+}
+
 }  // namespace cimvp

@@ -80,4 +80,30 @@ struct Throughput {
 Throughput throughput(double macs_per_image, double latency_per_image_ns, double energy_per_image_pj,
                       double area_mm2);
 
+// The processing elements of the SWIS comparison (docs/costs.md "PE area", docs/swis.md "At equal
+// area"): their logic in NAND2 equivalents, estimated from their datapaths with the gate figures of
+// the rest of this model, and their area in a technology. One PE of 4 lanes of 8-bit activations and
+// a 32-bit accumulator; the PE array's buffers are outside it (the same for every kind).
+enum class PeAreaKind {
+    kSingleShift,  // SWIS single shift, and the bit-serial baselines (Act, Wgt): the same PE
+    kDoubleShift,  // SWIS double shift: two adder trees and shifters
+    kFixedPoint,   // four 8 x 8 multipliers, one group per cycle
+    kBitFusion,    // a Bit Fusion fusion unit (Sharma et al., ISCA 2018): 16 2-bit BitBricks
+};
+const char* pe_area_kind_name(PeAreaKind k);  // "single-shift", "double-shift", "fixed-point", "bitfusion"
+double pe_gates(PeAreaKind k);                 // NAND2 equivalents
+std::string pe_gates_formula(PeAreaKind k);    // the sum pe_gates adds, with its numbers
+double pe_area_um2(const TechnologyConfig& t, PeAreaKind k);  // pe_gates x nand2_f2 F^2
+
+// A PE array's shape.
+struct PeArrayShape {
+    int rows = 0, cols = 0;
+    int pes() const { return rows * cols; }
+};
+// The iso-area rule: the largest roughly square array of PEs of pe_um2 that fits budget_um2.
+// P = floor(budget / pe), rows = floor(sqrt(P)), cols = floor(P / rows): cols >= rows, cols <= rows + 2,
+// and one more column would not fit. Throws std::invalid_argument unless both are positive and at
+// least one PE fits.
+PeArrayShape iso_area_array(double budget_um2, double pe_um2);
+
 }  // namespace cimvp

@@ -390,6 +390,63 @@ def resident_tiles(layer, rows=128, cols=128, cell_bits=1):
     return -(-k // rows) * -(-int(layer["out"]) // (cols // slices))
 
 
+class Swis(unittest.TestCase):
+    """`cimvp swis`: FXP and BitFusion at equal area by default, on the configured PEs with
+    --same-pes (docs/swis.md "At equal area")."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.tiny = os.path.join(SOURCE, "testbench", "data", "tiny.trace")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def swis_json(self, *args):
+        out = os.path.join(self.tmp, "s%d.json" % len(os.listdir(self.tmp)))
+        code, text = run("swis", "--trace", self.tiny, "--targets", "2", "--quiet", "--json", out, *args)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            return json.load(f)
+
+    def test_baselines_run_at_equal_area_unless_same_pes(self):
+        j = self.swis_json()
+        self.assertTrue(j["iso_area"])
+        a = j["arrays"]
+        self.assertEqual((a["SS"]["rows"], a["SS"]["cols"]), (8, 8))
+        self.assertEqual((a["DS"]["pes"], a["DS"]["pe"]), (64, "double-shift"))
+        for m in ("FXP", "BitFusion"):
+            self.assertEqual((a[m]["rows"], a[m]["cols"]), (4, 5), m)
+            self.assertLessEqual(a[m]["pes"] * a[m]["pe_area_um2"], j["area_budget_um2"])
+            self.assertGreater(a[m]["rows"] * (a[m]["cols"] + 1) * a[m]["pe_area_um2"], j["area_budget_um2"])
+        self.assertAlmostEqual(j["area_budget_um2"], 64 * a["SS"]["pe_area_um2"])
+        # conv2: 8 filters of 16 channels 3x3 (36 groups), 16 output pixels. At equal area
+        # 4 pixel tiles x 2 filter tiles, skew 7; on 8 x 8, 2 x 1 tiles, skew 14.
+        conv2 = j["targets"][0]["layers"][0]
+        self.assertEqual(conv2["name"], "conv2")
+        self.assertEqual(conv2["modes"]["FXP"]["cycles"], 4 * 2 * (36 + 7))
+        self.assertEqual(conv2["modes"]["BitFusion"]["cycles"], 4 * 2 * (36 * 1 + 7))  # 2-bit weights: 1 cycle a group
+        same = self.swis_json("--same-pes")
+        self.assertFalse(same["iso_area"])
+        self.assertEqual(same["arrays"]["FXP"]["pes"], 64)
+        self.assertEqual(same["targets"][0]["layers"][0]["modes"]["FXP"]["cycles"], 2 * (36 + 14))
+        self.assertEqual(same["targets"][0]["layers"][0]["modes"]["SS"], conv2["modes"]["SS"])
+
+    def test_help_names_same_pes_and_a_too_small_array_is_refused(self):
+        code, out = run("swis", "--help")
+        self.assertEqual(code, 0)
+        self.assertIn("--same-pes", out)
+        self.assertIn("equal area", out)
+        cfg = os.path.join(self.tmp, "small.json")
+        with open(cfg, "w") as f:
+            json.dump({"pe_array": {"rows": 1, "cols": 2}}, f)
+        code, out = run("swis", "--trace", self.tiny, "--config", cfg, "--quiet")
+        self.assertEqual(code, 2, out)
+        self.assertIn("pe_array.rows x cols = 1 x 2", out)
+        self.assertIn("--same-pes", out)
+        code, out = run("swis", "--trace", self.tiny, "--config", cfg, "--quiet", "--same-pes", "--targets", "2")
+        self.assertEqual(code, 0, out)
+
+
 class Size(unittest.TestCase):
     """`cimvp run --trace F --resident` and `cimvp size --trace F`: weights-resident chips
     (docs/trace-format.md), their tiles, per-image figures without the programming, pipelined latency."""

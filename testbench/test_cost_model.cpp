@@ -292,5 +292,48 @@ TEST(CostModel, BadTechnologiesAreNamedWithTheFileAndKey) {
     std::filesystem::remove_all(dir);
 }
 
+// docs/costs.md "PE area": the gate counts of the SWIS comparison's PEs, summed by hand.
+TEST(CostModel, PeGatesAreTheDocumentedDatapathSums) {
+    const double ff = 5, and2 = 4.0 / 3.0, xor2 = 2, fa = 6, mux = 2;
+    // single shift: 32 + 4 + 7 + 32 flip-flops, 32 AND2, 32 XOR2, 30 + 32 adder bits, 3 x 17 mux
+    EXPECT_NEAR(pe_gates(PeAreaKind::kSingleShift), 75 * ff + 32 * and2 + 32 * xor2 + 62 * fa + 51 * mux, 1e-9);
+    EXPECT_NEAR(pe_gates(PeAreaKind::kDoubleShift), 82 * ff + 64 * and2 + 64 * xor2 + 124 * fa + 102 * mux, 1e-9);
+    // fixed point: 64 + 32 flip-flops, 4 x 64 partial products, 4 x 56 + 3 x 17 + 32 adder bits
+    EXPECT_NEAR(pe_gates(PeAreaKind::kFixedPoint), 96 * ff + 256 * and2 + 307 * fa, 1e-9);
+    // fusion unit: 64 + 32 flip-flops, 16 x 9 partial products, 16 x 6 + 164 + 32 adder bits, 164 mux
+    EXPECT_NEAR(pe_gates(PeAreaKind::kBitFusion), 96 * ff + 144 * and2 + 292 * fa + 164 * mux, 1e-9);
+    const TechnologyConfig t = effective_technology(ArchConfig());
+    const double f_um = t.node_nm * 1e-3;
+    EXPECT_NEAR(pe_area_um2(t, PeAreaKind::kFixedPoint), pe_gates(PeAreaKind::kFixedPoint) * t.nand2_f2 * f_um * f_um,
+                1e-9);
+    EXPECT_NE(pe_gates_formula(PeAreaKind::kBitFusion).find("NAND2"), std::string::npos);
+}
+
+TEST(CostModel, IsoAreaArrayIsTheLargestRoughlySquareArrayThatFits) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> pe(50.0, 3000.0), ratio(1.0, 300.0);
+    for (int i = 0; i < 2000; ++i) {
+        const double a = pe(rng), budget = a * ratio(rng);
+        const PeArrayShape s = iso_area_array(budget, a);
+        ASSERT_GE(s.rows, 1);
+        EXPECT_LE(s.pes() * a, budget);                     // fits
+        EXPECT_GT(s.rows * (s.cols + 1) * a, budget);       // one more column does not
+        EXPECT_GT((s.rows + 1) * (s.rows + 1) * a, budget);  // nor a square one row larger
+        EXPECT_GE(s.cols, s.rows);
+        EXPECT_LE(s.cols, s.rows + 2);
+    }
+    // The SWIS comparison: 8 x 8 single-shift PEs hold 4 x 5 fixed-point PEs or fusion units.
+    const TechnologyConfig t = effective_technology(ArchConfig());
+    const double budget = 64 * pe_area_um2(t, PeAreaKind::kSingleShift);
+    for (PeAreaKind k : {PeAreaKind::kFixedPoint, PeAreaKind::kBitFusion}) {
+        const PeArrayShape s = iso_area_array(budget, pe_area_um2(t, k));
+        EXPECT_EQ(s.rows, 4) << pe_area_kind_name(k);
+        EXPECT_EQ(s.cols, 5) << pe_area_kind_name(k);
+    }
+    EXPECT_EQ(iso_area_array(budget, pe_area_um2(t, PeAreaKind::kSingleShift)).pes(), 64);
+    EXPECT_THROW(iso_area_array(10, 20), std::invalid_argument);
+    EXPECT_THROW(iso_area_array(10, 0), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace cimvp

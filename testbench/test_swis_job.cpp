@@ -61,7 +61,15 @@ TEST(SwisJob, TraceReportFollowsTheScheduleAndTheModel) {
         const swis::LayerShape shape{16, 8, 3, 3};
         const swis::Schedule s = swis::schedule_filters(w, shape, rep.target, 8, swis::Variant::kSwis);
         EXPECT_EQ(c1.modes[mode_index(Mode::kSS)].perf.cycles, swis::compute_cycles(shape, 256, s.group_n, Mode::kSS));
-        EXPECT_EQ(c1.modes[mode_index(Mode::kFxp)].perf.cycles, 32u * 2 * (18 + 14));
+        // FXP and BitFusion at equal area: 4 x 5 PEs (docs/swis.md "At equal area"): 64 pixel
+        // tiles x 4 filter tiles (5, 5, 5, 1 filters), skew 4 + 5 - 2 = 7; BitFusion at N
+        // rounded up to 2 or 4 weight bits, 1 or 2 cycles per group.
+        ASSERT_EQ(r.arrays[mode_index(Mode::kFxp)].rows, 4);
+        ASSERT_EQ(r.arrays[mode_index(Mode::kFxp)].cols, 5);
+        EXPECT_EQ(c1.modes[mode_index(Mode::kFxp)].perf.cycles, 64u * 4 * (18 + 7));
+        const std::uint64_t bf_cpg = rep.target <= 2 ? 1 : 2;
+        EXPECT_EQ(c1.modes[mode_index(Mode::kBitFusion)].perf.cycles, 64u * 4 * (18 * bf_cpg + 7));
+        EXPECT_DOUBLE_EQ(c1.modes[mode_index(Mode::kBitFusion)].mean_shifts, rep.target <= 2 ? 2 : 4);
         // Totals add up.
         std::uint64_t sum = 0;
         for (const auto& l : rep.layers) sum += l.modes[mode_index(Mode::kDS)].perf.cycles;
@@ -77,6 +85,16 @@ TEST(SwisJob, TraceReportFollowsTheScheduleAndTheModel) {
     EXPECT_TRUE(r.paper_points.empty());
     const nlohmann::json j = swis_job_to_json(r, cfg, spec);
     EXPECT_EQ(j["targets"].size(), 4u);
+    EXPECT_EQ(j["arrays"]["FXP"]["pes"], 20);
+    EXPECT_EQ(j["arrays"]["SS"]["pes"], 64);
+    EXPECT_TRUE(j["targets"][0]["total"]["modes"].contains("BitFusion"));
+    // --same-pes: every mode on the configured 8 x 8 array.
+    spec.iso_area = false;
+    spec.targets = {2.0};
+    const SwisJobResult same = run_swis_job(cfg, spec);
+    EXPECT_EQ(same.arrays[mode_index(Mode::kFxp)].pes(), 64);
+    EXPECT_EQ(same.targets[0].layers[0].modes[mode_index(Mode::kFxp)].perf.cycles, 32u * 2 * (18 + 14));
+    EXPECT_EQ(same.targets[0].layers[0].modes[mode_index(Mode::kBitFusion)].perf.cycles, 32u * 2 * (18 + 14));
     EXPECT_TRUE(j["targets"][0]["total"]["modes"]["DS"].contains("frames_per_second"));
     EXPECT_EQ(j["targets"][0]["layers"][0]["name"], "c1");
     EXPECT_TRUE(j["accuracy"].is_null());
@@ -97,6 +115,37 @@ TEST(SwisJob, ResNet18AtThePapersOperatingPoints) {
         EXPECT_LE(ours, 6.0) << p.accuracy;
         EXPECT_NEAR(ours / paper, 1.0, 0.1) << p.accuracy;
     }
+}
+
+// docs/swis.md "At equal area": the ResNet-18 table's ratios and frames/J, within 2 %.
+TEST(SwisJob, ResNet18AtEqualAreaMatchesTheDocumentedTable) {
+    SwisJobSpec spec;
+    spec.trace_path = std::string(CIMVP_SOURCE_DIR) + "/traces/resnet18.trace";
+    spec.targets = {2.0};
+    const SwisJobResult r = run_swis_job(ArchConfig(), spec);
+    // The iso-area arrays: the area of 64 single-shift PEs, less than 2 x 10 more PEs of FXP or BitFusion.
+    for (Mode m : {Mode::kFxp, Mode::kBitFusion}) {
+        const auto& a = r.arrays[mode_index(m)];
+        EXPECT_EQ(a.rows, 4) << swis::mode_name(m);
+        EXPECT_EQ(a.cols, 5) << swis::mode_name(m);
+        EXPECT_LE(a.pes() * r.pe_area_um2[mode_index(m)], r.area_budget_um2);
+    }
+    ASSERT_EQ(r.paper_points.size(), 2u);
+    const auto& hi = r.paper_points[0].modes;  // >69.1%: FXP against Act 7
+    const auto& lo = r.paper_points[1].modes;  // >60.2%: BitFusion 4 x 8 against Act 6 and DS 2
+    const auto act = [](const auto& p, Mode m) { return p[mode_index(m)].fps / p[mode_index(Mode::kAct)].fps; };
+    EXPECT_NEAR(act(hi, Mode::kFxp) / 2.15, 1.0, 0.02);
+    EXPECT_NEAR(hi[mode_index(Mode::kFxp)].fpj / 158.1, 1.0, 0.02);
+    EXPECT_NEAR(act(lo, Mode::kBitFusion) / 0.94, 1.0, 0.02);
+    EXPECT_NEAR(lo[mode_index(Mode::kBitFusion)].fpj / 190.6, 1.0, 0.02);
+    EXPECT_NEAR(act(lo, Mode::kDS) / 5.66, 1.0, 0.02);
+    // The same PEs (--same-pes): FXP 6.59x Act 7, BitFusion 4 x 8 as fast as SS 2.
+    spec.iso_area = false;
+    const SwisJobResult same = run_swis_job(ArchConfig(), spec);
+    const auto& shi = same.paper_points[0].modes;
+    const auto& slo = same.paper_points[1].modes;
+    EXPECT_NEAR(act(shi, Mode::kFxp) / 6.59, 1.0, 0.02);
+    EXPECT_NEAR(act(slo, Mode::kBitFusion) / 2.93, 1.0, 0.02);
 }
 
 TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {

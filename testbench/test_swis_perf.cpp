@@ -77,6 +77,41 @@ TEST(SwisPerf, LayerEventsAndEnergy) {
     EXPECT_DOUBLE_EQ(d.weight_storage_bytes, (8 * 18 * 15 + 8 * 18 * 19 + 4 * 18 * 27) / 8.0);
 }
 
+TEST(SwisPerf, BitFusionCyclesFollowTheBitBricksAProductTakes) {
+    // A fusion unit of 16 BitBricks: an a x w product takes (a / 2)(w / 2) bricks, the bits
+    // rounded up to 2, 4, 8; a group of 4 products ceil(4 x bricks / 16) cycles.
+    EXPECT_EQ(bitfusion_cycles(1, 8, 8), 4u);   // 16 bricks: one product a cycle
+    EXPECT_EQ(bitfusion_cycles(1, 4, 8), 2u);   // 8 bricks: two
+    EXPECT_EQ(bitfusion_cycles(1, 2, 8), 1u);   // 4 bricks: four
+    EXPECT_EQ(bitfusion_cycles(1, 4, 4), 1u);   // 4 bricks
+    EXPECT_EQ(bitfusion_cycles(1, 2, 2), 1u);   // 1 brick: 16 products a cycle, a group uses a quarter
+    EXPECT_EQ(bitfusion_cycles(4, 2, 2), 1u);   // four groups in one cycle
+    EXPECT_EQ(bitfusion_cycles(5, 2, 2), 2u);
+    EXPECT_EQ(bitfusion_cycles(3, 3, 8), 6u);   // 3 bits run as 4
+    EXPECT_EQ(bitfusion_cycles(7, 1, 8), 7u);   // 1 bit as 2
+    EXPECT_EQ(bitfusion_cycles(2, 8, 4), 4u);
+    EXPECT_EQ(bitfusion_bricks(8, 4), 8);
+    EXPECT_EQ(bitfusion_bits(5), 8);
+    EXPECT_THROW(bitfusion_bits(0), SwisError);
+    EXPECT_THROW(bitfusion_cycles(1, 9, 8), SwisError);
+    for (int n = 1; n <= 8; ++n) EXPECT_EQ(cycles_per_group(Mode::kBitFusion, n), n <= 2 ? 1 : n <= 4 ? 2 : 4) << n;
+    // On the array: 20 filters of 6 channels 3x3 (18 groups), 30 pixels, tiles at 2, 3, 5 bits.
+    const LayerShape shape{20, 6, 3, 3};
+    EXPECT_EQ(compute_cycles(shape, 30, {2, 3, 5}, Mode::kBitFusion), 4u * ((18 + 14) + (36 + 14) + (72 + 14)));
+    EXPECT_EQ(compute_cycles(shape, 30, {4, 4, 4, 4}, Mode::kBitFusion, 4, 5), 8u * 4 * (36 + 7));
+    EXPECT_THROW(compute_cycles(shape, 30, {}, Mode::kBitFusion), SwisError);
+    PerfLayer L;
+    L.shape = shape;
+    L.out_pixels = 30;
+    const LayerPerf p = layer_perf(L, {4, 4, 4}, Mode::kBitFusion, PerfCosts());
+    EXPECT_EQ(p.pe_cycles, 30u * 20 * 18 * 2);
+    EXPECT_DOUBLE_EQ(p.pe_pj, p.pe_cycles * kBitFusionPj);
+    EXPECT_DOUBLE_EQ(p.weight_storage_bytes, 20 * 18 * 16 / 8.0);  // 4 x 4-bit two's complement per group
+    EXPECT_FALSE(has_pe_form(Mode::kBitFusion));
+    EXPECT_THROW(pe_mode(Mode::kBitFusion), SwisError);
+    EXPECT_STREQ(mode_name(Mode::kBitFusion), "BitFusion");
+}
+
 TEST(SwisPerf, DepthwiseRunsOneFilterPerTile) {
     // 16 channels, 3x3 depthwise, 14 x 14 outputs: 16 one-filter layers of 1 channel (one group of 9).
     PerfLayer L;

@@ -14,7 +14,12 @@
 namespace cimvp::cli {
 
 int swis_command(const Args& args) {
-    po::options_description d("cimvp swis [options]");
+    po::options_description d(
+        "cimvp swis --trace F | --model F [options]: SWIS (SS, DS, C-SS, C-DS) against the bit-serial (Act, Wgt), "
+        "BitFusion and 8-bit fixed-point (FXP) baselines on the PE array: cycles, frames/s, energy, frames/J per "
+        "layer and in total, beside the SWIS paper's Table 4. FXP and BitFusion run at equal area by default: on the "
+        "largest array of their PEs that fits the area of the configured array of single-shift PEs (--same-pes: on "
+        "the configured array); docs/swis.md");
     add_common(d);
     d.add_options()("trace", po::value<std::string>(), "layer-shape trace (traces/*.trace); weights from its data record")(
         "model", po::value<std::string>(), "model file (format v1): its 8-bit layers' weights, and accuracy")(
@@ -24,6 +29,9 @@ int swis_command(const Args& args) {
         "alpha", po::value<double>()->default_value(1.0), "MSE++ weight of the group's summed error")(
         "no-accuracy", po::bool_switch(), "skip the accuracy runs (--model)")(
         "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
+        "same-pes", po::bool_switch(),
+        "every mode on pe_array.rows x cols PEs; default: FXP and BitFusion, whose PEs are larger, on the largest "
+        "array that fits the area of the configured array of single-shift PEs (iso-area, docs/swis.md)")(
         "quiet", po::bool_switch(), "no progress on stderr");
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
@@ -41,6 +49,7 @@ int swis_command(const Args& args) {
     spec.accuracy = !vm["no-accuracy"].as<bool>();
     spec.scale_by_mult = !vm["unscaled"].as<bool>();
     spec.progress = !vm["quiet"].as<bool>();
+    spec.iso_area = !vm["same-pes"].as<bool>();
     spec.targets.clear();
     std::stringstream ss(vm["targets"].as<std::string>());
     for (std::string item; std::getline(ss, item, ',');) {

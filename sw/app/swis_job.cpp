@@ -192,6 +192,18 @@ constexpr int kCrossCheckImages = 50;
 
 bool integral_target(double target) { return std::fabs(target - std::round(target)) < kEps; }
 
+PeAreaKind pe_area_kind(Mode m) {
+    switch (m) {
+        case Mode::kDS:
+        case Mode::kCDS: return PeAreaKind::kDoubleShift;
+        case Mode::kFxp: return PeAreaKind::kFixedPoint;
+        case Mode::kBitFusion: return PeAreaKind::kBitFusion;
+        default: return PeAreaKind::kSingleShift;
+    }
+}
+
+bool iso_area_baseline(Mode m) { return m == Mode::kFxp || m == Mode::kBitFusion; }
+
 SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     const auto t0 = Clock::now();
     if (spec.trace_path.empty() == spec.model_path.empty())
@@ -205,6 +217,29 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     r.rows = cfg.pe_array.rows;
     r.cols = cfg.pe_array.cols;
     const int rows = r.rows, cols = r.cols;
+    // Each mode's array: the configured one, or for the baselines with other PEs the largest that
+    // fits the configured array's area in single-shift PEs.
+    const TechnologyConfig tech = effective_technology(cfg);
+    r.technology = tech.name;
+    r.iso_area = spec.iso_area;
+    r.area_budget_um2 = static_cast<double>(rows) * cols * pe_area_um2(tech, PeAreaKind::kSingleShift);
+    for (Mode m : kModes) {
+        const int i = mode_index(m);
+        r.pe_kind[i] = pe_area_kind(m);
+        r.pe_area_um2[i] = pe_area_um2(tech, r.pe_kind[i]);
+        if (spec.iso_area && iso_area_baseline(m) && r.pe_area_um2[i] > r.area_budget_um2)
+            throw std::invalid_argument(
+                "cimvp swis: pe_array.rows x cols = " + std::to_string(rows) + " x " + std::to_string(cols) +
+                ": the area of that many single-shift PEs holds no " + swis::mode_name(m) + " PE (" +
+                pe_area_kind_name(r.pe_kind[i]) + ", " + std::to_string(pe_gates(r.pe_kind[i]) / pe_gates(PeAreaKind::kSingleShift)) +
+                " single-shift PEs): expected a larger array, or --same-pes");
+        r.arrays[i] = spec.iso_area && iso_area_baseline(m) ? iso_area_array(r.area_budget_um2, r.pe_area_um2[i])
+                                                           : PeArrayShape{rows, cols};
+    }
+    const PeArrayShape fxp_array = r.arrays[mode_index(Mode::kFxp)];
+    const PeArrayShape bf_array = r.arrays[mode_index(Mode::kBitFusion)];
+    // BitFusion runs a layer at one precision: N rounded up to 2, 4 or 8 weight bits.
+    auto bitfusion_bits = [](double n) { return swis::bitfusion_bits(static_cast<int>(std::ceil(n - kEps))); };
 
     std::shared_ptr<NetworkTrace> trace;
     NetworkModel model;
@@ -263,7 +298,10 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                                                          : s.s[0].group_n;
             for (Mode m : {Mode::kAct, Mode::kWgt})
                 row.modes[mode_index(m)] = figures(L, tn, m, mean_of(tn, L, cols), r.costs, rows, cols);
-            row.modes[mode_index(Mode::kFxp)] = figures(L, {}, Mode::kFxp, 8, r.costs, rows, cols);
+            const int bf_bits = bitfusion_bits(target);
+            row.modes[mode_index(Mode::kBitFusion)] = figures(L, uniform(L, bf_bits, bf_array.cols), Mode::kBitFusion,
+                                                              bf_bits, r.costs, bf_array.rows, bf_array.cols);
+            row.modes[mode_index(Mode::kFxp)] = figures(L, {}, Mode::kFxp, 8, r.costs, fxp_array.rows, fxp_array.cols);
             add_to(rep.all, row.modes, row.macs, row.weights);
             if (row.conv) add_to(rep.conv, row.modes, row.macs, row.weights);
             rep.layers.push_back(std::move(row));
@@ -282,7 +320,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
             add_to(r.act[bits - 1], row, L.perf.macs(), weights);
             add_to(r.wgt[bits - 1], row, L.perf.macs(), weights);
             if (bits == 1) {
-                row[mode_index(Mode::kFxp)] = figures(L, {}, Mode::kFxp, 8, r.costs, rows, cols);
+                row[mode_index(Mode::kFxp)] = figures(L, {}, Mode::kFxp, 8, r.costs, fxp_array.rows, fxp_array.cols);
                 add_to(r.fxp, row, L.perf.macs(), weights);
             }
         }
@@ -306,7 +344,11 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                     if (m < 4) {
                         total += figures(L, schedules_at(L, f.shifts).s[m].group_n, mode, 0, r.costs, rows, cols).perf;
                     } else if (mode == Mode::kFxp) {
-                        total += figures(L, {}, mode, 0, r.costs, rows, cols).perf;
+                        total += figures(L, {}, mode, 0, r.costs, fxp_array.rows, fxp_array.cols).perf;
+                    } else if (mode == Mode::kBitFusion) {
+                        total += figures(L, uniform(L, bitfusion_bits(f.shifts), bf_array.cols), mode, 0, r.costs,
+                                         bf_array.rows, bf_array.cols)
+                                     .perf;
                     } else {
                         total += figures(L, uniform(L, static_cast<int>(f.shifts), cols), mode, 0, r.costs, rows, cols).perf;
                     }

@@ -2,7 +2,8 @@
 // trace (weights drawn from its data record) or a model file (its int8
 // layers' weights): every layer scheduled per SWIS mode at each target mean
 // shift count, and the analytic cycles, frames/s and energy of SS, DS, C-SS,
-// C-DS, Act, Wgt and FXP on the PE array (sw/contract/swis_perf.h); with a model and
+// C-DS, Act, Wgt, BitFusion and FXP on the PE array (sw/contract/swis_perf.h), the
+// baselines with larger PEs at equal area by default; with a model and
 // its data set, the accuracy of post-training SWIS and of weight truncation
 // through the C++ network reference. No SystemC. Printing and JSON: swis_report.h.
 #pragma once
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "hw/arch_config.h"
+#include "hw/cost_model.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/contract/swis_perf.h"
 
@@ -29,11 +31,15 @@ struct SwisJobSpec {
     bool scale_by_mult = true;  // model: weigh each filter's schedule cost by its multiplier squared
     std::vector<double> targets = {2.0, 2.5, 3.0, 4.0};
     bool progress = false;    // per-layer progress on stderr
+    // The baselines with other PEs (FXP, BitFusion) on the largest array that fits the area of the
+    // configured array of single-shift PEs (hw/cost_model.h iso_area_array; docs/swis.md "At equal
+    // area"); false: every mode on pe_array.rows x cols.
+    bool iso_area = true;
 };
 
 // One mode of one layer (or of a total) at one target.
 struct SwisModeFigures {
-    double mean_shifts = 0;  // SWIS modes: the schedule's mean N; Act, Wgt: bits; FXP: 8
+    double mean_shifts = 0;  // SWIS modes: the schedule's mean N; Act, Wgt, BitFusion: weight bits; FXP: 8
     swis::LayerPerf perf;
 };
 using SwisModeRow = std::array<SwisModeFigures, swis::kModeCount>;
@@ -94,7 +100,16 @@ struct SwisJobResult {
     double int8_accuracy = 0;
     std::vector<SwisAccuracyRow> accuracy;
     double clock_ns = 1;
-    int rows = swis::kArrayRows, cols = swis::kArrayCols;
+    int rows = swis::kArrayRows, cols = swis::kArrayCols;  // the configured array (pe_array.rows, cols)
+    // Per mode: its PE (hw/cost_model.h), that PE's area in the config's technology, and the
+    // array it runs on: the configured one, or (iso_area, FXP and BitFusion) the largest that fits
+    // area_budget_um2, the configured array's area in single-shift PEs.
+    bool iso_area = true;
+    std::string technology;  // the technology of the areas (the config's, or the default one)
+    double area_budget_um2 = 0;
+    std::array<PeAreaKind, swis::kModeCount> pe_kind{};
+    std::array<double, swis::kModeCount> pe_area_um2{};
+    std::array<PeArrayShape, swis::kModeCount> arrays{};
     swis::PerfCosts costs;
     double wall_s = 0;
 };
@@ -104,5 +119,11 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec);
 // Whether a target mean shift count is whole: Act and Wgt then run that many bits on every
 // tile, and Wgt's accuracy is measured; else they follow the SS schedule's per-tile N.
 bool integral_target(double target);
+
+// The PE a mode runs on: single shift (SS, C-SS, Act, Wgt), double shift (DS, C-DS), fixed
+// point, a Bit Fusion fusion unit.
+PeAreaKind pe_area_kind(swis::Mode m);
+// Whether a mode is a baseline with PEs of another size, put on the iso-area array: FXP, BitFusion.
+bool iso_area_baseline(swis::Mode m);
 
 }  // namespace cimvp

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "sw/app/swis_paper_tables.h"
 #include "sw/formats/config_loader.h"
 
 namespace cimvp {
@@ -47,11 +48,22 @@ void print_totals(std::FILE* out, const char* label, const SwisTotals& t, double
 void print_swis_report(const SwisJobResult& r, std::FILE* out) {
     std::fprintf(out, "SWIS report: %s %s (%s), %dx%d PE array of %d-weight groups, clock %.3g ns\n", r.kind.c_str(),
                  r.source.c_str(), r.network.c_str(), r.rows, r.cols, swis::kGroupSize, r.clock_ns);
-    std::fprintf(out, "energy per busy PE cycle (pJ): SS %.3g, DS %.3g, Act/Wgt %.3g, FXP %.3g; buffers %.3g pJ/B, "
-                      "DRAM %.3g pJ/B\n",
+    std::fprintf(out, "energy per busy PE cycle (pJ): SS %.3g, DS %.3g, Act/Wgt %.3g, BitFusion %.3g, FXP %.3g; buffers "
+                      "%.3g pJ/B, DRAM %.3g pJ/B\n",
                  r.costs.pe_pj[mode_index(Mode::kSS)], r.costs.pe_pj[mode_index(Mode::kDS)],
-                 r.costs.pe_pj[mode_index(Mode::kAct)], r.costs.pe_pj[mode_index(Mode::kFxp)], r.costs.sram_pj_per_byte,
-                 r.costs.dram_pj_per_byte);
+                 r.costs.pe_pj[mode_index(Mode::kAct)], r.costs.pe_pj[mode_index(Mode::kBitFusion)],
+                 r.costs.pe_pj[mode_index(Mode::kFxp)], r.costs.sram_pj_per_byte, r.costs.dram_pj_per_byte);
+    std::fprintf(out, "arrays (%s; PE areas in %s): ",
+                 r.iso_area ? "FXP and BitFusion at the area of the configured array of single-shift PEs"
+                            : "every mode on the configured array (--same-pes)",
+                 r.technology.c_str());
+    for (Mode m : {Mode::kSS, Mode::kDS, Mode::kBitFusion, Mode::kFxp}) {
+        const int i = mode_index(m);
+        std::fprintf(out, "%s%s %dx%d of %.0f um2 (%.4f mm2)", m == Mode::kSS ? "" : ", ",
+                     m == Mode::kSS ? "SS/C-SS/Act/Wgt" : m == Mode::kDS ? "DS/C-DS" : swis::mode_name(m),
+                     r.arrays[i].rows, r.arrays[i].cols, r.pe_area_um2[i], r.arrays[i].pes() * r.pe_area_um2[i] * 1e-6);
+    }
+    std::fprintf(out, "\n");
     for (const auto& s : r.skipped) std::fprintf(out, "not on the PE array: %s\n", s.c_str());
     for (const SwisTargetReport& t : r.targets) {
         std::fprintf(out, "\nN = %g (target mean shifts; Act/Wgt bits%s)\n", t.target,
@@ -74,8 +86,10 @@ void print_swis_report(const SwisJobResult& r, std::FILE* out) {
             return static_cast<double>(t.conv.modes[mode_index(b)].perf.cycles) /
                    static_cast<double>(std::max<std::uint64_t>(1, t.conv.modes[mode_index(a)].perf.cycles));
         };
-        std::fprintf(out, "    speedup at equal N (conv): DS/Act %.2fx, SS/Act %.2fx, DS/FXP %.2fx; energy DS vs Act %.2fx\n",
+        std::fprintf(out, "    speedup at equal N (conv): DS/Act %.2fx, SS/Act %.2fx, DS/FXP %.2fx, DS/BitFusion %.2fx; "
+                          "energy DS vs Act %.2fx\n",
                      ratio(Mode::kDS, Mode::kAct), ratio(Mode::kSS, Mode::kAct), ratio(Mode::kDS, Mode::kFxp),
+                     ratio(Mode::kDS, Mode::kBitFusion),
                      t.conv.modes[mode_index(Mode::kAct)].perf.energy_pj() /
                          std::max(1e-9, t.conv.modes[mode_index(Mode::kDS)].perf.energy_pj()));
     }
@@ -210,6 +224,18 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
                {"int8", r.int8_accuracy},
                {"rows", rows}};
     }
+    nlohmann::json arrays = nlohmann::json::object();
+    for (Mode m : kModes) {
+        const int i = mode_index(m);
+        arrays[swis::mode_name(m)] = {{"pe", pe_area_kind_name(r.pe_kind[i])},
+                                      {"rows", r.arrays[i].rows},
+                                      {"cols", r.arrays[i].cols},
+                                      {"pes", r.arrays[i].pes()},
+                                      {"pe_gates", pe_gates(r.pe_kind[i])},
+                                      {"pe_area_um2", r.pe_area_um2[i]},
+                                      {"pe_array_area_mm2", r.arrays[i].pes() * r.pe_area_um2[i] * 1e-6},
+                                      {"paper_area_mm2", kSwisPaperAreaMm2[i]}};
+    }
     nlohmann::json storage = nlohmann::json::array();
     for (int n = 1; n <= swis::kShiftPositions; ++n)
         storage.push_back({{"n", n},
@@ -220,11 +246,16 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
             {"kind", r.kind},
             {"network", r.network},
             {"array", {{"rows", r.rows}, {"cols", r.cols}, {"group_size", swis::kGroupSize}, {"clock_ns", r.clock_ns}}},
+            {"iso_area", r.iso_area},
+            {"area_technology", r.technology},
+            {"area_budget_um2", r.area_budget_um2},
+            {"arrays", arrays},
             {"alpha", spec.alpha},
             {"pe_pj_per_cycle",
              {{"SS", r.costs.pe_pj[mode_index(Mode::kSS)]},
               {"DS", r.costs.pe_pj[mode_index(Mode::kDS)]},
               {"Act", r.costs.pe_pj[mode_index(Mode::kAct)]},
+              {"BitFusion", r.costs.pe_pj[mode_index(Mode::kBitFusion)]},
               {"FXP", r.costs.pe_pj[mode_index(Mode::kFxp)]}}},
             {"buffer_pj_per_byte", r.costs.sram_pj_per_byte},
             {"dram_pj_per_byte", r.costs.dram_pj_per_byte},

@@ -53,9 +53,13 @@ constexpr int pe_cycles_per_group(PeMode mode, int n) {
 // Cycles of one tile (up to rows output pixels x cols filters) of the output-stationary
 // array: every group of a filter streams through in pe_cycles_per_group cycles, plus the
 // systolic fill and drain skew of rows + cols - 2, paid by every tile, ragged or not.
+// The same for any PE that takes cycles_per_group cycles per group (sw/contract/swis_perf.h's
+// baselines without a form here).
+constexpr std::uint64_t tile_cycles(int cycles_per_group, std::uint64_t groups_per_filter, int rows, int cols) {
+    return groups_per_filter * static_cast<std::uint64_t>(cycles_per_group) + static_cast<std::uint64_t>(rows + cols - 2);
+}
 constexpr std::uint64_t pe_tile_cycles(PeMode mode, int n, std::uint64_t groups_per_filter, int rows, int cols) {
-    return groups_per_filter * static_cast<std::uint64_t>(pe_cycles_per_group(mode, n)) +
-           static_cast<std::uint64_t>(rows + cols - 2);
+    return tile_cycles(pe_cycles_per_group(mode, n), groups_per_filter, rows, cols);
 }
 
 // Per-event energy defaults (28 nm), derived from the paper's Table 4 (ResNet-18

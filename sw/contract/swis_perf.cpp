@@ -1,6 +1,7 @@
 #include "sw/contract/swis_perf.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace cimvp::swis {
 
@@ -9,34 +10,50 @@ namespace {
 constexpr int kActivationBits = 8;
 constexpr int kInt8GroupBits = 8 * kGroupSize;
 
-// `name`: the mode in messages.
-void check_tiles(const std::vector<int>& tile_n, std::size_t want, PeMode mode, const char* name) {
-    if (mode == PeMode::kFixedPoint && tile_n.empty()) return;
-    if (tile_n.size() != want)
-        throw SwisError(std::string("swis perf: ") + name + ": tile shift counts: expected one per filter tile (" +
-                        std::to_string(want) + "), got " + std::to_string(tile_n.size()));
-    if (mode == PeMode::kFixedPoint) return;
-    for (int n : tile_n)
-        if (n < 1 || n > kShiftPositions)
-            throw SwisError(std::string("swis perf: ") + name + ": tile N: expected 1..8, got " + std::to_string(n));
+// How many cycles one group takes at N in a mode or a PE form; `fixed`: N does not
+// matter (FXP: tile_n may be empty); `name`: the mode in messages.
+struct GroupRule {
+    const char* name;
+    bool fixed;
+    std::function<int(int)> cycles;
+};
+
+GroupRule group_rule(PeMode mode) {
+    return {pe_mode_name(mode), mode == PeMode::kFixedPoint, [mode](int n) { return pe_cycles_per_group(mode, n); }};
 }
 
-void check_tiles(const std::vector<int>& tile_n, std::size_t want, Mode mode) {
-    check_tiles(tile_n, want, pe_mode(mode), mode_name(mode));
+GroupRule group_rule(Mode mode) {
+    if (mode == Mode::kBitFusion)
+        return {mode_name(mode), false,
+                [](int n) { return static_cast<int>(bitfusion_cycles(1, n, kActivationBits)); }};
+    GroupRule r = group_rule(pe_mode(mode));
+    r.name = mode_name(mode);
+    return r;
+}
+
+void check_tiles(const std::vector<int>& tile_n, std::size_t want, const GroupRule& rule) {
+    if (rule.fixed && tile_n.empty()) return;
+    if (tile_n.size() != want)
+        throw SwisError(std::string("swis perf: ") + rule.name + ": tile shift counts: expected one per filter tile (" +
+                        std::to_string(want) + "), got " + std::to_string(tile_n.size()));
+    if (rule.fixed) return;
+    for (int n : tile_n)
+        if (n < 1 || n > kShiftPositions)
+            throw SwisError(std::string("swis perf: ") + rule.name + ": tile N: expected 1..8, got " + std::to_string(n));
 }
 
 // The formula of compute_cycles on checked arguments.
 std::uint64_t checked_compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n,
-                                     PeMode mode, const char* name, int rows, int cols) {
+                                     const GroupRule& rule, int rows, int cols) {
     if (shape.filters < 1 || shape.channels < 1 || shape.kernel_h < 1 || shape.kernel_w < 1 || out_pixels < 1 ||
         rows < 1 || cols < 1)
         throw SwisError("swis perf: layer: expected positive filters, channels, kernel, output pixels and array size");
     const int tiles = (shape.filters + cols - 1) / cols;
-    check_tiles(tile_n, static_cast<std::size_t>(tiles), mode, name);
+    check_tiles(tile_n, static_cast<std::size_t>(tiles), rule);
     const auto gpf = static_cast<std::uint64_t>(shape.groups_per_filter());
     std::uint64_t per_pixel_tile = 0;
     for (int t = 0; t < tiles; ++t)
-        per_pixel_tile += pe_tile_cycles(mode, tile_n.empty() ? 0 : tile_n[t], gpf, rows, cols);
+        per_pixel_tile += tile_cycles(rule.cycles(tile_n.empty() ? 0 : tile_n[t]), gpf, rows, cols);
     const std::uint64_t pixel_tiles = static_cast<std::uint64_t>((out_pixels + rows - 1) / rows);
     return pixel_tiles * per_pixel_tile;
 }
@@ -51,10 +68,13 @@ const char* mode_name(Mode m) {
         case Mode::kCDS: return "C-DS";
         case Mode::kAct: return "Act";
         case Mode::kWgt: return "Wgt";
+        case Mode::kBitFusion: return "BitFusion";
         case Mode::kFxp: return "FXP";
     }
     return "?";
 }
+
+bool has_pe_form(Mode m) { return m != Mode::kBitFusion; }
 
 PeMode pe_mode(Mode m) {
     switch (m) {
@@ -65,15 +85,29 @@ PeMode pe_mode(Mode m) {
         case Mode::kAct: return PeMode::kActSerial;
         case Mode::kWgt: return PeMode::kWgtSerial;
         case Mode::kFxp: return PeMode::kFixedPoint;
+        case Mode::kBitFusion: break;
     }
-    return PeMode::kSingleShift;
+    throw SwisError(std::string("swis perf: ") + mode_name(m) + ": not a form of the PE array");
 }
 
 bool is_swis(Mode m) { return m == Mode::kSS || m == Mode::kDS || m == Mode::kCSS || m == Mode::kCDS; }
-bool is_double_shift(Mode m) { return pe_mode(m) == PeMode::kDoubleShift; }
+bool is_double_shift(Mode m) { return m == Mode::kDS || m == Mode::kCDS; }
 Variant mode_variant(Mode m) { return m == Mode::kCSS || m == Mode::kCDS ? Variant::kSwisC : Variant::kSwis; }
 
-int cycles_per_group(Mode mode, int n) { return pe_cycles_per_group(pe_mode(mode), n); }
+int bitfusion_bits(int bits) {
+    if (bits < 1 || bits > kShiftPositions)
+        throw SwisError("swis perf: BitFusion: bits: expected 1..8, got " + std::to_string(bits));
+    return bits <= 2 ? 2 : bits <= 4 ? 4 : 8;
+}
+
+int bitfusion_bricks(int w_bits, int a_bits) { return (bitfusion_bits(w_bits) / 2) * (bitfusion_bits(a_bits) / 2); }
+
+std::uint64_t bitfusion_cycles(std::uint64_t groups, int w_bits, int a_bits) {
+    const std::uint64_t brick_cycles = groups * kGroupSize * static_cast<std::uint64_t>(bitfusion_bricks(w_bits, a_bits));
+    return (brick_cycles + kBitBricks - 1) / kBitBricks;
+}
+
+int cycles_per_group(Mode mode, int n) { return group_rule(mode).cycles(n); }
 
 int mode_group_bits(Mode mode, int n) {
     switch (mode) {
@@ -82,6 +116,7 @@ int mode_group_bits(Mode mode, int n) {
         case Mode::kCSS:
         case Mode::kCDS: return group_storage_bits(n, Variant::kSwisC);
         case Mode::kWgt: return kGroupSize * (n + 1);  // sign + N magnitude bits
+        case Mode::kBitFusion: return kGroupSize * bitfusion_bits(n);  // two's complement
         case Mode::kAct:
         case Mode::kFxp: return kInt8GroupBits;
     }
@@ -90,18 +125,22 @@ int mode_group_bits(Mode mode, int n) {
 
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, Mode mode,
                              int rows, int cols) {
-    return checked_compute_cycles(shape, out_pixels, tile_n, pe_mode(mode), mode_name(mode), rows, cols);
+    return checked_compute_cycles(shape, out_pixels, tile_n, group_rule(mode), rows, cols);
 }
 
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, PeMode mode,
                              int rows, int cols) {
-    return checked_compute_cycles(shape, out_pixels, tile_n, mode, pe_mode_name(mode), rows, cols);
+    return checked_compute_cycles(shape, out_pixels, tile_n, group_rule(mode), rows, cols);
 }
 
 PerfCosts::PerfCosts() { set_pe_array(PeArrayConfig{}); }
 
 void PerfCosts::set_pe_array(const PeArrayConfig& p) {
-    for (Mode m : kModes) pe_pj[mode_index(m)] = p.pj_per_cycle(pe_mode(m));
+    for (Mode m : kModes)
+        if (has_pe_form(m)) pe_pj[mode_index(m)] = p.pj_per_cycle(pe_mode(m));
+    // BitFusion was derived against the bit-serial PE (kBitFusionPj): it follows that PE's
+    // figure (a technology's node and supply scale both alike).
+    pe_pj[mode_index(Mode::kBitFusion)] = kBitFusionPj * p.pj_per_cycle(PeMode::kSingleShift) / kPeSingleShiftPj;
     sram_pj_per_byte = p.buffer_pj_per_byte;
 }
 
@@ -132,7 +171,8 @@ LayerPerf layer_perf(const PerfLayer& layer, const std::vector<int>& tile_n, Mod
     const LayerShape& s = layer.shape;
     if (layer.conv_groups < 1) throw SwisError("swis perf: " + layer.name + ": convolution groups: expected >= 1");
     const int ftiles = layer.filter_tiles(cols);
-    check_tiles(tile_n, static_cast<std::size_t>(layer.conv_groups) * ftiles, mode);
+    const GroupRule rule = group_rule(mode);
+    check_tiles(tile_n, static_cast<std::size_t>(layer.conv_groups) * ftiles, rule);
     LayerPerf p;
     const int pixel_tiles = (layer.out_pixels + rows - 1) / rows;
     const double gpf = s.groups_per_filter();
@@ -151,7 +191,7 @@ LayerPerf layer_perf(const PerfLayer& layer, const std::vector<int>& tile_n, Mod
             for (int pt = 0; pt < pixel_tiles; ++pt) {
                 const int active_rows = std::min(rows, layer.out_pixels - pt * rows);
                 p.pe_cycles += static_cast<std::uint64_t>(active_rows) * active_cols *
-                               static_cast<std::uint64_t>(gpf) * cycles_per_group(mode, n);
+                               static_cast<std::uint64_t>(gpf) * rule.cycles(n);
                 p.act_buffer_bytes += static_cast<double>(active_rows) * s.K() * abits / 8.0;
                 p.weight_buffer_bytes += active_cols * gpf * wbits / 8.0;
                 p.output_buffer_bytes += static_cast<double>(active_rows) * active_cols * kOutputBytes;

@@ -24,25 +24,41 @@ enum class Mode : std::uint8_t {
     kCDS,  // SWIS-C, double-shift
     kAct,  // bit-serial baseline, activations truncated to N bits, one cycle per bit
     kWgt,  // bit-serial on weights truncated to N bits (truncate_weights), one cycle per bit
+    kBitFusion,  // Bit Fusion fusion units (Sharma et al., ISCA 2018), N-bit weights x 8-bit activations
     kFxp,  // 8-bit fixed point, one cycle per group
 };
-constexpr int kModeCount = 7;
-constexpr std::array<Mode, kModeCount> kModes = {Mode::kSS,  Mode::kDS,  Mode::kCSS, Mode::kCDS,
-                                                 Mode::kAct, Mode::kWgt, Mode::kFxp};
-const char* mode_name(Mode m);  // "SS", "DS", "C-SS", "C-DS", "Act", "Wgt", "FXP"
+constexpr int kModeCount = 8;
+constexpr std::array<Mode, kModeCount> kModes = {Mode::kSS,  Mode::kDS,  Mode::kCSS,       Mode::kCDS,
+                                                 Mode::kAct, Mode::kWgt, Mode::kBitFusion, Mode::kFxp};
+const char* mode_name(Mode m);  // "SS", "DS", "C-SS", "C-DS", "Act", "Wgt", "BitFusion", "FXP"
 inline int mode_index(Mode m) { return static_cast<int>(m); }
 // A mode is a form of the PE (sw/contract/pe_mode.h) and, for the SWIS forms, the
 // variant of the decomposition: its cycles and energy are those of its PE form.
-PeMode pe_mode(Mode m);        // SS, C-SS single shift; DS, C-DS double shift; Act, Wgt, FXP theirs
+// BitFusion is a baseline of the model only: the SystemC array has no such form.
+bool has_pe_form(Mode m);      // every mode but BitFusion
+PeMode pe_mode(Mode m);        // SS, C-SS single shift; DS, C-DS double shift; Act, Wgt, FXP theirs; throws for BitFusion
 bool is_swis(Mode m);          // SS, DS, C-SS, C-DS
 bool is_double_shift(Mode m);  // DS, C-DS
 Variant mode_variant(Mode m);  // SWIS-C for C-SS, C-DS
+
+// Bit Fusion (Sharma et al., "Bit Fusion: Bit-Level Dynamically Composable Architecture for
+// Accelerating Deep Neural Networks", ISCA 2018): a fusion unit of 16 BitBricks, each a 2-bit x
+// 2-bit multiplier; an a-bit x w-bit product takes (a / 2)(w / 2) bricks, the bits rounded up to
+// 2, 4 or 8 (the architecture's power-of-2 precisions), so a unit does 16 / bricks products a
+// cycle (8 x 8: 1, 4 x 8: 2, 4 x 4: 4, 2 x 2: 16), all summed into its one output.
+constexpr int kBitBricks = 16;
+int bitfusion_bits(int bits);                // 1..8 rounded up to 2, 4 or 8
+int bitfusion_bricks(int w_bits, int a_bits);  // BitBricks of one product
+// Cycles of one fusion unit on `groups` groups of kGroupSize products:
+// ceil(groups * kGroupSize * bricks / 16). Throws SwisError for bits outside 1..8.
+std::uint64_t bitfusion_cycles(std::uint64_t groups, int w_bits, int a_bits);
 
 constexpr int kArrayRows = 8;  // output pixels in flight
 constexpr int kArrayCols = 8;  // filters in flight: an array group of the schedule
 
 // Cycles one PE spends on one group at N shifts / bits: pe_cycles_per_group of the
-// mode's PE form (SS, C-SS, Act, Wgt N; DS, C-DS ceil(N / 2); FXP 1).
+// mode's PE form (SS, C-SS, Act, Wgt N; DS, C-DS ceil(N / 2); FXP 1); BitFusion
+// bitfusion_cycles(1, N, 8): 1, 2, 4 at N <= 2, <= 4, <= 8 bits of weights.
 int cycles_per_group(Mode mode, int n);
 
 // Compute cycles of one matrix layer on the array:
@@ -54,7 +70,7 @@ int cycles_per_group(Mode mode, int n);
 // = ceil(out_pixels / rows) * sum_t [...]. rows + cols - 2 is the systolic
 // fill/drain skew, paid by every tile, ragged or not. tile_n[t] is the N of
 // filter tile t (Schedule::group_n with array_cols = cols); for Act and Wgt
-// the bits of the serial operand; ignored for FXP (may be empty). Throws
+// the bits of the serial operand; for BitFusion the weight bits; ignored for FXP (may be empty). Throws
 // SwisError when tile_n does not have one entry per filter tile.
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, Mode mode,
                              int rows = kArrayRows, int cols = kArrayCols);
@@ -63,12 +79,19 @@ std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std:
                              int rows = kArrayRows, int cols = kArrayCols);
 
 // The per-cycle PE energy and buffer energy defaults: sw/contract/pe_mode.h.
+// One busy fusion-unit cycle of BitFusion, in pJ (28 nm; docs/swis.md "PE energy per cycle"):
+// the paper's Table 4, ResNet-18 ImageNet, BitFusion 4 x 8 (218.9 frames/J) against Wgt at 4
+// bits (267.7 frames/J; the same 8-bit activations, weights of 16 against 20 bits per group):
+// 1/218.9 - 1/267.7 J = 0.833 mJ more, plus Wgt 4's 4 x 4.53e8 bit-serial cycles x 0.67 pJ =
+// 1.214 mJ, over BitFusion's 2 x 4.53e8 fusion-unit cycles. Not a config key: the platform
+// has no such PE.
+constexpr double kBitFusionPj = 2.26;
 // Bytes per output activation written to the output buffer and DRAM (requantized int8).
 constexpr int kOutputBytes = 1;
 
 struct PerfCosts {
     double clock_ns = 1.0;                    // digital.clock_ns
-    std::array<double, kModeCount> pe_pj{};   // per busy PE cycle, by mode (pe_array.pj_per_cycle_*)
+    std::array<double, kModeCount> pe_pj{};   // per busy PE cycle, by mode (pe_array.pj_per_cycle_*; BitFusion kBitFusionPj)
     double sram_pj_per_byte = kBufferPjPerByte;  // activation/weight/output buffers (pe_array.buffer_pj_per_byte)
     double dram_pj_per_byte = 160.0;          // platform.dram.read_pj_per_byte
     PerfCosts();                              // the PE array's defaults (PeArrayConfig{})
@@ -114,7 +137,8 @@ struct LayerPerf {
 
 // tile_n: one N per filter tile of every convolution group (group g's tiles at
 // g * filter_tiles .. ), empty for FXP. Activation bits: N for Act, else 8.
-// Weight bits per group: SS/DS 4 + 7N, C-SS/C-DS 7 + 4N, Wgt 4 (N + 1), Act/FXP 32.
+// Weight bits per group: SS/DS 4 + 7N, C-SS/C-DS 7 + 4N, Wgt 4 (N + 1),
+// BitFusion 4 bitfusion_bits(N) (two's complement), Act/FXP 32.
 LayerPerf layer_perf(const PerfLayer& layer, const std::vector<int>& tile_n, Mode mode, const PerfCosts& costs,
                      int rows = kArrayRows, int cols = kArrayCols);
 

@@ -40,26 +40,30 @@ TYPE_NAMES = {int: "an integer", float: "a number", str: "a string"}
 NAMES = tuple(sorted(FULL)) + ("clip_sigmas",)
 
 
-def apply(cfg, key, text):
-    """Sets cfg[key] from its text (as --set writes it); returns None, or what the setting expects
-    (`key: expected ..., got ...`)."""
-    if key not in cfg:
-        return f"unknown setting {key} (expected one of {', '.join(NAMES)})"
+def parse(key, text):
+    """(value, None) of a known setting from its text (as --set writes it), or (None, what it expects)."""
     if key == "clip_sigmas":
         try:
             vals = [float(t) for t in text.split(",")]
         except ValueError:
             vals = []
         if len(vals) not in (1, 4) or any(not x > 0 for x in vals):
-            return f"clip_sigmas: expected a number > 0 or 4 of them separated by commas (one per layer), got {text!r}"
-        cfg[key] = vals[0] if len(vals) == 1 else tuple(vals)
-        return None
-    kind = type(cfg[key])
+            return None, "a number > 0 or 4 of them separated by commas (one per layer)"
+        return (vals[0] if len(vals) == 1 else tuple(vals)), None
+    kind = type(FULL[key])
     try:
         value = kind(text)
     except ValueError:
-        return f"{key}: expected {TYPE_NAMES[kind]}, got {text!r}"
+        return None, TYPE_NAMES[kind]
     what = CHECKS[key](value) if key in CHECKS else None
+    return (None, what) if what else (value, None)
+
+
+def apply(cfg, key, text):
+    """Sets cfg[key] from its text; returns None, or the message `key: expected ..., got ...`."""
+    if key not in NAMES:
+        return f"unknown setting {key} (expected one of {', '.join(NAMES)})"
+    value, what = parse(key, text)
     if what:
         return f"{key}: expected {what}, got {text!r}"
     cfg[key] = value

@@ -4,6 +4,11 @@ fine-tuning, and writes the model files and their expected results:
 
     /usr/bin/python3 sw/python/train_all.py               # the shipped models, into models/
     /usr/bin/python3 sw/python/train_all.py --smoke --out /tmp/smoke   # a tiny run (< 3 min)
+    /usr/bin/python3 sw/python/train_all.py --schemes bwma --float-model models/fmnist-float.pt \
+        --set bwma_a_bits=2 --set bwma_weights=xnor --out /tmp/a2      # QAT only: 2-bit activations, XNOR-Net weights
+
+--set KEY=VALUE overrides a training setting (cimvp_frontend/settings.py), checked: a bad one exits 2
+naming it and what it expects. `cimvp sweep` trains its training points with this script (docs/scale.md).
 
 Writes <out>/fmnist-{int8,bwma,columnwise}.cimvp (docs/model-format.md), for each a
 <name>.expected.json (accuracy and digests of the integer fake-quant engine on the test

@@ -4,8 +4,8 @@ fine-tuning, and writes the model files and their expected results:
 
     /usr/bin/python3 sw/python/train_all.py               # the shipped models, into models/
     /usr/bin/python3 sw/python/train_all.py --smoke --out /tmp/smoke   # a tiny run (< 3 min)
-    /usr/bin/python3 sw/python/train_all.py --schemes bwma --float-model models/fmnist-float.pt \
-        --set bwma_a_bits=2 --set bwma_weights=xnor --out /tmp/a2      # QAT only: 2-bit activations, XNOR-Net weights
+    /usr/bin/python3 sw/python/train_all.py --schemes bwma --float-model models/fmnist-float.pt
+        --set bwma_a_bits=2 --set bwma_weights=xnor --out /tmp/a2   # QAT only: 2-bit activations, XNOR-Net weights
 
 --set KEY=VALUE overrides a training setting (cimvp_frontend/settings.py), checked: a bad one exits 2
 naming it and what it expects. `cimvp sweep` trains its training points with this script (docs/scale.md).

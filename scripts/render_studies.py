@@ -251,7 +251,11 @@ class BwmaActBits(Study):
                          f"the CIM macro's energy {'grows' if grows else 'does not grow'} with A, "
                          f"{fmt(macro[0], 2)} nJ at A = 1 to {fmt(macro[-1], 2)} nJ at A = 8 "
                          f"({macro[-1] / macro[0]:.1f}x), the whole chip's {fmt(total[0], 1)} to "
-                         f"{fmt(total[-1], 1)} nJ ({total[-1] / total[0]:.3f}x).\n")
+                         f"{fmt(total[-1], 1)} nJ ({total[-1] / total[0]:.3f}x: the macro is "
+                         f"{100 * macro[0] / total[0]:.1f} % to {100 * macro[-1] / total[-1]:.1f} % of it, the "
+                         f"buffers, DRAM and the 8-bit layers on the PE array the rest); the latency per image "
+                         f"{fmt(bw[1]['latency_per_image_us'], 2)} to {fmt(bw[8]['latency_per_image_us'], 2)} us "
+                         f"(the SAR ADC's conversion time grows with its bits).\n")
             neighbours = {3, 6}
             if knee == self.PAPER_KNEE and grows:
                 verdict = "reproduced"

@@ -255,7 +255,7 @@ class BwmaActBits(Study):
                          f"{100 * macro[0] / total[0]:.1f} % to {100 * macro[-1] / total[-1]:.1f} % of it, the "
                          f"buffers, DRAM and the 8-bit layers on the PE array the rest); the latency per image "
                          f"{fmt(bw[1]['latency_per_image_us'], 2)} to {fmt(bw[8]['latency_per_image_us'], 2)} us "
-                         f"(the SAR ADC's conversion time grows with its bits).\n")
+                         f"(a SAR conversion takes a cycle per bit).\n")
             neighbours = {3, 6}
             if knee == self.PAPER_KNEE and grows:
                 verdict = "reproduced"

@@ -228,6 +228,25 @@ class BinaryFormTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, r"soft_bits 9: expected an integer in \[1, 8\]"):
             quant.QNet(model.FloatNet(), "bwma", soft_bits=9)
 
+    def test_plain_signs_batch_norm_statistics_are_re_estimated_on_the_calibration_images(self):
+        torch.manual_seed(0)
+        fnet = model.FloatNet().eval()
+        images = torch.randint(0, 256, (32, 1, 28, 28)).float()
+        for form, renewed in (("sign", True), ("closed_form", False)):
+            q = quant.QNet(fnet, "bwma", binary_form=form)
+            before = q.layers[1].bn.running_mean.clone()
+            q.calibrate(images)
+            bn = q.layers[1].bn
+            self.assertEqual(bn.momentum, fnet.bn2.momentum, form)
+            if not renewed:
+                self.assertTrue(torch.equal(bn.running_mean, before), form)
+                continue
+            q.eval()
+            with torch.no_grad():  # the pre-BN output of the binary conv on the calibrated first layer's codes
+                x, s = q.layers[0](images, quant.INPUT_SCALE)
+                z = F.conv2d(x, quant.binarize(q.layers[1].weight, "sign")[0], padding=1) * s
+            self.assertTrue(torch.allclose(bn.running_mean, z.mean((0, 2, 3)), rtol=1e-4, atol=1e-4))
+
     def test_the_activation_bits_reach_the_binary_layers_inputs(self):
         q = quant.QNet(model.FloatNet(), "bwma", soft_bits=2, binary_form="xnor")
         self.assertEqual(q.a_bits, [8, 2, 2, 8])

@@ -608,15 +608,27 @@ class QNet(nn.Module):
     @torch.no_grad()
     def calibrate(self, images, acts=True, adc=True):
         """One pass in eval mode on calibration images, layer by layer: each layer's ADC tables
-        and activation step are fitted on the input the (already calibrated) previous layers give."""
+        and activation step are fitted on the input the (already calibrated) previous layers give.
+        The BN statistics of binary layers whose weights lose the float weights' scale (the plain
+        sign: |w| = 1 instead of about mean |w|) are re-estimated in the same pass, on the
+        calibration images, before their activation steps are fitted: the float model's statistics
+        would put every activation out of range."""
         was = self.training
         self.eval()
+        rescaled = [layer.bn for layer in self.layers if isinstance(layer, StdLayer) and layer.wmode == "binary"
+                    and layer.binary_form == "sign" and layer.bn is not None]
+        momenta = [bn.momentum for bn in rescaled]
+        for bn in rescaled:
+            bn.reset_running_stats()
+            bn.momentum, bn.training = None, True  # one batch, the whole set: its exact statistics
         for layer in self.layers:
             if adc and isinstance(layer, ColLayer):
                 layer.calibrate_next = True
             if acts and layer.act is not None:
                 layer.act.calibrate_next = True
         self(torch.as_tensor(images).float())
+        for bn, m in zip(rescaled, momenta):
+            bn.momentum = m
         self.train(was)
 
 

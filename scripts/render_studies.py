@@ -213,17 +213,18 @@ class BwmaActBits(Study):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "t.csv")
             cols = [self.A, self.FORM, "accuracy", "energy_per_image_nj", "cim_energy_per_image_nj", "status"]
+            short = {self.A: "A", self.FORM: "weights"}  # the plots' names of the axes
             with open(path, "w", newline="") as f:
                 w = csv.writer(f, lineterminator="\n")
-                w.writerow(cols)
+                w.writerow([short.get(c, c) for c in cols])
                 for r in ok:
                     w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
             img = lambda suffix: os.path.join(IMAGES, f"{self.name}_{suffix}.png")  # noqa: E731
-            write_plot([path, "-o", img("accuracy"), "--x", self.A, "--y", "accuracy", "--lines", self.FORM,
+            write_plot([path, "-o", img("accuracy"), "--x", "A", "--y", "accuracy", "--lines", "weights",
                         "--title", "Test accuracy against activation bits A (W1)"])
             write_plot([path, "-o", img("pareto_macro"), "--pareto", "--energy", "cim_energy_per_image_nj",
-                        "--label", f"{self.FORM},{self.A}", "--title", "Accuracy against the CIM macro's energy"])
-            write_plot([path, "-o", img("pareto"), "--pareto", "--label", f"{self.FORM},{self.A}",
+                        "--label", "weights,A", "--title", "Accuracy against the CIM macro's energy"])
+            write_plot([path, "-o", img("pareto"), "--pareto", "--label", "weights,A",
                         "--title", "Accuracy against the energy per image"])
 
     def verdicts(self, by, expected, n_ok):
@@ -291,7 +292,7 @@ class BwmaActBits(Study):
                       f"{100 * hi:.2f} pp)"
         else:
             verdict = f"differs (mean gain {100 * mean:+.2f} pp; a 4-layer CNN on Fashion-MNIST, not the paper's " \
-                      f"ResNets on CIFAR-10)"
+                      f"CIFAR-10 and ImageNet networks)"
         lines.append(f"Verdict: **{verdict}**.\n")
         return lines
 

@@ -435,6 +435,31 @@ class LocalSweep(Tmp):
         self.assertEqual(code, 1, text)
         self.assertIn("2 of 4 points already done", text)
 
+    def test_a_failed_training_fails_its_points_with_the_trainers_message_and_is_tried_again(self):
+        write(self.path("float.pt"), "not a state dict")
+        spec = write(self.path("s.yaml"), "fixed: {images: 5, train.scheme: bwma, train.float_model: float.pt, "
+                                          "train.smoke: true, train.train_images: 100}\n"
+                                          "axes: {adc.bits: [8, 9]}\n")
+        out = self.path("out")
+        code, text = sweep(spec, "--out", out, "-j", "2")
+        self.assertEqual(code, 1, text)
+        rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual([r["status"] for r in rows], ["failed", "failed"])
+        self.assertEqual(rows[0]["train_id"], rows[1]["train_id"], "one training for both points")
+        for r in rows:
+            self.assertEqual(r["exit_code"], "2")
+            self.assertRegex(r["error"], r"^training failed \(exit status 2\): .*--float-model \S*float\.pt: expected "
+                                         r"the float CNN's state dict")
+            self.assertIn("train_all.py", r["command"])
+            self.assertEqual(r["accuracy"], "")
+        status = json.loads(read(os.path.join(out, "models", rows[0]["train_id"], "status.json")))
+        self.assertEqual((status["exit_code"], status["seed"], status["threads"]), (2, 1, 1))
+        # a rerun trains again (the failure may have been the machine's) and fails alike
+        os.remove(os.path.join(out, "models", rows[0]["train_id"], "train.log"))
+        code, text = sweep(spec, "--out", out, "-j", "1")
+        self.assertEqual(code, 1, text)
+        self.assertTrue(os.path.isfile(os.path.join(out, "models", rows[0]["train_id"], "train.log")))
+
     def test_a_crashing_point_is_recorded_with_its_signal_and_rerun_once_fixed(self):
         out = self.path("out")
         # a cimvp that dies of SIGSEGV on the points of the cheaper ADC conversions

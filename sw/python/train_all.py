@@ -134,7 +134,12 @@ def main(argv=None):
     seed_all(args.seed)
     fnet = model.FloatNet()
     if args.float_model:
-        fnet.load_state_dict(torch.load(args.float_model))
+        try:
+            fnet.load_state_dict(torch.load(args.float_model))
+        except Exception as e:  # torch.load raises whatever its unpickling meets
+            why = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            ap.error(f"--float-model {args.float_model}: expected the float CNN's state dict "
+                     f"(models/fmnist-float.pt, written by this script), got an unreadable file ({why})")
         log(f"float: loaded {args.float_model}")
     else:
         log(f"float: {cfg['float_epochs']} epochs")

@@ -122,6 +122,22 @@ class SweepFile(Tmp):
         self.refused("s3.yaml", "axes: {scheme: [int8, int4]}\n",
                      r'axes\.scheme\[1\]: expected one of int8, bwma, columnwise, got "int4"')
 
+    def test_a_bad_training_setting_is_named_with_what_it_expects(self):
+        base = "fixed: {images: 5, train.scheme: bwma}\naxes:\n"
+        self.refused("s.yaml", base + "  train.bwma_a_bits: [4, 9]\n",
+                     r"axes\.train\.bwma_a_bits\[1\]: expected an integer in \[1, 8\], got 9")
+        self.refused("s2.yaml", base + "  train.bwma_weights: [closed_form, ternary]\n",
+                     r'axes\.train\.bwma_weights\[1\]: expected one of closed_form, sign, xnor, got "ternary"')
+        self.refused("s3.yaml", base + "  train.bwma_bits: [4]\n",
+                     r'axes\.train\.bwma_bits: expected a training setting: train\. with one of scheme, seed, threads')
+        self.refused("s4.yaml", base + "  train.threads: [0]\n", r"axes\.train\.threads\[0\]: expected an integer >= 1")
+        self.refused("s5.yaml", "fixed: {images: 5}\naxes: {train.bwma_a_bits: [2, 4]}\n",
+                     r"axes\.train\.bwma_a_bits: expected train\.scheme too")
+        self.refused("s6.yaml", "fixed: {images: 5, scheme: bwma}\naxes: {train.scheme: [bwma]}\n",
+                     r"fixed\.scheme: expected no model or scheme in a sweep that trains its models")
+        self.refused("s7.yaml", "fixed: {train.scheme: bwma, train.float_model: nowhere.pt}\naxes: {adc.bits: [8]}\n",
+                     r"fixed\.train\.float_model: expected an existing file")
+
     def test_bad_yaml_and_bad_json_give_the_line(self):
         self.refused("s.yaml", "axes:\n  adc.bits: [4, 5\n", r"invalid YAML at line \d+, column \d+")
         self.refused("s.json", '{"axes": {"adc.bits": [4,]}}', r"invalid JSON at line 1, column \d+")
@@ -235,6 +251,41 @@ class Expansion(Tmp):
         write(self.path("base.json"), '{"nonideal": {"seed": 7, "read_noise_sigma": 0.01}}')
         _, out = self.dry("config: base.json\nfixed: {images: 5}\naxes: {adc.bits: [6, 8]}\n")
         self.assertEqual(len(re.findall(r"--limit 5 --seed 7$", out, re.M)), 2, out)
+
+    def test_training_points_share_a_model_per_training_setting(self):
+        text = ("fixed: {images: 5, train.scheme: bwma, train.float_model: models/fmnist-float.pt, train.smoke: true}\n"
+                "axes:\n  train.bwma_a_bits: [2, 4]\n  adc.bits: [8, 9]\n")
+        points, out = self.dry(text)
+        self.assertEqual(len(points), 4)
+        trains = re.findall(r"train_all\.py (.*) --out models/([0-9a-f]{12})  \[to train\]", out)
+        self.assertEqual(len(trains), 4, out)
+        self.assertRegex(trains[0][0], r"^--schemes bwma --seed 1 --threads 1 --smoke --float-model \S+/fmnist-float\.pt "
+                                       r"--set bwma_a_bits=2$")
+        ids = [t[1] for t in trains]
+        self.assertEqual(ids[0], ids[1], "points that differ only in the chip share their trained model")
+        self.assertEqual(ids[2], ids[3])
+        self.assertNotEqual(ids[0], ids[2], "another training setting trains another model")
+        runs = re.findall(r"cimvp run .* --model \.\./\.\./models/([0-9a-f]{12})/fmnist-bwma\.cimvp --limit 5", out)
+        self.assertEqual(runs, ids)
+        _, again = self.dry(text.replace("train.smoke: true", "train.smoke: true, train.seed: 2"))
+        self.assertFalse(set(ids) & set(re.findall(r"--out models/([0-9a-f]{12})", again)),
+                         "another seed trains other models")
+
+    def test_a_base_configs_technology_goes_inline_into_the_points(self):
+        os.makedirs(self.path("technology"))
+        shutil.copy(os.path.join(SOURCE, "configs", "technology", "sram-22nm.json"), self.path("technology"))
+        write(self.path("base.json"), '{"technology": "technology/sram-22nm.json"}')
+        spec = write(self.path("s.yaml"), "config: base.json\nfixed: {images: 2}\naxes: {adc.bits: [6]}\n")
+        out = self.path("out")
+        code, msg = sweep(spec, "--out", out, "--dry-run")
+        self.assertEqual(code, 0, msg)
+        first = re.findall(r"^\s+\d+ ([0-9a-f]{12})", msg, re.M)[0]
+        write(self.path("technology/sram-22nm.json"),
+              read(self.path("technology/sram-22nm.json")).replace('"node_nm": 22', '"node_nm": 28'))
+        code, msg = sweep(spec, "--out", out, "--dry-run")
+        self.assertEqual(code, 0, msg)
+        self.assertNotEqual(first, re.findall(r"^\s+\d+ ([0-9a-f]{12})", msg, re.M)[0],
+                            "a changed technology file makes new points")
 
     def test_a_trace_point_runs_the_trace_with_images(self):
         _, out = self.dry("fixed: {trace: traces/vgg8.trace, images: 2}\naxes: {map: [crossbar, pe]}\n")
@@ -383,6 +434,31 @@ class LocalSweep(Tmp):
         code, text = sweep(spec, "--out", out, "-j", "2")
         self.assertEqual(code, 1, text)
         self.assertIn("2 of 4 points already done", text)
+
+    def test_a_failed_training_fails_its_points_with_the_trainers_message_and_is_tried_again(self):
+        write(self.path("float.pt"), "not a state dict")
+        spec = write(self.path("s.yaml"), "fixed: {images: 5, train.scheme: bwma, train.float_model: float.pt, "
+                                          "train.smoke: true, train.train_images: 100}\n"
+                                          "axes: {adc.bits: [8, 9]}\n")
+        out = self.path("out")
+        code, text = sweep(spec, "--out", out, "-j", "2")
+        self.assertEqual(code, 1, text)
+        rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual([r["status"] for r in rows], ["failed", "failed"])
+        self.assertEqual(rows[0]["train_id"], rows[1]["train_id"], "one training for both points")
+        for r in rows:
+            self.assertEqual(r["exit_code"], "2")
+            self.assertRegex(r["error"], r"^training failed \(exit status 2\): .*--float-model \S*float\.pt: expected "
+                                         r"the float CNN's state dict")
+            self.assertIn("train_all.py", r["command"])
+            self.assertEqual(r["accuracy"], "")
+        status = json.loads(read(os.path.join(out, "models", rows[0]["train_id"], "status.json")))
+        self.assertEqual((status["exit_code"], status["seed"], status["threads"]), (2, 1, 1))
+        # a rerun trains again (the failure may have been the machine's) and fails alike
+        os.remove(os.path.join(out, "models", rows[0]["train_id"], "train.log"))
+        code, text = sweep(spec, "--out", out, "-j", "1")
+        self.assertEqual(code, 1, text)
+        self.assertTrue(os.path.isfile(os.path.join(out, "models", rows[0]["train_id"], "train.log")))
 
     def test_a_crashing_point_is_recorded_with_its_signal_and_rerun_once_fixed(self):
         out = self.path("out")

@@ -21,7 +21,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cimvp_scale import local, points as sweep_points, slurm, table  # noqa: E402
-from cimvp_scale.runner import is_done, prepare, run_task  # noqa: E402
+from cimvp_scale.runner import is_done, model_done, prepare, run_task  # noqa: E402
 from cimvp_scale.spec import SLURM_KEYS, SpecError, load_sweep  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_EXECUTOR = 0, 1, 2, 3
@@ -116,10 +116,17 @@ def finish(sweep, out, pts, rows):
     return EXIT_OK if ok else EXIT_FAILED
 
 
+def is_trained(out, train):
+    return model_done(out, train) is not None
+
+
 def dry_run(sweep, out, pts, args, cimvp):
     print(f"sweep {sweep.name}: {len(pts)} points, figures {', '.join(sweep.figures)}, output {out}")
     for p in pts:
         print(f"  {p.index:4d} {p.id}  {p.label()}  [{'done' if is_done(out, p.id) else 'to run'}]")
+        if p.train is not None:
+            print(f"       train_all.py {' '.join(p.train['argv'])} --out models/{p.train['id']}  "
+                  f"[{'trained' if is_trained(out, p.train) else 'to train'}]")
         print(f"       cimvp {' '.join(p.argv)}")
     if args.executor == "slurm":
         options = slurm_options(sweep, args)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from cimvp_frontend import engine, modelfile, numerics as nx  # noqa: E402
+from cimvp_frontend import engine, model, modelfile, numerics as nx, quant, settings  # noqa: E402
 from cimvp_frontend.modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, POOL_AVG,  # noqa: E402
                                       POOL_GLOBAL, POOL_MAX, IntLayer, IntModel, TensorNode)
 
@@ -186,6 +186,94 @@ class CellEncodingTest(unittest.TestCase):
         # 2 * sum(b x) - sum(x) = sum(w x)
         b = (w + 1) // 2
         self.assertEqual((2 * (x @ b.T) - x.sum(1, keepdims=True)).tolist(), (x @ w.T).tolist())
+
+
+class BinaryFormTest(unittest.TestCase):
+    """The binary weight forms of BWMA's study (settings.BINARY_FORMS): BWMA's closed form, the plain sign,
+    XNOR-Net's per-output-channel mean |W|, each with a straight-through gradient."""
+
+    def setUp(self):
+        g = torch.Generator().manual_seed(3)
+        self.w = (torch.randn(4, 3, 3, 3, generator=g) + 0.2).requires_grad_()
+
+    def test_sign_has_no_scale_and_no_offset(self):
+        wb, b, alpha, beta = quant.binarize(self.w, "sign")
+        self.assertTrue(torch.equal(b, torch.where(self.w >= 0, 1.0, -1.0)))
+        self.assertTrue(torch.equal(wb.detach(), b))
+        self.assertTrue(torch.equal(alpha, torch.ones(4)) and torch.equal(beta, torch.zeros(4)))
+
+    def test_xnor_scales_each_output_channel_by_its_mean_magnitude(self):
+        wb, b, alpha, beta = quant.binarize(self.w, "xnor")
+        want = self.w.detach().abs().flatten(1).mean(1)
+        self.assertTrue(torch.allclose(alpha, want))
+        self.assertTrue(torch.allclose(wb.detach(), want.view(-1, 1, 1, 1) * b))
+        self.assertTrue(torch.equal(beta, torch.zeros(4)))
+
+    def test_closed_form_is_bwmas_per_layer_fit(self):
+        wb, b, alpha, beta = quant.binarize(self.w, "closed_form")
+        mean = self.w.detach().mean()
+        self.assertTrue(torch.allclose(beta, mean.expand(4)))
+        self.assertTrue(torch.allclose(alpha, (self.w.detach() - mean).abs().mean().expand(4)))
+        self.assertTrue(torch.equal(b, torch.where(self.w.detach() - mean >= 0, 1.0, -1.0)))
+
+    def test_every_form_passes_the_gradient_straight_through(self):
+        for form in settings.BINARY_FORMS:
+            self.w.grad = None
+            quant.binarize(self.w, form)[0].sum().backward()
+            self.assertTrue(torch.equal(self.w.grad, torch.ones_like(self.w)), form)
+
+    def test_an_unknown_form_or_activation_width_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "expected one of closed_form, sign, xnor"):
+            quant.binarize(self.w, "ternary")
+        with self.assertRaisesRegex(ValueError, r"soft_bits 9: expected an integer in \[1, 8\]"):
+            quant.QNet(model.FloatNet(), "bwma", soft_bits=9)
+
+    def test_plain_signs_batch_norm_statistics_are_re_estimated_on_the_calibration_images(self):
+        torch.manual_seed(0)
+        fnet = model.FloatNet().eval()
+        images = torch.randint(0, 256, (32, 1, 28, 28)).float()
+        for form, renewed in (("sign", True), ("closed_form", False)):
+            q = quant.QNet(fnet, "bwma", binary_form=form)
+            before = q.layers[1].bn.running_mean.clone()
+            q.calibrate(images)
+            bn = q.layers[1].bn
+            self.assertEqual(bn.momentum, fnet.bn2.momentum, form)
+            if not renewed:
+                self.assertTrue(torch.equal(bn.running_mean, before), form)
+                continue
+            q.eval()
+            with torch.no_grad():  # the pre-BN output of the binary conv on the calibrated first layer's codes
+                x, s = q.layers[0](images, quant.INPUT_SCALE)
+                z = F.conv2d(x, quant.binarize(q.layers[1].weight, "sign")[0], padding=1) * s
+            self.assertTrue(torch.allclose(bn.running_mean, z.mean((0, 2, 3)), rtol=1e-4, atol=1e-4))
+
+    def test_the_activation_bits_reach_the_binary_layers_inputs(self):
+        q = quant.QNet(model.FloatNet(), "bwma", soft_bits=2, binary_form="xnor")
+        self.assertEqual(q.a_bits, [8, 2, 2, 8])
+        self.assertEqual([a.bits for a in q.act_quants()], [2, 2, 8])
+        self.assertEqual({layer.binary_form for layer in q.layers if layer.wmode == "binary"}, {"xnor"})
+
+
+class SettingsTest(unittest.TestCase):
+    """train_all.py --set: every setting parsed to its type and checked, a refusal naming what it expects."""
+
+    def test_valid_settings_are_parsed(self):
+        cfg = dict(settings.FULL)
+        self.assertIsNone(settings.apply(cfg, "bwma_a_bits", "6"))
+        self.assertIsNone(settings.apply(cfg, "bwma_weights", "xnor"))
+        self.assertIsNone(settings.apply(cfg, "clip_sigmas", "1,2,3,4"))
+        self.assertEqual((cfg["bwma_a_bits"], cfg["bwma_weights"], cfg["clip_sigmas"]), (6, "xnor", (1, 2, 3, 4)))
+
+    def test_bad_settings_say_what_they_expect(self):
+        cfg = dict(settings.FULL)
+        for key, text, msg in (("bwma_a_bits", "0", "bwma_a_bits: expected an integer in [1, 8], got '0'"),
+                               ("bwma_a_bits", "4.5", "bwma_a_bits: expected an integer, got '4.5'"),
+                               ("bwma_weights", "ternary", "bwma_weights: expected one of closed_form, sign, xnor"),
+                               ("bwma_lr", "-1", "bwma_lr: expected a number >= 0"),
+                               ("clip_sigmas", "1,2", "clip_sigmas: expected a number > 0 or 4 of them"),
+                               ("bwma_bits", "4", "unknown setting bwma_bits (expected one of bwma_a_bits")):
+            self.assertIn(msg, settings.apply(cfg, key, text))
+        self.assertEqual(cfg, settings.FULL, "a refused setting changes nothing")
 
 
 class LosslessTest(unittest.TestCase):

@@ -4,6 +4,11 @@ fine-tuning, and writes the model files and their expected results:
 
     /usr/bin/python3 sw/python/train_all.py               # the shipped models, into models/
     /usr/bin/python3 sw/python/train_all.py --smoke --out /tmp/smoke   # a tiny run (< 3 min)
+    /usr/bin/python3 sw/python/train_all.py --schemes bwma --float-model models/fmnist-float.pt
+        --set bwma_a_bits=2 --set bwma_weights=xnor --out /tmp/a2   # QAT only: 2-bit activations, XNOR-Net weights
+
+--set KEY=VALUE overrides a training setting (cimvp_frontend/settings.py), checked: a bad one exits 2
+naming it and what it expects. `cimvp sweep` trains its training points with this script (docs/scale.md).
 
 Writes <out>/fmnist-{int8,bwma,columnwise}.cimvp (docs/model-format.md), for each a
 <name>.expected.json (accuracy and digests of the integer fake-quant engine on the test
@@ -24,14 +29,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 
 import torch  # noqa: E402
 
-from cimvp_frontend import data, engine, export, model, modelfile, quant  # noqa: E402
+from cimvp_frontend import data, engine, export, model, modelfile, quant, settings  # noqa: E402
 
-FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epochs=10, float_lr=0.05,
-            int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, col_epochs=8, col_lr=0.005,
-            col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64)
-SMOKE = dict(train_images=2000, test_images=500, calib_images=256, float_epochs=1, float_lr=0.05,
-             int8_epochs=1, int8_lr=0.002, bwma_epochs=1, bwma_lr=0.01, col_epochs=1, col_lr=0.005,
-             col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64)
+FULL, SMOKE = settings.FULL, settings.SMOKE
 
 SCHEME_SEEDS = {"int8": 1, "bwma": 2, "columnwise": 3}
 CONFIGS = {"int8": "configs/default.json", "bwma": "configs/default.json", "columnwise": "configs/columnwise.json"}
@@ -42,12 +42,21 @@ CLIP_SIGMAS = (2.5, 2.5, 3.0, 3.0)
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
+def apply_setting(cfg, kv):
+    """One --set KEY=VALUE into cfg; returns None, or the message naming the setting and what it expects."""
+    if "=" not in kv:
+        return f"--set {kv}: expected KEY=VALUE"
+    k, v = kv.split("=", 1)
+    msg = settings.apply(cfg, k, v)
+    return f"--set {kv}: {msg}" if msg else None
+
+
 log, seed_all = model.log, model.seed_all
 
 
 def qat(fnet, scheme, xtr, ytr, cfg, seed):
     q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"], adc_fit=cfg["col_adc_fit"],
-                   fc_rows=cfg["col_fc_rows"])
+                   fc_rows=cfg["col_fc_rows"], soft_bits=cfg["bwma_a_bits"], binary_form=cfg["bwma_weights"])
     cal = xtr[:cfg["calib_images"]]
     q.calibrate(cal)
     if scheme == "columnwise" and cfg["clip_search"]:
@@ -94,20 +103,23 @@ def main(argv=None):
     ap.add_argument("--schemes", default="int8,bwma,columnwise")
     ap.add_argument("--float-model", default=None, help="start from this float state dict instead of training")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a training setting (" + ", ".join(sorted(FULL)) + ", clip_sigmas)")
+                    help="override a training setting (" + ", ".join(settings.NAMES) + "); bwma_a_bits: the BWMA "
+                         "activation bits (1..8), bwma_weights: " + ", ".join(settings.BINARY_FORMS))
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
                                                      "(default /usr/share/datasets/fashion-mnist)")
     args = ap.parse_args(argv)
     cfg = dict(SMOKE if args.smoke else FULL, clip_sigmas=CLIP_SIGMAS)
     for kv in args.set:
-        k, v = kv.split("=", 1)
-        if k not in cfg:
-            ap.error(f"--set {kv}: unknown setting {k}")
-        if k == "clip_sigmas":
-            vals = [float(t) for t in v.split(",")]
-            cfg[k] = vals[0] if len(vals) == 1 else tuple(vals)
-        else:
-            cfg[k] = type(cfg[k])(v)
+        msg = apply_setting(cfg, kv)
+        if msg:
+            ap.error(msg)
+    if args.threads < 1:
+        ap.error(f"--threads: expected an integer >= 1, got {args.threads}")
+    for scheme in args.schemes.split(","):
+        if scheme not in SCHEME_SEEDS:
+            ap.error(f"--schemes: expected a comma-separated list of {', '.join(SCHEME_SEEDS)}, got {scheme!r}")
+    if args.float_model and not os.path.isfile(args.float_model):
+        ap.error(f"--float-model {args.float_model}: no such file")
     out = args.out or os.path.join(REPO, "models")
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -122,7 +134,12 @@ def main(argv=None):
     seed_all(args.seed)
     fnet = model.FloatNet()
     if args.float_model:
-        fnet.load_state_dict(torch.load(args.float_model))
+        try:
+            fnet.load_state_dict(torch.load(args.float_model))
+        except Exception as e:  # torch.load raises whatever its unpickling meets
+            why = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            ap.error(f"--float-model {args.float_model}: expected the float CNN's state dict "
+                     f"(models/fmnist-float.pt, written by this script), got an unreadable file ({why})")
         log(f"float: loaded {args.float_model}")
     else:
         log(f"float: {cfg['float_epochs']} epochs")
@@ -169,6 +186,9 @@ def main(argv=None):
             "labels_fnv1a64": dp,
             "first_labels": pred[:32].tolist(),
             "first_logits": logits[:32].tolist(),
+            # how it was trained: the scheme's seed, the threads, every training setting
+            "training": {"seed": seed, "threads": args.threads, "float_model": bool(args.float_model),
+                         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(cfg.items())}},
         }
         with open(os.path.join(out, name + ".expected.json"), "w") as f:
             json.dump(expected, f, indent=1)

@@ -42,7 +42,8 @@ def layer_affine(layer, s_x):
             a = s_x * s_w.double()
             b = torch.zeros(M, dtype=torch.float64)
         else:
-            bq, alpha, beta = binary_closed_form_export(layer.weight.detach(), layer.per_channel_binary)
+            bq, alpha, beta = binary_closed_form_export(layer.weight.detach(), layer.per_channel_binary,
+                                                         layer.binary_form)
             w_int = bq.double().flatten(1)
             a = s_x * alpha.double()
             b = s_x * beta.double()

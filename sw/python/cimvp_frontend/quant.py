@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .settings import BINARY_FORMS
+
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
 # ADC calibration by least squares (docs/numerics.md, sw/contract/layer_mapping.cpp kAdcClipGrid): the
@@ -165,9 +167,30 @@ def binary_closed_form(w, per_channel):
     return wb, b, alpha.flatten().expand(M).clone(), beta.flatten().expand(M).clone()
 
 
-def binary_closed_form_export(w, per_channel):
+
+
+def binarize(w, form="closed_form", per_channel=False):
+    """(W_b with a straight-through gradient, B, alpha [M], beta [M]) of one of BINARY_FORMS
+    (settings.py: closed_form, sign, xnor);
+    per_channel applies to closed_form only (sign has no scale, xnor's is per output channel)."""
+    if form == "closed_form":
+        return binary_closed_form(w, per_channel)
+    if form not in BINARY_FORMS:
+        raise ValueError(f"binary form {form!r}: expected one of {', '.join(BINARY_FORMS)}")
+    b = torch.where(w.detach() >= 0, torch.ones_like(w), -torch.ones_like(w))
+    M = w.shape[0]
+    if form == "sign":
+        alpha = torch.ones(M, dtype=w.dtype)
+    else:
+        alpha = w.detach().abs().flatten(1).mean(1)
+    shaped = alpha.view(-1, *([1] * (w.ndim - 1)))
+    wb = w + (shaped * b - w).detach()
+    return wb, b, alpha, torch.zeros(M, dtype=w.dtype)
+
+
+def binary_closed_form_export(w, per_channel, form="closed_form"):
     """(B [M][...] in {-1, +1}, alpha [M], beta [M])."""
-    _, b, alpha, beta = binary_closed_form(w, per_channel)
+    _, b, alpha, beta = binarize(w, form, per_channel)
     return b, alpha, beta
 
 
@@ -194,21 +217,21 @@ class StdLayer(nn.Module):
     then (hidden layers) an activation quantizer and max pooling. Lossless ADC assumed (the
     integer matrix product)."""
 
-    def __init__(self, conv, bn, wmode, act, pool, bias=None, per_channel_binary=False):
+    def __init__(self, conv, bn, wmode, act, pool, bias=None, per_channel_binary=False, binary_form="closed_form"):
         super().__init__()
         self.weight = nn.Parameter(conv.weight.detach().clone())
         self.padding = conv.padding
         self.bn = bn
         self.bias = nn.Parameter(bias.detach().clone()) if bias is not None else None
         self.wmode, self.act, self.pool = wmode, act, pool
-        self.per_channel_binary = per_channel_binary
+        self.per_channel_binary, self.binary_form = per_channel_binary, binary_form
 
     def forward(self, q, s_x):
         if self.wmode == "int8":
             w_int, s_w = int8_per_channel(self.weight)
             z = F.conv2d(q, w_int, padding=self.padding) * (s_x * s_w).view(1, -1, 1, 1)
         else:
-            wb, _, _, _ = binary_closed_form(self.weight, self.per_channel_binary)
+            wb, _, _, _ = binarize(self.weight, self.binary_form, self.per_channel_binary)
             z = F.conv2d(q, wb, padding=self.padding) * s_x
         if self.bn is not None:
             z = self.bn(z)
@@ -505,8 +528,12 @@ class QNet(nn.Module):
     """The quantization-aware network of one scheme, built from a trained FloatNet."""
 
     def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
-                 fc_rows=128):
+                 fc_rows=128, binary_form="closed_form"):
         super().__init__()
+        if binary_form not in BINARY_FORMS:
+            raise ValueError(f"binary_form {binary_form!r}: expected one of {', '.join(BINARY_FORMS)}")
+        if not (isinstance(soft_bits, int) and 1 <= soft_bits <= 8):
+            raise ValueError(f"soft_bits {soft_bits!r}: expected an integer in [1, 8]")
         self.scheme = scheme
         self.bn_frozen = False
         f = fnet
@@ -522,8 +549,9 @@ class QNet(nn.Module):
             self.layers = nn.ModuleList([
                 StdLayer(f.conv1, _copy_bn(f.bn1), "int8", ActQuant(soft_bits, "soft"), 2),
                 StdLayer(f.conv2, _copy_bn(f.bn2), "binary", ActQuant(soft_bits, "soft"), 2,
-                         per_channel_binary=per_channel_binary),
-                StdLayer(f.fc1, _copy_bn(f.bn3), "binary", ActQuant(8), 0, per_channel_binary=per_channel_binary),
+                         per_channel_binary=per_channel_binary, binary_form=binary_form),
+                StdLayer(f.fc1, _copy_bn(f.bn3), "binary", ActQuant(8), 0, per_channel_binary=per_channel_binary,
+                         binary_form=binary_form),
                 StdLayer(f.fc2, None, "int8", None, 0, bias=f.fc2.bias),
             ])
             self.a_bits = [8, soft_bits, soft_bits, 8]
@@ -580,15 +608,27 @@ class QNet(nn.Module):
     @torch.no_grad()
     def calibrate(self, images, acts=True, adc=True):
         """One pass in eval mode on calibration images, layer by layer: each layer's ADC tables
-        and activation step are fitted on the input the (already calibrated) previous layers give."""
+        and activation step are fitted on the input the (already calibrated) previous layers give.
+        The BN statistics of binary layers whose weights lose the float weights' scale (the plain
+        sign: |w| = 1 instead of about mean |w|) are re-estimated in the same pass, on the
+        calibration images, before their activation steps are fitted: the float model's statistics
+        would put every activation out of range."""
         was = self.training
         self.eval()
+        rescaled = [layer.bn for layer in self.layers if isinstance(layer, StdLayer) and layer.wmode == "binary"
+                    and layer.binary_form == "sign" and layer.bn is not None]
+        momenta = [bn.momentum for bn in rescaled]
+        for bn in rescaled:
+            bn.reset_running_stats()
+            bn.momentum, bn.training = None, True  # one batch, the whole set: its exact statistics
         for layer in self.layers:
             if adc and isinstance(layer, ColLayer):
                 layer.calibrate_next = True
             if acts and layer.act is not None:
                 layer.act.calibrate_next = True
         self(torch.as_tensor(images).float())
+        for bn, m in zip(rescaled, momenta):
+            bn.momentum = m
         self.train(was)
 
 

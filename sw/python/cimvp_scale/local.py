@@ -11,13 +11,15 @@ from cimvp_scale.runner import run_point
 def run_local(out, points, cimvp, jobs, timeout=None, stream=sys.stderr):
     """Runs `points`; returns the number that failed. An interrupt ends the running points (recorded
     as killed) and raises KeyboardInterrupt once they are."""
-    running, lock = set(), threading.Lock()
+    running, lock, stopping = set(), threading.Lock(), threading.Event()
     failed, done, n, t0 = 0, 0, len(points), time.monotonic()
     width = len(str(n))
 
     def started(proc):
         with lock:
             running.add(proc)
+            if stopping.is_set():  # a point that was waiting (for the training lock) when interrupted
+                proc.terminate()
 
     def one(point):
         st = run_point(out, point.id, cimvp, "local", "", timeout, on_start=started)
@@ -35,6 +37,7 @@ def run_local(out, points, cimvp, jobs, timeout=None, stream=sys.stderr):
             print(f"[{done:{width}}/{n}] {point.id} {point.label()}: {outcome}  "
                   f"({time.monotonic() - t0:.0f} s)", file=stream, flush=True)
     except KeyboardInterrupt:
+        stopping.set()
         pool.shutdown(wait=False, cancel_futures=True)
         with lock:
             for proc in running:

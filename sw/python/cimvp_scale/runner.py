@@ -7,23 +7,38 @@
     status.json   the outcome, written last: exit_code (negative: killed by that signal), error, command,
                   run_seconds, host, executor, job_id
 
+A training point (docs/scale.md, "Training points") first needs its model, trained once into
+OUT/models/<training id>/ (ensure_model): the model, its expected.json, train.log and status.json; trainings
+run one at a time (OUT/models/train.lock), and a point whose model is there does not train again.
+
 Both executors run points through run_point, on this machine or in a Slurm array task (run_task), so a
 point's outcome is recorded the same way wherever it ran. A point is done when its status.json says exit
 0 and its results.json reads; anything else is run again by the next run of the sweep."""
+import fcntl
 import json
 import os
 import shlex
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 ERROR_LINES = 3
 ERROR_CHARS = 500
 
 
+MODELS_DIR = "models"
+# The front end's trainer (sw/python/train_all.py, installed beside this package), run with this Python.
+TRAIN_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train_all.py")
+
+
 def point_dir(out, pid):
     return os.path.join(out, "points", pid)
+
+
+def model_dir(out, tid):
+    return os.path.join(out, MODELS_DIR, tid)
 
 
 def write_json_atomic(path, obj):
@@ -53,7 +68,7 @@ def prepare(out, point):
     write_json_atomic(os.path.join(d, "config.json"), point.config)
     write_json_atomic(os.path.join(d, "point.json"), {
         "id": point.id, "index": point.index, "values": point.values, "settings": point.settings,
-        "argv": point.argv})
+        "argv": point.argv, "train": point.train})
 
 
 def status_of(out, pid):
@@ -105,6 +120,52 @@ class StopRequest:
             proc.terminate()
 
 
+def model_done(out, train):
+    """The training's status when its model is there (exit 0, the model file written), else None."""
+    d = model_dir(out, train["id"])
+    st = read_json(os.path.join(d, "status.json"))
+    ok = st is not None and st.get("exit_code") == 0 and os.path.isfile(os.path.join(d, train["model"]))
+    return st if ok else None
+
+
+def ensure_model(out, train, on_start=None, stop=None):
+    """The point's model: trained now unless an earlier point trained it. One training at a time (each
+    uses train.threads cores); a point waiting for another's training of the same model then finds it.
+    Returns the training's status (exit_code, error, command, seconds, seed, threads, host)."""
+    d = model_dir(out, train["id"])
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(out, MODELS_DIR, "train.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = model_done(out, train)
+        if done is not None:
+            return done
+        argv = [sys.executable, TRAIN_SCRIPT] + train["argv"] + ["--out", "."]
+        status = {"command": shlex.join(argv), "host": socket.gethostname(), "seed": train["seed"],
+                  "threads": train["threads"], "exit_code": None, "error": ""}
+        t0 = time.monotonic()
+        with open(os.path.join(d, "train.log"), "w") as log:
+            try:
+                proc = subprocess.Popen(argv, cwd=d, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            except OSError as e:
+                status.update(exit_code=127, error=f"cannot run {sys.executable}: {e.strerror}", seconds=0.0)
+                write_json_atomic(os.path.join(d, "status.json"), status)
+                return status
+            if on_start:
+                on_start(proc)
+            rc = proc.wait()
+        status["seconds"] = round(time.monotonic() - t0, 3)
+        status["exit_code"] = rc
+        if rc != 0:
+            why = f"stopped by {signal_name(stop.signum)}" if stop is not None and stop.signum is not None else \
+                (f"killed by {signal_name(-rc)}" if rc < 0 else f"exit status {rc}")
+            status["error"] = f"training failed ({why}): " + (error_tail(os.path.join(d, "train.log")) or
+                                                              "nothing in train.log")
+        elif not os.path.isfile(os.path.join(d, train["model"])):
+            status["exit_code"], status["error"] = 1, f"training wrote no {train['model']} (see {d}/train.log)"
+        write_json_atomic(os.path.join(d, "status.json"), status)
+        return status
+
+
 def run_point(out, pid, cimvp, executor, job_id="", timeout=None, on_start=None, stop=None):
     """Runs the point and writes its status.json; returns that status. `on_start(proc)` is told of the
     run's process; `stop`: the task's StopRequest."""
@@ -118,6 +179,13 @@ def run_point(out, pid, cimvp, executor, job_id="", timeout=None, on_start=None,
     argv = [cimvp] + point["argv"]
     status = {"command": shlex.join(argv), "host": socket.gethostname(), "executor": executor,
               "job_id": job_id, "exit_code": None, "error": ""}
+    if point.get("train"):
+        trained = ensure_model(out, point["train"], on_start, stop)
+        if trained["exit_code"] != 0:
+            status.update(exit_code=trained["exit_code"], error=trained["error"], command=trained["command"],
+                          run_seconds=0.0)
+            write_json_atomic(os.path.join(d, "status.json"), status)
+            return status
     t0 = time.monotonic()
     with open(os.path.join(d, "stdout.log"), "w") as so, open(os.path.join(d, "stderr.log"), "w") as se:
         try:

@@ -5,6 +5,10 @@ import json
 import math
 import os
 import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from cimvp_frontend import settings as train_settings  # noqa: E402  (torch-free: the training settings)
 
 MAX_SPEC_BYTES = 4 << 20
 MAX_POINTS = 100000
@@ -76,6 +80,39 @@ RUN_KEYS = {
     "check": RunKey(None, None, boolean),
 }
 
+# Training settings (docs/scale.md, "Training points"): `train.<key>` trains the point's model first with
+# sw/python/train_all.py. These become its options; every other `train.<setting>` becomes --set setting=value
+# and is checked by the front end's own rules (cimvp_frontend/settings.py).
+TRAIN_PREFIX = "train."
+TRAIN_KEYS = {
+    "scheme": one_of(train_settings.SCHEMES),
+    "seed": int_in(0),
+    "threads": int_in(1),
+    "smoke": boolean,
+    "float_model": text,
+}
+TRAIN_DEFAULTS = {"seed": 1, "threads": 1}
+
+
+def train_name(key):
+    """The training setting of a sweep key train.<name>, or None for any other key."""
+    return key[len(TRAIN_PREFIX):] if key.startswith(TRAIN_PREFIX) else None
+
+
+def check_train_value(name, value):
+    """None when a training setting's value is valid, else what it expects."""
+    if name in TRAIN_KEYS:
+        return TRAIN_KEYS[name](value)
+    if isinstance(value, (dict, list)) or value is None:
+        return "a number or a string (a training setting of train_all.py --set)"
+    return train_settings.parse(name, train_text(value))[1]
+
+
+def train_text(value):
+    """A training setting's value as train_all.py --set takes it."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 # Top-level keys of the results file of `cimvp run` and `cimvp run --trace` (docs/results.md): the first
 # part of a figure's path. OBJECT_KEYS hold objects or arrays, so a figure names a key or index inside.
 RESULT_KEYS = (
@@ -98,6 +135,8 @@ DEFAULT_FIGURES = ("accuracy", "agreement", "energy_per_image_nj", "latency_per_
 # The table's own columns besides the axes and the figures (sw/python/cimvp_scale/table.py).
 TABLE_COLUMNS = ("point", "index", "status", "exit_code", "error", "command", "run_seconds", "host", "executor",
                  "job_id")
+# ... and, in a sweep with training points, how each point's model was trained (its models/<id>/).
+TRAIN_COLUMNS = ("train_id", "train_seed", "train_threads", "train_seconds", "train_accuracy")
 
 SLURM_TIME = re.compile(r"^(\d+|\d+:\d{2}|\d+:\d{2}:\d{2}|\d+-\d+|\d+-\d+:\d{2}|\d+-\d+:\d{2}:\d{2})$")
 SLURM_MEM = re.compile(r"^\d+[KMGT]?$")
@@ -188,6 +227,9 @@ class Sweep:
 
     def settings_keys(self):
         return list(self.fixed) + self.axis_keys()
+
+    def has_training(self):
+        return any(train_name(k) is not None for k in self.settings_keys())
 
     def run_kind(self):
         keys = self.settings_keys()
@@ -296,6 +338,10 @@ def check_value(sweep, where, key, value):
         what = RUN_KEYS[key].check(value)
         if what:
             sweep.fail(where, what, value)
+    elif train_name(key) is not None:
+        what = check_train_value(train_name(key), value)
+        if what:
+            sweep.fail(where, what, value)
     elif not (isinstance(value, (str, bool)) or is_number(value)):
         sweep.fail(where, "a number, a string or true/false (a config value)", value)
 
@@ -305,6 +351,12 @@ def check_key(sweep, where, key):
         sweep.fail(where, "a setting's name", key)
     if key == "nonideal.seed":
         sweep.fail(where, "seed instead (cimvp run's --seed sets nonideal.seed)", show_got=False)
+    name = train_name(key)
+    if name is not None:
+        if name not in TRAIN_KEYS and name not in train_settings.NAMES:
+            sweep.fail(where, "a training setting: train. with one of " + ", ".join(list(TRAIN_KEYS) +
+                                                                                  list(train_settings.NAMES)), key)
+        return
     if "." in key:
         if any(not part for part in key.split(".")):
             sweep.fail(where, "a config key like adc.bits", key)
@@ -322,6 +374,18 @@ def check_kinds(sweep):
         sweep.fail(where["scheme"], "either model or scheme (a scheme picks the model models/fmnist-<scheme>.cimvp)",
                    show_got=False)
     kind = sweep.run_kind()
+    training = [k for k in keys if train_name(k) is not None]
+    if training:
+        if kind == "trace":
+            sweep.fail(where[training[0]], "a setting of a network run, not of a workload trace (trace)",
+                       show_got=False)
+        for k in ("model", "scheme"):
+            if k in keys:
+                sweep.fail(where[k], "no model or scheme in a sweep that trains its models (train.scheme picks the "
+                                     "scheme; the trained model is the point's model)", show_got=False)
+        if "train.scheme" not in keys:
+            sweep.fail(where[training[0]], "train.scheme too (one of " + ", ".join(train_settings.SCHEMES) +
+                       "): the scheme to train", show_got=False)
     for k in keys:
         rk = RUN_KEYS.get(k)
         if rk and rk.kind and rk.kind != kind:
@@ -336,8 +400,8 @@ def check_figure(sweep, i, name):
         sweep.fail(where, "a figure's name (a key of the results file, docs/results.md)", name)
     if name in DERIVED_FIGURES:
         return
-    if name in TABLE_COLUMNS or name in sweep.axis_keys():
-        sweep.fail(where, "a name unlike the table's other columns (" + ", ".join(TABLE_COLUMNS) +
+    if name in TABLE_COLUMNS or name in TRAIN_COLUMNS or name in sweep.axis_keys():
+        sweep.fail(where, "a name unlike the table's other columns (" + ", ".join(TABLE_COLUMNS + TRAIN_COLUMNS) +
                    " and the axes)", name)
     parts = name.split(".")
     if any(not p for p in parts):

@@ -8,8 +8,8 @@ import json
 import os
 import sqlite3
 
-from cimvp_scale.runner import point_dir, read_json
-from cimvp_scale.spec import DERIVED_FIGURES
+from cimvp_scale.runner import model_dir, point_dir, read_json
+from cimvp_scale.spec import DERIVED_FIGURES, TRAIN_COLUMNS
 
 CSV_NAME = "results.csv"
 SQLITE_NAME = "results.sqlite"
@@ -17,7 +17,18 @@ SQLITE_NAME = "results.sqlite"
 
 def columns(sweep):
     return ["point", "index"] + sweep.axis_keys() + list(sweep.figures) + \
+        (list(TRAIN_COLUMNS) if sweep.has_training() else []) + \
         ["status", "exit_code", "error", "command", "run_seconds", "host", "executor", "job_id"]
+
+
+def train_columns(out, train):
+    """How a training point's model was trained: its id, seed, threads, training time and the front end's
+    accuracy of the integer model (its expected.json, on the test images it evaluated)."""
+    st = read_json(os.path.join(model_dir(out, train["id"]), "status.json")) or {}
+    expected = read_json(os.path.join(model_dir(out, train["id"]), train["model"][:-len(".cimvp")] +
+                                      ".expected.json")) or {}
+    return {"train_id": train["id"], "train_seed": train["seed"], "train_threads": train["threads"],
+            "train_seconds": st.get("seconds"), "train_accuracy": expected.get("accuracy")}
 
 
 class FigureError(Exception):
@@ -57,6 +68,8 @@ def row(sweep, out, point, pending=None):
     r.update(point.values)
     for f in sweep.figures:
         r[f] = None
+    if point.train is not None:
+        r.update(train_columns(out, point.train))
     st = read_json(os.path.join(point_dir(out, point.id), "status.json"))
     if st is None:
         status, error = ("not run", "") if pending is None else pending
@@ -109,6 +122,8 @@ def write_sqlite(path, sweep, cols, rows):
         types = {"point": "TEXT PRIMARY KEY", "index": "INTEGER", "status": "TEXT", "exit_code": "INTEGER",
                  "error": "TEXT", "command": "TEXT", "run_seconds": "REAL", "host": "TEXT", "executor": "TEXT",
                  "job_id": "TEXT"}
+        types.update({"train_id": "TEXT", "train_seed": "INTEGER", "train_threads": "INTEGER", "train_seconds": "REAL",
+                      "train_accuracy": "REAL"})
         db.execute("CREATE TABLE points (" + ", ".join(f"{quote(c)} {types.get(c, '')}".strip() for c in cols) + ")")
         db.executemany(f"INSERT INTO points VALUES ({', '.join('?' * len(cols))})",
                        [[r.get(c) for c in cols] for r in rows])

@@ -1,0 +1,361 @@
+#!/usr/bin/python3
+"""Renders the studies of docs/studies.md from their sweeps' result tables: for each study, its section
+between the markers `<!-- study:NAME begin -->` and `<!-- study:NAME end -->` (the table, the figures under
+docs/img/, the commands, the paper's claim beside ours and a verdict computed by the rule the section
+states). Nothing in a section is typed by hand; the prose around the sections is.
+
+    /usr/bin/python3 scripts/render_studies.py                      # re-render from the committed tables
+    /usr/bin/python3 scripts/render_studies.py --from bwma-act-bits # take a sweep's results.csv first
+    /usr/bin/python3 scripts/render_studies.py --check              # exit 1 if docs/studies.md differs
+
+The committed table of a study is docs/studies/<name>.csv: the sweep's results.csv without the columns
+that name the machine (command, host). A study whose sweep has not run every point renders the points it
+has, and its verdict says how many are missing.
+
+A further study is a Study subclass with its sweep file, its table and a render() (see BwmaActBits)."""
+import argparse
+import csv
+import importlib.util
+import io
+import math
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+PAGE = os.path.join(REPO, "docs", "studies.md")
+TABLES = os.path.join(REPO, "docs", "studies")
+IMAGES = os.path.join(REPO, "docs", "img")
+DROPPED_COLUMNS = ("command", "host")  # where a point ran, not what it computed
+
+
+def load_plot_sweep():
+    spec = importlib.util.spec_from_file_location("plot_sweep", os.path.join(HERE, "plot_sweep.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+plot_sweep = load_plot_sweep()
+
+
+class RenderError(Exception):
+    pass
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return str(v)
+
+
+def pct(v, digits=2):
+    return "-" if v is None else f"{100 * v:.{digits}f} %"
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def duration(seconds):
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min {s:02d} s" if h else f"{m} min {s:02d} s"
+
+
+class Study:
+    name = None        # the marker's name and the table's file name
+    sweep = None       # the sweep file, relative to the repository
+    out = None         # the sweep's output directory in the commands shown
+
+    def table_path(self):
+        return os.path.join(TABLES, self.name + ".csv")
+
+    def take(self, out_dir):
+        """Copies a sweep's results.csv into the committed table, without DROPPED_COLUMNS."""
+        src = os.path.join(out_dir, "results.csv")
+        if not os.path.isfile(src):
+            raise RenderError(f"--from {out_dir}: no results.csv (the --out of `cimvp sweep {self.sweep}`)")
+        with open(src, newline="") as f:
+            rows = list(csv.reader(f))
+        keep = [i for i, c in enumerate(rows[0]) if c not in DROPPED_COLUMNS]
+        os.makedirs(TABLES, exist_ok=True)
+        with open(self.table_path(), "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            for r in rows:
+                w.writerow([r[i] for i in keep])
+
+    def read(self, table=None):
+        path = table or self.table_path()
+        try:
+            cols, rows, _ = plot_sweep.read_table(path)
+        except plot_sweep.PlotError as e:
+            raise RenderError(str(e))
+        return cols, rows
+
+    def render(self, table, images, plots):
+        raise NotImplementedError
+
+
+def pareto_marks(rows, energy, accuracy="accuracy"):
+    front = plot_sweep.pareto_front([(r.get(energy), r.get(accuracy)) for r in rows])
+    return {id(rows[i]) for i in front}
+
+
+def write_plot(args):
+    """scripts/plot_sweep.py with these arguments (one plotting rule for sweeps and studies)."""
+    import contextlib
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = plot_sweep.main(args)
+    if code != 0:
+        raise RenderError(f"plot_sweep {' '.join(args)} failed")
+
+
+class BwmaActBits(Study):
+    """Study 1 (issue 15): BWMA's activation bits on the crossbar, with plain sign and XNOR-Net weights
+    at the same bits."""
+    name = "bwma_act_bits"
+    sweep = "configs/sweeps/bwma_act_bits.yaml"
+    out = "bwma-act-bits"
+    A = "train.bwma_a_bits"
+    FORM = "train.bwma_weights"
+    FORMS = ("closed_form", "sign", "xnor")
+    FORM_NAMES = {"closed_form": "BWMA closed form", "sign": "plain sign", "xnor": "XNOR-Net scaled"}
+    A_VALUES = (1, 2, 3, 4, 6, 8)
+    ROWS_READ = 128              # crossbar.rows of configs/bwma-sram-22nm.json: the rows one read sums
+    PAPER_KNEE = 4               # the paper: 4-bit activations the best balance of cost and accuracy
+    PAPER_GAIN = (0.0144, 0.0546)  # the paper: BWMA's gain over prior binary-weight methods on CIFAR-10
+    TOLERANCE = 0.005            # accuracy "as good as the best": within 0.5 percentage points
+    MACRO = ("energy_per_image_pj.adc", "energy_per_image_pj.crossbar", "energy_per_image_pj.shift_add")
+
+    @classmethod
+    def adc_rule(cls, a):
+        """The ADC bits that resolve every partial sum of one read: 128 rows of 1-bit cells at A-bit inputs."""
+        return math.ceil(math.log2(cls.ROWS_READ * ((1 << a) - 1) + 1))
+
+    def macro_nj(self, r):
+        vals = [r.get(k) for k in self.MACRO]
+        return None if any(v is None for v in vals) else sum(vals) / 1000
+
+    def render(self, table, images, plots):
+        cols, rows = self.read(table)
+        for c in (self.A, self.FORM, "crossbar.dac_bits", "adc.bits", "accuracy", "agreement", "energy_per_image_nj",
+                  "latency_per_image_us", "status", "train_seed", "train_threads") + self.MACRO:
+            if c not in cols:
+                raise RenderError(f"{table or self.table_path()}: no column {c} (a table of {self.sweep})")
+        ok = plot_sweep.select(rows, [])
+        for r in ok:
+            r["cim_energy_per_image_nj"] = self.macro_nj(r)
+        by = {(r[self.FORM], r[self.A]): r for r in ok}
+        expected = len(self.FORMS) * len(self.A_VALUES)
+        lines = []
+        lines.append(f"Sweep file `{self.sweep}`; table `docs/studies/{self.name}.csv` "
+                     f"({len(ok)} of {expected} points ok).\n")
+        lines.append("```sh")
+        lines.append(f"build/cimvp sweep {self.sweep} --out {self.out} -j 1")
+        lines.append(f"/usr/bin/python3 scripts/render_studies.py --from {self.out}")
+        lines.append("```\n")
+        trained = {r["train_id"]: r.get("train_seconds") or 0 for r in ok}
+        busy = sum(trained.values()) + sum(r.get("run_seconds") or 0 for r in ok)
+        seeds = sorted({(r["train_seed"], r["train_threads"]) for r in ok})
+        lines.append(f"Training and runs of the points in the table took {duration(busy)} "
+                     f"({duration(sum(trained.values()))} of it training {len(trained)} models), "
+                     f"training seed and threads {', '.join(f'{s} and {t}' for s, t in seeds) or '-'}.\n")
+        # the ADC rule, checked on every point
+        broken = [r for r in ok if r["adc.bits"] != self.adc_rule(r[self.A]) or r["crossbar.dac_bits"] != r[self.A]]
+        lines.append(f"ADC rule: inputs applied A bits at a time (`crossbar.dac_bits` = A), "
+                     f"`adc.bits` = ceil(log2({self.ROWS_READ} * (2^A - 1) + 1)), the bits that resolve every "
+                     f"partial sum of a read of {self.ROWS_READ} rows of 1-bit cells: "
+                     + ", ".join(f"A = {a}: {self.adc_rule(a)}" for a in self.A_VALUES) + ". "
+                     + ("Every point follows it." if not broken else
+                        f"{len(broken)} points do not follow it: {', '.join(r['point'] for r in broken)}.") + "\n")
+        front_total = pareto_marks(ok, "energy_per_image_nj")
+        front_macro = pareto_marks(ok, "cim_energy_per_image_nj")
+        header = ["weights", "A", "ADC bits", "accuracy", "agreement", "energy / image (nJ)",
+                  "CIM macro energy / image (nJ)", "ADC energy / image (nJ)", "latency / image (us)",
+                  "front end's accuracy", "Pareto (total, macro)"]
+        body = []
+        for form in self.FORMS:
+            for a in self.A_VALUES:
+                r = by.get((form, a))
+                if r is None:
+                    body.append([self.FORM_NAMES[form], str(a), str(self.adc_rule(a))] + ["not run"] +
+                                ["-"] * (len(header) - 4))
+                    continue
+                marks = ("yes" if id(r) in front_total else "no") + ", " + ("yes" if id(r) in front_macro else "no")
+                body.append([self.FORM_NAMES[form], str(a), str(r["adc.bits"]), pct(r["accuracy"]),
+                             fmt(r["agreement"], 4), fmt(r["energy_per_image_nj"], 1),
+                             fmt(r["cim_energy_per_image_nj"], 2), fmt(r["energy_per_image_pj.adc"] / 1000, 2),
+                             fmt(r["latency_per_image_us"], 2), pct(r.get("train_accuracy"), 1), marks])
+        lines.append(md_table(header, body) + "\n")
+        lines.append("Accuracy on the test images the platform ran; agreement: the share of images whose logits "
+                     "equal the C++ reference's; the CIM macro energy is the crossbar's reads, the ADC and the "
+                     "shift-add (the part A changes; the first and last layers run 8-bit on the PE array); the "
+                     "front end's accuracy is the integer model's on the images it evaluated after training. "
+                     "Pareto: no other point has at most the energy and at least the accuracy.\n")
+        if images:
+            lines.append(f"![accuracy against A](img/{self.name}_accuracy.png)\n")
+            lines.append(f"![accuracy against the CIM macro's energy, the Pareto front]"
+                         f"(img/{self.name}_pareto_macro.png)\n")
+            lines.append(f"![accuracy against the energy per image, the Pareto front]"
+                         f"(img/{self.name}_pareto.png)\n")
+        if plots:
+            self.plot(ok)
+        lines += self.verdicts(by, expected, len(ok))
+        return "\n".join(lines).rstrip() + "\n"
+
+    def plot(self, ok):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "t.csv")
+            cols = [self.A, self.FORM, "accuracy", "energy_per_image_nj", "cim_energy_per_image_nj", "status"]
+            short = {self.A: "A", self.FORM: "weights"}  # the plots' names of the axes
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow([short.get(c, c) for c in cols])
+                for r in ok:
+                    w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
+            img = lambda suffix: os.path.join(IMAGES, f"{self.name}_{suffix}.png")  # noqa: E731
+            write_plot([path, "-o", img("accuracy"), "--x", "A", "--y", "accuracy", "--lines", "weights",
+                        "--title", "Test accuracy against activation bits A (W1)"])
+            write_plot([path, "-o", img("pareto_macro"), "--pareto", "--energy", "cim_energy_per_image_nj",
+                        "--label", "weights,A", "--title", "Accuracy against the CIM macro's energy"])
+            write_plot([path, "-o", img("pareto"), "--pareto", "--label", "weights,A",
+                        "--title", "Accuracy against the energy per image"])
+
+    def verdicts(self, by, expected, n_ok):
+        lines = ["### The paper's claims beside ours\n"]
+        bw = {a: by[("closed_form", a)] for a in self.A_VALUES if ("closed_form", a) in by}
+        missing = [a for a in self.A_VALUES if a not in bw]
+        # claim 1: the knee of the accuracy against A
+        lines.append("**Claim 1** (arXiv 2508.21524, abstract): \"hardware simulation results indicate that "
+                     "4-bit activation quantization strikes the optimal balance between hardware cost and model "
+                     "performance\" (CIFAR-10 and ImageNet).\n")
+        lines.append(f"Rule: the knee is the smallest A whose BWMA accuracy is within "
+                     f"{100 * self.TOLERANCE:.1f} percentage points of the best over all A, on a cost that grows "
+                     f"with A; reproduced when the knee is A = {self.PAPER_KNEE}, reproduced in shape when it is "
+                     f"the next A swept on either side (3 or 6), differs otherwise.\n")
+        if missing:
+            lines.append(f"Verdict: **not decided**: BWMA points missing for A = "
+                         f"{', '.join(map(str, missing))} ({n_ok} of {expected} points in the table).\n")
+        else:
+            best = max(r["accuracy"] for r in bw.values())
+            knee = min(a for a, r in bw.items() if r["accuracy"] >= best - self.TOLERANCE)
+            macro = [bw[a]["cim_energy_per_image_nj"] for a in self.A_VALUES]
+            total = [bw[a]["energy_per_image_nj"] for a in self.A_VALUES]
+            grows = all(x < y for x, y in zip(macro, macro[1:]))
+            lines.append(f"Ours: best BWMA accuracy {pct(best)}; the knee is A = {knee} ({pct(bw[knee]['accuracy'])}); "
+                         f"the CIM macro's energy {'grows' if grows else 'does not grow'} with A, "
+                         f"{fmt(macro[0], 2)} nJ at A = 1 to {fmt(macro[-1], 2)} nJ at A = 8 "
+                         f"({macro[-1] / macro[0]:.1f}x), the whole chip's {fmt(total[0], 1)} to "
+                         f"{fmt(total[-1], 1)} nJ ({total[-1] / total[0]:.3f}x: the macro is "
+                         f"{100 * macro[0] / total[0]:.1f} % to {100 * macro[-1] / total[-1]:.1f} % of it, the "
+                         f"buffers, DRAM and the 8-bit layers on the PE array the rest); the latency per image "
+                         f"{fmt(bw[1]['latency_per_image_us'], 2)} to {fmt(bw[8]['latency_per_image_us'], 2)} us "
+                         f"(a SAR conversion takes a cycle per bit).\n")
+            neighbours = {3, 6}
+            if knee == self.PAPER_KNEE and grows:
+                verdict = "reproduced"
+            elif knee in neighbours and grows:
+                verdict = f"reproduced in shape (the knee is at A = {knee}, not {self.PAPER_KNEE})"
+            else:
+                why = "the cost does not grow with A" if not grows else \
+                    f"the knee is at A = {knee}, not near {self.PAPER_KNEE}"
+                verdict = f"differs ({why})"
+            lines.append(f"Verdict: **{verdict}**.\n")
+        # claim 2: BWMA's weights against the baselines
+        lines.append("**Claim 2** (abstract): BWMA's closed-form binary weights gain 1.44 % to 5.46 % of "
+                     "accuracy over earlier methods on CIFAR-10 (0.35 % to 5.37 % on ImageNet).\n")
+        lines.append("Rule: the gain at each A is BWMA's accuracy minus the better of the plain sign and "
+                     "XNOR-Net weights; reproduced when every gain is positive and their mean is within the "
+                     "CIFAR-10 range, reproduced in shape when the mean gain is positive, differs otherwise.\n")
+        gains = {a: by[("closed_form", a)]["accuracy"] - max(by[(f, a)]["accuracy"] for f in ("sign", "xnor"))
+                 for a in self.A_VALUES if all((f, a) in by for f in self.FORMS)}
+        if not gains:
+            lines.append(f"Verdict: **not decided**: no A has all three weight forms "
+                         f"({n_ok} of {expected} points in the table).\n")
+            return lines
+        mean = sum(gains.values()) / len(gains)
+        lines.append("Ours: gain " + ", ".join(f"A = {a}: {100 * g:+.2f} pp" for a, g in gains.items()) +
+                     f"; mean {100 * mean:+.2f} pp" +
+                     (f" (A = {', '.join(str(a) for a in self.A_VALUES if a not in gains)} not run)"
+                      if len(gains) < len(self.A_VALUES) else "") + ".\n")
+        lo, hi = self.PAPER_GAIN
+        if all(g > 0 for g in gains.values()) and lo <= mean <= hi:
+            verdict = "reproduced"
+        elif mean > 0:
+            verdict = f"reproduced in shape (mean gain {100 * mean:+.2f} pp, the paper's {100 * lo:.2f} to " \
+                      f"{100 * hi:.2f} pp)"
+        else:
+            verdict = f"differs (mean gain {100 * mean:+.2f} pp; a 4-layer CNN on Fashion-MNIST, not the paper's " \
+                      f"CIFAR-10 and ImageNet networks)"
+        lines.append(f"Verdict: **{verdict}**.\n")
+        return lines
+
+
+STUDIES = [BwmaActBits()]
+
+
+def markers(name):
+    return f"<!-- study:{name} begin -->", f"<!-- study:{name} end -->"
+
+
+def render_page(text, sections):
+    for name, body in sections.items():
+        begin, end = markers(name)
+        if begin not in text or end not in text:
+            raise RenderError(f"{PAGE}: no markers {begin} ... {end}")
+        a = text.index(begin) + len(begin)
+        b = text.index(end)
+        text = text[:a] + "\n" + body + text[b:]
+    return text
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--from", dest="source", metavar="OUT",
+                    help="a sweep's output directory: its results.csv becomes the study's committed table first")
+    ap.add_argument("--study", choices=[s.name for s in STUDIES], help="only this study (default: all)")
+    ap.add_argument("--table", help="render from this table instead of the committed one (with --study)")
+    ap.add_argument("--page", default=PAGE, help="the page (default docs/studies.md)")
+    ap.add_argument("--output", help="write the rendered page here instead of --page")
+    ap.add_argument("--check", action="store_true",
+                    help="render without writing and exit 1 if the page differs (the figures are not redrawn)")
+    args = ap.parse_args(argv)
+    studies = [s for s in STUDIES if args.study in (None, s.name)]
+    try:
+        if args.table and not args.study:
+            raise RenderError("--table: expected --study too")
+        if args.source:
+            for s in studies:
+                s.take(args.source)
+        with open(args.page) as f:
+            page = f.read()
+        draw = not args.check and not args.output
+        sections = {s.name: s.render(args.table, images=True, plots=draw) for s in studies}
+        text = render_page(page, sections)
+    except (RenderError, OSError) as e:
+        print(f"render_studies: {e}", file=sys.stderr)
+        return 2
+    if args.check:
+        if text != page:
+            import difflib
+            sys.stdout.writelines(difflib.unified_diff(page.splitlines(True), text.splitlines(True), args.page,
+                                                       "rendered from the tables"))
+            print(f"render_studies: {args.page} differs from what its tables give: "
+                  "/usr/bin/python3 scripts/render_studies.py", file=sys.stderr)
+            return 1
+        print(f"{args.page}: matches its tables")
+        return 0
+    with open(args.output or args.page, "w") as f:
+        f.write(text)
+    print(f"wrote {args.output or args.page}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The training settings of sw/python/train_all.py (`--set KEY=VALUE`) and their checks, without
+PyTorch, so that `cimvp sweep` can check a sweep's training settings before anything runs."""
+
+FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epochs=10, float_lr=0.05,
+            int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, bwma_a_bits=4, bwma_weights="closed_form",
+            col_epochs=8, col_lr=0.005, col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64)
+SMOKE = dict(FULL, train_images=2000, test_images=500, calib_images=256, float_epochs=1, bwma_epochs=1, col_epochs=1)
+SCHEMES = ("int8", "bwma", "columnwise")
+
+# How BWMA's binary weights are formed from the real ones (quant.binarize): "closed_form" BWMA's
+# alpha * sign(W - beta) + beta; "sign" the plain sign(W), no scale (BinaryConnect); "xnor" sign(W) times
+# the output channel's mean |W| (XNOR-Net).
+BINARY_FORMS = ("closed_form", "sign", "xnor")
+
+
+def at_least(lo):
+    return lambda v: None if v >= lo else f"a number >= {lo}"
+
+
+def between(lo, hi):
+    return lambda v: None if lo <= v <= hi else f"an integer in [{lo}, {hi}]"
+
+
+def one_of(choices):
+    return lambda v: None if v in choices else "one of " + ", ".join(choices)
+
+
+# What a setting accepts beyond its type (the type is its default's): None when valid, else what is expected.
+CHECKS = {
+    "train_images": between(1, 60000), "test_images": between(1, 10000), "calib_images": at_least(1),
+    "float_epochs": at_least(0), "int8_epochs": at_least(0), "bwma_epochs": at_least(0), "col_epochs": at_least(0),
+    "float_lr": at_least(0), "int8_lr": at_least(0), "bwma_lr": at_least(0), "col_lr": at_least(0),
+    "col_kd_weight": at_least(0), "clip_search": between(0, 1), "col_fc_rows": at_least(1),
+    # the BWMA soft quantizer's activation bits: the binary layers' inputs (first and last layers stay 8-bit)
+    "bwma_a_bits": between(1, 8),
+    "bwma_weights": one_of(BINARY_FORMS),
+    "col_adc_fit": one_of(("sigmas", "mse")),
+}
+TYPE_NAMES = {int: "an integer", float: "a number", str: "a string"}
+NAMES = tuple(sorted(FULL)) + ("clip_sigmas",)
+
+
+def parse(key, text):
+    """(value, None) of a known setting from its text (as --set writes it), or (None, what it expects)."""
+    if key == "clip_sigmas":
+        try:
+            vals = [float(t) for t in text.split(",")]
+        except ValueError:
+            vals = []
+        if len(vals) not in (1, 4) or any(not x > 0 for x in vals):
+            return None, "a number > 0 or 4 of them separated by commas (one per layer)"
+        return (vals[0] if len(vals) == 1 else tuple(vals)), None
+    kind = type(FULL[key])
+    try:
+        value = kind(text)
+    except ValueError:
+        return None, TYPE_NAMES[kind]
+    what = CHECKS[key](value) if key in CHECKS else None
+    return (None, what) if what else (value, None)
+
+
+def apply(cfg, key, text):
+    """Sets cfg[key] from its text; returns None, or the message `key: expected ..., got ...`."""
+    if key not in NAMES:
+        return f"unknown setting {key} (expected one of {', '.join(NAMES)})"
+    value, what = parse(key, text)
+    if what:
+        return f"{key}: expected {what}, got {text!r}"
+    cfg[key] = value
+    return None

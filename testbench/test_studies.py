@@ -1,0 +1,136 @@
+"""The studies of docs/studies.md: each study's test-sized sweep trains and runs its points into a table of
+the right shape, every point agreeing with the reference, and a rerun trains nothing again (BwmaActBitsCI);
+the page is what scripts/render_studies.py renders from the committed tables (Page).
+
+Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CIMVP = None
+SOURCE = None
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class BwmaActBitsCI(unittest.TestCase):
+    """configs/sweeps/bwma_act_bits_ci.yaml: the BWMA activation-bit study at test size."""
+    SPEC = "configs/sweeps/bwma_act_bits_ci.yaml"
+    A_VALUES = ("2", "4")
+    AXES = ["train.bwma_weights", "train.bwma_a_bits", "crossbar.dac_bits", "adc.bits"]
+    FIGURES = ["accuracy", "agreement", "energy_per_image_nj", "energy_per_image_pj.adc",
+               "energy_per_image_pj.crossbar", "energy_per_image_pj.shift_add", "latency_per_image_us", "cycles"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cimvp-studies-test-")
+        cls.out = os.path.join(cls.tmp, "out")
+        cls.first = cls.sweep()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def sweep(cls, *extra):
+        p = subprocess.run([CIMVP, "sweep", os.path.join(SOURCE, cls.SPEC), "--out", cls.out, "-j", "1", *extra],
+                           capture_output=True, text=True, timeout=600)
+        return p.returncode, p.stdout + p.stderr
+
+    def test_every_point_trains_runs_and_agrees_with_the_reference(self):
+        code, out = self.first
+        self.assertEqual(code, 0, out)
+        rows = read_csv(os.path.join(self.out, "results.csv"))
+        self.assertEqual(list(rows[0]), ["point", "index"] + self.AXES + self.FIGURES +
+                         ["train_id", "train_seed", "train_threads", "train_seconds", "train_accuracy", "status",
+                          "exit_code", "error", "command", "run_seconds", "host", "executor", "job_id"])
+        self.assertEqual([r["train.bwma_a_bits"] for r in rows], list(self.A_VALUES))
+        for r in rows:
+            self.assertEqual(r["status"], "ok", r["error"])
+            self.assertEqual(float(r["agreement"]), 1.0, f"A = {r['train.bwma_a_bits']}: the platform disagreed")
+            self.assertEqual(r["crossbar.dac_bits"], r["train.bwma_a_bits"])
+            self.assertTrue(0.0 <= float(r["accuracy"]) <= 1.0)
+            self.assertEqual((r["train_seed"], r["train_threads"]), ("1", "1"))
+            self.assertGreater(float(r["train_seconds"]), 0)
+            self.assertIn(f"/models/{r['train_id']}/fmnist-bwma.cimvp", r["command"])
+        self.assertEqual(len({r["train_id"] for r in rows}), len(rows), "each A trains its own model")
+        # the ADC's energy follows its resolution (technology-derived costs): more bits at A = 4
+        self.assertGreater(float(rows[1]["energy_per_image_pj.adc"]), 2 * float(rows[0]["energy_per_image_pj.adc"]))
+
+    def test_the_trained_model_has_the_activation_bits_asked_for(self):
+        sys.path.insert(0, os.path.join(SOURCE, "sw", "python"))
+        from cimvp_frontend import modelfile
+        for r in read_csv(os.path.join(self.out, "results.csv")):
+            m = modelfile.read(os.path.join(self.out, "models", r["train_id"], "fmnist-bwma.cimvp"))
+            a = int(r["train.bwma_a_bits"])
+            self.assertEqual([L.a_in_bits for L in m.layers], [8, a, a, 8])
+            self.assertEqual([L.binary for L in m.layers], [0, 1, 1, 0])
+
+    def test_a_rerun_trains_nothing_and_a_lost_point_runs_again_on_its_model(self):
+        rows = read_csv(os.path.join(self.out, "results.csv"))
+        models = {r["train_id"]: os.stat(os.path.join(self.out, "models", r["train_id"], "fmnist-bwma.cimvp")).st_mtime_ns
+                  for r in rows}
+        os.remove(os.path.join(self.out, "points", rows[0]["point"], "status.json"))
+        code, out = self.sweep()
+        self.assertEqual(code, 0, out)
+        self.assertIn("1 of 2 points already done", out)
+        again = read_csv(os.path.join(self.out, "results.csv"))
+        for tid, mtime in models.items():
+            self.assertEqual(os.stat(os.path.join(self.out, "models", tid, "fmnist-bwma.cimvp")).st_mtime_ns, mtime,
+                             "a trained model is not trained again")
+        skip = ("run_seconds",)
+        self.assertEqual([{k: v for k, v in r.items() if k not in skip} for r in again],
+                         [{k: v for k, v in r.items() if k not in skip} for r in rows])
+
+    def test_the_study_page_renders_from_this_table(self):
+        page = os.path.join(self.tmp, "page.md")
+        p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "render_studies.py"), "--study",
+                            "bwma_act_bits", "--table", os.path.join(self.out, "results.csv"), "--output", page],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(page) as f:
+            text = f.read()
+        for r in read_csv(os.path.join(self.out, "results.csv")):
+            self.assertRegex(text, rf"\| BWMA closed form \| {r['train.bwma_a_bits']} \| {r['adc.bits']} \| "
+                                   rf"{100 * float(r['accuracy']):.2f} % \| 1\.0000 \|")
+        self.assertIn("Every point follows it.", text)
+        self.assertIn("Verdict: **not decided**: BWMA points missing for A = 1, 3, 6, 8", text)
+
+
+class Page(unittest.TestCase):
+    """docs/studies.md is what its committed tables render to."""
+
+    def test_the_page_matches_its_tables(self):
+        p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "render_studies.py"), "--check"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_a_changed_table_is_caught(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            table = os.path.join(SOURCE, "docs", "studies", "bwma_act_bits.csv")
+            rows = read_csv(table)
+            ok = [r for r in rows if r["status"] == "ok"]
+            self.assertTrue(ok, "the committed table has points")
+            ok[0]["accuracy"] = repr(float(ok[0]["accuracy"]) - 0.01)
+            changed = os.path.join(tmp, "t.csv")
+            with open(changed, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+                w.writeheader()
+                w.writerows(rows)
+            p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "render_studies.py"), "--check",
+                                "--study", "bwma_act_bits", "--table", changed], capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("differs from what its tables give", p.stderr)
+
+
+if __name__ == "__main__":
+    CIMVP, SOURCE = sys.argv[1], sys.argv[2]
+    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])

@@ -281,7 +281,7 @@ RunJobPart run_network_part(const ArchConfig& cfg, const RunJobSpec& spec) {
         r.programming = runner.programming();
     });
     share.wall_s = since(t_run);
-    r.protocol = sys.protocol_counts();  // this process's share of the run
+    share.protocol = sys.protocol_counts();
     LogitsChecker::Counts counts = checker.finish();
     share.correct = counts.correct;
     share.agree = counts.agree;
@@ -325,6 +325,7 @@ RunJobResult merge_run_shares(RunJobResult r, const std::vector<RunShare>& share
             r.rtl->adc_bits = s.rtl->adc_bits;
             *r.rtl += *s.rtl;
         }
+        if (s.protocol) (r.protocol ? *r.protocol : r.protocol.emplace()).add_share(*s.protocol);
     }
     if (next != r.images)
         throw std::logic_error("merge_run_shares: shares of " + std::to_string(next) + " images, expected " +

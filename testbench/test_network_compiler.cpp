@@ -216,5 +216,39 @@ TEST(NetworkCompiler, RefusesAPeLayerWhoseChunkDoesNotFitThePeArrayBuffers) {
     }
 }
 
+// A tile buffer that holds no input or no output vector of a crossbar layer (found by the config soak:
+// "one input vector of 64 rows or 128 outputs does not fit the tile buffers", no file, no key) is
+// refused naming the model, the layer, the key and the bytes it needs; one vector's bytes are enough.
+TEST(NetworkCompiler, RefusesTileBuffersThatHoldNoVectorNamingTheKey) {
+    const NetworkModel m = test::random_network(21, test::ModelShape{});
+    NetworkOptions o;
+    o.batch = 2;
+    const ArchConfig cfg;
+    const ExecutionPlan plan = compile_network(m, cfg, o);
+    std::uint64_t in = 0, out = 0;
+    for (const LayerPlan& p : plan.layers) {
+        in = std::max<std::uint64_t>(in, static_cast<std::uint64_t>(p.mapping.rows_in(0)));
+        out = std::max<std::uint64_t>(out, static_cast<std::uint64_t>(p.mapping.outs_per_tile + 1) * 8);  // and the input sum
+    }
+    ArchConfig exact = cfg;
+    exact.platform.input_buffer.size_bytes = (in + 7) / 8 * 8;
+    exact.platform.output_buffer.size_bytes = out;
+    EXPECT_NO_THROW(compile_network(m, exact, o));
+    for (const bool input : {true, false}) {
+        ArchConfig small = exact;
+        (input ? small.platform.input_buffer.size_bytes : small.platform.output_buffer.size_bytes) =
+            (input ? exact.platform.input_buffer.size_bytes : out) - 8;
+        const std::string key = input ? "platform.input_buffer.size_bytes: expected at least " + std::to_string(in)
+                                      : "platform.output_buffer.size_bytes: expected at least " + std::to_string(out);
+        try {
+            compile_network(m, small, o);
+            ADD_FAILURE() << key << ": no error";
+        } catch (const ModelError& e) {
+            EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(": layer "), std::string::npos) << e.what();
+        }
+    }
+}
+
 }  // namespace
 }  // namespace cimvp

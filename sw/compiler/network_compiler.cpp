@@ -303,6 +303,17 @@ void check_pe_buffers(const ExecutionPlan& plan, std::size_t l) {
         refuse("out_buffer_bytes", pe.out_buffer_bytes, least.out, "one tile of int64 accumulators");
 }
 
+// The vectors one tile run of a crossbar layer takes at most, with input sums (EMIT_SUM); a tile
+// buffer that holds no vector refuses the layer, naming the model, the layer and the config's key.
+int layer_chunk(const ExecutionPlan& plan, std::size_t l, const LayerMapping& m) {
+    try {
+        return max_chunk(m, plan.cfg, true);
+    } catch (const MappingError& e) {
+        throw ModelError(plan.model.path + ": " + plan.model.layer_name(l) + ": " + e.what() + " (config " +
+                         plan.cfg.source + ")");
+    }
+}
+
 swis::DecomposedLayer pe_layer_groups(const NetworkLayer& L, int shifts, swis::Variant variant) {
     // Stored SWIS groups (format v2): the weights already are their values.
     if (L.swis) return L.swis_groups();
@@ -412,7 +423,7 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
                 std::function<std::vector<std::uint8_t>()> inputs;
                 if (calibration) inputs = [&] { return layer_inputs(); };
                 choose_adc_tables(plan, l, inputs, p.matrix, p.mapping, p.adc, p.adc_recalibrated);
-                p.chunk = max_chunk(p.mapping, cfg, true);  // with input sums (EMIT_SUM)
+                p.chunk = layer_chunk(plan, l, p.mapping);
             }
             const NetworkLayer& L = model.layers[l];
             for (BlockPlan& b : p.blocks) {
@@ -425,7 +436,7 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
                         return block_rows(L.group_shape(), b.block, x.data(), x.size() / full);
                     };
                 choose_adc_tables(plan, l, inputs, b.matrix, b.mapping, b.adc, b.adc_recalibrated);
-                b.chunk = max_chunk(b.mapping, cfg, true);
+                b.chunk = layer_chunk(plan, l, b.mapping);
                 p.adc_recalibrated = p.adc_recalibrated || b.adc_recalibrated;
             }
         }

@@ -49,6 +49,7 @@ GROWTH_MIN_IMAGES = 32
 RUN_TIMEOUT_S = 900
 MODELS = ("fmnist-int8", "fmnist-bwma", "fmnist-columnwise")
 COLUMNWISE_CELLS = {"cell_bits": 2, "dac_bits": 4}  # what fmnist-columnwise.cimvp needs (configs/columnwise.json)
+COLUMNWISE_FRAC_BITS = 8
 TRACE = os.path.join(SOURCE, "testbench", "data", "tiny.trace")
 # Messages of a crash or an internal error rather than a refusal of the input.
 CRASH_SIGNS = re.compile(r"terminate called|Assertion|Aborting|Segmentation|std::|what\(\)|Traceback|internal error")
@@ -165,7 +166,9 @@ def run_one(a, index, rng, work):
     cfg = draw_config(rng, a.max_tiles)
     args, images, kind = draw_run(rng, a.max_images)
     if kind.startswith("fmnist-columnwise") and rng.random() < 0.8:
-        cfg["crossbar"].update(COLUMNWISE_CELLS)  # mostly a chip it fits: the model's cells and DACs
+        # Mostly a chip it fits: the model's cells and DACs, and the fraction bits of its ADC tables.
+        cfg["crossbar"].update(COLUMNWISE_CELLS)
+        cfg["adc"]["frac_bits"] = COLUMNWISE_FRAC_BITS
     d = os.path.join(work, str(index))
     os.makedirs(d, exist_ok=True)
     cfg_path, res_path = os.path.join(d, "config.json"), os.path.join(d, "results.json")

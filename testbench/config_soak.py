@@ -12,9 +12,11 @@ trace), runs it as its own `cimvp run` (SystemC elaborates once per process) and
 
 - exit 0: the results file says every image agrees with the C++ reference (agreement 1.0; the
   reference models the same ADC and the same device draws) and has the images asked for;
-- exit 2: the run was refused with a one-line message (a model that does not fit the drawn chip):
-  never a config the validator refuses (the draw stays inside the documented ranges, so such a
-  refusal is a disagreement between docs/config.md and hw/arch_config.cpp), never a crash;
+- exit 2: the run was refused before it ran, with a one-line message naming the input it refuses
+  (a model or trace that does not fit the drawn chip): never a config the validator refuses (the
+  draw stays inside the documented ranges, so such a refusal is a disagreement between
+  docs/config.md and hw/arch_config.cpp), never an error of the platform during the run (a
+  controller or DMA error), never a crash;
 - anything else (another exit status, a signal, a time-out, a traceback-like message) is a failure;
 - memory: the child's resident memory is sampled at every progress line (each tenth of its images)
   and its growth from the first sample to the last must stay within GROWTH_BYTES_PER_IMAGE per image
@@ -309,7 +311,8 @@ def main(argv):
                 checkpoints.append(cp)
                 print("checkpoint: " + ", ".join(f"{k} {v}" for k, v in cp.items()), flush=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True) if a.out else None
+        if a.out:  # the runs' scratch; OUT keeps the records and the failures
+            shutil.rmtree(work, ignore_errors=True)
     ok = [r for r in records if r["outcome"] == "ok"]
     failed = [r for r in records if r["outcome"] == "FAILED"]
     summary = {"seed": a.seed, "runs": len(records), "ok": len(ok), "refused": len(records) - len(ok) - len(failed),

@@ -20,8 +20,7 @@ namespace cimvp {
 // Weight records as the array reads them from memory (docs/registers.md "SWIS PE array").
 // SWIS record, 8 bytes: byte 0 = n in bits 3:0, sign in bits 7:4 (bit 4 + i: weight i
 // negative); bytes 1..4 = mask[0..3]; bytes 5..7 = the shifts, 24 bits little-endian,
-// shift j in bits [3j, 3j + 3). Int8 record, 4 bytes: the four weights.
-constexpr int kSwisRecordBytes = 8;
+// shift j in bits [3j, 3j + 3) (kSwisRecordBytes, sw/contract/pe_mode.h). Int8 record, 4 bytes: the four weights.
 constexpr int kInt8RecordBytes = swis::kGroupSize;
 constexpr int record_bytes(PeMode m) {
     return m == PeMode::kSingleShift || m == PeMode::kDoubleShift ? kSwisRecordBytes : kInt8RecordBytes;

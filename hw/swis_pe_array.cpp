@@ -276,7 +276,9 @@ PeArrayError SwisPeArray::execute(const Job& job, sc_core::sc_time& transfer) {
         std::min(win_.weight_size / (job.G * job.rec), win_.out_size / (tile_pixels * kAccBytes));
     const std::uint64_t vchunk = cap_v >= V ? V : cap_v / rows * rows;
     const std::uint64_t fchunk = cap_f >= M ? M : cap_f / cols * cols;
-    if (vchunk == 0 || fchunk == 0) return PeArrayError::kBufferOverflow;
+    const PeChunkBytes least = pe_min_chunk_bytes(rows, cols, job.K, job.G, job.rec, V, M);
+    if (win_.act_size < least.act || win_.weight_size < least.weights || win_.out_size < least.out)
+        return PeArrayError::kBufferOverflow;  // vchunk or fchunk would be 0
 
     for (std::uint64_t f0 = 0; f0 < M; f0 += fchunk) {
         const std::uint64_t f1 = std::min(M, f0 + fchunk);

@@ -118,6 +118,25 @@ class MergedRuns(unittest.TestCase):
         self.assertTrue(r["rtl_cycles_match"])
         self.assertEqual(r["rtl_mismatches"], 0)
 
+    def test_protocol_checks_count_the_transactions_of_every_rank(self):
+        # Two ranks, a batch each: each rank programs the weights and runs one batch, as a run of one
+        # process over the first batch does. Every count is twice that run's (a batch's transactions do
+        # not depend on its pixels), over the same links; rank 0's alone would be half.
+        one, merged = self.path("one.json"), self.path("merged.json")
+        args = ["run", "--check-protocol", "--batch", "4", "--quiet"]
+        code, out, err = alone(*args, "--limit", "4", "--json", one)
+        self.assertEqual(code, 0, out + err)
+        code, out, err = mpirun(2, *args, "--limit", "8", "--json", merged)
+        self.assertEqual(code, 0, out + err)
+        with open(one) as f, open(merged) as g:
+            c1, c2 = json.load(f)["protocol_checks"], json.load(g)["protocol_checks"]
+        self.assertGreater(c1["transactions"], 0)
+        self.assertEqual(c2["links"], c1["links"])
+        for k in ("transports", "transactions", "dmi_requests", "debug_transports", "invalidations"):
+            self.assertEqual(c2[k], 2 * c1[k], k)
+        self.assertEqual(c2["violations"], 0)
+        self.assertIn("protocol checks on %d router links: %d transactions" % (c1["links"], c2["transactions"]), out)
+
     def test_a_trace_run_on_two_ranks_equals_the_run_in_one_process(self):
         trace = os.path.join(SOURCE, "traces", "resnet20.trace")
         args = ["run", "--trace", trace, "--images", "2"]

@@ -169,5 +169,86 @@ TEST(NetworkCompiler, RejectsALayerThePeArrayCannotRun) {
     EXPECT_THROW(compile_network(m, ArchConfig(), all_on_pe(m, 8)), ModelError);
 }
 
+// The PE array runs a job in chunks of whole pixel and filter tiles; a buffer below one chunk used to pass
+// the compiler and end the run in the array's buffer overflow (controller error 7, found by the config
+// soak). The compiler refuses it, naming the layer and the key, and takes a buffer of exactly one chunk.
+TEST(NetworkCompiler, RefusesAPeLayerWhoseChunkDoesNotFitThePeArrayBuffers) {
+    test::ModelShape s;
+    s.a_bits = 8;
+    const NetworkModel m = test::random_network(21, s);
+    NetworkOptions o = all_on_pe(m, 8);
+    o.batch = 3;
+    ArchConfig cfg;
+    cfg.pe_array.rows = 4;
+    cfg.pe_array.cols = 2;
+    const ExecutionPlan plan = compile_network(m, cfg, o);
+    // The largest chunk of any layer: min(rows, vectors of a step) im2col vectors of K bytes; the
+    // 8-byte records of min(cols, filters) filters, ceil(channels / 4) x window each.
+    std::uint64_t act = 0, weights = 0;
+    std::size_t act_layer = 0, weight_layer = 0;
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        const NetworkLayer& L = m.layers[l];
+        const swis::LayerShape& shape = plan.layers[l].pe.groups.shape;
+        const std::uint64_t vectors = static_cast<std::uint64_t>(plan.layers[l].placement.images_per_step) * L.vectors();
+        const std::uint64_t a = static_cast<std::uint64_t>(L.K()) * std::min<std::uint64_t>(4, vectors);
+        const std::uint64_t w = std::min<std::uint64_t>(2, L.M()) *
+                                ((static_cast<std::uint64_t>(shape.channels) + 3) / 4) * shape.kernel_h * shape.kernel_w * 8;
+        if (a > act) act = a, act_layer = l;
+        if (w > weights) weights = w, weight_layer = l;
+    }
+    ArchConfig exact = cfg;
+    exact.pe_array.act_buffer_bytes = act;
+    exact.pe_array.weight_buffer_bytes = weights;
+    EXPECT_NO_THROW(compile_network(m, exact, o));
+    for (const bool act_short : {true, false}) {
+        ArchConfig small = exact;
+        (act_short ? small.pe_array.act_buffer_bytes : small.pe_array.weight_buffer_bytes) -= 1;
+        const std::string key = act_short ? "pe_array.act_buffer_bytes >= " + std::to_string(act)
+                                          : "pe_array.weight_buffer_bytes >= " + std::to_string(weights);
+        try {
+            compile_network(m, small, o);
+            ADD_FAILURE() << key << ": no error";
+        } catch (const ModelError& e) {
+            EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(m.layer_name(act_short ? act_layer : weight_layer)), std::string::npos)
+                << e.what();
+        }
+    }
+}
+
+// A tile buffer that holds no input or no output vector of a crossbar layer (found by the config soak:
+// "one input vector of 64 rows or 128 outputs does not fit the tile buffers", no file, no key) is
+// refused naming the model, the layer, the key and the bytes it needs; one vector's bytes are enough.
+TEST(NetworkCompiler, RefusesTileBuffersThatHoldNoVectorNamingTheKey) {
+    const NetworkModel m = test::random_network(21, test::ModelShape{});
+    NetworkOptions o;
+    o.batch = 2;
+    const ArchConfig cfg;
+    const ExecutionPlan plan = compile_network(m, cfg, o);
+    std::uint64_t in = 0, out = 0;
+    for (const LayerPlan& p : plan.layers) {
+        in = std::max<std::uint64_t>(in, static_cast<std::uint64_t>(p.mapping.rows_in(0)));
+        out = std::max<std::uint64_t>(out, static_cast<std::uint64_t>(p.mapping.outs_per_tile + 1) * 8);  // and the input sum
+    }
+    ArchConfig exact = cfg;
+    exact.platform.input_buffer.size_bytes = (in + 7) / 8 * 8;
+    exact.platform.output_buffer.size_bytes = out;
+    EXPECT_NO_THROW(compile_network(m, exact, o));
+    for (const bool input : {true, false}) {
+        ArchConfig small = exact;
+        (input ? small.platform.input_buffer.size_bytes : small.platform.output_buffer.size_bytes) =
+            (input ? exact.platform.input_buffer.size_bytes : out) - 8;
+        const std::string key = input ? "platform.input_buffer.size_bytes: expected at least " + std::to_string(in)
+                                      : "platform.output_buffer.size_bytes: expected at least " + std::to_string(out);
+        try {
+            compile_network(m, small, o);
+            ADD_FAILURE() << key << ": no error";
+        } catch (const ModelError& e) {
+            EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(": layer "), std::string::npos) << e.what();
+        }
+    }
+}
+
 }  // namespace
 }  // namespace cimvp

@@ -3,8 +3,10 @@
 // loops, no crossbar, no tiling).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -241,6 +243,59 @@ TEST(IdxDataset, ReadsFashionMnistTestImagesWhenInstalled) {
     EXPECT_EQ(s.height, 28);
     EXPECT_EQ(s.width, 28);
     EXPECT_EQ(s.labels[0], 9);  // the first test image is an ankle boot
+}
+
+// A data set of `n` 2x3 images, uncompressed, in a directory of its own: image i's pixels are
+// i * 6 + 0..5, its label i % 10; the images file has `extra` bytes more than its header says.
+std::string write_idx_set(const std::string& name, std::uint32_t n, int extra = 0) {
+    const std::string dir = ::testing::TempDir() + "/" + name;
+    std::filesystem::create_directories(dir);
+    const auto be32 = [](std::ofstream& f, std::uint32_t v) {
+        for (int s = 24; s >= 0; s -= 8) f.put(static_cast<char>((v >> s) & 0xFF));
+    };
+    std::ofstream im(dir + "/t10k-images-idx3-ubyte", std::ios::binary), lb(dir + "/t10k-labels-idx1-ubyte", std::ios::binary);
+    be32(im, 0x00000803), be32(im, n), be32(im, 2), be32(im, 3);
+    for (std::uint32_t i = 0; i < n * 6 + static_cast<std::uint32_t>(extra); ++i) im.put(static_cast<char>(i & 0xFF));
+    be32(lb, 0x00000801), be32(lb, n);
+    for (std::uint32_t i = 0; i < n; ++i) lb.put(static_cast<char>(i % 10));
+    return dir;
+}
+
+TEST(IdxDataset, AWindowHoldsOnlyItsImagesUnderTheirIndicesInTheSet) {
+    const std::string dir = write_idx_set("window", 40);
+    EXPECT_EQ(idx_dataset_count(dir, "t10k"), 40);
+    EXPECT_EQ(idx_dataset_count(dir, "t10k", 25), 25);
+    const ImageSet all = load_idx_dataset(dir, "t10k", 25);
+    EXPECT_EQ(all.count, 25);
+    EXPECT_EQ(all.first, 0);
+    EXPECT_EQ(all.held, 25);
+    const ImageSet w = load_idx_dataset(dir, "t10k", 25, 7, 10);
+    EXPECT_EQ(w.count, 25);  // the run's images, not the window's
+    EXPECT_EQ(w.first, 7);
+    EXPECT_EQ(w.held, 10);
+    EXPECT_EQ(w.pixels.size(), 10u * 6);  // the other images are not kept
+    for (int i = 7; i < 17; ++i) {
+        EXPECT_TRUE(std::equal(w.image(i), w.image(i) + 6, all.image(i))) << i;
+        EXPECT_EQ(w.label(i), i % 10);
+    }
+    // Clamped to the limit's images.
+    const ImageSet tail = load_idx_dataset(dir, "t10k", 25, 20, 64);
+    EXPECT_EQ(tail.held, 5);
+    EXPECT_EQ(tail.image(24)[0], static_cast<std::uint8_t>(24 * 6));
+    EXPECT_EQ(load_idx_dataset(dir, "t10k", 25, 30, 4).held, 0);
+}
+
+TEST(IdxDataset, AWindowStillChecksTheWholeFile) {
+    // A window of the first images of a file with bytes past its last image is refused, as the whole set is.
+    const std::string dir = write_idx_set("long", 12, 5);
+    for (const int first : {0, 11}) {
+        try {
+            load_idx_dataset(dir, "t10k", 0, first, 1);
+            FAIL() << "no error";
+        } catch (const DatasetError& e) {
+            EXPECT_NE(std::string(e.what()).find("size: expected 88 bytes, got 93"), std::string::npos) << e.what();
+        }
+    }
 }
 
 }  // namespace

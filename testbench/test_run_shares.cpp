@@ -126,6 +126,45 @@ TEST(RunShareBytes, AShareComesBackBitForBit) {
     EXPECT_FALSE(decode_run_share(encode_run_share(s)).rtl.has_value());
 }
 
+// One process's protocol checks: 9 links, every count distinct.
+tlmx::ProtocolCounts protocol_counts(std::uint64_t k) {
+    tlmx::ProtocolCounts c;
+    c.links = 9;
+    c.transports = 100 * k + 1;
+    c.transactions = 100 * k + 2;
+    c.dmi_requests = 100 * k + 3;
+    c.debug_transports = 100 * k + 4;
+    c.invalidations = 100 * k + 5;
+    c.violations = k;
+    return c;
+}
+
+void expect_same(const tlmx::ProtocolCounts& a, const tlmx::ProtocolCounts& b) {
+    EXPECT_EQ(a.links, b.links);
+    EXPECT_EQ(a.transports, b.transports);
+    EXPECT_EQ(a.transactions, b.transactions);
+    EXPECT_EQ(a.dmi_requests, b.dmi_requests);
+    EXPECT_EQ(a.debug_transports, b.debug_transports);
+    EXPECT_EQ(a.invalidations, b.invalidations);
+    EXPECT_EQ(a.violations, b.violations);
+}
+
+TEST(RunShareBytes, ProtocolChecksComeBackWithTheShareAndTheirAbsenceToo) {
+    RunShare s;
+    s.protocol = protocol_counts(7);
+    const RunShare d = decode_run_share(encode_run_share(s));
+    ASSERT_TRUE(d.protocol.has_value());
+    expect_same(*d.protocol, *s.protocol);
+    EXPECT_FALSE(decode_run_share(encode_run_share(RunShare{})).protocol.has_value());
+
+    TraceShare t;
+    t.protocol = protocol_counts(3);
+    const TraceShare dt = decode_trace_share(encode_trace_share(t));
+    ASSERT_TRUE(dt.protocol.has_value());
+    expect_same(*dt.protocol, *t.protocol);
+    EXPECT_FALSE(decode_trace_share(encode_trace_share(TraceShare{})).protocol.has_value());
+}
+
 TEST(RunShareBytes, BytesThatAreNoShareAreRefused) {
     EXPECT_THROW(decode_run_share("not a share"), std::runtime_error);
     EXPECT_THROW(decode_trace_share(encode_run_share(RunShare{})), std::runtime_error);
@@ -243,6 +282,28 @@ TEST(MergeRunShares, SharesGiveTheReportOfOneShareOfEveryImage) {
     EXPECT_TRUE(same_bits(two.reference_wall_s, 0.1 * 2 + 0.1 * 3));
 }
 
+// Each process checks the same links of its own platform: the run's report counts every process's
+// calls and violations, and the links once.
+TEST(MergeRunShares, ProtocolChecksOfEveryShareAreSummedOverTheSameLinks) {
+    RunJobSpec spec;
+    spec.model_path = "no-such-model.cimvp";
+    RunShare first = share(0, 2, 1, 0), second = share(2, 3, 2, 2);
+    EXPECT_FALSE(merge_run_shares(description(), {first, second}, spec).protocol.has_value());
+    first.protocol = protocol_counts(1);
+    second.protocol = protocol_counts(2);
+    const RunJobResult two = merge_run_shares(description(), {first, second}, spec);
+    ASSERT_TRUE(two.protocol.has_value());
+    tlmx::ProtocolCounts want = protocol_counts(1);
+    want += protocol_counts(2);
+    want.links = 9;
+    expect_same(*two.protocol, want);
+    EXPECT_EQ(two.protocol->transports, 100u * 3 + 2);
+    // One share: its own counts.
+    RunShare whole = share(0, 5, 3, 0);
+    whole.protocol = protocol_counts(4);
+    expect_same(*merge_run_shares(description(), {whole}, spec).protocol, protocol_counts(4));
+}
+
 TEST(MergeRunShares, SharesThatDoNotCoverTheImagesInOrderAreRefused) {
     RunJobSpec spec;
     spec.model_path = "no-such-model.cimvp";
@@ -276,6 +337,25 @@ TEST(MergeTraceShares, LayersComeInTraceOrderAndAnImageAgreesWhenEveryLayerDoes)
     b.reports[1].image_agrees = {true, true};
     EXPECT_EQ(merge_trace_shares(d, {a, b}, spec).agree, 1);
     EXPECT_TRUE(same_bits(merge_trace_shares(d, {a, b}, spec).agreement, 0.5));
+}
+
+TEST(MergeTraceShares, ProtocolChecksOfEveryShareAreSummedOverTheSameLinks) {
+    TraceJobResult d;
+    d.images = 2;
+    d.layers.resize(3);
+    TraceJobSpec spec;
+    TraceShare a, b;
+    a.layers = {1};
+    a.reports = {awkward_layer(1)};
+    a.protocol = protocol_counts(5);
+    b.layers = {0, 2};
+    b.reports = {awkward_layer(0), awkward_layer(2)};
+    b.protocol = protocol_counts(6);
+    const TraceJobResult r = merge_trace_shares(d, {a, b}, spec);
+    ASSERT_TRUE(r.protocol.has_value());
+    EXPECT_EQ(r.protocol->links, 9u);
+    EXPECT_EQ(r.protocol->transactions, 100u * 11 + 4);
+    EXPECT_EQ(r.protocol->violations, 11u);
 }
 
 TEST(MergeTraceShares, AMissingOrRepeatedLayerIsRefused) {

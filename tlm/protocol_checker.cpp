@@ -60,6 +60,13 @@ ProtocolCounts& ProtocolCounts::operator+=(const ProtocolCounts& o) {
     return *this;
 }
 
+ProtocolCounts& ProtocolCounts::add_share(const ProtocolCounts& o) {
+    const std::uint64_t same_links = std::max(links, o.links);
+    *this += o;
+    links = same_links;
+    return *this;
+}
+
 void TargetAnswers::forget(const tlm::tlm_generic_payload& t) {
     const auto it = answers_.find(&t);
     if (it != answers_.end()) it->second.valid = false;

@@ -39,6 +39,9 @@ struct ProtocolCounts {
     std::uint64_t violations = 0;        // broken rules, each one reported
 
     ProtocolCounts& operator+=(const ProtocolCounts& o);
+    // Another simulation's checks of the same links (another process's share of a run, docs/scale.md):
+    // its calls and violations added, its links the same ones (the most either counted).
+    ProtocolCounts& add_share(const ProtocolCounts& o);
     std::uint64_t calls() const { return transports + dmi_requests + debug_transports + invalidations; }
 };
 

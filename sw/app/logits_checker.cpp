@@ -113,7 +113,7 @@ void LogitsChecker::check(const Claim& c) {
     const auto at = b.logits.begin() + c.i * classes_;
     const std::vector<std::int64_t> mine(at, at + classes_);
     const int image = b.first + c.i;
-    b.correct[static_cast<std::size_t>(c.i)] = argmax(mine) == test_.labels[image];
+    b.correct[static_cast<std::size_t>(c.i)] = argmax(mine) == test_.label(image);
     if (reference_)
         b.agree[static_cast<std::size_t>(c.i)] = reference_->logits(test_.image(image), static_cast<std::uint64_t>(image)) == mine;
     const double spent = thread_cpu_seconds() - t0;

@@ -96,15 +96,23 @@ NetworkOptions network_options(const NetworkModel& model, const RunJobSpec& spec
 
 namespace {
 
-// The data set's test images, checked against the model's input.
+// The test images of this process's share, checked against the model's input: a contiguous run of
+// whole batches, so that every batch is the one a run of one process simulates (a layer's steps, and so
+// its cycles, depend on the images in its batch). A share holds its own images only: the rest of the
+// test set is read and dropped, not kept in every process of an MPI-parallel run (docs/hardening.md, "Soak").
 ImageSet load_test_images(const NetworkModel& model, const RunJobSpec& spec) {
     if (model.in_c != 1 || model.in_bits != 8)
         throw ModelError(spec.model_path + ": input: expected 1 channel of 8-bit pixels for an IDX data set, got " +
                          std::to_string(model.in_c) + " channels of " + std::to_string(model.in_bits) + " bits");
-    ImageSet test = load_idx_dataset(spec.data_dir, "t10k", spec.limit);
-    if (spec.limit > test.count)
-        throw std::invalid_argument("--limit: expected 0 (all) or 1.." + std::to_string(test.count) +
+    const int available = idx_dataset_count(spec.data_dir, "t10k");
+    if (spec.limit > available)
+        throw std::invalid_argument("--limit: expected 0 (all) or 1.." + std::to_string(available) +
                                     " (the test set's images), got " + std::to_string(spec.limit));
+    const int count = spec.limit > 0 ? spec.limit : available;
+    const ItemRange batches = even_share((count + spec.batch - 1) / spec.batch, spec.parts, spec.part);
+    const int first = std::min(count, batches.first * spec.batch);
+    ImageSet test = load_idx_dataset(spec.data_dir, "t10k", spec.limit, first,
+                                     std::min(count, batches.last * spec.batch) - first);
     if (test.height != model.in_h || test.width != model.in_w)
         throw ModelError(spec.model_path + ": input: expected " + std::to_string(test.height) + "x" +
                          std::to_string(test.width) + " images (the data set's), the model takes " +
@@ -240,12 +248,9 @@ RunJobPart run_network_part(const ArchConfig& cfg, const RunJobSpec& spec) {
     if (spec.waveforms.image && *spec.waveforms.image >= static_cast<std::uint64_t>(test.count))
         throw std::invalid_argument("--vcd-image: expected an image index 0.." + std::to_string(test.count - 1) +
                                     " of the images run, got " + std::to_string(*spec.waveforms.image));
-    // This process's images: a contiguous run of whole batches, so that every batch is the one a run
-    // of one process simulates (a layer's steps, and so its cycles, depend on the images in its batch).
-    const ItemRange batches = even_share((test.count + spec.batch - 1) / spec.batch, spec.parts, spec.part);
-    share.first_image = std::min(test.count, batches.first * spec.batch);
-    const int end = std::min(test.count, batches.last * spec.batch);
-    share.images = end - share.first_image;
+    share.first_image = test.first;  // this process's images (load_test_images)
+    share.images = test.held;
+    const int end = test.first + test.held;
     System sys("system", cfg, system_options(spec, options));
     Platform& platform = sys.platform;
     Waveforms* waves = sys.waveforms();
@@ -276,7 +281,7 @@ RunJobPart run_network_part(const ArchConfig& cfg, const RunJobSpec& spec) {
         r.programming = runner.programming();
     });
     share.wall_s = since(t_run);
-    r.protocol = sys.protocol_counts();  // this process's share of the run
+    share.protocol = sys.protocol_counts();
     LogitsChecker::Counts counts = checker.finish();
     share.correct = counts.correct;
     share.agree = counts.agree;
@@ -320,6 +325,7 @@ RunJobResult merge_run_shares(RunJobResult r, const std::vector<RunShare>& share
             r.rtl->adc_bits = s.rtl->adc_bits;
             *r.rtl += *s.rtl;
         }
+        if (s.protocol) (r.protocol ? *r.protocol : r.protocol.emplace()).add_share(*s.protocol);
     }
     if (next != r.images)
         throw std::logic_error("merge_run_shares: shares of " + std::to_string(next) + " images, expected " +

@@ -120,6 +120,7 @@ struct RunShare {
     std::vector<std::int64_t> logits;            // images x classes, image-major
     std::vector<std::vector<RunStats>> batches;  // per batch, each layer's statistics
     std::optional<RtlRunStats> rtl;              // with spec.rtl
+    std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol: its simulation's checks
 };
 
 // One process's part of a run: the report's description of the model and its layers (the same in
@@ -135,7 +136,7 @@ RunJobPart run_network_part(const ArchConfig& cfg, const RunJobSpec& spec);
 
 // The report of a run from its description and every share, in image order: counts and
 // CPU seconds summed, each layer's statistics summed batch by batch in image order, the digest of
-// every logit in image order, wall time the longest share's. Throws std::logic_error when the
+// every logit in image order, the protocol checks of every share, wall time the longest share's. Throws std::logic_error when the
 // shares do not cover the run's images in order.
 RunJobResult merge_run_shares(RunJobResult description, const std::vector<RunShare>& shares, const RunJobSpec& spec);
 

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sw/app/results_json.h"
+
 namespace cimvp {
 
 namespace {
@@ -64,6 +66,22 @@ RtlRunStats rtl_from(const json& j) {
     x.adc_seconds = j.at("adc_seconds").get<double>();
     x.pe_seconds = j.at("pe_seconds").get<double>();
     return x;
+}
+
+// A share's protocol checks (the keys of the results file's protocol_checks), or null.
+json protocol_json(const std::optional<tlmx::ProtocolCounts>& c) { return c ? protocol_counts_to_json(*c) : json(nullptr); }
+
+std::optional<tlmx::ProtocolCounts> protocol_from(const json& j) {
+    if (j.is_null()) return std::nullopt;
+    tlmx::ProtocolCounts c;
+    c.links = j.at("links").get<std::uint64_t>();
+    c.transports = j.at("transports").get<std::uint64_t>();
+    c.transactions = j.at("transactions").get<std::uint64_t>();
+    c.dmi_requests = j.at("dmi_requests").get<std::uint64_t>();
+    c.debug_transports = j.at("debug_transports").get<std::uint64_t>();
+    c.invalidations = j.at("invalidations").get<std::uint64_t>();
+    c.violations = j.at("violations").get<std::uint64_t>();
+    return c;
 }
 
 json layer_json(const TraceLayerReport& l) {
@@ -152,7 +170,8 @@ std::string encode_run_share(const RunShare& s) {
                      {"reference_s", s.reference_s},
                      {"logits", s.logits},
                      {"batches", std::move(batches)},
-                     {"rtl", s.rtl ? rtl_json(*s.rtl) : json(nullptr)}});
+                     {"rtl", s.rtl ? rtl_json(*s.rtl) : json(nullptr)},
+                     {"protocol", protocol_json(s.protocol)}});
 }
 
 RunShare decode_run_share(const std::string& bytes) {
@@ -171,6 +190,7 @@ RunShare decode_run_share(const std::string& bytes) {
             s.batches.push_back(std::move(layers));
         }
         if (!j.at("rtl").is_null()) s.rtl = rtl_from(j.at("rtl"));
+        s.protocol = protocol_from(j.at("protocol"));
         return s;
     });
 }
@@ -178,7 +198,7 @@ RunShare decode_run_share(const std::string& bytes) {
 std::string encode_trace_share(const TraceShare& s) {
     json reports = json::array();
     for (const TraceLayerReport& l : s.reports) reports.push_back(layer_json(l));
-    return to_bytes({{"layers", s.layers}, {"reports", std::move(reports)}});
+    return to_bytes({{"layers", s.layers}, {"reports", std::move(reports)}, {"protocol", protocol_json(s.protocol)}});
 }
 
 TraceShare decode_trace_share(const std::string& bytes) {
@@ -186,6 +206,7 @@ TraceShare decode_trace_share(const std::string& bytes) {
         TraceShare s;
         s.layers = j.at("layers").get<std::vector<std::size_t>>();
         for (const json& l : j.at("reports")) s.reports.push_back(layer_from(l));
+        s.protocol = protocol_from(j.at("protocol"));
         return s;
     });
 }

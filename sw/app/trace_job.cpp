@@ -356,7 +356,7 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
             }
         }
     });
-    r.protocol = sys.protocol_counts();
+    part.share.protocol = sys.protocol_counts();
     // The C++ reference on the same plans and inputs, after the simulation.
     for (std::size_t l = 0; l < trace.layers.size(); ++l) {
         if (!mine(l)) continue;
@@ -407,7 +407,8 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
 
 TraceJobResult merge_trace_shares(TraceJobResult r, const std::vector<TraceShare>& shares, const TraceJobSpec& spec) {
     std::vector<bool> given(r.layers.size(), false);
-    for (const TraceShare& s : shares)
+    for (const TraceShare& s : shares) {
+        if (s.protocol) (r.protocol ? *r.protocol : r.protocol.emplace()).add_share(*s.protocol);
         for (std::size_t k = 0; k < s.layers.size(); ++k) {
             const std::size_t l = s.layers[k];
             if (l >= r.layers.size() || given[l] || k >= s.reports.size() ||
@@ -417,6 +418,7 @@ TraceJobResult merge_trace_shares(TraceJobResult r, const std::vector<TraceShare
             given[l] = true;
             r.layers[l] = s.reports[k];
         }
+    }
     std::vector<bool> image_ok(static_cast<std::size_t>(r.images), true);
     for (std::size_t l = 0; l < r.layers.size(); ++l) {
         if (!given[l])

@@ -99,6 +99,7 @@ std::vector<int> trace_layer_parts(const NetworkTrace& trace, int images, int pa
 struct TraceShare {
     std::vector<std::size_t> layers;        // trace layer indices, increasing
     std::vector<TraceLayerReport> reports;  // of those layers
+    std::optional<tlmx::ProtocolCounts> protocol;  // with platform.check_protocol: its simulation's checks
 };
 
 // One process's part of a trace run: the report's description (the same in every process: the trace,

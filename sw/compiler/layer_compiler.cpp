@@ -48,9 +48,15 @@ int max_chunk(const LayerMapping& m, const ArchConfig& cfg, bool emit_sum) {
     const std::uint64_t by_output = cfg.platform.output_buffer.size_bytes /
                                     (static_cast<std::uint64_t>(m.outs_per_tile + (emit_sum ? 1 : 0)) * kAccEntryBytes);
     const std::uint64_t b = std::min(by_input, by_output);
-    if (b == 0)
-        throw MappingError("one input vector of " + std::to_string(m.rows_in(0)) + " rows or " +
-                           std::to_string(m.outs_per_tile) + " outputs does not fit the tile buffers");
+    if (by_input == 0)
+        throw MappingError("platform.input_buffer.size_bytes: expected at least " + std::to_string(m.rows_in(0)) +
+                           " (one input vector of " + std::to_string(m.rows_in(0)) + " rows), got " +
+                           std::to_string(cfg.platform.input_buffer.size_bytes));
+    if (by_output == 0)
+        throw MappingError("platform.output_buffer.size_bytes: expected at least " +
+                           std::to_string((m.outs_per_tile + (emit_sum ? 1 : 0)) * kAccEntryBytes) + " (one output vector of " +
+                           std::to_string(m.outs_per_tile) + " int64 outputs" + (emit_sum ? " and its input sum" : "") +
+                           "), got " + std::to_string(cfg.platform.output_buffer.size_bytes));
     return static_cast<int>(std::min<std::uint64_t>(b, 1u << 20));
 }
 

@@ -10,6 +10,7 @@
 #include "hw/address_map.h"
 #include "sw/compiler/adc_calibration.h"
 #include "sw/compiler/layer_compiler.h"
+#include "sw/contract/pe_mode.h"
 
 namespace cimvp {
 
@@ -275,6 +276,44 @@ void check_pe_layer(const NetworkModel& model, std::size_t l) {
         throw ModelError(model.path + ": " + model.layer_name(l) + ": K above 65535 does not fit a PE-array descriptor");
 }
 
+// The PE array's buffers against the smallest chunk of a layer's job (a step of the plan's images):
+// below it the array would end the run in ERROR 5 (buffer overflow), so the layer is refused here,
+// naming the key.
+void check_pe_buffers(const ExecutionPlan& plan, std::size_t l) {
+    const NetworkLayer& L = plan.model.layers[l];
+    const LayerPlan& p = plan.layers[l];
+    const PeArrayConfig& pe = plan.cfg.pe_array;
+    const swis::LayerShape& s = p.pe.groups.shape;
+    const auto K = static_cast<std::uint64_t>(s.K());
+    const std::uint64_t vectors = static_cast<std::uint64_t>(p.placement.images_per_step) * L.vectors();
+    const PeChunkBytes least = pe_min_chunk_bytes(pe.rows, pe.cols, K, static_cast<std::uint64_t>(s.groups_per_filter()),
+                                                  kSwisRecordBytes, vectors, static_cast<std::uint64_t>(L.M()));
+    const auto refuse = [&](const char* key, std::uint64_t have, std::uint64_t need, const std::string& what) {
+        throw ModelError(plan.model.path + ": " + plan.model.layer_name(l) + ": on the PE array it needs pe_array." +
+                         key + " >= " + std::to_string(need) + " (" + what + "), the config has " +
+                         std::to_string(have) + " (config " + plan.cfg.source + ")");
+    };
+    if (pe.act_buffer_bytes < least.act)
+        refuse("act_buffer_bytes", pe.act_buffer_bytes, least.act,
+               std::to_string(least.act / K) + " im2col vectors of K = " + std::to_string(K) + " bytes");
+    if (pe.weight_buffer_bytes < least.weights)
+        refuse("weight_buffer_bytes", pe.weight_buffer_bytes, least.weights,
+               "the weight records of " + std::to_string(std::min<std::uint64_t>(pe.cols, L.M())) + " filters");
+    if (pe.out_buffer_bytes < least.out)
+        refuse("out_buffer_bytes", pe.out_buffer_bytes, least.out, "one tile of int64 accumulators");
+}
+
+// The vectors one tile run of a crossbar layer takes at most, with input sums (EMIT_SUM); a tile
+// buffer that holds no vector refuses the layer, naming the model, the layer and the config's key.
+int layer_chunk(const ExecutionPlan& plan, std::size_t l, const LayerMapping& m) {
+    try {
+        return max_chunk(m, plan.cfg, true);
+    } catch (const MappingError& e) {
+        throw ModelError(plan.model.path + ": " + plan.model.layer_name(l) + ": " + e.what() + " (config " +
+                         plan.cfg.source + ")");
+    }
+}
+
 swis::DecomposedLayer pe_layer_groups(const NetworkLayer& L, int shifts, swis::Variant variant) {
     // Stored SWIS groups (format v2): the weights already are their values.
     if (L.swis) return L.swis_groups();
@@ -384,7 +423,7 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
                 std::function<std::vector<std::uint8_t>()> inputs;
                 if (calibration) inputs = [&] { return layer_inputs(); };
                 choose_adc_tables(plan, l, inputs, p.matrix, p.mapping, p.adc, p.adc_recalibrated);
-                p.chunk = max_chunk(p.mapping, cfg, true);  // with input sums (EMIT_SUM)
+                p.chunk = layer_chunk(plan, l, p.mapping);
             }
             const NetworkLayer& L = model.layers[l];
             for (BlockPlan& b : p.blocks) {
@@ -397,13 +436,15 @@ ExecutionPlan compile_network(const NetworkModel& model, const ArchConfig& cfg, 
                         return block_rows(L.group_shape(), b.block, x.data(), x.size() / full);
                     };
                 choose_adc_tables(plan, l, inputs, b.matrix, b.mapping, b.adc, b.adc_recalibrated);
-                b.chunk = max_chunk(b.mapping, cfg, true);
+                b.chunk = layer_chunk(plan, l, b.mapping);
                 p.adc_recalibrated = p.adc_recalibrated || b.adc_recalibrated;
             }
         }
         plan.layers.push_back(std::move(layers[l]));
     }
     place_buffers(plan);
+    for (std::size_t l = 0; l < model.layers.size(); ++l)
+        if (plan.layers[l].on_pe) check_pe_buffers(plan, l);
     return plan;
 }
 

@@ -81,4 +81,24 @@ constexpr double kPeFixedPointPj = 3.65;
 // of a 32 KB SRAM = 2.5 pJ/B, any of the three buffers, read or write.
 constexpr double kBufferPjPerByte = 2.5;
 
+// A SWIS weight record in memory: one group of 4 weights (hw/swis_pe.h packs it).
+constexpr int kSwisRecordBytes = 8;
+
+// The smallest chunk of a job the array runs: it splits a job into chunks of whole pixel tiles
+// (min(rows, vectors) im2col vectors of K bytes) and filter tiles (the weight records of
+// min(cols, filters) filters, `groups` records of record_bytes each, and their int64 accumulators for
+// a pixel tile). A buffer below its share of one chunk ends the job in ERROR 5 (buffer overflow,
+// hw/swis_pe_array.cpp); the compilers refuse such a layer before the run (check_pe_buffers,
+// sw/workloads/trace_network.cpp), naming the pe_array key.
+struct PeChunkBytes {
+    std::uint64_t act = 0, weights = 0, out = 0;
+};
+constexpr PeChunkBytes pe_min_chunk_bytes(std::uint64_t rows, std::uint64_t cols, std::uint64_t K,
+                                          std::uint64_t groups, std::uint64_t record_bytes, std::uint64_t vectors,
+                                          std::uint64_t filters) {
+    const std::uint64_t pixels = rows < vectors ? rows : vectors;
+    const std::uint64_t tile_filters = cols < filters ? cols : filters;
+    return {pixels * K, tile_filters * groups * record_bytes, pixels * tile_filters * 8};
+}
+
 }  // namespace cimvp

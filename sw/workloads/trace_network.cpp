@@ -7,6 +7,7 @@
 
 #include "sw/contract/layer_mapping.h"
 #include "sw/contract/numerics.h"
+#include "sw/contract/pe_mode.h"
 #include "sw/contract/swis.h"
 #include "sw/formats/config_loader.h"
 
@@ -15,9 +16,8 @@ namespace cimvp {
 namespace {
 
 // Weight records on the PE array: a group of swis::kGroupSize weights per record of
-// kSwisRecordBytes = 8 bytes (hw/swis_pe.h).
+// kSwisRecordBytes (sw/contract/pe_mode.h).
 constexpr std::uint64_t kPeGroupSize = swis::kGroupSize;
-constexpr std::uint64_t kPeRecordBytes = 8;
 
 [[noreturn]] void fail(const NetworkTrace& t, const TraceLayer& L, const std::string& field, const std::string& what) {
     throw TraceError(t.source + ":" + std::to_string(L.line) + ": " + field + ": " + what);
@@ -107,11 +107,12 @@ TraceWorkload build_trace_workload(const NetworkTrace& trace, const ArchConfig& 
             const std::uint64_t channels = static_cast<std::uint64_t>(L.type == TraceLayerType::kFc ? L.K() : block);
             const std::uint64_t window = L.type == TraceLayerType::kFc ? 1 : static_cast<std::uint64_t>(L.kernel) * L.kernel;
             const std::uint64_t groups = (channels + kPeGroupSize - 1) / kPeGroupSize * window;
-            const std::uint64_t filters = std::min<std::uint64_t>(cfg.pe_array.cols, depthwise ? block : L.out_c);
-            const std::uint64_t need_w = groups * kPeRecordBytes * filters;
+            const std::uint64_t all_filters = static_cast<std::uint64_t>(depthwise ? block : L.out_c);
+            const std::uint64_t filters = std::min<std::uint64_t>(cfg.pe_array.cols, all_filters);
             const std::uint64_t pixels = static_cast<std::uint64_t>(L.out_h()) * L.out_w();
-            const std::uint64_t need_a = static_cast<std::uint64_t>(channels * window) *
-                                         std::min<std::uint64_t>(cfg.pe_array.rows, pixels);
+            const PeChunkBytes least = pe_min_chunk_bytes(cfg.pe_array.rows, cfg.pe_array.cols, channels * window,
+                                                          groups, kSwisRecordBytes, pixels, all_filters);
+            const std::uint64_t need_w = least.weights, need_a = least.act;
             if (need_w > cfg.pe_array.weight_buffer_bytes)
                 fail(trace, L, "map",
                      "expected a layer whose weight records for " + std::to_string(filters) +

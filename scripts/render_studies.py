@@ -7,12 +7,14 @@ states). Nothing in a section is typed by hand; the prose around the sections is
     /usr/bin/python3 scripts/render_studies.py                      # re-render from the committed tables
     /usr/bin/python3 scripts/render_studies.py --from bwma-act-bits # take a sweep's results.csv first
     /usr/bin/python3 scripts/render_studies.py --check              # exit 1 if docs/studies.md differs
+    /usr/bin/python3 scripts/render_studies.py --study swis_hardware --run build/cimvp  # `cimvp swis` -> table
 
 The committed table of a study is docs/studies/<name>.csv: the sweep's results.csv without the columns
 that name the machine (command, host). A study whose sweep has not run every point renders the points it
 has, and its verdict says how many are missing.
 
-A further study is a Study subclass with its sweep file, its table and a render() (see BwmaActBits)."""
+A further study is a Study subclass with its sweep file, its table and a render() (see BwmaActBits); a study
+whose table `cimvp` computes in one command has a generate() instead of a sweep (see SwisHardware)."""
 import argparse
 import csv
 import importlib.util
@@ -297,7 +299,278 @@ class BwmaActBits(Study):
         return lines
 
 
-STUDIES = [BwmaActBits()]
+class SwisHardware(Study):
+    """Study 3, its hardware half (issue 15): frames/s and frames/J of SWIS against the bit-serial, BitFusion
+    and fixed-point baselines over the shift counts N, on the ResNet-18 and MobileNet-v2 traces, from
+    `cimvp swis --json` (docs/swis.md), the paper's Table 4 figures beside ours. Its table comes from
+    `cimvp swis`, not from a sweep: `--run CIMVP` regenerates it."""
+    name = "swis_hardware"
+    NETWORKS = ("resnet18", "mobilenet_v2")
+    NETWORK_NAMES = {"resnet18": "ResNet-18", "mobilenet_v2": "MobileNet-v2"}
+    TARGETS = (1, 1.5, 2, 2.5, 3, 4)
+    SWIS_MODES = ("SS", "DS", "C-SS", "C-DS")
+    MODES = SWIS_MODES + ("Act", "Wgt", "BitFusion", "FXP")
+    BIT_SERIAL = ("Act", "Wgt")   # N bits a group: at an integral N only (the paper's Table 3: N/A otherwise)
+    GRID = "grid"                 # the point of the N grid's rows; the paper's points are named by their accuracy
+    SEED = 1
+    TOLERANCE = 0.25              # "within 25 % of the paper's ratio"
+    COLUMNS = ["network", "point", "n", "mode", "pe_array", "mean_shifts", "cycles", "frames_per_second",
+               "frames_per_joule", "energy_uj", "energy_uj.pe", "energy_uj.buffers", "energy_uj.dram",
+               "weight_storage_kib", "paper_frames_per_second", "paper_frames_per_joule", "status", "seed",
+               "wall_seconds"]
+    FIGURES = ["mean_shifts", "cycles", "frames_per_second", "frames_per_joule", "energy_uj", "energy_uj.pe",
+               "energy_uj.buffers", "energy_uj.dram", "weight_storage_kib"]
+
+    def command(self, cimvp, network, json_path=None):
+        return [cimvp, "swis", "--trace", f"traces/{network}.trace", "--targets",
+                ",".join(f"{t:g}" for t in self.TARGETS), "--seed", str(self.SEED)] + \
+            (["--json", json_path] if json_path else [])
+
+    def rows_of(self, report):
+        """The table's rows of one `cimvp swis --json` report (convolutions only, the paper's scope): every
+        mode at every target N, Act and Wgt at an integral N only; then the modes at the paper's operating
+        points, ours beside the paper's."""
+        arrays = {m: f"{a['rows']}x{a['cols']}" for m, a in report["arrays"].items()}
+        base = dict(network=report["network"], seed=self.SEED, wall_seconds=round(report["wall_seconds"], 1))
+        rows = []
+        for t in report["targets"]:
+            for mode in self.MODES:
+                if mode in self.BIT_SERIAL and t["n"] != int(t["n"]):
+                    continue
+                m = t["total_conv"]["modes"][mode]
+                r = dict(base, point=self.GRID, n=f"{t['n']:g}", mode=mode, pe_array=arrays[mode])
+                if m.get("mean_shifts") is None:   # no schedule: double shift runs even counts, at least 2
+                    r["status"] = "no schedule"
+                else:
+                    e = m["energy_pj"]
+                    r.update({"mean_shifts": round(m["mean_shifts"], 4), "cycles": m["cycles"],
+                              "frames_per_second": round(m["frames_per_second"], 4),
+                              "frames_per_joule": round(m["frames_per_joule"], 4),
+                              "energy_uj": round(e["total"] / 1e6, 3), "energy_uj.pe": round(e["pe"] / 1e6, 3),
+                              "energy_uj.buffers": round(e["buffers"] / 1e6, 3),
+                              "energy_uj.dram": round(e["dram"] / 1e6, 3),
+                              "weight_storage_kib": round(m["weight_storage_bytes"] / 1024, 1), "status": "ok"})
+                rows.append(r)
+        for p in report.get("paper_points", []):
+            for mode in self.MODES:
+                if mode in p["modes"]:
+                    m = p["modes"][mode]
+                    rows.append(dict(base, point=p["accuracy"], n=f"{m['shifts']:g}", mode=mode,
+                                     pe_array=arrays[mode], frames_per_second=round(m["frames_per_second"], 4),
+                                     frames_per_joule=round(m["frames_per_joule"], 4),
+                                     paper_frames_per_second=m["paper_frames_per_second"],
+                                     paper_frames_per_joule=m["paper_frames_per_joule"], status="ok"))
+        return rows
+
+    def generate(self, cimvp, table=None):
+        """Runs `cimvp swis` on each network's trace (from the repository) and writes the table."""
+        import json
+        import subprocess
+        import time
+        rows = []
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp:
+            for net in self.NETWORKS:
+                out = os.path.join(tmp, net + ".json")
+                cmd = self.command(os.path.abspath(cimvp), net, out)
+                print(f"{self.name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+                try:
+                    p = subprocess.run(cmd + ["--quiet"], cwd=REPO, capture_output=True, text=True)
+                except OSError as e:
+                    raise RenderError(f"--run {cimvp}: {e.strerror}")
+                if p.returncode != 0:
+                    raise RenderError(f"--run: `{' '.join(cmd)}` exited {p.returncode}: {p.stderr.strip()}")
+                with open(out) as f:
+                    rows += self.rows_of(json.load(f))
+        path = table or self.table_path()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        print(f"{self.name}: wrote {path} ({len(rows)} rows) in {time.monotonic() - start:.1f} s",
+              file=sys.stderr)
+
+    def render(self, table, images, plots):
+        cols, rows = self.read(table)
+        if cols != self.COLUMNS:
+            raise RenderError(f"{table or self.table_path()}: expected the columns {', '.join(self.COLUMNS)} "
+                              f"(a table of `render_studies.py --run CIMVP --study {self.name}`)")
+        grid = {(r["network"], str(r["n"]), r["mode"]): r for r in rows if r["point"] == self.GRID}
+        paper = {}
+        for r in rows:
+            if r["point"] != self.GRID:
+                paper.setdefault((r["network"], r["point"]), {})[r["mode"]] = r
+        nets = [n for n in self.NETWORKS if any(k[0] == n for k in grid)]
+        lines = [f"Table `docs/studies/{self.name}.csv`, from `cimvp swis --json` on each trace "
+                 f"({', '.join(f'{self.NETWORK_NAMES[n]} {self.wall(rows, n)} s' for n in nets)} of `cimvp swis` "
+                 f"when it was made):\n", "```sh"]
+        lines += [" ".join(["build/cimvp"] + self.command("", n)[1:]) + " --json F   # what the table takes"
+                  for n in self.NETWORKS]
+        lines += ["/usr/bin/python3 scripts/render_studies.py --study swis_hardware --run build/cimvp"
+                  "   # both runs -> the table -> this section", "```\n"]
+        lines.append("Convolutions only (the paper's scope), 1 GHz, the costs of docs/swis.md; SS, C-SS, Act and "
+                     "Wgt on 8 x 8 single-shift PEs, DS and C-DS on 8 x 8 double-shift PEs, FXP and BitFusion at "
+                     "equal area on the array given with them. Each cell: frames/s / frames/J. DS and C-DS "
+                     "schedule even shift counts only (at least 2): no schedule below N = 2. Act and Wgt run N bits "
+                     "a group, at an integral N only. BitFusion runs every layer at N rounded up to 2, 4 or 8 "
+                     "weight bits (in brackets); FXP does not depend on N.\n")
+        for net in nets:
+            arr = {m: next((r["pe_array"] for k, r in grid.items() if k[0] == net and k[2] == m), "-")
+                   for m in self.MODES}
+            header = ["N"] + [f"{m} ({arr[m].replace('x', ' x ')})" for m in self.MODES]
+            body = []
+            for n in self.TARGETS:
+                cells = [f"{n:g}"]
+                for m in self.MODES:
+                    r = grid.get((net, f"{n:g}", m))
+                    if r is None:
+                        cells.append("-" if m in self.BIT_SERIAL and n != int(n) else "not run")
+                    elif r["status"] != "ok":
+                        cells.append(r["status"])
+                    else:
+                        bits = f" [{r['mean_shifts']:g}]" if m == "BitFusion" else ""
+                        cells.append(f"{r['frames_per_second']:.1f} / {r['frames_per_joule']:.1f}{bits}")
+                body.append(cells)
+            lines.append(f"**{self.NETWORK_NAMES[net]}** (`traces/{net}.trace`), frames/s / frames/J:\n")
+            lines.append(md_table(header, body) + "\n")
+        if images:
+            for net in nets:
+                lines.append(f"![{self.NETWORK_NAMES[net]}: frames/J against frames/s]"
+                             f"(img/{self.name}_{net}.png)\n")
+        if plots:
+            self.plot(grid, nets)
+        lines += self.beside_paper(paper, nets)
+        lines += self.verdicts(paper, grid, nets)
+        return "\n".join(lines).rstrip() + "\n"
+
+    @staticmethod
+    def wall(rows, net):
+        return next((fmt(float(r["wall_seconds"]), 1) for r in rows if r["network"] == net), "-")
+
+    def plot(self, grid, nets):
+        for net in nets:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "t.csv")
+                seen = set()
+                with open(path, "w", newline="") as f:
+                    w = csv.writer(f, lineterminator="\n")
+                    w.writerow(["mode", "frames_per_second", "frames_per_joule", "status"])
+                    for (n, _, m), r in grid.items():
+                        point = (m, r.get("frames_per_second"), r.get("frames_per_joule"))
+                        if n == net and r["status"] == "ok" and point not in seen:  # FXP: one point for every N
+                            seen.add(point)
+                            w.writerow(list(point) + ["ok"])
+                write_plot([path, "-o", os.path.join(IMAGES, f"{self.name}_{net}.png"), "--x", "frames_per_second",
+                            "--y", "frames_per_joule", "--lines", "mode", "--title",
+                            f"{self.NETWORK_NAMES[net]}: frames/J against frames/s, N = "
+                            f"{', '.join(f'{t:g}' for t in self.TARGETS)}"])
+
+    def beside_paper(self, paper, nets):
+        lines = ["### The paper's Table 4 beside ours\n",
+                 "At the paper's operating points (its Table 4: the shifts or bits each mode needs for the "
+                 "accuracy named; the paper's figures are those `cimvp swis --json` carries as `paper_points`):\n"]
+        for net in nets:
+            for (n, point), modes in paper.items():
+                if n != net:
+                    continue
+                act = modes.get("Act")
+                header = ["", *[f"{m} {modes[m]['n']}" for m in self.MODES if m in modes]]
+                body = []
+                for label, key, x_act in (("frames/s, ours", "frames_per_second", False),
+                                          ("frames/s, paper", "paper_frames_per_second", False),
+                                          ("x Act, ours", "frames_per_second", True),
+                                          ("x Act, paper", "paper_frames_per_second", True),
+                                          ("frames/J, ours", "frames_per_joule", False),
+                                          ("frames/J, paper", "paper_frames_per_joule", False)):
+                    cells = [label]
+                    for m in self.MODES:
+                        if m in modes:
+                            v = modes[m][key]
+                            cells.append(f"{v / act[key]:.2f}" if x_act and act else f"{v:.1f}")
+                    body.append(cells)
+                lines.append(f"**{self.NETWORK_NAMES[net]} {point}**:\n")
+                lines.append(md_table(header, body) + "\n")
+        return lines
+
+    def ratio_rule(self, paper, nets, num, den, key, why):
+        """One verdict line per network: ours num/den against the paper's at each of its points; why(net):
+        the reason a verdict short of reproduced gives."""
+        lines = []
+        for net in nets:
+            what = why(net)
+            pts = [(p, m) for (n, p), m in paper.items() if n == net and num in m and den in m]
+            if not pts:
+                continue
+            got = [(p, m[num][key] / m[den][key], m[num]["paper_" + key] / m[den]["paper_" + key])
+                   for p, m in pts]
+            off = [ours / theirs - 1 for _, ours, theirs in got]
+            shape = all((ours > 1) == (theirs > 1) for _, ours, theirs in got)
+            within = shape and all(abs(o) <= self.TOLERANCE for o in off)
+            ours_txt = "; ".join(f"{p} ({num} {m[num]['n']}, {den} {m[den]['n']}): {o:.2f}x against "
+                                 f"{t:.2f}x ({100 * d:+.0f} %)" for (p, o, t), d, (_, m) in zip(got, off, pts))
+            if within:
+                verdict = "reproduced"
+            elif shape:
+                verdict = f"reproduced in shape ({num} {'ahead of' if got[0][2] > 1 else 'behind'} {den} as in " \
+                          f"the paper, off by more than {100 * self.TOLERANCE:.0f} % at " \
+                          f"{', '.join(p for (p, _, _), d in zip(got, off) if abs(d) > self.TOLERANCE)}: {what})"
+            else:
+                verdict = "differs (" + ", ".join(f"{p}: {o:.2f}x against {t:.2f}x" for p, o, t in got
+                                                 if (o > 1) != (t > 1)) + f"; {what})"
+            lines.append(f"- {self.NETWORK_NAMES[net]}: {ours_txt}. Verdict: **{verdict}**.")
+        return lines
+
+    @staticmethod
+    def dram_why(grid, net):
+        """Why DS's frames/J gain over Act falls short: the DRAM share of the frame at N = 4."""
+        ds, act = grid.get((net, "4", "DS")), grid.get((net, "4", "Act"))
+        if not ds or not act or ds["status"] != "ok" or act["status"] != "ok":
+            return "N = 4 not in the table"
+        return (f"at N = 4 DRAM is {ds['energy_uj.dram'] / 1000:.2f} of DS's {ds['energy_uj'] / 1000:.2f} mJ a frame "
+                f"and {act['energy_uj.dram'] / 1000:.2f} of Act's {act['energy_uj'] / 1000:.2f} mJ: every layer's "
+                f"weights and activations stream from DRAM once a frame, Act's activations at N bits, SWIS's at 8, "
+                f"where the paper's SCALE-Sim buffers keep traffic on chip (docs/swis.md, \"Energy\")")
+
+    def verdicts(self, paper, grid, nets):
+        tol = f"{100 * self.TOLERANCE:.0f} %"
+        lines = ["### Verdicts\n",
+                 f"Rule: at each of the paper's operating points, our ratio of two modes' figures against the "
+                 f"paper's ratio; **reproduced** when every ratio of a network is within {tol} of the paper's and on "
+                 f"the same side of 1, "
+                 f"**reproduced in shape** when ours is on the same side of 1 as the paper's at every point, "
+                 f"**differs** otherwise.\n",
+                 "**DS over Act, frames/s** (the paper: double-shift SWIS 2.8x-6x faster than bit-serial "
+                 "activations at the same accuracy):\n"]
+        lines += self.ratio_rule(paper, nets, "DS", "Act", "frames_per_second", lambda net:
+                                 "MobileNet-v2's depthwise layers, where a tile of 9 groups pays the 14-cycle "
+                                 "systolic skew whatever N is: docs/swis.md, \"MobileNet-v2 and VGG-16\"")
+        lines.append("")
+        lines.append("**DS over Act, frames/J** (the paper: SWIS the more efficient at the same accuracy):\n")
+        lines += self.ratio_rule(paper, nets, "DS", "Act", "frames_per_joule", lambda net: self.dram_why(grid, net))
+        lines.append("")
+        lines.append("**DS over BitFusion, frames/J** (where the paper has a BitFusion point; its per-cycle energy "
+                     "is derived from this very row, so this is no independent check: docs/swis.md, \"PE energy "
+                     "per cycle\"):\n")
+        lines += self.ratio_rule(paper, nets, "DS", "BitFusion", "frames_per_joule", lambda net:
+                                 "BitFusion re-reads its buffers on its smaller array at equal area")
+        lines.append("")
+        lines.append("**DS over BitFusion, frames/s** (ours at equal area; the paper's BitFusion frames/s are those "
+                     "of 64 fusion units on 0.03 mm² more than the bit-serial array, docs/swis.md, \"At equal "
+                     "area\"):\n")
+        lines += self.ratio_rule(paper, nets, "DS", "BitFusion", "frames_per_second", lambda net:
+                                 "ours at equal area, where a fusion unit of about 2.9x the single-shift PE's logic "
+                                 "leaves the array in the table's header (docs/swis.md, \"At equal area\"); "
+                                 "the paper's has 64")
+        lines.append("")
+        lines.append("**Not done**: the accuracy half of study 3 — group sizes 2 to 16 (fixed at 4 here), "
+                     "double-shift scheduling to odd averages (DS schedules even counts only), the activation-"
+                     "truncation (Act) accuracy baseline, SWIS-aware retraining (the paper's Table 5), and "
+                     "accuracy on ResNet and MobileNet models. This section is frames/s and frames/J only.\n")
+        return lines
+
+
+STUDIES = [BwmaActBits(), SwisHardware()]
 
 
 def markers(name):
@@ -319,6 +592,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--from", dest="source", metavar="OUT",
                     help="a sweep's output directory: its results.csv becomes the study's committed table first")
+    ap.add_argument("--run", metavar="CIMVP",
+                    help="regenerate the tables of the studies that cimvp computes directly (swis_hardware: "
+                         "`cimvp swis` on each trace) with this binary first")
     ap.add_argument("--study", choices=[s.name for s in STUDIES], help="only this study (default: all)")
     ap.add_argument("--table", help="render from this table instead of the committed one (with --study)")
     ap.add_argument("--page", default=PAGE, help="the page (default docs/studies.md)")
@@ -330,9 +606,19 @@ def main(argv=None):
     try:
         if args.table and not args.study:
             raise RenderError("--table: expected --study too")
+        if args.source and args.run:
+            raise RenderError("--from and --run: expected one of them")
         if args.source:
             for s in studies:
+                if s.sweep is None:
+                    raise RenderError(f"--from: study {s.name} has no sweep (its table comes from --run CIMVP)")
                 s.take(args.source)
+        if args.run:
+            run = [s for s in studies if hasattr(s, "generate")]
+            if not run:
+                raise RenderError(f"--run: study {args.study} comes from a sweep (use --from OUT)")
+            for s in run:
+                s.generate(args.run, args.table)
         with open(args.page) as f:
             page = f.read()
         draw = not args.check and not args.output

@@ -1,9 +1,12 @@
 """The studies of docs/studies.md: each study's test-sized sweep trains and runs its points into a table of
 the right shape, every point agreeing with the reference, and a rerun trains nothing again (BwmaActBitsCI);
-the page is what scripts/render_studies.py renders from the committed tables (Page).
+the SWIS hardware table holds every point and `cimvp swis` gives its rows again (SwisHardwareCI); the page
+is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -102,6 +105,104 @@ class BwmaActBitsCI(unittest.TestCase):
                                    rf"{100 * float(r['accuracy']):.2f} % \| 1\.0000 \|")
         self.assertIn("Every point follows it.", text)
         self.assertIn("Verdict: **not decided**: BWMA points missing for A = 1, 3, 6, 8", text)
+
+
+def load_render_studies():
+    import importlib.util
+    path = os.path.join(SOURCE, "scripts", "render_studies.py")
+    spec = importlib.util.spec_from_file_location("render_studies", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class SwisHardwareCI(unittest.TestCase):
+    """docs/studies/swis_hardware.csv, the SWIS study's hardware table: every point of its grid is there, and
+    `cimvp swis` on one target of the ResNet-18 trace gives its rows again."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rs = load_render_studies()
+        cls.study = cls.rs.SwisHardware()
+        cls.rows = read_csv(cls.study.table_path())
+
+    def test_the_table_has_every_mode_at_every_target_and_the_papers_points(self):
+        st = self.study
+        with open(st.table_path(), newline="") as f:
+            self.assertEqual(next(csv.reader(f)), st.COLUMNS)
+        for net in st.NETWORKS:
+            grid = {(r["n"], r["mode"]): r for r in self.rows if r["network"] == net and r["point"] == st.GRID}
+            expected = {(f"{n:g}", m) for n in st.TARGETS for m in st.MODES
+                        if not (m in st.BIT_SERIAL and n != int(n))}
+            self.assertEqual(set(grid), expected, net)
+            for (n, m), r in grid.items():
+                no_schedule = m in ("DS", "C-DS") and float(n) < 2  # double shift: even counts, at least 2
+                self.assertEqual(r["status"], "no schedule" if no_schedule else "ok", (net, n, m))
+                if not no_schedule:
+                    self.assertGreater(float(r["frames_per_second"]), 0)
+                    parts = sum(float(r[k]) for k in ("energy_uj.pe", "energy_uj.buffers", "energy_uj.dram"))
+                    self.assertAlmostEqual(parts, float(r["energy_uj"]), delta=0.01)
+                    self.assertAlmostEqual(float(r["frames_per_joule"]), 1e6 / float(r["energy_uj"]),
+                                           delta=1e-3 * float(r["frames_per_joule"]))
+            # at an even N double shift takes N / 2 cycles a group against N: faster, at most twice (the skew)
+            for n in ("2", "4"):
+                speedup = float(grid[(n, "DS")]["frames_per_second"]) / float(grid[(n, "SS")]["frames_per_second"])
+                self.assertTrue(1 < speedup <= 2, f"{net} N = {n}: DS/SS {speedup}")
+            paper = [r for r in self.rows if r["network"] == net and r["point"] != st.GRID]
+            self.assertEqual(len({r["point"] for r in paper}), 2, f"{net}: the paper's two operating points")
+            for r in paper:
+                self.assertGreater(float(r["paper_frames_per_second"]), 0)
+                self.assertGreater(float(r["paper_frames_per_joule"]), 0)
+
+    def test_cimvp_swis_on_one_target_gives_its_rows_again(self):
+        st = self.study
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "r.json")
+            cmd = st.command(CIMVP, "resnet18", out)
+            cmd[cmd.index("--targets") + 1] = "2"
+            p = subprocess.run(cmd + ["--quiet"], cwd=SOURCE, capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(out) as f:
+                again = st.rows_of(json.load(f))
+        strip = lambda r: {k: str(r.get(k, "")) for k in st.COLUMNS if k != "wall_seconds"}  # noqa: E731
+        committed = [strip(r) for r in self.rows if r["network"] == "resnet18" and r["n"] == "2" and
+                     r["point"] == st.GRID or r["network"] == "resnet18" and r["point"] != st.GRID]
+        papers = sum(r["network"] == "resnet18" and r["point"] != st.GRID for r in self.rows)
+        self.assertEqual(len(committed), len(st.MODES) + papers)
+        # the table's cells as csv wrote them: compare through the same writer
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=st.COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(again)
+        buf.seek(0)
+        self.assertEqual([strip(r) for r in csv.DictReader(buf)], committed)
+
+    def test_its_table_comes_from_run_not_from_a_sweep(self):
+        script = os.path.join(SOURCE, "scripts", "render_studies.py")
+        p = subprocess.run(["/usr/bin/python3", script, "--study", "swis_hardware", "--from", "nowhere"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("has no sweep", p.stderr)
+        p = subprocess.run(["/usr/bin/python3", script, "--study", "bwma_act_bits", "--run", CIMVP],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("comes from a sweep", p.stderr)
+
+    def test_a_changed_table_is_caught(self):
+        rows = [dict(r) for r in self.rows]
+        r = next(r for r in rows if r["status"] == "ok" and r["mode"] == "DS")
+        r["frames_per_second"] = repr(float(r["frames_per_second"]) * 1.01)
+        with tempfile.TemporaryDirectory() as tmp:
+            changed = os.path.join(tmp, "t.csv")
+            with open(changed, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=self.study.COLUMNS, lineterminator="\n")
+                w.writeheader()
+                w.writerows(rows)
+            p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "render_studies.py"), "--check",
+                                "--study", "swis_hardware", "--table", changed], capture_output=True, text=True,
+                               timeout=300)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("differs from what its tables give", p.stderr)
 
 
 class Page(unittest.TestCase):

@@ -728,6 +728,77 @@ class FakeQuantAgreementTest(unittest.TestCase):
         self.assertGreaterEqual((xi == qn.long()).double().mean().item(), 0.999)
 
 
+class ColumnQuantGranularityTest(unittest.TestCase):
+    """The ColumnQuant study's options (quant.ColLayer: w_gran, ps_gran, ps_scales, adc_bits)."""
+
+    def trained_like(self, w_gran, ps_gran, ps_scales, adc_bits=3):
+        from cimvp_frontend import model, quant
+        torch.manual_seed(0)
+        net = model.FloatNet().eval()
+        rng = np.random.default_rng(11)
+        imgs = rng.integers(0, 256, size=(48, 1, 28, 28)).astype(np.uint8)
+        q = quant.QNet(net, "columnwise", adc_bits=adc_bits, w_gran=w_gran, ps_gran=ps_gran, ps_scales=ps_scales)
+        q.calibrate(imgs[:32])
+        with torch.no_grad():  # as if trained: the weight steps and the learned ADC steps moved
+            for layer in q.layers:
+                layer.log_scale.add_(torch.as_tensor(rng.normal(0, 0.2, size=tuple(layer.log_scale.shape)),
+                                                     dtype=torch.float32))
+                if layer.ps_log_step is not None:
+                    layer.ps_log_step.add_(torch.as_tensor(rng.normal(0, 0.2, size=tuple(layer.ps_log_step.shape)),
+                                                           dtype=torch.float32))
+        return q, imgs[32:]
+
+    def test_every_granularity_exports_what_the_training_forward_computes(self):
+        from cimvp_frontend import export, quant
+        for w_gran in quant.W_GRANULARITIES:
+            for ps_gran in quant.PS_GRANULARITIES:
+                for ps_scales in quant.PS_SCALES:
+                    with self.subTest(w_gran=w_gran, ps_gran=ps_gran, ps_scales=ps_scales):
+                        q, imgs = self.trained_like(w_gran, ps_gran, ps_scales)
+                        im = export.export(q, "t")
+                        self.assertEqual(im.adc_bits, 3)
+                        hw = engine.Hardware.for_model(im)
+                        x = torch.as_tensor(imgs).long()
+                        with torch.no_grad():
+                            xi = engine.layer_forward(x, im.layers[0], hw)
+                            qn, s1 = q.layers[0](x.float(), quant.INPUT_SCALE)
+                            self.assertGreaterEqual((xi == qn.long()).double().mean().item(), 0.999)
+                            yi = engine.layer_forward(xi, im.layers[1], hw)
+                            qn2, _ = q.layers[1](qn, s1)
+                            self.assertGreaterEqual((yi == qn2.long()).double().mean().item(), 0.999)
+                        for L in im.layers:
+                            cm, step, base = L.col_mult, L.adc_step, L.adc_base
+                            if w_gran != "column":  # one step per output: every row tile's multiplier the same
+                                self.assertTrue((cm == cm[:1]).all())
+                            if w_gran == "layer":
+                                self.assertEqual(len(np.unique(cm)), 1)
+                            if ps_gran == "layer":
+                                self.assertEqual(len(np.unique(step)), 1)
+                                self.assertEqual(len(np.unique(base)), 1)
+                            else:
+                                self.assertGreater(len(np.unique(step)), 1)
+
+    def test_learned_adc_step_gradient_is_lsq(self):
+        """The fused ADC's step gradient is that of value = base + clamp(round_ste(z), 0, qmax) * step."""
+        from cimvp_frontend import quant
+        torch.manual_seed(3)
+        T, B, G, S, M, H, W = 2, 3, 2, 2, 4, 2, 2
+        ps = torch.rand(T, B, G, S, M, H, W) * 60
+        step = (torch.rand(G, S, M) * 3 + 1).requires_grad_()
+        base = torch.rand(G, S, M) * 10
+        weights = [[1.0, 4.0], [16.0, 64.0]]
+        g = torch.randn(B, G, M, H, W)
+        fx = quant._AdcShiftAdd.apply(ps, step, base, 7.0, weights)
+        (fx * g).sum().backward()
+        step2 = step.detach().clone().requires_grad_()
+        st, bs = step2.view(1, 1, G, S, M, 1, 1), base.view(1, 1, G, S, M, 1, 1)
+        v = bs + torch.clamp(quant.round_ste((ps - bs) / st), 0, 7) * st
+        fx2 = sum(v[t, :, :, j] * weights[t][j] for t in range(T) for j in range(S))
+        self.assertTrue(torch.allclose(fx, fx2.detach(), atol=1e-4))
+        (fx2 * g).sum().backward()
+        self.assertTrue(torch.allclose(step.grad, step2.grad, rtol=1e-4, atol=1e-3))
+
+
 class LeastSquaresAdcFitTest(unittest.TestCase):
     def test_chosen_window_errs_no_more_than_any_window_of_the_grid(self):
         """fit_mse keeps, per column, the grid window of least weighted squared ADC error."""

@@ -56,7 +56,9 @@ log, seed_all = model.log, model.seed_all
 
 def qat(fnet, scheme, xtr, ytr, cfg, seed):
     q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"], adc_fit=cfg["col_adc_fit"],
-                   fc_rows=cfg["col_fc_rows"], soft_bits=cfg["bwma_a_bits"], binary_form=cfg["bwma_weights"])
+                   fc_rows=cfg["col_fc_rows"], soft_bits=cfg["bwma_a_bits"], binary_form=cfg["bwma_weights"],
+                   adc_bits=cfg["col_adc_bits"], w_gran=cfg["col_w_gran"], ps_gran=cfg["col_ps_gran"],
+                   ps_scales=cfg["col_ps_scales"])
     cal = xtr[:cfg["calib_images"]]
     q.calibrate(cal)
     if scheme == "columnwise" and cfg["clip_search"]:
@@ -75,7 +77,8 @@ def qat(fnet, scheme, xtr, ytr, cfg, seed):
             q.set_temperature(SOFT_T0 * (SOFT_T1 / SOFT_T0) ** p)
     else:
         def epoch_hook(e):
-            if e > 0:  # ADC tables re-fitted to the weights, then frozen for the epoch
+            # calibrated ADC tables: re-fitted to the weights, then frozen for the epoch; LSQ learns its steps
+            if e > 0 and cfg["col_ps_scales"] == "calibrated":
                 q.calibrate(cal, acts=False, adc=True)
         if cfg["col_kd_weight"] > 0:
             teacher = fnet  # distillation from the float model's outputs
@@ -104,7 +107,10 @@ def main(argv=None):
     ap.add_argument("--float-model", default=None, help="start from this float state dict instead of training")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a training setting (" + ", ".join(settings.NAMES) + "); bwma_a_bits: the BWMA "
-                         "activation bits (1..8), bwma_weights: " + ", ".join(settings.BINARY_FORMS))
+                         "activation bits (1..8), bwma_weights: " + ", ".join(settings.BINARY_FORMS) +
+                         "; col_adc_bits: the column-wise ADC bits (2..8), col_w_gran: "
+                         + ", ".join(settings.W_GRANULARITIES) + ", col_ps_gran: "
+                         + ", ".join(settings.PS_GRANULARITIES) + ", col_ps_scales: " + ", ".join(settings.PS_SCALES))
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
                                                      "(default /usr/share/datasets/fashion-mnist)")
     args = ap.parse_args(argv)

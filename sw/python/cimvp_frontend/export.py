@@ -65,9 +65,10 @@ def layer_affine(layer, s_x):
         a = s_x * smax / (1 << COL_MULT_BITS)
         b = torch.zeros_like(a)
         c = layer.bias.detach().double()
+        step_fx, base_fx = layer.adc_tables_fx()
         extras.update(w_bits=layer.w_bits, binary=0, rows_per_tile=layer.R, col_mult=col_mult.numpy().astype(np.int32),
-                      adc_step=layer.adc_step_fx.permute(0, 2, 1).numpy().astype(np.int64),
-                      adc_base=layer.adc_base_fx.permute(0, 2, 1).numpy().astype(np.int64))
+                      adc_step=step_fx.permute(0, 2, 1).numpy().astype(np.int64),
+                      adc_base=base_fx.permute(0, 2, 1).numpy().astype(np.int64))
     else:
         raise ExportError(f"unknown layer type {type(layer)}")
     return w_int.round().long().numpy(), a.numpy(), b.numpy(), c.numpy(), extras
@@ -134,7 +135,8 @@ def export(qnet, name, hw: engine.Hardware = None):
     qnet.eval()
     scheme = qnet.scheme
     if scheme == "columnwise":
-        model = IntModel(name=name, scheme=scheme, cell_bits=2, dac_bits=4, adc_bits=4, frac_bits=8)
+        col = [layer for layer in qnet.layers if isinstance(layer, ColLayer)]
+        model = IntModel(name=name, scheme=scheme, cell_bits=2, dac_bits=4, adc_bits=col[0].adc_bits, frac_bits=8)
     else:
         model = IntModel(name=name, scheme=scheme, cell_bits=0, dac_bits=0, adc_bits=0, frac_bits=8)
     hw = hw or engine.Hardware.for_model(model)

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .settings import BINARY_FORMS
+from .settings import BINARY_FORMS, PS_GRANULARITIES, PS_SCALES, W_GRANULARITIES
 
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
@@ -67,7 +67,9 @@ class _AdcShiftAdd(torch.autograd.Function):
     value = base + clamp(round_half_up((psum - base) / step), 0, 2^bits - 1) * step,
     fx = sum over steps t and slices j of value * 2^(t*dac + j*cell).
     psum [T][B][G][S][M][H][W]; step, base [G][S][M]; returns fx [B][G][M][H][W].
-    Gradient: straight through inside the ADC range, zero where it clamps."""
+    Gradient of the partial sums: straight through inside the ADC range, zero where it clamps.
+    Gradient of the step, when it is learned (LSQ, Esser et al.): d value / d step is
+    round(z) - z inside the range (z = (psum - base) / step), 0 below it and 2^bits - 1 above."""
 
     @staticmethod
     def forward(ctx, ps, step, base, qmax, weights):
@@ -84,20 +86,30 @@ class _AdcShiftAdd(torch.autograd.Function):
             z.add_(0.5).floor_().clamp_(0, qmax).mul_(st).add_(bs)
             for j in range(S):
                 fx.add_(z[:, :, j], alpha=weights[t][j])
-        ctx.save_for_backward(mask)
-        ctx.weights = weights
+        ctx.save_for_backward(mask, ps, step, base)
+        ctx.weights, ctx.qmax = weights, qmax
         return fx
 
     @staticmethod
     def backward(ctx, g):
-        (mask,) = ctx.saved_tensors
-        T, S = mask.shape[0], mask.shape[3]
+        mask, ps, step, base = ctx.saved_tensors
+        T, G, S, M = mask.shape[0], mask.shape[2], mask.shape[3], mask.shape[4]
         grad = torch.zeros(mask.shape, dtype=g.dtype)
         for t in range(T):
             for j in range(S):
                 grad[t, :, :, j].copy_(g).mul_(ctx.weights[t][j])
+        d_step = None
+        if ctx.needs_input_grad[1]:
+            st, bs = step.view(1, G, S, M, 1, 1), base.view(1, G, S, M, 1, 1)
+            d_step = torch.zeros(G, S, M, dtype=g.dtype)
+            for t in range(T):
+                z = (ps[t] - bs) / st
+                dv = torch.where(z < -0.5, torch.zeros_like(z),
+                                 torch.where(z >= ctx.qmax + 0.5, torch.full_like(z, ctx.qmax),
+                                             round_half_up(z).clamp(0, ctx.qmax) - z))
+                d_step += (dv * grad[t]).sum(dim=(0, 4, 5))
         grad.mul_(mask)
-        return grad, None, None, None, None
+        return grad, d_step, None, None, None
 
 
 class ActQuant(nn.Module):
@@ -245,11 +257,25 @@ class ColLayer(nn.Module):
     learned scale per (row tile, output), offset-encoded into two 2-bit cell slices; each
     read's partial sum per (row tile, output, slice) through a 4-bit ADC with a calibrated
     step and base (frozen between calibrations); shift-add, one rounding per tile, exact
-    offset removal, per-tile scaling and summation. BN is folded into weight and bias."""
+    offset removal, per-tile scaling and summation. BN is folded into weight and bias.
+
+    The granularities of the ColumnQuant study (docs/studies.md), all on the same hardware
+    (a scale per crossbar column, which coarser granularities fill with one value):
+    w_gran, the weight scales: "column" one per (row tile, output), "channel" one per output,
+    "layer" one; ps_gran, the ADC tables: "column" a step and base per (row tile, slice,
+    output), "layer" one step and base for the layer; ps_scales: "calibrated" the steps fitted
+    on the calibration images (refitted each epoch by train_all.py), "lsq" the steps learned
+    with LSQ from their calibrated start (the bases stay where calibration put them)."""
 
     def __init__(self, weight, bias, kind, padding, a_in_bits, rows_per_tile, act, pool, *, w_bits=4, cell_bits=2,
-                 dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas", stride=1):
+                 dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas", stride=1,
+                 w_gran="column", ps_gran="column", ps_scales="calibrated"):
         super().__init__()
+        for name, v, choices in (("w_gran", w_gran, W_GRANULARITIES), ("ps_gran", ps_gran, PS_GRANULARITIES),
+                                 ("ps_scales", ps_scales, PS_SCALES)):
+            if v not in choices:
+                raise ValueError(f"{name} {v!r}: expected one of {', '.join(choices)}")
+        self.w_gran, self.ps_gran, self.ps_scales = w_gran, ps_gran, ps_scales
         M, C, kh, kw = weight.shape
         self.weight = nn.Parameter(weight.detach().clone())
         self.bias = nn.Parameter(bias.detach().clone())
@@ -277,37 +303,53 @@ class ColLayer(nn.Module):
         rows_in = torch.tensor([min(self.K, (g + 1) * rows_per_tile) - g * rows_per_tile for g in range(self.G)])
         self.register_buffer("rows_in", rows_in)
         init = self._init_scales()
-        self.log_scale = nn.Parameter(torch.log(init))  # weight steps [G][M], log domain
+        self.log_scale = nn.Parameter(torch.log(init))  # weight steps [G][M], [1][M] or [1][1], log domain
         self.register_buffer("adc_step", torch.ones(self.G, self.S, M))   # partial-sum LSB units
+        # ps_scales "lsq": the learned steps, [G][S][M] or [1][1][1] (ps_gran), log domain (as the weight steps:
+        # an update moves a step in proportion to it), set by calibrate_adc
+        self.ps_log_step = nn.Parameter(torch.zeros(*self._ps_shape(M))) if ps_scales == "lsq" else None
         self.register_buffer("adc_base", torch.zeros(self.G, self.S, M))
         self.register_buffer("adc_step_fx", torch.full((self.G, self.S, M), 1 << frac_bits, dtype=torch.int64))
         self.register_buffer("adc_base_fx", torch.zeros(self.G, self.S, M, dtype=torch.int64))
         self.calibrate_next = False
         self.adc_enabled = True
 
-    def _init_scales(self):
-        """Per (row tile, output) step minimizing the weight quantization MSE."""
-        w = self.weight.detach()
-        M = w.shape[0]
-        wf = w.flatten(1)  # M, K
-        tiles = self.tile_of_k.flatten()
+    def _ps_shape(self, M):
+        return (self.G, self.S, M) if self.ps_gran == "column" else (1, 1, 1)
+
+    def _mse_steps(self, wg):
+        """Per row of wg [N][n] the step minimizing its weights' quantization MSE."""
         lo, hi = -(1 << (self.w_bits - 1)), (1 << (self.w_bits - 1)) - 1
-        out = torch.zeros(self.G, M)
-        for g in range(self.G):
-            wg = wf[:, tiles == g]  # M, rows
-            top = wg.abs().amax(1).clamp(min=1e-8)
-            best = torch.full((M,), float("inf"))
-            for frac in torch.linspace(0.2, 1.0, 41):
-                s = (top * frac / hi)[:, None]
-                err = ((torch.clamp(round_half_up(wg / s), lo, hi) * s - wg) ** 2).sum(1)
-                better = err < best
-                best = torch.where(better, err, best)
-                out[g] = torch.where(better, s[:, 0], out[g])
+        top = wg.abs().amax(1).clamp(min=1e-8)
+        best = torch.full((wg.shape[0],), float("inf"))
+        out = torch.zeros(wg.shape[0])
+        for frac in torch.linspace(0.2, 1.0, 41):
+            s = (top * frac / hi)[:, None]
+            err = ((torch.clamp(round_half_up(wg / s), lo, hi) * s - wg) ** 2).sum(1)
+            better = err < best
+            best = torch.where(better, err, best)
+            out = torch.where(better, s[:, 0], out)
         return out
 
+    def _init_scales(self):
+        """The weight steps of w_gran minimizing the weight quantization MSE: [G][M] per
+        (row tile, output), [1][M] per output, [1][1] per layer."""
+        wf = self.weight.detach().flatten(1)  # M, K
+        if self.w_gran == "layer":
+            return self._mse_steps(wf.reshape(1, -1)).view(1, 1)
+        if self.w_gran == "channel":
+            return self._mse_steps(wf).view(1, -1)
+        tiles = self.tile_of_k.flatten()
+        return torch.stack([self._mse_steps(wf[:, tiles == g]) for g in range(self.G)])
+
+    def _weights_per_scale(self):
+        return {"column": self.R, "channel": self.K, "layer": self.K * self.weight.shape[0]}[self.w_gran]
+
     def scales(self):
-        g = 1.0 / math.sqrt(self.R * ((1 << (self.w_bits - 1)) - 1))  # LSQ gradient scale
-        return torch.exp(grad_scale(self.log_scale, g) if self.training else self.log_scale)
+        """The weight steps [G][M] (a coarser granularity repeats its steps over the columns)."""
+        g = 1.0 / math.sqrt(self._weights_per_scale() * ((1 << (self.w_bits - 1)) - 1))  # LSQ gradient scale
+        s = torch.exp(grad_scale(self.log_scale, g) if self.training else self.log_scale)
+        return s.expand(self.G, self.weight.shape[0])
 
     def tile_scales(self):
         """The per (row tile, output) scales as the integer network applies them:
@@ -318,7 +360,7 @@ class ColLayer(nn.Module):
         return s + (sq - s).detach()
 
     def col_mult(self):
-        s = torch.exp(self.log_scale.detach().double())
+        s = torch.exp(self.log_scale.detach().double()).expand(self.G, self.weight.shape[0])
         smax = s.max(0).values
         return torch.round(s / smax * (1 << COL_MULT_BITS)).long(), smax
 
@@ -479,7 +521,9 @@ class ColLayer(nn.Module):
         window of fit_mse on the weighted histograms (the C++ calibration with
         adc.clip_search)."""
         T, B, G, S, M, H, W = ps.shape
-        if self.adc_fit == "mse":
+        if self.ps_gran == "layer":
+            step_fx, base_fx = self._fit_layer(ps)
+        elif self.adc_fit == "mse":
             step_fx = torch.zeros(G, S, M, dtype=torch.float64)
             base_fx = torch.zeros(G, S, M, dtype=torch.float64)
             for g in range(G):
@@ -497,6 +541,51 @@ class ColLayer(nn.Module):
         self.adc_base_fx.copy_(base_fx.long())
         self.adc_step.copy_((step_fx / one).float())
         self.adc_base.copy_((base_fx / one).float())
+        if self.ps_log_step is not None:  # LSQ starts from the calibrated steps
+            self.ps_log_step.copy_(torch.log(self.adc_step[(slice(None),) * 3 if self.ps_gran == "column" else (0, 0, 0)])
+                                   .reshape(self.ps_log_step.shape))
+
+    def _fit_layer(self, ps):
+        """ps_gran "layer": one window for every column of the layer, fitted (adc_fit) on all its
+        partial sums, within the largest tile's range; returns [G][S][M] tables of that one value."""
+        T, B, G, S, M, H, W = ps.shape
+        mp = self.max_psum().max().double().view(1)
+        if self.adc_fit == "mse":
+            nb = int(mp.item()) + 1
+            hist = torch.zeros(1, nb, dtype=torch.float64)
+            for g in range(G):
+                for j in range(S):
+                    h = self.histograms(ps, g, j).sum(0)
+                    hist[0, :h.shape[0]] += h
+            step_fx, base_fx = self.fit_mse(hist, mp)
+        else:
+            v = ps.reshape(-1)
+            n = v.shape[0]
+            mean = (v.sum(dtype=torch.float64) / n).view(1)
+            std = torch.sqrt(torch.clamp((v * v).sum(dtype=torch.float64) / n - mean * mean, min=0))
+            step_fx, base_fx = self._window(mean, std, self.clip_sigmas, mp)
+        shape = (G, S, M)
+        return step_fx.view(1, 1, 1).expand(shape).clone(), base_fx.view(1, 1, 1).expand(shape).clone()
+
+    def adc_steps(self, reads_per_image=1):
+        """The ADC steps [G][S][M] the forward uses: the calibrated ones, or the LSQ-learned ones
+        rounded to frac_bits fraction bits as the hardware holds them (straight-through).
+        reads_per_image: the conversions of one column per image (the LSQ gradient scale)."""
+        if self.ps_log_step is None:
+            return self.adc_step
+        one = float(1 << self.frac_bits)
+        n = reads_per_image * (1 if self.ps_gran == "column" else self.adc_step.numel())
+        g = 1.0 / math.sqrt(n * ((1 << self.adc_bits) - 1))  # LSQ gradient scale
+        s = torch.exp(grad_scale(self.ps_log_step, g) if self.training else self.ps_log_step)
+        s = s + (torch.clamp(round_half_up(s.detach() * one), min=1) / one - s).detach()
+        return s.expand(self.adc_step.shape)
+
+    @torch.no_grad()
+    def adc_tables_fx(self):
+        """The exported ADC tables (step_fx, base_fx) [G][S][M]: the forward's steps in fixed point."""
+        if self.ps_log_step is None:
+            return self.adc_step_fx, self.adc_base_fx
+        return torch.round(self.adc_steps() * (1 << self.frac_bits)).long(), self.adc_base_fx
 
     def shift_weights(self):
         return [[float(1 << (t * self.dac_bits + j * self.cell_bits)) for j in range(self.S)] for t in range(self.T)]
@@ -513,7 +602,7 @@ class ColLayer(nn.Module):
             self.calibrate_adc(ps)
             self.calibrate_next = False
         if self.adc_enabled:
-            fx = _AdcShiftAdd.apply(ps, self.adc_step, self.adc_base, float((1 << self.adc_bits) - 1),
+            fx = _AdcShiftAdd.apply(ps, self.adc_steps(ps.shape[0] * ps.shape[-2] * ps.shape[-1]), self.adc_base, float((1 << self.adc_bits) - 1),
                                     self.shift_weights())
         else:
             shifts = torch.tensor(self.shift_weights())
@@ -528,7 +617,8 @@ class QNet(nn.Module):
     """The quantization-aware network of one scheme, built from a trained FloatNet."""
 
     def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
-                 fc_rows=128, binary_form="closed_form"):
+                 fc_rows=128, binary_form="closed_form", adc_bits=4, w_gran="column", ps_gran="column",
+                 ps_scales="calibrated"):
         super().__init__()
         if binary_form not in BINARY_FORMS:
             raise ValueError(f"binary_form {binary_form!r}: expected one of {', '.join(BINARY_FORMS)}")
@@ -578,7 +668,8 @@ class QNet(nn.Module):
                     rows = n_ic * kh * kh
                 last = i == 3
                 layers.append(ColLayer(w, b, "fc" if is_fc else "conv", pad, a_in, rows, None if last else ActQuant(4), pool,
-                                       clip_sigmas=ks[i], adc_fit=fits[i]))
+                                       clip_sigmas=ks[i], adc_fit=fits[i], adc_bits=adc_bits, w_gran=w_gran,
+                                       ps_gran=ps_gran, ps_scales=ps_scales))
             self.layers = nn.ModuleList(layers)
             self.a_bits = [8, 4, 4, 4]
         else:

@@ -3,7 +3,8 @@ PyTorch, so that `cimvp sweep` can check a sweep's training settings before anyt
 
 FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epochs=10, float_lr=0.05,
             int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, bwma_a_bits=4, bwma_weights="closed_form",
-            col_epochs=8, col_lr=0.005, col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64)
+            col_epochs=8, col_lr=0.005, col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64,
+            col_adc_bits=4, col_w_gran="column", col_ps_gran="column", col_ps_scales="calibrated")
 SMOKE = dict(FULL, train_images=2000, test_images=500, calib_images=256, float_epochs=1, bwma_epochs=1, col_epochs=1)
 SCHEMES = ("int8", "bwma", "columnwise")
 
@@ -11,6 +12,11 @@ SCHEMES = ("int8", "bwma", "columnwise")
 # alpha * sign(W - beta) + beta; "sign" the plain sign(W), no scale (BinaryConnect); "xnor" sign(W) times
 # the output channel's mean |W| (XNOR-Net).
 BINARY_FORMS = ("closed_form", "sign", "xnor")
+# The column-wise scheme's granularities (quant.ColLayer, docs/studies.md "ColumnQuant"): of the weight
+# scales, of the ADC tables (partial-sum quantization), and how the ADC steps are set.
+W_GRANULARITIES = ("column", "channel", "layer")
+PS_GRANULARITIES = ("column", "layer")
+PS_SCALES = ("calibrated", "lsq")
 
 
 def at_least(lo):
@@ -35,6 +41,10 @@ CHECKS = {
     "bwma_a_bits": between(1, 8),
     "bwma_weights": one_of(BINARY_FORMS),
     "col_adc_fit": one_of(("sigmas", "mse")),
+    # the column-wise scheme's ADC bits (the model's tables are fitted for them; configs set adc.bits to match)
+    "col_adc_bits": between(2, 8),
+    "col_w_gran": one_of(W_GRANULARITIES), "col_ps_gran": one_of(PS_GRANULARITIES),
+    "col_ps_scales": one_of(PS_SCALES),
 }
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string"}
 NAMES = tuple(sorted(FULL)) + ("clip_sigmas",)

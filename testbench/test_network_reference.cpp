@@ -13,6 +13,7 @@
 #include "sw/formats/digest.h"
 #include "sw/formats/idx_dataset.h"
 #include "sw/formats/model_file.h"
+#include "sw/reference/integer_network.h"
 #include "sw/reference/network_reference.h"
 #include "sw/contract/post_processing.h"
 #include "testbench/model_builders.h"
@@ -200,6 +201,33 @@ TEST(NetworkReference, LosslessEqualsNaiveIntegerNetwork) {
             }
         }
     }
+}
+
+TEST(NetworkReference, InputMasksAreAppliedToWhatEachLayerReads) {
+    const NetworkModel m = small_model(12, false, PoolKind::kMax);
+    ArchConfig cfg;
+    const ExecutionPlan plan = compile_network(m, cfg);
+    ASSERT_TRUE(IntegerNetwork::applies(m, cfg));
+    const NetworkReference whole(plan);
+    NetworkReference first(plan), later(plan);
+    first.set_input_masks({0xF0});  // the first layer's input is the image: as the image with its low bits cleared
+    std::vector<std::uint8_t> masks(m.layers.size(), 0xFF);
+    masks.back() = 0xC0;
+    later.set_input_masks(masks);
+    const IntegerNetwork later_int(m, masks);
+    std::mt19937 rng(7);
+    int changed = 0;
+    for (int img = 0; img < 8; ++img) {
+        std::vector<std::uint8_t> image(m.image_bytes()), cleared(m.image_bytes());
+        for (std::size_t i = 0; i < image.size(); ++i) {
+            image[i] = static_cast<std::uint8_t>(rng());
+            cleared[i] = image[i] & 0xF0;
+        }
+        EXPECT_EQ(first.logits(image.data(), img), whole.logits(cleared.data(), img)) << "image " << img;
+        EXPECT_EQ(later.logits(image.data(), img), later_int.logits(image.data())) << "image " << img;
+        changed += later.logits(image.data(), img) != whole.logits(image.data(), img);
+    }
+    EXPECT_GT(changed, 0);  // dropping the last layer's low input bits changes its logits
 }
 
 TEST(NetworkReference, ColumnMultipliersScaleEachRowTilesPartial) {

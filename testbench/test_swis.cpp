@@ -220,6 +220,17 @@ TEST(SwisDecompose, RejectsBadArguments) {
     EXPECT_THROW(decompose_layer(std::vector<std::int8_t>(10), LayerShape{2, 3, 1, 1}, 2, Variant::kSwis), SwisError);
 }
 
+TEST(SwisTruncate, ActivationMaskKeepsTheTopBitPlanes) {
+    EXPECT_EQ(activation_truncation_mask(8, 3), 0xE0);
+    EXPECT_EQ(activation_truncation_mask(8, 1), 0x80);
+    EXPECT_EQ(activation_truncation_mask(8, 8), 0xFF);
+    EXPECT_EQ(activation_truncation_mask(4, 2), 0x0C);
+    EXPECT_EQ(activation_truncation_mask(4, 6), 0x0F);  // more bits than the activations have: all of them
+    EXPECT_THROW(activation_truncation_mask(8, 0), SwisError);
+    EXPECT_THROW(activation_truncation_mask(8, 9), SwisError);
+    EXPECT_THROW(activation_truncation_mask(0, 4), SwisError);
+}
+
 TEST(SwisTruncate, KeepsTopBitsRoundsAndClips) {
     // max |w| = 127: p = 6; 2 bits keep positions 6, 5: levels 0, 32, 64, 96.
     const std::vector<std::int8_t> w = {127, 100, -3, 1, -48, 16, -128, 79};

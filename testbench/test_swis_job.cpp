@@ -171,7 +171,7 @@ TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
     EXPECT_EQ(r.images, 40);
     ASSERT_EQ(r.accuracy.size(), 2u);
     // N = 8 reproduces every weight: the same network, the same accuracy.
-    for (Mode mo : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt}) {
+    for (Mode mo : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct}) {
         ASSERT_TRUE(r.accuracy[0].accuracy[mode_index(mo)].has_value()) << swis::mode_name(mo);
         EXPECT_EQ(*r.accuracy[0].accuracy[mode_index(mo)], r.int8_accuracy) << swis::mode_name(mo);
         EXPECT_TRUE(r.accuracy[1].accuracy[mode_index(mo)].has_value()) << swis::mode_name(mo);

@@ -169,16 +169,18 @@ std::vector<WorkLayer> model_layers(const NetworkModel& m, std::vector<std::stri
     return out;
 }
 
+// masks: each layer's input mask (the Act baseline), or empty.
 double accuracy_of(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet& calib,
-                   bool integer) {
+                   bool integer, const std::vector<std::uint8_t>& masks) {
     int correct = 0;
     if (integer) {
-        const IntegerNetwork net(model);
+        const IntegerNetwork net(model, masks);
         for (int i = 0; i < test.count; ++i) correct += argmax(net.logits(test.image(i))) == test.labels[i];
     } else {
         const ExecutionPlan plan =
             compile_with_reference(model, cfg, {}, calib.count ? calib.pixels.data() : nullptr, calib.count);
-        const NetworkReference net(plan);
+        NetworkReference net(plan);
+        net.set_input_masks(masks);
         for (int i = 0; i < test.count; ++i)
             correct += argmax(net.logits(test.image(i), static_cast<std::uint64_t>(i))) == test.labels[i];
     }
@@ -398,10 +400,11 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                 std::size_t row;
                 int mode;  // -1: int8
                 NetworkModel net;
+                std::vector<std::uint8_t> masks;  // Act: the PE-array layers' input masks
                 double accuracy = 0;
             };
             std::vector<Run> runs;
-            runs.push_back({0, -1, model});
+            runs.push_back({0, -1, model, {}});
             for (std::size_t t = 0; t < spec.targets.size(); ++t) {
                 const double target = spec.targets[t];
                 SwisAccuracyRow row;
@@ -422,7 +425,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                                                            swis::mode_variant(mode), spec.alpha)
                                          .weights();
                     }
-                    if (ok) runs.push_back({t, m, std::move(variant)});
+                    if (ok) runs.push_back({t, m, std::move(variant), {}});
                 }
                 if (integral_target(target)) {
                     NetworkModel variant = model;
@@ -430,13 +433,20 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                         NetworkLayer& NL = variant.layers[L.model_layer];
                         NL.weights = swis::truncate_weights(NL.weights, static_cast<int>(std::round(target)));
                     }
-                    runs.push_back({t, mode_index(Mode::kWgt), std::move(variant)});
+                    runs.push_back({t, mode_index(Mode::kWgt), std::move(variant), {}});
+                    // Act: the weights whole, the PE-array layers' inputs at their top N bits
+                    std::vector<std::uint8_t> masks(model.layers.size(), 0xFF);
+                    for (const WorkLayer& L : layers)
+                        masks[static_cast<std::size_t>(L.model_layer)] = swis::activation_truncation_mask(
+                            model.layers[static_cast<std::size_t>(L.model_layer)].a_in_bits,
+                            static_cast<int>(std::round(target)));
+                    runs.push_back({t, mode_index(Mode::kAct), model, std::move(masks)});
                 }
             }
             Progress acc_progress(spec.progress, static_cast<int>(runs.size()), "accuracy runs");
             std::atomic<int> done{0};
             parallel_for(runs.size(), [&](std::size_t i) {
-                runs[i].accuracy = accuracy_of(runs[i].net, cfg, test, calib, integer);
+                runs[i].accuracy = accuracy_of(runs[i].net, cfg, test, calib, integer, runs[i].masks);
                 acc_progress.update(++done);
             });
             for (const Run& run : runs) {

@@ -76,7 +76,7 @@ struct SwisPaperPoint {
 
 struct SwisAccuracyRow {
     double target = 0;
-    std::array<std::optional<double>, swis::kModeCount> accuracy;  // SS, DS, C-SS, C-DS, Wgt (integer targets)
+    std::array<std::optional<double>, swis::kModeCount> accuracy;  // SS, DS, C-SS, C-DS; Act, Wgt at integer targets
 };
 
 struct SwisJobResult {

@@ -127,10 +127,10 @@ void print_swis_report(const SwisJobResult& r, std::FILE* out) {
                                .c_str()
                          : "C++ network reference",
                      100 * r.int8_accuracy);
-        std::fprintf(out, "  %-6s %8s %8s %8s %8s %8s\n", "N", "SS", "DS", "C-SS", "C-DS", "Wgt");
+        std::fprintf(out, "  %-6s %8s %8s %8s %8s %8s %8s\n", "N", "SS", "DS", "C-SS", "C-DS", "Wgt", "Act");
         for (const SwisAccuracyRow& a : r.accuracy) {
             std::fprintf(out, "  %-6g", a.target);
-            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt}) {
+            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct}) {
                 const auto& v = a.accuracy[mode_index(m)];
                 std::fprintf(out, " %8s", v ? num(100 * *v).c_str() : "-");
             }
@@ -212,7 +212,7 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
         nlohmann::json rows = nlohmann::json::array();
         for (const SwisAccuracyRow& a : r.accuracy) {
             nlohmann::json row = {{"n", a.target}};
-            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt}) {
+            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct}) {
                 const auto& v = a.accuracy[mode_index(m)];
                 row[swis::mode_name(m)] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
             }

@@ -248,6 +248,15 @@ std::vector<std::int8_t> truncate_weights(const std::vector<std::int8_t>& w, int
     return out;
 }
 
+std::uint8_t activation_truncation_mask(int a_bits, int bits) {
+    if (bits < 1 || bits > kShiftPositions)
+        throw SwisError("swis: activation truncation bits: expected 1..8, got " + std::to_string(bits));
+    if (a_bits < 1 || a_bits > 8)
+        throw SwisError("swis: activation bits: expected 1..8, got " + std::to_string(a_bits));
+    const int dropped = std::max(0, a_bits - bits);
+    return static_cast<std::uint8_t>(((1u << a_bits) - 1) & ~((1u << dropped) - 1));
+}
+
 std::vector<std::int8_t> DecomposedLayer::weights() const {
     const int kk = shape.kernel_h * shape.kernel_w;
     const int cgroups = (shape.channels + kGroupSize - 1) / kGroupSize;

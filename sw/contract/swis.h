@@ -73,6 +73,11 @@ double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha);
 // sign kept (bits >= p + 1: unchanged). bits 1..8.
 std::vector<std::int8_t> truncate_weights(const std::vector<std::int8_t>& w, int bits);
 
+// Activation truncation baseline ("Act"): a bit-serial PE that runs only the top `bits` bit-planes of
+// its `a_bits`-bit inputs sees x & mask, the low a_bits - bits bits dropped (the paper's layer-wise LSB
+// truncation of every activation). The mask of that; bits >= a_bits keeps every bit. bits 1..8.
+std::uint8_t activation_truncation_mask(int a_bits, int bits);
+
 // A layer's weights in SWIS form: filters x positions x channel groups.
 // Weights come in as [filter][K] with K = C * kh * kw in (c, ky, kx) order
 // (the model file's order); a group is kGroupSize consecutive channels at one

@@ -15,8 +15,11 @@ bool IntegerNetwork::applies(const NetworkModel& model, const ArchConfig& cfg) {
 
 std::vector<std::int64_t> IntegerNetwork::logits(const std::uint8_t* image) const {
     std::vector<std::uint8_t> x(image, image + model_.image_bytes());
-    for (const NetworkLayer& L : model_.layers) {
-        const std::vector<std::uint8_t> vecs = NetworkReference::layer_vectors(L, x.data());
+    for (std::size_t l = 0; l < model_.layers.size(); ++l) {
+        const NetworkLayer& L = model_.layers[l];
+        std::vector<std::uint8_t> vecs = NetworkReference::layer_vectors(L, x.data());
+        if (l < masks_.size() && masks_[l] != 0xFF)
+            for (std::uint8_t& v : vecs) v &= masks_[l];
         const int n = L.vectors(), K = L.K(), M = L.M();
         std::vector<std::int64_t> acc(static_cast<std::size_t>(n) * M), sx(n, 0);
         // |sum| <= 255 * 128 * K: 32-bit sums while that fits.

@@ -19,6 +19,8 @@ namespace cimvp {
 class IntegerNetwork {
 public:
     explicit IntegerNetwork(const NetworkModel& m) : model_(m) {}  // m must outlive this
+    // With each layer's input vectors ANDed with masks[l], as NetworkReference::set_input_masks.
+    IntegerNetwork(const NetworkModel& m, std::vector<std::uint8_t> masks) : model_(m), masks_(std::move(masks)) {}
     // Whether NetworkReference computes exactly this for `model` on `cfg`: ideal devices, no
     // stored ADC tables or column multipliers, and every layer's ADC lossless.
     static bool applies(const NetworkModel& model, const ArchConfig& cfg);
@@ -26,6 +28,7 @@ public:
 
 private:
     const NetworkModel& model_;
+    std::vector<std::uint8_t> masks_;
 };
 
 }  // namespace cimvp

@@ -93,7 +93,9 @@ std::vector<std::uint8_t> NetworkReference::run_layer(std::size_t l, const std::
                                                       std::uint64_t image_index,
                                                       std::vector<std::int64_t>* logits) const {
     const NetworkLayer& L = plan_.layer(l);
-    const auto vec = layer_vectors(L, input);
+    auto vec = layer_vectors(L, input);
+    if (l < masks_.size() && masks_[l] != 0xFF)
+        for (std::uint8_t& v : vec) v &= masks_[l];
     const int n = L.vectors();
     if (!blocks_[l].empty()) {
         // A grouped conv: each block on its rows of the im2col vectors, post-processed with its own input

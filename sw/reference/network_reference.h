@@ -31,6 +31,11 @@ public:
     const ExecutionPlan& plan() const { return plan_; }
     const NetworkModel& model() const { return plan_.model; }
 
+    // What the Act baseline computes (docs/swis.md, "Baselines"; `cimvp swis` only, no hardware path):
+    // layer l's input vectors ANDed with masks[l] (swis::activation_truncation_mask), one per plan
+    // layer; empty, or 0xFF for a layer, keeps its inputs whole.
+    void set_input_masks(std::vector<std::uint8_t> masks) { masks_ = std::move(masks); }
+
     // Logits (num_classes int64) of one image; image_index keys the read noise.
     std::vector<std::int64_t> logits(const std::uint8_t* image, std::uint64_t image_index) const;
     // The input activations of layer `l` (CHW bytes; a graph: its input 0) for an image (for
@@ -59,6 +64,7 @@ private:
     const ExecutionPlan& plan_;
     std::vector<std::unique_ptr<ReferenceLayer>> layers_;  // per crossbar layer; null on the PE array
     std::vector<std::vector<std::unique_ptr<ReferenceLayer>>> blocks_;  // per grouped conv: its blocks
+    std::vector<std::uint8_t> masks_;  // set_input_masks
 };
 
 // The compiler's calibration inputs (sw/compiler/network_compiler.h) from the C++ reference:

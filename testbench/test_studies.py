@@ -107,6 +107,62 @@ class BwmaActBitsCI(unittest.TestCase):
         self.assertIn("Verdict: **not decided**: BWMA points missing for A = 1, 3, 6, 8", text)
 
 
+class ColumnQuantCI(unittest.TestCase):
+    """configs/sweeps/columnquant_ci.yaml: the ColumnQuant study at test size."""
+    SPEC = "configs/sweeps/columnquant_ci.yaml"
+    AXES = ["train.col_w_gran", "train.col_ps_gran", "train.col_ps_scales", "nonideal.conductance_sigma"]
+    FIGURES = ["accuracy", "agreement", "energy_per_image_pj.adc"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cimvp-studies-test-")
+        cls.out = os.path.join(cls.tmp, "out")
+        p = subprocess.run([CIMVP, "sweep", os.path.join(SOURCE, cls.SPEC), "--out", cls.out, "-j", "2"],
+                           capture_output=True, text=True, timeout=600)
+        cls.first = p.returncode, p.stdout + p.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def rows(self):
+        return read_csv(os.path.join(self.out, "results.csv"))
+
+    def test_every_point_trains_runs_and_agrees_with_the_reference(self):
+        code, out = self.first
+        self.assertEqual(code, 0, out)
+        rows = self.rows()
+        self.assertEqual(list(rows[0])[:2 + len(self.AXES) + len(self.FIGURES)],
+                         ["point", "index"] + self.AXES + self.FIGURES)
+        self.assertEqual([(r["train.col_w_gran"], r["nonideal.conductance_sigma"]) for r in rows],
+                         [("layer", "0.0"), ("layer", "0.2"), ("column", "0.0"), ("column", "0.2")])
+        for r in rows:
+            self.assertEqual(r["status"], "ok", r["error"])
+            self.assertEqual(float(r["agreement"]), 1.0, f"point {r['point']}: the platform disagreed")
+            self.assertTrue(0.0 <= float(r["accuracy"]) <= 1.0)
+        # each granularity trains once, whatever the variation
+        self.assertEqual(len({r["train_id"] for r in rows}), 2)
+        self.assertEqual(rows[0]["train_id"], rows[1]["train_id"])
+        # the granularity changes no cost: both models convert as many partial sums
+        self.assertEqual(rows[0]["energy_per_image_pj.adc"], rows[2]["energy_per_image_pj.adc"])
+
+    def test_the_trained_models_have_the_granularity_asked_for(self):
+        sys.path.insert(0, os.path.join(SOURCE, "sw", "python"))
+        import numpy as np
+        from cimvp_frontend import modelfile
+        for r in self.rows():
+            m = modelfile.read(os.path.join(self.out, "models", r["train_id"], "fmnist-columnwise.cimvp"))
+            self.assertEqual(m.adc_bits, 3)
+            for L in m.layers:
+                steps, mults = np.unique(L.adc_step), np.unique(L.col_mult)
+                if r["train.col_w_gran"] == "layer":  # one weight scale and one ADC table for the layer
+                    self.assertEqual(len(mults), 1, f"layer {L}")
+                    self.assertEqual(len(steps), 1)
+                    self.assertEqual(len(np.unique(L.adc_base)), 1)
+                else:
+                    self.assertGreater(len(steps), 1)
+
+
 def load_render_studies():
     import importlib.util
     path = os.path.join(SOURCE, "scripts", "render_studies.py")

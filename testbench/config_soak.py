@@ -28,6 +28,8 @@ Prints a line per run, and every --checkpoint runs the runs, images and peak mem
 every run to OUT/runs.csv and the summary to OUT/summary.json. Exit 0 when every run passed, 1 when
 one failed (the failing configs stay in OUT/failures/), 2 for a bad option. A run is reproduced with
 the config and command OUT/failures/<index>/ holds, or by --seed S --first I --count 1.
+SIGTERM or SIGINT stops the soak after the run in progress and still writes the summary, so a long soak
+is split into pieces (--first continues the sequence of draws where a piece stopped).
 """
 import argparse
 import csv
@@ -38,6 +40,7 @@ import re
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -188,7 +191,7 @@ def run_one(a, index, rng, work):
     err_lines, samples = [], []  # samples: (images done, resident bytes) at each progress line
     with open(os.path.join(d, "stdout.log"), "w") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                                errors="replace")
+                                errors="replace", start_new_session=True)  # a Ctrl-C stops the soak, not the run
         watchdog = threading.Timer(RUN_TIMEOUT_S, proc.kill)  # a hang ends as a failure, not the soak's
         watchdog.start()
         for line in proc.stderr:  # ends when the child closes stderr (exits)
@@ -281,8 +284,16 @@ def main(argv):
     records, checkpoints = [], []
     t0 = time.monotonic()
     index = a.first
+    stop = []  # a stop request: finish the run in progress, then write the summary
+
+    def request_stop(signum, _frame):
+        if not stop:
+            print(f"{signal.Signals(signum).name}: stopping after run {index}", file=sys.stderr, flush=True)
+        stop.append(signum)
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     try:
-        while (a.count is None or index - a.first < a.count) and \
+        while not stop and (a.count is None or index - a.first < a.count) and \
                 (a.minutes is None or time.monotonic() - t0 < 60 * a.minutes):
             rng = random.Random(a.seed * 1000003 + index)  # each run alone reproducible
             rec, d = run_one(a, index, rng, work)
@@ -315,7 +326,7 @@ def main(argv):
             shutil.rmtree(work, ignore_errors=True)
     ok = [r for r in records if r["outcome"] == "ok"]
     failed = [r for r in records if r["outcome"] == "FAILED"]
-    summary = {"seed": a.seed, "runs": len(records), "ok": len(ok), "refused": len(records) - len(ok) - len(failed),
+    summary = {"seed": a.seed, "first": a.first, "next": index, "stopped_by_signal": bool(stop), "runs": len(records), "ok": len(ok), "refused": len(records) - len(ok) - len(failed),
                "failed": len(failed), "images": sum(r["images"] for r in ok),
                "wall_s": round(time.monotonic() - t0, 1),
                "peak_rss_kb": max((r["peak_rss_kb"] for r in records), default=0),

@@ -148,18 +148,25 @@ void Controller::drive_irq() {
 }
 
 void Controller::thread() {
-    for (;;) {
-        sc_core::wait(start_event_);
-        bus_.keeper().reset();
-        const sc_core::sc_time started = sc_core::sc_time_stamp();
-        tiles_done_ = started;
-        if (wave_) wave_->change(wave_vars_.error, started, 0);
-        Perf perf;
-        std::uint32_t index = 0;
-        const ControllerError err = run_list(index, perf);
-        fence();  // implicit at the end of every list
-        bus_.sync();
-        finish(err, index, perf, started);
+    try {
+        for (;;) {
+            sc_core::wait(start_event_);
+            bus_.keeper().reset();
+            const sc_core::sc_time started = sc_core::sc_time_stamp();
+            tiles_done_ = started;
+            if (wave_) wave_->change(wave_vars_.error, started, 0);
+            Perf perf;
+            std::uint32_t index = 0;
+            const ControllerError err = run_list(index, perf);
+            fence();  // implicit at the end of every list
+            bus_.sync();
+            finish(err, index, perf, started);
+        }
+    } catch (const sc_core::sc_unwind_exception&) {
+        throw;  // SystemC ending the thread: not a failure
+    } catch (...) {
+        failure_ = std::current_exception();
+        throw;  // SystemC stops the simulation with it, as before
     }
 }
 

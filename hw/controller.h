@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <string>
 
 #include <systemc>
@@ -94,6 +95,12 @@ public:
 
     const tlmx::RegisterFile& registers() const { return regs_; }
 
+    // The exception that ended the controller's thread (a component it drove threw: an RTL twin's
+    // broken input contract, a fault), null while none did. SystemC stops the simulation with it
+    // as the process's "uncaught exception" report, which keeps only its text: the system rethrows
+    // this one instead (System::run), its type and message intact.
+    std::exception_ptr failure() const { return failure_; }
+
     // Waveform `state` values (docs/debugging.md).
     enum class WaveState : std::uint8_t { kIdle = 0, kFetch = 1, kExecute = 2, kFence = 3 };
     // Declares state, command, opcode, irq and error in `scope` and records them from now on.
@@ -140,6 +147,7 @@ private:
     bool start_requested_ = false;  // set by the CTRL hook, served after the access (it needs the delay)
     bool irq_changed_ = false;
     bool abort_ = false;            // SOFT_RESET while BUSY: stop before the next command
+    std::exception_ptr failure_;    // what ended the thread (failure())
     sc_core::sc_time tiles_done_;   // absolute time the last started tile finishes
 
     tlmx::WaveformRecorder* wave_ = nullptr;

@@ -6,6 +6,7 @@
 
 #include "Vsar_adc.h"
 #include "hw/arch_config.h"
+#include "rtl/rtl_contract.h"
 #include "verilated_vcd_c.h"
 
 namespace cimvp {
@@ -34,6 +35,7 @@ std::uint64_t to_pins(std::int64_t v, int bits) {
 
 RtlAdcConverter::RtlAdcConverter() : context_(std::make_unique<VerilatedContext>()) {
     context_->traceEverOn(true);
+    keep_contract_errors(*context_);
     model_ = std::make_unique<Vsar_adc>(context_.get(), "sar_adc");
     model_->bits = 1;
     model_->out_ready = 1;
@@ -57,19 +59,28 @@ void RtlAdcConverter::dump(bool second_half) {
     if (second_half) --vcd_left_;
 }
 
-void RtlAdcConverter::settle() {
+void RtlAdcConverter::half_clock(bool high) {
     Verilated::threadContextp(context_.get());
-    model_->clk = 0;
+    model_->clk = high;
     model_->eval();
-    dump(false);
+    dump(high);
+    if (high) ++cycles_;
+}
+
+void RtlAdcConverter::settle() {
+    half_clock(false);
+    if (context_->gotError()) contract_violated();
 }
 
 void RtlAdcConverter::edge() {
-    Verilated::threadContextp(context_.get());
-    model_->clk = 1;
-    model_->eval();
-    dump(true);
-    ++cycles_;
+    half_clock(true);
+    if (context_->gotError()) contract_violated();
+}
+
+void RtlAdcConverter::contract_violated() {
+    std::string where = "the RTL ADC converter";
+    where += column_ >= 0 ? ", column " + std::to_string(column_) + " of a conversion batch" : ", driven on its pins";
+    throw_contract_error(*context_, "sar_adc", where + ", after " + std::to_string(cycles_) + " clocks" + simulation_point());
 }
 
 void RtlAdcConverter::reset() {
@@ -89,6 +100,7 @@ void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcCo
     m.out_ready = 1;
     for (int c = 0; c < n; ++c) {
         const numerics::AdcColumn& col = cols[c];
+        column_ = c;
         if (!fits_signed(psum_fx[c], kPsumBits) || !fits_signed(col.base_fx, kPsumBits) || col.step_fx <= 0 ||
             col.step_fx >= (std::int64_t{1} << kStepBits))
             throw std::out_of_range("RTL ADC: column " + std::to_string(c) + ": partial sum " +
@@ -100,11 +112,16 @@ void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcCo
         m.in_step = static_cast<std::uint64_t>(col.step_fx);
         m.in_base = to_pins(col.base_fx, kPsumBits);
         m.in_valid = 1;
-        settle();
+        half_clock(false);
         if (!m.in_ready) throw std::logic_error("RTL ADC: not ready for a sample");
-        edge();  // samples, and makes the first comparison
+        half_clock(true);  // samples, and makes the first comparison
         m.in_valid = 0;
-        for (int k = 1; k < bits; ++k) clock();
+        for (int k = 1; k < bits; ++k) {
+            half_clock(false);
+            half_clock(true);
+        }
+        // The contract binds the sampling edge: one test per conversion, before its result is read.
+        if (context_->gotError()) contract_violated();
         if (!m.out_valid) throw std::logic_error("RTL ADC: no result " + std::to_string(bits) + " clocks after the sample");
         if (codes) codes[c] = static_cast<int>(m.out_code);
         values[c] = static_cast<std::int64_t>(m.out_value);
@@ -119,6 +136,7 @@ void RtlAdcConverter::convert(const std::int64_t* psum_fx, const numerics::AdcCo
         }
     }
     watch_column_ = -1;
+    column_ = -1;
     wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

@@ -33,13 +33,15 @@ public:
     RtlAdcConverter& operator=(const RtlAdcConverter&) = delete;
 
     // Throws std::out_of_range when bits, a step, a base or a partial sum is outside the
-    // RTL's widths, std::logic_error when the RTL does not hand a result over on time.
+    // RTL's widths, std::logic_error when the RTL does not hand a result over on time, and
+    // RtlContractError if the RTL's input contract fails all the same (the adapter's fault).
     void convert(const std::int64_t* psum_fx, const numerics::AdcColumn* cols, int n, int bits, int* codes,
                  std::int64_t* values) override;
 
     // Pin-level access for directed benches (reset during a conversion, handshakes).
     Vsar_adc& pins() { return *model_; }
-    // One clock: settle the inputs with the clock low, then the rising edge.
+    // One clock: settle the inputs with the clock low, then the rising edge. An input-contract
+    // assertion that fails on it throws RtlContractError (rtl/rtl_contract.h) after the clock.
     void settle();
     void edge();
     void clock() {
@@ -74,7 +76,9 @@ public:
     void trace(sc_core::sc_trace_file* tf, const std::string& prefix) const;
 
 private:
+    void half_clock(bool high);  // the model with the clock low (settle) or rising (edge), unchecked
     void dump(bool second_half);
+    [[noreturn, gnu::cold, gnu::noinline]] void contract_violated();  // off the clocks' path
 
     std::unique_ptr<VerilatedContext> context_;
     std::unique_ptr<Vsar_adc> model_;
@@ -90,6 +94,7 @@ private:
     } wave_vars_;
     sc_core::sc_time watch_time_;
     int watch_column_ = -1;  // the column of the next convert() to record (-1: none)
+    int column_ = -1;        // the column convert() is converting (-1: none, the pins are driven directly)
     double wall_s_ = 0;
 };
 

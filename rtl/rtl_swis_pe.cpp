@@ -6,6 +6,7 @@
 
 #include "Vswis_pe_ds.h"
 #include "Vswis_pe_ss.h"
+#include "rtl/rtl_contract.h"
 #include "verilated_vcd_c.h"
 
 namespace cimvp {
@@ -91,6 +92,7 @@ struct VerilatedPe : RtlSwisPe::Model {
 
 RtlSwisPe::RtlSwisPe(PeMode mode) : mode_(mode), context_(std::make_unique<VerilatedContext>()) {
     context_->traceEverOn(true);
+    keep_contract_errors(*context_);
     if (mode == PeMode::kSingleShift)
         model_ = std::make_unique<VerilatedPe<Vswis_pe_ss>>(context_.get());
     else if (mode == PeMode::kDoubleShift)
@@ -118,10 +120,23 @@ void RtlSwisPe::dump(bool second_half) {
     if (second_half) --vcd_left_;
 }
 
+// The assertions sit in an always_ff @(posedge clk): only a rising edge can fail them.
+void RtlSwisPe::rise() {
+    model_->eval(true);
+    if (context_->gotError()) contract_violated();
+}
+
+void RtlSwisPe::contract_violated() {
+    throw_contract_error(*context_, "swis_pe",
+                         std::string("the RTL PE datapath (") + pe_mode_name(mode_) + "), output " +
+                             std::to_string(outputs_ + 1) + ", after " + std::to_string(clocks_ + 1) + " clocks" +
+                             simulation_point());
+}
+
 void RtlSwisPe::clock() {
     model_->eval(false);
     dump(false);
-    model_->eval(true);
+    rise();
     dump(true);
     ++clocks_;
 }
@@ -140,7 +155,7 @@ bool RtlSwisPe::step(const std::uint8_t* a, const swis::Group& g, int n, bool cl
     model_->eval(false);
     dump(false);
     const bool last = model_->group_last();  // combinational on this clock's inputs
-    model_->eval(true);
+    rise();
     dump(true);
     ++clocks_;
     ++cycles_;

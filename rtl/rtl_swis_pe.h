@@ -30,12 +30,14 @@ public:
     PeMode mode() const { return mode_; }
     bool supports(PeMode mode) const override { return mode == mode_; }
     // Throws std::invalid_argument for another mode, n outside 0..8 or a group with more
-    // shifts than n; std::logic_error when the RTL ends a group early or late.
+    // shifts than n; std::logic_error when the RTL ends a group early or late; RtlContractError
+    // if the RTL's input contract fails all the same (the adapter's fault).
     std::int64_t run_output(PeMode mode, int n, const std::uint8_t* act, const swis::Group* groups,
                             std::size_t count) override;
 
     // One clock on group g (its shifts padded to n) with activations a[0..3]; clear starts the
-    // accumulator again from 0 on this edge. Returns the RTL's group_last for this clock.
+    // accumulator again from 0 on this edge. Returns the RTL's group_last for this clock. An
+    // input-contract assertion that fails on it throws RtlContractError (rtl/rtl_contract.h).
     bool step(const std::uint8_t* a, const swis::Group& g, int n, bool clear);
     void reset();  // synchronous: one clock with rst high
     std::int64_t acc() const;
@@ -64,6 +66,8 @@ public:
     struct Model;  // the Verilated SS or DS model behind one interface (rtl_swis_pe.cpp)
 
 private:
+    void rise();  // the model on a rising edge, then the one test of whether an assertion failed
+    [[noreturn, gnu::cold, gnu::noinline]] void contract_violated();  // off the clocks' path
     void clock();
     void dump(bool second_half);
 

@@ -5,18 +5,24 @@
 // transaction log; a host access to an unmapped address gets an address
 // error; a layer run in three weight passes equals the C++ reference; and the
 // energy report covers every component the layer used; no error path breaks a
-// rule of the TLM-2.0 base protocol. Each TEST elaborates
-// its own platform and runs in its own process (ctest).
+// rule of the TLM-2.0 base protocol; an RTL twin's contract broken in the
+// controller's process ends the run with the RTL's error, as thrown. Each TEST
+// elaborates its own platform and runs in its own process (ctest).
 #include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+// The Verilated ADC's pins (for an adapter's fault) before <systemc>: this is not a SystemC build
+// of the model, and its header declares the time function of one.
+#include "Vsar_adc.h"
+
 #include <gtest/gtest.h>
 #include <systemc>
 #include <tlm>
 
+#include "hw/adc_converter.h"
 #include "hw/address_map.h"
 #include "hw/command_format.h"
 #include "hw/controller.h"
@@ -28,7 +34,10 @@
 #include "sw/driver/host_cpu.h"
 #include "sw/app/layer_job.h"
 #include "sw/contract/layer_mapping.h"
+#include "rtl/rtl_adc_converter.h"
+#include "rtl/rtl_contract.h"
 #include "sw/reference/reference.h"
+#include "sw/system/system.h"
 #include "testbench/platform_bench.h"
 #include "testbench/sc_test_support.h"
 
@@ -351,6 +360,59 @@ TEST(PlatformErrors, HostAccessToUnmappedAddressIsAnAddressErrorAndTheDriverName
     for (const auto& [what, status] : got) EXPECT_EQ(status, tlm::TLM_ADDRESS_ERROR_RESPONSE) << what;
     EXPECT_NE(driver_message.find("0x30000000"), std::string::npos) << driver_message;
     EXPECT_EQ(id_after, creg::kIdValue);
+}
+
+// ---------------------------------------------------------------- an RTL twin's contract
+
+// A fault of an ADC adapter: its samples reach the RTL's pins with step 0.
+class StepZeroConverter : public AdcConverter {
+public:
+    explicit StepZeroConverter(RtlAdcConverter& rtl) : rtl_(rtl) {}
+    void convert(const std::int64_t*, const numerics::AdcColumn*, int, int bits, int*, std::int64_t*) override {
+        Vsar_adc& m = rtl_.pins();
+        m.bits = static_cast<std::uint8_t>(bits);
+        m.in_step = 0;
+        m.out_ready = 1;
+        m.in_valid = 1;
+        rtl_.clock();
+    }
+
+private:
+    RtlAdcConverter& rtl_;
+};
+
+// The RTL's error is thrown in the controller's thread (the tiles' conversions run in it): SystemC
+// stops the simulation and reports it once as the process's uncaught exception, and System::run
+// rethrows the error itself, so that cimvp prints its one line and exits with 2 (never SIGABRT).
+TEST(PlatformErrors, AnRtlContractBrokenInTheControllersProcessEndsTheRunWithTheRtlError) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::CaptureScErrors uncaught(sc_core::SC_ID_SIMULATION_UNCAUGHT_EXCEPTION_, /*keep_actions=*/true);
+    SystemOptions options;
+    options.rtl = true;
+    PlatformBench b(platform_config(), options);
+    StepZeroConverter faulty(*b.system.rtl_adc());
+    for (auto& t : b.platform.tiles) t->adc.set_converter(&faulty);
+    const SmallLayer L = small_layer(b.cfg);
+    bool went_on = false;
+    std::string what;
+    try {
+        b.system.run([&](HostCpu& cpu) {
+            Driver d(cpu, b.cfg);
+            d.run_matrix_layer(L.layer, L.map, L.adc, L.x.data(), L.n);
+            went_on = true;
+        });
+        ADD_FAILURE() << "the run ended normally";
+    } catch (const RtlContractError& e) {
+        EXPECT_EQ(e.block(), "sar_adc");
+        EXPECT_EQ(e.rule(), "sar_adc: step 0 (must be > 0)");
+        what = e.what();
+    }
+    EXPECT_FALSE(went_on) << "the host's program stops with the simulation";
+    EXPECT_NE(what.find("the RTL ADC converter, driven on its pins, after "), std::string::npos) << what;
+    EXPECT_NE(what.find(" in system.platform.controller.thread"), std::string::npos) << "the process: " << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    ASSERT_EQ(uncaught.texts().size(), 1u);
+    EXPECT_EQ(uncaught.texts()[0], what) << "SystemC's report keeps the text only";
 }
 
 // ---------------------------------------------------------------- state left in the tiles

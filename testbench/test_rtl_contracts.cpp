@@ -1,18 +1,24 @@
 // The RTL blocks' input contracts (docs/rtl.md, "Input contracts"): an illegal input on
 // rtl/sar_adc.sv or rtl/swis_pe.sv (Verilated with --assert) fires the block's immediate
-// assertion, which stops the simulation with its message (each death test runs in a process
-// of its own); inputs the contract allows, however odd, fire nothing; what the hardware does
-// with the assertions off; reset while a sample is offered; the ADC bit-exact at the widest
-// widths its 64-bit comparator allows and, exhaustively, at narrow ones; the accumulator's
-// overflow. Besides the platform's builds, this test Verilates its own
-// parameterizations of the same sources (testbench/CMakeLists.txt).
+// assertion; in the adapters' contexts (and any context that keeps its errors) the clock
+// then throws RtlContractError naming the block, the assertion's message and what drove it,
+// nothing is printed, and the model runs on after a reset; a context that does not keep its
+// errors still stops the process with Verilator's message (a death test). Inputs the contract
+// allows, however odd, fire nothing; what the hardware does with the assertions off; reset
+// while a sample is offered; the ADC bit-exact at the widest widths its 64-bit comparator
+// allows and, exhaustively, at narrow ones; the accumulator's overflow. Besides the
+// platform's builds, this test Verilates its own parameterizations of the same sources
+// (testbench/CMakeLists.txt).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <random>
+#include <regex>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -23,6 +29,7 @@
 #include "Vswis_pe_acc20.h"
 #include "hw/swis_pe.h"
 #include "rtl/rtl_adc_converter.h"
+#include "rtl/rtl_contract.h"
 #include "rtl/rtl_swis_pe.h"
 #include "sw/contract/numerics.h"
 
@@ -35,6 +42,40 @@ __extension__ typedef __int128 Int128;
 void stdout_to_stderr() {
     std::fflush(stdout);
     ::dup2(STDERR_FILENO, STDOUT_FILENO);
+}
+
+// Runs f, which breaks a contract: the RtlContractError it throws. Verilator's message is in the
+// error, not on stdout; the error is one line (cimvp prints it as one).
+template <class F>
+RtlContractError contract_error(F&& f) {
+    testing::internal::CaptureStdout();
+    try {
+        f();
+    } catch (const RtlContractError& e) {
+        EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+        return e;
+    } catch (const std::exception& e) {
+        testing::internal::GetCapturedStdout();
+        ADD_FAILURE() << "another exception: " << e.what();
+        return RtlContractError("", "", "", "");
+    }
+    ADD_FAILURE() << "no RtlContractError; stdout: " << testing::internal::GetCapturedStdout();
+    return RtlContractError("", "", "", "");
+}
+
+// The error names the block, carries the assertion's message as the rule and its source line, and
+// says what drove the block.
+void expect_contract_error(const RtlContractError& e, const std::string& block, const std::string& rule,
+                           const std::string& where) {
+    EXPECT_EQ(e.block(), block);
+    EXPECT_EQ(e.rule(), rule);
+    EXPECT_TRUE(std::regex_match(e.source(), std::regex(block + "\\.sv:[0-9]+"))) << e.source();
+    EXPECT_NE(e.where().find(where), std::string::npos) << e.where();
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("RTL input contract of " + block + " violated: " + rule + " (" + e.source() + "; ", 0), 0u)
+        << what;
+    EXPECT_NE(what.find(e.where()), std::string::npos) << what;
 }
 
 template <class V>
@@ -72,39 +113,52 @@ void offer(RtlAdcConverter& rtl, int bits, std::int64_t step, std::int64_t psum 
     m.in_valid = 0;
 }
 
-TEST(RtlContracts, AdcBitsZeroTakenStopsTheSimulation) {
-    EXPECT_DEATH(
-        {
-            stdout_to_stderr();
-            RtlAdcConverter rtl;
-            offer(rtl, 0, 256);
-        },
-        "Assertion failed in .*sar_adc: bits 0 outside 1\\.\\.16.*\n.*Verilog \\$stop");
+// After an error the converter runs on: reset, a legal conversion through convert() is exact.
+void expect_converts_after_reset(RtlAdcConverter& rtl) {
+    rtl.reset();
+    const std::int64_t psum = 5 * 256 + 100;
+    const numerics::AdcColumn col{256, 0};
+    int code = -1;
+    std::int64_t value = -1;
+    EXPECT_NO_THROW(rtl.convert(&psum, &col, 1, 8, &code, &value));
+    EXPECT_EQ(code, 5);
+    EXPECT_EQ(value, 5 * 256);
 }
 
-TEST(RtlContracts, AdcBitsAboveMaxBitsTakenStopsTheSimulation) {
+TEST(RtlContracts, AdcBitsZeroTakenThrowsTheContractErrorAndTheConverterRunsOn) {
+    RtlAdcConverter rtl;
+    const RtlContractError e = contract_error([&] { offer(rtl, 0, 256); });
+    expect_contract_error(e, "sar_adc", "sar_adc: bits 0 outside 1..16", "the RTL ADC converter, driven on its pins");
+    EXPECT_EQ(e.where(), "the RTL ADC converter, driven on its pins, after 2 clocks") << "reset's and the sample's";
+    std::printf("%s\n", e.what());
+    expect_converts_after_reset(rtl);
+}
+
+TEST(RtlContracts, AdcBitsAboveMaxBitsTakenThrowsTheContractError) {
     for (const int bits : {17, 31}) {
-        EXPECT_DEATH(
-            {
-                stdout_to_stderr();
-                RtlAdcConverter rtl;
-                offer(rtl, 8, 256);  // a legal conversion first
-                for (int i = 0; i < 8; ++i) rtl.clock();
-                offer(rtl, bits, 256);
-            },
-            "sar_adc: bits " + std::to_string(bits) + " outside 1\\.\\.16")
-            << bits;
+        RtlAdcConverter rtl;
+        offer(rtl, 8, 256);  // a legal conversion first
+        for (int i = 0; i < 8; ++i) rtl.clock();
+        const RtlContractError e = contract_error([&] { offer(rtl, bits, 256); });
+        expect_contract_error(e, "sar_adc", "sar_adc: bits " + std::to_string(bits) + " outside 1..16",
+                              "the RTL ADC converter");
+        expect_converts_after_reset(rtl);
     }
 }
 
-TEST(RtlContracts, AdcStepZeroTakenStopsTheSimulation) {
-    EXPECT_DEATH(
-        {
-            stdout_to_stderr();
-            RtlAdcConverter rtl;
-            offer(rtl, 8, 0);
-        },
-        "Assertion failed in .*sar_adc: step 0 \\(must be > 0\\)");
+TEST(RtlContracts, AdcStepZeroTakenThrowsTheContractError) {
+    RtlAdcConverter rtl;
+    const RtlContractError e = contract_error([&] { offer(rtl, 8, 0); });
+    expect_contract_error(e, "sar_adc", "sar_adc: step 0 (must be > 0)", "the RTL ADC converter");
+    expect_converts_after_reset(rtl);
+}
+
+// Both assertions fail on the same edge: one error with both messages.
+TEST(RtlContracts, AdcBitsZeroAndStepZeroOnOneSampleAreOneErrorWithBothMessages) {
+    RtlAdcConverter rtl;
+    const RtlContractError e = contract_error([&] { offer(rtl, 0, 0); });
+    expect_contract_error(e, "sar_adc", "sar_adc: bits 0 outside 1..16; sar_adc: step 0 (must be > 0)",
+                          "the RTL ADC converter");
 }
 
 // The contract binds the sample the converter takes, nothing else: illegal values on the pins
@@ -373,53 +427,94 @@ swis::Group full_group(std::uint8_t sign) {
 
 constexpr std::array<std::uint8_t, 4> kAct = {10, 20, 30, 40};
 
-TEST(RtlContracts, PeMoreThanEightShiftsStopsTheSimulation) {
+// After an error the PE runs on: reset, a whole output through run_output equals the cycle model.
+void expect_runs_after_reset(RtlSwisPe& rtl, PeMode mode) {
+    rtl.reset();
+    const swis::Group g = full_group(0x5);
+    SwisPe model(mode);
+    model.run_group(kAct.data(), g);
+    std::int64_t acc = -1;
+    EXPECT_NO_THROW(acc = rtl.run_output(mode, 8, kAct.data(), &g, 1));
+    EXPECT_EQ(acc, model.acc());
+}
+
+// The 20-bit accumulator of a test build, in a context of its own that keeps its errors as the
+// adapters' do; clocked, it throws the contract's error as they do.
+struct KeptAcc20 {
+    std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
+    std::unique_ptr<Vswis_pe_acc20> m;
+    KeptAcc20() {
+        keep_contract_errors(*ctx);
+        Verilated::threadContextp(ctx.get());
+        m = std::make_unique<Vswis_pe_acc20>(ctx.get(), "swis_pe");
+        ::cimvp::reset(*m);
+    }
+    ~KeptAcc20() {
+        Verilated::threadContextp(ctx.get());
+        m->final();
+        m.reset();
+        Verilated::threadContextp(Verilated::defaultContextp());
+    }
+    void clock() {
+        ::cimvp::clock(*m);
+        if (ctx->gotError()) throw_contract_error(*ctx, "swis_pe", "the test's 20-bit PE");
+    }
+};
+
+TEST(RtlContracts, PeMoreThanEightShiftsThrowsTheContractError) {
     for (const PeMode mode : {PeMode::kSingleShift, PeMode::kDoubleShift}) {
-        EXPECT_DEATH(
-            {
-                stdout_to_stderr();
-                RtlSwisPe rtl(mode);
-                rtl.step(kAct.data(), full_group(0), 9, true);
-            },
-            "Assertion failed in .*swis_pe: w_n 9 above 8")
-            << pe_mode_name(mode);
+        RtlSwisPe rtl(mode);
+        const RtlContractError e = contract_error([&] { rtl.step(kAct.data(), full_group(0), 9, true); });
+        expect_contract_error(e, "swis_pe", "swis_pe: w_n 9 above 8",
+                              std::string("the RTL PE datapath (") + pe_mode_name(mode) + "), output 1, after 2 clocks");
+        expect_runs_after_reset(rtl, mode);
     }
 }
 
-void change_activations_on_the_third_clock() {
-    stdout_to_stderr();
-    RtlSwisPe rtl(PeMode::kSingleShift);
-    std::array<std::uint8_t, 4> other = kAct;
-    other[3] = 41;
-    rtl.step(kAct.data(), full_group(0), 8, true);
-    rtl.step(kAct.data(), full_group(0), 8, false);
-    rtl.step(other.data(), full_group(0), 8, false);
-}
-
-void change_the_shift_count_on_the_second_clock() {
-    stdout_to_stderr();
+TEST(RtlContracts, PeGroupChangedInTheMiddleThrowsTheContractError) {
+    {
+        RtlSwisPe rtl(PeMode::kSingleShift);
+        std::array<std::uint8_t, 4> other = kAct;
+        other[3] = 41;
+        rtl.step(kAct.data(), full_group(0), 8, true);
+        rtl.step(kAct.data(), full_group(0), 8, false);
+        const RtlContractError e = contract_error([&] { rtl.step(other.data(), full_group(0), 8, false); });
+        expect_contract_error(e, "swis_pe", "swis_pe: the group or activations changed on clock 2 of a group",
+                              "the RTL PE datapath (ss)");
+        expect_runs_after_reset(rtl, PeMode::kSingleShift);
+    }
     RtlSwisPe rtl(PeMode::kDoubleShift);
     rtl.step(kAct.data(), full_group(0), 8, true);
-    rtl.step(kAct.data(), full_group(0), 7, false);
+    const RtlContractError e = contract_error([&] { rtl.step(kAct.data(), full_group(0), 7, false); });
+    expect_contract_error(e, "swis_pe", "swis_pe: the group or activations changed on clock 1 of a group",
+                          "the RTL PE datapath (ds)");
+    expect_runs_after_reset(rtl, PeMode::kDoubleShift);
 }
 
-TEST(RtlContracts, PeGroupChangedInTheMiddleStopsTheSimulation) {
-    EXPECT_DEATH(change_activations_on_the_third_clock(),
-                 "swis_pe: the group or activations changed on clock 2 of a group");
-    EXPECT_DEATH(change_the_shift_count_on_the_second_clock(),
-                 "swis_pe: the group or activations changed on clock 1 of a group");
+TEST(RtlContracts, PeClearInTheMiddleOfAGroupThrowsTheContractError) {
+    RtlSwisPe rtl(PeMode::kSingleShift);
+    rtl.step(kAct.data(), full_group(0), 8, true);
+    const RtlContractError e = contract_error([&] { rtl.step(kAct.data(), full_group(0), 8, true); });
+    expect_contract_error(e, "swis_pe", "swis_pe: clear on clock 1 of a group (only between groups)",
+                          "the RTL PE datapath (ss)");
+    expect_runs_after_reset(rtl, PeMode::kSingleShift);
+    KeptAcc20 k;  // en low: the same
+    k.m->en = 1;
+    k.m->w_n = 4;
+    k.m->clear = 1;
+    k.clock();
+    k.m->en = 0;
+    k.m->clear = 0;
+    k.clock();
+    k.m->clear = 1;
+    expect_contract_error(contract_error([&] { k.clock(); }), "swis_pe",
+                          "swis_pe: clear on clock 1 of a group (only between groups)", "the test's 20-bit PE");
 }
 
-TEST(RtlContracts, PeClearInTheMiddleOfAGroupStopsTheSimulation) {
+// A context that does not keep its errors (Verilator's default, as the SystemC twins' of the
+// cross-check benches) prints the assertion's message and stops the process, as before.
+TEST(RtlContracts, AContextThatDoesNotKeepItsErrorsStillStopsTheProcessWithTheMessage) {
     EXPECT_DEATH(
-        {
-            stdout_to_stderr();
-            RtlSwisPe rtl(PeMode::kSingleShift);
-            rtl.step(kAct.data(), full_group(0), 8, true);
-            rtl.step(kAct.data(), full_group(0), 8, true);
-        },
-        "swis_pe: clear on clock 1 of a group \\(only between groups\\)");
-    EXPECT_DEATH(  // en low: the same
         {
             stdout_to_stderr();
             Vswis_pe_acc20 m;
@@ -428,13 +523,10 @@ TEST(RtlContracts, PeClearInTheMiddleOfAGroupStopsTheSimulation) {
             m.w_n = 4;
             m.clear = 1;
             clock(m);
-            m.en = 0;
-            m.clear = 0;
-            clock(m);
             m.clear = 1;
             clock(m);
         },
-        "swis_pe: clear on clock 1 of a group");
+        "Assertion failed in .*swis_pe: clear on clock 1 of a group.*\n.*Verilog \\$stop");
 }
 
 // Legal but unusual: an enabled clock on a group of 0 shifts is the group's only clock and adds
@@ -461,11 +553,12 @@ TEST(RtlContracts, PeLegalCornersFireNothing) {
 }
 
 // The 20-bit accumulator of a test build: a full-scale group adds 4 * 255 * 255 = 260,100, so
-// the third one leaves 20 bits. With the assertions on the simulation stops; off, the sum wraps
-// modulo 2^20 as the hardware's adder does.
+// the third one leaves 20 bits. With the assertions on the clock that overflows throws; off, the
+// sum wraps modulo 2^20 as the hardware's adder does.
 std::int64_t acc20(const Vswis_pe_acc20& m) { return static_cast<std::int64_t>(static_cast<std::uint64_t>(m.acc) << 44) >> 44; }
 
-void run_full_groups(Vswis_pe_acc20& m, int groups) {
+// Runs `groups` full-scale groups; after every clock `after_clock` (when given).
+void run_full_groups(Vswis_pe_acc20& m, int groups, const std::function<void()>& after_clock = {}) {
     const swis::Group g = full_group(0);
     m.act = 0xFFFFFFFFu;
     m.w_mask = 0xFFFFFFFFu;
@@ -479,20 +572,23 @@ void run_full_groups(Vswis_pe_acc20& m, int groups) {
         for (int c = 0; c < 8; ++c) {
             m.clear = k == 0 && c == 0;
             clock(m);
+            if (after_clock) after_clock();
         }
     m.en = 0;
     m.clear = 0;
 }
 
-TEST(RtlContracts, PeAccumulatorOverflowStopsTheSimulation) {
-    EXPECT_DEATH(
-        {
-            stdout_to_stderr();
-            Vswis_pe_acc20 m;
-            reset(m);
-            run_full_groups(m, 3);
-        },
-        "Assertion failed in .*swis_pe: accumulator overflow: 520200 \\+ [0-9]+ leaves 20 bits");
+TEST(RtlContracts, PeAccumulatorOverflowThrowsTheContractError) {
+    KeptAcc20 k;
+    const RtlContractError e = contract_error([&] {
+        run_full_groups(*k.m, 3, [&] {
+            if (k.ctx->gotError()) throw_contract_error(*k.ctx, "swis_pe", "the test's 20-bit PE");
+        });
+    });
+    EXPECT_EQ(e.block(), "swis_pe");
+    EXPECT_TRUE(std::regex_match(e.rule(), std::regex("swis_pe: accumulator overflow: 520200 \\+ [0-9]+ leaves 20 bits")))
+        << e.rule();
+    EXPECT_NE(std::string(e.what()).find("the test's 20-bit PE"), std::string::npos) << e.what();
 }
 
 TEST(RtlContracts, PeAccumulatorWrapsWithTheAssertionsOffAndHoldsTwoFullGroups) {

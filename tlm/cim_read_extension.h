@@ -68,7 +68,9 @@ inline void missing_extension(tlm::tlm_generic_payload& t, const char* msg_type,
 }
 
 // Sends a vector on to the next stage of the pipeline under the same context,
-// reusing the stage's own payload; returns the downstream response.
+// reusing the stage's own payload; returns the downstream response. The payload holds the
+// context's extension only for the call, also when a stage throws (an RTL twin's broken
+// contract): left on it, the payload's destructor would free an extension it does not own.
 template <typename Socket>
 tlm::tlm_response_status forward_vector(Socket& socket, tlm::tlm_generic_payload& out, void* data, unsigned bytes,
                                         CimReadExtension* ext, sc_core::sc_time& delay) {
@@ -81,7 +83,12 @@ tlm::tlm_response_status forward_vector(Socket& socket, tlm::tlm_generic_payload
     out.set_dmi_allowed(false);
     out.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     out.set_extension(ext);
-    socket->b_transport(out, delay);
+    try {
+        socket->b_transport(out, delay);
+    } catch (...) {
+        out.clear_extension(ext);
+        throw;
+    }
     out.clear_extension(ext);
     return out.get_response_status();
 }

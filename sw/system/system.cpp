@@ -1,6 +1,7 @@
 #include "sw/system/system.h"
 
 #include <cmath>
+#include <exception>
 #include <utility>
 
 #include "rtl/rtl_adc_converter.h"
@@ -68,7 +69,13 @@ void System::gate_rtl_vcd(bool open) {
 
 void System::run(HostCpu::Program program) {
     program_ = std::move(program);
-    host.run();
+    try {
+        host.run();
+    } catch (const sc_core::sc_report&) {
+        // The controller's thread threw: SystemC's report of it keeps only the text.
+        if (const std::exception_ptr e = platform.controller.failure()) std::rethrow_exception(e);
+        throw;
+    }
     if (waves_.recorder) waves_.recorder->close();
     if (rtl_adc_) rtl_adc_->close_vcd();
     if (rtl_pe_) rtl_pe_->close_vcd();

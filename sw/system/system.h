@@ -57,7 +57,9 @@ public:
     System& operator=(const System&) = delete;
 
     // Runs `program` on the host until it returns (HostCpu::run: its exception is rethrown),
-    // then closes the waveforms and the RTL's VCDs. Once per process: SystemC elaborates once.
+    // then closes the waveforms and the RTL's VCDs. An exception of the platform's controller
+    // thread (Controller::failure: e.g. an RTL twin's RtlContractError) is rethrown as thrown.
+    // Once per process: SystemC elaborates once.
     void run(HostCpu::Program program);
 
     const ArchConfig& config() const { return platform.config(); }

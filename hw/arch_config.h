@@ -13,11 +13,17 @@
 
 namespace cimvp {
 
+// How a signed weight is stored in cells (docs/numerics.md, "Cells"): offset encoded
+// (w + 2^(w_bits-1), the offset removed digitally), or differentially: |w| in a positive column
+// group when w > 0, in a negative column group when w < 0 (two columns per weight slice).
+enum class CellMapping { kOffset, kDifferential };
+
 struct CrossbarConfig {
     int rows = 128;                // R: word lines per macro
     int cols = 128;                // C: bit lines per macro
     int cell_bits = 1;             // bits stored per cell (1 or 2)
     int dac_bits = 1;              // input bits applied per read
+    CellMapping mapping = CellMapping::kOffset;  // offset encoding or a differential column pair
     double read_ns = 100.0;        // one array read (word-line pulse + settle)
     double read_pj_per_cell = 0.0018;   // array read energy per active cell
     double read_pj_per_column = 0.0;    // per column read: its bit line's charge (grows with rows)

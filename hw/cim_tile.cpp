@@ -3,6 +3,7 @@
 #include "hw/address_map.h"
 #include "hw/energy_report.h"
 #include "sw/contract/crossbar_array.h"
+#include "sw/contract/numerics.h"
 #include "tlm/error_report.h"
 
 namespace cimvp {
@@ -81,7 +82,7 @@ CimTile::CimTile(sc_core::sc_module_name name, const ArchConfig& cfg, int index,
         return static_cast<std::uint32_t>(runs_);
     });
     regs_.add({"TILE_INDEX", kTileIndex, Access::kReadOnly, static_cast<std::uint32_t>(index)});
-    regs_.add({"FLAGS", kFlags, Access::kReadWrite, 0, kFlagEmitSum});
+    regs_.add({"FLAGS", kFlags, Access::kReadWrite, 0, kFlagEmitSum | kFlagDifferential});
     regs_.add({"IN_BANK", kInBank, Access::kReadWrite, 0, 1});
     regs_.set_access_latency(sc_core::sc_time(cfg.digital.clock_ns, sc_core::SC_NS));
 }
@@ -114,8 +115,10 @@ TileError CimTile::check_config() const {
     const auto rows = regs_.get(kRows), outs = regs_.get(kOuts), slices = regs_.get(kSlices);
     const auto a_bits = regs_.get(kABits), dac_bits = regs_.get(kDacBits);
     const auto vectors = static_cast<std::uint64_t>(regs_.get(kVectors));
+    const auto cols_per_out = static_cast<std::uint32_t>(
+        numerics::cols_per_output(static_cast<int>(slices), (regs_.get(kFlags) & kFlagDifferential) != 0));
     if (rows < 1 || rows > static_cast<std::uint32_t>(cfg_.crossbar.rows) || outs < 1 || slices < 1 ||
-        outs * slices > static_cast<std::uint32_t>(cfg_.crossbar.cols) || a_bits < 1 ||
+        outs * cols_per_out > static_cast<std::uint32_t>(cfg_.crossbar.cols) || a_bits < 1 ||
         a_bits > static_cast<std::uint32_t>(kMaxActivationBits) || dac_bits < 1 || dac_bits > a_bits ||
         regs_.get(kWeightScale) < 1)
         return TileError::kBadConfig;
@@ -154,7 +157,8 @@ void CimTile::run(sc_core::sc_time& delay) {
     ctx.rows = rows;
     ctx.outs = static_cast<int>(regs_.get(kOuts));
     ctx.slices = static_cast<int>(regs_.get(kSlices));
-    ctx.cols = ctx.outs * ctx.slices;
+    ctx.differential = (regs_.get(kFlags) & kFlagDifferential) != 0;
+    ctx.cols = ctx.outs * numerics::cols_per_output(ctx.slices, ctx.differential);
     ctx.dac_bits = dac_bits;
     ctx.cell_bits = cfg_.crossbar.cell_bits;
     ctx.weight_scale = regs_.get(kWeightScale);

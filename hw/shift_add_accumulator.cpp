@@ -42,7 +42,7 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
     if (!ext) return tlmx::missing_extension(t, kReportId, name());
     const CimReadContext& ctx = ext->ctx;
     if (ctx.outs < 0 || ctx.outs > static_cast<int>(fx_.size()) || ctx.slices < 1 || ctx.steps < 1 ||
-        ctx.cols != ctx.outs * ctx.slices)
+        ctx.cols != ctx.outs * numerics::cols_per_output(ctx.slices, ctx.differential))
         return tlmx::reject(t, tlm::TLM_GENERIC_ERROR_RESPONSE, kReportId, name(), "a read context it cannot add up");
     const std::size_t stride = t.get_data_length() / sizeof(std::int64_t) / ctx.steps;
     if (stride < static_cast<std::size_t>(ctx.cols))
@@ -54,11 +54,13 @@ void ShiftAddAccumulator::accumulate(tlm::tlm_generic_payload& t, sc_core::sc_ti
         return tlmx::reject(t, tlm::TLM_ADDRESS_ERROR_RESPONSE, kReportId, name(),
                             "the vector's slot is past the buffer");
     }
-    // Every read: shift each column's value by its step and slice and add it to its output.
+    // Every read: shift each column's value by its step and slice and add it to its output (subtract
+    // it, for a differential output's negative columns).
     const auto* value = reinterpret_cast<const std::int64_t*>(t.get_data_ptr());
     for (int s = 0; s < ctx.steps; ++s) {
         if (ctx.zero_steps & (1u << s)) continue;
-        numerics::shift_add_step(value + s * stride, ctx.outs, ctx.slices, s, ctx.dac_bits, ctx.cell_bits, fx_.data());
+        numerics::shift_add_step(value + s * stride, ctx.outs, ctx.slices, ctx.differential, s, ctx.dac_bits,
+                                 ctx.cell_bits, fx_.data());
     }
     counters_.shift_adds += static_cast<std::uint64_t>(ctx.steps) * ctx.cols;
     // Then finish: round, scale by weight and multiplier, remove the offset, store.

@@ -1,6 +1,7 @@
 // The shift-add accumulator of one tile: combines the ADC values of every
-// input step and weight slice into one partial accumulator per output, removes
-// the weight offset, and keeps the results in the tile's output buffer. Bus
+// input step and weight slice into one partial accumulator per output (the
+// negative columns subtracted under differential mapping), removes the weight
+// offset, and keeps the results in the tile's output buffer. Bus
 // writes to the buffer's accumulate alias add instead of overwrite: that is
 // how partials of several row tiles are reduced.
 #pragma once

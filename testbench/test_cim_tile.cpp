@@ -387,6 +387,64 @@ TEST_P(CimTileHandRun, SlicedSignedWeightsGiveTheSignedDotProducts) {
     EXPECT_EQ(integer_matmul(layer, kX.data(), 2), want);  // the literal is right
 }
 
+// The same weights in differential column pairs (FLAGS.DIFFERENTIAL): |w| in the positive group
+// when w > 0, in the negative group when w < 0; the tile subtracts the negative group, no offset.
+TEST_P(CimTileHandRun, DifferentialColumnPairsGiveTheSignedDotProducts) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const auto [cell_bits, dac_bits] = GetParam();
+    ArchConfig cfg = tile_config(cell_bits, dac_bits);
+    cfg.crossbar.mapping = CellMapping::kDifferential;
+    const int outs = cell_bits == 1 ? 1 : 2;  // 2 x 4 one-bit columns, or 2 x 2 two-bit columns, per output
+    const std::vector<std::int8_t> w = {3, -8, /**/ -1, 7, /**/ 0, -3, /**/ 5, 2};
+    const std::vector<std::int64_t> products = {12, -40, /**/ 31, 6};  // by hand, above
+    MatrixLayer layer;
+    layer.K = kHandRows;
+    layer.M = outs;
+    layer.a_bits = 3;
+    layer.w_bits = 4;
+    std::vector<std::int64_t> want;
+    for (int k = 0; k < kHandRows; ++k)
+        for (int m = 0; m < outs; ++m) layer.weights.push_back(w[static_cast<std::size_t>(k) * 2 + m]);
+    for (int v = 0; v < 2; ++v)
+        for (int m = 0; m < outs; ++m) want.push_back(products[static_cast<std::size_t>(v) * 2 + m]);
+    const LayerMapping m = LayerMapping::make(layer, cfg);
+    ASSERT_EQ(m.cols_per_out, 2 * 4 / cell_bits);
+    ASSERT_EQ(m.cols_in(0), kXbarCols);
+    ASSERT_EQ(m.offset, 0);
+    TileBench b(cfg);
+    std::vector<std::int64_t> got, without_flag;
+    std::uint32_t status = 0;
+    std::uint64_t conversions = 0;
+    ASSERT_TRUE(b.run([&](TestInitiator& h) {
+        program_levels(b, h, m.tile_levels(layer, 0, 0));
+        EXPECT_TRUE(h.write(b.input(), kX.data(), static_cast<unsigned>(kX.size())).ok());
+        RunSetup s;
+        s.rows = kHandRows;
+        s.outs = static_cast<std::uint32_t>(outs);
+        s.slices = static_cast<std::uint32_t>(m.slices);
+        s.a_bits = 3;
+        s.dac_bits = static_cast<std::uint32_t>(m.dac_bits);
+        s.offset = static_cast<std::uint32_t>(m.offset);
+        s.weight_scale = static_cast<std::uint32_t>(m.weight_scale);
+        s.vectors = 2;
+        configure(b, h, s);
+        h.wr32(b.regs(tile_reg::kFlags), tile_reg::kFlagDifferential);
+        EXPECT_TRUE(start(b, h).ok());
+        status = h.rd32(b.regs(tile_reg::kStatus));
+        got = read_outputs(b, h, want.size());
+        conversions = b.tile.adc.counters().conversions;
+        h.wr32(b.regs(tile_reg::kFlags), 0);  // the same cells read as offset-encoded slices
+        EXPECT_TRUE(start(b, h).ok());
+        without_flag = read_outputs(b, h, want.size());
+    }));
+    EXPECT_EQ(status, tile_reg::kStatusDone);
+    EXPECT_EQ(got, want);
+    EXPECT_NE(without_flag, want);
+    // Every column of both groups went through the ADC: vectors x reads x outputs x 2S.
+    const std::uint64_t reads = static_cast<std::uint64_t>((3 + m.dac_bits - 1) / m.dac_bits);
+    EXPECT_EQ(conversions, 2u * reads * static_cast<std::uint64_t>(outs * m.cols_per_out));
+}
+
 INSTANTIATE_TEST_SUITE_P(CellAndDacBits, CimTileHandRun,
                          ::testing::Combine(::testing::Values(1, 2), ::testing::Values(1, 2)),
                          [](const ::testing::TestParamInfo<std::tuple<int, int>>& i) {
@@ -903,6 +961,32 @@ TEST(CimTileRegisters, BadConfigurationsEndTheRunWithTheirErrorCode) {
     EXPECT_EQ(ok_status, tile_reg::kStatusDone);
     EXPECT_EQ(ok_error, 0u);
     EXPECT_EQ(runs, cases.size() + 2);
+}
+
+// FLAGS.DIFFERENTIAL doubles an output's columns: OUTS x 2 x SLICES must fit the macro.
+TEST(CimTileRegisters, DifferentialOutputsPastTheMacroColumnsAreABadConfig) {
+    CIMVP_REQUIRE_FRESH_SYSTEMC();
+    const cimvp::test::ExpectScWarnings reports({{"/cimvp/tile", 1}});
+    TileBench b(tile_config());
+    std::uint32_t flags = 0, wide = 99, fits = 99, offset_wide = 99;
+    ASSERT_TRUE(b.run([&](TestInitiator& h) {
+        configure(b, h, with([](RunSetup& s) { s.outs = 5; }));
+        h.wr32(b.regs(tile_reg::kFlags), tile_reg::kFlagDifferential);
+        flags = h.rd32(b.regs(tile_reg::kFlags));
+        EXPECT_TRUE(start(b, h).ok());
+        wide = h.rd32(b.regs(tile_reg::kError));  // 5 x 2 = 10 columns > 8
+        configure(b, h, with([](RunSetup& s) { s.outs = 4; }));
+        EXPECT_TRUE(start(b, h).ok());
+        fits = h.rd32(b.regs(tile_reg::kError));  // 4 x 2 = 8
+        h.wr32(b.regs(tile_reg::kFlags), 0);
+        configure(b, h, with([](RunSetup& s) { s.outs = 5; }));
+        EXPECT_TRUE(start(b, h).ok());
+        offset_wide = h.rd32(b.regs(tile_reg::kError));  // 5 columns without the flag
+    }));
+    EXPECT_EQ(flags, tile_reg::kFlagDifferential);
+    EXPECT_EQ(wide, code(TileError::kBadConfig));
+    EXPECT_EQ(fits, code(TileError::kNone));
+    EXPECT_EQ(offset_wide, code(TileError::kNone));
 }
 
 TEST(CimTileRegisters, BadAccessesGetTheMatchingTlmError) {

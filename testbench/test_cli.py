@@ -171,6 +171,30 @@ class Layer(unittest.TestCase):
         self.assertIn("adc.bits", out)
         self.assertIn("[1, 16]", out)
 
+    def test_bad_cell_mapping_names_file_key_and_values(self):
+        path = self.config('{"crossbar": {"mapping": "diff"}}')
+        code, out = run("layer", "--config", path)
+        self.assertEqual(code, 2, out)
+        self.assertIn(path + ': crossbar.mapping: expected "offset" or "differential", got "diff"', out)
+
+    def test_differential_mapping_is_the_exact_product_from_twice_the_columns(self):
+        results = {}
+        for mapping in ("offset", "differential"):
+            out = os.path.join(self.tmp, mapping + ".json")
+            code, text = run("layer", "--rows", "300", "--cols", "70", "--a-bits", "4", "--w-bits", "4", "--config",
+                             self.config(json.dumps({"crossbar": {"mapping": mapping}})), "--json", out)
+            self.assertEqual(code, 0, text)
+            with open(out) as f:
+                results[mapping] = json.load(f)
+        off, diff = results["offset"], results["differential"]
+        self.assertEqual(diff["config"]["crossbar"]["mapping"], "differential")
+        self.assertEqual(diff["agreement"], 1.0)
+        self.assertEqual(diff["exact_agreement"], 1.0)
+        # 4-bit weights in 1-bit cells: 4 columns per output, 32 outputs per macro; differential 8 and 16.
+        self.assertEqual(off["layers"][0]["col_tiles"], 3)
+        self.assertEqual(diff["layers"][0]["col_tiles"], 5)
+        self.assertAlmostEqual(diff["energy_pj"]["adc"], 2 * off["energy_pj"]["adc"], delta=1e-9 * off["energy_pj"]["adc"])
+
     def test_lossy_adc_still_agrees_with_reference(self):
         out = os.path.join(self.tmp, "out.json")
         code, text = run("layer", "--rows", "200", "--cols", "40", "--adc-bits", "4", "--json", out)
@@ -1092,6 +1116,64 @@ class ShippedModels(unittest.TestCase):
     def test_resnet20_columnwise(self):
         self.check("fmnist-resnet20-columnwise", "columnwise.json", limit=1000)
 
+
+
+class DifferentialMapping(unittest.TestCase):
+    """crossbar.mapping "differential" (docs/numerics.md) on the shipped models: the platform equals the
+    C++ reference with ideal and with varying cells, and with a lossless ADC it gives the offset
+    encoding's logits from twice the ADC conversions."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def run_json(self, name, config, mapping, sigma=0.0, limit=16):
+        with open(os.path.join(SOURCE, "configs", config)) as f:
+            cfg = json.load(f)
+        cfg["crossbar"]["mapping"] = mapping
+        cfg["nonideal"]["conductance_sigma"] = sigma
+        path = os.path.join(self.tmp, "%s-%s-%g.json" % (name, mapping, sigma))
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        out = path + ".results.json"
+        code, text = run("run", "--model", model(name + ".cimvp"), "--config", path, "--limit", str(limit), "--quiet",
+                         "--json", out, timeout=1800)
+        self.assertEqual(code, 0, text)
+        with open(out) as f:
+            r = json.load(f)
+        self.assertEqual(r["images"], limit)
+        self.assertEqual(r["agreement"], 1.0, "platform and reference disagree")
+        self.assertEqual(r["config"]["crossbar"]["mapping"], mapping)
+        return r
+
+    def test_lossless_int8_and_bwma_keep_the_offset_logits_from_twice_the_conversions(self):
+        for name in ("fmnist-int8", "fmnist-bwma"):
+            with self.subTest(name):
+                off = self.run_json(name, "default.json", "offset")
+                diff = self.run_json(name, "default.json", "differential")
+                self.assertEqual(diff["recalibrated_layers"], [])
+                self.assertEqual(diff["logits_fnv1a64"], off["logits_fnv1a64"])
+                crossbar = 0
+                for lo, ld in zip(off["layers"], diff["layers"]):
+                    if lo["mapped_to"] != "crossbar":
+                        continue
+                    crossbar += 1
+                    self.assertAlmostEqual(ld["energy_pj"]["adc"], 2 * lo["energy_pj"]["adc"],
+                                           delta=1e-9 * lo["energy_pj"]["adc"], msg=lo["name"])
+                self.assertGreater(crossbar, 0)
+
+    def test_columnwise_calibrates_its_own_tables_and_agrees_with_ideal_and_varying_cells(self):
+        for sigma in (0.0, 0.2):
+            with self.subTest(sigma=sigma):
+                r = self.run_json("fmnist-columnwise", "columnwise.json", "differential", sigma, limit=64)
+                # The model's tables are for offset encoding: every layer is fitted anew.
+                self.assertEqual(len(r["recalibrated_layers"]), 4)
+                self.assertGreater(r["accuracy"], 0.75)
+
+    def test_bwma_agrees_with_the_reference_with_varying_cells(self):
+        self.run_json("fmnist-bwma", "default.json", "differential", 0.2, limit=16)
 
 
 class Convert(unittest.TestCase):

@@ -48,6 +48,7 @@ json changed(const std::string& pointer, const json& v) {
     if (v.is_boolean()) return !v.get<bool>();
     if (v.is_string()) {
         if (v == "sar" || v == "flash") return v == "sar" ? "flash" : "sar";
+        if (v == "offset" || v == "differential") return v == "offset" ? "differential" : "offset";
         return v == "column" ? "layer" : "column";
     }
     if (v.is_number_integer()) {
@@ -156,7 +157,7 @@ TEST_F(ConfigLoaderTest, DefaultJsonEqualsCompiledDefaults) {
 
 TEST_F(ConfigLoaderTest, EveryKeyReachesItsOwnField) {
     const json def = config_to_json(ArchConfig{}).flatten();
-    ASSERT_EQ(def.size(), 68u) << "a field was added or removed: update the loader, docs/config.md and this count";
+    ASSERT_EQ(def.size(), 69u) << "a field was added or removed: update the loader, docs/config.md and this count";
     for (const auto& item : def.items()) {
         SCOPED_TRACE(item.key());
         const json value = changed(item.key(), item.value());
@@ -182,6 +183,7 @@ TEST_F(ConfigLoaderTest, RoundTrip) {
     EXPECT_EQ(config_to_json(a), modified);
     EXPECT_EQ(a.source, "modified");
     EXPECT_EQ(a.adc.step_mode, AdcStepMode::kLayer);
+    EXPECT_EQ(a.crossbar.mapping, CellMapping::kDifferential);
     EXPECT_EQ(a.nonideal.seed, std::numeric_limits<std::uint64_t>::max());
     EXPECT_EQ(a.crossbar.read_pj_per_cell, 0.1 + 0.2);
     EXPECT_FALSE(a.platform.output_buffer.dmi);
@@ -213,7 +215,7 @@ TEST_F(ConfigLoaderTest, UnknownTopLevelKey) {
 TEST_F(ConfigLoaderTest, UnknownNestedKey) {
     const std::string msg = load_error(R"({"crossbar": {"rows": 64, "colz": 64}})");
     EXPECT_EQ(msg, bad() +
-                       ": crossbar.colz: unknown key (expected one of: rows, cols, cell_bits, dac_bits, read_ns, "
+                       ": crossbar.colz: unknown key (expected one of: rows, cols, cell_bits, dac_bits, mapping, read_ns, "
                        "read_pj_per_cell, read_pj_per_column, write_ns_per_row, write_pj_per_cell)");
 
     const std::string deep = load_error(R"({"platform": {"dram": {"size": 1024}}})");
@@ -355,6 +357,31 @@ TEST_F(ConfigLoaderTest, StepModeStrings) {
     EXPECT_EQ(config_from_json(one_key("/adc/step_mode", "column"), "t").adc.step_mode, AdcStepMode::kColumn);
     EXPECT_EQ(config_to_json(ArchConfig{})["adc"]["step_mode"], "column");
     EXPECT_NE(value_error("/adc/step_mode", "Layer").find(R"(got "Layer")"), std::string::npos);
+}
+
+TEST_F(ConfigLoaderTest, CellMappingIsOffsetByDefaultOrDifferential) {
+    EXPECT_EQ(ArchConfig{}.crossbar.mapping, CellMapping::kOffset);
+    EXPECT_EQ(config_to_json(ArchConfig{})["crossbar"]["mapping"], "offset");
+    EXPECT_EQ(config_from_json(one_key("/crossbar/mapping", "differential"), "t").crossbar.mapping,
+              CellMapping::kDifferential);
+    EXPECT_EQ(config_from_json(one_key("/crossbar/mapping", "offset"), "t").crossbar.mapping, CellMapping::kOffset);
+}
+
+TEST_F(ConfigLoaderTest, BadCellMappingNamesTheFileKeyAndTheValues) {
+    EXPECT_EQ(load_error(R"({"crossbar": {"mapping": "diff"}})"),
+              bad() + R"(: crossbar.mapping: expected "offset" or "differential", got "diff")");
+    EXPECT_NE(value_error("/crossbar/mapping", "Differential").find(R"(got "Differential")"), std::string::npos);
+    EXPECT_NE(value_error("/crossbar/mapping", 1).find(R"(expected "offset" or "differential", got 1)"),
+              std::string::npos);
+    ArchConfig cfg;
+    cfg.source = "cfg.json";
+    cfg.crossbar.mapping = static_cast<CellMapping>(5);
+    try {
+        validate(cfg);
+        ADD_FAILURE() << "no ConfigError for mapping 5";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()), R"(cfg.json: crossbar.mapping: expected "offset" or "differential", got enum value 5)");
+    }
 }
 
 TEST_F(ConfigLoaderTest, MalformedJson) {

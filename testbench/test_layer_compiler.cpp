@@ -36,6 +36,7 @@ struct Case {
     int n;
     std::uint64_t first_vector;
     bool scales;  // the layer has column multipliers: the tiles' scale tables are programmed
+    bool differential;  // crossbar.mapping "differential": FLAGS.DIFFERENTIAL on every tile
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -45,6 +46,7 @@ ArchConfig config_of(const Case& c) {
     cfg.crossbar.rows = c.rows;
     cfg.crossbar.cols = c.cols;
     cfg.crossbar.cell_bits = c.cell_bits;
+    cfg.crossbar.mapping = c.differential ? CellMapping::kDifferential : CellMapping::kOffset;
     cfg.platform.tiles = c.tiles;
     cfg.platform.dram.size_bytes = 1 << 20;
     cfg.platform.input_buffer.size_bytes = c.input_bytes;
@@ -120,13 +122,15 @@ LayerBuffers buffers_of(const Case& c, const LayerMapping& m) {
 
 const std::vector<Case>& cases() {
     static const std::vector<Case> v = {
-        // name, R, C, cell, tiles, in, out, K, M, a, w, binary, n, first, scales
-        {"OneTileOneChunk", 16, 16, 2, 1, 256, 1024, 16, 8, 4, 4, false, 5, 0, false},
-        {"TwoRowTilesThreePassesTwoChunks", 16, 16, 2, 2, 256, 1024, 20, 24, 4, 4, false, 20, 0, false},
-        {"RaggedRowsAndColumnsManyChunks", 16, 16, 1, 4, 64, 512, 37, 11, 8, 8, false, 23, 100, false},
-        {"BinaryOnePassManyTiles", 32, 16, 1, 16, 128, 256, 70, 40, 4, 1, true, 9, 7, false},
-        {"OutputBufferLimitsTheChunk", 16, 16, 1, 6, 4096, 64, 30, 5, 3, 2, false, 7, 0, false},
-        {"ColumnMultipliersTwoPasses", 16, 16, 2, 2, 256, 1024, 20, 12, 4, 4, false, 18, 3, true},
+        // name, R, C, cell, tiles, in, out, K, M, a, w, binary, n, first, scales, differential
+        {"OneTileOneChunk", 16, 16, 2, 1, 256, 1024, 16, 8, 4, 4, false, 5, 0, false, false},
+        {"TwoRowTilesThreePassesTwoChunks", 16, 16, 2, 2, 256, 1024, 20, 24, 4, 4, false, 20, 0, false, false},
+        {"RaggedRowsAndColumnsManyChunks", 16, 16, 1, 4, 64, 512, 37, 11, 8, 8, false, 23, 100, false, false},
+        {"BinaryOnePassManyTiles", 32, 16, 1, 16, 128, 256, 70, 40, 4, 1, true, 9, 7, false, false},
+        {"OutputBufferLimitsTheChunk", 16, 16, 1, 6, 4096, 64, 30, 5, 3, 2, false, 7, 0, false, false},
+        {"ColumnMultipliersTwoPasses", 16, 16, 2, 2, 256, 1024, 20, 12, 4, 4, false, 18, 3, true, false},
+        {"DifferentialTwoRowTilesSixPasses", 16, 16, 2, 2, 256, 1024, 20, 24, 4, 4, false, 20, 0, false, true},
+        {"DifferentialBinaryManyTiles", 32, 16, 1, 16, 128, 256, 70, 40, 4, 1, true, 9, 7, false, true},
     };
     return v;
 }
@@ -181,7 +185,8 @@ TEST_P(LayerCompiler, CommandListHasTheExpectedShapePerPassAndChunkAndEndsWithEn
                     {tile_reg::kDacBits, static_cast<std::uint32_t>(m.dac_bits)},
                     {tile_reg::kWeightScale, static_cast<std::uint32_t>(m.weight_scale)},
                     {tile_reg::kOffset, static_cast<std::uint32_t>(m.offset)},
-                    {tile_reg::kFlags, 0u},  // a single layer needs no input sums
+                    // A single layer needs no input sums; a differential one subtracts its negative columns.
+                    {tile_reg::kFlags, c.differential ? tile_reg::kFlagDifferential : 0u},
                 };
                 for (const auto& [off, value] : regs) {
                     const Command& w = next(Opcode::kRegWrite, ps + " register");

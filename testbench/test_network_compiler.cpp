@@ -129,6 +129,56 @@ TEST(NetworkCompiler, CalibrationSeesTheLayersCompiledSoFar) {
         for (const auto& c : uncalibrated.layers[l].adc.columns) EXPECT_EQ(c.base_fx, 0) << l;
 }
 
+// A model's tables are per (row tile, output, offset-encoded slice): under differential mapping they
+// describe no column of the chip, so every layer on a lossy ADC is calibrated anew, per column.
+TEST(NetworkCompiler, DifferentialMappingCalibratesItsOwnTablesInsteadOfTheModels) {
+    ArchConfig cfg;  // the column-wise chip: 2-bit cells, 4-bit reads, a 4-bit ADC
+    cfg.crossbar.cell_bits = 2;
+    cfg.crossbar.dac_bits = 4;
+    cfg.adc.bits = 4;
+    test::ModelShape shape;
+    shape.w_bits = 4;
+    shape.cell_bits_for_tables = 2;
+    shape.adc_bits = 4;
+    const NetworkModel m = test::random_network(26, shape);
+    const auto images = random_images(m, 3, 8);
+    ASSERT_FALSE(needs_calibration(m, cfg)) << "offset encoding: the model's own tables fit";
+    const ExecutionPlan offset = compile_with_reference(m, cfg, {}, images.data(), 3);
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        EXPECT_FALSE(offset.layers[l].adc_recalibrated) << l;
+        const AdcTables own = model_adc_tables(m.layers[l], offset.layers[l].mapping, cfg.adc.bits, cfg.adc.frac_bits);
+        EXPECT_EQ(offset.layers[l].adc.columns.size(), own.columns.size()) << l;
+        for (std::size_t c = 0; c < own.columns.size(); ++c)
+            ASSERT_EQ(offset.layers[l].adc.columns[c].step_fx, own.columns[c].step_fx) << l << " column " << c;
+    }
+
+    cfg.crossbar.mapping = CellMapping::kDifferential;
+    ASSERT_TRUE(needs_calibration(m, cfg));
+    const ExecutionPlan diff = compile_with_reference(m, cfg, {}, images.data(), 3);
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        const LayerPlan& lp = diff.layers[l];
+        ASSERT_TRUE(lp.mapping.differential) << l;
+        EXPECT_TRUE(lp.adc_recalibrated) << l;
+        EXPECT_THROW(model_adc_tables(m.layers[l], lp.mapping, cfg.adc.bits, cfg.adc.frac_bits), std::invalid_argument);
+        // Fitted to what the columns saw: some negative-group column of the layer has left the unit table.
+        bool negative_fitted = false;
+        for (int rt = 0; rt < lp.mapping.row_tiles; ++rt)
+            for (int ct = 0; ct < lp.mapping.col_tiles; ++ct)
+                for (int c = 0; c < lp.mapping.cols_in(ct); ++c) {
+                    const numerics::AdcColumn& col = lp.adc.tile(rt, ct)[c];
+                    negative_fitted = negative_fitted || (c % lp.mapping.cols_per_out >= lp.mapping.slices &&
+                                                          (col.step_fx != (1 << cfg.adc.frac_bits) || col.base_fx != 0));
+                }
+        EXPECT_TRUE(negative_fitted || adc_is_lossless(lp.mapping, cfg)) << l;
+    }
+    // Without images the model's windows are not divided anew for it either: unit tables.
+    const ExecutionPlan uncalibrated = compile_network(m, cfg);
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        EXPECT_TRUE(uncalibrated.layers[l].adc_recalibrated) << l;
+        for (const auto& c : uncalibrated.layers[l].adc.columns) ASSERT_EQ(c.step_fx, 1 << cfg.adc.frac_bits) << l;
+    }
+}
+
 TEST(NetworkCompiler, PlacementFillsTheGlobalBufferAsTheDriverHandsItOut) {
     test::ModelShape s;
     s.binary_middle = true;

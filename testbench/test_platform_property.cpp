@@ -1,7 +1,7 @@
-// Property: for random layer shapes and architecture configs, the SystemC
-// platform (driver -> DMA -> controller -> tiles) equals the C++ reference
-// bit-exactly, and with a lossless ADC and ideal devices it also equals the
-// plain integer matrix product. One seed per process (SystemC elaborates once).
+// Property: for random layer shapes and architecture configs (offset encoding and
+// differential mapping), the SystemC platform (driver -> DMA -> controller -> tiles)
+// equals the C++ reference bit-exactly, and with a lossless ADC and ideal devices it
+// also equals the plain integer matrix product. One seed per process (SystemC elaborates once).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -52,12 +52,18 @@ Case draw_case(int seed) {
         cfg.nonideal.read_noise_sigma = 0.25 * between(0, 2);
         cfg.nonideal.seed = static_cast<std::uint64_t>(seed) + 1000;
     }
+    // Drawn last, so that the cases drawn before it stay what they were.
+    if (rng() % 2) {
+        cfg.crossbar.mapping = CellMapping::kDifferential;
+        if (2 * slices > cfg.crossbar.cols) cfg.crossbar.cols = 16;
+    }
     c.text = "K=" + std::to_string(s.K) + " M=" + std::to_string(s.M) + " a=" + std::to_string(s.a_bits) +
              " w=" + std::to_string(s.w_bits) + (s.binary ? " binary" : "") + " n=" + std::to_string(s.vectors) +
              " R=" + std::to_string(cfg.crossbar.rows) + " C=" + std::to_string(cfg.crossbar.cols) +
              " cell=" + std::to_string(cfg.crossbar.cell_bits) + " dac=" + std::to_string(cfg.crossbar.dac_bits) +
              " adc=" + std::to_string(cfg.adc.bits) + " tiles=" + std::to_string(cfg.platform.tiles) +
-             (cfg.nonideal.enabled() ? " nonideal" : "");
+             (cfg.nonideal.enabled() ? " nonideal" : "") +
+             (cfg.crossbar.mapping == CellMapping::kDifferential ? " differential" : "");
     return c;
 }
 
@@ -80,8 +86,9 @@ TEST_P(PlatformProperty, PlatformEqualsReferenceAndIdealEqualsMatmul) {
 INSTANTIATE_TEST_SUITE_P(RandomShapesAndConfigs, PlatformProperty, ::testing::Range(0, kCases));
 
 // The generator must exercise what the property claims to cover.
-TEST(PlatformPropertyCoverage, CasesSpanLosslessLossyNonidealBinaryRaggedAndPasses) {
+TEST(PlatformPropertyCoverage, CasesSpanLosslessLossyNonidealBinaryRaggedPassesAndBothMappings) {
     int lossless = 0, lossy = 0, nonideal = 0, binary = 0, multi_pass = 0, two_bit = 0;
+    int differential = 0, differential_lossless = 0, differential_binary = 0, differential_nonideal = 0;
     for (int i = 0; i < kCases; ++i) {
         const Case c = draw_case(i);
         LayerJobSpec s = c.spec;
@@ -92,6 +99,12 @@ TEST(PlatformPropertyCoverage, CasesSpanLosslessLossyNonidealBinaryRaggedAndPass
         binary += s.binary;
         multi_pass += m.passes > 1;
         two_bit += c.cfg.crossbar.cell_bits == 2;
+        if (m.differential) {
+            ++differential;
+            differential_lossless += adc_is_lossless(m, c.cfg);
+            differential_binary += s.binary;
+            differential_nonideal += c.cfg.nonideal.enabled();
+        }
     }
     EXPECT_GE(lossless, 20);
     EXPECT_GE(lossy, 20);
@@ -99,6 +112,11 @@ TEST(PlatformPropertyCoverage, CasesSpanLosslessLossyNonidealBinaryRaggedAndPass
     EXPECT_GE(binary, 10);
     EXPECT_GE(multi_pass, 5);
     EXPECT_GE(two_bit, 20);
+    EXPECT_GE(differential, 60);
+    EXPECT_LE(differential, 140);
+    EXPECT_GE(differential_lossless, 10);
+    EXPECT_GE(differential_binary, 5);
+    EXPECT_GE(differential_nonideal, 5);
 }
 
 }  // namespace

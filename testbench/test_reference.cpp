@@ -1,6 +1,7 @@
 // The C++ reference against the numeric contract (docs/numerics.md).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "sw/compiler/adc_calibration.h"
@@ -70,10 +71,34 @@ TEST(ShiftAdd, StepWeighsEachSliceByItsStepAndSliceBits) {
         for (int t = 0; t < steps; ++t) {
             std::vector<std::int64_t> val(static_cast<std::size_t>(outs) * slices);
             for (auto& v : val) v = value(rng);
-            numerics::shift_add_step(val.data(), outs, slices, t, dac_bits, cell_bits, fx.data());
+            numerics::shift_add_step(val.data(), outs, slices, false, t, dac_bits, cell_bits, fx.data());
             for (int o = 0; o < outs; ++o)
                 for (int j = 0; j < slices; ++j)
                     want[o] += val[static_cast<std::size_t>(o) * slices + j] *
+                               (std::int64_t{1} << (t * dac_bits + j * cell_bits));
+        }
+        EXPECT_EQ(fx, want) << slices << " slices";
+    }
+}
+
+// Differential mapping: output o's 2S columns are its positive group, then its negative group; slice j
+// of either weighs 2^(t * dac_bits + j * cell_bits), the negative one's value is subtracted.
+TEST(ShiftAdd, DifferentialStepSubtractsTheNegativeGroupAtTheSameShift) {
+    std::mt19937_64 rng(6);
+    std::uniform_int_distribution<int> value(-300, 300);
+    for (const int slices : {1, 2, 4}) {
+        const int outs = 5, steps = 3, dac_bits = 2, cell_bits = 2, cols = 2 * slices;
+        ASSERT_EQ(numerics::cols_per_output(slices, true), cols);
+        ASSERT_EQ(numerics::cols_per_output(slices, false), slices);
+        std::vector<std::int64_t> fx(outs, 0), want(outs, 0);
+        for (int t = 0; t < steps; ++t) {
+            std::vector<std::int64_t> val(static_cast<std::size_t>(outs) * cols);
+            for (auto& v : val) v = value(rng);
+            numerics::shift_add_step(val.data(), outs, slices, true, t, dac_bits, cell_bits, fx.data());
+            for (int o = 0; o < outs; ++o)
+                for (int j = 0; j < slices; ++j)
+                    want[o] += (val[static_cast<std::size_t>(o) * cols + j] -
+                                val[static_cast<std::size_t>(o) * cols + slices + j]) *
                                (std::int64_t{1} << (t * dac_bits + j * cell_bits));
         }
         EXPECT_EQ(fx, want) << slices << " slices";
@@ -173,6 +198,26 @@ TEST(CrossbarArray, StuckAtFaultsAtRateOnePinCellsToZeroOrMax) {
     EXPECT_LT(p, 64 * 3);
 }
 
+// The multiplicative model scales a cell's level: a level-0 cell (a zero weight's two cells under
+// differential mapping) stays exactly 0 whatever sigma; only a stuck-at fault can move it.
+TEST(CrossbarArray, ConductanceVariationLeavesLevelZeroCellsAtZero) {
+    CrossbarArray a(64, 2, 2);
+    std::vector<std::uint8_t> row = {0, 2};
+    for (int r = 0; r < 64; ++r) a.program_row(r, row.data(), 0, 2);
+    NonIdealConfig ni;
+    ni.conductance_sigma = 1.0;
+    a.apply_nonideal(ni, 3);
+    std::vector<std::uint64_t> ones(1, ~0ULL);
+    std::vector<std::int64_t> p(2);
+    a.read(ones.data(), 1, 2, 8, 0, 0, p.data());
+    EXPECT_EQ(p[0], 0);
+    EXPECT_NE(p[1], (64 * 2) << 8);
+    ni.stuck_at_rate = 1.0;  // every cell stuck: half of them at the top level
+    a.apply_nonideal(ni, 3);
+    a.read(ones.data(), 1, 2, 8, 0, 0, p.data());
+    EXPECT_GT(p[0], 0);
+}
+
 MatrixLayer random_layer(std::mt19937& rng, int K, int M, int a_bits, int w_bits, bool binary) {
     MatrixLayer L;
     L.K = K;
@@ -246,6 +291,62 @@ TEST(ReferenceLayer, OffsetEncodingIsRemovedExactly) {
     EXPECT_EQ(ref.run(x.data(), 1), std::vector<std::int64_t>({-8 * 15 + 7 * 15}));
 }
 
+// Property: under differential mapping, ideal devices and a lossless ADC, the reference is the integer
+// matrix product, for random shapes, bits (binary weights too), cells, DACs and macro sizes.
+TEST(ReferenceLayer, DifferentialMappingWithALosslessAdcIsTheIntegerProduct) {
+    std::mt19937 rng(21);
+    int binary_cases = 0, multi_tile_cases = 0;
+    for (int i = 0; i < 200; ++i) {
+        ArchConfig cfg;
+        cfg.crossbar.mapping = CellMapping::kDifferential;
+        cfg.crossbar.rows = 8 + static_cast<int>(rng() % 121);
+        cfg.crossbar.cols = 16 + static_cast<int>(rng() % 113);  // 2 x 8 slices fit
+        cfg.crossbar.cell_bits = 1 + static_cast<int>(rng() % 2);
+        cfg.crossbar.dac_bits = 1 + static_cast<int>(rng() % 3);
+        const bool binary = rng() % 4 == 0;
+        const int a_bits = 1 + static_cast<int>(rng() % 8), w_bits = binary ? 1 : 2 + static_cast<int>(rng() % 7);
+        const int K = 1 + static_cast<int>(rng() % 300), M = 1 + static_cast<int>(rng() % 70);
+        cfg.adc.bits = 16;  // lossless for any of these tiles
+        cfg.adc.frac_bits = static_cast<int>(rng() % 3) * 4;
+        const auto L = random_layer(rng, K, M, a_bits, w_bits, binary);
+        const auto map = LayerMapping::make(L, cfg);
+        ASSERT_TRUE(adc_is_lossless(map, cfg));
+        ASSERT_EQ(map.cols_per_out, 2 * map.slices);
+        const int n = 1 + static_cast<int>(rng() % 4);
+        const auto x = random_inputs(rng, n, K, a_bits);
+        ReferenceLayer ref(L, map, AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits), cfg);
+        ASSERT_EQ(ref.run(x.data(), n), integer_matmul(L, x.data(), n))
+            << "case " << i << ": K " << K << " M " << M << " a " << a_bits << " w " << w_bits
+            << (binary ? " binary" : "") << " R " << cfg.crossbar.rows << " C " << cfg.crossbar.cols << " cell "
+            << cfg.crossbar.cell_bits << " dac " << cfg.crossbar.dac_bits;
+        binary_cases += binary;
+        multi_tile_cases += map.row_tiles > 1 && map.col_tiles > 1;
+    }
+    EXPECT_GE(binary_cases, 20);
+    EXPECT_GE(multi_tile_cases, 20);
+}
+
+// A zero weight is a mid-level cell under offset encoding (it carries the cell's variation) and two
+// level-0 cells under differential mapping (exactly 0 whatever the variation).
+TEST(ReferenceLayer, ZeroWeightsStayZeroUnderVariationOnlyWithDifferentialMapping) {
+    std::mt19937 rng(22);
+    ArchConfig cfg;
+    cfg.crossbar.cell_bits = 2;
+    cfg.nonideal.conductance_sigma = 0.2;
+    MatrixLayer L = random_layer(rng, 100, 12, 4, 4, false);
+    std::fill(L.weights.begin(), L.weights.end(), 0);
+    const auto x = random_inputs(rng, 3, L.K, L.a_bits);
+    const auto with = [&](CellMapping mapping) {
+        cfg.crossbar.mapping = mapping;
+        const auto map = LayerMapping::make(L, cfg);
+        ReferenceLayer ref(L, map, AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits), cfg);
+        return ref.run(x.data(), 3);
+    };
+    const auto offset = with(CellMapping::kOffset), differential = with(CellMapping::kDifferential);
+    EXPECT_EQ(differential, std::vector<std::int64_t>(offset.size(), 0));
+    EXPECT_GT(std::count_if(offset.begin(), offset.end(), [](std::int64_t v) { return v != 0; }), 0);
+}
+
 TEST(ReferenceLayer, LossyAdcDiffersFromMatmulButStaysClose) {
     std::mt19937 rng(3);
     ArchConfig cfg;
@@ -306,6 +407,97 @@ TEST(LayerMapping, RejectsWeightsOutsideTheirRangeNamingTheLayer) {
         EXPECT_NE(std::string(e.what()).find("fc9"), std::string::npos);
         EXPECT_NE(std::string(e.what()).find("4-bit"), std::string::npos);
     }
+}
+
+// Differential mapping: |w| in S slices per sign, 2S columns per output (positive group first),
+// nothing to scale or remove, and half the outputs per macro: twice the column tiles, or passes.
+TEST(LayerMapping, DifferentialMappingDoublesTheColumnsOfEveryOutput) {
+    ArchConfig cfg;  // 128 x 128 macros of 1-bit cells
+    MatrixLayer L;
+    L.K = 2;
+    L.M = 100;
+    L.w_bits = 8;
+    L.weights.assign(static_cast<std::size_t>(L.K) * L.M, 0);
+    L.weights[0] = -128;  // (k 0, m 0): 128 = 0b1000_0000 in the negative group
+    L.weights[1] = 5;     // (k 0, m 1): 0b101 in the positive group
+    const auto offset = LayerMapping::make(L, cfg);
+    cfg.crossbar.mapping = CellMapping::kDifferential;
+    const auto diff = LayerMapping::make(L, cfg);
+    EXPECT_EQ(offset.cols_per_out, 8);
+    EXPECT_EQ(diff.slices, 8);
+    EXPECT_EQ(diff.cols_per_out, 16);
+    EXPECT_EQ(offset.outs_per_tile, 16);
+    EXPECT_EQ(diff.outs_per_tile, 8);
+    EXPECT_EQ(offset.col_tiles, 7);
+    EXPECT_EQ(diff.col_tiles, 13);
+    EXPECT_EQ(diff.cols_in(0), 128);
+    EXPECT_EQ(diff.cols_in(12), (100 - 12 * 8) * 16);
+    EXPECT_EQ(diff.weight_scale, 1);
+    EXPECT_EQ(diff.offset, 0);
+    for (int j = 0; j < 8; ++j) {
+        EXPECT_EQ(diff.level(L, 0, 0, j), 0) << j;
+        EXPECT_EQ(diff.level(L, 0, 0, 8 + j), j == 7 ? 1 : 0) << j;
+        EXPECT_EQ(diff.level(L, 0, 1, j), (5 >> j) & 1) << j;
+        EXPECT_EQ(diff.level(L, 0, 1, 8 + j), 0) << j;
+        EXPECT_EQ(diff.level(L, 1, 0, j) + diff.level(L, 1, 0, 8 + j), 0) << j;  // a zero weight: two zero cells
+        EXPECT_EQ(offset.level(L, 1, 0, j), j == 7 ? 1 : 0) << j;              // offset: 0 + 128, a mid level
+    }
+    // tile_levels lays out level() for every cell: output o at columns o * 16 .. o * 16 + 15.
+    const auto lv = diff.tile_levels(L, 0, 0);
+    for (int r = 0; r < 2; ++r)
+        for (int o = 0; o < 8; ++o)
+            for (int c = 0; c < 16; ++c)
+                ASSERT_EQ(lv[static_cast<std::size_t>(r) * 128 + o * 16 + c], diff.level(L, r, o, c))
+                    << "row " << r << " output " << o << " column " << c;
+    // Fewer tiles than column tiles: passes, twice as many.
+    cfg.platform.tiles = 4;
+    EXPECT_EQ(LayerMapping::make(L, cfg).passes, 4);
+    cfg.crossbar.mapping = CellMapping::kOffset;
+    EXPECT_EQ(LayerMapping::make(L, cfg).passes, 2);
+}
+
+TEST(LayerMapping, DifferentialBinaryWeightsTakeOneCellInThePlusOrTheMinusColumn) {
+    ArchConfig cfg;
+    cfg.crossbar.mapping = CellMapping::kDifferential;
+    MatrixLayer L;
+    L.K = 1;
+    L.M = 2;
+    L.w_bits = 1;
+    L.binary = true;
+    L.weights = {1, -1};
+    const auto map = LayerMapping::make(L, cfg);
+    EXPECT_EQ(map.cols_per_out, 2);
+    EXPECT_EQ(map.outs_per_tile, 64);
+    EXPECT_EQ(map.weight_scale, 1);
+    EXPECT_EQ(map.offset, 0);
+    const auto lv = map.tile_levels(L, 0, 0);  // +1: (+ 1, - 0); -1: (+ 0, - 1); unused columns 0
+    EXPECT_EQ(std::vector<std::uint8_t>(lv.begin(), lv.begin() + 4), std::vector<std::uint8_t>({1, 0, 0, 1}));
+    EXPECT_EQ(std::count(lv.begin() + 4, lv.end(), 0), 124);
+    const std::vector<std::uint8_t> x = {200};
+    ReferenceLayer ref(L, map, AdcTables::unit(map, cfg.adc.bits, cfg.adc.frac_bits), cfg);
+    EXPECT_EQ(ref.run(x.data(), 1), std::vector<std::int64_t>({200, -200}));
+}
+
+TEST(LayerMapping, DifferentialColumnsThatDoNotFitNameTheMapping) {
+    ArchConfig cfg;
+    cfg.crossbar.cols = 12;
+    cfg.adc.adcs_per_macro = 4;
+    cfg.crossbar.mapping = CellMapping::kDifferential;
+    MatrixLayer L;
+    L.name = "fc2";
+    L.K = 1;
+    L.M = 1;
+    L.w_bits = 8;
+    L.weights = {3};
+    try {
+        LayerMapping::make(L, cfg);
+        FAIL() << "no error";
+    } catch (const MappingError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "fc2: 8 weight slices per sign (16 columns, crossbar.mapping differential) do not fit in 12 columns");
+    }
+    cfg.crossbar.mapping = CellMapping::kOffset;
+    EXPECT_NO_THROW(LayerMapping::make(L, cfg));
 }
 
 TEST(LayerMapping, SplitsColumnTilesIntoPassesWhenTilesRunOut) {

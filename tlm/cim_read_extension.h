@@ -29,10 +29,11 @@ struct CimReadContext {
     int a_bits = 1;            // input bits; read t applies bits [t*dac_bits, min(a_bits, (t+1)*dac_bits))
     int rows = 0;              // active word lines
     int cols = 0;              // active bit lines
-    int slices = 1;            // columns per output
+    int slices = 1;            // weight slices per output (per sign group when differential)
+    bool differential = false; // an output's columns: `slices` positive, then `slices` negative ones
     int dac_bits = 1;          // shift per step
     int cell_bits = 1;         // shift per slice
-    int outs = 0;              // outputs (cols / slices)
+    int outs = 0;              // outputs (cols / numerics::cols_per_output(slices, differential))
     std::int64_t weight_scale = 1;
     std::int64_t offset = 0;
     std::int64_t input_sum = 0;     // sum of the vector's inputs on this tile's rows

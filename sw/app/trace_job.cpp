@@ -254,7 +254,7 @@ TraceJobPart run_trace_part(const ArchConfig& cfg, const TraceJobSpec& spec) {
                 lr.passes = std::max(lr.passes, m.passes);
                 // Weight cells: the block's own kernels of a depthwise layer, not the zeros around them.
                 const double pixels = static_cast<double>(N.vectors());
-                useful_cells += static_cast<double>(work.stage_macs(si)) / pixels * m.slices;
+                useful_cells += static_cast<double>(work.stage_macs(si)) / pixels * m.cols_per_out;
                 cells += static_cast<double>(m.row_tiles) * m.col_tiles * cfg.crossbar.rows * cfg.crossbar.cols;
             }
             lr.scratch_on_chip_stages += plan.layers[0].placement.scratch_on_chip;

@@ -116,7 +116,7 @@ AdcTables calibrate_adc_least_squares(const MatrixLayer& layer, const LayerMappi
             std::vector<Histogram> hist(map.cols_in(ct), Histogram(map.max_psum(rt), width));
             for_each_ideal_read(layer, map, rt, ct, x, n, [&](int t, const std::int64_t* psum) {
                 for (int c = 0; c < map.cols_in(ct); ++c)
-                    hist[c].add(psum[c], std::ldexp(1.0, 2 * map.shift_of(t, c % map.slices)));
+                    hist[c].add(psum[c], std::ldexp(1.0, 2 * map.shift_of(t, map.slice_of(c))));
             });
             numerics::AdcColumn* cols = tables.tile(rt, ct);
             for (int c = 0; c < map.cols_in(ct); ++c) {

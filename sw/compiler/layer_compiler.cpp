@@ -84,7 +84,8 @@ void emit_program_pass(std::vector<Command>& cmds, const LayerMapping& m, const 
             reg(tile_reg::kDacBits, m.dac_bits);
             reg(tile_reg::kWeightScale, m.weight_scale);
             reg(tile_reg::kOffset, m.offset);
-            reg(tile_reg::kFlags, emit_sum ? tile_reg::kFlagEmitSum : 0);
+            reg(tile_reg::kFlags,
+                (emit_sum ? tile_reg::kFlagEmitSum : 0) | (m.differential ? tile_reg::kFlagDifferential : 0));
         }
     }
 }

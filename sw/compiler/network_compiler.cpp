@@ -20,12 +20,19 @@ std::atomic<std::uint64_t> g_decompositions{0};
 
 std::uint64_t align64(std::uint64_t v) { return align_up(v, kPlanAlign); }
 
+// A model's ADC tables are per (row tile, output, offset-encoded slice): they describe this chip's
+// columns only under offset encoding (crossbar.mapping "offset").
+bool model_tables_apply(const NetworkLayer& L, const ArchConfig& cfg) {
+    return L.has_adc_tables && cfg.crossbar.mapping == CellMapping::kOffset;
+}
+
 bool model_tables_fit(const NetworkModel& model, const NetworkLayer& L, const ArchConfig& cfg) {
-    return L.has_adc_tables && model.adc_bits == cfg.adc.bits;
+    return model_tables_apply(L, cfg) && model.adc_bits == cfg.adc.bits;
 }
 
 // The tables of a crossbar matrix of layer l (the layer, or one block of a grouped conv;
-// docs/numerics.md, "ADC calibration"): the model's own when it was calibrated for this ADC, unit
+// docs/numerics.md, "ADC calibration"): the model's own when it was calibrated for this ADC and
+// offset encoding (model_tables_fit), unit
 // tables when the ADC is lossless for the matrix, else calibrated (per cfg.adc.step_mode) on its
 // inputs over the calibration images, which `inputs` supplies (vectors x K bytes).
 void choose_adc_tables(const ExecutionPlan& so_far, std::size_t l, const std::function<std::vector<std::uint8_t>()>& inputs,
@@ -36,7 +43,8 @@ void choose_adc_tables(const ExecutionPlan& so_far, std::size_t l, const std::fu
     if (model_tables_fit(model, L, cfg)) {
         adc = model_adc_tables(L, map, cfg.adc.bits, cfg.adc.frac_bits);
         recalibrated = false;
-    } else if (L.has_adc_tables && model.frac_bits == cfg.adc.frac_bits && !adc_is_lossless(map, cfg) && !inputs) {
+    } else if (model_tables_apply(L, cfg) && model.frac_bits == cfg.adc.frac_bits && !adc_is_lossless(map, cfg) &&
+               !inputs) {
         // Another resolution and no images: keep the windows the model was calibrated for, divide them anew.
         adc = rescale_adc_tables(model_adc_tables(L, map, model.adc_bits, cfg.adc.frac_bits), map, cfg.adc.bits,
                                  cfg.adc.step_mode);
@@ -208,6 +216,9 @@ void place_buffers(ExecutionPlan& plan) {
 }  // namespace
 
 AdcTables model_adc_tables(const NetworkLayer& L, const LayerMapping& map, int adc_bits, int frac_bits) {
+    if (map.differential)
+        throw std::invalid_argument("model_adc_tables: a model's ADC tables are for offset encoding, not "
+                                    "crossbar.mapping differential");
     AdcTables t = AdcTables::unit(map, adc_bits, frac_bits);
     const int S = map.slices;
     for (int rt = 0; rt < map.row_tiles; ++rt)

@@ -39,7 +39,8 @@ void check_pe_layer(const NetworkModel& model, std::size_t l);
 // exactly over shifts 7..0 (shifts >= 8), or the weights decomposed with `shifts` shifts.
 swis::DecomposedLayer pe_layer_groups(const NetworkLayer& L, int shifts, swis::Variant variant);
 
-// Converts a model layer's [rt][M][S] tables to the tile-column layout.
+// Converts a model layer's [rt][M][S] tables to the tile-column layout of an offset-encoded
+// mapping (std::invalid_argument for a differential one: the model's tables do not describe its columns).
 AdcTables model_adc_tables(const NetworkLayer& layer, const LayerMapping& map, int adc_bits, int frac_bits);
 // The same windows divided for another ADC resolution: per column, or one
 // window per layer (the mean of the columns' windows) when mode is kLayer.

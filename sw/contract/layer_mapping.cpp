@@ -38,10 +38,15 @@ LayerMapping LayerMapping::of_shape(const MatrixLayer& layer, const ArchConfig& 
     m.a_bits = layer.a_bits;
     m.w_bits = layer.w_bits;
     m.binary = layer.binary;
+    m.differential = cfg.crossbar.mapping == CellMapping::kDifferential;
     m.slices = layer.binary ? 1 : (layer.w_bits + m.cell_bits - 1) / m.cell_bits;
-    if (m.slices > m.cols)
-        fail(std::to_string(m.slices) + " weight slices do not fit in " + std::to_string(m.cols) + " columns");
-    m.outs_per_tile = m.cols / m.slices;
+    m.cols_per_out = numerics::cols_per_output(m.slices, m.differential);
+    if (m.cols_per_out > m.cols)
+        fail(std::to_string(m.slices) + " weight slices" +
+             (m.differential ? " per sign (" + std::to_string(m.cols_per_out) + " columns, crossbar.mapping differential)"
+                             : std::string()) +
+             " do not fit in " + std::to_string(m.cols) + " columns");
+    m.outs_per_tile = m.cols / m.cols_per_out;
     m.row_tiles = (m.K + m.rows - 1) / m.rows;
     m.col_tiles = (m.M + m.outs_per_tile - 1) / m.outs_per_tile;
     m.steps = (m.a_bits + m.dac_bits - 1) / m.dac_bits;
@@ -51,8 +56,9 @@ LayerMapping LayerMapping::of_shape(const MatrixLayer& layer, const ArchConfig& 
              std::to_string(m.rows) + " rows but the platform has " + std::to_string(tiles) + " tiles");
     m.col_tiles_per_pass = std::min(m.col_tiles, tiles / m.row_tiles);
     m.passes = (m.col_tiles + m.col_tiles_per_pass - 1) / m.col_tiles_per_pass;
-    m.weight_scale = layer.binary ? 2 : 1;
-    m.offset = layer.binary ? 1 : (std::int64_t{1} << (layer.w_bits - 1));
+    // Differential: the columns hold |w| of either sign, nothing to scale or remove.
+    m.weight_scale = layer.binary && !m.differential ? 2 : 1;
+    m.offset = m.differential ? 0 : layer.binary ? 1 : (std::int64_t{1} << (layer.w_bits - 1));
     return m;
 }
 
@@ -92,11 +98,12 @@ int LayerMapping::rows_in(int rt) const { return std::min(rows, K - rt * rows); 
 int LayerMapping::outs_in(int ct) const { return std::min(outs_per_tile, M - ct * outs_per_tile); }
 int LayerMapping::bits_in_step(int t) const { return std::min(dac_bits, a_bits - t * dac_bits); }
 
-std::uint8_t LayerMapping::level(const MatrixLayer& layer, int k, int m, int j) const {
+std::uint8_t LayerMapping::level(const MatrixLayer& layer, int k, int m, int c) const {
     const int w = layer.weights[static_cast<std::size_t>(k) * M + m];
-    if (binary) return static_cast<std::uint8_t>((w + 1) / 2);
-    const int u = w + (1 << (w_bits - 1));
-    return static_cast<std::uint8_t>((u >> (j * cell_bits)) & ((1 << cell_bits) - 1));
+    int u = 0;  // what the output's columns store, sliced
+    if (differential) u = c < slices ? std::max(w, 0) : std::max(-w, 0);
+    else u = binary ? (w + 1) / 2 : w + (1 << (w_bits - 1));
+    return static_cast<std::uint8_t>((u >> (slice_of(c) * cell_bits)) & ((1 << cell_bits) - 1));
 }
 
 std::vector<std::uint8_t> LayerMapping::tile_levels(const MatrixLayer& layer, int rt, int ct) const {
@@ -107,6 +114,17 @@ std::vector<std::uint8_t> LayerMapping::tile_levels(const MatrixLayer& layer, in
     for (int r = 0; r < nr; ++r) {
         const std::int8_t* w = &layer.weights[static_cast<std::size_t>(first_row(rt) + r) * M + first_out(ct)];
         std::uint8_t* o_row = &out[static_cast<std::size_t>(r) * cols];
+        if (differential) {  // |w| in the positive group (w > 0) or the negative one (w < 0), 0 in the other
+            for (int o = 0; o < no; ++o) {
+                const int pos = std::max<int>(w[o], 0), neg = std::max<int>(-w[o], 0);
+                std::uint8_t* cell = &o_row[o * cols_per_out];
+                for (int j = 0; j < slices; ++j) {
+                    cell[j] = static_cast<std::uint8_t>((pos >> (j * cell_bits)) & mask);
+                    cell[slices + j] = static_cast<std::uint8_t>((neg >> (j * cell_bits)) & mask);
+                }
+            }
+            continue;
+        }
         if (binary) {
             for (int o = 0; o < no; ++o) o_row[o] = static_cast<std::uint8_t>((w[o] + 1) / 2);
             continue;

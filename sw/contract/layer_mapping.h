@@ -36,15 +36,17 @@ struct LayerMapping {
     int array_rows = 0;           // the macro's rows R
     int cell_bits = 1, dac_bits = 1, a_bits = 8, w_bits = 8;
     bool binary = false;
-    int slices = 1;               // S = ceil(w_bits / cell_bits) columns per output
-    int outs_per_tile = 0;        // floor(C / S): an output's slices stay in one macro
+    bool differential = false;    // crossbar.mapping "differential": |w| in a positive or a negative column group
+    int slices = 1;               // S = ceil(w_bits / cell_bits) weight slices (per sign group when differential)
+    int cols_per_out = 1;         // S, or 2S when differential (the positive group, then the negative group)
+    int outs_per_tile = 0;        // floor(C / cols_per_out): an output's columns stay in one macro
     int row_tiles = 0, col_tiles = 0;
     int steps = 0;                // ceil(a_bits / dac_bits) reads per input vector
     int col_tiles_per_pass = 0;   // column tiles resident at once (tiles / row_tiles)
     int passes = 0;               // weight reprogramming passes
     int tile_offset = 0;          // first physical tile of the layer (networks: assign_tiles)
-    std::int64_t weight_scale = 1;  // 1 (offset encoding) or 2 (binary: w = 2b - 1)
-    std::int64_t offset = 0;        // 2^(w_bits-1) (offset encoding) or 1 (binary)
+    std::int64_t weight_scale = 1;  // 1 (offset encoding, differential) or 2 (binary offset encoded: w = 2b - 1)
+    std::int64_t offset = 0;        // 2^(w_bits-1) (offset encoding), 1 (binary) or 0 (differential)
 
     // Throws MappingError naming what does not fit.
     static LayerMapping make(const MatrixLayer& layer, const ArchConfig& cfg);
@@ -56,7 +58,9 @@ struct LayerMapping {
     int rows_in(int rt) const;
     int first_out(int ct) const { return ct * outs_per_tile; }
     int outs_in(int ct) const;
-    int cols_in(int ct) const { return outs_in(ct) * slices; }
+    int cols_in(int ct) const { return outs_in(ct) * cols_per_out; }
+    // The weight slice column c of a tile holds (in either sign group): its shift is j * cell_bits.
+    int slice_of(int c) const { return c % slices; }
     int bits_in_step(int t) const;
     int shift_of(int t, int j) const { return t * dac_bits + j * cell_bits; }
     int pass_of(int ct) const { return ct / col_tiles_per_pass; }
@@ -65,8 +69,9 @@ struct LayerMapping {
     int tiles_used() const { return row_tiles * col_tiles_per_pass; }
     // Tiles that hold all of the layer's weights at once (one pass): what it occupies when resident.
     int resident_tiles() const { return row_tiles * col_tiles; }
-    // The cell level of slice j of weight (k, m).
-    std::uint8_t level(const MatrixLayer& layer, int k, int m, int j) const;
+    // The cell level of weight (k, m) in its output's column c, 0 <= c < cols_per_out: slice c
+    // (offset encoding), or slice c % S of the positive (c < S) or negative group (differential).
+    std::uint8_t level(const MatrixLayer& layer, int k, int m, int c) const;
     // Cell levels of tile (rt, ct): rows_in(rt) rows of `cols` bytes, unused columns 0.
     std::vector<std::uint8_t> tile_levels(const MatrixLayer& layer, int rt, int ct) const;
     // Largest ideal partial sum one read of a tile can produce.

@@ -90,12 +90,26 @@ std::uint64_t hash_key(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std
 double uniform01(std::uint64_t key);  // in (0, 1)
 double standard_normal(std::uint64_t key);
 
+// Columns one output takes: its `slices` weight slices, once (offset encoding) or once per sign
+// (differential mapping: the positive group, then the negative group).
+inline int cols_per_output(int slices, bool differential) { return differential ? 2 * slices : slices; }
+
 // Shift-add of one read (input step `step`) of a tile: the value of slice j of output o,
 // val[o * slices + j], shifted by step * dac_bits + j * cell_bits and added into fx[o], for
-// every output o < outs. The shift-add accumulator (hw/shift_add_accumulator) and the C++
-// reference (sw/reference/reference) both run it; inline: it is their inner loop.
-inline void shift_add_step(const std::int64_t* val, int outs, int slices, int step, int dac_bits, int cell_bits,
-                           std::int64_t* fx) {
+// every output o < outs. Differential: output o's columns are val[o * 2 * slices + j] (positive
+// group) and val[o * 2 * slices + slices + j] (negative group), and their difference is shifted and
+// added. The shift-add accumulator (hw/shift_add_accumulator) and the C++ reference
+// (sw/reference/reference) both run it; inline: it is their inner loop.
+inline void shift_add_step(const std::int64_t* val, int outs, int slices, bool differential, int step, int dac_bits,
+                           int cell_bits, std::int64_t* fx) {
+    if (differential) {
+        const int cols = 2 * slices;
+        for (int j = 0; j < slices; ++j) {
+            const int shift = step * dac_bits + j * cell_bits;
+            for (int o = 0; o < outs; ++o) fx[o] += shift_left(val[o * cols + j] - val[o * cols + slices + j], shift);
+        }
+        return;
+    }
     if (slices == 1) {  // one slice (binary or single-slice weights): a contiguous, vectorizable loop
         const int shift = step * dac_bits;
         for (int o = 0; o < outs; ++o) fx[o] += shift_left(val[o], shift);
@@ -108,8 +122,10 @@ inline void shift_add_step(const std::int64_t* val, int outs, int slices, int st
 }
 
 // Shift-add of one (row tile, output): the partial accumulator of a tile.
-//   fx_sum  = sum over slices j, steps t of 2^(t*dac_bits + j*cell_bits) * adc_value
+//   fx_sum  = sum over slices j, steps t of 2^(t*dac_bits + j*cell_bits) * adc_value (differential: the
+//             positive column's value minus the negative one's)
 //   partial = weight_scale * round_half_up(fx_sum / 2^frac_bits) - offset * sum(x over the tile's rows)
+// (differential: weight_scale 1, offset 0)
 inline std::int64_t finish_partial(std::int64_t fx_sum, int frac_bits, std::int64_t weight_scale,
                                    std::int64_t offset, std::int64_t input_sum) {
     return weight_scale * round_half_up_shift(fx_sum, frac_bits) - offset * input_sum;

@@ -76,6 +76,7 @@ struct Names {
 };
 const Names<AdcArchitecture> kAdcArchitectures{{{"sar", AdcArchitecture::kSar}, {"flash", AdcArchitecture::kFlash}}};
 const Names<CellType> kCellTypes{{{"sram", CellType::kSram}, {"rram", CellType::kRram}}};
+const Names<CellMapping> kCellMappings{{{"offset", CellMapping::kOffset}, {"differential", CellMapping::kDifferential}}};
 
 // Technology parameters (hw/technology.h, docs/costs.md): physical ranges, wide enough for any
 // process a CIM study may describe.
@@ -192,6 +193,7 @@ void visit_config(V& v, Cfg& c) {
         v.integer("cols", x.cols, IntRange{lim::kMinArrayDim, lim::kMaxArrayDim});
         v.integer("cell_bits", x.cell_bits, IntRange{lim::kMinCellBits, lim::kMaxCellBits});
         v.integer("dac_bits", x.dac_bits, IntRange{lim::kMinDacBits, lim::kMaxDacBits});
+        v.enumeration("mapping", x.mapping, kCellMappings);
         v.real("read_ns", x.read_ns, kTime);
         v.real("read_pj_per_cell", x.read_pj_per_cell, kEnergy);
         v.real("read_pj_per_column", x.read_pj_per_column, kEnergy);

@@ -68,7 +68,7 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
                         numerics::adc_convert(psum.data(), adc, m.cols_in(ct), adc_.bits, nullptr, value.data());
                         val = value.data();
                     }
-                    numerics::shift_add_step(val, outs, m.slices, t, m.dac_bits, m.cell_bits, fx.data());
+                    numerics::shift_add_step(val, outs, m.slices, m.differential, t, m.dac_bits, m.cell_bits, fx.data());
                 }
                 for (int o = 0; o < outs; ++o)
                     out[m.first_out(ct) + o] +=
@@ -81,7 +81,7 @@ std::vector<std::int64_t> ReferenceLayer::run(const std::uint8_t* x, int n, std:
 }
 
 double ReferenceLayer::cell_bit_ops_per_vector() const {
-    return static_cast<double>(map_.K) * map_.M * map_.slices * map_.cell_bits * map_.a_bits;
+    return static_cast<double>(map_.K) * map_.M * map_.cols_per_out * map_.cell_bits * map_.a_bits;
 }
 
 std::vector<std::int64_t> integer_matmul(const MatrixLayer& layer, const std::uint8_t* x, int n) {

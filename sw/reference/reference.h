@@ -21,7 +21,7 @@ public:
     // first_vector numbers the vectors for the read-noise draws.
     std::vector<std::int64_t> run(const std::uint8_t* x, int n, std::uint64_t first_vector = 0) const;
 
-    // Bit-level cell operations of one vector: K * (M * S) cells * cell_bits * a_bits.
+    // Bit-level cell operations of one vector: K * (M * cols_per_out) cells * cell_bits * a_bits.
     double cell_bit_ops_per_vector() const;
 
 private:

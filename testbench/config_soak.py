@@ -189,6 +189,10 @@ def run_one(a, index, rng, work):
         # Mostly a chip it fits: the model's cells and DACs, and the fraction bits of its ADC tables.
         cfg["crossbar"].update(COLUMNWISE_CELLS)
         cfg["adc"]["frac_bits"] = COLUMNWISE_FRAC_BITS
+    # Differential cell mapping a quarter of the time, from a generator of its own so that the draws
+    # above stay what they were before the key existed (a run's seed and index still reproduce it).
+    if random.Random(f"{a.seed}:{index}:mapping").random() < 0.25:
+        cfg["crossbar"]["mapping"] = "differential"
     d = os.path.join(work, str(index))
     os.makedirs(d, exist_ok=True)
     cfg_path, res_path = os.path.join(d, "config.json"), os.path.join(d, "results.json")
@@ -198,7 +202,7 @@ def run_one(a, index, rng, work):
     argv = [a.cimvp, "run", "--config", cfg_path, "--json", res_path, *args]
     rec = {"index": index, "kind": kind, "images": images, "tiles": cfg["platform"]["tiles"],
            "crossbar": f"{cfg['crossbar']['rows']}x{cfg['crossbar']['cols']}", "adc_bits": cfg["adc"]["bits"],
-           "nonideal": "nonideal" in cfg, "technology": cfg.get("technology", {}).get("name", ""),
+           "mapping": cfg["crossbar"].get("mapping", "offset"), "nonideal": "nonideal" in cfg, "technology": cfg.get("technology", {}).get("name", ""),
            "check_protocol": cfg["platform"]["check_protocol"], "command": shlex.join(argv),
            "outcome": "", "message": "", "exit_code": None, "agreement": None, "wall_s": 0.0,
            "peak_rss_kb": 0, "rss_first_kb": None, "rss_last_kb": None, "growth_bytes_per_image": None}

@@ -415,4 +415,30 @@ TEST(LayerCompilerLimits, MaxChunkThrowsWhenOneVectorDoesNotFit) {
     EXPECT_THROW(max_chunk(LayerMapping::make(layer_of(c), cfg2), cfg2, false), MappingError);
 }
 
+// A layer without a name (a trace's stage, which the trace job names by its line) gets no empty
+// "name: " in front of what is wrong.
+TEST(LayerMapping, AnUnnamedLayersErrorStartsWithWhatIsWrong) {
+    MatrixLayer layer;
+    layer.name = "";
+    layer.K = 144;
+    layer.M = 4;
+    ArchConfig cfg;
+    cfg.crossbar.rows = 16;
+    cfg.platform.tiles = 2;
+    try {
+        LayerMapping::of_shape(layer, cfg);
+        FAIL() << "expected a MappingError";
+    } catch (const MappingError& e) {
+        EXPECT_EQ(std::string(e.what()), "K = 144 needs 9 row tiles of 16 rows but the platform has 2 tiles");
+    }
+    layer.name = "layer 1 (conv)";
+    EXPECT_THROW(
+        try { LayerMapping::of_shape(layer, cfg); } catch (const MappingError& e) {
+            EXPECT_EQ(std::string(e.what()).rfind("layer 1 (conv): K = 144 needs", 0), 0u) << e.what();
+            throw;
+        },
+        MappingError);
+}
+
 }  // namespace
+

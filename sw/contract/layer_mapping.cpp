@@ -10,7 +10,7 @@ namespace {
 constexpr int kMaxActivationBits = 8;
 constexpr int kMaxWeightBits = 8;
 
-std::string where(const MatrixLayer& layer) { return layer.name + ": "; }
+std::string where(const MatrixLayer& layer) { return layer.name.empty() ? std::string() : layer.name + ": "; }
 }  // namespace
 
 LayerMapping LayerMapping::of_shape(const MatrixLayer& layer, const ArchConfig& cfg) {

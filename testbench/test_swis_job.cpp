@@ -101,6 +101,31 @@ TEST(SwisJob, TraceReportFollowsTheScheduleAndTheModel) {
     std::remove(spec.trace_path.c_str());
 }
 
+// At N = 1 double shift has no schedule: its figures and every ratio with it print "-", never the
+// quotient of a zero cycle count.
+TEST(SwisJob, AModeWithoutAScheduleReportsNoFigures) {
+    SwisJobSpec spec;
+    spec.trace_path = write_temp("tiny1.trace", kTrace);
+    spec.targets = {1};
+    const SwisJobResult r = run_swis_job(ArchConfig(), spec);
+    ASSERT_EQ(r.targets.size(), 1u);
+    EXPECT_TRUE(std::isnan(r.targets[0].conv.modes[mode_index(Mode::kDS)].mean_shifts));
+    std::FILE* f = std::tmpfile();
+    ASSERT_NE(f, nullptr);
+    print_swis_report(r, f);
+    std::rewind(f);
+    std::string text;
+    for (int c; (c = std::fgetc(f)) != EOF;) text.push_back(static_cast<char>(c));
+    std::fclose(f);
+    EXPECT_NE(text.find("speedup at equal N (conv): DS/Act -, SS/Act 1.00x, DS/FXP -, DS/BitFusion -; energy DS vs Act -"),
+              std::string::npos)
+        << text;
+    const auto line = text.find("    frames/s ");
+    ASSERT_NE(line, std::string::npos);
+    const std::string frames = text.substr(line, text.find('\n', line) - line);
+    EXPECT_EQ(std::count(frames.begin(), frames.end(), '-'), 2) << frames;  // DS and C-DS
+}
+
 TEST(SwisJob, ResNet18AtThePapersOperatingPoints) {
     SwisJobSpec spec;
     spec.trace_path = std::string(CIMVP_SOURCE_DIR) + "/traces/resnet18.trace";

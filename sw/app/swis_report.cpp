@@ -22,6 +22,12 @@ std::string num(double v, const char* fmt = "%.2f") {
     return b;
 }
 
+// A mode with no schedule at this target (double shift below N = 2) has a NaN mean N and no figures.
+template <class Figures>
+std::string fig(const Figures& f, double v, const char* fmt) {
+    return num(std::isnan(f.mean_shifts) ? std::nan("") : v, fmt);
+}
+
 void print_totals(std::FILE* out, const char* label, const SwisTotals& t, double clock_ns) {
     std::fprintf(out, "  %s: %.3f GMAC\n", label, t.macs / 1e9);
     std::fprintf(out, "    %-12s", "");
@@ -29,17 +35,17 @@ void print_totals(std::FILE* out, const char* label, const SwisTotals& t, double
     std::fprintf(out, "\n    %-12s", "mean N");
     for (Mode m : kModes) std::fprintf(out, "%12s", num(t.modes[mode_index(m)].mean_shifts).c_str());
     std::fprintf(out, "\n    %-12s", "Mcycles");
-    for (Mode m : kModes) std::fprintf(out, "%12s", num(t.modes[mode_index(m)].perf.cycles / 1e6, "%.3f").c_str());
+    for (Mode m : kModes) std::fprintf(out, "%12s", fig(t.modes[mode_index(m)], t.modes[mode_index(m)].perf.cycles / 1e6, "%.3f").c_str());
     std::fprintf(out, "\n    %-12s", "frames/s");
     for (Mode m : kModes)
-        std::fprintf(out, "%12s", num(t.modes[mode_index(m)].perf.frames_per_second(clock_ns), "%.1f").c_str());
+        std::fprintf(out, "%12s", fig(t.modes[mode_index(m)], t.modes[mode_index(m)].perf.frames_per_second(clock_ns), "%.1f").c_str());
     std::fprintf(out, "\n    %-12s", "energy uJ");
-    for (Mode m : kModes) std::fprintf(out, "%12s", num(t.modes[mode_index(m)].perf.energy_pj() / 1e6, "%.1f").c_str());
+    for (Mode m : kModes) std::fprintf(out, "%12s", fig(t.modes[mode_index(m)], t.modes[mode_index(m)].perf.energy_pj() / 1e6, "%.1f").c_str());
     std::fprintf(out, "\n    %-12s", "frames/J");
-    for (Mode m : kModes) std::fprintf(out, "%12s", num(t.modes[mode_index(m)].perf.frames_per_joule(), "%.1f").c_str());
+    for (Mode m : kModes) std::fprintf(out, "%12s", fig(t.modes[mode_index(m)], t.modes[mode_index(m)].perf.frames_per_joule(), "%.1f").c_str());
     std::fprintf(out, "\n    %-12s", "weights KiB");
     for (Mode m : kModes)
-        std::fprintf(out, "%12s", num(t.modes[mode_index(m)].perf.weight_storage_bytes / 1024, "%.1f").c_str());
+        std::fprintf(out, "%12s", fig(t.modes[mode_index(m)], t.modes[mode_index(m)].perf.weight_storage_bytes / 1024, "%.1f").c_str());
     std::fprintf(out, "\n");
 }
 
@@ -75,23 +81,26 @@ void print_swis_report(const SwisJobResult& r, std::FILE* out) {
             std::fprintf(out, "  %-22s %9.2f", l.name.c_str(), l.macs / 1e6);
             for (int m = 0; m < 4; ++m) std::fprintf(out, " %5s", num(l.modes[m].mean_shifts).c_str());
             std::fprintf(out, " |");
-            for (Mode m : kModes) std::fprintf(out, " %9s", num(l.modes[mode_index(m)].perf.cycles / 1e3, "%.1f").c_str());
+            for (Mode m : kModes) std::fprintf(out, " %9s", fig(l.modes[mode_index(m)], l.modes[mode_index(m)].perf.cycles / 1e3, "%.1f").c_str());
             std::fprintf(out, "\n  %-22s %9s %23s |", "", "", "");
-            for (Mode m : kModes) std::fprintf(out, " %9s", num(l.modes[mode_index(m)].perf.energy_pj() / 1e6, "%.2f").c_str());
+            for (Mode m : kModes) std::fprintf(out, " %9s", fig(l.modes[mode_index(m)], l.modes[mode_index(m)].perf.energy_pj() / 1e6, "%.2f").c_str());
             std::fprintf(out, "\n");
         }
         print_totals(out, "total, every layer on the array", t.all, r.clock_ns);
         print_totals(out, "total, convolutions only (the paper's scope)", t.conv, r.clock_ns);
-        auto ratio = [&](Mode a, Mode b) {
-            return static_cast<double>(t.conv.modes[mode_index(b)].perf.cycles) /
-                   static_cast<double>(std::max<std::uint64_t>(1, t.conv.modes[mode_index(a)].perf.cycles));
+        const auto& cm = t.conv.modes;
+        auto ratio = [&](Mode a, Mode b) {  // a's speedup over b; "-" when either has no schedule
+            const double v = static_cast<double>(cm[mode_index(b)].perf.cycles) /
+                             static_cast<double>(std::max<std::uint64_t>(1, cm[mode_index(a)].perf.cycles));
+            return fig(cm[mode_index(a)], std::isnan(cm[mode_index(b)].mean_shifts) ? std::nan("") : v, "%.2fx");
         };
-        std::fprintf(out, "    speedup at equal N (conv): DS/Act %.2fx, SS/Act %.2fx, DS/FXP %.2fx, DS/BitFusion %.2fx; "
-                          "energy DS vs Act %.2fx\n",
-                     ratio(Mode::kDS, Mode::kAct), ratio(Mode::kSS, Mode::kAct), ratio(Mode::kDS, Mode::kFxp),
-                     ratio(Mode::kDS, Mode::kBitFusion),
-                     t.conv.modes[mode_index(Mode::kAct)].perf.energy_pj() /
-                         std::max(1e-9, t.conv.modes[mode_index(Mode::kDS)].perf.energy_pj()));
+        const double energy = cm[mode_index(Mode::kAct)].perf.energy_pj() /
+                              std::max(1e-9, cm[mode_index(Mode::kDS)].perf.energy_pj());
+        std::fprintf(out, "    speedup at equal N (conv): DS/Act %s, SS/Act %s, DS/FXP %s, DS/BitFusion %s; "
+                          "energy DS vs Act %s\n",
+                     ratio(Mode::kDS, Mode::kAct).c_str(), ratio(Mode::kSS, Mode::kAct).c_str(),
+                     ratio(Mode::kDS, Mode::kFxp).c_str(), ratio(Mode::kDS, Mode::kBitFusion).c_str(),
+                     fig(cm[mode_index(Mode::kDS)], energy, "%.2fx").c_str());
     }
     if (!r.paper_points.empty()) {
         std::fprintf(out, "\nThe paper's Table 4 operating points (%s; accuracy as the paper measured it), convolutions only:\n",

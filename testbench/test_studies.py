@@ -1,7 +1,8 @@
 """The studies of docs/studies.md: each study's test-sized sweep trains and runs its points into a table of
 the right shape, every point agreeing with the reference, and a rerun trains nothing again (BwmaActBitsCI);
-the SWIS hardware table holds every point and `cimvp swis` gives its rows again (SwisHardwareCI); the page
-is what scripts/render_studies.py renders from the committed tables (Page).
+the SWIS hardware table holds every point and `cimvp swis` gives its rows again (SwisHardwareCI); the SWIS
+accuracy table holds every model, target and mode, and `cimvp swis --model` gives rows of its shape
+(SwisAccuracyCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
@@ -286,6 +287,60 @@ class Page(unittest.TestCase):
                                timeout=300)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             self.assertIn("differs from what its tables give", p.stderr)
+
+
+class SwisAccuracyCI(unittest.TestCase):
+    """docs/studies/swis_accuracy.csv, the SWIS study's accuracy table: every model, target and mode, with an
+    accuracy exactly where the mode is defined; and `cimvp swis --model` on a few images gives rows of that
+    shape."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rs = load_render_studies()
+        cls.study = cls.rs.SwisAccuracy()
+        cls.rows = read_csv(cls.study.table_path())
+
+    @staticmethod
+    def defined(n, mode):
+        if mode in ("DS", "C-DS"):
+            return n >= 2  # double shift: even counts, at least 2
+        if mode in ("Wgt", "Act"):
+            return n == int(n)  # N bits: integral targets only
+        return True
+
+    def test_the_table_has_every_mode_at_every_target_of_every_model(self):
+        st = self.study
+        with open(st.table_path(), newline="") as f:
+            self.assertEqual(next(csv.reader(f)), st.COLUMNS)
+        for model, _, limit in st.MODELS:
+            rows = [r for r in self.rows if r["model"] == model]
+            self.assertEqual({(float(r["n"]), r["mode"]) for r in rows},
+                             {(float(n), m) for n in st.TARGETS for m in st.MODES}, model)
+            self.assertEqual(len(rows), len(st.TARGETS) * len(st.MODES), model)
+            self.assertEqual({r["images"] for r in rows}, {str(limit)}, model)
+            self.assertEqual(len({r["int8_accuracy"] for r in rows}), 1, model)
+            for r in rows:
+                n = float(r["n"])
+                self.assertEqual(r["accuracy"] != "", self.defined(n, r["mode"]), (model, n, r["mode"]))
+                if r["accuracy"]:
+                    self.assertTrue(0.0 <= float(r["accuracy"]) <= 1.0, (model, n, r["mode"]))
+
+    def test_cimvp_swis_on_few_images_gives_rows_of_the_same_shape(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "r.json")
+            cmd = self.study.command(CIMVP, "fmnist-int8", 200, out)
+            cmd[cmd.index("--targets") + 1] = "1,2.5,3,8"
+            p = subprocess.run(cmd + ["--quiet"], cwd=SOURCE, capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(out) as f:
+                acc = json.load(f)["accuracy"]
+        self.assertEqual(acc["images"], 200)
+        self.assertEqual([row["n"] for row in acc["rows"]], [1, 2.5, 3, 8])
+        for row in acc["rows"]:
+            for mode in self.study.MODES:
+                self.assertEqual(row.get(mode) is not None, self.defined(row["n"], mode), (row["n"], mode))
+        # at 8 shifts or bits nothing is dropped: every mode is the int8 network
+        self.assertEqual({row[m] for row in acc["rows"] if row["n"] == 8 for m in self.study.MODES}, {acc["int8"]})
 
 
 if __name__ == "__main__":

@@ -516,13 +516,11 @@ class ColumnQuantVariation(ColumnQuant):
     SIGMAS = (0.0, 0.1, 0.2, 0.3, 0.5)
     SEEDS = 5
     FIXED = {"train.col_adc_bits": 4, "adc.bits": 4}
+    MAPPING = "offset encoding"
+    TABLES_NOTE = "The models are trained without variation and their ADC tables fitted without it."
 
-    def render(self, table, images, plots):
-        cols, rows = self.read(table)
-        self.check_columns(cols, table, (self.SIGMA, self.SEED))
-        ok = plot_sweep.select(rows, [])
-        expected = len(self.GRANS) * len(self.SIGMAS) * self.SEEDS
-        lines = self.header_lines(ok, expected)
+    def stats(self, ok):
+        """(granularity, sigma) -> (mean, sd, min, max, draws) of the accuracy over the Monte-Carlo draws."""
         stats = {}
         for g in self.GRANS:
             for sg in self.SIGMAS:
@@ -531,6 +529,18 @@ class ColumnQuantVariation(ColumnQuant):
                     mean = sum(accs) / len(accs)
                     sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 else 0.0
                     stats[(g, sg)] = (mean, sd, min(accs), max(accs), len(accs))
+        return stats
+
+    def extra_lines(self, stats):
+        return []
+
+    def render(self, table, images, plots):
+        cols, rows = self.read(table)
+        self.check_columns(cols, table, (self.SIGMA, self.SEED))
+        ok = plot_sweep.select(rows, [])
+        expected = len(self.GRANS) * len(self.SIGMAS) * self.SEEDS
+        lines = self.header_lines(ok, expected)
+        stats = self.stats(ok)
         body = []
         for g in self.GRANS:
             cells = []
@@ -544,8 +554,8 @@ class ColumnQuantVariation(ColumnQuant):
         lines.append("Mean +- standard deviation of the test accuracy over the Monte-Carlo draws (their count in "
                      "brackets): each cell's conductance times exp(theta), theta ~ N(0, sigma^2), drawn from the "
                      "run's seed (`nonideal.conductance_sigma`, docs/config.md); the platform and the C++ reference "
-                     "see the same draws. The models are trained without variation and their ADC tables fitted "
-                     "without it.\n")
+                     "see the same draws. " + self.TABLES_NOTE + "\n")
+        lines += self.extra_lines(stats)
         if images:
             lines.append(f"![mean accuracy against sigma](img/{self.name}_accuracy.png)\n")
         if plots:
@@ -559,7 +569,7 @@ class ColumnQuantVariation(ColumnQuant):
                                     r["accuracy"], "ok"])
                 write_plot([path, "-o", os.path.join(IMAGES, f"{self.name}_accuracy.png"), "--x", "sigma",
                             "--y", "accuracy", "--lines", "granularity", "--mean",
-                            "--title", "Mean accuracy against log-normal variation sigma (4-bit ADC)"])
+                            "--title", f"Mean accuracy against log-normal variation sigma (4-bit ADC, {self.MAPPING})"])
         lines.append("### The paper's claim beside ours\n")
         lines.append("**Claim 3** (abstract): independent column-wise scale factors make the scheme robust to "
                      "memory-cell variation (the paper sweeps sigma up to 0.5 with Monte-Carlo draws; its figures "
@@ -585,6 +595,34 @@ class ColumnQuantVariation(ColumnQuant):
             f"differs (the column-wise scheme drops least at {wins} of {n} sigmas)"
         lines.append(f"Verdict: **{verdict}**.\n")
         return "\n".join(lines).rstrip() + "\n"
+
+
+class ColumnQuantVariationDifferential(ColumnQuantVariation):
+    """Study 2, cell variation under differential cell mapping: the same models, draws and sigmas as
+    ColumnQuantVariation, each weight's magnitude in a positive or a negative column group."""
+    name = "columnquant_variation_differential"
+    sweep = "configs/sweeps/columnquant_variation_differential.yaml"
+    out = "columnquant-variation-differential"
+    FIXED = {"train.col_adc_bits": 4, "adc.bits": 4, "crossbar.mapping": "differential"}
+    MAPPING = "differential mapping"
+    TABLES_NOTE = ("The models are the offset study's (trained without variation); their ADC tables describe "
+                   "offset-encoded columns, so the compiler fits each layer's tables by least squares on 256 "
+                   "calibration images as the drawn chip computes them (docs/numerics.md, \"ADC tables at another "
+                   "resolution, or for differential mapping\"), per column or once per layer as the model's "
+                   "partial-sum granularity (`adc.step_mode`).")
+
+    def extra_lines(self, stats):
+        _, rows = ColumnQuantVariation().read()
+        offset = ColumnQuantVariation().stats(plot_sweep.select(rows, []))
+        body = []
+        for g in self.GRANS:
+            cells = []
+            for sg in self.SIGMAS:
+                a, b = stats.get((g, sg)), offset.get((g, sg))
+                cells.append("-" if a is None or b is None else f"{100 * (a[0] - b[0]):+.2f} pp")
+            body.append([self.GRAN_NAMES[g[0]], self.GRAN_NAMES[g[1]]] + cells)
+        return ["Differential minus offset encoding (the previous table), mean accuracy:\n",
+                md_table(["weight scales", "partial sums"] + [f"sigma {sg:g}" for sg in self.SIGMAS], body) + "\n"]
 
 
 class SwisHardware(Study):
@@ -1057,8 +1095,8 @@ class SwisAccuracy(Study):
         return lines
 
 
-STUDIES = [BwmaActBits(), ColumnQuant(), ColumnQuantLsq(), ColumnQuantVariation(), SwisHardware(),
-           SwisAccuracy()]
+STUDIES = [BwmaActBits(), ColumnQuant(), ColumnQuantLsq(), ColumnQuantVariation(), ColumnQuantVariationDifferential(),
+           SwisHardware(), SwisAccuracy()]
 
 
 def markers(name):

@@ -1,5 +1,6 @@
 #include "hw/swis_pe.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -33,6 +34,7 @@ bool unpack_swis_record(const std::uint8_t* rec, swis::Group& g) {
         g.mask[i] = rec[1 + i];
         if (g.mask[i] & ~used) return false;
     }
+    std::fill(g.mask.begin() + swis::kGroupSize, g.mask.end(), std::uint8_t{0});  // a record holds 4 lanes
     const std::uint32_t shifts = rec[5] | std::uint32_t{rec[6]} << 8 | std::uint32_t{rec[7]} << 16;
     for (int j = 0; j < kMaxShifts; ++j) g.shift[j] = static_cast<std::uint8_t>((shifts >> (3 * j)) & kShiftMask);
     return true;

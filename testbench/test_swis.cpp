@@ -9,6 +9,7 @@
 #include <random>
 
 #include "sw/contract/swis.h"
+#include "sw/contract/swis_perf.h"
 #include "sw/formats/swis_packing.h"
 #include "sw/support/parallel_for.h"
 
@@ -40,7 +41,7 @@ struct Brute {
 // The definition, naively: every shift set of N positions in increasing mask
 // order (SWIS-C: the windows by offset), every weight tries all 2^N masks and
 // keeps the nearest level <= 127 (the smaller on a tie), MSE++ over the group.
-Brute brute_force(const std::int8_t* w, int count, int n, Variant variant, double alpha) {
+Brute brute_force(const std::int8_t* w, int count, int n, Variant variant, double alpha, int group_size = 4) {
     Brute best;
     best.cost = INFINITY;
     for (int set = 0; set < 256; ++set) {
@@ -71,12 +72,12 @@ Brute brute_force(const std::int8_t* w, int count, int n, Variant variant, doubl
                 }
             }
             g.mask[i] = static_cast<std::uint8_t>(best_mask);
-            if (w[i] < 0) g.sign |= static_cast<std::uint8_t>(1 << i);
+            if (w[i] < 0) g.sign |= static_cast<std::uint16_t>(1 << i);
             const double e = clamp127(w[i]) - (w[i] < 0 ? -best_level : best_level);
             sum += e;
             sumsq += e * e;
         }
-        const double cost = (alpha * sum * sum + sumsq) / 4;
+        const double cost = (alpha * sum * sum + sumsq) / group_size;
         if (cost < best.cost) {
             best.cost = cost;
             best.group = g;
@@ -89,7 +90,7 @@ void expect_same_group(const Group& a, const Group& b, const std::string& what) 
     ASSERT_EQ(a.n, b.n) << what;
     for (int j = 0; j < a.n; ++j) EXPECT_EQ(a.shift[j], b.shift[j]) << what << " shift " << j;
     EXPECT_EQ(a.sign, b.sign) << what;
-    for (int i = 0; i < kGroupSize; ++i) EXPECT_EQ(a.mask[i], b.mask[i]) << what << " mask " << i;
+    for (int i = 0; i < kMaxGroupSize; ++i) EXPECT_EQ(a.mask[i], b.mask[i]) << what << " mask " << i;
 }
 
 // The parallel-for the decomposition runs on: every index once, whatever the thread count;
@@ -158,6 +159,105 @@ TEST(SwisDecompose, ExhaustiveSearchEqualsBruteForce) {
                 }
             }
     EXPECT_EQ(checked, 2 * 2 * 6 * 150);
+}
+
+// Group sizes other than the PE array's 4 (the paper's group-size study): the same search
+// against the same brute force, M weights per group, MSE++ over M; an alpha at the edge
+// of the integer path on either side of it gives the same groups as the brute force.
+TEST(SwisDecompose, EveryGroupSizeEqualsBruteForce) {
+    std::mt19937 rng(19);
+    int checked = 0;
+    for (int M : {1, 2, 8, 16})
+        for (Variant variant : {Variant::kSwis, Variant::kSwisC})
+            for (double alpha : {0.0, 1.0, 520.0, 521.0, 2.5})
+                for (int n : {1, 2, 3, 5}) {
+                    const auto w = random_weights(rng, static_cast<std::size_t>(M) * 20);
+                    for (int g = 0; g < 20; ++g) {
+                        const int count = g % 5 == 4 ? 1 + static_cast<int>(rng() % M) : M;
+                        DecomposeOptions opt;
+                        opt.n = n;
+                        opt.variant = variant;
+                        opt.alpha = alpha;
+                        opt.group_size = M;
+                        const Group mine = decompose_group(&w[static_cast<std::size_t>(M) * g], count, opt);
+                        const Brute ref = brute_force(&w[static_cast<std::size_t>(M) * g], count, n, variant, alpha, M);
+                        const std::string what = "M=" + std::to_string(M) + " n=" + std::to_string(n) +
+                                                 " alpha=" + std::to_string(alpha) + " group " + std::to_string(g);
+                        expect_same_group(mine, ref.group, what);
+                        EXPECT_DOUBLE_EQ(mse_pp(&w[static_cast<std::size_t>(M) * g], count, mine, alpha, M), ref.cost)
+                            << what;
+                        ++checked;
+                    }
+                }
+    EXPECT_EQ(checked, 4 * 2 * 5 * 4 * 20);
+}
+
+// A layer in groups of M: eight shifts give every weight back, the groups are M consecutive
+// channels (ragged at the end), the filter costs are the groups' MSE++ summed, and the
+// storage is M signs + 3N + M N bits per group.
+TEST(SwisLayer, AnyGroupSizeTilesTheChannelsAndKeepsItsCosts) {
+    std::mt19937 rng(23);
+    for (int M : {1, 2, 8, 16}) {
+        LayerShape shape{3, 20, 3, 3};  // 20 channels: ragged for 8 and 16
+        shape.group_size = M;
+        const auto w = random_weights(rng, static_cast<std::size_t>(shape.filters) * shape.K());
+        const std::size_t per = static_cast<std::size_t>(shape.groups_per_filter());
+        EXPECT_EQ(per, static_cast<std::size_t>((20 + M - 1) / M * 9)) << M;
+        const DecomposedLayer exact = decompose_layer(w, shape, 8, Variant::kSwis);
+        const auto back = exact.weights();
+        for (std::size_t i = 0; i < w.size(); ++i) ASSERT_EQ(back[i], clamp127(w[i])) << "M " << M << " weight " << i;
+        EXPECT_EQ(exact_layer(w, shape).weights(), w) << "exact_layer keeps -128, M " << M;
+        const FilterCosts fc = filter_costs(w, shape, Variant::kSwis, 1.0);
+        for (int n : {1, 3}) {
+            const DecomposedLayer d = decompose_layer(w, shape, n, Variant::kSwis, 1.0);
+            std::int64_t bits = 0;
+            for (int f = 0; f < shape.filters; ++f) {
+                double sum = 0;
+                for (std::size_t gi = 0; gi < per; ++gi) {
+                    const int cgroups = shape.channel_groups();
+                    const int cg = static_cast<int>(gi % cgroups), kx = static_cast<int>(gi / cgroups % 3),
+                              ky = static_cast<int>(gi / cgroups / 3);
+                    std::int8_t g[kMaxGroupSize] = {};
+                    const int count = std::min(M, shape.channels - cg * M);
+                    for (int i = 0; i < count; ++i) g[i] = w[f * shape.K() + (cg * M + i) * 9 + ky * 3 + kx];
+                    const Group& grp = d.groups[f * per + gi];
+                    for (int i = count; i < kMaxGroupSize; ++i) EXPECT_EQ(grp.mask[i], 0) << "lane past the channels";
+                    EXPECT_EQ(grp.sign >> count, 0) << "sign past the channels";
+                    sum += mse_pp(g, count, grp, 1.0, M);
+                    bits += M + 3 * n + M * n;
+                }
+                EXPECT_NEAR(fc.err[f][n], sum, 1e-9 * std::max(1.0, sum)) << "M " << M << " filter " << f << " n " << n;
+            }
+            EXPECT_EQ(layer_storage_bits(d), bits) << "M " << M << " n " << n;
+        }
+    }
+    EXPECT_EQ(group_storage_bits(1, Variant::kSwis, 16), 16 + 3 + 16);
+    EXPECT_EQ(group_storage_bits(2, Variant::kSwisC, 8), 8 + 3 + 16);
+}
+
+// Only the decomposition takes another M: the model file's packing and the PE array's
+// performance model are built for groups of 4 and say so.
+TEST(SwisLayer, GroupSizesOutsideTheRangeOrOffThePeArrayAreRefused) {
+    std::mt19937 rng(29);
+    LayerShape shape{2, 8, 1, 1};
+    const auto w = random_weights(rng, 16);
+    for (int bad : {0, 17, -4}) {
+        shape.group_size = bad;
+        EXPECT_THROW(decompose_layer(w, shape, 2, Variant::kSwis), SwisError) << bad;
+        EXPECT_THROW(filter_costs(w, shape, Variant::kSwis), SwisError) << bad;
+    }
+    EXPECT_THROW(group_storage_bits(2, Variant::kSwis, 0), SwisError);
+    DecomposeOptions opt;
+    opt.group_size = 2;
+    EXPECT_THROW(decompose_group(w.data(), 3, opt), SwisError) << "3 weights in a group of 2";
+    shape.group_size = 8;
+    const DecomposedLayer d = decompose_layer(w, shape, 2, Variant::kSwis);
+    try {
+        pack_groups(d);
+        ADD_FAILURE() << "packed groups of 8";
+    } catch (const SwisError& e) {
+        EXPECT_NE(std::string(e.what()).find("group size"), std::string::npos) << e.what();
+    }    EXPECT_THROW(compute_cycles(shape, 16, {2}, Mode::kSS), SwisError) << "an array of 8-lane PEs";
 }
 
 TEST(SwisDecompose, FilterCostsAreTheSumOfGroupCosts) {

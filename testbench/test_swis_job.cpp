@@ -204,6 +204,55 @@ TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
     std::remove(path.c_str());
 }
 
+// Another group size than the PE array's 4 (the paper's group-size study): the layers are
+// decomposed in groups of M, N = 8 is still the int8 network, the storage is M signs, 3N shift
+// bits and M N mask bits per group, and no PE-array figure is reported for groups the PEs do not take.
+TEST(SwisJob, AnotherGroupSizeReportsAccuracyAndStorageOfGroupsOfM) {
+    test::ModelShape shape;
+    shape.binary_middle = true;
+    NetworkModel m = test::random_network(6, shape);
+    for (auto& L : m.layers)
+        for (auto& w : L.weights) w = std::max<std::int8_t>(w, -127);
+    const std::string path = ::testing::TempDir() + "swis_job_group_size.cimvp";
+    {
+        const auto bytes = serialize_model(m);
+        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                     static_cast<std::streamsize>(bytes.size()));
+    }
+    SwisJobSpec spec;
+    spec.model_path = path;
+    spec.limit = 30;
+    spec.targets = {8.0, 1.0};
+    if (!run_swis_job(ArchConfig(), spec).has_accuracy) GTEST_SKIP() << "no data set installed";
+    for (int M : {1, 16}) {
+        spec.group_size = M;
+        const SwisJobResult r = run_swis_job(ArchConfig(), spec);
+        EXPECT_EQ(r.group_size, M);
+        EXPECT_TRUE(r.targets.empty()) << "no PE-array figures for groups of " << M;
+        EXPECT_TRUE(r.paper_points.empty());
+        ASSERT_TRUE(r.has_accuracy);
+        ASSERT_EQ(r.accuracy.size(), 2u);
+        for (Mode mo : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS})
+            EXPECT_EQ(*r.accuracy[0].accuracy[mode_index(mo)], r.int8_accuracy) << "M " << M << " " << swis::mode_name(mo);
+        // At N = 1 every filter has one shift: int8 bits over groups x (M + 3 + M).
+        std::int64_t int8_bits = 0, swis_bits = 0;
+        for (const NetworkLayer& L : m.layers) {
+            if (L.is_tensor() || L.binary || L.w_bits != 8) continue;
+            swis::LayerShape s = L.kind == LayerKind::kConv ? swis::LayerShape{L.out_c, L.in_c, L.kernel, L.kernel}
+                                                             : swis::LayerShape{L.out_c, L.K(), 1, 1};
+            s.group_size = M;
+            int8_bits += 8 * static_cast<std::int64_t>(s.filters) * s.K();
+            swis_bits += static_cast<std::int64_t>(s.filters) * s.groups_per_filter() * (M + 3 + M);
+        }
+        ASSERT_TRUE(r.accuracy[1].compression[mode_index(Mode::kSS)].has_value());
+        EXPECT_DOUBLE_EQ(*r.accuracy[1].compression[mode_index(Mode::kSS)],
+                         static_cast<double>(int8_bits) / static_cast<double>(swis_bits))
+            << "M " << M;
+        EXPECT_FALSE(r.accuracy[1].compression[mode_index(Mode::kDS)].has_value()) << "DS has no schedule at N = 1";
+    }
+    std::remove(path.c_str());
+}
+
 TEST(SwisJob, RejectsBadRequests) {
     SwisJobSpec spec;
     EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument);
@@ -211,6 +260,11 @@ TEST(SwisJob, RejectsBadRequests) {
     EXPECT_THROW(run_swis_job(ArchConfig(), spec), TraceError);
     spec.trace_path = write_temp("ok.trace", kTrace);
     spec.targets = {0.5};
+    EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument);
+    spec.targets = {2.0};
+    spec.group_size = 8;
+    EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument) << "a trace's figures need groups of 4";
+    spec.group_size = 17;
     EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument);
 }
 

@@ -68,7 +68,7 @@ Group random_group(std::mt19937& rng, int n, Variant v) {
     }
     std::uniform_int_distribution<int> byte(0, 255);
     g.sign = static_cast<std::uint8_t>(byte(rng) & 0x0F);
-    for (auto& m : g.mask) m = static_cast<std::uint8_t>(byte(rng) & ((1 << n) - 1));
+    for (int i = 0; i < kLanes; ++i) g.mask[i] = static_cast<std::uint8_t>(byte(rng) & ((1 << n) - 1));
     return g;
 }
 

@@ -27,6 +27,9 @@ int swis_command(const Args& args) {
         "limit", po::value<int>()->default_value(10000), "test images for the accuracy (--model)")(
         "targets", po::value<std::string>()->default_value("2,2.5,3,4"), "mean shift counts N to schedule for")(
         "alpha", po::value<double>()->default_value(1.0), "MSE++ weight of the group's summed error")(
+        "group-size", po::value<int>()->default_value(swis::kGroupSize),
+        "M, the weights sharing a group's shifts, 1..16; another M than the PE array's 4 gives accuracy and weight "
+        "storage only (--model)")(
         "no-accuracy", po::bool_switch(), "skip the accuracy runs (--model)")(
         "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
         "same-pes", po::bool_switch(),
@@ -45,6 +48,7 @@ int swis_command(const Args& args) {
     spec.limit = vm["limit"].as<int>();
     if (spec.limit < 1) throw std::invalid_argument("--limit: expected a positive count");
     spec.alpha = vm["alpha"].as<double>();
+    spec.group_size = vm["group-size"].as<int>();
     if (!(spec.alpha >= 0)) throw std::invalid_argument("--alpha: expected a number >= 0");
     spec.accuracy = !vm["no-accuracy"].as<bool>();
     spec.scale_by_mult = !vm["unscaled"].as<bool>();

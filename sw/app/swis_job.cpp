@@ -211,9 +211,20 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     if (spec.trace_path.empty() == spec.model_path.empty())
         throw std::invalid_argument("cimvp swis: expected exactly one of --trace and --model");
     if (spec.targets.empty()) throw std::invalid_argument("cimvp swis: --targets: expected at least one");
+    const int M = spec.group_size;
+    if (M < 1 || M > swis::kMaxGroupSize)
+        throw std::invalid_argument("cimvp swis: --group-size: expected 1.." + std::to_string(swis::kMaxGroupSize) +
+                                    ", got " + std::to_string(M));
+    // Another M than the PE array's: the decomposition and its accuracy only.
+    const bool perf = M == swis::kGroupSize;
+    if (!perf && (spec.model_path.empty() || !spec.accuracy))
+        throw std::invalid_argument("cimvp swis: --group-size " + std::to_string(M) +
+                                    ": expected --model with accuracy; the PE array's figures are for groups of " +
+                                    std::to_string(swis::kGroupSize));
     for (double t : spec.targets)
         if (!(t >= 1 && t <= 8)) throw std::invalid_argument("cimvp swis: --targets: expected values in [1, 8], got " + std::to_string(t));
     SwisJobResult r;
+    r.group_size = M;
     r.costs = swis::PerfCosts::from_config(cfg);
     r.clock_ns = r.costs.clock_ns;
     r.rows = cfg.pe_array.rows;
@@ -260,8 +271,10 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         layers = model_layers(model, r.skipped);
     }
     if (layers.empty()) throw std::invalid_argument(r.source + ": no layer with 8-bit weights on the PE array");
-    for (WorkLayer& L : layers)
+    for (WorkLayer& L : layers) {
         if (L.sched_cols != 1) L.sched_cols = cols;
+        L.sched_shape.group_size = M;
+    }
 
     // Per-filter costs at every N, both variants: computed once, every schedule below reuses them.
     Progress progress(spec.progress, static_cast<int>(layers.size()), "layers");
@@ -277,7 +290,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
 
     auto uniform = [](const WorkLayer& L, int n, int cols_) { return std::vector<int>(L.perf.tiles(cols_), n); };
 
-    for (double target : spec.targets) {
+    for (double target : perf ? spec.targets : std::vector<double>{}) {
         SwisTargetReport rep;
         rep.target = target;
         for (const WorkLayer& L : layers) {
@@ -312,7 +325,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     }
 
     // Baselines at every bit count, convolutions only (the paper's scope).
-    for (int bits = 1; bits <= swis::kShiftPositions; ++bits)
+    for (int bits = 1; perf && bits <= swis::kShiftPositions; ++bits)
         for (const WorkLayer& L : layers) {
             if (!L.conv) continue;
             SwisModeRow row;
@@ -328,7 +341,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         }
 
     // The paper's Table 4 points for this network, on our array.
-    if (const SwisPaperNetwork* pn = swis_paper_table4(r.network)) {
+    if (const SwisPaperNetwork* pn = perf ? swis_paper_table4(r.network) : nullptr) {
         r.paper_network = pn->paper;
         for (const SwisPaperRow& pr : pn->rows) {
             SwisPaperPoint pt;
@@ -414,6 +427,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                     const Mode mode = kModes[m];
                     NetworkModel variant = model;
                     bool ok = true;
+                    std::int64_t int8_bits = 0, swis_bits = 0;
                     for (const WorkLayer& L : layers) {
                         const Schedules s = schedules_at(L, target);
                         if (!s.ok[m]) {
@@ -421,11 +435,16 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                             break;
                         }
                         NetworkLayer& NL = variant.layers[L.model_layer];
-                        NL.weights = swis::decompose_layer(NL.weights, L.sched_shape, s.s[m].filter_n,
-                                                           swis::mode_variant(mode), spec.alpha)
-                                         .weights();
+                        const swis::DecomposedLayer d = swis::decompose_layer(NL.weights, L.sched_shape, s.s[m].filter_n,
+                                                                              swis::mode_variant(mode), spec.alpha);
+                        NL.weights = d.weights();
+                        int8_bits += 8 * static_cast<std::int64_t>(NL.weights.size());
+                        swis_bits += swis::layer_storage_bits(d);
                     }
-                    if (ok) runs.push_back({t, m, std::move(variant), {}});
+                    if (ok) {
+                        r.accuracy.back().compression[m] = static_cast<double>(int8_bits) / static_cast<double>(swis_bits);
+                        runs.push_back({t, m, std::move(variant), {}});
+                    }
                 }
                 if (integral_target(target)) {
                     NetworkModel variant = model;
@@ -457,6 +476,8 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     } else if (!spec.model_path.empty()) {
         r.accuracy_note = "accuracy not requested";
     }
+    if (!perf && !r.has_accuracy)
+        throw std::invalid_argument("cimvp swis: --group-size " + std::to_string(M) + ": " + r.accuracy_note);
     r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
     return r;
 }

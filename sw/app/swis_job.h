@@ -35,6 +35,10 @@ struct SwisJobSpec {
     // configured array of single-shift PEs (hw/cost_model.h iso_area_array; docs/swis.md "At equal
     // area"); false: every mode on pe_array.rows x cols.
     bool iso_area = true;
+    // M, the weights of a group (1..swis::kMaxGroupSize). Another M than the PE array's
+    // swis::kGroupSize decomposes and schedules the model's layers in groups of M and measures
+    // accuracy and weight storage only: the PE array's cycles and energy are for groups of 4.
+    int group_size = swis::kGroupSize;
 };
 
 // One mode of one layer (or of a total) at one target.
@@ -77,10 +81,14 @@ struct SwisPaperPoint {
 struct SwisAccuracyRow {
     double target = 0;
     std::array<std::optional<double>, swis::kModeCount> accuracy;  // SS, DS, C-SS, C-DS; Act, Wgt at integer targets
+    // SS, DS, C-SS, C-DS: the PE-array layers' int8 weight bits over their bits in SWIS form at
+    // the schedule (groups of the job's M), the weight compression of the paper's Figure 5.
+    std::array<std::optional<double>, swis::kModeCount> compression;
 };
 
 struct SwisJobResult {
     std::string source, network, kind;  // kind: "trace" or "model"
+    int group_size = swis::kGroupSize;   // the job's M; another than 4 leaves `targets` and the baselines empty
     std::vector<std::string> skipped;    // layers not on the PE array (model: not int8)
     std::vector<SwisTargetReport> targets;
     // Act and Wgt at 1..8 bits and FXP, whole network: index bits - 1.

@@ -49,9 +49,7 @@ void print_totals(std::FILE* out, const char* label, const SwisTotals& t, double
     std::fprintf(out, "\n");
 }
 
-}  // namespace
-
-void print_swis_report(const SwisJobResult& r, std::FILE* out) {
+void print_swis_header(const SwisJobResult& r, std::FILE* out) {
     std::fprintf(out, "SWIS report: %s %s (%s), %dx%d PE array of %d-weight groups, clock %.3g ns\n", r.kind.c_str(),
                  r.source.c_str(), r.network.c_str(), r.rows, r.cols, swis::kGroupSize, r.clock_ns);
     std::fprintf(out, "energy per busy PE cycle (pJ): SS %.3g, DS %.3g, Act/Wgt %.3g, BitFusion %.3g, FXP %.3g; buffers "
@@ -70,6 +68,9 @@ void print_swis_report(const SwisJobResult& r, std::FILE* out) {
                      r.arrays[i].rows, r.arrays[i].cols, r.pe_area_um2[i], r.arrays[i].pes() * r.pe_area_um2[i] * 1e-6);
     }
     std::fprintf(out, "\n");
+}
+
+void print_swis_body(const SwisJobResult& r, std::FILE* out) {
     for (const auto& s : r.skipped) std::fprintf(out, "not on the PE array: %s\n", s.c_str());
     for (const SwisTargetReport& t : r.targets) {
         std::fprintf(out, "\nN = %g (target mean shifts; Act/Wgt bits%s)\n", t.target,
@@ -145,10 +146,34 @@ void print_swis_report(const SwisJobResult& r, std::FILE* out) {
             }
             std::fprintf(out, "\n");
         }
+        std::fprintf(out, "  weight compression against int8 (groups of %d):\n  %-6s %8s %8s %8s %8s\n", r.group_size,
+                     "N", "SS", "DS", "C-SS", "C-DS");
+        for (const SwisAccuracyRow& a : r.accuracy) {
+            std::fprintf(out, "  %-6g", a.target);
+            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS}) {
+                const auto& v = a.compression[mode_index(m)];
+                std::fprintf(out, " %8s", v ? num(*v, "%.2fx").c_str() : "-");
+            }
+            std::fprintf(out, "\n");
+        }
     } else if (!r.accuracy_note.empty()) {
         std::fprintf(out, "\n%s\n", r.accuracy_note.c_str());
     }
     std::fprintf(out, "wall time %.2f s\n", r.wall_s);
+}
+
+}  // namespace
+
+void print_swis_report(const SwisJobResult& r, std::FILE* out) {
+    if (r.group_size != swis::kGroupSize) {
+        std::fprintf(out,
+                     "SWIS report: %s %s (%s), groups of %d weights: accuracy and weight storage only (the PE array's "
+                     "PEs take groups of %d)\n",
+                     r.kind.c_str(), r.source.c_str(), r.network.c_str(), r.group_size, swis::kGroupSize);
+    } else {
+        print_swis_header(r, out);
+    }
+    print_swis_body(r, out);
 }
 
 namespace {
@@ -225,6 +250,12 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
                 const auto& v = a.accuracy[mode_index(m)];
                 row[swis::mode_name(m)] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
             }
+            nlohmann::json comp = nlohmann::json::object();
+            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS}) {
+                const auto& v = a.compression[mode_index(m)];
+                comp[swis::mode_name(m)] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+            }
+            row["compression"] = comp;
             rows.push_back(row);
         }
         acc = {{"images", r.images},
@@ -248,12 +279,13 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
     nlohmann::json storage = nlohmann::json::array();
     for (int n = 1; n <= swis::kShiftPositions; ++n)
         storage.push_back({{"n", n},
-                           {"swis_bits", swis::group_storage_bits(n, swis::Variant::kSwis)},
-                           {"swis_c_bits", swis::group_storage_bits(n, swis::Variant::kSwisC)},
-                           {"int8_bits", 8 * swis::kGroupSize}});
+                           {"swis_bits", swis::group_storage_bits(n, swis::Variant::kSwis, r.group_size)},
+                           {"swis_c_bits", swis::group_storage_bits(n, swis::Variant::kSwisC, r.group_size)},
+                           {"int8_bits", 8 * r.group_size}});
     return {{"source", r.source},
             {"kind", r.kind},
             {"network", r.network},
+            {"group_size", r.group_size},
             {"array", {{"rows", r.rows}, {"cols", r.cols}, {"group_size", swis::kGroupSize}, {"clock_ns", r.clock_ns}}},
             {"iso_area", r.iso_area},
             {"area_technology", r.technology},

@@ -86,24 +86,26 @@ inline double cost_of(int sum, int sumsq, double alpha) {
 // M times the MSE++ of one group against every set column, from the signed
 // errors e_i = w_i - decomposed w_i = sign_i * (m_i - level).
 // An integral alpha (0 and 1, the usual ones) keeps the whole cost in int32
-// (|sum e| <= 4 * 127, sum e^2 <= 4 * 127^2 < 2^16); the values are the same
-// either way. 16-bit lanes keep the per-weight work to two vector adds.
+// (|sum e| <= M * 127 < 2^15, sum e^2 <= M * 127^2 < 2^18); the values are the
+// same either way. Narrow lanes keep the per-weight work to a few vector adds.
 struct GroupCosts {
     alignas(32) std::array<std::int16_t, kSets> sum{};
-    alignas(32) std::array<std::uint16_t, kSets> sumsq{};
+    alignas(32) std::array<std::uint32_t, kSets> sumsq{};
     alignas(32) std::array<double, kSets> cost{};
     alignas(32) std::array<std::int32_t, kSets> icost{};
     bool integral = false;  // icost holds the costs, else cost
     double at(int c) const { return integral ? icost[c] : cost[c]; }
 };
 
-constexpr double kMaxIntegralAlpha = 4096;  // 4096 * 508^2 + 4 * 127^2 < 2^31
-
-bool integral_alpha(double alpha) {
-    return alpha >= 0 && alpha <= kMaxIntegralAlpha && alpha == std::floor(alpha);
+// An alpha whose cost alpha (sum e)^2 + sum e^2 stays in int32 for any group of M weights:
+// alpha (127 M)^2 + 127^2 M < 2^31 (M = 4: up to 8321; M = 16: 520).
+bool integral_alpha(double alpha, int group_size) {
+    const double m = 127.0 * group_size;
+    const double max_alpha = std::floor((2147483647.0 - 127.0 * m) / (m * m));
+    return alpha >= 0 && alpha <= max_alpha && alpha == std::floor(alpha);
 }
 
-void group_costs(const std::int8_t* w, int count, double alpha, GroupCosts& e) {
+void group_costs(const std::int8_t* w, int count, double alpha, int group_size, GroupCosts& e) {
     e.sum.fill(0);
     e.sumsq.fill(0);
     const LevelTables& t = tables();
@@ -116,11 +118,12 @@ void group_costs(const std::int8_t* w, int count, double alpha, GroupCosts& e) {
         } else {
             for (int c = 0; c < kSets; ++c) e.sum[c] = static_cast<std::int16_t>(e.sum[c] + row[c]);
         }
-        for (int c = 0; c < kSets; ++c) e.sumsq[c] = static_cast<std::uint16_t>(e.sumsq[c] + row2[c]);
+        for (int c = 0; c < kSets; ++c) e.sumsq[c] += row2[c];
     }
-    if (integral_alpha(alpha)) {
+    if (integral_alpha(alpha, group_size)) {
         const std::int32_t a = static_cast<std::int32_t>(alpha);
-        for (int c = 0; c < kSets; ++c) e.icost[c] = a * (e.sum[c] * e.sum[c]) + e.sumsq[c];
+        for (int c = 0; c < kSets; ++c)
+            e.icost[c] = a * (e.sum[c] * e.sum[c]) + static_cast<std::int32_t>(e.sumsq[c]);
         e.integral = true;
     } else {
         e.integral = false;
@@ -160,7 +163,7 @@ Group make_group(const std::int8_t* w, int count, int col) {
         if (set >> p & 1) g.shift[g.n++] = static_cast<std::uint8_t>(p);
     const LevelTables& t = tables();
     for (int i = 0; i < count; ++i) {
-        if (w[i] < 0) g.sign |= static_cast<std::uint8_t>(1u << i);
+        if (w[i] < 0) g.sign |= static_cast<std::uint16_t>(1u << i);
         const int level = t.level[magnitude(w[i])][col];
         for (int j = 0; j < g.n; ++j)
             if (level >> g.shift[j] & 1) g.mask[i] |= static_cast<std::uint8_t>(1u << j);
@@ -173,7 +176,13 @@ void check_n(int n) {
         throw SwisError("swis: shift count: expected 1..8, got " + std::to_string(n));
 }
 
+void check_group_size(int m) {
+    if (m < 1 || m > kMaxGroupSize)
+        throw SwisError("swis: group size: expected 1.." + std::to_string(kMaxGroupSize) + ", got " + std::to_string(m));
+}
+
 void check_shape(const std::vector<std::int8_t>& w, const LayerShape& shape) {
+    check_group_size(shape.group_size);
     if (shape.filters < 1 || shape.channels < 1 || shape.kernel_h < 1 || shape.kernel_w < 1)
         throw SwisError("swis: layer shape: expected positive filters, channels and kernel, got " +
                         std::to_string(shape.filters) + " filters, " + std::to_string(shape.channels) +
@@ -189,14 +198,15 @@ void check_shape(const std::vector<std::int8_t>& w, const LayerShape& shape) {
 template <typename Fn>
 void for_each_group(const std::vector<std::int8_t>& w, const LayerShape& shape, int f, Fn&& fn) {
     const int kk = shape.kernel_h * shape.kernel_w;
-    const int cgroups = (shape.channels + kGroupSize - 1) / kGroupSize;
+    const int M = shape.group_size;
+    const int cgroups = shape.channel_groups();
     const std::int8_t* row = w.data() + static_cast<std::size_t>(f) * shape.K();
-    std::array<std::int8_t, kGroupSize> g{};
+    std::array<std::int8_t, kMaxGroupSize> g{};
     for (int ky = 0; ky < shape.kernel_h; ++ky)
         for (int kx = 0; kx < shape.kernel_w; ++kx)
             for (int cg = 0; cg < cgroups; ++cg) {
-                const int c0 = cg * kGroupSize;
-                const int count = std::min(kGroupSize, shape.channels - c0);
+                const int c0 = cg * M;
+                const int count = std::min(M, shape.channels - c0);
                 for (int i = 0; i < count; ++i) g[i] = row[(c0 + i) * kk + ky * shape.kernel_w + kx];
                 fn(g.data(), count);
             }
@@ -208,18 +218,23 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 Group decompose_group(const std::int8_t* w, int count, const DecomposeOptions& opt) {
     check_n(opt.n);
-    if (count < 0 || count > kGroupSize)
-        throw SwisError("swis: group: expected 0.." + std::to_string(kGroupSize) + " weights, got " +
+    check_group_size(opt.group_size);
+    if (count < 0 || count > opt.group_size)
+        throw SwisError("swis: group: expected 0.." + std::to_string(opt.group_size) + " weights, got " +
                         std::to_string(count));
     GroupCosts e;
-    group_costs(w, count, opt.alpha, e);
+    group_costs(w, count, opt.alpha, opt.group_size, e);
     const SetOrder& o = set_order();
     const int col = opt.variant == Variant::kSwisC ? first_min(e, o.consecutive[opt.n])
                                                    : first_min(e, Range{o.first[opt.n], o.first[opt.n + 1]});
     return make_group(w, count, col);
 }
 
-double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha) {
+double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha, int group_size) {
+    check_group_size(group_size);
+    if (count < 0 || count > group_size)
+        throw SwisError("swis: group: expected 0.." + std::to_string(group_size) + " weights, got " +
+                        std::to_string(count));
     int sum = 0, sumsq = 0;
     for (int i = 0; i < count; ++i) {
         const int orig = w[i] < 0 ? -magnitude(w[i]) : magnitude(w[i]);
@@ -227,7 +242,7 @@ double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha) {
         sum += e;
         sumsq += e * e;
     }
-    return cost_of(sum, sumsq, alpha) / kGroupSize;
+    return cost_of(sum, sumsq, alpha) / group_size;
 }
 
 std::vector<std::int8_t> truncate_weights(const std::vector<std::int8_t>& w, int bits) {
@@ -259,7 +274,8 @@ std::uint8_t activation_truncation_mask(int a_bits, int bits) {
 
 std::vector<std::int8_t> DecomposedLayer::weights() const {
     const int kk = shape.kernel_h * shape.kernel_w;
-    const int cgroups = (shape.channels + kGroupSize - 1) / kGroupSize;
+    const int M = shape.group_size;
+    const int cgroups = shape.channel_groups();
     const std::size_t per_filter = static_cast<std::size_t>(kk) * cgroups;
     if (groups.size() != per_filter * shape.filters)
         throw SwisError("swis: decomposed layer: expected " + std::to_string(per_filter * shape.filters) +
@@ -272,8 +288,8 @@ std::vector<std::int8_t> DecomposedLayer::weights() const {
             for (int kx = 0; kx < shape.kernel_w; ++kx)
                 for (int cg = 0; cg < cgroups; ++cg) {
                     const Group& g = groups[gi++];
-                    const int c0 = cg * kGroupSize;
-                    const int count = std::min(kGroupSize, shape.channels - c0);
+                    const int c0 = cg * M;
+                    const int count = std::min(M, shape.channels - c0);
                     for (int i = 0; i < count; ++i)
                         row[(c0 + i) * kk + ky * shape.kernel_w + kx] = static_cast<std::int8_t>(g.weight(i));
                 }
@@ -306,6 +322,7 @@ DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerSh
             opt.n = filter_n[f];
             opt.variant = variant;
             opt.alpha = alpha;
+            opt.group_size = shape.group_size;
             std::size_t gi = per_filter * f;
             for_each_group(w, shape, f, [&](const std::int8_t* g, int count) { d.groups[gi++] = decompose_group(g, count, opt); });
         }
@@ -313,16 +330,16 @@ DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerSh
     return d;
 }
 
-bool window_group(const std::int8_t* w, int msb, int n, Group& g) {
+bool window_group(const std::int8_t* w, int msb, int n, Group& g, int lanes) {
     g = Group{};
-    if (msb < 0 || msb >= kShiftPositions || n < 0 || n > msb + 1) return false;
+    if (msb < 0 || msb >= kShiftPositions || n < 0 || n > msb + 1 || lanes < 1 || lanes > kMaxGroupSize) return false;
     g.n = static_cast<std::uint8_t>(n);
     for (int j = 0; j < n; ++j) g.shift[j] = static_cast<std::uint8_t>(msb - j);
     const unsigned window = ((1u << n) - 1) << (msb + 1 - n);
     bool fits = true;
-    for (int i = 0; i < kGroupSize; ++i) {
+    for (int i = 0; i < lanes; ++i) {
         const unsigned mag = static_cast<unsigned>(std::abs(int{w[i]}));
-        if (w[i] < 0) g.sign |= static_cast<std::uint8_t>(1u << i);
+        if (w[i] < 0) g.sign |= static_cast<std::uint16_t>(1u << i);
         fits = fits && (mag & ~window) == 0;
         for (int j = 0; j < n; ++j)
             if (mag >> (msb - j) & 1u) g.mask[i] |= static_cast<std::uint8_t>(1u << j);
@@ -338,10 +355,10 @@ DecomposedLayer exact_layer(const std::vector<std::int8_t>& w, const LayerShape&
     d.groups.reserve(static_cast<std::size_t>(shape.groups_per_filter()) * static_cast<std::size_t>(shape.filters));
     for (int f = 0; f < shape.filters; ++f)
         for_each_group(w, shape, f, [&](const std::int8_t* g, int count) {
-            std::array<std::int8_t, kGroupSize> lanes{};  // channels past the layer's are 0
+            std::array<std::int8_t, kMaxGroupSize> lanes{};  // channels past the layer's are 0
             std::copy_n(g, count, lanes.begin());
             d.groups.emplace_back();
-            window_group(lanes.data(), kMagnitudeBits, kShiftPositions, d.groups.back());  // every int8 fits
+            window_group(lanes.data(), kMagnitudeBits, kShiftPositions, d.groups.back(), shape.group_size);  // every int8 fits
         });
     return d;
 }
@@ -354,7 +371,8 @@ FilterCosts filter_costs(const std::vector<std::int8_t>& w, const LayerShape& sh
     fc.alpha = alpha;
     fc.err.assign(shape.filters, {});
     const SetOrder& o = set_order();
-    const bool integral = integral_alpha(alpha);
+    const int M = shape.group_size;
+    const bool integral = integral_alpha(alpha, M);
     parallel_ranges(shape.filters, static_cast<std::int64_t>(shape.groups_per_filter()) * shape.filters,
                     [&](int first, int last) {
                         GroupCosts e;
@@ -362,12 +380,12 @@ FilterCosts filter_costs(const std::vector<std::int8_t>& w, const LayerShape& sh
                             auto& err = fc.err[f];
                             err.fill(0.0);
                             for_each_group(w, shape, f, [&](const std::int8_t* g, int count) {
-                                group_costs(g, count, alpha, e);
+                                group_costs(g, count, alpha, M, e);
                                 if (variant == Variant::kSwis && integral) {
                                     for (int n = 1; n <= kShiftPositions; ++n) {
                                         std::int32_t best = std::numeric_limits<std::int32_t>::max();
                                         for (int c = o.first[n]; c < o.first[n + 1]; ++c) best = std::min(best, e.icost[c]);
-                                        err[n] += static_cast<double>(best) / kGroupSize;
+                                        err[n] += static_cast<double>(best) / M;
                                     }
                                     return;
                                 }
@@ -378,7 +396,7 @@ FilterCosts filter_costs(const std::vector<std::int8_t>& w, const LayerShape& sh
                                     } else {
                                         for (int c = o.first[n]; c < o.first[n + 1]; ++c) best = std::min(best, e.at(c));
                                     }
-                                    err[n] += best / kGroupSize;
+                                    err[n] += best / M;
                                 }
                             });
                         }
@@ -546,15 +564,16 @@ Schedule schedule_filters(const std::vector<std::int8_t>& w, const LayerShape& s
     return s;
 }
 
-int group_storage_bits(int n, Variant variant) {
+int group_storage_bits(int n, Variant variant, int group_size) {
     check_n(n);
-    return variant == Variant::kSwisC ? kGroupSize + kShiftBits + kGroupSize * n
-                                      : kGroupSize + kShiftBits * n + kGroupSize * n;
+    check_group_size(group_size);
+    const int M = group_size;
+    return variant == Variant::kSwisC ? M + kShiftBits + M * n : M + kShiftBits * n + M * n;
 }
 
 std::int64_t layer_storage_bits(const DecomposedLayer& layer) {
     std::int64_t bits = 0;
-    for (const Group& g : layer.groups) bits += group_storage_bits(g.n, layer.variant);
+    for (const Group& g : layer.groups) bits += group_storage_bits(g.n, layer.variant, layer.shape.group_size);
     return bits;
 }
 

@@ -1,6 +1,6 @@
 // SWIS, shared weight bit sparsity (docs/swis.md; Li et al., arXiv 2103.01308):
-// 8-bit sign-magnitude weights decomposed in groups of M = 4 that share N shift
-// positions; filter scheduling to a target mean shift count; the storage cost;
+// 8-bit sign-magnitude weights decomposed in groups of M weights (4 on the PE
+// array, 1..16 for studies) that share N shift positions; filter scheduling to a target mean shift count; the storage cost;
 // and the integer arithmetic of the bit-serial PE. No SystemC: the oracle of
 // the SWIS PE array model. The groups' bit stream in the model file:
 // sw/formats/swis_packing.h.
@@ -14,7 +14,8 @@
 
 namespace cimvp::swis {
 
-constexpr int kGroupSize = 4;     // M: the input channels at one (x, y) of a filter
+constexpr int kGroupSize = 4;      // M of the PE array and the model file: the input channels at one (x, y) of a filter
+constexpr int kMaxGroupSize = 16;  // the largest M the decomposition takes (LayerShape::group_size)
 constexpr int kMagnitudeBits = 7;  // sign-magnitude int8: |w| <= 127
 constexpr int kShiftPositions = 8;  // a shift is a 3-bit value 0..7
 constexpr int kShiftBits = 3;
@@ -34,8 +35,8 @@ enum class Variant : std::uint8_t {
 struct Group {
     std::uint8_t n = 0;                              // shift count N, 0..8
     std::array<std::uint8_t, kShiftPositions> shift{};  // shift[j] for j < n, distinct, descending
-    std::uint8_t sign = 0;                           // bit i: weight i is negative
-    std::array<std::uint8_t, kGroupSize> mask{};     // bit j of mask[i]: weight i uses shift[j]
+    std::uint16_t sign = 0;                          // bit i: weight i is negative
+    std::array<std::uint8_t, kMaxGroupSize> mask{};  // bit j of mask[i]: weight i uses shift[j]
 
     // The decomposed value of weight i: sign_i * sum over j < n of mask bit j of weight i * 2^shift[j].
     // Inline: the PE array decodes every group it loads with it.
@@ -51,9 +52,10 @@ struct DecomposeOptions {
     int n = 3;                 // shifts per group (SWIS) or window width (SWIS-C), 1..8
     Variant variant = Variant::kSwis;
     double alpha = 1.0;        // MSE++ weight of the group's summed error
+    int group_size = kGroupSize;  // M, 1..kMaxGroupSize: the group's weights and MSE++'s 1/M
 };
 
-// Exhaustive decomposition of up to kGroupSize int8 weights (missing ones are 0):
+// Exhaustive decomposition of up to M = opt.group_size int8 weights (missing ones are 0):
 // every shift set (C(8, N), or the 9 - N offsets of SWIS-C), every weight its
 // nearest level, the set with the lowest MSE++ = (1/M)[alpha (sum e)^2 + sum e^2];
 // ties go to the first set in enumeration order. -128 is taken as -127.
@@ -63,8 +65,8 @@ struct DecomposeOptions {
 // bit); a magnitude half-way between two levels takes the smaller. Sign bit i
 // is set exactly when w_i < 0; a weight missing from the group has sign 0, mask 0.
 Group decompose_group(const std::int8_t* w, int count, const DecomposeOptions& opt);
-// MSE++ of a group against the weights (-128 taken as -127), M = kGroupSize.
-double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha);
+// MSE++ of a group against the weights (-128 taken as -127), M = group_size.
+double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha, int group_size = kGroupSize);
 
 // Weight truncation baseline ("Wgt"): the top `bits` magnitude bits below the
 // layer's most significant bit, rounded to nearest, clipped.
@@ -80,14 +82,18 @@ std::uint8_t activation_truncation_mask(int a_bits, int bits);
 
 // A layer's weights in SWIS form: filters x positions x channel groups.
 // Weights come in as [filter][K] with K = C * kh * kw in (c, ky, kx) order
-// (the model file's order); a group is kGroupSize consecutive channels at one
-// (ky, kx) — for a fully connected layer, kGroupSize consecutive inputs.
+// (the model file's order); a group is group_size consecutive channels at one
+// (ky, kx) — for a fully connected layer, group_size consecutive inputs.
+// group_size is the PE array's kGroupSize unless a study asks for another M;
+// the PE array, its records and the model file take kGroupSize only.
 struct LayerShape {
     int filters = 0;    // output channels
     int channels = 0;   // input channels C
     int kernel_h = 1, kernel_w = 1;
+    int group_size = kGroupSize;  // M, 1..kMaxGroupSize
     int K() const { return channels * kernel_h * kernel_w; }
-    int groups_per_filter() const { return ((channels + kGroupSize - 1) / kGroupSize) * kernel_h * kernel_w; }
+    int channel_groups() const { return (channels + group_size - 1) / group_size; }
+    int groups_per_filter() const { return channel_groups() * kernel_h * kernel_w; }
 };
 
 struct DecomposedLayer {
@@ -105,10 +111,11 @@ DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerSh
 DecomposedLayer decompose_layer(const std::vector<std::int8_t>& w, const LayerShape& shape,
                                 const std::vector<int>& filter_n, Variant variant, double alpha = 1.0);
 
-// Up to kGroupSize int8 weights (sign-magnitude) as a group over the bit positions msb, msb-1, ..,
+// `lanes` int8 weights (sign-magnitude) as a group over the bit positions msb, msb-1, ..,
 // msb-n+1: shift j = msb - j, mask bit j = bit msb - j of |w|. False when a weight has a magnitude
-// bit outside that window. msb 7, n 8 represents every int8 exactly (-128 too).
-bool window_group(const std::int8_t* w, int msb, int n, Group& g);
+// bit outside that window (or lanes is not 1..kMaxGroupSize). msb 7, n 8 represents every int8
+// exactly (-128 too).
+bool window_group(const std::int8_t* w, int msb, int n, Group& g, int lanes = kGroupSize);
 // Every weight of a layer exactly, as groups over shifts 7..0 (window_group(w, 7, 8)): what
 // 8 shifts hold, -128 included, with no decomposition.
 DecomposedLayer exact_layer(const std::vector<std::int8_t>& w, const LayerShape& shape);
@@ -164,8 +171,8 @@ Schedule schedule_from_costs(const FilterCosts& costs, double target, int array_
 
 // Storage of one group in bits: M signs + 3N shift bits + M*N mask bits
 // (SWIS-C: M + 3 + M*N), against 8*M for int8.
-int group_storage_bits(int n, Variant variant);
-// Sum over the layer's groups.
+int group_storage_bits(int n, Variant variant, int group_size = kGroupSize);
+// Sum over the layer's groups (M = layer.shape.group_size).
 std::int64_t layer_storage_bits(const DecomposedLayer& layer);
 
 }  // namespace cimvp::swis

@@ -48,6 +48,9 @@ std::uint64_t checked_compute_cycles(const LayerShape& shape, int out_pixels, co
     if (shape.filters < 1 || shape.channels < 1 || shape.kernel_h < 1 || shape.kernel_w < 1 || out_pixels < 1 ||
         rows < 1 || cols < 1)
         throw SwisError("swis perf: layer: expected positive filters, channels, kernel, output pixels and array size");
+    if (shape.group_size != kGroupSize)
+        throw SwisError("swis perf: layer: group size: the PE array's PEs have " + std::to_string(kGroupSize) +
+                        " lanes, got groups of " + std::to_string(shape.group_size));
     const int tiles = (shape.filters + cols - 1) / cols;
     check_tiles(tile_n, static_cast<std::size_t>(tiles), rule);
     const auto gpf = static_cast<std::uint64_t>(shape.groups_per_filter());

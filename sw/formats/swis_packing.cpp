@@ -71,7 +71,7 @@ std::string group_problem(const Group& g, int n, Variant variant, int lanes) {
             return "shifts: expected consecutive positions (SWIS-C)";
     }
     const unsigned used = (1u << n) - 1;
-    for (int i = 0; i < kGroupSize; ++i) {
+    for (int i = 0; i < kMaxGroupSize; ++i) {
         if (g.mask[i] & ~used) return "mask " + std::to_string(i) + ": bits beyond N";
         if (i >= lanes && (g.mask[i] || (g.sign >> i & 1)))
             return "lane " + std::to_string(i) + ": expected empty (beyond the layer's channels)";
@@ -83,10 +83,17 @@ std::string group_problem(const Group& g, int n, Variant variant, int lanes) {
     return {};
 }
 
+void check_pe_group_size(const char* what, const LayerShape& shape) {
+    if (shape.group_size != kGroupSize)
+        throw SwisError(std::string("swis: ") + what + ": group size: the model file's groups are " +
+                        std::to_string(kGroupSize) + " weights, got " + std::to_string(shape.group_size));
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> pack_groups(const DecomposedLayer& layer) {
     const LayerShape& shape = layer.shape;
+    check_pe_group_size("pack", shape);
     const std::size_t per_filter = static_cast<std::size_t>(shape.groups_per_filter());
     if (layer.shifts.size() != static_cast<std::size_t>(shape.filters) || layer.groups.size() != per_filter * shape.filters)
         throw SwisError("swis: pack: expected " + std::to_string(shape.filters) + " shift counts and " +
@@ -120,6 +127,7 @@ DecomposedLayer unpack_groups(const std::vector<std::uint8_t>& bytes, const Laye
                               const std::vector<int>& filter_n) {
     if (shape.filters < 1 || shape.channels < 1 || shape.kernel_h < 1 || shape.kernel_w < 1)
         throw SwisError("swis: unpack: layer shape: expected positive filters, channels and kernel");
+    check_pe_group_size("unpack", shape);
     if (filter_n.size() != static_cast<std::size_t>(shape.filters))
         throw SwisError("swis: unpack: filter shift counts: expected " + std::to_string(shape.filters) + ", got " +
                         std::to_string(filter_n.size()));

@@ -2,7 +2,8 @@
 the right shape, every point agreeing with the reference, and a rerun trains nothing again (BwmaActBitsCI);
 the SWIS hardware table holds every point and `cimvp swis` gives its rows again (SwisHardwareCI); the SWIS
 accuracy table holds every model, target and mode, and `cimvp swis --model` gives rows of its shape
-(SwisAccuracyCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
+(SwisAccuracyCI); the group-size table likewise, with the compression `cimvp swis --group-size` gives
+(SwisGroupSizeCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
@@ -341,6 +342,57 @@ class SwisAccuracyCI(unittest.TestCase):
                 self.assertEqual(row.get(mode) is not None, self.defined(row["n"], mode), (row["n"], mode))
         # at 8 shifts or bits nothing is dropped: every mode is the int8 network
         self.assertEqual({row[m] for row in acc["rows"] if row["n"] == 8 for m in self.study.MODES}, {acc["int8"]})
+
+
+class SwisGroupSizeCI(unittest.TestCase):
+    """docs/studies/swis_group_size.csv, the SWIS group-size study: every model, group size, target and mode, an
+    accuracy and a compression exactly where the mode is defined; and `cimvp swis --group-size 16` on a few images
+    gives rows of that shape, the int8 network at N = 8 and the table's compression (which no image changes)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rs = load_render_studies()
+        cls.study = cls.rs.SwisGroupSize()
+        cls.rows = read_csv(cls.study.table_path())
+
+    def test_the_table_has_every_mode_at_every_group_size_and_target_of_every_model(self):
+        st = self.study
+        with open(st.table_path(), newline="") as f:
+            self.assertEqual(next(csv.reader(f)), st.COLUMNS)
+        for model, _, limit in st.MODELS:
+            rows = [r for r in self.rows if r["model"] == model]
+            self.assertEqual(sorted((int(r["group_size"]), float(r["n"]), r["mode"]) for r in rows),
+                             sorted((m, float(n), mode) for m in st.GROUP_SIZES for n in st.TARGETS for mode in st.MODES),
+                             model)
+            self.assertEqual({r["images"] for r in rows}, {str(limit)}, model)
+            self.assertEqual(len({r["int8_accuracy"] for r in rows}), 1, model)
+            for r in rows:
+                defined = r["mode"] not in ("DS", "C-DS") or float(r["n"]) >= 2
+                key = (model, r["group_size"], r["n"], r["mode"])
+                self.assertEqual(r["accuracy"] != "", defined, key)
+                self.assertEqual(r["compression"] != "", defined, key)
+                if defined:
+                    self.assertTrue(0.0 <= float(r["accuracy"]) <= 1.0, key)
+                    self.assertGreater(float(r["compression"]), 0.0, key)
+
+    def test_cimvp_swis_at_group_size_16_gives_the_tables_compression(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "r.json")
+            cmd = self.study.command(CIMVP, "fmnist-int8", 16, 100, out)
+            cmd[cmd.index("--targets") + 1] = "1,8"
+            p = subprocess.run(cmd + ["--quiet"], cwd=SOURCE, capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(out) as f:
+                report = json.load(f)
+        self.assertEqual(report["group_size"], 16)
+        self.assertEqual(report["targets"], [], "no PE-array figures for groups of 16")
+        acc = report["accuracy"]
+        self.assertEqual([row["n"] for row in acc["rows"]], [1, 8])
+        self.assertEqual({row[m] for row in acc["rows"] if row["n"] == 8 for m in self.study.MODES}, {acc["int8"]})
+        table = {(r["mode"]): r["compression"] for r in self.rows
+                 if r["model"] == "fmnist-int8" and r["group_size"] == "16" and float(r["n"]) == 1 and r["compression"]}
+        for mode, c in table.items():
+            self.assertAlmostEqual(acc["rows"][0]["compression"][mode], float(c), places=9, msg=mode)
 
 
 if __name__ == "__main__":

@@ -249,6 +249,8 @@ TEST(SwisJob, AnotherGroupSizeReportsAccuracyAndStorageOfGroupsOfM) {
                          static_cast<double>(int8_bits) / static_cast<double>(swis_bits))
             << "M " << M;
         EXPECT_FALSE(r.accuracy[1].compression[mode_index(Mode::kDS)].has_value()) << "DS has no schedule at N = 1";
+        EXPECT_FALSE(r.accuracy[0].accuracy[mode_index(Mode::kWgt)].has_value()) << "Wgt does not depend on M";
+        EXPECT_FALSE(r.accuracy[0].accuracy[mode_index(Mode::kAct)].has_value()) << "Act does not depend on M";
     }
     std::remove(path.c_str());
 }

@@ -446,7 +446,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                         runs.push_back({t, m, std::move(variant), {}});
                     }
                 }
-                if (integral_target(target)) {
+                if (integral_target(target) && perf) {  // Wgt and Act do not depend on M
                     NetworkModel variant = model;
                     for (const WorkLayer& L : layers) {
                         NetworkLayer& NL = variant.layers[L.model_layer];

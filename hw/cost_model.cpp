@@ -319,12 +319,17 @@ namespace {
 // a 2-input XOR 2 NAND2 (typical standard-cell library ratios).
 constexpr double kAnd2Gates = 4.0 / 3.0;
 constexpr double kXor2Gates = 2.0;
-constexpr int kPeLanes = 4;
 constexpr int kPeActBits = 8;
 constexpr int kPeWeightBits = 8;
-constexpr int kPeTreeBits = kPeActBits + 2;                 // a lane's sign-applied activation summed over 4 lanes
-constexpr int kPeShifterBits = kPeTreeBits + 7;             // the tree's sum shifted by up to 7
+constexpr int kPeMaxLanes = 16;
 constexpr int kPeProductBits = kPeActBits + kPeWeightBits;  // an 8 x 8 product
+// A lane's sign-applied activation summed over `lanes` lanes: 8 + ceil(log2 lanes) bits (10 for 4).
+int pe_tree_bits(int lanes) {
+    int b = 0;
+    while ((1 << b) < lanes) ++b;
+    return kPeActBits + b;
+}
+int pe_shifter_bits(int lanes) { return pe_tree_bits(lanes) + 7; }  // the tree's sum shifted by up to 7
 // Bit Fusion's fusion unit: 16 BitBricks, each a signed 3 x 3-bit multiplier (2 bits and a sign
 // extension per operand), and the 15 adders of its shift-add tree, at widths 8, 12, 16 and 20 bits
 // by level (8, 4, 2, 1 adders), each with one operand behind a configurable shift (a 2:1 mux per bit).
@@ -342,25 +347,28 @@ struct PeTerms {
 
 // One shift's lane logic, tree and shifter: the activations ANDed with a mask bit, the signs applied
 // (XOR; the +1 of the negation is the tree's carry-in), M - 1 adders, a 3-level barrel shifter.
-PeTerms shift_path() {
+PeTerms shift_path(int lanes) {
     PeTerms t;
-    t.and2 = kPeLanes * kPeActBits;
-    t.xor2 = kPeLanes * kPeActBits;
-    t.fa = (kPeLanes - 1) * kPeTreeBits;
-    t.mux = kShifterLevels * kPeShifterBits;
+    t.and2 = lanes * kPeActBits;
+    t.xor2 = lanes * kPeActBits;
+    t.fa = (lanes - 1) * pe_tree_bits(lanes);
+    t.mux = kShifterLevels * pe_shifter_bits(lanes);
     return t;
 }
 
-PeTerms pe_terms(PeAreaKind k) {
+PeTerms pe_terms(PeAreaKind k, int lanes = kPeLanes) {
+    if (lanes < 1 || lanes > kPeMaxLanes || (k == PeAreaKind::kBitFusion && lanes != kPeLanes))
+        throw std::invalid_argument(fmt("PE width: %s PE of %d lanes: expected %s", pe_area_kind_name(k), lanes,
+                                        k == PeAreaKind::kBitFusion ? "the fusion unit as it is (no lanes)" : "1..16 lanes"));
     PeTerms t;
     const double acc_fa = kAccumulatorBits, acc_ff = kAccumulatorBits;
     switch (k) {
         case PeAreaKind::kSingleShift:
         case PeAreaKind::kDoubleShift: {
             const int paths = k == PeAreaKind::kDoubleShift ? 2 : 1;
-            const PeTerms sp = shift_path();
+            const PeTerms sp = shift_path(lanes);
             // activations, signs, and per shift path its mask bits and 3-bit shift
-            t.ff = kPeLanes * kPeActBits + kPeLanes + paths * (kPeLanes + kShifterLevels) + acc_ff;
+            t.ff = lanes * kPeActBits + lanes + paths * (lanes + kShifterLevels) + acc_ff;
             t.and2 = paths * sp.and2;
             t.xor2 = paths * sp.xor2;
             t.mux = paths * sp.mux;
@@ -368,9 +376,9 @@ PeTerms pe_terms(PeAreaKind k) {
             break;
         }
         case PeAreaKind::kFixedPoint:
-            t.ff = kPeLanes * (kPeActBits + kPeWeightBits) + acc_ff;
-            t.and2 = kPeLanes * kPeActBits * kPeWeightBits;                           // partial products
-            t.fa = kPeLanes * kPeActBits * (kPeWeightBits - 1) + (kPeLanes - 1) * (kPeProductBits + 1) + acc_fa;
+            t.ff = lanes * (kPeActBits + kPeWeightBits) + acc_ff;
+            t.and2 = lanes * kPeActBits * kPeWeightBits;                           // partial products
+            t.fa = lanes * kPeActBits * (kPeWeightBits - 1) + (lanes - 1) * (kPeProductBits + 1) + acc_fa;
             break;
         case PeAreaKind::kBitFusion:
             t.ff = 2 * kFusionOperandBits + acc_ff;
@@ -395,15 +403,35 @@ const char* pe_area_kind_name(PeAreaKind k) {
 }
 
 double pe_gates(PeAreaKind k) { return pe_terms(k).gates(); }
+double pe_gates(PeAreaKind k, int lanes) { return pe_terms(k, lanes).gates(); }
 
-std::string pe_gates_formula(PeAreaKind k) {
-    const PeTerms t = pe_terms(k);
+std::string pe_gates_formula(PeAreaKind k) { return pe_gates_formula(k, kPeLanes); }
+
+std::string pe_gates_formula(PeAreaKind k, int lanes) {
+    const PeTerms t = pe_terms(k, lanes);
     return fmt("%g flip-flops x %g + %g AND2 x %.3g + %g XOR2 x %g + %g full-adder bits x %g + %g mux x %g = %.1f NAND2",
                t.ff, kFlipFlopGates, t.and2, kAnd2Gates, t.xor2, kXor2Gates, t.fa, kFullAdderGates, t.mux, kMuxGates,
                t.gates());
 }
 
 double pe_area_um2(const TechnologyConfig& t, PeAreaKind k) { return gates_um2(t, pe_gates(k)); }
+
+PeWidthFigures pe_width_figures(const PeArrayConfig& pe, PeAreaKind k, int lanes, int shifts) {
+    if (k != PeAreaKind::kSingleShift && k != PeAreaKind::kDoubleShift)
+        throw std::invalid_argument(fmt("PE width: %s: expected a SWIS PE (single or double shift)", pe_area_kind_name(k)));
+    if (shifts < 1 || shifts > 8) throw std::invalid_argument(fmt("PE width: shifts: expected 1..8, got %d", shifts));
+    const PeMode mode = k == PeAreaKind::kDoubleShift ? PeMode::kDoubleShift : PeMode::kSingleShift;
+    const double macs = static_cast<double>(lanes) / pe_cycles_per_group(mode, shifts);
+    const double fxp_macs = lanes;
+    const double gates = pe_gates(k, lanes), fxp_gates = pe_gates(PeAreaKind::kFixedPoint, lanes);
+    const double pj = pe.pj_per_cycle(mode) * gates / pe_gates(k, kPeLanes);
+    const double fxp_pj = pe.pj_per_cycle(PeMode::kFixedPoint) * fxp_gates / pe_gates(PeAreaKind::kFixedPoint, kPeLanes);
+    PeWidthFigures f;
+    f.area = gates / fxp_gates;
+    f.energy_per_mac = (pj / macs) / (fxp_pj / fxp_macs);
+    f.throughput_per_area = (macs / gates) / (fxp_macs / fxp_gates);
+    return f;
+}
 
 PeArrayShape iso_area_array(double budget_um2, double pe_um2) {
     if (!(budget_um2 > 0) || !(pe_um2 > 0) || pe_um2 > budget_um2)

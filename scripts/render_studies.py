@@ -1305,13 +1305,149 @@ class SwisGroupSize(Study):
                          f" at M = 16, N = 1; at M = 4, {min(c4):.2f}x to {max(c4):.2f}x over N = 1 to 4.\n")
             low = [t for t, c in c16.items() if c < 3.5]
             lines.append(f"Verdict: **{'reproduced' if not low else 'differs (' + ', '.join(low) + ')'}**.\n")
-        lines.append("Not in this table: the paper's Figure 3 (PE area, energy per MAC and throughput per area "
-                     "against the PE width): the PE array, its cost model and the RTL have 4 lanes.\n")
+        lines.append("Not in this table: frames/s and frames/J at other widths (the PE array and the RTL have 4 "
+                     "lanes; the PEs themselves are compared by width in the next section, from the cost model) and "
+                     "SWIS-aware retraining.\n")
         return lines
 
 
+class SwisPeWidth(Study):
+    """Study 3, PE width (issue 15): the SWIS single- and double-shift PEs of 2 to 16 lanes against the
+    fixed-point PE of the same width, the paper's Figure 3, from the cost model (`cimvp swis --pe-widths
+    --json`). Its table comes from `cimvp swis`: `--run CIMVP` regenerates it."""
+    name = "swis_pe_width"
+    COLUMNS = ["lanes", "pe", "shifts", "pe_gates", "fxp_gates", "area", "energy_per_mac", "throughput_per_area"]
+    LANES = (2, 4, 8, 16)
+    SHIFTS = (2, 4, 6)
+    PES = ("single-shift", "double-shift")
+
+    def generate(self, cimvp, table=None):
+        import json
+        import subprocess
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "w.json")
+            cmd = [os.path.abspath(cimvp), "swis", "--pe-widths", "--json", out]
+            print(f"{self.name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+            try:
+                p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+            except OSError as e:
+                raise RenderError(f"--run {cimvp}: {e.strerror}")
+            if p.returncode != 0:
+                raise RenderError(f"--run: `{' '.join(cmd)}` exited {p.returncode}: {p.stderr.strip()}")
+            with open(out) as f:
+                rows = json.load(f)["rows"]
+        path = table or self.table_path()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.COLUMNS, lineterminator="\n")
+            w.writeheader()
+            for r in rows:
+                w.writerow({c: (f"{r[c]:.6g}" if isinstance(r[c], float) else r[c]) for c in self.COLUMNS})
+        print(f"{self.name}: wrote {path} ({len(rows)} rows)", file=sys.stderr)
+
+    def render(self, table, images, plots):
+        path = table or self.table_path()
+        try:
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        except OSError as e:
+            raise RenderError(f"{path}: {e.strerror}")
+        if not rows or list(rows[0]) != self.COLUMNS:
+            raise RenderError(f"{path}: expected the columns {', '.join(self.COLUMNS)}")
+        fig = {(int(r["lanes"]), r["pe"], int(r["shifts"])): r for r in rows}
+        missing = [(m, pe, n) for m in self.LANES for pe in self.PES for n in self.SHIFTS if (m, pe, n) not in fig]
+        if missing:
+            raise RenderError(f"{path}: no row for lanes, PE, shifts {missing[0]}")
+        get = lambda m, pe, n, k: float(fig[(m, pe, n)][k])
+        lines = [f"Table `docs/studies/{self.name}.csv`, from `cimvp swis --pe-widths --json` (one command: "
+                 f"`/usr/bin/python3 scripts/render_studies.py --study {self.name} --run build/cimvp`). Each figure is "
+                 f"the SWIS PE's over the fixed-point PE's of the same width: area and energy per MAC better below 1, "
+                 f"throughput per area better above 1.\n"]
+        body = []
+        for m in self.LANES:
+            for pe in self.PES:
+                body.append([str(m), pe, f"{float(fig[(m, pe, 2)]['pe_gates']):,.0f}",
+                             f"{float(fig[(m, pe, 2)]['fxp_gates']):,.0f}", f"{get(m, pe, 2, 'area'):.3f}"] +
+                            [f"{get(m, pe, n, 'energy_per_mac'):.3f}" for n in self.SHIFTS] +
+                            [f"{get(m, pe, n, 'throughput_per_area'):.3f}" for n in self.SHIFTS])
+        lines.append(md_table(["lanes", "PE", "NAND2", "FXP NAND2", "area"] +
+                              [f"energy/MAC N = {n}" for n in self.SHIFTS] +
+                              [f"throughput/area N = {n}" for n in self.SHIFTS], body) + "\n")
+        lines.append("The gates are the cost model's datapath estimates (docs/costs.md, \"PE width\"), not synthesis; "
+                     "energy per cycle is the configured PE's scaled by its gates. The paper's figure is from Cadence "
+                     "Genus synthesis in a 28 nm library, PE buffers included, and its values are read off a plot "
+                     "whose text is not in the sources here: only its claims are compared.\n")
+        if images:
+            lines.append(f"![throughput per area against PE width](img/{self.name}_throughput.png)\n")
+        if plots:
+            self.plot(get)
+        lines.append("### Verdicts\n")
+        ss, ds = self.PES
+        # claim 1
+        lines.append("**Claim 1** (section 3.1, Figure 3): \"The single-shift PE only comes out ahead in terms of "
+                     "energy and throughput per area when fewer than 4 shifts are used.\" Rule: at every width, the "
+                     "single-shift PE is ahead in both (energy per MAC below 1, throughput per area above 1) at N = 2 "
+                     "and in neither at N = 4; reproduced when it holds at every width, differs otherwise.\n")
+        ahead = lambda m, n: get(m, ss, n, "energy_per_mac") < 1 and get(m, ss, n, "throughput_per_area") > 1
+        behind = lambda m, n: get(m, ss, n, "energy_per_mac") >= 1 and get(m, ss, n, "throughput_per_area") <= 1
+        bad = [m for m in self.LANES if not (ahead(m, 2) and behind(m, 4))]
+        lines.append("Ours: single shift at N = 2 " + ", ".join(
+            f"{m} lanes {get(m, ss, 2, 'energy_per_mac'):.2f} / {get(m, ss, 2, 'throughput_per_area'):.2f}"
+            for m in self.LANES) + "; at N = 4 " + ", ".join(
+            f"{m} lanes {get(m, ss, 4, 'energy_per_mac'):.2f} / {get(m, ss, 4, 'throughput_per_area'):.2f}"
+            for m in self.LANES) + " (energy per MAC / throughput per area).\n")
+        lines.append(f"Verdict: **{'reproduced' if not bad else 'differs (at ' + ', '.join(map(str, bad)) + ' lanes)'}**.\n")
+        # claim 2
+        lines.append("**Claim 2** (section 3.1): \"Below a group size of 8, performance improvements, even with a low "
+                     "number of shifts used, are modest at best.\" Rule: the single-shift PE's throughput per area at "
+                     "N = 2 grows with every step of the width from 2 to 16 lanes; reproduced in shape when it does "
+                     "(the paper's \"modest\" has no number), differs otherwise.\n")
+        tp = [get(m, ss, 2, "throughput_per_area") for m in self.LANES]
+        lines.append("Ours: " + ", ".join(f"{m} lanes {v:.2f}x" for m, v in zip(self.LANES, tp)) + ".\n")
+        grows = all(b > a for a, b in zip(tp, tp[1:]))
+        lines.append(f"Verdict: **{'reproduced in shape' if grows else 'differs'}**.\n")
+        # claim 3
+        lines.append("**Claim 3** (section 3.1): the double-shift PE \"has a lower normalized energy per MAC and "
+                     "throughput per area than a single-shift one with double the group size. This means we can "
+                     "effectively halve the group size while improving both performance and inference accuracy.\" "
+                     "Read with its second sentence: lower energy per MAC and higher throughput per area. Rule: the "
+                     "double-shift PE of M lanes against the single-shift PE of 2M lanes, each normalized to FXP of "
+                     "its width as in the figure, at M = 2, 4, 8 and N = 2, 4, 6; reproduced when the double-shift "
+                     "PE is better in both at every point, reproduced in shape when in at least one at every point, "
+                     "differs otherwise.\n")
+        both, one = [], []
+        for m in self.LANES[:-1]:
+            for n in self.SHIFTS:
+                e = get(m, ds, n, "energy_per_mac") < get(2 * m, ss, n, "energy_per_mac")
+                t = get(m, ds, n, "throughput_per_area") > get(2 * m, ss, n, "throughput_per_area")
+                both.append(e and t)
+                one.append(e or t)
+        lines.append("Ours: " + "; ".join(
+            f"{m} vs {2 * m} lanes: energy " + ", ".join(f"{get(m, ds, n, 'energy_per_mac'):.2f}/{get(2 * m, ss, n, 'energy_per_mac'):.2f}" for n in self.SHIFTS) +
+            ", throughput " + ", ".join(f"{get(m, ds, n, 'throughput_per_area'):.2f}/{get(2 * m, ss, n, 'throughput_per_area'):.2f}" for n in self.SHIFTS)
+            for m in self.LANES[:-1]) + " (double shift / single shift at N = 2, 4, 6).\n")
+        verdict = "reproduced" if all(both) else "reproduced in shape" if all(one) else \
+            f"differs (better in neither at {one.count(False)} of {len(one)} points)"
+        lines.append(f"Verdict: **{verdict}**.\n")
+        return "\n".join(lines).rstrip() + "\n"
+
+    def plot(self, get):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "t.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(["log2 lanes", "PE, N", "throughput per area over FXP", "status"])
+                for pe in self.PES:
+                    for n in self.SHIFTS:
+                        for m in self.LANES:
+                            w.writerow([int(math.log2(m)), f"{pe} N={n}", get(m, pe, n, "throughput_per_area"), "ok"])
+            write_plot([path, "-o", os.path.join(IMAGES, f"{self.name}_throughput.png"), "--x", "log2 lanes", "--y",
+                        "throughput per area over FXP", "--lines", "PE, N",
+                        "--title", "SWIS PE throughput per area over FXP of the same width"])
+
+
 STUDIES = [BwmaActBits(), ColumnQuant(), ColumnQuantLsq(), ColumnQuantVariation(), ColumnQuantVariationDifferential(),
-           SwisHardware(), SwisAccuracy(), SwisGroupSize()]
+           SwisHardware(), SwisAccuracy(), SwisGroupSize(), SwisPeWidth()]
 
 
 def markers(name):

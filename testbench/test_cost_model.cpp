@@ -309,6 +309,39 @@ TEST(CostModel, PeGatesAreTheDocumentedDatapathSums) {
     EXPECT_NE(pe_gates_formula(PeAreaKind::kBitFusion).find("NAND2"), std::string::npos);
 }
 
+// docs/costs.md "PE width": the same datapaths at 2..16 lanes, summed by hand at 8 lanes; at 4 lanes
+// they are the PE array's PEs; the figures against FXP follow the cycles per group and the gates.
+TEST(CostModel, PeWidthScalesTheDatapathsAndComparesWithFixedPointOfTheSameWidth) {
+    const double ff = 5, and2 = 4.0 / 3.0, xor2 = 2, fa = 6, mux = 2;
+    for (PeAreaKind k : {PeAreaKind::kSingleShift, PeAreaKind::kDoubleShift, PeAreaKind::kFixedPoint})
+        EXPECT_EQ(pe_gates(k, 4), pe_gates(k)) << pe_area_kind_name(k);
+    // 8 lanes, single shift: 64 + 8 + (8 + 3) + 32 flip-flops, 64 AND2, 64 XOR2, 7 x 11 + 32 adder bits, 3 x 18 mux
+    EXPECT_NEAR(pe_gates(PeAreaKind::kSingleShift, 8), 115 * ff + 64 * and2 + 64 * xor2 + 109 * fa + 54 * mux, 1e-9);
+    // 16 lanes, fixed point: 256 + 32 flip-flops, 16 x 64 partial products, 16 x 56 + 15 x 17 + 32 adder bits
+    EXPECT_NEAR(pe_gates(PeAreaKind::kFixedPoint, 16), 288 * ff + 1024 * and2 + 1183 * fa, 1e-9);
+    // 2 lanes, double shift: 16 + 2 + 2 x (2 + 3) + 32 flip-flops, 2 x 16 AND2 and XOR2, 2 x (1 x 9 + 32), 2 x 3 x 16
+    EXPECT_NEAR(pe_gates(PeAreaKind::kDoubleShift, 2), 60 * ff + 32 * and2 + 32 * xor2 + 82 * fa + 96 * mux, 1e-9);
+    EXPECT_THROW(pe_gates(PeAreaKind::kBitFusion, 8), std::invalid_argument);
+    EXPECT_THROW(pe_gates(PeAreaKind::kSingleShift, 17), std::invalid_argument);
+
+    const PeArrayConfig pe;
+    const double ss4 = pe_gates(PeAreaKind::kSingleShift), fxp4 = pe_gates(PeAreaKind::kFixedPoint);
+    const PeWidthFigures f = pe_width_figures(pe, PeAreaKind::kSingleShift, 4, 2);
+    EXPECT_DOUBLE_EQ(f.area, ss4 / fxp4);
+    EXPECT_DOUBLE_EQ(f.throughput_per_area, (2.0 / ss4) / (4.0 / fxp4));         // 4 MACs in 2 cycles
+    EXPECT_DOUBLE_EQ(f.energy_per_mac, (pe.pj_per_cycle_ss / 2) / (pe.pj_per_cycle_fxp / 4));
+    // double shift at 3 shifts takes 2 cycles, as at 4; energy per cycle follows the gates at 16 lanes
+    const PeWidthFigures d3 = pe_width_figures(pe, PeAreaKind::kDoubleShift, 16, 3);
+    const PeWidthFigures d4 = pe_width_figures(pe, PeAreaKind::kDoubleShift, 16, 4);
+    EXPECT_DOUBLE_EQ(d3.throughput_per_area, d4.throughput_per_area);
+    const double ds16 = pe_gates(PeAreaKind::kDoubleShift, 16), fxp16 = pe_gates(PeAreaKind::kFixedPoint, 16);
+    const double ds_pj = pe.pj_per_cycle_ds * ds16 / pe_gates(PeAreaKind::kDoubleShift);
+    const double fxp_pj = pe.pj_per_cycle_fxp * fxp16 / fxp4;
+    EXPECT_DOUBLE_EQ(d4.energy_per_mac, (ds_pj / 8) / (fxp_pj / 16));
+    EXPECT_THROW(pe_width_figures(pe, PeAreaKind::kFixedPoint, 4, 2), std::invalid_argument);
+    EXPECT_THROW(pe_width_figures(pe, PeAreaKind::kSingleShift, 4, 9), std::invalid_argument);
+}
+
 TEST(CostModel, IsoAreaArrayIsTheLargestRoughlySquareArrayThatFits) {
     std::mt19937 rng(11);
     std::uniform_real_distribution<double> pe(50.0, 3000.0), ratio(1.0, 300.0);

@@ -3,7 +3,7 @@ the right shape, every point agreeing with the reference, and a rerun trains not
 the SWIS hardware table holds every point and `cimvp swis` gives its rows again (SwisHardwareCI); the SWIS
 accuracy table holds every model, target and mode, and `cimvp swis --model` gives rows of its shape
 (SwisAccuracyCI); the group-size table likewise, with the compression `cimvp swis --group-size` gives
-(SwisGroupSizeCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
+(SwisGroupSizeCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
@@ -393,6 +393,23 @@ class SwisGroupSizeCI(unittest.TestCase):
                  if r["model"] == "fmnist-int8" and r["group_size"] == "16" and float(r["n"]) == 1 and r["compression"]}
         for mode, c in table.items():
             self.assertAlmostEqual(acc["rows"][0]["compression"][mode], float(c), places=9, msg=mode)
+
+
+class SwisPeWidthCI(unittest.TestCase):
+    """docs/studies/swis_pe_width.csv, the SWIS PE-width comparison: `cimvp swis --pe-widths` gives the committed
+    table again, every width, PE and shift count."""
+
+    def test_cimvp_swis_pe_widths_gives_the_committed_table(self):
+        rs = load_render_studies()
+        study = rs.SwisPeWidth()
+        committed = read_csv(study.table_path())
+        with tempfile.TemporaryDirectory() as tmp:
+            table = os.path.join(tmp, "t.csv")
+            study.generate(CIMVP, table)
+            again = read_csv(table)
+        self.assertEqual(sorted((r["lanes"], r["pe"], r["shifts"]) for r in committed),
+                         sorted((str(m), pe, str(n)) for m in study.LANES for pe in study.PES for n in study.SHIFTS))
+        self.assertEqual(again, committed)
 
 
 if __name__ == "__main__":

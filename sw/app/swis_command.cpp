@@ -35,10 +35,20 @@ int swis_command(const Args& args) {
         "same-pes", po::bool_switch(),
         "every mode on pe_array.rows x cols PEs; default: FXP and BitFusion, whose PEs are larger, on the largest "
         "array that fits the area of the configured array of single-shift PEs (iso-area, docs/swis.md)")(
+        "pe-widths", po::bool_switch(),
+        "only the SWIS PEs of 2, 4, 8 and 16 lanes against the fixed-point PE of the same width (area, energy per MAC "
+        "and throughput per area at 2, 4, 6 shifts; the paper's Figure 3); no --trace or --model")(
         "quiet", po::bool_switch(), "no progress on stderr");
     po::variables_map vm;
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
+    if (vm["pe-widths"].as<bool>()) {
+        if (vm.count("trace") || vm.count("model"))
+            throw std::invalid_argument("swis: --pe-widths: expected no --trace or --model (it compares PEs, not a network)");
+        print_pe_widths(cfg, stdout);
+        if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), pe_widths_to_json(cfg));
+        return kExitOk;
+    }
     SwisJobSpec spec;
     if (vm.count("trace")) spec.trace_path = file_option(vm, "trace");
     if (vm.count("model")) spec.model_path = file_option(vm, "model");

@@ -313,4 +313,40 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
             {"config", config_to_json(cfg)}};
 }
 
+void print_pe_widths(const ArchConfig& cfg, std::FILE* out) {
+    std::fprintf(out,
+                 "SWIS PEs against the fixed-point PE of the same width (gates: docs/costs.md \"PE width\"; energy per "
+                 "cycle the configured one scaled by the gates)\n");
+    std::fprintf(out, "  %-6s %-13s %6s %6s | %-27s | %-27s\n", "lanes", "PE", "gates", "area", "energy/MAC at N = 2, 4, 6",
+                 "throughput/area at N = 2, 4, 6");
+    for (int lanes : kPeWidths)
+        for (PeAreaKind k : {PeAreaKind::kSingleShift, PeAreaKind::kDoubleShift}) {
+            std::fprintf(out, "  %-6d %-13s %6.0f %6.3f |", lanes, pe_area_kind_name(k), pe_gates(k, lanes),
+                         pe_width_figures(cfg.pe_array, k, lanes, 2).area);
+            for (int n : kPeWidthShifts) std::fprintf(out, " %8.3f", pe_width_figures(cfg.pe_array, k, lanes, n).energy_per_mac);
+            std::fprintf(out, " |");
+            for (int n : kPeWidthShifts)
+                std::fprintf(out, " %8.3f", pe_width_figures(cfg.pe_array, k, lanes, n).throughput_per_area);
+            std::fprintf(out, "\n");
+        }
+}
+
+nlohmann::json pe_widths_to_json(const ArchConfig& cfg) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (int lanes : kPeWidths)
+        for (PeAreaKind k : {PeAreaKind::kSingleShift, PeAreaKind::kDoubleShift})
+            for (int n : kPeWidthShifts) {
+                const PeWidthFigures f = pe_width_figures(cfg.pe_array, k, lanes, n);
+                rows.push_back({{"lanes", lanes},
+                                {"pe", pe_area_kind_name(k)},
+                                {"shifts", n},
+                                {"pe_gates", pe_gates(k, lanes)},
+                                {"fxp_gates", pe_gates(PeAreaKind::kFixedPoint, lanes)},
+                                {"area", f.area},
+                                {"energy_per_mac", f.energy_per_mac},
+                                {"throughput_per_area", f.throughput_per_area}});
+            }
+    return {{"normalized_to", "fixed-point PE of the same width"}, {"rows", rows}, {"config", config_to_json(cfg)}};
+}
+
 }  // namespace cimvp

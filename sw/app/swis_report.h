@@ -14,4 +14,11 @@ namespace cimvp {
 void print_swis_report(const SwisJobResult& r, std::FILE* out);
 nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, const SwisJobSpec& spec);
 
+// `cimvp swis --pe-widths`: the SWIS PEs of 2..16 lanes against the fixed-point PE of the same width
+// (hw/cost_model.h pe_width_figures, the paper's Figure 3) at 2, 4 and 6 shifts, as text and JSON.
+inline constexpr int kPeWidths[] = {2, 4, 8, 16};
+inline constexpr int kPeWidthShifts[] = {2, 4, 6};
+void print_pe_widths(const ArchConfig& cfg, std::FILE* out);
+nlohmann::json pe_widths_to_json(const ArchConfig& cfg);
+
 }  // namespace cimvp

@@ -103,6 +103,33 @@ class Study:
     def render(self, table, images, plots):
         raise NotImplementedError
 
+    def run_json(self, cmd, json_path):
+        """Runs a `cimvp` command that writes its --json report to json_path (from the repository, so that its
+        relative paths resolve) and returns the report; a failure is a RenderError naming the command."""
+        import json
+        import subprocess
+        print(f"{self.name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+        try:
+            p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        except OSError as e:
+            raise RenderError(f"--run {cmd[0]}: {e.strerror}")
+        if p.returncode != 0:
+            raise RenderError(f"--run: `{' '.join(cmd)}` exited {p.returncode}: {p.stderr.strip()}")
+        with open(json_path) as f:
+            return json.load(f)
+
+    def write_table(self, rows, table=None, start=None):
+        """Writes rows (dicts of self.COLUMNS) as the study's table (or `table`)."""
+        import time
+        path = table or self.table_path()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        took = f" in {time.monotonic() - start:.1f} s" if start is not None else ""
+        print(f"{self.name}: wrote {path} ({len(rows)} rows){took}", file=sys.stderr)
+
 
 def pareto_marks(rows, energy, accuracy="accuracy"):
     front = plot_sweep.pareto_front([(r.get(energy), r.get(accuracy)) for r in rows])
@@ -690,32 +717,14 @@ class SwisHardware(Study):
 
     def generate(self, cimvp, table=None):
         """Runs `cimvp swis` on each network's trace (from the repository) and writes the table."""
-        import json
-        import subprocess
         import time
         rows = []
         start = time.monotonic()
         with tempfile.TemporaryDirectory() as tmp:
             for net in self.NETWORKS:
                 out = os.path.join(tmp, net + ".json")
-                cmd = self.command(os.path.abspath(cimvp), net, out)
-                print(f"{self.name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
-                try:
-                    p = subprocess.run(cmd + ["--quiet"], cwd=REPO, capture_output=True, text=True)
-                except OSError as e:
-                    raise RenderError(f"--run {cimvp}: {e.strerror}")
-                if p.returncode != 0:
-                    raise RenderError(f"--run: `{' '.join(cmd)}` exited {p.returncode}: {p.stderr.strip()}")
-                with open(out) as f:
-                    rows += self.rows_of(json.load(f))
-        path = table or self.table_path()
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-        print(f"{self.name}: wrote {path} ({len(rows)} rows) in {time.monotonic() - start:.1f} s",
-              file=sys.stderr)
+                rows += self.rows_of(self.run_json(self.command(os.path.abspath(cimvp), net, out) + ["--quiet"], out))
+        self.write_table(rows, table, start)
 
     def render(self, table, images, plots):
         cols, rows = self.read(table)
@@ -932,8 +941,6 @@ class SwisAccuracy(Study):
 
     def generate(self, cimvp, table=None):
         """Runs `cimvp swis --model` on each network and writes the table."""
-        import json
-        import subprocess
         import time
         rows = []
         start = time.monotonic()
@@ -941,15 +948,7 @@ class SwisAccuracy(Study):
             for model, _, limit in self.MODELS:
                 out = os.path.join(tmp, model + ".json")
                 cmd = self.command(os.path.abspath(cimvp), model, limit, out)
-                print(f"{self.name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
-                try:
-                    p = subprocess.run(cmd + ["--quiet"], cwd=REPO, capture_output=True, text=True)
-                except OSError as e:
-                    raise RenderError(f"--run {cimvp}: {e.strerror}")
-                if p.returncode != 0:
-                    raise RenderError(f"--run: `{' '.join(cmd)}` exited {p.returncode}: {p.stderr.strip()}")
-                with open(out) as f:
-                    report = json.load(f)
+                report = self.run_json(cmd + ["--quiet"], out)
                 acc = report.get("accuracy")
                 if not acc:
                     raise RenderError(f"--run: `{' '.join(cmd)}`: no accuracy ({report.get('accuracy_note')})")
@@ -958,13 +957,7 @@ class SwisAccuracy(Study):
                         rows.append({"model": model, "n": f"{row['n']:g}", "mode": mode, "accuracy": row.get(mode),
                                      "int8_accuracy": acc["int8"], "images": acc["images"], "method": acc["method"],
                                      "wall_seconds": round(report["wall_seconds"], 1)})
-        path = table or self.table_path()
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-        print(f"{self.name}: wrote {path} ({len(rows)} rows) in {time.monotonic() - start:.1f} s", file=sys.stderr)
+        self.write_table(rows, table, start)
 
     def render(self, table, images, plots):
         path = table or self.table_path()
@@ -1116,8 +1109,6 @@ class SwisGroupSize(Study):
 
     def generate(self, cimvp, table=None):
         """Runs `cimvp swis --model --group-size M` on each network and M and writes the table."""
-        import json
-        import subprocess
         import time
         rows = []
         start = time.monotonic()
@@ -1126,15 +1117,7 @@ class SwisGroupSize(Study):
                 for m in self.GROUP_SIZES:
                     out = os.path.join(tmp, f"{model}-{m}.json")
                     cmd = self.command(os.path.abspath(cimvp), model, m, limit, out)
-                    print(f"{self.name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
-                    try:
-                        p = subprocess.run(cmd + ["--quiet"], cwd=REPO, capture_output=True, text=True)
-                    except OSError as e:
-                        raise RenderError(f"--run {cimvp}: {e.strerror}")
-                    if p.returncode != 0:
-                        raise RenderError(f"--run: `{' '.join(cmd)}` exited {p.returncode}: {p.stderr.strip()}")
-                    with open(out) as f:
-                        report = json.load(f)
+                    report = self.run_json(cmd + ["--quiet"], out)
                     acc = report.get("accuracy")
                     if not acc or report.get("group_size") != m:
                         raise RenderError(f"--run: `{' '.join(cmd)}`: no accuracy at group size {m} "
@@ -1145,13 +1128,7 @@ class SwisGroupSize(Study):
                                          "accuracy": row.get(mode), "compression": row["compression"].get(mode),
                                          "int8_accuracy": acc["int8"], "images": acc["images"],
                                          "method": acc["method"], "wall_seconds": round(report["wall_seconds"], 1)})
-        path = table or self.table_path()
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-        print(f"{self.name}: wrote {path} ({len(rows)} rows) in {time.monotonic() - start:.1f} s", file=sys.stderr)
+        self.write_table(rows, table, start)
 
     def read_rows(self, table):
         path = table or self.table_path()
@@ -1322,28 +1299,12 @@ class SwisPeWidth(Study):
     PES = ("single-shift", "double-shift")
 
     def generate(self, cimvp, table=None):
-        import json
-        import subprocess
+        """Runs `cimvp swis --pe-widths` and writes the table."""
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "w.json")
-            cmd = [os.path.abspath(cimvp), "swis", "--pe-widths", "--json", out]
-            print(f"{self.name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
-            try:
-                p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-            except OSError as e:
-                raise RenderError(f"--run {cimvp}: {e.strerror}")
-            if p.returncode != 0:
-                raise RenderError(f"--run: `{' '.join(cmd)}` exited {p.returncode}: {p.stderr.strip()}")
-            with open(out) as f:
-                rows = json.load(f)["rows"]
-        path = table or self.table_path()
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.COLUMNS, lineterminator="\n")
-            w.writeheader()
-            for r in rows:
-                w.writerow({c: (f"{r[c]:.6g}" if isinstance(r[c], float) else r[c]) for c in self.COLUMNS})
-        print(f"{self.name}: wrote {path} ({len(rows)} rows)", file=sys.stderr)
+            rows = self.run_json([os.path.abspath(cimvp), "swis", "--pe-widths", "--json", out], out)["rows"]
+        self.write_table([{c: (f"{r[c]:.6g}" if isinstance(r[c], float) else r[c]) for c in self.COLUMNS} for r in rows],
+                         table)
 
     def render(self, table, images, plots):
         path = table or self.table_path()

@@ -103,6 +103,18 @@ class Study:
     def render(self, table, images, plots):
         raise NotImplementedError
 
+    def read_rows(self, table):
+        """The table's rows as dicts; a RenderError unless it has exactly the columns self.COLUMNS."""
+        path = table or self.table_path()
+        try:
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        except OSError as e:
+            raise RenderError(f"{path}: {e.strerror}")
+        if not rows or list(rows[0]) != self.COLUMNS:
+            raise RenderError(f"{path}: expected the columns {', '.join(self.COLUMNS)}")
+        return rows
+
     def run_json(self, cmd, json_path):
         """Runs a `cimvp` command that writes its --json report to json_path (from the repository, so that its
         relative paths resolve) and returns the report; a failure is a RenderError naming the command."""
@@ -960,14 +972,7 @@ class SwisAccuracy(Study):
         self.write_table(rows, table, start)
 
     def render(self, table, images, plots):
-        path = table or self.table_path()
-        try:
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as e:
-            raise RenderError(f"{path}: {e.strerror}")
-        if not rows or list(rows[0]) != self.COLUMNS:
-            raise RenderError(f"{path}: expected the columns {', '.join(self.COLUMNS)}")
+        rows = self.read_rows(table)
         acc = {(r["model"], float(r["n"]), r["mode"]): (float(r["accuracy"]) if r["accuracy"] else None) for r in rows}
         info = {r["model"]: r for r in rows}
         lines = [f"Table `docs/studies/{self.name}.csv`, from `cimvp swis --model` on each network "
@@ -1129,17 +1134,6 @@ class SwisGroupSize(Study):
                                          "int8_accuracy": acc["int8"], "images": acc["images"],
                                          "method": acc["method"], "wall_seconds": round(report["wall_seconds"], 1)})
         self.write_table(rows, table, start)
-
-    def read_rows(self, table):
-        path = table or self.table_path()
-        try:
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as e:
-            raise RenderError(f"{path}: {e.strerror}")
-        if not rows or list(rows[0]) != self.COLUMNS:
-            raise RenderError(f"{path}: expected the columns {', '.join(self.COLUMNS)}")
-        return rows
 
     def render(self, table, images, plots):
         rows = self.read_rows(table)
@@ -1307,18 +1301,11 @@ class SwisPeWidth(Study):
                          table)
 
     def render(self, table, images, plots):
-        path = table or self.table_path()
-        try:
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as e:
-            raise RenderError(f"{path}: {e.strerror}")
-        if not rows or list(rows[0]) != self.COLUMNS:
-            raise RenderError(f"{path}: expected the columns {', '.join(self.COLUMNS)}")
+        rows = self.read_rows(table)
         fig = {(int(r["lanes"]), r["pe"], int(r["shifts"])): r for r in rows}
         missing = [(m, pe, n) for m in self.LANES for pe in self.PES for n in self.SHIFTS if (m, pe, n) not in fig]
         if missing:
-            raise RenderError(f"{path}: no row for lanes, PE, shifts {missing[0]}")
+            raise RenderError(f"{table or self.table_path()}: no row for lanes, PE, shifts {missing[0]}")
         get = lambda m, pe, n, k: float(fig[(m, pe, n)][k])
         lines = [f"Table `docs/studies/{self.name}.csv`, from `cimvp swis --pe-widths --json` (one command: "
                  f"`/usr/bin/python3 scripts/render_studies.py --study {self.name} --run build/cimvp`). Each figure is "

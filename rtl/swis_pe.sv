@@ -1,7 +1,8 @@
 // One SWIS processing element (arXiv 2103.01308 section 3.1; hw/swis_pe.h is
 // the cycle model it mirrors, docs/rtl.md the ports and timing).
 //
-// M = 4 lanes of 8-bit activations against one weight group: a sign per
+// M = LANES lanes (4, the PE array's group; 1..16 for synthesis studies) of
+// 8-bit activations against one weight group: a sign per
 // weight, n shared shift positions (3 bits each), a mask bit per weight and
 // shift. Each enabled clock the lanes AND their activation with the mask bit
 // of the current shift, the signs negate, an adder tree sums the lanes, a
@@ -18,22 +19,24 @@
 // --assert); the parameters are checked at elaboration.
 module swis_pe #(
     parameter int DOUBLE_SHIFT = 0,
-    parameter int ACC_W        = 64
+    parameter int ACC_W        = 64,
+    parameter int LANES        = 4
 ) (
     input  logic                    clk,
     input  logic                    rst,
     input  logic                    clear,      // the accumulator starts again from 0 at this edge
     input  logic                    en,         // one PE clock on the group below
-    input  logic [31:0]             act,        // lane i: act[8i +: 8], unsigned
+    input  logic [8*LANES-1:0]      act,        // lane i: act[8i +: 8], unsigned
     input  logic [3:0]              w_n,        // shifts in the group, 0..8
-    input  logic [3:0]              w_sign,     // bit i: weight i negative
-    input  logic [31:0]             w_mask,     // lane i: w_mask[8i +: 8], bit j uses shift j
+    input  logic [LANES-1:0]        w_sign,     // bit i: weight i negative
+    input  logic [8*LANES-1:0]      w_mask,     // lane i: w_mask[8i +: 8], bit j uses shift j
     input  logic [23:0]             w_shift,    // shift j: w_shift[3j +: 3]
     output logic                    group_last, // this enabled clock is the group's last
     output logic [3:0]              phase,      // clocks into the current group
     output logic signed [ACC_W-1:0] acc
 );
-    localparam int SUM_W = 20;  // 4 * 255 << 7, signed, plus a carry for the two shifts
+    // LANES * 255 << 7, signed, plus a carry for the two shifts: 20 bits at 4 lanes
+    localparam int SUM_W = 18 + $clog2(LANES);
 
     logic [3:0] phase_q;
     logic signed [ACC_W-1:0] acc_q;
@@ -48,18 +51,21 @@ module swis_pe #(
     if (DOUBLE_SHIFT != 0 && DOUBLE_SHIFT != 1) begin : g_bad_double_shift
         $error("swis_pe: DOUBLE_SHIFT must be 0 or 1");
     end
+    if (LANES < 1 || LANES > 16) begin : g_bad_lanes
+        $error("swis_pe: LANES must be 1..16");
+    end
     if (ACC_W < SUM_W) begin : g_bad_acc_w
-        $error("swis_pe: ACC_W must be at least 20 (one clock's shifted sums)");
+        $error("swis_pe: ACC_W must be at least 18 + clog2(LANES) (one clock's shifted sums)");
     end
 
     // The adder tree for shift j: sum of +-(a_i AND mask_i[j]).
-    function automatic logic signed [SUM_W-1:0] lanes(input logic [31:0] a, input logic [31:0] m,
-                                                      input logic [3:0] s, input logic [2:0] j);
+    function automatic logic signed [SUM_W-1:0] lanes(input logic [8*LANES-1:0] a, input logic [8*LANES-1:0] m,
+                                                      input logic [LANES-1:0] s, input logic [2:0] j);
         logic signed [SUM_W-1:0] sum;
         logic signed [SUM_W-1:0] v;
         integer i;
         sum = '0;
-        for (i = 0; i < 4; i = i + 1) begin
+        for (i = 0; i < LANES; i = i + 1) begin
             v = m[8 * i + {29'd0, j}] ? SUM_W'({1'b0, a[8 * i +: 8]}) : '0;
             sum = s[i] ? sum - v : sum + v;
         end
@@ -92,7 +98,8 @@ module swis_pe #(
     // The input contract (docs/rtl.md), checked on every clock out of reset: at most 8 shifts;
     // the group and activations held from a group's first clock to its last; clear only
     // between groups; the accumulator's sum within ACC_W bits.
-    logic [31:0] held_act_q, held_mask_q, held_grp_q;  // the inputs of the last enabled clock
+    logic [8*LANES-1:0] held_act_q, held_mask_q;  // the inputs of the last enabled clock
+    logic [27+LANES:0] held_grp_q;
     wire signed [ACC_W-1:0] acc_from = clear ? '0 : acc_q;
     wire signed [ACC_W-1:0] acc_next = acc_from + term;
     always_ff @(posedge clk) begin

@@ -30,7 +30,10 @@ ILLEGAL = [
     ("sar_adc", {"MAX_BITS": 0}, "sar_adc: MAX_BITS must be 1..31"),
     ("sar_adc", {"STEP_W": 0}, "sar_adc: PSUM_W and STEP_W must be at least 1"),
     ("swis_pe", {"DOUBLE_SHIFT": 2}, "swis_pe: DOUBLE_SHIFT must be 0 or 1"),
-    ("swis_pe", {"ACC_W": 19}, "swis_pe: ACC_W must be at least 20"),
+    ("swis_pe", {"ACC_W": 19}, "swis_pe: ACC_W must be at least 18 + clog2(LANES)"),
+    ("swis_pe", {"LANES": 16, "ACC_W": 21}, "swis_pe: ACC_W must be at least 18 + clog2(LANES)"),
+    ("swis_pe", {"LANES": 0}, "swis_pe: LANES must be 1..16"),
+    ("swis_pe", {"LANES": 17}, "swis_pe: LANES must be 1..16"),
 ]
 # The widest legal parameter sets, on each bound: accepted.
 LEGAL = [
@@ -40,6 +43,8 @@ LEGAL = [
     ("sar_adc", {"PSUM_W": 6, "STEP_W": 3, "MAX_BITS": 3}),
     ("swis_pe", {"ACC_W": 20}),
     ("swis_pe", {"DOUBLE_SHIFT": 1, "ACC_W": 20}),
+    ("swis_pe", {"LANES": 16, "ACC_W": 22}),
+    ("swis_pe", {"LANES": 1, "ACC_W": 18}),
 ]
 
 

@@ -11,10 +11,10 @@ at N (train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_varia
     variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
     model's own int8 accuracy), images, seed, threads, train_seconds, epochs
 
-For each fine-tuned model it also checks that `cimvp swis` keeps the trained weights: `cimvp
-convert --pe-layers all --shifts N --schedule` (the schedule `cimvp swis` makes; Wgt:
---shifts N without --schedule is not needed, truncation of truncated weights is checked in
-Python) must store every filter at N with the model's own weights.
+For each fine-tuned model it also checks that `cimvp swis` keeps the trained weights (a warning
+when it does not): SWIS and SWIS-C, `cimvp convert --pe-layers all --shifts N --schedule` (the
+schedule `cimvp swis` makes) must store every filter at N with the model's own weights; Wgt,
+truncate_weights at N must leave every layer's weights as they are.
 
     /usr/bin/python3 scripts/swis_finetune.py --cimvp build/cimvp --work /tmp/swisft \\
         --csv finetune_results.csv [--variants swis,swisc,wgt] [--shifts 2,3] [--limit 10000]

@@ -6,6 +6,8 @@ fine-tuning, and writes the model files and their expected results:
     /usr/bin/python3 sw/python/train_all.py --smoke --out /tmp/smoke   # a tiny run (< 3 min)
     /usr/bin/python3 sw/python/train_all.py --schemes bwma --float-model models/fmnist-float.pt
         --set bwma_a_bits=2 --set bwma_weights=xnor --out /tmp/a2   # QAT only: 2-bit activations, XNOR-Net weights
+    /usr/bin/python3 sw/python/train_all.py --schemes int8 --float-model models/fmnist-float.pt
+        --set int8_swis_shifts=3 --out /tmp/s3   # int8 QAT with weights SWIS-decomposed at 3 shifts
 
 --set KEY=VALUE overrides a training setting (cimvp_frontend/settings.py), checked: a bad one exits 2
 naming it and what it expects. `cimvp sweep` trains its training points with this script (docs/scale.md).
@@ -58,7 +60,9 @@ def qat(fnet, scheme, xtr, ytr, cfg, seed):
     q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"], adc_fit=cfg["col_adc_fit"],
                    fc_rows=cfg["col_fc_rows"], soft_bits=cfg["bwma_a_bits"], binary_form=cfg["bwma_weights"],
                    adc_bits=cfg["col_adc_bits"], w_gran=cfg["col_w_gran"], ps_gran=cfg["col_ps_gran"],
-                   ps_scales=cfg["col_ps_scales"])
+                   ps_scales=cfg["col_ps_scales"],
+                   swis_shifts=cfg["int8_swis_shifts"] if scheme == "int8" else 0,
+                   swis_variant=cfg["int8_swis_variant"])
     cal = xtr[:cfg["calib_images"]]
     q.calibrate(cal)
     if scheme == "columnwise" and cfg["clip_search"]:
@@ -110,7 +114,9 @@ def main(argv=None):
                          "activation bits (1..8), bwma_weights: " + ", ".join(settings.BINARY_FORMS) +
                          "; col_adc_bits: the column-wise ADC bits (2..8), col_w_gran: "
                          + ", ".join(settings.W_GRANULARITIES) + ", col_ps_gran: "
-                         + ", ".join(settings.PS_GRANULARITIES) + ", col_ps_scales: " + ", ".join(settings.PS_SCALES))
+                         + ", ".join(settings.PS_GRANULARITIES) + ", col_ps_scales: " + ", ".join(settings.PS_SCALES)
+                         + "; int8_swis_shifts: 0 (off) or the int8 weights' SWIS shifts per group (1..8), "
+                           "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS))
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
                                                      "(default /usr/share/datasets/fashion-mnist)")
     args = ap.parse_args(argv)

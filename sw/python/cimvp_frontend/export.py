@@ -12,7 +12,7 @@ import torch
 
 from . import engine
 from .modelfile import KIND_CONV, KIND_FC, POOL_MAX, POOL_NONE, IntLayer, IntModel
-from .quant import COL_MULT_BITS, INPUT_SCALE, ColLayer, StdLayer, binary_closed_form_export, fold_bn, int8_per_channel
+from .quant import COL_MULT_BITS, INPUT_SCALE, ColLayer, StdLayer, binary_closed_form_export, fold_bn
 
 MULT_BITS = 24          # |mult| <= 2^24: 2^-25 relative precision, far from int32 and overflow limits
 MULT_X_BITS = 30
@@ -37,8 +37,8 @@ def layer_affine(layer, s_x):
     if isinstance(layer, StdLayer):
         M = layer.weight.shape[0]
         if layer.wmode == "int8":
-            w_int, s_w = int8_per_channel(layer.weight.detach())
-            w_int = w_int.detach().double().flatten(1)
+            w_int, s_w = layer.int8_weight()  # SWIS-decomposed or truncated when the layer was trained so
+            w_int, s_w = w_int.detach().double().flatten(1), s_w.detach()
             a = s_x * s_w.double()
             b = torch.zeros(M, dtype=torch.float64)
         else:

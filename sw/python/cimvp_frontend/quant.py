@@ -11,7 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .settings import BINARY_FORMS, PS_GRANULARITIES, PS_SCALES, W_GRANULARITIES
+from . import swis_quant
+from .settings import BINARY_FORMS, INT8_SWIS_VARIANTS, PS_GRANULARITIES, PS_SCALES, W_GRANULARITIES
 
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
@@ -227,9 +228,16 @@ def activate(layer, z):
 class StdLayer(nn.Module):
     """A conv (fc as a whole-input conv) with int8 per-channel or binary weights, optional BN,
     then (hidden layers) an activation quantizer and max pooling. Lossless ADC assumed (the
-    integer matrix product)."""
+    integer matrix product).
 
-    def __init__(self, conv, bn, wmode, act, pool, bias=None, per_channel_binary=False, binary_form="closed_form"):
+    int8 weights can be constrained further (set_swis): swis_shifts N > 0 decomposes them as the
+    SWIS contract does at N shifts per group (variant "swis" or "swisc", uniform N, M = 4, alpha 1;
+    swis_quant.py), or truncates them to N bits ("wgt", the contract's truncate_weights), in the
+    forward with a straight-through gradient; export writes the constrained integer weights.
+    fc: the layer is exported as fully connected (SWIS groups of 4 consecutive inputs)."""
+
+    def __init__(self, conv, bn, wmode, act, pool, bias=None, per_channel_binary=False, binary_form="closed_form",
+                 fc=False):
         super().__init__()
         self.weight = nn.Parameter(conv.weight.detach().clone())
         self.padding = conv.padding
@@ -237,10 +245,31 @@ class StdLayer(nn.Module):
         self.bias = nn.Parameter(bias.detach().clone()) if bias is not None else None
         self.wmode, self.act, self.pool = wmode, act, pool
         self.per_channel_binary, self.binary_form = per_channel_binary, binary_form
+        self.fc = fc
+        self.swis_shifts, self.swis_variant = 0, "swis"
+        self._swis_cache = swis_quant.GroupCache()
+
+    def set_swis(self, shifts, variant="swis"):
+        if not (isinstance(shifts, int) and 0 <= shifts <= 8):
+            raise ValueError(f"swis_shifts {shifts!r}: expected an integer in [0, 8]")
+        if variant not in INT8_SWIS_VARIANTS:
+            raise ValueError(f"swis_variant {variant!r}: expected one of {', '.join(INT8_SWIS_VARIANTS)}")
+        self.swis_shifts, self.swis_variant = shifts, variant
+
+    def int8_weight(self):
+        """(integer weights with a straight-through gradient, per-channel scales) of an int8 layer."""
+        w_int, s_w = int8_per_channel(self.weight)
+        if self.swis_shifts:
+            if self.swis_variant == "wgt":
+                w_int = swis_quant.truncate_ste(w_int, self.swis_shifts)
+            else:
+                w_int = swis_quant.swis_ste(w_int, self.swis_shifts, self.swis_variant, self.fc,
+                                            cache=self._swis_cache)
+        return w_int, s_w
 
     def forward(self, q, s_x):
         if self.wmode == "int8":
-            w_int, s_w = int8_per_channel(self.weight)
+            w_int, s_w = self.int8_weight()
             z = F.conv2d(q, w_int, padding=self.padding) * (s_x * s_w).view(1, -1, 1, 1)
         else:
             wb, _, _, _ = binarize(self.weight, self.binary_form, self.per_channel_binary)
@@ -618,7 +647,7 @@ class QNet(nn.Module):
 
     def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
                  fc_rows=128, binary_form="closed_form", adc_bits=4, w_gran="column", ps_gran="column",
-                 ps_scales="calibrated"):
+                 ps_scales="calibrated", swis_shifts=0, swis_variant="swis"):
         super().__init__()
         if binary_form not in BINARY_FORMS:
             raise ValueError(f"binary_form {binary_form!r}: expected one of {', '.join(BINARY_FORMS)}")
@@ -631,10 +660,12 @@ class QNet(nn.Module):
             self.layers = nn.ModuleList([
                 StdLayer(f.conv1, _copy_bn(f.bn1), "int8", ActQuant(8), 2),
                 StdLayer(f.conv2, _copy_bn(f.bn2), "int8", ActQuant(8), 2),
-                StdLayer(f.fc1, _copy_bn(f.bn3), "int8", ActQuant(8), 0),
-                StdLayer(f.fc2, None, "int8", None, 0, bias=f.fc2.bias),
+                StdLayer(f.fc1, _copy_bn(f.bn3), "int8", ActQuant(8), 0, fc=True),
+                StdLayer(f.fc2, None, "int8", None, 0, bias=f.fc2.bias, fc=True),
             ])
             self.a_bits = [8, 8, 8, 8]
+            for layer in self.layers:  # SWIS-aware (or truncation-aware) fine-tuning of every layer
+                layer.set_swis(swis_shifts, swis_variant)
         elif scheme == "bwma":
             self.layers = nn.ModuleList([
                 StdLayer(f.conv1, _copy_bn(f.bn1), "int8", ActQuant(soft_bits, "soft"), 2),
@@ -674,6 +705,8 @@ class QNet(nn.Module):
             self.a_bits = [8, 4, 4, 4]
         else:
             raise ValueError(scheme)
+        if swis_shifts and scheme != "int8":
+            raise ValueError(f"swis_shifts {swis_shifts}: SWIS-aware fine-tuning is for the int8 scheme only")
 
     def train(self, mode=True):
         super().train(mode)

@@ -4,7 +4,8 @@ PyTorch, so that `cimvp sweep` can check a sweep's training settings before anyt
 FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epochs=10, float_lr=0.05,
             int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, bwma_a_bits=4, bwma_weights="closed_form",
             col_epochs=8, col_lr=0.005, col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64,
-            col_adc_bits=4, col_w_gran="column", col_ps_gran="column", col_ps_scales="calibrated")
+            col_adc_bits=4, col_w_gran="column", col_ps_gran="column", col_ps_scales="calibrated",
+            int8_swis_shifts=0, int8_swis_variant="swis")
 SMOKE = dict(FULL, train_images=2000, test_images=500, calib_images=256, float_epochs=1, bwma_epochs=1, col_epochs=1)
 SCHEMES = ("int8", "bwma", "columnwise")
 
@@ -17,6 +18,10 @@ BINARY_FORMS = ("closed_form", "sign", "xnor")
 W_GRANULARITIES = ("column", "channel", "layer")
 PS_GRANULARITIES = ("column", "layer")
 PS_SCALES = ("calibrated", "lsq")
+# SWIS-aware fine-tuning of the int8 scheme (quant.StdLayer.set_swis, docs/swis.md "SWIS-aware fine-tuning"):
+# int8_swis_shifts N > 0 trains and exports weights decomposed at N shifts per group of 4 ("swis": any N
+# positions, "swisc": N consecutive ones), or truncated to N bits ("wgt", the weight-truncation baseline).
+INT8_SWIS_VARIANTS = ("swis", "swisc", "wgt")
 
 
 def at_least(lo):
@@ -45,6 +50,7 @@ CHECKS = {
     "col_adc_bits": between(2, 8),
     "col_w_gran": one_of(W_GRANULARITIES), "col_ps_gran": one_of(PS_GRANULARITIES),
     "col_ps_scales": one_of(PS_SCALES),
+    "int8_swis_shifts": between(0, 8), "int8_swis_variant": one_of(INT8_SWIS_VARIANTS),
 }
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string"}
 NAMES = tuple(sorted(FULL)) + ("clip_sigmas",)

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""SWIS-aware fine-tuning of the int8 Fashion-MNIST CNN against post-training decomposition
+(docs/swis.md "SWIS-aware fine-tuning"; the paper's Table 5 at our scale).
+
+For every variant (swis: SWIS on the single-shift PE, SS; swisc: SWIS-C, C-SS; wgt: weight
+truncation, Wgt) and shift count N: int8 QAT from the float model with the weights constrained
+at N (train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_variant=V), then
+`cimvp swis --model <model> --targets N --json` on it and on the shipped models/fmnist-int8.cimvp
+(post-training). Writes one CSV row per (variant, N, training):
+
+    variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
+    model's own int8 accuracy), images, seed, threads, train_seconds, epochs
+
+For each fine-tuned model it also checks that `cimvp swis` keeps the trained weights (a warning
+when it does not): SWIS and SWIS-C, `cimvp convert --pe-layers all --shifts N --schedule` (the
+schedule `cimvp swis` makes) must store every filter at N with the model's own weights; Wgt,
+truncate_weights at N must leave every layer's weights as they are.
+
+    /usr/bin/python3 scripts/swis_finetune.py --cimvp build/cimvp --work /tmp/swisft \\
+        --csv finetune_results.csv [--variants swis,swisc,wgt] [--shifts 2,3] [--limit 10000]
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "sw", "python"))
+
+import numpy as np  # noqa: E402
+
+from cimvp_frontend import modelfile, swis_quant  # noqa: E402
+
+MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt"}
+CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c"}
+COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
+           "epochs"]
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def run(cmd, env=None):
+    log("$ " + " ".join(cmd))
+    subprocess.run(cmd, check=True, env=env)
+
+
+def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False):
+    if not (reuse and os.path.isfile(out_json)):
+        run([cimvp, "swis", "--model", model, "--targets", str(n), "--limit", str(limit), "--json", out_json], env)
+    with open(out_json) as f:
+        acc = json.load(f)["accuracy"]
+    row = next(r for r in acc["rows"] if abs(r["n"] - n) < 1e-9)
+    return row, acc["int8"], acc["images"]
+
+
+def weights_kept(cimvp, model, variant, n, work, env):
+    """True when the model's int8 weights come out of the scheduler at N unchanged."""
+    m = modelfile.read(model)
+    if variant == "wgt":
+        return all(np.array_equal(swis_quant.truncate_weights(L.weights.astype(np.int64), n).numpy(), L.weights)
+                   for L in m.layers)
+    out = os.path.join(work, f"sched-{variant}-{n}.cimvp")
+    run([cimvp, "convert", "--model", model, "--pe-layers", "all", "--shifts", str(n), "--schedule",
+         "--variant", CONVERT_VARIANT[variant], "--out", out], env)
+    v2 = modelfile.read(out)
+    return all(np.array_equal(a.weights, b.weights) and b.swis is not None and all(int(x) == n for x in b.swis.filter_n)
+               for a, b in zip(m.layers, v2.layers))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cimvp", default=os.path.join(REPO, "build", "cimvp"))
+    ap.add_argument("--work", required=True, help="directory of the fine-tuned models and reports")
+    ap.add_argument("--csv", default=os.path.join(REPO, "finetune_results.csv"))
+    ap.add_argument("--variants", default="swis,swisc,wgt")
+    ap.add_argument("--shifts", default="2,3")
+    ap.add_argument("--limit", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--float-model", default=os.path.join(REPO, "models", "fmnist-float.pt"))
+    ap.add_argument("--post-model", default=os.path.join(REPO, "models", "fmnist-int8.cimvp"))
+    ap.add_argument("--reuse", action="store_true", help="keep a fine-tuned model or a cimvp swis report already in "
+                                                         "--work")
+    ap.add_argument("--train-only", action="store_true", help="fine-tune only (no cimvp, no CSV)")
+    args = ap.parse_args(argv)
+    variants = args.variants.split(",")
+    for v in variants:
+        if v not in MODES:
+            ap.error(f"--variants: expected a list of {', '.join(MODES)}, got {v!r}")
+    shifts = [int(s) for s in args.shifts.split(",")]
+    os.makedirs(args.work, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
+    rows = []
+    for n in ([] if args.train_only else shifts):
+        rep, int8_acc, images = swis_accuracy(args.cimvp, args.post_model, n, args.limit,
+                                              os.path.join(args.work, f"post-{n}.json"), env, args.reuse)
+        for v in variants:
+            rows.append(dict(variant=v, n=n, training="post", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
+                             images=images, seed="", threads="", train_seconds="", epochs=""))
+    for v in variants:
+        for n in shifts:
+            out = os.path.join(args.work, f"{v}-{n}")
+            model = os.path.join(out, "fmnist-int8.cimvp")
+            seconds = None
+            if not (args.reuse and os.path.isfile(model)):
+                t0 = time.time()
+                run([sys.executable, os.path.join(REPO, "sw", "python", "train_all.py"), "--schemes", "int8",
+                     "--float-model", args.float_model, "--seed", str(args.seed), "--threads", str(args.threads),
+                     "--set", f"int8_swis_shifts={n}", "--set", f"int8_swis_variant={v}", "--out", out])
+                seconds = time.time() - t0
+                with open(os.path.join(out, "train_seconds.txt"), "w") as f:
+                    f.write(f"{seconds:.0f}\n")
+            elif os.path.isfile(os.path.join(out, "train_seconds.txt")):
+                with open(os.path.join(out, "train_seconds.txt")) as f:
+                    seconds = float(f.read())
+            if args.train_only:
+                continue
+            with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
+                training = json.load(f)["training"]
+            rep, int8_acc, images = swis_accuracy(args.cimvp, model, n, args.limit,
+                                                  os.path.join(args.work, f"{v}-{n}.json"), env, args.reuse)
+            kept = weights_kept(args.cimvp, model, v, n, args.work, env)
+            log(f"{v} N={n}: {MODES[v]} {rep[MODES[v]]:.4f}, int8 {int8_acc:.4f}, weights kept at N: {kept}")
+            if not kept:
+                log(f"WARNING: {v} N={n}: cimvp's schedule at N changes the fine-tuned weights")
+            rows.append(dict(variant=v, n=n, training="finetuned", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
+                             images=images, seed=training["seed"], threads=training["threads"],
+                             train_seconds="" if seconds is None else f"{seconds:.0f}",
+                             epochs=training["settings"]["int8_epochs"]))
+    if args.train_only:
+        return 0
+    with open(args.csv, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{r[k]:.4f}" if k in ("accuracy", "int8_accuracy") else r[k]) for k in COLUMNS})
+    log(f"wrote {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""SWIS weight fake-quantization: int8 weights decomposed in groups of M = 4 sharing N shift
+positions, exactly as the C++ contract's decompose_group does (sw/contract/swis.h, docs/swis.md
+"Decomposition"), vectorised over every group of a layer, and the weight-truncation baseline
+(truncate_weights).
+
+The rule: sign-magnitude, -128 taken as -127. Every shift set of N positions out of 0..7 (SWIS)
+or N consecutive positions (SWIS-C) is tried; each weight takes the nearest level of the set (a
+subset sum of its 2^s that is <= 127; half-way takes the smaller); the set with the lowest
+MSE++ = (1/M) [alpha (sum e)^2 + sum e^2] wins, ties to the first set in enumeration order (sets
+as 8-bit masks in increasing mask value; SWIS-C by increasing offset). Groups: channels
+4cg..4cg+3 at one (ky, kx) of a filter (conv), 4 consecutive inputs of the CHW-flattened input
+(fc); the last group short, its missing lanes 0.
+
+For training, swis_ste / truncate_ste put the decomposed integer weights in the forward and pass
+the gradient straight through to the int8 weights (and from there, through the int8
+quantizer's own straight-through rounding, to the float weights)."""
+import functools
+
+import torch
+
+GROUP_SIZE = 4
+MAX_MAGNITUDE = 127
+VARIANTS = ("swis", "swisc")
+
+
+def shift_sets(n, variant):
+    """The shift sets of size n as 8-bit masks (bit p = position p), in enumeration order."""
+    if not 1 <= n <= 8:
+        raise ValueError(f"swis: shift count: expected 1..8, got {n}")
+    if variant == "swis":
+        return [s for s in range(256) if bin(s).count("1") == n]
+    if variant == "swisc":
+        return [((1 << n) - 1) << o for o in range(9 - n)]
+    raise ValueError(f"swis variant {variant!r}: expected one of {', '.join(VARIANTS)}")
+
+
+def nearest_levels(mask):
+    """[128] the nearest level of every magnitude 0..127 for a set: a subset sum of its 2^s
+    no larger than 127, the smaller one when a magnitude is half-way between two."""
+    usable = mask & MAX_MAGNITUDE  # 2^7 = 128 does not fit
+    levels = sorted({sub for sub in range(usable + 1) if sub & ~usable == 0})
+    lv = torch.tensor(levels, dtype=torch.int64)
+    m = torch.arange(MAX_MAGNITUDE + 1, dtype=torch.int64)
+    dist = (m.view(-1, 1) - lv.view(1, -1)).abs()
+    # levels ascend: the first index of the least distance is the smaller level on a tie
+    return lv[torch.argmin(dist * (len(levels) + 1) + torch.arange(len(levels)).view(1, -1), dim=1)]
+
+
+@functools.lru_cache(maxsize=None)
+def level_table(n, variant):
+    """(masks [S], levels [S][128]) of the sets of size n in enumeration order."""
+    masks = shift_sets(n, variant)
+    return torch.tensor(masks, dtype=torch.int64), torch.stack([nearest_levels(s) for s in masks])
+
+
+def decompose_groups(groups, n, variant="swis", alpha=1.0, chunk=16384):
+    """Decomposed weights [G][M] (int64) and the chosen set masks [G] of integer weights
+    [G][M] (-128 taken as -127; zero-padded lanes stay 0)."""
+    g = torch.as_tensor(groups).to(torch.int64)
+    if g.ndim != 2:
+        raise ValueError(f"swis: groups: expected [G][M], got shape {tuple(g.shape)}")
+    masks, levels = level_table(n, variant)
+    S = levels.shape[0]
+    diff = torch.arange(MAX_MAGNITUDE + 1).view(1, -1) - levels    # [S][128] m - level
+    integral = float(alpha) == int(alpha) and alpha >= 0
+    out = torch.empty_like(g)
+    chosen = torch.empty(g.shape[0], dtype=torch.int64)
+    order = torch.arange(S, dtype=torch.int64).view(S, 1)
+    for lo in range(0, g.shape[0], chunk):
+        part = g[lo:lo + chunk]
+        mag = part.abs().clamp(max=MAX_MAGNITUDE)
+        neg = part < 0
+        d = diff[:, mag]                                             # [S][g][M]
+        e = torch.where(neg.unsqueeze(0), -d, d)
+        s1 = e.sum(-1)
+        s2 = (d * d).sum(-1)
+        if integral:
+            cost = int(alpha) * s1 * s1 + s2                          # exact
+            best = torch.argmin(cost * S + order, dim=0)              # ties: the first set
+        else:
+            cost = float(alpha) * s1.double() * s1.double() + s2.double()
+            lowest = cost.min(dim=0).values
+            best = torch.argmax((cost == lowest.unsqueeze(0)).to(torch.int64) * (S - order), dim=0)
+        lev = levels[best.view(-1, 1), mag]                          # [g][M]
+        out[lo:lo + chunk] = torch.where(neg, -lev, lev)
+        chosen[lo:lo + chunk] = masks[best]
+    return out, chosen
+
+
+def to_groups(w, fc):
+    """Integer weights [F][C][kh][kw] -> ([F * groups][M], restore) in the contract's group order:
+    conv: [filter][ky][kx][channel group], channels 4cg..4cg+3; fc: 4 consecutive inputs of the
+    CHW-flattened input. restore(groups) puts decomposed groups back in w's shape."""
+    F_, C, kh, kw = w.shape
+    M = GROUP_SIZE
+    if fc:
+        flat = w.reshape(F_, -1)
+        K = flat.shape[1]
+        pad = (-K) % M
+        g = torch.nn.functional.pad(flat, (0, pad)).reshape(-1, M)
+
+        def restore(d):
+            return d.reshape(F_, K + pad)[:, :K].reshape(w.shape)
+        return g, restore
+    pad = (-C) % M
+    x = torch.nn.functional.pad(w, (0, 0, 0, 0, 0, pad))              # [F][C'][kh][kw]
+    cg = (C + pad) // M
+    g = x.reshape(F_, cg, M, kh, kw).permute(0, 3, 4, 1, 2).reshape(-1, M)
+
+    def restore(d):
+        return d.reshape(F_, kh, kw, cg, M).permute(0, 3, 4, 1, 2).reshape(F_, C + pad, kh, kw)[:, :C]
+    return g, restore
+
+
+class GroupCache:
+    """The last groups decomposed and their result: a training step changes few int8 weights, so
+    only the groups that changed since the previous call are searched again."""
+
+    def __init__(self):
+        self.key, self.groups, self.out = None, None, None
+
+    def decompose(self, g, n, variant, alpha):
+        key = (n, variant, float(alpha), tuple(g.shape))
+        if key != self.key:
+            out, _ = decompose_groups(g, n, variant, alpha)
+        else:
+            out = self.out.clone()
+            changed = (g != self.groups).any(1).nonzero().flatten()
+            if changed.numel():
+                out[changed] = decompose_groups(g[changed], n, variant, alpha)[0]
+        self.key, self.groups, self.out = key, g.clone(), out
+        return out
+
+
+def decompose_weights(w_int, n, variant="swis", fc=False, alpha=1.0, cache=None):
+    """A layer's integer weights [F][C][kh][kw] decomposed at a uniform N per filter, as
+    decompose_layer(w, shape, n, variant, alpha) gives them back (DecomposedLayer::weights).
+    [F][K] weights are an fc layer's. cache: a GroupCache kept between calls on one layer."""
+    w = torch.as_tensor(w_int).detach().round().to(torch.int64)
+    if w.ndim == 2:
+        w = w.view(w.shape[0], w.shape[1], 1, 1)
+        fc = True
+    g, restore = to_groups(w, fc)
+    d = cache.decompose(g, n, variant, alpha) if cache is not None else decompose_groups(g, n, variant, alpha)[0]
+    return restore(d).reshape(torch.as_tensor(w_int).shape)
+
+
+def truncate_weights(w_int, bits):
+    """The weight-truncation baseline of the contract (truncate_weights): p = the highest set
+    bit of the layer's max |w| (-128 as -127), low = p - bits + 1; |w| -> min(floor((|w| +
+    2^(low-1)) / 2^low), 2^bits - 1) * 2^low, sign kept (bits >= p + 1: unchanged)."""
+    if not 1 <= bits <= 8:
+        raise ValueError(f"truncate: bits: expected 1..8, got {bits}")
+    w = torch.as_tensor(w_int).detach().round().to(torch.int64)
+    mag = w.abs().clamp(max=MAX_MAGNITUDE)
+    top = int(mag.max())
+    if top == 0:
+        return torch.zeros_like(w)
+    p = top.bit_length() - 1
+    low = p - bits + 1
+    if low <= 0:
+        return torch.where(w < 0, -mag, mag)
+    q = torch.clamp((mag + (1 << (low - 1))) >> low, max=(1 << bits) - 1) << low
+    return torch.where(w < 0, -q, q)
+
+
+def swis_ste(w_int, n, variant="swis", fc=False, alpha=1.0, cache=None):
+    """The decomposed weights in the forward, the gradient straight through to w_int."""
+    d = decompose_weights(w_int.detach(), n, variant, fc, alpha, cache).to(w_int.dtype)
+    return w_int + (d - w_int).detach()
+
+
+def truncate_ste(w_int, bits):
+    d = truncate_weights(w_int.detach(), bits).to(w_int.dtype)
+    return w_int + (d - w_int).detach()

@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""The front end's SWIS weight fake-quantizer (cimvp_frontend/swis_quant.py) against the C++
+contract (sw/contract/swis.h decompose_layer, docs/swis.md "Decomposition"), bit for bit, and its
+use in int8 fine-tuning.
+
+    /usr/bin/python3 sw/python/test_swis_quant.py CIMVP_BINARY REPO_DIR [unittest args]
+
+The contract side: `cimvp convert --pe-layers all --shifts N [--variant swis-c]` writes a format-v2
+model whose layers' weights are decompose_layer(w, shape, N, variant).weights() (the loader checks
+them against the packed groups); modelfile.read reads them back. Without a binary those tests skip."""
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from cimvp_frontend import export, model, modelfile, quant, swis_quant as sq  # noqa: E402
+from cimvp_frontend.modelfile import KIND_CONV, KIND_FC, POOL_MAX, IntLayer, IntModel  # noqa: E402
+
+torch.set_num_threads(1)
+CIMVP = sys.argv[1] if len(sys.argv) > 2 else None
+REPO = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c"}
+
+
+def brute_force_group(g, n, variant, alpha=1):
+    """decompose_group written out: every set, every weight every level of the set."""
+    best = None
+    for s in sq.shift_sets(n, variant):
+        pos = [p for p in range(8) if s >> p & 1]
+        levels = sorted({sum(1 << p for p in c) for k in range(len(pos) + 1) for c in itertools.combinations(pos, k)
+                         if sum(1 << p for p in c) <= 127})
+        dec, err = [], []
+        for w in g:
+            m = min(abs(w), 127)
+            lv = min(levels, key=lambda v: (abs(m - v), v))
+            dec.append(-lv if w < 0 else lv)
+            err.append((m - lv) * (-1 if w < 0 else 1))
+        cost = alpha * sum(err) ** 2 + sum(e * e for e in err)
+        if best is None or cost < best[0]:
+            best = (cost, dec, s)
+    return best[1], best[2]
+
+
+def awkward_weights(rng, shape):
+    """int8 weights that exercise the rule's corners: small magnitudes (many sets tie), magnitudes
+    half-way between levels, equal magnitudes across a group, -128 and 127, and uniform ones."""
+    w = rng.integers(-128, 128, size=shape)
+    pick = rng.random(shape)
+    w = np.where(pick < 0.3, rng.integers(-6, 7, size=shape), w)
+    w = np.where((pick >= 0.3) & (pick < 0.45), rng.choice([3, 5, 6, 12, 24, 48, 96, 112, -3, -6, -96], size=shape), w)
+    w = np.where((pick >= 0.45) & (pick < 0.5), rng.choice([127, -128, 64, -64], size=shape), w)
+    return w.astype(np.int8)
+
+
+def awkward_model(rng):
+    """An int8 chain every layer of which the PE array takes: a conv with 6 input channels (a
+    short channel group), an fc on a 64x2x2 input, an fc on 130 inputs (a short group of 2)."""
+    m = IntModel(name="swis-contract", scheme="int8", in_c=6, in_h=4, in_w=4, in_bits=8, num_classes=3)
+    c = IntLayer(kind=KIND_CONV, in_c=6, in_h=4, in_w=4, out_c=64, kernel=3, padding=1, relu=1, a_out_bits=8,
+                 pool=POOL_MAX, pool_size=2, pool_stride=2, shift=20)
+    f1 = IntLayer(kind=KIND_FC, in_c=64, in_h=2, in_w=2, out_c=130, relu=1, a_out_bits=8, shift=20)
+    f2 = IntLayer(kind=KIND_FC, in_c=130, in_h=1, in_w=1, out_c=3, relu=0, a_out_bits=0)
+    for L in (c, f1, f2):
+        L.weights = awkward_weights(rng, (L.M, L.K))
+        L.bias = rng.integers(-1000, 1000, size=L.M)
+        L.mult = rng.integers(1, 1000, size=L.M).astype(np.int32)
+        L.mult_x = np.zeros(L.M, np.int32)
+    m.layers = [c, f1, f2]
+    return m
+
+
+def layer_weights_4d(L):
+    """A model layer's [M][K] weights as the front end holds them: [M][C][k][k] for a conv, [M][C][h][w] for an fc."""
+    if L.kind == KIND_CONV:
+        return torch.as_tensor(L.weights.astype(np.int64)).view(L.M, L.in_c, L.kernel, L.kernel), False
+    return torch.as_tensor(L.weights.astype(np.int64)).view(L.M, L.in_c, L.in_h, L.in_w), True
+
+
+def contract_weights(path, n, variant, tmp):
+    """The weights of every layer of a v1 model decomposed by the C++ contract (cimvp convert)."""
+    out = os.path.join(tmp, f"conv-{variant}-{n}.cimvp")
+    subprocess.run([CIMVP, "convert", "--model", path, "--pe-layers", "all", "--shifts", str(n), "--variant",
+                    CONVERT_VARIANT[variant], "--out", out], check=True, stdout=subprocess.DEVNULL)
+    back = modelfile.read(out)
+    for L in back.layers:
+        assert L.swis is not None and all(int(x) == n for x in L.swis.filter_n), "expected every filter at N"
+    return [L.weights for L in back.layers]
+
+
+def min_cost_sets(groups, n, variant):
+    """[G][S] whether each set attains the group's lowest MSE++ (alpha 1)."""
+    _, levels = sq.level_table(n, variant)
+    mag = groups.abs().clamp(max=127)
+    d = torch.arange(128).view(1, -1) - levels
+    e = torch.where(groups.unsqueeze(0) < 0, -d[:, mag], d[:, mag])
+    cost = e.sum(-1) ** 2 + (e * e).sum(-1)
+    return (cost == cost.min(0).values).t(), levels
+
+
+class DecompositionRuleTest(unittest.TestCase):
+    def test_vectorised_decomposition_equals_the_exhaustive_search_per_group(self):
+        rng = np.random.default_rng(7)
+        for n, variant in itertools.product((1, 2, 3, 4, 5, 8), sq.VARIANTS[:2]):
+            g = awkward_weights(rng, (150, 4)).astype(np.int64)
+            g[:20, 2:] = 0  # short groups: the missing lanes are 0
+            dec, masks = sq.decompose_groups(torch.as_tensor(g), n, variant)
+            for i in range(len(g)):
+                want, mask = brute_force_group(g[i].tolist(), n, variant)
+                self.assertEqual((dec[i].tolist(), int(masks[i])), (want, mask), (n, variant, g[i].tolist()))
+
+    def test_eight_shifts_reproduce_every_int8_but_minus_128(self):
+        w = torch.arange(-128, 128).view(64, 4)
+        for variant in sq.VARIANTS[:2]:
+            d, _ = sq.decompose_groups(w, 8, variant)
+            self.assertTrue(torch.equal(d, w.clamp(min=-127)))
+
+    def test_groups_are_channels_at_one_position_for_a_conv_and_consecutive_inputs_for_an_fc(self):
+        w = torch.arange(2 * 6 * 3 * 3).view(2, 6, 3, 3)
+        g, restore = sq.to_groups(w, fc=False)
+        self.assertEqual(g[0].tolist(), [w[0, c, 0, 0].item() for c in range(4)])
+        self.assertEqual(g[1].tolist(), [w[0, 4, 0, 0].item(), w[0, 5, 0, 0].item(), 0, 0])
+        self.assertEqual(g[2].tolist(), [w[0, c, 0, 1].item() for c in range(4)])
+        self.assertTrue(torch.equal(restore(g), w))
+        g, restore = sq.to_groups(w, fc=True)
+        self.assertEqual(g[0].tolist(), w[0].flatten()[:4].tolist())
+        self.assertEqual(g[13].tolist(), w[0].flatten()[52:].tolist() + [0, 0])
+        self.assertTrue(torch.equal(restore(g), w))
+
+    def test_truncation_keeps_the_top_bits_below_the_layers_msb(self):
+        w = torch.tensor([127, -128, 100, 33, -31, 15, 0])
+        # p = 6; 2 bits: low = 5, |w| -> min(floor((|w| + 16) / 32), 3) * 32
+        self.assertEqual(sq.truncate_weights(w, 2).tolist(), [96, -96, 96, 32, -32, 0, 0])
+        self.assertEqual(sq.truncate_weights(w, 7).tolist(), [127, -127, 100, 33, -31, 15, 0])
+
+    def test_a_cache_of_the_previous_groups_gives_the_same_decomposition(self):
+        rng = np.random.default_rng(3)
+        w = torch.as_tensor(awkward_weights(rng, (16, 8, 3, 3)).astype(np.int64))
+        cache = sq.GroupCache()
+        for step in range(4):
+            w = w.clone()
+            w.view(-1)[torch.as_tensor(rng.integers(0, w.numel(), 20))] = torch.as_tensor(rng.integers(-127, 128, 20))
+            self.assertTrue(torch.equal(sq.decompose_weights(w, 3, "swis", cache=cache), sq.decompose_weights(w, 3)))
+
+
+@unittest.skipIf(CIMVP is None or not os.path.isfile(CIMVP or ""), "needs the cimvp binary (argument 1)")
+class ContractEqualityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.awkward = os.path.join(cls.tmp.name, "awkward.cimvp")
+        modelfile.write(cls.awkward, awkward_model(np.random.default_rng(11)))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def check_model(self, path, shifts):
+        m = modelfile.read(path)
+        for n, variant in itertools.product(shifts, sq.VARIANTS[:2]):
+            want = contract_weights(path, n, variant, self.tmp.name)
+            for i, L in enumerate(m.layers):
+                w, fc = layer_weights_4d(L)
+                got = sq.decompose_weights(w, n, variant, fc=fc).reshape(L.M, L.K).numpy()
+                diff = int((got != want[i]).sum())
+                self.assertEqual(diff, 0, f"N={n} {variant} layer {i}: {diff} weights differ from the contract")
+
+    def test_awkward_layers_decompose_as_the_contract_does(self):
+        self.check_model(self.awkward, (1, 2, 3, 4))
+
+    def test_the_shipped_int8_model_decomposes_as_the_contract_does(self):
+        self.check_model(os.path.join(REPO, "models", "fmnist-int8.cimvp"), (2, 3))
+
+    def test_the_awkward_layers_decide_ties_and_half_way_magnitudes(self):
+        """The equality above would catch a changed rule: the awkward layers hold groups where two
+        sets with different weights tie on MSE++ (the first set must win), and weights half-way
+        between two levels of the chosen set (the smaller must win)."""
+        m = modelfile.read(self.awkward)
+        for n, variant in ((2, "swis"), (3, "swis"), (2, "swisc"), (3, "swisc")):
+            tied_and_different = half_way = 0
+            for L in m.layers:
+                w, fc = layer_weights_4d(L)
+                g, _ = sq.to_groups(w, fc)
+                best, levels = min_cost_sets(g, n, variant)
+                first = best.int().argmax(1)
+                last = best.shape[1] - 1 - best.int().flip(1).argmax(1)
+                mag = g.abs().clamp(max=127)
+                tied_and_different += int((levels[first.view(-1, 1), mag] != levels[last.view(-1, 1), mag])
+                                          .any(1).sum())
+                chosen = levels[first]                                   # [G][128]
+                lv = torch.gather(chosen, 1, mag)
+                up = torch.gather(chosen, 1, (2 * mag - lv).clamp(0, 127))  # the level mirrored about |w|
+                half_way += int(((lv < mag) & (2 * mag - lv <= 127) & (up == 2 * mag - lv)).sum())
+            self.assertGreater(tied_and_different, 0, (n, variant))
+            self.assertGreater(half_way, 0, (n, variant))
+
+
+class FineTuningTest(unittest.TestCase):
+    def qnet(self, shifts, variant):
+        torch.manual_seed(0)
+        return quant.QNet(model.FloatNet(), "int8", swis_shifts=shifts, swis_variant=variant)
+
+    def test_swis_fake_quant_passes_the_gradient_to_the_float_weights(self):
+        q = self.qnet(2, "swis")
+        layer = q.layers[1]
+        w_int, s_w = layer.int8_weight()
+        self.assertTrue(torch.equal(w_int.detach(), sq.decompose_weights(w_int.detach(), 2)))
+        w_int.sum().backward()
+        inside = (layer.weight.detach() / s_w.view(-1, 1, 1, 1)).abs() < 126.5  # not clamped by the int8 range
+        want = (torch.ones_like(layer.weight) / s_w.view(-1, 1, 1, 1))[inside]
+        self.assertTrue(torch.allclose(layer.weight.grad[inside], want))
+
+    def test_export_writes_weights_the_contract_keeps_at_n(self):
+        for shifts, variant in ((2, "swis"), (3, "swisc"), (2, "wgt")):
+            q = self.qnet(shifts, variant)
+            q.calibrate(torch.randint(0, 256, (8, 1, 28, 28)).float().numpy())
+            im = export.export(q, "swis-ft")
+            for i, L in enumerate(im.layers):
+                w, fc = layer_weights_4d(L)
+                again = (sq.truncate_weights(w, shifts) if variant == "wgt"
+                         else sq.decompose_weights(w, shifts, variant, fc=fc))
+                self.assertTrue(torch.equal(again, w), (shifts, variant, i))
+                self.assertFalse(torch.equal(sq.decompose_weights(w, 1, "swis", fc=fc), w))
+
+    def test_fc1_groups_follow_the_model_files_input_order(self):
+        q = self.qnet(3, "swis")
+        self.assertEqual([layer.fc for layer in q.layers], [False, False, True, True])
+
+    def test_swis_is_refused_outside_the_int8_scheme(self):
+        with self.assertRaises(ValueError):
+            quant.QNet(model.FloatNet(), "bwma", swis_shifts=2)
+        with self.assertRaises(ValueError):
+            quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_variant="nope")
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:])

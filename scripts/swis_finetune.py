@@ -17,7 +17,7 @@ schedule `cimvp swis` makes) must store every filter at N with the model's own w
 truncate_weights at N must leave every layer's weights as they are.
 
     /usr/bin/python3 scripts/swis_finetune.py --cimvp build/cimvp --work /tmp/swisft \\
-        --csv finetune_results.csv [--variants swis,swisc,wgt] [--shifts 2,3] [--limit 10000]
+        --csv docs/studies/swis_finetune.csv [--variants swis,swisc,wgt] [--shifts 2,3] [--limit 10000]
 """
 import argparse
 import csv
@@ -76,7 +76,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cimvp", default=os.path.join(REPO, "build", "cimvp"))
     ap.add_argument("--work", required=True, help="directory of the fine-tuned models and reports")
-    ap.add_argument("--csv", default=os.path.join(REPO, "finetune_results.csv"))
+    ap.add_argument("--csv", default=os.path.join(REPO, "docs", "studies", "swis_finetune.csv"))
     ap.add_argument("--variants", default="swis,swisc,wgt")
     ap.add_argument("--shifts", default="2,3")
     ap.add_argument("--limit", type=int, default=10000)

@@ -3,7 +3,7 @@ the right shape, every point agreeing with the reference, and a rerun trains not
 the SWIS hardware table holds every point and `cimvp swis` gives its rows again (SwisHardwareCI); the SWIS
 accuracy table holds every model, target and mode, and `cimvp swis --model` gives rows of its shape
 (SwisAccuracyCI); the group-size table likewise, with the compression `cimvp swis --group-size` gives
-(SwisGroupSizeCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
+(SwisGroupSizeCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning table's shape (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
@@ -410,6 +410,29 @@ class SwisPeWidthCI(unittest.TestCase):
         self.assertEqual(sorted((r["lanes"], r["pe"], r["shifts"]) for r in committed),
                          sorted((str(m), pe, str(n)) for m in study.LANES for pe in study.PES for n in study.SHIFTS))
         self.assertEqual(again, committed)
+
+
+class SwisFinetuneCI(unittest.TestCase):
+    """docs/studies/swis_finetune.csv, SWIS-aware fine-tuning: a post-training and a fine-tuned row for every
+    variant and N; a fine-tuned model's accuracy at its N is its own int8 accuracy (cimvp swis kept the trained
+    weights), and the post-training rows measure the one shipped model. The training itself (an hour) is not rerun;
+    python.SwisFakeQuantEqualsContract checks the fake-quantizer it trains through."""
+
+    def test_the_table_has_both_trainings_of_every_variant_and_n(self):
+        study = load_render_studies().SwisFinetune()
+        rows = read_csv(study.table_path())
+        with open(study.table_path(), newline="") as f:
+            self.assertEqual(next(csv.reader(f)), study.COLUMNS)
+        self.assertEqual(sorted((r["variant"], int(r["n"]), r["training"]) for r in rows),
+                         sorted((v, n, t) for v, _ in study.VARIANTS for n in study.SHIFTS for t in ("post", "finetuned")))
+        post = [r for r in rows if r["training"] == "post"]
+        self.assertEqual(len({r["int8_accuracy"] for r in post}), 1, "one shipped model")
+        for r in rows:
+            self.assertTrue(0.0 < float(r["accuracy"]) <= 1.0, r)
+            if r["training"] == "finetuned":
+                self.assertEqual(r["accuracy"], r["int8_accuracy"], f"{r['variant']} N = {r['n']}: weights not kept")
+                self.assertGreater(float(r["train_seconds"]), 0)
+                self.assertTrue(r["seed"] and r["threads"] and r["epochs"], r)
 
 
 if __name__ == "__main__":

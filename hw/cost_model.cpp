@@ -321,7 +321,6 @@ constexpr double kAnd2Gates = 4.0 / 3.0;
 constexpr double kXor2Gates = 2.0;
 constexpr int kPeActBits = 8;
 constexpr int kPeWeightBits = 8;
-constexpr int kPeMaxLanes = 16;
 constexpr int kPeProductBits = kPeActBits + kPeWeightBits;  // an 8 x 8 product
 // A lane's sign-applied activation summed over `lanes` lanes: 8 + ceil(log2 lanes) bits (10 for 4).
 int pe_tree_bits(int lanes) {
@@ -356,8 +355,8 @@ PeTerms shift_path(int lanes) {
     return t;
 }
 
-PeTerms pe_terms(PeAreaKind k, int lanes = kPeLanes) {
-    if (lanes < 1 || lanes > kPeMaxLanes || (k == PeAreaKind::kBitFusion && lanes != kPeLanes))
+PeTerms pe_terms(PeAreaKind k, int lanes) {
+    if (lanes < 1 || lanes > swis::kMaxGroupSize || (k == PeAreaKind::kBitFusion && lanes != swis::kGroupSize))
         throw std::invalid_argument(fmt("PE width: %s PE of %d lanes: expected %s", pe_area_kind_name(k), lanes,
                                         k == PeAreaKind::kBitFusion ? "the fusion unit as it is (no lanes)" : "1..16 lanes"));
     PeTerms t;
@@ -402,10 +401,7 @@ const char* pe_area_kind_name(PeAreaKind k) {
     return "?";
 }
 
-double pe_gates(PeAreaKind k) { return pe_terms(k).gates(); }
 double pe_gates(PeAreaKind k, int lanes) { return pe_terms(k, lanes).gates(); }
-
-std::string pe_gates_formula(PeAreaKind k) { return pe_gates_formula(k, kPeLanes); }
 
 std::string pe_gates_formula(PeAreaKind k, int lanes) {
     const PeTerms t = pe_terms(k, lanes);
@@ -424,8 +420,8 @@ PeWidthFigures pe_width_figures(const PeArrayConfig& pe, PeAreaKind k, int lanes
     const double macs = static_cast<double>(lanes) / pe_cycles_per_group(mode, shifts);
     const double fxp_macs = lanes;
     const double gates = pe_gates(k, lanes), fxp_gates = pe_gates(PeAreaKind::kFixedPoint, lanes);
-    const double pj = pe.pj_per_cycle(mode) * gates / pe_gates(k, kPeLanes);
-    const double fxp_pj = pe.pj_per_cycle(PeMode::kFixedPoint) * fxp_gates / pe_gates(PeAreaKind::kFixedPoint, kPeLanes);
+    const double pj = pe.pj_per_cycle(mode) * gates / pe_gates(k);
+    const double fxp_pj = pe.pj_per_cycle(PeMode::kFixedPoint) * fxp_gates / pe_gates(PeAreaKind::kFixedPoint);
     PeWidthFigures f;
     f.area = gates / fxp_gates;
     f.energy_per_mac = (pj / macs) / (fxp_pj / fxp_macs);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hw/arch_config.h"
+#include "sw/contract/swis.h"
 
 namespace cimvp {
 
@@ -91,17 +92,13 @@ enum class PeAreaKind {
     kBitFusion,    // a Bit Fusion fusion unit (Sharma et al., ISCA 2018): 16 2-bit BitBricks
 };
 const char* pe_area_kind_name(PeAreaKind k);  // "single-shift", "double-shift", "fixed-point", "bitfusion"
-constexpr int kPeLanes = 4;                    // the PE array's PEs: the SWIS group size
-double pe_gates(PeAreaKind k);                 // NAND2 equivalents
-std::string pe_gates_formula(PeAreaKind k);    // the sum pe_gates adds, with its numbers
+// NAND2 equivalents of a PE of `lanes` lanes of 8-bit activations: the PE array's PEs have
+// swis::kGroupSize (4); other widths (1..swis::kMaxGroupSize, the group size M) are for the paper's
+// PE-width comparison (its Figure 3), the SWIS adder trees 8 + ceil(log2 lanes) bits wide. Bit
+// Fusion's unit has no lanes: another width of it, or one outside 1..16, is std::invalid_argument.
+double pe_gates(PeAreaKind k, int lanes = swis::kGroupSize);
+std::string pe_gates_formula(PeAreaKind k, int lanes = swis::kGroupSize);  // the sum pe_gates adds, with its numbers
 double pe_area_um2(const TechnologyConfig& t, PeAreaKind k);  // pe_gates x nand2_f2 F^2
-
-// The same datapaths at another PE width, for the paper's PE-width comparison (its Figure 3): `lanes`
-// lanes of 8-bit activations (2..16, the group size M); the SWIS adder trees 8 + ceil(log2 lanes)
-// bits wide. pe_gates(k, 4) is pe_gates(k). Bit Fusion's unit has no lanes: it is not a kind here
-// (std::invalid_argument), nor are widths outside 1..16.
-double pe_gates(PeAreaKind k, int lanes);
-std::string pe_gates_formula(PeAreaKind k, int lanes);
 
 // A SWIS PE of `lanes` lanes at N shifts per group against the fixed-point PE of the same width
 // (docs/costs.md "PE width"): each figure is the SWIS PE's over FXP's, so below 1 is better for

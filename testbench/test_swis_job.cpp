@@ -37,6 +37,21 @@ std::string write_temp(const std::string& name, const std::string& text) {
     return path;
 }
 
+// A random BWMA-shaped network (conv2 and fc1 binary: not on the PE array) written to a temporary
+// model file; -128 kept out, as SWIS takes it as -127, so that N = 8 is the same network.
+std::string write_random_model(std::uint64_t seed, const std::string& name, NetworkModel& m) {
+    test::ModelShape shape;
+    shape.binary_middle = true;
+    m = test::random_network(seed, shape);
+    for (auto& L : m.layers)
+        for (auto& w : L.weights) w = std::max<std::int8_t>(w, -127);
+    const std::string path = ::testing::TempDir() + name;
+    const auto bytes = serialize_model(m);
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                 static_cast<std::streamsize>(bytes.size()));
+    return path;
+}
+
 TEST(SwisJob, TraceReportFollowsTheScheduleAndTheModel) {
     SwisJobSpec spec;
     spec.trace_path = write_temp("tiny.trace", kTrace);
@@ -174,17 +189,8 @@ TEST(SwisJob, ResNet18AtEqualAreaMatchesTheDocumentedTable) {
 }
 
 TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
-    test::ModelShape shape;
-    shape.binary_middle = true;  // conv2 and fc1 binary: not on the PE array
-    NetworkModel m = test::random_network(5, shape);
-    for (auto& L : m.layers)  // SWIS takes -128 as -127: keep it out so N = 8 is the same network
-        for (auto& w : L.weights) w = std::max<std::int8_t>(w, -127);
-    const std::string path = ::testing::TempDir() + "swis_job_model.cimvp";
-    {
-        const auto bytes = serialize_model(m);
-        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                     static_cast<std::streamsize>(bytes.size()));
-    }
+    NetworkModel m;
+    const std::string path = write_random_model(5, "swis_job_model.cimvp", m);
     SwisJobSpec spec;
     spec.model_path = path;
     spec.limit = 40;
@@ -208,17 +214,8 @@ TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
 // decomposed in groups of M, N = 8 is still the int8 network, the storage is M signs, 3N shift
 // bits and M N mask bits per group, and no PE-array figure is reported for groups the PEs do not take.
 TEST(SwisJob, AnotherGroupSizeReportsAccuracyAndStorageOfGroupsOfM) {
-    test::ModelShape shape;
-    shape.binary_middle = true;
-    NetworkModel m = test::random_network(6, shape);
-    for (auto& L : m.layers)
-        for (auto& w : L.weights) w = std::max<std::int8_t>(w, -127);
-    const std::string path = ::testing::TempDir() + "swis_job_group_size.cimvp";
-    {
-        const auto bytes = serialize_model(m);
-        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                     static_cast<std::streamsize>(bytes.size()));
-    }
+    NetworkModel m;
+    const std::string path = write_random_model(6, "swis_job_group_size.cimvp", m);
     SwisJobSpec spec;
     spec.model_path = path;
     spec.limit = 30;

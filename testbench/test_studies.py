@@ -112,7 +112,8 @@ class BwmaActBitsCI(unittest.TestCase):
 class ColumnQuantCI(unittest.TestCase):
     """configs/sweeps/columnquant_ci.yaml: the ColumnQuant study at test size."""
     SPEC = "configs/sweeps/columnquant_ci.yaml"
-    AXES = ["train.col_w_gran", "train.col_ps_gran", "train.col_ps_scales", "nonideal.conductance_sigma"]
+    AXES = ["train.col_w_gran", "train.col_ps_gran", "train.col_ps_scales", "train.col_var_sigma",
+            "nonideal.conductance_sigma"]
     FIGURES = ["accuracy", "agreement", "energy_per_image_pj.adc"]
 
     @classmethod
@@ -136,8 +137,10 @@ class ColumnQuantCI(unittest.TestCase):
         rows = self.rows()
         self.assertEqual(list(rows[0])[:2 + len(self.AXES) + len(self.FIGURES)],
                          ["point", "index"] + self.AXES + self.FIGURES)
-        self.assertEqual([(r["train.col_w_gran"], r["nonideal.conductance_sigma"]) for r in rows],
-                         [("layer", "0.0"), ("layer", "0.2"), ("column", "0.0"), ("column", "0.2")])
+        self.assertEqual([(r["train.col_w_gran"], r["train.col_var_sigma"], r["nonideal.conductance_sigma"])
+                          for r in rows],
+                         [("layer", "0.0", "0.0"), ("layer", "0.0", "0.2"), ("column", "0.1", "0.0"),
+                          ("column", "0.1", "0.2")])
         for r in rows:
             self.assertEqual(r["status"], "ok", r["error"])
             self.assertEqual(float(r["agreement"]), 1.0, f"point {r['point']}: the platform disagreed")

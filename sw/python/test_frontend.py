@@ -271,6 +271,7 @@ class SettingsTest(unittest.TestCase):
                                ("bwma_weights", "ternary", "bwma_weights: expected one of closed_form, sign, xnor"),
                                ("bwma_lr", "-1", "bwma_lr: expected a number >= 0"),
                                ("clip_sigmas", "1,2", "clip_sigmas: expected a number > 0 or 4 of them"),
+                               ("col_var_sigma", "1.5", "col_var_sigma: expected a number in [0, 1], got '1.5'"),
                                ("bwma_bits", "4", "unknown setting bwma_bits (expected one of bwma_a_bits")):
             self.assertIn(msg, settings.apply(cfg, key, text))
         self.assertEqual(cfg, settings.FULL, "a refused setting changes nothing")
@@ -797,6 +798,61 @@ class ColumnQuantGranularityTest(unittest.TestCase):
         self.assertTrue(torch.allclose(fx, fx2.detach(), atol=1e-4))
         (fx2 * g).sum().backward()
         self.assertTrue(torch.allclose(step.grad, step2.grad, rtol=1e-4, atol=1e-3))
+
+
+class VariationAwareTrainingTest(unittest.TestCase):
+    """ColLayer var_sigma: a training forward reads cells of conductance level * exp(sigma * z), one
+    draw per cell for the whole batch and a new one each forward; eval mode reads the ideal levels."""
+
+    def one_hot_layer(self, sigma):
+        torch.manual_seed(5)
+        layer = quant.ColLayer(torch.randn(6, 64, 1, 1), torch.zeros(6), "fc", 0, 4, 64, None, 0, var_sigma=sigma)
+        x = torch.zeros(64 * 2, 64, 1, 1)  # row r driven alone at input code 3, each twice in the batch
+        for r in range(64):
+            x[r, r] = x[64 + r, r] = 3
+        return layer, x
+
+    def test_each_training_forward_draws_one_multiplicative_gain_per_cell(self):
+        layer, x = self.one_hot_layer(0.3)
+        with torch.no_grad():
+            w_int = layer.int_weight()
+            levels = torch.stack([lv.flatten(1) for lv in layer.levels(w_int)])  # S, M, K
+            ideal = layer.eval().psums(x, w_int)
+            layer.train()
+            first, second = layer.psums(x, w_int), layer.psums(x, w_int)
+        # psums [T][B][G][S][M]; image r reads the cells of row r alone: 3 * conductance
+        self.assertTrue(torch.equal(ideal[0, :64, 0, :, :, 0, 0].permute(1, 2, 0), 3 * levels),
+                        "eval mode reads the ideal levels")
+        g = first[0, :64, 0, :, :, 0, 0].permute(1, 2, 0) / 3
+        self.assertTrue(torch.equal(first[0, :64], first[0, 64:]), "one draw for the whole batch")
+        self.assertFalse(torch.equal(first, second), "a new draw each forward")
+        zero = levels == 0
+        self.assertTrue(zero.any() and (g[zero] == 0).all(), "a level-0 cell stays 0")
+        theta = torch.log(g[~zero] / levels[~zero])
+        self.assertLess(abs(theta.mean().item()), 0.06)
+        self.assertAlmostEqual(theta.std().item(), 0.3, delta=0.04)
+
+    def test_variation_never_reaches_the_exported_model(self):
+        from cimvp_frontend import export
+        torch.manual_seed(0)
+        net = model.FloatNet().eval()
+        imgs = np.random.default_rng(2).integers(0, 256, size=(16, 1, 28, 28)).astype(np.uint8)
+        exported = []
+        for sigma in (0.0, 0.4):
+            torch.manual_seed(1)
+            q = quant.QNet(net, "columnwise", var_sigma=sigma)
+            q.calibrate(imgs)
+            q.train()(torch.as_tensor(imgs).float())  # a training forward draws (sigma > 0) and changes nothing
+            exported.append(export.export(q.eval(), "t"))
+        for a, b in zip(exported[0].layers, exported[1].layers):
+            self.assertTrue(np.array_equal(a.weights, b.weights) and np.array_equal(a.adc_step, b.adc_step))
+
+    def test_other_schemes_and_sigmas_out_of_range_are_refused(self):
+        net = model.FloatNet()
+        with self.assertRaisesRegex(ValueError, "var_sigma 0.2: variation-aware training is for the columnwise"):
+            quant.QNet(net, "int8", var_sigma=0.2)
+        with self.assertRaisesRegex(ValueError, r"var_sigma 1.5: expected a number in \[0, 1\]"):
+            quant.QNet(net, "columnwise", var_sigma=1.5)
 
 
 class LeastSquaresAdcFitTest(unittest.TestCase):

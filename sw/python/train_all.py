@@ -60,7 +60,7 @@ def qat(fnet, scheme, xtr, ytr, cfg, seed):
     q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"], adc_fit=cfg["col_adc_fit"],
                    fc_rows=cfg["col_fc_rows"], soft_bits=cfg["bwma_a_bits"], binary_form=cfg["bwma_weights"],
                    adc_bits=cfg["col_adc_bits"], w_gran=cfg["col_w_gran"], ps_gran=cfg["col_ps_gran"],
-                   ps_scales=cfg["col_ps_scales"],
+                   ps_scales=cfg["col_ps_scales"], var_sigma=cfg["col_var_sigma"],
                    swis_shifts=cfg["int8_swis_shifts"] if scheme == "int8" else 0,
                    swis_variant=cfg["int8_swis_variant"])
     cal = xtr[:cfg["calib_images"]]
@@ -115,6 +115,8 @@ def main(argv=None):
                          "; col_adc_bits: the column-wise ADC bits (2..8), col_w_gran: "
                          + ", ".join(settings.W_GRANULARITIES) + ", col_ps_gran: "
                          + ", ".join(settings.PS_GRANULARITIES) + ", col_ps_scales: " + ", ".join(settings.PS_SCALES)
+                         + ", col_var_sigma: the log-normal cell variation drawn in every training forward (0..1, "
+                           "0 off)"
                          + "; int8_swis_shifts: 0 (off) or the int8 weights' SWIS shifts per group (1..8), "
                            "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS))
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "

@@ -294,12 +294,21 @@ class ColLayer(nn.Module):
     "layer" one; ps_gran, the ADC tables: "column" a step and base per (row tile, slice,
     output), "layer" one step and base for the layer; ps_scales: "calibrated" the steps fitted
     on the calibration images (refitted each epoch by train_all.py), "lsq" the steps learned
-    with LSQ from their calibrated start (the bases stay where calibration put them)."""
+    with LSQ from their calibrated start (the bases stay where calibration put them).
+
+    var_sigma > 0 trains variation-aware: every training forward draws each cell's conductance
+    as the chip's log-normal variation does (level * exp(var_sigma * z), z ~ N(0, 1) per cell,
+    sw/contract/crossbar_array.cpp apply_nonideal), one draw for the whole batch, a new one each
+    forward; the offset removal assumes the ideal levels, as the hardware's does. Calibration
+    and evaluation (eval mode) see the ideal cells, so the exported model is unchanged by it."""
 
     def __init__(self, weight, bias, kind, padding, a_in_bits, rows_per_tile, act, pool, *, w_bits=4, cell_bits=2,
                  dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas", stride=1,
-                 w_gran="column", ps_gran="column", ps_scales="calibrated"):
+                 w_gran="column", ps_gran="column", ps_scales="calibrated", var_sigma=0.0):
         super().__init__()
+        if not 0 <= var_sigma <= 1:
+            raise ValueError(f"var_sigma {var_sigma!r}: expected a number in [0, 1]")
+        self.var_sigma = float(var_sigma)
         for name, v, choices in (("w_gran", w_gran, W_GRANULARITIES), ("ps_gran", ps_gran, PS_GRANULARITIES),
                                  ("ps_scales", ps_scales, PS_SCALES)):
             if v not in choices:
@@ -415,6 +424,13 @@ class ColLayer(nn.Module):
             out.append(lv + g / (self.S * (1 << (j * self.cell_bits))))
         return out
 
+    def cells(self, lvs):
+        """The conductances of the cells holding levels lvs (one tensor per slice): the levels
+        themselves, or in a variation-aware training forward each cell's level times its draw."""
+        if not (self.training and self.var_sigma > 0):
+            return lvs
+        return [lv * torch.exp(self.var_sigma * torch.randn_like(lv.detach())) for lv in lvs]
+
     def _grouped(self, x, C):
         """Input [B][C][H][W] -> padded to G tiles: conv [B][G*n_ic][H][W]; fc [B][G*R][1][1]."""
         if self.kind == "conv":
@@ -452,7 +468,7 @@ class ColLayer(nn.Module):
         """Ideal partial sums of every read: [T][B][G][S][M][OH][OW]."""
         B, C = q.shape[0], q.shape[1]
         xs = torch.cat([self._grouped(x, C) for x in self.steps(q)], 0)
-        lvs = self.levels(w_int)
+        lvs = self.cells(self.levels(w_int))
         M = lvs[0].shape[0]
         per_slice = [self._grouped_weight(lv) for lv in lvs]  # each G*M, n, kh, kw (tile-major)
         wg = torch.stack([p.view(self.G, M, *p.shape[1:]) for p in per_slice], 1)  # G, S, M, n, kh, kw
@@ -647,7 +663,7 @@ class QNet(nn.Module):
 
     def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
                  fc_rows=128, binary_form="closed_form", adc_bits=4, w_gran="column", ps_gran="column",
-                 ps_scales="calibrated", swis_shifts=0, swis_variant="swis"):
+                 ps_scales="calibrated", swis_shifts=0, swis_variant="swis", var_sigma=0.0):
         super().__init__()
         if binary_form not in BINARY_FORMS:
             raise ValueError(f"binary_form {binary_form!r}: expected one of {', '.join(BINARY_FORMS)}")
@@ -700,11 +716,13 @@ class QNet(nn.Module):
                 last = i == 3
                 layers.append(ColLayer(w, b, "fc" if is_fc else "conv", pad, a_in, rows, None if last else ActQuant(4), pool,
                                        clip_sigmas=ks[i], adc_fit=fits[i], adc_bits=adc_bits, w_gran=w_gran,
-                                       ps_gran=ps_gran, ps_scales=ps_scales))
+                                       ps_gran=ps_gran, ps_scales=ps_scales, var_sigma=var_sigma))
             self.layers = nn.ModuleList(layers)
             self.a_bits = [8, 4, 4, 4]
         else:
             raise ValueError(scheme)
+        if var_sigma and scheme != "columnwise":
+            raise ValueError(f"var_sigma {var_sigma}: variation-aware training is for the columnwise scheme only")
         if swis_shifts and scheme != "int8":
             raise ValueError(f"swis_shifts {swis_shifts}: SWIS-aware fine-tuning is for the int8 scheme only")
 

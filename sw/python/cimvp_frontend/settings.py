@@ -5,7 +5,7 @@ FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epoc
             int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, bwma_a_bits=4, bwma_weights="closed_form",
             col_epochs=8, col_lr=0.005, col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64,
             col_adc_bits=4, col_w_gran="column", col_ps_gran="column", col_ps_scales="calibrated",
-            int8_swis_shifts=0, int8_swis_variant="swis")
+            col_var_sigma=0.0, int8_swis_shifts=0, int8_swis_variant="swis")
 SMOKE = dict(FULL, train_images=2000, test_images=500, calib_images=256, float_epochs=1, bwma_epochs=1, col_epochs=1)
 SCHEMES = ("int8", "bwma", "columnwise")
 
@@ -32,6 +32,10 @@ def between(lo, hi):
     return lambda v: None if lo <= v <= hi else f"an integer in [{lo}, {hi}]"
 
 
+def number_between(lo, hi):
+    return lambda v: None if lo <= v <= hi else f"a number in [{lo}, {hi}]"
+
+
 def one_of(choices):
     return lambda v: None if v in choices else "one of " + ", ".join(choices)
 
@@ -50,6 +54,8 @@ CHECKS = {
     "col_adc_bits": between(2, 8),
     "col_w_gran": one_of(W_GRANULARITIES), "col_ps_gran": one_of(PS_GRANULARITIES),
     "col_ps_scales": one_of(PS_SCALES),
+    # variation-aware training: the log-normal sigma of the cell conductances drawn in every training forward
+    "col_var_sigma": number_between(0, 1),
     "int8_swis_shifts": between(0, 8), "int8_swis_variant": one_of(INT8_SWIS_VARIANTS),
 }
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string"}

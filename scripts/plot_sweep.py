@@ -136,6 +136,9 @@ def line_series(rows, x, y, lines, mean, axes):
     return dict(sorted(series.items(), key=lambda kv: (str(type(kv[0])), kv[0] if kv[0] is not None else 0)))
 
 
+LEGEND_INSIDE = 6  # lines a legend inside the axes holds without covering them
+
+
 def plot_lines(args, cols, rows, axes, plt):
     need(cols, args.x, "--x")
     need(cols, args.y, "--y")
@@ -147,14 +150,18 @@ def plot_lines(args, cols, rows, axes, plt):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     categorical = any(not isinstance(xv, (int, float)) for pts in series.values() for xv, _ in pts)
     ticks = sorted({str(xv) for pts in series.values() for xv, _ in pts}) if categorical else None
-    for line, pts in series.items():
+    for i, (line, pts) in enumerate(series.items()):
         xs = [ticks.index(str(xv)) if categorical else xv for xv, _ in pts]
-        ax.plot(xs, [yv for _, yv in pts], marker="o", label=f"{args.lines}={line}" if args.lines else None)
+        ax.plot(xs, [yv for _, yv in pts], marker="o", linestyle=("-", "--", ":")[i // 10 % 3],  # 10 colours a cycle
+                label=f"{args.lines}={line}" if args.lines else None)
     if categorical:
         ax.set_xticks(range(len(ticks)), ticks)
     ax.set_xlabel(args.x)
     ax.set_ylabel(args.y + (" (mean)" if args.mean else ""))
-    if args.lines:
+    if args.lines and len(series) > LEGEND_INSIDE:  # beside the axes, where it covers no line
+        fig.set_figwidth(fig.get_figwidth() + 3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    elif args.lines:
         ax.legend()
     ax.grid(alpha=0.3)
     ax.set_title(args.title or f"{args.y} against {args.x}")

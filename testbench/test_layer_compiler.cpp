@@ -431,6 +431,13 @@ TEST(LayerMapping, AnUnnamedLayersErrorStartsWithWhatIsWrong) {
     } catch (const MappingError& e) {
         EXPECT_EQ(std::string(e.what()), "K = 144 needs 9 row tiles of 16 rows but the platform has 2 tiles");
     }
+    cfg.platform.tiles = 1;
+    try {
+        LayerMapping::of_shape(layer, cfg);
+        FAIL() << "expected a MappingError";
+    } catch (const MappingError& e) {
+        EXPECT_EQ(std::string(e.what()), "K = 144 needs 9 row tiles of 16 rows but the platform has 1 tile");
+    }
     layer.name = "layer 1 (conv)";
     EXPECT_THROW(
         try { LayerMapping::of_shape(layer, cfg); } catch (const MappingError& e) {

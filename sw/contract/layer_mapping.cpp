@@ -53,7 +53,8 @@ LayerMapping LayerMapping::of_shape(const MatrixLayer& layer, const ArchConfig& 
     const int tiles = cfg.platform.tiles;
     if (m.row_tiles > tiles)
         fail("K = " + std::to_string(m.K) + " needs " + std::to_string(m.row_tiles) + " row tiles of " +
-             std::to_string(m.rows) + " rows but the platform has " + std::to_string(tiles) + " tiles");
+             std::to_string(m.rows) + " rows but the platform has " + std::to_string(tiles) +
+             (tiles == 1 ? " tile" : " tiles"));
     m.col_tiles_per_pass = std::min(m.col_tiles, tiles / m.row_tiles);
     m.passes = (m.col_tiles + m.col_tiles_per_pass - 1) / m.col_tiles_per_pass;
     // Differential: the columns hold |w| of either sign, nothing to scale or remove.

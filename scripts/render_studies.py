@@ -173,6 +173,9 @@ class BwmaActBits(Study):
     PAPER_GAIN = (0.0144, 0.0546)  # the paper: BWMA's gain over prior binary-weight methods on CIFAR-10
     TOLERANCE = 0.005            # accuracy "as good as the best": within 0.5 percentage points
     MACRO = ("energy_per_image_pj.adc", "energy_per_image_pj.crossbar", "energy_per_image_pj.shift_add")
+    SEEDS = 3                    # training seeds per (weights, A): the sweep's train.seed axis
+    MEANS = ("accuracy", "energy_per_image_nj", "cim_energy_per_image_nj", "latency_per_image_us",
+             "train_accuracy") + MACRO  # the figures a (weights, A) cell averages over its seeds
 
     @classmethod
     def adc_rule(cls, a):
@@ -192,8 +195,8 @@ class BwmaActBits(Study):
         ok = plot_sweep.select(rows, [])
         for r in ok:
             r["cim_energy_per_image_nj"] = self.macro_nj(r)
-        by = {(r[self.FORM], r[self.A]): r for r in ok}
-        expected = len(self.FORMS) * len(self.A_VALUES)
+        by = self.per_cell(ok)
+        expected = len(self.FORMS) * len(self.A_VALUES) * self.SEEDS
         lines = []
         lines.append(f"Sweep file `{self.sweep}`; table `docs/studies/{self.name}.csv` "
                      f"({len(ok)} of {expected} points ok).\n")
@@ -215,8 +218,9 @@ class BwmaActBits(Study):
                      + ", ".join(f"A = {a}: {self.adc_rule(a)}" for a in self.A_VALUES) + ". "
                      + ("Every point follows it." if not broken else
                         f"{len(broken)} points do not follow it: {', '.join(r['point'] for r in broken)}.") + "\n")
-        front_total = pareto_marks(ok, "energy_per_image_nj")
-        front_macro = pareto_marks(ok, "cim_energy_per_image_nj")
+        cells = list(by.values())
+        front_total = pareto_marks(cells, "energy_per_image_nj")
+        front_macro = pareto_marks(cells, "cim_energy_per_image_nj")
         header = ["weights", "A", "ADC bits", "accuracy", "agreement", "energy / image (nJ)",
                   "CIM macro energy / image (nJ)", "ADC energy / image (nJ)", "latency / image (us)",
                   "front end's accuracy", "Pareto (total, macro)"]
@@ -229,16 +233,25 @@ class BwmaActBits(Study):
                                 ["-"] * (len(header) - 4))
                     continue
                 marks = ("yes" if id(r) in front_total else "no") + ", " + ("yes" if id(r) in front_macro else "no")
-                body.append([self.FORM_NAMES[form], str(a), str(r["adc.bits"]), pct(r["accuracy"]),
+                acc = pct(r["accuracy"]) if r["seeds"] == 1 else \
+                    f"{100 * r['accuracy']:.2f} +- {100 * r['accuracy_sd']:.2f} % ({r['seeds']})"
+                body.append([self.FORM_NAMES[form], str(a), str(r["adc.bits"]), acc,
                              fmt(r["agreement"], 4), fmt(r["energy_per_image_nj"], 1),
                              fmt(r["cim_energy_per_image_nj"], 2), fmt(r["energy_per_image_pj.adc"] / 1000, 2),
                              fmt(r["latency_per_image_us"], 2), pct(r.get("train_accuracy"), 1), marks])
         lines.append(md_table(header, body) + "\n")
-        lines.append("Accuracy on the test images the platform ran; agreement: the share of images whose logits "
+        lines.append("Accuracy on the test images the platform ran, the mean +- standard deviation over the "
+                     "training seeds (their count in brackets) where a cell has more than one, every other figure "
+                     "their mean; agreement: the lowest share of images whose logits "
                      "equal the C++ reference's; the CIM macro energy is the crossbar's reads, the ADC and the "
                      "shift-add (the part A changes; the first and last layers run 8-bit on the PE array); the "
                      "front end's accuracy is the integer model's on the images it evaluated after training. "
-                     "Pareto: no other point has at most the energy and at least the accuracy.\n")
+                     "Pareto: no other cell has at most the energy and at least the mean accuracy.\n")
+        spread = [r["accuracy_sd"] for r in cells if r["seeds"] > 1]
+        if spread:
+            lines.append(f"Across seeds the accuracy's standard deviation is {100 * min(spread):.2f} to "
+                         f"{100 * max(spread):.2f} percentage points (mean {100 * sum(spread) / len(spread):.2f}): "
+                         f"differences below it are within what another seed moves.\n")
         if images:
             lines.append(f"![accuracy against A](img/{self.name}_accuracy.png)\n")
             lines.append(f"![accuracy against the CIM macro's energy, the Pareto front]"
@@ -246,11 +259,30 @@ class BwmaActBits(Study):
             lines.append(f"![accuracy against the energy per image, the Pareto front]"
                          f"(img/{self.name}_pareto.png)\n")
         if plots:
-            self.plot(ok)
+            self.plot(cells)
         lines += self.verdicts(by, expected, len(ok))
         return "\n".join(lines).rstrip() + "\n"
 
-    def plot(self, ok):
+    def per_cell(self, ok):
+        """(weights, A) -> its seeds' points as one row: MEANS averaged, accuracy_sd the sample standard
+        deviation of the accuracy (0 for one seed), agreement the lowest, seeds their count."""
+        groups = {}
+        for r in ok:
+            groups.setdefault((r[self.FORM], r[self.A]), []).append(r)
+        by = {}
+        for key, rs in groups.items():
+            cell = dict(rs[0], seeds=len(rs), agreement=min(r["agreement"] for r in rs))
+            for c in self.MEANS:
+                vals = [r.get(c) for r in rs]
+                cell[c] = None if any(v is None for v in vals) else sum(vals) / len(vals)
+            accs = [r["accuracy"] for r in rs]
+            mean = cell["accuracy"]
+            cell["accuracy_sd"] = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 \
+                else 0.0
+            by[key] = cell
+        return by
+
+    def plot(self, cells):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "t.csv")
             cols = [self.A, self.FORM, "accuracy", "energy_per_image_nj", "cim_energy_per_image_nj", "status"]
@@ -258,7 +290,7 @@ class BwmaActBits(Study):
             with open(path, "w", newline="") as f:
                 w = csv.writer(f, lineterminator="\n")
                 w.writerow([short.get(c, c) for c in cols])
-                for r in ok:
+                for r in cells:
                     w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
             img = lambda suffix: os.path.join(IMAGES, f"{self.name}_{suffix}.png")  # noqa: E731
             write_plot([path, "-o", img("accuracy"), "--x", "A", "--y", "accuracy", "--lines", "weights",

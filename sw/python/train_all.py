@@ -60,7 +60,8 @@ def qat(fnet, scheme, xtr, ytr, cfg, seed):
     q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"], adc_fit=cfg["col_adc_fit"],
                    fc_rows=cfg["col_fc_rows"], soft_bits=cfg["bwma_a_bits"], binary_form=cfg["bwma_weights"],
                    adc_bits=cfg["col_adc_bits"], w_gran=cfg["col_w_gran"], ps_gran=cfg["col_ps_gran"],
-                   ps_scales=cfg["col_ps_scales"], var_sigma=cfg["col_var_sigma"],
+                   ps_scales=cfg["col_ps_scales"],
+                   var_sigma=cfg["col_var_sigma"] if scheme == "columnwise" else 0.0,
                    swis_shifts=cfg["int8_swis_shifts"] if scheme == "int8" else 0,
                    swis_variant=cfg["int8_swis_variant"])
     cal = xtr[:cfg["calib_images"]]

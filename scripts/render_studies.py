@@ -201,7 +201,7 @@ class BwmaActBits(Study):
         lines.append(f"Sweep file `{self.sweep}`; table `docs/studies/{self.name}.csv` "
                      f"({len(ok)} of {expected} points ok).\n")
         lines.append("```sh")
-        lines.append(f"build/cimvp sweep {self.sweep} --out {self.out} -j 1")
+        lines.append(f"build/cimvp sweep {self.sweep} --out {self.out} -j 2")
         lines.append(f"/usr/bin/python3 scripts/render_studies.py --study {self.name} --from {self.out}")
         lines.append("```\n")
         trained = {r["train_id"]: r.get("train_seconds") or 0 for r in ok}

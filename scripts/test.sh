@@ -12,5 +12,5 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # docs/hardening.md "Soak"), which is for a developer's machine.
 (cd build && ctest -j "$jobs" -LE '^(cli|soak)$' --output-on-failure --timeout 600)
 bash scripts/sanitize.sh
-# 45 s per harness, two at a time on CI's two cores: 90 s of the CI's 30 minutes (docs/hardening.md).
-FUZZ_SECONDS=${FUZZ_SECONDS:-45} bash scripts/fuzz.sh
+# 30 s per harness, two at a time on CI's two cores: 60 s of the CI's 30 minutes (docs/hardening.md).
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh

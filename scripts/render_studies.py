@@ -58,6 +58,14 @@ def pct(v, digits=2):
     return "-" if v is None else f"{100 * v:.{digits}f} %"
 
 
+def mean_sd(values):
+    """(mean, sample standard deviation) of a non-empty list; the deviation is 0 for one value."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
 def md_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -275,10 +283,7 @@ class BwmaActBits(Study):
             for c in self.MEANS:
                 vals = [r.get(c) for r in rs]
                 cell[c] = None if any(v is None for v in vals) else sum(vals) / len(vals)
-            accs = [r["accuracy"] for r in rs]
-            mean = cell["accuracy"]
-            cell["accuracy_sd"] = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 \
-                else 0.0
+            cell["accuracy"], cell["accuracy_sd"] = mean_sd([r["accuracy"] for r in rs])
             by[key] = cell
         return by
 
@@ -597,9 +602,7 @@ class ColumnQuantVariation(ColumnQuant):
             for sg in self.SIGMAS:
                 accs = [r["accuracy"] for r in ok if (r[self.W], r[self.PS]) == g and r[self.SIGMA] == sg]
                 if accs:
-                    mean = sum(accs) / len(accs)
-                    sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 else 0.0
-                    stats[(g, sg)] = (mean, sd, min(accs), max(accs), len(accs))
+                    stats[(g, sg)] = (*mean_sd(accs), min(accs), max(accs), len(accs))
         return stats
 
     BASELINE = None      # the study (a ColumnQuantVariation) this one's mean accuracies are set against

@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import swis_quant
-from .settings import BINARY_FORMS, INT8_SWIS_VARIANTS, PS_GRANULARITIES, PS_SCALES, W_GRANULARITIES
+from .settings import BINARY_FORMS, INT8_SWIS_VARIANTS, PS_GRANULARITIES, PS_SCALES, VAR_SIGMA_RANGE, W_GRANULARITIES
 
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
@@ -306,8 +306,9 @@ class ColLayer(nn.Module):
                  dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas", stride=1,
                  w_gran="column", ps_gran="column", ps_scales="calibrated", var_sigma=0.0):
         super().__init__()
-        if not 0 <= var_sigma <= 1:
-            raise ValueError(f"var_sigma {var_sigma!r}: expected a number in [0, 1]")
+        lo, hi = VAR_SIGMA_RANGE
+        if not lo <= var_sigma <= hi:
+            raise ValueError(f"var_sigma {var_sigma!r}: expected a number in [{lo}, {hi}]")
         self.var_sigma = float(var_sigma)
         for name, v, choices in (("w_gran", w_gran, W_GRANULARITIES), ("ps_gran", ps_gran, PS_GRANULARITIES),
                                  ("ps_scales", ps_scales, PS_SCALES)):

@@ -22,6 +22,8 @@ PS_SCALES = ("calibrated", "lsq")
 # int8_swis_shifts N > 0 trains and exports weights decomposed at N shifts per group of 4 ("swis": any N
 # positions, "swisc": N consecutive ones), or truncated to N bits ("wgt", the weight-truncation baseline).
 INT8_SWIS_VARIANTS = ("swis", "swisc", "wgt")
+# Variation-aware training's log-normal sigma of the cell conductances (quant.ColLayer var_sigma).
+VAR_SIGMA_RANGE = (0, 1)
 
 
 def at_least(lo):
@@ -55,7 +57,7 @@ CHECKS = {
     "col_w_gran": one_of(W_GRANULARITIES), "col_ps_gran": one_of(PS_GRANULARITIES),
     "col_ps_scales": one_of(PS_SCALES),
     # variation-aware training: the log-normal sigma of the cell conductances drawn in every training forward
-    "col_var_sigma": number_between(0, 1),
+    "col_var_sigma": number_between(*VAR_SIGMA_RANGE),
     "int8_swis_shifts": between(0, 8), "int8_swis_variant": one_of(INT8_SWIS_VARIANTS),
 }
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string"}

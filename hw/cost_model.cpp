@@ -410,7 +410,23 @@ std::string pe_gates_formula(PeAreaKind k, int lanes) {
                t.gates());
 }
 
-double pe_area_um2(const TechnologyConfig& t, PeAreaKind k) { return gates_um2(t, pe_gates(k)); }
+double pe_area_um2(const TechnologyConfig& t, PeAreaKind k, int lanes) { return gates_um2(t, pe_gates(k, lanes)); }
+
+PeAreaKind pe_area_kind(PeMode m) {
+    switch (m) {
+        case PeMode::kDoubleShift: return PeAreaKind::kDoubleShift;
+        case PeMode::kFixedPoint: return PeAreaKind::kFixedPoint;
+        case PeMode::kSingleShift:
+        case PeMode::kActSerial:
+        case PeMode::kWgtSerial: break;
+    }
+    return PeAreaKind::kSingleShift;
+}
+
+double pe_pj_per_cycle(const PeArrayConfig& pe, PeMode mode, int lanes) {
+    const PeAreaKind k = pe_area_kind(mode);
+    return pe.pj_per_cycle(mode) * (pe_gates(k, lanes) / pe_gates(k));  // the ratio is exactly 1 at 4 lanes
+}
 
 PeWidthFigures pe_width_figures(const PeArrayConfig& pe, PeAreaKind k, int lanes, int shifts) {
     if (k != PeAreaKind::kSingleShift && k != PeAreaKind::kDoubleShift)
@@ -420,8 +436,8 @@ PeWidthFigures pe_width_figures(const PeArrayConfig& pe, PeAreaKind k, int lanes
     const double macs = static_cast<double>(lanes) / pe_cycles_per_group(mode, shifts);
     const double fxp_macs = lanes;
     const double gates = pe_gates(k, lanes), fxp_gates = pe_gates(PeAreaKind::kFixedPoint, lanes);
-    const double pj = pe.pj_per_cycle(mode) * gates / pe_gates(k);
-    const double fxp_pj = pe.pj_per_cycle(PeMode::kFixedPoint) * fxp_gates / pe_gates(PeAreaKind::kFixedPoint);
+    const double pj = pe_pj_per_cycle(pe, mode, lanes);
+    const double fxp_pj = pe_pj_per_cycle(pe, PeMode::kFixedPoint, lanes);
     PeWidthFigures f;
     f.area = gates / fxp_gates;
     f.energy_per_mac = (pj / macs) / (fxp_pj / fxp_macs);

@@ -98,14 +98,21 @@ const char* pe_area_kind_name(PeAreaKind k);  // "single-shift", "double-shift",
 // Fusion's unit has no lanes: another width of it, or one outside 1..16, is std::invalid_argument.
 double pe_gates(PeAreaKind k, int lanes = swis::kGroupSize);
 std::string pe_gates_formula(PeAreaKind k, int lanes = swis::kGroupSize);  // the sum pe_gates adds, with its numbers
-double pe_area_um2(const TechnologyConfig& t, PeAreaKind k);  // pe_gates x nand2_f2 F^2
+double pe_area_um2(const TechnologyConfig& t, PeAreaKind k, int lanes = swis::kGroupSize);  // pe_gates x nand2_f2 F^2
+// The PE a form of the PE array runs on: single shift (and the bit-serial Act and Wgt, the same
+// PE), double shift, fixed point.
+PeAreaKind pe_area_kind(PeMode m);
+// Energy of one busy cycle of a PE form with `lanes` lanes: the configured pj_per_cycle (a PE of
+// swis::kGroupSize lanes) x pe_gates(kind, lanes) / pe_gates(kind, 4): a wider PE switches more
+// logic in proportion to its gates. The PE-width comparison and the analytic array model of
+// other group sizes (sw/contract/swis_perf.h PerfCosts) both take it from here.
+double pe_pj_per_cycle(const PeArrayConfig& pe, PeMode mode, int lanes);
 
 // A SWIS PE of `lanes` lanes at N shifts per group against the fixed-point PE of the same width
 // (docs/costs.md "PE width"): each figure is the SWIS PE's over FXP's, so below 1 is better for
 // area and energy, above 1 for throughput per area.
 //   MACs per cycle: SS lanes / N, DS lanes / ceil(N / 2), FXP lanes.
-//   Energy per cycle: the configured pj_per_cycle of the kind (a PE of 4 lanes) x pe_gates(k, lanes) /
-//   pe_gates(k, 4): a wider PE switches more logic in proportion to its gates.
+//   Energy per cycle: pe_pj_per_cycle.
 struct PeWidthFigures {
     double area = 0;                 // pe_gates(k, lanes) / pe_gates(FXP, lanes)
     double energy_per_mac = 0;       // pJ per MAC / FXP's

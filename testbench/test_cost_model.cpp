@@ -340,6 +340,19 @@ TEST(CostModel, PeWidthScalesTheDatapathsAndComparesWithFixedPointOfTheSameWidth
     EXPECT_DOUBLE_EQ(d4.energy_per_mac, (ds_pj / 8) / (fxp_pj / 16));
     EXPECT_THROW(pe_width_figures(pe, PeAreaKind::kFixedPoint, 4, 2), std::invalid_argument);
     EXPECT_THROW(pe_width_figures(pe, PeAreaKind::kSingleShift, 4, 9), std::invalid_argument);
+    // The energy per cycle of a PE form at other widths (the array model of other group sizes
+    // takes it too): the configured figure exactly at 4 lanes, scaled by the gates elsewhere.
+    for (PeMode m : {PeMode::kSingleShift, PeMode::kDoubleShift, PeMode::kActSerial, PeMode::kWgtSerial,
+                     PeMode::kFixedPoint})
+        EXPECT_EQ(pe_pj_per_cycle(pe, m, 4), pe.pj_per_cycle(m)) << pe_mode_name(m);
+    EXPECT_DOUBLE_EQ(pe_pj_per_cycle(pe, PeMode::kDoubleShift, 16), ds_pj);
+    EXPECT_DOUBLE_EQ(pe_pj_per_cycle(pe, PeMode::kWgtSerial, 2),
+                     pe.pj_per_cycle_bitserial * pe_gates(PeAreaKind::kSingleShift, 2) / ss4);
+    EXPECT_EQ(pe_area_kind(PeMode::kActSerial), PeAreaKind::kSingleShift);
+    EXPECT_EQ(pe_area_kind(PeMode::kFixedPoint), PeAreaKind::kFixedPoint);
+    const TechnologyConfig t = effective_technology(ArchConfig());
+    EXPECT_DOUBLE_EQ(pe_area_um2(t, PeAreaKind::kDoubleShift, 8) / pe_area_um2(t, PeAreaKind::kDoubleShift),
+                     pe_gates(PeAreaKind::kDoubleShift, 8) / pe_gates(PeAreaKind::kDoubleShift));
 }
 
 TEST(CostModel, IsoAreaArrayIsTheLargestRoughlySquareArrayThatFits) {

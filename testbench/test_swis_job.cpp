@@ -116,6 +116,65 @@ TEST(SwisJob, TraceReportFollowsTheScheduleAndTheModel) {
     std::remove(spec.trace_path.c_str());
 }
 
+// --group-size 8 on a trace: the layers are scheduled in groups of 8, the array's PEs have 8
+// lanes (the cost model's energy per cycle and area at that width), the baselines' iso-area
+// arrays are sized against the area of 8-lane single-shift PEs, and BitFusion's unit, which
+// has no lanes, does the same work as at M = 4.
+TEST(SwisJob, AnotherGroupSizeRunsTheArrayOnPesOfThatManyLanes) {
+    SwisJobSpec spec;
+    spec.trace_path = write_temp("tiny8.trace", kTrace);
+    spec.targets = {2.0, 3.0};
+    spec.group_size = 8;
+    const ArchConfig cfg;
+    const SwisJobResult r = run_swis_job(cfg, spec);
+    EXPECT_EQ(r.group_size, 8);
+    ASSERT_EQ(r.targets.size(), 2u);
+    EXPECT_TRUE(r.paper_points.empty());
+    const NetworkTrace t = parse_trace(kTrace, "tiny");
+    const auto w = trace_layer_weights(t, 0);
+    swis::LayerShape shape{16, 8, 3, 3};
+    shape.group_size = 8;  // 9 groups a filter
+    const double ss_pj = pe_pj_per_cycle(cfg.pe_array, PeMode::kSingleShift, 8);
+    for (const SwisTargetReport& rep : r.targets) {
+        const SwisLayerRow& c1 = rep.layers[0];
+        const swis::Schedule s = swis::schedule_filters(w, shape, rep.target, 8, swis::Variant::kSwis);
+        const auto& ss = c1.modes[mode_index(Mode::kSS)].perf;
+        EXPECT_EQ(ss.cycles, swis::compute_cycles(shape, 256, s.group_n, Mode::kSS)) << rep.target;
+        EXPECT_DOUBLE_EQ(ss.pe_pj, static_cast<double>(ss.pe_cycles) * ss_pj);
+    }
+    EXPECT_EQ(r.costs.lanes, 8);
+    EXPECT_GT(ss_pj, cfg.pe_array.pj_per_cycle_ss);
+    const TechnologyConfig tech = effective_technology(cfg);
+    const double budget = 64 * pe_area_um2(tech, PeAreaKind::kSingleShift, 8);
+    EXPECT_DOUBLE_EQ(r.area_budget_um2, budget);
+    for (Mode m : {Mode::kFxp, Mode::kBitFusion}) {
+        const int lanes = m == Mode::kBitFusion ? 4 : 8;
+        EXPECT_EQ(r.pe_lanes[mode_index(m)], lanes);
+        const PeArrayShape want = iso_area_array(budget, pe_area_um2(tech, pe_area_kind(m), lanes));
+        EXPECT_EQ(r.arrays[mode_index(m)].rows, want.rows) << swis::mode_name(m);
+        EXPECT_EQ(r.arrays[mode_index(m)].cols, want.cols) << swis::mode_name(m);
+    }
+    const nlohmann::json j = swis_job_to_json(r, cfg, spec);
+    EXPECT_EQ(j["array"]["group_size"], 8);
+    EXPECT_EQ(j["arrays"]["FXP"]["pe_lanes"], 8);
+    EXPECT_EQ(j["arrays"]["BitFusion"]["pe_lanes"], 4);
+    // On the same array, BitFusion does not see M.
+    spec.iso_area = false;
+    const SwisJobResult same8 = run_swis_job(cfg, spec);
+    spec.group_size = 4;
+    const SwisJobResult same4 = run_swis_job(cfg, spec);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto& b8 = same8.targets[i].all.modes[mode_index(Mode::kBitFusion)].perf;
+        const auto& b4 = same4.targets[i].all.modes[mode_index(Mode::kBitFusion)].perf;
+        EXPECT_EQ(b8.cycles, b4.cycles);
+        EXPECT_DOUBLE_EQ(b8.energy_pj(), b4.energy_pj());
+        // and SS at 8 lanes takes fewer cycles than at 4 on these 8-channel layers
+        EXPECT_LT(same8.targets[i].layers[0].modes[mode_index(Mode::kSS)].perf.cycles,
+                  same4.targets[i].layers[0].modes[mode_index(Mode::kSS)].perf.cycles);
+    }
+    std::remove(spec.trace_path.c_str());
+}
+
 // At N = 1 double shift has no schedule: its figures and every ratio with it print "-", never the
 // quotient of a zero cycle count.
 TEST(SwisJob, AModeWithoutAScheduleReportsNoFigures) {
@@ -212,7 +271,7 @@ TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
 
 // Another group size than the PE array's 4 (the paper's group-size study): the layers are
 // decomposed in groups of M, N = 8 is still the int8 network, the storage is M signs, 3N shift
-// bits and M N mask bits per group, and no PE-array figure is reported for groups the PEs do not take.
+// bits and M N mask bits per group; the paper's Table 4 points are for groups of 4 only.
 TEST(SwisJob, AnotherGroupSizeReportsAccuracyAndStorageOfGroupsOfM) {
     NetworkModel m;
     const std::string path = write_random_model(6, "swis_job_group_size.cimvp", m);
@@ -225,7 +284,7 @@ TEST(SwisJob, AnotherGroupSizeReportsAccuracyAndStorageOfGroupsOfM) {
         spec.group_size = M;
         const SwisJobResult r = run_swis_job(ArchConfig(), spec);
         EXPECT_EQ(r.group_size, M);
-        EXPECT_TRUE(r.targets.empty()) << "no PE-array figures for groups of " << M;
+        EXPECT_EQ(r.targets.size(), 2u) << "the array's figures for PEs of " << M << " lanes";
         EXPECT_TRUE(r.paper_points.empty());
         ASSERT_TRUE(r.has_accuracy);
         ASSERT_EQ(r.accuracy.size(), 2u);
@@ -261,10 +320,10 @@ TEST(SwisJob, RejectsBadRequests) {
     spec.targets = {0.5};
     EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument);
     spec.targets = {2.0};
-    spec.group_size = 8;
-    EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument) << "a trace's figures need groups of 4";
-    spec.group_size = 17;
-    EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument);
+    for (int bad : {0, 17}) {
+        spec.group_size = bad;
+        EXPECT_THROW(run_swis_job(ArchConfig(), spec), std::invalid_argument) << bad;
+    }
 }
 
 }  // namespace

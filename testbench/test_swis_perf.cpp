@@ -4,6 +4,8 @@
 
 #include "sw/contract/swis_perf.h"
 
+#include "hw/cost_model.h"
+
 namespace cimvp::swis {
 namespace {
 
@@ -110,6 +112,66 @@ TEST(SwisPerf, BitFusionCyclesFollowTheBitBricksAProductTakes) {
     EXPECT_FALSE(has_pe_form(Mode::kBitFusion));
     EXPECT_THROW(pe_mode(Mode::kBitFusion), SwisError);
     EXPECT_STREQ(mode_name(Mode::kBitFusion), "BitFusion");
+}
+
+// Another group size M (the paper's group-size study): the array's PEs take groups of M,
+// so a filter has ceil(C / M) x kh x kw groups, a PE cycle costs the cost model's energy
+// at M lanes, and a group stores M signs; BitFusion's unit has no lanes and keeps its
+// groups of 4.
+TEST(SwisPerf, OtherGroupSizesRunOnPesOfThatManyLanes) {
+    LayerShape s8{20, 6, 3, 3};
+    s8.group_size = 8;  // 1 channel group x 9
+    const std::vector<int> tn = {2, 3, 5};
+    EXPECT_EQ(compute_cycles(s8, 30, tn, Mode::kSS), 4u * ((9 * 2 + 14) + (9 * 3 + 14) + (9 * 5 + 14)));
+    LayerShape s2 = s8;
+    s2.group_size = 2;  // 3 channel groups x 9
+    EXPECT_EQ(compute_cycles(s2, 30, tn, Mode::kDS), 4u * ((27 + 14) + (54 + 14) + (81 + 14)));
+    EXPECT_EQ(compute_cycles(s2, 30, {}, PeMode::kFixedPoint), 4u * 3 * (27 + 14));
+    LayerShape bad = s8;
+    bad.group_size = 17;
+    EXPECT_THROW(compute_cycles(bad, 30, tn, Mode::kSS), SwisError);
+    EXPECT_THROW(compute_cycles(s8, 30, tn, Mode::kBitFusion), SwisError) << "a fusion unit has no lanes";
+    EXPECT_EQ(pe_shape(s8, Mode::kBitFusion).group_size, kGroupSize);
+    EXPECT_EQ(pe_shape(s8, Mode::kCDS).group_size, 8);
+
+    PerfLayer L;
+    L.shape = s8;
+    L.out_pixels = 30;
+    L.input_elems = 6 * 7 * 7;
+    L.output_elems = 20 * 30;
+    EXPECT_THROW(layer_perf(L, tn, Mode::kSS, PerfCosts()), SwisError) << "costs of 4-lane PEs for groups of 8";
+    PerfCosts c8;
+    c8.set_pe_array(PeArrayConfig{}, 8);
+    EXPECT_EQ(c8.lanes, 8);
+    const LayerPerf p = layer_perf(L, tn, Mode::kSS, c8);
+    EXPECT_EQ(p.cycles, compute_cycles(s8, 30, tn, Mode::kSS));
+    EXPECT_EQ(p.pe_cycles, 30u * (8 * 2 + 8 * 3 + 4 * 5) * 9);
+    const double ss8 = kPeSingleShiftPj * pe_gates(PeAreaKind::kSingleShift, 8) / pe_gates(PeAreaKind::kSingleShift, 4);
+    EXPECT_DOUBLE_EQ(c8.pe_pj[mode_index(Mode::kSS)], ss8);
+    EXPECT_GT(ss8, kPeSingleShiftPj);
+    EXPECT_DOUBLE_EQ(p.pe_pj, p.pe_cycles * ss8);
+    // Weights: 9 groups a filter of 8 signs + 3N shift bits + 8N mask bits.
+    EXPECT_EQ(mode_group_bits(Mode::kSS, 2, 8), 8 + 3 * 2 + 8 * 2);
+    const double wbytes = (8 * 9 * (8 + 11 * 2) + 8 * 9 * (8 + 11 * 3) + 4 * 9 * (8 + 11 * 5)) / 8.0;
+    EXPECT_DOUBLE_EQ(p.weight_storage_bytes, wbytes);
+    const LayerPerf f = layer_perf(L, {}, Mode::kFxp, c8);
+    EXPECT_EQ(f.pe_cycles, 30u * 20 * 9);
+    EXPECT_DOUBLE_EQ(f.weight_storage_bytes, 20 * 9 * 64 / 8.0);
+    EXPECT_DOUBLE_EQ(c8.pe_pj[mode_index(Mode::kFxp)],
+                     kPeFixedPointPj * pe_gates(PeAreaKind::kFixedPoint, 8) / pe_gates(PeAreaKind::kFixedPoint, 4));
+    // BitFusion: the same cycles, events and energy at every M.
+    PerfLayer L4 = L;
+    L4.shape.group_size = 4;
+    const LayerPerf b8 = layer_perf(L, {4, 4, 4}, Mode::kBitFusion, c8);
+    const LayerPerf b4 = layer_perf(L4, {4, 4, 4}, Mode::kBitFusion, PerfCosts());
+    EXPECT_EQ(b8.cycles, b4.cycles);
+    EXPECT_EQ(b8.pe_cycles, b4.pe_cycles);
+    EXPECT_DOUBLE_EQ(b8.energy_pj(), b4.energy_pj());
+    PerfCosts c;
+    EXPECT_THROW(c.set_pe_array(PeArrayConfig{}, 0), SwisError);
+    EXPECT_THROW(c.set_pe_array(PeArrayConfig{}, 17), SwisError);
+    // 4 lanes are the configured figures exactly.
+    EXPECT_EQ(PerfCosts::from_config(ArchConfig(), 4).pe_pj, PerfCosts().pe_pj);
 }
 
 TEST(SwisPerf, DepthwiseRunsOneFilterPerTile) {

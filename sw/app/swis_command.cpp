@@ -28,8 +28,8 @@ int swis_command(const Args& args) {
         "targets", po::value<std::string>()->default_value("2,2.5,3,4"), "mean shift counts N to schedule for")(
         "alpha", po::value<double>()->default_value(1.0), "MSE++ weight of the group's summed error")(
         "group-size", po::value<int>()->default_value(swis::kGroupSize),
-        "M, the weights sharing a group's shifts, 1..16; another M than the PE array's 4 gives accuracy and weight "
-        "storage only (--model)")(
+        "M, the weights sharing a group's shifts, 1..16, and the lanes of the array's PEs; another M than the "
+        "SystemC array's 4 takes the cost model's PEs of M lanes (gates, area, energy per cycle)")(
         "no-accuracy", po::bool_switch(), "skip the accuracy runs (--model)")(
         "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
         "same-pes", po::bool_switch(),

@@ -195,14 +195,10 @@ constexpr int kCrossCheckImages = 50;
 bool integral_target(double target) { return std::fabs(target - std::round(target)) < kEps; }
 
 PeAreaKind pe_area_kind(Mode m) {
-    switch (m) {
-        case Mode::kDS:
-        case Mode::kCDS: return PeAreaKind::kDoubleShift;
-        case Mode::kFxp: return PeAreaKind::kFixedPoint;
-        case Mode::kBitFusion: return PeAreaKind::kBitFusion;
-        default: return PeAreaKind::kSingleShift;
-    }
+    return m == Mode::kBitFusion ? PeAreaKind::kBitFusion : pe_area_kind(swis::pe_mode(m));
 }
+
+int pe_lanes(Mode m, int group_size) { return m == Mode::kBitFusion ? swis::kGroupSize : group_size; }
 
 bool iso_area_baseline(Mode m) { return m == Mode::kFxp || m == Mode::kBitFusion; }
 
@@ -215,17 +211,14 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     if (M < 1 || M > swis::kMaxGroupSize)
         throw std::invalid_argument("cimvp swis: --group-size: expected 1.." + std::to_string(swis::kMaxGroupSize) +
                                     ", got " + std::to_string(M));
-    // Another M than the PE array's: the decomposition and its accuracy only.
-    const bool perf = M == swis::kGroupSize;
-    if (!perf && (spec.model_path.empty() || !spec.accuracy))
-        throw std::invalid_argument("cimvp swis: --group-size " + std::to_string(M) +
-                                    ": expected --model with accuracy; the PE array's figures are for groups of " +
-                                    std::to_string(swis::kGroupSize));
+    // The PE array's own M: the paper's Table 4 points are for it, and Act and Wgt, whose
+    // accuracy does not depend on M, are measured there only.
+    const bool array_m = M == swis::kGroupSize;
     for (double t : spec.targets)
         if (!(t >= 1 && t <= 8)) throw std::invalid_argument("cimvp swis: --targets: expected values in [1, 8], got " + std::to_string(t));
     SwisJobResult r;
     r.group_size = M;
-    r.costs = swis::PerfCosts::from_config(cfg);
+    r.costs = swis::PerfCosts::from_config(cfg, M);
     r.clock_ns = r.costs.clock_ns;
     r.rows = cfg.pe_array.rows;
     r.cols = cfg.pe_array.cols;
@@ -235,16 +228,18 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     const TechnologyConfig tech = effective_technology(cfg);
     r.technology = tech.name;
     r.iso_area = spec.iso_area;
-    r.area_budget_um2 = static_cast<double>(rows) * cols * pe_area_um2(tech, PeAreaKind::kSingleShift);
+    r.area_budget_um2 = static_cast<double>(rows) * cols * pe_area_um2(tech, PeAreaKind::kSingleShift, M);
     for (Mode m : kModes) {
         const int i = mode_index(m);
         r.pe_kind[i] = pe_area_kind(m);
-        r.pe_area_um2[i] = pe_area_um2(tech, r.pe_kind[i]);
+        r.pe_lanes[i] = pe_lanes(m, M);
+        r.pe_area_um2[i] = pe_area_um2(tech, r.pe_kind[i], r.pe_lanes[i]);
         if (spec.iso_area && iso_area_baseline(m) && r.pe_area_um2[i] > r.area_budget_um2)
             throw std::invalid_argument(
                 "cimvp swis: pe_array.rows x cols = " + std::to_string(rows) + " x " + std::to_string(cols) +
                 ": the area of that many single-shift PEs holds no " + swis::mode_name(m) + " PE (" +
-                pe_area_kind_name(r.pe_kind[i]) + ", " + std::to_string(pe_gates(r.pe_kind[i]) / pe_gates(PeAreaKind::kSingleShift)) +
+                pe_area_kind_name(r.pe_kind[i]) + ", " +
+                std::to_string(pe_gates(r.pe_kind[i], r.pe_lanes[i]) / pe_gates(PeAreaKind::kSingleShift, M)) +
                 " single-shift PEs): expected a larger array, or --same-pes");
         r.arrays[i] = spec.iso_area && iso_area_baseline(m) ? iso_area_array(r.area_budget_um2, r.pe_area_um2[i])
                                                            : PeArrayShape{rows, cols};
@@ -274,6 +269,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     for (WorkLayer& L : layers) {
         if (L.sched_cols != 1) L.sched_cols = cols;
         L.sched_shape.group_size = M;
+        L.perf.shape.group_size = M;  // the PEs' lanes
     }
 
     // Per-filter costs at every N, both variants: computed once, every schedule below reuses them.
@@ -290,7 +286,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
 
     auto uniform = [](const WorkLayer& L, int n, int cols_) { return std::vector<int>(L.perf.tiles(cols_), n); };
 
-    for (double target : perf ? spec.targets : std::vector<double>{}) {
+    for (double target : spec.targets) {
         SwisTargetReport rep;
         rep.target = target;
         for (const WorkLayer& L : layers) {
@@ -325,7 +321,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     }
 
     // Baselines at every bit count, convolutions only (the paper's scope).
-    for (int bits = 1; perf && bits <= swis::kShiftPositions; ++bits)
+    for (int bits = 1; bits <= swis::kShiftPositions; ++bits)
         for (const WorkLayer& L : layers) {
             if (!L.conv) continue;
             SwisModeRow row;
@@ -341,7 +337,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         }
 
     // The paper's Table 4 points for this network, on our array.
-    if (const SwisPaperNetwork* pn = perf ? swis_paper_table4(r.network) : nullptr) {
+    if (const SwisPaperNetwork* pn = array_m ? swis_paper_table4(r.network) : nullptr) {
         r.paper_network = pn->paper;
         for (const SwisPaperRow& pr : pn->rows) {
             SwisPaperPoint pt;
@@ -446,7 +442,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                         runs.push_back({t, m, std::move(variant), {}});
                     }
                 }
-                if (integral_target(target) && perf) {  // Wgt and Act do not depend on M
+                if (integral_target(target) && array_m) {  // Wgt and Act do not depend on M
                     NetworkModel variant = model;
                     for (const WorkLayer& L : layers) {
                         NetworkLayer& NL = variant.layers[L.model_layer];
@@ -476,8 +472,6 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     } else if (!spec.model_path.empty()) {
         r.accuracy_note = "accuracy not requested";
     }
-    if (!perf && !r.has_accuracy)
-        throw std::invalid_argument("cimvp swis: --group-size " + std::to_string(M) + ": " + r.accuracy_note);
     r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
     return r;
 }

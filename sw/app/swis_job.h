@@ -35,9 +35,11 @@ struct SwisJobSpec {
     // configured array of single-shift PEs (hw/cost_model.h iso_area_array; docs/swis.md "At equal
     // area"); false: every mode on pe_array.rows x cols.
     bool iso_area = true;
-    // M, the weights of a group (1..swis::kMaxGroupSize). Another M than the PE array's
-    // swis::kGroupSize decomposes and schedules the model's layers in groups of M and measures
-    // accuracy and weight storage only: the PE array's cycles and energy are for groups of 4.
+    // M, the weights of a group (1..swis::kMaxGroupSize): the layers are decomposed and scheduled
+    // in groups of M, and the array's figures are for PEs of M lanes (BitFusion's unit has none),
+    // their gates, area and energy per cycle the cost model's (hw/cost_model.h pe_gates,
+    // pe_pj_per_cycle). The SystemC array and the RTL PE have swis::kGroupSize lanes; the
+    // paper's Table 4 points are evaluated at that M only.
     int group_size = swis::kGroupSize;
 };
 
@@ -88,7 +90,7 @@ struct SwisAccuracyRow {
 
 struct SwisJobResult {
     std::string source, network, kind;  // kind: "trace" or "model"
-    int group_size = swis::kGroupSize;   // the job's M; another than 4 leaves `targets` and the baselines empty
+    int group_size = swis::kGroupSize;   // the job's M, the lanes of the array's PEs
     std::vector<std::string> skipped;    // layers not on the PE array (model: not int8)
     std::vector<SwisTargetReport> targets;
     // Act and Wgt at 1..8 bits and FXP, whole network: index bits - 1.
@@ -116,6 +118,7 @@ struct SwisJobResult {
     std::string technology;  // the technology of the areas (the config's, or the default one)
     double area_budget_um2 = 0;
     std::array<PeAreaKind, swis::kModeCount> pe_kind{};
+    std::array<int, swis::kModeCount> pe_lanes{};  // M; BitFusion's unit kGroupSize (it has no lanes)
     std::array<double, swis::kModeCount> pe_area_um2{};
     std::array<PeArrayShape, swis::kModeCount> arrays{};
     swis::PerfCosts costs;
@@ -131,6 +134,8 @@ bool integral_target(double target);
 // The PE a mode runs on: single shift (SS, C-SS, Act, Wgt), double shift (DS, C-DS), fixed
 // point, a Bit Fusion fusion unit.
 PeAreaKind pe_area_kind(swis::Mode m);
+// The lanes of a mode's PE in a job of group size M: M, but BitFusion's swis::kGroupSize.
+int pe_lanes(swis::Mode m, int group_size);
 // Whether a mode is a baseline with PEs of another size, put on the iso-area array: FXP, BitFusion.
 bool iso_area_baseline(swis::Mode m);
 

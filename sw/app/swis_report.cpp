@@ -51,7 +51,11 @@ void print_totals(std::FILE* out, const char* label, const SwisTotals& t, double
 
 void print_swis_header(const SwisJobResult& r, std::FILE* out) {
     std::fprintf(out, "SWIS report: %s %s (%s), %dx%d PE array of %d-weight groups, clock %.3g ns\n", r.kind.c_str(),
-                 r.source.c_str(), r.network.c_str(), r.rows, r.cols, swis::kGroupSize, r.clock_ns);
+                 r.source.c_str(), r.network.c_str(), r.rows, r.cols, r.group_size, r.clock_ns);
+    if (r.group_size != swis::kGroupSize)
+        std::fprintf(out, "PEs of %d lanes: the cost model's gates, area and energy per cycle at that width (the "
+                          "SystemC array and the RTL PE have %d lanes)\n",
+                     r.group_size, swis::kGroupSize);
     std::fprintf(out, "energy per busy PE cycle (pJ): SS %.3g, DS %.3g, Act/Wgt %.3g, BitFusion %.3g, FXP %.3g; buffers "
                       "%.3g pJ/B, DRAM %.3g pJ/B\n",
                  r.costs.pe_pj[mode_index(Mode::kSS)], r.costs.pe_pj[mode_index(Mode::kDS)],
@@ -165,14 +169,7 @@ void print_swis_body(const SwisJobResult& r, std::FILE* out) {
 }  // namespace
 
 void print_swis_report(const SwisJobResult& r, std::FILE* out) {
-    if (r.group_size != swis::kGroupSize) {
-        std::fprintf(out,
-                     "SWIS report: %s %s (%s), groups of %d weights: accuracy and weight storage only (the PE array's "
-                     "PEs take groups of %d)\n",
-                     r.kind.c_str(), r.source.c_str(), r.network.c_str(), r.group_size, swis::kGroupSize);
-    } else {
-        print_swis_header(r, out);
-    }
+    print_swis_header(r, out);
     print_swis_body(r, out);
 }
 
@@ -271,7 +268,8 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
                                       {"rows", r.arrays[i].rows},
                                       {"cols", r.arrays[i].cols},
                                       {"pes", r.arrays[i].pes()},
-                                      {"pe_gates", pe_gates(r.pe_kind[i])},
+                                      {"pe_lanes", r.pe_lanes[i]},
+                                      {"pe_gates", pe_gates(r.pe_kind[i], r.pe_lanes[i])},
                                       {"pe_area_um2", r.pe_area_um2[i]},
                                       {"pe_array_area_mm2", r.arrays[i].pes() * r.pe_area_um2[i] * 1e-6},
                                       {"paper_area_mm2", kSwisPaperAreaMm2[i]}};
@@ -286,7 +284,7 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
             {"kind", r.kind},
             {"network", r.network},
             {"group_size", r.group_size},
-            {"array", {{"rows", r.rows}, {"cols", r.cols}, {"group_size", swis::kGroupSize}, {"clock_ns", r.clock_ns}}},
+            {"array", {{"rows", r.rows}, {"cols", r.cols}, {"group_size", r.group_size}, {"clock_ns", r.clock_ns}}},
             {"iso_area", r.iso_area},
             {"area_technology", r.technology},
             {"area_budget_um2", r.area_budget_um2},

@@ -3,19 +3,22 @@
 #include <algorithm>
 #include <functional>
 
+#include "hw/cost_model.h"
+
 namespace cimvp::swis {
 
 namespace {
 
 constexpr int kActivationBits = 8;
-constexpr int kInt8GroupBits = 8 * kGroupSize;
 
 // How many cycles one group takes at N in a mode or a PE form; `fixed`: N does not
-// matter (FXP: tile_n may be empty); `name`: the mode in messages.
+// matter (FXP: tile_n may be empty); `name`: the mode in messages; `lanes`: the one
+// group size the PE takes (0: any, its lanes are the group's).
 struct GroupRule {
     const char* name;
     bool fixed;
     std::function<int(int)> cycles;
+    int lanes = 0;
 };
 
 GroupRule group_rule(PeMode mode) {
@@ -25,7 +28,7 @@ GroupRule group_rule(PeMode mode) {
 GroupRule group_rule(Mode mode) {
     if (mode == Mode::kBitFusion)
         return {mode_name(mode), false,
-                [](int n) { return static_cast<int>(bitfusion_cycles(1, n, kActivationBits)); }};
+                [](int n) { return static_cast<int>(bitfusion_cycles(1, n, kActivationBits)); }, kGroupSize};
     GroupRule r = group_rule(pe_mode(mode));
     r.name = mode_name(mode);
     return r;
@@ -48,9 +51,13 @@ std::uint64_t checked_compute_cycles(const LayerShape& shape, int out_pixels, co
     if (shape.filters < 1 || shape.channels < 1 || shape.kernel_h < 1 || shape.kernel_w < 1 || out_pixels < 1 ||
         rows < 1 || cols < 1)
         throw SwisError("swis perf: layer: expected positive filters, channels, kernel, output pixels and array size");
-    if (shape.group_size != kGroupSize)
-        throw SwisError("swis perf: layer: group size: the PE array's PEs have " + std::to_string(kGroupSize) +
+    if (shape.group_size < 1 || shape.group_size > kMaxGroupSize)
+        throw SwisError("swis perf: layer: group size: expected PEs of 1.." + std::to_string(kMaxGroupSize) +
                         " lanes, got groups of " + std::to_string(shape.group_size));
+    if (rule.lanes && shape.group_size != rule.lanes)
+        throw SwisError(std::string("swis perf: ") + rule.name + ": group size: its unit takes groups of " +
+                        std::to_string(rule.lanes) + " products, got " + std::to_string(shape.group_size) +
+                        " (pe_shape)");
     const int tiles = (shape.filters + cols - 1) / cols;
     check_tiles(tile_n, static_cast<std::size_t>(tiles), rule);
     const auto gpf = static_cast<std::uint64_t>(shape.groups_per_filter());
@@ -112,18 +119,24 @@ std::uint64_t bitfusion_cycles(std::uint64_t groups, int w_bits, int a_bits) {
 
 int cycles_per_group(Mode mode, int n) { return group_rule(mode).cycles(n); }
 
-int mode_group_bits(Mode mode, int n) {
+int mode_group_bits(Mode mode, int n, int lanes) {
     switch (mode) {
         case Mode::kSS:
-        case Mode::kDS: return group_storage_bits(n, Variant::kSwis);
+        case Mode::kDS: return group_storage_bits(n, Variant::kSwis, lanes);
         case Mode::kCSS:
-        case Mode::kCDS: return group_storage_bits(n, Variant::kSwisC);
-        case Mode::kWgt: return kGroupSize * (n + 1);  // sign + N magnitude bits
-        case Mode::kBitFusion: return kGroupSize * bitfusion_bits(n);  // two's complement
+        case Mode::kCDS: return group_storage_bits(n, Variant::kSwisC, lanes);
+        case Mode::kWgt: return lanes * (n + 1);  // sign + N magnitude bits
+        case Mode::kBitFusion: return kGroupSize * bitfusion_bits(n);  // two's complement, its groups of 4
         case Mode::kAct:
-        case Mode::kFxp: return kInt8GroupBits;
+        case Mode::kFxp: break;
     }
-    return kInt8GroupBits;
+    return 8 * lanes;
+}
+
+LayerShape pe_shape(const LayerShape& shape, Mode mode) {
+    LayerShape s = shape;
+    if (mode == Mode::kBitFusion) s.group_size = kGroupSize;
+    return s;
 }
 
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, Mode mode,
@@ -138,19 +151,23 @@ std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std:
 
 PerfCosts::PerfCosts() { set_pe_array(PeArrayConfig{}); }
 
-void PerfCosts::set_pe_array(const PeArrayConfig& p) {
+void PerfCosts::set_pe_array(const PeArrayConfig& p, int pe_lanes) {
+    if (pe_lanes < 1 || pe_lanes > kMaxGroupSize)
+        throw SwisError("swis perf: PE lanes: expected 1.." + std::to_string(kMaxGroupSize) + ", got " +
+                        std::to_string(pe_lanes));
+    lanes = pe_lanes;
     for (Mode m : kModes)
-        if (has_pe_form(m)) pe_pj[mode_index(m)] = p.pj_per_cycle(pe_mode(m));
+        if (has_pe_form(m)) pe_pj[mode_index(m)] = pe_pj_per_cycle(p, pe_mode(m), lanes);
     // BitFusion was derived against the bit-serial PE (kBitFusionPj): it follows that PE's
     // figure (a technology's node and supply scale both alike).
     pe_pj[mode_index(Mode::kBitFusion)] = kBitFusionPj * p.pj_per_cycle(PeMode::kSingleShift) / kPeSingleShiftPj;
     sram_pj_per_byte = p.buffer_pj_per_byte;
 }
 
-PerfCosts PerfCosts::from_config(const ArchConfig& cfg) {
+PerfCosts PerfCosts::from_config(const ArchConfig& cfg, int lanes) {
     PerfCosts c;
     c.clock_ns = cfg.digital.clock_ns;
-    c.set_pe_array(cfg.pe_array);
+    c.set_pe_array(cfg.pe_array, lanes);
     c.dram_pj_per_byte = cfg.platform.dram.read_pj_per_byte;
     return c;
 }
@@ -171,8 +188,11 @@ LayerPerf& LayerPerf::operator+=(const LayerPerf& o) {
 
 LayerPerf layer_perf(const PerfLayer& layer, const std::vector<int>& tile_n, Mode mode, const PerfCosts& costs, int rows,
                      int cols) {
-    const LayerShape& s = layer.shape;
+    const LayerShape s = pe_shape(layer.shape, mode);
     if (layer.conv_groups < 1) throw SwisError("swis perf: " + layer.name + ": convolution groups: expected >= 1");
+    if (mode != Mode::kBitFusion && s.group_size != costs.lanes)
+        throw SwisError("swis perf: " + layer.name + ": group size " + std::to_string(s.group_size) +
+                        ": the costs are for PEs of " + std::to_string(costs.lanes) + " lanes");
     const int ftiles = layer.filter_tiles(cols);
     const GroupRule rule = group_rule(mode);
     check_tiles(tile_n, static_cast<std::size_t>(layer.conv_groups) * ftiles, rule);
@@ -190,7 +210,7 @@ LayerPerf layer_perf(const PerfLayer& layer, const std::vector<int>& tile_n, Mod
             const int active_cols = std::min(cols, s.filters - t * cols);
             const int abits = mode == Mode::kAct ? n : kActivationBits;
             act_bits_sum += abits;
-            const double wbits = mode_group_bits(mode, n);
+            const double wbits = mode_group_bits(mode, n, s.group_size);
             for (int pt = 0; pt < pixel_tiles; ++pt) {
                 const int active_rows = std::min(rows, layer.out_pixels - pt * rows);
                 p.pe_cycles += static_cast<std::uint64_t>(active_rows) * active_cols *

@@ -1,9 +1,11 @@
 // Analytic performance and energy model of the SWIS PE array (docs/swis.md
 // "Performance model"): an output-stationary systolic array of rows x cols PEs
 // (rows = output pixels, cols = filters; 8 x 8 by default), each PE consuming
-// one group of kGroupSize weights against kGroupSize activations per step. The
-// SystemC array (hw/swis_pe_array) must report the same compute cycles for the
-// same layer and schedule: compute_cycles is the contract.
+// one group of M weights against M activations per step, M the layer shape's
+// group_size: the PE's lanes. The SystemC array (hw/swis_pe_array) has PEs of
+// kGroupSize lanes and must report the same compute cycles for the same layer
+// and schedule: compute_cycles is the contract. Other M (the paper's group-size
+// study) are this model's alone, with the cost model's PEs of M lanes.
 #pragma once
 
 #include <array>
@@ -51,6 +53,8 @@ int bitfusion_bits(int bits);                // 1..8 rounded up to 2, 4 or 8
 int bitfusion_bricks(int w_bits, int a_bits);  // BitBricks of one product
 // Cycles of one fusion unit on `groups` groups of kGroupSize products:
 // ceil(groups * kGroupSize * bricks / 16). Throws SwisError for bits outside 1..8.
+// A fusion unit has no lanes: it takes a layer's products in groups of kGroupSize
+// whatever the SWIS group size (bitfusion_shape).
 std::uint64_t bitfusion_cycles(std::uint64_t groups, int w_bits, int a_bits);
 
 constexpr int kArrayRows = 8;  // output pixels in flight
@@ -75,6 +79,7 @@ int cycles_per_group(Mode mode, int n);
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, Mode mode,
                              int rows = kArrayRows, int cols = kArrayCols);
 // The same for a PE form, as the SystemC array runs a job (SWIS or SWIS-C alike).
+// shape.group_size is the PE's lanes, 1..kMaxGroupSize; BitFusion takes kGroupSize only.
 std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std::vector<int>& tile_n, PeMode mode,
                              int rows = kArrayRows, int cols = kArrayCols);
 
@@ -91,13 +96,16 @@ constexpr int kOutputBytes = 1;
 
 struct PerfCosts {
     double clock_ns = 1.0;                    // digital.clock_ns
-    std::array<double, kModeCount> pe_pj{};   // per busy PE cycle, by mode (pe_array.pj_per_cycle_*; BitFusion kBitFusionPj)
+    int lanes = kGroupSize;                   // the PEs' lanes pe_pj is for (layer_perf checks the shape's group_size)
+    // per busy PE cycle, by mode: pe_array.pj_per_cycle_* at `lanes` lanes (hw/cost_model.h
+    // pe_pj_per_cycle); BitFusion kBitFusionPj, its unit has no lanes
+    std::array<double, kModeCount> pe_pj{};
     double sram_pj_per_byte = kBufferPjPerByte;  // activation/weight/output buffers (pe_array.buffer_pj_per_byte)
     double dram_pj_per_byte = 160.0;          // platform.dram.read_pj_per_byte
     PerfCosts();                              // the PE array's defaults (PeArrayConfig{})
-    static PerfCosts from_config(const ArchConfig& cfg);
-    // pe_pj and sram_pj_per_byte from the PE array's config.
-    void set_pe_array(const PeArrayConfig& p);
+    static PerfCosts from_config(const ArchConfig& cfg, int lanes = kGroupSize);
+    // lanes, pe_pj and sram_pj_per_byte from the PE array's config; lanes 1..kMaxGroupSize.
+    void set_pe_array(const PeArrayConfig& p, int lanes = kGroupSize);
 };
 
 // A matrix layer as the array runs it.
@@ -137,12 +145,17 @@ struct LayerPerf {
 
 // tile_n: one N per filter tile of every convolution group (group g's tiles at
 // g * filter_tiles .. ), empty for FXP. Activation bits: N for Act, else 8.
-// Weight bits per group: SS/DS 4 + 7N, C-SS/C-DS 7 + 4N, Wgt 4 (N + 1),
-// BitFusion 4 bitfusion_bits(N) (two's complement), Act/FXP 32.
+// Weight bits per group of M = shape.group_size (mode_group_bits): at M = 4 SS/DS
+// 4 + 7N, C-SS/C-DS 7 + 4N, Wgt 4 (N + 1), BitFusion 4 bitfusion_bits(N) (two's
+// complement, its own groups of 4), Act/FXP 32. Throws SwisError when the shape's
+// group_size is not costs.lanes (BitFusion aside).
 LayerPerf layer_perf(const PerfLayer& layer, const std::vector<int>& tile_n, Mode mode, const PerfCosts& costs,
                      int rows = kArrayRows, int cols = kArrayCols);
 
-// Weight bits of one group in a mode at N.
-int mode_group_bits(Mode mode, int n);
+// Weight bits of one group of `lanes` weights in a mode at N (BitFusion: of kGroupSize, its groups).
+int mode_group_bits(Mode mode, int n, int lanes = kGroupSize);
+// The shape a mode's PEs take the layer in: BitFusion's groups of kGroupSize products, every
+// other mode the shape as it is.
+LayerShape pe_shape(const LayerShape& shape, Mode mode);
 
 }  // namespace cimvp::swis

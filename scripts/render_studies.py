@@ -972,6 +972,160 @@ class SwisHardware(Study):
         return lines
 
 
+class SwisGroupSizeHardware(SwisHardware):
+    """Study 3, frames/s and frames/J against the group size (issue 15): the SWIS hardware study's trace runs
+    repeated with the array's PEs M lanes wide, M = 2, 4, 8, 16 (`cimvp swis --group-size M`: the cost model's
+    PEs of M lanes, docs/swis.md "Group size"). Its table comes from `cimvp swis`: `--run CIMVP` regenerates it."""
+    name = "swis_group_size_hardware"
+    GROUP_SIZES = (2, 4, 8, 16)
+    SHOWN_N = (2, 3, 4)                         # the rendered table's N (every N is in the committed table)
+    SHOWN_MODES = ("SS", "DS", "C-DS", "Act", "BitFusion", "FXP")
+    COLUMNS = ["network", "group_size", "n", "mode", "pe_array", "mean_shifts", "cycles", "frames_per_second",
+               "frames_per_joule", "energy_uj", "energy_uj.pe", "energy_uj.buffers", "energy_uj.dram",
+               "weight_storage_kib", "status", "seed", "wall_seconds"]
+
+    def command(self, cimvp, network, json_path=None, group_size=4):
+        return super().command(cimvp, network, json_path) + ["--group-size", str(group_size)]
+
+    def generate(self, cimvp, table=None):
+        """Runs `cimvp swis --group-size M` on each network's trace and M, and writes the table."""
+        import time
+        rows = []
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp:
+            for net in self.NETWORKS:
+                for m in self.GROUP_SIZES:
+                    out = os.path.join(tmp, f"{net}_{m}.json")
+                    report = self.run_json(self.command(os.path.abspath(cimvp), net, out, m) + ["--quiet"], out)
+                    if report["group_size"] != m:
+                        raise RenderError(f"--run: `cimvp swis --group-size {m}` reported groups of "
+                                          f"{report['group_size']}")
+                    for r in super().rows_of(report):
+                        if r["point"] == self.GRID:
+                            rows.append({c: r.get(c, m if c == "group_size" else "") for c in self.COLUMNS})
+        self.write_table(rows, table, start)
+
+    def render(self, table, images, plots):
+        rows = self.read_rows(table)
+        nums = ("mean_shifts", "cycles", "frames_per_second", "frames_per_joule", "energy_uj", "wall_seconds")
+        grid = {}
+        for r in rows:
+            for c in nums:
+                r[c] = float(r[c]) if r[c] != "" else None
+            grid[(r["network"], int(r["group_size"]), r["n"], r["mode"])] = r
+        nets = [n for n in self.NETWORKS if any(k[0] == n for k in grid)]
+        missing = [(n, m) for n in nets for m in self.GROUP_SIZES if not any(k[:2] == (n, m) for k in grid)]
+        if missing:
+            raise RenderError(f"{table or self.table_path()}: no rows for network {missing[0][0]} at group size "
+                              f"{missing[0][1]}")
+        walls = sum(r["wall_seconds"] for r in {(r["network"], r["group_size"]): r for r in rows}.values())
+        lines = [f"Table `docs/studies/{self.name}.csv`, from `cimvp swis --json --group-size M` on each trace and M "
+                 f"({fmt(walls, 1)} s of `cimvp swis` in all when it was made; one command: `/usr/bin/python3 "
+                 f"scripts/render_studies.py --study {self.name} --run build/cimvp`):\n", "```sh"]
+        lines.append(" ".join(["build/cimvp"] + self.command("", "resnet18", None, 8)[1:]) +
+                     " --json F   # one of the 8 runs")
+        lines += ["```\n"]
+        lines.append("Convolutions only, as the section above, with every PE M lanes wide: SS, C-SS, Act and Wgt on "
+                     "8 x 8 single-shift PEs, DS and C-DS on 8 x 8 double-shift PEs, FXP on the largest array of "
+                     "M-lane fixed-point PEs and BitFusion (whose fusion unit has no lanes) on the largest array "
+                     "of its units that fit the area of the 8 x 8 single-shift array of that M. Gates, areas and "
+                     "energy per cycle at M lanes are the cost model's (docs/costs.md, \"PE width\"), not "
+                     "synthesis, and the SystemC array and the RTL PE have 4 lanes: these are analytic figures. "
+                     "M = 4 is the section above's. Each cell: frames/s / frames/J; the table has N = "
+                     f"{', '.join(f'{t:g}' for t in self.TARGETS)} and C-SS and Wgt too.\n")
+        for net in nets:
+            arrays = "; ".join(
+                f"{mode} " + ", ".join(next((grid[k]["pe_array"].replace("x", " x ") for k in grid
+                                             if k[0] == net and k[1] == m and k[3] == mode), "-")
+                                       for m in self.GROUP_SIZES)
+                for mode in ("FXP", "BitFusion"))
+            header = ["N", "mode"] + [f"M = {m}" for m in self.GROUP_SIZES]
+            body = []
+            for n in self.SHOWN_N:
+                for mode in self.SHOWN_MODES:
+                    cells = [f"{n:g}", mode]
+                    for m in self.GROUP_SIZES:
+                        r = grid.get((net, m, f"{n:g}", mode))
+                        cells.append("not run" if r is None else r["status"] if r["status"] != "ok" else
+                                     f"{r['frames_per_second']:.1f} / {r['frames_per_joule']:.1f}")
+                    body.append(cells)
+            lines.append(f"**{self.NETWORK_NAMES[net]}** (`traces/{net}.trace`), frames/s / frames/J; the "
+                         f"iso-area arrays at M = {', '.join(map(str, self.GROUP_SIZES))}: {arrays}:\n")
+            lines.append(md_table(header, body) + "\n")
+        if images:
+            for net in nets:
+                lines.append(f"![{self.NETWORK_NAMES[net]}: frames/s against group size]"
+                             f"(img/{self.name}_{net}.png)\n")
+        if plots:
+            self.plot_m(grid, nets)
+        lines += self.group_verdicts(grid, nets)
+        return "\n".join(lines).rstrip() + "\n"
+
+    def plot_m(self, grid, nets):
+        for net in nets:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "t.csv")
+                with open(path, "w", newline="") as f:
+                    w = csv.writer(f, lineterminator="\n")
+                    w.writerow(["log2 M", "mode", "frames_per_second", "status"])
+                    for mode in ("SS", "DS", "BitFusion", "FXP"):
+                        for n in (2, 3) if mode != "FXP" else (2,):  # FXP does not depend on N
+                            for m in self.GROUP_SIZES:
+                                r = grid.get((net, m, f"{n:g}", mode))
+                                if r and r["status"] == "ok":
+                                    label = mode if mode == "FXP" else f"{mode} at N = {n}"
+                                    w.writerow([int(math.log2(m)), label, r["frames_per_second"], "ok"])
+                write_plot([path, "-o", os.path.join(IMAGES, f"{self.name}_{net}.png"), "--x", "log2 M", "--y",
+                            "frames_per_second", "--lines", "mode", "--title",
+                            f"{self.NETWORK_NAMES[net]}: frames/s against group size M (PE lanes)"])
+
+    def group_verdicts(self, grid, nets):
+        fig = lambda net, m, n, mode, key: grid[(net, m, f"{n:g}", mode)][key]
+        lines = ["### Verdicts\n"]
+        # claim 1
+        lines.append("**Claim 1** (section 3.1, Figure 3): \"improving the performance requires using PEs with "
+                     "large group sizes ... Below a group size of 8, performance improvements, even with a low "
+                     "number of shifts used, are modest at best.\" On a network: the single-shift array's frames/s "
+                     "over the iso-area FXP array's at N = 2. Rule: reproduced in shape when on every trace the gain "
+                     "at each M of 8 and more is larger than at each M below 8 (the paper's \"modest\" has no "
+                     "number), differs otherwise.\n")
+        gains, bad = {}, []
+        for net in nets:
+            gains[net] = {m: fig(net, m, 2, "SS", "frames_per_second") / fig(net, m, 2, "FXP", "frames_per_second")
+                          for m in self.GROUP_SIZES}
+            if min(v for m, v in gains[net].items() if m >= 8) <= max(v for m, v in gains[net].items() if m < 8):
+                bad.append(self.NETWORK_NAMES[net])
+        lines.append("Ours, SS over FXP at N = 2: " + "; ".join(
+            f"{self.NETWORK_NAMES[net]} " + ", ".join(f"M = {m} {v:.2f}x" for m, v in gains[net].items())
+            for net in nets) + ".\n")
+        why = {"MobileNet-v2": "MobileNet-v2: its depthwise convolutions have one input channel a filter, so a group "
+                               "holds one weight and the other M - 1 lanes idle at every M"}
+        lines.append(f"Verdict: **{'reproduced in shape' if not bad else 'differs (' + '; '.join(why.get(b, b) for b in bad) + ')'}**.\n")
+        # claim 2
+        lines.append("**Claim 2** (section 3.1): \"we can effectively halve the group size while improving both "
+                     "performance and inference accuracy\" with the double-shift PE. On a network: DS at M lanes "
+                     "against SS at 2M lanes (PEs of about the same logic: docs/studies.md, \"SWIS: PE width\"), "
+                     "frames/s and frames/J, at M = 2, 4, 8 and N = 2, 3, 4 on every trace. Rule: reproduced "
+                     "when DS is ahead in both at every point, reproduced in shape when in at least one at every "
+                     "point, differs otherwise. Accuracy is the group-size section's.\n")
+        both, one, txt = [], [], []
+        for net in nets:
+            cells = []
+            for m in self.GROUP_SIZES[:-1]:
+                for n in (2, 3, 4):
+                    fs = fig(net, m, n, "DS", "frames_per_second") / fig(net, 2 * m, n, "SS", "frames_per_second")
+                    fj = fig(net, m, n, "DS", "frames_per_joule") / fig(net, 2 * m, n, "SS", "frames_per_joule")
+                    both.append(fs > 1 and fj > 1)
+                    one.append(fs > 1 or fj > 1)
+                    cells.append(f"M = {m} N = {n} {fs:.2f}x / {fj:.2f}x")
+            txt.append(f"{self.NETWORK_NAMES[net]}: " + ", ".join(cells))
+        lines.append("Ours, DS at M over SS at 2M, frames/s / frames/J: " + "; ".join(txt) + ".\n")
+        verdict = "reproduced" if all(both) else "reproduced in shape" if all(one) else \
+            f"differs (ahead in neither at {one.count(False)} of {len(one)} points)"
+        lines.append(f"Verdict: **{verdict}**.\n")
+        return lines
+
+
 class SwisAccuracy(Study):
     """Study 3, its accuracy half (issue 15): post-training accuracy of SWIS (SS, DS, C-SS, C-DS) against
     weight truncation (Wgt) and activation truncation (Act) over the shift counts N, on the shipped int8
@@ -1334,9 +1488,9 @@ class SwisGroupSize(Study):
                          f" at M = 16, N = 1; at M = 4, {min(c4):.2f}x to {max(c4):.2f}x over N = 1 to 4.\n")
             low = [t for t, c in c16.items() if c < 3.5]
             lines.append(f"Verdict: **{'reproduced' if not low else 'differs (' + ', '.join(low) + ')'}**.\n")
-        lines.append("Not in this table: frames/s and frames/J at other widths (the PE array and the RTL have 4 "
-                     "lanes; the PEs themselves are compared by width in the next section, from the cost model) and "
-                     "SWIS-aware retraining.\n")
+        lines.append("Not in this table: frames/s and frames/J at other widths (the section \"SWIS: frames/s and "
+                     "frames/J against group size\" below, from the cost model's PEs of M lanes) and SWIS-aware "
+                     "retraining.\n")
         return lines
 
 
@@ -1538,7 +1692,7 @@ class SwisFinetune(Study):
 
 STUDIES = [BwmaActBits(), ColumnQuant(), ColumnQuantLsq(), ColumnQuantVariation(), ColumnQuantVariationDifferential(),
            ColumnQuantVariationAware(),
-           SwisHardware(), SwisAccuracy(), SwisGroupSize(), SwisPeWidth(), SwisFinetune()]
+           SwisHardware(), SwisAccuracy(), SwisGroupSize(), SwisGroupSizeHardware(), SwisPeWidth(), SwisFinetune()]
 
 
 def markers(name):

@@ -3,7 +3,8 @@ the right shape, every point agreeing with the reference, and a rerun trains not
 the SWIS hardware table holds every point and `cimvp swis` gives its rows again (SwisHardwareCI); the SWIS
 accuracy table holds every model, target and mode, and `cimvp swis --model` gives rows of its shape
 (SwisAccuracyCI); the group-size table likewise, with the compression `cimvp swis --group-size` gives
-(SwisGroupSizeCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning table's shape (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
+(SwisGroupSizeCI); the frames-against-group-size table holds every point, its M = 4 rows are the hardware
+table's, and `cimvp swis --group-size 8` gives its rows again (SwisGroupSizeHardwareCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning table's shape (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
@@ -293,6 +294,66 @@ class Page(unittest.TestCase):
             self.assertIn("differs from what its tables give", p.stderr)
 
 
+class SwisGroupSizeHardwareCI(unittest.TestCase):
+    """docs/studies/swis_group_size_hardware.csv, frames/s and frames/J against the group size: every network, M,
+    target and mode is there; its M = 4 rows are the hardware study's; and `cimvp swis --group-size 8` on one target
+    of the ResNet-18 trace gives its rows again."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rs = load_render_studies()
+        cls.study = cls.rs.SwisGroupSizeHardware()
+        cls.rows = read_csv(cls.study.table_path())
+
+    def test_the_table_has_every_mode_at_every_group_size_and_target(self):
+        st = self.study
+        with open(st.table_path(), newline="") as f:
+            self.assertEqual(next(csv.reader(f)), st.COLUMNS)
+        for net in st.NETWORKS:
+            for m in st.GROUP_SIZES:
+                grid = {(r["n"], r["mode"]): r for r in self.rows if r["network"] == net and r["group_size"] == str(m)}
+                expected = {(f"{n:g}", mo) for n in st.TARGETS for mo in st.MODES
+                            if not (mo in st.BIT_SERIAL and n != int(n))}
+                self.assertEqual(set(grid), expected, (net, m))
+                for (n, mo), r in grid.items():
+                    no_schedule = mo in ("DS", "C-DS") and float(n) < 2
+                    self.assertEqual(r["status"], "no schedule" if no_schedule else "ok", (net, m, n, mo))
+                    if not no_schedule:
+                        self.assertAlmostEqual(float(r["frames_per_joule"]), 1e6 / float(r["energy_uj"]),
+                                               delta=1e-3 * float(r["frames_per_joule"]))
+                # FXP does not depend on N
+                self.assertEqual(len({grid[(f"{n:g}", "FXP")]["cycles"] for n in st.TARGETS}), 1, (net, m))
+
+    def test_its_group_size_4_rows_are_the_hardware_studys(self):
+        st = self.study
+        hw = {(r["network"], r["n"], r["mode"]): r for r in read_csv(self.rs.SwisHardware().table_path())
+              if r["point"] == self.rs.SwisHardware.GRID}
+        mine = [r for r in self.rows if r["group_size"] == "4"]
+        self.assertEqual(len(mine), len(hw))
+        keys = [c for c in st.COLUMNS if c not in ("group_size", "wall_seconds")]
+        for r in mine:
+            self.assertEqual({k: r[k] for k in keys}, {k: hw[(r["network"], r["n"], r["mode"])][k] for k in keys})
+
+    def test_cimvp_swis_at_group_size_8_on_one_target_gives_its_rows_again(self):
+        st = self.study
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "r.json")
+            cmd = st.command(CIMVP, "resnet18", out, 8)
+            cmd[cmd.index("--targets") + 1] = "2"
+            p = subprocess.run(cmd + ["--quiet"], cwd=SOURCE, capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(out) as f:
+                report = json.load(f)
+        self.assertEqual(report["group_size"], 8)
+        again = {r["mode"]: r for r in self.rs.SwisHardware.rows_of(st, report) if r["point"] == st.GRID}
+        committed = {r["mode"]: r for r in self.rows if r["network"] == "resnet18" and r["group_size"] == "8" and
+                     r["n"] == "2"}
+        self.assertEqual(set(again), set(committed))
+        for mode, r in committed.items():
+            for k in ("pe_array", "cycles", "frames_per_second", "frames_per_joule", "energy_uj", "status"):
+                self.assertEqual(str(again[mode].get(k, "")), r[k], (mode, k))
+
+
 class SwisAccuracyCI(unittest.TestCase):
     """docs/studies/swis_accuracy.csv, the SWIS study's accuracy table: every model, target and mode, with an
     accuracy exactly where the mode is defined; and `cimvp swis --model` on a few images gives rows of that
@@ -388,7 +449,7 @@ class SwisGroupSizeCI(unittest.TestCase):
             with open(out) as f:
                 report = json.load(f)
         self.assertEqual(report["group_size"], 16)
-        self.assertEqual(report["targets"], [], "no PE-array figures for groups of 16")
+        self.assertEqual(report["array"]["group_size"], 16, "the array's figures are for PEs of 16 lanes")
         acc = report["accuracy"]
         self.assertEqual([row["n"] for row in acc["rows"]], [1, 8])
         self.assertEqual({row[m] for row in acc["rows"] if row["n"] == 8 for m in self.study.MODES}, {acc["int8"]})

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""SWIS-aware fine-tuning of the int8 Fashion-MNIST CNN against post-training decomposition
-(docs/swis.md "SWIS-aware fine-tuning"; the paper's Table 5 at our scale).
+"""SWIS-aware fine-tuning against post-training decomposition (docs/swis.md "SWIS-aware
+fine-tuning"; the paper's Table 5 at our scale), of the int8 Fashion-MNIST CNN or of the
+ResNet-20 and MobileNet-v2 graph networks.
 
 For every variant (swis: SWIS on the single-shift PE, SS; swisc: SWIS-C, C-SS; wgt: weight
-truncation, Wgt) and shift count N: int8 QAT from the float model with the weights constrained
-at N (train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_variant=V), then
-`cimvp swis --model <model> --targets N --json` on it and on the shipped models/fmnist-int8.cimvp
-(post-training). Writes one CSV row per (variant, N, training):
+truncation, Wgt) and shift count N: int8 QAT with the weights constrained at N, then
+`cimvp swis --model <model> --targets N --json` on it and on the shipped int8 model
+(post-training). The CNN (--network cnn) trains from the float model through the front end
+(train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_variant=V); a graph
+network (--network resnet20 or mobilenetv2) fine-tunes its shipped ONNX float graph through the
+importer (cimvp_import.py models/fmnist-NET.onnx --swis-shifts N --swis-variant V --epochs E),
+against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N, training):
 
     variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
     model's own int8 accuracy), images, seed, threads, train_seconds, epochs
@@ -18,6 +22,8 @@ truncate_weights at N must leave every layer's weights as they are.
 
     /usr/bin/python3 scripts/swis_finetune.py --cimvp build/cimvp --work /tmp/swisft \\
         --csv docs/studies/swis_finetune.csv [--variants swis,swisc,wgt] [--shifts 2,3] [--limit 10000]
+    /usr/bin/python3 scripts/swis_finetune.py --network resnet20 --limit 2000 --work /tmp/swisft-r20 \\
+        --csv docs/studies/swis_finetune_resnet20.csv
 """
 import argparse
 import csv
@@ -35,6 +41,9 @@ import numpy as np  # noqa: E402
 from cimvp_frontend import modelfile, swis_quant  # noqa: E402
 
 MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt"}
+NETWORKS = ("cnn", "resnet20", "mobilenetv2")
+GRAPH_EPOCHS = 1     # the graph networks' fine-tuning: as the CNN's int8 QAT (train_all.py int8_epochs 1,
+GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling seed
 CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c"}
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
            "epochs"]
@@ -58,23 +67,30 @@ def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False):
     return row, acc["int8"], acc["images"]
 
 
+def on_pe_array(layer):
+    """A layer `cimvp swis` and `cimvp convert --pe-layers all` put on the PE array: 8-bit weights, groups 1
+    (tensor nodes and depthwise convs stay as they are)."""
+    return isinstance(layer, modelfile.IntLayer) and not layer.binary and layer.w_bits == 8 and layer.groups == 1
+
+
 def weights_kept(cimvp, model, variant, n, work, env):
     """True when the model's int8 weights come out of the scheduler at N unchanged."""
     m = modelfile.read(model)
     if variant == "wgt":
         return all(np.array_equal(swis_quant.truncate_weights(L.weights.astype(np.int64), n).numpy(), L.weights)
-                   for L in m.layers)
+                   for L in m.layers if on_pe_array(L))
     out = os.path.join(work, f"sched-{variant}-{n}.cimvp")
     run([cimvp, "convert", "--model", model, "--pe-layers", "all", "--shifts", str(n), "--schedule",
          "--variant", CONVERT_VARIANT[variant], "--out", out], env)
     v2 = modelfile.read(out)
     return all(np.array_equal(a.weights, b.weights) and b.swis is not None and all(int(x) == n for x in b.swis.filter_n)
-               for a, b in zip(m.layers, v2.layers))
+               for a, b in zip(m.layers, v2.layers) if on_pe_array(a))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cimvp", default=os.path.join(REPO, "build", "cimvp"))
+    ap.add_argument("--network", default="cnn", help="cnn (default), resnet20 or mobilenetv2")
     ap.add_argument("--work", required=True, help="directory of the fine-tuned models and reports")
     ap.add_argument("--csv", default=os.path.join(REPO, "docs", "studies", "swis_finetune.csv"))
     ap.add_argument("--variants", default="swis,swisc,wgt")
@@ -82,12 +98,20 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--float-model", default=os.path.join(REPO, "models", "fmnist-float.pt"))
-    ap.add_argument("--post-model", default=os.path.join(REPO, "models", "fmnist-int8.cimvp"))
+    ap.add_argument("--float-model", help="the CNN's float model (default models/fmnist-float.pt); a graph "
+                                          "network's ONNX graph (default models/fmnist-NET.onnx)")
+    ap.add_argument("--post-model", help="the shipped int8 model decomposed post-training (default "
+                                         "models/fmnist-int8.cimvp, models/fmnist-NET.cimvp)")
     ap.add_argument("--reuse", action="store_true", help="keep a fine-tuned model or a cimvp swis report already in "
                                                          "--work")
     ap.add_argument("--train-only", action="store_true", help="fine-tune only (no cimvp, no CSV)")
     args = ap.parse_args(argv)
+    if args.network not in NETWORKS:
+        ap.error(f"--network: expected one of {', '.join(NETWORKS)}, got {args.network!r}")
+    graph = args.network != "cnn"
+    stem = "fmnist-int8" if not graph else f"fmnist-{args.network}"
+    args.float_model = args.float_model or os.path.join(REPO, "models", f"{stem}.onnx" if graph else "fmnist-float.pt")
+    args.post_model = args.post_model or os.path.join(REPO, "models", f"{stem}.cimvp")
     variants = args.variants.split(",")
     for v in variants:
         if v not in MODES:
@@ -106,13 +130,20 @@ def main(argv=None):
     for v in variants:
         for n in shifts:
             out = os.path.join(args.work, f"{v}-{n}")
-            model = os.path.join(out, "fmnist-int8.cimvp")
+            model = os.path.join(out, f"{stem}.cimvp")
             seconds = None
             if not (args.reuse and os.path.isfile(model)):
                 t0 = time.time()
-                run([sys.executable, os.path.join(REPO, "sw", "python", "train_all.py"), "--schemes", "int8",
-                     "--float-model", args.float_model, "--seed", str(args.seed), "--threads", str(args.threads),
-                     "--set", f"int8_swis_shifts={n}", "--set", f"int8_swis_variant={v}", "--out", out])
+                if graph:
+                    os.makedirs(out, exist_ok=True)
+                    run([sys.executable, os.path.join(REPO, "sw", "python", "cimvp_import.py"), args.float_model,
+                         "--out", model, "--swis-shifts", str(n), "--swis-variant", v, "--epochs", str(GRAPH_EPOCHS),
+                         "--lr", str(GRAPH_LR), "--seed", str(args.seed), "--threads", str(args.threads),
+                         "--no-eval"])
+                else:
+                    run([sys.executable, os.path.join(REPO, "sw", "python", "train_all.py"), "--schemes", "int8",
+                         "--float-model", args.float_model, "--seed", str(args.seed), "--threads", str(args.threads),
+                         "--set", f"int8_swis_shifts={n}", "--set", f"int8_swis_variant={v}", "--out", out])
                 seconds = time.time() - t0
                 with open(os.path.join(out, "train_seconds.txt"), "w") as f:
                     f.write(f"{seconds:.0f}\n")
@@ -121,8 +152,11 @@ def main(argv=None):
                     seconds = float(f.read())
             if args.train_only:
                 continue
-            with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
-                training = json.load(f)["training"]
+            if graph:
+                training = dict(seed=args.seed, threads=args.threads, settings=dict(int8_epochs=GRAPH_EPOCHS))
+            else:
+                with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
+                    training = json.load(f)["training"]
             rep, int8_acc, images = swis_accuracy(args.cimvp, model, n, args.limit,
                                                   os.path.join(args.work, f"{v}-{n}.json"), env, args.reuse)
             kept = weights_kept(args.cimvp, model, v, n, args.work, env)

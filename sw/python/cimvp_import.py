@@ -46,6 +46,13 @@ def parse_args(argv):
                          "columnwise (4-bit weights with a step per row tile and output, every read through the 4-bit "
                          "ADC with calibrated tables, 4-bit activations: runs with configs/columnwise.json; no "
                          "grouped convs)")
+    ap.add_argument("--swis-shifts", type=int, default=0, metavar="N",
+                    help="int8: the weights of every conv (groups 1) and fc decomposed at N shifts per group of 4 "
+                         "as `cimvp swis` decomposes them (1..8; default 0: plain int8); with --epochs the "
+                         "fine-tuning trains through the decomposition (SWIS-aware fine-tuning, docs/import.md)")
+    ap.add_argument("--swis-variant", default="swis", metavar="V",
+                    help="with --swis-shifts: swis (any N shift positions, default), swisc (N consecutive ones) or "
+                         "wgt (the weight-truncation baseline: N bits)")
     ap.add_argument("--act-bits", type=int, default=0, metavar="A",
                     help="the hidden activations' bits (default: 8 for int8, 4 for bwma)")
     ap.add_argument("--calib", metavar="DATA", help="calibration images: an IDX images file (.gz or not) or a "
@@ -83,6 +90,7 @@ def parse_args(argv):
     ap.add_argument("--data-dir", help="Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist "
                                        "or $CIMVP_FMNIST_DIR)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--seed", type=int, default=0, help="the fine-tuning's shuffling seed (default 0)")
     return ap.parse_args(argv)
 
 
@@ -177,7 +185,8 @@ def main(argv=None):
     name = args.name or os.path.splitext(os.path.basename(args.out))[0]
     name = "".join(ch if ch.isascii() and ch.isprintable() else "_" for ch in name)[:31] or "imported"
     imp = onnx_import.Importer(args.model, input_scale=args.input_scale, input_offset=args.input_offset, name=name,
-                               scheme=args.scheme, act_bits=args.act_bits or None)
+                               scheme=args.scheme, act_bits=args.act_bits or None, swis_shifts=args.swis_shifts,
+                               swis_variant=args.swis_variant)
     shape = imp.input_shape
     is_fmnist = tuple(shape) == (1, 28, 28)
     names = imp.node_names()
@@ -195,7 +204,8 @@ def main(argv=None):
     kind = "quantized (QDQ) graph" if imp.quantized_graph else "float graph"
     print(f"{args.model}: {kind}, input {shape[0]}x{shape[1]}x{shape[2]}, {len(names)} model nodes after fusion; "
           f"scheme {args.scheme}, {imp.q.act_bits}-bit activations"
-          + (f", {len(imp.q.binary)} binary-weight layers" if args.scheme == "bwma" else ""))
+          + (f", {len(imp.q.binary)} binary-weight layers" if args.scheme == "bwma" else "")
+          + (f", weights at {args.swis_shifts} shifts ({args.swis_variant})" if args.swis_shifts else ""))
     config = "configs/columnwise.json" if args.scheme == "columnwise" else "configs/default.json"
 
     calib = None
@@ -243,7 +253,7 @@ def main(argv=None):
         if args.train_count:
             tx, ty = tx[:args.train_count], ty[:args.train_count]
         print(f"quantization-aware fine-tuning: {args.epochs} epochs on {len(tx)} labelled images")
-        model = imp.fine_tune(tx, ty, args.epochs, lr=args.lr, distill=not args.no_distill)
+        model = imp.fine_tune(tx, ty, args.epochs, lr=args.lr, distill=not args.no_distill, seed=args.seed)
     raw = modelfile.write(args.out, model)
     back = modelfile.read(args.out)
     version = int.from_bytes(raw[8:12], "little")

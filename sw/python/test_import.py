@@ -25,7 +25,7 @@ import torch.nn.functional as F  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import cimvp_import  # noqa: E402
-from cimvp_frontend import data, engine, model as fmodel, modelfile, onnx_import  # noqa: E402
+from cimvp_frontend import data, engine, model as fmodel, modelfile, onnx_import, swis_quant  # noqa: E402
 from cimvp_frontend.modelfile import KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_POOL, POOL_GLOBAL  # noqa: E402
 
 torch.set_num_threads(1)
@@ -299,6 +299,59 @@ class EveryOperatorTest(unittest.TestCase):
         self.assertGreaterEqual(after, before - 0.01)
         print(f"\n  every-operator network fine-tuned 1 epoch on 3000 images: integer {before:.2%} -> {after:.2%}",
               file=sys.stderr)
+
+    def test_swis_aware_fine_tuning_keeps_every_pe_layer_at_n_shifts(self):
+        """--swis-shifts N: the weights of every groups-1 conv and the fc are those of the plain int8 import
+        decomposed at N as the contract decomposes them (swis_quant), the grouped convs' stay int8; after
+        fine-tuning through the decomposition every such layer is still exactly representable at N, and
+        the fake-quant forward still predicts the integer engine. Weight truncation likewise."""
+        xtr, ytr = data.load("train")
+        plain = onnx_import.Importer(self.onnx_path).quantize(xtr[:500])
+
+        def pe_layers(m):
+            return [(i, L) for i, L in enumerate(m.layers) if isinstance(L, modelfile.IntLayer) and L.groups == 1]
+
+        def at_n(L, n, variant):
+            w = torch.from_numpy(L.weights.astype(np.int64))
+            if variant == "wgt":
+                return swis_quant.truncate_weights(w, n).numpy()
+            fc = L.kind != KIND_CONV
+            w = w.reshape(L.out_c, -1) if fc else w.reshape(L.out_c, L.in_c, L.kernel, L.kernel)
+            return swis_quant.decompose_weights(w, n, variant, fc).reshape(L.weights.shape).numpy()
+
+        for variant, n in (("swis", 2), ("wgt", 3)):
+            imp = onnx_import.Importer(self.onnx_path, swis_shifts=n, swis_variant=variant)
+            ptq = imp.quantize(xtr[:500])
+            self.assertGreater(len(pe_layers(ptq)), 3)
+            for i, L in pe_layers(ptq):
+                want = at_n(plain.layers[i], n, variant)
+                self.assertTrue(np.array_equal(L.weights, want), f"{variant} node {i}")
+                self.assertFalse(np.array_equal(L.weights, plain.layers[i].weights), f"{variant} node {i}: unchanged")
+            grouped = [i for i, L in enumerate(ptq.layers) if isinstance(L, modelfile.IntLayer) and L.groups > 1]
+            self.assertEqual(len(grouped), 2)
+            for i in grouped:
+                self.assertTrue(np.array_equal(ptq.layers[i].weights, plain.layers[i].weights))
+            before = float((engine.predict(engine.run(ptq, self.xte)).numpy() == self.yte).mean())
+            qat = imp.fine_tune(xtr[6000:9000], ytr[6000:9000], 1, lr=1e-3, log=lambda *a: None)
+            for i, L in pe_layers(qat):
+                self.assertTrue(np.array_equal(at_n(L, n, variant), L.weights), f"{variant} node {i} after training")
+            logits = engine.run(qat, self.xte)
+            after = float((engine.predict(logits).numpy() == self.yte).mean())
+            fq = imp.fake_logits(self.xte)
+            self.assertGreaterEqual(float((fq.argmax(1) == engine.predict(logits)).double().mean()), 0.97)
+            self.assertGreaterEqual(after, before - 0.01)
+            print(f"\n  every-operator network, {variant} at N = {n}: post-training {before:.2%}, fine-tuned 1 epoch "
+                  f"on 3000 images {after:.2%}", file=sys.stderr)
+
+    def test_swis_shifts_are_for_int8_and_known_variants(self):
+        with self.assertRaisesRegex(onnx_import.Refused, r"--swis-shifts 2: expected --scheme int8 .*got bwma"):
+            onnx_import.Importer(self.onnx_path, scheme="bwma", swis_shifts=2)
+        with self.assertRaisesRegex(onnx_import.Refused, r"--swis-variant: expected one of swis, swisc, wgt, got 'dse'"):
+            onnx_import.Importer(self.onnx_path, swis_shifts=2, swis_variant="dse")
+        code, _, err = quiet_run([self.onnx_path, "--out", os.path.join(self.tmp, "o.cimvp"), "--swis-shifts", "9",
+                                  "--no-eval"])
+        self.assertEqual(code, 2)
+        self.assertRegex(err, r"--swis-shifts: expected an integer in 0..8, got 9")
 
     def test_bwma_binarizes_the_inner_layers_and_trains_through_their_rounding(self):
         """--scheme bwma: binary weights on every ungrouped conv and fc except the one reading the image and

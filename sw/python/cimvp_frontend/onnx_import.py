@@ -16,7 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import engine, export, quant
+from . import engine, export, quant, swis_quant
+from .settings import INT8_SWIS_VARIANTS
 from .modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, POOL_AVG, POOL_GLOBAL, POOL_MAX,
                         POOL_NONE, IntLayer, IntModel, ModelFileError, TensorNode, to_bytes)
 
@@ -1226,9 +1227,15 @@ class Quantizer:
       act_bits wide (4 by default), the image 8-bit;
     - columnwise: every conv and fc a quant.ColLayer (4-bit weights with a learned step per row tile and
       output, 2-bit cell slices, every read through the 4-bit ADC with tables per row tile, output and
-      slice); hidden tensors act_bits wide (4 by default), the image 8-bit."""
+      slice); hidden tensors act_bits wide (4 by default), the image 8-bit.
+    int8 with swis_shifts N > 0 (docs/import.md, "SWIS-aware fine-tuning"): the weights of every conv
+    and fc the PE array runs (groups 1) decomposed at N shifts per group of 4 (swis_variant "swis" any
+    N positions, "swisc" N consecutive ones) or truncated to N bits ("wgt"), as cimvp swis decomposes
+    them (swis_quant, the contract's rule): in fake_weight with a straight-through gradient, and in
+    the exported integers."""
 
-    def __init__(self, g, ctx, input_scale, input_offset, name, scheme="int8", act_bits=None):
+    def __init__(self, g, ctx, input_scale, input_offset, name, scheme="int8", act_bits=None, swis_shifts=0,
+                 swis_variant="swis"):
         self.g, self.ctx = g, ctx
         self.input_scale, self.input_offset = input_scale, input_offset
         self.name = name
@@ -1238,6 +1245,15 @@ class Quantizer:
         self.act_bits = act_bits or (ACT_BITS if scheme == "int8" else BWMA_ACT_BITS)
         if not 1 <= self.act_bits <= 8:
             raise Refused(f"--act-bits: expected 1..8, got {self.act_bits}")
+        if not (isinstance(swis_shifts, int) and 0 <= swis_shifts <= 8):
+            raise Refused(f"--swis-shifts: expected an integer in 0..8, got {swis_shifts!r}")
+        if swis_variant not in INT8_SWIS_VARIANTS:
+            raise Refused(f"--swis-variant: expected one of {', '.join(INT8_SWIS_VARIANTS)}, got '{swis_variant}'")
+        if swis_shifts and scheme != "int8":
+            raise Refused(f"--swis-shifts {swis_shifts}: expected --scheme int8 (the PE array runs 8-bit weights), "
+                          f"got {scheme}")
+        self.swis_shifts, self.swis_variant = swis_shifts, swis_variant
+        self.swis_caches = {}  # id(node) -> swis_quant.GroupCache of its last decomposition
         self.nodes = live_nodes(g)
         if not self.nodes:
             ctx.refuse("graph", f"output '{g.output}'", "logits computed by a Conv, Gemm or MatMul from the image",
@@ -1272,12 +1288,36 @@ class Quantizer:
 
     def fake_weight(self, nd, w):
         """A conv or fc node's weights as the integer network uses them (torch, straight-through gradient):
-        8-bit per channel, or binary alpha B + beta per channel."""
+        8-bit per channel (SWIS-constrained, swis_on), or binary alpha B + beta per channel."""
         if id(nd) in self.binary:
             return quant.binary_closed_form(w, per_channel=True)[0]
         wf = w.reshape(w.shape[0], -1)
         s = (wf.detach().abs().amax(1).clamp(min=1e-12) / 127.0).reshape((-1,) + (1,) * (w.ndim - 1))
-        return torch.clamp(quant.round_ste(w / s), -127, 127) * s
+        w_int = torch.clamp(quant.round_ste(w / s), -127, 127)
+        if self.swis_on(nd):
+            if self.swis_variant == "wgt":
+                w_int = swis_quant.truncate_ste(w_int, self.swis_shifts)
+            else:
+                cache = self.swis_caches.setdefault(id(nd), swis_quant.GroupCache())
+                w_int = swis_quant.swis_ste(w_int, self.swis_shifts, self.swis_variant, nd.op == "fc", cache=cache)
+        return w_int * s
+
+    def swis_on(self, nd):
+        """Whether a node's weights are SWIS-constrained: swis_shifts > 0, and a conv of groups 1 or an fc
+        with 8-bit weights (what cimvp swis puts on the PE array)."""
+        return bool(self.swis_shifts) and nd.op in ("conv", "fc") and id(nd) not in self.binary \
+            and id(nd) not in self.col and (nd.op == "fc" or nd.p["groups"] == 1)
+
+    def swis_weights(self, nd, w_int):
+        """A node's exported integer weights [M][K] at the SWIS constraint (fake_weight's rule, exact)."""
+        if not self.swis_on(nd):
+            return w_int
+        if self.swis_variant == "wgt":
+            return swis_quant.truncate_weights(torch.from_numpy(w_int), self.swis_shifts).numpy()
+        shape = w_int.shape if nd.op == "fc" else (w_int.shape[0], -1, nd.p["k"], nd.p["k"])
+        d = swis_quant.decompose_weights(torch.from_numpy(w_int.reshape(shape)), self.swis_shifts, self.swis_variant,
+                                         nd.op == "fc")
+        return d.reshape(w_int.shape).numpy()
 
     def make_col_layers(self):
         """columnwise: one ColLayer per conv and fc node from its (float) weights and bias, the steps
@@ -1496,6 +1536,7 @@ class Quantizer:
                 M = ints.shape[0]
                 w_int = ints.reshape(M, -1).astype(np.int64)
                 s_w = scale.astype(np.float64).reshape(-1) if scale.size > 1 else np.full(M, float(scale[0]))
+            w_int = self.swis_weights(nd, w_int)
             alpha, gamma = s_w * s_x, np.zeros(M)
             beta = nd.p["b"] - alpha * z_x * w_int.sum(axis=1)
         last = nd is self.last
@@ -1590,7 +1631,7 @@ class Importer:
     float and integer evaluation."""
 
     def __init__(self, path, input_scale=1.0 / 255.0, input_offset=0.0, name="imported", data=None,
-                 scheme="int8", act_bits=None):
+                 scheme="int8", act_bits=None, swis_shifts=0, swis_variant="swis"):
         if not (input_scale > 0 and math.isfinite(input_scale)) or not math.isfinite(input_offset):
             raise Refused(f"--input-scale/--input-offset: expected a finite scale > 0 and a finite offset, got "
                           f"{input_scale} and {input_offset}")
@@ -1610,7 +1651,8 @@ class Importer:
                           f"are taken as they are")
         self.check_inferred_shapes()
         Fused(self.g, self.ctx).run()
-        self.q = Quantizer(self.g, self.ctx, input_scale, input_offset, name, scheme, act_bits)
+        self.q = Quantizer(self.g, self.ctx, input_scale, input_offset, name, scheme, act_bits, swis_shifts,
+                           swis_variant)
         self.input_scale, self.input_offset = input_scale, input_offset
         self.model = None
         self.calib = None

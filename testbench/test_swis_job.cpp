@@ -52,6 +52,18 @@ std::string write_random_model(std::uint64_t seed, const std::string& name, Netw
     return path;
 }
 
+// What print_swis_report prints for a result.
+std::string report_text(const SwisJobResult& r) {
+    std::FILE* f = std::tmpfile();
+    if (f == nullptr) return "(no temporary file)";
+    print_swis_report(r, f);
+    std::rewind(f);
+    std::string text;
+    for (int c; (c = std::fgetc(f)) != EOF;) text.push_back(static_cast<char>(c));
+    std::fclose(f);
+    return text;
+}
+
 TEST(SwisJob, TraceReportFollowsTheScheduleAndTheModel) {
     SwisJobSpec spec;
     spec.trace_path = write_temp("tiny.trace", kTrace);
@@ -154,6 +166,9 @@ TEST(SwisJob, AnotherGroupSizeRunsTheArrayOnPesOfThatManyLanes) {
         EXPECT_EQ(r.arrays[mode_index(m)].rows, want.rows) << swis::mode_name(m);
         EXPECT_EQ(r.arrays[mode_index(m)].cols, want.cols) << swis::mode_name(m);
     }
+    const std::string text = report_text(r);
+    EXPECT_NE(text.find("PE array of 8-weight groups"), std::string::npos) << text;
+    EXPECT_NE(text.find("PEs of 8 lanes: the cost model's"), std::string::npos) << text;
     const nlohmann::json j = swis_job_to_json(r, cfg, spec);
     EXPECT_EQ(j["array"]["group_size"], 8);
     EXPECT_EQ(j["arrays"]["FXP"]["pe_lanes"], 8);
@@ -184,13 +199,7 @@ TEST(SwisJob, AModeWithoutAScheduleReportsNoFigures) {
     const SwisJobResult r = run_swis_job(ArchConfig(), spec);
     ASSERT_EQ(r.targets.size(), 1u);
     EXPECT_TRUE(std::isnan(r.targets[0].conv.modes[mode_index(Mode::kDS)].mean_shifts));
-    std::FILE* f = std::tmpfile();
-    ASSERT_NE(f, nullptr);
-    print_swis_report(r, f);
-    std::rewind(f);
-    std::string text;
-    for (int c; (c = std::fgetc(f)) != EOF;) text.push_back(static_cast<char>(c));
-    std::fclose(f);
+    const std::string text = report_text(r);
     EXPECT_NE(text.find("speedup at equal N (conv): DS/Act -, SS/Act 1.00x, DS/FXP -, DS/BitFusion -; energy DS vs Act -"),
               std::string::npos)
         << text;

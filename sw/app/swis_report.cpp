@@ -53,9 +53,9 @@ void print_swis_header(const SwisJobResult& r, std::FILE* out) {
     std::fprintf(out, "SWIS report: %s %s (%s), %dx%d PE array of %d-weight groups, clock %.3g ns\n", r.kind.c_str(),
                  r.source.c_str(), r.network.c_str(), r.rows, r.cols, r.group_size, r.clock_ns);
     if (r.group_size != swis::kGroupSize)
-        std::fprintf(out, "PEs of %d lanes: the cost model's gates, area and energy per cycle at that width (the "
+        std::fprintf(out, "PEs of %d lane%s: the cost model's gates, area and energy per cycle at that width (the "
                           "SystemC array and the RTL PE have %d lanes)\n",
-                     r.group_size, swis::kGroupSize);
+                     r.group_size, r.group_size == 1 ? "" : "s", swis::kGroupSize);
     std::fprintf(out, "energy per busy PE cycle (pJ): SS %.3g, DS %.3g, Act/Wgt %.3g, BitFusion %.3g, FXP %.3g; buffers "
                       "%.3g pJ/B, DRAM %.3g pJ/B\n",
                  r.costs.pe_pj[mode_index(Mode::kSS)], r.costs.pe_pj[mode_index(Mode::kDS)],

@@ -4,7 +4,7 @@ the SWIS hardware table holds every point and `cimvp swis` gives its rows again 
 accuracy table holds every model, target and mode, and `cimvp swis --model` gives rows of its shape
 (SwisAccuracyCI); the group-size table likewise, with the compression `cimvp swis --group-size` gives
 (SwisGroupSizeCI); the frames-against-group-size table holds every point, its M = 4 rows are the hardware
-table's, and `cimvp swis --group-size 8` gives its rows again (SwisGroupSizeHardwareCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning table's shape (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
+table's, and `cimvp swis --group-size 8` gives its rows again (SwisGroupSizeHardwareCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning tables' shape, and a graph network fine-tuned at N kept by cimvp swis (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
@@ -484,8 +484,36 @@ class SwisFinetuneCI(unittest.TestCase):
 
     def test_the_table_has_both_trainings_of_every_variant_and_n(self):
         study = load_render_studies().SwisFinetune()
-        rows = read_csv(study.table_path())
-        with open(study.table_path(), newline="") as f:
+        self.check_table(study, study.table_path())
+
+    def test_each_graph_networks_table_has_both_trainings_of_every_variant_and_n(self):
+        study = load_render_studies().SwisFinetuneGraph()
+        for net, _ in study.NETWORKS:
+            with self.subTest(net):
+                self.check_table(study, study.net_table(net))
+
+    def test_a_graph_network_fine_tuned_at_n_keeps_its_weights_in_cimvp_swis(self):
+        """The graph half in small: ResNet-20 fine-tuned through the importer at N = 2 on 300 images; cimvp swis
+        at N = 2 gives its SS accuracy as its int8 accuracy (the trained weights kept)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            model = os.path.join(tmp, "r20.cimvp")
+            p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "sw", "python", "cimvp_import.py"),
+                                os.path.join(SOURCE, "models", "fmnist-resnet20.onnx"), "--out", model,
+                                "--swis-shifts", "2", "--epochs", "1", "--train-count", "300", "--calib-count", "200",
+                                "--lr", "0.002", "--no-eval"], capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            out = os.path.join(tmp, "r.json")
+            p = subprocess.run([CIMVP, "swis", "--model", model, "--targets", "2", "--limit", "40", "--json", out,
+                                "--quiet"], capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(out) as f:
+                acc = json.load(f)["accuracy"]
+        self.assertEqual(acc["images"], 40)
+        self.assertEqual(acc["rows"][0]["SS"], acc["int8"])
+
+    def check_table(self, study, path):
+        rows = read_csv(path)
+        with open(path, newline="") as f:
             self.assertEqual(next(csv.reader(f)), study.COLUMNS)
         self.assertEqual(sorted((r["variant"], int(r["n"]), r["training"]) for r in rows),
                          sorted((v, n, t) for v, _ in study.VARIANTS for n in study.SHIFTS for t in ("post", "finetuned")))

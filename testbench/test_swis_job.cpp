@@ -155,6 +155,14 @@ TEST(SwisJob, AnotherGroupSizeRunsTheArrayOnPesOfThatManyLanes) {
         EXPECT_DOUBLE_EQ(ss.pe_pj, static_cast<double>(ss.pe_cycles) * ss_pj);
     }
     EXPECT_EQ(r.costs.lanes, 8);
+    for (Mode m : swis::kModes) {
+        const double want = m == Mode::kBitFusion ? swis::PerfCosts().pe_pj[mode_index(m)]
+                                                  : pe_pj_per_cycle(cfg.pe_array, swis::pe_mode(m), 8);
+        EXPECT_DOUBLE_EQ(r.costs.pe_pj[mode_index(m)], want) << swis::mode_name(m);
+    }
+    EXPECT_THROW(perf_costs_at(cfg, 0), std::invalid_argument);
+    EXPECT_THROW(perf_costs_at(cfg, 17), std::invalid_argument);
+    EXPECT_EQ(perf_costs_at(cfg, 4).pe_pj, swis::PerfCosts::from_config(cfg).pe_pj) << "4 lanes: the config's exactly";
     EXPECT_GT(ss_pj, cfg.pe_array.pj_per_cycle_ss);
     const TechnologyConfig tech = effective_technology(cfg);
     const double budget = 64 * pe_area_um2(tech, PeAreaKind::kSingleShift, 8);

@@ -198,6 +198,17 @@ PeAreaKind pe_area_kind(Mode m) {
     return m == Mode::kBitFusion ? PeAreaKind::kBitFusion : pe_area_kind(swis::pe_mode(m));
 }
 
+swis::PerfCosts perf_costs_at(const ArchConfig& cfg, int lanes) {
+    if (lanes < 1 || lanes > swis::kMaxGroupSize)
+        throw std::invalid_argument("PE lanes: expected 1.." + std::to_string(swis::kMaxGroupSize) + ", got " +
+                                    std::to_string(lanes));
+    swis::PerfCosts c = swis::PerfCosts::from_config(cfg);
+    c.lanes = lanes;
+    for (Mode m : kModes)
+        if (swis::has_pe_form(m)) c.pe_pj[mode_index(m)] = pe_pj_per_cycle(cfg.pe_array, swis::pe_mode(m), lanes);
+    return c;
+}
+
 int pe_lanes(Mode m, int group_size) { return m == Mode::kBitFusion ? swis::kGroupSize : group_size; }
 
 bool iso_area_baseline(Mode m) { return m == Mode::kFxp || m == Mode::kBitFusion; }
@@ -218,7 +229,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         if (!(t >= 1 && t <= 8)) throw std::invalid_argument("cimvp swis: --targets: expected values in [1, 8], got " + std::to_string(t));
     SwisJobResult r;
     r.group_size = M;
-    r.costs = swis::PerfCosts::from_config(cfg, M);
+    r.costs = perf_costs_at(cfg, M);
     r.clock_ns = r.costs.clock_ns;
     r.rows = cfg.pe_array.rows;
     r.cols = cfg.pe_array.cols;

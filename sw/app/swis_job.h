@@ -134,6 +134,11 @@ bool integral_target(double target);
 // The PE a mode runs on: single shift (SS, C-SS, Act, Wgt), double shift (DS, C-DS), fixed
 // point, a Bit Fusion fusion unit.
 PeAreaKind pe_area_kind(swis::Mode m);
+// The analytic PE array's costs (sw/contract/swis_perf.h) for PEs of `lanes` lanes (1..16): the
+// config's (PerfCosts::from_config) with every PE form's energy per cycle hw/cost_model.h's
+// pe_pj_per_cycle at that width; BitFusion's unit has no lanes and keeps its figure.
+// std::invalid_argument outside 1..16.
+swis::PerfCosts perf_costs_at(const ArchConfig& cfg, int lanes);
 // The lanes of a mode's PE in a job of group size M: M, but BitFusion's swis::kGroupSize.
 int pe_lanes(swis::Mode m, int group_size);
 // Whether a mode is a baseline with PEs of another size, put on the iso-area array: FXP, BitFusion.

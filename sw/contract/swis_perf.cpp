@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <functional>
 
-#include "hw/cost_model.h"
-
 namespace cimvp::swis {
 
 namespace {
@@ -151,23 +149,20 @@ std::uint64_t compute_cycles(const LayerShape& shape, int out_pixels, const std:
 
 PerfCosts::PerfCosts() { set_pe_array(PeArrayConfig{}); }
 
-void PerfCosts::set_pe_array(const PeArrayConfig& p, int pe_lanes) {
-    if (pe_lanes < 1 || pe_lanes > kMaxGroupSize)
-        throw SwisError("swis perf: PE lanes: expected 1.." + std::to_string(kMaxGroupSize) + ", got " +
-                        std::to_string(pe_lanes));
-    lanes = pe_lanes;
+void PerfCosts::set_pe_array(const PeArrayConfig& p) {
+    lanes = kGroupSize;
     for (Mode m : kModes)
-        if (has_pe_form(m)) pe_pj[mode_index(m)] = pe_pj_per_cycle(p, pe_mode(m), lanes);
+        if (has_pe_form(m)) pe_pj[mode_index(m)] = p.pj_per_cycle(pe_mode(m));
     // BitFusion was derived against the bit-serial PE (kBitFusionPj): it follows that PE's
     // figure (a technology's node and supply scale both alike).
     pe_pj[mode_index(Mode::kBitFusion)] = kBitFusionPj * p.pj_per_cycle(PeMode::kSingleShift) / kPeSingleShiftPj;
     sram_pj_per_byte = p.buffer_pj_per_byte;
 }
 
-PerfCosts PerfCosts::from_config(const ArchConfig& cfg, int lanes) {
+PerfCosts PerfCosts::from_config(const ArchConfig& cfg) {
     PerfCosts c;
     c.clock_ns = cfg.digital.clock_ns;
-    c.set_pe_array(cfg.pe_array, lanes);
+    c.set_pe_array(cfg.pe_array);
     c.dram_pj_per_byte = cfg.platform.dram.read_pj_per_byte;
     return c;
 }

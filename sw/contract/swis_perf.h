@@ -97,15 +97,15 @@ constexpr int kOutputBytes = 1;
 struct PerfCosts {
     double clock_ns = 1.0;                    // digital.clock_ns
     int lanes = kGroupSize;                   // the PEs' lanes pe_pj is for (layer_perf checks the shape's group_size)
-    // per busy PE cycle, by mode: pe_array.pj_per_cycle_* at `lanes` lanes (hw/cost_model.h
-    // pe_pj_per_cycle); BitFusion kBitFusionPj, its unit has no lanes
+    // per busy PE cycle, by mode: pe_array.pj_per_cycle_* (PEs of kGroupSize lanes; other widths:
+    // sw/app/swis_job.h perf_costs_at); BitFusion kBitFusionPj, its unit has no lanes
     std::array<double, kModeCount> pe_pj{};
     double sram_pj_per_byte = kBufferPjPerByte;  // activation/weight/output buffers (pe_array.buffer_pj_per_byte)
     double dram_pj_per_byte = 160.0;          // platform.dram.read_pj_per_byte
     PerfCosts();                              // the PE array's defaults (PeArrayConfig{})
-    static PerfCosts from_config(const ArchConfig& cfg, int lanes = kGroupSize);
-    // lanes, pe_pj and sram_pj_per_byte from the PE array's config; lanes 1..kMaxGroupSize.
-    void set_pe_array(const PeArrayConfig& p, int lanes = kGroupSize);
+    static PerfCosts from_config(const ArchConfig& cfg);
+    // pe_pj and sram_pj_per_byte from the PE array's config, lanes kGroupSize.
+    void set_pe_array(const PeArrayConfig& p);
 };
 
 // A matrix layer as the array runs it.

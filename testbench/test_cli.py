@@ -1176,9 +1176,8 @@ class DifferentialMapping(unittest.TestCase):
         self.run_json("fmnist-bwma", "default.json", "differential", 0.2, limit=16)
 
 
-class Convert(unittest.TestCase):
-    """`cimvp convert`: a model with SWIS-stored layers (format v2), its storage
-    report, and `cimvp run` on it equal to the same decomposition made on the fly."""
+class ConvertCase:
+    """A temporary directory and `cimvp convert` into it, for the two classes below."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
@@ -1192,6 +1191,11 @@ class Convert(unittest.TestCase):
         self.assertEqual(code, 0, text)
         with open(js) as f:
             return out, json.load(f), text
+
+
+class Convert(ConvertCase, unittest.TestCase):
+    """`cimvp convert`: a model with SWIS-stored layers (format v2), its storage report, and the
+    requests it refuses (label cli: run under the sanitizers)."""
 
     def test_report_counts_bits_per_group_and_bytes_against_int8(self):
         out, r, text = self.convert("--model", model("fmnist-int8.cimvp"), "--pe-layers", "all", "--shifts", "3")
@@ -1230,6 +1234,44 @@ class Convert(unittest.TestCase):
             self.assertGreaterEqual(L["min_shifts"], 1)
             self.assertLessEqual(L["max_shifts"], 8)
 
+    def test_bad_requests_name_the_problem(self):
+        code, out = run("convert", "--model", model("fmnist-int8.cimvp"), "--shifts", "3")
+        self.assertEqual(code, 2)
+        self.assertIn("--out", out)
+        code, out = run("convert", "--model", model("fmnist-int8.cimvp"), "--out", os.path.join(self.tmp, "x.cimvp"))
+        self.assertEqual(code, 2)
+        self.assertIn("--pe-layers", out)  # int8 puts nothing on the PE array by default
+        code, out = run("convert", "--model", model("fmnist-int8.cimvp"), "--pe-layers", "all", "--variant", "swiss",
+                        "--out", os.path.join(self.tmp, "x.cimvp"))
+        self.assertEqual(code, 2)
+        self.assertIn("--variant: expected swis or swis-c, got 'swiss'", out)
+        code, out = run("convert", "--model", model("fmnist-bwma.cimvp"), "--pe-layers", "1",
+                        "--out", os.path.join(self.tmp, "x.cimvp"))
+        self.assertEqual(code, 2)
+        self.assertIn("layer 1 (conv)", out)
+        stored, _, _ = self.convert("--model", model("fmnist-bwma.cimvp"), "--shifts", "4")
+        code, out = run("convert", "--model", stored, "--out", os.path.join(self.tmp, "y.cimvp"))
+        self.assertEqual(code, 2)
+        self.assertIn("already stored as SWIS groups", out)
+        code, out = run("run", "--model", stored, "--swis-shifts", "3", "--limit", "2", "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("--swis-shifts", out)
+        # A corrupted byte in the stored groups fails the checksum before anything is read.
+        with open(stored, "rb") as f:
+            data = bytearray(f.read())
+        data[-17] ^= 0xFF  # the last packed byte: its padding bits or a group
+        path = os.path.join(self.tmp, "bad.cimvp")
+        with open(path, "wb") as f:
+            f.write(data)
+        code, out = run("run", "--model", path, "--limit", "2", "--quiet")
+        self.assertEqual(code, 2)
+        self.assertIn("checksum", out)
+
+
+class ConvertedModelRuns(ConvertCase, unittest.TestCase):
+    """`cimvp run` on a converted model equal to the same decomposition made on the fly, and a
+    decomposed run of the whole test set (label e2e: whole networks, on the optimized build)."""
+
     @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
     def test_stored_model_runs_like_swis_shifts_on_the_v1_model(self):
         out, _, _ = self.convert("--model", model("fmnist-int8.cimvp"), "--pe-layers", "all", "--shifts", "3")
@@ -1264,40 +1306,6 @@ class Convert(unittest.TestCase):
         self.assertIsNone(r["fake_quant_match"])
         self.assertEqual(r["swis_decomposed_layers"], ["layer 0 (conv)", "layer 3 (fc)"])
         self.assertIn("decomposed at 3 SWIS shifts", out)
-
-    def test_bad_requests_name_the_problem(self):
-        code, out = run("convert", "--model", model("fmnist-int8.cimvp"), "--shifts", "3")
-        self.assertEqual(code, 2)
-        self.assertIn("--out", out)
-        code, out = run("convert", "--model", model("fmnist-int8.cimvp"), "--out", os.path.join(self.tmp, "x.cimvp"))
-        self.assertEqual(code, 2)
-        self.assertIn("--pe-layers", out)  # int8 puts nothing on the PE array by default
-        code, out = run("convert", "--model", model("fmnist-int8.cimvp"), "--pe-layers", "all", "--variant", "swiss",
-                        "--out", os.path.join(self.tmp, "x.cimvp"))
-        self.assertEqual(code, 2)
-        self.assertIn("--variant: expected swis or swis-c, got 'swiss'", out)
-        code, out = run("convert", "--model", model("fmnist-bwma.cimvp"), "--pe-layers", "1",
-                        "--out", os.path.join(self.tmp, "x.cimvp"))
-        self.assertEqual(code, 2)
-        self.assertIn("layer 1 (conv)", out)
-        stored, _, _ = self.convert("--model", model("fmnist-bwma.cimvp"), "--shifts", "4")
-        code, out = run("convert", "--model", stored, "--out", os.path.join(self.tmp, "y.cimvp"))
-        self.assertEqual(code, 2)
-        self.assertIn("already stored as SWIS groups", out)
-        code, out = run("run", "--model", stored, "--swis-shifts", "3", "--limit", "2", "--quiet")
-        self.assertEqual(code, 2)
-        self.assertIn("--swis-shifts", out)
-        # A corrupted byte in the stored groups fails the checksum before anything is read.
-        with open(stored, "rb") as f:
-            data = bytearray(f.read())
-        data[-17] ^= 0xFF  # the last packed byte: its padding bits or a group
-        path = os.path.join(self.tmp, "bad.cimvp")
-        with open(path, "wb") as f:
-            f.write(data)
-        code, out = run("run", "--model", path, "--limit", "2", "--quiet")
-        self.assertEqual(code, 2)
-        self.assertIn("checksum", out)
-
 
 @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
 class PingPong(unittest.TestCase):

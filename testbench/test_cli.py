@@ -455,6 +455,16 @@ class Swis(unittest.TestCase):
         self.assertEqual(same["targets"][0]["layers"][0]["modes"]["FXP"]["cycles"], 2 * (36 + 14))
         self.assertEqual(same["targets"][0]["layers"][0]["modes"]["SS"], conv2["modes"]["SS"])
 
+    @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+    def test_progress_lines_count_the_layers_and_accuracy_runs_without_empty_fields(self):
+        code, out = run("swis", "--model", model("fmnist-int8.cimvp"), "--targets", "2", "--limit", "4")
+        self.assertEqual(code, 0, out)
+        lines = [ln for ln in out.splitlines() if "/s" in ln and ("layers" in ln or "accuracy runs" in ln)]
+        self.assertIn("4/4 layers, layer 3 (fc), ", "\n".join(lines))
+        self.assertTrue(any(ln.startswith("7/7 accuracy runs, ") for ln in lines), lines)
+        for ln in lines:
+            self.assertNotIn(", ,", ln)
+
     def test_help_names_same_pes_and_a_too_small_array_is_refused(self):
         code, out = run("swis", "--help")
         self.assertEqual(code, 0)

@@ -1613,7 +1613,10 @@ class SwisFinetune(Study):
     name = "swis_finetune"
     COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
                "epochs"]
-    VARIANTS = (("swis", "SWIS SS"), ("swisc", "SWIS-C SS"), ("wgt", "Wgt"))
+    # The paper's Table 5 columns: the single- and double-shift PE (DS, C-DS: each filter an even N of cimvp's
+    # schedule) of SWIS and SWIS-C, and weight truncation.
+    VARIANTS = (("swis", "SWIS SS"), ("swis_ds", "SWIS DS"), ("swisc", "SWIS-C SS"), ("swisc_ds", "SWIS-C DS"),
+                ("wgt", "Wgt"))
     SHIFTS = (2, 3)
     # The paper's Table 5 (retraining top-1 %): network -> N -> (SWIS SS, SWIS DS, SWIS-C SS, SWIS-C DS, Wgt)
     PAPER = {"ResNet-18 (ImageNet)": {2: (68.3, 68.3, 68.1, 68.1, 63.3), 3: (69.1, 68.7, 68.4, 68.3, 66.3)},
@@ -1621,33 +1624,45 @@ class SwisFinetune(Study):
                                          3: (69.3, 68.5, 69.0, 67.2, 65.8)},
              "VGG-16 (CIFAR-100)": {2: (64.1, 64.1, 64.0, 64.0, 59.6)}}
 
+    @staticmethod
+    def results(rows):
+        """A table's accuracies by (variant, N, training), its fine-tuning rows, their seconds of training and the
+        post-training rows' int8 accuracies."""
+        acc = {(r["variant"], float(r["n"]), r["training"]): float(r["accuracy"]) for r in rows if r["accuracy"]}
+        fine = [r for r in rows if r["training"] == "finetuned"]
+        train = sum(float(r["train_seconds"]) for r in fine if r["train_seconds"])
+        return acc, fine, train, {r["int8_accuracy"] for r in rows if r["training"] == "post"}
+
+    def accuracy_table(self, acc, post_label):
+        """Accuracy in % per N and training (post_label: the post-training row's), one column per variant."""
+        body = []
+        for n in self.SHIFTS:
+            for training, label in (("post", post_label), ("finetuned", f"fine-tuned at N = {n}")):
+                body.append([str(n), label] + ["-" if (v, n, training) not in acc else
+                                               f"{100 * acc[(v, n, training)]:.2f}" for v, _ in self.VARIANTS])
+        return md_table(["N", "training"] + [t for _, t in self.VARIANTS], body) + "\n"
+
     def render(self, table, images, plots):
         rows = self.read_rows(table)
-        acc = {(r["variant"], int(r["n"]), r["training"]): float(r["accuracy"]) for r in rows if r["accuracy"]}
-        fine = [r for r in rows if r["training"] == "finetuned"]
+        acc, fine, train, int8 = self.results(rows)
         seeds = sorted({r["seed"] for r in fine})
         threads = sorted({r["threads"] for r in fine})
         epochs = sorted({r["epochs"] for r in fine})
-        train = sum(float(r["train_seconds"]) for r in fine if r["train_seconds"])
         lines = [f"Table `docs/studies/{self.name}.csv`, from `/usr/bin/python3 scripts/swis_finetune.py --cimvp "
                  f"build/cimvp --work /tmp/swisft --csv docs/studies/{self.name}.csv` (docs/swis.md, \"SWIS-aware "
                  f"fine-tuning\"): {len(fine)} fine-tuning runs, seed {', '.join(seeds) or '-'}, "
                  f"{', '.join(threads) or '-'} threads, {', '.join(epochs) or '-'} epoch(s), {duration(train)} of "
                  f"training runs; each model measured by `cimvp swis --model` on "
                  f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n"]
-        int8 = {r["int8_accuracy"] for r in rows if r["training"] == "post"}
-        body = []
-        for n in self.SHIFTS:
-            for training, label in (("post", "post-training (shipped int8 model)"), ("finetuned", f"fine-tuned at N = {n}")):
-                body.append([str(n), label] + ["-" if (v, n, training) not in acc else f"{100 * acc[(v, n, training)]:.2f}"
-                                               for v, _ in self.VARIANTS])
-        lines.append(md_table(["N", "training"] + [t for _, t in self.VARIANTS], body) + "\n")
+        lines.append(self.accuracy_table(acc, "post-training (shipped int8 model)"))
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                      f"{', '.join(pct(float(x)) for x in sorted(int8))}) decomposed at its schedule's per-filter N "
-                     f"(mixed counts around N). Fine-tuned: each column its own model, int8 QAT from the float model "
-                     f"with every layer's weights decomposed (or truncated) at a uniform N in the forward and the "
-                     f"gradient passed straight through; `cimvp swis` keeps those weights, so the figure is the "
-                     f"model's own int8 accuracy. The 4-layer CNN only.\n")
+                     f"(mixed counts around N; DS and C-DS even ones). Fine-tuned: each column its own model, int8 QAT "
+                     f"from the float model with every layer's weights decomposed (or truncated) in the forward and "
+                     f"the gradient passed straight through: SS, C-SS and Wgt at a uniform N, DS and C-DS at each "
+                     f"filter's N of the double-shift schedule `cimvp convert --double-shift` makes for the shipped "
+                     f"model (`train_all.py --set int8_swis_schedule`); `cimvp swis` keeps those weights, so the "
+                     f"figure is the model's own int8 accuracy. The 4-layer CNN only.\n")
         lines.append("### The paper's Table 5 beside ours\n")
         body = []
         for net, by_n in self.PAPER.items():
@@ -1664,10 +1679,12 @@ class SwisFinetune(Study):
         if any(k not in acc for k in need):
             return lines + ["Verdict: **not decided**: points missing.\n"]
         f = lambda v, n: acc[(v, n, "finetuned")]
+        swis = [(v, t) for v, t in self.VARIANTS if v != "wgt"]
+        names = ", ".join(t for _, t in swis[:-1]) + " and " + swis[-1][1]
         lines.append("**Claim 1** (section 5.1.2): after retraining \"all SWIS configurations outperform weight "
-                     "truncation in all cases\". Rule: fine-tuned SWIS SS and SWIS-C SS above fine-tuned Wgt at "
-                     "N = 2 and 3; reproduced when all four are, differs otherwise.\n")
-        margins = [(t, n, f(v, n) - f("wgt", n)) for v, t in self.VARIANTS[:2] for n in self.SHIFTS]
+                     f"truncation in all cases\". Rule: fine-tuned {names} above fine-tuned Wgt at N = 2 and 3; "
+                     f"reproduced when all {len(swis) * len(self.SHIFTS)} are, differs otherwise.\n")
+        margins = [(t, n, f(v, n) - f("wgt", n)) for v, t in swis for n in self.SHIFTS]
         p = sum(f(v, n) for v, _ in self.VARIANTS for n in self.SHIFTS) / (len(self.VARIANTS) * len(self.SHIFTS))
         lines.append("Ours: " + "; ".join(f"{t} - Wgt at N = {n} {100 * d:+.2f} points" for t, n, d in margins) +
                      f" (one standard error of an accuracy near {100 * p:.0f} % on {images:,} images is about "
@@ -1681,16 +1698,15 @@ class SwisFinetune(Study):
                      f"points).\n")
         lines.append(f"Verdict: **{'reproduced' if d >= 0 else 'differs'}**.\n")
         lines.append("**Claim 3** (section 5.1.2): \"SWIS at 2 shifts in all its variants is far superior in accuracy "
-                     "compared to conventional quantization at 3 shifts\" (ResNet-18: 68.3 and 68.1 against 66.3). "
-                     "Rule: fine-tuned SWIS SS and SWIS-C SS at N = 2 against fine-tuned Wgt at N = 3; reproduced when "
-                     "both are above it, differs otherwise.\n")
-        d3 = [(t, f(v, 2) - f("wgt", 3)) for v, t in self.VARIANTS[:2]]
+                     "compared to conventional quantization at 3 shifts\" (ResNet-18: 68.1 to 68.3 against 66.3). "
+                     f"Rule: fine-tuned {names} at N = 2 against fine-tuned Wgt at N = 3; reproduced when "
+                     f"{'both are' if len(swis) == 2 else 'all are'} above it, differs otherwise.\n")
+        d3 = [(t, f(v, 2) - f("wgt", 3)) for v, t in swis]
         lines.append("Ours: " + "; ".join(f"{t} at 2 - Wgt at 3 {100 * x:+.2f} points" for t, x in d3) + ".\n")
         lines.append(f"Verdict: **{'reproduced' if all(x > 0 for _, x in d3) else 'differs'}**.\n")
         return lines
 
-    NOT_HERE = ("Not in this table: double-shift and mixed per-filter shift counts in training, and more seeds and "
-                "epochs; the deeper networks are the next section's.\n")
+    NOT_HERE = ("Not in this table: more seeds and epochs; the deeper networks are the next section's.\n")
 
 
 class SwisFinetuneGraph(SwisFinetune):
@@ -1700,8 +1716,9 @@ class SwisFinetuneGraph(SwisFinetune):
     --network NET (training runs): not regenerated here."""
     name = "swis_finetune_graph"
     NETWORKS = (("resnet20", "ResNet-20"), ("mobilenetv2", "MobileNet-v2"))
-    NOT_HERE = ("Not in these tables: double-shift and mixed per-filter shift counts in training, more seeds and "
-                "epochs, and ImageNet: the networks are Fashion-MNIST ones.\n")
+    VARIANTS = (("swis", "SWIS SS"), ("swisc", "SWIS-C SS"), ("wgt", "Wgt"))
+    NOT_HERE = ("Not in these tables: double-shift (the importer trains one N per layer; the CNN's table above has "
+                "DS), more seeds and epochs, and ImageNet: the networks are Fashion-MNIST ones.\n")
 
     def net_table(self, net):
         return os.path.join(TABLES, f"swis_finetune_{net}.csv")
@@ -1714,13 +1731,11 @@ class SwisFinetuneGraph(SwisFinetune):
         for net, title in self.NETWORKS:
             path = self.net_table(net)
             rows = self.read_rows(path)
-            acc = {(r["variant"], int(r["n"]), r["training"]): float(r["accuracy"]) for r in rows if r["accuracy"]}
-            fine = [r for r in rows if r["training"] == "finetuned"]
-            train = sum(float(r["train_seconds"]) for r in fine if r["train_seconds"])
-            int8 = {r["int8_accuracy"] for r in rows if r["training"] == "post"}
+            acc, fine, train, int8 = self.results(rows)
             lines.append(f"### {title}\n")
             lines.append(f"Table `docs/studies/{os.path.basename(path)}`, from `/usr/bin/python3 "
-                         f"scripts/swis_finetune.py --network {net} --limit "
+                         f"scripts/swis_finetune.py --network {net} --variants "
+                         f"{','.join(v for v, _ in self.VARIANTS)} --limit "
                          f"{', '.join(sorted({r['images'] for r in rows}))} --threads "
                          f"{', '.join(sorted({r['threads'] for r in fine})) or '-'} --work /tmp/swisft-{net} --csv "
                          f"docs/studies/{os.path.basename(path)}`: {len(fine)} fine-tuning runs of the importer "
@@ -1729,13 +1744,7 @@ class SwisFinetuneGraph(SwisFinetune):
                          f"{', '.join(sorted({r['seed'] for r in fine})) or '-'}, {duration(train)} of training "
                          f"runs; each model measured by `cimvp swis --model` on "
                          f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n")
-            body = []
-            for n in self.SHIFTS:
-                for training, label in (("post", f"post-training (shipped `fmnist-{net}.cimvp`)"),
-                                        ("finetuned", f"fine-tuned at N = {n}")):
-                    body.append([str(n), label] + ["-" if (v, n, training) not in acc else
-                                                   f"{100 * acc[(v, n, training)]:.2f}" for v, _ in self.VARIANTS])
-            lines.append(md_table(["N", "training"] + [t for _, t in self.VARIANTS], body) + "\n")
+            lines.append(self.accuracy_table(acc, f"post-training (shipped `fmnist-{net}.cimvp`)"))
             lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                          f"{', '.join(pct(float(x)) for x in sorted(int8))} on these images) decomposed at its "
                          f"schedule's per-filter N. Fine-tuned: each column its own model, the shipped ONNX float "

@@ -3,10 +3,14 @@
 fine-tuning"; the paper's Table 5 at our scale), of the int8 Fashion-MNIST CNN or of the
 ResNet-20 and MobileNet-v2 graph networks.
 
-For every variant (swis: SWIS on the single-shift PE, SS; swisc: SWIS-C, C-SS; wgt: weight
-truncation, Wgt) and shift count N: int8 QAT with the weights constrained at N, then
-`cimvp swis --model <model> --targets N --json` on it and on the shipped int8 model
-(post-training). The CNN (--network cnn) trains from the float model through the front end
+For every variant (swis: SWIS on the single-shift PE, SS; swisc: SWIS-C, C-SS; swis_ds and
+swisc_ds: the same on the double-shift PE, DS and C-DS; wgt: weight truncation, Wgt) and shift
+count N: int8 QAT with the weights constrained at N, then `cimvp swis --model <model> --targets N
+--json` on it and on the shipped int8 model (post-training). SS and C-SS at an integral N train
+every filter at N. DS and C-DS (even counts per filter), and SS and C-SS at a fractional N, train
+each filter at its own N: the schedule `cimvp convert --pe-layers all --double-shift` (or
+`--schedule`) makes for the shipped int8 model, read from the file it writes
+(train_all.py --set int8_swis_schedule=FILE; cimvp_import.py --swis-schedule FILE). The CNN (--network cnn) trains from the float model through the front end
 (train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_variant=V); a graph
 network (--network resnet20 or mobilenetv2) fine-tunes its shipped ONNX float graph through the
 importer (cimvp_import.py models/fmnist-NET.onnx --swis-shifts N --swis-variant V --epochs E),
@@ -17,8 +21,9 @@ against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N,
 
 For each fine-tuned model it also checks that `cimvp swis` keeps the trained weights (a warning
 when it does not): SWIS and SWIS-C, `cimvp convert --pe-layers all --shifts N --schedule` (the
-schedule `cimvp swis` makes) must store every filter at N with the model's own weights; Wgt,
-truncate_weights at N must leave every layer's weights as they are.
+schedule `cimvp swis` makes; `--double-shift` for DS) must store the model's own weights, every
+filter at N when the training's N was uniform; Wgt, truncate_weights at N must leave every PE
+layer's weights as they are.
 
     /usr/bin/python3 scripts/swis_finetune.py --cimvp build/cimvp --work /tmp/swisft \\
         --csv docs/studies/swis_finetune.csv [--variants swis,swisc,wgt] [--shifts 2,3] [--limit 10000]
@@ -40,11 +45,13 @@ import numpy as np  # noqa: E402
 
 from cimvp_frontend import modelfile, swis_quant  # noqa: E402
 
-MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt"}
+MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt", "swis_ds": "DS", "swisc_ds": "C-DS"}
+BASE = {"swis": "swis", "swisc": "swisc", "swis_ds": "swis", "swisc_ds": "swisc", "wgt": "wgt"}  # train_all's
+DOUBLE_SHIFT = ("swis_ds", "swisc_ds")
 NETWORKS = ("cnn", "resnet20", "mobilenetv2")
 GRAPH_EPOCHS = 1     # the graph networks' fine-tuning: as the CNN's int8 QAT (train_all.py int8_epochs 1,
 GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling seed
-CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c"}
+CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c", "swis_ds": "swis", "swisc_ds": "swis-c"}
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
            "epochs"]
 
@@ -60,31 +67,45 @@ def run(cmd, env=None):
 
 def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False):
     if not (reuse and os.path.isfile(out_json)):
-        run([cimvp, "swis", "--model", model, "--targets", str(n), "--limit", str(limit), "--json", out_json], env)
+        run([cimvp, "swis", "--model", model, "--targets", fmt(n), "--limit", str(limit), "--json", out_json], env)
     with open(out_json) as f:
         acc = json.load(f)["accuracy"]
     row = next(r for r in acc["rows"] if abs(r["n"] - n) < 1e-9)
     return row, acc["int8"], acc["images"]
 
 
-def on_pe_array(layer):
-    """A layer `cimvp swis` and `cimvp convert --pe-layers all` put on the PE array: 8-bit weights, groups 1
-    (tensor nodes and depthwise convs stay as they are)."""
-    return isinstance(layer, modelfile.IntLayer) and not layer.binary and layer.w_bits == 8 and layer.groups == 1
+def fmt(n):
+    return f"{n:g}"
+
+
+def scheduled(variant, n):
+    """Whether the training takes its per-filter N from cimvp's schedule (else one N for every filter)."""
+    return variant in DOUBLE_SHIFT or n != int(n)
+
+
+def schedule_args(variant, n):
+    """`cimvp convert`'s arguments for the schedule `cimvp swis` makes for a variant's mode at N."""
+    return ["--shifts", fmt(n), "--double-shift" if variant in DOUBLE_SHIFT else "--schedule", "--variant",
+            CONVERT_VARIANT[variant]]
 
 
 def weights_kept(cimvp, model, variant, n, work, env):
-    """True when the model's int8 weights come out of the scheduler at N unchanged."""
+    """True when the model's int8 weights come out of the scheduler at N unchanged. The layers on the PE array
+    are those `cimvp convert --pe-layers all` stores as SWIS groups (cimvp's rule, as `cimvp swis`'s)."""
     m = modelfile.read(model)
+    out = os.path.join(work, f"sched-{variant}-{fmt(n)}.cimvp")
+    # Wgt: any conversion names the PE layers (8 shifts store every int8 weight as it is).
+    convert = ["--shifts", "8", "--variant", "swis"] if variant == "wgt" else schedule_args(variant, n)
+    run([cimvp, "convert", "--model", model, "--pe-layers", "all", *convert, "--out", out], env)
+    on_pe = [(a, b) for a, b in zip(m.layers, modelfile.read(out).layers) if getattr(b, "swis", None) is not None]
+    if not on_pe:
+        return False
     if variant == "wgt":
-        return all(np.array_equal(swis_quant.truncate_weights(L.weights.astype(np.int64), n).numpy(), L.weights)
-                   for L in m.layers if on_pe_array(L))
-    out = os.path.join(work, f"sched-{variant}-{n}.cimvp")
-    run([cimvp, "convert", "--model", model, "--pe-layers", "all", "--shifts", str(n), "--schedule",
-         "--variant", CONVERT_VARIANT[variant], "--out", out], env)
-    v2 = modelfile.read(out)
-    return all(np.array_equal(a.weights, b.weights) and b.swis is not None and all(int(x) == n for x in b.swis.filter_n)
-               for a, b in zip(m.layers, v2.layers) if on_pe_array(a))
+        return all(np.array_equal(swis_quant.truncate_weights(a.weights.astype(np.int64), n).numpy(), a.weights)
+                   for a, _ in on_pe)
+    return all(np.array_equal(a.weights, b.weights) and (scheduled(variant, n) or all(int(x) == n for x in
+                                                                                       b.swis.filter_n))
+               for a, b in on_pe)
 
 
 def main(argv=None):
@@ -93,7 +114,7 @@ def main(argv=None):
     ap.add_argument("--network", default="cnn", help="cnn (default), resnet20 or mobilenetv2")
     ap.add_argument("--work", required=True, help="directory of the fine-tuned models and reports")
     ap.add_argument("--csv", default=os.path.join(REPO, "docs", "studies", "swis_finetune.csv"))
-    ap.add_argument("--variants", default="swis,swisc,wgt")
+    ap.add_argument("--variants", default="swis,swis_ds,swisc,swisc_ds,wgt")
     ap.add_argument("--shifts", default="2,3")
     ap.add_argument("--limit", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
@@ -116,34 +137,49 @@ def main(argv=None):
     for v in variants:
         if v not in MODES:
             ap.error(f"--variants: expected a list of {', '.join(MODES)}, got {v!r}")
-    shifts = [int(s) for s in args.shifts.split(",")]
+    try:
+        shifts = [float(s) for s in args.shifts.split(",")]
+    except ValueError:
+        ap.error(f"--shifts: expected a comma-separated list of numbers, got {args.shifts!r}")
+    for v in variants:
+        for n in shifts:
+            if not 1 <= n <= 8 or (n != int(n) and v == "wgt"):
+                ap.error(f"--shifts {fmt(n)}: expected 1..8 (an integer for wgt)")
     os.makedirs(args.work, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
     rows = []
     for n in ([] if args.train_only else shifts):
         rep, int8_acc, images = swis_accuracy(args.cimvp, args.post_model, n, args.limit,
-                                              os.path.join(args.work, f"post-{n}.json"), env, args.reuse)
+                                              os.path.join(args.work, f"post-{fmt(n)}.json"), env, args.reuse)
         for v in variants:
-            rows.append(dict(variant=v, n=n, training="post", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
+            rows.append(dict(variant=v, n=fmt(n), training="post", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
                              images=images, seed="", threads="", train_seconds="", epochs=""))
     for v in variants:
         for n in shifts:
-            out = os.path.join(args.work, f"{v}-{n}")
+            out = os.path.join(args.work, f"{v}-{fmt(n)}")
             model = os.path.join(out, f"{stem}.cimvp")
             seconds = None
             if not (args.reuse and os.path.isfile(model)):
                 t0 = time.time()
+                os.makedirs(out, exist_ok=True)
+                schedule = None
+                if scheduled(v, n):  # each filter at its N in the schedule cimvp makes for the shipped model
+                    schedule = os.path.join(out, "schedule.cimvp")
+                    run([args.cimvp, "convert", "--model", args.post_model, "--pe-layers", "all",
+                         *schedule_args(v, n), "--out", schedule], env)
                 if graph:
-                    os.makedirs(out, exist_ok=True)
+                    constraint = ["--swis-schedule", schedule] if schedule else ["--swis-shifts", str(int(n))]
                     run([sys.executable, os.path.join(REPO, "sw", "python", "cimvp_import.py"), args.float_model,
-                         "--out", model, "--swis-shifts", str(n), "--swis-variant", v, "--epochs", str(GRAPH_EPOCHS),
+                         "--out", model, *constraint, "--swis-variant", BASE[v], "--epochs", str(GRAPH_EPOCHS),
                          "--lr", str(GRAPH_LR), "--seed", str(args.seed), "--threads", str(args.threads),
                          "--no-eval"])
                 else:
+                    constraint = ["--set", f"int8_swis_schedule={schedule}"] if schedule else \
+                        ["--set", f"int8_swis_shifts={int(n)}"]
                     run([sys.executable, os.path.join(REPO, "sw", "python", "train_all.py"), "--schemes", "int8",
                          "--float-model", args.float_model, "--seed", str(args.seed), "--threads", str(args.threads),
-                         "--set", f"int8_swis_shifts={n}", "--set", f"int8_swis_variant={v}", "--out", out])
+                         *constraint, "--set", f"int8_swis_variant={BASE[v]}", "--out", out])
                 seconds = time.time() - t0
                 with open(os.path.join(out, "train_seconds.txt"), "w") as f:
                     f.write(f"{seconds:.0f}\n")
@@ -158,12 +194,12 @@ def main(argv=None):
                 with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
                     training = json.load(f)["training"]
             rep, int8_acc, images = swis_accuracy(args.cimvp, model, n, args.limit,
-                                                  os.path.join(args.work, f"{v}-{n}.json"), env, args.reuse)
+                                                  os.path.join(args.work, f"{v}-{fmt(n)}.json"), env, args.reuse)
             kept = weights_kept(args.cimvp, model, v, n, args.work, env)
             log(f"{v} N={n}: {MODES[v]} {rep[MODES[v]]:.4f}, int8 {int8_acc:.4f}, weights kept at N: {kept}")
             if not kept:
                 log(f"WARNING: {v} N={n}: cimvp's schedule at N changes the fine-tuned weights")
-            rows.append(dict(variant=v, n=n, training="finetuned", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
+            rows.append(dict(variant=v, n=fmt(n), training="finetuned", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
                              images=images, seed=training["seed"], threads=training["threads"],
                              train_seconds="" if seconds is None else f"{seconds:.0f}",
                              epochs=training["settings"]["int8_epochs"]))

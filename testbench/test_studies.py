@@ -4,7 +4,7 @@ the SWIS hardware table holds every point and `cimvp swis` gives its rows again 
 accuracy table holds every model, target and mode, and `cimvp swis --model` gives rows of its shape
 (SwisAccuracyCI); the group-size table likewise, with the compression `cimvp swis --group-size` gives
 (SwisGroupSizeCI); the frames-against-group-size table holds every point, its M = 4 rows are the hardware
-table's, and `cimvp swis --group-size 8` gives its rows again (SwisGroupSizeHardwareCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning tables' shape, and a graph network fine-tuned at N kept by cimvp swis (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
+table's, and `cimvp swis --group-size 8` gives its rows again (SwisGroupSizeHardwareCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning tables' shape, a graph network fine-tuned at N and the CNN fine-tuned on the double-shift schedule kept by cimvp swis (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
 import csv
@@ -496,20 +496,67 @@ class SwisFinetuneCI(unittest.TestCase):
         """The graph half in small: ResNet-20 fine-tuned through the importer at N = 2 on 300 images; cimvp swis
         at N = 2 gives its SS accuracy as its int8 accuracy (the trained weights kept)."""
         with tempfile.TemporaryDirectory() as tmp:
-            model = os.path.join(tmp, "r20.cimvp")
-            p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "sw", "python", "cimvp_import.py"),
-                                os.path.join(SOURCE, "models", "fmnist-resnet20.onnx"), "--out", model,
-                                "--swis-shifts", "2", "--epochs", "1", "--train-count", "300", "--calib-count", "200",
-                                "--lr", "0.002", "--no-eval"], capture_output=True, text=True, timeout=600)
+            acc = self.fine_tune_resnet20(tmp, "2", "--swis-shifts", "2")
+        self.assertEqual(acc["rows"][0]["SS"], acc["int8"])
+
+    def test_a_graph_network_fine_tuned_on_the_double_shift_schedule_keeps_its_weights_in_cimvp_swis(self):
+        """ResNet-20 fine-tuned on 300 images with each filter at its N of the schedule `cimvp convert
+        --double-shift` makes for the shipped model at N = 3 (cimvp_import --swis-schedule); cimvp swis at N = 3
+        gives its DS accuracy as its int8 accuracy."""
+        with tempfile.TemporaryDirectory() as tmp:
+            schedule = os.path.join(tmp, "ds3.cimvp")
+            p = subprocess.run([CIMVP, "convert", "--model", os.path.join(SOURCE, "models", "fmnist-resnet20.cimvp"),
+                                "--pe-layers", "all", "--shifts", "3", "--double-shift", "--out", schedule],
+                               capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("2..4", p.stdout)  # mixed even counts
+            acc = self.fine_tune_resnet20(tmp, "3", "--swis-schedule", schedule)
+        self.assertEqual(acc["rows"][0]["DS"], acc["int8"])
+
+    def fine_tune_resnet20(self, tmp, target, *constraint):
+        """ResNet-20 imported with the constraint and fine-tuned 1 epoch on 300 images, then cimvp swis at the
+        target on 40 images: its accuracy report."""
+        model = os.path.join(tmp, "r20.cimvp")
+        p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "sw", "python", "cimvp_import.py"),
+                            os.path.join(SOURCE, "models", "fmnist-resnet20.onnx"), "--out", model, *constraint,
+                            "--epochs", "1", "--train-count", "300", "--calib-count", "200", "--lr", "0.002",
+                            "--no-eval"], capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        out = os.path.join(tmp, "r.json")
+        p = subprocess.run([CIMVP, "swis", "--model", model, "--targets", target, "--limit", "40", "--json", out,
+                            "--quiet"], capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(out) as f:
+            acc = json.load(f)["accuracy"]
+        self.assertEqual(acc["images"], 40)
+        return acc
+
+    def test_the_cnn_fine_tuned_on_the_double_shift_schedule_keeps_its_weights_in_cimvp_swis(self):
+        """The DS half in small: the CNN's int8 QAT (train_all.py --smoke) with each filter at its N of the
+        schedule `cimvp convert --double-shift` makes for the shipped model at N = 3 (even counts, mixed);
+        cimvp swis at N = 3 gives its DS accuracy as its int8 accuracy (the trained weights kept)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            schedule = os.path.join(tmp, "ds3.cimvp")
+            p = subprocess.run([CIMVP, "convert", "--model", os.path.join(SOURCE, "models", "fmnist-int8.cimvp"),
+                                "--pe-layers", "all", "--shifts", "3", "--double-shift", "--out", schedule],
+                               capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("2..4", p.stdout)  # mixed even counts
+            p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "sw", "python", "train_all.py"), "--smoke",
+                                "--schemes", "int8", "--float-model", os.path.join(SOURCE, "models", "fmnist-float.pt"),
+                                "--set", f"int8_swis_schedule={schedule}", "--out", tmp],
+                               capture_output=True, text=True, timeout=600)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             out = os.path.join(tmp, "r.json")
-            p = subprocess.run([CIMVP, "swis", "--model", model, "--targets", "2", "--limit", "40", "--json", out,
-                                "--quiet"], capture_output=True, text=True, timeout=600)
+            p = subprocess.run([CIMVP, "swis", "--model", os.path.join(tmp, "fmnist-int8.cimvp"), "--targets", "3",
+                                "--limit", "200", "--json", out, "--quiet"], capture_output=True, text=True,
+                               timeout=600)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             with open(out) as f:
                 acc = json.load(f)["accuracy"]
-        self.assertEqual(acc["images"], 40)
-        self.assertEqual(acc["rows"][0]["SS"], acc["int8"])
+        self.assertEqual(acc["images"], 200)
+        self.assertEqual(acc["rows"][0]["DS"], acc["int8"])
+        self.assertNotEqual(acc["rows"][0]["Wgt"], acc["int8"])  # a check that could fail: not every mode keeps them
 
     def check_table(self, study, path):
         rows = read_csv(path)

@@ -50,6 +50,10 @@ def parse_args(argv):
                     help="int8: the weights of every conv (groups 1) and fc decomposed at N shifts per group of 4 "
                          "as `cimvp swis` decomposes them (1..8; default 0: plain int8); with --epochs the "
                          "fine-tuning trains through the decomposition (SWIS-aware fine-tuning, docs/import.md)")
+    ap.add_argument("--swis-schedule", metavar="FILE",
+                    help="int8, instead of --swis-shifts: each filter at its own N, read from FILE, a model of the "
+                         "same graph written by `cimvp convert --pe-layers all --schedule` (or --double-shift: the "
+                         "double-shift PE's even counts); --swis-variant swis or swisc, as the file's")
     ap.add_argument("--swis-variant", default="swis", metavar="V",
                     help="with --swis-shifts: swis (any N shift positions, default), swisc (N consecutive ones) or "
                          "wgt (the weight-truncation baseline: N bits)")
@@ -184,9 +188,16 @@ def main(argv=None):
 
     name = args.name or os.path.splitext(os.path.basename(args.out))[0]
     name = "".join(ch if ch.isascii() and ch.isprintable() else "_" for ch in name)[:31] or "imported"
+    schedule = None
+    if args.swis_schedule:
+        from cimvp_frontend import swis_quant
+        try:
+            schedule = swis_quant.read_schedule(args.swis_schedule, args.swis_variant)
+        except ValueError as e:
+            raise BadInput(f"--swis-schedule: {e}")
     imp = onnx_import.Importer(args.model, input_scale=args.input_scale, input_offset=args.input_offset, name=name,
                                scheme=args.scheme, act_bits=args.act_bits or None, swis_shifts=args.swis_shifts,
-                               swis_variant=args.swis_variant)
+                               swis_variant=args.swis_variant, swis_schedule=schedule)
     shape = imp.input_shape
     is_fmnist = tuple(shape) == (1, 28, 28)
     names = imp.node_names()
@@ -205,7 +216,8 @@ def main(argv=None):
     print(f"{args.model}: {kind}, input {shape[0]}x{shape[1]}x{shape[2]}, {len(names)} model nodes after fusion; "
           f"scheme {args.scheme}, {imp.q.act_bits}-bit activations"
           + (f", {len(imp.q.binary)} binary-weight layers" if args.scheme == "bwma" else "")
-          + (f", weights at {args.swis_shifts} shifts ({args.swis_variant})" if args.swis_shifts else ""))
+          + (f", weights at {args.swis_shifts} shifts ({args.swis_variant})" if args.swis_shifts else "")
+          + (f", weights at the per-filter N of {args.swis_schedule} ({args.swis_variant})" if schedule else ""))
     config = "configs/columnwise.json" if args.scheme == "columnwise" else "configs/default.json"
 
     calib = None

@@ -313,11 +313,9 @@ class EveryOperatorTest(unittest.TestCase):
 
         def at_n(L, n, variant):
             w = torch.from_numpy(L.weights.astype(np.int64))
-            if variant == "wgt":
-                return swis_quant.truncate_weights(w, n).numpy()
             fc = L.kind != KIND_CONV
             w = w.reshape(L.out_c, -1) if fc else w.reshape(L.out_c, L.in_c, L.kernel, L.kernel)
-            return swis_quant.decompose_weights(w, n, variant, fc).reshape(L.weights.shape).numpy()
+            return swis_quant.constrain(w, n, variant, fc).reshape(L.weights.shape).numpy()
 
         for variant, n in (("swis", 2), ("wgt", 3)):
             imp = onnx_import.Importer(self.onnx_path, swis_shifts=n, swis_variant=variant)
@@ -342,6 +340,47 @@ class EveryOperatorTest(unittest.TestCase):
             self.assertGreaterEqual(after, before - 0.01)
             print(f"\n  every-operator network, {variant} at N = {n}: post-training {before:.2%}, fine-tuned 1 epoch "
                   f"on 3000 images {after:.2%}", file=sys.stderr)
+
+    def test_a_per_filter_schedule_constrains_each_filter_at_its_own_n(self):
+        """swis_schedule (cimvp_import --swis-schedule): each PE node's filters at their own N, in the export and
+        after fine-tuning; a schedule of another graph, or one with counts for a depthwise node, is refused."""
+        xtr, ytr = data.load("train")
+        plain = onnx_import.Importer(self.onnx_path).quantize(xtr[:500])
+        rng = np.random.default_rng(3)
+        on = [isinstance(L, modelfile.IntLayer) and L.groups == 1 for L in plain.layers]
+        schedule = [[int(k) for k in rng.choice([2, 4], L.out_c)] if o else None for L, o in zip(plain.layers, on)]
+
+        def at(L, fn):
+            w = torch.from_numpy(L.weights.astype(np.int64))
+            fc = L.kind != KIND_CONV
+            w = w.reshape(L.out_c, -1) if fc else w.reshape(L.out_c, L.in_c, L.kernel, L.kernel)
+            return swis_quant.constrain(w, fn, "swis", fc).reshape(L.weights.shape).numpy()
+
+        imp = onnx_import.Importer(self.onnx_path, swis_schedule=schedule)
+        ptq = imp.quantize(xtr[:500])
+        for i, L in enumerate(ptq.layers):
+            if on[i]:
+                self.assertTrue(np.array_equal(L.weights, at(plain.layers[i], schedule[i])), i)
+                self.assertFalse(np.array_equal(L.weights, at(plain.layers[i], 2)), i)  # not a uniform N = 2
+            elif isinstance(L, modelfile.IntLayer):
+                self.assertTrue(np.array_equal(L.weights, plain.layers[i].weights), i)
+        qat = imp.fine_tune(xtr[6000:7000], ytr[6000:7000], 1, lr=1e-3, log=lambda *a: None)
+        for i, L in enumerate(qat.layers):
+            if on[i]:
+                self.assertTrue(np.array_equal(at(L, schedule[i]), L.weights), f"node {i} after training")
+        with self.assertRaisesRegex(onnx_import.Refused, r"--swis-schedule: expected a model of this graph"):
+            onnx_import.Importer(self.onnx_path, swis_schedule=schedule[:-1])
+        grouped = next(i for i, L in enumerate(plain.layers) if isinstance(L, modelfile.IntLayer) and L.groups > 1)
+        bad = list(schedule)
+        bad[grouped] = [2] * plain.layers[grouped].out_c
+        with self.assertRaisesRegex(onnx_import.Refused, rf"node {grouped} .*expected no SWIS groups"):
+            onnx_import.Importer(self.onnx_path, swis_schedule=bad)
+        with self.assertRaisesRegex(onnx_import.Refused, r"--swis-schedule: expected --scheme int8, --swis-shifts 0"):
+            onnx_import.Importer(self.onnx_path, swis_shifts=2, swis_schedule=schedule)
+        code, _, err = quiet_run([self.onnx_path, "--out", os.path.join(self.tmp, "o.cimvp"), "--swis-schedule",
+                                  os.path.join(HERE, "..", "..", "models", "fmnist-int8.cimvp"), "--no-eval"])
+        self.assertEqual(code, 2)
+        self.assertIn("expected layers stored as SWIS groups", err)
 
     def test_swis_shifts_are_for_int8_and_known_variants(self):
         with self.assertRaisesRegex(onnx_import.Refused, r"--swis-shifts 2: expected --scheme int8 .*got bwma"):

@@ -84,6 +84,16 @@ def layer_weights_4d(L):
     return torch.as_tensor(L.weights.astype(np.int64)).view(L.M, L.in_c, L.in_h, L.in_w), True
 
 
+def contract_schedule(path, n, variant, tmp, double_shift=False):
+    """(the per-filter N of every layer, its weights) of a v1 model scheduled by the C++ contract at a mean N
+    (cimvp convert --schedule, or --double-shift: even counts)."""
+    out = os.path.join(tmp, f"sched-{variant}-{n}-{int(double_shift)}.cimvp")
+    subprocess.run([CIMVP, "convert", "--model", path, "--pe-layers", "all", "--shifts", str(n), "--variant",
+                    CONVERT_VARIANT[variant], "--double-shift" if double_shift else "--schedule", "--out", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    return out, [L.weights for L in modelfile.read(out).layers]
+
+
 def contract_weights(path, n, variant, tmp):
     """The weights of every layer of a v1 model decomposed by the C++ contract (cimvp convert)."""
     out = os.path.join(tmp, f"conv-{variant}-{n}.cimvp")
@@ -178,6 +188,25 @@ class ContractEqualityTest(unittest.TestCase):
     def test_the_shipped_int8_model_decomposes_as_the_contract_does(self):
         self.check_model(os.path.join(REPO, "models", "fmnist-int8.cimvp"), (2, 3))
 
+    def test_a_schedules_per_filter_counts_decompose_as_the_contract_does(self):
+        """A mean N scheduled by cimvp (mixed counts per filter; double-shift's even ones): each filter
+        decomposed at its own N, read from the scheduled file, gives the contract's weights."""
+        for path, n, variant, ds in ((self.awkward, 2.5, "swis", False), (self.awkward, 3, "swisc", True),
+                                     (os.path.join(REPO, "models", "fmnist-int8.cimvp"), 3, "swis", True)):
+            out, want = contract_schedule(path, n, variant, self.tmp.name, ds)
+            schedule = sq.read_schedule(out, variant)
+            counts = sorted({k for fn in schedule for k in fn})
+            self.assertGreater(len(counts), 1, (path, n, variant, ds))   # mixed, else this checks nothing new
+            if ds:
+                self.assertTrue(all(k % 2 == 0 for k in counts), counts)
+            for i, L in enumerate(modelfile.read(path).layers):
+                w, fc = layer_weights_4d(L)
+                got = sq.decompose_weights(w, schedule[i], variant, fc=fc).reshape(L.M, L.K).numpy()
+                diff = int((got != want[i]).sum())
+                self.assertEqual(diff, 0, f"{path} N={n} {variant} ds={ds} layer {i}: {diff} weights differ")
+            with self.assertRaisesRegex(ValueError, "expected variant"):
+                sq.read_schedule(out, "swisc" if variant == "swis" else "swis")
+
     def test_the_awkward_layers_decide_ties_and_half_way_magnitudes(self):
         """The equality above would catch a changed rule: the awkward layers hold groups where two
         sets with different weights tie on MSE++ (the first set must win), and weights half-way
@@ -228,6 +257,30 @@ class FineTuningTest(unittest.TestCase):
                          else sq.decompose_weights(w, shifts, variant, fc=fc))
                 self.assertTrue(torch.equal(again, w), (shifts, variant, i))
                 self.assertFalse(torch.equal(sq.decompose_weights(w, 1, "swis", fc=fc), w))
+
+    def test_a_per_filter_schedule_trains_and_exports_each_filter_at_its_own_n(self):
+        torch.manual_seed(0)
+        fnet = model.FloatNet()
+        rng = np.random.default_rng(5)
+        schedule = [[int(k) for k in rng.choice([2, 4], layer.out_channels)]
+                    for layer in (fnet.conv1, fnet.conv2, fnet.fc1, fnet.fc2)]
+        q = quant.QNet(fnet, "int8", swis_variant="swis", swis_schedule=schedule)
+        cache_step = q.layers[1].int8_weight()[0].detach()
+        self.assertTrue(torch.equal(cache_step, q.layers[1].int8_weight()[0].detach()))  # the cached path
+        q.calibrate(torch.randint(0, 256, (8, 1, 28, 28)).float().numpy())
+        im = export.export(q, "swis-ft")
+        for i, L in enumerate(im.layers):
+            w, fc = layer_weights_4d(L)
+            self.assertTrue(torch.equal(sq.decompose_weights(w, schedule[i], "swis", fc=fc), w), i)
+            uniform = sq.decompose_weights(w, 2, "swis", fc=fc)
+            at4 = torch.as_tensor(schedule[i]) == 4
+            self.assertFalse(torch.equal(uniform[at4], w[at4]), i)   # the N = 4 filters keep more than 2 shifts
+        with self.assertRaisesRegex(ValueError, "expected swis_shifts 0"):
+            quant.QNet(fnet, "int8", swis_shifts=2, swis_schedule=schedule)
+        with self.assertRaisesRegex(ValueError, "expected 32 counts"):
+            quant.QNet(fnet, "int8", swis_schedule=[schedule[0][:5]] + schedule[1:])
+        with self.assertRaisesRegex(ValueError, "expected swis_shifts 0 and variant swis or swisc"):
+            quant.QNet(fnet, "int8", swis_variant="wgt", swis_schedule=schedule)
 
     def test_fc1_groups_follow_the_model_files_input_order(self):
         q = self.qnet(3, "swis")

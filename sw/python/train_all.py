@@ -31,7 +31,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 
 import torch  # noqa: E402
 
-from cimvp_frontend import data, engine, export, model, modelfile, quant, settings  # noqa: E402
+from cimvp_frontend import data, engine, export, model, modelfile, quant, settings, swis_quant  # noqa: E402
 
 FULL, SMOKE = settings.FULL, settings.SMOKE
 
@@ -56,14 +56,14 @@ def apply_setting(cfg, kv):
 log, seed_all = model.log, model.seed_all
 
 
-def qat(fnet, scheme, xtr, ytr, cfg, seed):
+def qat(fnet, scheme, xtr, ytr, cfg, seed, swis_schedule=None):
     q = quant.QNet(fnet, scheme, clip_sigmas=cfg["clip_sigmas"], adc_fit=cfg["col_adc_fit"],
                    fc_rows=cfg["col_fc_rows"], soft_bits=cfg["bwma_a_bits"], binary_form=cfg["bwma_weights"],
                    adc_bits=cfg["col_adc_bits"], w_gran=cfg["col_w_gran"], ps_gran=cfg["col_ps_gran"],
                    ps_scales=cfg["col_ps_scales"],
                    var_sigma=cfg["col_var_sigma"] if scheme == "columnwise" else 0.0,
                    swis_shifts=cfg["int8_swis_shifts"] if scheme == "int8" else 0,
-                   swis_variant=cfg["int8_swis_variant"])
+                   swis_variant=cfg["int8_swis_variant"], swis_schedule=swis_schedule if scheme == "int8" else None)
     cal = xtr[:cfg["calib_images"]]
     q.calibrate(cal)
     if scheme == "columnwise" and cfg["clip_search"]:
@@ -119,7 +119,10 @@ def main(argv=None):
                          + ", col_var_sigma: the log-normal cell variation drawn in every training forward (0..1, "
                            "0 off)"
                          + "; int8_swis_shifts: 0 (off) or the int8 weights' SWIS shifts per group (1..8), "
-                           "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS))
+                           "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS)
+                         + ", int8_swis_schedule: a model of cimvp convert --pe-layers all --schedule (or "
+                           "--double-shift) whose per-filter N the int8 weights are decomposed at, instead of "
+                           "int8_swis_shifts")
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
                                                      "(default /usr/share/datasets/fashion-mnist)")
     args = ap.parse_args(argv)
@@ -135,6 +138,15 @@ def main(argv=None):
             ap.error(f"--schemes: expected a comma-separated list of {', '.join(SCHEME_SEEDS)}, got {scheme!r}")
     if args.float_model and not os.path.isfile(args.float_model):
         ap.error(f"--float-model {args.float_model}: no such file")
+    swis_schedule = None
+    if cfg["int8_swis_schedule"]:
+        if cfg["int8_swis_shifts"]:
+            ap.error(f"--set int8_swis_schedule={cfg['int8_swis_schedule']}: it sets each filter's N; expected "
+                     f"int8_swis_shifts 0, got {cfg['int8_swis_shifts']}")
+        try:
+            swis_schedule = swis_quant.read_schedule(cfg["int8_swis_schedule"], cfg["int8_swis_variant"])
+        except ValueError as e:
+            ap.error(f"--set int8_swis_schedule: {e}")
     out = args.out or os.path.join(REPO, "models")
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -175,7 +187,7 @@ def main(argv=None):
         log(f"{scheme}: quantization-aware fine-tuning")
         seed = args.seed + SCHEME_SEEDS[scheme]  # the same whichever schemes run
         seed_all(seed)
-        q = qat(fnet, scheme, xtr, ytr, cfg, seed)
+        q = qat(fnet, scheme, xtr, ytr, cfg, seed, swis_schedule)
         n_check = min(1000, len(xte))
         with torch.no_grad():
             fq_pred = q(torch.as_tensor(xte[:n_check]).float()).argmax(1).numpy()

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from . import engine, export, quant, swis_quant
-from .settings import INT8_SWIS_VARIANTS
+from .settings import INT8_SWIS_VARIANTS, SWIS_SHIFTS_RANGE
 from .modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, POOL_AVG, POOL_GLOBAL, POOL_MAX,
                         POOL_NONE, IntLayer, IntModel, ModelFileError, TensorNode, to_bytes)
 
@@ -1232,10 +1232,11 @@ class Quantizer:
     and fc the PE array runs (groups 1) decomposed at N shifts per group of 4 (swis_variant "swis" any
     N positions, "swisc" N consecutive ones) or truncated to N bits ("wgt"), as cimvp swis decomposes
     them (swis_quant, the contract's rule): in fake_weight with a straight-through gradient, and in
-    the exported integers."""
+    the exported integers. swis_schedule instead of swis_shifts: each node's per-filter N
+    (swis_quant.read_schedule of a `cimvp convert` file of the same graph's model: layer i is node i)."""
 
     def __init__(self, g, ctx, input_scale, input_offset, name, scheme="int8", act_bits=None, swis_shifts=0,
-                 swis_variant="swis"):
+                 swis_variant="swis", swis_schedule=None):
         self.g, self.ctx = g, ctx
         self.input_scale, self.input_offset = input_scale, input_offset
         self.name = name
@@ -1245,19 +1246,39 @@ class Quantizer:
         self.act_bits = act_bits or (ACT_BITS if scheme == "int8" else BWMA_ACT_BITS)
         if not 1 <= self.act_bits <= 8:
             raise Refused(f"--act-bits: expected 1..8, got {self.act_bits}")
-        if not (isinstance(swis_shifts, int) and 0 <= swis_shifts <= 8):
-            raise Refused(f"--swis-shifts: expected an integer in 0..8, got {swis_shifts!r}")
+        lo, hi = SWIS_SHIFTS_RANGE
+        if not (isinstance(swis_shifts, int) and lo <= swis_shifts <= hi):
+            raise Refused(f"--swis-shifts: expected an integer in {lo}..{hi}, got {swis_shifts!r}")
         if swis_variant not in INT8_SWIS_VARIANTS:
             raise Refused(f"--swis-variant: expected one of {', '.join(INT8_SWIS_VARIANTS)}, got '{swis_variant}'")
         if swis_shifts and scheme != "int8":
             raise Refused(f"--swis-shifts {swis_shifts}: expected --scheme int8 (the PE array runs 8-bit weights), "
                           f"got {scheme}")
+        if swis_schedule is not None and (swis_shifts or scheme != "int8" or swis_variant == "wgt"):
+            raise Refused(f"--swis-schedule: expected --scheme int8, --swis-shifts 0 and --swis-variant swis or "
+                          f"swisc, got {scheme}, {swis_shifts} and {swis_variant}")
         self.swis_shifts, self.swis_variant = swis_shifts, swis_variant
         self.swis_caches = {}  # id(node) -> swis_quant.GroupCache of its last decomposition
         self.nodes = live_nodes(g)
         if not self.nodes:
             ctx.refuse("graph", f"output '{g.output}'", "logits computed by a Conv, Gemm or MatMul from the image",
                        "the image itself")
+        self.swis_filter_n = None  # id(node) -> its per-filter N (swis_schedule)
+        if swis_schedule is not None:
+            if len(swis_schedule) != len(self.nodes):
+                raise Refused(f"--swis-schedule: expected a model of this graph ({len(self.nodes)} nodes), got "
+                              f"{len(swis_schedule)} layers")
+            self.swis_filter_n = {}
+            for i, (nd, fn) in enumerate(zip(self.nodes, swis_schedule)):
+                on = nd.op == "fc" or (nd.op == "conv" and nd.p["groups"] == 1)
+                filters = nd.p["w"].shape[0] if on else None
+                if on != (fn is not None) or (on and len(fn) != filters):
+                    raise Refused(f"--swis-schedule: node {i} ({nd.op}): expected "
+                                  + (f"{filters} per-filter counts (cimvp convert --pe-layers all)" if on else
+                                     "no SWIS groups (not on the PE array)")
+                                  + f", got {'none' if fn is None else len(fn)}")
+                if on:
+                    self.swis_filter_n[id(nd)] = fn
         self.last = self.nodes[-1]
         self.binary = {id(nd) for nd in self.nodes
                        if scheme == "bwma" and nd.op in ("conv", "fc") and nd is not self.last
@@ -1295,28 +1316,29 @@ class Quantizer:
         s = (wf.detach().abs().amax(1).clamp(min=1e-12) / 127.0).reshape((-1,) + (1,) * (w.ndim - 1))
         w_int = torch.clamp(quant.round_ste(w / s), -127, 127)
         if self.swis_on(nd):
-            if self.swis_variant == "wgt":
-                w_int = swis_quant.truncate_ste(w_int, self.swis_shifts)
-            else:
-                cache = self.swis_caches.setdefault(id(nd), swis_quant.GroupCache())
-                w_int = swis_quant.swis_ste(w_int, self.swis_shifts, self.swis_variant, nd.op == "fc", cache=cache)
+            cache = self.swis_caches.setdefault(id(nd), swis_quant.GroupCache())
+            w_int = swis_quant.constrain_ste(w_int, self.swis_n(nd), self.swis_variant, nd.op == "fc", cache)
         return w_int * s
 
     def swis_on(self, nd):
-        """Whether a node's weights are SWIS-constrained: swis_shifts > 0, and a conv of groups 1 or an fc
-        with 8-bit weights (what cimvp swis puts on the PE array)."""
-        return bool(self.swis_shifts) and nd.op in ("conv", "fc") and id(nd) not in self.binary \
-            and id(nd) not in self.col and (nd.op == "fc" or nd.p["groups"] == 1)
+        """Whether a node's weights are SWIS-constrained: swis_shifts > 0 (int8 only, so 8-bit weights), and a
+        conv of groups 1 or an fc: the layers cimvp swis puts on the PE array (model_layers in
+        sw/app/swis_job.cpp; studies.SwisFinetuneCI checks that cimvp swis keeps every weight of a model
+        fine-tuned here)."""
+        return bool(self.swis_shifts or self.swis_filter_n) and (nd.op == "fc" or (nd.op == "conv" and
+                                                                                   nd.p["groups"] == 1))
+
+    def swis_n(self, nd):
+        """A node's shift count: swis_shifts, or its per-filter counts of the schedule."""
+        return self.swis_filter_n[id(nd)] if self.swis_filter_n else self.swis_shifts
 
     def swis_weights(self, nd, w_int):
         """A node's exported integer weights [M][K] at the SWIS constraint (fake_weight's rule, exact)."""
         if not self.swis_on(nd):
             return w_int
-        if self.swis_variant == "wgt":
-            return swis_quant.truncate_weights(torch.from_numpy(w_int), self.swis_shifts).numpy()
         shape = w_int.shape if nd.op == "fc" else (w_int.shape[0], -1, nd.p["k"], nd.p["k"])
-        d = swis_quant.decompose_weights(torch.from_numpy(w_int.reshape(shape)), self.swis_shifts, self.swis_variant,
-                                         nd.op == "fc")
+        d = swis_quant.constrain(torch.from_numpy(w_int.reshape(shape)), self.swis_n(nd), self.swis_variant,
+                                 nd.op == "fc")
         return d.reshape(w_int.shape).numpy()
 
     def make_col_layers(self):
@@ -1631,7 +1653,7 @@ class Importer:
     float and integer evaluation."""
 
     def __init__(self, path, input_scale=1.0 / 255.0, input_offset=0.0, name="imported", data=None,
-                 scheme="int8", act_bits=None, swis_shifts=0, swis_variant="swis"):
+                 scheme="int8", act_bits=None, swis_shifts=0, swis_variant="swis", swis_schedule=None):
         if not (input_scale > 0 and math.isfinite(input_scale)) or not math.isfinite(input_offset):
             raise Refused(f"--input-scale/--input-offset: expected a finite scale > 0 and a finite offset, got "
                           f"{input_scale} and {input_offset}")
@@ -1652,7 +1674,7 @@ class Importer:
         self.check_inferred_shapes()
         Fused(self.g, self.ctx).run()
         self.q = Quantizer(self.g, self.ctx, input_scale, input_offset, name, scheme, act_bits, swis_shifts,
-                           swis_variant)
+                           swis_variant, swis_schedule)
         self.input_scale, self.input_offset = input_scale, input_offset
         self.model = None
         self.calib = None

@@ -12,7 +12,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import swis_quant
-from .settings import BINARY_FORMS, INT8_SWIS_VARIANTS, PS_GRANULARITIES, PS_SCALES, VAR_SIGMA_RANGE, W_GRANULARITIES
+from .settings import (BINARY_FORMS, INT8_SWIS_VARIANTS, PS_GRANULARITIES, PS_SCALES, SWIS_SHIFTS_RANGE,
+                       VAR_SIGMA_RANGE, W_GRANULARITIES)
 
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
@@ -232,8 +233,9 @@ class StdLayer(nn.Module):
 
     int8 weights can be constrained further (set_swis): swis_shifts N > 0 decomposes them as the
     SWIS contract does at N shifts per group (variant "swis" or "swisc", uniform N, M = 4, alpha 1;
-    swis_quant.py), or truncates them to N bits ("wgt", the contract's truncate_weights), in the
-    forward with a straight-through gradient; export writes the constrained integer weights.
+    swis_quant.py) or at each filter's own N of a schedule (filter_n), or truncates them to N bits
+    ("wgt", the contract's truncate_weights), in the forward with a straight-through gradient;
+    export writes the constrained integer weights.
     fc: the layer is exported as fully connected (SWIS groups of 4 consecutive inputs)."""
 
     def __init__(self, conv, bn, wmode, act, pool, bias=None, per_channel_binary=False, binary_form="closed_form",
@@ -249,22 +251,29 @@ class StdLayer(nn.Module):
         self.swis_shifts, self.swis_variant = 0, "swis"
         self._swis_cache = swis_quant.GroupCache()
 
-    def set_swis(self, shifts, variant="swis"):
-        if not (isinstance(shifts, int) and 0 <= shifts <= 8):
-            raise ValueError(f"swis_shifts {shifts!r}: expected an integer in [0, 8]")
+    def set_swis(self, shifts, variant="swis", filter_n=None):
+        """shifts: N for every filter (0: off); filter_n: instead, each output channel's own N (swis, swisc)."""
+        lo, hi = SWIS_SHIFTS_RANGE
+        if not (isinstance(shifts, int) and lo <= shifts <= hi):
+            raise ValueError(f"swis_shifts {shifts!r}: expected an integer in [{lo}, {hi}]")
         if variant not in INT8_SWIS_VARIANTS:
             raise ValueError(f"swis_variant {variant!r}: expected one of {', '.join(INT8_SWIS_VARIANTS)}")
+        if filter_n is not None:
+            filters = self.weight.shape[0]
+            if shifts or variant == "wgt":
+                raise ValueError(f"swis filter_n: expected swis_shifts 0 and variant swis or swisc, got {shifts} "
+                                 f"and {variant}")
+            if len(filter_n) != filters or not all(isinstance(n, int) and 1 <= n <= hi for n in filter_n):
+                raise ValueError(f"swis filter_n: expected {filters} counts in [1, {hi}], got {len(filter_n)}: "
+                                 f"{sorted(set(filter_n))}")
+            shifts = list(filter_n)
         self.swis_shifts, self.swis_variant = shifts, variant
 
     def int8_weight(self):
         """(integer weights with a straight-through gradient, per-channel scales) of an int8 layer."""
         w_int, s_w = int8_per_channel(self.weight)
         if self.swis_shifts:
-            if self.swis_variant == "wgt":
-                w_int = swis_quant.truncate_ste(w_int, self.swis_shifts)
-            else:
-                w_int = swis_quant.swis_ste(w_int, self.swis_shifts, self.swis_variant, self.fc,
-                                            cache=self._swis_cache)
+            w_int = swis_quant.constrain_ste(w_int, self.swis_shifts, self.swis_variant, self.fc, self._swis_cache)
         return w_int, s_w
 
     def forward(self, q, s_x):
@@ -664,7 +673,7 @@ class QNet(nn.Module):
 
     def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
                  fc_rows=128, binary_form="closed_form", adc_bits=4, w_gran="column", ps_gran="column",
-                 ps_scales="calibrated", swis_shifts=0, swis_variant="swis", var_sigma=0.0):
+                 ps_scales="calibrated", swis_shifts=0, swis_variant="swis", swis_schedule=None, var_sigma=0.0):
         super().__init__()
         if binary_form not in BINARY_FORMS:
             raise ValueError(f"binary_form {binary_form!r}: expected one of {', '.join(BINARY_FORMS)}")
@@ -681,8 +690,15 @@ class QNet(nn.Module):
                 StdLayer(f.fc2, None, "int8", None, 0, bias=f.fc2.bias, fc=True),
             ])
             self.a_bits = [8, 8, 8, 8]
-            for layer in self.layers:  # SWIS-aware (or truncation-aware) fine-tuning of every layer
-                layer.set_swis(swis_shifts, swis_variant)
+            # SWIS-aware (or truncation-aware) fine-tuning of every layer; swis_schedule: each layer's per-filter N
+            # (swis_quant.read_schedule), instead of one N
+            if swis_schedule is not None and len(swis_schedule) != len(self.layers):
+                raise ValueError(f"swis_schedule: expected {len(self.layers)} layers, got {len(swis_schedule)}")
+            for i, layer in enumerate(self.layers):
+                if swis_schedule is not None and swis_schedule[i] is None:
+                    raise ValueError(f"swis_schedule: layer {i}: expected its per-filter N (a schedule of every "
+                                     f"layer: cimvp convert --pe-layers all), got none")
+                layer.set_swis(swis_shifts, swis_variant, None if swis_schedule is None else swis_schedule[i])
         elif scheme == "bwma":
             self.layers = nn.ModuleList([
                 StdLayer(f.conv1, _copy_bn(f.bn1), "int8", ActQuant(soft_bits, "soft"), 2),
@@ -724,7 +740,7 @@ class QNet(nn.Module):
             raise ValueError(scheme)
         if var_sigma and scheme != "columnwise":
             raise ValueError(f"var_sigma {var_sigma}: variation-aware training is for the columnwise scheme only")
-        if swis_shifts and scheme != "int8":
+        if (swis_shifts or swis_schedule) and scheme != "int8":
             raise ValueError(f"swis_shifts {swis_shifts}: SWIS-aware fine-tuning is for the int8 scheme only")
 
     def train(self, mode=True):

@@ -11,9 +11,11 @@ as 8-bit masks in increasing mask value; SWIS-C by increasing offset). Groups: c
 4cg..4cg+3 at one (ky, kx) of a filter (conv), 4 consecutive inputs of the CHW-flattened input
 (fc); the last group short, its missing lanes 0.
 
-For training, swis_ste / truncate_ste put the decomposed integer weights in the forward and pass
-the gradient straight through to the int8 weights (and from there, through the int8
-quantizer's own straight-through rounding, to the float weights)."""
+constrain gives a layer's int8 weights at a fine-tuning setting's constraint (decomposed, or
+truncated for the "wgt" baseline). For training, constrain_ste (and swis_ste / truncate_ste) put
+those integer weights in the forward and pass the gradient straight through to the int8 weights
+(and from there, through the int8 quantizer's own straight-through rounding, to the float
+weights)."""
 import functools
 
 import torch
@@ -112,6 +114,22 @@ def to_groups(w, fc):
     return g, restore
 
 
+def decompose_groups_at(groups, n, variant="swis", alpha=1.0):
+    """decompose_groups's weights with a shift count per group: n an int, or a sequence of one count per
+    group (a schedule's per-filter N, repeated over each filter's groups)."""
+    if isinstance(n, int):
+        return decompose_groups(groups, n, variant, alpha)[0]
+    n = torch.as_tensor(n, dtype=torch.int64)
+    g = torch.as_tensor(groups).to(torch.int64)
+    if n.shape != (g.shape[0],):
+        raise ValueError(f"swis: shift counts: expected one per group ({g.shape[0]}), got shape {tuple(n.shape)}")
+    out = torch.empty_like(g)
+    for k in torch.unique(n).tolist():
+        rows = (n == k).nonzero().flatten()
+        out[rows] = decompose_groups(g[rows], int(k), variant, alpha)[0]
+    return out
+
+
 class GroupCache:
     """The last groups decomposed and their result: a training step changes few int8 weights, so
     only the groups that changed since the previous call are searched again."""
@@ -120,28 +138,37 @@ class GroupCache:
         self.key, self.groups, self.out = None, None, None
 
     def decompose(self, g, n, variant, alpha):
-        key = (n, variant, float(alpha), tuple(g.shape))
+        key = (n if isinstance(n, int) else tuple(n.tolist()), variant, float(alpha), tuple(g.shape))
         if key != self.key:
-            out, _ = decompose_groups(g, n, variant, alpha)
+            out = decompose_groups_at(g, n, variant, alpha)
         else:
             out = self.out.clone()
             changed = (g != self.groups).any(1).nonzero().flatten()
             if changed.numel():
-                out[changed] = decompose_groups(g[changed], n, variant, alpha)[0]
+                out[changed] = decompose_groups_at(g[changed], n if isinstance(n, int) else n[changed], variant,
+                                                   alpha)
         self.key, self.groups, self.out = key, g.clone(), out
         return out
 
 
 def decompose_weights(w_int, n, variant="swis", fc=False, alpha=1.0, cache=None):
     """A layer's integer weights [F][C][kh][kw] decomposed at a uniform N per filter, as
-    decompose_layer(w, shape, n, variant, alpha) gives them back (DecomposedLayer::weights).
-    [F][K] weights are an fc layer's. cache: a GroupCache kept between calls on one layer."""
+    decompose_layer(w, shape, n, variant, alpha) gives them back (DecomposedLayer::weights), or at
+    one N per filter when n is a sequence of F counts (a schedule's, as decompose_layer with its
+    filter_n). [F][K] weights are an fc layer's. cache: a GroupCache kept between calls on one layer."""
     w = torch.as_tensor(w_int).detach().round().to(torch.int64)
     if w.ndim == 2:
         w = w.view(w.shape[0], w.shape[1], 1, 1)
         fc = True
     g, restore = to_groups(w, fc)
-    d = cache.decompose(g, n, variant, alpha) if cache is not None else decompose_groups(g, n, variant, alpha)[0]
+    if torch.as_tensor(n).ndim == 0:
+        n = int(n)
+    else:
+        n = torch.as_tensor(n, dtype=torch.int64).flatten()
+        if n.shape != (w.shape[0],):
+            raise ValueError(f"swis: per-filter shift counts: expected {w.shape[0]}, got {n.numel()}")
+        n = n.repeat_interleave(g.shape[0] // w.shape[0])
+    d = cache.decompose(g, n, variant, alpha) if cache is not None else decompose_groups_at(g, n, variant, alpha)
     return restore(d).reshape(torch.as_tensor(w_int).shape)
 
 
@@ -172,4 +199,45 @@ def swis_ste(w_int, n, variant="swis", fc=False, alpha=1.0, cache=None):
 
 def truncate_ste(w_int, bits):
     d = truncate_weights(w_int.detach(), bits).to(w_int.dtype)
+    return w_int + (d - w_int).detach()
+
+
+def read_schedule(path, variant):
+    """The per-filter shift counts a format-v2 model (`cimvp convert --schedule` or `--double-shift`) stores:
+    [layer] -> list of N per filter, or None for a layer not stored as SWIS groups. variant: the fine-tuning's
+    ("swis" or "swisc"), which must be the file's. Raises ValueError naming the file and what it expected."""
+    from . import modelfile
+    if variant not in VARIANTS:
+        raise ValueError(f"{path}: a schedule is for the swis and swisc variants, got {variant!r}")
+    try:
+        m = modelfile.read(path)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: expected a model file of cimvp convert ({e})") from None
+    stored = [getattr(L, "swis", None) for L in m.layers]
+    if not any(stored):
+        raise ValueError(f"{path}: expected layers stored as SWIS groups (model format v2, cimvp convert), got none")
+    want = modelfile.SWIS_C if variant == "swisc" else modelfile.SWIS
+    for i, s in enumerate(stored):
+        if s is not None and s.variant != want:
+            raise ValueError(f"{path}: layer {i}: expected variant {VARIANTS[want]} (the fine-tuning's), "
+                             f"got {VARIANTS[s.variant]}")
+    return [None if s is None else [int(x) for x in s.filter_n] for s in stored]
+
+
+def constrain(w_int, n, variant="swis", fc=False, cache=None):
+    """A layer's int8 weights at SWIS-aware fine-tuning's constraint (settings.INT8_SWIS_VARIANTS):
+    decomposed at N shifts per group ("swis", "swisc"; [F][C][kh][kw] or an fc's [F][K], as
+    decompose_weights; n an int or one count per filter), or truncated to N bits ("wgt", truncate_weights).
+    Exact integers."""
+    if variant == "wgt":
+        if torch.as_tensor(n).ndim != 0:
+            raise ValueError("truncation: expected one bit count for the layer, got per-filter counts")
+        n = int(n)
+        return truncate_weights(w_int, n)
+    return decompose_weights(w_int, n, variant, fc, cache=cache)
+
+
+def constrain_ste(w_int, n, variant="swis", fc=False, cache=None):
+    """constrain in the forward, the gradient straight through to w_int."""
+    d = constrain(w_int.detach(), n, variant, fc, cache).to(w_int.dtype)
     return w_int + (d - w_int).detach()

@@ -1633,14 +1633,18 @@ class SwisFinetune(Study):
         train = sum(float(r["train_seconds"]) for r in fine if r["train_seconds"])
         return acc, fine, train, {r["int8_accuracy"] for r in rows if r["training"] == "post"}
 
-    def accuracy_table(self, acc, post_label):
+    def variants(self, rows):
+        """The variants a table holds (every one of VARIANTS for this study's table)."""
+        return self.VARIANTS
+
+    def accuracy_table(self, acc, post_label, variants):
         """Accuracy in % per N and training (post_label: the post-training row's), one column per variant."""
         body = []
         for n in self.SHIFTS:
             for training, label in (("post", post_label), ("finetuned", f"fine-tuned at N = {n}")):
                 body.append([str(n), label] + ["-" if (v, n, training) not in acc else
-                                               f"{100 * acc[(v, n, training)]:.2f}" for v, _ in self.VARIANTS])
-        return md_table(["N", "training"] + [t for _, t in self.VARIANTS], body) + "\n"
+                                               f"{100 * acc[(v, n, training)]:.2f}" for v, _ in variants])
+        return md_table(["N", "training"] + [t for _, t in variants], body) + "\n"
 
     def render(self, table, images, plots):
         rows = self.read_rows(table)
@@ -1654,7 +1658,7 @@ class SwisFinetune(Study):
                  f"{', '.join(threads) or '-'} threads, {', '.join(epochs) or '-'} epoch(s), {duration(train)} of "
                  f"training runs; each model measured by `cimvp swis --model` on "
                  f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n"]
-        lines.append(self.accuracy_table(acc, "post-training (shipped int8 model)"))
+        lines.append(self.accuracy_table(acc, "post-training (shipped int8 model)", self.variants(rows)))
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                      f"{', '.join(pct(float(x)) for x in sorted(int8))}) decomposed at its schedule's per-filter N "
                      f"(mixed counts around N; DS and C-DS even ones). Fine-tuned: each column its own model, int8 QAT "
@@ -1669,23 +1673,23 @@ class SwisFinetune(Study):
             for n, v in by_n.items():
                 body.append([net, f"{n:g}"] + ["-" if x is None else f"{x:.1f}" for x in v])
         lines.append(md_table(["network", "N", "SWIS SS", "SWIS DS", "SWIS-C SS", "SWIS-C DS", "Wgt"], body) + "\n")
-        lines += self.verdicts(acc, max(int(r["images"]) for r in rows))
+        lines += self.verdicts(acc, max(int(r["images"]) for r in rows), self.variants(rows))
         lines.append(self.NOT_HERE)
         return "\n".join(lines).rstrip() + "\n"
 
-    def verdicts(self, acc, images):
+    def verdicts(self, acc, images, variants):
         lines = ["### Verdicts\n"]
-        need = [(v, n, t) for v, _ in self.VARIANTS for n in self.SHIFTS for t in ("post", "finetuned")]
+        need = [(v, n, t) for v, _ in variants for n in self.SHIFTS for t in ("post", "finetuned")]
         if any(k not in acc for k in need):
             return lines + ["Verdict: **not decided**: points missing.\n"]
         f = lambda v, n: acc[(v, n, "finetuned")]
-        swis = [(v, t) for v, t in self.VARIANTS if v != "wgt"]
+        swis = [(v, t) for v, t in variants if v != "wgt"]
         names = ", ".join(t for _, t in swis[:-1]) + " and " + swis[-1][1]
         lines.append("**Claim 1** (section 5.1.2): after retraining \"all SWIS configurations outperform weight "
                      f"truncation in all cases\". Rule: fine-tuned {names} above fine-tuned Wgt at N = 2 and 3; "
                      f"reproduced when all {len(swis) * len(self.SHIFTS)} are, differs otherwise.\n")
         margins = [(t, n, f(v, n) - f("wgt", n)) for v, t in swis for n in self.SHIFTS]
-        p = sum(f(v, n) for v, _ in self.VARIANTS for n in self.SHIFTS) / (len(self.VARIANTS) * len(self.SHIFTS))
+        p = sum(f(v, n) for v, _ in variants for n in self.SHIFTS) / (len(variants) * len(self.SHIFTS))
         lines.append("Ours: " + "; ".join(f"{t} - Wgt at N = {n} {100 * d:+.2f} points" for t, n, d in margins) +
                      f" (one standard error of an accuracy near {100 * p:.0f} % on {images:,} images is about "
                      f"{100 * math.sqrt(p * (1 - p) / images):.2f} points).\n")
@@ -1716,9 +1720,11 @@ class SwisFinetuneGraph(SwisFinetune):
     --network NET (training runs): not regenerated here."""
     name = "swis_finetune_graph"
     NETWORKS = (("resnet20", "ResNet-20"), ("mobilenetv2", "MobileNet-v2"))
-    VARIANTS = (("swis", "SWIS SS"), ("swisc", "SWIS-C SS"), ("wgt", "Wgt"))
-    NOT_HERE = ("Not in these tables: double-shift (the importer trains one N per layer; the CNN's table above has "
-                "DS), more seeds and epochs, and ImageNet: the networks are Fashion-MNIST ones.\n")
+    BASE_VARIANTS = ("swis", "swisc", "wgt")  # every table has these; DS and C-DS where they were trained
+
+    def variants(self, rows):
+        held = {r["variant"] for r in rows}
+        return tuple((v, t) for v, t in self.VARIANTS if v in self.BASE_VARIANTS or v in held)
 
     def net_table(self, net):
         return os.path.join(TABLES, f"swis_finetune_{net}.csv")
@@ -1727,35 +1733,44 @@ class SwisFinetuneGraph(SwisFinetune):
         if table:
             raise RenderError(f"--table: study {self.name} reads one table per network "
                               f"({', '.join(self.net_table(n) for n, _ in self.NETWORKS)})")
-        lines = []
+        lines, no_ds = [], []
         for net, title in self.NETWORKS:
             path = self.net_table(net)
             rows = self.read_rows(path)
             acc, fine, train, int8 = self.results(rows)
+            ds = any(v in ("swis_ds", "swisc_ds") for v, _ in self.variants(rows))
+            if not ds:
+                no_ds.append(title)
             lines.append(f"### {title}\n")
             lines.append(f"Table `docs/studies/{os.path.basename(path)}`, from `/usr/bin/python3 "
                          f"scripts/swis_finetune.py --network {net} --variants "
-                         f"{','.join(v for v, _ in self.VARIANTS)} --limit "
+                         f"{','.join(v for v, _ in self.variants(rows))} --limit "
                          f"{', '.join(sorted({r['images'] for r in rows}))} --threads "
                          f"{', '.join(sorted({r['threads'] for r in fine})) or '-'} --work /tmp/swisft-{net} --csv "
                          f"docs/studies/{os.path.basename(path)}`: {len(fine)} fine-tuning runs of the importer "
                          f"(`cimvp_import.py models/fmnist-{net}.onnx --swis-shifts N --swis-variant V --epochs "
-                         f"{', '.join(sorted({r['epochs'] for r in fine})) or '-'}`), seed "
+                         f"{', '.join(sorted({r['epochs'] for r in fine})) or '-'}`"
+                         + ("; DS and C-DS with `--swis-schedule FILE` instead of `--swis-shifts N`" if ds else "")
+                         + f"), seed "
                          f"{', '.join(sorted({r['seed'] for r in fine})) or '-'}, {duration(train)} of training "
                          f"runs; each model measured by `cimvp swis --model` on "
                          f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n")
-            lines.append(self.accuracy_table(acc, f"post-training (shipped `fmnist-{net}.cimvp`)"))
+            lines.append(self.accuracy_table(acc, f"post-training (shipped `fmnist-{net}.cimvp`)", self.variants(rows)))
             lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                          f"{', '.join(pct(float(x)) for x in sorted(int8))} on these images) decomposed at its "
                          f"schedule's per-filter N. Fine-tuned: each column its own model, the shipped ONNX float "
                          f"graph quantized to int8 and fine-tuned with every groups-1 conv's and the fc's weights "
-                         f"decomposed (or truncated) at a uniform N in the forward (depthwise convs stay int8, "
-                         f"as `cimvp swis` leaves them); `cimvp swis` keeps those weights, so the figure is the "
-                         f"model's own int8 accuracy.\n")
+                         f"decomposed (or truncated) at a uniform N in the forward"
+                         + (" (DS and C-DS: each filter at its N of the double-shift schedule `cimvp convert "
+                            "--double-shift` makes for the shipped model)" if ds else "")
+                         + "; depthwise convs stay int8, as `cimvp swis` leaves them; `cimvp swis` keeps those "
+                           "weights, so the figure is the model's own int8 accuracy.\n")
             lines += [ln.replace("### Verdicts", f"#### Verdicts, {title}")
-                      for ln in self.verdicts(acc, max(int(r["images"]) for r in rows))]
+                      for ln in self.verdicts(acc, max(int(r["images"]) for r in rows), self.variants(rows))]
         lines.append("The paper's Table 5 is in the section above; its MobileNet-v2 rows are on ImageNet.\n")
-        lines.append(self.NOT_HERE)
+        lines.append("Not in these tables: " + (f"double-shift for {' and '.join(no_ds)} (`--variants "
+                                                 f"swis_ds,swisc_ds` trains it; not run yet), " if no_ds else "")
+                     + "more seeds and epochs, and ImageNet: the networks are Fashion-MNIST ones.\n")
         return "\n".join(lines).rstrip() + "\n"
 
 

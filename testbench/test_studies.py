@@ -562,8 +562,10 @@ class SwisFinetuneCI(unittest.TestCase):
         rows = read_csv(path)
         with open(path, newline="") as f:
             self.assertEqual(next(csv.reader(f)), study.COLUMNS)
+        variants = [v for v, _ in study.variants(rows)]
+        self.assertTrue({"swis", "swisc", "wgt"} <= set(variants), variants)
         self.assertEqual(sorted((r["variant"], int(r["n"]), r["training"]) for r in rows),
-                         sorted((v, n, t) for v, _ in study.VARIANTS for n in study.SHIFTS for t in ("post", "finetuned")))
+                         sorted((v, n, t) for v in variants for n in study.SHIFTS for t in ("post", "finetuned")))
         post = [r for r in rows if r["training"] == "post"]
         self.assertEqual(len({r["int8_accuracy"] for r in post}), 1, "one shipped model")
         for r in rows:

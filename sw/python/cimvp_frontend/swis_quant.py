@@ -12,10 +12,9 @@ as 8-bit masks in increasing mask value; SWIS-C by increasing offset). Groups: c
 (fc); the last group short, its missing lanes 0.
 
 constrain gives a layer's int8 weights at a fine-tuning setting's constraint (decomposed, or
-truncated for the "wgt" baseline). For training, constrain_ste (and swis_ste / truncate_ste) put
-those integer weights in the forward and pass the gradient straight through to the int8 weights
-(and from there, through the int8 quantizer's own straight-through rounding, to the float
-weights)."""
+truncated for the "wgt" baseline). For training, constrain_ste puts those integer weights in the
+forward and passes the gradient straight through to the int8 weights (and from there, through
+the int8 quantizer's own straight-through rounding, to the float weights)."""
 import functools
 
 import torch
@@ -189,17 +188,6 @@ def truncate_weights(w_int, bits):
         return torch.where(w < 0, -mag, mag)
     q = torch.clamp((mag + (1 << (low - 1))) >> low, max=(1 << bits) - 1) << low
     return torch.where(w < 0, -q, q)
-
-
-def swis_ste(w_int, n, variant="swis", fc=False, alpha=1.0, cache=None):
-    """The decomposed weights in the forward, the gradient straight through to w_int."""
-    d = decompose_weights(w_int.detach(), n, variant, fc, alpha, cache).to(w_int.dtype)
-    return w_int + (d - w_int).detach()
-
-
-def truncate_ste(w_int, bits):
-    d = truncate_weights(w_int.detach(), bits).to(w_int.dtype)
-    return w_int + (d - w_int).detach()
 
 
 def read_schedule(path, variant):

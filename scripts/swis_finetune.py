@@ -101,7 +101,7 @@ def weights_kept(cimvp, model, variant, n, work, env):
     if not on_pe:
         return False
     if variant == "wgt":
-        return all(np.array_equal(swis_quant.truncate_weights(a.weights.astype(np.int64), n).numpy(), a.weights)
+        return all(np.array_equal(swis_quant.truncate_weights(a.weights.astype(np.int64), int(n)).numpy(), a.weights)
                    for a, _ in on_pe)
     return all(np.array_equal(a.weights, b.weights) and (scheduled(variant, n) or all(int(x) == n for x in
                                                                                        b.swis.filter_n))

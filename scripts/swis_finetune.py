@@ -10,7 +10,8 @@ count N: int8 QAT with the weights constrained at N, then `cimvp swis --model <m
 every filter at N. DS and C-DS (even counts per filter), and SS and C-SS at a fractional N, train
 each filter at its own N: the schedule `cimvp convert --pe-layers all --double-shift` (or
 `--schedule`) makes for the shipped int8 model, read from the file it writes
-(train_all.py --set int8_swis_schedule=FILE; cimvp_import.py --swis-schedule FILE). The CNN (--network cnn) trains from the float model through the front end
+(train_all.py --set int8_swis_schedule=FILE; cimvp_import.py --swis-schedule FILE). The CNN
+(--network cnn) trains from the float model through the front end
 (train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_variant=V); a graph
 network (--network resnet20 or mobilenetv2) fine-tunes its shipped ONNX float graph through the
 importer (cimvp_import.py models/fmnist-NET.onnx --swis-shifts N --swis-variant V --epochs E),
@@ -26,7 +27,8 @@ filter at N when the training's N was uniform; Wgt, truncate_weights at N must l
 layer's weights as they are.
 
     /usr/bin/python3 scripts/swis_finetune.py --cimvp build/cimvp --work /tmp/swisft \\
-        --csv docs/studies/swis_finetune.csv [--variants swis,swisc,wgt] [--shifts 2,3] [--limit 10000]
+        --csv docs/studies/swis_finetune.csv [--variants swis,swis_ds,swisc,swisc_ds,wgt] [--shifts 2,3] \\
+        [--limit 10000]
     /usr/bin/python3 scripts/swis_finetune.py --network resnet20 --limit 2000 --work /tmp/swisft-r20 \\
         --csv docs/studies/swis_finetune_resnet20.csv
 """
@@ -114,8 +116,10 @@ def main(argv=None):
     ap.add_argument("--network", default="cnn", help="cnn (default), resnet20 or mobilenetv2")
     ap.add_argument("--work", required=True, help="directory of the fine-tuned models and reports")
     ap.add_argument("--csv", default=os.path.join(REPO, "docs", "studies", "swis_finetune.csv"))
-    ap.add_argument("--variants", default="swis,swis_ds,swisc,swisc_ds,wgt")
-    ap.add_argument("--shifts", default="2,3")
+    ap.add_argument("--variants", default="swis,swis_ds,swisc,swisc_ds,wgt",
+                    help="comma-separated, of " + ", ".join(MODES) + " (default: all)")
+    ap.add_argument("--shifts", default="2,3", help="comma-separated shift counts N, 1..8 (default 2,3); a "
+                                                     "fractional N trains on cimvp's schedule (not for wgt)")
     ap.add_argument("--limit", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
     ap.add_argument("--threads", type=int, default=2)

@@ -504,14 +504,19 @@ class SwisFinetuneCI(unittest.TestCase):
         --double-shift` makes for the shipped model at N = 3 (cimvp_import --swis-schedule); cimvp swis at N = 3
         gives its DS accuracy as its int8 accuracy."""
         with tempfile.TemporaryDirectory() as tmp:
-            schedule = os.path.join(tmp, "ds3.cimvp")
-            p = subprocess.run([CIMVP, "convert", "--model", os.path.join(SOURCE, "models", "fmnist-resnet20.cimvp"),
-                                "--pe-layers", "all", "--shifts", "3", "--double-shift", "--out", schedule],
-                               capture_output=True, text=True, timeout=600)
-            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("2..4", p.stdout)  # mixed even counts
+            schedule = self.double_shift_schedule(tmp, "fmnist-resnet20.cimvp")
             acc = self.fine_tune_resnet20(tmp, "3", "--swis-schedule", schedule)
         self.assertEqual(acc["rows"][0]["DS"], acc["int8"])
+
+    def double_shift_schedule(self, tmp, model):
+        """The schedule `cimvp convert --double-shift` makes for a shipped model at N = 3: its file."""
+        schedule = os.path.join(tmp, "ds3.cimvp")
+        p = subprocess.run([CIMVP, "convert", "--model", os.path.join(SOURCE, "models", model), "--pe-layers", "all",
+                            "--shifts", "3", "--double-shift", "--out", schedule], capture_output=True, text=True,
+                           timeout=600)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("2..4", p.stdout)  # mixed even counts
+        return schedule
 
     def fine_tune_resnet20(self, tmp, target, *constraint):
         """ResNet-20 imported with the constraint and fine-tuned 1 epoch on 300 images, then cimvp swis at the
@@ -536,12 +541,7 @@ class SwisFinetuneCI(unittest.TestCase):
         schedule `cimvp convert --double-shift` makes for the shipped model at N = 3 (even counts, mixed);
         cimvp swis at N = 3 gives its DS accuracy as its int8 accuracy (the trained weights kept)."""
         with tempfile.TemporaryDirectory() as tmp:
-            schedule = os.path.join(tmp, "ds3.cimvp")
-            p = subprocess.run([CIMVP, "convert", "--model", os.path.join(SOURCE, "models", "fmnist-int8.cimvp"),
-                                "--pe-layers", "all", "--shifts", "3", "--double-shift", "--out", schedule],
-                               capture_output=True, text=True, timeout=600)
-            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("2..4", p.stdout)  # mixed even counts
+            schedule = self.double_shift_schedule(tmp, "fmnist-int8.cimvp")
             p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "sw", "python", "train_all.py"), "--smoke",
                                 "--schemes", "int8", "--float-model", os.path.join(SOURCE, "models", "fmnist-float.pt"),
                                 "--set", f"int8_swis_schedule={schedule}", "--out", tmp],

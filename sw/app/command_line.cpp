@@ -9,6 +9,8 @@
 #include <typeinfo>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include "hw/cost_model.h"
 #include "sw/app/data_dir.h"
 #include "sw/formats/config_loader.h"
@@ -90,13 +92,14 @@ void check_output_path(const std::string& option, const std::string& path) {
     const bool existed = std::filesystem::exists(path, ec);
     if (existed && std::filesystem::is_directory(path, ec))
         throw std::invalid_argument("--" + option + ": expected a file to write, got the directory '" + path + "'");
-    std::ofstream f(path, std::ios::app);
-    if (!f) {
+    // Checked without creating the file: several MPI ranks parse the same command line, and a file one
+    // rank made and removed could be left behind by another's check.
+    const std::filesystem::path p(path);
+    const std::string dir = p.has_parent_path() ? p.parent_path().string() : std::string(".");
+    if (existed ? ::access(path.c_str(), W_OK) != 0 : ::access(dir.c_str(), W_OK | X_OK) != 0) {
         const int err = errno;
         throw std::invalid_argument("--" + option + ": cannot write '" + path + "': " + std::strerror(err));
     }
-    f.close();
-    if (!existed) std::filesystem::remove(path, ec);
 }
 
 }  // namespace

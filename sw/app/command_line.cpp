@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <typeinfo>
 #include <stdexcept>
@@ -85,8 +84,8 @@ void print_protocol_counts(const std::optional<tlmx::ProtocolCounts>& c) {
 
 namespace {
 
-// An output file the run will write, opened before the run so that a bad path fails in a moment
-// with its name, not after the whole work: the file is created to check and removed again if new.
+// An output file the run will write, checked before the run so that a bad path fails in a moment
+// with its name, not after the whole work.
 void check_output_path(const std::string& option, const std::string& path) {
     std::error_code ec;
     const bool existed = std::filesystem::exists(path, ec);

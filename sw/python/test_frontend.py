@@ -855,6 +855,102 @@ class VariationAwareTrainingTest(unittest.TestCase):
             quant.QNet(net, "columnwise", var_sigma=1.5)
 
 
+class DifferentialMappingTrainingTest(unittest.TestCase):
+    """ColLayer mapping "differential": each output's positive group holds max(w, 0), its negative
+    group max(-w, 0), sliced into cells as offset encoding slices w + 2^(w_bits-1) (docs/numerics.md)."""
+
+    def layer(self, mapping, sigma=0.0, weight=None):
+        torch.manual_seed(5)
+        w = torch.randn(6, 64, 1, 1) if weight is None else weight
+        return quant.ColLayer(w, torch.linspace(-1, 1, 6), "fc", 0, 4, 32, None, 0, var_sigma=sigma, mapping=mapping)
+
+    def test_each_weight_sits_in_the_group_of_its_sign(self):
+        layer = self.layer("differential")
+        w = torch.arange(-8, 8, dtype=torch.float32).view(16, 1, 1, 1)
+        lv = layer.levels(w)
+        self.assertEqual((layer.cols, len(lv)), (4, 4))
+        p = lv[0] + 4 * lv[1]
+        n = lv[2] + 4 * lv[3]
+        self.assertTrue(torch.equal(p - n, w))
+        self.assertTrue(torch.equal(p * n, torch.zeros_like(w)), "one group is all level 0")
+        self.assertTrue(all(((x >= 0) & (x <= 3)).all() for x in lv), "2-bit cells")
+        self.assertEqual(layer.shift_weights(), [[1.0, 4.0, -1.0, -4.0]])
+
+    def test_on_a_lossless_adc_both_mappings_compute_the_same_layer_and_gradient(self):
+        x = torch.randint(0, 16, (5, 64, 1, 1)).float()
+        out, grads = [], []
+        for mapping in quant.MAPPINGS:
+            layer = self.layer(mapping)
+            layer.adc_enabled = False
+            z = layer.preact(x, 0.25)
+            z.square().sum().backward()
+            out.append(z.detach())
+            grads.append(layer.weight.grad.clone())
+        self.assertTrue(torch.equal(out[0], out[1]))
+        self.assertTrue(torch.allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6))
+
+    def test_zero_weights_feel_no_variation_only_under_differential_mapping(self):
+        """A zero weight is two level-0 cells (differential) or a mid-level cell (offset, whose drawn
+        conductance the digital offset removal does not see)."""
+        x = torch.randint(0, 16, (5, 64, 1, 1)).float()
+        for mapping, unmoved in (("differential", True), ("offset", False)):
+            layer = self.layer(mapping, sigma=0.3, weight=torch.zeros(6, 64, 1, 1)).train()
+            layer.adc_enabled = False
+            with torch.no_grad():
+                z = layer.preact(x, 0.25)
+            self.assertEqual(torch.equal(z, layer.bias.detach().view(1, -1, 1, 1).expand_as(z)), unmoved, mapping)
+
+    def test_each_column_of_both_groups_gets_its_own_adc_table(self):
+        layer = self.layer("differential")
+        x = torch.randint(0, 16, (40, 64, 1, 1)).float()
+        layer.eval()
+        layer.calibrate_next = True
+        with torch.no_grad():
+            layer.preact(x, 0.25)
+        self.assertEqual(tuple(layer.adc_step_fx.shape), (2, 4, 6))
+        self.assertGreater(len(torch.unique(layer.adc_step_fx)), 4)
+
+    def test_a_differential_training_exports_offset_tables_that_compute_its_forward(self):
+        from cimvp_frontend import export
+        torch.manual_seed(0)
+        net = model.FloatNet().eval()
+        imgs = np.random.default_rng(11).integers(0, 256, size=(48, 1, 28, 28)).astype(np.uint8)
+        q = quant.QNet(net, "columnwise", mapping="differential", var_sigma=0.1)
+        q.calibrate(imgs[:32])
+        q.train()(torch.as_tensor(imgs[:8]).float())
+        with self.assertRaisesRegex(export.ExportError, "differential mapping: the model file's ADC tables describe "
+                                                        "offset-encoded slices; expected mapping offset"):
+            export.export(q.eval(), "t")
+        q.set_mapping("offset", imgs[:32])
+        im = export.export(q.eval(), "t")
+        plain = quant.QNet(net, "columnwise")
+        plain.calibrate(imgs[:32])
+        hw = engine.Hardware.for_model(im)
+        x = torch.as_tensor(imgs[32:]).long()
+        with torch.no_grad():
+            xi = engine.layer_forward(x, im.layers[0], hw)
+            qn, _ = q.layers[0](x.float(), quant.INPUT_SCALE)
+        self.assertGreaterEqual((xi == qn.long()).double().mean().item(), 0.999)
+        # the first layer reads the images in either model: its tables are a plain model's (the later layers'
+        # inputs went through activation steps calibrated under the other mapping)
+        a, b = im.layers[0], export.export(plain.eval(), "t").layers[0]
+        self.assertTrue(np.array_equal(a.adc_step, b.adc_step) and np.array_equal(a.adc_base, b.adc_base))
+
+    def test_what_differential_training_cannot_do_is_refused(self):
+        net = model.FloatNet()
+        with self.assertRaisesRegex(ValueError, "mapping 'twin': expected one of offset, differential"):
+            quant.QNet(net, "columnwise", mapping="twin")
+        with self.assertRaisesRegex(ValueError, "mapping 'differential': the cell mapping of the training forward "
+                                                "is the columnwise scheme's; expected 'offset' for int8"):
+            quant.QNet(net, "int8", mapping="differential")
+        with self.assertRaisesRegex(ValueError, "mapping 'differential' with ps_scales 'lsq': the model file's ADC "
+                                                "tables describe offset-encoded slices"):
+            quant.QNet(net, "columnwise", mapping="differential", ps_scales="lsq")
+        cfg = dict(settings.FULL)
+        self.assertIn("col_mapping: expected one of offset, differential", settings.apply(cfg, "col_mapping", "twin"))
+        self.assertIsNone(settings.apply(cfg, "col_mapping", "differential"))
+
+
 class LeastSquaresAdcFitTest(unittest.TestCase):
     def test_chosen_window_errs_no_more_than_any_window_of_the_grid(self):
         """fit_mse keeps, per column, the grid window of least weighted squared ADC error."""

@@ -62,6 +62,7 @@ def qat(fnet, scheme, xtr, ytr, cfg, seed, swis_schedule=None):
                    adc_bits=cfg["col_adc_bits"], w_gran=cfg["col_w_gran"], ps_gran=cfg["col_ps_gran"],
                    ps_scales=cfg["col_ps_scales"],
                    var_sigma=cfg["col_var_sigma"] if scheme == "columnwise" else 0.0,
+                   mapping=cfg["col_mapping"] if scheme == "columnwise" else "offset",
                    swis_shifts=cfg["int8_swis_shifts"] if scheme == "int8" else 0,
                    swis_variant=cfg["int8_swis_variant"], swis_schedule=swis_schedule if scheme == "int8" else None)
     cal = xtr[:cfg["calib_images"]]
@@ -89,6 +90,10 @@ def qat(fnet, scheme, xtr, ytr, cfg, seed, swis_schedule=None):
             teacher = fnet  # distillation from the float model's outputs
     model.train(q, xtr, ytr, epochs=epochs, lr=lr, seed=seed, weight_decay=5e-5, log=log,
                 epoch_hook=epoch_hook, step_hook=step_hook, teacher=teacher, kd_weight=cfg["col_kd_weight"])
+    if scheme == "columnwise" and cfg["col_mapping"] != "offset":
+        # the model file's ADC tables describe offset-encoded slices: fitted for them after the training, as a
+        # plain model's are (a differential run of the chip fits its own)
+        q.set_mapping("offset", cal)
     q.eval()
     return q
 
@@ -117,7 +122,8 @@ def main(argv=None):
                          + ", ".join(settings.W_GRANULARITIES) + ", col_ps_gran: "
                          + ", ".join(settings.PS_GRANULARITIES) + ", col_ps_scales: " + ", ".join(settings.PS_SCALES)
                          + ", col_var_sigma: the log-normal cell variation drawn in every training forward (0..1, "
-                           "0 off)"
+                           "0 off), col_mapping: the cells of the training forward, " + ", ".join(settings.MAPPINGS)
+                         + " (the model file holds offset-encoding ADC tables either way)"
                          + "; int8_swis_shifts: 0 (off) or the int8 weights' SWIS shifts per group (1..8), "
                            "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS)
                          + ", int8_swis_schedule: a model of cimvp convert --pe-layers all --schedule (or "

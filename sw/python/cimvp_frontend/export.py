@@ -60,6 +60,9 @@ def layer_affine(layer, s_x):
         extras["w_bits"] = 8 if layer.wmode == "int8" else 1
         extras["binary"] = int(layer.wmode != "int8")
     elif isinstance(layer, ColLayer):
+        if layer.mapping != "offset":
+            raise ExportError(f"a column-wise layer in {layer.mapping} mapping: the model file's ADC tables describe "
+                              f"offset-encoded slices; expected mapping offset (set_mapping and calibrate first)")
         w_int = layer.int_weight().detach().double().flatten(1)
         col_mult, smax = layer.col_mult()
         a = s_x * smax / (1 << COL_MULT_BITS)

@@ -12,8 +12,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import swis_quant
-from .settings import (BINARY_FORMS, INT8_SWIS_VARIANTS, PS_GRANULARITIES, PS_SCALES, SWIS_SHIFTS_RANGE,
-                       VAR_SIGMA_RANGE, W_GRANULARITIES)
+from .settings import (BINARY_FORMS, INT8_SWIS_VARIANTS, MAPPINGS, PS_GRANULARITIES, PS_SCALES,
+                       SWIS_SHIFTS_RANGE, VAR_SIGMA_RANGE, W_GRANULARITIES)
 
 INPUT_SCALE = 1.0 / 255.0
 COL_MULT_BITS = 12  # column multipliers: round(s[rt][m] / max_rt s[rt][m] * 2^12)
@@ -309,11 +309,18 @@ class ColLayer(nn.Module):
     as the chip's log-normal variation does (level * exp(var_sigma * z), z ~ N(0, 1) per cell,
     sw/contract/crossbar_array.cpp apply_nonideal), one draw for the whole batch, a new one each
     forward; the offset removal assumes the ideal levels, as the hardware's does. Calibration
-    and evaluation (eval mode) see the ideal cells, so the exported model is unchanged by it."""
+    and evaluation (eval mode) see the ideal cells, so the exported model is unchanged by it.
+
+    mapping, how a weight sits in the cells (the chip's crossbar.mapping, docs/numerics.md):
+    "offset" S offset-encoded slices per output; "differential" a positive group of S slices
+    holding max(w, 0) and a negative group holding max(-w, 0), each slice its own ADC read and
+    table, the negative group's values subtracted in the shift-add, nothing to remove. The model
+    file's tables describe offset-encoded slices whatever the training's mapping: set_mapping
+    ("offset") and a calibration give them before export (a differential run refits its own)."""
 
     def __init__(self, weight, bias, kind, padding, a_in_bits, rows_per_tile, act, pool, *, w_bits=4, cell_bits=2,
                  dac_bits=4, adc_bits=4, frac_bits=8, clip_sigmas=4.0, adc_fit="sigmas", stride=1,
-                 w_gran="column", ps_gran="column", ps_scales="calibrated", var_sigma=0.0):
+                 w_gran="column", ps_gran="column", ps_scales="calibrated", var_sigma=0.0, mapping="offset"):
         super().__init__()
         lo, hi = VAR_SIGMA_RANGE
         if not lo <= var_sigma <= hi:
@@ -324,6 +331,13 @@ class ColLayer(nn.Module):
             if v not in choices:
                 raise ValueError(f"{name} {v!r}: expected one of {', '.join(choices)}")
         self.w_gran, self.ps_gran, self.ps_scales = w_gran, ps_gran, ps_scales
+        if mapping not in MAPPINGS:
+            raise ValueError(f"mapping {mapping!r}: expected one of {', '.join(MAPPINGS)}")
+        if mapping != "offset" and ps_scales == "lsq":
+            raise ValueError(f"mapping {mapping!r} with ps_scales 'lsq': the model file's ADC tables describe "
+                             f"offset-encoded slices, which a {mapping} training does not learn; expected "
+                             f"ps_scales 'calibrated'")
+        self.mapping = mapping
         M, C, kh, kw = weight.shape
         self.weight = nn.Parameter(weight.detach().clone())
         self.bias = nn.Parameter(bias.detach().clone())
@@ -352,15 +366,38 @@ class ColLayer(nn.Module):
         self.register_buffer("rows_in", rows_in)
         init = self._init_scales()
         self.log_scale = nn.Parameter(torch.log(init))  # weight steps [G][M], [1][M] or [1][1], log domain
-        self.register_buffer("adc_step", torch.ones(self.G, self.S, M))   # partial-sum LSB units
+        # ADC tables per (row tile, column of the output's group, output): [G][cols][M], cols = S or 2S
+        for name in ("adc_step", "adc_base", "adc_step_fx", "adc_base_fx"):
+            self.register_buffer(name, None)
+        self._reset_tables()
         # ps_scales "lsq": the learned steps, [G][S][M] or [1][1][1] (ps_gran), log domain (as the weight steps:
         # an update moves a step in proportion to it), set by calibrate_adc
         self.ps_log_step = nn.Parameter(torch.zeros(*self._ps_shape(M))) if ps_scales == "lsq" else None
-        self.register_buffer("adc_base", torch.zeros(self.G, self.S, M))
-        self.register_buffer("adc_step_fx", torch.full((self.G, self.S, M), 1 << frac_bits, dtype=torch.int64))
-        self.register_buffer("adc_base_fx", torch.zeros(self.G, self.S, M, dtype=torch.int64))
         self.calibrate_next = False
         self.adc_enabled = True
+
+    @property
+    def cols(self):
+        """The columns (ADC reads) per output and row tile: S, or 2S under differential mapping."""
+        return self.S if self.mapping == "offset" else 2 * self.S
+
+    def _reset_tables(self):
+        """Unit ADC tables (step 1 LSB, base 0) for every column of the current mapping."""
+        shape = (self.G, self.cols, self.weight.shape[0])
+        self.adc_step, self.adc_base = torch.ones(shape), torch.zeros(shape)
+        self.adc_step_fx = torch.full(shape, 1 << self.frac_bits, dtype=torch.int64)
+        self.adc_base_fx = torch.zeros(shape, dtype=torch.int64)
+
+    def set_mapping(self, mapping):
+        """Store the weights the other way from now on; the ADC tables are reset to unit tables
+        (calibrate before using them)."""
+        if mapping not in MAPPINGS:
+            raise ValueError(f"mapping {mapping!r}: expected one of {', '.join(MAPPINGS)}")
+        if mapping != "offset" and self.ps_log_step is not None:
+            raise ValueError(f"mapping {mapping!r}: expected ps_scales 'calibrated', got 'lsq'")
+        if mapping != self.mapping:
+            self.mapping = mapping
+            self._reset_tables()
 
     def _ps_shape(self, M):
         return (self.G, self.S, M) if self.ps_gran == "column" else (1, 1, 1)
@@ -420,19 +457,28 @@ class ColLayer(nn.Module):
         v = torch.clamp(self.weight / self.scale_full(), lo, hi)
         return round_ste(v)
 
-    def levels(self, w_int):
-        """Offset encoding u = w + 2^(w_bits-1), slice j = bits [j*cell, (j+1)*cell) of u; the
-        gradient of u is shared between the slices in proportion to their weight."""
-        u = w_int + (1 << (self.w_bits - 1))
-        ud = u.detach()
-        g = u - ud
-        out, rest = [], ud
+    def _slices(self, u, g):
+        """The S cell levels of non-negative integers u (slice j = bits [j*cell, (j+1)*cell)), the
+        gradient g shared between the slices in proportion to their weight."""
+        out, rest = [], u
         base = 1 << self.cell_bits
         for j in range(self.S):
             lv = torch.remainder(rest, base)
             rest = torch.div(rest - lv, base)
             out.append(lv + g / (self.S * (1 << (j * self.cell_bits))))
         return out
+
+    def levels(self, w_int):
+        """The cell levels of every column of an output's group, one tensor per column. Offset
+        encoding: the slices of u = w + 2^(w_bits-1). Differential: the slices of p = max(w, 0),
+        then those of n = max(-w, 0); w's gradient goes to the group its sign (zero: the positive
+        one) puts it in, so that the shift-added p - n passes it through unchanged."""
+        wd = w_int.detach()
+        g = w_int - wd
+        if self.mapping == "offset":
+            return self._slices(wd + (1 << (self.w_bits - 1)), g)
+        pos = (wd >= 0).to(g.dtype)
+        return self._slices(torch.clamp(wd, min=0), g * pos) + self._slices(torch.clamp(-wd, min=0), -g * (1 - pos))
 
     def cells(self, lvs):
         """The conductances of the cells holding levels lvs (one tensor per slice): the levels
@@ -475,16 +521,16 @@ class ColLayer(nn.Module):
         return out
 
     def psums(self, q, w_int):
-        """Ideal partial sums of every read: [T][B][G][S][M][OH][OW]."""
+        """Partial sums of every read: [T][B][G][cols][M][OH][OW]."""
         B, C = q.shape[0], q.shape[1]
         xs = torch.cat([self._grouped(x, C) for x in self.steps(q)], 0)
         lvs = self.cells(self.levels(w_int))
         M = lvs[0].shape[0]
         per_slice = [self._grouped_weight(lv) for lv in lvs]  # each G*M, n, kh, kw (tile-major)
-        wg = torch.stack([p.view(self.G, M, *p.shape[1:]) for p in per_slice], 1)  # G, S, M, n, kh, kw
-        wg = wg.reshape(self.G * self.S * M, *wg.shape[3:])
+        wg = torch.stack([p.view(self.G, M, *p.shape[1:]) for p in per_slice], 1)  # G, cols, M, n, kh, kw
+        wg = wg.reshape(self.G * self.cols * M, *wg.shape[3:])
         ps = self._tile_conv(xs, wg)
-        return ps.view(self.T, B, self.G, self.S, M, ps.shape[-2], ps.shape[-1])
+        return ps.view(self.T, B, self.G, self.cols, M, ps.shape[-2], ps.shape[-1])
 
     def tile_sums(self, q):
         """Sum of the inputs of every tile: [B][G][OH][OW]."""
@@ -556,14 +602,14 @@ class ColLayer(nn.Module):
         return step_fx, base_fx
 
     def histograms(self, ps, g, j):
-        """[M][max_psum + 1] counts of the partial sums of tile g, slice j over every read,
-        each read weighted by its shift-add weight squared 4^(t*dac_bits + j*cell_bits)."""
+        """[M][max_psum + 1] counts of the partial sums of tile g, column j over every read,
+        each read weighted by its shift-add weight squared 4^(t*dac_bits + (j mod S)*cell_bits)."""
         T, M = ps.shape[0], ps.shape[4]
         nb = int(self.max_psum()[g]) + 1
         hist = torch.zeros(M * nb, dtype=torch.float64)
         col = (torch.arange(M, dtype=torch.int64) * nb).view(1, M, 1, 1)
         for t in range(T):
-            w = float(4 ** (t * self.dac_bits + j * self.cell_bits))
+            w = float(4 ** (t * self.dac_bits + (j % self.S) * self.cell_bits))
             idx = (ps[t, :, g, j].long() + col).flatten()
             hist += torch.bincount(idx, minlength=M * nb).double() * w
         return hist.view(M, nb)
@@ -643,7 +689,9 @@ class ColLayer(nn.Module):
         return torch.round(self.adc_steps() * (1 << self.frac_bits)).long(), self.adc_base_fx
 
     def shift_weights(self):
-        return [[float(1 << (t * self.dac_bits + j * self.cell_bits)) for j in range(self.S)] for t in range(self.T)]
+        """[T][cols]: each read's shift-add weight, negative for a differential negative group's column."""
+        return [[(-1.0 if j >= self.S else 1.0) * float(1 << (t * self.dac_bits + (j % self.S) * self.cell_bits))
+                 for j in range(self.cols)] for t in range(self.T)]
 
     def forward(self, q, s_x):
         return activate(self, self.preact(q, s_x))
@@ -661,8 +709,8 @@ class ColLayer(nn.Module):
                                     self.shift_weights())
         else:
             shifts = torch.tensor(self.shift_weights())
-            fx = (ps * shifts.view(self.T, 1, 1, self.S, 1, 1, 1)).sum(dim=(0, 3))
-        offset = float(1 << (self.w_bits - 1))
+            fx = (ps * shifts.view(self.T, 1, 1, self.cols, 1, 1, 1)).sum(dim=(0, 3))
+        offset = float(1 << (self.w_bits - 1)) if self.mapping == "offset" else 0.0
         partial = round_ste(fx) - offset * self.tile_sums(q).unsqueeze(2)
         z = (partial * self.tile_scales().view(1, self.G, -1, 1, 1)).sum(1) * s_x
         return z + self.bias.view(1, -1, 1, 1)
@@ -673,7 +721,8 @@ class QNet(nn.Module):
 
     def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
                  fc_rows=128, binary_form="closed_form", adc_bits=4, w_gran="column", ps_gran="column",
-                 ps_scales="calibrated", swis_shifts=0, swis_variant="swis", swis_schedule=None, var_sigma=0.0):
+                 ps_scales="calibrated", swis_shifts=0, swis_variant="swis", swis_schedule=None, var_sigma=0.0,
+                 mapping="offset"):
         super().__init__()
         if binary_form not in BINARY_FORMS:
             raise ValueError(f"binary_form {binary_form!r}: expected one of {', '.join(BINARY_FORMS)}")
@@ -733,13 +782,16 @@ class QNet(nn.Module):
                 last = i == 3
                 layers.append(ColLayer(w, b, "fc" if is_fc else "conv", pad, a_in, rows, None if last else ActQuant(4), pool,
                                        clip_sigmas=ks[i], adc_fit=fits[i], adc_bits=adc_bits, w_gran=w_gran,
-                                       ps_gran=ps_gran, ps_scales=ps_scales, var_sigma=var_sigma))
+                                       ps_gran=ps_gran, ps_scales=ps_scales, var_sigma=var_sigma, mapping=mapping))
             self.layers = nn.ModuleList(layers)
             self.a_bits = [8, 4, 4, 4]
         else:
             raise ValueError(scheme)
         if var_sigma and scheme != "columnwise":
             raise ValueError(f"var_sigma {var_sigma}: variation-aware training is for the columnwise scheme only")
+        if mapping != "offset" and scheme != "columnwise":
+            raise ValueError(f"mapping {mapping!r}: the cell mapping of the training forward is the columnwise "
+                             f"scheme's; expected 'offset' for {scheme}")
         if (swis_shifts or swis_schedule) and scheme != "int8":
             raise ValueError(f"swis_shifts {swis_shifts}: SWIS-aware fine-tuning is for the int8 scheme only")
 
@@ -756,6 +808,14 @@ class QNet(nn.Module):
         for layer in self.layers:
             q, s = layer(q, s)
         return q
+
+    def set_mapping(self, mapping, images):
+        """Every column-wise layer's training forward stores its weights in mapping from now on,
+        and its ADC tables are calibrated for it on images (the activation steps are kept)."""
+        for layer in self.layers:
+            if isinstance(layer, ColLayer):
+                layer.set_mapping(mapping)
+        self.calibrate(images, acts=False, adc=True)
 
     def act_quants(self):
         return [m for m in self.modules() if isinstance(m, ActQuant)]

@@ -5,7 +5,7 @@ FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epoc
             int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, bwma_a_bits=4, bwma_weights="closed_form",
             col_epochs=8, col_lr=0.005, col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64,
             col_adc_bits=4, col_w_gran="column", col_ps_gran="column", col_ps_scales="calibrated",
-            col_var_sigma=0.0, int8_swis_shifts=0, int8_swis_variant="swis", int8_swis_schedule="")
+            col_var_sigma=0.0, col_mapping="offset", int8_swis_shifts=0, int8_swis_variant="swis", int8_swis_schedule="")
 SMOKE = dict(FULL, train_images=2000, test_images=500, calib_images=256, float_epochs=1, bwma_epochs=1, col_epochs=1)
 SCHEMES = ("int8", "bwma", "columnwise")
 
@@ -26,6 +26,10 @@ INT8_SWIS_VARIANTS = ("swis", "swisc", "wgt")
 # (mixed counts around a mean, double-shift's even ones): a model file of `cimvp convert --schedule` or
 # `--double-shift` whose stored per-filter N the fine-tuning decomposes at (swis_quant.read_schedule).
 SWIS_SHIFTS_RANGE = (0, 8)
+# How the column-wise training forward stores a signed weight in its cells (quant.ColLayer mapping, the chip's
+# crossbar.mapping, docs/numerics.md): "offset" one offset-encoded column group per output, "differential" a
+# positive and a negative group. Either way the model file holds offset-encoding ADC tables (the format's).
+MAPPINGS = ("offset", "differential")
 # Variation-aware training's log-normal sigma of the cell conductances (quant.ColLayer var_sigma).
 VAR_SIGMA_RANGE = (0, 1)
 
@@ -62,6 +66,7 @@ CHECKS = {
     "col_ps_scales": one_of(PS_SCALES),
     # variation-aware training: the log-normal sigma of the cell conductances drawn in every training forward
     "col_var_sigma": number_between(*VAR_SIGMA_RANGE),
+    "col_mapping": one_of(MAPPINGS),
     "int8_swis_shifts": between(*SWIS_SHIFTS_RANGE), "int8_swis_variant": one_of(INT8_SWIS_VARIANTS),
     "int8_swis_schedule": lambda v: None if v == "" or v.endswith(".cimvp") else
     "a model file (.cimvp) written by cimvp convert --schedule or --double-shift, or '' (off)",

@@ -114,7 +114,7 @@ class ColumnQuantCI(unittest.TestCase):
     """configs/sweeps/columnquant_ci.yaml: the ColumnQuant study at test size."""
     SPEC = "configs/sweeps/columnquant_ci.yaml"
     AXES = ["train.col_w_gran", "train.col_ps_gran", "train.col_ps_scales", "train.col_var_sigma",
-            "nonideal.conductance_sigma"]
+            "train.col_mapping", "crossbar.mapping", "nonideal.conductance_sigma"]
     FIGURES = ["accuracy", "agreement", "energy_per_image_pj.adc"]
 
     @classmethod
@@ -138,19 +138,24 @@ class ColumnQuantCI(unittest.TestCase):
         rows = self.rows()
         self.assertEqual(list(rows[0])[:2 + len(self.AXES) + len(self.FIGURES)],
                          ["point", "index"] + self.AXES + self.FIGURES)
-        self.assertEqual([(r["train.col_w_gran"], r["train.col_var_sigma"], r["nonideal.conductance_sigma"])
-                          for r in rows],
-                         [("layer", "0.0", "0.0"), ("layer", "0.0", "0.2"), ("column", "0.1", "0.0"),
-                          ("column", "0.1", "0.2")])
+        self.assertEqual([(r["train.col_w_gran"], r["train.col_var_sigma"], r["train.col_mapping"],
+                           r["nonideal.conductance_sigma"]) for r in rows],
+                         [("layer", "0.0", "offset", "0.0"), ("layer", "0.0", "offset", "0.2"),
+                          ("column", "0.1", "offset", "0.0"), ("column", "0.1", "offset", "0.2"),
+                          ("column", "0.1", "differential", "0.0"), ("column", "0.1", "differential", "0.2")])
         for r in rows:
             self.assertEqual(r["status"], "ok", r["error"])
             self.assertEqual(float(r["agreement"]), 1.0, f"point {r['point']}: the platform disagreed")
             self.assertTrue(0.0 <= float(r["accuracy"]) <= 1.0)
-        # each granularity trains once, whatever the variation
-        self.assertEqual(len({r["train_id"] for r in rows}), 2)
+        # each training trains once, whatever the variation
+        self.assertEqual(len({r["train_id"] for r in rows}), 3)
         self.assertEqual(rows[0]["train_id"], rows[1]["train_id"])
-        # the granularity changes no cost: both models convert as many partial sums
+        self.assertEqual(rows[4]["train_id"], rows[5]["train_id"])
+        # the granularity changes no cost: both models convert as many partial sums; differential mapping
+        # converts a positive and a negative column group per output
         self.assertEqual(rows[0]["energy_per_image_pj.adc"], rows[2]["energy_per_image_pj.adc"])
+        self.assertAlmostEqual(float(rows[4]["energy_per_image_pj.adc"]) / float(rows[2]["energy_per_image_pj.adc"]),
+                               2.0, places=6)
 
     def test_the_trained_models_have_the_granularity_asked_for(self):
         sys.path.insert(0, os.path.join(SOURCE, "sw", "python"))

@@ -722,6 +722,27 @@ class ColumnQuantVariationAware(ColumnQuantVariation):
     BASELINE_LINE = "Variation-aware minus plain training (the offset-encoding table above), mean accuracy:"
 
 
+class ColumnQuantVariationAwareDifferential(ColumnQuantVariationDifferential):
+    """Study 2, variation-aware training under differential mapping: the three granularities trained with their
+    weights in positive and negative column groups and the cells drawn at TRAIN_SIGMA in every training forward,
+    then run on the differential chip at the differential study's sigmas and draws."""
+    name = "columnquant_variation_aware_differential"
+    sweep = "configs/sweeps/columnquant_variation_aware_differential.yaml"
+    out = "columnquant-variation-aware-differential"
+    TRAIN_SIGMA, TRAIN_LR = ColumnQuantVariationAware.TRAIN_SIGMA, ColumnQuantVariationAware.TRAIN_LR
+    FIXED = dict(ColumnQuantVariationDifferential.FIXED, **{"train.col_var_sigma": TRAIN_SIGMA,
+                                                            "train.col_lr": TRAIN_LR,
+                                                            "train.col_mapping": "differential"})
+    MAPPING = "differential, variation-aware"
+    TABLES_NOTE = (f"The models are trained variation-aware under differential mapping: every training forward "
+                   f"reads a positive and a negative column group per output (`train.col_mapping`, "
+                   f"`quant.ColLayer.levels`) and draws each cell's conductance at sigma {TRAIN_SIGMA:g}, one draw "
+                   f"per batch, at learning rate {TRAIN_LR:g}, the offset study's recipe; the compiler fits the "
+                   f"ADC tables as for the differential table above.")
+    BASELINE = ColumnQuantVariationDifferential
+    BASELINE_LINE = "Variation-aware minus plain training (the differential-mapping table above), mean accuracy:"
+
+
 class SwisHardware(Study):
     """Study 3, its hardware half (issue 15): frames/s and frames/J of SWIS against the bit-serial, BitFusion
     and fixed-point baselines over the shift counts N, on the ResNet-18 and MobileNet-v2 traces, from
@@ -1775,7 +1796,7 @@ class SwisFinetuneGraph(SwisFinetune):
 
 
 STUDIES = [BwmaActBits(), ColumnQuant(), ColumnQuantLsq(), ColumnQuantVariation(), ColumnQuantVariationDifferential(),
-           ColumnQuantVariationAware(),
+           ColumnQuantVariationAware(), ColumnQuantVariationAwareDifferential(),
            SwisHardware(), SwisAccuracy(), SwisGroupSize(), SwisGroupSizeHardware(), SwisPeWidth(), SwisFinetune(),
            SwisFinetuneGraph()]
 

@@ -1658,12 +1658,31 @@ class SwisFinetune(Study):
         """The variants a table holds (every one of VARIANTS for this study's table)."""
         return self.VARIANTS
 
-    def accuracy_table(self, acc, post_label, variants):
-        """Accuracy in % per N and training (post_label: the post-training row's), one column per variant."""
+    def shifts(self, rows):
+        """The shift counts N a table holds: SHIFTS and any fractional N (--shifts 2,2.5,3), in order."""
+        return tuple(sorted({float(r["n"]) for r in rows} | set(self.SHIFTS)))
+
+    def shifts_option(self, rows):
+        """The --shifts option that made a table, empty for the script's default (2,3)."""
+        ns = self.shifts(rows)
+        return "" if ns == tuple(self.SHIFTS) else f" --shifts {','.join(f'{n:g}' for n in ns)}"
+
+    def half_shift_caption(self, rows):
+        """The accuracy table's words on its fractional N, if it has one."""
+        half = [f"{n:g}" for n in self.shifts(rows) if n != int(n)]
+        if not half:
+            return ""
+        return (f"; at N = {', '.join(half)}, SS and C-SS train each filter at its N of the schedule `cimvp convert "
+                f"--schedule` makes for the shipped model (mixed whole counts averaging N), and weight truncation, "
+                f"which keeps whole bits, has no point (\"-\", as in the paper's Table 5)")
+
+    def accuracy_table(self, acc, post_label, variants, shifts):
+        """Accuracy in % per N and training (post_label: the post-training row's), one column per variant; "-"
+        where a variant has no point (weight truncation at a fractional N)."""
         body = []
-        for n in self.SHIFTS:
-            for training, label in (("post", post_label), ("finetuned", f"fine-tuned at N = {n}")):
-                body.append([str(n), label] + ["-" if (v, n, training) not in acc else
+        for n in shifts:
+            for training, label in (("post", post_label), ("finetuned", f"fine-tuned at N = {n:g}")):
+                body.append([f"{n:g}", label] + ["-" if (v, n, training) not in acc else
                                                f"{100 * acc[(v, n, training)]:.2f}" for v, _ in variants])
         return md_table(["N", "training"] + [t for _, t in variants], body) + "\n"
 
@@ -1674,31 +1693,33 @@ class SwisFinetune(Study):
         threads = sorted({r["threads"] for r in fine})
         epochs = sorted({r["epochs"] for r in fine})
         lines = [f"Table `docs/studies/{self.name}.csv`, from `/usr/bin/python3 scripts/swis_finetune.py --cimvp "
-                 f"build/cimvp --work /tmp/swisft --csv docs/studies/{self.name}.csv` (docs/swis.md, \"SWIS-aware "
+                 f"build/cimvp{self.shifts_option(rows)} --work /tmp/swisft --csv docs/studies/{self.name}.csv` "
+                 f"(docs/swis.md, \"SWIS-aware "
                  f"fine-tuning\"): {len(fine)} fine-tuning runs, seed {', '.join(seeds) or '-'}, "
                  f"{', '.join(threads) or '-'} threads, {', '.join(epochs) or '-'} epoch(s), {duration(train)} of "
                  f"training runs; each model measured by `cimvp swis --model` on "
                  f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n"]
-        lines.append(self.accuracy_table(acc, "post-training (shipped int8 model)", self.variants(rows)))
+        lines.append(self.accuracy_table(acc, "post-training (shipped int8 model)", self.variants(rows),
+                                         self.shifts(rows)))
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                      f"{', '.join(pct(float(x)) for x in sorted(int8))}) decomposed at its schedule's per-filter N "
                      f"(mixed counts around N; DS and C-DS even ones). Fine-tuned: each column its own model, int8 QAT "
                      f"from the float model with every layer's weights decomposed (or truncated) in the forward and "
                      f"the gradient passed straight through: SS, C-SS and Wgt at a uniform N, DS and C-DS at each "
                      f"filter's N of the double-shift schedule `cimvp convert --double-shift` makes for the shipped "
-                     f"model (`train_all.py --set int8_swis_schedule`); `cimvp swis` keeps those weights, so the "
-                     f"figure is the model's own int8 accuracy. The 4-layer CNN only.\n")
+                     f"model (`train_all.py --set int8_swis_schedule`){self.half_shift_caption(rows)}; `cimvp swis` "
+                     f"keeps those weights, so the figure is the model's own int8 accuracy. The 4-layer CNN only.\n")
         lines.append("### The paper's Table 5 beside ours\n")
         body = []
         for net, by_n in self.PAPER.items():
             for n, v in by_n.items():
                 body.append([net, f"{n:g}"] + ["-" if x is None else f"{x:.1f}" for x in v])
         lines.append(md_table(["network", "N", "SWIS SS", "SWIS DS", "SWIS-C SS", "SWIS-C DS", "Wgt"], body) + "\n")
-        lines += self.verdicts(acc, max(int(r["images"]) for r in rows), self.variants(rows))
+        lines += self.verdicts(acc, max(int(r["images"]) for r in rows), self.variants(rows), self.shifts(rows))
         lines.append(self.NOT_HERE)
         return "\n".join(lines).rstrip() + "\n"
 
-    def verdicts(self, acc, images, variants):
+    def verdicts(self, acc, images, variants, shifts):
         lines = ["### Verdicts\n"]
         need = [(v, n, t) for v, _ in variants for n in self.SHIFTS for t in ("post", "finetuned")]
         if any(k not in acc for k in need):
@@ -1729,6 +1750,29 @@ class SwisFinetune(Study):
         d3 = [(t, f(v, 2) - f("wgt", 3)) for v, t in swis]
         lines.append("Ours: " + "; ".join(f"{t} at 2 - Wgt at 3 {100 * x:+.2f} points" for t, x in d3) + ".\n")
         lines.append(f"Verdict: **{'reproduced' if all(x > 0 for _, x in d3) else 'differs'}**.\n")
+        for n in (n for n in shifts if n != int(n)):
+            lines += self.half_shift_verdict(acc, images, swis, n)
+        return lines
+
+    def half_shift_verdict(self, acc, images, swis, n):
+        """Claim 4: the paper's Table 5 row at a half shift (MobileNet-v2, N = 2.5, trained on the schedule's mixed
+        counts) lies between its rows at the whole counts around it in every SWIS column."""
+        lo, hi = math.floor(n), math.ceil(n)
+        lines = [f"**Claim 4** (Table 5, MobileNet-v2 at N = {n:g}, fine-tuned on the schedule's mixed counts, section "
+                 f"5.1): a half shift's accuracy lies between the whole counts' (SS 67.4, 68.0, 69.3 at N = 2, 2.5, 3; "
+                 f"every SWIS column in order). Rule: fine-tuned {', '.join(t for _, t in swis)} at N = {n:g} "
+                 f"each at least its N = {lo} and at most its N = {hi} accuracy; reproduced when all are, differs "
+                 f"otherwise.\n"]
+        missing = [t for v, t in swis if any((v, m, "finetuned") not in acc for m in (lo, n, hi))]
+        if missing:
+            return lines + [f"Verdict: **not decided**: no fine-tuned point of {', '.join(missing)}.\n"]
+        got = [(t, acc[(v, lo, "finetuned")], acc[(v, n, "finetuned")], acc[(v, hi, "finetuned")]) for v, t in swis]
+        p = sum(x for _, x, _, _ in got) / len(got)
+        lines.append("Ours: " + "; ".join(f"{t} {100 * a:.2f}, {100 * b:.2f}, {100 * c:.2f}" for t, a, b, c in got)
+                     + f" (N = {lo}, {n:g}, {hi}; one standard error on {images:,} images is about "
+                       f"{100 * math.sqrt(p * (1 - p) / images):.2f} points).\n")
+        ok = all(a <= b <= c for _, a, b, c in got)
+        lines.append(f"Verdict: **{'reproduced' if ok else 'differs'}**.\n")
         return lines
 
     NOT_HERE = ("Not in this table: more seeds and epochs; the deeper networks are the next section's.\n")
@@ -1765,7 +1809,7 @@ class SwisFinetuneGraph(SwisFinetune):
             lines.append(f"### {title}\n")
             lines.append(f"Table `docs/studies/{os.path.basename(path)}`, from `/usr/bin/python3 "
                          f"scripts/swis_finetune.py --network {net} --variants "
-                         f"{','.join(v for v, _ in self.variants(rows))} --limit "
+                         f"{','.join(v for v, _ in self.variants(rows))}{self.shifts_option(rows)} --limit "
                          f"{', '.join(sorted({r['images'] for r in rows}))} --threads "
                          f"{', '.join(sorted({r['threads'] for r in fine})) or '-'} --work /tmp/swisft-{net} --csv "
                          f"docs/studies/{os.path.basename(path)}`: {len(fine)} fine-tuning runs of the importer "
@@ -1776,7 +1820,8 @@ class SwisFinetuneGraph(SwisFinetune):
                          f"{', '.join(sorted({r['seed'] for r in fine})) or '-'}, {duration(train)} of training "
                          f"runs; each model measured by `cimvp swis --model` on "
                          f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n")
-            lines.append(self.accuracy_table(acc, f"post-training (shipped `fmnist-{net}.cimvp`)", self.variants(rows)))
+            lines.append(self.accuracy_table(acc, f"post-training (shipped `fmnist-{net}.cimvp`)", self.variants(rows),
+                                             self.shifts(rows)))
             lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                          f"{', '.join(pct(float(x)) for x in sorted(int8))} on these images) decomposed at its "
                          f"schedule's per-filter N. Fine-tuned: each column its own model, the shipped ONNX float "
@@ -1784,10 +1829,12 @@ class SwisFinetuneGraph(SwisFinetune):
                          f"decomposed (or truncated) at a uniform N in the forward"
                          + (" (DS and C-DS: each filter at its N of the double-shift schedule `cimvp convert "
                             "--double-shift` makes for the shipped model)" if ds else "")
+                         + self.half_shift_caption(rows)
                          + "; depthwise convs stay int8, as `cimvp swis` leaves them; `cimvp swis` keeps those "
                            "weights, so the figure is the model's own int8 accuracy.\n")
             lines += [ln.replace("### Verdicts", f"#### Verdicts, {title}")
-                      for ln in self.verdicts(acc, max(int(r["images"]) for r in rows), self.variants(rows))]
+                      for ln in self.verdicts(acc, max(int(r["images"]) for r in rows), self.variants(rows),
+                                              self.shifts(rows))]
         lines.append("The paper's Table 5 is in the section above; its MobileNet-v2 rows are on ImageNet.\n")
         lines.append("Not in these tables: " + (f"double-shift for {' and '.join(no_ds)} (`--variants "
                                                  f"swis_ds,swisc_ds` trains it; not run yet), " if no_ds else "")

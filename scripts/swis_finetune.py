@@ -50,6 +50,7 @@ from cimvp_frontend import modelfile, swis_quant  # noqa: E402
 MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt", "swis_ds": "DS", "swisc_ds": "C-DS"}
 BASE = {"swis": "swis", "swisc": "swisc", "swis_ds": "swis", "swisc_ds": "swisc", "wgt": "wgt"}  # train_all's
 DOUBLE_SHIFT = ("swis_ds", "swisc_ds")
+ALL_VARIANTS = ("swis", "swis_ds", "swisc", "swisc_ds", "wgt")  # the paper's Table 5 columns, the table's order
 NETWORKS = ("cnn", "resnet20", "mobilenetv2")
 GRAPH_EPOCHS = 1     # the graph networks' fine-tuning: as the CNN's int8 QAT (train_all.py int8_epochs 1,
 GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling seed
@@ -85,6 +86,11 @@ def scheduled(variant, n):
     return variant in DOUBLE_SHIFT or n != int(n)
 
 
+def runs(variant, n):
+    """Whether a variant has a point at N: weight truncation keeps a whole number of bits."""
+    return variant != "wgt" or n == int(n)
+
+
 def schedule_args(variant, n):
     """`cimvp convert`'s arguments for the schedule `cimvp swis` makes for a variant's mode at N."""
     return ["--shifts", fmt(n), "--double-shift" if variant in DOUBLE_SHIFT else "--schedule", "--variant",
@@ -110,16 +116,36 @@ def weights_kept(cimvp, model, variant, n, work, env):
                for a, b in on_pe)
 
 
+def updated(path, rows):
+    """The rows of the table at path whose (variant, N, training) rows does not hold, with rows, in the table's
+    order: the post-training rows by N then variant, then the fine-tuned ones by variant then N."""
+    made = {(r["variant"], r["n"], r["training"]) for r in rows}
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames != COLUMNS:
+            raise ValueError(f"{path}: --update: expected the columns {','.join(COLUMNS)}, got "
+                             f"{','.join(reader.fieldnames or [])}")
+        kept = [r for r in reader if (r["variant"], r["n"], r["training"]) not in made]
+    for r in kept:
+        if r["variant"] not in ALL_VARIANTS or r["training"] not in ("post", "finetuned"):
+            raise ValueError(f"{path}: --update: row {r['variant']},{r['n']},{r['training']}: expected a variant of "
+                             f"{', '.join(ALL_VARIANTS)} and a training post or finetuned")
+    log(f"--update: {len(kept)} rows of {path} kept, {len(rows)} made")
+    order = {v: i for i, v in enumerate(ALL_VARIANTS)}
+    return sorted(kept + rows, key=lambda r: (r["training"] != "post",) + (
+        (float(r["n"]), order[r["variant"]]) if r["training"] == "post" else (order[r["variant"]], float(r["n"]))))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cimvp", default=os.path.join(REPO, "build", "cimvp"))
     ap.add_argument("--network", default="cnn", help="cnn (default), resnet20 or mobilenetv2")
     ap.add_argument("--work", required=True, help="directory of the fine-tuned models and reports")
     ap.add_argument("--csv", default=os.path.join(REPO, "docs", "studies", "swis_finetune.csv"))
-    ap.add_argument("--variants", default="swis,swis_ds,swisc,swisc_ds,wgt",
+    ap.add_argument("--variants", default=",".join(ALL_VARIANTS),
                     help="comma-separated, of " + ", ".join(MODES) + " (default: all)")
     ap.add_argument("--shifts", default="2,3", help="comma-separated shift counts N, 1..8 (default 2,3); a "
-                                                     "fractional N trains on cimvp's schedule (not for wgt)")
+                                                     "fractional N trains on cimvp's schedule (wgt skips it)")
     ap.add_argument("--limit", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
     ap.add_argument("--threads", type=int, default=2)
@@ -130,6 +156,9 @@ def main(argv=None):
     ap.add_argument("--reuse", action="store_true", help="keep a fine-tuned model or a cimvp swis report already in "
                                                          "--work")
     ap.add_argument("--train-only", action="store_true", help="fine-tune only (no cimvp, no CSV)")
+    ap.add_argument("--update", action="store_true", help="keep the rows of the existing --csv at the (variant, N, "
+                                                          "training) this run does not make (add N = 2.5 to a "
+                                                          "table of 2 and 3)")
     args = ap.parse_args(argv)
     if args.network not in NETWORKS:
         ap.error(f"--network: expected one of {', '.join(NETWORKS)}, got {args.network!r}")
@@ -145,10 +174,11 @@ def main(argv=None):
         shifts = [float(s) for s in args.shifts.split(",")]
     except ValueError:
         ap.error(f"--shifts: expected a comma-separated list of numbers, got {args.shifts!r}")
-    for v in variants:
-        for n in shifts:
-            if not 1 <= n <= 8 or (n != int(n) and v == "wgt"):
-                ap.error(f"--shifts {fmt(n)}: expected 1..8 (an integer for wgt)")
+    for n in shifts:
+        if not 1 <= n <= 8:
+            ap.error(f"--shifts {fmt(n)}: expected 1..8")
+    if variants == ["wgt"] and any(n != int(n) for n in shifts):
+        ap.error("--shifts: expected integers with --variants wgt (weight truncation has no fractional N)")
     os.makedirs(args.work, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
@@ -157,10 +187,15 @@ def main(argv=None):
         rep, int8_acc, images = swis_accuracy(args.cimvp, args.post_model, n, args.limit,
                                               os.path.join(args.work, f"post-{fmt(n)}.json"), env, args.reuse)
         for v in variants:
+            if not runs(v, n):
+                continue
             rows.append(dict(variant=v, n=fmt(n), training="post", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
                              images=images, seed="", threads="", train_seconds="", epochs=""))
     for v in variants:
         for n in shifts:
+            if not runs(v, n):
+                log(f"{v} N={fmt(n)}: skipped (weight truncation has no fractional N; the paper's Table 5 neither)")
+                continue
             out = os.path.join(args.work, f"{v}-{fmt(n)}")
             model = os.path.join(out, f"{stem}.cimvp")
             seconds = None
@@ -209,11 +244,18 @@ def main(argv=None):
                              epochs=training["settings"]["int8_epochs"]))
     if args.train_only:
         return 0
+    if args.update and os.path.isfile(args.csv):
+        try:
+            rows = updated(args.csv, rows)
+        except ValueError as e:
+            log(f"error: {e}")
+            return 2
     with open(args.csv, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: (f"{r[k]:.4f}" if k in ("accuracy", "int8_accuracy") else r[k]) for k in COLUMNS})
+            w.writerow({k: (f"{r[k]:.4f}" if k in ("accuracy", "int8_accuracy") and not isinstance(r[k], str)
+                            else r[k]) for k in COLUMNS})
     log(f"wrote {args.csv}")
     return 0
 

@@ -7,6 +7,7 @@ accuracy table holds every model, target and mode, and `cimvp swis --model` give
 table's, and `cimvp swis --group-size 8` gives its rows again (SwisGroupSizeHardwareCI); `cimvp swis --pe-widths` gives the PE-width table again (SwisPeWidthCI); the fine-tuning tables' shape, a graph network fine-tuned at N and the CNN fine-tuned on the double-shift schedule kept by cimvp swis (SwisFinetuneCI); the page is what scripts/render_studies.py renders from the committed tables (Page).
 
 Run by ctest as /usr/bin/python3 test_studies.py <cimvp> <source dir> [test names...]."""
+import contextlib
 import csv
 import io
 import json
@@ -174,13 +175,18 @@ class ColumnQuantCI(unittest.TestCase):
                     self.assertGreater(len(steps), 1)
 
 
-def load_render_studies():
+def load_script(name):
+    """scripts/NAME.py as a module."""
     import importlib.util
-    path = os.path.join(SOURCE, "scripts", "render_studies.py")
-    spec = importlib.util.spec_from_file_location("render_studies", path)
+    path = os.path.join(SOURCE, "scripts", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def load_render_studies():
+    return load_script("render_studies")
 
 
 class SwisHardwareCI(unittest.TestCase):
@@ -563,14 +569,50 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertEqual(acc["rows"][0]["DS"], acc["int8"])
         self.assertNotEqual(acc["rows"][0]["Wgt"], acc["int8"])  # a check that could fail: not every mode keeps them
 
+    def test_update_adds_a_half_shift_to_a_table_in_its_order(self):
+        """swis_finetune.py --update: rows at N = 2.5 go into a table of 2 and 3, which keeps every other row as it
+        was; a row it makes replaces the table's row of the same variant, N and training."""
+        ft = load_script("swis_finetune")
+        study = load_render_studies().SwisFinetuneGraph()
+        committed = read_csv(study.net_table("resnet20"))
+        made = [dict(variant=v, n=n, training=t, accuracy=0.5, int8_accuracy=0.5, images=2000,
+                     seed="1" if t == "finetuned" else "", threads="", train_seconds="", epochs="")
+                for v in ("swis", "swisc") for n in ("2.5", "2") for t in ("post", "finetuned")]
+        with contextlib.redirect_stdout(io.StringIO()):
+            rows = ft.updated(study.net_table("resnet20"), made)
+        self.assertEqual(len(rows), len(committed) + 4)
+        key = lambda r: (r["variant"], r["n"], r["training"])
+        self.assertEqual([r for r in committed if key(r) not in {key(m) for m in made}],
+                         [r for r in rows if key(r) not in {key(m) for m in made}])
+        self.assertEqual([key(r) for r in rows if r["training"] == "post"][:7],
+                         [(v, n, "post") for n in ("2", "2.5") for v in ("swis", "swis_ds", "swisc", "swisc_ds", "wgt")
+                          if not (n == "2.5" and v in ("swis_ds", "swisc_ds", "wgt"))])
+        self.assertEqual([r["accuracy"] for r in rows if key(r) == ("swis", "2", "finetuned")], [0.5])
+        with tempfile.TemporaryDirectory() as tmp:
+            bad = os.path.join(tmp, "t.csv")
+            with open(bad, "w") as f:
+                f.write("variant,n,accuracy\n")
+            with self.assertRaisesRegex(ValueError, "expected the columns"):
+                ft.updated(bad, made)
+
+    def test_weight_truncation_alone_at_a_half_shift_is_refused(self):
+        p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "swis_finetune.py"), "--work",
+                            "/nonexistent", "--variants", "wgt", "--shifts", "2.5"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("no fractional N", p.stderr)
+
     def check_table(self, study, path):
         rows = read_csv(path)
         with open(path, newline="") as f:
             self.assertEqual(next(csv.reader(f)), study.COLUMNS)
         variants = [v for v, _ in study.variants(rows)]
         self.assertTrue({"swis", "swisc", "wgt"} <= set(variants), variants)
-        self.assertEqual(sorted((r["variant"], int(r["n"]), r["training"]) for r in rows),
-                         sorted((v, n, t) for v in variants for n in study.SHIFTS for t in ("post", "finetuned")))
+        shifts = study.shifts(rows)  # 2 and 3, and any half shift (weight truncation has none)
+        self.assertTrue(set(study.SHIFTS) <= set(shifts), shifts)
+        self.assertEqual(sorted((r["variant"], float(r["n"]), r["training"]) for r in rows),
+                         sorted((v, n, t) for v in variants for n in shifts for t in ("post", "finetuned")
+                                if v != "wgt" or n == int(n)))
         post = [r for r in rows if r["training"] == "post"]
         self.assertEqual(len({r["int8_accuracy"] for r in post}), 1, "one shipped model")
         for r in rows:

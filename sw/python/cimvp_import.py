@@ -78,6 +78,15 @@ def parse_args(argv):
                     help="quantization-aware fine-tuning epochs after the post-training quantization (float "
                          "graphs, with labels: Fashion-MNIST's training set by default, else --calib with "
                          "--labels); default 0")
+    ap.add_argument("--col-mapping", default="offset", metavar="M",
+                    help="columnwise, with --epochs: how the fine-tuning's forward stores each weight in the cells, "
+                         "offset (default: offset-encoded slices) or differential (a positive and a negative column "
+                         "group, for a chip of crossbar.mapping differential); the model file's ADC tables are "
+                         "fitted for offset slices after the training either way")
+    ap.add_argument("--col-var-sigma", type=float, default=0.0, metavar="S",
+                    help="columnwise, with --epochs: variation-aware fine-tuning, each cell's conductance drawn "
+                         "log-normal with sigma S in every training forward, as the chip's nonideal.conductance_sigma "
+                         "(0..1; default 0: ideal cells)")
     ap.add_argument("--no-distill", action="store_true",
                     help="fine-tune on the labels alone (default: half the loss is the divergence from the float "
                          "graph's predictions)")
@@ -168,6 +177,16 @@ def main(argv=None):
         raise BadInput(f"--epochs: expected 0 or more, got {args.epochs}")
     if args.epochs > 0 and args.calib and not args.labels:
         raise BadInput(f"--epochs {args.epochs}: expected labels for the fine-tuning: give --labels with --calib")
+    from cimvp_frontend.settings import MAPPINGS, VAR_SIGMA_RANGE
+    if args.col_mapping not in MAPPINGS:
+        raise BadInput(f"--col-mapping: expected one of {', '.join(MAPPINGS)}, got '{args.col_mapping}'")
+    if not VAR_SIGMA_RANGE[0] <= args.col_var_sigma <= VAR_SIGMA_RANGE[1]:
+        raise BadInput(f"--col-var-sigma: expected a number in [{VAR_SIGMA_RANGE[0]:g}, {VAR_SIGMA_RANGE[1]:g}], "
+                       f"got {args.col_var_sigma:g}")
+    if (args.col_mapping != "offset" or args.col_var_sigma) and (args.scheme != "columnwise" or args.epochs < 1):
+        raise BadInput(f"--col-mapping {args.col_mapping}, --col-var-sigma {args.col_var_sigma:g}: expected "
+                       f"--scheme columnwise and --epochs 1 or more (they shape the fine-tuning's forward), got "
+                       f"--scheme {args.scheme} and --epochs {args.epochs}")
     if args.train_count < 0 or not args.lr > 0:
         raise BadInput("--train-count: expected 0 (all) or more; --lr: expected a rate > 0")
     if args.calib_count < 1 or args.eval_count < 0:
@@ -264,8 +283,12 @@ def main(argv=None):
             tx, ty = fmnist("train", args.data_dir)
         if args.train_count:
             tx, ty = tx[:args.train_count], ty[:args.train_count]
-        print(f"quantization-aware fine-tuning: {args.epochs} epochs on {len(tx)} labelled images")
-        model = imp.fine_tune(tx, ty, args.epochs, lr=args.lr, distill=not args.no_distill, seed=args.seed)
+        print(f"quantization-aware fine-tuning: {args.epochs} epochs on {len(tx)} labelled images"
+              + (f", cells mapped {args.col_mapping}" if args.col_mapping != "offset" else "")
+              + (f", cell variation sigma {args.col_var_sigma:g} drawn in every forward" if args.col_var_sigma
+                 else ""))
+        model = imp.fine_tune(tx, ty, args.epochs, lr=args.lr, distill=not args.no_distill, seed=args.seed,
+                              col_mapping=args.col_mapping, col_var_sigma=args.col_var_sigma)
     raw = modelfile.write(args.out, model)
     back = modelfile.read(args.out)
     version = int.from_bytes(raw[8:12], "little")

@@ -196,6 +196,41 @@ class ColumnwiseTest(unittest.TestCase):
         print(f"\n  residual network column-wise: post-training {before:.2%}, fine-tuned 1 epoch on 3000 images "
               f"{after:.2%}", file=sys.stderr)
 
+    def test_differential_variation_aware_fine_tuning_exports_offset_tables_the_engine_agrees_with(self):
+        """--col-mapping differential --col-var-sigma 0.1: the fine-tuning's forward reads 2S columns per output
+        with drawn cells (its weights end elsewhere than an offset fine-tuning's from the same start and seed),
+        and the model file gets offset tables again, which the integer engine computes as the fake-quant does."""
+        trained = {}
+        for mapping, sigma in (("offset", 0.0), ("differential", 0.1)):
+            imp = onnx_import.Importer(self.onnx_path, scheme="columnwise")
+            imp.quantize(self.xtr[:300])
+            seen = set()
+            for L in imp.q.col.values():  # the columns each forward reads (the importer calls preact)
+                def spy(q, s_x, L=L, preact=L.preact):
+                    seen.add((L.mapping, L.cols, L.training, L.var_sigma))
+                    return preact(q, s_x)
+                L.preact = spy
+            m = imp.fine_tune(self.xtr[6000:7500], self.ytr[6000:7500], 1, lr=5e-3, seed=3, log=lambda *a: None,
+                              col_mapping=mapping, col_var_sigma=sigma)
+            trained[mapping] = m
+            self.assertEqual({c for c in seen if c[2]}, {(mapping, 2 if mapping == "offset" else 4, True, sigma)})
+            for L in imp.q.col.values():
+                self.assertEqual((L.mapping, L.var_sigma, L.training), ("offset", 0.0, False))
+            agree, acc = self.agreement(imp, m)
+            self.assertGreaterEqual(agree, 0.97, mapping)
+            self.assertGreater(acc, 0.25, mapping)  # the small graph scores about 0.45; chance is 0.1
+            for L in (L for L in m.layers if isinstance(L, modelfile.IntLayer)):
+                self.assertEqual(L.adc_step.shape[2], 2, "offset slices: S = 2 tables per row tile and output")
+        w = lambda m: np.concatenate([L.weights.ravel() for L in m.layers if isinstance(L, modelfile.IntLayer)])
+        self.assertFalse(np.array_equal(w(trained["offset"]), w(trained["differential"])))
+
+    def test_differential_or_variation_aware_fine_tuning_needs_the_columnwise_scheme(self):
+        imp = onnx_import.Importer(self.onnx_path)
+        imp.quantize(self.xtr[:100])
+        with self.assertRaisesRegex(onnx_import.Refused, r"--col-mapping differential, --col-var-sigma 0: expected "
+                                                         r"--scheme columnwise .*got int8"):
+            imp.fine_tune(self.xtr[:100], self.ytr[:100], 1, col_mapping="differential")
+
     def test_columnwise_needs_calibration_images(self):
         with self.assertRaisesRegex(onnx_import.Refused, r"--scheme columnwise: expected calibration images"):
             onnx_import.Importer(self.onnx_path, scheme="columnwise").quantize(None)
@@ -716,7 +751,16 @@ class RefusalTest(unittest.TestCase):
                                                          r"'ternary'"),
                                (["--scheme", "bwma", "--act-bits", "9"], r"--act-bits: expected 1..8, got 9"),
                                (["--epochs", "2"], r"--epochs 2: expected labels for the fine-tuning: give --labels "
-                                                   r"with --calib")):
+                                                   r"with --calib"),
+                               (["--col-mapping", "diagonal"], r"--col-mapping: expected one of offset, differential, "
+                                                               r"got 'diagonal'"),
+                               (["--col-var-sigma", "1.5"], r"--col-var-sigma: expected a number in \[0, 1\], got 1.5"),
+                               (["--col-mapping", "differential", "--epochs", "1", "--labels", self.calib],
+                                r"--col-mapping differential, --col-var-sigma 0: expected --scheme columnwise and "
+                                r"--epochs 1 or more .*got --scheme int8 and --epochs 1"),
+                               (["--scheme", "columnwise", "--col-var-sigma", "0.2"],
+                                r"expected --scheme columnwise and --epochs 1 or more .*got --scheme columnwise and "
+                                r"--epochs 0")):
             code, _, err = quiet_run([path, "--out", os.path.join(self.tmp, "o.cimvp"), "--calib", self.calib] + extra)
             self.assertEqual(code, 2)
             self.assertRegex(err, pattern)

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from . import engine, export, quant, swis_quant
-from .settings import INT8_SWIS_VARIANTS, SWIS_SHIFTS_RANGE
+from .settings import INT8_SWIS_VARIANTS, MAPPINGS, SWIS_SHIFTS_RANGE, VAR_SIGMA_RANGE
 from .modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, POOL_AVG, POOL_GLOBAL, POOL_MAX,
                         POOL_NONE, IntLayer, IntModel, ModelFileError, TensorNode, to_bytes)
 
@@ -1780,16 +1780,30 @@ class Importer:
                 out.append((0, 1, c, c, h, w, False))
         return out
 
-    def fine_tune(self, images, labels, epochs, lr=1e-3, batch=128, seed=0, log=print, distill=True):
+    def fine_tune(self, images, labels, epochs, lr=1e-3, batch=128, seed=0, log=print, distill=True,
+                  col_mapping="offset", col_var_sigma=0.0):
         """Quantization-aware fine-tuning of a float graph after quantize(): the conv and fc weights and
         biases (batch norms folded) are trained through the integer network's rounding (Quantizer.fake_forward:
         the scheme's weights, every activation to its codes, straight-through gradients), and with them every
         activation step (LSQ: the step learned from the rounding error, its gradient scaled by
         1 / sqrt(values x levels); zero points kept); then the integer model is made again. The loss is the
         cross-entropy with the labels, plus (distill) the divergence from the float graph's predictions at
-        temperature 2, half each."""
+        temperature 2, half each.
+
+        columnwise: col_mapping "differential" trains with each weight in a positive and a negative
+        column group and col_var_sigma > 0 draws each cell's log-normal variation in every training
+        forward (quant.ColLayer, as train_all.py's col_mapping and col_var_sigma); after the training
+        the ADC tables are fitted for offset-encoded slices, the ones the model file holds."""
         if self.model is None:
             raise RuntimeError("fine_tune needs quantize() first")
+        if (col_mapping != "offset" or col_var_sigma) and self.q.scheme != "columnwise":
+            raise Refused(f"--col-mapping {col_mapping}, --col-var-sigma {col_var_sigma:g}: expected --scheme "
+                          f"columnwise (the training forward's cells), got {self.q.scheme}")
+        if col_mapping not in MAPPINGS:
+            raise Refused(f"--col-mapping: expected one of {', '.join(MAPPINGS)}, got '{col_mapping}'")
+        lo, hi = VAR_SIGMA_RANGE
+        if not lo <= col_var_sigma <= hi:
+            raise Refused(f"--col-var-sigma: expected a number in [{lo:g}, {hi:g}], got {col_var_sigma:g}")
         if self.quantized_graph:
             raise Refused(f"{self.ctx.path}: --epochs: expected a float graph: a quantized graph's integers are "
                           f"taken as they are")
@@ -1804,6 +1818,9 @@ class Importer:
             if nd is not self.q.last and not (nd.op == "pool" and nd.act is None):
                 steps_of[id(nd)] = torch.nn.Parameter(torch.tensor(float(g.tensors[nd.out].quant[0])))
                 sizes[id(nd)] = int(np.prod(g.tensors[nd.out].shape)) * ((1 << self.q.bits(nd.out)) - 1)
+        for L in self.q.col.values():  # the training forward's cells (tables refitted below, each epoch)
+            L.set_mapping(col_mapping)
+            L.var_sigma = float(col_var_sigma)
         col_params = [p for L in self.q.col.values() for p in L.parameters()]
         for k in self.q.col:  # a ColLayer trains its own weights, bias and steps
             params.pop(k)
@@ -1855,6 +1872,10 @@ class Importer:
                 g.tensors[nd.out].quant = g.tensors[_base(g, nd.inputs[0])].quant
         for L in self.q.col.values():
             L.eval()
+            L.var_sigma = 0.0
+            L.set_mapping("offset")  # the model file's tables describe offset-encoded slices
+        if self.q.col and col_mapping != "offset":
+            self.q.calibrate_adc(self.float_input(self.calib))
         g._float_params = {}
         return self._checked_model("fine-tuned")
 

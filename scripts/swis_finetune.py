@@ -87,8 +87,12 @@ def scheduled(variant, n):
 
 
 def runs(variant, n):
-    """Whether a variant has a point at N: weight truncation keeps a whole number of bits."""
-    return variant != "wgt" or n == int(n)
+    """Whether a variant has a point at N: weight truncation keeps a whole number of bits, and a double-shift
+    schedule's even counts need a mean of at least 2 (`cimvp convert --double-shift`; `cimvp swis` gives DS and
+    C-DS no accuracy below it)."""
+    if variant == "wgt":
+        return n == int(n)
+    return variant not in DOUBLE_SHIFT or n >= 2
 
 
 def schedule_args(variant, n):
@@ -177,8 +181,9 @@ def main(argv=None):
     for n in shifts:
         if not 1 <= n <= 8:
             ap.error(f"--shifts {fmt(n)}: expected 1..8")
-    if variants == ["wgt"] and any(n != int(n) for n in shifts):
-        ap.error("--shifts: expected integers with --variants wgt (weight truncation has no fractional N)")
+    if not any(runs(v, n) for v in variants for n in shifts):
+        ap.error(f"--variants {args.variants} --shifts {args.shifts}: no point to train (weight truncation has no "
+                 f"fractional N, double shift no N below 2)")
     os.makedirs(args.work, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
@@ -194,7 +199,8 @@ def main(argv=None):
     for v in variants:
         for n in shifts:
             if not runs(v, n):
-                log(f"{v} N={fmt(n)}: skipped (weight truncation has no fractional N; the paper's Table 5 neither)")
+                log(f"{v} N={fmt(n)}: skipped (no such point: weight truncation has no fractional N, double "
+                    f"shift no N below 2)")
                 continue
             out = os.path.join(args.work, f"{v}-{fmt(n)}")
             model = os.path.join(out, f"{stem}.cimvp")

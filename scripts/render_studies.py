@@ -1633,7 +1633,8 @@ class SwisFinetune(Study):
     Its table comes from scripts/swis_finetune.py (training runs, about an hour): it is not regenerated here."""
     name = "swis_finetune"
     COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
-               "epochs"]
+               "epochs", "group_size"]
+    GROUP_SIZE = "4"  # the PE array's groups, the paper's Table 5; rows of other M are the group-size study's
     # The paper's Table 5 columns: the single- and double-shift PE (DS, C-DS: each filter an even N of cimvp's
     # schedule) of SWIS and SWIS-C, and weight truncation.
     VARIANTS = (("swis", "SWIS SS"), ("swis_ds", "SWIS DS"), ("swisc", "SWIS-C SS"), ("swisc_ds", "SWIS-C DS"),
@@ -1691,8 +1692,12 @@ class SwisFinetune(Study):
                                                f"{100 * acc[(v, n, training)]:.2f}" for v, _ in variants])
         return md_table(["N", "training"] + [t for _, t in variants], body) + "\n"
 
+    def pe_rows(self, rows):
+        """A table's rows in the PE array's groups of 4."""
+        return [r for r in rows if r["group_size"] == self.GROUP_SIZE]
+
     def render(self, table, images, plots):
-        rows = self.read_rows(table)
+        rows = self.pe_rows(self.read_rows(table))
         acc, fine, train, int8 = self.results(rows)
         seeds = sorted({r["seed"] for r in fine})
         threads = sorted({r["threads"] for r in fine})
@@ -1808,7 +1813,7 @@ class SwisFinetuneGraph(SwisFinetune):
         lines, no_ds = [], []
         for net, title in self.NETWORKS:
             path = self.net_table(net)
-            rows = self.read_rows(path)
+            rows = self.pe_rows(self.read_rows(path))
             acc, fine, train, int8 = self.results(rows)
             ds = any(v in ("swis_ds", "swisc_ds") for v, _ in self.variants(rows))
             if not ds:

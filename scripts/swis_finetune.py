@@ -18,7 +18,9 @@ importer (cimvp_import.py models/fmnist-NET.onnx --swis-shifts N --swis-variant 
 against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N, training):
 
     variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
-    model's own int8 accuracy), images, seed, threads, train_seconds, epochs
+    model's own int8 accuracy), images, seed, threads, train_seconds, epochs, group_size (M: 4, the PE
+    array's, or with --group-size another for SWIS and SWIS-C at a whole N, measured by `cimvp swis
+    --group-size M`)
 
 For each fine-tuned model it also checks that `cimvp swis` keeps the trained weights (a warning
 when it does not): SWIS and SWIS-C, `cimvp convert --pe-layers all --shifts N --schedule` (the
@@ -56,7 +58,8 @@ GRAPH_EPOCHS = 1     # the graph networks' fine-tuning: as the CNN's int8 QAT (t
 GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling seed
 CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c", "swis_ds": "swis", "swisc_ds": "swis-c"}
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
-           "epochs"]
+           "epochs", "group_size"]
+GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for swis and swisc at a whole N
 
 
 def log(*a):
@@ -68,9 +71,10 @@ def run(cmd, env=None):
     subprocess.run(cmd, check=True, env=env)
 
 
-def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False):
+def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False, group_size=GROUP_SIZE):
     if not (reuse and os.path.isfile(out_json)):
-        run([cimvp, "swis", "--model", model, "--targets", fmt(n), "--limit", str(limit), "--json", out_json], env)
+        run([cimvp, "swis", "--model", model, "--targets", fmt(n), "--limit", str(limit), "--json", out_json] +
+            (["--group-size", str(group_size)] if group_size != GROUP_SIZE else []), env)
     with open(out_json) as f:
         acc = json.load(f)["accuracy"]
     row = next(r for r in acc["rows"] if abs(r["n"] - n) < 1e-9)
@@ -86,10 +90,13 @@ def scheduled(variant, n):
     return variant in DOUBLE_SHIFT or n != int(n)
 
 
-def runs(variant, n):
+def runs(variant, n, group_size=GROUP_SIZE):
     """Whether a variant has a point at N: weight truncation keeps a whole number of bits, and a double-shift
     schedule's even counts need a mean of at least 2 (`cimvp convert --double-shift`; `cimvp swis` gives DS and
-    C-DS no accuracy below it)."""
+    C-DS no accuracy below it). In groups of another M than the PE array's 4, SWIS and SWIS-C at a whole N only:
+    weight truncation has no groups, and a schedule (DS, a fractional N) is `cimvp convert`'s, in groups of 4."""
+    if group_size != GROUP_SIZE:
+        return variant in ("swis", "swisc") and n == int(n)
     if variant == "wgt":
         return n == int(n)
     return variant not in DOUBLE_SHIFT or n >= 2
@@ -99,6 +106,11 @@ def schedule_args(variant, n):
     """`cimvp convert`'s arguments for the schedule `cimvp swis` makes for a variant's mode at N."""
     return ["--shifts", fmt(n), "--double-shift" if variant in DOUBLE_SHIFT else "--schedule", "--variant",
             CONVERT_VARIANT[variant]]
+
+
+def tag(n, group_size):
+    """A point's file name part: N, and M when it is not the PE array's."""
+    return fmt(n) + ("" if group_size == GROUP_SIZE else f"-m{group_size}")
 
 
 def weights_kept(cimvp, model, variant, n, work, env):
@@ -121,22 +133,23 @@ def weights_kept(cimvp, model, variant, n, work, env):
 
 
 def updated(path, rows):
-    """The rows of the table at path whose (variant, N, training) rows does not hold, with rows, in the table's
-    order: the post-training rows by N then variant, then the fine-tuned ones by variant then N."""
-    made = {(r["variant"], r["n"], r["training"]) for r in rows}
+    """The rows of the table at path whose (variant, N, training, M) rows does not hold, with rows, in the table's
+    order: by M, then the post-training rows by N then variant, then the fine-tuned ones by variant then N."""
+    key = lambda r: (r["variant"], r["n"], r["training"], str(r["group_size"]))
+    made = {key(r) for r in rows}
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames != COLUMNS:
             raise ValueError(f"{path}: --update: expected the columns {','.join(COLUMNS)}, got "
                              f"{','.join(reader.fieldnames or [])}")
-        kept = [r for r in reader if (r["variant"], r["n"], r["training"]) not in made]
+        kept = [r for r in reader if key(r) not in made]
     for r in kept:
         if r["variant"] not in ALL_VARIANTS or r["training"] not in ("post", "finetuned"):
             raise ValueError(f"{path}: --update: row {r['variant']},{r['n']},{r['training']}: expected a variant of "
                              f"{', '.join(ALL_VARIANTS)} and a training post or finetuned")
     log(f"--update: {len(kept)} rows of {path} kept, {len(rows)} made")
     order = {v: i for i, v in enumerate(ALL_VARIANTS)}
-    return sorted(kept + rows, key=lambda r: (r["training"] != "post",) + (
+    return sorted(kept + rows, key=lambda r: (int(r["group_size"]), r["training"] != "post") + (
         (float(r["n"]), order[r["variant"]]) if r["training"] == "post" else (order[r["variant"]], float(r["n"]))))
 
 
@@ -160,6 +173,10 @@ def main(argv=None):
     ap.add_argument("--reuse", action="store_true", help="keep a fine-tuned model or a cimvp swis report already in "
                                                          "--work")
     ap.add_argument("--train-only", action="store_true", help="fine-tune only (no cimvp, no CSV)")
+    ap.add_argument("--group-size", type=int, default=GROUP_SIZE,
+                    help="M, the weights sharing a group's shifts: 4 (default, the PE array's) or 1..16 for the "
+                         "group-size study: swis and swisc at a whole N, trained in groups of M "
+                         "(int8_swis_group_size, --swis-group-size) and measured by `cimvp swis --group-size M`")
     ap.add_argument("--update", action="store_true", help="keep the rows of the existing --csv at the (variant, N, "
                                                           "training) this run does not make (add N = 2.5 to a "
                                                           "table of 2 and 3)")
@@ -181,28 +198,36 @@ def main(argv=None):
     for n in shifts:
         if not 1 <= n <= 8:
             ap.error(f"--shifts {fmt(n)}: expected 1..8")
-    if not any(runs(v, n) for v in variants for n in shifts):
-        ap.error(f"--variants {args.variants} --shifts {args.shifts}: no point to train (weight truncation has no "
-                 f"fractional N, double shift no N below 2)")
+    M = args.group_size
+    if not 1 <= M <= 16:
+        ap.error(f"--group-size: expected 1..16, got {M}")
+    if not any(runs(v, n, M) for v in variants for n in shifts):
+        ap.error(f"--variants {args.variants} --shifts {args.shifts}"
+                 + (f" --group-size {M}" if M != GROUP_SIZE else "") + ": no point to train (weight truncation has "
+                 f"no fractional N, double shift no N below 2; in groups of M other than {GROUP_SIZE} swis and "
+                 f"swisc at a whole N only)")
     os.makedirs(args.work, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
     rows = []
     for n in ([] if args.train_only else shifts):
+        if not any(runs(v, n, M) for v in variants):
+            continue
         rep, int8_acc, images = swis_accuracy(args.cimvp, args.post_model, n, args.limit,
-                                              os.path.join(args.work, f"post-{fmt(n)}.json"), env, args.reuse)
+                                              os.path.join(args.work, f"post-{tag(n, M)}.json"), env, args.reuse, M)
         for v in variants:
-            if not runs(v, n):
+            if not runs(v, n, M):
                 continue
             rows.append(dict(variant=v, n=fmt(n), training="post", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
-                             images=images, seed="", threads="", train_seconds="", epochs=""))
+                             images=images, seed="", threads="", train_seconds="", epochs="", group_size=M))
     for v in variants:
         for n in shifts:
-            if not runs(v, n):
-                log(f"{v} N={fmt(n)}: skipped (no such point: weight truncation has no fractional N, double "
-                    f"shift no N below 2)")
+            if not runs(v, n, M):
+                log(f"{v} N={fmt(n)}" + (f" M={M}" if M != GROUP_SIZE else "") + ": skipped (no such point: weight "
+                    f"truncation has no fractional N, double shift no N below 2, another M only swis and swisc at "
+                    f"a whole N)")
                 continue
-            out = os.path.join(args.work, f"{v}-{fmt(n)}")
+            out = os.path.join(args.work, f"{v}-{tag(n, M)}")
             model = os.path.join(out, f"{stem}.cimvp")
             seconds = None
             if not (args.reuse and os.path.isfile(model)):
@@ -214,14 +239,16 @@ def main(argv=None):
                     run([args.cimvp, "convert", "--model", args.post_model, "--pe-layers", "all",
                          *schedule_args(v, n), "--out", schedule], env)
                 if graph:
-                    constraint = ["--swis-schedule", schedule] if schedule else ["--swis-shifts", str(int(n))]
+                    constraint = ["--swis-schedule", schedule] if schedule else ["--swis-shifts", str(int(n))] + (
+                        ["--swis-group-size", str(M)] if M != GROUP_SIZE else [])
                     run([sys.executable, os.path.join(REPO, "sw", "python", "cimvp_import.py"), args.float_model,
                          "--out", model, *constraint, "--swis-variant", BASE[v], "--epochs", str(GRAPH_EPOCHS),
                          "--lr", str(GRAPH_LR), "--seed", str(args.seed), "--threads", str(args.threads),
                          "--no-eval"])
                 else:
                     constraint = ["--set", f"int8_swis_schedule={schedule}"] if schedule else \
-                        ["--set", f"int8_swis_shifts={int(n)}"]
+                        ["--set", f"int8_swis_shifts={int(n)}"] + (
+                            ["--set", f"int8_swis_group_size={M}"] if M != GROUP_SIZE else [])
                     run([sys.executable, os.path.join(REPO, "sw", "python", "train_all.py"), "--schemes", "int8",
                          "--float-model", args.float_model, "--seed", str(args.seed), "--threads", str(args.threads),
                          *constraint, "--set", f"int8_swis_variant={BASE[v]}", "--out", out])
@@ -239,15 +266,18 @@ def main(argv=None):
                 with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
                     training = json.load(f)["training"]
             rep, int8_acc, images = swis_accuracy(args.cimvp, model, n, args.limit,
-                                                  os.path.join(args.work, f"{v}-{fmt(n)}.json"), env, args.reuse)
-            kept = weights_kept(args.cimvp, model, v, n, args.work, env)
+                                                  os.path.join(args.work, f"{v}-{tag(n, M)}.json"), env, args.reuse, M)
+            # cimvp convert stores groups of 4 only: in groups of another M the kept weights show as the mode's
+            # accuracy equal to the model's int8 accuracy (the table's check)
+            kept = weights_kept(args.cimvp, model, v, n, args.work, env) if M == GROUP_SIZE else \
+                rep[MODES[v]] == int8_acc
             log(f"{v} N={n}: {MODES[v]} {rep[MODES[v]]:.4f}, int8 {int8_acc:.4f}, weights kept at N: {kept}")
             if not kept:
                 log(f"WARNING: {v} N={n}: cimvp's schedule at N changes the fine-tuned weights")
             rows.append(dict(variant=v, n=fmt(n), training="finetuned", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
                              images=images, seed=training["seed"], threads=training["threads"],
                              train_seconds="" if seconds is None else f"{seconds:.0f}",
-                             epochs=training["settings"]["int8_epochs"]))
+                             epochs=training["settings"]["int8_epochs"], group_size=M))
     if args.train_only:
         return 0
     if args.update and os.path.isfile(args.csv):

@@ -519,6 +519,13 @@ class SwisFinetuneCI(unittest.TestCase):
             acc = self.fine_tune_resnet20(tmp, "3", "--swis-schedule", schedule)
         self.assertEqual(acc["rows"][0]["DS"], acc["int8"])
 
+    def test_a_graph_network_fine_tuned_in_groups_of_8_keeps_its_weights_in_cimvp_swis_at_8(self):
+        """The group-size study's M through the importer: ResNet-20 fine-tuned at N = 2 in groups of 8
+        (--swis-group-size 8); cimvp swis --group-size 8 at N = 2 gives its SS accuracy as its int8 accuracy."""
+        with tempfile.TemporaryDirectory() as tmp:
+            acc = self.fine_tune_resnet20(tmp, "2", "--swis-shifts", "2", "--swis-group-size", "8", group_size=8)
+        self.assertEqual(acc["rows"][0]["SS"], acc["int8"])
+
     def double_shift_schedule(self, tmp, model):
         """The schedule `cimvp convert --double-shift` makes for a shipped model at N = 3: its file."""
         schedule = os.path.join(tmp, "ds3.cimvp")
@@ -529,9 +536,9 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertIn("2..4", p.stdout)  # mixed even counts
         return schedule
 
-    def fine_tune_resnet20(self, tmp, target, *constraint):
+    def fine_tune_resnet20(self, tmp, target, *constraint, group_size=4):
         """ResNet-20 imported with the constraint and fine-tuned 1 epoch on 300 images, then cimvp swis at the
-        target on 40 images: its accuracy report."""
+        target (in groups of group_size) on 40 images: its accuracy report."""
         model = os.path.join(tmp, "r20.cimvp")
         p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "sw", "python", "cimvp_import.py"),
                             os.path.join(SOURCE, "models", "fmnist-resnet20.onnx"), "--out", model, *constraint,
@@ -540,7 +547,7 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         out = os.path.join(tmp, "r.json")
         p = subprocess.run([CIMVP, "swis", "--model", model, "--targets", target, "--limit", "40", "--json", out,
-                            "--quiet"], capture_output=True, text=True, timeout=600)
+                            "--group-size", str(group_size), "--quiet"], capture_output=True, text=True, timeout=600)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         with open(out) as f:
             acc = json.load(f)["accuracy"]
@@ -576,18 +583,24 @@ class SwisFinetuneCI(unittest.TestCase):
         study = load_render_studies().SwisFinetuneGraph()
         committed = read_csv(study.net_table("resnet20"))
         made = [dict(variant=v, n=n, training=t, accuracy=0.5, int8_accuracy=0.5, images=2000,
-                     seed="1" if t == "finetuned" else "", threads="", train_seconds="", epochs="")
+                     seed="1" if t == "finetuned" else "", threads="", train_seconds="", epochs="", group_size=4)
                 for v in ("swis", "swisc") for n in ("2.5", "2") for t in ("post", "finetuned")]
         with contextlib.redirect_stdout(io.StringIO()):
             rows = ft.updated(study.net_table("resnet20"), made)
         self.assertEqual(len(rows), len(committed) + 4)
-        key = lambda r: (r["variant"], r["n"], r["training"])
+        key = lambda r: (r["variant"], r["n"], r["training"], str(r["group_size"]))
         self.assertEqual([r for r in committed if key(r) not in {key(m) for m in made}],
                          [r for r in rows if key(r) not in {key(m) for m in made}])
         self.assertEqual([key(r) for r in rows if r["training"] == "post"][:7],
-                         [(v, n, "post") for n in ("2", "2.5") for v in ("swis", "swis_ds", "swisc", "swisc_ds", "wgt")
+                         [(v, n, "post", "4") for n in ("2", "2.5") for v in ("swis", "swis_ds", "swisc", "swisc_ds",
+                                                                               "wgt")
                           if not (n == "2.5" and v in ("swis_ds", "swisc_ds", "wgt"))])
-        self.assertEqual([r["accuracy"] for r in rows if key(r) == ("swis", "2", "finetuned")], [0.5])
+        self.assertEqual([r["accuracy"] for r in rows if key(r) == ("swis", "2", "finetuned", "4")], [0.5])
+        m8 = [dict(m, group_size=8) for m in made[:2]]  # another M: rows of their own, after the M = 4 ones
+        with contextlib.redirect_stdout(io.StringIO()):
+            again = ft.updated(study.net_table("resnet20"), m8)
+        self.assertEqual(len(again), len(committed) + 2)
+        self.assertEqual([key(r) for r in again[-2:]], [key(m) for m in m8])
         with tempfile.TemporaryDirectory() as tmp:
             bad = os.path.join(tmp, "t.csv")
             with open(bad, "w") as f:
@@ -601,9 +614,14 @@ class SwisFinetuneCI(unittest.TestCase):
                            timeout=60)
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
         self.assertIn("no point to train", p.stderr)
+        p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "swis_finetune.py"), "--work",
+                            "/nonexistent", "--variants", "wgt,swis_ds", "--group-size", "8"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--group-size 8: no point to train", p.stderr)
 
     def check_table(self, study, path):
-        rows = read_csv(path)
+        rows = study.pe_rows(read_csv(path))
         with open(path, newline="") as f:
             self.assertEqual(next(csv.reader(f)), study.COLUMNS)
         variants = [v for v, _ in study.variants(rows)]

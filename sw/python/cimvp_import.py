@@ -57,6 +57,10 @@ def parse_args(argv):
     ap.add_argument("--swis-variant", default="swis", metavar="V",
                     help="with --swis-shifts: swis (any N shift positions, default), swisc (N consecutive ones) or "
                          "wgt (the weight-truncation baseline: N bits)")
+    ap.add_argument("--swis-group-size", type=int, default=4, metavar="M",
+                    help="with --swis-shifts and --swis-variant swis or swisc: the weights sharing a group's shifts, "
+                         "4 (default, the PE array's) or 1..16 for the group-size study (`cimvp swis --group-size M` "
+                         "measures the model)")
     ap.add_argument("--act-bits", type=int, default=0, metavar="A",
                     help="the hidden activations' bits (default: 8 for int8, 4 for bwma)")
     ap.add_argument("--calib", metavar="DATA", help="calibration images: an IDX images file (.gz or not) or a "
@@ -216,7 +220,8 @@ def main(argv=None):
             raise BadInput(f"--swis-schedule: {e}")
     imp = onnx_import.Importer(args.model, input_scale=args.input_scale, input_offset=args.input_offset, name=name,
                                scheme=args.scheme, act_bits=args.act_bits or None, swis_shifts=args.swis_shifts,
-                               swis_variant=args.swis_variant, swis_schedule=schedule)
+                               swis_variant=args.swis_variant, swis_schedule=schedule,
+                               swis_group_size=args.swis_group_size)
     shape = imp.input_shape
     is_fmnist = tuple(shape) == (1, 28, 28)
     names = imp.node_names()
@@ -235,7 +240,9 @@ def main(argv=None):
     print(f"{args.model}: {kind}, input {shape[0]}x{shape[1]}x{shape[2]}, {len(names)} model nodes after fusion; "
           f"scheme {args.scheme}, {imp.q.act_bits}-bit activations"
           + (f", {len(imp.q.binary)} binary-weight layers" if args.scheme == "bwma" else "")
-          + (f", weights at {args.swis_shifts} shifts ({args.swis_variant})" if args.swis_shifts else "")
+          + (f", weights at {args.swis_shifts} shifts ({args.swis_variant}"
+             + (f", groups of {args.swis_group_size}" if args.swis_group_size != 4 else "") + ")"
+             if args.swis_shifts else "")
           + (f", weights at the per-filter N of {args.swis_schedule} ({args.swis_variant})" if schedule else ""))
     config = "configs/columnwise.json" if args.scheme == "columnwise" else "configs/default.json"
 

@@ -272,6 +272,7 @@ class SettingsTest(unittest.TestCase):
                                ("bwma_lr", "-1", "bwma_lr: expected a number >= 0"),
                                ("clip_sigmas", "1,2", "clip_sigmas: expected a number > 0 or 4 of them"),
                                ("col_var_sigma", "1.5", "col_var_sigma: expected a number in [0, 1], got '1.5'"),
+                               ("int8_swis_group_size", "0", "int8_swis_group_size: expected an integer in [1, 16]"),
                                ("bwma_bits", "4", "unknown setting bwma_bits (expected one of bwma_a_bits")):
             self.assertIn(msg, settings.apply(cfg, key, text))
         self.assertEqual(cfg, settings.FULL, "a refused setting changes nothing")

@@ -417,6 +417,37 @@ class EveryOperatorTest(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("expected layers stored as SWIS groups", err)
 
+    def test_groups_of_m_constrain_every_pe_layer_in_groups_of_m(self):
+        """--swis-group-size 8: every groups-1 conv and the fc decomposed at N in groups of 8 channels (the
+        group-size study's M), not of 4; the grouped convs untouched; M needs --swis-shifts with swis or swisc."""
+        xtr, _ = data.load("train")
+        plain = onnx_import.Importer(self.onnx_path).quantize(xtr[:500])
+        m8 = onnx_import.Importer(self.onnx_path, swis_shifts=2, swis_group_size=8).quantize(xtr[:500])
+        checked = 0
+        for P, L in zip(plain.layers, m8.layers):
+            if not isinstance(L, modelfile.IntLayer):
+                continue
+            if L.groups > 1:
+                self.assertTrue(np.array_equal(L.weights, P.weights))
+                continue
+            fc = L.kind != KIND_CONV
+            shape = (L.out_c, -1) if fc else (L.out_c, L.in_c, L.kernel, L.kernel)
+            w = torch.from_numpy(P.weights.astype(np.int64)).reshape(shape)
+            at8 = swis_quant.constrain(w, 2, "swis", fc, group_size=8).reshape(L.weights.shape).numpy()
+            self.assertTrue(np.array_equal(L.weights, at8))
+            if L.in_c > 4:
+                at4 = swis_quant.constrain(w, 2, "swis", fc).reshape(L.weights.shape).numpy()
+                self.assertFalse(np.array_equal(L.weights, at4))
+                checked += 1
+        self.assertGreater(checked, 2)
+        for kw, pattern in ((dict(swis_group_size=8), r"--swis-group-size 8: expected --swis-shifts N > 0 .*got "
+                                                      r"--swis-shifts 0"),
+                            (dict(swis_shifts=3, swis_variant="wgt", swis_group_size=2), r"--swis-variant wgt"),
+                            (dict(swis_shifts=2, swis_group_size=17), r"--swis-group-size: expected an integer in "
+                                                                      r"1..16, got 17")):
+            with self.assertRaisesRegex(onnx_import.Refused, pattern):
+                onnx_import.Importer(self.onnx_path, **kw)
+
     def test_swis_shifts_are_for_int8_and_known_variants(self):
         with self.assertRaisesRegex(onnx_import.Refused, r"--swis-shifts 2: expected --scheme int8 .*got bwma"):
             onnx_import.Importer(self.onnx_path, scheme="bwma", swis_shifts=2)

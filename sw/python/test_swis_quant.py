@@ -9,6 +9,7 @@ The contract side: `cimvp convert --pe-layers all --shifts N [--variant swis-c]`
 model whose layers' weights are decompose_layer(w, shape, N, variant).weights() (the loader checks
 them against the packed groups); modelfile.read reads them back. Without a binary those tests skip."""
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from cimvp_frontend import export, model, modelfile, quant, swis_quant as sq  # noqa: E402
+from cimvp_frontend import data, export, model, modelfile, quant, swis_quant as sq  # noqa: E402
 from cimvp_frontend.modelfile import KIND_CONV, KIND_FC, POOL_MAX, IntLayer, IntModel  # noqa: E402
 
 torch.set_num_threads(1)
@@ -126,6 +127,32 @@ class DecompositionRuleTest(unittest.TestCase):
                 want, mask = brute_force_group(g[i].tolist(), n, variant)
                 self.assertEqual((dec[i].tolist(), int(masks[i])), (want, mask), (n, variant, g[i].tolist()))
 
+    def test_other_group_sizes_equal_the_exhaustive_search_per_group(self):
+        """The group-size study's M (1, 2, 8, 16): the same rule over M weights, as the contract's
+        SwisDecompose.EveryGroupSizeEqualsBruteForce checks the C++ side against its brute force."""
+        rng = np.random.default_rng(9)
+        for m, n, variant in itertools.product((1, 2, 8, 16), (1, 2, 3), sq.VARIANTS[:2]):
+            g = awkward_weights(rng, (25, m)).astype(np.int64)
+            g[:5, (m + 1) // 2:] = 0  # short groups
+            dec, masks = sq.decompose_groups(torch.as_tensor(g), n, variant)
+            for i in range(len(g)):
+                want, mask = brute_force_group(g[i].tolist(), n, variant)
+                self.assertEqual((dec[i].tolist(), int(masks[i])), (want, mask), (m, n, variant, g[i].tolist()))
+
+    def test_groups_of_m_are_m_channels_at_one_position_or_m_consecutive_inputs(self):
+        w = torch.arange(2 * 10 * 3 * 3).view(2, 10, 3, 3)
+        g, restore = sq.to_groups(w, fc=False, group_size=8)
+        self.assertEqual(g.shape, (2 * 3 * 3 * 2, 8))
+        self.assertEqual(g[0].tolist(), [w[0, c, 0, 0].item() for c in range(8)])
+        self.assertEqual(g[1].tolist(), [w[0, 8, 0, 0].item(), w[0, 9, 0, 0].item()] + [0] * 6)
+        self.assertTrue(torch.equal(restore(g), w))
+        g, restore = sq.to_groups(w, fc=True, group_size=16)
+        self.assertEqual(g[5].tolist(), w[0].flatten()[80:].tolist() + [0] * 6)
+        self.assertTrue(torch.equal(restore(g), w))
+        for bad in (0, 17, 4.0):
+            with self.assertRaisesRegex(ValueError, "group size: expected an integer M in 1..16"):
+                sq.to_groups(w, fc=False, group_size=bad)
+
     def test_eight_shifts_reproduce_every_int8_but_minus_128(self):
         w = torch.arange(-128, 128).view(64, 4)
         for variant in sq.VARIANTS[:2]:
@@ -207,6 +234,26 @@ class ContractEqualityTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, "expected variant"):
                 sq.read_schedule(out, "swisc" if variant == "swis" else "swis")
 
+    def test_a_model_in_groups_of_m_keeps_its_weights_in_cimvp_swis_at_m(self):
+        """The fine-tuning's weights at M = 8 (the shipped float CNN's int8 weights decomposed at N = 2 in groups
+        of 8 by QNet, exported): `cimvp swis --group-size 8` at N = 2 decomposes them to themselves, so its SS
+        accuracy is the model's int8 accuracy; in groups of 16 it moves them (a check that can fail)."""
+        fnet = model.FloatNet()
+        fnet.load_state_dict(torch.load(os.path.join(REPO, "models", "fmnist-float.pt")))
+        q = quant.QNet(fnet, "int8", swis_shifts=2, swis_variant="swis", swis_group_size=8)
+        q.calibrate(data.load("train")[0][:256])
+        path = os.path.join(self.tmp.name, "m8.cimvp")
+        modelfile.write(path, export.export(q, "m8"))
+        acc = {}
+        for m in (8, 16):
+            out = os.path.join(self.tmp.name, f"m8-at-{m}.json")
+            subprocess.run([CIMVP, "swis", "--model", path, "--group-size", str(m), "--targets", "2", "--limit",
+                            "500", "--json", out, "--quiet"], check=True, stdout=subprocess.DEVNULL)
+            with open(out) as f:
+                acc[m] = json.load(f)["accuracy"]
+        self.assertEqual(acc[8]["rows"][0]["SS"], acc[8]["int8"])
+        self.assertNotEqual(acc[16]["rows"][0]["SS"], acc[16]["int8"])
+
     def test_the_awkward_layers_decide_ties_and_half_way_magnitudes(self):
         """The equality above would catch a changed rule: the awkward layers hold groups where two
         sets with different weights tie on MSE++ (the first set must win), and weights half-way
@@ -286,9 +333,26 @@ class FineTuningTest(unittest.TestCase):
         q = self.qnet(3, "swis")
         self.assertEqual([layer.fc for layer in q.layers], [False, False, True, True])
 
+    def test_groups_of_m_train_and_export_at_m(self):
+        torch.manual_seed(0)
+        q = quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_variant="swisc", swis_group_size=2)
+        q.calibrate(torch.randint(0, 256, (8, 1, 28, 28)).float().numpy())
+        im = export.export(q, "swis-m2")
+        for i, L in enumerate(im.layers):
+            w, fc = layer_weights_4d(L)
+            self.assertTrue(torch.equal(sq.decompose_weights(w, 2, "swisc", fc=fc, group_size=2), w), i)
+            if L.in_c > 1:  # conv1's one input channel makes a group of 1 at any M
+                self.assertFalse(torch.equal(sq.decompose_weights(w, 2, "swisc", fc=fc), w), i)  # not at M = 4
+        with self.assertRaisesRegex(ValueError, "expected the PE array's 4 with wgt"):
+            quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_variant="wgt", swis_group_size=8)
+        with self.assertRaisesRegex(ValueError, "group size: expected an integer M in 1..16"):
+            quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_group_size=32)
+
     def test_swis_is_refused_outside_the_int8_scheme(self):
         with self.assertRaises(ValueError):
             quant.QNet(model.FloatNet(), "bwma", swis_shifts=2)
+        with self.assertRaises(ValueError):
+            quant.QNet(model.FloatNet(), "bwma", swis_group_size=8)
         with self.assertRaises(ValueError):
             quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_variant="nope")
 

@@ -64,7 +64,8 @@ def qat(fnet, scheme, xtr, ytr, cfg, seed, swis_schedule=None):
                    var_sigma=cfg["col_var_sigma"] if scheme == "columnwise" else 0.0,
                    mapping=cfg["col_mapping"] if scheme == "columnwise" else "offset",
                    swis_shifts=cfg["int8_swis_shifts"] if scheme == "int8" else 0,
-                   swis_variant=cfg["int8_swis_variant"], swis_schedule=swis_schedule if scheme == "int8" else None)
+                   swis_variant=cfg["int8_swis_variant"], swis_schedule=swis_schedule if scheme == "int8" else None,
+                   swis_group_size=cfg["int8_swis_group_size"] if scheme == "int8" else swis_quant.GROUP_SIZE)
     cal = xtr[:cfg["calib_images"]]
     q.calibrate(cal)
     if scheme == "columnwise" and cfg["clip_search"]:
@@ -128,7 +129,8 @@ def main(argv=None):
                            "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS)
                          + ", int8_swis_schedule: a model of cimvp convert --pe-layers all --schedule (or "
                            "--double-shift) whose per-filter N the int8 weights are decomposed at, instead of "
-                           "int8_swis_shifts")
+                           "int8_swis_shifts, int8_swis_group_size: the weights sharing a group's shifts with "
+                           "int8_swis_shifts (4, the PE array's, or 1..16 for cimvp swis --group-size)")
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
                                                      "(default /usr/share/datasets/fashion-mnist)")
     args = ap.parse_args(argv)
@@ -145,6 +147,12 @@ def main(argv=None):
     if args.float_model and not os.path.isfile(args.float_model):
         ap.error(f"--float-model {args.float_model}: no such file")
     swis_schedule = None
+    if cfg["int8_swis_group_size"] != swis_quant.GROUP_SIZE and (
+            not cfg["int8_swis_shifts"] or cfg["int8_swis_variant"] == "wgt" or cfg["int8_swis_schedule"]):
+        ap.error(f"--set int8_swis_group_size={cfg['int8_swis_group_size']}: expected int8_swis_shifts > 0 with "
+                 f"int8_swis_variant swis or swisc and no int8_swis_schedule (a schedule and the PE array keep "
+                 f"groups of {swis_quant.GROUP_SIZE}), got int8_swis_shifts {cfg['int8_swis_shifts']}, "
+                 f"int8_swis_variant {cfg['int8_swis_variant']}, int8_swis_schedule '{cfg['int8_swis_schedule']}'")
     if cfg["int8_swis_schedule"]:
         if cfg["int8_swis_shifts"]:
             ap.error(f"--set int8_swis_schedule={cfg['int8_swis_schedule']}: it sets each filter's N; expected "

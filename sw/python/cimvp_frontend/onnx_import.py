@@ -1233,10 +1233,12 @@ class Quantizer:
     N positions, "swisc" N consecutive ones) or truncated to N bits ("wgt"), as cimvp swis decomposes
     them (swis_quant, the contract's rule): in fake_weight with a straight-through gradient, and in
     the exported integers. swis_schedule instead of swis_shifts: each node's per-filter N
-    (swis_quant.read_schedule of a `cimvp convert` file of the same graph's model: layer i is node i)."""
+    (swis_quant.read_schedule of a `cimvp convert` file of the same graph's model: layer i is node i).
+    swis_group_size: the weights sharing a group's shifts with swis_shifts, 4 (the PE array's) or 1..16
+    for the group-size study (`cimvp swis --group-size M` measures the model)."""
 
     def __init__(self, g, ctx, input_scale, input_offset, name, scheme="int8", act_bits=None, swis_shifts=0,
-                 swis_variant="swis", swis_schedule=None):
+                 swis_variant="swis", swis_schedule=None, swis_group_size=swis_quant.GROUP_SIZE):
         self.g, self.ctx = g, ctx
         self.input_scale, self.input_offset = input_scale, input_offset
         self.name = name
@@ -1257,7 +1259,16 @@ class Quantizer:
         if swis_schedule is not None and (swis_shifts or scheme != "int8" or swis_variant == "wgt"):
             raise Refused(f"--swis-schedule: expected --scheme int8, --swis-shifts 0 and --swis-variant swis or "
                           f"swisc, got {scheme}, {swis_shifts} and {swis_variant}")
-        self.swis_shifts, self.swis_variant = swis_shifts, swis_variant
+        lo, hi = swis_quant.GROUP_SIZE_RANGE
+        if not (isinstance(swis_group_size, int) and lo <= swis_group_size <= hi):
+            raise Refused(f"--swis-group-size: expected an integer in {lo}..{hi}, got {swis_group_size!r}")
+        if swis_group_size != swis_quant.GROUP_SIZE and (not swis_shifts or swis_variant == "wgt"):
+            raise Refused(f"--swis-group-size {swis_group_size}: expected --swis-shifts N > 0 with --swis-variant "
+                          f"swis or swisc (a schedule and the PE array keep groups of {swis_quant.GROUP_SIZE}), got "
+                          f"--swis-shifts {swis_shifts}"
+                          + (" and --swis-schedule" if swis_schedule is not None else "")
+                          + f" and --swis-variant {swis_variant}")
+        self.swis_shifts, self.swis_variant, self.swis_group_size = swis_shifts, swis_variant, swis_group_size
         self.swis_caches = {}  # id(node) -> swis_quant.GroupCache of its last decomposition
         self.nodes = live_nodes(g)
         if not self.nodes:
@@ -1317,7 +1328,8 @@ class Quantizer:
         w_int = torch.clamp(quant.round_ste(w / s), -127, 127)
         if self.swis_on(nd):
             cache = self.swis_caches.setdefault(id(nd), swis_quant.GroupCache())
-            w_int = swis_quant.constrain_ste(w_int, self.swis_n(nd), self.swis_variant, nd.op == "fc", cache)
+            w_int = swis_quant.constrain_ste(w_int, self.swis_n(nd), self.swis_variant, nd.op == "fc", cache,
+                                             self.swis_group_size)
         return w_int * s
 
     def swis_on(self, nd):
@@ -1338,7 +1350,7 @@ class Quantizer:
             return w_int
         shape = w_int.shape if nd.op == "fc" else (w_int.shape[0], -1, nd.p["k"], nd.p["k"])
         d = swis_quant.constrain(torch.from_numpy(w_int.reshape(shape)), self.swis_n(nd), self.swis_variant,
-                                 nd.op == "fc")
+                                 nd.op == "fc", group_size=self.swis_group_size)
         return d.reshape(w_int.shape).numpy()
 
     def make_col_layers(self):
@@ -1653,7 +1665,8 @@ class Importer:
     float and integer evaluation."""
 
     def __init__(self, path, input_scale=1.0 / 255.0, input_offset=0.0, name="imported", data=None,
-                 scheme="int8", act_bits=None, swis_shifts=0, swis_variant="swis", swis_schedule=None):
+                 scheme="int8", act_bits=None, swis_shifts=0, swis_variant="swis", swis_schedule=None,
+                 swis_group_size=swis_quant.GROUP_SIZE):
         if not (input_scale > 0 and math.isfinite(input_scale)) or not math.isfinite(input_offset):
             raise Refused(f"--input-scale/--input-offset: expected a finite scale > 0 and a finite offset, got "
                           f"{input_scale} and {input_offset}")
@@ -1674,7 +1687,7 @@ class Importer:
         self.check_inferred_shapes()
         Fused(self.g, self.ctx).run()
         self.q = Quantizer(self.g, self.ctx, input_scale, input_offset, name, scheme, act_bits, swis_shifts,
-                           swis_variant, swis_schedule)
+                           swis_variant, swis_schedule, swis_group_size)
         self.input_scale, self.input_offset = input_scale, input_offset
         self.model = None
         self.calib = None

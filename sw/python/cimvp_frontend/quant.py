@@ -232,8 +232,9 @@ class StdLayer(nn.Module):
     integer matrix product).
 
     int8 weights can be constrained further (set_swis): swis_shifts N > 0 decomposes them as the
-    SWIS contract does at N shifts per group (variant "swis" or "swisc", uniform N, M = 4, alpha 1;
-    swis_quant.py) or at each filter's own N of a schedule (filter_n), or truncates them to N bits
+    SWIS contract does at N shifts per group (variant "swis" or "swisc", uniform N, groups of M = 4 or
+    the group-size study's group_size, alpha 1; swis_quant.py) or at each filter's own N of a schedule
+    (filter_n), or truncates them to N bits
     ("wgt", the contract's truncate_weights), in the forward with a straight-through gradient;
     export writes the constrained integer weights.
     fc: the layer is exported as fully connected (SWIS groups of 4 consecutive inputs)."""
@@ -248,11 +249,17 @@ class StdLayer(nn.Module):
         self.wmode, self.act, self.pool = wmode, act, pool
         self.per_channel_binary, self.binary_form = per_channel_binary, binary_form
         self.fc = fc
-        self.swis_shifts, self.swis_variant = 0, "swis"
+        self.swis_shifts, self.swis_variant, self.swis_group_size = 0, "swis", swis_quant.GROUP_SIZE
         self._swis_cache = swis_quant.GroupCache()
 
-    def set_swis(self, shifts, variant="swis", filter_n=None):
-        """shifts: N for every filter (0: off); filter_n: instead, each output channel's own N (swis, swisc)."""
+    def set_swis(self, shifts, variant="swis", filter_n=None, group_size=swis_quant.GROUP_SIZE):
+        """shifts: N for every filter (0: off); filter_n: instead, each output channel's own N (swis, swisc);
+        group_size: M, the weights sharing a group's shifts (the PE array's 4, or 1..16; swis and swisc)."""
+        swis_quant.check_group_size(group_size)
+        if group_size != swis_quant.GROUP_SIZE and (variant == "wgt" or filter_n is not None):
+            raise ValueError(f"swis group_size {group_size}: expected the PE array's {swis_quant.GROUP_SIZE} with "
+                             f"{'a schedule (cimvp convert stores groups of 4)' if filter_n is not None else 'wgt'}"
+                             f", or variant swis or swisc at a uniform N")
         lo, hi = SWIS_SHIFTS_RANGE
         if not (isinstance(shifts, int) and lo <= shifts <= hi):
             raise ValueError(f"swis_shifts {shifts!r}: expected an integer in [{lo}, {hi}]")
@@ -267,13 +274,14 @@ class StdLayer(nn.Module):
                 raise ValueError(f"swis filter_n: expected {filters} counts in [1, {hi}], got {len(filter_n)}: "
                                  f"{sorted(set(filter_n))}")
             shifts = list(filter_n)
-        self.swis_shifts, self.swis_variant = shifts, variant
+        self.swis_shifts, self.swis_variant, self.swis_group_size = shifts, variant, group_size
 
     def int8_weight(self):
         """(integer weights with a straight-through gradient, per-channel scales) of an int8 layer."""
         w_int, s_w = int8_per_channel(self.weight)
         if self.swis_shifts:
-            w_int = swis_quant.constrain_ste(w_int, self.swis_shifts, self.swis_variant, self.fc, self._swis_cache)
+            w_int = swis_quant.constrain_ste(w_int, self.swis_shifts, self.swis_variant, self.fc, self._swis_cache,
+                                             self.swis_group_size)
         return w_int, s_w
 
     def forward(self, q, s_x):
@@ -722,7 +730,7 @@ class QNet(nn.Module):
     def __init__(self, fnet, scheme, *, per_channel_binary=False, clip_sigmas=4.0, soft_bits=4, adc_fit="sigmas",
                  fc_rows=128, binary_form="closed_form", adc_bits=4, w_gran="column", ps_gran="column",
                  ps_scales="calibrated", swis_shifts=0, swis_variant="swis", swis_schedule=None, var_sigma=0.0,
-                 mapping="offset"):
+                 mapping="offset", swis_group_size=swis_quant.GROUP_SIZE):
         super().__init__()
         if binary_form not in BINARY_FORMS:
             raise ValueError(f"binary_form {binary_form!r}: expected one of {', '.join(BINARY_FORMS)}")
@@ -747,7 +755,8 @@ class QNet(nn.Module):
                 if swis_schedule is not None and swis_schedule[i] is None:
                     raise ValueError(f"swis_schedule: layer {i}: expected its per-filter N (a schedule of every "
                                      f"layer: cimvp convert --pe-layers all), got none")
-                layer.set_swis(swis_shifts, swis_variant, None if swis_schedule is None else swis_schedule[i])
+                layer.set_swis(swis_shifts, swis_variant, None if swis_schedule is None else swis_schedule[i],
+                               swis_group_size)
         elif scheme == "bwma":
             self.layers = nn.ModuleList([
                 StdLayer(f.conv1, _copy_bn(f.bn1), "int8", ActQuant(soft_bits, "soft"), 2),
@@ -792,7 +801,7 @@ class QNet(nn.Module):
         if mapping != "offset" and scheme != "columnwise":
             raise ValueError(f"mapping {mapping!r}: the cell mapping of the training forward is the columnwise "
                              f"scheme's; expected 'offset' for {scheme}")
-        if (swis_shifts or swis_schedule) and scheme != "int8":
+        if (swis_shifts or swis_schedule or swis_group_size != swis_quant.GROUP_SIZE) and scheme != "int8":
             raise ValueError(f"swis_shifts {swis_shifts}: SWIS-aware fine-tuning is for the int8 scheme only")
 
     def train(self, mode=True):

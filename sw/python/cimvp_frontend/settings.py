@@ -5,7 +5,8 @@ FULL = dict(train_images=60000, test_images=10000, calib_images=1000, float_epoc
             int8_epochs=1, int8_lr=0.002, bwma_epochs=3, bwma_lr=0.01, bwma_a_bits=4, bwma_weights="closed_form",
             col_epochs=8, col_lr=0.005, col_kd_weight=0.5, clip_search=0, col_adc_fit="sigmas", col_fc_rows=64,
             col_adc_bits=4, col_w_gran="column", col_ps_gran="column", col_ps_scales="calibrated",
-            col_var_sigma=0.0, col_mapping="offset", int8_swis_shifts=0, int8_swis_variant="swis", int8_swis_schedule="")
+            col_var_sigma=0.0, col_mapping="offset", int8_swis_shifts=0, int8_swis_variant="swis", int8_swis_schedule="",
+            int8_swis_group_size=4)
 SMOKE = dict(FULL, train_images=2000, test_images=500, calib_images=256, float_epochs=1, bwma_epochs=1, col_epochs=1)
 SCHEMES = ("int8", "bwma", "columnwise")
 
@@ -26,6 +27,10 @@ INT8_SWIS_VARIANTS = ("swis", "swisc", "wgt")
 # (mixed counts around a mean, double-shift's even ones): a model file of `cimvp convert --schedule` or
 # `--double-shift` whose stored per-filter N the fine-tuning decomposes at (swis_quant.read_schedule).
 SWIS_SHIFTS_RANGE = (0, 8)
+# int8_swis_group_size M: the weights sharing a group's shifts, the PE array's 4 or any of the group-size study's
+# 1..16 (swis_quant.GROUP_SIZE_RANGE; `cimvp swis --group-size M` measures such a model); a schedule and weight
+# truncation keep 4.
+SWIS_GROUP_SIZE_RANGE = (1, 16)
 # How the column-wise training forward stores a signed weight in its cells (quant.ColLayer mapping, the chip's
 # crossbar.mapping, docs/numerics.md): "offset" one offset-encoded column group per output, "differential" a
 # positive and a negative group. Either way the model file holds offset-encoding ADC tables (the format's).
@@ -68,6 +73,7 @@ CHECKS = {
     "col_var_sigma": number_between(*VAR_SIGMA_RANGE),
     "col_mapping": one_of(MAPPINGS),
     "int8_swis_shifts": between(*SWIS_SHIFTS_RANGE), "int8_swis_variant": one_of(INT8_SWIS_VARIANTS),
+    "int8_swis_group_size": between(*SWIS_GROUP_SIZE_RANGE),
     "int8_swis_schedule": lambda v: None if v == "" or v.endswith(".cimvp") else
     "a model file (.cimvp) written by cimvp convert --schedule or --double-shift, or '' (off)",
 }

@@ -1,5 +1,5 @@
-"""SWIS weight fake-quantization: int8 weights decomposed in groups of M = 4 sharing N shift
-positions, exactly as the C++ contract's decompose_group does (sw/contract/swis.h, docs/swis.md
+"""SWIS weight fake-quantization: int8 weights decomposed in groups of M (4, the PE array's, or 1..16
+for the group-size study) sharing N shift positions, exactly as the C++ contract's decompose_group does (sw/contract/swis.h, docs/swis.md
 "Decomposition"), vectorised over every group of a layer, and the weight-truncation baseline
 (truncate_weights).
 
@@ -8,8 +8,8 @@ or N consecutive positions (SWIS-C) is tried; each weight takes the nearest leve
 subset sum of its 2^s that is <= 127; half-way takes the smaller); the set with the lowest
 MSE++ = (1/M) [alpha (sum e)^2 + sum e^2] wins, ties to the first set in enumeration order (sets
 as 8-bit masks in increasing mask value; SWIS-C by increasing offset). Groups: channels
-4cg..4cg+3 at one (ky, kx) of a filter (conv), 4 consecutive inputs of the CHW-flattened input
-(fc); the last group short, its missing lanes 0.
+M cg..M cg + M - 1 at one (ky, kx) of a filter (conv), M consecutive inputs of the CHW-flattened
+input (fc); the last group short, its missing lanes 0 (the contract's LayerShape::group_size).
 
 constrain gives a layer's int8 weights at a fine-tuning setting's constraint (decomposed, or
 truncated for the "wgt" baseline). For training, constrain_ste puts those integer weights in the
@@ -19,7 +19,9 @@ import functools
 
 import torch
 
-GROUP_SIZE = 4
+from .settings import SWIS_GROUP_SIZE_RANGE as GROUP_SIZE_RANGE
+
+GROUP_SIZE = 4  # the PE array's M (kGroupSize); GROUP_SIZE_RANGE the decomposition's (kMaxGroupSize)
 MAX_MAGNITUDE = 127
 VARIANTS = ("swis", "swisc")
 
@@ -88,12 +90,19 @@ def decompose_groups(groups, n, variant="swis", alpha=1.0, chunk=16384):
     return out, chosen
 
 
-def to_groups(w, fc):
+def check_group_size(m):
+    lo, hi = GROUP_SIZE_RANGE
+    if not (isinstance(m, int) and lo <= m <= hi):
+        raise ValueError(f"swis: group size: expected an integer M in {lo}..{hi}, got {m!r}")
+    return m
+
+
+def to_groups(w, fc, group_size=GROUP_SIZE):
     """Integer weights [F][C][kh][kw] -> ([F * groups][M], restore) in the contract's group order:
-    conv: [filter][ky][kx][channel group], channels 4cg..4cg+3; fc: 4 consecutive inputs of the
-    CHW-flattened input. restore(groups) puts decomposed groups back in w's shape."""
+    conv: [filter][ky][kx][channel group], channels M cg..M cg + M - 1; fc: M consecutive inputs of
+    the CHW-flattened input. restore(groups) puts decomposed groups back in w's shape."""
     F_, C, kh, kw = w.shape
-    M = GROUP_SIZE
+    M = check_group_size(group_size)
     if fc:
         flat = w.reshape(F_, -1)
         K = flat.shape[1]
@@ -150,16 +159,17 @@ class GroupCache:
         return out
 
 
-def decompose_weights(w_int, n, variant="swis", fc=False, alpha=1.0, cache=None):
+def decompose_weights(w_int, n, variant="swis", fc=False, alpha=1.0, cache=None, group_size=GROUP_SIZE):
     """A layer's integer weights [F][C][kh][kw] decomposed at a uniform N per filter, as
     decompose_layer(w, shape, n, variant, alpha) gives them back (DecomposedLayer::weights), or at
     one N per filter when n is a sequence of F counts (a schedule's, as decompose_layer with its
-    filter_n). [F][K] weights are an fc layer's. cache: a GroupCache kept between calls on one layer."""
+    filter_n), in groups of group_size (shape.group_size). [F][K] weights are an fc layer's. cache: a
+    GroupCache kept between calls on one layer."""
     w = torch.as_tensor(w_int).detach().round().to(torch.int64)
     if w.ndim == 2:
         w = w.view(w.shape[0], w.shape[1], 1, 1)
         fc = True
-    g, restore = to_groups(w, fc)
+    g, restore = to_groups(w, fc, group_size)
     if torch.as_tensor(n).ndim == 0:
         n = int(n)
     else:
@@ -212,20 +222,20 @@ def read_schedule(path, variant):
     return [None if s is None else [int(x) for x in s.filter_n] for s in stored]
 
 
-def constrain(w_int, n, variant="swis", fc=False, cache=None):
+def constrain(w_int, n, variant="swis", fc=False, cache=None, group_size=GROUP_SIZE):
     """A layer's int8 weights at SWIS-aware fine-tuning's constraint (settings.INT8_SWIS_VARIANTS):
-    decomposed at N shifts per group ("swis", "swisc"; [F][C][kh][kw] or an fc's [F][K], as
-    decompose_weights; n an int or one count per filter), or truncated to N bits ("wgt", truncate_weights).
-    Exact integers."""
+    decomposed at N shifts per group of group_size ("swis", "swisc"; [F][C][kh][kw] or an fc's [F][K], as
+    decompose_weights; n an int or one count per filter), or truncated to N bits ("wgt", truncate_weights,
+    which has no groups). Exact integers."""
     if variant == "wgt":
         if torch.as_tensor(n).ndim != 0:
             raise ValueError("truncation: expected one bit count for the layer, got per-filter counts")
         n = int(n)
         return truncate_weights(w_int, n)
-    return decompose_weights(w_int, n, variant, fc, cache=cache)
+    return decompose_weights(w_int, n, variant, fc, cache=cache, group_size=group_size)
 
 
-def constrain_ste(w_int, n, variant="swis", fc=False, cache=None):
+def constrain_ste(w_int, n, variant="swis", fc=False, cache=None, group_size=GROUP_SIZE):
     """constrain in the forward, the gradient straight through to w_int."""
-    d = constrain(w_int.detach(), n, variant, fc, cache).to(w_int.dtype)
+    d = constrain(w_int.detach(), n, variant, fc, cache, group_size).to(w_int.dtype)
     return w_int + (d - w_int).detach()

@@ -71,10 +71,13 @@ def run(cmd, env=None):
     subprocess.run(cmd, check=True, env=env)
 
 
-def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False, group_size=GROUP_SIZE):
+def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False, group_size=GROUP_SIZE, modes=None):
+    """`cimvp swis --model` at N: (its accuracy row, the int8 accuracy, the images); modes: the variants whose
+    accuracy it measures (--accuracy-modes; the others' runs of the test images are skipped)."""
     if not (reuse and os.path.isfile(out_json)):
         run([cimvp, "swis", "--model", model, "--targets", fmt(n), "--limit", str(limit), "--json", out_json] +
-            (["--group-size", str(group_size)] if group_size != GROUP_SIZE else []), env)
+            (["--group-size", str(group_size)] if group_size != GROUP_SIZE else []) +
+            (["--accuracy-modes", ",".join(MODES[v] for v in modes)] if modes else []), env)
     with open(out_json) as f:
         acc = json.load(f)["accuracy"]
     row = next(r for r in acc["rows"] if abs(r["n"] - n) < 1e-9)
@@ -214,7 +217,8 @@ def main(argv=None):
         if not any(runs(v, n, M) for v in variants):
             continue
         rep, int8_acc, images = swis_accuracy(args.cimvp, args.post_model, n, args.limit,
-                                              os.path.join(args.work, f"post-{tag(n, M)}.json"), env, args.reuse, M)
+                                              os.path.join(args.work, f"post-{tag(n, M)}.json"), env, args.reuse, M,
+                                              [v for v in variants if runs(v, n, M)])
         for v in variants:
             if not runs(v, n, M):
                 continue
@@ -266,7 +270,8 @@ def main(argv=None):
                 with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
                     training = json.load(f)["training"]
             rep, int8_acc, images = swis_accuracy(args.cimvp, model, n, args.limit,
-                                                  os.path.join(args.work, f"{v}-{tag(n, M)}.json"), env, args.reuse, M)
+                                                  os.path.join(args.work, f"{v}-{tag(n, M)}.json"), env, args.reuse, M,
+                                                  [v])
             # cimvp convert stores groups of 4 only: in groups of another M the kept weights show as the mode's
             # accuracy equal to the model's int8 accuracy (the table's check)
             kept = weights_kept(args.cimvp, model, v, n, args.work, env) if M == GROUP_SIZE else \

@@ -465,6 +465,33 @@ class Swis(unittest.TestCase):
         for ln in lines:
             self.assertNotIn(", ,", ln)
 
+    @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+    def test_accuracy_modes_measure_only_those_modes_and_the_same_figures(self):
+        """--accuracy-modes SS,Wgt: two runs of the test images besides int8 (not six), the same SS and Wgt
+        accuracies as the full run, the others null and listed as not measured; the compression stays."""
+        def report(*extra):
+            out = os.path.join(self.tmp, "a%d.json" % len(os.listdir(self.tmp)))
+            code, text = run("swis", "--model", model("fmnist-int8.cimvp"), "--targets", "2", "--limit", "60",
+                             "--json", out, *extra)
+            self.assertEqual(code, 0, text)
+            with open(out) as f:
+                return json.load(f)["accuracy"], text
+        full, _ = report()
+        some, text = report("--accuracy-modes", "SS,Wgt")
+        self.assertEqual(full["modes"], ["SS", "DS", "C-SS", "C-DS", "Wgt", "Act"])
+        self.assertEqual(some["modes"], ["SS", "Wgt"])
+        self.assertIn("3/3 accuracy runs", text)
+        self.assertIn("not measured (--accuracy-modes): DS, C-SS, C-DS, Act", text)
+        a, b = full["rows"][0], some["rows"][0]
+        self.assertEqual((b["SS"], b["Wgt"], some["int8"]), (a["SS"], a["Wgt"], full["int8"]))
+        self.assertEqual([b[m] for m in ("DS", "C-SS", "C-DS", "Act")], [None] * 4)
+        self.assertNotIn(None, [a[m] for m in ("DS", "C-SS", "C-DS", "Act")])
+        self.assertEqual(b["compression"], a["compression"])
+        for bad in ("SS,XX", ""):
+            code, out = run("swis", "--model", model("fmnist-int8.cimvp"), "--accuracy-modes", bad, "--quiet")
+            self.assertEqual(code, 2, out)
+            self.assertIn("--accuracy-modes: expected", out)
+
     def test_help_names_same_pes_and_a_too_small_array_is_refused(self):
         code, out = run("swis", "--help")
         self.assertEqual(code, 0)

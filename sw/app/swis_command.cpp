@@ -14,6 +14,7 @@
 namespace cimvp::cli {
 
 int swis_command(const Args& args) {
+    using swis::Mode;
     po::options_description d(
         "cimvp swis --trace F | --model F [options]: SWIS (SS, DS, C-SS, C-DS) against the bit-serial (Act, Wgt), "
         "BitFusion and 8-bit fixed-point (FXP) baselines on the PE array: cycles, frames/s, energy, frames/J per "
@@ -31,6 +32,9 @@ int swis_command(const Args& args) {
         "M, the weights sharing a group's shifts, 1..16, and the lanes of the array's PEs; another M than the "
         "SystemC array's 4 takes the cost model's PEs of M lanes (gates, area, energy per cycle)")(
         "no-accuracy", po::bool_switch(), "skip the accuracy runs (--model)")(
+        "accuracy-modes", po::value<std::string>()->default_value("SS,DS,C-SS,C-DS,Wgt,Act"),
+        "the modes whose accuracy to measure (--model), of SS, DS, C-SS, C-DS, Wgt, Act: fewer runs of the "
+        "test images (the int8 accuracy is always measured)")(
         "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
         "same-pes", po::bool_switch(),
         "every mode on pe_array.rows x cols PEs; default: FXP and BitFusion, whose PEs are larger, on the largest "
@@ -61,6 +65,25 @@ int swis_command(const Args& args) {
     spec.group_size = vm["group-size"].as<int>();
     if (!(spec.alpha >= 0)) throw std::invalid_argument("--alpha: expected a number >= 0");
     spec.accuracy = !vm["no-accuracy"].as<bool>();
+    spec.accuracy_modes.fill(false);
+    {
+        const std::string list = vm["accuracy-modes"].as<std::string>();
+        std::stringstream ms(list);
+        int any = 0;
+        for (std::string item; std::getline(ms, item, ',');) {
+            int found = -1;
+            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct})
+                if (item == swis::mode_name(m)) found = swis::mode_index(m);
+            if (found < 0)
+                throw std::invalid_argument("--accuracy-modes: expected modes of SS, DS, C-SS, C-DS, Wgt, Act "
+                                            "separated by commas, got '" + list + "'");
+            spec.accuracy_modes[static_cast<std::size_t>(found)] = true;
+            ++any;
+        }
+        if (any == 0)
+            throw std::invalid_argument("--accuracy-modes: expected at least one of SS, DS, C-SS, C-DS, Wgt, Act "
+                                        "(--no-accuracy skips them all)");
+    }
     spec.scale_by_mult = !vm["unscaled"].as<bool>();
     spec.progress = !vm["quiet"].as<bool>();
     spec.iso_area = !vm["same-pes"].as<bool>();

@@ -400,6 +400,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
             if (needs_calibration(model, cfg))
                 calib = load_idx_dataset(spec.data_dir, "train", kCalibrationImages);
             r.has_accuracy = true;
+            r.accuracy_modes = spec.accuracy_modes;
             r.images = test.count;
             const bool integer = IntegerNetwork::applies(model, cfg);
             r.accuracy_method = integer ? "integer" : "reference";
@@ -450,23 +451,28 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                     }
                     if (ok) {
                         r.accuracy.back().compression[m] = static_cast<double>(int8_bits) / static_cast<double>(swis_bits);
-                        runs.push_back({t, m, std::move(variant), {}});
+                        if (spec.accuracy_modes[m]) runs.push_back({t, m, std::move(variant), {}});
                     }
                 }
+                const int wgt = mode_index(Mode::kWgt), act = mode_index(Mode::kAct);
                 if (integral_target(target) && array_m) {  // Wgt and Act do not depend on M
-                    NetworkModel variant = model;
-                    for (const WorkLayer& L : layers) {
-                        NetworkLayer& NL = variant.layers[L.model_layer];
-                        NL.weights = swis::truncate_weights(NL.weights, static_cast<int>(std::round(target)));
+                    if (spec.accuracy_modes[wgt]) {
+                        NetworkModel variant = model;
+                        for (const WorkLayer& L : layers) {
+                            NetworkLayer& NL = variant.layers[L.model_layer];
+                            NL.weights = swis::truncate_weights(NL.weights, static_cast<int>(std::round(target)));
+                        }
+                        runs.push_back({t, wgt, std::move(variant), {}});
                     }
-                    runs.push_back({t, mode_index(Mode::kWgt), std::move(variant), {}});
-                    // Act: the weights whole, the PE-array layers' inputs at their top N bits
-                    std::vector<std::uint8_t> masks(model.layers.size(), 0xFF);
-                    for (const WorkLayer& L : layers)
-                        masks[static_cast<std::size_t>(L.model_layer)] = swis::activation_truncation_mask(
-                            model.layers[static_cast<std::size_t>(L.model_layer)].a_in_bits,
-                            static_cast<int>(std::round(target)));
-                    runs.push_back({t, mode_index(Mode::kAct), model, std::move(masks)});
+                    if (spec.accuracy_modes[act]) {
+                        // Act: the weights whole, the PE-array layers' inputs at their top N bits
+                        std::vector<std::uint8_t> masks(model.layers.size(), 0xFF);
+                        for (const WorkLayer& L : layers)
+                            masks[static_cast<std::size_t>(L.model_layer)] = swis::activation_truncation_mask(
+                                model.layers[static_cast<std::size_t>(L.model_layer)].a_in_bits,
+                                static_cast<int>(std::round(target)));
+                        runs.push_back({t, act, model, std::move(masks)});
+                    }
                 }
             }
             Progress acc_progress(spec.progress, static_cast<int>(runs.size()), "accuracy runs");

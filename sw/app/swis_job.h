@@ -41,6 +41,9 @@ struct SwisJobSpec {
     // pe_pj_per_cycle). The SystemC array and the RTL PE have swis::kGroupSize lanes; the
     // paper's Table 4 points are evaluated at that M only.
     int group_size = swis::kGroupSize;
+    // With a model: the modes whose accuracy is measured (SS, DS, C-SS, C-DS, Act, Wgt; by mode_index),
+    // every one by default. The int8 accuracy and the compression are always there.
+    std::array<bool, swis::kModeCount> accuracy_modes{true, true, true, true, true, true, true, true};
 };
 
 // One mode of one layer (or of a total) at one target.
@@ -100,6 +103,7 @@ struct SwisJobResult {
     std::vector<SwisPaperPoint> paper_points;
     // Accuracy (model with data set).
     bool has_accuracy = false;
+    std::array<bool, swis::kModeCount> accuracy_modes{};  // the modes measured (SwisJobSpec::accuracy_modes)
     std::string accuracy_note;  // why there is none
     int images = 0;
     // "integer": the layers' ADCs are lossless and the devices ideal, so the network is

@@ -150,6 +150,11 @@ void print_swis_body(const SwisJobResult& r, std::FILE* out) {
             }
             std::fprintf(out, "\n");
         }
+        std::string skipped;
+        for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct})
+            if (!r.accuracy_modes[static_cast<std::size_t>(mode_index(m))])
+                skipped += std::string(skipped.empty() ? "" : ", ") + swis::mode_name(m);
+        if (!skipped.empty()) std::fprintf(out, "  not measured (--accuracy-modes): %s\n", skipped.c_str());
         std::fprintf(out, "  weight compression against int8 (groups of %d):\n  %-6s %8s %8s %8s %8s\n", r.group_size,
                      "N", "SS", "DS", "C-SS", "C-DS");
         for (const SwisAccuracyRow& a : r.accuracy) {
@@ -255,10 +260,14 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
             row["compression"] = comp;
             rows.push_back(row);
         }
+        nlohmann::json measured = nlohmann::json::array();
+        for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct})
+            if (r.accuracy_modes[static_cast<std::size_t>(mode_index(m))]) measured.push_back(swis::mode_name(m));
         acc = {{"images", r.images},
                {"method", r.accuracy_method},
                {"cross_checked_images", r.cross_checked},
                {"int8", r.int8_accuracy},
+               {"modes", measured},
                {"rows", rows}};
     }
     nlohmann::json arrays = nlohmann::json::object();

@@ -47,8 +47,8 @@ def parse_args(argv):
                          "ADC with calibrated tables, 4-bit activations: runs with configs/columnwise.json; no "
                          "grouped convs)")
     ap.add_argument("--swis-shifts", type=int, default=0, metavar="N",
-                    help="int8: the weights of every conv (groups 1) and fc decomposed at N shifts per group of 4 "
-                         "as `cimvp swis` decomposes them (1..8; default 0: plain int8); with --epochs the "
+                    help="int8: the weights of every conv (groups 1) and fc decomposed at N shifts per group of 4 (or "
+                         "--swis-group-size) as `cimvp swis` decomposes them (1..8; default 0: plain int8); with --epochs the "
                          "fine-tuning trains through the decomposition (SWIS-aware fine-tuning, docs/import.md)")
     ap.add_argument("--swis-schedule", metavar="FILE",
                     help="int8, instead of --swis-shifts: each filter at its own N, read from FILE, a model of the "

@@ -577,18 +577,34 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertNotEqual(acc["rows"][0]["Wgt"], acc["int8"])  # a check that could fail: not every mode keeps them
 
     def test_update_adds_a_half_shift_to_a_table_in_its_order(self):
-        """swis_finetune.py --update: rows at N = 2.5 go into a table of 2 and 3, which keeps every other row as it
-        was; a row it makes replaces the table's row of the same variant, N and training."""
+        """swis_finetune.py --update: rows at N = 2.5 go into a table of 2 and 3 (the committed table's rows at
+        those N), which keeps every other row as it was; a row it makes replaces the table's row of the same
+        variant, N, training and M; rows of another M come after the M = 4 ones."""
         ft = load_script("swis_finetune")
         study = load_render_studies().SwisFinetuneGraph()
-        committed = read_csv(study.net_table("resnet20"))
+        committed = [r for r in read_csv(study.net_table("resnet20")) if r["n"] in ("2", "3") and
+                     r["group_size"] == "4"]
+        self.assertEqual(len(committed), 20)
         made = [dict(variant=v, n=n, training=t, accuracy=0.5, int8_accuracy=0.5, images=2000,
                      seed="1" if t == "finetuned" else "", threads="", train_seconds="", epochs="", group_size=4)
                 for v in ("swis", "swisc") for n in ("2.5", "2") for t in ("post", "finetuned")]
-        with contextlib.redirect_stdout(io.StringIO()):
-            rows = ft.updated(study.net_table("resnet20"), made)
-        self.assertEqual(len(rows), len(committed) + 4)
         key = lambda r: (r["variant"], r["n"], r["training"], str(r["group_size"]))
+        with tempfile.TemporaryDirectory() as tmp:
+            table = os.path.join(tmp, "t.csv")
+            with open(table, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=ft.COLUMNS, lineterminator="\n")
+                w.writeheader()
+                w.writerows(committed)
+            with contextlib.redirect_stdout(io.StringIO()):
+                rows = ft.updated(table, made)
+                m8 = [dict(m, group_size=8) for m in made[:2]]
+                again = ft.updated(table, m8)
+            bad = os.path.join(tmp, "bad.csv")
+            with open(bad, "w") as f:
+                f.write("variant,n,accuracy\n")
+            with self.assertRaisesRegex(ValueError, "expected the columns"):
+                ft.updated(bad, made)
+        self.assertEqual(len(rows), len(committed) + 4)
         self.assertEqual([r for r in committed if key(r) not in {key(m) for m in made}],
                          [r for r in rows if key(r) not in {key(m) for m in made}])
         self.assertEqual([key(r) for r in rows if r["training"] == "post"][:7],
@@ -596,17 +612,8 @@ class SwisFinetuneCI(unittest.TestCase):
                                                                                "wgt")
                           if not (n == "2.5" and v in ("swis_ds", "swisc_ds", "wgt"))])
         self.assertEqual([r["accuracy"] for r in rows if key(r) == ("swis", "2", "finetuned", "4")], [0.5])
-        m8 = [dict(m, group_size=8) for m in made[:2]]  # another M: rows of their own, after the M = 4 ones
-        with contextlib.redirect_stdout(io.StringIO()):
-            again = ft.updated(study.net_table("resnet20"), m8)
         self.assertEqual(len(again), len(committed) + 2)
         self.assertEqual([key(r) for r in again[-2:]], [key(m) for m in m8])
-        with tempfile.TemporaryDirectory() as tmp:
-            bad = os.path.join(tmp, "t.csv")
-            with open(bad, "w") as f:
-                f.write("variant,n,accuracy\n")
-            with self.assertRaisesRegex(ValueError, "expected the columns"):
-                ft.updated(bad, made)
 
     def test_weight_truncation_alone_at_a_half_shift_is_refused(self):
         p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "swis_finetune.py"), "--work",

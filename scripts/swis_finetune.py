@@ -73,14 +73,24 @@ def run(cmd, env=None):
 
 def swis_accuracy(cimvp, model, n, limit, out_json, env, reuse=False, group_size=GROUP_SIZE, modes=None):
     """`cimvp swis --model` at N: (its accuracy row, the int8 accuracy, the images); modes: the variants whose
-    accuracy it measures (--accuracy-modes; the others' runs of the test images are skipped)."""
-    if not (reuse and os.path.isfile(out_json)):
+    accuracy it measures (--accuracy-modes; the others' runs of the test images are skipped). With reuse, an
+    existing out_json is read instead when it holds the accuracy of every mode asked for at N."""
+    want = [MODES[v] for v in modes] if modes else []
+
+    def measured():
+        with open(out_json) as f:
+            acc = json.load(f)["accuracy"]
+        row = next((r for r in acc["rows"] if abs(r["n"] - n) < 1e-9), None)
+        missing = want if row is None else [m for m in want if row.get(m) is None]
+        return row, acc, missing
+
+    if not (reuse and os.path.isfile(out_json) and not measured()[2]):
         run([cimvp, "swis", "--model", model, "--targets", fmt(n), "--limit", str(limit), "--json", out_json] +
             (["--group-size", str(group_size)] if group_size != GROUP_SIZE else []) +
             (["--accuracy-modes", ",".join(MODES[v] for v in modes)] if modes else []), env)
-    with open(out_json) as f:
-        acc = json.load(f)["accuracy"]
-    row = next(r for r in acc["rows"] if abs(r["n"] - n) < 1e-9)
+    row, acc, missing = measured()
+    if missing:
+        raise RuntimeError(f"{out_json}: no accuracy of {', '.join(missing)} at N = {fmt(n)}")
     return row, acc["int8"], acc["images"]
 
 
@@ -213,11 +223,14 @@ def main(argv=None):
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
     rows = []
+    # one post-training report per set of variants: runs of other variants in the same --work do not share it
+    post_suffix = "" if set(variants) == set(ALL_VARIANTS) else "-" + "-".join(v for v in ALL_VARIANTS
+                                                                                if v in variants)
     for n in ([] if args.train_only else shifts):
         if not any(runs(v, n, M) for v in variants):
             continue
         rep, int8_acc, images = swis_accuracy(args.cimvp, args.post_model, n, args.limit,
-                                              os.path.join(args.work, f"post-{tag(n, M)}.json"), env, args.reuse, M,
+                                              os.path.join(args.work, f"post-{tag(n, M)}{post_suffix}.json"), env, args.reuse, M,
                                               [v for v in variants if runs(v, n, M)])
         for v in variants:
             if not runs(v, n, M):
@@ -291,12 +304,15 @@ def main(argv=None):
         except ValueError as e:
             log(f"error: {e}")
             return 2
-    with open(args.csv, "w", newline="") as f:
+    # the table is replaced whole: a failure while writing leaves the old one
+    tmp = args.csv + ".tmp"
+    with open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         for r in rows:
             w.writerow({k: (f"{r[k]:.4f}" if k in ("accuracy", "int8_accuracy") and not isinstance(r[k], str)
                             else r[k]) for k in COLUMNS})
+    os.replace(tmp, args.csv)
     log(f"wrote {args.csv}")
     return 0
 

@@ -615,6 +615,27 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertEqual(len(again), len(committed) + 2)
         self.assertEqual([key(r) for r in again[-2:]], [key(m) for m in m8])
 
+    def test_a_post_training_report_of_other_modes_is_measured_again_not_reused(self):
+        """swis_finetune.py --reuse reads a `cimvp swis` report only when it holds every mode asked for: a report of
+        C-SS alone (another variant's run in the same --work) is measured again for SS, and one that holds SS is
+        read as it is."""
+        ft = load_script("swis_finetune")
+        model = os.path.join(SOURCE, "models", "fmnist-int8.cimvp")
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+            out = os.path.join(tmp, "post.json")
+            row, _, images = ft.swis_accuracy(CIMVP, model, 2.0, 20, out, dict(os.environ), modes=["swisc"])
+            self.assertEqual((images, row["SS"]), (20, None))
+            self.assertIsNotNone(row["C-SS"])
+            row, _, _ = ft.swis_accuracy(CIMVP, model, 2.0, 20, out, dict(os.environ), reuse=True, modes=["swis"])
+            self.assertIsNotNone(row["SS"])
+            with open(out) as f:
+                report = json.load(f)
+            report["accuracy"]["rows"][0]["SS"] = 0.125  # a figure no run of 20 images gives: read, not measured
+            with open(out, "w") as f:
+                json.dump(report, f)
+            row, _, _ = ft.swis_accuracy(CIMVP, model, 2.0, 20, out, dict(os.environ), reuse=True, modes=["swis"])
+            self.assertEqual(row["SS"], 0.125)
+
     def test_weight_truncation_alone_at_a_half_shift_is_refused(self):
         p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "swis_finetune.py"), "--work",
                             "/nonexistent", "--variants", "wgt", "--shifts", "2.5"], capture_output=True, text=True,

@@ -503,6 +503,25 @@ class SwisFinetuneCI(unittest.TestCase):
             with self.subTest(net):
                 self.check_table(study, study.net_table(net))
 
+    def test_every_network_has_both_trainings_in_groups_of_every_m(self):
+        """The group-size rows (group_size not 4): SWIS at N = 2, and any other (variant, N) trained in groups of M,
+        post-training and fine-tuned in groups of each M of the study, at a whole N, every fine-tuned model kept by
+        cimvp swis --group-size M (its accuracy its int8 one)."""
+        study = load_render_studies().SwisFinetuneGroupSize()
+        for net, _, fname in study.NETWORKS:
+            with self.subTest(net):
+                rows = [r for r in read_csv(os.path.join(SOURCE, "docs", "studies", fname)) if r["group_size"] != "4"]
+                points = study.points(rows)
+                self.assertEqual(points[0], ("swis", float(study.N)))
+                self.assertEqual(sorted((r["variant"], float(r["n"]), int(r["group_size"]), r["training"]) for r in rows),
+                                 sorted((v, n, m, t) for v, n in points for m in study.SIZES if m != 4
+                                        for t in ("post", "finetuned")))
+                for r in rows:
+                    self.assertIn(r["variant"], dict(study.VARIANTS), r)
+                    self.assertEqual(float(r["n"]) % 1, 0, r)
+                    if r["training"] == "finetuned":
+                        self.assertEqual(r["accuracy"], r["int8_accuracy"], f"M = {r['group_size']}: not kept")
+
     def test_a_graph_network_fine_tuned_at_n_keeps_its_weights_in_cimvp_swis(self):
         """The graph half in small: ResNet-20 fine-tuned through the importer at N = 2 on 300 images; cimvp swis
         at N = 2 gives its SS accuracy as its int8 accuracy (the trained weights kept)."""

@@ -1886,7 +1886,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
             raise RenderError(f"--table: study {self.name} reads the fine-tuning tables "
                               f"({', '.join(f for _, _, f in self.NETWORKS)})")
         lines = []
-        drops = []  # (network, mode label, N, post drop, fine-tuned drop, threshold)
+        drops = []  # (network, mode label, N, post drop, fine-tuned drop, fine-tuned band, post band)
         labels = dict(self.VARIANTS)
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
@@ -1920,9 +1920,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
                     acc = [float(got[k]["accuracy"]) for k in ends]  # M first post, fine; M last post, fine
                     images_n = min(int(got[k]["images"]) for k in ends)
                     drops.append((title, mode, n, acc[0] - acc[2], acc[1] - acc[3],
-                                  self.significance(max(acc[1], acc[3]), images_n)))
+                                  self.significance(max(acc[1], acc[3]), images_n),
+                                  self.significance(max(acc[0], acc[2]), images_n)))
                 else:
-                    drops.append((title, mode, n, None, None, None))
+                    drops.append((title, mode, n, None, None, None, None))
             lines.append(md_table(["Mode", "Training", *[f"M = {m}" for m in self.SIZES]], body) + "\n")
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model decomposed by `cimvp swis --group-size M` "
                      f"at its schedule's per-filter N (the mean N of the row). Fine-tuned: int8 QAT with every PE "
@@ -1939,22 +1940,23 @@ class SwisFinetuneGroupSize(SwisFinetune):
                      f"post-training drop is beside it, by the same rule, for scale.\n")
         def word(d, t):
             return "drops" if d > t else ("rises" if d < -t else "flat")
-        body = [[t, m, f'{n:g}'] + (["not run"] * 3 if a is None else
-                                  [f"{100 * a:+.2f} ({word(a, th)})", f"{100 * b:+.2f} ({word(b, th)})",
-                                   f"{100 * th:.2f}"]) for t, m, n, a, b, th in drops]
+        body = [[t, m, f'{n:g}'] + (["not run"] * 2 if a is None else
+                                  [f"{100 * a:+.2f} ({word(a, tp)}; band {100 * tp:.2f})",
+                                   f"{100 * b:+.2f} ({word(b, th)}; band {100 * th:.2f})"])
+                for t, m, n, a, b, th, tp in drops]
         lines.append(md_table(["Network", "Mode", "N", f"Post-training, M = {self.SIZES[0]} - {self.SIZES[-1]}",
-                               f"Fine-tuned, M = {self.SIZES[0]} - {self.SIZES[-1]}", "Band (points)"], body) + "\n")
+                               f"Fine-tuned, M = {self.SIZES[0]} - {self.SIZES[-1]}"], body) + "\n")
         required = [d for d in drops if d[1] == labels["swis"] and d[2] == self.N]
         if any(d[3] is None for d in required) or len(required) < len(self.NETWORKS):
             lines.append("Verdict: **not decided**: points missing.\n")
         else:
-            words = {word(b, th) for _, _, _, _, b, th in required}
+            words = {word(b, th) for _, _, _, _, b, th, _ in required}
             if words == {"drops"}:
                 lines.append("Verdict: **reproduced**: fine-tuned at N = 2, every network loses accuracy from "
                              f"M = {self.SIZES[0]} to M = {self.SIZES[-1]} beyond the noise band.\n")
             else:
-                why = ", ".join(f"{t}: {word(b, th)}" for t, _, _, _, b, th in required)
-                same = all(b > 0 for _, _, _, _, b, _ in required) or all(b < 0 for _, _, _, _, b, _ in required)
+                why = ", ".join(f"{t}: {word(b, th)}" for t, _, _, _, b, th, _ in required)
+                same = all(b > 0 for _, _, _, _, b, _, _ in required) or all(b < 0 for _, _, _, _, b, _, _ in required)
                 lines.append(f"Verdict: **differs** ({why})" + (
                     f": fine-tuned, SS at N = {self.N} moves from M = {self.SIZES[0]} to M = {self.SIZES[-1]} by "
                     f"less than the noise band on the networks marked flat" + (

@@ -230,8 +230,8 @@ def main(argv=None):
         if not any(runs(v, n, M) for v in variants):
             continue
         rep, int8_acc, images = swis_accuracy(args.cimvp, args.post_model, n, args.limit,
-                                              os.path.join(args.work, f"post-{tag(n, M)}{post_suffix}.json"), env, args.reuse, M,
-                                              [v for v in variants if runs(v, n, M)])
+                                              os.path.join(args.work, f"post-{tag(n, M)}{post_suffix}.json"), env,
+                                              args.reuse, M, [v for v in variants if runs(v, n, M)])
         for v in variants:
             if not runs(v, n, M):
                 continue

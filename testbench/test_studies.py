@@ -513,7 +513,8 @@ class SwisFinetuneCI(unittest.TestCase):
                 rows = [r for r in read_csv(os.path.join(SOURCE, "docs", "studies", fname)) if r["group_size"] != "4"]
                 points = study.points(rows)
                 self.assertEqual(points[0], ("swis", float(study.N)))
-                self.assertEqual(sorted((r["variant"], float(r["n"]), int(r["group_size"]), r["training"]) for r in rows),
+                self.assertEqual(sorted((r["variant"], float(r["n"]), int(r["group_size"]), r["training"])
+                                        for r in rows),
                                  sorted((v, n, m, t) for v, n in points for m in study.SIZES if m != 4
                                         for t in ("post", "finetuned")))
                 for r in rows:

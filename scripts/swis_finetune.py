@@ -10,7 +10,9 @@ count N: int8 QAT with the weights constrained at N, then `cimvp swis --model <m
 every filter at N. DS and C-DS (even counts per filter), and SS and C-SS at a fractional N, train
 each filter at its own N: the schedule `cimvp convert --pe-layers all --double-shift` (or
 `--schedule`) makes for the shipped int8 model, read from the file it writes
-(train_all.py --set int8_swis_schedule=FILE; cimvp_import.py --swis-schedule FILE). The CNN
+(train_all.py --set int8_swis_schedule=FILE; cimvp_import.py --swis-schedule FILE); in groups of
+another M than 4, the schedule `cimvp swis --group-size M --schedule-out FILE --schedule-mode MODE`
+writes (the one that command decomposes the mode with; at M = 4 it is convert's). The CNN
 (--network cnn) trains from the float model through the front end
 (train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_variant=V); a graph
 network (--network resnet20 or mobilenetv2) fine-tunes its shipped ONNX float graph through the
@@ -19,7 +21,7 @@ against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N,
 
     variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
     model's own int8 accuracy), images, seed, threads, train_seconds, epochs, group_size (M: 4, the PE
-    array's, or with --group-size another for SWIS and SWIS-C at a whole N, measured by `cimvp swis
+    array's, or with --group-size another for every variant but wgt, measured by `cimvp swis
     --group-size M`)
 
 For each fine-tuned model it also checks that `cimvp swis` keeps the trained weights (a warning
@@ -59,7 +61,7 @@ GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling se
 CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c", "swis_ds": "swis", "swisc_ds": "swis-c"}
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
            "epochs", "group_size"]
-GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for swis and swisc at a whole N
+GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for every variant but wgt
 
 
 def log(*a):
@@ -104,14 +106,11 @@ def scheduled(variant, n):
 
 
 def runs(variant, n, group_size=GROUP_SIZE):
-    """Whether a variant has a point at N: weight truncation keeps a whole number of bits, and a double-shift
-    schedule's even counts need a mean of at least 2 (`cimvp convert --double-shift`; `cimvp swis` gives DS and
-    C-DS no accuracy below it). In groups of another M than the PE array's 4, SWIS and SWIS-C at a whole N only:
-    weight truncation has no groups, and a schedule (DS, a fractional N) is `cimvp convert`'s, in groups of 4."""
-    if group_size != GROUP_SIZE:
-        return variant in ("swis", "swisc") and n == int(n)
+    """Whether a variant has a point at N: weight truncation keeps a whole number of bits and has no groups (the
+    PE array's M only), and a double-shift schedule's even counts need a mean of at least 2 (`cimvp convert
+    --double-shift`; `cimvp swis` gives DS and C-DS no accuracy below it)."""
     if variant == "wgt":
-        return n == int(n)
+        return n == int(n) and group_size == GROUP_SIZE
     return variant not in DOUBLE_SHIFT or n >= 2
 
 
@@ -188,8 +187,9 @@ def main(argv=None):
     ap.add_argument("--train-only", action="store_true", help="fine-tune only (no cimvp, no CSV)")
     ap.add_argument("--group-size", type=int, default=GROUP_SIZE,
                     help="M, the weights sharing a group's shifts: 4 (default, the PE array's) or 1..16 for the "
-                         "group-size study: swis and swisc at a whole N, trained in groups of M "
-                         "(int8_swis_group_size, --swis-group-size) and measured by `cimvp swis --group-size M`")
+                         "group-size study: every variant but wgt, trained in groups of M (int8_swis_group_size, "
+                         "--swis-group-size; a schedule from `cimvp swis --group-size M --schedule-out`) and "
+                         "measured by `cimvp swis --group-size M`")
     ap.add_argument("--update", action="store_true", help="keep the rows of the existing --csv at the (variant, N, "
                                                           "training) this run does not make (add N = 2.5 to a "
                                                           "table of 2 and 3)")
@@ -217,8 +217,7 @@ def main(argv=None):
     if not any(runs(v, n, M) for v in variants for n in shifts):
         ap.error(f"--variants {args.variants} --shifts {args.shifts}"
                  + (f" --group-size {M}" if M != GROUP_SIZE else "") + ": no point to train (weight truncation has "
-                 f"no fractional N, double shift no N below 2; in groups of M other than {GROUP_SIZE} swis and "
-                 f"swisc at a whole N only)")
+                 f"no fractional N and no groups (M = {GROUP_SIZE} only), double shift no N below 2)")
     os.makedirs(args.work, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
@@ -241,8 +240,7 @@ def main(argv=None):
         for n in shifts:
             if not runs(v, n, M):
                 log(f"{v} N={fmt(n)}" + (f" M={M}" if M != GROUP_SIZE else "") + ": skipped (no such point: weight "
-                    f"truncation has no fractional N, double shift no N below 2, another M only swis and swisc at "
-                    f"a whole N)")
+                    f"truncation has no fractional N and no groups, double shift no N below 2)")
                 continue
             out = os.path.join(args.work, f"{v}-{tag(n, M)}")
             model = os.path.join(out, f"{stem}.cimvp")
@@ -251,21 +249,25 @@ def main(argv=None):
                 t0 = time.time()
                 os.makedirs(out, exist_ok=True)
                 schedule = None
-                if scheduled(v, n):  # each filter at its N in the schedule cimvp makes for the shipped model
-                    schedule = os.path.join(out, "schedule.cimvp")
+                if scheduled(v, n) and M == GROUP_SIZE:  # each filter at its N of cimvp's schedule for the
+                    schedule = os.path.join(out, "schedule.cimvp")  # shipped model
                     run([args.cimvp, "convert", "--model", args.post_model, "--pe-layers", "all",
                          *schedule_args(v, n), "--out", schedule], env)
+                elif scheduled(v, n):  # in groups of M: the schedule cimvp swis decomposes the mode with
+                    schedule = os.path.join(out, "schedule.json")
+                    run([args.cimvp, "swis", "--model", args.post_model, "--targets", fmt(n), "--group-size", str(M),
+                         "--no-accuracy", "--quiet", "--schedule-out", schedule, "--schedule-mode", MODES[v]], env)
                 if graph:
-                    constraint = ["--swis-schedule", schedule] if schedule else ["--swis-shifts", str(int(n))] + (
+                    constraint = (["--swis-schedule", schedule] if schedule else ["--swis-shifts", str(int(n))]) + (
                         ["--swis-group-size", str(M)] if M != GROUP_SIZE else [])
                     run([sys.executable, os.path.join(REPO, "sw", "python", "cimvp_import.py"), args.float_model,
                          "--out", model, *constraint, "--swis-variant", BASE[v], "--epochs", str(GRAPH_EPOCHS),
                          "--lr", str(GRAPH_LR), "--seed", str(args.seed), "--threads", str(args.threads),
                          "--no-eval"])
                 else:
-                    constraint = ["--set", f"int8_swis_schedule={schedule}"] if schedule else \
-                        ["--set", f"int8_swis_shifts={int(n)}"] + (
-                            ["--set", f"int8_swis_group_size={M}"] if M != GROUP_SIZE else [])
+                    constraint = (["--set", f"int8_swis_schedule={schedule}"] if schedule else
+                                  ["--set", f"int8_swis_shifts={int(n)}"]) + (
+                        ["--set", f"int8_swis_group_size={M}"] if M != GROUP_SIZE else [])
                     run([sys.executable, os.path.join(REPO, "sw", "python", "train_all.py"), "--schemes", "int8",
                          "--float-model", args.float_model, "--seed", str(args.seed), "--threads", str(args.threads),
                          *constraint, "--set", f"int8_swis_variant={BASE[v]}", "--out", out])

@@ -492,6 +492,57 @@ class Swis(unittest.TestCase):
             self.assertEqual(code, 2, out)
             self.assertIn("--accuracy-modes: expected", out)
 
+    def test_schedule_out_in_groups_of_4_is_the_schedule_cimvp_convert_stores(self):
+        """--schedule-out: the per-filter N of a mode at the one target. In the PE array's groups of 4 it is the
+        schedule `cimvp convert` stores in the model file (two schedulers, one answer), for SS and C-SS at a
+        half shift and DS (even counts) at 3; in groups of 8 every layer's counts average its mean_shifts."""
+        sys.path.insert(0, os.path.join(SOURCE, "sw", "python"))
+        from cimvp_frontend import modelfile
+
+        def schedule(mode, target, m=4):
+            out = os.path.join(self.tmp, f"{mode}-{target}-{m}.json")
+            code, text = run("swis", "--model", model("fmnist-int8.cimvp"), "--targets", target, "--group-size",
+                             str(m), "--no-accuracy", "--quiet", "--schedule-out", out, "--schedule-mode", mode)
+            self.assertEqual(code, 0, text)
+            with open(out) as f:
+                return json.load(f)
+
+        for mode, target, convert in (("SS", "2.5", ["--schedule"]), ("C-SS", "2.5", ["--schedule", "--variant",
+                                                                                      "swis-c"]),
+                                      ("DS", "3", ["--double-shift"])):
+            with self.subTest(mode):
+                j = schedule(mode, target)
+                self.assertEqual((j["format"], j["version"], j["mode"], j["group_size"], j["target"]),
+                                 ("cimvp-swis-schedule", 1, mode, 4, float(target)))
+                out = os.path.join(self.tmp, f"{mode}.cimvp")
+                code, text = run("convert", "--model", model("fmnist-int8.cimvp"), "--pe-layers", "all", "--shifts",
+                                 target, *convert, "--out", out)
+                self.assertEqual(code, 0, text)
+                stored = {i: [int(n) for n in L.swis.filter_n] for i, L in enumerate(modelfile.read(out).layers)
+                          if getattr(L, "swis", None) is not None}
+                self.assertEqual({L["layer"]: L["filter_n"] for L in j["layers"]}, stored)
+                self.assertGreater(len({n for L in j["layers"] for n in L["filter_n"]}), 1)  # mixed counts
+        j = schedule("SS", "2.5", 8)
+        self.assertEqual(j["group_size"], 8)
+        for L in j["layers"]:
+            self.assertAlmostEqual(sum(L["filter_n"]) / len(L["filter_n"]), L["mean_shifts"], places=9)
+        for args, want in ((["--targets", "2,3"], "exactly one --targets value"),
+                           (["--targets", "1", "--schedule-mode", "DS"], "DS has no schedule at N = 1"),
+                           (["--targets", "2", "--schedule-mode", "XX"], "--schedule-mode: expected SS, DS")):
+            code, text = run("swis", "--model", model("fmnist-int8.cimvp"), "--no-accuracy", "--quiet",
+                             "--schedule-out", os.path.join(self.tmp, "x.json"), *args)
+            self.assertEqual(code, 2, text)
+            self.assertIn(want, text)
+        code, text = run("swis", "--model", model("fmnist-int8.cimvp"), "--targets", "2", "--schedule-mode", "DS",
+                         "--no-accuracy", "--quiet")
+        self.assertEqual(code, 2, text)
+        self.assertIn("--schedule-mode: expected with --schedule-out", text)
+        code, text = run("swis", "--trace", self.tiny, "--targets", "2", "--quiet", "--schedule-out",
+                         os.path.join(self.tmp, "x.json"))
+        self.assertEqual(code, 2, text)
+        self.assertIn("--schedule-out: expected --model", text)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "x.json")))
+
     def test_help_names_same_pes_and_a_too_small_array_is_refused(self):
         code, out = run("swis", "--help")
         self.assertEqual(code, 0)

@@ -35,6 +35,12 @@ int swis_command(const Args& args) {
         "accuracy-modes", po::value<std::string>()->default_value("SS,DS,C-SS,C-DS,Wgt,Act"),
         "the modes whose accuracy to measure (--model), of SS, DS, C-SS, C-DS, Wgt, Act: fewer runs of the "
         "test images (the int8 accuracy is always measured)")(
+        "schedule-out", po::value<std::string>(),
+        "write the per-filter shift counts of --schedule-mode at the one --targets N in groups of --group-size "
+        "M, as this job decomposes that mode (--model; a JSON schedule file, what SWIS-aware fine-tuning in "
+        "groups of M trains on: docs/swis.md)")(
+        "schedule-mode", po::value<std::string>()->default_value("SS"), "the mode of --schedule-out: SS, DS, C-SS "
+        "or C-DS")(
         "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
         "same-pes", po::bool_switch(),
         "every mode on pe_array.rows x cols PEs; default: FXP and BitFusion, whose PEs are larger, on the largest "
@@ -102,9 +108,20 @@ int swis_command(const Args& args) {
                                         vm["targets"].as<std::string>() + "'");
         spec.targets.push_back(t);
     }
+    if (vm.count("schedule-out")) {
+        const std::string name = vm["schedule-mode"].as<std::string>();
+        for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS})
+            if (name == swis::mode_name(m)) spec.schedule_mode = m;
+        if (!spec.schedule_mode)
+            throw std::invalid_argument("--schedule-mode: expected SS, DS, C-SS or C-DS, got '" + name + "'");
+    } else if (!vm["schedule-mode"].defaulted()) {
+        throw std::invalid_argument("--schedule-mode: expected with --schedule-out F");
+    }
     const SwisJobResult r = run_swis_job(cfg, spec);
     print_swis_report(r, stdout);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), swis_job_to_json(r, cfg, spec));
+    if (vm.count("schedule-out"))
+        write_json_file(vm["schedule-out"].as<std::string>(), swis_schedule_to_json(r, spec));
     return kExitOk;
 }
 

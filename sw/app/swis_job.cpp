@@ -1,6 +1,7 @@
 #include "sw/app/swis_job.h"
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -49,6 +50,12 @@ struct Schedules {
     std::array<swis::Schedule, 4> s;  // SS, DS, C-SS, C-DS
     std::array<bool, 4> ok{};
 };
+
+std::string shifts_text(double n) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", n);
+    return buf;
+}
 
 Schedules schedules_at(const WorkLayer& L, double target) {
     Schedules r;
@@ -277,6 +284,11 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
         layers = model_layers(model, r.skipped);
     }
     if (layers.empty()) throw std::invalid_argument(r.source + ": no layer with 8-bit weights on the PE array");
+    if (spec.schedule_mode && spec.model_path.empty())
+        throw std::invalid_argument("cimvp swis: --schedule-out: expected --model (a trace's weights are drawn)");
+    if (spec.schedule_mode && spec.targets.size() != 1)
+        throw std::invalid_argument("cimvp swis: --schedule-out: expected exactly one --targets value, got " +
+                                    std::to_string(spec.targets.size()));
     for (WorkLayer& L : layers) {
         if (L.sched_cols != 1) L.sched_cols = cols;
         L.sched_shape.group_size = M;
@@ -296,6 +308,22 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     }
 
     auto uniform = [](const WorkLayer& L, int n, int cols_) { return std::vector<int>(L.perf.tiles(cols_), n); };
+
+    if (spec.schedule_mode) {
+        const Mode mode = *spec.schedule_mode;
+        const int m = mode_index(mode);
+        if (m >= 4) throw std::invalid_argument(std::string("cimvp swis: --schedule-mode: expected SS, DS, C-SS or "
+                                                            "C-DS, got ") + swis::mode_name(mode));
+        r.model_layers = static_cast<int>(model.layers.size());
+        for (const WorkLayer& L : layers) {
+            const Schedules s = schedules_at(L, spec.targets[0]);
+            if (!s.ok[m])
+                throw std::invalid_argument(std::string("cimvp swis: --schedule-out: ") + swis::mode_name(mode) +
+                                            " has no schedule at N = " + shifts_text(spec.targets[0]) +
+                                            " (double shift: even counts, N >= 2)");
+            r.schedule.push_back({L.model_layer, L.name, s.s[m].mean_n, s.s[m].filter_n});
+        }
+    }
 
     for (double target : spec.targets) {
         SwisTargetReport rep;

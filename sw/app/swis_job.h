@@ -44,6 +44,19 @@ struct SwisJobSpec {
     // With a model: the modes whose accuracy is measured (SS, DS, C-SS, C-DS, Act, Wgt; by mode_index),
     // every one by default. The int8 accuracy and the compression are always there.
     std::array<bool, swis::kModeCount> accuracy_modes{true, true, true, true, true, true, true, true};
+    // With a model and exactly one target: the SWIS mode (SS, DS, C-SS or C-DS; a swis::Mode) whose
+    // per-filter schedule the result keeps (SwisJobResult::schedule; `--schedule-out`), the schedule
+    // this job decomposes that mode's accuracy run with. std::nullopt: none.
+    std::optional<swis::Mode> schedule_mode;
+};
+
+// One PE-array layer's schedule: the shift count N of each of its filters (by filter index; a
+// depthwise layer's channels), as the job decomposes the layer in groups of M.
+struct SwisLayerSchedule {
+    int layer = -1;  // the model's layer index
+    std::string name;
+    double mean_shifts = 0;
+    std::vector<int> filter_n;
 };
 
 // One mode of one layer (or of a total) at one target.
@@ -113,6 +126,10 @@ struct SwisJobResult {
     int cross_checked = 0;
     double int8_accuracy = 0;
     std::vector<SwisAccuracyRow> accuracy;
+    // SwisJobSpec::schedule_mode's schedule at the target, every PE-array layer; model_layers: the
+    // model's layer count.
+    std::vector<SwisLayerSchedule> schedule;
+    int model_layers = 0;
     double clock_ns = 1;
     int rows = swis::kArrayRows, cols = swis::kArrayCols;  // the configured array (pe_array.rows, cols)
     // Per mode: its PE (hw/cost_model.h), that PE's area in the config's technology, and the

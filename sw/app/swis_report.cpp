@@ -320,6 +320,26 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
             {"config", config_to_json(cfg)}};
 }
 
+nlohmann::json swis_schedule_to_json(const SwisJobResult& r, const SwisJobSpec& spec) {
+    const Mode mode = spec.schedule_mode.value_or(Mode::kSS);
+    nlohmann::json layers = nlohmann::json::array();
+    for (const SwisLayerSchedule& L : r.schedule)
+        layers.push_back({{"layer", L.layer}, {"name", L.name}, {"mean_shifts", L.mean_shifts}, {"filter_n", L.filter_n}});
+    return {{"format", "cimvp-swis-schedule"},
+            {"version", 1},
+            {"source", r.source},
+            {"network", r.network},
+            {"model_layers", r.model_layers},
+            {"mode", swis::mode_name(mode)},
+            {"variant", swis::mode_variant(mode) == swis::Variant::kSwisC ? "swis-c" : "swis"},
+            {"double_shift", swis::is_double_shift(mode)},
+            {"target", spec.targets.empty() ? 0.0 : spec.targets[0]},
+            {"group_size", r.group_size},
+            {"alpha", spec.alpha},
+            {"scaled_by_multipliers", spec.scale_by_mult},
+            {"layers", layers}};
+}
+
 void print_pe_widths(const ArchConfig& cfg, std::FILE* out) {
     std::fprintf(out,
                  "SWIS PEs against the fixed-point PE of the same width (gates: docs/costs.md \"PE width\"; energy per "

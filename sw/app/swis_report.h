@@ -13,6 +13,10 @@ namespace cimvp {
 
 void print_swis_report(const SwisJobResult& r, std::FILE* out);
 nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, const SwisJobSpec& spec);
+// `--schedule-out`: the schedule file of SwisJobSpec::schedule_mode at the one target (format
+// "cimvp-swis-schedule" version 1, docs/swis.md "Schedules in groups of M"), what SWIS-aware
+// fine-tuning in groups of M trains on (swis_quant.read_schedule).
+nlohmann::json swis_schedule_to_json(const SwisJobResult& r, const SwisJobSpec& spec);
 
 // `cimvp swis --pe-widths`: the SWIS PEs of 2..16 lanes against the fixed-point PE of the same width
 // (hw/cost_model.h pe_width_figures, the paper's Figure 3) at 2, 4 and 6 shifts, as text and JSON.

@@ -53,12 +53,14 @@ def parse_args(argv):
     ap.add_argument("--swis-schedule", metavar="FILE",
                     help="int8, instead of --swis-shifts: each filter at its own N, read from FILE, a model of the "
                          "same graph written by `cimvp convert --pe-layers all --schedule` (or --double-shift: the "
-                         "double-shift PE's even counts); --swis-variant swis or swisc, as the file's")
+                         "double-shift PE's even counts), or in groups of --swis-group-size M a JSON schedule of "
+                         "`cimvp swis --group-size M --schedule-out`; --swis-variant swis or swisc, as the file's")
     ap.add_argument("--swis-variant", default="swis", metavar="V",
                     help="with --swis-shifts: swis (any N shift positions, default), swisc (N consecutive ones) or "
                          "wgt (the weight-truncation baseline: N bits)")
     ap.add_argument("--swis-group-size", type=int, default=4, metavar="M",
-                    help="with --swis-shifts and --swis-variant swis or swisc: the weights sharing a group's shifts, "
+                    help="with --swis-shifts (or --swis-schedule) and --swis-variant swis or swisc: the weights "
+                         "sharing a group's shifts, "
                          "4 (default, the PE array's) or 1..16 for the group-size study (`cimvp swis --group-size M` "
                          "measures the model)")
     ap.add_argument("--act-bits", type=int, default=0, metavar="A",
@@ -215,7 +217,7 @@ def main(argv=None):
     if args.swis_schedule:
         from cimvp_frontend import swis_quant
         try:
-            schedule = swis_quant.read_schedule(args.swis_schedule, args.swis_variant)
+            schedule = swis_quant.read_schedule(args.swis_schedule, args.swis_variant, args.swis_group_size)
         except ValueError as e:
             raise BadInput(f"--swis-schedule: {e}")
     imp = onnx_import.Importer(args.model, input_scale=args.input_scale, input_offset=args.input_offset, name=name,

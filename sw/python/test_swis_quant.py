@@ -329,6 +329,40 @@ class FineTuningTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "expected swis_shifts 0 and variant swis or swisc"):
             quant.QNet(fnet, "int8", swis_variant="wgt", swis_schedule=schedule)
 
+    def test_a_json_schedule_is_read_per_layer_and_checked_against_the_fine_tuning(self):
+        """read_schedule of a `cimvp swis --schedule-out` file: each listed layer's counts at its index, None
+        elsewhere; its variant and group size must be the fine-tuning's, a model file's schedule is in groups of
+        4, and a bad field is named."""
+        doc = {"format": "cimvp-swis-schedule", "version": 1, "variant": "swis-c", "group_size": 8,
+               "model_layers": 3, "layers": [{"layer": 2, "filter_n": [2, 4]}, {"layer": 0, "filter_n": [3]}]}
+        with tempfile.TemporaryDirectory() as tmp:
+            def read(d, variant="swisc", m=8):
+                path = os.path.join(tmp, "s.json")
+                with open(path, "w") as f:
+                    json.dump(d, f)
+                return sq.read_schedule(path, variant, m)
+            self.assertEqual(read(doc), [[3], None, [2, 4]])
+            for change, variant, m, want in (
+                    ({}, "swis", 8, "field 'variant': expected 'swis'"),
+                    ({}, "swisc", 4, "field 'group_size': expected 4"),
+                    ({"version": 2}, "swisc", 8, "version 1"),
+                    ({"layers": [{"layer": 3, "filter_n": [2]}]}, "swisc", 8, "expected a layer index in 0..2"),
+                    ({"layers": [{"layer": 0, "filter_n": [2]}, {"layer": 0, "filter_n": [2]}]}, "swisc", 8,
+                     "not given before"),
+                    ({"layers": [{"layer": 0, "filter_n": [0, 9]}]}, "swisc", 8, "expected shift counts in 1..8"),
+                    ({"layers": [{"layer": 0, "filter_n": [True]}]}, "swisc", 8, "expected shift counts in 1..8"),
+                    ({"layers": []}, "swisc", 8, "expected at least one layer"),
+                    ({"group_size": "8"}, "swisc", 8, "field 'group_size': expected int")):
+                with self.subTest(want):
+                    with self.assertRaisesRegex(ValueError, want):
+                        read(dict(doc, **change), variant, m)
+            with open(os.path.join(tmp, "bad.json"), "w") as f:
+                f.write("{")
+            with self.assertRaisesRegex(ValueError, "bad.json: expected a JSON schedule"):
+                sq.read_schedule(os.path.join(tmp, "bad.json"), "swis")
+        with self.assertRaisesRegex(ValueError, "a model file's schedule is in groups of 4"):
+            sq.read_schedule("any.cimvp", "swis", 8)
+
     def test_fc1_groups_follow_the_model_files_input_order(self):
         q = self.qnet(3, "swis")
         self.assertEqual([layer.fc for layer in q.layers], [False, False, True, True])

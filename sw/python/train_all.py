@@ -128,9 +128,10 @@ def main(argv=None):
                          + "; int8_swis_shifts: 0 (off) or the int8 weights' SWIS shifts per group (1..8), "
                            "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS)
                          + ", int8_swis_schedule: a model of cimvp convert --pe-layers all --schedule (or "
-                           "--double-shift) whose per-filter N the int8 weights are decomposed at, instead of "
-                           "int8_swis_shifts, int8_swis_group_size: the weights sharing a group's shifts with "
-                           "int8_swis_shifts (4, the PE array's, or 1..16 for cimvp swis --group-size)")
+                           "--double-shift), or a JSON schedule of cimvp swis --schedule-out, whose per-filter N the "
+                           "int8 weights are decomposed at, instead of int8_swis_shifts, int8_swis_group_size: the "
+                           "weights sharing a group's shifts with int8_swis_shifts or int8_swis_schedule (4, the PE "
+                           "array's, or 1..16 for cimvp swis --group-size; a schedule's must be the file's)")
     ap.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory "
                                                      "(default /usr/share/datasets/fashion-mnist)")
     args = ap.parse_args(argv)
@@ -148,17 +149,17 @@ def main(argv=None):
         ap.error(f"--float-model {args.float_model}: no such file")
     swis_schedule = None
     if cfg["int8_swis_group_size"] != swis_quant.GROUP_SIZE and (
-            not cfg["int8_swis_shifts"] or cfg["int8_swis_variant"] == "wgt" or cfg["int8_swis_schedule"]):
-        ap.error(f"--set int8_swis_group_size={cfg['int8_swis_group_size']}: expected int8_swis_shifts > 0 with "
-                 f"int8_swis_variant swis or swisc and no int8_swis_schedule (a schedule and the PE array keep "
-                 f"groups of {swis_quant.GROUP_SIZE}), got int8_swis_shifts {cfg['int8_swis_shifts']}, "
-                 f"int8_swis_variant {cfg['int8_swis_variant']}, int8_swis_schedule '{cfg['int8_swis_schedule']}'")
+            not (cfg["int8_swis_shifts"] or cfg["int8_swis_schedule"]) or cfg["int8_swis_variant"] == "wgt"):
+        ap.error(f"--set int8_swis_group_size={cfg['int8_swis_group_size']}: expected int8_swis_shifts > 0 or "
+                 f"int8_swis_schedule with int8_swis_variant swis or swisc, got int8_swis_shifts "
+                 f"{cfg['int8_swis_shifts']}, int8_swis_variant {cfg['int8_swis_variant']}")
     if cfg["int8_swis_schedule"]:
         if cfg["int8_swis_shifts"]:
             ap.error(f"--set int8_swis_schedule={cfg['int8_swis_schedule']}: it sets each filter's N; expected "
                      f"int8_swis_shifts 0, got {cfg['int8_swis_shifts']}")
         try:
-            swis_schedule = swis_quant.read_schedule(cfg["int8_swis_schedule"], cfg["int8_swis_variant"])
+            swis_schedule = swis_quant.read_schedule(cfg["int8_swis_schedule"], cfg["int8_swis_variant"],
+                                                     cfg["int8_swis_group_size"])
         except ValueError as e:
             ap.error(f"--set int8_swis_schedule: {e}")
     out = args.out or os.path.join(REPO, "models")

@@ -1262,12 +1262,11 @@ class Quantizer:
         lo, hi = swis_quant.GROUP_SIZE_RANGE
         if not (isinstance(swis_group_size, int) and lo <= swis_group_size <= hi):
             raise Refused(f"--swis-group-size: expected an integer in {lo}..{hi}, got {swis_group_size!r}")
-        if swis_group_size != swis_quant.GROUP_SIZE and (not swis_shifts or swis_variant == "wgt"):
-            raise Refused(f"--swis-group-size {swis_group_size}: expected --swis-shifts N > 0 with --swis-variant "
-                          f"swis or swisc (a schedule and the PE array keep groups of {swis_quant.GROUP_SIZE}), got "
-                          f"--swis-shifts {swis_shifts}"
-                          + (" and --swis-schedule" if swis_schedule is not None else "")
-                          + f" and --swis-variant {swis_variant}")
+        if swis_group_size != swis_quant.GROUP_SIZE and (
+                not (swis_shifts or swis_schedule is not None) or swis_variant == "wgt"):
+            raise Refused(f"--swis-group-size {swis_group_size}: expected --swis-shifts N > 0 or --swis-schedule "
+                          f"with --swis-variant swis or swisc, got --swis-shifts {swis_shifts} and --swis-variant "
+                          f"{swis_variant}")
         self.swis_shifts, self.swis_variant, self.swis_group_size = swis_shifts, swis_variant, swis_group_size
         self.swis_caches = {}  # id(node) -> swis_quant.GroupCache of its last decomposition
         self.nodes = live_nodes(g)

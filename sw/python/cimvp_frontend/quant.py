@@ -256,10 +256,9 @@ class StdLayer(nn.Module):
         """shifts: N for every filter (0: off); filter_n: instead, each output channel's own N (swis, swisc);
         group_size: M, the weights sharing a group's shifts (the PE array's 4, or 1..16; swis and swisc)."""
         swis_quant.check_group_size(group_size)
-        if group_size != swis_quant.GROUP_SIZE and (variant == "wgt" or filter_n is not None):
+        if group_size != swis_quant.GROUP_SIZE and variant == "wgt":
             raise ValueError(f"swis group_size {group_size}: expected the PE array's {swis_quant.GROUP_SIZE} with "
-                             f"{'a schedule (cimvp convert stores groups of 4)' if filter_n is not None else 'wgt'}"
-                             f", or variant swis or swisc at a uniform N")
+                             f"wgt (truncation has no groups), or variant swis or swisc")
         lo, hi = SWIS_SHIFTS_RANGE
         if not (isinstance(shifts, int) and lo <= shifts <= hi):
             raise ValueError(f"swis_shifts {shifts!r}: expected an integer in [{lo}, {hi}]")

@@ -74,8 +74,9 @@ CHECKS = {
     "col_mapping": one_of(MAPPINGS),
     "int8_swis_shifts": between(*SWIS_SHIFTS_RANGE), "int8_swis_variant": one_of(INT8_SWIS_VARIANTS),
     "int8_swis_group_size": between(*SWIS_GROUP_SIZE_RANGE),
-    "int8_swis_schedule": lambda v: None if v == "" or v.endswith(".cimvp") else
-    "a model file (.cimvp) written by cimvp convert --schedule or --double-shift, or '' (off)",
+    "int8_swis_schedule": lambda v: None if v == "" or v.endswith((".cimvp", ".json")) else
+    "a model file (.cimvp) written by cimvp convert --schedule or --double-shift, a JSON schedule (.json) of cimvp "
+    "swis --schedule-out, or '' (off)",
 }
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string"}
 NAMES = tuple(sorted(FULL)) + ("clip_sigmas",)

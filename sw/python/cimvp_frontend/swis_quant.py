@@ -16,6 +16,7 @@ truncated for the "wgt" baseline). For training, constrain_ste puts those intege
 forward and passes the gradient straight through to the int8 weights (and from there, through
 the int8 quantizer's own straight-through rounding, to the float weights)."""
 import functools
+import json
 
 import torch
 
@@ -200,13 +201,21 @@ def truncate_weights(w_int, bits):
     return torch.where(w < 0, -q, q)
 
 
-def read_schedule(path, variant):
-    """The per-filter shift counts a format-v2 model (`cimvp convert --schedule` or `--double-shift`) stores:
-    [layer] -> list of N per filter, or None for a layer not stored as SWIS groups. variant: the fine-tuning's
-    ("swis" or "swisc"), which must be the file's. Raises ValueError naming the file and what it expected."""
+def read_schedule(path, variant, group_size=GROUP_SIZE):
+    """The per-filter shift counts of a schedule file: [layer] -> list of N per filter, or None for a layer not on
+    the PE array. The file is a format-v2 model (`cimvp convert --schedule` or `--double-shift`; groups of the
+    PE array's 4) or a JSON schedule (`cimvp swis --model --targets N --group-size M --schedule-out F
+    --schedule-mode MODE`; groups of M). variant: the fine-tuning's ("swis" or "swisc"), which must be the
+    file's; group_size: the M it decomposes in, which must be the file's. Raises ValueError naming the file and
+    what it expected."""
     from . import modelfile
     if variant not in VARIANTS:
         raise ValueError(f"{path}: a schedule is for the swis and swisc variants, got {variant!r}")
+    if str(path).endswith(".json"):
+        return read_schedule_json(path, variant, group_size)
+    if group_size != GROUP_SIZE:
+        raise ValueError(f"{path}: a model file's schedule is in groups of {GROUP_SIZE}; expected a JSON schedule "
+                         f"of `cimvp swis --group-size {group_size} --schedule-out` for groups of {group_size}")
     try:
         m = modelfile.read(path)
     except (OSError, ValueError) as e:
@@ -220,6 +229,50 @@ def read_schedule(path, variant):
             raise ValueError(f"{path}: layer {i}: expected variant {VARIANTS[want]} (the fine-tuning's), "
                              f"got {VARIANTS[s.variant]}")
     return [None if s is None else [int(x) for x in s.filter_n] for s in stored]
+
+
+SCHEDULE_FORMAT = ("cimvp-swis-schedule", 1)  # `cimvp swis --schedule-out`: format name and version
+
+
+def read_schedule_json(path, variant, group_size=GROUP_SIZE):
+    """read_schedule of a JSON schedule (`cimvp swis --schedule-out`, docs/swis.md "Schedules in groups of M")."""
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: expected a JSON schedule of cimvp swis --schedule-out ({e})") from None
+
+    def field(obj, key, kind, where=""):
+        value = obj.get(key) if isinstance(obj, dict) else None
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise ValueError(f"{path}: {where}field '{key}': expected {kind.__name__}, got {value!r}")
+        return value
+
+    if (field(d, "format", str), field(d, "version", int)) != SCHEDULE_FORMAT:
+        raise ValueError(f"{path}: fields 'format', 'version': expected {SCHEDULE_FORMAT[0]!r} version "
+                         f"{SCHEDULE_FORMAT[1]}, got {d['format']!r} version {d['version']}")
+    want = "swis-c" if variant == "swisc" else "swis"
+    if field(d, "variant", str) != want:
+        raise ValueError(f"{path}: field 'variant': expected {want!r} (the fine-tuning's {variant}), got "
+                         f"{d['variant']!r}")
+    if field(d, "group_size", int) != group_size:
+        raise ValueError(f"{path}: field 'group_size': expected {group_size} (the fine-tuning's M), got "
+                         f"{d['group_size']}")
+    count = field(d, "model_layers", int)
+    out = [None] * max(count, 0)
+    for j, L in enumerate(field(d, "layers", list)):
+        where = f"layers[{j}]: "
+        i = field(L, "layer", int, where)
+        if not 0 <= i < count or out[i] is not None:
+            raise ValueError(f"{path}: {where}field 'layer': expected a layer index in 0..{count - 1} not given "
+                             f"before, got {i}")
+        fn = field(L, "filter_n", list, where)
+        if not fn or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 8 for n in fn):
+            raise ValueError(f"{path}: {where}field 'filter_n': expected shift counts in 1..8, got {fn!r}")
+        out[i] = list(fn)
+    if not any(x is not None for x in out):
+        raise ValueError(f"{path}: field 'layers': expected at least one layer's schedule, got none")
+    return out
 
 
 def constrain(w_int, n, variant="swis", fc=False, cache=None, group_size=GROUP_SIZE):

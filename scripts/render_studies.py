@@ -1857,7 +1857,7 @@ class SwisFinetuneGraph(SwisFinetune):
 
 class SwisFinetuneGroupSize(SwisFinetune):
     """Study 3, SWIS-aware fine-tuning against group size (issue 15): each network fine-tuned with SWIS (SS, and
-    where run SWIS-C, C-SS) at a whole N in groups of M = 1, 2, 8 and 16 (the group-size study's M; rows of the
+    where run DS, C-SS, C-DS, other N) in groups of M = 1, 2, 8 and 16 (the group-size study's M; rows of the
     fine-tuning tables with that group_size), beside M = 4 (the PE array's, the tables' main rows), against the
     shipped int8 models decomposed post-training in groups of M. From scripts/swis_finetune.py --group-size M
     (training runs): not regenerated here. SS at N = 2 is the required point; any other (variant, N) the tables
@@ -1867,7 +1867,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 ("mobilenetv2", "MobileNet-v2", "swis_finetune_mobilenetv2.csv"))
     SIZES = (1, 2, 4, 8, 16)
     N = 2
-    VARIANTS = (("swis", "SS"), ("swisc", "C-SS"))
+    VARIANTS = (("swis", "SS"), ("swis_ds", "DS"), ("swisc", "C-SS"), ("swisc_ds", "C-DS"))
 
     def points(self, rows):
         """The (variant, N) pairs trained in groups of M other than 4, SS at N = 2 first."""
@@ -1897,7 +1897,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
             limit = sorted({r["images"] for r in rows if int(r["group_size"]) != 4})
             net_opt = "" if net == "cnn" else f" --network {net}"
             lines.append(f"### {title}\n")
-            runs_by = "; ".join(f"`--variants {v} --shifts {f'{n:g}'}`" for v, n in points)
+            runs_by = "; ".join(f"`--variants {v} --shifts {n:g}`" for v, n in points)
             lines.append(f"From `/usr/bin/python3 scripts/swis_finetune.py{net_opt} --variants V --shifts N "
                          f"--group-size M --limit {', '.join(limit) or '-'} --threads "
                          f"{', '.join(sorted({r['threads'] for r in fine})) or '-'} --work WORK --update --csv "
@@ -1910,9 +1910,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
             body = []
             for v, n in points:
                 mode = labels.get(v, v)
+                at = f"N = {n:g}" if v in ("swis", "swisc") and n == int(n) else f"the schedule's N = {n:g}"
                 for training, label in (("post", "post-training (shipped int8 model)"),
-                                        ("finetuned", f"fine-tuned at N = {f'{n:g}'} in groups of M")):
-                    body.append([f"{mode}, N = {f'{n:g}'}", label] + [
+                                        ("finetuned", f"fine-tuned at {at} in groups of M")):
+                    body.append([f"{mode}, N = {n:g}", label] + [
                         f"{100 * float(got[(v, n, m, training)]['accuracy']):.2f}" if (v, n, m, training) in got
                         else "not run" for m in self.SIZES])
                 ends = [(v, n, m, t) for m in (self.SIZES[0], self.SIZES[-1]) for t in ("post", "finetuned")]
@@ -1927,9 +1928,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
             lines.append(md_table(["Mode", "Training", *[f"M = {m}" for m in self.SIZES]], body) + "\n")
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model decomposed by `cimvp swis --group-size M` "
                      f"at its schedule's per-filter N (the mean N of the row). Fine-tuned: int8 QAT with every PE "
-                     f"layer's weights decomposed at a uniform N in groups of M (`train_all.py --set "
-                     f"int8_swis_group_size=M`, `cimvp import --swis-group-size M`); `cimvp swis --group-size M` keeps "
-                     f"those weights, so the figure is the model's own int8 accuracy.\n")
+                     f"layer's weights decomposed in groups of M (`train_all.py --set int8_swis_group_size=M`, "
+                     f"`cimvp import --swis-group-size M`) at a uniform N (SS, C-SS at a whole N) or at each filter's "
+                     f"N of the schedule `cimvp swis --group-size M --schedule-out` makes for the shipped model (DS, "
+                     f"C-DS, a fractional N); `cimvp swis --group-size M` keeps those weights, so the figure is the "
+                     f"model's own int8 accuracy.\n")
         lines.append("### Verdict\n")
         lines.append(f"**Claim 1 of the group-size section, after fine-tuning** (section 4.2, Figure 6, there "
                      f"post-training): \"inference accuracy drops as group size increases\". Rule: per network and "
@@ -1963,8 +1966,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
                         f", {'down' if required[0][4] > 0 else 'up'} on every network; a drop of that size "
                         f"needs more seeds or test images to tell" if same else "") + ".\n"
                     if "rises" not in words else ".\n"))
-        lines.append("Not in these tables: double shift and fractional N in groups of M (their schedules are `cimvp "
-                     "convert`'s, in groups of 4), more seeds and epochs.\n")
+        missing = [label for v, label in self.VARIANTS if not any(d[1] == label for d in drops)]
+        lines.append("Not in these tables: " + (f"{', '.join(missing)} in groups of M (not run yet; "
+                                                 f"`--variants` trains them), " if missing else "")
+                     + "more seeds and epochs.\n")
         return "\n".join(lines).rstrip() + "\n"
 
 

@@ -307,6 +307,12 @@ TEST(SwisDecompose, SwisCUsesConsecutiveShifts) {
         }
 }
 
+TEST(SwisVariant, EachNameReadsBackAsItsVariantAndNoOtherNameReads) {
+    for (Variant v : {Variant::kSwis, Variant::kSwisC}) EXPECT_EQ(parse_variant(variant_name(v)), v);
+    EXPECT_STRNE(variant_name(Variant::kSwis), variant_name(Variant::kSwisC));
+    for (const char* bad : {"", "SWIS", "swisc", "swis-c ", "swis_c"}) EXPECT_FALSE(parse_variant(bad)) << bad;
+}
+
 TEST(SwisDecompose, RejectsBadArguments) {
     const std::int8_t w[4] = {1, 2, 3, 4};
     DecomposeOptions opt;

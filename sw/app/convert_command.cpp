@@ -1,5 +1,6 @@
 // `cimvp convert`: a model with its PE-array layers stored as SWIS groups (format v2).
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -34,9 +35,9 @@ int convert_command(const Args& args) {
     spec.pe_layers = vm["pe-layers"].as<std::string>();
     spec.options.shifts = vm["shifts"].as<double>();
     const std::string variant = vm["variant"].as<std::string>();
-    if (variant != "swis" && variant != "swis-c")
-        throw std::invalid_argument("--variant: expected swis or swis-c, got '" + variant + "'");
-    spec.options.variant = variant == "swis-c" ? swis::Variant::kSwisC : swis::Variant::kSwis;
+    const std::optional<swis::Variant> v = swis::parse_variant(variant);
+    if (!v) throw std::invalid_argument("--variant: expected swis or swis-c, got '" + variant + "'");
+    spec.options.variant = *v;
     spec.options.schedule = vm["schedule"].as<bool>();
     spec.options.double_shift = vm["double-shift"].as<bool>();
     spec.options.alpha = vm["alpha"].as<double>();

@@ -11,10 +11,6 @@
 
 namespace cimvp {
 
-namespace {
-const char* variant_name(swis::Variant v) { return v == swis::Variant::kSwisC ? "swis-c" : "swis"; }
-}  // namespace
-
 ConvertJobResult run_convert_job(const ArchConfig& cfg, ConvertJobSpec spec) {
     if (spec.out_path.empty()) throw std::invalid_argument("convert: expected --out F, the model file to write");
     const NetworkModel model = load_model(spec.model_path);
@@ -113,7 +109,7 @@ nlohmann::json convert_job_to_json(const ConvertJobResult& r, const ConvertJobSp
             {"output", spec.out_path},
             {"model", r.model_name},
             {"scheme", r.scheme},
-            {"variant", variant_name(o.variant)},
+            {"variant", swis::variant_name(o.variant)},
             {"shifts", o.shifts},
             {"scheduled", r.scheduled},
             {"double_shift", o.double_shift},

@@ -171,7 +171,7 @@ void describe_layers(RunJobResult& r, const ExecutionPlan& plan, const NetworkOp
         lr.images_per_step = plan.layers[l].placement.images_per_step;
         if (L.swis) {
             lr.swis = swis_storage_report(model, l, {});
-            lr.swis_variant = L.swis->variant == swis::Variant::kSwisC ? "swis-c" : "swis";
+            lr.swis_variant = swis::variant_name(L.swis->variant);
         }
         r.layers.push_back(lr);
     }

@@ -1,5 +1,7 @@
 // `cimvp swis`: the SWIS report of a layer-shape trace or of a model.
 #include <cstdio>
+#include <initializer_list>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -12,6 +14,15 @@
 #include "sw/formats/idx_dataset.h"
 
 namespace cimvp::cli {
+
+namespace {
+// The mode of that name among `among`; none for any other name.
+std::optional<swis::Mode> mode_named(const std::string& name, std::initializer_list<swis::Mode> among) {
+    for (swis::Mode m : among)
+        if (name == swis::mode_name(m)) return m;
+    return std::nullopt;
+}
+}  // namespace
 
 int swis_command(const Args& args) {
     using swis::Mode;
@@ -77,13 +88,12 @@ int swis_command(const Args& args) {
         std::stringstream ms(list);
         int any = 0;
         for (std::string item; std::getline(ms, item, ',');) {
-            int found = -1;
-            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct})
-                if (item == swis::mode_name(m)) found = swis::mode_index(m);
-            if (found < 0)
+            const std::optional<Mode> m =
+                mode_named(item, {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct});
+            if (!m)
                 throw std::invalid_argument("--accuracy-modes: expected modes of SS, DS, C-SS, C-DS, Wgt, Act "
                                             "separated by commas, got '" + list + "'");
-            spec.accuracy_modes[static_cast<std::size_t>(found)] = true;
+            spec.accuracy_modes[static_cast<std::size_t>(swis::mode_index(*m))] = true;
             ++any;
         }
         if (any == 0)
@@ -110,8 +120,7 @@ int swis_command(const Args& args) {
     }
     if (vm.count("schedule-out")) {
         const std::string name = vm["schedule-mode"].as<std::string>();
-        for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS})
-            if (name == swis::mode_name(m)) spec.schedule_mode = m;
+        spec.schedule_mode = mode_named(name, {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS});
         if (!spec.schedule_mode)
             throw std::invalid_argument("--schedule-mode: expected SS, DS, C-SS or C-DS, got '" + name + "'");
     } else if (!vm["schedule-mode"].defaulted()) {

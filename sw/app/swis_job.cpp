@@ -1,9 +1,9 @@
 #include "sw/app/swis_job.h"
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <memory>

@@ -331,7 +331,7 @@ nlohmann::json swis_schedule_to_json(const SwisJobResult& r, const SwisJobSpec& 
             {"network", r.network},
             {"model_layers", r.model_layers},
             {"mode", swis::mode_name(mode)},
-            {"variant", swis::mode_variant(mode) == swis::Variant::kSwisC ? "swis-c" : "swis"},
+            {"variant", swis::variant_name(swis::mode_variant(mode))},
             {"double_shift", swis::is_double_shift(mode)},
             {"target", spec.targets.empty() ? 0.0 : spec.targets[0]},
             {"group_size", r.group_size},

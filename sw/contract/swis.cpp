@@ -245,6 +245,14 @@ double mse_pp(const std::int8_t* w, int count, const Group& g, double alpha, int
     return cost_of(sum, sumsq, alpha) / group_size;
 }
 
+const char* variant_name(Variant v) { return v == Variant::kSwisC ? "swis-c" : "swis"; }
+
+std::optional<Variant> parse_variant(const std::string& name) {
+    for (Variant v : {Variant::kSwis, Variant::kSwisC})
+        if (name == variant_name(v)) return v;
+    return std::nullopt;
+}
+
 std::vector<std::int8_t> truncate_weights(const std::vector<std::int8_t>& w, int bits) {
     if (bits < 1 || bits > kShiftPositions)
         throw SwisError("swis: truncation bits: expected 1..8, got " + std::to_string(bits));

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ enum class Variant : std::uint8_t {
     kSwis,   // any N of the 8 shift positions
     kSwisC,  // N consecutive positions o .. o + N - 1, one 3-bit offset per group
 };
+// The variant's name in model files, schedules, reports and options: "swis" or "swis-c".
+const char* variant_name(Variant v);
+// The variant of that name; none for any other.
+std::optional<Variant> parse_variant(const std::string& name);
 
 // One group: weight i = sign_i * sum_j mask_i[j] * 2^shift[j].
 struct Group {

@@ -1876,6 +1876,28 @@ class SwisFinetuneGroupSize(SwisFinetune):
         return [("swis", float(self.N))] + sorted(got - {("swis", float(self.N))},
                                                   key=lambda p: (p[1], order.get(p[0], len(order))))
 
+    PLOTTED = (("swis", 2.0), ("swis_ds", 3.0))  # the plot's points: SS at 2, DS at 3, post and fine-tuned
+
+    def plot(self, net, title, got):
+        """img/<study>_<net>.png: accuracy (%) against log2 M, a line per plotted point and training."""
+        labels = dict(self.VARIANTS)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "t.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(["log2 M", "point", "accuracy (%)", "status"])
+                for v, n in self.PLOTTED:
+                    for training in ("post", "finetuned"):
+                        for m in self.SIZES:
+                            r = got.get((v, n, m, training))
+                            if r:
+                                w.writerow([int(math.log2(m)), f"{labels[v]} at N = {n:g}, "
+                                            f"{'fine-tuned' if training == 'finetuned' else 'post-training'}",
+                                            100 * float(r["accuracy"]), "ok"])
+            write_plot([path, "-o", os.path.join(IMAGES, f"{self.name}_{net}.png"), "--x", "log2 M", "--y",
+                        "accuracy (%)", "--lines", "point", "--title",
+                        f"{title}: accuracy against group size M"])
+
     @staticmethod
     def significance(p, n):
         """Two standard errors of the difference of two independent accuracies near p, each on n images."""
@@ -1888,10 +1910,14 @@ class SwisFinetuneGroupSize(SwisFinetune):
         lines = []
         drops = []  # (network, mode label, N, post drop, fine-tuned drop, fine-tuned band, post band)
         labels = dict(self.VARIANTS)
+        not_run = {}  # (variant, N) fine-tuned in groups of 4 but not of M: the networks lacking it
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
             rows = self.read_rows(path)
             points = self.points(rows)
+            for p in sorted({(r["variant"], float(r["n"])) for r in rows if r["variant"] in labels
+                             and r["training"] == "finetuned" and int(r["group_size"]) == 4} - set(points)):
+                not_run.setdefault(p, []).append(title)
             got = {(r["variant"], float(r["n"]), int(r["group_size"]), r["training"]): r for r in rows}
             fine = [r for r in rows if int(r["group_size"]) != 4 and r["training"] == "finetuned"]
             limit = sorted({r["images"] for r in rows if int(r["group_size"]) != 4})
@@ -1926,6 +1952,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 else:
                     drops.append((title, mode, n, None, None, None, None))
             lines.append(md_table(["Mode", "Training", *[f"M = {m}" for m in self.SIZES]], body) + "\n")
+            if images:
+                lines.append(f"![{title}: accuracy against group size, post-training and fine-tuned]"
+                             f"(img/{self.name}_{net}.png)\n")
+            if plots:
+                self.plot(net, title, got)
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model decomposed by `cimvp swis --group-size M` "
                      f"at its schedule's per-filter N (the mean N of the row). Fine-tuned: int8 QAT with every PE "
                      f"layer's weights decomposed in groups of M (`train_all.py --set int8_swis_group_size=M`, "
@@ -1966,10 +1997,18 @@ class SwisFinetuneGroupSize(SwisFinetune):
                         f", {'down' if required[0][4] > 0 else 'up'} on every network; a drop of that size "
                         f"needs more seeds or test images to tell" if same else "") + ".\n"
                     if "rises" not in words else ".\n"))
-        missing = [label for v, label in self.VARIANTS if not any(d[1] == label for d in drops)]
-        lines.append("Not in these tables: " + (f"{', '.join(missing)} in groups of M (not run yet; "
-                                                 f"`--variants` trains them), " if missing else "")
-                     + "more seeds and epochs.\n")
+        order = {v: i for i, (v, _) in enumerate(self.VARIANTS)}
+        every = len(self.NETWORKS)
+        by_mode = {}  # (variant, networks lacking) -> N
+        for (v, n), nets in sorted(not_run.items(), key=lambda i: (order[i[0][0]], i[0][1])):
+            by_mode.setdefault((v, tuple(nets)), []).append(f"{n:g}")
+        missing = "; ".join(f"{labels[v]} at N = {', '.join(ns)}" + ("" if len(nets) == every else
+                                                                       f" ({', '.join(nets)})")
+                            for (v, nets), ns in by_mode.items())
+        lines.append("Not in these tables: " + (f"the points fine-tuned in groups of 4 above but not yet in groups "
+                                                 f"of M: {missing} (`--variants V --shifts N --group-size M` trains "
+                                                 f"them); " if missing else "")
+                     + "more seeds and epochs (one of each per point).\n")
         return "\n".join(lines).rstrip() + "\n"
 
 

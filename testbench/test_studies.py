@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -521,6 +522,35 @@ class SwisFinetuneCI(unittest.TestCase):
                     self.assertIn(r["variant"], dict(study.VARIANTS), r)
                     if r["training"] == "finetuned":
                         self.assertEqual(r["accuracy"], r["int8_accuracy"], f"M = {r['group_size']}: not kept")
+
+    def test_a_point_fine_tuned_in_groups_of_4_but_not_of_m_is_named_as_not_run(self):
+        """The section's closing line lists each fine-tuned point of the main tables (M = 4) without group-size
+        rows, with the networks lacking it unless all do: drop ResNet-20's group-size rows of SS at N = 3 and that
+        point is named for ResNet-20 alone; a point every network has in groups of M is not named."""
+        rs = load_render_studies()
+        study = rs.SwisFinetuneGroupSize()
+        with tempfile.TemporaryDirectory() as tmp:
+            for _, _, fname in study.NETWORKS:
+                rows = read_csv(os.path.join(SOURCE, "docs", "studies", fname))
+                if fname == "swis_finetune_resnet20.csv":
+                    rows = [r for r in rows if not (r["variant"] == "swis" and float(r["n"]) == 3
+                                                    and r["group_size"] != "4")]
+                with open(os.path.join(tmp, fname), "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+                    w.writeheader()
+                    w.writerows(rows)
+            saved, rs.TABLES = rs.TABLES, tmp
+            try:
+                text = study.render(None, images=False, plots=False)
+            finally:
+                rs.TABLES = saved
+        last = next(line for line in text.splitlines() if line.startswith("Not in these tables"))
+        named = {}  # (mode, N) -> the networks named, "" for all
+        for mode, ns, nets in re.findall(r"([A-Z-]+) at N = ([0-9., ]+?)(?: \(([^)`]*)\))?(?=;|$| \(`)", last):
+            for n in ns.split(", "):
+                named[(mode, float(n))] = nets
+        self.assertEqual(named.get(("SS", 3.0)), "ResNet-20", last)
+        self.assertNotIn(("SS", 2.0), named, last)  # SS at 2: in groups of M on every network
 
     def test_a_graph_network_fine_tuned_at_n_keeps_its_weights_in_cimvp_swis(self):
         """The graph half in small: ResNet-20 fine-tuned through the importer at N = 2 on 300 images; cimvp swis

@@ -1997,6 +1997,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
                         f", {'down' if required[0][4] > 0 else 'up'} on every network; a drop of that size "
                         f"needs more seeds or test images to tell" if same else "") + ".\n"
                     if "rises" not in words else ".\n"))
+        beyond = [f"{t} {m} at N = {n:g} ({100 * b:+.2f}, band {100 * th:.2f})" for t, m, n, _, b, th, _ in drops
+                  if b is not None and word(b, th) != "flat" and not (m == labels["swis"] and n == self.N)]
+        lines.append("Beside the rule's point, the fine-tuned points that move beyond their band from "
+                     f"M = {self.SIZES[0]} to M = {self.SIZES[-1]}: " + ("; ".join(beyond) if beyond else "none")
+                     + " (a difference above zero is a drop).\n")
         order = {v: i for i, (v, _) in enumerate(self.VARIANTS)}
         every = len(self.NETWORKS)
         by_mode = {}  # (variant, networks lacking) -> N

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
-#include <cstdio>
 #include <stdexcept>
+
+#include "sw/support/text_format.h"
 
 namespace cimvp {
 
@@ -45,16 +45,6 @@ constexpr int kPpuMultiplierBits = 16;  // post-processing: 32-bit accumulator x
 constexpr int kPpuOutputBits = 8;
 constexpr double kDmaControllerGates = 50000.0;  // DMA engine and command processor (an assumption)
 constexpr double kSramArrayEfficiency = 0.7;       // cell area over macro area (decoders, sense amps)
-
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
 
 double energy_scale(const TechnologyConfig& t) {
     return (t.node_nm / kRefNodeNm) * (t.vdd_v / kRefVdd) * (t.vdd_v / kRefVdd);
@@ -107,11 +97,11 @@ std::vector<CostFigure> derive_costs(const TechnologyConfig& t, const ArchConfig
     const double wl_fj = c_line * vdd * vdd;
     const double cell_fj = t.cell.mean_conductance_us * t.cell.read_v * t.cell.read_v * t.cell.read_ns;
     v.push_back({"crossbar.read_pj_per_cell", (wl_fj + cell_fj) * 1e-3,
-                 fmt("(C_line %.4g fF x Vdd^2 %.3g V^2 [word line] + G %.4g uS x Vread^2 %.3g V^2 x t %.4g ns "
+                 format_text("(C_line %.4g fF x Vdd^2 %.3g V^2 [word line] + G %.4g uS x Vread^2 %.3g V^2 x t %.4g ns "
                      "[cell current]) / 1000",
                      c_line, vdd * vdd, t.cell.mean_conductance_us, t.cell.read_v * t.cell.read_v, t.cell.read_ns)});
     v.push_back({"crossbar.read_pj_per_column", rows * c_line * t.cell.read_v * vdd * 1e-3,
-                 fmt("rows %d x C_line %.4g fF x Vread %.3g V x Vdd %.3g V / 1000 [bit line]", rows, c_line,
+                 format_text("rows %d x C_line %.4g fF x Vread %.3g V x Vdd %.3g V / 1000 [bit line]", rows, c_line,
                      t.cell.read_v, vdd)});
     v.push_back({"crossbar.write_ns_per_row", t.cell.write_ns_per_row, "= cell.write_ns_per_row"});
     v.push_back({"crossbar.write_pj_per_cell", t.cell.write_pj_per_cell, "= cell.write_pj_per_cell"});
@@ -120,31 +110,31 @@ std::vector<CostFigure> derive_costs(const TechnologyConfig& t, const ArchConfig
     const double levels = std::ldexp(1.0, cfg.adc.bits);
     if (cfg.adc.architecture == AdcArchitecture::kFlash)
         v.push_back({"adc.pj_per_conversion", (levels - 1) * t.adc.comparator_fj * 1e-3,
-                     fmt("flash: (2^%d - 1) comparators x %.4g fJ / 1000", cfg.adc.bits, t.adc.comparator_fj)});
+                     format_text("flash: (2^%d - 1) comparators x %.4g fJ / 1000", cfg.adc.bits, t.adc.comparator_fj)});
     else
         v.push_back({"adc.pj_per_conversion", levels * t.adc.walden_fj_per_step * 1e-3,
-                     fmt("SAR: 2^%d steps x Walden FoM %.4g fJ/step / 1000", cfg.adc.bits, t.adc.walden_fj_per_step)});
+                     format_text("SAR: 2^%d steps x Walden FoM %.4g fJ/step / 1000", cfg.adc.bits, t.adc.walden_fj_per_step)});
 
     v.push_back({"digital.clock_ns", t.clock_ns, "= clock_ns"});
     v.push_back({"digital.shift_add_pj", kAccumulatorBits * (add_fj(t) + reg_fj(t)) * 1e-3,
-                 fmt("%d bits x (add %.4g + register %.4g fJ/bit) / 1000", kAccumulatorBits, add_fj(t), reg_fj(t))});
+                 format_text("%d bits x (add %.4g + register %.4g fJ/bit) / 1000", kAccumulatorBits, add_fj(t), reg_fj(t))});
     v.push_back({"digital.post_process_pj",
                  (kAccumulatorBits * kPpuMultiplierBits * mult_fj(t) + kAccumulatorBits * add_fj(t) +
                   kPpuOutputBits * reg_fj(t)) * 1e-3,
-                 fmt("(%dx%d multiply x %.4g fJ + %d-bit add x %.4g fJ + %d-bit register x %.4g fJ) / 1000",
+                 format_text("(%dx%d multiply x %.4g fJ + %d-bit add x %.4g fJ + %d-bit register x %.4g fJ) / 1000",
                      kAccumulatorBits, kPpuMultiplierBits, mult_fj(t), kAccumulatorBits, add_fj(t), kPpuOutputBits,
                      reg_fj(t))});
     v.push_back({"dma.pj_per_byte", 8 * 2 * reg_fj(t) * 1e-3,
-                 fmt("8 bits x 2 register writes x %.4g fJ / 1000", reg_fj(t))});
+                 format_text("8 bits x 2 register writes x %.4g fJ / 1000", reg_fj(t))});
 
     const auto memory = [&](const char* name, const MemoryConfig& m) {
         const double pj = sram_pj_per_byte(t, m.size_bytes);
-        const std::string f = fmt("SRAM: %.4g fJ x sqrt(%llu B / 1 KiB) x scale %.4g / 1000", kSramFjPerByteSqrtKiB45,
+        const std::string f = format_text("SRAM: %.4g fJ x sqrt(%llu B / 1 KiB) x scale %.4g / 1000", kSramFjPerByteSqrtKiB45,
                                   static_cast<unsigned long long>(m.size_bytes), s);
         v.push_back({std::string("platform.") + name + ".read_pj_per_byte", pj, f});
         v.push_back({std::string("platform.") + name + ".write_pj_per_byte", pj, f});
     };
-    const std::string dram = fmt("8 bits x dram_pj_per_bit %.4g pJ", t.dram_pj_per_bit);
+    const std::string dram = format_text("8 bits x dram_pj_per_bit %.4g pJ", t.dram_pj_per_bit);
     v.push_back({"platform.dram.read_pj_per_byte", 8 * t.dram_pj_per_bit, dram});
     v.push_back({"platform.dram.write_pj_per_byte", 8 * t.dram_pj_per_bit, dram});
     memory("input_buffer", cfg.platform.input_buffer);
@@ -154,14 +144,14 @@ std::vector<CostFigure> derive_costs(const TechnologyConfig& t, const ArchConfig
     const double pe_scale = (t.node_nm / kSwisNodeNm) * (vdd / kSwisVdd) * (vdd / kSwisVdd);
     const auto pe = [&](const char* key, double pj28) {
         v.push_back({std::string("pe_array.") + key, pj28 * pe_scale,
-                     fmt("%.4g pJ at 28 nm, 0.9 V x (%.4g / 28) x (%.3g / 0.9)^2", pj28, t.node_nm, vdd)});
+                     format_text("%.4g pJ at 28 nm, 0.9 V x (%.4g / 28) x (%.3g / 0.9)^2", pj28, t.node_nm, vdd)});
     };
     pe("pj_per_cycle_ss", kPeSingleShiftPj);
     pe("pj_per_cycle_ds", kPeDoubleShiftPj);
     pe("pj_per_cycle_bitserial", kPeSingleShiftPj);
     pe("pj_per_cycle_fxp", kPeFixedPointPj);
     v.push_back({"pe_array.buffer_pj_per_byte", sram_pj_per_byte(t, cfg.pe_array.act_buffer_bytes),
-                 fmt("SRAM of the activation buffer's %llu B, as the memories",
+                 format_text("SRAM of the activation buffer's %llu B, as the memories",
                      static_cast<unsigned long long>(cfg.pe_array.act_buffer_bytes))});
     return v;
 }
@@ -252,19 +242,19 @@ std::vector<CostFigure> area_figures(const ArchConfig& cfg) {
     const double shift_add_gates = adcs * shift_adder_gates() + cfg.crossbar.cols * accumulator_gates();
     const double pe_um2 = kSwisPeAreaUm2 * (t.node_nm / kSwisNodeNm) * (t.node_nm / kSwisNodeNm);
     const auto sram_f = [&](double n, std::uint64_t bytes) {
-        return fmt("%g x %llu B x 8 x %.4g F^2 / %.2g efficiency", n, static_cast<unsigned long long>(bytes),
+        return format_text("%g x %llu B x 8 x %.4g F^2 / %.2g efficiency", n, static_cast<unsigned long long>(bytes),
                    t.sram_bitcell_f2, kSramArrayEfficiency);
     };
     std::vector<CostFigure> v;
     v.push_back({"arrays", tiles * cells * t.cell.area_f2 * f2_um2(t) * 1e-6,
-                 fmt("%g tiles x %g cells x %.4g F^2 (F = %g nm)", tiles, cells, t.cell.area_f2, t.node_nm)});
+                 format_text("%g tiles x %g cells x %.4g F^2 (F = %g nm)", tiles, cells, t.cell.area_f2, t.node_nm)});
     v.push_back({"adcs", tiles * adcs * adc_um2(t, cfg.adc) * 1e-6,
-                 fmt("%g tiles x %g ADCs x %.4g um^2 (%s, %d bits)", tiles, adcs, adc_um2(t, cfg.adc),
+                 format_text("%g tiles x %g ADCs x %.4g um^2 (%s, %d bits)", tiles, adcs, adc_um2(t, cfg.adc),
                      cfg.adc.architecture == AdcArchitecture::kFlash ? "flash: (2^bits - 1) comparators"
                                                                      : "SAR: fixed + 2^bits unit capacitors",
                      cfg.adc.bits)});
     v.push_back({"shift_add", tiles * gates_um2(t, shift_add_gates) * 1e-6,
-                 fmt("%g tiles x (%g shift-adders x %g + %d accumulators x %g) NAND2 x %.4g F^2", tiles, adcs,
+                 format_text("%g tiles x (%g shift-adders x %g + %d accumulators x %g) NAND2 x %.4g F^2", tiles, adcs,
                      shift_adder_gates(), cfg.crossbar.cols, accumulator_gates(), t.nand2_f2)});
     v.push_back({"input_buffers", tiles * banks * sram_um2(t, p.input_buffer.size_bytes) * 1e-6,
                  sram_f(tiles * banks, p.input_buffer.size_bytes)});
@@ -273,11 +263,11 @@ std::vector<CostFigure> area_figures(const ArchConfig& cfg) {
     v.push_back({"global_buffer", sram_um2(t, p.global_buffer.size_bytes) * 1e-6,
                  sram_f(1, p.global_buffer.size_bytes)});
     v.push_back({"pe_array", (pes * pe_um2 + sram_um2(t, pe_buffers)) * 1e-6,
-                 fmt("%g PEs x %.5g um^2 (5341 um^2 at 28 nm x (F / 28)^2) + ", pes, pe_um2) + sram_f(1, pe_buffers)});
+                 format_text("%g PEs x %.5g um^2 (5341 um^2 at 28 nm x (F / 28)^2) + ", pes, pe_um2) + sram_f(1, pe_buffers)});
     v.push_back({"post_process", cfg.digital.post_process_lanes * gates_um2(t, ppu_lane_gates()) * 1e-6,
-                 fmt("%d lanes x %g NAND2 x %.4g F^2", cfg.digital.post_process_lanes, ppu_lane_gates(), t.nand2_f2)});
+                 format_text("%d lanes x %g NAND2 x %.4g F^2", cfg.digital.post_process_lanes, ppu_lane_gates(), t.nand2_f2)});
     v.push_back({"dma_controller", gates_um2(t, kDmaControllerGates) * 1e-6,
-                 fmt("%g NAND2 x %.4g F^2", kDmaControllerGates, t.nand2_f2)});
+                 format_text("%g NAND2 x %.4g F^2", kDmaControllerGates, t.nand2_f2)});
     return v;
 }
 
@@ -357,7 +347,7 @@ PeTerms shift_path(int lanes) {
 
 PeTerms pe_terms(PeAreaKind k, int lanes) {
     if (lanes < 1 || lanes > swis::kMaxGroupSize || (k == PeAreaKind::kBitFusion && lanes != swis::kGroupSize))
-        throw std::invalid_argument(fmt("PE width: %s PE of %d lanes: expected %s", pe_area_kind_name(k), lanes,
+        throw std::invalid_argument(format_text("PE width: %s PE of %d lanes: expected %s", pe_area_kind_name(k), lanes,
                                         k == PeAreaKind::kBitFusion ? "the fusion unit as it is (no lanes)" : "1..16 lanes"));
     PeTerms t;
     const double acc_fa = kAccumulatorBits, acc_ff = kAccumulatorBits;
@@ -405,7 +395,7 @@ double pe_gates(PeAreaKind k, int lanes) { return pe_terms(k, lanes).gates(); }
 
 std::string pe_gates_formula(PeAreaKind k, int lanes) {
     const PeTerms t = pe_terms(k, lanes);
-    return fmt("%g flip-flops x %g + %g AND2 x %.3g + %g XOR2 x %g + %g full-adder bits x %g + %g mux x %g = %.1f NAND2",
+    return format_text("%g flip-flops x %g + %g AND2 x %.3g + %g XOR2 x %g + %g full-adder bits x %g + %g mux x %g = %.1f NAND2",
                t.ff, kFlipFlopGates, t.and2, kAnd2Gates, t.xor2, kXor2Gates, t.fa, kFullAdderGates, t.mux, kMuxGates,
                t.gates());
 }
@@ -430,8 +420,8 @@ double pe_pj_per_cycle(const PeArrayConfig& pe, PeMode mode, int lanes) {
 
 PeWidthFigures pe_width_figures(const PeArrayConfig& pe, PeAreaKind k, int lanes, int shifts) {
     if (k != PeAreaKind::kSingleShift && k != PeAreaKind::kDoubleShift)
-        throw std::invalid_argument(fmt("PE width: %s: expected a SWIS PE (single or double shift)", pe_area_kind_name(k)));
-    if (shifts < 1 || shifts > 8) throw std::invalid_argument(fmt("PE width: shifts: expected 1..8, got %d", shifts));
+        throw std::invalid_argument(format_text("PE width: %s: expected a SWIS PE (single or double shift)", pe_area_kind_name(k)));
+    if (shifts < 1 || shifts > 8) throw std::invalid_argument(format_text("PE width: shifts: expected 1..8, got %d", shifts));
     const PeMode mode = k == PeAreaKind::kDoubleShift ? PeMode::kDoubleShift : PeMode::kSingleShift;
     const double macs = static_cast<double>(lanes) / pe_cycles_per_group(mode, shifts);
     const double fxp_macs = lanes;
@@ -447,7 +437,7 @@ PeWidthFigures pe_width_figures(const PeArrayConfig& pe, PeAreaKind k, int lanes
 
 PeArrayShape iso_area_array(double budget_um2, double pe_um2) {
     if (!(budget_um2 > 0) || !(pe_um2 > 0) || pe_um2 > budget_um2)
-        throw std::invalid_argument(fmt("iso-area array: expected a budget (%g um^2) of at least one PE (%g um^2)",
+        throw std::invalid_argument(format_text("iso-area array: expected a budget (%g um^2) of at least one PE (%g um^2)",
                                         budget_um2, pe_um2));
     const int pes = static_cast<int>(std::floor(budget_um2 / pe_um2));
     PeArrayShape s;

@@ -17,14 +17,8 @@ namespace {
 const bool kLogOff = false;
 const std::string kUnmapped = "<unmapped>";
 
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%08" PRIx64, v);
-    return buf;
-}
-
 std::string describe_region(const Router::Region& r) {
-    return "'" + r.name + "' [" + hex(r.base) + ", " + hex(r.last()) + "]";
+    return "'" + r.name + "' [" + hex_address(r.base) + ", " + hex_address(r.last()) + "]";
 }
 
 // "4 KiB" when the size is a whole number of a binary unit, else bytes.
@@ -54,7 +48,7 @@ void Router::map(const std::string& target_name, std::uint64_t base, std::uint64
     Region r{target_name, base, size, static_cast<unsigned>(by_port_.size())};
     if (size == 0) throw std::invalid_argument(std::string(name()) + ": region '" + target_name + "' has size 0");
     if (size - 1 > std::numeric_limits<std::uint64_t>::max() - base)
-        throw std::invalid_argument(std::string(name()) + ": region '" + target_name + "' at " + hex(base) +
+        throw std::invalid_argument(std::string(name()) + ": region '" + target_name + "' at " + hex_address(base) +
                                     " wraps past the end of the address space");
     auto next = std::upper_bound(regions_.begin(), regions_.end(), base,
                                  [](std::uint64_t a, const Region& x) { return a < x.base; });

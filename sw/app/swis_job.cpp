@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -17,6 +16,7 @@
 #include "sw/reference/integer_network.h"
 #include "sw/reference/network_reference.h"
 #include "sw/support/parallel_for.h"
+#include "sw/support/text_format.h"
 
 namespace cimvp {
 
@@ -50,12 +50,6 @@ struct Schedules {
     std::array<swis::Schedule, 4> s;  // SS, DS, C-SS, C-DS
     std::array<bool, 4> ok{};
 };
-
-std::string shifts_text(double n) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", n);
-    return buf;
-}
 
 Schedules schedules_at(const WorkLayer& L, double target) {
     Schedules r;
@@ -319,7 +313,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
             const Schedules s = schedules_at(L, spec.targets[0]);
             if (!s.ok[m])
                 throw std::invalid_argument(std::string("cimvp swis: --schedule-out: ") + swis::mode_name(mode) +
-                                            " has no schedule at N = " + shifts_text(spec.targets[0]) +
+                                            " has no schedule at N = " + format_number(spec.targets[0]) +
                                             " (double shift: even counts, N >= 2)");
             r.schedule.push_back({L.model_layer, L.name, s.s[m].mean_n, s.s[m].filter_n});
         }

@@ -6,6 +6,7 @@
 
 #include "sw/app/swis_paper_tables.h"
 #include "sw/formats/config_loader.h"
+#include "sw/support/text_format.h"
 
 namespace cimvp {
 
@@ -15,12 +16,7 @@ using swis::Mode;
 using swis::kModes;
 using swis::mode_index;
 
-std::string num(double v, const char* fmt = "%.2f") {
-    if (std::isnan(v)) return "-";
-    char b[64];
-    std::snprintf(b, sizeof b, fmt, v);
-    return b;
-}
+std::string num(double v, const char* fmt = "%.2f") { return std::isnan(v) ? "-" : format_text(fmt, v); }
 
 // A mode with no schedule at this target (double shift below N = 2) has a NaN mean N and no figures.
 template <class Figures>

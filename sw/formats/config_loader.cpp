@@ -14,6 +14,7 @@
 
 #include "hw/cost_model.h"
 #include "sw/formats/input_file.h"
+#include "sw/support/text_format.h"
 
 namespace cimvp {
 
@@ -87,12 +88,6 @@ constexpr RealRange kFemtojoules{0.0, 1e9, false};
 constexpr RealRange kMicrosiemens{0.0, 1e6, false};
 constexpr RealRange kSquareMicrons{0.0, 1e9, false};
 
-std::string format_limit(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-
 std::string describe(const IntRange& r) {
     return "an integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
 }
@@ -106,8 +101,8 @@ std::string describe(const U64Range& r) {
 }
 
 std::string describe(const RealRange& r) {
-    if (std::isinf(r.hi)) return std::string("a number ") + (r.lo_open ? "> " : ">= ") + format_limit(r.lo);
-    return std::string("a number in ") + (r.lo_open ? "(" : "[") + format_limit(r.lo) + ", " + format_limit(r.hi) + "]";
+    if (std::isinf(r.hi)) return std::string("a number ") + (r.lo_open ? "> " : ">= ") + format_number(r.lo);
+    return std::string("a number in ") + (r.lo_open ? "(" : "[") + format_number(r.lo) + ", " + format_number(r.hi) + "]";
 }
 
 bool within(std::int64_t v, const IntRange& r) { return v >= r.lo && v <= r.hi; }

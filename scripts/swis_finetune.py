@@ -58,7 +58,6 @@ ALL_VARIANTS = ("swis", "swis_ds", "swisc", "swisc_ds", "wgt")  # the paper's Ta
 NETWORKS = ("cnn", "resnet20", "mobilenetv2")
 GRAPH_EPOCHS = 1     # the graph networks' fine-tuning: as the CNN's int8 QAT (train_all.py int8_epochs 1,
 GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling seed
-CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c", "swis_ds": "swis", "swisc_ds": "swis-c"}
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
            "epochs", "group_size"]
 GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for every variant but wgt
@@ -117,7 +116,7 @@ def runs(variant, n, group_size=GROUP_SIZE):
 def schedule_args(variant, n):
     """`cimvp convert`'s arguments for the schedule `cimvp swis` makes for a variant's mode at N."""
     return ["--shifts", fmt(n), "--double-shift" if variant in DOUBLE_SHIFT else "--schedule", "--variant",
-            CONVERT_VARIANT[variant]]
+            swis_quant.file_variant(BASE[variant])]
 
 
 def tag(n, group_size):

@@ -28,7 +28,6 @@ from cimvp_frontend.modelfile import KIND_CONV, KIND_FC, POOL_MAX, IntLayer, Int
 torch.set_num_threads(1)
 CIMVP = sys.argv[1] if len(sys.argv) > 2 else None
 REPO = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONVERT_VARIANT = {"swis": "swis", "swisc": "swis-c"}
 
 
 def brute_force_group(g, n, variant, alpha=1):
@@ -90,7 +89,7 @@ def contract_schedule(path, n, variant, tmp, double_shift=False):
     (cimvp convert --schedule, or --double-shift: even counts)."""
     out = os.path.join(tmp, f"sched-{variant}-{n}-{int(double_shift)}.cimvp")
     subprocess.run([CIMVP, "convert", "--model", path, "--pe-layers", "all", "--shifts", str(n), "--variant",
-                    CONVERT_VARIANT[variant], "--double-shift" if double_shift else "--schedule", "--out", out],
+                    sq.file_variant(variant), "--double-shift" if double_shift else "--schedule", "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
     return out, [L.weights for L in modelfile.read(out).layers]
 
@@ -99,7 +98,7 @@ def contract_weights(path, n, variant, tmp):
     """The weights of every layer of a v1 model decomposed by the C++ contract (cimvp convert)."""
     out = os.path.join(tmp, f"conv-{variant}-{n}.cimvp")
     subprocess.run([CIMVP, "convert", "--model", path, "--pe-layers", "all", "--shifts", str(n), "--variant",
-                    CONVERT_VARIANT[variant], "--out", out], check=True, stdout=subprocess.DEVNULL)
+                    sq.file_variant(variant), "--out", out], check=True, stdout=subprocess.DEVNULL)
     back = modelfile.read(out)
     for L in back.layers:
         assert L.swis is not None and all(int(x) == n for x in L.swis.filter_n), "expected every filter at N"

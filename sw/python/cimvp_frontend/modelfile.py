@@ -29,6 +29,7 @@ MAX_LAYERS = 64      # versions 1 and 2
 MAX_NODES = 1024     # version 3
 SWIS_GROUP_SIZE = 4
 SWIS, SWIS_C = 0, 1
+VARIANT_NAMES = ("swis", "swis-c")  # by SWIS, SWIS_C: the contract's (swis::variant_name; a schedule's "variant")
 KIND_CONV, KIND_FC = 1, 2
 KIND_ADD, KIND_CONCAT, KIND_POOL = 3, 4, 5
 KIND_NAMES = {KIND_CONV: "conv", KIND_FC: "fc", KIND_ADD: "add", KIND_CONCAT: "concat", KIND_POOL: "pool"}

@@ -20,11 +20,18 @@ import json
 
 import torch
 
+from . import modelfile
 from .settings import SWIS_GROUP_SIZE_RANGE as GROUP_SIZE_RANGE
 
 GROUP_SIZE = 4  # the PE array's M (kGroupSize); GROUP_SIZE_RANGE the decomposition's (kMaxGroupSize)
 MAX_MAGNITUDE = 127
-VARIANTS = ("swis", "swisc")
+VARIANTS = ("swis", "swisc")  # the front end's names, by the contract's number (modelfile.SWIS, SWIS_C)
+
+
+def file_variant(variant):
+    """The contract's name of a fine-tuning variant ("swis" -> "swis", "swisc" -> "swis-c"): `cimvp convert
+    --variant` and a schedule file's "variant"."""
+    return modelfile.VARIANT_NAMES[VARIANTS.index(variant)]
 
 
 def shift_sets(n, variant):
@@ -208,7 +215,6 @@ def read_schedule(path, variant, group_size=GROUP_SIZE):
     --schedule-mode MODE`; groups of M). variant: the fine-tuning's ("swis" or "swisc"), which must be the
     file's; group_size: the M it decomposes in, which must be the file's. Raises ValueError naming the file and
     what it expected."""
-    from . import modelfile
     if variant not in VARIANTS:
         raise ValueError(f"{path}: a schedule is for the swis and swisc variants, got {variant!r}")
     if str(path).endswith(".json"):
@@ -223,7 +229,7 @@ def read_schedule(path, variant, group_size=GROUP_SIZE):
     stored = [getattr(L, "swis", None) for L in m.layers]
     if not any(stored):
         raise ValueError(f"{path}: expected layers stored as SWIS groups (model format v2, cimvp convert), got none")
-    want = modelfile.SWIS_C if variant == "swisc" else modelfile.SWIS
+    want = VARIANTS.index(variant)
     for i, s in enumerate(stored):
         if s is not None and s.variant != want:
             raise ValueError(f"{path}: layer {i}: expected variant {VARIANTS[want]} (the fine-tuning's), "
@@ -251,7 +257,7 @@ def read_schedule_json(path, variant, group_size=GROUP_SIZE):
     if (field(d, "format", str), field(d, "version", int)) != SCHEDULE_FORMAT:
         raise ValueError(f"{path}: fields 'format', 'version': expected {SCHEDULE_FORMAT[0]!r} version "
                          f"{SCHEDULE_FORMAT[1]}, got {d['format']!r} version {d['version']}")
-    want = "swis-c" if variant == "swisc" else "swis"
+    want = file_variant(variant)
     if field(d, "variant", str) != want:
         raise ValueError(f"{path}: field 'variant': expected {want!r} (the fine-tuning's {variant}), got "
                          f"{d['variant']!r}")

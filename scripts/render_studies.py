@@ -1648,13 +1648,29 @@ class SwisFinetune(Study):
              "VGG-16 (CIFAR-100)": {2: (64.1, 64.1, 64.0, 64.0, 59.6)}}
 
     @staticmethod
-    def results(rows):
-        """A table's accuracies by (variant, N, training), its fine-tuning rows, their seconds of training and the
-        post-training rows' int8 accuracies."""
-        acc = {(r["variant"], float(r["n"]), r["training"]): float(r["accuracy"]) for r in rows if r["accuracy"]}
+    def by_point(rows, key):
+        """A table's accuracies grouped by key(row): a point fine-tuned with several seeds has one per seed."""
+        got = {}
+        for r in rows:
+            if r["accuracy"]:
+                got.setdefault(key(r), []).append(float(r["accuracy"]))
+        return got
+
+    @staticmethod
+    def cell(accs):
+        """A point's accuracy in %: its one figure, or the mean over its seeds +- their sample deviation."""
+        mean, sd = mean_sd(accs)
+        return f"{100 * mean:.2f}" if len(accs) == 1 else f"{100 * mean:.2f} ± {100 * sd:.2f} ({len(accs)} seeds)"
+
+    def results(self, rows):
+        """A table's accuracies by (variant, N, training) (the mean over a point's seeds), each point's accuracies
+        (one per seed), its fine-tuning rows, their seconds of training and the post-training rows' int8
+        accuracies."""
+        per_seed = self.by_point(rows, lambda r: (r["variant"], float(r["n"]), r["training"]))
+        acc = {k: mean_sd(v)[0] for k, v in per_seed.items()}
         fine = [r for r in rows if r["training"] == "finetuned"]
         train = sum(float(r["train_seconds"]) for r in fine if r["train_seconds"])
-        return acc, fine, train, {r["int8_accuracy"] for r in rows if r["training"] == "post"}
+        return acc, per_seed, fine, train, {r["int8_accuracy"] for r in rows if r["training"] == "post"}
 
     def variants(self, rows):
         """The variants a table holds (every one of VARIANTS for this study's table)."""
@@ -1683,14 +1699,14 @@ class SwisFinetune(Study):
                          "of at least 2)")
         return "".join("; " + w for w in words)
 
-    def accuracy_table(self, acc, post_label, variants, shifts):
+    def accuracy_table(self, per_seed, post_label, variants, shifts):
         """Accuracy in % per N and training (post_label: the post-training row's), one column per variant; "-"
         where a variant has no point (weight truncation at a fractional N)."""
         body = []
         for n in shifts:
             for training, label in (("post", post_label), ("finetuned", f"fine-tuned at N = {n:g}")):
-                body.append([f"{n:g}", label] + ["-" if (v, n, training) not in acc else
-                                               f"{100 * acc[(v, n, training)]:.2f}" for v, _ in variants])
+                body.append([f"{n:g}", label] + ["-" if (v, n, training) not in per_seed else
+                                               self.cell(per_seed[(v, n, training)]) for v, _ in variants])
         return md_table(["N", "training"] + [t for _, t in variants], body) + "\n"
 
     def pe_rows(self, rows):
@@ -1699,7 +1715,7 @@ class SwisFinetune(Study):
 
     def render(self, table, images, plots):
         rows = self.pe_rows(self.read_rows(table))
-        acc, fine, train, int8 = self.results(rows)
+        acc, per_seed, fine, train, int8 = self.results(rows)
         seeds = sorted({r["seed"] for r in fine})
         threads = sorted({r["threads"] for r in fine})
         epochs = sorted({r["epochs"] for r in fine})
@@ -1710,7 +1726,7 @@ class SwisFinetune(Study):
                  f"{', '.join(threads) or '-'} threads, {', '.join(epochs) or '-'} epoch(s), {duration(train)} of "
                  f"training runs; each model measured by `cimvp swis --model` on "
                  f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n"]
-        lines.append(self.accuracy_table(acc, "post-training (shipped int8 model)", self.variants(rows),
+        lines.append(self.accuracy_table(per_seed, "post-training (shipped int8 model)", self.variants(rows),
                                          self.shifts(rows)))
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                      f"{', '.join(pct(float(x)) for x in sorted(int8))}) decomposed at its schedule's per-filter N "
@@ -1815,7 +1831,7 @@ class SwisFinetuneGraph(SwisFinetune):
         for net, title in self.NETWORKS:
             path = self.net_table(net)
             rows = self.pe_rows(self.read_rows(path))
-            acc, fine, train, int8 = self.results(rows)
+            acc, per_seed, fine, train, int8 = self.results(rows)
             ds = any(v in ("swis_ds", "swisc_ds") for v, _ in self.variants(rows))
             if not ds:
                 no_ds.append(title)
@@ -1833,7 +1849,8 @@ class SwisFinetuneGraph(SwisFinetune):
                          f"{', '.join(sorted({r['seed'] for r in fine})) or '-'}, {duration(train)} of training "
                          f"runs; each model measured by `cimvp swis --model` on "
                          f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n")
-            lines.append(self.accuracy_table(acc, f"post-training (shipped `fmnist-{net}.cimvp`)", self.variants(rows),
+            lines.append(self.accuracy_table(per_seed, f"post-training (shipped `fmnist-{net}.cimvp`)",
+                                             self.variants(rows),
                                              self.shifts(rows)))
             lines.append(f"Accuracy in %. Post-training: the shipped int8 model (int8 "
                          f"{', '.join(pct(float(x)) for x in sorted(int8))} on these images) decomposed at its "
@@ -1879,7 +1896,8 @@ class SwisFinetuneGroupSize(SwisFinetune):
     PLOTTED = (("swis", 2.0), ("swis_ds", 3.0))  # the plot's points: SS at 2, DS at 3, post and fine-tuned
 
     def plot(self, net, title, got):
-        """img/<study>_<net>.png: accuracy (%) against log2 M, a line per plotted point and training."""
+        """img/<study>_<net>.png: accuracy (%) against log2 M (a point's mean over its seeds), a line per plotted
+        point and training."""
         labels = dict(self.VARIANTS)
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "t.csv")
@@ -1889,19 +1907,30 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 for v, n in self.PLOTTED:
                     for training in ("post", "finetuned"):
                         for m in self.SIZES:
-                            r = got.get((v, n, m, training))
-                            if r:
+                            accs = got.get((v, n, m, training))
+                            if accs:
                                 w.writerow([int(math.log2(m)), f"{labels[v]} at N = {n:g}, "
                                             f"{'fine-tuned' if training == 'finetuned' else 'post-training'}",
-                                            100 * float(r["accuracy"]), "ok"])
+                                            100 * mean_sd(accs)[0], "ok"])
             write_plot([path, "-o", os.path.join(IMAGES, f"{self.name}_{net}.png"), "--x", "log2 M", "--y",
                         "accuracy (%)", "--lines", "point", "--title",
                         f"{title}: accuracy against group size M"])
 
     @staticmethod
-    def significance(p, n):
-        """Two standard errors of the difference of two independent accuracies near p, each on n images."""
-        return 2 * math.sqrt(2 * p * (1 - p) / n)
+    def band(p, n, *points):
+        """Two standard errors of the difference of two accuracies near p, each taken as measured on n independent
+        test images (variance 2 p (1 - p) / n), with, for an end fine-tuned with several seeds (points: each end's
+        accuracies, one per seed), the variance of its mean over them (s^2 / k, s their sample deviation)."""
+        var = 2 * p * (1 - p) / n + sum(mean_sd(a)[1] ** 2 / len(a) for a in points if len(a) > 1)
+        return 2 * math.sqrt(var)
+
+    def seed_points(self, several, labels):
+        """The points fine-tuned with several seeds, by mode and N: "SS at N = 2, M = 1, 16"."""
+        by = {}
+        order = {v: i for i, (v, _) in enumerate(self.VARIANTS)}
+        for v, n, m in sorted(several, key=lambda p: (order.get(p[0], len(order)), p[1], p[2])):
+            by.setdefault((v, n), []).append(str(m))
+        return "; ".join(f"{labels.get(v, v)} at N = {n:g}, M = {', '.join(ms)}" for (v, n), ms in by.items())
 
     def render(self, table, images, plots):
         if table:
@@ -1911,6 +1940,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
         drops = []  # (network, mode label, N, post drop, fine-tuned drop, fine-tuned band, post band)
         labels = dict(self.VARIANTS)
         not_run = {}  # (variant, N) fine-tuned in groups of 4 but not of M: the networks lacking it
+        several = set()  # (variant, N, M) fine-tuned with more than one seed on some network
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
             rows = self.read_rows(path)
@@ -1918,7 +1948,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
             for p in sorted({(r["variant"], float(r["n"])) for r in rows if r["variant"] in labels
                              and r["training"] == "finetuned" and int(r["group_size"]) == 4} - set(points)):
                 not_run.setdefault(p, []).append(title)
-            got = {(r["variant"], float(r["n"]), int(r["group_size"]), r["training"]): r for r in rows}
+            key = lambda r: (r["variant"], float(r["n"]), int(r["group_size"]), r["training"])
+            got = self.by_point(rows, key)  # a point's accuracies, one per seed
+            images_of = {key(r): int(r["images"]) for r in rows}
+            several.update((v, n, m) for (v, n, m, t), a in got.items() if t == "finetuned" and len(a) > 1)
             fine = [r for r in rows if int(r["group_size"]) != 4 and r["training"] == "finetuned"]
             limit = sorted({r["images"] for r in rows if int(r["group_size"]) != 4})
             net_opt = "" if net == "cnn" else f" --network {net}"
@@ -1940,15 +1973,15 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 for training, label in (("post", "post-training (shipped int8 model)"),
                                         ("finetuned", f"fine-tuned at {at} in groups of M")):
                     body.append([f"{mode}, N = {n:g}", label] + [
-                        f"{100 * float(got[(v, n, m, training)]['accuracy']):.2f}" if (v, n, m, training) in got
-                        else "not run" for m in self.SIZES])
+                        self.cell(got[(v, n, m, training)]) if (v, n, m, training) in got else "not run"
+                        for m in self.SIZES])
                 ends = [(v, n, m, t) for m in (self.SIZES[0], self.SIZES[-1]) for t in ("post", "finetuned")]
                 if all(k in got for k in ends):
-                    acc = [float(got[k]["accuracy"]) for k in ends]  # M first post, fine; M last post, fine
-                    images_n = min(int(got[k]["images"]) for k in ends)
+                    acc = [mean_sd(got[k])[0] for k in ends]  # M first post, fine; M last post, fine
+                    images_n = min(images_of[k] for k in ends)
                     drops.append((title, mode, n, acc[0] - acc[2], acc[1] - acc[3],
-                                  self.significance(max(acc[1], acc[3]), images_n),
-                                  self.significance(max(acc[0], acc[2]), images_n)))
+                                  self.band(max(acc[1], acc[3]), images_n, got[ends[1]], got[ends[3]]),
+                                  self.band(max(acc[0], acc[2]), images_n)))
                 else:
                     drops.append((title, mode, n, None, None, None, None))
             lines.append(md_table(["Mode", "Training", *[f"M = {m}" for m in self.SIZES]], body) + "\n")
@@ -1969,7 +2002,9 @@ class SwisFinetuneGroupSize(SwisFinetune):
                      f"post-training): \"inference accuracy drops as group size increases\". Rule: per network and "
                      f"mode, the fine-tuned accuracy at M = {self.SIZES[0]} minus at M = {self.SIZES[-1]}; a drop "
                      f"counts when it exceeds two standard errors of the difference of two accuracies on the test "
-                     f"images (2 sqrt(2 p (1 - p) / n), p the larger accuracy); reproduced when every network's SS at "
+                     f"images (2 sqrt(2 p (1 - p) / n), p the larger accuracy), and where an end was fine-tuned with "
+                     f"k > 1 seeds (the table's \"mean ± s (k seeds)\", s their sample deviation) the variance of "
+                     f"its mean over them, s^2 / k, added under the root; reproduced when every network's SS at "
                      f"N = {self.N} drops so, differs otherwise (flat: within that band; rises: below it). The "
                      f"post-training drop is beside it, by the same rule, for scale.\n")
         def word(d, t):
@@ -2013,7 +2048,9 @@ class SwisFinetuneGroupSize(SwisFinetune):
         lines.append("Not in these tables: " + (f"the points fine-tuned in groups of 4 above but not yet in groups "
                                                  f"of M: {missing} (`--variants V --shifts N --group-size M` trains "
                                                  f"them); " if missing else "")
-                     + "more seeds and epochs (one of each per point).\n")
+                     + "more epochs (one per point) and more seeds ("
+                     + (f"several only at {self.seed_points(several, labels)}; one at every other point)"
+                        if several else "one per point)") + ".\n")
         return "\n".join(lines).rstrip() + "\n"
 
 

@@ -17,12 +17,16 @@ writes (the one that command decomposes the mode with; at M = 4 it is convert's)
 (train_all.py --schemes int8 --set int8_swis_shifts=N --set int8_swis_variant=V); a graph
 network (--network resnet20 or mobilenetv2) fine-tunes its shipped ONNX float graph through the
 importer (cimvp_import.py models/fmnist-NET.onnx --swis-shifts N --swis-variant V --epochs E),
-against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N, training):
+against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N, training, M, seed):
 
     variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
     model's own int8 accuracy), images, seed, threads, train_seconds, epochs, group_size (M: 4, the PE
     array's, or with --group-size another for every variant but wgt, measured by `cimvp swis
     --group-size M`)
+
+A fine-tuning point trained again with another --seed is a row of its own (post-training rows have no
+seed); the study's pages show the mean over a point's seeds and their spread. With --seed other than
+the default 1, the run's models and reports in --work carry "-sSEED" in their names.
 
 For each fine-tuned model it also checks that `cimvp swis` keeps the trained weights (a warning
 when it does not): SWIS and SWIS-C, `cimvp convert --pe-layers all --shifts N --schedule` (the
@@ -119,9 +123,9 @@ def schedule_args(variant, n):
             swis_quant.file_variant(BASE[variant])]
 
 
-def tag(n, group_size):
-    """A point's file name part: N, and M when it is not the PE array's."""
-    return fmt(n) + ("" if group_size == GROUP_SIZE else f"-m{group_size}")
+def tag(n, group_size, seed=1):
+    """A point's file name part: N, M when it is not the PE array's and the seed when it is not the default 1."""
+    return fmt(n) + ("" if group_size == GROUP_SIZE else f"-m{group_size}") + ("" if seed == 1 else f"-s{seed}")
 
 
 def weights_kept(cimvp, model, variant, n, work, env):
@@ -144,9 +148,10 @@ def weights_kept(cimvp, model, variant, n, work, env):
 
 
 def updated(path, rows):
-    """The rows of the table at path whose (variant, N, training, M) rows does not hold, with rows, in the table's
-    order: by M, then the post-training rows by N then variant, then the fine-tuned ones by variant then N."""
-    key = lambda r: (r["variant"], r["n"], r["training"], str(r["group_size"]))
+    """The rows of the table at path whose (variant, N, training, M, seed) rows does not hold, with rows, in the
+    table's order: by M, then the post-training rows by N then variant, then the fine-tuned ones by variant, N
+    and seed."""
+    key = lambda r: (r["variant"], r["n"], r["training"], str(r["group_size"]), str(r["seed"]))
     made = {key(r) for r in rows}
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
@@ -161,7 +166,8 @@ def updated(path, rows):
     log(f"--update: {len(kept)} rows of {path} kept, {len(rows)} made")
     order = {v: i for i, v in enumerate(ALL_VARIANTS)}
     return sorted(kept + rows, key=lambda r: (int(r["group_size"]), r["training"] != "post") + (
-        (float(r["n"]), order[r["variant"]]) if r["training"] == "post" else (order[r["variant"]], float(r["n"]))))
+        (float(r["n"]), order[r["variant"]]) if r["training"] == "post" else
+        (order[r["variant"]], float(r["n"]), int(r["seed"] or 0))))
 
 
 def main(argv=None):
@@ -190,8 +196,8 @@ def main(argv=None):
                          "--swis-group-size; a schedule from `cimvp swis --group-size M --schedule-out`) and "
                          "measured by `cimvp swis --group-size M`")
     ap.add_argument("--update", action="store_true", help="keep the rows of the existing --csv at the (variant, N, "
-                                                          "training) this run does not make (add N = 2.5 to a "
-                                                          "table of 2 and 3)")
+                                                          "training, M, seed) this run does not make (add N = 2.5 "
+                                                          "to a table of 2 and 3, or another seed)")
     args = ap.parse_args(argv)
     if args.network not in NETWORKS:
         ap.error(f"--network: expected one of {', '.join(NETWORKS)}, got {args.network!r}")
@@ -241,7 +247,7 @@ def main(argv=None):
                 log(f"{v} N={fmt(n)}" + (f" M={M}" if M != GROUP_SIZE else "") + ": skipped (no such point: weight "
                     f"truncation has no fractional N and no groups, double shift no N below 2)")
                 continue
-            out = os.path.join(args.work, f"{v}-{tag(n, M)}")
+            out = os.path.join(args.work, f"{v}-{tag(n, M, args.seed)}")
             model = os.path.join(out, f"{stem}.cimvp")
             seconds = None
             if not (args.reuse and os.path.isfile(model)):
@@ -284,7 +290,7 @@ def main(argv=None):
                 with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
                     training = json.load(f)["training"]
             rep, int8_acc, images = swis_accuracy(args.cimvp, model, n, args.limit,
-                                                  os.path.join(args.work, f"{v}-{tag(n, M)}.json"), env, args.reuse, M,
+                                                  os.path.join(args.work, f"{v}-{tag(n, M, args.seed)}.json"), env, args.reuse, M,
                                                   [v])
             # cimvp convert stores groups of 4 only: in groups of another M the kept weights show as the mode's
             # accuracy equal to the model's int8 accuracy (the table's check)

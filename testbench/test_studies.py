@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -507,17 +508,22 @@ class SwisFinetuneCI(unittest.TestCase):
     def test_every_network_has_both_trainings_in_groups_of_every_m(self):
         """The group-size rows (group_size not 4): SWIS at N = 2, and any other (variant, N) trained in groups of M,
         post-training and fine-tuned in groups of each M of the study, every fine-tuned model kept by cimvp swis
-        --group-size M (its accuracy its int8 one)."""
+        --group-size M (its accuracy its int8 one); one post-training row per point, and a point fine-tuned with
+        several seeds has one row per seed."""
         study = load_render_studies().SwisFinetuneGroupSize()
         for net, _, fname in study.NETWORKS:
             with self.subTest(net):
                 rows = [r for r in read_csv(os.path.join(SOURCE, "docs", "studies", fname)) if r["group_size"] != "4"]
                 points = study.points(rows)
                 self.assertEqual(points[0], ("swis", float(study.N)))
-                self.assertEqual(sorted((r["variant"], float(r["n"]), int(r["group_size"]), r["training"])
-                                        for r in rows),
-                                 sorted((v, n, m, t) for v, n in points for m in study.SIZES if m != 4
-                                        for t in ("post", "finetuned")))
+                key = lambda r: (r["variant"], float(r["n"]), int(r["group_size"]), r["training"])
+                self.assertEqual({key(r) for r in rows},
+                                 {(v, n, m, t) for v, n in points for m in study.SIZES if m != 4
+                                  for t in ("post", "finetuned")})
+                post = [key(r) for r in rows if r["training"] == "post"]
+                self.assertEqual(len(post), len(set(post)))
+                fine = [key(r) + (r["seed"],) for r in rows if r["training"] == "finetuned"]
+                self.assertEqual(len(fine), len(set(fine)), "a fine-tuned point's seeds must differ")
                 for r in rows:
                     self.assertIn(r["variant"], dict(study.VARIANTS), r)
                     if r["training"] == "finetuned":
@@ -551,6 +557,44 @@ class SwisFinetuneCI(unittest.TestCase):
                 named[(mode, float(n))] = nets
         self.assertEqual(named.get(("SS", 3.0)), "ResNet-20", last)
         self.assertNotIn(("SS", 2.0), named, last)  # SS at 2: in groups of M on every network
+
+    def test_a_point_fine_tuned_with_several_seeds_shows_their_mean_and_widens_its_band(self):
+        """Give the CNN's SS at N = 2 in groups of 1 a second seed 0.8 points below the first: its cell reads the mean
+        +- the seeds' sample deviation (2 seeds), the verdict's difference moves by half the gap, and its band
+        becomes 2 sqrt(2 p (1 - p) / n + s^2 / 2); the closing line names the point as having several seeds."""
+        rs = load_render_studies()
+        study = rs.SwisFinetuneGroupSize()
+        with tempfile.TemporaryDirectory() as tmp:
+            for _, _, fname in study.NETWORKS:
+                rows = read_csv(os.path.join(SOURCE, "docs", "studies", fname))
+                if fname == "swis_finetune.csv":
+                    one = next(r for r in rows if (r["variant"], r["n"], r["group_size"], r["training"]) ==
+                               ("swis", "2", "1", "finetuned"))
+                    end = next(r for r in rows if (r["variant"], r["n"], r["group_size"], r["training"]) ==
+                               ("swis", "2", "16", "finetuned"))
+                    a1, a16, images = float(one["accuracy"]), float(end["accuracy"]), int(one["images"])
+                    second = dict(one, seed=str(int(one["seed"]) + 1), accuracy=f"{a1 - 0.008:.4f}",
+                                  int8_accuracy=f"{a1 - 0.008:.4f}")
+                    rows.insert(rows.index(one) + 1, second)
+                with open(os.path.join(tmp, fname), "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+                    w.writeheader()
+                    w.writerows(rows)
+            saved, rs.TABLES = rs.TABLES, tmp
+            try:
+                text = study.render(None, images=False, plots=False)
+            finally:
+                rs.TABLES = saved
+        mean = a1 - 0.004
+        sd = math.sqrt(2 * 0.004 ** 2)
+        self.assertIn(f"{100 * mean:.2f} ± {100 * sd:.2f} (2 seeds)", text)
+        p = max(mean, a16)
+        band = 2 * math.sqrt(2 * p * (1 - p) / images + sd ** 2 / 2)
+        row = next(line for line in text.splitlines() if line.startswith("| 4-layer CNN | SS | 2 |"))
+        self.assertIn(f"{100 * (mean - a16):+.2f} (", row)
+        self.assertIn(f"band {100 * band:.2f})", row.split("|")[5])
+        last = next(line for line in text.splitlines() if line.startswith("Not in these tables"))
+        self.assertIn("several only at SS at N = 2, M = 1;", last)
 
     def test_a_graph_network_fine_tuned_at_n_keeps_its_weights_in_cimvp_swis(self):
         """The graph half in small: ResNet-20 fine-tuned through the importer at N = 2 on 300 images; cimvp swis
@@ -712,6 +756,39 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertEqual([r["accuracy"] for r in rows if key(r) == ("swis", "2", "finetuned", "4")], [0.5])
         self.assertEqual(len(again), len(committed) + 2)
         self.assertEqual([key(r) for r in again[-2:]], [key(m) for m in m8])
+
+    def test_update_keeps_a_point_fine_tuned_with_another_seed_beside_the_first(self):
+        """swis_finetune.py --update: a fine-tuned row of seed 2 is a row of its own after the seed-1 row of its
+        point, which stays; the same seed again replaces its row; a post-training row (no seed) replaces its own."""
+        ft = load_script("swis_finetune")
+        study = load_render_studies().SwisFinetuneGraph()
+        committed = [r for r in read_csv(study.net_table("resnet20")) if r["n"] == "2" and r["group_size"] == "4"]
+        first = next(r for r in committed if (r["variant"], r["training"]) == ("swis", "finetuned"))
+        self.assertEqual(first["seed"], "1")
+        made = [dict(variant="swis", n="2", training=t, accuracy=0.5, int8_accuracy=0.5, images=2000,
+                     seed="2" if t == "finetuned" else "", threads="1", train_seconds="", epochs="1", group_size=4)
+                for t in ("post", "finetuned")]
+        with tempfile.TemporaryDirectory() as tmp:
+            table = os.path.join(tmp, "t.csv")
+            with open(table, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=ft.COLUMNS, lineterminator="\n")
+                w.writeheader()
+                w.writerows(committed)
+            with contextlib.redirect_stdout(io.StringIO()):
+                rows = ft.updated(table, made)
+                with open(table, "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=ft.COLUMNS, lineterminator="\n")
+                    w.writeheader()
+                    w.writerows(rows)
+                again = ft.updated(table, [dict(made[1], accuracy=0.25)])
+        self.assertEqual(len(rows), len(committed) + 1)  # the post row replaced, the seed-2 row added
+        point = [r for r in rows if (r["variant"], r["training"]) == ("swis", "finetuned")]
+        self.assertEqual([(str(r["seed"]), r["accuracy"]) for r in point], [("1", first["accuracy"]), ("2", 0.5)])
+        self.assertEqual([r["accuracy"] for r in rows if (r["variant"], r["training"]) == ("swis", "post")], [0.5])
+        self.assertEqual(len(again), len(rows))
+        self.assertEqual([(str(r["seed"]), r["accuracy"]) for r in again
+                          if (r["variant"], r["training"]) == ("swis", "finetuned")],
+                         [("1", first["accuracy"]), ("2", 0.25)])
 
     def test_a_post_training_report_of_other_modes_is_measured_again_not_reused(self):
         """swis_finetune.py --reuse reads a `cimvp swis` report only when it holds every mode asked for: a report of

@@ -29,6 +29,14 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def write_csv(path, rows, columns=None):
+    """Rows (dicts) to a CSV with the columns given, else the first row's keys."""
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns or list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
 class BwmaActBitsCI(unittest.TestCase):
     """configs/sweeps/bwma_act_bits_ci.yaml: the BWMA activation-bit study at test size."""
     SPEC = "configs/sweeps/bwma_act_bits_ci.yaml"
@@ -269,10 +277,7 @@ class SwisHardwareCI(unittest.TestCase):
         r["frames_per_second"] = repr(float(r["frames_per_second"]) * 1.01)
         with tempfile.TemporaryDirectory() as tmp:
             changed = os.path.join(tmp, "t.csv")
-            with open(changed, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=self.study.COLUMNS, lineterminator="\n")
-                w.writeheader()
-                w.writerows(rows)
+            write_csv(changed, rows, self.study.COLUMNS)
             p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "render_studies.py"), "--check",
                                 "--study", "swis_hardware", "--table", changed], capture_output=True, text=True,
                                timeout=300)
@@ -296,10 +301,7 @@ class Page(unittest.TestCase):
             self.assertTrue(ok, "the committed table has points")
             ok[0]["accuracy"] = repr(float(ok[0]["accuracy"]) - 0.01)
             changed = os.path.join(tmp, "t.csv")
-            with open(changed, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-                w.writeheader()
-                w.writerows(rows)
+            write_csv(changed, rows)
             p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "render_studies.py"), "--check",
                                 "--study", "bwma_act_bits", "--table", changed], capture_output=True, text=True,
                                timeout=300)
@@ -529,27 +531,32 @@ class SwisFinetuneCI(unittest.TestCase):
                     if r["training"] == "finetuned":
                         self.assertEqual(r["accuracy"], r["int8_accuracy"], f"M = {r['group_size']}: not kept")
 
-    def test_a_point_fine_tuned_in_groups_of_4_but_not_of_m_is_named_as_not_run(self):
-        """The section's closing line lists each fine-tuned point of the main tables (M = 4) without group-size
-        rows, with the networks lacking it unless all do: drop ResNet-20's group-size rows of SS at N = 3 and that
-        point is named for ResNet-20 alone; a point every network has in groups of M is not named."""
+    @staticmethod
+    def render_group_size_with(edit):
+        """The group-size section rendered from copies of the fine-tuning tables, each table's rows passed
+        through edit(file name, rows) first."""
         rs = load_render_studies()
         study = rs.SwisFinetuneGroupSize()
         with tempfile.TemporaryDirectory() as tmp:
             for _, _, fname in study.NETWORKS:
-                rows = read_csv(os.path.join(SOURCE, "docs", "studies", fname))
-                if fname == "swis_finetune_resnet20.csv":
-                    rows = [r for r in rows if not (r["variant"] == "swis" and float(r["n"]) == 3
-                                                    and r["group_size"] != "4")]
-                with open(os.path.join(tmp, fname), "w", newline="") as f:
-                    w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-                    w.writeheader()
-                    w.writerows(rows)
+                write_csv(os.path.join(tmp, fname), edit(fname, read_csv(os.path.join(SOURCE, "docs", "studies",
+                                                                                       fname))))
             saved, rs.TABLES = rs.TABLES, tmp
             try:
-                text = study.render(None, images=False, plots=False)
+                return study.render(None, images=False, plots=False)
             finally:
                 rs.TABLES = saved
+
+    def test_a_point_fine_tuned_in_groups_of_4_but_not_of_m_is_named_as_not_run(self):
+        """The section's closing line lists each fine-tuned point of the main tables (M = 4) without group-size
+        rows, with the networks lacking it unless all do: drop ResNet-20's group-size rows of SS at N = 3 and that
+        point is named for ResNet-20 alone; a point every network has in groups of M is not named."""
+        def drop_resnet20_ss3(fname, rows):
+            if fname != "swis_finetune_resnet20.csv":
+                return rows
+            return [r for r in rows if not (r["variant"] == "swis" and float(r["n"]) == 3 and r["group_size"] != "4")]
+
+        text = self.render_group_size_with(drop_resnet20_ss3)
         last = next(line for line in text.splitlines() if line.startswith("Not in these tables"))
         named = {}  # (mode, N) -> the networks named, "" for all
         for mode, ns, nets in re.findall(r"([A-Z-]+) at N = ([0-9., ]+?)(?: \(([^)`]*)\))?(?=;|$| \(`)", last):
@@ -562,29 +569,21 @@ class SwisFinetuneCI(unittest.TestCase):
         """Give the CNN's SS at N = 2 in groups of 1 a second seed 0.8 points below the first: its cell reads the mean
         +- the seeds' sample deviation (2 seeds), the verdict's difference moves by half the gap, and its band
         becomes 2 sqrt(2 p (1 - p) / n + s^2 / 2); the closing line names the point as having several seeds."""
-        rs = load_render_studies()
-        study = rs.SwisFinetuneGroupSize()
-        with tempfile.TemporaryDirectory() as tmp:
-            for _, _, fname in study.NETWORKS:
-                rows = read_csv(os.path.join(SOURCE, "docs", "studies", fname))
-                if fname == "swis_finetune.csv":
-                    one = next(r for r in rows if (r["variant"], r["n"], r["group_size"], r["training"]) ==
-                               ("swis", "2", "1", "finetuned"))
-                    end = next(r for r in rows if (r["variant"], r["n"], r["group_size"], r["training"]) ==
-                               ("swis", "2", "16", "finetuned"))
-                    a1, a16, images = float(one["accuracy"]), float(end["accuracy"]), int(one["images"])
-                    second = dict(one, seed=str(int(one["seed"]) + 1), accuracy=f"{a1 - 0.008:.4f}",
-                                  int8_accuracy=f"{a1 - 0.008:.4f}")
-                    rows.insert(rows.index(one) + 1, second)
-                with open(os.path.join(tmp, fname), "w", newline="") as f:
-                    w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-                    w.writeheader()
-                    w.writerows(rows)
-            saved, rs.TABLES = rs.TABLES, tmp
-            try:
-                text = study.render(None, images=False, plots=False)
-            finally:
-                rs.TABLES = saved
+        cnn = read_csv(os.path.join(SOURCE, "docs", "studies", "swis_finetune.csv"))
+        point = lambda m: next(r for r in cnn if (r["variant"], r["n"], r["group_size"], r["training"]) ==
+                               ("swis", "2", m, "finetuned"))
+        a1, a16, images = float(point("1")["accuracy"]), float(point("16")["accuracy"]), int(point("1")["images"])
+
+        def second_seed(fname, rows):
+            if fname != "swis_finetune.csv":
+                return rows
+            one = point("1")
+            second = dict(one, seed=str(int(one["seed"]) + 1), accuracy=f"{a1 - 0.008:.4f}",
+                          int8_accuracy=f"{a1 - 0.008:.4f}")
+            i = rows.index(one)
+            return rows[:i + 1] + [second] + rows[i + 1:]
+
+        text = self.render_group_size_with(second_seed)
         mean = a1 - 0.004
         sd = math.sqrt(2 * 0.004 ** 2)
         self.assertIn(f"{100 * mean:.2f} ± {100 * sd:.2f} (2 seeds)", text)
@@ -733,10 +732,7 @@ class SwisFinetuneCI(unittest.TestCase):
         key = lambda r: (r["variant"], r["n"], r["training"], str(r["group_size"]))
         with tempfile.TemporaryDirectory() as tmp:
             table = os.path.join(tmp, "t.csv")
-            with open(table, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=ft.COLUMNS, lineterminator="\n")
-                w.writeheader()
-                w.writerows(committed)
+            write_csv(table, committed, ft.COLUMNS)
             with contextlib.redirect_stdout(io.StringIO()):
                 rows = ft.updated(table, made)
                 m8 = [dict(m, group_size=8) for m in made[:2]]
@@ -770,16 +766,10 @@ class SwisFinetuneCI(unittest.TestCase):
                 for t in ("post", "finetuned")]
         with tempfile.TemporaryDirectory() as tmp:
             table = os.path.join(tmp, "t.csv")
-            with open(table, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=ft.COLUMNS, lineterminator="\n")
-                w.writeheader()
-                w.writerows(committed)
+            write_csv(table, committed, ft.COLUMNS)
             with contextlib.redirect_stdout(io.StringIO()):
                 rows = ft.updated(table, made)
-                with open(table, "w", newline="") as f:
-                    w = csv.DictWriter(f, fieldnames=ft.COLUMNS, lineterminator="\n")
-                    w.writeheader()
-                    w.writerows(rows)
+                write_csv(table, rows, ft.COLUMNS)
                 again = ft.updated(table, [dict(made[1], accuracy=0.25)])
         self.assertEqual(len(rows), len(committed) + 1)  # the post row replaced, the seed-2 row added
         point = [r for r in rows if (r["variant"], r["training"]) == ("swis", "finetuned")]

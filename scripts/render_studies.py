@@ -1957,12 +1957,14 @@ class SwisFinetuneGroupSize(SwisFinetune):
             net_opt = "" if net == "cnn" else f" --network {net}"
             lines.append(f"### {title}\n")
             runs_by = "; ".join(f"`--variants {v} --shifts {n:g}`" for v, n in points)
+            seeds = sorted({r["seed"] for r in fine}, key=lambda x: int(x or 0))
             lines.append(f"From `/usr/bin/python3 scripts/swis_finetune.py{net_opt} --variants V --shifts N "
-                         f"--group-size M --limit {', '.join(limit) or '-'} --threads "
-                         f"{', '.join(sorted({r['threads'] for r in fine})) or '-'} --work WORK --update --csv "
-                         f"docs/studies/{fname}` for M = {', '.join(str(m) for m in self.SIZES if m != 4)} and "
+                         f"--group-size M{' --seed S' if len(seeds) > 1 else ''} --limit {', '.join(limit) or '-'} "
+                         f"--threads {', '.join(sorted({r['threads'] for r in fine})) or '-'} --work WORK --update "
+                         f"--csv docs/studies/{fname}` for M = {', '.join(str(m) for m in self.SIZES if m != 4)} and "
                          f"{runs_by} (M = 4: the tables of the fine-tuning sections above): {len(fine)} fine-tuning "
-                         f"runs, seed {', '.join(sorted({r['seed'] for r in fine})) or '-'}, "
+                         f"runs, seed {', '.join(seeds) or '-'}"
+                         + (" (the int8 QAT's, S + 1)" if net == "cnn" and len(seeds) > 1 else "") + ", "
                          f"{duration(sum(float(r['train_seconds']) for r in fine if r['train_seconds']))} of training "
                          f"runs; each model measured by `cimvp swis --model --group-size M` on "
                          f"{', '.join(limit) or '-'} test images.\n")

@@ -66,6 +66,11 @@ def mean_sd(values):
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
+def seed_list(rows):
+    """The seeds a table's rows record, in numeric order ("" for none)."""
+    return sorted({r["seed"] for r in rows}, key=lambda x: int(x or 0))
+
+
 def md_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -1716,7 +1721,7 @@ class SwisFinetune(Study):
     def render(self, table, images, plots):
         rows = self.pe_rows(self.read_rows(table))
         acc, per_seed, fine, train, int8 = self.results(rows)
-        seeds = sorted({r["seed"] for r in fine})
+        seeds = seed_list(fine)
         threads = sorted({r["threads"] for r in fine})
         epochs = sorted({r["epochs"] for r in fine})
         lines = [f"Table `docs/studies/{self.name}.csv`, from `/usr/bin/python3 scripts/swis_finetune.py --cimvp "
@@ -1846,7 +1851,7 @@ class SwisFinetuneGraph(SwisFinetune):
                          f"{', '.join(sorted({r['epochs'] for r in fine})) or '-'}`"
                          + ("; DS and C-DS with `--swis-schedule FILE` instead of `--swis-shifts N`" if ds else "")
                          + f"), seed "
-                         f"{', '.join(sorted({r['seed'] for r in fine})) or '-'}, {duration(train)} of training "
+                         f"{', '.join(seed_list(fine)) or '-'}, {duration(train)} of training "
                          f"runs; each model measured by `cimvp swis --model` on "
                          f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n")
             lines.append(self.accuracy_table(per_seed, f"post-training (shipped `fmnist-{net}.cimvp`)",
@@ -1885,13 +1890,13 @@ class SwisFinetuneGroupSize(SwisFinetune):
     SIZES = (1, 2, 4, 8, 16)
     N = 2
     VARIANTS = (("swis", "SS"), ("swis_ds", "DS"), ("swisc", "C-SS"), ("swisc_ds", "C-DS"))
+    ORDER = {v: i for i, (v, _) in enumerate(VARIANTS)}  # a variant's place in the page's lists
 
     def points(self, rows):
         """The (variant, N) pairs trained in groups of M other than 4, SS at N = 2 first."""
         got = {(r["variant"], float(r["n"])) for r in rows if int(r["group_size"]) != 4}
-        order = {v: i for i, (v, _) in enumerate(self.VARIANTS)}
         return [("swis", float(self.N))] + sorted(got - {("swis", float(self.N))},
-                                                  key=lambda p: (p[1], order.get(p[0], len(order))))
+                                                  key=lambda p: (p[1], self.ORDER.get(p[0], len(self.ORDER))))
 
     PLOTTED = (("swis", 2.0), ("swis_ds", 3.0))  # the plot's points: SS at 2, DS at 3, post and fine-tuned
 
@@ -1917,20 +1922,29 @@ class SwisFinetuneGroupSize(SwisFinetune):
                         f"{title}: accuracy against group size M"])
 
     @staticmethod
-    def band(p, n, *points):
-        """Two standard errors of the difference of two accuracies near p, each taken as measured on n independent
-        test images (variance 2 p (1 - p) / n), with, for an end fine-tuned with several seeds (points: each end's
-        accuracies, one per seed), the variance of its mean over them (s^2 / k, s their sample deviation)."""
-        var = 2 * p * (1 - p) / n + sum(mean_sd(a)[1] ** 2 / len(a) for a in points if len(a) > 1)
-        return 2 * math.sqrt(var)
+    def band(p, n, seed_var=0.0, k1=1, k2=1):
+        """Two standard errors of the difference of two accuracies near p: each taken as measured on n independent
+        test images (variance 2 p (1 - p) / n), and each end the mean of k1, k2 fine-tuning seeds whose accuracies
+        vary by seed_var from seed to seed (seed_var (1 / k1 + 1 / k2); 0 where that is not measured)."""
+        return 2 * math.sqrt(2 * p * (1 - p) / n + seed_var * (1 / k1 + 1 / k2))
 
     def seed_points(self, several, labels):
-        """The points fine-tuned with several seeds, by mode and N: "SS at N = 2, M = 1, 16"."""
+        """The points fine-tuned with several seeds (several: (variant, N, M) -> the networks), by mode and N:
+        "SS at N = 2, M = 1, 16 (4-layer CNN)"; the networks named unless every one has it."""
         by = {}
-        order = {v: i for i, (v, _) in enumerate(self.VARIANTS)}
-        for v, n, m in sorted(several, key=lambda p: (order.get(p[0], len(order)), p[1], p[2])):
-            by.setdefault((v, n), []).append(str(m))
-        return "; ".join(f"{labels.get(v, v)} at N = {n:g}, M = {', '.join(ms)}" for (v, n), ms in by.items())
+        for (v, n, m), nets in sorted(several.items(), key=lambda p: (self.ORDER[p[0][0]], p[0][1], p[0][2])):
+            by.setdefault((v, n, tuple(nets)), []).append(str(m))
+        return "; ".join(f"{labels[v]} at N = {n:g}, M = {', '.join(ms)}" + (
+            "" if len(nets) == len(self.NETWORKS) else f" ({', '.join(nets)})") for (v, n, nets), ms in by.items())
+
+    @staticmethod
+    def seed_variance(got, keys):
+        """The training-seed variance pooled over the fine-tuned points among keys with several seeds
+        (sum (k - 1) s^2 / sum (k - 1)) and its degrees of freedom, sum (k - 1); (0, 0) when none has."""
+        dof = sum(len(got[k]) - 1 for k in keys if k in got)
+        if not dof:
+            return 0.0, 0
+        return sum((len(got[k]) - 1) * mean_sd(got[k])[1] ** 2 for k in keys if k in got) / dof, dof
 
     def render(self, table, images, plots):
         if table:
@@ -1940,7 +1954,8 @@ class SwisFinetuneGroupSize(SwisFinetune):
         drops = []  # (network, mode label, N, post drop, fine-tuned drop, fine-tuned band, post band)
         labels = dict(self.VARIANTS)
         not_run = {}  # (variant, N) fine-tuned in groups of 4 but not of M: the networks lacking it
-        several = set()  # (variant, N, M) fine-tuned with more than one seed on some network
+        several = {}  # (variant, N, M) fine-tuned with more than one seed: the networks
+        seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
             rows = self.read_rows(path)
@@ -1950,21 +1965,29 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 not_run.setdefault(p, []).append(title)
             key = lambda r: (r["variant"], float(r["n"]), int(r["group_size"]), r["training"])
             got = self.by_point(rows, key)  # a point's accuracies, one per seed
-            images_of = {key(r): int(r["images"]) for r in rows}
-            several.update((v, n, m) for (v, n, m, t), a in got.items() if t == "finetuned" and len(a) > 1)
+            images_of = {}
+            for r in rows:
+                images_of[key(r)] = min(images_of.get(key(r), int(r["images"])), int(r["images"]))
+            shown = [(v, n, m, "finetuned") for v, n in points for m in self.SIZES]
+            for v, n, m, t in shown:
+                if len(got.get((v, n, m, t), ())) > 1:
+                    several.setdefault((v, n, m), []).append(title)
+            seed_var, dof = self.seed_variance(got, shown)
+            seed_noise.append((title, seed_var, dof))
             fine = [r for r in rows if int(r["group_size"]) != 4 and r["training"] == "finetuned"]
             limit = sorted({r["images"] for r in rows if int(r["group_size"]) != 4})
             net_opt = "" if net == "cnn" else f" --network {net}"
             lines.append(f"### {title}\n")
             runs_by = "; ".join(f"`--variants {v} --shifts {n:g}`" for v, n in points)
-            seeds = sorted({r["seed"] for r in fine}, key=lambda x: int(x or 0))
+            seeds = seed_list(fine)
             lines.append(f"From `/usr/bin/python3 scripts/swis_finetune.py{net_opt} --variants V --shifts N "
                          f"--group-size M{' --seed S' if len(seeds) > 1 else ''} --limit {', '.join(limit) or '-'} "
                          f"--threads {', '.join(sorted({r['threads'] for r in fine})) or '-'} --work WORK --update "
                          f"--csv docs/studies/{fname}` for M = {', '.join(str(m) for m in self.SIZES if m != 4)} and "
                          f"{runs_by} (M = 4: the tables of the fine-tuning sections above): {len(fine)} fine-tuning "
                          f"runs, seed {', '.join(seeds) or '-'}"
-                         + (" (the int8 QAT's, S + 1)" if net == "cnn" and len(seeds) > 1 else "") + ", "
+                         + (" (as recorded: the int8 QAT's seed of train_all.py)" if net == "cnn" and len(seeds) > 1
+                            else "") + ", "
                          f"{duration(sum(float(r['train_seconds']) for r in fine if r['train_seconds']))} of training "
                          f"runs; each model measured by `cimvp swis --model --group-size M` on "
                          f"{', '.join(limit) or '-'} test images.\n")
@@ -1982,7 +2005,8 @@ class SwisFinetuneGroupSize(SwisFinetune):
                     acc = [mean_sd(got[k])[0] for k in ends]  # M first post, fine; M last post, fine
                     images_n = min(images_of[k] for k in ends)
                     drops.append((title, mode, n, acc[0] - acc[2], acc[1] - acc[3],
-                                  self.band(max(acc[1], acc[3]), images_n, got[ends[1]], got[ends[3]]),
+                                  self.band(max(acc[1], acc[3]), images_n, seed_var, len(got[ends[1]]),
+                                            len(got[ends[3]])),
                                   self.band(max(acc[0], acc[2]), images_n)))
                 else:
                     drops.append((title, mode, n, None, None, None, None))
@@ -2004,9 +2028,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
                      f"post-training): \"inference accuracy drops as group size increases\". Rule: per network and "
                      f"mode, the fine-tuned accuracy at M = {self.SIZES[0]} minus at M = {self.SIZES[-1]}; a drop "
                      f"counts when it exceeds two standard errors of the difference of two accuracies on the test "
-                     f"images (2 sqrt(2 p (1 - p) / n), p the larger accuracy), and where an end was fine-tuned with "
-                     f"k > 1 seeds (the table's \"mean ± s (k seeds)\", s their sample deviation) the variance of "
-                     f"its mean over them, s^2 / k, added under the root; reproduced when every network's SS at "
+                     f"images (2 sqrt(2 p (1 - p) / n), p the larger accuracy), with, where the network has points "
+                     f"fine-tuned with several seeds (the table's \"mean ± s (k seeds)\", s their sample deviation), "
+                     f"the training-seed variance pooled over those points, s_p^2, added under the root as "
+                     f"s_p^2 (1 / k1 + 1 / k2) for ends of k1 and k2 seeds (single-seed ends too); reproduced when "
+                     f"every network's SS at "
                      f"N = {self.N} drops so, differs otherwise (flat: within that band; rises: below it). The "
                      f"post-training drop is beside it, by the same rule, for scale.\n")
         def word(d, t):
@@ -2017,6 +2043,14 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 for t, m, n, a, b, th, tp in drops]
         lines.append(md_table(["Network", "Mode", "N", f"Post-training, M = {self.SIZES[0]} - {self.SIZES[-1]}",
                                f"Fine-tuned, M = {self.SIZES[0]} - {self.SIZES[-1]}"], body) + "\n")
+        measured = [f"{t} s_p = {100 * math.sqrt(v):.2f} points ({d} degrees of freedom)" for t, v, d in seed_noise
+                    if d]
+        unmeasured = [t for t, _, d in seed_noise if not d]
+        lines.append("Training-seed noise in the fine-tuned bands: " + "; ".join(measured) + (
+            ("; " if measured else "") + f"not measured for {', '.join(unmeasured)} (one seed per point: the band is "
+            f"the test images' alone)" if unmeasured else "") + (
+            ". With few degrees of freedom s_p is itself uncertain, so a call near its band is not firm" if measured
+            else "") + ".\n")
         required = [d for d in drops if d[1] == labels["swis"] and d[2] == self.N]
         if any(d[3] is None for d in required) or len(required) < len(self.NETWORKS):
             lines.append("Verdict: **not decided**: points missing.\n")
@@ -2039,10 +2073,9 @@ class SwisFinetuneGroupSize(SwisFinetune):
         lines.append("Beside the rule's point, the fine-tuned points that move beyond their band from "
                      f"M = {self.SIZES[0]} to M = {self.SIZES[-1]}: " + ("; ".join(beyond) if beyond else "none")
                      + " (a difference above zero is a drop).\n")
-        order = {v: i for i, (v, _) in enumerate(self.VARIANTS)}
         every = len(self.NETWORKS)
         by_mode = {}  # (variant, networks lacking) -> N
-        for (v, n), nets in sorted(not_run.items(), key=lambda i: (order[i[0][0]], i[0][1])):
+        for (v, n), nets in sorted(not_run.items(), key=lambda i: (self.ORDER[i[0][0]], i[0][1])):
             by_mode.setdefault((v, tuple(nets)), []).append(f"{n:g}")
         missing = "; ".join(f"{labels[v]} at N = {', '.join(ns)}" + ("" if len(nets) == every else
                                                                        f" ({', '.join(nets)})")

@@ -65,6 +65,7 @@ GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling se
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
            "epochs", "group_size"]
 GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for every variant but wgt
+DEFAULT_SEED = 1  # --seed's; a run with another names its files in --work with it
 
 
 def log(*a):
@@ -123,16 +124,17 @@ def schedule_args(variant, n):
             swis_quant.file_variant(BASE[variant])]
 
 
-def tag(n, group_size, seed=1):
-    """A point's file name part: N, M when it is not the PE array's and the seed when it is not the default 1."""
-    return fmt(n) + ("" if group_size == GROUP_SIZE else f"-m{group_size}") + ("" if seed == 1 else f"-s{seed}")
+def tag(n, group_size, seed=DEFAULT_SEED):
+    """A point's file name part: N, M when it is not the PE array's and the seed when it is not the default."""
+    return fmt(n) + ("" if group_size == GROUP_SIZE else f"-m{group_size}") + (
+        "" if seed == DEFAULT_SEED else f"-s{seed}")
 
 
-def weights_kept(cimvp, model, variant, n, work, env):
+def weights_kept(cimvp, model, variant, n, work, env, seed):
     """True when the model's int8 weights come out of the scheduler at N unchanged. The layers on the PE array
     are those `cimvp convert --pe-layers all` stores as SWIS groups (cimvp's rule, as `cimvp swis`'s)."""
     m = modelfile.read(model)
-    out = os.path.join(work, f"sched-{variant}-{fmt(n)}.cimvp")
+    out = os.path.join(work, f"sched-{variant}-{tag(n, GROUP_SIZE, seed)}.cimvp")
     # Wgt: any conversion names the PE layers (8 shifts store every int8 weight as it is).
     convert = ["--shifts", "8", "--variant", "swis"] if variant == "wgt" else schedule_args(variant, n)
     run([cimvp, "convert", "--model", model, "--pe-layers", "all", *convert, "--out", out], env)
@@ -181,7 +183,7 @@ def main(argv=None):
     ap.add_argument("--shifts", default="2,3", help="comma-separated shift counts N, 1..8 (default 2,3); a "
                                                      "fractional N trains on cimvp's schedule (wgt skips it)")
     ap.add_argument("--limit", type=int, default=10000)
-    ap.add_argument("--seed", type=int, default=1, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--float-model", help="the CNN's float model (default models/fmnist-float.pt); a graph "
                                           "network's ONNX graph (default models/fmnist-NET.onnx)")
@@ -294,7 +296,7 @@ def main(argv=None):
                                                   [v])
             # cimvp convert stores groups of 4 only: in groups of another M the kept weights show as the mode's
             # accuracy equal to the model's int8 accuracy (the table's check)
-            kept = weights_kept(args.cimvp, model, v, n, args.work, env) if M == GROUP_SIZE else \
+            kept = weights_kept(args.cimvp, model, v, n, args.work, env, args.seed) if M == GROUP_SIZE else \
                 rep[MODES[v]] == int8_acc
             log(f"{v} N={n}: {MODES[v]} {rep[MODES[v]]:.4f}, int8 {int8_acc:.4f}, weights kept at N: {kept}")
             if not kept:

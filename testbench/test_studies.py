@@ -565,35 +565,48 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertEqual(named.get(("SS", 3.0)), "ResNet-20", last)
         self.assertNotIn(("SS", 2.0), named, last)  # SS at 2: in groups of M on every network
 
-    def test_a_point_fine_tuned_with_several_seeds_shows_their_mean_and_widens_its_band(self):
+    def test_a_second_seed_shows_as_a_mean_and_its_seed_variance_widens_every_band_of_its_network(self):
         """Give the CNN's SS at N = 2 in groups of 1 a second seed 0.8 points below the first: its cell reads the mean
-        +- the seeds' sample deviation (2 seeds), the verdict's difference moves by half the gap, and its band
-        becomes 2 sqrt(2 p (1 - p) / n + s^2 / 2); the closing line names the point as having several seeds."""
+        +- the seeds' sample deviation s (2 seeds) and the verdict's difference moves by half the gap. s^2, pooled
+        (one degree of freedom), enters every CNN fine-tuned band as s^2 (1 / k1 + 1 / k2): at SS at N = 2 (k 2 and
+        1) and at SS at N = 1 (1 and 1); ResNet-20's bands stay the test images' alone. The noise line and the
+        closing line name the CNN."""
         cnn = read_csv(os.path.join(SOURCE, "docs", "studies", "swis_finetune.csv"))
-        point = lambda m: next(r for r in cnn if (r["variant"], r["n"], r["group_size"], r["training"]) ==
-                               ("swis", "2", m, "finetuned"))
-        a1, a16, images = float(point("1")["accuracy"]), float(point("16")["accuracy"]), int(point("1")["images"])
+        point = lambda n, m: next(r for r in cnn if (r["variant"], r["n"], r["group_size"], r["training"]) ==
+                                  ("swis", n, m, "finetuned"))
+        a1, a16, images = float(point("2", "1")["accuracy"]), float(point("2", "16")["accuracy"]), \
+            int(point("2", "1")["images"])
 
         def second_seed(fname, rows):
             if fname != "swis_finetune.csv":
                 return rows
-            one = point("1")
+            one = point("2", "1")
             second = dict(one, seed=str(int(one["seed"]) + 1), accuracy=f"{a1 - 0.008:.4f}",
                           int8_accuracy=f"{a1 - 0.008:.4f}")
             i = rows.index(one)
             return rows[:i + 1] + [second] + rows[i + 1:]
 
         text = self.render_group_size_with(second_seed)
+        before = self.render_group_size_with(lambda fname, rows: rows)
         mean = a1 - 0.004
-        sd = math.sqrt(2 * 0.004 ** 2)
-        self.assertIn(f"{100 * mean:.2f} ± {100 * sd:.2f} (2 seeds)", text)
+        var = 2 * 0.004 ** 2  # the two seeds' sample variance
+        self.assertIn(f"{100 * mean:.2f} ± {100 * math.sqrt(var):.2f} (2 seeds)", text)
+        row = lambda t, title, n: next(line for line in t.splitlines() if line.startswith(f"| {title} | SS | {n} |"))
         p = max(mean, a16)
-        band = 2 * math.sqrt(2 * p * (1 - p) / images + sd ** 2 / 2)
-        row = next(line for line in text.splitlines() if line.startswith("| 4-layer CNN | SS | 2 |"))
-        self.assertIn(f"{100 * (mean - a16):+.2f} (", row)
-        self.assertIn(f"band {100 * band:.2f})", row.split("|")[5])
+        self.assertIn(f"{100 * (mean - a16):+.2f} (", row(text, "4-layer CNN", 2))
+        self.assertIn(f"band {100 * 2 * math.sqrt(2 * p * (1 - p) / images + var * 1.5):.2f})",
+                      row(text, "4-layer CNN", 2).split("|")[5])
+        b1, b16 = float(point("1", "1")["accuracy"]), float(point("1", "16")["accuracy"])
+        p1 = max(b1, b16)
+        self.assertIn(f"band {100 * 2 * math.sqrt(2 * p1 * (1 - p1) / images + var * 2):.2f})",
+                      row(text, "4-layer CNN", 1).split("|")[5])
+        self.assertEqual(row(text, "ResNet-20", 2), row(before, "ResNet-20", 2))
+        noise = next(line for line in text.splitlines() if line.startswith("Training-seed noise"))
+        self.assertIn(f"4-layer CNN s_p = {100 * math.sqrt(var):.2f} points (1 degrees of freedom)", noise)
+        self.assertIn("not measured for ResNet-20, MobileNet-v2", noise)
         last = next(line for line in text.splitlines() if line.startswith("Not in these tables"))
-        self.assertIn("several only at SS at N = 2, M = 1;", last)
+        self.assertIn("several only at SS at N = 2, M = 1 (4-layer CNN);", last)
+        self.assertIn("--seed S", text.split("### ResNet-20")[0])
 
     def test_a_graph_network_fine_tuned_at_n_keeps_its_weights_in_cimvp_swis(self):
         """The graph half in small: ResNet-20 fine-tuned through the importer at N = 2 on 300 images; cimvp swis

@@ -15,6 +15,13 @@ TEST(TextFormat, TextLongerThanTheFirstBufferComesBackWhole) {
     EXPECT_EQ(got, "<" + word + "|42>");
 }
 
+TEST(TextFormat, TextAtTheFirstBuffersEdgeComesBackWhole) {
+    for (std::size_t n : {254u, 255u, 256u, 257u}) {
+        const std::string word(n, 'e');
+        EXPECT_EQ(format_text("%s", word.c_str()), word) << n << " characters";
+    }
+}
+
 TEST(TextFormat, ShortTextIsExact) {
     EXPECT_EQ(format_text("%.2f V, %s", 0.9, "ok"), "0.90 V, ok");
     EXPECT_EQ(format_text("%s", ""), "");

@@ -25,13 +25,14 @@ from .settings import SWIS_GROUP_SIZE_RANGE as GROUP_SIZE_RANGE
 
 GROUP_SIZE = 4  # the PE array's M (kGroupSize); GROUP_SIZE_RANGE the decomposition's (kMaxGroupSize)
 MAX_MAGNITUDE = 127
-VARIANTS = ("swis", "swisc")  # the front end's names, by the contract's number (modelfile.SWIS, SWIS_C)
+VARIANTS = ("swis", "swisc")  # the front end's names
+CONTRACT_VARIANT = {"swis": modelfile.SWIS, "swisc": modelfile.SWIS_C}  # their numbers in the model file
 
 
 def file_variant(variant):
     """The contract's name of a fine-tuning variant ("swis" -> "swis", "swisc" -> "swis-c"): `cimvp convert
     --variant` and a schedule file's "variant"."""
-    return modelfile.VARIANT_NAMES[VARIANTS.index(variant)]
+    return modelfile.VARIANT_NAMES[CONTRACT_VARIANT[variant]]
 
 
 def shift_sets(n, variant):
@@ -229,11 +230,11 @@ def read_schedule(path, variant, group_size=GROUP_SIZE):
     stored = [getattr(L, "swis", None) for L in m.layers]
     if not any(stored):
         raise ValueError(f"{path}: expected layers stored as SWIS groups (model format v2, cimvp convert), got none")
-    want = VARIANTS.index(variant)
+    want = CONTRACT_VARIANT[variant]
     for i, s in enumerate(stored):
         if s is not None and s.variant != want:
-            raise ValueError(f"{path}: layer {i}: expected variant {VARIANTS[want]} (the fine-tuning's), "
-                             f"got {VARIANTS[s.variant]}")
+            raise ValueError(f"{path}: layer {i}: expected variant {file_variant(variant)} (the fine-tuning's "
+                             f"{variant}), got {modelfile.VARIANT_NAMES[s.variant]}")
     return [None if s is None else [int(x) for x in s.filter_n] for s in stored]
 
 

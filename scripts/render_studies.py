@@ -1955,6 +1955,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
         labels = dict(self.VARIANTS)
         not_run = {}  # (variant, N) fine-tuned in groups of 4 but not of M: the networks lacking it
         several = {}  # (variant, N, M) fine-tuned with more than one seed: the networks
+        twins = []  # (network, |DS - SS| fine-tuned at N = 2 and one M, thread counts differ): the same training
         seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
@@ -2016,6 +2017,13 @@ class SwisFinetuneGroupSize(SwisFinetune):
                              f"(img/{self.name}_{net}.png)\n")
             if plots:
                 self.plot(net, title, got)
+            threads = {(v, n): {r["threads"] for r in fine if (r["variant"], float(r["n"])) == (v, n)}
+                       for v, n in (("swis", 2.0), ("swis_ds", 2.0))}
+            twins += [(title, abs(mean_sd(got[("swis_ds", 2.0, m, "finetuned")])[0] -
+                                  mean_sd(got[("swis", 2.0, m, "finetuned")])[0]),
+                       threads[("swis", 2.0)] != threads[("swis_ds", 2.0)])
+                      for m in self.SIZES if m != 4 and ("swis_ds", 2.0, m, "finetuned") in got
+                      and ("swis", 2.0, m, "finetuned") in got]
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model decomposed by `cimvp swis --group-size M` "
                      f"at its schedule's per-filter N (the mean N of the row). Fine-tuned: int8 QAT with every PE "
                      f"layer's weights decomposed in groups of M (`train_all.py --set int8_swis_group_size=M`, "
@@ -2023,6 +2031,17 @@ class SwisFinetuneGroupSize(SwisFinetune):
                      f"N of the schedule `cimvp swis --group-size M --schedule-out` makes for the shipped model (DS, "
                      f"C-DS, a fractional N); `cimvp swis --group-size M` keeps those weights, so the figure is the "
                      f"model's own int8 accuracy.\n")
+        if twins:
+            nets = list(dict.fromkeys(t for t, _, _ in twins))
+            gap = {t: max(d for u, d, _ in twins if u == t) for t in nets}
+            same = [t for t in nets if gap[t] == 0]
+            lines.append("DS at N = 2: the double-shift schedule puts every filter at 2, so its fine-tuning is SS's at "
+                         "N = 2 run again; " + "; ".join(
+                             ([f"{', '.join(same)}: the same accuracy at every M"] if same else []) +
+                             [f"{t}: at most {100 * gap[t]:.2f} points apart" + (
+                                 " (its SS and DS runs took different thread counts, whose float sums differ)"
+                                 if any(o for u, _, o in twins if u == t) else "") for t in nets if gap[t]])
+                         + ".\n")
         lines.append("### Verdict\n")
         lines.append(f"**Claim 1 of the group-size section, after fine-tuning** (section 4.2, Figure 6, there "
                      f"post-training): \"inference accuracy drops as group size increases\". Rule: per network and "

@@ -608,6 +608,25 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertIn("several only at SS at N = 2, M = 1 (4-layer CNN);", last)
         self.assertIn("--seed S", text.split("### ResNet-20")[0])
 
+    def test_ds_at_two_is_reported_as_ss_at_two_run_again_with_the_gap_between_them(self):
+        """DS at N = 2 trains every filter at 2, as SS at N = 2: the page says so, and how far apart the two runs'
+        accuracies are. Move ResNet-20's DS-at-2 model in groups of 1 by +0.5 points: ResNet-20 is then named with a
+        gap of 0.50 (its runs took the same thread count, so no thread remark) and not among the networks whose
+        accuracies are the same."""
+        def move(fname, rows):
+            if fname != "swis_finetune_resnet20.csv":
+                return rows
+            return [dict(r, accuracy=f"{float(r['accuracy']) + 0.005:.4f}") if (r["variant"], r["n"], r["group_size"],
+                                                                               r["training"]) ==
+                    ("swis_ds", "2", "1", "finetuned") else r for r in rows]
+
+        line = lambda text: next(x for x in text.splitlines() if x.startswith("DS at N = 2:"))
+        before, after = line(self.render_group_size_with(lambda f, rows: rows)), line(self.render_group_size_with(move))
+        self.assertIn("ResNet-20", before.split(": the same accuracy at every M")[0])
+        self.assertNotIn("ResNet-20", after.split(": the same accuracy at every M")[0])
+        self.assertIn("ResNet-20: at most 0.50 points apart", after)
+        self.assertNotIn("ResNet-20: at most 0.50 points apart (", after)
+
     def test_a_graph_network_fine_tuned_at_n_keeps_its_weights_in_cimvp_swis(self):
         """The graph half in small: ResNet-20 fine-tuned through the importer at N = 2 on 300 images; cimvp swis
         at N = 2 gives its SS accuracy as its int8 accuracy (the trained weights kept)."""

@@ -1956,6 +1956,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
         not_run = {}  # (variant, N) fine-tuned in groups of 4 but not of M: the networks lacking it
         several = {}  # (variant, N, M) fine-tuned with more than one seed: the networks
         twins = []  # (network, |DS - SS| fine-tuned at N = 2 and one M, thread counts differ): the same training
+        paired = []  # (network, mode, N, [(seed, fine-tuned M first - M last)]) where both ends share seeds
         seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
@@ -1966,6 +1967,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 not_run.setdefault(p, []).append(title)
             key = lambda r: (r["variant"], float(r["n"]), int(r["group_size"]), r["training"])
             got = self.by_point(rows, key)  # a point's accuracies, one per seed
+            by_seed = {}  # a fine-tuned point's accuracy by seed
+            for r in rows:
+                if r["training"] == "finetuned" and r["accuracy"]:
+                    by_seed.setdefault(key(r), {})[r["seed"]] = float(r["accuracy"])
             images_of = {}
             for r in rows:
                 images_of[key(r)] = min(images_of.get(key(r), int(r["images"])), int(r["images"]))
@@ -2009,6 +2014,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
                                   self.band(max(acc[1], acc[3]), images_n, seed_var, len(got[ends[1]]),
                                             len(got[ends[3]])),
                                   self.band(max(acc[0], acc[2]), images_n)))
+                    both = sorted(set(by_seed[ends[1]]) & set(by_seed[ends[3]]), key=int)
+                    if len(both) > 1:
+                        paired.append((title, mode, n, [(sd, by_seed[ends[1]][sd] - by_seed[ends[3]][sd])
+                                                        for sd in both]))
                 else:
                     drops.append((title, mode, n, None, None, None, None))
             lines.append(md_table(["Mode", "Training", *[f"M = {m}" for m in self.SIZES]], body) + "\n")
@@ -2092,6 +2101,14 @@ class SwisFinetuneGroupSize(SwisFinetune):
         lines.append("Beside the rule's point, the fine-tuned points that move beyond their band from "
                      f"M = {self.SIZES[0]} to M = {self.SIZES[-1]}: " + ("; ".join(beyond) if beyond else "none")
                      + " (a difference above zero is a drop).\n")
+        if paired:
+            lines.append(f"Seed by seed, where both ends were fine-tuned with the same several seeds (the fine-tuned "
+                         f"M = {self.SIZES[0]} minus M = {self.SIZES[-1]} of each seed's two runs, on the same test "
+                         f"images; the rule above does not pair them): " + "; ".join(
+                             f"{t} {m} at N = {n:g}: " + ", ".join(f"{100 * d:+.2f}" for _, d in ds)
+                             + f" (seeds {', '.join(sd for sd, _ in ds)}; mean {100 * mean_sd([d for _, d in ds])[0]:+.2f}"
+                             f", sample deviation {100 * mean_sd([d for _, d in ds])[1]:.2f})"
+                             for t, m, n, ds in paired) + ".\n")
         every = len(self.NETWORKS)
         by_mode = {}  # (variant, networks lacking) -> N
         for (v, n), nets in sorted(not_run.items(), key=lambda i: (self.ORDER[i[0][0]], i[0][1])):

@@ -608,6 +608,37 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertIn("several only at SS at N = 2, M = 1 (4-layer CNN);", last)
         self.assertIn("--seed S", text.split("### ResNet-20")[0])
 
+    def test_ends_fine_tuned_with_the_same_seeds_are_also_differenced_seed_by_seed(self):
+        """Give the CNN's SS at N = 2 a second seed at both ends, 0.8 points below the first at M = 1 and 0.2 below it
+        at M = 16: the seed-by-seed line lists each seed's M = 1 minus M = 16 (the second 0.6 points below the
+        first) and their mean; without a shared second seed (one end only) there is no such line."""
+        cnn = read_csv(os.path.join(SOURCE, "docs", "studies", "swis_finetune.csv"))
+        point = lambda m: next(r for r in cnn if (r["variant"], r["n"], r["group_size"], r["training"]) ==
+                               ("swis", "2", m, "finetuned"))
+        a1, a16 = float(point("1")["accuracy"]), float(point("16")["accuracy"])
+
+        def second_seeds(ends):
+            def edit(fname, rows):
+                if fname != "swis_finetune.csv":
+                    return rows
+                for m, below in ends:
+                    one = point(m)
+                    acc = f"{float(one['accuracy']) - below:.4f}"
+                    i = rows.index(one)
+                    rows = rows[:i + 1] + [dict(one, seed=str(int(one["seed"]) + 1), accuracy=acc,
+                                                int8_accuracy=acc)] + rows[i + 1:]
+                return rows
+            return edit
+
+        text = self.render_group_size_with(second_seeds([("1", 0.008), ("16", 0.002)]))
+        line = next(x for x in text.splitlines() if x.startswith("Seed by seed"))
+        d1, d2 = a1 - a16, a1 - a16 - 0.006
+        seed = point("1")["seed"]
+        self.assertIn(f"4-layer CNN SS at N = 2: {100 * d1:+.2f}, {100 * d2:+.2f} (seeds {seed}, {int(seed) + 1}; "
+                      f"mean {100 * (d1 + d2) / 2:+.2f}", line)
+        one_end = self.render_group_size_with(second_seeds([("1", 0.008)]))
+        self.assertFalse([x for x in one_end.splitlines() if x.startswith("Seed by seed")])
+
     def test_ds_at_two_is_reported_as_ss_at_two_run_again_with_the_gap_between_them(self):
         """DS at N = 2 trains every filter at 2, as SS at N = 2: the page says so, and how far apart the two runs'
         accuracies are. Move ResNet-20's DS-at-2 model in groups of 1 by +0.5 points: ResNet-20 is then named with a

@@ -1891,6 +1891,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
     N = 2
     VARIANTS = (("swis", "SS"), ("swis_ds", "DS"), ("swisc", "C-SS"), ("swisc_ds", "C-DS"))
     ORDER = {v: i for i, (v, _) in enumerate(VARIANTS)}  # a variant's place in the page's lists
+    # Points whose fine-tuning is another point's by the contract (docs/swis.md): the point it repeats, and why.
+    SAME_TRAINING = {("swis_ds", 2.0): (("swis", 2.0), "the double-shift schedule puts every filter at 2"),
+                     ("swisc_ds", 2.0): (("swisc", 2.0), "the double-shift schedule puts every filter at 2"),
+                     ("swisc", 1.0): (("swis", 1.0), "a SWIS-C window of one position is any position")}
 
     def points(self, rows):
         """The (variant, N) pairs trained in groups of M other than 4, SS at N = 2 first."""
@@ -1955,7 +1959,8 @@ class SwisFinetuneGroupSize(SwisFinetune):
         labels = dict(self.VARIANTS)
         not_run = {}  # (variant, N) fine-tuned in groups of 4 but not of M: the networks lacking it
         several = {}  # (variant, N, M) fine-tuned with more than one seed: the networks
-        twins = []  # (network, |DS - SS| fine-tuned at N = 2 and one M, thread counts differ): the same training
+        twins = []  # (point, network, |its accuracy - the one it repeats| at one M, thread counts differ)
+        repeats = {}  # a point of SAME_TRAINING fine-tuned in groups of 4 and not of M, whose twin is: the networks
         paired = []  # (network, mode, N, [(seed, fine-tuned M first - M last)]) where both ends share seeds
         seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
         for net, title, fname in self.NETWORKS:
@@ -1964,7 +1969,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
             points = self.points(rows)
             for p in sorted({(r["variant"], float(r["n"])) for r in rows if r["variant"] in labels
                              and r["training"] == "finetuned" and int(r["group_size"]) == 4} - set(points)):
-                not_run.setdefault(p, []).append(title)
+                if p in self.SAME_TRAINING and self.SAME_TRAINING[p][0] in points:
+                    repeats.setdefault(p, []).append(title)
+                else:
+                    not_run.setdefault(p, []).append(title)
             key = lambda r: (r["variant"], float(r["n"]), int(r["group_size"]), r["training"])
             got = self.by_point(rows, key)  # a point's accuracies, one per seed
             by_seed = {}  # a fine-tuned point's accuracy by seed
@@ -2026,13 +2034,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
                              f"(img/{self.name}_{net}.png)\n")
             if plots:
                 self.plot(net, title, got)
-            threads = {(v, n): {r["threads"] for r in fine if (r["variant"], float(r["n"])) == (v, n)}
-                       for v, n in (("swis", 2.0), ("swis_ds", 2.0))}
-            twins += [(title, abs(mean_sd(got[("swis_ds", 2.0, m, "finetuned")])[0] -
-                                  mean_sd(got[("swis", 2.0, m, "finetuned")])[0]),
-                       threads[("swis", 2.0)] != threads[("swis_ds", 2.0)])
-                      for m in self.SIZES if m != 4 and ("swis_ds", 2.0, m, "finetuned") in got
-                      and ("swis", 2.0, m, "finetuned") in got]
+            threads = lambda p: {r["threads"] for r in fine if (r["variant"], float(r["n"])) == p}
+            twins += [(p, title, abs(mean_sd(got[(*p, m, "finetuned")])[0] - mean_sd(got[(*q, m, "finetuned")])[0]),
+                       threads(p) != threads(q))
+                      for p, (q, _) in self.SAME_TRAINING.items() for m in self.SIZES
+                      if m != 4 and (*p, m, "finetuned") in got and (*q, m, "finetuned") in got]
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model decomposed by `cimvp swis --group-size M` "
                      f"at its schedule's per-filter N (the mean N of the row). Fine-tuned: int8 QAT with every PE "
                      f"layer's weights decomposed in groups of M (`train_all.py --set int8_swis_group_size=M`, "
@@ -2040,17 +2046,19 @@ class SwisFinetuneGroupSize(SwisFinetune):
                      f"N of the schedule `cimvp swis --group-size M --schedule-out` makes for the shipped model (DS, "
                      f"C-DS, a fractional N); `cimvp swis --group-size M` keeps those weights, so the figure is the "
                      f"model's own int8 accuracy.\n")
-        if twins:
-            nets = list(dict.fromkeys(t for t, _, _ in twins))
-            gap = {t: max(d for u, d, _ in twins if u == t) for t in nets}
+        for p, ((q, why)) in self.SAME_TRAINING.items():
+            mine = [(t, d, o) for u, t, d, o in twins if u == p]
+            if not mine:
+                continue
+            nets = list(dict.fromkeys(t for t, _, _ in mine))
+            gap = {t: max(d for u, d, _ in mine if u == t) for t in nets}
             same = [t for t in nets if gap[t] == 0]
-            lines.append("DS at N = 2: the double-shift schedule puts every filter at 2, so its fine-tuning is SS's at "
-                         "N = 2 run again; " + "; ".join(
-                             ([f"{', '.join(same)}: the same accuracy at every M"] if same else []) +
-                             [f"{t}: at most {100 * gap[t]:.2f} points apart" + (
-                                 " (its SS and DS runs took different thread counts, whose float sums differ)"
-                                 if any(o for u, _, o in twins if u == t) else "") for t in nets if gap[t]])
-                         + ".\n")
+            name = lambda v, n: f"{labels[v]} at N = {n:g}"
+            lines.append(f"{name(*p)}: {why}, so it fine-tunes exactly as {name(*q)} (the same run again); " + "; ".join(
+                ([f"{', '.join(same)}: the same accuracy at every M"] if same else []) +
+                [f"{t}: at most {100 * gap[t]:.2f} points apart" + (
+                    f" (its {labels[q[0]]} and {labels[p[0]]} runs took different thread counts, whose float sums "
+                    f"differ)" if any(o for u, _, o in mine if u == t) else "") for t in nets if gap[t]]) + ".\n")
         lines.append("### Verdict\n")
         lines.append(f"**Claim 1 of the group-size section, after fine-tuning** (section 4.2, Figure 6, there "
                      f"post-training): \"inference accuracy drops as group size increases\". Rule: per network and "
@@ -2116,9 +2124,14 @@ class SwisFinetuneGroupSize(SwisFinetune):
         missing = "; ".join(f"{labels[v]} at N = {', '.join(ns)}" + ("" if len(nets) == every else
                                                                        f" ({', '.join(nets)})")
                             for (v, nets), ns in by_mode.items())
+        again = "; ".join(f"{labels[v]} at N = {n:g} (as {labels[q[0]]} at N = {q[1]:g}: "
+                          f"{self.SAME_TRAINING[(v, n)][1]})" + ("" if len(nets) == every else f", {', '.join(nets)}")
+                          for (v, n), nets in repeats.items() for q in [self.SAME_TRAINING[(v, n)][0]])
         lines.append("Not in these tables: " + (f"the points fine-tuned in groups of 4 above but not yet in groups "
                                                  f"of M: {missing} (`--variants V --shifts N --group-size M` trains "
                                                  f"them); " if missing else "")
+                     + (f"not run because their fine-tuning would repeat a point that is here: {again}; "
+                        if again else "")
                      + "more epochs (one per point) and more seeds ("
                      + (f"several only at {self.seed_points(several, labels)}; one at every other point)"
                         if several else "one per point)") + ".\n")

@@ -639,6 +639,23 @@ class SwisFinetuneCI(unittest.TestCase):
         one_end = self.render_group_size_with(second_seeds([("1", 0.008)]))
         self.assertFalse([x for x in one_end.splitlines() if x.startswith("Seed by seed")])
 
+    def test_a_point_that_would_repeat_another_s_training_is_named_as_such_not_as_missing(self):
+        """C-DS at N = 2 (every filter at 2: C-SS at 2's training) and C-SS at N = 1 (a one-position window: SS at 1's)
+        are fine-tuned in groups of 4 but not of M; the closing line names them as repeats of points that are here,
+        not among the points to train. Drop SS at N = 1's group-size rows from every table: C-SS at N = 1 then has
+        no twin here and is listed to train, and so is SS at N = 1."""
+        missing_part = lambda text: next(x for x in text.splitlines() if x.startswith("Not in these tables")) \
+            .split("not run because")[0]
+        text = self.render_group_size_with(lambda fname, rows: rows)
+        last = next(x for x in text.splitlines() if x.startswith("Not in these tables"))
+        self.assertIn("C-DS at N = 2 (as C-SS at N = 2", last)
+        self.assertIn("C-SS at N = 1 (as SS at N = 1", last)
+        self.assertNotRegex(missing_part(text), r"C-SS at N = 1[,;]|C-DS at N = 2[,;]")
+        no_ss1 = self.render_group_size_with(lambda fname, rows: [
+            r for r in rows if not (r["variant"] == "swis" and r["n"] == "1" and r["group_size"] != "4")])
+        self.assertRegex(missing_part(no_ss1), r"(?<!C-)SS at N = 1[,;]")
+        self.assertRegex(missing_part(no_ss1), r"C-SS at N = 1[,;]")
+
     def test_ds_at_two_is_reported_as_ss_at_two_run_again_with_the_gap_between_them(self):
         """DS at N = 2 trains every filter at 2, as SS at N = 2: the page says so, and how far apart the two runs'
         accuracies are. Move ResNet-20's DS-at-2 model in groups of 1 by +0.5 points: ResNet-20 is then named with a

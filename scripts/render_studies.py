@@ -2034,11 +2034,12 @@ class SwisFinetuneGroupSize(SwisFinetune):
                              f"(img/{self.name}_{net}.png)\n")
             if plots:
                 self.plot(net, title, got)
-            threads = lambda p: {r["threads"] for r in fine if (r["variant"], float(r["n"])) == p}
-            twins += [(p, title, abs(mean_sd(got[(*p, m, "finetuned")])[0] - mean_sd(got[(*q, m, "finetuned")])[0]),
-                       threads(p) != threads(q))
+            threads = {(key(r), r["seed"]): r["threads"] for r in fine}
+            twins += [(p, title, abs(by_seed[(*p, m, "finetuned")][sd] - by_seed[(*q, m, "finetuned")][sd]),
+                       threads[((*p, m, "finetuned"), sd)] != threads[((*q, m, "finetuned"), sd)])
                       for p, (q, _) in self.SAME_TRAINING.items() for m in self.SIZES
-                      if m != 4 and (*p, m, "finetuned") in got and (*q, m, "finetuned") in got]
+                      if m != 4 and (*p, m, "finetuned") in by_seed and (*q, m, "finetuned") in by_seed
+                      for sd in set(by_seed[(*p, m, "finetuned")]) & set(by_seed[(*q, m, "finetuned")])]
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model decomposed by `cimvp swis --group-size M` "
                      f"at its schedule's per-filter N (the mean N of the row). Fine-tuned: int8 QAT with every PE "
                      f"layer's weights decomposed in groups of M (`train_all.py --set int8_swis_group_size=M`, "
@@ -2054,7 +2055,8 @@ class SwisFinetuneGroupSize(SwisFinetune):
             gap = {t: max(d for u, d, _ in mine if u == t) for t in nets}
             same = [t for t in nets if gap[t] == 0]
             name = lambda v, n: f"{labels[v]} at N = {n:g}"
-            lines.append(f"{name(*p)}: {why}, so it fine-tunes exactly as {name(*q)} (the same run again); " + "; ".join(
+            lines.append(f"{name(*p)}: {why}, so it fine-tunes exactly as {name(*q)} (the same run again; compared "
+                         f"seed by seed); " + "; ".join(
                 ([f"{', '.join(same)}: the same accuracy at every M"] if same else []) +
                 [f"{t}: at most {100 * gap[t]:.2f} points apart" + (
                     f" (its {labels[q[0]]} and {labels[p[0]]} runs took different thread counts, whose float sums "

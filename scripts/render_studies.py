@@ -2111,14 +2111,16 @@ class SwisFinetuneGroupSize(SwisFinetune):
         lines.append("Beside the rule's point, the fine-tuned points that move beyond their band from "
                      f"M = {self.SIZES[0]} to M = {self.SIZES[-1]}: " + ("; ".join(beyond) if beyond else "none")
                      + " (a difference above zero is a drop).\n")
+        def seed_by_seed(t, m, n, ds):
+            mean, sd = mean_sd([d for _, d in ds])
+            return (f"{t} {m} at N = {n:g}: " + ", ".join(f"{100 * d:+.2f}" for _, d in ds)
+                    + f" (seeds {', '.join(s for s, _ in ds)}; mean {100 * mean:+.2f}, sample deviation {100 * sd:.2f})")
+
         if paired:
             lines.append(f"Seed by seed, where both ends were fine-tuned with the same several seeds (the fine-tuned "
                          f"M = {self.SIZES[0]} minus M = {self.SIZES[-1]} of each seed's two runs, on the same test "
-                         f"images; the rule above does not pair them): " + "; ".join(
-                             f"{t} {m} at N = {n:g}: " + ", ".join(f"{100 * d:+.2f}" for _, d in ds)
-                             + f" (seeds {', '.join(sd for sd, _ in ds)}; mean {100 * mean_sd([d for _, d in ds])[0]:+.2f}"
-                             f", sample deviation {100 * mean_sd([d for _, d in ds])[1]:.2f})"
-                             for t, m, n, ds in paired) + ".\n")
+                         f"images; the rule above does not pair them): "
+                         + "; ".join(seed_by_seed(*p) for p in paired) + ".\n")
         every = len(self.NETWORKS)
         by_mode = {}  # (variant, networks lacking) -> N
         for (v, n), nets in sorted(not_run.items(), key=lambda i: (self.ORDER[i[0][0]], i[0][1])):

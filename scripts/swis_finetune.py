@@ -183,7 +183,8 @@ def main(argv=None):
     ap.add_argument("--shifts", default="2,3", help="comma-separated shift counts N, 1..8 (default 2,3); a "
                                                      "fractional N trains on cimvp's schedule (wgt skips it)")
     ap.add_argument("--limit", type=int, default=10000)
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                    help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--float-model", help="the CNN's float model (default models/fmnist-float.pt); a graph "
                                           "network's ONNX graph (default models/fmnist-NET.onnx)")
@@ -292,7 +293,8 @@ def main(argv=None):
                 with open(os.path.join(out, "fmnist-int8.expected.json")) as f:
                     training = json.load(f)["training"]
             rep, int8_acc, images = swis_accuracy(args.cimvp, model, n, args.limit,
-                                                  os.path.join(args.work, f"{v}-{tag(n, M, args.seed)}.json"), env, args.reuse, M,
+                                                  os.path.join(args.work, f"{v}-{tag(n, M, args.seed)}.json"), env,
+                                                  args.reuse, M,
                                                   [v])
             # cimvp convert stores groups of 4 only: in groups of another M the kept weights show as the mode's
             # accuracy equal to the model's int8 accuracy (the table's check)

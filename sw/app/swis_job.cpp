@@ -306,8 +306,9 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
     if (spec.schedule_mode) {
         const Mode mode = *spec.schedule_mode;
         const int m = mode_index(mode);
-        if (!swis::is_swis(mode)) throw std::invalid_argument(std::string("cimvp swis: --schedule-mode: expected SS, DS, C-SS or "
-                                                            "C-DS, got ") + swis::mode_name(mode));
+        if (!swis::is_swis(mode))
+            throw std::invalid_argument(std::string("cimvp swis: --schedule-mode: expected SS, DS, C-SS or C-DS, got ") +
+                                        swis::mode_name(mode));
         r.model_layers = static_cast<int>(model.layers.size());
         for (const WorkLayer& L : layers) {
             const Schedules s = schedules_at(L, spec.targets[0]);

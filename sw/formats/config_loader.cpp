@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -656,8 +655,7 @@ void validate(const ArchConfig& cfg) {
     visit_config(validator, cfg);
     const std::uint64_t bytes = modeled_memory_bytes(cfg);
     if (bytes > config_limits::kMaxModeledMemoryBytes) {
-        char got[64];
-        std::snprintf(got, sizeof got, "%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
+        const std::string got = format_text("%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
         fail(cfg.source, "platform",
              "expected at most " + std::to_string(config_limits::kMaxModeledMemoryBytes >> 30) +
                  " GiB of modeled memory (dram + global_buffer + tiles x (input_buffer + output_buffer + "

@@ -1,5 +1,6 @@
 """Command-line behaviour of `cimvp`: results files, exit codes and error
 messages on bad input. Run by ctest as /usr/bin/python3 test_cli.py <cimvp> <source dir>."""
+import csv
 import json
 import os
 import re
@@ -491,6 +492,34 @@ class Swis(unittest.TestCase):
             code, out = run("swis", "--model", model("fmnist-int8.cimvp"), "--accuracy-modes", bad, "--quiet")
             self.assertEqual(code, 2, out)
             self.assertIn("--accuracy-modes: expected", out)
+
+    @unittest.skipUnless(os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")), "data set not installed")
+    def test_predictions_out_lists_each_images_class_whose_share_right_is_the_reported_accuracy(self):
+        """--predictions-out: one row per test image (its label, the int8 network's class, each measured mode's
+        at each target); the share of right answers per column is the --json accuracy. Refused without accuracy
+        runs, and nothing written."""
+        out, rep = os.path.join(self.tmp, "p.csv"), os.path.join(self.tmp, "p.json")
+        code, text = run("swis", "--model", model("fmnist-int8.cimvp"), "--targets", "2,3", "--limit", "50",
+                         "--accuracy-modes", "SS,DS", "--quiet", "--json", rep, "--predictions-out", out)
+        self.assertEqual(code, 0, text)
+        with open(out, newline="") as f:
+            rows = list(csv.DictReader(f))
+        with open(rep) as f:
+            acc = json.load(f)["accuracy"]
+        self.assertEqual(list(rows[0]), ["image", "label", "int8", "SS@2", "DS@2", "SS@3", "DS@3"])
+        self.assertEqual([int(r["image"]) for r in rows], list(range(50)))
+        share = lambda col: sum(r[col] == r["label"] for r in rows) / len(rows)
+        self.assertEqual(share("int8"), acc["int8"])
+        by_n = {row["n"]: row for row in acc["rows"]}
+        for col in ("SS@2", "DS@2", "SS@3", "DS@3"):
+            mode, n = col.split("@")
+            self.assertEqual(share(col), by_n[float(n)][mode], col)
+        for args in (["--model", model("fmnist-int8.cimvp"), "--no-accuracy"], ["--trace", self.tiny]):
+            gone = os.path.join(self.tmp, "none.csv")
+            code, text = run("swis", *args, "--targets", "2", "--quiet", "--predictions-out", gone)
+            self.assertEqual(code, 2, text)
+            self.assertIn("--predictions-out: expected --model F and its accuracy runs", text)
+            self.assertFalse(os.path.exists(gone))
 
     def test_schedule_out_in_groups_of_4_is_the_schedule_cimvp_convert_stores(self):
         """--schedule-out: the per-filter N of a mode at the one target. In the PE array's groups of 4 it is the

@@ -286,6 +286,53 @@ TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
     std::remove(path.c_str());
 }
 
+// --predictions-out: each measured network's class per test image, whose share of right answers is the
+// reported accuracy; at N = 8 every mode is the int8 network image by image, and the CSV holds a column
+// per measured mode and target.
+TEST(SwisJob, PredictionsAreTheAccuracyImageByImage) {
+    NetworkModel m;
+    const std::string path = write_random_model(7, "swis_job_predictions.cimvp", m);
+    SwisJobSpec spec;
+    spec.model_path = path;
+    spec.limit = 60;
+    spec.targets = {8.0, 1.5};
+    spec.accuracy_modes.fill(false);
+    for (Mode mo : {Mode::kSS, Mode::kCDS, Mode::kWgt}) spec.accuracy_modes[mode_index(mo)] = true;
+    const SwisJobResult r = run_swis_job(ArchConfig(), spec);
+    std::remove(path.c_str());
+    if (!r.has_accuracy) GTEST_SKIP() << r.accuracy_note;  // no data set installed
+    ASSERT_EQ(r.labels.size(), 60u);
+    ASSERT_EQ(r.int8_predictions.size(), 60u);
+    const auto share_right = [&](const std::vector<std::uint8_t>& classes) {
+        int right = 0;
+        for (std::size_t i = 0; i < classes.size(); ++i) right += classes[i] == r.labels[i];
+        return static_cast<double>(right) / static_cast<double>(classes.size());
+    };
+    EXPECT_EQ(share_right(r.int8_predictions), r.int8_accuracy);
+    for (Mode mo : {Mode::kSS, Mode::kCDS, Mode::kWgt}) {
+        const auto& p = r.accuracy[0].predictions[mode_index(mo)];
+        EXPECT_EQ(p, r.int8_predictions) << swis::mode_name(mo) << " at N = 8 is the int8 network";
+    }
+    const auto& ss = r.accuracy[1].predictions[mode_index(Mode::kSS)];
+    ASSERT_EQ(ss.size(), 60u);
+    EXPECT_EQ(share_right(ss), *r.accuracy[1].accuracy[mode_index(Mode::kSS)]);
+    EXPECT_TRUE(r.accuracy[1].predictions[mode_index(Mode::kDS)].empty()) << "DS not measured";
+    EXPECT_TRUE(r.accuracy[1].predictions[mode_index(Mode::kCDS)].empty()) << "C-DS has no schedule below N = 2";
+    EXPECT_TRUE(r.accuracy[1].predictions[mode_index(Mode::kWgt)].empty()) << "Wgt has no fractional N";
+
+    const std::string csv = swis_predictions_csv(r);
+    EXPECT_EQ(csv.substr(0, csv.find('\n')), "image,label,int8,SS@8,C-DS@8,Wgt@8,SS@1.5");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 61);
+    std::string row7 = "\n7," + std::to_string(r.labels[7]);
+    for (int copy = 0; copy < 4; ++copy) row7 += ',' + std::to_string(r.int8_predictions[7]);  // int8, N = 8
+    row7 += ',' + std::to_string(ss[7]) + '\n';
+    EXPECT_NE(csv.find(row7), std::string::npos) << row7;
+
+    SwisJobResult none;
+    none.accuracy_note = "no accuracy: the data set is not there";
+    EXPECT_THROW(swis_predictions_csv(none), std::invalid_argument);
+}
+
 // Another group size than the PE array's 4 (the paper's group-size study): the layers are
 // decomposed in groups of M, N = 8 is still the int8 network, the storage is M signs, 3N shift
 // bits and M N mask bits per group; the paper's Table 4 points are for groups of 4 only.

@@ -1,6 +1,5 @@
 // `cimvp swis`: the SWIS report of a layer-shape trace or of a model.
 #include <cstdio>
-#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -17,7 +16,8 @@ namespace cimvp::cli {
 
 namespace {
 // The mode of that name among `among`; none for any other name.
-std::optional<swis::Mode> mode_named(const std::string& name, std::initializer_list<swis::Mode> among) {
+template <class Modes>
+std::optional<swis::Mode> mode_named(const std::string& name, const Modes& among) {
     for (swis::Mode m : among)
         if (name == swis::mode_name(m)) return m;
     return std::nullopt;
@@ -52,6 +52,9 @@ int swis_command(const Args& args) {
         "groups of M trains on: docs/swis.md)")(
         "schedule-mode", po::value<std::string>()->default_value("SS"), "the mode of --schedule-out: SS, DS, C-SS "
         "or C-DS")(
+        "predictions-out", po::value<std::string>(),
+        "write the class every measured network predicts for every test image as CSV (--model with its data set; "
+        "columns image, label, int8, MODE@N): two models compared image by image (docs/swis.md)")(
         "unscaled", po::bool_switch(), "schedule on the integer weight error (--model: ignore the layers' multipliers)")(
         "same-pes", po::bool_switch(),
         "every mode on pe_array.rows x cols PEs; default: FXP and BitFusion, whose PEs are larger, on the largest "
@@ -89,7 +92,7 @@ int swis_command(const Args& args) {
         int any = 0;
         for (std::string item; std::getline(ms, item, ',');) {
             const std::optional<Mode> m =
-                mode_named(item, {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct});
+                mode_named(item, kAccuracyModes);
             if (!m)
                 throw std::invalid_argument("--accuracy-modes: expected modes of SS, DS, C-SS, C-DS, Wgt, Act "
                                             "separated by commas, got '" + list + "'");
@@ -120,17 +123,21 @@ int swis_command(const Args& args) {
     }
     if (vm.count("schedule-out")) {
         const std::string name = vm["schedule-mode"].as<std::string>();
-        spec.schedule_mode = mode_named(name, {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS});
+        constexpr Mode kScheduled[] = {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS};
+        spec.schedule_mode = mode_named(name, kScheduled);
         if (!spec.schedule_mode)
             throw std::invalid_argument("--schedule-mode: expected SS, DS, C-SS or C-DS, got '" + name + "'");
     } else if (!vm["schedule-mode"].defaulted()) {
         throw std::invalid_argument("--schedule-mode: expected with --schedule-out F");
     }
+    if (vm.count("predictions-out") && (spec.model_path.empty() || !spec.accuracy))
+        throw std::invalid_argument("--predictions-out: expected --model F and its accuracy runs (no --no-accuracy)");
     const SwisJobResult r = run_swis_job(cfg, spec);
     print_swis_report(r, stdout);
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), swis_job_to_json(r, cfg, spec));
     if (vm.count("schedule-out"))
         write_json_file(vm["schedule-out"].as<std::string>(), swis_schedule_to_json(r, spec));
+    if (vm.count("predictions-out")) write_text_file(vm["predictions-out"].as<std::string>(), swis_predictions_csv(r));
     return kExitOk;
 }
 

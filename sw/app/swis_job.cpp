@@ -170,22 +170,31 @@ std::vector<WorkLayer> model_layers(const NetworkModel& m, std::vector<std::stri
     return out;
 }
 
-// masks: each layer's input mask (the Act baseline), or empty.
-double accuracy_of(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test, const ImageSet& calib,
-                   bool integer, const std::vector<std::uint8_t>& masks) {
-    int correct = 0;
+// The class the network predicts for each test image; masks: each layer's input mask (the Act
+// baseline), or empty.
+std::vector<std::uint8_t> predictions_of(const NetworkModel& model, const ArchConfig& cfg, const ImageSet& test,
+                                         const ImageSet& calib, bool integer, const std::vector<std::uint8_t>& masks) {
+    std::vector<std::uint8_t> classes(static_cast<std::size_t>(test.count));
     if (integer) {
         const IntegerNetwork net(model, masks);
-        for (int i = 0; i < test.count; ++i) correct += argmax(net.logits(test.image(i))) == test.labels[i];
+        for (int i = 0; i < test.count; ++i)
+            classes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(argmax(net.logits(test.image(i))));
     } else {
         const ExecutionPlan plan =
             compile_with_reference(model, cfg, {}, calib.count ? calib.pixels.data() : nullptr, calib.count);
         NetworkReference net(plan);
         net.set_input_masks(masks);
         for (int i = 0; i < test.count; ++i)
-            correct += argmax(net.logits(test.image(i), static_cast<std::uint64_t>(i))) == test.labels[i];
+            classes[static_cast<std::size_t>(i)] =
+                static_cast<std::uint8_t>(argmax(net.logits(test.image(i), static_cast<std::uint64_t>(i))));
     }
-    return test.count ? static_cast<double>(correct) / test.count : 0;
+    return classes;
+}
+
+double accuracy_of(const std::vector<std::uint8_t>& classes, const std::vector<std::uint8_t>& labels) {
+    std::size_t correct = 0;
+    for (std::size_t i = 0; i < classes.size(); ++i) correct += classes[i] == labels[i];
+    return classes.empty() ? 0 : static_cast<double>(correct) / static_cast<double>(classes.size());
 }
 
 // Images on which the integer path is checked against NetworkReference itself.
@@ -445,7 +454,7 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
                 int mode;  // -1: int8
                 NetworkModel net;
                 std::vector<std::uint8_t> masks;  // Act: the PE-array layers' input masks
-                double accuracy = 0;
+                std::vector<std::uint8_t> classes{};  // per test image
             };
             std::vector<Run> runs;
             runs.push_back({0, -1, model, {}});
@@ -501,12 +510,19 @@ SwisJobResult run_swis_job(const ArchConfig& cfg, const SwisJobSpec& spec) {
             Progress acc_progress(spec.progress, static_cast<int>(runs.size()), "accuracy runs");
             std::atomic<int> done{0};
             parallel_for(runs.size(), [&](std::size_t i) {
-                runs[i].accuracy = accuracy_of(runs[i].net, cfg, test, calib, integer, runs[i].masks);
+                runs[i].classes = predictions_of(runs[i].net, cfg, test, calib, integer, runs[i].masks);
                 acc_progress.update(++done);
             });
-            for (const Run& run : runs) {
-                if (run.mode < 0) r.int8_accuracy = run.accuracy;
-                else r.accuracy[run.row].accuracy[run.mode] = run.accuracy;
+            r.labels.assign(test.labels.begin(), test.labels.begin() + test.count);
+            for (Run& run : runs) {
+                const double accuracy = accuracy_of(run.classes, r.labels);
+                if (run.mode < 0) {
+                    r.int8_accuracy = accuracy;
+                    r.int8_predictions = std::move(run.classes);
+                } else {
+                    r.accuracy[run.row].accuracy[run.mode] = accuracy;
+                    r.accuracy[run.row].predictions[run.mode] = std::move(run.classes);
+                }
             }
         }
     } else if (!spec.model_path.empty()) {

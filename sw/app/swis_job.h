@@ -21,6 +21,10 @@
 
 namespace cimvp {
 
+// The modes whose accuracy a job with a model measures, in the report's order.
+inline constexpr swis::Mode kAccuracyModes[] = {swis::Mode::kSS,   swis::Mode::kDS,  swis::Mode::kCSS,
+                                                swis::Mode::kCDS,  swis::Mode::kWgt, swis::Mode::kAct};
+
 struct SwisJobSpec {
     std::string trace_path;  // exactly one of trace_path and model_path
     std::string model_path;
@@ -102,6 +106,9 @@ struct SwisAccuracyRow {
     // SS, DS, C-SS, C-DS: the PE-array layers' int8 weight bits over their bits in SWIS form at
     // the schedule (groups of the job's M), the weight compression of the paper's Figure 5.
     std::array<std::optional<double>, swis::kModeCount> compression;
+    // Each measured mode's predicted class per test image (by image index; `--predictions-out`), for
+    // tests paired on the same images.
+    std::array<std::vector<std::uint8_t>, swis::kModeCount> predictions;
 };
 
 struct SwisJobResult {
@@ -125,6 +132,7 @@ struct SwisJobResult {
     std::string accuracy_method;
     int cross_checked = 0;
     double int8_accuracy = 0;
+    std::vector<std::uint8_t> labels, int8_predictions;  // per test image: its label, the int8 network's class
     std::vector<SwisAccuracyRow> accuracy;
     // SwisJobSpec::schedule_mode's schedule at the target, every PE-array layer; model_layers: the
     // model's layer count.

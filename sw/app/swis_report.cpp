@@ -140,14 +140,14 @@ void print_swis_body(const SwisJobResult& r, std::FILE* out) {
         std::fprintf(out, "  %-6s %8s %8s %8s %8s %8s %8s\n", "N", "SS", "DS", "C-SS", "C-DS", "Wgt", "Act");
         for (const SwisAccuracyRow& a : r.accuracy) {
             std::fprintf(out, "  %-6g", a.target);
-            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct}) {
+            for (Mode m : kAccuracyModes) {
                 const auto& v = a.accuracy[mode_index(m)];
                 std::fprintf(out, " %8s", v ? num(100 * *v).c_str() : "-");
             }
             std::fprintf(out, "\n");
         }
         std::string skipped;
-        for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct})
+        for (Mode m : kAccuracyModes)
             if (!r.accuracy_modes[static_cast<std::size_t>(mode_index(m))])
                 skipped += std::string(skipped.empty() ? "" : ", ") + swis::mode_name(m);
         if (!skipped.empty()) std::fprintf(out, "  not measured (--accuracy-modes): %s\n", skipped.c_str());
@@ -244,7 +244,7 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
         nlohmann::json rows = nlohmann::json::array();
         for (const SwisAccuracyRow& a : r.accuracy) {
             nlohmann::json row = {{"n", a.target}};
-            for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct}) {
+            for (Mode m : kAccuracyModes) {
                 const auto& v = a.accuracy[mode_index(m)];
                 row[swis::mode_name(m)] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
             }
@@ -257,7 +257,7 @@ nlohmann::json swis_job_to_json(const SwisJobResult& r, const ArchConfig& cfg, c
             rows.push_back(row);
         }
         nlohmann::json measured = nlohmann::json::array();
-        for (Mode m : {Mode::kSS, Mode::kDS, Mode::kCSS, Mode::kCDS, Mode::kWgt, Mode::kAct})
+        for (Mode m : kAccuracyModes)
             if (r.accuracy_modes[static_cast<std::size_t>(mode_index(m))]) measured.push_back(swis::mode_name(m));
         acc = {{"images", r.images},
                {"method", r.accuracy_method},
@@ -334,6 +334,28 @@ nlohmann::json swis_schedule_to_json(const SwisJobResult& r, const SwisJobSpec& 
             {"alpha", spec.alpha},
             {"scaled_by_multipliers", spec.scale_by_mult},
             {"layers", layers}};
+}
+
+std::string swis_predictions_csv(const SwisJobResult& r) {
+    if (!r.has_accuracy)
+        throw std::invalid_argument("swis: --predictions-out: expected accuracy runs (a --model with its data set; " +
+                                    (r.accuracy_note.empty() ? std::string("none") : r.accuracy_note) + ")");
+    std::vector<const std::vector<std::uint8_t>*> columns{&r.int8_predictions};
+    std::string text = "image,label,int8";
+    for (const SwisAccuracyRow& a : r.accuracy)
+        for (Mode m : kAccuracyModes) {
+            const std::vector<std::uint8_t>& p = a.predictions[static_cast<std::size_t>(mode_index(m))];
+            if (p.empty()) continue;
+            text += format_text(",%s@%s", swis::mode_name(m), format_number(a.target).c_str());
+            columns.push_back(&p);
+        }
+    text += '\n';
+    for (std::size_t i = 0; i < r.labels.size(); ++i) {
+        text += std::to_string(i) + ',' + std::to_string(r.labels[i]);
+        for (const std::vector<std::uint8_t>* c : columns) text += ',' + std::to_string((*c)[i]);
+        text += '\n';
+    }
+    return text;
 }
 
 void print_pe_widths(const ArchConfig& cfg, std::FILE* out) {

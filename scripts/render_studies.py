@@ -1950,6 +1950,80 @@ class SwisFinetuneGroupSize(SwisFinetune):
             return 0.0, 0
         return sum((len(got[k]) - 1) * mean_sd(got[k])[1] ** 2 for k in keys if k in got) / dof, dof
 
+    PAIRED = "swis_finetune_paired.csv"  # scripts/swis_finetune_paired.py's table
+    PAIRED_COLUMNS = ["network", "variant", "n", "seed", "m_a", "m_b", "images", "accuracy_a", "accuracy_b", "a_only",
+                      "b_only"]
+
+    @staticmethod
+    def mcnemar(b, c):
+        """McNemar's exact two-sided p for b and c discordant images: twice the binomial tail of min(b, c) in
+        b + c fair draws, at most 1."""
+        n = b + c
+        return 1.0 if n == 0 else min(1.0, 2 * sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2 ** n)
+
+    def paired_test(self, fine_tuned, labels):
+        """The paired test's lines: per network, mode and N, each seed's M = m_a and M = m_b models compared image
+        by image (the paired table's a_only, b_only) with McNemar's exact test, and the seeds pooled. Each row's
+        accuracies must be the fine-tuning table's of that point and seed, and its counts their difference."""
+        path = os.path.join(TABLES, self.PAIRED)
+        if not os.path.isfile(path):
+            return [f"Paired on the test images: not measured (no `docs/studies/{self.PAIRED}`).\n"]
+        rows = self.read_rows(path)
+        if rows and list(rows[0]) != self.PAIRED_COLUMNS:
+            raise RenderError(f"{path}: expected the columns {','.join(self.PAIRED_COLUMNS)}, got "
+                              f"{','.join(rows[0])}")
+        titles = {net: title for net, title, _ in self.NETWORKS}
+        groups = {}  # (network, variant, N, m_a, m_b) -> [(seed, images, a_only, b_only)]
+        for r in rows:
+            where = f"{path}: row {r['network']},{r['variant']},{r['n']},seed {r['seed']}"
+            if r["network"] not in titles or r["variant"] not in labels:
+                raise RenderError(f"{where}: expected a network of {', '.join(titles)} and a variant of "
+                                  f"{', '.join(labels)}")
+            n, m_a, m_b, images = float(r["n"]), int(r["m_a"]), int(r["m_b"]), int(r["images"])
+            a_only, b_only = int(r["a_only"]), int(r["b_only"])
+            for m, field in ((m_a, "accuracy_a"), (m_b, "accuracy_b")):
+                table = fine_tuned[r["network"]].get((r["variant"], n, m, "finetuned"), {})
+                if table.get(r["seed"]) != float(r[field]):
+                    raise RenderError(f"{where}: {field} {r[field]} is not the fine-tuning table's accuracy at "
+                                      f"M = {m} for that seed ({table.get(r['seed'], 'none')}): measured from other "
+                                      f"models")
+            if a_only + b_only > images or round((a_only - b_only) / images, 4) != round(
+                    float(r["accuracy_a"]) - float(r["accuracy_b"]), 4):
+                raise RenderError(f"{where}: a_only - b_only = {a_only - b_only} of {images} images is not "
+                                  f"accuracy_a - accuracy_b")
+            groups.setdefault((r["network"], r["variant"], n, m_a, m_b), []).append(
+                (r["seed"], images, a_only, b_only))
+        order = {net: i for i, (net, _, _) in enumerate(self.NETWORKS)}
+        body, tests = [], 0
+        for (net, v, n, m_a, m_b), seeds in sorted(groups.items(), key=lambda g: (
+                order[g[0][0]], self.ORDER[g[0][1]], g[0][2], g[0][3], g[0][4])):
+            seeds.sort(key=lambda x: int(x[0]))
+            for sd, images, b, c in seeds:
+                body.append([titles[net], labels[v], f"{n:g}", sd, str(b), str(c), f"{100 * (b - c) / images:+.2f}",
+                             f"{self.mcnemar(b, c):.3f}"])
+                tests += 1
+            if len(seeds) > 1:
+                b, c, images = (sum(x[i] for x in seeds) for i in (2, 3, 1))
+                body.append([titles[net], labels[v], f"{n:g}", f"pooled ({len(seeds)} seeds)", str(b), str(c),
+                             f"{100 * (b - c) / images:+.2f}", f"{self.mcnemar(b, c):.3f}"])
+                tests += 1
+        pairs = sorted({(m_a, m_b) for _, _, _, m_a, m_b in groups})
+        if len(pairs) != 1:
+            raise RenderError(f"{path}: expected one pair of group sizes (m_a, m_b), got {pairs or 'no rows'}")
+        (m_a, m_b), = pairs
+        lines = [f"Paired on the test images (`/usr/bin/python3 scripts/swis_finetune_paired.py --network NET --work "
+                 f"WORK --shifts N --update`: each seed's two fine-tuned models measured again by `cimvp swis "
+                 f"--predictions-out`, each checked to score its row of the tables above): the test images only the "
+                 f"M = {m_a} model classifies right, only the M = {m_b} one, the difference in points and McNemar's "
+                 f"exact two-sided p (the binomial test of those two counts); \"pooled\" sums a point's seeds' counts "
+                 f"(the exact test of no difference under every seed). The test holds the trained models fixed: it "
+                 f"asks whether these two models differ on images like the test set's, not whether training again "
+                 f"would give the same gap, which is what the seed-by-seed line and the rule's band measure. "
+                 f"{tests} tests, no correction for their number.\n"]
+        lines.append(md_table(["Network", "Mode", "N", "Seed", f"Right only at M = {m_a}", f"Right only at M = {m_b}",
+                               "Difference (points)", "McNemar p"], body) + "\n")
+        return lines
+
     def render(self, table, images, plots):
         if table:
             raise RenderError(f"--table: study {self.name} reads the fine-tuning tables "
@@ -1963,6 +2037,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
         repeats = {}  # a point of SAME_TRAINING fine-tuned in groups of 4 and not of M, whose twin is: the networks
         paired = []  # (network, mode, N, [(seed, fine-tuned M first - M last)]) where both ends share seeds
         seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
+        fine_tuned = {}  # network -> a fine-tuned point's accuracy by seed (the paired table's check)
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
             rows = self.read_rows(path)
@@ -1979,6 +2054,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
             for r in rows:
                 if r["training"] == "finetuned" and r["accuracy"]:
                     by_seed.setdefault(key(r), {})[r["seed"]] = float(r["accuracy"])
+            fine_tuned[net] = by_seed
             images_of = {}
             for r in rows:
                 images_of[key(r)] = min(images_of.get(key(r), int(r["images"])), int(r["images"]))
@@ -2121,6 +2197,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
                          f"M = {self.SIZES[0]} minus M = {self.SIZES[-1]} of each seed's two runs, on the same test "
                          f"images; the rule above does not pair them): "
                          + "; ".join(seed_by_seed(*p) for p in paired) + ".\n")
+        lines += self.paired_test(fine_tuned, labels)
         every = len(self.NETWORKS)
         by_mode = {}  # (variant, networks lacking) -> N
         for (v, n), nets in sorted(not_run.items(), key=lambda i: (self.ORDER[i[0][0]], i[0][1])):

@@ -533,14 +533,15 @@ class SwisFinetuneCI(unittest.TestCase):
 
     @staticmethod
     def render_group_size_with(edit):
-        """The group-size section rendered from copies of the fine-tuning tables, each table's rows passed
-        through edit(file name, rows) first."""
+        """The group-size section rendered from copies of the fine-tuning tables and the paired table, each
+        table's rows passed through edit(file name, rows) first (no rows: no table)."""
         rs = load_render_studies()
         study = rs.SwisFinetuneGroupSize()
         with tempfile.TemporaryDirectory() as tmp:
-            for _, _, fname in study.NETWORKS:
-                write_csv(os.path.join(tmp, fname), edit(fname, read_csv(os.path.join(SOURCE, "docs", "studies",
-                                                                                       fname))))
+            for fname in [f for _, _, f in study.NETWORKS] + [study.PAIRED]:
+                rows = edit(fname, read_csv(os.path.join(SOURCE, "docs", "studies", fname)))
+                if rows:
+                    write_csv(os.path.join(tmp, fname), rows)
             saved, rs.TABLES = rs.TABLES, tmp
             try:
                 return study.render(None, images=False, plots=False)
@@ -650,6 +651,97 @@ class SwisFinetuneCI(unittest.TestCase):
                       f"mean {100 * (d1 + d2) / 2:+.2f}", line)
         one_end = self.render_group_size_with(second_seeds([("1", 0.008)]))
         self.assertFalse([x for x in one_end.splitlines() if x.startswith("Seed by seed")])
+
+    def test_mcnemar_is_the_exact_two_sided_binomial_test_of_the_discordant_counts(self):
+        """0 against 6 discordant images: 2 / 2^6; 1 against 9: 2 (1 + 10) / 2^10; equal counts and none: 1."""
+        mcnemar = load_render_studies().SwisFinetuneGroupSize.mcnemar
+        self.assertAlmostEqual(mcnemar(0, 6), 2 / 64)
+        self.assertAlmostEqual(mcnemar(9, 1), 22 / 1024)
+        self.assertEqual(mcnemar(5, 5), 1.0)
+        self.assertEqual(mcnemar(0, 0), 1.0)
+
+    def test_the_paired_table_renders_each_seed_and_the_pooled_counts_and_must_match_the_fine_tuning_tables(self):
+        """The paired section lists each seed's counts and McNemar p, and a pooled row of their sums; a row whose
+        accuracy is not the fine-tuning table's, or whose counts do not make the two accuracies' difference, stops
+        the render; without the paired table the page says it is not measured."""
+        rs = load_render_studies()
+        study = rs.SwisFinetuneGroupSize()
+        paired = read_csv(os.path.join(SOURCE, "docs", "studies", study.PAIRED))
+        text = self.render_group_size_with(lambda fname, rows: rows)
+        titles = {net: title for net, title, _ in study.NETWORKS}
+        groups = {}
+        for r in paired:
+            b, c = int(r["a_only"]), int(r["b_only"])
+            self.assertIn(f"| {titles[r['network']]} | SS | {r['n']} | {r['seed']} | {b} | {c} | "
+                          f"{100 * (b - c) / int(r['images']):+.2f} | {study.mcnemar(b, c):.3f} |", text)
+            groups.setdefault((r["network"], r["n"]), []).append(r)
+        for (net, n), rs_ in groups.items():
+            if len(rs_) > 1:
+                b, c = sum(int(r["a_only"]) for r in rs_), sum(int(r["b_only"]) for r in rs_)
+                self.assertIn(f"| {titles[net]} | SS | {n} | pooled ({len(rs_)} seeds) | {b} | {c} |", text)
+
+        def broken(field, delta):
+            def edit(fname, rows):
+                if fname != study.PAIRED:
+                    return rows
+                first = dict(rows[0])
+                first[field] = (f"{float(first[field]) + delta:.4f}" if field.startswith("accuracy")
+                                else str(int(first[field]) + delta))
+                return [first] + rows[1:]
+            return edit
+
+        with self.assertRaisesRegex(rs.RenderError, "not the fine-tuning table's accuracy"):
+            self.render_group_size_with(broken("accuracy_a", 0.001))
+        with self.assertRaisesRegex(rs.RenderError, "is not accuracy_a - accuracy_b"):
+            self.render_group_size_with(broken("a_only", 1))
+        none = self.render_group_size_with(lambda fname, rows: [] if fname == study.PAIRED else rows)
+        self.assertIn("Paired on the test images: not measured", none)
+
+    def test_the_paired_script_measures_two_models_image_by_image_against_their_table(self):
+        """scripts/swis_finetune_paired.py on a work directory whose M = 1 and M = 16 "fine-tuned" models are the
+        shipped int8 CNN, on 100 images: its counts make the two accuracies' difference (cimvp swis's own at SS,
+        N = 2, in groups of 1 and 16); a table recording another accuracy than the model scores stops it, naming
+        the model."""
+        script = os.path.join(SOURCE, "scripts", "swis_finetune_paired.py")
+        shipped = os.path.join(SOURCE, "models", "fmnist-int8.cimvp")
+        with tempfile.TemporaryDirectory() as tmp:
+            acc = {}
+            for m in (1, 16):
+                os.makedirs(os.path.join(tmp, f"swis-2-m{m}"))
+                shutil.copy(shipped, os.path.join(tmp, f"swis-2-m{m}", "fmnist-int8.cimvp"))
+                rep = os.path.join(tmp, f"r{m}.json")
+                p = subprocess.run([CIMVP, "swis", "--model", shipped, "--targets", "2", "--group-size", str(m),
+                                    "--accuracy-modes", "SS", "--limit", "100", "--quiet", "--json", rep],
+                                   capture_output=True, text=True)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(rep) as f:
+                    j = json.load(f)["accuracy"]
+                if j is None or j.get("rows") is None:
+                    self.skipTest("data set not installed")
+                acc[m] = j["rows"][0]["SS"]
+            table = os.path.join(tmp, "t.csv")
+
+            def write_table(shift=0.0):
+                write_csv(table, [dict(variant="swis", n="2", training="finetuned", accuracy=f"{acc[m] + shift:.4f}",
+                                       int8_accuracy=f"{acc[m]:.4f}", images="100", seed="1", threads="1",
+                                       train_seconds="", epochs="1", group_size=str(m)) for m in (1, 16)])
+
+            write_table()
+            out = os.path.join(tmp, "paired.csv")
+            cmd = ["/usr/bin/python3", script, "--cimvp", CIMVP, "--network", "cnn", "--work", tmp, "--seeds", "1",
+                   "--table", table, "--csv", out]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            (row,) = read_csv(out)
+            self.assertEqual((row["network"], row["variant"], row["n"], row["seed"], row["m_a"], row["m_b"]),
+                             ("cnn", "swis", "2", "1", "1", "16"))
+            self.assertEqual(int(row["a_only"]) - int(row["b_only"]), round(100 * (acc[1] - acc[16])))
+            self.assertGreater(int(row["a_only"]) + int(row["b_only"]), 0, "groups of 1 and 16 differ somewhere")
+            write_table(0.01)
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("swis-2-m1/fmnist-int8.cimvp: scores", p.stdout + p.stderr)
+            self.assertIn("not the model the table measured", p.stdout + p.stderr)
 
     def test_a_point_that_would_repeat_another_s_training_is_named_as_such_not_as_missing(self):
         """C-DS at N = 2 (every filter at 2: C-SS at 2's training) and C-SS at N = 1 (a one-position window: SS at 1's)

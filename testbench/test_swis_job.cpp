@@ -52,6 +52,16 @@ std::string write_random_model(std::uint64_t seed, const std::string& name, Netw
     return path;
 }
 
+// A job on a random model (write_random_model) of `limit` test images at `targets`.
+SwisJobSpec random_model_spec(std::uint64_t seed, const std::string& name, int limit, std::vector<double> targets,
+                              NetworkModel& m) {
+    SwisJobSpec spec;
+    spec.model_path = write_random_model(seed, name, m);
+    spec.limit = limit;
+    spec.targets = std::move(targets);
+    return spec;
+}
+
 // What print_swis_report prints for a result.
 std::string report_text(const SwisJobResult& r) {
     std::FILE* f = std::tmpfile();
@@ -266,11 +276,7 @@ TEST(SwisJob, ResNet18AtEqualAreaMatchesTheDocumentedTable) {
 
 TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
     NetworkModel m;
-    const std::string path = write_random_model(5, "swis_job_model.cimvp", m);
-    SwisJobSpec spec;
-    spec.model_path = path;
-    spec.limit = 40;
-    spec.targets = {8.0, 2.0};
+    SwisJobSpec spec = random_model_spec(5, "swis_job_model.cimvp", 40, {8.0, 2.0}, m);
     const SwisJobResult r = run_swis_job(ArchConfig(), spec);
     EXPECT_EQ(r.skipped.size(), 2u);
     ASSERT_EQ(r.targets[0].layers.size(), 2u);
@@ -283,7 +289,7 @@ TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
         EXPECT_EQ(*r.accuracy[0].accuracy[mode_index(mo)], r.int8_accuracy) << swis::mode_name(mo);
         EXPECT_TRUE(r.accuracy[1].accuracy[mode_index(mo)].has_value()) << swis::mode_name(mo);
     }
-    std::remove(path.c_str());
+    std::remove(spec.model_path.c_str());
 }
 
 // --predictions-out: each measured network's class per test image, whose share of right answers is the
@@ -291,15 +297,11 @@ TEST(SwisJob, ModelAccuracyAtEightShiftsIsTheInt8Accuracy) {
 // per measured mode and target.
 TEST(SwisJob, PredictionsAreTheAccuracyImageByImage) {
     NetworkModel m;
-    const std::string path = write_random_model(7, "swis_job_predictions.cimvp", m);
-    SwisJobSpec spec;
-    spec.model_path = path;
-    spec.limit = 60;
-    spec.targets = {8.0, 1.5};
+    SwisJobSpec spec = random_model_spec(7, "swis_job_predictions.cimvp", 60, {8.0, 1.5}, m);
     spec.accuracy_modes.fill(false);
     for (Mode mo : {Mode::kSS, Mode::kCDS, Mode::kWgt}) spec.accuracy_modes[mode_index(mo)] = true;
     const SwisJobResult r = run_swis_job(ArchConfig(), spec);
-    std::remove(path.c_str());
+    std::remove(spec.model_path.c_str());
     if (!r.has_accuracy) GTEST_SKIP() << r.accuracy_note;  // no data set installed
     ASSERT_EQ(r.labels.size(), 60u);
     ASSERT_EQ(r.int8_predictions.size(), 60u);
@@ -338,11 +340,7 @@ TEST(SwisJob, PredictionsAreTheAccuracyImageByImage) {
 // bits and M N mask bits per group; the paper's Table 4 points are for groups of 4 only.
 TEST(SwisJob, AnotherGroupSizeReportsAccuracyAndStorageOfGroupsOfM) {
     NetworkModel m;
-    const std::string path = write_random_model(6, "swis_job_group_size.cimvp", m);
-    SwisJobSpec spec;
-    spec.model_path = path;
-    spec.limit = 30;
-    spec.targets = {8.0, 1.0};
+    SwisJobSpec spec = random_model_spec(6, "swis_job_group_size.cimvp", 30, {8.0, 1.0}, m);
     if (!run_swis_job(ArchConfig(), spec).has_accuracy) GTEST_SKIP() << "no data set installed";
     for (int M : {1, 16}) {
         spec.group_size = M;
@@ -372,7 +370,7 @@ TEST(SwisJob, AnotherGroupSizeReportsAccuracyAndStorageOfGroupsOfM) {
         EXPECT_FALSE(r.accuracy[0].accuracy[mode_index(Mode::kWgt)].has_value()) << "Wgt does not depend on M";
         EXPECT_FALSE(r.accuracy[0].accuracy[mode_index(Mode::kAct)].has_value()) << "Act does not depend on M";
     }
-    std::remove(path.c_str());
+    std::remove(spec.model_path.c_str());
 }
 
 TEST(SwisJob, RejectsBadRequests) {

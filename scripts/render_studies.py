@@ -116,16 +116,18 @@ class Study:
     def render(self, table, images, plots):
         raise NotImplementedError
 
-    def read_rows(self, table):
-        """The table's rows as dicts; a RenderError unless it has exactly the columns self.COLUMNS."""
+    def read_rows(self, table, columns=None):
+        """The table's rows as dicts; a RenderError unless it has rows and exactly the columns given (default
+        self.COLUMNS)."""
+        columns = columns or self.COLUMNS
         path = table or self.table_path()
         try:
             with open(path, newline="") as f:
                 rows = list(csv.DictReader(f))
         except OSError as e:
             raise RenderError(f"{path}: {e.strerror}")
-        if not rows or list(rows[0]) != self.COLUMNS:
-            raise RenderError(f"{path}: expected the columns {', '.join(self.COLUMNS)}")
+        if not rows or list(rows[0]) != columns:
+            raise RenderError(f"{path}: expected the columns {', '.join(columns)}")
         return rows
 
     def run_json(self, cmd, json_path):
@@ -1952,7 +1954,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
 
     PAIRED = "swis_finetune_paired.csv"  # scripts/swis_finetune_paired.py's table
     PAIRED_COLUMNS = ["network", "variant", "n", "seed", "m_a", "m_b", "images", "accuracy_a", "accuracy_b", "a_only",
-                      "b_only"]
+                      "b_only", "a_only_images", "b_only_images"]
 
     @staticmethod
     def mcnemar(b, c):
@@ -1963,65 +1965,79 @@ class SwisFinetuneGroupSize(SwisFinetune):
 
     def paired_test(self, fine_tuned, labels):
         """The paired test's lines: per network, mode and N, each seed's M = m_a and M = m_b models compared image
-        by image (the paired table's a_only, b_only) with McNemar's exact test, and the seeds pooled. Each row's
-        accuracies must be the fine-tuning table's of that point and seed, and its counts their difference."""
+        by image (the paired table's a_only, b_only) with McNemar's exact test, and for a point with several seeds
+        how many of those images every seed shares. Each row's accuracies must be the fine-tuning table's of that
+        point and seed, its counts their difference and its image lists that long."""
         path = os.path.join(TABLES, self.PAIRED)
         if not os.path.isfile(path):
             return [f"Paired on the test images: not measured (no `docs/studies/{self.PAIRED}`).\n"]
-        rows = self.read_rows(path)
-        if rows and list(rows[0]) != self.PAIRED_COLUMNS:
-            raise RenderError(f"{path}: expected the columns {','.join(self.PAIRED_COLUMNS)}, got "
-                              f"{','.join(rows[0])}")
+        rows = self.read_rows(path, self.PAIRED_COLUMNS)
         titles = {net: title for net, title, _ in self.NETWORKS}
-        groups = {}  # (network, variant, N, m_a, m_b) -> [(seed, images, a_only, b_only)]
+        groups = {}  # (network, variant, N, m_a, m_b) -> [(seed, images, a_only images, b_only images)]
         for r in rows:
             where = f"{path}: row {r['network']},{r['variant']},{r['n']},seed {r['seed']}"
             if r["network"] not in titles or r["variant"] not in labels:
                 raise RenderError(f"{where}: expected a network of {', '.join(titles)} and a variant of "
                                   f"{', '.join(labels)}")
             n, m_a, m_b, images = float(r["n"]), int(r["m_a"]), int(r["m_b"]), int(r["images"])
-            a_only, b_only = int(r["a_only"]), int(r["b_only"])
             for m, field in ((m_a, "accuracy_a"), (m_b, "accuracy_b")):
                 table = fine_tuned[r["network"]].get((r["variant"], n, m, "finetuned"), {})
                 if table.get(r["seed"]) != float(r[field]):
                     raise RenderError(f"{where}: {field} {r[field]} is not the fine-tuning table's accuracy at "
                                       f"M = {m} for that seed ({table.get(r['seed'], 'none')}): measured from other "
                                       f"models")
-            if a_only + b_only > images or round((a_only - b_only) / images, 4) != round(
+            only = []
+            for field in ("a_only", "b_only"):
+                ids = {int(i) for i in r[f"{field}_images"].split()}
+                if len(ids) != int(r[field]) or any(not 0 <= i < images for i in ids):
+                    raise RenderError(f"{where}: {field}_images: expected {r[field]} different images of "
+                                      f"0..{images - 1}")
+                only.append(ids)
+            if only[0] & only[1] or round((len(only[0]) - len(only[1])) / images, 4) != round(
                     float(r["accuracy_a"]) - float(r["accuracy_b"]), 4):
-                raise RenderError(f"{where}: a_only - b_only = {a_only - b_only} of {images} images is not "
-                                  f"accuracy_a - accuracy_b")
-            groups.setdefault((r["network"], r["variant"], n, m_a, m_b), []).append(
-                (r["seed"], images, a_only, b_only))
-        order = {net: i for i, (net, _, _) in enumerate(self.NETWORKS)}
-        body, tests = [], 0
-        for (net, v, n, m_a, m_b), seeds in sorted(groups.items(), key=lambda g: (
-                order[g[0][0]], self.ORDER[g[0][1]], g[0][2], g[0][3], g[0][4])):
-            seeds.sort(key=lambda x: int(x[0]))
-            for sd, images, b, c in seeds:
-                body.append([titles[net], labels[v], f"{n:g}", sd, str(b), str(c), f"{100 * (b - c) / images:+.2f}",
-                             f"{self.mcnemar(b, c):.3f}"])
-                tests += 1
-            if len(seeds) > 1:
-                b, c, images = (sum(x[i] for x in seeds) for i in (2, 3, 1))
-                body.append([titles[net], labels[v], f"{n:g}", f"pooled ({len(seeds)} seeds)", str(b), str(c),
-                             f"{100 * (b - c) / images:+.2f}", f"{self.mcnemar(b, c):.3f}"])
-                tests += 1
+                raise RenderError(f"{where}: a_only - b_only = {len(only[0]) - len(only[1])} of {images} images is "
+                                  f"not accuracy_a - accuracy_b")
+            groups.setdefault((r["network"], r["variant"], n, m_a, m_b), []).append((r["seed"], images, *only))
         pairs = sorted({(m_a, m_b) for _, _, _, m_a, m_b in groups})
         if len(pairs) != 1:
-            raise RenderError(f"{path}: expected one pair of group sizes (m_a, m_b), got {pairs or 'no rows'}")
+            raise RenderError(f"{path}: expected one pair of group sizes (m_a, m_b), got {pairs}")
         (m_a, m_b), = pairs
+        order = {net: i for i, (net, _, _) in enumerate(self.NETWORKS)}
+        body, shared, unpaired = [], [], []
+        for (net, v, n, _, _), seeds in sorted(groups.items(), key=lambda g: (
+                order[g[0][0]], self.ORDER[g[0][1]], g[0][2] != self.N, g[0][2])):
+            seeds.sort(key=lambda x: int(x[0]))
+            ends = [fine_tuned[net].get((v, n, m, "finetuned"), {}) for m in (m_a, m_b)]
+            missing = sorted(set(ends[0]) & set(ends[1]) - {x[0] for x in seeds}, key=int)
+            if missing:
+                unpaired.append(f"{titles[net]} {labels[v]} at N = {n:g}, seed {', '.join(missing)}")
+            for sd, images, a, b in seeds:
+                body.append([titles[net], labels[v], f"{n:g}", sd, str(len(a)), str(len(b)),
+                             f"{100 * (len(a) - len(b)) / images:+.2f}", f"{self.mcnemar(len(a), len(b)):.3f}"])
+            if len(seeds) > 1:
+                every = [set.intersection(*[x[i] for x in seeds]) for i in (2, 3)]
+                some = [set.union(*[x[i] for x in seeds]) for i in (2, 3)]
+                shared.append(f"{titles[net]} {labels[v]} at N = {n:g}: {len(every[0])} of {len(some[0])} "
+                              f"(M = {m_a}), {len(every[1])} of {len(some[1])} (M = {m_b})")
         lines = [f"Paired on the test images (`/usr/bin/python3 scripts/swis_finetune_paired.py --network NET --work "
                  f"WORK --shifts N --update`: each seed's two fine-tuned models measured again by `cimvp swis "
                  f"--predictions-out`, each checked to score its row of the tables above): the test images only the "
                  f"M = {m_a} model classifies right, only the M = {m_b} one, the difference in points and McNemar's "
-                 f"exact two-sided p (the binomial test of those two counts); \"pooled\" sums a point's seeds' counts "
-                 f"(the exact test of no difference under every seed). The test holds the trained models fixed: it "
-                 f"asks whether these two models differ on images like the test set's, not whether training again "
-                 f"would give the same gap, which is what the seed-by-seed line and the rule's band measure. "
-                 f"{tests} tests, no correction for their number.\n"]
+                 f"exact two-sided p (the binomial test of those two counts), {len(body)} tests, no correction for "
+                 f"their number. The test holds the trained models fixed: it asks whether these two models differ on "
+                 f"images like the test set's, not whether training again would give the same gap, which is what "
+                 f"the seed-by-seed line and the rule's band measure.\n"]
         lines.append(md_table(["Network", "Mode", "N", "Seed", f"Right only at M = {m_a}", f"Right only at M = {m_b}",
                                "Difference (points)", "McNemar p"], body) + "\n")
+        if shared:
+            lines.append("The seeds' tests are not independent: every seed fine-tunes the same model on the same "
+                         "images in another order, and the images one group size alone gets right recur from seed "
+                         "to seed. Those right only at one M under every seed, of those under any seed: "
+                         + "; ".join(shared) + ". Their counts are therefore not summed into one test.\n")
+        if unpaired:
+            lines.append("Fine-tuned at both group sizes but not paired: " + "; ".join(unpaired) + " (the script "
+                         "measures the models a run left in its work directory and refuses one that does not score "
+                         "its row of the tables; those runs' models were not kept).\n")
         return lines
 
     def render(self, table, images, plots):
@@ -2035,7 +2051,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
         several = {}  # (variant, N, M) fine-tuned with more than one seed: the networks
         twins = []  # (point, network, |its accuracy - the one it repeats| at one M, thread counts differ)
         repeats = {}  # a point of SAME_TRAINING fine-tuned in groups of 4 and not of M, whose twin is: the networks
-        paired = []  # (network, mode, N, [(seed, fine-tuned M first - M last)]) where both ends share seeds
+        seed_pairs = []  # (network, mode, N, [(seed, fine-tuned M first - M last)]) where both ends share seeds
         seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
         fine_tuned = {}  # network -> a fine-tuned point's accuracy by seed (the paired table's check)
         for net, title, fname in self.NETWORKS:
@@ -2100,7 +2116,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
                                   self.band(max(acc[0], acc[2]), images_n)))
                     both = sorted(set(by_seed[ends[1]]) & set(by_seed[ends[3]]), key=int)
                     if len(both) > 1:
-                        paired.append((title, mode, n, [(sd, by_seed[ends[1]][sd] - by_seed[ends[3]][sd])
+                        seed_pairs.append((title, mode, n, [(sd, by_seed[ends[1]][sd] - by_seed[ends[3]][sd])
                                                         for sd in both]))
                 else:
                     drops.append((title, mode, n, None, None, None, None))
@@ -2160,7 +2176,9 @@ class SwisFinetuneGroupSize(SwisFinetune):
         measured = [f"{t} s_p = {100 * math.sqrt(v):.2f} points ({d} degrees of freedom)" for t, v, d in seed_noise
                     if d]
         unmeasured = [t for t, _, d in seed_noise if not d]
-        lines.append("Training-seed noise in the fine-tuned bands: " + "; ".join(measured) + (
+        lines.append("Training-seed noise in the fine-tuned bands (a seed sets the order in which the fine-tuning "
+                     "reads the training images; every run starts from the same float model): "
+                     + "; ".join(measured) + (
             ("; " if measured else "") + f"not measured for {', '.join(unmeasured)} (one seed per point: the band is "
             f"the test images' alone)" if unmeasured else "") + (
             ". With few degrees of freedom s_p is itself uncertain, so a call near its band is not firm" if measured
@@ -2192,11 +2210,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
             return (f"{t} {m} at N = {n:g}: " + ", ".join(f"{100 * d:+.2f}" for _, d in ds)
                     + f" (seeds {', '.join(s for s, _ in ds)}; mean {100 * mean:+.2f}, sample deviation {100 * sd:.2f})")
 
-        if paired:
+        if seed_pairs:
             lines.append(f"Seed by seed, where both ends were fine-tuned with the same several seeds (the fine-tuned "
                          f"M = {self.SIZES[0]} minus M = {self.SIZES[-1]} of each seed's two runs, on the same test "
-                         f"images; the rule above does not pair them): "
-                         + "; ".join(seed_by_seed(*p) for p in paired) + ".\n")
+                         f"images; the rule above does not pair them; the paired test below does, image by image): "
+                         + "; ".join(seed_by_seed(*p) for p in seed_pairs) + ".\n")
         lines += self.paired_test(fine_tuned, labels)
         every = len(self.NETWORKS)
         by_mode = {}  # (variant, networks lacking) -> N

@@ -532,16 +532,19 @@ class SwisFinetuneCI(unittest.TestCase):
                         self.assertEqual(r["accuracy"], r["int8_accuracy"], f"M = {r['group_size']}: not kept")
 
     @staticmethod
-    def render_group_size_with(edit):
-        """The group-size section rendered from copies of the fine-tuning tables and the paired table, each
-        table's rows passed through edit(file name, rows) first (no rows: no table)."""
+    def render_group_size_with(edit, paired=lambda rows: []):
+        """The group-size section rendered from copies of the fine-tuning tables, each table's rows passed through
+        edit(file name, rows) first, and of the paired table's rows passed through paired(rows) (default: no
+        paired table, whose rows would not match tables edited otherwise; no rows: no table)."""
         rs = load_render_studies()
         study = rs.SwisFinetuneGroupSize()
         with tempfile.TemporaryDirectory() as tmp:
-            for fname in [f for _, _, f in study.NETWORKS] + [study.PAIRED]:
-                rows = edit(fname, read_csv(os.path.join(SOURCE, "docs", "studies", fname)))
-                if rows:
-                    write_csv(os.path.join(tmp, fname), rows)
+            for fname in [f for _, _, f in study.NETWORKS]:
+                write_csv(os.path.join(tmp, fname), edit(fname, read_csv(os.path.join(SOURCE, "docs", "studies",
+                                                                                       fname))))
+            rows = paired(read_csv(os.path.join(SOURCE, "docs", "studies", study.PAIRED)))
+            if rows:
+                write_csv(os.path.join(tmp, study.PAIRED), rows)
             saved, rs.TABLES = rs.TABLES, tmp
             try:
                 return study.render(None, images=False, plots=False)
@@ -660,14 +663,15 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertEqual(mcnemar(5, 5), 1.0)
         self.assertEqual(mcnemar(0, 0), 1.0)
 
-    def test_the_paired_table_renders_each_seed_and_the_pooled_counts_and_must_match_the_fine_tuning_tables(self):
-        """The paired section lists each seed's counts and McNemar p, and a pooled row of their sums; a row whose
-        accuracy is not the fine-tuning table's, or whose counts do not make the two accuracies' difference, stops
-        the render; without the paired table the page says it is not measured."""
-        rs = load_render_studies()
-        study = rs.SwisFinetuneGroupSize()
+    def test_the_paired_table_renders_each_seed_and_must_match_the_fine_tuning_tables(self):
+        """The paired section lists each seed's counts and McNemar p, and for a point with several seeds the images
+        every seed shares; a row whose accuracy is not the fine-tuning table's, whose counts do not make the two
+        accuracies' difference, or whose image list is not its count stops the render; without the paired table
+        the page says it is not measured."""
+        study = load_render_studies().SwisFinetuneGroupSize()
         paired = read_csv(os.path.join(SOURCE, "docs", "studies", study.PAIRED))
-        text = self.render_group_size_with(lambda fname, rows: rows)
+        same = lambda fname, rows: rows
+        text = self.render_group_size_with(same, paired=lambda rows: rows)
         titles = {net: title for net, title, _ in study.NETWORKS}
         groups = {}
         for r in paired:
@@ -675,27 +679,29 @@ class SwisFinetuneCI(unittest.TestCase):
             self.assertIn(f"| {titles[r['network']]} | SS | {r['n']} | {r['seed']} | {b} | {c} | "
                           f"{100 * (b - c) / int(r['images']):+.2f} | {study.mcnemar(b, c):.3f} |", text)
             groups.setdefault((r["network"], r["n"]), []).append(r)
-        for (net, n), rs_ in groups.items():
-            if len(rs_) > 1:
-                b, c = sum(int(r["a_only"]) for r in rs_), sum(int(r["b_only"]) for r in rs_)
-                self.assertIn(f"| {titles[net]} | SS | {n} | pooled ({len(rs_)} seeds) | {b} | {c} |", text)
+        shared = next(line for line in text.splitlines() if line.startswith("The seeds' tests are not independent"))
+        for (net, n), rows in groups.items():
+            if len(rows) > 1:
+                sets = [set(r["a_only_images"].split()) for r in rows]
+                self.assertIn(f"{titles[net]} SS at N = {n}: {len(set.intersection(*sets))} of "
+                              f"{len(set.union(*sets))} (M = 1)", shared)
 
-        def broken(field, delta):
-            def edit(fname, rows):
-                if fname != study.PAIRED:
-                    return rows
-                first = dict(rows[0])
-                first[field] = (f"{float(first[field]) + delta:.4f}" if field.startswith("accuracy")
-                                else str(int(first[field]) + delta))
-                return [first] + rows[1:]
-            return edit
 
-        with self.assertRaisesRegex(rs.RenderError, "not the fine-tuning table's accuracy"):
-            self.render_group_size_with(broken("accuracy_a", 0.001))
-        with self.assertRaisesRegex(rs.RenderError, "is not accuracy_a - accuracy_b"):
-            self.render_group_size_with(broken("a_only", 1))
-        none = self.render_group_size_with(lambda fname, rows: [] if fname == study.PAIRED else rows)
-        self.assertIn("Paired on the test images: not measured", none)
+        for edit_row, message in (
+                (lambda r: dict(r, accuracy_a=f"{float(r['accuracy_a']) + 0.001:.4f}"),
+                 "not the fine-tuning table's accuracy"),
+                (lambda r: dict(r, a_only=str(int(r["a_only"]) + 1), a_only_images=r["a_only_images"] + " " + str(min(
+                    set(range(int(r["images"]))) - set(map(int, (r["a_only_images"] + " " + r["b_only_images"])
+                                                            .split()))))), "is not accuracy_a - accuracy_b"),
+                (lambda r: dict(r, a_only_images=" ".join(r["a_only_images"].split()[1:])), "a_only_images: expected")):
+            with self.subTest(message), self.assertRaisesRegex(Exception, message) as caught:
+                self.render_group_size_with(same, paired=lambda rows: [edit_row(dict(rows[0]))] + rows[1:])
+            self.assertEqual(type(caught.exception).__name__, "RenderError")
+        self.assertIn("Paired on the test images: not measured", self.render_group_size_with(same))
+        last = paired[-1]  # its seed fine-tuned at both ends: named as not paired once its row is gone
+        fewer = self.render_group_size_with(same, paired=lambda rows: rows[:-1])
+        self.assertIn(f"{titles[last['network']]} SS at N = {last['n']}, seed {last['seed']}",
+                      next(x for x in fewer.splitlines() if x.startswith("Fine-tuned at both group sizes but not")))
 
     def test_the_paired_script_measures_two_models_image_by_image_against_their_table(self):
         """scripts/swis_finetune_paired.py on a work directory whose M = 1 and M = 16 "fine-tuned" models are the

@@ -2007,10 +2007,6 @@ class SwisFinetuneGroupSize(SwisFinetune):
         for (net, v, n, _, _), seeds in sorted(groups.items(), key=lambda g: (
                 order[g[0][0]], self.ORDER[g[0][1]], g[0][2] != self.N, g[0][2])):
             seeds.sort(key=lambda x: int(x[0]))
-            ends = [fine_tuned[net].get((v, n, m, "finetuned"), {}) for m in (m_a, m_b)]
-            missing = sorted(set(ends[0]) & set(ends[1]) - {x[0] for x in seeds}, key=int)
-            if missing:
-                unpaired.append(f"{titles[net]} {labels[v]} at N = {n:g}, seed {', '.join(missing)}")
             for sd, images, a, b in seeds:
                 body.append([titles[net], labels[v], f"{n:g}", sd, str(len(a)), str(len(b)),
                              f"{100 * (len(a) - len(b)) / images:+.2f}", f"{self.mcnemar(len(a), len(b)):.3f}"])
@@ -2034,10 +2030,20 @@ class SwisFinetuneGroupSize(SwisFinetune):
                          "images in another order, and the images one group size alone gets right recur from seed "
                          "to seed. Those right only at one M under every seed, of those under any seed: "
                          + "; ".join(shared) + ". Their counts are therefore not summed into one test.\n")
+        for net, _, _ in self.NETWORKS:  # points fine-tuned at both sizes with a seed the paired table lacks
+            points = sorted({(v, n) for v, n, m, t in fine_tuned[net] if m == m_a and v in labels},
+                            key=lambda p: (self.ORDER[p[0]], p[1] != self.N, p[1]))
+            for v, n in points:
+                both = set(fine_tuned[net][(v, n, m_a, "finetuned")]) & set(
+                    fine_tuned[net].get((v, n, m_b, "finetuned"), {}))
+                done = {x[0] for x in groups.get((net, v, n, m_a, m_b), [])}
+                if both - done:
+                    unpaired.append(f"{titles[net]} {labels[v]} at N = {n:g}, seed "
+                                    f"{', '.join(sorted(both - done, key=int))}")
         if unpaired:
-            lines.append("Fine-tuned at both group sizes but not paired: " + "; ".join(unpaired) + " (the script "
-                         "measures the models a run left in its work directory and refuses one that does not score "
-                         "its row of the tables; those runs' models were not kept).\n")
+            lines.append("Fine-tuned at both group sizes but not paired (no row in the paired table; the script pairs "
+                         "only models a run left in its work directory that still score their rows of the tables): "
+                         + "; ".join(unpaired) + ".\n")
         return lines
 
     def render(self, table, images, plots):

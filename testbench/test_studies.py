@@ -673,17 +673,18 @@ class SwisFinetuneCI(unittest.TestCase):
         same = lambda fname, rows: rows
         text = self.render_group_size_with(same, paired=lambda rows: rows)
         titles = {net: title for net, title, _ in study.NETWORKS}
+        mode = dict(study.VARIANTS)
         groups = {}
         for r in paired:
             b, c = int(r["a_only"]), int(r["b_only"])
-            self.assertIn(f"| {titles[r['network']]} | SS | {r['n']} | {r['seed']} | {b} | {c} | "
+            self.assertIn(f"| {titles[r['network']]} | {mode[r['variant']]} | {r['n']} | {r['seed']} | {b} | {c} | "
                           f"{100 * (b - c) / int(r['images']):+.2f} | {study.mcnemar(b, c):.3f} |", text)
-            groups.setdefault((r["network"], r["n"]), []).append(r)
+            groups.setdefault((r["network"], r["variant"], r["n"]), []).append(r)
         shared = next(line for line in text.splitlines() if line.startswith("The seeds' tests are not independent"))
-        for (net, n), rows in groups.items():
+        for (net, v, n), rows in groups.items():
             if len(rows) > 1:
                 sets = [set(r["a_only_images"].split()) for r in rows]
-                self.assertIn(f"{titles[net]} SS at N = {n}: {len(set.intersection(*sets))} of "
+                self.assertIn(f"{titles[net]} {mode[v]} at N = {n}: {len(set.intersection(*sets))} of "
                               f"{len(set.union(*sets))} (M = 1)", shared)
 
 
@@ -700,7 +701,7 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertIn("Paired on the test images: not measured", self.render_group_size_with(same))
         last = paired[-1]  # its seed fine-tuned at both ends: named as not paired once its row is gone
         fewer = self.render_group_size_with(same, paired=lambda rows: rows[:-1])
-        self.assertIn(f"{titles[last['network']]} SS at N = {last['n']}, seed {last['seed']}",
+        self.assertIn(f"{titles[last['network']]} {mode[last['variant']]} at N = {last['n']}, seed {last['seed']}",
                       next(x for x in fewer.splitlines() if x.startswith("Fine-tuned at both group sizes but not")))
 
     def test_the_paired_script_measures_two_models_image_by_image_against_their_table(self):

@@ -1979,23 +1979,29 @@ class SwisFinetuneGroupSize(SwisFinetune):
             if r["network"] not in titles or r["variant"] not in labels:
                 raise RenderError(f"{where}: expected a network of {', '.join(titles)} and a variant of "
                                   f"{', '.join(labels)}")
-            n, m_a, m_b, images = float(r["n"]), int(r["m_a"]), int(r["m_b"]), int(r["images"])
-            for m, field in ((m_a, "accuracy_a"), (m_b, "accuracy_b")):
-                table = fine_tuned[r["network"]].get((r["variant"], n, m, "finetuned"), {})
-                if table.get(r["seed"]) != float(r[field]):
-                    raise RenderError(f"{where}: {field} {r[field]} is not the fine-tuning table's accuracy at "
-                                      f"M = {m} for that seed ({table.get(r['seed'], 'none')}): measured from other "
-                                      f"models")
-            only = []
-            for field in ("a_only", "b_only"):
-                ids = {int(i) for i in r[f"{field}_images"].split()}
-                if len(ids) != int(r[field]) or any(not 0 <= i < images for i in ids):
-                    raise RenderError(f"{where}: {field}_images: expected {r[field]} different images of "
+            try:
+                n, m_a, m_b, images = float(r["n"]), int(r["m_a"]), int(r["m_b"]), int(r["images"])
+                acc = {m: float(r[field]) for m, field in ((m_a, "accuracy_a"), (m_b, "accuracy_b"))}
+                only = [{int(i) for i in r[f"{field}_images"].split()} for field in ("a_only", "b_only")]
+                counts = [int(r["a_only"]), int(r["b_only"])]
+            except ValueError as e:
+                raise RenderError(f"{where}: expected numbers in n, m_a, m_b, images, accuracy_a, accuracy_b, a_only, "
+                                  f"b_only and the image lists ({e})")
+            by_seed, images_of = fine_tuned[r["network"]]
+            for m in (m_a, m_b):
+                point = (r["variant"], n, m, "finetuned")
+                table = by_seed.get(point, {})
+                if table.get(r["seed"]) != acc[m] or images_of.get(point) != images:
+                    raise RenderError(f"{where}: accuracy {acc[m]} on {images} images at M = {m} is not the "
+                                      f"fine-tuning table's for that seed ({table.get(r['seed'], 'none')} on "
+                                      f"{images_of.get(point, 'no')} images): measured from other models")
+            for field, ids, count in zip(("a_only", "b_only"), only, counts):
+                if len(ids) != count or any(not 0 <= i < images for i in ids):
+                    raise RenderError(f"{where}: {field}_images: expected {count} different images of "
                                       f"0..{images - 1}")
-                only.append(ids)
-            if only[0] & only[1] or round((len(only[0]) - len(only[1])) / images, 4) != round(
-                    float(r["accuracy_a"]) - float(r["accuracy_b"]), 4):
-                raise RenderError(f"{where}: a_only - b_only = {len(only[0]) - len(only[1])} of {images} images is "
+            right = {m: round(acc[m] * images) for m in acc}  # images right at each M
+            if only[0] & only[1] or counts[0] - counts[1] != right[m_a] - right[m_b]:
+                raise RenderError(f"{where}: a_only - b_only = {counts[0] - counts[1]} of {images} images is "
                                   f"not accuracy_a - accuracy_b")
             groups.setdefault((r["network"], r["variant"], n, m_a, m_b), []).append((r["seed"], images, *only))
         pairs = sorted({(m_a, m_b) for _, _, _, m_a, m_b in groups})
@@ -2008,13 +2014,15 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 order[g[0][0]], self.ORDER[g[0][1]], g[0][2] != self.N, g[0][2])):
             seeds.sort(key=lambda x: int(x[0]))
             for sd, images, a, b in seeds:
+                p = self.mcnemar(len(a), len(b))
                 body.append([titles[net], labels[v], f"{n:g}", sd, str(len(a)), str(len(b)),
-                             f"{100 * (len(a) - len(b)) / images:+.2f}", f"{self.mcnemar(len(a), len(b)):.3f}"])
+                             f"{100 * (len(a) - len(b)) / images:+.2f}", "< 0.001" if p < 0.001 else f"{p:.3f}"])
             if len(seeds) > 1:
                 every = [set.intersection(*[x[i] for x in seeds]) for i in (2, 3)]
                 some = [set.union(*[x[i] for x in seeds]) for i in (2, 3)]
-                shared.append(f"{titles[net]} {labels[v]} at N = {n:g}: {len(every[0])} of {len(some[0])} "
-                              f"(M = {m_a}), {len(every[1])} of {len(some[1])} (M = {m_b})")
+                shared.append(f"{titles[net]} {labels[v]} at N = {n:g} (seeds {', '.join(x[0] for x in seeds)}): "
+                              f"{len(every[0])} of {len(some[0])} (M = {m_a}), {len(every[1])} of {len(some[1])} "
+                              f"(M = {m_b})")
         lines = [f"Paired on the test images (`/usr/bin/python3 scripts/swis_finetune_paired.py --network NET --work "
                  f"WORK --shifts N --update`: each seed's two fine-tuned models measured again by `cimvp swis "
                  f"--predictions-out`, each checked to score its row of the tables above): the test images only the "
@@ -2027,22 +2035,24 @@ class SwisFinetuneGroupSize(SwisFinetune):
                                "Difference (points)", "McNemar p"], body) + "\n")
         if shared:
             lines.append("The seeds' tests are not independent: every seed fine-tunes the same model on the same "
-                         "images in another order, and the images one group size alone gets right recur from seed "
-                         "to seed. Those right only at one M under every seed, of those under any seed: "
+                         "images, in another order (and, for the CNN, other random flips and shifts of them), and "
+                         "the images one group size alone gets right recur from seed to seed. Those right only at "
+                         "one M under every seed, of those under any seed: "
                          + "; ".join(shared) + ". Their counts are therefore not summed into one test.\n")
         for net, _, _ in self.NETWORKS:  # points fine-tuned at both sizes with a seed the paired table lacks
-            points = sorted({(v, n) for v, n, m, t in fine_tuned[net] if m == m_a and v in labels},
+            by_seed = fine_tuned[net][0]
+            points = sorted({(v, n) for v, n, m, t in by_seed if m == m_a and v in labels},
                             key=lambda p: (self.ORDER[p[0]], p[1] != self.N, p[1]))
             for v, n in points:
-                both = set(fine_tuned[net][(v, n, m_a, "finetuned")]) & set(
-                    fine_tuned[net].get((v, n, m_b, "finetuned"), {}))
+                both = set(by_seed[(v, n, m_a, "finetuned")]) & set(by_seed.get((v, n, m_b, "finetuned"), {}))
                 done = {x[0] for x in groups.get((net, v, n, m_a, m_b), [])}
                 if both - done:
                     unpaired.append(f"{titles[net]} {labels[v]} at N = {n:g}, seed "
                                     f"{', '.join(sorted(both - done, key=int))}")
         if unpaired:
-            lines.append("Fine-tuned at both group sizes but not paired (no row in the paired table; the script pairs "
-                         "only models a run left in its work directory that still score their rows of the tables): "
+            lines.append("Fine-tuned at both group sizes but not paired (no row in the paired table; the script "
+                         "measures the models a run left in its work directory and stops at one that does not score "
+                         "its row of the tables): "
                          + "; ".join(unpaired) + ".\n")
         return lines
 
@@ -2059,7 +2069,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
         repeats = {}  # a point of SAME_TRAINING fine-tuned in groups of 4 and not of M, whose twin is: the networks
         seed_pairs = []  # (network, mode, N, [(seed, fine-tuned M first - M last)]) where both ends share seeds
         seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
-        fine_tuned = {}  # network -> a fine-tuned point's accuracy by seed (the paired table's check)
+        fine_tuned = {}  # network -> (a fine-tuned point's accuracy by seed, its test images): the paired table's check
         for net, title, fname in self.NETWORKS:
             path = os.path.join(TABLES, fname)
             rows = self.read_rows(path)
@@ -2076,10 +2086,10 @@ class SwisFinetuneGroupSize(SwisFinetune):
             for r in rows:
                 if r["training"] == "finetuned" and r["accuracy"]:
                     by_seed.setdefault(key(r), {})[r["seed"]] = float(r["accuracy"])
-            fine_tuned[net] = by_seed
             images_of = {}
             for r in rows:
                 images_of[key(r)] = min(images_of.get(key(r), int(r["images"])), int(r["images"]))
+            fine_tuned[net] = (by_seed, images_of)
             shown = [(v, n, m, "finetuned") for v, n in points for m in self.SIZES]
             for v, n, m, t in shown:
                 if len(got.get((v, n, m, t), ())) > 1:
@@ -2183,7 +2193,8 @@ class SwisFinetuneGroupSize(SwisFinetune):
                     if d]
         unmeasured = [t for t, _, d in seed_noise if not d]
         lines.append("Training-seed noise in the fine-tuned bands (a seed sets the order in which the fine-tuning "
-                     "reads the training images; every run starts from the same float model): "
+                     "reads the training images, and for the CNN their random flips and shifts; every run starts "
+                     "from the same float model): "
                      + "; ".join(measured) + (
             ("; " if measured else "") + f"not measured for {', '.join(unmeasured)} (one seed per point: the band is "
             f"the test images' alone)" if unmeasured else "") + (

@@ -104,6 +104,18 @@ def fmt(n):
     return f"{n:g}"
 
 
+def stem(network):
+    """The network's model file stem: the shipped int8 model models/<stem>.cimvp, a fine-tuned one <stem>.cimvp in
+    its run's directory."""
+    return "fmnist-int8" if network == "cnn" else f"fmnist-{network}"
+
+
+def table_of(network):
+    """The network's fine-tuning table in docs/studies (the default --csv of its runs)."""
+    return os.path.join(REPO, "docs", "studies", "swis_finetune.csv" if network == "cnn" else
+                        f"swis_finetune_{network}.csv")
+
+
 def scheduled(variant, n):
     """Whether the training takes its per-filter N from cimvp's schedule (else one N for every filter)."""
     return variant in DOUBLE_SHIFT or n != int(n)
@@ -177,7 +189,8 @@ def main(argv=None):
     ap.add_argument("--cimvp", default=os.path.join(REPO, "build", "cimvp"))
     ap.add_argument("--network", default="cnn", help="cnn (default), resnet20 or mobilenetv2")
     ap.add_argument("--work", required=True, help="directory of the fine-tuned models and reports")
-    ap.add_argument("--csv", default=os.path.join(REPO, "docs", "studies", "swis_finetune.csv"))
+    ap.add_argument("--csv", help="the table to write (default the network's: docs/studies/swis_finetune.csv, "
+                                  "swis_finetune_NET.csv for a graph network)")
     ap.add_argument("--variants", default=",".join(ALL_VARIANTS),
                     help="comma-separated, of " + ", ".join(MODES) + " (default: all)")
     ap.add_argument("--shifts", default="2,3", help="comma-separated shift counts N, 1..8 (default 2,3); a "
@@ -205,9 +218,10 @@ def main(argv=None):
     if args.network not in NETWORKS:
         ap.error(f"--network: expected one of {', '.join(NETWORKS)}, got {args.network!r}")
     graph = args.network != "cnn"
-    stem = "fmnist-int8" if not graph else f"fmnist-{args.network}"
-    args.float_model = args.float_model or os.path.join(REPO, "models", f"{stem}.onnx" if graph else "fmnist-float.pt")
-    args.post_model = args.post_model or os.path.join(REPO, "models", f"{stem}.cimvp")
+    name = stem(args.network)
+    args.csv = args.csv or table_of(args.network)
+    args.float_model = args.float_model or os.path.join(REPO, "models", f"{name}.onnx" if graph else "fmnist-float.pt")
+    args.post_model = args.post_model or os.path.join(REPO, "models", f"{name}.cimvp")
     variants = args.variants.split(",")
     for v in variants:
         if v not in MODES:
@@ -251,7 +265,7 @@ def main(argv=None):
                     f"truncation has no fractional N and no groups, double shift no N below 2)")
                 continue
             out = os.path.join(args.work, f"{v}-{tag(n, M, args.seed)}")
-            model = os.path.join(out, f"{stem}.cimvp")
+            model = os.path.join(out, f"{name}.cimvp")
             seconds = None
             if not (args.reuse and os.path.isfile(model)):
                 t0 = time.time()

@@ -32,23 +32,21 @@ import swis_finetune as ft  # noqa: E402
 REPO = ft.REPO
 COLUMNS = ["network", "variant", "n", "seed", "m_a", "m_b", "images", "accuracy_a", "accuracy_b", "a_only",
            "b_only", "a_only_images", "b_only_images"]
-TABLE = os.path.join(REPO, "docs", "studies", "swis_finetune_paired.csv")
+TABLE = os.path.join(REPO, "docs", "studies", "swis_finetune_paired.csv")  # scripts/render_studies.py reads it
 
 
-def table_of(network):
-    """The network's fine-tuning table (scripts/swis_finetune.py --csv)."""
-    return os.path.join(REPO, "docs", "studies",
-                        "swis_finetune.csv" if network == "cnn" else f"swis_finetune_{network}.csv")
-
-
-def recorded_seed(out_dir, seed):
+def recorded_seed(network, out_dir, seed):
     """The seed the fine-tuning table records for the run of --seed `seed` in out_dir: the CNN's int8 QAT
-    writes its own (train_all.py's) in fmnist-int8.expected.json; a graph network's is --seed."""
+    records its own (train_all.py's, --seed plus the scheme's) in fmnist-int8.expected.json beside the model; a
+    graph network's is --seed."""
+    if network != "cnn":
+        return str(seed)
     expected = os.path.join(out_dir, "fmnist-int8.expected.json")
-    if os.path.isfile(expected):
+    try:
         with open(expected) as f:
             return str(json.load(f)["training"]["seed"])
-    return str(seed)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise RuntimeError(f"{expected}: expected the training's seed (training.seed) of the CNN's run: {e}")
 
 
 def predictions(cimvp, model, n, m, mode, images, out, env, reuse=False):
@@ -69,7 +67,12 @@ def predictions(cimvp, model, n, m, mode, images, out, env, reuse=False):
     cmd = [cimvp, "swis", "--model", model, "--targets", ft.fmt(n), "--group-size", str(m), "--accuracy-modes",
            mode, "--limit", str(images), "--quiet", "--predictions-out", out]
     ft.log("$ " + " ".join(cmd))
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    except OSError as e:
+        raise RuntimeError(f"{cimvp}: {e.strerror}")
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {(p.stderr or p.stdout).strip()}")
     got = read()
     if got is None:
         raise RuntimeError(f"{out}: expected a column {column}")
@@ -81,6 +84,59 @@ def compare(labels, a, b):
     a_only = [i for i, (y, p, q) in enumerate(zip(labels, a, b)) if p == y and q != y]
     b_only = [i for i, (y, p, q) in enumerate(zip(labels, a, b)) if q == y and p != y]
     return a_only, b_only
+
+
+def pairs(args, variants, shifts, seeds, pair, stem, table, measured, env):
+    """The paired table's rows for every (variant, N, seed) whose models at both group sizes are in --work with
+    rows in the fine-tuning table (measured: its fine-tuned rows by variant, N, M and recorded seed). A
+    RuntimeError when a model does not score its row or the two ends do not match."""
+    rows = []
+    for v in variants:
+        for n in shifts:
+            for seed in seeds:
+                ends = []
+                for m in pair:
+                    out = os.path.join(args.work, f"{v}-{ft.tag(n, m, seed)}")
+                    model = os.path.join(out, f"{stem}.cimvp")
+                    if not os.path.isfile(model):
+                        break
+                    recorded = recorded_seed(args.network, out, seed)
+                    row = measured.get((v, n, m, recorded))
+                    if row is None:
+                        ft.log(f"{model}: skipped: {table} has no fine-tuned row of {v} at N = {ft.fmt(n)}, M = {m}, "
+                               f"seed {recorded}")
+                        break
+                    ends.append((m, model, row))
+                if len(ends) != 2:
+                    continue
+                point = f"{v} at N = {ft.fmt(n)}"
+                for field in ("seed", "images"):
+                    if ends[0][2][field] != ends[1][2][field]:
+                        raise RuntimeError(f"{table}: {point}: the M = {pair[0]} and M = {pair[1]} runs of --seed "
+                                           f"{seed} record {field} {ends[0][2][field]} and {ends[1][2][field]}")
+                images = int(ends[0][2]["images"])
+                got = []
+                for m, model, row in ends:
+                    labels, classes = predictions(args.cimvp, model, n, m, ft.MODES[v], images,
+                                                  os.path.join(args.work, f"predictions-{v}-{ft.tag(n, m, seed)}.csv"),
+                                                  env, args.reuse)
+                    accuracy = sum(p == y for p, y in zip(classes, labels)) / len(labels)
+                    if f"{accuracy:.4f}" != row["accuracy"]:
+                        raise RuntimeError(f"{model}: scores {accuracy:.4f} on {images} images, but {table} records "
+                                           f"accuracy {row['accuracy']} for {point}, M = {m}, seed {row['seed']}: not "
+                                           f"the model the table measured")
+                    got.append((labels, classes))
+                if got[0][0] != got[1][0]:
+                    raise RuntimeError(f"the two runs' test labels differ ({point}, seed {ends[0][2]['seed']})")
+                a_only, b_only = compare(got[0][0], got[0][1], got[1][1])
+                a, b = ends[0][2], ends[1][2]
+                rows.append(dict(network=args.network, variant=v, n=ft.fmt(n), seed=a["seed"], m_a=pair[0],
+                                 m_b=pair[1], images=images, accuracy_a=a["accuracy"], accuracy_b=b["accuracy"],
+                                 a_only=len(a_only), b_only=len(b_only), a_only_images=" ".join(map(str, a_only)),
+                                 b_only_images=" ".join(map(str, b_only))))
+                ft.log(f"{args.network} {point} seed {a['seed']}: M = {pair[0]} right only {len(a_only)}, "
+                       f"M = {pair[1]} right only {len(b_only)}")
+    return rows
 
 
 def main(argv=None):
@@ -115,55 +171,25 @@ def main(argv=None):
         if v not in ft.MODES or v == "wgt":
             ap.error(f"--variants: expected SWIS variants of {', '.join(v for v in ft.MODES if v != 'wgt')}, "
                      f"got {v!r}")
-    stem = "fmnist-int8" if args.network == "cnn" else f"fmnist-{args.network}"
+    stem = ft.stem(args.network)
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
-    table = args.table or table_of(args.network)
-    with open(table, newline="") as f:
-        measured = {(r["variant"], float(r["n"]), int(r["group_size"]), r["seed"]): r for r in csv.DictReader(f)
-                    if r["training"] == "finetuned"}
-    rows = []
-    for v in variants:
-        for n in shifts:
-            for seed in seeds:
-                ends = []
-                for m in pair:
-                    out = os.path.join(args.work, f"{v}-{ft.tag(n, m, seed)}")
-                    model = os.path.join(out, f"{stem}.cimvp")
-                    if not os.path.isfile(model):
-                        break
-                    row = measured.get((v, n, m, recorded_seed(out, seed)))
-                    if row is None:
-                        ft.log(f"{model}: skipped: {table} has no fine-tuned row of {v} at N = {ft.fmt(n)}, M = {m}, "
-                               f"seed {recorded_seed(out, seed)}")
-                        break
-                    ends.append((m, model, row))
-                if len(ends) != 2:
-                    continue
-                if ends[0][2]["images"] != ends[1][2]["images"]:
-                    sys.exit(f"error: {table}: {v} at N = {ft.fmt(n)}: M = {pair[0]} measured on "
-                             f"{ends[0][2]['images']} images, M = {pair[1]} on {ends[1][2]['images']}")
-                images = int(ends[0][2]["images"])
-                got = []
-                for m, model, row in ends:
-                    labels, classes = predictions(args.cimvp, model, n, m, ft.MODES[v], images,
-                                                  os.path.join(args.work, f"predictions-{v}-{ft.tag(n, m, seed)}.csv"),
-                                                  env, args.reuse)
-                    accuracy = sum(p == y for p, y in zip(classes, labels)) / len(labels)
-                    if f"{accuracy:.4f}" != row["accuracy"]:
-                        sys.exit(f"error: {model}: scores {accuracy:.4f} on {images} images, but {table} records "
-                                 f"accuracy {row['accuracy']} for {v} at N = {ft.fmt(n)}, M = {m}, seed {row['seed']}: "
-                                 f"not the model the table measured")
-                    got.append((labels, classes, row))
-                if got[0][0] != got[1][0]:
-                    sys.exit(f"error: the two runs' test labels differ ({v} at N = {ft.fmt(n)}, seed {seed})")
-                a_only, b_only = compare(got[0][0], got[0][1], got[1][1])
-                rows.append(dict(network=args.network, variant=v, n=ft.fmt(n), seed=got[0][2]["seed"], m_a=pair[0],
-                                 m_b=pair[1], images=images, accuracy_a=got[0][2]["accuracy"],
-                                 accuracy_b=got[1][2]["accuracy"], a_only=len(a_only), b_only=len(b_only),
-                                 a_only_images=" ".join(map(str, a_only)), b_only_images=" ".join(map(str, b_only))))
-                ft.log(f"{args.network} {v} N={ft.fmt(n)} seed {got[0][2]['seed']}: M={pair[0]} right only "
-                       f"{len(a_only)}, M={pair[1]} right only {len(b_only)}")
+    table = args.table or ft.table_of(args.network)
+    try:
+        with open(table, newline="") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != ft.COLUMNS:
+                sys.exit(f"error: {table}: expected the fine-tuning table's columns {','.join(ft.COLUMNS)}")
+            measured = {(r["variant"], float(r["n"]), int(r["group_size"]), r["seed"]): r for r in reader
+                        if r["training"] == "finetuned"}
+    except OSError as e:
+        sys.exit(f"error: {table}: {e.strerror}")
+    except ValueError as e:
+        sys.exit(f"error: {table}: expected numbers in n and group_size: {e}")
+    try:
+        rows = pairs(args, variants, shifts, seeds, pair, stem, table, measured, env)
+    except RuntimeError as e:
+        sys.exit(f"error: {e}")
     if not rows:
         sys.exit(f"error: {args.work}: no pair of fine-tuned models at M = {pair[0]} and {pair[1]} with rows in "
                  f"{table}")

@@ -497,7 +497,7 @@ class Swis(unittest.TestCase):
     def test_predictions_out_lists_each_images_class_whose_share_right_is_the_reported_accuracy(self):
         """--predictions-out: one row per test image (its label, the int8 network's class, each measured mode's
         at each target); the share of right answers per column is the --json accuracy. Refused without accuracy
-        runs, and nothing written."""
+        runs (--no-accuracy, a trace, no data set) or with --pe-widths, and nothing written."""
         out, rep = os.path.join(self.tmp, "p.csv"), os.path.join(self.tmp, "p.json")
         code, text = run("swis", "--model", model("fmnist-int8.cimvp"), "--targets", "2,3", "--limit", "50",
                          "--accuracy-modes", "SS,DS", "--quiet", "--json", rep, "--predictions-out", out)
@@ -520,6 +520,15 @@ class Swis(unittest.TestCase):
             self.assertEqual(code, 2, text)
             self.assertIn("--predictions-out: expected --model F and its accuracy runs", text)
             self.assertFalse(os.path.exists(gone))
+        # no data set: the report runs, then the predictions are refused before any file is written
+        code, text = run("swis", "--model", model("fmnist-int8.cimvp"), "--targets", "2", "--quiet", "--data",
+                         self.tmp, "--json", rep + ".2", "--predictions-out", gone)
+        self.assertEqual(code, 2, text)
+        self.assertIn("--predictions-out: expected accuracy runs", text)
+        self.assertFalse(os.path.exists(gone) or os.path.exists(rep + ".2"))
+        code, text = run("swis", "--pe-widths", "--predictions-out", gone)
+        self.assertEqual(code, 2, text)
+        self.assertIn("--pe-widths: expected no --trace, --model, --schedule-out or --predictions-out", text)
 
     def test_schedule_out_in_groups_of_4_is_the_schedule_cimvp_convert_stores(self):
         """--schedule-out: the per-filter N of a mode at the one target. In the PE array's groups of 4 it is the

@@ -656,18 +656,25 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertFalse([x for x in one_end.splitlines() if x.startswith("Seed by seed")])
 
     def test_mcnemar_is_the_exact_two_sided_binomial_test_of_the_discordant_counts(self):
-        """0 against 6 discordant images: 2 / 2^6; 1 against 9: 2 (1 + 10) / 2^10; equal counts and none: 1."""
+        """0 against 6 discordant images: 2 / 2^6; 1 against 9 (either way round): 2 (1 + 10) / 2^10; equal counts
+        and none: 1."""
         mcnemar = load_render_studies().SwisFinetuneGroupSize.mcnemar
         self.assertAlmostEqual(mcnemar(0, 6), 2 / 64)
         self.assertAlmostEqual(mcnemar(9, 1), 22 / 1024)
+        self.assertAlmostEqual(mcnemar(1, 9), 22 / 1024)
         self.assertEqual(mcnemar(5, 5), 1.0)
         self.assertEqual(mcnemar(0, 0), 1.0)
 
+    def test_the_paired_table_has_the_columns_the_script_writes(self):
+        self.assertEqual(load_render_studies().SwisFinetuneGroupSize.PAIRED_COLUMNS,
+                         load_script("swis_finetune_paired").COLUMNS)
+
     def test_the_paired_table_renders_each_seed_and_must_match_the_fine_tuning_tables(self):
         """The paired section lists each seed's counts and McNemar p, and for a point with several seeds the images
-        every seed shares; a row whose accuracy is not the fine-tuning table's, whose counts do not make the two
-        accuracies' difference, or whose image list is not its count stops the render; without the paired table
-        the page says it is not measured."""
+        every seed shares; a row whose accuracy or image count is not the fine-tuning table's, whose counts do not
+        make the two accuracies' difference, whose image list is not its count or whose N is not a number stops
+        the render; without the paired table the page says it is not measured, and a seed fine-tuned at both
+        ends without a paired row is named as not paired."""
         study = load_render_studies().SwisFinetuneGroupSize()
         paired = read_csv(os.path.join(SOURCE, "docs", "studies", study.PAIRED))
         same = lambda fname, rows: rows
@@ -677,45 +684,54 @@ class SwisFinetuneCI(unittest.TestCase):
         groups = {}
         for r in paired:
             b, c = int(r["a_only"]), int(r["b_only"])
+            p = study.mcnemar(b, c)
             self.assertIn(f"| {titles[r['network']]} | {mode[r['variant']]} | {r['n']} | {r['seed']} | {b} | {c} | "
-                          f"{100 * (b - c) / int(r['images']):+.2f} | {study.mcnemar(b, c):.3f} |", text)
+                          f"{100 * (b - c) / int(r['images']):+.2f} | {'< 0.001' if p < 0.001 else f'{p:.3f}'} |",
+                          text)
             groups.setdefault((r["network"], r["variant"], r["n"]), []).append(r)
         shared = next(line for line in text.splitlines() if line.startswith("The seeds' tests are not independent"))
         for (net, v, n), rows in groups.items():
             if len(rows) > 1:
                 sets = [set(r["a_only_images"].split()) for r in rows]
-                self.assertIn(f"{titles[net]} {mode[v]} at N = {n}: {len(set.intersection(*sets))} of "
-                              f"{len(set.union(*sets))} (M = 1)", shared)
+                self.assertIn(f"{titles[net]} {mode[v]} at N = {n} (seeds {', '.join(r['seed'] for r in rows)}): "
+                              f"{len(set.intersection(*sets))} of {len(set.union(*sets))} (M = 1)", shared)
 
-
+        unused = lambda r: str(min(set(range(int(r["images"]))) - set(map(int, (r["a_only_images"] + " " +
+                                                                                r["b_only_images"]).split()))))
         for edit_row, message in (
                 (lambda r: dict(r, accuracy_a=f"{float(r['accuracy_a']) + 0.001:.4f}"),
-                 "not the fine-tuning table's accuracy"),
-                (lambda r: dict(r, a_only=str(int(r["a_only"]) + 1), a_only_images=r["a_only_images"] + " " + str(min(
-                    set(range(int(r["images"]))) - set(map(int, (r["a_only_images"] + " " + r["b_only_images"])
-                                                            .split()))))), "is not accuracy_a - accuracy_b"),
-                (lambda r: dict(r, a_only_images=" ".join(r["a_only_images"].split()[1:])), "a_only_images: expected")):
+                 "is not the fine-tuning table's for that seed"),
+                (lambda r: dict(r, images=str(int(r["images"]) * 2)), "is not the fine-tuning table's for that seed"),
+                (lambda r: dict(r, a_only=str(int(r["a_only"]) + 1),
+                                a_only_images=r["a_only_images"] + " " + unused(r)), "is not accuracy_a - accuracy_b"),
+                (lambda r: dict(r, a_only_images=" ".join(r["a_only_images"].split()[1:])), "a_only_images: expected"),
+                (lambda r: dict(r, n="two"), "expected numbers in n, m_a")):
             with self.subTest(message), self.assertRaisesRegex(Exception, message) as caught:
                 self.render_group_size_with(same, paired=lambda rows: [edit_row(dict(rows[0]))] + rows[1:])
             self.assertEqual(type(caught.exception).__name__, "RenderError")
         self.assertIn("Paired on the test images: not measured", self.render_group_size_with(same))
-        last = paired[-1]  # its seed fine-tuned at both ends: named as not paired once its row is gone
-        fewer = self.render_group_size_with(same, paired=lambda rows: rows[:-1])
-        self.assertIn(f"{titles[last['network']]} {mode[last['variant']]} at N = {last['n']}, seed {last['seed']}",
+        # a graph network's row (every graph seed fine-tuned at both ends is paired): named once it is gone
+        gone = [r for r in paired if r["network"] != "cnn"][-1]
+        fewer = self.render_group_size_with(same, paired=lambda rows: [r for r in rows if r != gone])
+        self.assertIn(f"{titles[gone['network']]} {mode[gone['variant']]} at N = {gone['n']}, seed {gone['seed']}",
                       next(x for x in fewer.splitlines() if x.startswith("Fine-tuned at both group sizes but not")))
 
     def test_the_paired_script_measures_two_models_image_by_image_against_their_table(self):
         """scripts/swis_finetune_paired.py on a work directory whose M = 1 and M = 16 "fine-tuned" models are the
-        shipped int8 CNN, on 100 images: its counts make the two accuracies' difference (cimvp swis's own at SS,
-        N = 2, in groups of 1 and 16); a table recording another accuracy than the model scores stops it, naming
-        the model."""
+        shipped int8 CNN, on 100 images, run with --seed 1 and recording (as the CNN's QAT does) seed 2: its row is
+        seed 2's and its counts make the two accuracies' difference (cimvp swis's own at SS, N = 2, in groups of 1
+        and 16); a table recording another accuracy than the model scores stops it, naming the model, and so does
+        a CNN run without its record of the seed."""
         script = os.path.join(SOURCE, "scripts", "swis_finetune_paired.py")
         shipped = os.path.join(SOURCE, "models", "fmnist-int8.cimvp")
         with tempfile.TemporaryDirectory() as tmp:
             acc = {}
             for m in (1, 16):
-                os.makedirs(os.path.join(tmp, f"swis-2-m{m}"))
-                shutil.copy(shipped, os.path.join(tmp, f"swis-2-m{m}", "fmnist-int8.cimvp"))
+                run_dir = os.path.join(tmp, f"swis-2-m{m}")
+                os.makedirs(run_dir)
+                shutil.copy(shipped, os.path.join(run_dir, "fmnist-int8.cimvp"))
+                with open(os.path.join(run_dir, "fmnist-int8.expected.json"), "w") as f:
+                    json.dump({"training": {"seed": 2, "threads": 1}}, f)
                 rep = os.path.join(tmp, f"r{m}.json")
                 p = subprocess.run([CIMVP, "swis", "--model", shipped, "--targets", "2", "--group-size", str(m),
                                     "--accuracy-modes", "SS", "--limit", "100", "--quiet", "--json", rep],
@@ -730,7 +746,7 @@ class SwisFinetuneCI(unittest.TestCase):
 
             def write_table(shift=0.0):
                 write_csv(table, [dict(variant="swis", n="2", training="finetuned", accuracy=f"{acc[m] + shift:.4f}",
-                                       int8_accuracy=f"{acc[m]:.4f}", images="100", seed="1", threads="1",
+                                       int8_accuracy=f"{acc[m]:.4f}", images="100", seed="2", threads="1",
                                        train_seconds="", epochs="1", group_size=str(m)) for m in (1, 16)])
 
             write_table()
@@ -741,7 +757,7 @@ class SwisFinetuneCI(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             (row,) = read_csv(out)
             self.assertEqual((row["network"], row["variant"], row["n"], row["seed"], row["m_a"], row["m_b"]),
-                             ("cnn", "swis", "2", "1", "1", "16"))
+                             ("cnn", "swis", "2", "2", "1", "16"))
             self.assertEqual(int(row["a_only"]) - int(row["b_only"]), round(100 * (acc[1] - acc[16])))
             self.assertGreater(int(row["a_only"]) + int(row["b_only"]), 0, "groups of 1 and 16 differ somewhere")
             write_table(0.01)
@@ -749,6 +765,11 @@ class SwisFinetuneCI(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("swis-2-m1/fmnist-int8.cimvp: scores", p.stdout + p.stderr)
             self.assertIn("not the model the table measured", p.stdout + p.stderr)
+            write_table()
+            os.remove(os.path.join(tmp, "swis-2-m16", "fmnist-int8.expected.json"))
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("swis-2-m16/fmnist-int8.expected.json: expected the training's seed", p.stdout + p.stderr)
 
     def test_a_point_that_would_repeat_another_s_training_is_named_as_such_not_as_missing(self):
         """C-DS at N = 2 (every filter at 2: C-SS at 2's training) and C-SS at N = 1 (a one-position window: SS at 1's)

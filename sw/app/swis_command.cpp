@@ -67,8 +67,9 @@ int swis_command(const Args& args) {
     if (parse_or_help(d, args, vm)) return kExitOk;
     const ArchConfig cfg = config_from(vm);
     if (vm["pe-widths"].as<bool>()) {
-        if (vm.count("trace") || vm.count("model"))
-            throw std::invalid_argument("swis: --pe-widths: expected no --trace or --model (it compares PEs, not a network)");
+        if (vm.count("trace") || vm.count("model") || vm.count("schedule-out") || vm.count("predictions-out"))
+            throw std::invalid_argument("swis: --pe-widths: expected no --trace, --model, --schedule-out or "
+                                        "--predictions-out (it compares PEs, not a network)");
         print_pe_widths(cfg, stdout);
         if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), pe_widths_to_json(cfg));
         return kExitOk;
@@ -134,10 +135,12 @@ int swis_command(const Args& args) {
         throw std::invalid_argument("--predictions-out: expected --model F and its accuracy runs (no --no-accuracy)");
     const SwisJobResult r = run_swis_job(cfg, spec);
     print_swis_report(r, stdout);
+    // before any file: without accuracy runs (no data set) the predictions are refused and nothing is written
+    const std::string predictions = vm.count("predictions-out") ? swis_predictions_csv(r) : std::string();
     if (vm.count("json")) write_json_file(vm["json"].as<std::string>(), swis_job_to_json(r, cfg, spec));
     if (vm.count("schedule-out"))
         write_json_file(vm["schedule-out"].as<std::string>(), swis_schedule_to_json(r, spec));
-    if (vm.count("predictions-out")) write_text_file(vm["predictions-out"].as<std::string>(), swis_predictions_csv(r));
+    if (vm.count("predictions-out")) write_text_file(vm["predictions-out"].as<std::string>(), predictions);
     return kExitOk;
 }
 

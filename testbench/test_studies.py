@@ -670,8 +670,8 @@ class SwisFinetuneCI(unittest.TestCase):
                          load_script("swis_finetune_paired").COLUMNS)
 
     def test_the_paired_table_renders_each_seed_and_must_match_the_fine_tuning_tables(self):
-        """The paired section lists each seed's counts and McNemar p, and for a point with several seeds the images
-        every seed shares; a row whose accuracy or image count is not the fine-tuning table's, whose counts do not
+        """The paired section lists each seed's counts and McNemar p, how many p fall below 0.05, and for a point
+        with several seeds the images every seed shares; a row whose accuracy or image count is not the fine-tuning table's, whose counts do not
         make the two accuracies' difference, whose image list is not its count or whose N is not a number stops
         the render; without the paired table the page says it is not measured, and a seed fine-tuned at both
         ends without a paired row is named as not paired."""
@@ -689,6 +689,8 @@ class SwisFinetuneCI(unittest.TestCase):
                           f"{100 * (b - c) / int(r['images']):+.2f} | {'< 0.001' if p < 0.001 else f'{p:.3f}'} |",
                           text)
             groups.setdefault((r["network"], r["variant"], r["n"]), []).append(r)
+        low = sum(study.mcnemar(int(r["a_only"]), int(r["b_only"])) < 0.05 for r in paired)
+        self.assertIn(f"p below 0.05 in {low} of {len(paired)} tests (about {len(paired) / 20:.1f} expected", text)
         shared = next(line for line in text.splitlines() if line.startswith("The seeds' tests are not independent"))
         for (net, v, n), rows in groups.items():
             if len(rows) > 1:

@@ -2009,13 +2009,16 @@ class SwisFinetuneGroupSize(SwisFinetune):
             raise RenderError(f"{path}: expected one pair of group sizes (m_a, m_b), got {pairs}")
         (m_a, m_b), = pairs
         order = {net: i for i, (net, _, _) in enumerate(self.NETWORKS)}
-        body, ps, shared, unpaired = [], [], [], []  # ps: each row's p
+        body, shared, unpaired = [], [], []
+        tally = {}  # (network title, mode, N) -> [tests with p below 0.05, tests]
         for (net, v, n, _, _), seeds in sorted(groups.items(), key=lambda g: (
                 order[g[0][0]], self.ORDER[g[0][1]], g[0][2] != self.N, g[0][2])):
             seeds.sort(key=lambda x: int(x[0]))
             for sd, images, a, b in seeds:
                 p = self.mcnemar(len(a), len(b))
-                ps.append(p)
+                low_total = tally.setdefault((titles[net], labels[v], f"{n:g}"), [0, 0])
+                low_total[0] += p < 0.05
+                low_total[1] += 1
                 body.append([titles[net], labels[v], f"{n:g}", sd, str(len(a)), str(len(b)),
                              f"{100 * (len(a) - len(b)) / images:+.2f}", "< 0.001" if p < 0.001 else f"{p:.3f}"])
             if len(seeds) > 1:
@@ -2034,12 +2037,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
                  f"the seed-by-seed line and the rule's band measure.\n"]
         lines.append(md_table(["Network", "Mode", "N", "Seed", f"Right only at M = {m_a}", f"Right only at M = {m_b}",
                                "Difference (points)", "McNemar p"], body) + "\n")
-        low = [(row[0], row[1], row[2]) for row, p in zip(body, ps) if p < 0.05]
-        lines.append(f"p below 0.05 in {len(low)} of {len(body)} tests (about {len(body) / 20:.1f} expected by chance "
-                     f"if no pair of models differed), at: " + ("; ".join(
-                         f"{t} {m} at N = {n} ({sum(1 for x in low if x == (t, m, n))} of "
-                         f"{sum(1 for row in body if (row[0], row[1], row[2]) == (t, m, n))})"
-                         for t, m, n in dict.fromkeys(low)) or "none") + ".\n")
+        low = {point: k_total for point, k_total in tally.items() if k_total[0]}
+        lines.append(f"p below 0.05 in {sum(k for k, _ in low.values())} of {len(body)} tests (about "
+                     f"{len(body) / 20:.1f} expected by chance if no pair of models differed), at: " + ("; ".join(
+                         f"{t} {m} at N = {n} ({k} of {total})" for (t, m, n), (k, total) in low.items())
+                         or "none") + ".\n")
         if shared:
             lines.append("The seeds' tests are not independent: every seed fine-tunes the same model on the same "
                          "images, in another order (and, for the CNN, other random flips and shifts of them), and "

@@ -691,6 +691,12 @@ class SwisFinetuneCI(unittest.TestCase):
             groups.setdefault((r["network"], r["variant"], r["n"]), []).append(r)
         low = sum(study.mcnemar(int(r["a_only"]), int(r["b_only"])) < 0.05 for r in paired)
         self.assertIn(f"p below 0.05 in {low} of {len(paired)} tests (about {len(paired) / 20:.1f} expected", text)
+        below = next(line for line in text.splitlines() if line.startswith("p below 0.05 in"))
+        for (net, v, n), rows in groups.items():  # each point with a low p: its count of them, of its tests
+            k = sum(study.mcnemar(int(r["a_only"]), int(r["b_only"])) < 0.05 for r in rows)
+            point = f"{titles[net]} {mode[v]} at N = {n} ("
+            self.assertEqual(f"{point}{k} of {len(rows)})" in below, k > 0, point)
+            self.assertEqual(below.count(point), int(k > 0), point)
         shared = next(line for line in text.splitlines() if line.startswith("The seeds' tests are not independent"))
         for (net, v, n), rows in groups.items():
             if len(rows) > 1:

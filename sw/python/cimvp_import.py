@@ -56,8 +56,10 @@ def parse_args(argv):
                          "double-shift PE's even counts), or in groups of --swis-group-size M a JSON schedule of "
                          "`cimvp swis --group-size M --schedule-out`; --swis-variant swis or swisc, as the file's")
     ap.add_argument("--swis-variant", default="swis", metavar="V",
-                    help="with --swis-shifts: swis (any N shift positions, default), swisc (N consecutive ones) or "
-                         "wgt (the weight-truncation baseline: N bits)")
+                    help="with --swis-shifts: swis (any N shift positions, default), swisc (N consecutive ones), "
+                         "wgt (the weight-truncation baseline: N bits) or act (the activation-truncation baseline: "
+                         "the weights whole, every PE-array layer's input codes at their top N bits, as `cimvp "
+                         "swis` runs Act; the model file is plain int8)")
     ap.add_argument("--swis-group-size", type=int, default=4, metavar="M",
                     help="with --swis-shifts (or --swis-schedule) and --swis-variant swis or swisc: the weights "
                          "sharing a group's shifts, "
@@ -242,7 +244,9 @@ def main(argv=None):
     print(f"{args.model}: {kind}, input {shape[0]}x{shape[1]}x{shape[2]}, {len(names)} model nodes after fusion; "
           f"scheme {args.scheme}, {imp.q.act_bits}-bit activations"
           + (f", {len(imp.q.binary)} binary-weight layers" if args.scheme == "bwma" else "")
-          + (f", weights at {args.swis_shifts} shifts ({args.swis_variant}"
+          + (f", the PE layers' input codes at their top {args.swis_shifts} bits (act)"
+             if args.swis_shifts and args.swis_variant == "act" else
+             f", weights at {args.swis_shifts} shifts ({args.swis_variant}"
              + (f", groups of {args.swis_group_size}" if args.swis_group_size != 4 else "") + ")"
              if args.swis_shifts else "")
           + (f", weights at the per-filter N of {args.swis_schedule} ({args.swis_variant})" if schedule else ""))

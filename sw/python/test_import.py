@@ -376,6 +376,47 @@ class EveryOperatorTest(unittest.TestCase):
             print(f"\n  every-operator network, {variant} at N = {n}: post-training {before:.2%}, fine-tuned 1 epoch "
                   f"on 3000 images {after:.2%}", file=sys.stderr)
 
+    def test_act_fine_tuning_reads_the_pe_layers_input_codes_at_their_top_n_bits(self):
+        """--swis-variant act --swis-shifts N: the export is the plain int8 import (weights whole); the
+        fake-quant forward reads every groups-1 conv's and the fc's input codes at their top N bits, so it
+        predicts what the integer engine predicts with swis_quant.act_masks at N (what `cimvp swis` runs as
+        Act: test_swis_quant), not without them, before and after fine-tuning through it. The windows of the
+        tensors read so are chosen for the truncated codes: at N its post-training network beats the plain
+        import's read at N bits. Act takes no groups."""
+        xtr, ytr = data.load("train")
+        plain = onnx_import.Importer(self.onnx_path).quantize(xtr[:500])
+        imp = onnx_import.Importer(self.onnx_path, swis_shifts=3, swis_variant="act")
+        ptq = imp.quantize(xtr[:500])
+        for a, b in zip(plain.layers, ptq.layers):
+            if isinstance(a, modelfile.IntLayer):
+                self.assertTrue(np.array_equal(a.weights, b.weights))
+        masks = swis_quant.act_masks(ptq, 3)
+        self.assertEqual(sum(m != 0xFF for m in masks),
+                         sum(isinstance(L, modelfile.IntLayer) and L.groups == 1 for L in ptq.layers))
+
+        def agreement(model):
+            fq = imp.fake_logits(self.xte).argmax(1).numpy()
+            masked = engine.predict(engine.run(model, self.xte, masks=masks)).numpy()
+            whole = engine.predict(engine.run(model, self.xte)).numpy()
+            return float((fq == masked).mean()), float((fq == whole).mean()), float((masked == self.yte).mean())
+
+        agree, unmasked, before = agreement(ptq)
+        self.assertGreaterEqual(agree, 0.97)
+        self.assertLess(unmasked, agree - 0.05)
+        plain_at_3 = engine.predict(engine.run(plain, self.xte, masks=swis_quant.act_masks(plain, 3))).numpy()
+        self.assertGreater(before, float((plain_at_3 == self.yte).mean()))
+        windows = {t: imp.g.tensors[t].quant for t in imp.q.act_read()}
+        self.assertGreater(len(windows), 3)
+        qat = imp.fine_tune(xtr[6000:9000], ytr[6000:9000], 1, lr=1e-3, log=lambda *a: None)
+        self.assertEqual({t: imp.g.tensors[t].quant for t in windows}, windows)  # kept: learned ones diverge
+        agree, _, after = agreement(qat)
+        self.assertGreaterEqual(agree, 0.97)
+        self.assertGreater(after, before)
+        print(f"\n  every-operator network, act at N = 3: post-training {before:.2%}, fine-tuned 1 epoch on 3000 "
+              f"images {after:.2%}", file=sys.stderr)
+        with self.assertRaisesRegex(onnx_import.Refused, "--swis-group-size 8: expected"):
+            onnx_import.Importer(self.onnx_path, swis_shifts=3, swis_variant="act", swis_group_size=8)
+
     def test_a_per_filter_schedule_constrains_each_filter_at_its_own_n(self):
         """swis_schedule (cimvp_import --swis-schedule): each PE node's filters at their own N, in the export and
         after fine-tuning; a schedule of another graph, or one with counts for a depthwise node, is refused."""
@@ -451,7 +492,7 @@ class EveryOperatorTest(unittest.TestCase):
     def test_swis_shifts_are_for_int8_and_known_variants(self):
         with self.assertRaisesRegex(onnx_import.Refused, r"--swis-shifts 2: expected --scheme int8 .*got bwma"):
             onnx_import.Importer(self.onnx_path, scheme="bwma", swis_shifts=2)
-        with self.assertRaisesRegex(onnx_import.Refused, r"--swis-variant: expected one of swis, swisc, wgt, got 'dse'"):
+        with self.assertRaisesRegex(onnx_import.Refused, r"--swis-variant: expected one of swis, swisc, wgt, act, got 'dse'"):
             onnx_import.Importer(self.onnx_path, swis_shifts=2, swis_variant="dse")
         code, _, err = quiet_run([self.onnx_path, "--out", os.path.join(self.tmp, "o.cimvp"), "--swis-shifts", "9",
                                   "--no-eval"])

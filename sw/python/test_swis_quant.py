@@ -8,6 +8,7 @@ use in int8 fine-tuning.
 The contract side: `cimvp convert --pe-layers all --shifts N [--variant swis-c]` writes a format-v2
 model whose layers' weights are decompose_layer(w, shape, N, variant).weights() (the loader checks
 them against the packed groups); modelfile.read reads them back. Without a binary those tests skip."""
+import csv
 import itertools
 import json
 import os
@@ -22,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from cimvp_frontend import data, export, model, modelfile, quant, swis_quant as sq  # noqa: E402
+from cimvp_frontend import data, engine, export, model, modelfile, quant, swis_quant as sq  # noqa: E402
 from cimvp_frontend.modelfile import KIND_CONV, KIND_FC, POOL_MAX, IntLayer, IntModel  # noqa: E402
 
 torch.set_num_threads(1)
@@ -170,6 +171,23 @@ class DecompositionRuleTest(unittest.TestCase):
         self.assertEqual(g[13].tolist(), w[0].flatten()[52:].tolist() + [0, 0])
         self.assertTrue(torch.equal(restore(g), w))
 
+    def test_activation_truncation_keeps_the_top_bits_of_the_input_codes(self):
+        """Act: the contract's activation_truncation_mask (sw/contract/swis.cpp; testbench/test_swis.cpp's values),
+        and the training forward's truncation of integer codes equal to code & mask, gradient straight through."""
+        for (a, n), mask in (((8, 3), 0xE0), ((8, 1), 0x80), ((8, 8), 0xFF), ((4, 2), 0x0C), ((4, 6), 0x0F)):
+            self.assertEqual(sq.activation_truncation_mask(a, n), mask, (a, n))
+        for a, n in ((8, 0), (8, 9), (0, 4)):
+            with self.assertRaises(ValueError):
+                sq.activation_truncation_mask(a, n)
+        for a in (4, 8):
+            codes = torch.arange(1 << a, dtype=torch.float32, requires_grad=True)
+            for n in range(1, 9):
+                got = sq.truncate_activations_ste(codes, a, n)
+                want = torch.arange(1 << a) & sq.activation_truncation_mask(a, n)
+                self.assertTrue(torch.equal(got.detach().long(), want), (a, n))
+            sq.truncate_activations_ste(codes, a, 2).sum().backward()
+            self.assertTrue(torch.equal(codes.grad, torch.ones(1 << a)))
+
     def test_truncation_keeps_the_top_bits_below_the_layers_msb(self):
         w = torch.tensor([127, -128, 100, 33, -31, 15, 0])
         # p = 6; 2 bits: low = 5, |w| -> min(floor((|w| + 16) / 32), 3) * 32
@@ -252,6 +270,26 @@ class ContractEqualityTest(unittest.TestCase):
                 acc[m] = json.load(f)["accuracy"]
         self.assertEqual(acc[8]["rows"][0]["SS"], acc[8]["int8"])
         self.assertNotEqual(acc[16]["rows"][0]["SS"], acc[16]["int8"])
+
+    def test_act_masks_run_the_integer_engine_as_cimvp_swis_runs_act(self):
+        """The activation-truncation baseline on the shipped CNN and ResNet-20: the integer engine with act_masks
+        at N predicts every image as `cimvp swis --accuracy-modes Act` does at N (its --predictions-out), the
+        layers cimvp puts on the PE array and no other masked; without the masks it predicts otherwise."""
+        x, _ = data.load("test")
+        x = x[:100]
+        for name in ("fmnist-int8", "fmnist-resnet20"):
+            path = os.path.join(REPO, "models", f"{name}.cimvp")
+            out = os.path.join(self.tmp.name, f"{name}-act.csv")
+            subprocess.run([CIMVP, "swis", "--model", path, "--targets", "2,3", "--accuracy-modes", "Act", "--limit",
+                            "100", "--predictions-out", out, "--quiet"], check=True, stdout=subprocess.DEVNULL)
+            with open(out, newline="") as f:
+                rows = list(csv.DictReader(f))
+            m = modelfile.read(path)
+            plain = engine.predict(engine.run(m, x)).numpy()
+            for n in (2, 3):
+                got = engine.predict(engine.run(m, x, masks=sq.act_masks(m, n))).numpy()
+                self.assertEqual(got.tolist(), [int(r[f"Act@{n}"]) for r in rows], f"{name} N = {n}")
+                self.assertGreater(int((got != plain).sum()), 0, f"{name} N = {n}: the masks change nothing")
 
     def test_the_awkward_layers_decide_ties_and_half_way_magnitudes(self):
         """The equality above would catch a changed rule: the awkward layers hold groups where two
@@ -380,6 +418,40 @@ class FineTuningTest(unittest.TestCase):
             quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_variant="wgt", swis_group_size=8)
         with self.assertRaisesRegex(ValueError, "group size: expected an integer M in 1..16"):
             quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_group_size=32)
+
+    def test_act_fine_tuning_truncates_the_inputs_and_exports_the_integer_engines_act_network(self):
+        """int8_swis_variant act at N: the weights stay the plain int8 QAT's (the export is plain int8), every
+        layer reads its input codes at their top N bits, so the fake-quant forward predicts what the integer
+        engine predicts with act_masks at N (what `cimvp swis` runs as Act; the test above), not what it
+        predicts without them. Each activation step is calibrated for the truncated codes: smaller than the
+        plain QAT's, and the Act network more accurate than the plain one read at N bits. Act takes no groups
+        and no schedule."""
+        fnet = model.FloatNet()
+        fnet.load_state_dict(torch.load(os.path.join(REPO, "models", "fmnist-float.pt")))
+        calib = data.load("train")[0][:256]
+        x, y = data.load("test")
+        x, y = x[:300], y[:300]
+        plain = quant.QNet(fnet, "int8")
+        plain.calibrate(calib)
+        q = quant.QNet(fnet, "int8", swis_shifts=2, swis_variant="act")
+        q.calibrate(calib)
+        im, pm = export.export(q, "act2"), export.export(plain, "plain")
+        for a, b in zip(pm.layers, im.layers):
+            self.assertTrue(np.array_equal(a.weights, b.weights))
+        for a, b in zip(plain.layers[:-1], q.layers[:-1]):
+            self.assertLess(b.act.step(), a.act.step())
+        fake = q.eval()(torch.as_tensor(x).float()).argmax(1).numpy()
+        masked = engine.predict(engine.run(im, x, masks=sq.act_masks(im, 2))).numpy()
+        whole = engine.predict(engine.run(im, x)).numpy()
+        agree = float((fake == masked).mean())
+        self.assertGreaterEqual(agree, 0.97)
+        self.assertLess(float((fake == whole).mean()), agree - 0.05)
+        plain_at_2 = engine.predict(engine.run(pm, x, masks=sq.act_masks(pm, 2))).numpy()
+        self.assertGreater(float((masked == y).mean()), float((plain_at_2 == y).mean()))
+        with self.assertRaisesRegex(ValueError, "expected the PE array's 4 with act"):
+            quant.QNet(fnet, "int8", swis_shifts=2, swis_variant="act", swis_group_size=8)
+        with self.assertRaisesRegex(ValueError, "expected swis_shifts 0 and variant swis or swisc"):
+            quant.QNet(fnet, "int8", swis_variant="act", swis_schedule=[[2] * 32, [2] * 64, [2] * 128, [2] * 10])
 
     def test_swis_is_refused_outside_the_int8_scheme(self):
         with self.assertRaises(ValueError):

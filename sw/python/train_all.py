@@ -127,7 +127,8 @@ def main(argv=None):
                          + " (the model file holds offset-encoding ADC tables either way)"
                          + "; int8_swis_shifts: 0 (off) or the int8 weights' SWIS shifts per group (1..8), "
                            "int8_swis_variant: " + ", ".join(settings.INT8_SWIS_VARIANTS)
-                         + ", int8_swis_schedule: a model of cimvp convert --pe-layers all --schedule (or "
+                         + " (act: the weights whole and every layer's input codes at their top int8_swis_shifts "
+                           "bits, the activation-truncation baseline), int8_swis_schedule: a model of cimvp convert --pe-layers all --schedule (or "
                            "--double-shift), or a JSON schedule of cimvp swis --schedule-out, whose per-filter N the "
                            "int8 weights are decomposed at, instead of int8_swis_shifts, int8_swis_group_size: the "
                            "weights sharing a group's shifts with int8_swis_shifts or int8_swis_schedule (4, the PE "
@@ -149,7 +150,8 @@ def main(argv=None):
         ap.error(f"--float-model {args.float_model}: no such file")
     swis_schedule = None
     if cfg["int8_swis_group_size"] != swis_quant.GROUP_SIZE and (
-            not (cfg["int8_swis_shifts"] or cfg["int8_swis_schedule"]) or cfg["int8_swis_variant"] == "wgt"):
+            not (cfg["int8_swis_shifts"] or cfg["int8_swis_schedule"])
+            or cfg["int8_swis_variant"] in settings.INT8_SWIS_TRUNCATIONS):
         ap.error(f"--set int8_swis_group_size={cfg['int8_swis_group_size']}: expected int8_swis_shifts > 0 or "
                  f"int8_swis_schedule with int8_swis_variant swis or swisc, got int8_swis_shifts "
                  f"{cfg['int8_swis_shifts']}, int8_swis_variant {cfg['int8_swis_variant']}")

@@ -277,9 +277,11 @@ def node_forward(xs, N, hw: Hardware, force_tiled=False):
     return layer_forward(xs[0], N, hw, force_tiled=force_tiled)
 
 
-def run(model: IntModel, images, hw: Hardware = None, batch=250, force_tiled=False):
+def run(model: IntModel, images, hw: Hardware = None, batch=250, force_tiled=False, masks=None):
     """Integer logits [N][num_classes] (int64) of uint8 images [N][C][H][W]: the nodes in file order,
-    each on the tensors its inputs name (a v1/v2 chain: the previous layer's output)."""
+    each on the tensors its inputs name (a v1/v2 chain: the previous layer's output). masks: each node's
+    input mask (the activation-truncation baseline, the reference's set_input_masks: a layer's input codes
+    ANDed with it; 0xFF or a shorter list: none)."""
     hw = hw or Hardware.for_model(model)
     images = torch.as_tensor(np.asarray(images)).to(torch.int64)
     n = len(model.layers)
@@ -292,7 +294,10 @@ def run(model: IntModel, images, hw: Hardware = None, batch=250, force_tiled=Fal
     for i in range(0, images.shape[0], batch):
         vals = {0: images[i:i + batch]}
         for k, N in enumerate(model.layers):
-            vals[k + 1] = node_forward([vals[j] for j in inputs[k]], N, hw, force_tiled=force_tiled)
+            xs = [vals[j] for j in inputs[k]]
+            if masks is not None and k < len(masks) and masks[k] != 0xFF and not isinstance(N, TensorNode):
+                xs[0] = xs[0] & int(masks[k])
+            vals[k + 1] = node_forward(xs, N, hw, force_tiled=force_tiled)
             for j in set(inputs[k]):
                 if last_use.get(j) == k:
                     del vals[j]

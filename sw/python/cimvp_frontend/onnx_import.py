@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from . import engine, export, quant, swis_quant
-from .settings import INT8_SWIS_VARIANTS, MAPPINGS, SWIS_SHIFTS_RANGE, VAR_SIGMA_RANGE
+from .settings import INT8_SWIS_TRUNCATIONS, INT8_SWIS_VARIANTS, MAPPINGS, SWIS_SHIFTS_RANGE, VAR_SIGMA_RANGE
 from .modelfile import (KIND_ADD, KIND_CONCAT, KIND_CONV, KIND_FC, KIND_POOL, POOL_AVG, POOL_GLOBAL, POOL_MAX,
                         POOL_NONE, IntLayer, IntModel, ModelFileError, TensorNode, to_bytes)
 
@@ -1190,9 +1190,11 @@ class RangeStats:
         self.samples[k] = v
 
 
-def choose_range(values, lo, hi, nonneg, bits=ACT_BITS):
+def choose_range(values, lo, hi, nonneg, bits=ACT_BITS, keep_bits=0):
     """[lo, hi] of a tensor's codes: the window of least squared quantization error among
-    fractions of the observed range (0 always inside the window)."""
+    fractions of the observed range (0 always inside the window). keep_bits > 0: the error of the
+    codes' top keep_bits bits (what the activation-truncation baseline's layers read; narrower windows
+    are tried too)."""
     Q = (1 << bits) - 1
     v = values.to(torch.float64)
     lo, hi = min(lo, 0.0), max(hi, 0.0)
@@ -1201,11 +1203,14 @@ def choose_range(values, lo, hi, nonneg, bits=ACT_BITS):
     if hi - lo <= 1e-12:
         return lo, lo + 1.0  # a constant tensor (a dead ReLU): every code is the same, any scale will do
     best, best_err = (lo, hi), None
-    for frac in torch.linspace(0.3, 1.0, 57).tolist():
+    fracs = torch.linspace(0.01, 1.0, 100) if keep_bits else torch.linspace(0.3, 1.0, 57)
+    for frac in fracs.tolist():
         a, b = lo * frac, hi * frac
         s = (b - a) / Q
         z = round(-a / s)
         q = torch.clamp(torch.floor(v / s + z + 0.5), 0, Q)
+        if keep_bits:
+            q = swis_quant.truncate_activations_ste(q, bits, keep_bits)
         err = float(((q - z) * s - v).pow(2).mean())
         if best_err is None or err < best_err:
             best, best_err = (a, b), err
@@ -1232,7 +1237,9 @@ class Quantizer:
     and fc the PE array runs (groups 1) decomposed at N shifts per group of 4 (swis_variant "swis" any
     N positions, "swisc" N consecutive ones) or truncated to N bits ("wgt"), as cimvp swis decomposes
     them (swis_quant, the contract's rule): in fake_weight with a straight-through gradient, and in
-    the exported integers. swis_schedule instead of swis_shifts: each node's per-filter N
+    the exported integers; or ("act") the weights whole and those nodes' input codes truncated to their
+    top N bits in fake_forward, as cimvp swis's Act baseline reads them (the model file is plain int8).
+    swis_schedule instead of swis_shifts: each node's per-filter N
     (swis_quant.read_schedule of a `cimvp convert` file of the same graph's model: layer i is node i).
     swis_group_size: the weights sharing a group's shifts with swis_shifts, 4 (the PE array's) or 1..16
     for the group-size study (`cimvp swis --group-size M` measures the model)."""
@@ -1256,14 +1263,14 @@ class Quantizer:
         if swis_shifts and scheme != "int8":
             raise Refused(f"--swis-shifts {swis_shifts}: expected --scheme int8 (the PE array runs 8-bit weights), "
                           f"got {scheme}")
-        if swis_schedule is not None and (swis_shifts or scheme != "int8" or swis_variant == "wgt"):
+        if swis_schedule is not None and (swis_shifts or scheme != "int8" or swis_variant in INT8_SWIS_TRUNCATIONS):
             raise Refused(f"--swis-schedule: expected --scheme int8, --swis-shifts 0 and --swis-variant swis or "
                           f"swisc, got {scheme}, {swis_shifts} and {swis_variant}")
         lo, hi = swis_quant.GROUP_SIZE_RANGE
         if not (isinstance(swis_group_size, int) and lo <= swis_group_size <= hi):
             raise Refused(f"--swis-group-size: expected an integer in {lo}..{hi}, got {swis_group_size!r}")
         if swis_group_size != swis_quant.GROUP_SIZE and (
-                not (swis_shifts or swis_schedule is not None) or swis_variant == "wgt"):
+                not (swis_shifts or swis_schedule is not None) or swis_variant in INT8_SWIS_TRUNCATIONS):
             raise Refused(f"--swis-group-size {swis_group_size}: expected --swis-shifts N > 0 or --swis-schedule "
                           f"with --swis-variant swis or swisc, got --swis-shifts {swis_shifts} and --swis-variant "
                           f"{swis_variant}")
@@ -1338,6 +1345,20 @@ class Quantizer:
         fine-tuned here)."""
         return bool(self.swis_shifts or self.swis_filter_n) and (nd.op == "fc" or (nd.op == "conv" and
                                                                                    nd.p["groups"] == 1))
+
+    def act_read(self):
+        """The tensors whose codes a PE node reads at their top swis_shifts bits (variant "act"; through pools
+        that pass codes on), each quantized for that (choose_range's keep_bits); empty otherwise."""
+        if self.swis_variant != "act" or not self.swis_shifts:
+            return set()
+        out = set()
+        for nd in self.nodes:
+            if self.swis_on(nd):
+                t = _base(self.g, nd.inputs[0])
+                while t in self.passthrough:
+                    t = self.passthrough[t]
+                out.add(t)
+        return out
 
     def swis_n(self, nd):
         """A node's shift count: swis_shifts, or its per-filter counts of the schedule."""
@@ -1417,8 +1438,14 @@ class Quantizer:
         last node's logits in float."""
         g = self.g
         vals = {g.image: x}
+        grid = {g.image: g.tensors[g.image].quant}  # a tensor's (step, zero point) in this forward
         for nd in self.nodes:
             xs = [vals[_base(g, t)] for t in nd.inputs]
+            if self.swis_variant == "act" and self.swis_on(nd):  # Act: the input codes at their top N bits
+                s_x, z_x = grid[_base(g, nd.inputs[0])]
+                codes = quant.round_ste(xs[0] / s_x + z_x)
+                xs[0] = (swis_quant.truncate_activations_ste(codes, self.bits(nd.inputs[0]), self.swis_shifts)
+                         - z_x) * s_x
             if id(nd) in self.col:
                 q, s_x = self.col_input_codes(nd, xs[0])
                 y = _clamp(nd, self.col[id(nd)].preact(q, s_x))
@@ -1433,6 +1460,9 @@ class Quantizer:
                 if scales is not None and id(nd) in scales:
                     s = scales[id(nd)]
                 y = (torch.clamp(quant.round_ste(y / s + z), 0, (1 << self.bits(nd.out)) - 1) - z) * s
+                grid[_base(g, nd.out)] = (s, z)
+            elif nd.op == "pool" and nd.act is None:  # its input's codes, pooled
+                grid[_base(g, nd.out)] = grid[_base(g, nd.inputs[0])]
             if nd.pool is not None:
                 kind, k, st = nd.pool
                 y = F.max_pool2d(y, k, st) if kind == POOL_MAX else F.avg_pool2d(y, k, st)
@@ -1487,6 +1517,7 @@ class Quantizer:
         g, ctx = self.g, self.ctx
         g.tensors[g.image].quant = (self.input_scale, -self.input_offset / self.input_scale)
         Q = (1 << self.act_bits) - 1
+        truncated = self.act_read()  # Act: tensors read at their top bits, their windows chosen for that
         for nd in self.nodes:
             if nd is self.last:
                 continue
@@ -1510,7 +1541,8 @@ class Quantizer:
             lo, hi = stats.lo[id(nd)], stats.hi[id(nd)]
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 ctx.refuse(nd.onode, "calibration", "finite values on the calibration data", f"[{lo}, {hi}]")
-            a, b = choose_range(stats.samples[id(nd)], lo, hi, t.nonneg, bits=self.act_bits)
+            a, b = choose_range(stats.samples[id(nd)], lo, hi, t.nonneg, bits=self.act_bits,
+                                keep_bits=self.swis_shifts if _base(g, nd.out) in truncated else 0)
             if nd.act is not None:
                 if nd.act[0] > 0:
                     a = nd.act[0]
@@ -1798,7 +1830,8 @@ class Importer:
         biases (batch norms folded) are trained through the integer network's rounding (Quantizer.fake_forward:
         the scheme's weights, every activation to its codes, straight-through gradients), and with them every
         activation step (LSQ: the step learned from the rounding error, its gradient scaled by
-        1 / sqrt(values x levels); zero points kept); then the integer model is made again. The loss is the
+        1 / sqrt(values x levels); zero points kept; with variant "act" the steps of the tensors read at their
+        top bits are kept as calibrated); then the integer model is made again. The loss is the
         cross-entropy with the labels, plus (distill) the divergence from the float graph's predictions at
         temperature 2, half each.
 
@@ -1826,8 +1859,12 @@ class Importer:
                   for k, (w, b) in teacher_params.items()}
         steps_of = {}   # id(node) -> learned activation step
         sizes = {}
+        # Act: a tensor read at its top bits keeps its calibrated window (a step learned through the truncation
+        # would move by the dropped codes, up to 2^(8 - N) steps at a time, and the training diverges)
+        truncated = self.q.act_read()
         for nd in nodes:
-            if nd is not self.q.last and not (nd.op == "pool" and nd.act is None):
+            if nd is not self.q.last and not (nd.op == "pool" and nd.act is None) and \
+                    _base(g, nd.out) not in truncated:
                 steps_of[id(nd)] = torch.nn.Parameter(torch.tensor(float(g.tensors[nd.out].quant[0])))
                 sizes[id(nd)] = int(np.prod(g.tensors[nd.out].shape)) * ((1 << self.q.bits(nd.out)) - 1)
         for L in self.q.col.values():  # the training forward's cells (tables refitted below, each epoch)

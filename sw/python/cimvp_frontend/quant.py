@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import swis_quant
-from .settings import (BINARY_FORMS, INT8_SWIS_VARIANTS, MAPPINGS, PS_GRANULARITIES, PS_SCALES,
+from .settings import (BINARY_FORMS, INT8_SWIS_TRUNCATIONS, INT8_SWIS_VARIANTS, MAPPINGS, PS_GRANULARITIES, PS_SCALES,
                        SWIS_SHIFTS_RANGE, VAR_SIGMA_RANGE, W_GRANULARITIES)
 
 INPUT_SCALE = 1.0 / 255.0
@@ -118,7 +118,9 @@ class ActQuant(nn.Module):
     """Unsigned `bits`-bit activations with a learned step s (clip = (2^bits - 1) * s).
     mode "lsq": hard rounding with a straight-through gradient (LSQ step gradient);
     mode "soft": soft staircase with temperature T during training (annealed by the caller).
-    Inference (eval) always rounds half up and clamps: what the post-processing unit does."""
+    Inference (eval) always rounds half up and clamps: what the post-processing unit does.
+    keep_bits: the next layer reads only the codes' top keep_bits bits (the activation-truncation baseline,
+    quant.StdLayer's "act"); the step is then calibrated for that truncated quantizer."""
 
     def __init__(self, bits, mode="lsq"):
         super().__init__()
@@ -126,17 +128,23 @@ class ActQuant(nn.Module):
         self.log_s = nn.Parameter(torch.tensor(0.0))  # the step, in the log domain (relative updates)
         self.T = 1.0
         self.calibrate_next = False
+        self.keep_bits = 0  # 0: every bit is read
 
     def calibrate(self, x):
-        """Step minimizing the quantization MSE of relu(x) (grid search)."""
+        """Step minimizing the quantization MSE of relu(x) (grid search), of the codes as the next layer reads
+        them (keep_bits: their top bits only, so the window may be much narrower than the range)."""
         v = F.relu(x.detach()).flatten().float()
         if v.numel() > 2_000_000:
             v = v[torch.randperm(v.numel(), generator=torch.Generator().manual_seed(0))[:2_000_000]]
         top = v.max().clamp(min=1e-6)
         best, best_err = None, None
-        for frac in torch.linspace(0.05, 1.0, 96):
+        fracs = torch.linspace(0.01, 1.0, 100) if self.keep_bits else torch.linspace(0.05, 1.0, 96)
+        for frac in fracs:
             s = top * frac / self.Q
-            err = ((torch.clamp(round_half_up(v / s), 0, self.Q) * s - v) ** 2).mean()
+            q = torch.clamp(round_half_up(v / s), 0, self.Q)
+            if self.keep_bits:
+                q = swis_quant.truncate_activations_ste(q, self.bits, self.keep_bits)
+            err = ((q * s - v) ** 2).mean()
             if best_err is None or err < best_err:
                 best, best_err = s, err
         self.log_s.data.fill_(math.log(float(best)))
@@ -236,7 +244,9 @@ class StdLayer(nn.Module):
     the group-size study's group_size, alpha 1; swis_quant.py) or at each filter's own N of a schedule
     (filter_n), or truncates them to N bits
     ("wgt", the contract's truncate_weights), in the forward with a straight-through gradient;
-    export writes the constrained integer weights.
+    export writes the constrained integer weights. Variant "act" keeps the weights whole and truncates the
+    layer's a_in_bits-bit input codes to their top N bits instead (the contract's activation_truncation_mask,
+    what `cimvp swis` runs as its Act baseline; swis_quant.truncate_activations_ste).
     fc: the layer is exported as fully connected (SWIS groups of 4 consecutive inputs)."""
 
     def __init__(self, conv, bn, wmode, act, pool, bias=None, per_channel_binary=False, binary_form="closed_form",
@@ -251,14 +261,15 @@ class StdLayer(nn.Module):
         self.fc = fc
         self.swis_shifts, self.swis_variant, self.swis_group_size = 0, "swis", swis_quant.GROUP_SIZE
         self._swis_cache = swis_quant.GroupCache()
+        self.a_in_bits = 8  # the input codes' width (QNet sets it): what "act" truncates
 
     def set_swis(self, shifts, variant="swis", filter_n=None, group_size=swis_quant.GROUP_SIZE):
         """shifts: N for every filter (0: off); filter_n: instead, each output channel's own N (swis, swisc);
         group_size: M, the weights sharing a group's shifts (the PE array's 4, or 1..16; swis and swisc)."""
         swis_quant.check_group_size(group_size)
-        if group_size != swis_quant.GROUP_SIZE and variant == "wgt":
+        if group_size != swis_quant.GROUP_SIZE and variant in INT8_SWIS_TRUNCATIONS:
             raise ValueError(f"swis group_size {group_size}: expected the PE array's {swis_quant.GROUP_SIZE} with "
-                             f"wgt (truncation has no groups), or variant swis or swisc")
+                             f"{variant} (truncation has no groups), or variant swis or swisc")
         lo, hi = SWIS_SHIFTS_RANGE
         if not (isinstance(shifts, int) and lo <= shifts <= hi):
             raise ValueError(f"swis_shifts {shifts!r}: expected an integer in [{lo}, {hi}]")
@@ -266,7 +277,7 @@ class StdLayer(nn.Module):
             raise ValueError(f"swis_variant {variant!r}: expected one of {', '.join(INT8_SWIS_VARIANTS)}")
         if filter_n is not None:
             filters = self.weight.shape[0]
-            if shifts or variant == "wgt":
+            if shifts or variant in INT8_SWIS_TRUNCATIONS:
                 raise ValueError(f"swis filter_n: expected swis_shifts 0 and variant swis or swisc, got {shifts} "
                                  f"and {variant}")
             if len(filter_n) != filters or not all(isinstance(n, int) and 1 <= n <= hi for n in filter_n):
@@ -285,6 +296,8 @@ class StdLayer(nn.Module):
 
     def forward(self, q, s_x):
         if self.wmode == "int8":
+            if self.swis_shifts and self.swis_variant == "act":
+                q = swis_quant.truncate_activations_ste(q, self.a_in_bits, self.swis_shifts)
             w_int, s_w = self.int8_weight()
             z = F.conv2d(q, w_int, padding=self.padding) * (s_x * s_w).view(1, -1, 1, 1)
         else:
@@ -746,6 +759,12 @@ class QNet(nn.Module):
                 StdLayer(f.fc2, None, "int8", None, 0, bias=f.fc2.bias, fc=True),
             ])
             self.a_bits = [8, 8, 8, 8]
+            for layer, a in zip(self.layers, self.a_bits):
+                layer.a_in_bits = a
+            if swis_variant == "act" and swis_shifts:  # each activation calibrated as the next layer reads it,
+                for layer in self.layers[:-1]:          # then kept: a step learned through the truncation moves
+                    layer.act.keep_bits = swis_shifts   # by the dropped codes (up to 2^(8 - N) steps) and diverges
+                    layer.act.log_s.requires_grad_(False)
             # SWIS-aware (or truncation-aware) fine-tuning of every layer; swis_schedule: each layer's per-filter N
             # (swis_quant.read_schedule), instead of one N
             if swis_schedule is not None and len(swis_schedule) != len(self.layers):

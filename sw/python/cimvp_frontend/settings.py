@@ -21,8 +21,11 @@ PS_GRANULARITIES = ("column", "layer")
 PS_SCALES = ("calibrated", "lsq")
 # SWIS-aware fine-tuning of the int8 scheme (quant.StdLayer.set_swis, docs/swis.md "SWIS-aware fine-tuning"):
 # int8_swis_shifts N > 0 trains and exports weights decomposed at N shifts per group of 4 ("swis": any N
-# positions, "swisc": N consecutive ones), or truncated to N bits ("wgt", the weight-truncation baseline).
-INT8_SWIS_VARIANTS = ("swis", "swisc", "wgt")
+# positions, "swisc": N consecutive ones), or truncated to N bits ("wgt", the weight-truncation baseline), or
+# keeps them whole and truncates every PE-array layer's input codes to their top N bits ("act", the
+# activation-truncation baseline). The two baselines have no groups and no per-filter N (INT8_SWIS_TRUNCATIONS).
+INT8_SWIS_VARIANTS = ("swis", "swisc", "wgt", "act")
+INT8_SWIS_TRUNCATIONS = ("wgt", "act")
 # Its shift counts (0: off): the PE's 8 shift positions. int8_swis_schedule instead gives each filter its own N
 # (mixed counts around a mean, double-shift's even ones): a model file of `cimvp convert --schedule` or
 # `--double-shift` whose stored per-filter N the fine-tuning decomposes at (swis_quant.read_schedule).

@@ -14,7 +14,9 @@ input (fc); the last group short, its missing lanes 0 (the contract's LayerShape
 constrain gives a layer's int8 weights at a fine-tuning setting's constraint (decomposed, or
 truncated for the "wgt" baseline). For training, constrain_ste puts those integer weights in the
 forward and passes the gradient straight through to the int8 weights (and from there, through
-the int8 quantizer's own straight-through rounding, to the float weights)."""
+the int8 quantizer's own straight-through rounding, to the float weights). The activation-truncation
+baseline ("act") leaves the weights whole and truncates every PE-array layer's input codes instead
+(activation_truncation_mask, truncate_activations_ste)."""
 import functools
 import json
 
@@ -282,11 +284,46 @@ def read_schedule_json(path, variant, group_size=GROUP_SIZE):
     return out
 
 
+def activation_truncation_mask(a_bits, bits):
+    """The activation-truncation baseline's ("Act", the contract's activation_truncation_mask): a bit-serial
+    PE that runs only the top `bits` bit-planes of its a_bits-bit input codes sees code & mask, the low
+    a_bits - bits bits dropped (bits >= a_bits keeps every bit)."""
+    if not 1 <= bits <= 8:
+        raise ValueError(f"activation truncation bits: expected 1..8, got {bits}")
+    if not 1 <= a_bits <= 8:
+        raise ValueError(f"activation bits: expected 1..8, got {a_bits}")
+    dropped = max(0, a_bits - bits)
+    return ((1 << a_bits) - 1) & ~((1 << dropped) - 1)
+
+
+def act_masks(model, bits):
+    """Each node's input mask of the activation-truncation baseline at `bits` for a model file (IntModel), as
+    `cimvp swis` runs Act: the layers it puts on the PE array (model_layers in sw/app/swis_job.cpp: 8-bit
+    weights, not grouped) read their a_in_bits-bit codes & activation_truncation_mask; every other node 0xFF
+    (engine.run's masks)."""
+    return [activation_truncation_mask(L.a_in_bits, bits)
+            if isinstance(L, modelfile.IntLayer) and L.groups == 1 and not L.binary and L.w_bits == 8 else 0xFF
+            for L in model.layers]
+
+
+def truncate_activations_ste(codes, a_bits, bits):
+    """Act in the training forward: unsigned integer-valued codes (float) & activation_truncation_mask, that
+    is the code rounded down to a multiple of 2^(a_bits - bits), the gradient straight through."""
+    step = float(((1 << a_bits) - 1) - activation_truncation_mask(a_bits, bits) + 1)
+    d = torch.floor(codes.detach() / step) * step
+    return codes + (d - codes).detach()
+
+
 def constrain(w_int, n, variant="swis", fc=False, cache=None, group_size=GROUP_SIZE):
     """A layer's int8 weights at SWIS-aware fine-tuning's constraint (settings.INT8_SWIS_VARIANTS):
     decomposed at N shifts per group of group_size ("swis", "swisc"; [F][C][kh][kw] or an fc's [F][K], as
     decompose_weights; n an int or one count per filter), or truncated to N bits ("wgt", truncate_weights,
-    which has no groups). Exact integers."""
+    which has no groups), or left whole ("act": the activation-truncation baseline constrains the inputs,
+    truncate_activations_ste). Exact integers."""
+    if variant == "act":
+        if torch.as_tensor(n).ndim != 0:
+            raise ValueError("activation truncation: expected one bit count for the layer, got per-filter counts")
+        return torch.as_tensor(w_int).detach().round().to(torch.int64)
     if variant == "wgt":
         if torch.as_tensor(n).ndim != 0:
             raise ValueError("truncation: expected one bit count for the layer, got per-filter counts")

@@ -1644,9 +1644,13 @@ class SwisFinetune(Study):
                "epochs", "group_size"]
     GROUP_SIZE = "4"  # the PE array's groups, the paper's Table 5; rows of other M are the group-size study's
     # The paper's Table 5 columns: the single- and double-shift PE (DS, C-DS: each filter an even N of cimvp's
-    # schedule) of SWIS and SWIS-C, and weight truncation.
+    # schedule) of SWIS and SWIS-C, and weight truncation; then activation truncation (Act: the weights whole, every
+    # PE-array layer's input codes at their top N bits), the paper's Table 3 baseline, which its Table 5 does not
+    # retrain.
     VARIANTS = (("swis", "SWIS SS"), ("swis_ds", "SWIS DS"), ("swisc", "SWIS-C SS"), ("swisc_ds", "SWIS-C DS"),
-                ("wgt", "Wgt"))
+                ("wgt", "Wgt"), ("act", "Act"))
+    BASE_VARIANTS = ("swis", "swis_ds", "swisc", "swisc_ds", "wgt")  # every table has these; the others where run
+    TRUNCATIONS = ("wgt", "act")
     SHIFTS = (2, 3)
     # The paper's Table 5 (retraining top-1 %): network -> N -> (SWIS SS, SWIS DS, SWIS-C SS, SWIS-C DS, Wgt)
     PAPER = {"ResNet-18 (ImageNet)": {2: (68.3, 68.3, 68.1, 68.1, 63.3), 3: (69.1, 68.7, 68.4, 68.3, 66.3)},
@@ -1680,8 +1684,19 @@ class SwisFinetune(Study):
         return acc, per_seed, fine, train, {r["int8_accuracy"] for r in rows if r["training"] == "post"}
 
     def variants(self, rows):
-        """The variants a table holds (every one of VARIANTS for this study's table)."""
-        return self.VARIANTS
+        """The variants a table holds: BASE_VARIANTS and any other of VARIANTS it has rows of."""
+        held = {r["variant"] for r in rows}
+        return tuple((v, t) for v, t in self.VARIANTS if v in self.BASE_VARIANTS or v in held)
+
+    @staticmethod
+    def act_caption(variants):
+        """The accuracy table's words on the Act column, if it has one."""
+        if "act" not in dict(variants):
+            return ""
+        return ("; Act: the weights whole, every PE-array layer's input codes truncated to their top N bits in the "
+                "training forward (`--set int8_swis_variant=act`, `cimvp_import.py --swis-variant act`), and the "
+                "figure `cimvp swis`'s Act accuracy of the model, its inputs truncated as in training (not its int8 "
+                "accuracy)")
 
     def shifts(self, rows):
         """The shift counts N a table holds: SHIFTS and any fractional N (--shifts 2,2.5,3), in order."""
@@ -1742,7 +1757,8 @@ class SwisFinetune(Study):
                      f"the gradient passed straight through: SS, C-SS and Wgt at a uniform N, DS and C-DS at each "
                      f"filter's N of the double-shift schedule `cimvp convert --double-shift` makes for the shipped "
                      f"model (`train_all.py --set int8_swis_schedule`){self.half_shift_caption(rows)}; `cimvp swis` "
-                     f"keeps those weights, so the figure is the model's own int8 accuracy. The 4-layer CNN only.\n")
+                     f"keeps those weights, so the figure is the model's own int8 accuracy"
+                     f"{self.act_caption(self.variants(rows))}. The 4-layer CNN only.\n")
         lines.append("### The paper's Table 5 beside ours\n")
         body = []
         for net, by_n in self.PAPER.items():
@@ -1759,13 +1775,14 @@ class SwisFinetune(Study):
         if any(k not in acc for k in need):
             return lines + ["Verdict: **not decided**: points missing.\n"]
         f = lambda v, n: acc[(v, n, "finetuned")]
-        swis = [(v, t) for v, t in variants if v != "wgt"]
+        swis = [(v, t) for v, t in variants if v not in self.TRUNCATIONS]
         names = ", ".join(t for _, t in swis[:-1]) + " and " + swis[-1][1]
         lines.append("**Claim 1** (section 5.1.2): after retraining \"all SWIS configurations outperform weight "
                      f"truncation in all cases\". Rule: fine-tuned {names} above fine-tuned Wgt at N = 2 and 3; "
                      f"reproduced when all {len(swis) * len(self.SHIFTS)} are, differs otherwise.\n")
         margins = [(t, n, f(v, n) - f("wgt", n)) for v, t in swis for n in self.SHIFTS]
-        p = sum(f(v, n) for v, _ in variants for n in self.SHIFTS) / (len(variants) * len(self.SHIFTS))
+        compared = swis + [("wgt", "Wgt")]
+        p = sum(f(v, n) for v, _ in compared for n in self.SHIFTS) / (len(compared) * len(self.SHIFTS))
         lines.append("Ours: " + "; ".join(f"{t} - Wgt at N = {n} {100 * d:+.2f} points" for t, n, d in margins) +
                      f" (one standard error of an accuracy near {100 * p:.0f} % on {images:,} images is about "
                      f"{100 * math.sqrt(p * (1 - p) / images):.2f} points).\n")
@@ -1786,6 +1803,27 @@ class SwisFinetune(Study):
         lines.append(f"Verdict: **{'reproduced' if all(x > 0 for _, x in d3) else 'differs'}**.\n")
         if self.HALF_SHIFT in shifts:
             lines += self.half_shift_verdict(acc, images, swis, self.HALF_SHIFT)
+        lines += self.act_verdict(acc, images, swis, variants)
+        return lines
+
+    def act_verdict(self, acc, images, swis, variants):
+        """Claim 5: the accuracy section's claim against activation truncation (the paper's Table 3, post-training),
+        asked after fine-tuning both: every fine-tuned SWIS column above fine-tuned Act at N = 2 and 3."""
+        names = ", ".join(t for _, t in swis[:-1]) + " and " + swis[-1][1]
+        lines = [f"**Claim 5** (section 5.1.1, Table 3, post-training there): \"SWIS configurations outperform "
+                 f"weight and activation truncation in all cases\", asked after fine-tuning both (the paper's Table 5 "
+                 f"retrains no Act). Rule: fine-tuned {names} above fine-tuned Act at N = 2 and 3; reproduced when "
+                 f"all {len(swis) * len(self.SHIFTS)} are, differs otherwise.\n"]
+        if "act" not in dict(variants):
+            return lines + ["Verdict: **not decided**: Act not fine-tuned (`--variants act` trains it).\n"]
+        f = lambda v, n: acc[(v, n, "finetuned")]
+        margins = [(t, n, f(v, n) - f("act", n)) for v, t in swis for n in self.SHIFTS]
+        post = [(n, acc[("act", n, "post")], f("act", n)) for n in self.SHIFTS]
+        lines.append("Ours: " + "; ".join(f"{t} - Act at N = {n} {100 * d:+.2f} points" for t, n, d in margins)
+                     + "; Act itself " + ", ".join(f"{100 * a:.2f} post-training, {100 * b:.2f} fine-tuned at N = {n}"
+                                                   for n, a, b in post)
+                     + f" ({images:,} images).\n")
+        lines.append(f"Verdict: **{'reproduced' if all(d > 0 for _, _, d in margins) else 'differs'}**.\n")
         return lines
 
     HALF_SHIFT = 2.5  # the paper's fine-tuned half shift (Table 5, MobileNet-v2)
@@ -1821,11 +1859,7 @@ class SwisFinetuneGraph(SwisFinetune):
     --network NET (training runs): not regenerated here."""
     name = "swis_finetune_graph"
     NETWORKS = (("resnet20", "ResNet-20"), ("mobilenetv2", "MobileNet-v2"))
-    BASE_VARIANTS = ("swis", "swisc", "wgt")  # every table has these; DS and C-DS where they were trained
-
-    def variants(self, rows):
-        held = {r["variant"] for r in rows}
-        return tuple((v, t) for v, t in self.VARIANTS if v in self.BASE_VARIANTS or v in held)
+    BASE_VARIANTS = ("swis", "swisc", "wgt")  # every table has these; DS, C-DS and Act where they were trained
 
     def net_table(self, net):
         return os.path.join(TABLES, f"swis_finetune_{net}.csv")
@@ -1868,7 +1902,8 @@ class SwisFinetuneGraph(SwisFinetune):
                             "--double-shift` makes for the shipped model)" if ds else "")
                          + self.half_shift_caption(rows)
                          + "; depthwise convs stay int8, as `cimvp swis` leaves them; `cimvp swis` keeps those "
-                           "weights, so the figure is the model's own int8 accuracy.\n")
+                           "weights, so the figure is the model's own int8 accuracy"
+                         + self.act_caption(self.variants(rows)) + ".\n")
             lines += [ln.replace("### Verdicts", f"#### Verdicts, {title}")
                       for ln in self.verdicts(acc, max(int(r["images"]) for r in rows), self.variants(rows),
                                               self.shifts(rows))]

@@ -4,8 +4,9 @@ fine-tuning"; the paper's Table 5 at our scale), of the int8 Fashion-MNIST CNN o
 ResNet-20 and MobileNet-v2 graph networks.
 
 For every variant (swis: SWIS on the single-shift PE, SS; swisc: SWIS-C, C-SS; swis_ds and
-swisc_ds: the same on the double-shift PE, DS and C-DS; wgt: weight truncation, Wgt) and shift
-count N: int8 QAT with the weights constrained at N, then `cimvp swis --model <model> --targets N
+swisc_ds: the same on the double-shift PE, DS and C-DS; wgt: weight truncation, Wgt; act: activation
+truncation, Act, the weights whole and every PE-array layer's input codes at their top N bits) and shift
+count N: int8 QAT with the weights (Act: the activations) constrained at N, then `cimvp swis --model <model> --targets N
 --json` on it and on the shipped int8 model (post-training). SS and C-SS at an integral N train
 every filter at N. DS and C-DS (even counts per filter), and SS and C-SS at a fractional N, train
 each filter at its own N: the schedule `cimvp convert --pe-layers all --double-shift` (or
@@ -21,7 +22,7 @@ against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N,
 
     variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
     model's own int8 accuracy), images, seed, threads, train_seconds, epochs, group_size (M: 4, the PE
-    array's, or with --group-size another for every variant but wgt, measured by `cimvp swis
+    array's, or with --group-size another for every variant but wgt and act, measured by `cimvp swis
     --group-size M`)
 
 A fine-tuning point trained again with another --seed is a row of its own (post-training rows have no
@@ -32,10 +33,11 @@ For each fine-tuned model it also checks that `cimvp swis` keeps the trained wei
 when it does not): SWIS and SWIS-C, `cimvp convert --pe-layers all --shifts N --schedule` (the
 schedule `cimvp swis` makes; `--double-shift` for DS) must store the model's own weights, every
 filter at N when the training's N was uniform; Wgt, truncate_weights at N must leave every PE
-layer's weights as they are.
+layer's weights as they are. Act keeps its weights whole by construction: its figure is `cimvp swis`'s
+Act accuracy of the model (its input codes truncated as in the training), not the model's int8 one.
 
     /usr/bin/python3 scripts/swis_finetune.py --cimvp build/cimvp --work /tmp/swisft \\
-        --csv docs/studies/swis_finetune.csv [--variants swis,swis_ds,swisc,swisc_ds,wgt] [--shifts 2,3] \\
+        --csv docs/studies/swis_finetune.csv [--variants swis,swis_ds,swisc,swisc_ds,wgt,act] [--shifts 2,3] \\
         [--limit 10000]
     /usr/bin/python3 scripts/swis_finetune.py --network resnet20 --limit 2000 --work /tmp/swisft-r20 \\
         --csv docs/studies/swis_finetune_resnet20.csv
@@ -55,16 +57,19 @@ import numpy as np  # noqa: E402
 
 from cimvp_frontend import modelfile, swis_quant  # noqa: E402
 
-MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt", "swis_ds": "DS", "swisc_ds": "C-DS"}
-BASE = {"swis": "swis", "swisc": "swisc", "swis_ds": "swis", "swisc_ds": "swisc", "wgt": "wgt"}  # train_all's
+MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt", "swis_ds": "DS", "swisc_ds": "C-DS", "act": "Act"}
+BASE = {"swis": "swis", "swisc": "swisc", "swis_ds": "swis", "swisc_ds": "swisc", "wgt": "wgt",
+        "act": "act"}  # train_all's
 DOUBLE_SHIFT = ("swis_ds", "swisc_ds")
-ALL_VARIANTS = ("swis", "swis_ds", "swisc", "swisc_ds", "wgt")  # the paper's Table 5 columns, the table's order
+TRUNCATIONS = ("wgt", "act")  # the baselines: whole bits, no groups, no schedule
+# the paper's Table 5 columns and the activation-truncation baseline (its Table 3's, fine-tuned), the table's order
+ALL_VARIANTS = ("swis", "swis_ds", "swisc", "swisc_ds", "wgt", "act")
 NETWORKS = ("cnn", "resnet20", "mobilenetv2")
 GRAPH_EPOCHS = 1     # the graph networks' fine-tuning: as the CNN's int8 QAT (train_all.py int8_epochs 1,
 GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling seed
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
            "epochs", "group_size"]
-GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for every variant but wgt
+GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for every variant but wgt and act
 DEFAULT_SEED = 1  # --seed's; a run with another names its files in --work with it
 
 
@@ -122,10 +127,10 @@ def scheduled(variant, n):
 
 
 def runs(variant, n, group_size=GROUP_SIZE):
-    """Whether a variant has a point at N: weight truncation keeps a whole number of bits and has no groups (the
-    PE array's M only), and a double-shift schedule's even counts need a mean of at least 2 (`cimvp convert
-    --double-shift`; `cimvp swis` gives DS and C-DS no accuracy below it)."""
-    if variant == "wgt":
+    """Whether a variant has a point at N: weight and activation truncation keep a whole number of bits and have
+    no groups (the PE array's M only), and a double-shift schedule's even counts need a mean of at least 2
+    (`cimvp convert --double-shift`; `cimvp swis` gives DS and C-DS no accuracy below it)."""
+    if variant in TRUNCATIONS:
         return n == int(n) and group_size == GROUP_SIZE
     return variant not in DOUBLE_SHIFT or n >= 2
 
@@ -194,7 +199,7 @@ def main(argv=None):
     ap.add_argument("--variants", default=",".join(ALL_VARIANTS),
                     help="comma-separated, of " + ", ".join(MODES) + " (default: all)")
     ap.add_argument("--shifts", default="2,3", help="comma-separated shift counts N, 1..8 (default 2,3); a "
-                                                     "fractional N trains on cimvp's schedule (wgt skips it)")
+                                                     "fractional N trains on cimvp's schedule (wgt and act skip it)")
     ap.add_argument("--limit", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED,
                     help="train_all.py --seed (the int8 scheme's seed is seed + 1)")
@@ -208,9 +213,9 @@ def main(argv=None):
     ap.add_argument("--train-only", action="store_true", help="fine-tune only (no cimvp, no CSV)")
     ap.add_argument("--group-size", type=int, default=GROUP_SIZE,
                     help="M, the weights sharing a group's shifts: 4 (default, the PE array's) or 1..16 for the "
-                         "group-size study: every variant but wgt, trained in groups of M (int8_swis_group_size, "
-                         "--swis-group-size; a schedule from `cimvp swis --group-size M --schedule-out`) and "
-                         "measured by `cimvp swis --group-size M`")
+                         "group-size study: every variant but wgt and act, trained in groups of M "
+                         "(int8_swis_group_size, --swis-group-size; a schedule from `cimvp swis --group-size M "
+                         "--schedule-out`) and measured by `cimvp swis --group-size M`")
     ap.add_argument("--update", action="store_true", help="keep the rows of the existing --csv at the (variant, N, "
                                                           "training, M, seed) this run does not make (add N = 2.5 "
                                                           "to a table of 2 and 3, or another seed)")
@@ -238,8 +243,9 @@ def main(argv=None):
         ap.error(f"--group-size: expected 1..16, got {M}")
     if not any(runs(v, n, M) for v in variants for n in shifts):
         ap.error(f"--variants {args.variants} --shifts {args.shifts}"
-                 + (f" --group-size {M}" if M != GROUP_SIZE else "") + ": no point to train (weight truncation has "
-                 f"no fractional N and no groups (M = {GROUP_SIZE} only), double shift no N below 2)")
+                 + (f" --group-size {M}" if M != GROUP_SIZE else "") + ": no point to train (weight and activation "
+                 f"truncation have no fractional N and no groups (M = {GROUP_SIZE} only), double shift no N below "
+                 f"2)")
     os.makedirs(args.work, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(args.cimvp)), "share", "cimvp"))
@@ -262,7 +268,7 @@ def main(argv=None):
         for n in shifts:
             if not runs(v, n, M):
                 log(f"{v} N={fmt(n)}" + (f" M={M}" if M != GROUP_SIZE else "") + ": skipped (no such point: weight "
-                    f"truncation has no fractional N and no groups, double shift no N below 2)")
+                    f"and activation truncation have no fractional N and no groups, double shift no N below 2)")
                 continue
             out = os.path.join(args.work, f"{v}-{tag(n, M, args.seed)}")
             model = os.path.join(out, f"{name}.cimvp")
@@ -311,9 +317,9 @@ def main(argv=None):
                                                   args.reuse, M,
                                                   [v])
             # cimvp convert stores groups of 4 only: in groups of another M the kept weights show as the mode's
-            # accuracy equal to the model's int8 accuracy (the table's check)
-            kept = weights_kept(args.cimvp, model, v, n, args.work, env, args.seed) if M == GROUP_SIZE else \
-                rep[MODES[v]] == int8_acc
+            # accuracy equal to the model's int8 accuracy (the table's check); Act's weights are whole
+            kept = True if v == "act" else weights_kept(args.cimvp, model, v, n, args.work, env, args.seed) \
+                if M == GROUP_SIZE else rep[MODES[v]] == int8_acc
             log(f"{v} N={n}: {MODES[v]} {rep[MODES[v]]:.4f}, int8 {int8_acc:.4f}, weights kept at N: {kept}")
             if not kept:
                 log(f"WARNING: {v} N={n}: cimvp's schedule at N changes the fine-tuned weights")

@@ -531,6 +531,36 @@ class SwisFinetuneCI(unittest.TestCase):
                     if r["training"] == "finetuned":
                         self.assertEqual(r["accuracy"], r["int8_accuracy"], f"M = {r['group_size']}: not kept")
 
+    def test_fine_tuned_act_is_a_column_and_claim_5_asks_every_swis_column_to_beat_it(self):
+        """Act rows in the CNN's table (at every whole N, both trainings) add an Act column and decide claim 5
+        (every fine-tuned SWIS column above fine-tuned Act at N = 2 and 3): reproduced with Act 1 point below the
+        lowest SWIS column, differs with Act above one of them; without Act rows, not decided and no column."""
+        rs = load_render_studies()
+        study = rs.SwisFinetune()
+        rows = read_csv(study.table_path())
+        pe = study.pe_rows(rows)
+        swis = [v for v, _ in study.VARIANTS if v not in study.TRUNCATIONS]
+        low = {n: min(float(r["accuracy"]) for r in pe if r["training"] == "finetuned" and r["variant"] in swis
+                      and float(r["n"]) == n) for n in (2.0, 3.0)}
+
+        def with_act(gap):
+            act = [dict(r, variant="act", accuracy=f"{(low.get(float(r['n']), 0.8) - gap):.4f}")
+                   for r in pe if r["variant"] == "wgt"]
+            with tempfile.TemporaryDirectory() as tmp:
+                table = os.path.join(tmp, "t.csv")
+                write_csv(table, rows + act)
+                return study.render(table, images=False, plots=False)
+
+        claim5 = lambda text: text.split("**Claim 5**")[1]
+        ok, bad = with_act(0.01), with_act(-0.01)
+        self.assertIn("| N | training | SWIS SS | SWIS DS | SWIS-C SS | SWIS-C DS | Wgt | Act |", ok)
+        self.assertIn("Verdict: **reproduced**", claim5(ok))
+        self.assertIn("SWIS SS - Act at N = 2 ", claim5(ok))
+        self.assertIn("Verdict: **differs**", claim5(bad))
+        plain = study.render(study.table_path(), images=False, plots=False)
+        self.assertNotIn("| Act |", plain)
+        self.assertIn("Verdict: **not decided**: Act not fine-tuned", claim5(plain))
+
     @staticmethod
     def render_group_size_with(edit, paired=lambda rows: []):
         """The group-size section rendered from copies of the fine-tuning tables, each table's rows passed through
@@ -1050,7 +1080,9 @@ class SwisFinetuneCI(unittest.TestCase):
         for r in rows:
             self.assertTrue(0.0 < float(r["accuracy"]) <= 1.0, r)
             if r["training"] == "finetuned":
-                self.assertEqual(r["accuracy"], r["int8_accuracy"], f"{r['variant']} N = {r['n']}: weights not kept")
+                if r["variant"] != "act":  # Act's figure is its truncated inputs', its weights are whole
+                    self.assertEqual(r["accuracy"], r["int8_accuracy"],
+                                     f"{r['variant']} N = {r['n']}: weights not kept")
                 self.assertGreater(float(r["train_seconds"]), 0)
                 self.assertTrue(r["seed"] and r["threads"] and r["epochs"], r)
 

@@ -1744,8 +1744,8 @@ class SwisFinetune(Study):
         lines = [f"Table `docs/studies/{self.name}.csv`, from `/usr/bin/python3 scripts/swis_finetune.py --cimvp "
                  f"build/cimvp{self.shifts_option(rows)} --work /tmp/swisft --csv docs/studies/{self.name}.csv` "
                  f"(docs/swis.md, \"SWIS-aware "
-                 f"fine-tuning\"): {len(fine)} fine-tuning runs, seed {', '.join(seeds) or '-'}, "
-                 f"{', '.join(threads) or '-'} threads, {', '.join(epochs) or '-'} epoch(s), {duration(train)} of "
+                 f"fine-tuning\"): {len(fine)} fine-tuning runs, seed {', '.join(seeds) or '-'}; "
+                 f"{', '.join(threads) or '-'} threads; {', '.join(epochs) or '-'} epoch(s); {duration(train)} of "
                  f"training runs; each model measured by `cimvp swis --model` on "
                  f"{', '.join(sorted({r['images'] for r in rows}))} test images.\n"]
         lines.append(self.accuracy_table(per_seed, "post-training (shipped int8 model)", self.variants(rows),

@@ -55,13 +55,13 @@ sys.path.insert(0, os.path.join(REPO, "sw", "python"))
 
 import numpy as np  # noqa: E402
 
-from cimvp_frontend import modelfile, swis_quant  # noqa: E402
+from cimvp_frontend import modelfile, settings, swis_quant  # noqa: E402
 
 MODES = {"swis": "SS", "swisc": "C-SS", "wgt": "Wgt", "swis_ds": "DS", "swisc_ds": "C-DS", "act": "Act"}
 BASE = {"swis": "swis", "swisc": "swisc", "swis_ds": "swis", "swisc_ds": "swisc", "wgt": "wgt",
         "act": "act"}  # train_all's
 DOUBLE_SHIFT = ("swis_ds", "swisc_ds")
-TRUNCATIONS = ("wgt", "act")  # the baselines: whole bits, no groups, no schedule
+TRUNCATIONS = settings.INT8_SWIS_TRUNCATIONS  # the baselines (wgt, act): whole bits, no groups, no schedule
 # the paper's Table 5 columns and the activation-truncation baseline (its Table 3's, fine-tuned), the table's order
 ALL_VARIANTS = ("swis", "swis_ds", "swisc", "swisc_ds", "wgt", "act")
 NETWORKS = ("cnn", "resnet20", "mobilenetv2")

@@ -1054,17 +1054,18 @@ class SwisFinetuneCI(unittest.TestCase):
             row, _, _ = ft.swis_accuracy(CIMVP, model, 2.0, 20, out, dict(os.environ), reuse=True, modes=["swis"])
             self.assertEqual(row["SS"], 0.125)
 
-    def test_weight_truncation_alone_at_a_half_shift_or_in_groups_of_8_is_refused(self):
-        p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "swis_finetune.py"), "--work",
-                            "/nonexistent", "--variants", "wgt", "--shifts", "2.5"], capture_output=True, text=True,
-                           timeout=60)
-        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-        self.assertIn("no point to train", p.stderr)
-        p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "swis_finetune.py"), "--work",
-                            "/nonexistent", "--variants", "wgt", "--group-size", "8"], capture_output=True,
-                           text=True, timeout=60)
-        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-        self.assertIn("--group-size 8: no point to train", p.stderr)
+    def test_a_truncation_alone_at_a_half_shift_or_in_groups_of_8_is_refused(self):
+        """Weight and activation truncation keep whole bits and have no groups: wgt or act alone at N = 2.5 or in
+        groups of 8 has no point to train (exit 2)."""
+        for variant in ("wgt", "act"):
+            for extra, message in ((["--shifts", "2.5"], "no point to train"),
+                                   (["--group-size", "8"], "--group-size 8: no point to train")):
+                with self.subTest(variant=variant, extra=extra):
+                    p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "swis_finetune.py"),
+                                        "--work", "/nonexistent", "--variants", variant, *extra],
+                                       capture_output=True, text=True, timeout=60)
+                    self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                    self.assertIn(message, p.stderr)
 
     def check_table(self, study, path):
         rows = study.pe_rows(read_csv(path))

@@ -211,13 +211,12 @@ def main(argv=None):
                        "(or bash scripts/setup.sh)")
     import torch
     torch.set_num_threads(max(1, args.threads))
-    from cimvp_frontend import engine, modelfile, onnx_import, trace_out
+    from cimvp_frontend import engine, modelfile, onnx_import, swis_quant, trace_out
 
     name = args.name or os.path.splitext(os.path.basename(args.out))[0]
     name = "".join(ch if ch.isascii() and ch.isprintable() else "_" for ch in name)[:31] or "imported"
     schedule = None
     if args.swis_schedule:
-        from cimvp_frontend import swis_quant
         try:
             schedule = swis_quant.read_schedule(args.swis_schedule, args.swis_variant, args.swis_group_size)
         except ValueError as e:
@@ -329,6 +328,10 @@ def main(argv=None):
     if labels is not None:
         acc, facc = float((pred == labels).mean()), float((fpred == labels).mean())
         line += f"; accuracy float {facc:.2%}, integer {acc:.2%} ({(acc - facc) * 100:+.2f} points)"
+        if args.swis_variant == "act" and args.swis_shifts:  # what the training read: cimvp swis's Act figure
+            masks = swis_quant.act_masks(back, args.swis_shifts)
+            act = float((engine.predict(engine.run(back, images, masks=masks)).numpy() == labels).mean())
+            line += f"; Act at N = {args.swis_shifts} (the PE layers' inputs at their top bits) {act:.2%}"
     print(line)
     print(f"integer logits digest {dl} (labels {dp})")
     if expected:

@@ -272,12 +272,13 @@ class ContractEqualityTest(unittest.TestCase):
         self.assertNotEqual(acc[16]["rows"][0]["SS"], acc[16]["int8"])
 
     def test_act_masks_run_the_integer_engine_as_cimvp_swis_runs_act(self):
-        """The activation-truncation baseline on the shipped CNN and ResNet-20: the integer engine with act_masks
+        """The activation-truncation baseline on the shipped CNN, ResNet-20, MobileNet-v2 (depthwise convs, which
+        cimvp leaves off the PE array) and BWMA CNN (binary layers, likewise): the integer engine with act_masks
         at N predicts every image as `cimvp swis --accuracy-modes Act` does at N (its --predictions-out), the
         layers cimvp puts on the PE array and no other masked; without the masks it predicts otherwise."""
         x, _ = data.load("test")
         x = x[:100]
-        for name in ("fmnist-int8", "fmnist-resnet20"):
+        for name in ("fmnist-int8", "fmnist-resnet20", "fmnist-mobilenetv2", "fmnist-bwma"):
             path = os.path.join(REPO, "models", f"{name}.cimvp")
             out = os.path.join(self.tmp.name, f"{name}-act.csv")
             subprocess.run([CIMVP, "swis", "--model", path, "--targets", "2,3", "--accuracy-modes", "Act", "--limit",
@@ -419,13 +420,14 @@ class FineTuningTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "group size: expected an integer M in 1..16"):
             quant.QNet(model.FloatNet(), "int8", swis_shifts=2, swis_group_size=32)
 
-    def test_act_fine_tuning_truncates_the_inputs_and_exports_the_integer_engines_act_network(self):
-        """int8_swis_variant act at N: the weights stay the plain int8 QAT's (the export is plain int8), every
-        layer reads its input codes at their top N bits, so the fake-quant forward predicts what the integer
-        engine predicts with act_masks at N (what `cimvp swis` runs as Act; the test above), not what it
-        predicts without them. Each activation step is calibrated for the truncated codes: smaller than the
-        plain QAT's, and the Act network more accurate than the plain one read at N bits. Act takes no groups
-        and no schedule."""
+    def test_act_quantization_truncates_the_inputs_and_exports_the_integer_engines_act_network(self):
+        """int8_swis_variant act at N, calibrated as its fine-tuning starts (test_import trains a graph through
+        it): the weights stay the plain int8 QAT's (the export is plain int8), every layer reads its input codes
+        at their top N bits, so the fake-quant forward predicts what the integer engine predicts with act_masks
+        at N (what `cimvp swis` runs as Act; the test above), not what it predicts without them. Each
+        activation step is calibrated for the truncated codes and kept (smaller than the plain QAT's, not
+        learned), and the Act network is more accurate than the plain one read at N bits; at N = 8 nothing is
+        truncated and the steps learn as plain int8 QAT's do. Act takes no groups and no schedule."""
         fnet = model.FloatNet()
         fnet.load_state_dict(torch.load(os.path.join(REPO, "models", "fmnist-float.pt")))
         calib = data.load("train")[0][:256]
@@ -440,6 +442,9 @@ class FineTuningTest(unittest.TestCase):
             self.assertTrue(np.array_equal(a.weights, b.weights))
         for a, b in zip(plain.layers[:-1], q.layers[:-1]):
             self.assertLess(b.act.step(), a.act.step())
+            self.assertFalse(b.act.log_s.requires_grad)  # kept while the weights learn
+        at8 = quant.QNet(fnet, "int8", swis_shifts=8, swis_variant="act")  # N = 8 drops no bit: plain int8 QAT
+        self.assertTrue(all(L.act.keep_bits == 0 and L.act.log_s.requires_grad for L in at8.layers[:-1]))
         fake = q.eval()(torch.as_tensor(x).float()).argmax(1).numpy()
         masked = engine.predict(engine.run(im, x, masks=sq.act_masks(im, 2))).numpy()
         whole = engine.predict(engine.run(im, x)).numpy()

@@ -237,11 +237,18 @@ def main(argv=None):
         with open(os.path.join(out, name + ".expected.json"), "w") as f:
             json.dump(expected, f, indent=1)
             f.write("\n")
-        agree = float((fq_pred == pred.numpy()[:n_check]).mean())
+        act_n = cfg["int8_swis_shifts"] if scheme == "int8" and cfg["int8_swis_variant"] == "act" else 0
+        act = ""
+        if act_n:  # the training forward reads truncated inputs: compare it with the engine reading them so
+            act_pred = engine.predict(engine.run(back, xte, masks=swis_quant.act_masks(back, act_n))).numpy()
+            agree = float((fq_pred == act_pred[:n_check]).mean())
+            act = f", Act accuracy at N = {act_n} {float((act_pred == yte).mean()):.4f} (cimvp swis's Act)"
+        else:
+            agree = float((fq_pred == pred.numpy()[:n_check]).mean())
         summary[scheme] = dict(accuracy=acc, bytes=len(raw), seconds=time.time() - t0, logits=dl, labels=dp)
-        log(f"{scheme}: integer accuracy {acc:.4f}, {len(raw)} bytes, logits {dl}, labels {dp} "
-            f"(training-time forward agrees with the integer engine on {agree:.1%} of the first {n_check}; "
-            f"{time.time() - t0:.0f} s)")
+        log(f"{scheme}: integer accuracy {acc:.4f}{act}, {len(raw)} bytes, logits {dl}, labels {dp} "
+            f"(training-time forward agrees with the integer engine{' reading them so' if act_n else ''} on "
+            f"{agree:.1%} of the first {n_check}; {time.time() - t0:.0f} s)")
 
     log(f"\nfloat {float_acc:.4f}")
     for s, r in summary.items():

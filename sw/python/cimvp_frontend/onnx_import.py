@@ -1348,7 +1348,8 @@ class Quantizer:
 
     def act_read(self):
         """The tensors whose codes a PE node reads at their top swis_shifts bits (variant "act"; through pools
-        that pass codes on), each quantized for that (choose_range's keep_bits); empty otherwise."""
+        that pass codes on; only those wider than that), each quantized for that (choose_range's keep_bits);
+        empty otherwise."""
         if self.swis_variant != "act" or not self.swis_shifts:
             return set()
         out = set()
@@ -1357,7 +1358,8 @@ class Quantizer:
                 t = _base(self.g, nd.inputs[0])
                 while t in self.passthrough:
                     t = self.passthrough[t]
-                out.add(t)
+                if self.bits(t) > self.swis_shifts:
+                    out.add(t)
         return out
 
     def swis_n(self, nd):

@@ -762,9 +762,10 @@ class QNet(nn.Module):
             for layer, a in zip(self.layers, self.a_bits):
                 layer.a_in_bits = a
             if swis_variant == "act" and swis_shifts:  # each activation calibrated as the next layer reads it,
-                for layer in self.layers[:-1]:          # then kept: a step learned through the truncation moves
-                    layer.act.keep_bits = swis_shifts   # by the dropped codes (up to 2^(8 - N) steps) and diverges
-                    layer.act.log_s.requires_grad_(False)
+                for layer, a in zip(self.layers[:-1], self.a_bits[1:]):  # then kept (onnx_import.fine_tune says
+                    if swis_shifts < a:                                   # why); N >= its bits drops nothing
+                        layer.act.keep_bits = swis_shifts
+                        layer.act.log_s.requires_grad_(False)
             # SWIS-aware (or truncation-aware) fine-tuning of every layer; swis_schedule: each layer's per-filter N
             # (swis_quant.read_schedule), instead of one N
             if swis_schedule is not None and len(swis_schedule) != len(self.layers):

@@ -71,6 +71,11 @@ def seed_list(rows):
     return sorted({r["seed"] for r in rows}, key=lambda x: int(x or 0))
 
 
+def spoken_list(items):
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def md_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -1777,7 +1782,7 @@ class SwisFinetune(Study):
             return lines + ["Verdict: **not decided**: points missing.\n"]
         f = lambda v, n: acc[(v, n, "finetuned")]
         swis = [(v, t) for v, t in variants if v not in self.TRUNCATIONS]
-        names = ", ".join(t for _, t in swis[:-1]) + " and " + swis[-1][1]
+        names = spoken_list([t for _, t in swis])
         lines.append("**Claim 1** (section 5.1.2): after retraining \"all SWIS configurations outperform weight "
                      f"truncation in all cases\". Rule: fine-tuned {names} above fine-tuned Wgt at N = 2 and 3; "
                      f"reproduced when all {len(swis) * len(self.SHIFTS)} are, differs otherwise.\n")
@@ -1810,7 +1815,7 @@ class SwisFinetune(Study):
     def act_verdict(self, acc, images, swis, variants):
         """Claim 5: the accuracy section's claim against activation truncation (the paper's Table 3, post-training),
         asked after fine-tuning both: every fine-tuned SWIS column above fine-tuned Act at N = 2 and 3."""
-        names = ", ".join(t for _, t in swis[:-1]) + " and " + swis[-1][1]
+        names = spoken_list([t for _, t in swis])
         lines = [f"**Claim 5** (section 5.1.1, Table 3, post-training there): \"SWIS configurations outperform "
                  f"weight and activation truncation in all cases\", asked after fine-tuning both (the paper's Table 5 "
                  f"retrains no Act). Rule: fine-tuned {names} above fine-tuned Act at N = 2 and 3; reproduced when "

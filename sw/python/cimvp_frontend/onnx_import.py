@@ -1195,26 +1195,14 @@ def choose_range(values, lo, hi, nonneg, bits=ACT_BITS, keep_bits=0):
     fractions of the observed range (0 always inside the window). keep_bits > 0: the error of the
     codes' top keep_bits bits (what the activation-truncation baseline's layers read; narrower windows
     are tried too)."""
-    Q = (1 << bits) - 1
     v = values.to(torch.float64)
     lo, hi = min(lo, 0.0), max(hi, 0.0)
     if nonneg:
         lo = 0.0
     if hi - lo <= 1e-12:
         return lo, lo + 1.0  # a constant tensor (a dead ReLU): every code is the same, any scale will do
-    best, best_err = (lo, hi), None
-    fracs = torch.linspace(0.01, 1.0, 100) if keep_bits else torch.linspace(0.3, 1.0, 57)
-    for frac in fracs.tolist():
-        a, b = lo * frac, hi * frac
-        s = (b - a) / Q
-        z = round(-a / s)
-        q = torch.clamp(torch.floor(v / s + z + 0.5), 0, Q)
-        if keep_bits:
-            q = swis_quant.truncate_activations_ste(q, bits, keep_bits)
-        err = float(((q - z) * s - v).pow(2).mean())
-        if best_err is None or err < best_err:
-            best, best_err = (a, b), err
-    return best
+    a, b, _ = quant.least_error_window(v, lo, hi, bits, torch.linspace(0.3, 1.0, 57), keep_bits)
+    return a, b
 
 
 # ------------------------------------------------------------------------------------------------

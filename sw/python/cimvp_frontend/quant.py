@@ -30,6 +30,31 @@ def round_half_up(x):
     return torch.floor(x + 0.5)
 
 
+# The window fractions an activation-truncation layer's window is searched over: its top bits may want a window
+# far narrower than the range (quant.ActQuant.calibrate, onnx_import.choose_range).
+KEEP_BITS_FRACS = torch.linspace(0.01, 1.0, 100)
+
+
+def least_error_window(v, lo, hi, bits, fracs, keep_bits=0):
+    """The window [lo f, hi f], f of fracs (KEEP_BITS_FRACS when keep_bits), whose `bits`-bit codes (rounded half
+    up, the zero point where the window puts 0) represent the values v with the least squared error: (lo f,
+    hi f, the step), computed in v's dtype. keep_bits > 0: the error of the codes' top keep_bits bits, as the
+    activation-truncation baseline's next layer reads them."""
+    Q = (1 << bits) - 1
+    best, best_err = None, None
+    for frac in (KEEP_BITS_FRACS if keep_bits else fracs).to(v.dtype):
+        a, b = lo * frac, hi * frac
+        s = (b - a) / Q
+        z = torch.round(-a / s)
+        q = torch.clamp(torch.floor(v / s + z + 0.5), 0, Q)
+        if keep_bits:
+            q = swis_quant.truncate_activations_ste(q, bits, keep_bits)
+        err = float(((q - z) * s - v).pow(2).mean())
+        if best_err is None or err < best_err:
+            best, best_err = (float(a), float(b), float(s)), err
+    return best
+
+
 def round_ste(x):
     return x + (round_half_up(x) - x).detach()
 
@@ -137,17 +162,8 @@ class ActQuant(nn.Module):
         if v.numel() > 2_000_000:
             v = v[torch.randperm(v.numel(), generator=torch.Generator().manual_seed(0))[:2_000_000]]
         top = v.max().clamp(min=1e-6)
-        best, best_err = None, None
-        fracs = torch.linspace(0.01, 1.0, 100) if self.keep_bits else torch.linspace(0.05, 1.0, 96)
-        for frac in fracs:
-            s = top * frac / self.Q
-            q = torch.clamp(round_half_up(v / s), 0, self.Q)
-            if self.keep_bits:
-                q = swis_quant.truncate_activations_ste(q, self.bits, self.keep_bits)
-            err = ((q * s - v) ** 2).mean()
-            if best_err is None or err < best_err:
-                best, best_err = s, err
-        self.log_s.data.fill_(math.log(float(best)))
+        _, _, s = least_error_window(v, 0.0, top, self.bits, torch.linspace(0.05, 1.0, 96), self.keep_bits)
+        self.log_s.data.fill_(math.log(s))
 
     def step(self):
         return float(torch.exp(self.log_s.detach()))

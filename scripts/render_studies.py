@@ -1646,7 +1646,7 @@ class SwisFinetune(Study):
     (training runs, one to two hours): it is not regenerated here."""
     name = "swis_finetune"
     COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
-               "epochs", "group_size"]
+               "epochs", "group_size", "filter_n"]
     GROUP_SIZE = "4"  # the PE array's groups, the paper's Table 5; rows of other M are the group-size study's
     # The paper's Table 5 columns: the single- and double-shift PE (DS, C-DS: each filter an even N of cimvp's
     # schedule) of SWIS and SWIS-C, and weight truncation; then activation truncation (Act: the weights whole, every
@@ -1936,10 +1936,24 @@ class SwisFinetuneGroupSize(SwisFinetune):
     N = 2
     VARIANTS = (("swis", "SS"), ("swis_ds", "DS"), ("swisc", "C-SS"), ("swisc_ds", "C-DS"))
     ORDER = {v: i for i, (v, _) in enumerate(VARIANTS)}  # a variant's place in the page's lists
-    # Points whose fine-tuning is another point's by the contract (docs/swis.md): the point it repeats, and why.
-    SAME_TRAINING = {("swis_ds", 2.0): (("swis", 2.0), "the double-shift schedule puts every filter at 2"),
-                     ("swisc_ds", 2.0): (("swisc", 2.0), "the double-shift schedule puts every filter at 2"),
-                     ("swisc", 1.0): (("swis", 1.0), "a SWIS-C window of one position is any position")}
+    # A point whose fine-tuning is another point's by the contract (docs/swis.md): the point it repeats, and why.
+    SAME_BY_CONTRACT = {("swisc", 1.0): (("swis", 1.0), "a SWIS-C window of one position is any position")}
+    SINGLE_SHIFT = {"swis_ds": "swis", "swisc_ds": "swisc"}  # a double-shift variant's single-shift twin
+
+    def same_training(self, rows):
+        """A network's points whose fine-tuning repeats another point's: (variant, N) -> (the point, why). Those of
+        the contract, and each double-shift point whose every fine-tuned row (every M) held one N, its own, for
+        every filter (the table's filter_n: the schedule's per-filter N): its single-shift twin at that N trains
+        the same weights the same way."""
+        held = {}  # (variant, N) -> the filter_n of its fine-tuned rows
+        for r in rows:
+            if r["training"] == "finetuned" and r["variant"] in self.SINGLE_SHIFT:
+                held.setdefault((r["variant"], float(r["n"])), set()).add(r["filter_n"])
+        same = dict(self.SAME_BY_CONTRACT)
+        for (v, n), ns in held.items():
+            if ns == {f"{n:g}"}:
+                same[(v, n)] = ((self.SINGLE_SHIFT[v], n), f"the double-shift schedule puts every filter at {n:g}")
+        return same
 
     def points(self, rows):
         """The (variant, N) pairs trained in groups of M other than 4, SS at N = 2 first."""
@@ -2006,11 +2020,12 @@ class SwisFinetuneGroupSize(SwisFinetune):
         n = b + c
         return 1.0 if n == 0 else min(1.0, 2 * sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2 ** n)
 
-    def paired_test(self, fine_tuned, labels):
+    def paired_test(self, fine_tuned, labels, same_of):
         """The paired test's lines: per network, mode and N, each seed's M = m_a and M = m_b models compared image
         by image (the paired table's a_only, b_only) with McNemar's exact test, and for a point with several seeds
         how many of those images every seed shares. Each row's accuracies must be the fine-tuning table's of that
-        point and seed, its counts their difference and its image lists that long."""
+        point and seed, its counts their difference and its image lists that long. same_of: a network's repeated
+        trainings (same_training), whose tests are counted apart."""
         path = os.path.join(TABLES, self.PAIRED)
         if not os.path.isfile(path):
             return [f"Paired on the test images: not measured (no `docs/studies/{self.PAIRED}`).\n"]
@@ -2054,6 +2069,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
         order = {net: i for i, (net, _, _) in enumerate(self.NETWORKS)}
         body, shared, unpaired = [], [], []
         tally = {}  # (network title, mode, N) -> [tests with p below 0.05, tests]
+        repeated = [0, 0]  # of the tests of points whose training repeats another's: [p below 0.05, tests]
         for (net, v, n, _, _), seeds in sorted(groups.items(), key=lambda g: (
                 order[g[0][0]], self.ORDER[g[0][1]], g[0][2] != self.N, g[0][2])):
             seeds.sort(key=lambda x: int(x[0]))
@@ -2062,6 +2078,9 @@ class SwisFinetuneGroupSize(SwisFinetune):
                 low_total = tally.setdefault((titles[net], labels[v], f"{n:g}"), [0, 0])
                 low_total[0] += p < 0.05
                 low_total[1] += 1
+                if (v, n) in same_of[net]:
+                    repeated[0] += p < 0.05
+                    repeated[1] += 1
                 body.append([titles[net], labels[v], f"{n:g}", sd, str(len(a)), str(len(b)),
                              f"{100 * (len(a) - len(b)) / images:+.2f}", "< 0.001" if p < 0.001 else f"{p:.3f}"])
             if len(seeds) > 1:
@@ -2084,7 +2103,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
         lines.append(f"p below 0.05 in {sum(k for k, _ in low.values())} of {len(body)} tests (about "
                      f"{len(body) / 20:.1f} expected by chance if no pair of models differed), at: " + ("; ".join(
                          f"{t} {m} at N = {n} ({k} of {total})" for (t, m, n), (k, total) in low.items())
-                         or "none") + ".\n")
+                         or "none") + "." + (
+            f" {repeated[1]} of the tests are of points whose training repeats another point's (named above), "
+            f"{repeated[0]} of those below 0.05: over the {len(body) - repeated[1]} others, "
+            f"{sum(k for k, _ in low.values()) - repeated[0]} (about {(len(body) - repeated[1]) / 20:.1f} expected "
+            f"by chance)." if repeated[1] else "") + "\n")
         if shared:
             lines.append("The seeds' tests are not independent: every seed fine-tunes the same model on the same "
                          "images, in another order (and, for the CNN, other random flips and shifts of them), and "
@@ -2118,7 +2141,9 @@ class SwisFinetuneGroupSize(SwisFinetune):
         not_run = {}  # (variant, N) fine-tuned in groups of 4 but not of M: the networks lacking it
         several = {}  # (variant, N, M) fine-tuned with more than one seed: the networks
         twins = []  # (point, network, |its accuracy - the one it repeats| at one M, thread counts differ)
-        repeats = {}  # a point of SAME_TRAINING fine-tuned in groups of 4 and not of M, whose twin is: the networks
+        repeats = {}  # a repeated training fine-tuned in groups of 4 and not of M, whose twin is: the networks
+        same_all = {}  # (variant, N) -> (the point its training repeats, why) on some network
+        same_of = {}  # network -> its repeated trainings (same_training)
         seed_pairs = []  # (network, mode, N, [(seed, fine-tuned M first - M last)]) where both ends share seeds
         seed_noise = []  # (network, pooled seed variance, its degrees of freedom)
         fine_tuned = {}  # network -> (a fine-tuned point's accuracy by seed, its test images): the paired table's check
@@ -2126,9 +2151,11 @@ class SwisFinetuneGroupSize(SwisFinetune):
             path = os.path.join(TABLES, fname)
             rows = self.read_rows(path)
             points = self.points(rows)
+            same = same_of[net] = self.same_training(rows)
+            same_all.update(same)
             for p in sorted({(r["variant"], float(r["n"])) for r in rows if r["variant"] in labels
                              and r["training"] == "finetuned" and int(r["group_size"]) == 4} - set(points)):
-                if p in self.SAME_TRAINING and self.SAME_TRAINING[p][0] in points:
+                if p in same and same[p][0] in points:
                     repeats.setdefault(p, []).append(title)
                 else:
                     not_run.setdefault(p, []).append(title)
@@ -2197,7 +2224,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
             threads = {(key(r), r["seed"]): r["threads"] for r in fine}
             twins += [(p, title, abs(by_seed[(*p, m, "finetuned")][sd] - by_seed[(*q, m, "finetuned")][sd]),
                        threads[((*p, m, "finetuned"), sd)] != threads[((*q, m, "finetuned"), sd)])
-                      for p, (q, _) in self.SAME_TRAINING.items() for m in self.SIZES
+                      for p, (q, _) in same.items() for m in self.SIZES
                       if m != 4 and (*p, m, "finetuned") in by_seed and (*q, m, "finetuned") in by_seed
                       for sd in set(by_seed[(*p, m, "finetuned")]) & set(by_seed[(*q, m, "finetuned")])]
         lines.append(f"Accuracy in %. Post-training: the shipped int8 model decomposed by `cimvp swis --group-size M` "
@@ -2207,7 +2234,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
                      f"N of the schedule `cimvp swis --group-size M --schedule-out` makes for the shipped model (DS, "
                      f"C-DS, a fractional N); `cimvp swis --group-size M` keeps those weights, so the figure is the "
                      f"model's own int8 accuracy.\n")
-        for p, ((q, why)) in self.SAME_TRAINING.items():
+        for p, (q, why) in sorted(same_all.items(), key=lambda i: (i[0][1], self.ORDER[i[0][0]])):
             mine = [(t, d, o) for u, t, d, o in twins if u == p]
             if not mine:
                 continue
@@ -2284,7 +2311,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
                          f"M = {self.SIZES[0]} minus M = {self.SIZES[-1]} of each seed's two runs, on the same test "
                          f"images; the rule above does not pair them; the paired test below does, image by image): "
                          + "; ".join(seed_by_seed(*p) for p in seed_pairs) + ".\n")
-        lines += self.paired_test(fine_tuned, labels)
+        lines += self.paired_test(fine_tuned, labels, same_of)
         every = len(self.NETWORKS)
         by_mode = {}  # (variant, networks lacking) -> N
         for (v, n), nets in sorted(not_run.items(), key=lambda i: (self.ORDER[i[0][0]], i[0][1])):
@@ -2293,8 +2320,8 @@ class SwisFinetuneGroupSize(SwisFinetune):
                                                                        f" ({', '.join(nets)})")
                             for (v, nets), ns in by_mode.items())
         again = "; ".join(f"{labels[v]} at N = {n:g} (as {labels[q[0]]} at N = {q[1]:g}: "
-                          f"{self.SAME_TRAINING[(v, n)][1]})" + ("" if len(nets) == every else f", {', '.join(nets)}")
-                          for (v, n), nets in repeats.items() for q in [self.SAME_TRAINING[(v, n)][0]])
+                          f"{same_all[(v, n)][1]})" + ("" if len(nets) == every else f", {', '.join(nets)}")
+                          for (v, n), nets in repeats.items() for q in [same_all[(v, n)][0]])
         lines.append("Not in these tables: " + (f"the points fine-tuned in groups of 4 above but not yet in groups "
                                                  f"of M: {missing} (`--variants V --shifts N --group-size M` trains "
                                                  f"them); " if missing else "")

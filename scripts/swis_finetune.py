@@ -23,7 +23,9 @@ against the shipped models/fmnist-NET.cimvp. Writes one CSV row per (variant, N,
     variant, n, training (post|finetuned), accuracy (the variant's mode at N), int8_accuracy (the
     model's own int8 accuracy), images, seed, threads, train_seconds, epochs, group_size (M: 4, the PE
     array's, or with --group-size another for every variant but wgt and act, measured by `cimvp swis
-    --group-size M`)
+    --group-size M`), filter_n (fine-tuned SWIS rows: the per-filter N the training held, their distinct
+    values, e.g. "2 4" for a schedule of 2 and 4, "4" for every filter at 4; empty for Wgt, Act and
+    post-training)
 
 A fine-tuning point trained again with another --seed is a row of its own (post-training rows have no
 seed); the study's pages show the mean over a point's seeds and their spread. With --seed other than
@@ -68,7 +70,7 @@ NETWORKS = ("cnn", "resnet20", "mobilenetv2")
 GRAPH_EPOCHS = 1     # the graph networks' fine-tuning: as the CNN's int8 QAT (train_all.py int8_epochs 1,
 GRAPH_LR = 0.002     # int8_lr 0.002), on every training image, one shuffling seed
 COLUMNS = ["variant", "n", "training", "accuracy", "int8_accuracy", "images", "seed", "threads", "train_seconds",
-           "epochs", "group_size"]
+           "epochs", "group_size", "filter_n"]
 GROUP_SIZE = 4  # the PE array's M; another (1..16, the group-size study's) for every variant but wgt and act
 DEFAULT_SEED = 1  # --seed's; a run with another names its files in --work with it
 
@@ -139,6 +141,35 @@ def schedule_args(variant, n):
     """`cimvp convert`'s arguments for the schedule `cimvp swis` makes for a variant's mode at N."""
     return ["--shifts", fmt(n), "--double-shift" if variant in DOUBLE_SHIFT else "--schedule", "--variant",
             swis_quant.file_variant(BASE[variant])]
+
+
+def schedule_path(out, variant, n, group_size):
+    """The schedule a point's training reads, in its directory out (None when every filter trains at N): at the
+    PE array's M `cimvp convert`'s model file, in groups of another M `cimvp swis --schedule-out`'s JSON."""
+    if not scheduled(variant, n):
+        return None
+    return os.path.join(out, "schedule.cimvp" if group_size == GROUP_SIZE else "schedule.json")
+
+
+def make_schedule(cimvp, post_model, variant, n, group_size, path, env):
+    """Writes to path the schedule cimvp decomposes the variant's mode with at N in groups of group_size."""
+    if group_size == GROUP_SIZE:
+        run([cimvp, "convert", "--model", post_model, "--pe-layers", "all", *schedule_args(variant, n), "--out", path],
+            env)
+    else:
+        run([cimvp, "swis", "--model", post_model, "--targets", fmt(n), "--group-size", str(group_size),
+             "--no-accuracy", "--quiet", "--schedule-out", path, "--schedule-mode", MODES[variant]], env)
+
+
+def filter_ns(variant, n, schedule, group_size=GROUP_SIZE):
+    """The table's filter_n of a fine-tuned point: the distinct per-filter N its training held, ascending and
+    space-separated ("" for the truncations, which have no groups), read as the training reads the schedule."""
+    if variant in TRUNCATIONS:
+        return ""
+    if schedule is None:
+        return fmt(n)
+    layers = swis_quant.read_schedule(schedule, BASE[variant], group_size)
+    return " ".join(str(x) for x in sorted({x for ns in layers if ns is not None for x in ns}))
 
 
 def tag(n, group_size, seed=DEFAULT_SEED):
@@ -263,7 +294,7 @@ def main(argv=None):
             if not runs(v, n, M):
                 continue
             rows.append(dict(variant=v, n=fmt(n), training="post", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
-                             images=images, seed="", threads="", train_seconds="", epochs="", group_size=M))
+                             images=images, seed="", threads="", train_seconds="", epochs="", group_size=M, filter_n=""))
     for v in variants:
         for n in shifts:
             if not runs(v, n, M):
@@ -272,19 +303,13 @@ def main(argv=None):
                 continue
             out = os.path.join(args.work, f"{v}-{tag(n, M, args.seed)}")
             model = os.path.join(out, f"{name}.cimvp")
+            schedule = schedule_path(out, v, n, M)
             seconds = None
             if not (args.reuse and os.path.isfile(model)):
                 t0 = time.time()
                 os.makedirs(out, exist_ok=True)
-                schedule = None
-                if scheduled(v, n) and M == GROUP_SIZE:  # each filter at its N of cimvp's schedule for the
-                    schedule = os.path.join(out, "schedule.cimvp")  # shipped model
-                    run([args.cimvp, "convert", "--model", args.post_model, "--pe-layers", "all",
-                         *schedule_args(v, n), "--out", schedule], env)
-                elif scheduled(v, n):  # in groups of M: the schedule cimvp swis decomposes the mode with
-                    schedule = os.path.join(out, "schedule.json")
-                    run([args.cimvp, "swis", "--model", args.post_model, "--targets", fmt(n), "--group-size", str(M),
-                         "--no-accuracy", "--quiet", "--schedule-out", schedule, "--schedule-mode", MODES[v]], env)
+                if schedule:  # each filter at its N of cimvp's schedule for the shipped model
+                    make_schedule(args.cimvp, args.post_model, v, n, M, schedule, env)
                 if graph:
                     constraint = (["--swis-schedule", schedule] if schedule else ["--swis-shifts", str(int(n))]) + (
                         ["--swis-group-size", str(M)] if M != GROUP_SIZE else [])
@@ -307,6 +332,8 @@ def main(argv=None):
                     seconds = float(f.read())
             if args.train_only:
                 continue
+            if schedule and not os.path.isfile(schedule):  # a reused model's: the same file again (deterministic)
+                make_schedule(args.cimvp, args.post_model, v, n, M, schedule, env)
             if graph:
                 training = dict(seed=args.seed, threads=args.threads, settings=dict(int8_epochs=GRAPH_EPOCHS))
             else:
@@ -326,7 +353,8 @@ def main(argv=None):
             rows.append(dict(variant=v, n=fmt(n), training="finetuned", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
                              images=images, seed=training["seed"], threads=training["threads"],
                              train_seconds="" if seconds is None else f"{seconds:.0f}",
-                             epochs=training["settings"]["int8_epochs"], group_size=M))
+                             epochs=training["settings"]["int8_epochs"], group_size=M,
+                             filter_n=filter_ns(v, n, schedule, M)))
     if args.train_only:
         return 0
     if args.update and os.path.isfile(args.csv):

@@ -788,7 +788,8 @@ class SwisFinetuneCI(unittest.TestCase):
             def write_table(shift=0.0):
                 write_csv(table, [dict(variant="swis", n="2", training="finetuned", accuracy=f"{acc[m] + shift:.4f}",
                                        int8_accuracy=f"{acc[m]:.4f}", images="100", seed="2", threads="1",
-                                       train_seconds="", epochs="1", group_size=str(m)) for m in (1, 16)])
+                                       train_seconds="", epochs="1", group_size=str(m), filter_n="2")
+                                  for m in (1, 16)])
 
             write_table()
             out = os.path.join(tmp, "paired.csv")
@@ -828,6 +829,46 @@ class SwisFinetuneCI(unittest.TestCase):
             r for r in rows if not (r["variant"] == "swis" and r["n"] == "1" and r["group_size"] != "4")])
         self.assertRegex(missing_part(no_ss1), r"(?<!C-)SS at N = 1(?![.\d])")
         self.assertRegex(missing_part(no_ss1), r"C-SS at N = 1(?![.\d])")
+
+    def test_a_double_shift_point_repeats_its_twin_only_where_its_schedule_holds_its_n_for_every_filter(self):
+        """C-DS at N = 4: every committed schedule (filter_n) puts every filter at 4, so on every network it is
+        C-SS at 4 trained again and the page says so. Mark the CNN's C-DS-at-4 run in groups of 8 as having held
+        2, 4 and 6: the CNN is then no longer among the networks where C-DS at 4 repeats C-SS at 4."""
+        def mixed(fname, rows):
+            if fname != "swis_finetune.csv":
+                return rows
+            return [dict(r, filter_n="2 4 6") if (r["variant"], r["n"], r["group_size"], r["training"]) ==
+                    ("swisc_ds", "4", "8", "finetuned") else r for r in rows]
+
+        line = lambda text: next((x for x in text.splitlines() if x.startswith("C-DS at N = 4:")), "")
+        before, after = line(self.render_group_size_with(lambda f, rows: rows)), line(self.render_group_size_with(mixed))
+        self.assertIn("so it fine-tunes exactly as C-SS at N = 4", before)
+        self.assertIn("4-layer CNN", before)
+        self.assertIn("ResNet-20", after)
+        self.assertNotIn("4-layer CNN", after)
+
+    def test_the_tables_filter_n_is_what_cimvp_schedules_for_the_point(self):
+        """filter_n of a fine-tuned row is the distinct per-filter N of the schedule cimvp makes for that point
+        (`cimvp convert` at M = 4, `cimvp swis --schedule-out` in groups of another M), N itself where every filter
+        trains at N, empty for the truncations and the post-training rows."""
+        ft = load_script("swis_finetune")
+        rows = read_csv(os.path.join(SOURCE, "docs", "studies", "swis_finetune.csv"))
+        env = dict(os.environ)
+        env.setdefault("CIMVP_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(CIMVP)), "share", "cimvp"))
+        table = lambda v, n, m: {r["filter_n"] for r in rows if (r["variant"], r["n"], r["group_size"],
+                                                                  r["training"]) == (v, n, m, "finetuned")}
+        with tempfile.TemporaryDirectory() as tmp:
+            for v, n, m in (("swis_ds", "4", "8"), ("swis_ds", "3", "1"), ("swisc", "2.5", "4"), ("swis", "2", "16"),
+                            ("wgt", "2", "4")):
+                with self.subTest(v=v, n=n, m=m):
+                    schedule = ft.schedule_path(tmp, v, float(n), int(m))
+                    if schedule:
+                        with contextlib.redirect_stdout(io.StringIO()):
+                            ft.make_schedule(CIMVP, os.path.join(SOURCE, "models", "fmnist-int8.cimvp"), v,
+                                             float(n), int(m), schedule, env)
+                    self.assertEqual(table(v, n, m), {ft.filter_ns(v, float(n), schedule, int(m))})
+        self.assertEqual(table("swis_ds", "3", "1"), {"2 4 6"})
+        self.assertEqual({r["filter_n"] for r in rows if r["training"] == "post"}, {""})
 
     def test_ds_at_two_is_reported_as_ss_at_two_run_again_with_the_gap_between_them(self):
         """DS at N = 2 trains every filter at 2, as SS at N = 2: the page says so, and how far apart the two runs'

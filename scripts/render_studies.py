@@ -1655,7 +1655,8 @@ class SwisFinetune(Study):
     VARIANTS = (("swis", "SWIS SS"), ("swis_ds", "SWIS DS"), ("swisc", "SWIS-C SS"), ("swisc_ds", "SWIS-C DS"),
                 ("wgt", "Wgt"), ("act", "Act"))
     BASE_VARIANTS = ("swis", "swis_ds", "swisc", "swisc_ds", "wgt")  # every table has these; the others where run
-    TRUNCATIONS = ("wgt", "act")
+    TRUNCATIONS = ("wgt", "act")  # settings.INT8_SWIS_TRUNCATIONS (the renderer runs without torch; a test binds
+    # these copies of scripts/swis_finetune.py's definitions to it, COLUMNS included)
     SHIFTS = (2, 3)
     # The paper's Table 5 (retraining top-1 %): network -> N -> (SWIS SS, SWIS DS, SWIS-C SS, SWIS-C DS, Wgt)
     PAPER = {"ResNet-18 (ImageNet)": {2: (68.3, 68.3, 68.1, 68.1, 63.3), 3: (69.1, 68.7, 68.4, 68.3, 66.3)},
@@ -1938,7 +1939,7 @@ class SwisFinetuneGroupSize(SwisFinetune):
     ORDER = {v: i for i, (v, _) in enumerate(VARIANTS)}  # a variant's place in the page's lists
     # A point whose fine-tuning is another point's by the contract (docs/swis.md): the point it repeats, and why.
     SAME_BY_CONTRACT = {("swisc", 1.0): (("swis", 1.0), "a SWIS-C window of one position is any position")}
-    SINGLE_SHIFT = {"swis_ds": "swis", "swisc_ds": "swisc"}  # a double-shift variant's single-shift twin
+    SINGLE_SHIFT = {"swis_ds": "swis", "swisc_ds": "swisc"}  # a double-shift variant's single-shift twin (its BASE)
 
     def same_training(self, rows):
         """A network's points whose fine-tuning repeats another point's: (variant, N) -> (the point, why). Those of

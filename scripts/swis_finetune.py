@@ -294,7 +294,8 @@ def main(argv=None):
             if not runs(v, n, M):
                 continue
             rows.append(dict(variant=v, n=fmt(n), training="post", accuracy=rep[MODES[v]], int8_accuracy=int8_acc,
-                             images=images, seed="", threads="", train_seconds="", epochs="", group_size=M, filter_n=""))
+                             images=images, seed="", threads="", train_seconds="", epochs="", group_size=M,
+                             filter_n=""))
     for v in variants:
         for n in shifts:
             if not runs(v, n, M):

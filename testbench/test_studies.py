@@ -702,6 +702,14 @@ class SwisFinetuneCI(unittest.TestCase):
         self.assertEqual(load_render_studies().SwisFinetuneGroupSize.PAIRED_COLUMNS,
                          load_script("swis_finetune_paired").COLUMNS)
 
+    def test_the_renderer_reads_the_fine_tuning_tables_as_the_script_writes_them(self):
+        """The renderer keeps its own copy of what scripts/swis_finetune.py defines (so it renders without torch):
+        the tables' columns, the truncation baselines and each double-shift variant's single-shift twin."""
+        rs, ft = load_render_studies(), load_script("swis_finetune")
+        self.assertEqual(rs.SwisFinetune.COLUMNS, ft.COLUMNS)
+        self.assertEqual(rs.SwisFinetune.TRUNCATIONS, tuple(ft.TRUNCATIONS))
+        self.assertEqual(rs.SwisFinetuneGroupSize.SINGLE_SHIFT, {v: ft.BASE[v] for v in ft.DOUBLE_SHIFT})
+
     def test_the_paired_table_renders_each_seed_and_must_match_the_fine_tuning_tables(self):
         """The paired section lists each seed's counts and McNemar p, how many p fall below 0.05, and for a point
         with several seeds the images every seed shares; a row whose accuracy or image count is not the fine-tuning table's, whose counts do not
